@@ -1,0 +1,120 @@
+//! AWS adapters behind small capability traits. Handlers depend on the traits, so unit
+//! tests use in-memory fakes and production uses these SDK-backed implementations.
+
+mod calls;
+mod cloudwatch;
+mod ecs;
+mod error;
+mod sqs;
+mod store;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sluice_core::config::GpuSource;
+use sluice_core::metrics::{Datum, GpuUtilization, QueueDepth, TaskCounts};
+
+pub use calls::CallCounter;
+pub use cloudwatch::CloudWatchMetrics;
+pub use ecs::EcsServices;
+pub use error::{AwsError, ErrorKind};
+pub use sqs::SqsQueues;
+pub use store::{DynamoStore, ItemKind, StoredItem};
+
+/// Loads region and credentials the standard way; endpoints too, so
+/// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH` point at emulators with no code.
+pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}
+
+/// Reads SQS's approximate counts of one queue.
+#[async_trait]
+pub trait QueueDepths: Send + Sync {
+    /// `queue` is a queue name or URL.
+    async fn queue_depth(&self, queue: &str) -> Result<QueueDepth, AwsError>;
+}
+
+/// One service's counts, or why ECS could not describe it.
+pub type ServiceResult = Result<TaskCounts, String>;
+
+/// Reads ECS task counts, at most [`EcsServices::MAX_SERVICES_PER_CALL`] a call.
+#[async_trait]
+pub trait ServiceCounts: Send + Sync {
+    /// Returns a result for every requested service name.
+    async fn task_counts(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, ServiceResult>, AwsError>;
+}
+
+/// Reads a GPU utilisation metric over a look-back window.
+#[async_trait]
+pub trait GpuMetrics: Send + Sync {
+    /// One answer per source, in order; None where CloudWatch had no datapoint.
+    /// At most [`CloudWatchMetrics::MAX_SOURCES_PER_CALL`] sources a call.
+    async fn gpu_utilization(
+        &self,
+        sources: &[&GpuSource],
+        lookback_minutes: u32,
+    ) -> Result<Vec<Option<GpuUtilization>>, AwsError>;
+}
+
+/// Writes datums to CloudWatch with PutMetricData, one call per slice.
+#[async_trait]
+pub trait MetricSink: Send + Sync {
+    async fn put_metric_data(&self, namespace: &str, datums: &[Datum]) -> Result<(), AwsError>;
+}
+
+/// The table that holds targets, profiles and the Lambdas' state.
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn list(&self, kind: ItemKind) -> Result<Vec<StoredItem>, AwsError>;
+    /// Writes the item; returns false when the stored spec was already the same.
+    async fn put(&self, kind: ItemKind, name: &str, spec: &str) -> Result<bool, AwsError>;
+    async fn delete(&self, kind: ItemKind, name: &str) -> Result<(), AwsError>;
+}
+
+/// The SDK clients Sluice uses, built once per container from one configuration.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub sqs: aws_sdk_sqs::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl Clients {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            sqs: aws_sdk_sqs::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+        }
+    }
+
+    /// Clients whose every operation is counted, for benchmarks.
+    pub fn counted(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
+        Self {
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(config).interceptor(counter.clone()).build(),
+            ),
+            ecs: aws_sdk_ecs::Client::from_conf(
+                aws_sdk_ecs::config::Builder::from(config).interceptor(counter.clone()).build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+        }
+    }
+}

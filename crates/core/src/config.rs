@@ -1,0 +1,502 @@
+//! The configuration model: targets (what to scale and how) and profiles (when to
+//! pre-scale), as written in a `sluicectl apply -f` file and as stored in the table.
+//!
+//! Parsing catches shape and type errors (with the path of the offending field);
+//! [`Document::validate`] then lists every semantic problem, each named by path.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A configuration file: any number of targets and profiles.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
+}
+
+/// One ECS service that Sluice scales, and the queues that feed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Unique name; it is the `Target` dimension of every published metric.
+    pub name: String,
+    pub cluster: String,
+    pub service: String,
+    /// SQS queue names or URLs whose backlog feeds the service.
+    #[serde(default)]
+    pub queues: Vec<String>,
+    pub capacity: Capacity,
+    /// Acceptable backlog per task: the target value for target tracking.
+    pub backlog_per_task: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_to_zero: Option<ScaleToZero>,
+    /// Name of the profile the prescaler follows for this target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// A paused target is read and reported, never changed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// Where the GPU utilisation of a service is read from: by default the CloudWatch
+/// agent's NVIDIA metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuSource {
+    #[serde(default = "GpuSource::default_namespace")]
+    pub namespace: String,
+    #[serde(default = "GpuSource::default_metric")]
+    pub metric: String,
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+}
+
+impl GpuSource {
+    pub const DEFAULT_NAMESPACE: &'static str = "CWAgent";
+    pub const DEFAULT_METRIC: &'static str = "nvidia_smi_utilization_gpu";
+
+    fn default_namespace() -> String {
+        Self::DEFAULT_NAMESPACE.to_owned()
+    }
+    fn default_metric() -> String {
+        Self::DEFAULT_METRIC.to_owned()
+    }
+}
+
+/// Scale-to-zero settings, used by the zero-watcher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleToZero {
+    #[serde(default = "ScaleToZero::default_idle_minutes")]
+    pub idle_minutes: u32,
+    #[serde(default = "ScaleToZero::default_wake_tasks")]
+    pub wake_tasks: u32,
+    /// Backlog at or below this counts as no activity.
+    #[serde(default)]
+    pub activation_backlog: u64,
+    /// SNS topic ARNs whose notifications wake the service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// CloudWatch alarm names whose ALARM state wakes the service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<String>,
+}
+
+impl ScaleToZero {
+    fn default_idle_minutes() -> u32 {
+        5
+    }
+    fn default_wake_tasks() -> u32 {
+        1
+    }
+}
+
+/// A capacity profile: windows of local time in which a target needs a floor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    #[serde(default)]
+    pub lead_minutes: u32,
+    #[serde(default)]
+    pub windows: Vec<serde_json::Value>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// One problem found in a document, named by the path of the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem of a document, in document order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The input formats `sluicectl` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    /// JSON for `.json` files, YAML otherwise (YAML is a superset of JSON anyway).
+    pub fn from_path(path: &str) -> Self {
+        if path.to_ascii_lowercase().ends_with(".json") {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
+impl Document {
+    /// Parses and validates; a type error stops at the first field (the parser cannot
+    /// go on), semantic problems are all listed.
+    pub fn parse(text: &str, format: Format) -> Result<Document, Problems> {
+        let document: Document = match format {
+            Format::Json => {
+                let mut deserializer = serde_json::Deserializer::from_str(text);
+                serde_path_to_error::deserialize(&mut deserializer).map_err(path_error)?
+            }
+            Format::Yaml => {
+                let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+                serde_path_to_error::deserialize(deserializer).map_err(path_error)?
+            }
+        };
+        document.validate()?;
+        Ok(document)
+    }
+
+    pub fn validate(&self) -> Result<(), Problems> {
+        let mut problems = Vec::new();
+        let mut seen_targets = BTreeMap::new();
+        for (index, target) in self.targets.iter().enumerate() {
+            let path = format!("targets[{index}]");
+            if let Some(first) = seen_targets.insert(target.name.as_str(), index) {
+                problems.push(Problem {
+                    path: format!("{path}.name"),
+                    message: format!(
+                        "duplicate target name {:?} (also targets[{first}])",
+                        target.name
+                    ),
+                });
+            }
+            problems.extend(target.problems(&path));
+        }
+        let mut seen_profiles = BTreeMap::new();
+        for (index, profile) in self.profiles.iter().enumerate() {
+            let path = format!("profiles[{index}]");
+            if let Some(first) = seen_profiles.insert(profile.name.as_str(), index) {
+                problems.push(Problem {
+                    path: format!("{path}.name"),
+                    message: format!(
+                        "duplicate profile name {:?} (also profiles[{first}])",
+                        profile.name
+                    ),
+                });
+            }
+            problems.extend(profile.problems(&path));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(problems))
+        }
+    }
+}
+
+fn path_error<E: fmt::Display>(error: serde_path_to_error::Error<E>) -> Problems {
+    let path = error.path().to_string();
+    let path = if path == "." { "(document)".to_owned() } else { path };
+    let message = error.into_inner().to_string();
+    // The YAML parser already prefixes its message with the path: say it once.
+    let message = match message.split_once(": ") {
+        Some((prefix, rest)) if path.starts_with(prefix) => rest.to_owned(),
+        _ => message,
+    };
+    Problems(vec![Problem { path, message }])
+}
+
+/// Names appear in metric dimensions, DynamoDB keys and logs: keep them plain.
+fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    if name.len() > 128 {
+        return Some("must be at most 128 characters".to_owned());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Some(format!(
+            "{name:?} may only contain letters, digits, '-', '_' and '.'"
+        ));
+    }
+    None
+}
+
+impl Target {
+    /// Validates one target on its own (as read back from the table).
+    pub fn validate(&self) -> Result<(), Problems> {
+        let problems = self.problems("target");
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
+    fn problems(&self, path: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, message: String| {
+            problems.push(Problem {
+                path: format!("{path}.{field}"),
+                message,
+            })
+        };
+        if let Some(message) = name_problem(&self.name) {
+            problem("name", message);
+        }
+        if self.cluster.trim().is_empty() {
+            problem("cluster", "must not be empty".to_owned());
+        }
+        if self.service.trim().is_empty() {
+            problem("service", "must not be empty".to_owned());
+        }
+        for (index, queue) in self.queues.iter().enumerate() {
+            if queue.trim().is_empty() {
+                problem(&format!("queues[{index}]"), "must not be empty".to_owned());
+            }
+        }
+        if self.capacity.max < self.capacity.min {
+            problem(
+                "capacity.max",
+                format!("must be >= min ({})", self.capacity.min),
+            );
+        }
+        if self.capacity.max == 0 {
+            problem("capacity.max", "must be at least 1".to_owned());
+        }
+        if !(self.backlog_per_task.is_finite() && self.backlog_per_task > 0.0) {
+            problem(
+                "backlog_per_task",
+                format!("must be a number above 0, got {}", self.backlog_per_task),
+            );
+        }
+        if let Some(gpu) = &self.gpu {
+            if gpu.namespace.trim().is_empty() {
+                problem("gpu.namespace", "must not be empty".to_owned());
+            }
+            if gpu.metric.trim().is_empty() {
+                problem("gpu.metric", "must not be empty".to_owned());
+            }
+            if gpu.dimensions.len() > 30 {
+                problem(
+                    "gpu.dimensions",
+                    "CloudWatch allows at most 30 dimensions".to_owned(),
+                );
+            }
+        }
+        if let Some(zero) = &self.scale_to_zero {
+            if zero.idle_minutes == 0 {
+                problem("scale_to_zero.idle_minutes", "must be at least 1".to_owned());
+            }
+            if zero.wake_tasks == 0 {
+                problem("scale_to_zero.wake_tasks", "must be at least 1".to_owned());
+            }
+            if zero.wake_tasks > self.capacity.max {
+                problem(
+                    "scale_to_zero.wake_tasks",
+                    format!("must be <= capacity.max ({})", self.capacity.max),
+                );
+            }
+            if self.capacity.min > 0 {
+                problem(
+                    "scale_to_zero",
+                    format!(
+                        "needs capacity.min 0, got {} (a service with a floor never sleeps)",
+                        self.capacity.min
+                    ),
+                );
+            }
+        }
+        if let Some(profile) = &self.profile
+            && let Some(message) = name_problem(profile)
+        {
+            problem("profile", message);
+        }
+        problems
+    }
+}
+
+impl Profile {
+    fn problems(&self, path: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if let Some(message) = name_problem(&self.name) {
+            problems.push(Problem {
+                path: format!("{path}.name"),
+                message,
+            });
+        }
+        if jiff::tz::TimeZone::get(&self.timezone).is_err() {
+            problems.push(Problem {
+                path: format!("{path}.timezone"),
+                message: format!("unknown IANA time zone {:?}", self.timezone),
+            });
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+targets:
+  - name: gold-inference
+    cluster: gaming
+    service: gold
+    queues: [gold-queue]
+    capacity: { min: 0, max: 50 }
+    backlog_per_task: 50
+    gpu:
+      dimensions: { ClusterName: gaming, ServiceName: gold }
+    scale_to_zero: { idle_minutes: 5 }
+    profile: business-hours
+profiles:
+  - name: business-hours
+    timezone: Europe/Berlin
+    lead_minutes: 10
+"#;
+
+    fn problems_of(text: &str) -> Vec<String> {
+        match Document::parse(text, Format::Yaml) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_good_document_parses_with_defaults_filled_in() {
+        let document = Document::parse(GOOD, Format::Yaml).expect("valid");
+        let target = &document.targets[0];
+        let gpu = target.gpu.as_ref().expect("gpu");
+        assert_eq!(gpu.namespace, "CWAgent");
+        assert_eq!(gpu.metric, "nvidia_smi_utilization_gpu");
+        let zero = target.scale_to_zero.as_ref().expect("scale_to_zero");
+        assert_eq!((zero.idle_minutes, zero.wake_tasks), (5, 1));
+        assert!(!target.paused);
+    }
+
+    #[test]
+    fn json_and_yaml_read_the_same_document() {
+        let yaml = Document::parse(GOOD, Format::Yaml).expect("yaml");
+        let json = serde_json::to_string(&yaml).expect("serialise");
+        assert_eq!(Document::parse(&json, Format::Json).expect("json"), yaml);
+    }
+
+    #[test]
+    fn semantic_problems_are_all_listed_by_path() {
+        let cases: &[(&str, &str)] = &[
+            ("capacity: { min: 5, max: 2 }", "targets[0].capacity.max: must be >= min (5)"),
+            ("capacity: { min: 0, max: 0 }", "targets[0].capacity.max: must be at least 1"),
+            ("backlog_per_task: 0", "targets[0].backlog_per_task: must be a number above 0, got 0"),
+            ("backlog_per_task: -3", "targets[0].backlog_per_task: must be a number above 0, got -3"),
+            ("name: 'has space'", "targets[0].name: \"has space\" may only contain letters, digits, '-', '_' and '.'"),
+            ("scale_to_zero: { wake_tasks: 0 }", "targets[0].scale_to_zero.wake_tasks: must be at least 1"),
+            ("scale_to_zero: { wake_tasks: 60 }", "targets[0].scale_to_zero.wake_tasks: must be <= capacity.max (10)"),
+            ("scale_to_zero: { idle_minutes: 0 }", "targets[0].scale_to_zero.idle_minutes: must be at least 1"),
+            ("queues: ['']", "targets[0].queues[0]: must not be empty"),
+        ];
+        for (override_line, expected) in cases {
+            let key = override_line.split(':').next().expect("key");
+            let mut lines = vec![
+                "name: t".to_owned(),
+                "cluster: c".to_owned(),
+                "service: s".to_owned(),
+                "capacity: { min: 0, max: 10 }".to_owned(),
+                "backlog_per_task: 10".to_owned(),
+            ];
+            lines.retain(|line| !line.starts_with(&format!("{key}:")));
+            lines.push((*override_line).to_owned());
+            let text = format!(
+                "targets:\n{}",
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| format!("  {} {l}\n", if i == 0 { "-" } else { " " }))
+                    .collect::<String>()
+            );
+            assert_eq!(problems_of(&text), vec![expected.to_string()], "case {override_line}");
+        }
+    }
+
+    #[test]
+    fn several_problems_are_reported_together() {
+        let text = r#"
+targets:
+  - { name: a, cluster: c, service: s, capacity: { min: 3, max: 1 }, backlog_per_task: 5 }
+  - { name: a, cluster: '', service: s, capacity: { min: 0, max: 1 }, backlog_per_task: 5 }
+profiles:
+  - { name: p, timezone: Mars/Olympus }
+"#;
+        assert_eq!(
+            problems_of(text),
+            vec![
+                "targets[0].capacity.max: must be >= min (3)",
+                "targets[1].name: duplicate target name \"a\" (also targets[0])",
+                "targets[1].cluster: must not be empty",
+                "profiles[0].timezone: unknown IANA time zone \"Mars/Olympus\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let text = "targets:\n  - { name: a, cluster: c, service: s, capacity: { min: 0, max: lots }, backlog_per_task: 5 }\n";
+        let problems = problems_of(text);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with("targets[0].capacity.max: invalid type: string \"lots\""),
+            "{problems:?}"
+        );
+        let problems = problems_of("targets:\n  - { name: a, clusterr: c }\n");
+        assert!(
+            problems[0].starts_with("targets[0].clusterr: unknown field `clusterr`"),
+            "{problems:?}"
+        );
+        let problems = problems_of("targets:\n  - { name: a, cluster: c }\n");
+        assert!(problems[0].contains("missing field `service`"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_floor_and_scale_to_zero_contradict() {
+        let text = "targets:\n  - { name: a, cluster: c, service: s, capacity: { min: 2, max: 4 }, backlog_per_task: 5, scale_to_zero: {} }\n";
+        assert_eq!(
+            problems_of(text),
+            vec!["targets[0].scale_to_zero: needs capacity.min 0, got 2 (a service with a floor never sleeps)"]
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! What the metric publisher publishes for a target, decided from what was read.
+
+use serde::Serialize;
+
+use crate::config::Target;
+
+/// The dimension every Sluice metric carries: the target's name.
+pub const TARGET_DIMENSION: &str = "Target";
+
+/// Metric names, as Application Auto Scaling and dashboards refer to them.
+pub mod names {
+    pub const VISIBLE: &str = "VisibleMessages";
+    pub const IN_FLIGHT: &str = "InFlightMessages";
+    pub const DELAYED: &str = "DelayedMessages";
+    pub const BACKLOG: &str = "Backlog";
+    pub const BACKLOG_PER_TASK: &str = "BacklogPerTask";
+    pub const RUNNING_TASKS: &str = "RunningTasks";
+    pub const PENDING_TASKS: &str = "PendingTasks";
+    pub const DESIRED_TASKS: &str = "DesiredTasks";
+    pub const GPU_AVERAGE: &str = "GpuUtilizationAverage";
+    pub const GPU_MAX: &str = "GpuUtilizationMax";
+}
+
+/// SQS's approximate counts for one queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueDepth {
+    pub visible: u64,
+    /// Received but not yet deleted: work in progress.
+    pub in_flight: u64,
+    pub delayed: u64,
+}
+
+impl QueueDepth {
+    /// Visible alone would scale in while work is still running: count everything.
+    pub fn backlog(&self) -> u64 {
+        self.visible + self.in_flight + self.delayed
+    }
+}
+
+impl std::ops::Add for QueueDepth {
+    type Output = QueueDepth;
+    fn add(self, other: QueueDepth) -> QueueDepth {
+        QueueDepth {
+            visible: self.visible + other.visible,
+            in_flight: self.in_flight + other.in_flight,
+            delayed: self.delayed + other.delayed,
+        }
+    }
+}
+
+impl std::iter::Sum for QueueDepth {
+    fn sum<I: Iterator<Item = QueueDepth>>(iter: I) -> QueueDepth {
+        iter.fold(QueueDepth::default(), |sum, depth| sum + depth)
+    }
+}
+
+/// ECS's task counts for one service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TaskCounts {
+    pub running: u32,
+    pub pending: u32,
+    pub desired: u32,
+}
+
+/// GPU utilisation over a service, in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GpuUtilization {
+    pub average: f64,
+    pub max: f64,
+}
+
+/// Backlog per task with zero running tasks counted as one, so the metric exists at
+/// zero tasks and a per-task target tracking policy can act on it.
+pub fn backlog_per_task(backlog: u64, running: u32) -> f64 {
+    backlog as f64 / f64::from(running.max(1))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Unit {
+    Count,
+    Percent,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Percent => "Percent",
+        }
+    }
+}
+
+/// One value to publish, dimensioned by its target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Datum {
+    pub target: String,
+    pub name: &'static str,
+    pub value: f64,
+    pub unit: Unit,
+}
+
+/// Everything read for one target, from which its metrics follow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reading {
+    pub depth: QueueDepth,
+    pub tasks: TaskCounts,
+    /// None when no GPU source is configured or no datapoint was found: a missing
+    /// reading is never published as 0, which would invite a scale-in.
+    pub gpu: Option<GpuUtilization>,
+}
+
+impl Reading {
+    pub fn backlog(&self) -> u64 {
+        self.depth.backlog()
+    }
+
+    pub fn backlog_per_task(&self) -> f64 {
+        backlog_per_task(self.backlog(), self.tasks.running)
+    }
+
+    pub fn datums(&self, target: &Target) -> Vec<Datum> {
+        let count = |name, value: f64| Datum {
+            target: target.name.clone(),
+            name,
+            value,
+            unit: Unit::Count,
+        };
+        let mut datums = vec![
+            count(names::VISIBLE, self.depth.visible as f64),
+            count(names::IN_FLIGHT, self.depth.in_flight as f64),
+            count(names::DELAYED, self.depth.delayed as f64),
+            count(names::BACKLOG, self.backlog() as f64),
+            count(names::BACKLOG_PER_TASK, self.backlog_per_task()),
+            count(names::RUNNING_TASKS, f64::from(self.tasks.running)),
+            count(names::PENDING_TASKS, f64::from(self.tasks.pending)),
+            count(names::DESIRED_TASKS, f64::from(self.tasks.desired)),
+        ];
+        if let Some(gpu) = self.gpu {
+            for (name, value) in [(names::GPU_AVERAGE, gpu.average), (names::GPU_MAX, gpu.max)] {
+                datums.push(Datum {
+                    target: target.name.clone(),
+                    name,
+                    value,
+                    unit: Unit::Percent,
+                });
+            }
+        }
+        datums
+    }
+}
+
+/// PutMetricData's limits per call.
+pub const MAX_DATUMS_PER_CALL: usize = 1000;
+pub const MAX_BYTES_PER_CALL: usize = 1_000_000;
+
+/// An upper bound of a datum's share of a request body, whatever the protocol:
+/// its strings plus room for field names, value, unit and timestamp.
+fn encoded_size_bound(datum: &Datum) -> usize {
+    datum.name.len() + TARGET_DIMENSION.len() + datum.target.len() + 160
+}
+
+/// Splits datums into the fewest PutMetricData calls that respect both the count
+/// and the size limit, keeping their order.
+pub fn batches(datums: &[Datum], max_count: usize, max_bytes: usize) -> Vec<&[Datum]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (index, datum) in datums.iter().enumerate() {
+        let size = encoded_size_bound(datum);
+        if index > start && (index - start == max_count || bytes + size > max_bytes) {
+            batches.push(&datums[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < datums.len() {
+        batches.push(&datums[start..]);
+    }
+    batches
+}
+
+/// One CloudWatch Embedded Metric Format log line holding all of a target's datums:
+/// CloudWatch Logs turns it into the same metrics PutMetricData would write.
+pub fn embedded_metric_line(namespace: &str, timestamp_ms: i64, datums: &[Datum]) -> String {
+    let Some(first) = datums.first() else {
+        return String::new();
+    };
+    let mut root = serde_json::Map::new();
+    let definitions: Vec<serde_json::Value> = datums
+        .iter()
+        .map(|datum| serde_json::json!({ "Name": datum.name, "Unit": datum.unit.as_str() }))
+        .collect();
+    root.insert(
+        "_aws".to_owned(),
+        serde_json::json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[TARGET_DIMENSION]],
+                "Metrics": definitions,
+            }],
+        }),
+    );
+    root.insert(
+        TARGET_DIMENSION.to_owned(),
+        serde_json::Value::String(first.target.clone()),
+    );
+    for datum in datums {
+        root.insert(datum.name.to_owned(), serde_json::json!(datum.value));
+    }
+    serde_json::Value::Object(root).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Capacity;
+
+    fn target(name: &str) -> Target {
+        Target {
+            name: name.to_owned(),
+            cluster: "c".to_owned(),
+            service: "s".to_owned(),
+            queues: vec!["q".to_owned()],
+            capacity: Capacity { min: 0, max: 10 },
+            backlog_per_task: 10.0,
+            gpu: None,
+            scale_to_zero: None,
+            profile: None,
+            paused: false,
+        }
+    }
+
+    fn value(datums: &[Datum], name: &str) -> Option<f64> {
+        datums.iter().find(|d| d.name == name).map(|d| d.value)
+    }
+
+    #[test]
+    fn backlog_per_task_table() {
+        // (backlog, running, expected)
+        let cases = [
+            (0, 0, 0.0),
+            (10, 0, 10.0), // zero running counts as one: the metric exists at zero
+            (10, 1, 10.0),
+            (10, 4, 2.5),
+            (0, 3, 0.0),
+        ];
+        for (backlog, running, expected) in cases {
+            assert_eq!(backlog_per_task(backlog, running), expected, "{backlog}/{running}");
+        }
+    }
+
+    #[test]
+    fn in_flight_only_backlog_keeps_the_service_busy() {
+        let reading = Reading {
+            depth: QueueDepth { visible: 0, in_flight: 7, delayed: 0 },
+            tasks: TaskCounts { running: 2, pending: 0, desired: 2 },
+            gpu: None,
+        };
+        let datums = reading.datums(&target("t"));
+        assert_eq!(value(&datums, names::VISIBLE), Some(0.0));
+        assert_eq!(value(&datums, names::BACKLOG), Some(7.0));
+        assert_eq!(value(&datums, names::BACKLOG_PER_TASK), Some(3.5));
+    }
+
+    #[test]
+    fn backlog_sums_visible_in_flight_and_delayed_over_queues() {
+        let depth: QueueDepth = [
+            QueueDepth { visible: 1, in_flight: 2, delayed: 3 },
+            QueueDepth { visible: 10, in_flight: 0, delayed: 5 },
+        ]
+        .into_iter()
+        .sum();
+        assert_eq!(depth, QueueDepth { visible: 11, in_flight: 2, delayed: 8 });
+        assert_eq!(depth.backlog(), 21);
+    }
+
+    #[test]
+    fn a_missing_gpu_reading_is_not_published() {
+        let mut reading = Reading {
+            depth: QueueDepth::default(),
+            tasks: TaskCounts::default(),
+            gpu: None,
+        };
+        let datums = reading.datums(&target("t"));
+        assert_eq!(datums.len(), 8);
+        assert_eq!(value(&datums, names::GPU_AVERAGE), None);
+        assert_eq!(value(&datums, names::GPU_MAX), None);
+
+        reading.gpu = Some(GpuUtilization { average: 40.0, max: 90.0 });
+        let datums = reading.datums(&target("t"));
+        assert_eq!(value(&datums, names::GPU_AVERAGE), Some(40.0));
+        assert_eq!(value(&datums, names::GPU_MAX), Some(90.0));
+        assert!(datums.iter().all(|d| d.target == "t"));
+    }
+
+    fn many(count: usize) -> Vec<Datum> {
+        (0..count)
+            .map(|i| Datum {
+                target: format!("target-{i}"),
+                name: names::BACKLOG,
+                value: i as f64,
+                unit: Unit::Count,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_are_the_fewest_under_the_count_limit() {
+        for (count, expected) in [(0, 0), (1, 1), (1000, 1), (1001, 2), (8000, 8), (8001, 9)] {
+            let datums = many(count);
+            let batches = batches(&datums, MAX_DATUMS_PER_CALL, MAX_BYTES_PER_CALL);
+            assert_eq!(batches.len(), expected, "{count} datums");
+            assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), count);
+        }
+    }
+
+    #[test]
+    fn batches_respect_the_size_limit() {
+        let datums = many(100);
+        let one = encoded_size_bound(&datums[0]);
+        let batches = batches(&datums, 1000, one * 10 + 5);
+        assert!(batches.len() >= 10);
+        for batch in &batches {
+            let bytes: usize = batch.iter().map(encoded_size_bound).sum();
+            assert!(bytes <= one * 10 + 5);
+        }
+    }
+
+    #[test]
+    fn embedded_metric_line_holds_every_datum() {
+        let reading = Reading {
+            depth: QueueDepth { visible: 3, in_flight: 1, delayed: 0 },
+            tasks: TaskCounts { running: 2, pending: 1, desired: 3 },
+            gpu: Some(GpuUtilization { average: 50.0, max: 75.0 }),
+        };
+        let datums = reading.datums(&target("gold"));
+        let line = embedded_metric_line("Sluice", 1_700_000_000_000, &datums);
+        let parsed: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert_eq!(parsed["Target"], "gold");
+        assert_eq!(parsed["Backlog"], 4.0);
+        assert_eq!(parsed["BacklogPerTask"], 2.0);
+        assert_eq!(parsed["GpuUtilizationMax"], 75.0);
+        let directive = &parsed["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "Sluice");
+        assert_eq!(directive["Dimensions"], serde_json::json!([["Target"]]));
+        assert_eq!(directive["Metrics"].as_array().map(Vec::len), Some(datums.len()));
+        assert_eq!(parsed["_aws"]["Timestamp"], 1_700_000_000_000_i64);
+    }
+}

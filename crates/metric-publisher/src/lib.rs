@@ -1,0 +1,50 @@
+//! The metric publisher: every minute, reads each target's queue depth, task counts
+//! and GPU utilisation, and publishes backlog per task (and the rest) to CloudWatch
+//! for Application Auto Scaling target tracking.
+
+pub mod event;
+pub mod publish;
+pub mod settings;
+
+use serde_json::Value;
+use sluice_aws::{Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues};
+
+pub use publish::{PublishError, Summary};
+pub use settings::{Output, Settings};
+
+/// The function's state for a container's life: clients built once, shared by every
+/// invocation (and the SQS queue-URL cache with them).
+pub struct Publisher {
+    settings: Settings,
+    store: DynamoStore,
+    queues: SqsQueues,
+    services: EcsServices,
+    cloudwatch: CloudWatchMetrics,
+}
+
+impl Publisher {
+    pub fn new(clients: &Clients, settings: Settings) -> Self {
+        Self {
+            store: DynamoStore::new(clients.dynamodb.clone(), settings.table.clone()),
+            queues: SqsQueues::new(clients.sqs.clone()),
+            services: EcsServices::new(clients.ecs.clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            settings,
+        }
+    }
+
+    pub async fn handle(&self, event: &Value) -> Result<Summary, PublishError> {
+        let ports = publish::Ports {
+            store: &self.store,
+            queues: &self.queues,
+            services: &self.services,
+            gpu: &self.cloudwatch,
+            sink: &self.cloudwatch,
+            emf: &publish::StdoutEmf,
+        };
+        publish::publish(event, &self.settings, &ports).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,417 @@
+//! One publish: read every target's queues, services and GPUs, then publish its
+//! metrics. A failing target is reported and never stops the others.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use sluice_aws::{
+    AwsError, CloudWatchMetrics, ConfigStore, EcsServices, GpuMetrics, ItemKind, MetricSink,
+    QueueDepths, ServiceCounts, ServiceResult,
+};
+use sluice_core::config::{GpuSource, Target};
+use sluice_core::metrics::{
+    self, Datum, GpuUtilization, QueueDepth, Reading, TaskCounts, embedded_metric_line,
+};
+
+use crate::event::{self, BadEvent};
+use crate::settings::{Output, Settings};
+
+/// Where EMF lines go: standard output in Lambda, where CloudWatch Logs picks them up.
+pub trait EmfLog: Send + Sync {
+    fn emit(&self, line: &str);
+}
+
+/// Writes EMF lines to standard output, bypassing the tracing formatter so each line
+/// stays the bare JSON object CloudWatch Logs looks for.
+pub struct StdoutEmf;
+
+impl EmfLog for StdoutEmf {
+    fn emit(&self, line: &str) {
+        println!("{line}");
+    }
+}
+
+/// The capabilities a publish needs.
+pub struct Ports<'a> {
+    pub store: &'a dyn ConfigStore,
+    pub queues: &'a dyn QueueDepths,
+    pub services: &'a dyn ServiceCounts,
+    pub gpu: &'a dyn GpuMetrics,
+    pub sink: &'a dyn MetricSink,
+    pub emf: &'a dyn EmfLog,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    BadEvent(#[from] BadEvent),
+    #[error("cannot read targets from table: {0}")]
+    Store(AwsError),
+    #[error("unknown target(s) in the event: {}; stored targets are: {}", .unknown.join(", "), .known.join(", "))]
+    UnknownTargets {
+        unknown: Vec<String>,
+        known: Vec<String>,
+    },
+    #[error("nothing could be published: {}", summarise_failures(.0))]
+    NothingPublished(Box<Summary>),
+}
+
+fn summarise_failures(summary: &Summary) -> String {
+    let failures: Vec<String> = summary
+        .invalid_targets
+        .iter()
+        .chain(summary.targets.iter())
+        .filter_map(|report| report.error.as_ref().map(|e| format!("{}: {e}", report.name)))
+        .collect();
+    failures.join("; ")
+}
+
+/// What one invocation did, returned to the caller and logged.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub trigger: String,
+    pub namespace: String,
+    pub output: String,
+    pub published_targets: usize,
+    pub failed_targets: usize,
+    pub datums: usize,
+    pub put_metric_data_calls: usize,
+    pub targets: Vec<TargetReport>,
+    /// Stored targets that do not parse or validate: skipped, named here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_targets: Vec<TargetReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TargetReport {
+    pub name: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<ReadingReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Published,
+    Failed,
+    Invalid,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadingReport {
+    #[serde(flatten)]
+    pub depth: QueueDepth,
+    pub backlog: u64,
+    #[serde(flatten)]
+    pub tasks: TaskCounts,
+    pub backlog_per_task: f64,
+    pub gpu: Option<GpuUtilization>,
+    pub metrics: usize,
+}
+
+/// Parses stored items into targets; bad ones are reported by name and left out.
+pub fn parse_targets(items: Vec<sluice_aws::StoredItem>) -> (Vec<Target>, Vec<TargetReport>) {
+    let mut targets = Vec::new();
+    let mut invalid = Vec::new();
+    for item in items {
+        let parsed = serde_json::from_str::<Target>(&item.spec)
+            .map_err(|e| format!("stored spec does not parse: {e}"))
+            .and_then(|target| {
+                target.validate().map_err(|p| p.to_string())?;
+                if target.name != item.name {
+                    return Err(format!("stored under {:?} but named {:?}", item.name, target.name));
+                }
+                Ok(target)
+            });
+        match parsed {
+            Ok(target) => targets.push(target),
+            Err(error) => invalid.push(TargetReport {
+                name: item.name,
+                status: Status::Invalid,
+                error: Some(error),
+                ..TargetReport::default()
+            }),
+        }
+    }
+    (targets, invalid)
+}
+
+pub async fn publish(
+    event: &Value,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Result<Summary, PublishError> {
+    let invocation = event::parse(event)?;
+    let items = ports
+        .store
+        .list(ItemKind::Target)
+        .await
+        .map_err(PublishError::Store)?;
+    let (mut targets, invalid_targets) = parse_targets(items);
+    for report in &invalid_targets {
+        tracing::warn!(target_name = %report.name, error = ?report.error, "skipping invalid stored target");
+    }
+    if let Some(only) = &invocation.only {
+        let unknown: Vec<String> = only
+            .iter()
+            .filter(|name| !targets.iter().any(|t| &t.name == *name))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(PublishError::UnknownTargets {
+                unknown,
+                known: targets.iter().map(|t| t.name.clone()).collect(),
+            });
+        }
+        targets.retain(|t| only.contains(&t.name));
+    }
+    tracing::info!(trigger = invocation.trigger, schedule = ?invocation.schedule, targets = targets.len(), "publishing");
+
+    let (services, gpus, depths) = futures::join!(
+        read_services(&targets, settings, ports.services),
+        read_gpus(&targets, settings, ports.gpu),
+        read_depths(&targets, settings, ports.queues),
+    );
+
+    let mut summary = Summary {
+        trigger: invocation.trigger.to_owned(),
+        namespace: settings.namespace.clone(),
+        output: settings.output.as_str().to_owned(),
+        invalid_targets,
+        ..Summary::default()
+    };
+    let mut datums_by_target: Vec<Vec<Datum>> = Vec::with_capacity(targets.len());
+    for (index, target) in targets.iter().enumerate() {
+        let mut report = TargetReport {
+            name: target.name.clone(),
+            ..TargetReport::default()
+        };
+        let depth = depths[index].clone();
+        let tasks = services
+            .get(&(target.cluster.clone(), target.service.clone()))
+            .cloned()
+            .unwrap_or_else(|| Err("not read".to_owned()))
+            .map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service));
+        let gpu = match &gpus[index] {
+            Ok(gpu) => *gpu,
+            Err(warning) => {
+                report.warnings.push(warning.clone());
+                None
+            }
+        };
+        if target.gpu.is_some() && gpu.is_none() && gpus[index].is_ok() {
+            report
+                .warnings
+                .push("no GPU datapoint in the look-back window: GPU metrics not published".to_owned());
+        }
+        match (depth, tasks) {
+            (Ok(depth), Ok(tasks)) => {
+                let reading = Reading { depth, tasks, gpu };
+                let datums = reading.datums(target);
+                report.reading = Some(ReadingReport {
+                    depth,
+                    backlog: reading.backlog(),
+                    tasks,
+                    backlog_per_task: reading.backlog_per_task(),
+                    gpu,
+                    metrics: datums.len(),
+                });
+                datums_by_target.push(datums);
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                report.status = Status::Failed;
+                report.error = Some(error);
+                datums_by_target.push(Vec::new());
+            }
+        }
+        summary.targets.push(report);
+    }
+
+    match settings.output {
+        Output::PutMetricData => {
+            put_all(&mut summary, &datums_by_target, settings, ports.sink).await;
+        }
+        Output::EmbeddedMetricFormat => {
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                .unwrap_or(0);
+            for datums in datums_by_target.iter().filter(|d| !d.is_empty()) {
+                ports
+                    .emf
+                    .emit(&embedded_metric_line(&settings.namespace, now_ms, datums));
+                summary.datums += datums.len();
+            }
+        }
+    }
+
+    for report in &summary.targets {
+        match report.status {
+            Status::Published => tracing::info!(target_name = %report.name, reading = ?report.reading, warnings = ?report.warnings, "published"),
+            _ => tracing::error!(target_name = %report.name, error = ?report.error, "target failed"),
+        }
+    }
+    summary.published_targets = summary
+        .targets
+        .iter()
+        .filter(|r| r.status == Status::Published)
+        .count();
+    summary.failed_targets = summary.targets.len() - summary.published_targets;
+    let anything_to_do = !summary.targets.is_empty() || !summary.invalid_targets.is_empty();
+    if anything_to_do && summary.published_targets == 0 {
+        return Err(PublishError::NothingPublished(Box::new(summary)));
+    }
+    Ok(summary)
+}
+
+/// DescribeServices batched 10 a call per cluster.
+async fn read_services(
+    targets: &[Target],
+    settings: &Settings,
+    ecs: &dyn ServiceCounts,
+) -> BTreeMap<(String, String), ServiceResult> {
+    let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for target in targets {
+        let services = by_cluster.entry(target.cluster.as_str()).or_default();
+        if !services.contains(&target.service) {
+            services.push(target.service.clone());
+        }
+    }
+    let calls: Vec<(&str, Vec<String>)> = by_cluster
+        .iter()
+        .flat_map(|(cluster, services)| {
+            services
+                .chunks(EcsServices::MAX_SERVICES_PER_CALL)
+                .map(|chunk| (*cluster, chunk.to_vec()))
+        })
+        .collect();
+    let answers: Vec<_> = stream::iter(calls)
+        .map(|(cluster, services)| async move {
+            let answer = ecs.task_counts(cluster, &services).await;
+            (cluster, services, answer)
+        })
+        .buffer_unordered(settings.concurrency)
+        .collect()
+        .await;
+    let mut results = BTreeMap::new();
+    for (cluster, services, answer) in answers {
+        match answer {
+            Ok(found) => {
+                for (service, result) in found {
+                    results.insert((cluster.to_owned(), service), result);
+                }
+            }
+            Err(error) => {
+                for service in services {
+                    results.insert((cluster.to_owned(), service), Err(error.to_string()));
+                }
+            }
+        }
+    }
+    results
+}
+
+/// GetMetricData for every target's GPU source together, 250 sources (500 queries) a
+/// call. Per target: Ok(None) when no source or no datapoint, Err on a failed read.
+async fn read_gpus(
+    targets: &[Target],
+    settings: &Settings,
+    cloudwatch: &dyn GpuMetrics,
+) -> Vec<Result<Option<GpuUtilization>, String>> {
+    let mut results: Vec<Result<Option<GpuUtilization>, String>> = vec![Ok(None); targets.len()];
+    let sourced: Vec<(usize, &GpuSource)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(index, target)| target.gpu.as_ref().map(|gpu| (index, gpu)))
+        .collect();
+    let answers: Vec<_> = stream::iter(sourced.chunks(CloudWatchMetrics::MAX_SOURCES_PER_CALL))
+        .map(|chunk| async move {
+            let sources: Vec<&GpuSource> = chunk.iter().map(|(_, source)| *source).collect();
+            let answer = cloudwatch
+                .gpu_utilization(&sources, settings.gpu_lookback_minutes)
+                .await;
+            (chunk, answer)
+        })
+        .buffer_unordered(settings.concurrency)
+        .collect()
+        .await;
+    for (chunk, answer) in answers {
+        match answer {
+            Ok(values) => {
+                for ((index, _), value) in chunk.iter().zip(values) {
+                    results[*index] = Ok(value);
+                }
+            }
+            Err(error) => {
+                for (index, _) in chunk {
+                    results[*index] = Err(format!("GPU metrics not published: {error}"));
+                }
+            }
+        }
+    }
+    results
+}
+
+/// GetQueueAttributes for every queue of every target, bounded in flight. A target
+/// fails when any of its queues cannot be read: a partial backlog would mislead.
+async fn read_depths(
+    targets: &[Target],
+    settings: &Settings,
+    sqs: &dyn QueueDepths,
+) -> Vec<Result<QueueDepth, String>> {
+    let reads: Vec<(usize, &str)> = targets
+        .iter()
+        .enumerate()
+        .flat_map(|(index, target)| target.queues.iter().map(move |q| (index, q.as_str())))
+        .collect();
+    let answers: Vec<_> = stream::iter(reads)
+        .map(|(index, queue)| async move { (index, sqs.queue_depth(queue).await) })
+        .buffer_unordered(settings.concurrency)
+        .collect()
+        .await;
+    let mut results: Vec<Result<QueueDepth, String>> = vec![Ok(QueueDepth::default()); targets.len()];
+    for (index, answer) in answers {
+        results[index] = match (&results[index], answer) {
+            (Err(first), _) => Err(first.clone()),
+            (Ok(_), Err(error)) => Err(error.to_string()),
+            (Ok(sum), Ok(depth)) => Ok(*sum + depth),
+        };
+    }
+    results
+}
+
+/// PutMetricData in the fewest calls; a failed call fails the targets it carried.
+async fn put_all(
+    summary: &mut Summary,
+    datums_by_target: &[Vec<Datum>],
+    settings: &Settings,
+    sink: &dyn MetricSink,
+) {
+    let all: Vec<Datum> = datums_by_target.iter().flatten().cloned().collect();
+    let batches = metrics::batches(&all, metrics::MAX_DATUMS_PER_CALL, metrics::MAX_BYTES_PER_CALL);
+    summary.put_metric_data_calls = batches.len();
+    summary.datums = all.len();
+    let failures: Vec<(&[Datum], AwsError)> = stream::iter(batches)
+        .map(|batch| async move { (batch, sink.put_metric_data(&settings.namespace, batch).await) })
+        .buffer_unordered(settings.concurrency)
+        .filter_map(|(batch, result)| async move { result.err().map(|e| (batch, e)) })
+        .collect()
+        .await;
+    for (batch, error) in failures {
+        for report in summary.targets.iter_mut() {
+            if report.status == Status::Published && batch.iter().any(|d| d.target == report.name) {
+                report.status = Status::Failed;
+                report.error = Some(error.to_string());
+            }
+        }
+    }
+}

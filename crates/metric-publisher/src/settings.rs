@@ -1,0 +1,116 @@
+//! The publisher's settings, read from the Lambda's environment.
+
+use std::str::FromStr;
+
+/// Where the metrics go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// CloudWatch PutMetricData, batched into the fewest calls.
+    PutMetricData,
+    /// Embedded Metric Format log lines: no PutMetricData call at all.
+    EmbeddedMetricFormat,
+}
+
+impl FromStr for Output {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "put-metric-data" => Ok(Output::PutMetricData),
+            "emf" => Ok(Output::EmbeddedMetricFormat),
+            other => Err(format!("{other:?} is not one of put-metric-data, emf")),
+        }
+    }
+}
+
+impl Output {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Output::PutMetricData => "put-metric-data",
+            Output::EmbeddedMetricFormat => "emf",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `SLUICE_TABLE` (required): the DynamoDB table holding targets.
+    pub table: String,
+    /// `SLUICE_NAMESPACE` (default `Sluice`).
+    pub namespace: String,
+    /// `SLUICE_OUTPUT`: `put-metric-data` (default) or `emf`.
+    pub output: Output,
+    /// `SLUICE_CONCURRENCY` (default 16): AWS reads in flight at once.
+    pub concurrency: usize,
+    /// `SLUICE_GPU_LOOKBACK_MINUTES` (default 5): how far back a GPU reading may be.
+    pub gpu_lookback_minutes: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        fn parsed<T: FromStr>(
+            lookup: &impl Fn(&str) -> Option<String>,
+            name: &str,
+            default: T,
+            check: impl Fn(&T) -> bool,
+            expected: &str,
+        ) -> Result<T, SettingsError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            match lookup(name) {
+                None => Ok(default),
+                Some(text) => match text.trim().parse::<T>() {
+                    Ok(value) if check(&value) => Ok(value),
+                    Ok(_) => Err(SettingsError(format!("{name}={text:?}: expected {expected}"))),
+                    Err(e) => Err(SettingsError(format!("{name}={text:?}: {e}; expected {expected}"))),
+                },
+            }
+        }
+        let table = lookup("SLUICE_TABLE")
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| SettingsError("SLUICE_TABLE is not set: name the DynamoDB table that holds the targets".to_owned()))?;
+        Ok(Settings {
+            table,
+            namespace: lookup("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
+            output: parsed(&lookup, "SLUICE_OUTPUT", Output::PutMetricData, |_| true, "put-metric-data or emf")?,
+            concurrency: parsed(&lookup, "SLUICE_CONCURRENCY", 16, |n| (1..=256).contains(n), "a whole number from 1 to 256")?,
+            gpu_lookback_minutes: parsed(&lookup, "SLUICE_GPU_LOOKBACK_MINUTES", 5, |n| (1..=60).contains(n), "whole minutes from 1 to 60")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| {
+            pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_apply_and_errors_name_the_variable() {
+        let ok = settings(&[("SLUICE_TABLE", "sluice")]).expect("ok");
+        assert_eq!((ok.namespace.as_str(), ok.output, ok.concurrency, ok.gpu_lookback_minutes), ("Sluice", Output::PutMetricData, 16, 5));
+        let cases = [
+            (vec![], "SLUICE_TABLE is not set"),
+            (vec![("SLUICE_TABLE", "t"), ("SLUICE_OUTPUT", "stdout")], "SLUICE_OUTPUT=\"stdout\": \"stdout\" is not one of put-metric-data, emf"),
+            (vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "0")], "SLUICE_CONCURRENCY=\"0\": expected a whole number from 1 to 256"),
+            (vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "many")], "SLUICE_CONCURRENCY=\"many\": invalid digit"),
+        ];
+        for (pairs, expected) in cases {
+            let error = settings(&pairs).expect_err("must fail");
+            assert!(error.to_string().contains(expected), "{error}");
+        }
+        assert_eq!(settings(&[("SLUICE_TABLE", "t"), ("SLUICE_OUTPUT", "emf")]).map(|s| s.output), Ok(Output::EmbeddedMetricFormat));
+    }
+}
