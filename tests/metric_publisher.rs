@@ -1,1 +1,185 @@
+//! The metric publisher against the emulators: seeded queues, services and GPU
+//! readings in, metrics read back from CloudWatch (never echoed from the function).
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use metric_publisher::publish::Status;
+use metric_publisher::{Output, Publisher, Settings};
+use sluice_core::config::{Capacity, GpuSource, Target};
+use sluice_testkit::{Emulators, fixture, unique};
+
+struct Scenario {
+    emulators: Emulators,
+    table: String,
+    namespace: String,
+    gold: String,
+    silver: String,
+    broken: String,
+}
+
+fn target(name: &str, cluster: &str, service: &str, queues: Vec<String>) -> Target {
+    Target {
+        name: name.to_owned(),
+        cluster: cluster.to_owned(),
+        service: service.to_owned(),
+        queues,
+        capacity: Capacity { min: 0, max: 20 },
+        backlog_per_task: 5.0,
+        gpu: None,
+        scale_to_zero: None,
+        profile: None,
+        paused: false,
+    }
+}
+
+/// gold: two queues (5 visible + 2 in flight, 3 delayed), 2 running tasks, GPU readings.
+/// silver: an empty queue, 0 running tasks, a GPU source with no readings.
+/// broken: a queue that does not exist.
+async fn seed() -> Result<Scenario> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("sluice-e2e");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("cluster");
+    emulators.create_cluster(&cluster).await?;
+    let gold_service = unique("gold-svc");
+    emulators.create_running_service(&cluster, &gold_service, 2).await?;
+    let silver_service = unique("silver-svc");
+    emulators.create_service(&cluster, &silver_service, 0).await?;
+
+    let gold_main = unique("gold-main");
+    let gold_main_url = emulators.create_queue(&gold_main).await?;
+    emulators.send_messages(&gold_main_url, 7, 0).await?;
+    assert_eq!(emulators.take_in_flight(&gold_main_url, 2).await?, 2);
+    let gold_retry = unique("gold-retry");
+    let gold_retry_url = emulators.create_queue(&gold_retry).await?;
+    emulators.send_messages(&gold_retry_url, 3, 600).await?;
+    let silver_queue = unique("silver");
+    emulators.create_queue(&silver_queue).await?;
+
+    let namespace = unique("SluiceE2E");
+    let gpu_namespace = unique("CWAgentE2E");
+    let gpu_dimensions: BTreeMap<String, String> =
+        [("ClusterName".to_owned(), cluster.clone()), ("ServiceName".to_owned(), gold_service.clone())].into();
+    emulators.put_gpu_readings(&gpu_namespace, "nvidia_smi_utilization_gpu", &gpu_dimensions, &[20.0, 40.0]).await?;
+
+    let gold = unique("gold");
+    let silver = unique("silver");
+    let broken = unique("broken");
+    let mut gold_target = target(&gold, &cluster, &gold_service, vec![gold_main, gold_retry_url]);
+    gold_target.gpu = Some(GpuSource {
+        namespace: gpu_namespace.clone(),
+        metric: "nvidia_smi_utilization_gpu".to_owned(),
+        dimensions: gpu_dimensions.clone(),
+    });
+    let mut silver_target = target(&silver, &cluster, &silver_service, vec![silver_queue]);
+    silver_target.gpu = Some(GpuSource {
+        namespace: gpu_namespace,
+        metric: "nvidia_smi_utilization_gpu".to_owned(),
+        dimensions: [("ServiceName".to_owned(), silver_service)].into(),
+    });
+    let broken_target = target(&broken, &cluster, &gold_service, vec![unique("no-such-queue")]);
+    emulators.store_targets(&store, &[gold_target, silver_target, broken_target]).await?;
+    Ok(Scenario { emulators, table, namespace, gold, silver, broken })
+}
+
+fn settings(scenario: &Scenario, output: Output) -> Settings {
+    Settings {
+        table: scenario.table.clone(),
+        namespace: scenario.namespace.clone(),
+        output,
+        concurrency: 8,
+        gpu_lookback_minutes: 5,
+    }
+}
+
+async fn assert_published(scenario: &Scenario) -> Result<()> {
+    let gold = scenario.emulators.published(&scenario.namespace, &scenario.gold).await?;
+    let expected_gold: BTreeMap<String, f64> = [
+        ("VisibleMessages", 5.0),
+        ("InFlightMessages", 2.0),
+        ("DelayedMessages", 3.0),
+        ("Backlog", 10.0),
+        ("BacklogPerTask", 5.0),
+        ("RunningTasks", 2.0),
+        ("PendingTasks", 0.0),
+        ("DesiredTasks", 2.0),
+        ("GpuUtilizationAverage", 40.0),
+        ("GpuUtilizationMax", 40.0),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(gold, expected_gold, "gold, read back from CloudWatch with dimension Target={}", scenario.gold);
+
+    let silver = scenario.emulators.published(&scenario.namespace, &scenario.silver).await?;
+    assert_eq!(silver.get("BacklogPerTask"), Some(&0.0), "zero running tasks: metric still exists");
+    assert_eq!(silver.get("RunningTasks"), Some(&0.0));
+    assert!(!silver.contains_key("GpuUtilizationAverage"), "missing GPU reading never published as 0: {silver:?}");
+    assert_eq!(silver.len(), 8);
+
+    let broken = scenario.emulators.published(&scenario.namespace, &scenario.broken).await?;
+    assert!(broken.is_empty(), "a target with a missing queue publishes nothing: {broken:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
+    let scenario = seed().await?;
+    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::PutMetricData));
+    let summary = publisher.handle(&fixture("metric-publisher/scheduled.json")?).await?;
+    assert_eq!((summary.published_targets, summary.failed_targets), (2, 1), "{summary:#?}");
+    assert_eq!(summary.put_metric_data_calls, 1);
+    let broken = summary.targets.iter().find(|t| t.name == scenario.broken).context("broken report")?;
+    assert_eq!(broken.status, Status::Failed);
+    assert!(broken.error.as_deref().unwrap_or_default().contains("NonExistentQueue"), "{broken:?}");
+    assert_published(&scenario).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_direct_invocation_publishes_only_the_named_targets() -> Result<()> {
+    let scenario = seed().await?;
+    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::PutMetricData));
+    let event = serde_json::json!({ "targets": [scenario.silver] });
+    let summary = publisher.handle(&event).await?;
+    assert_eq!(summary.targets.len(), 1);
+    assert!(scenario.emulators.published(&scenario.namespace, &scenario.gold).await?.is_empty());
+    assert_eq!(scenario.emulators.published(&scenario.namespace, &scenario.silver).await?.len(), 8);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_malformed_event_publishes_nothing() -> Result<()> {
+    let scenario = seed().await?;
+    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::PutMetricData));
+    let error = publisher.handle(&fixture("metric-publisher/malformed.json")?).await.expect_err("refused");
+    assert!(error.to_string().contains("unknown field `target`"), "{error}");
+    assert_eq!(scenario.emulators.metric_count(&scenario.namespace).await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn emf_output_makes_no_put_metric_data_call() -> Result<()> {
+    let scenario = seed().await?;
+    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::EmbeddedMetricFormat));
+    let summary = publisher.handle(&fixture("metric-publisher/scheduler.json")?).await?;
+    assert_eq!((summary.published_targets, summary.put_metric_data_calls), (2, 0));
+    assert_eq!(scenario.emulators.metric_count(&scenario.namespace).await?, 0, "EMF writes log lines, not PutMetricData");
+    Ok(())
+}
+
+/// The real Lambda binary, run by `cargo lambda watch` and invoked with a fixture by
+/// `cargo lambda invoke`, as a user would try it.
+#[tokio::test]
+async fn cargo_lambda_invoke_runs_the_real_binary() -> Result<()> {
+    let scenario = seed().await?;
+    let port = sluice_testkit::free_port()?;
+    let _watch = sluice_testkit::cargo_lambda_watch(port, &[("SLUICE_TABLE", &scenario.table), ("SLUICE_NAMESPACE", &scenario.namespace)])?;
+    let invoke = sluice_testkit::cargo_lambda_invoke(port, "metric-publisher", "events/metric-publisher/scheduled.json", Duration::from_secs(900)).await?;
+    let summary: serde_json::Value = serde_json::from_str(&invoke).with_context(|| format!("invoke output: {invoke}"))?;
+    assert_eq!(summary["published_targets"], 2, "{summary:#}");
+    assert_published(&scenario).await?;
+    Ok(())
+}

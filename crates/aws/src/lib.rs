@@ -15,7 +15,7 @@ use sluice_core::config::GpuSource;
 use sluice_core::metrics::{Datum, GpuUtilization, QueueDepth, TaskCounts};
 
 pub use calls::CallCounter;
-pub use cloudwatch::CloudWatchMetrics;
+pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
 pub use error::{AwsError, ErrorKind};
 pub use sqs::SqsQueues;

@@ -187,6 +187,10 @@ impl Document {
         Ok(document)
     }
 
+    pub fn to_yaml(&self) -> Result<String, serde_yaml_ng::Error> {
+        serde_yaml_ng::to_string(self)
+    }
+
     pub fn validate(&self) -> Result<(), Problems> {
         let mut problems = Vec::new();
         let mut seen_targets = BTreeMap::new();
