@@ -5,8 +5,9 @@
 #   infra/emulators.sh start   start both on free ports, wait until ready, write .emulators/env
 #   infra/emulators.sh stop    stop what `start` started
 #   infra/emulators.sh run CMD...
-#                              start, run CMD with the endpoint variables exported, stop
-#                              (also on failure and Ctrl-C); exits with CMD's status
+#                              start a private pair, run CMD with the endpoint variables
+#                              exported, stop them (also on failure and Ctrl-C); exits with
+#                              CMD's status. Runs never disturb each other or `start`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state="$root/.emulators"
@@ -84,7 +85,8 @@ case "${1:-}" in
   run)
     shift
     [[ $# -gt 0 ]] || { echo "usage: $0 run CMD..." >&2; exit 2; }
-    trap stop_quietly EXIT
+    state=$(mktemp -d "${TMPDIR:-/tmp}/sluice-emulators.XXXXXX")
+    trap 'stop_quietly; rm -rf "$state"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     start

@@ -34,7 +34,8 @@ fn target(name: &str, cluster: &str, service: &str, queues: Vec<String>) -> Targ
     }
 }
 
-/// gold: two queues (5 visible + 2 in flight, 3 delayed), 2 running tasks, GPU readings.
+/// gold: two queues (5 visible + 2 in flight, 3 delayed), 2 running tasks, two GPUs
+/// reading 20% and 40% now (and an older 99% that must not count).
 /// silver: an empty queue, 0 running tasks, a GPU source with no readings.
 /// broken: a queue that does not exist.
 async fn seed() -> Result<Scenario> {
@@ -44,9 +45,13 @@ async fn seed() -> Result<Scenario> {
     let cluster = unique("cluster");
     emulators.create_cluster(&cluster).await?;
     let gold_service = unique("gold-svc");
-    emulators.create_running_service(&cluster, &gold_service, 2).await?;
+    emulators
+        .create_running_service(&cluster, &gold_service, 2)
+        .await?;
     let silver_service = unique("silver-svc");
-    emulators.create_service(&cluster, &silver_service, 0).await?;
+    emulators
+        .create_service(&cluster, &silver_service, 0)
+        .await?;
 
     let gold_main = unique("gold-main");
     let gold_main_url = emulators.create_queue(&gold_main).await?;
@@ -60,14 +65,29 @@ async fn seed() -> Result<Scenario> {
 
     let namespace = unique("SluiceE2E");
     let gpu_namespace = unique("CWAgentE2E");
-    let gpu_dimensions: BTreeMap<String, String> =
-        [("ClusterName".to_owned(), cluster.clone()), ("ServiceName".to_owned(), gold_service.clone())].into();
-    emulators.put_gpu_readings(&gpu_namespace, "nvidia_smi_utilization_gpu", &gpu_dimensions, &[20.0, 40.0]).await?;
+    let gpu_dimensions: BTreeMap<String, String> = [
+        ("ClusterName".to_owned(), cluster.clone()),
+        ("ServiceName".to_owned(), gold_service.clone()),
+    ]
+    .into();
+    emulators
+        .put_gpu_readings(
+            &gpu_namespace,
+            "nvidia_smi_utilization_gpu",
+            &gpu_dimensions,
+            &[(2, 99.0), (0, 20.0), (0, 40.0)],
+        )
+        .await?;
 
     let gold = unique("gold");
     let silver = unique("silver");
     let broken = unique("broken");
-    let mut gold_target = target(&gold, &cluster, &gold_service, vec![gold_main, gold_retry_url]);
+    let mut gold_target = target(
+        &gold,
+        &cluster,
+        &gold_service,
+        vec![gold_main, gold_retry_url],
+    );
     gold_target.gpu = Some(GpuSource {
         namespace: gpu_namespace.clone(),
         metric: "nvidia_smi_utilization_gpu".to_owned(),
@@ -79,9 +99,23 @@ async fn seed() -> Result<Scenario> {
         metric: "nvidia_smi_utilization_gpu".to_owned(),
         dimensions: [("ServiceName".to_owned(), silver_service)].into(),
     });
-    let broken_target = target(&broken, &cluster, &gold_service, vec![unique("no-such-queue")]);
-    emulators.store_targets(&store, &[gold_target, silver_target, broken_target]).await?;
-    Ok(Scenario { emulators, table, namespace, gold, silver, broken })
+    let broken_target = target(
+        &broken,
+        &cluster,
+        &gold_service,
+        vec![unique("no-such-queue")],
+    );
+    emulators
+        .store_targets(&store, &[gold_target, silver_target, broken_target])
+        .await?;
+    Ok(Scenario {
+        emulators,
+        table,
+        namespace,
+        gold,
+        silver,
+        broken,
+    })
 }
 
 fn settings(scenario: &Scenario, output: Output) -> Settings {
@@ -95,7 +129,10 @@ fn settings(scenario: &Scenario, output: Output) -> Settings {
 }
 
 async fn assert_published(scenario: &Scenario) -> Result<()> {
-    let gold = scenario.emulators.published(&scenario.namespace, &scenario.gold).await?;
+    let gold = scenario
+        .emulators
+        .published(&scenario.namespace, &scenario.gold)
+        .await?;
     let expected_gold: BTreeMap<String, f64> = [
         ("VisibleMessages", 5.0),
         ("InFlightMessages", 2.0),
@@ -105,35 +142,75 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         ("RunningTasks", 2.0),
         ("PendingTasks", 0.0),
         ("DesiredTasks", 2.0),
-        ("GpuUtilizationAverage", 40.0),
+        ("GpuUtilizationAverage", 30.0),
         ("GpuUtilizationMax", 40.0),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    assert_eq!(gold, expected_gold, "gold, read back from CloudWatch with dimension Target={}", scenario.gold);
+    assert_eq!(
+        gold, expected_gold,
+        "gold, read back from CloudWatch with dimension Target={}",
+        scenario.gold
+    );
 
-    let silver = scenario.emulators.published(&scenario.namespace, &scenario.silver).await?;
-    assert_eq!(silver.get("BacklogPerTask"), Some(&0.0), "zero running tasks: metric still exists");
+    let silver = scenario
+        .emulators
+        .published(&scenario.namespace, &scenario.silver)
+        .await?;
+    assert_eq!(
+        silver.get("BacklogPerTask"),
+        Some(&0.0),
+        "zero running tasks: metric still exists"
+    );
     assert_eq!(silver.get("RunningTasks"), Some(&0.0));
-    assert!(!silver.contains_key("GpuUtilizationAverage"), "missing GPU reading never published as 0: {silver:?}");
+    assert!(
+        !silver.contains_key("GpuUtilizationAverage"),
+        "missing GPU reading never published as 0: {silver:?}"
+    );
     assert_eq!(silver.len(), 8);
 
-    let broken = scenario.emulators.published(&scenario.namespace, &scenario.broken).await?;
-    assert!(broken.is_empty(), "a target with a missing queue publishes nothing: {broken:?}");
+    let broken = scenario
+        .emulators
+        .published(&scenario.namespace, &scenario.broken)
+        .await?;
+    assert!(
+        broken.is_empty(),
+        "a target with a missing queue publishes nothing: {broken:?}"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
     let scenario = seed().await?;
-    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::PutMetricData));
-    let summary = publisher.handle(&fixture("metric-publisher/scheduled.json")?).await?;
-    assert_eq!((summary.published_targets, summary.failed_targets), (2, 1), "{summary:#?}");
+    let publisher = Publisher::new(
+        &scenario.emulators.clients,
+        settings(&scenario, Output::PutMetricData),
+    );
+    let summary = publisher
+        .handle(&fixture("metric-publisher/scheduled.json")?)
+        .await?;
+    assert_eq!(
+        (summary.published_targets, summary.failed_targets),
+        (2, 1),
+        "{summary:#?}"
+    );
     assert_eq!(summary.put_metric_data_calls, 1);
-    let broken = summary.targets.iter().find(|t| t.name == scenario.broken).context("broken report")?;
+    let broken = summary
+        .targets
+        .iter()
+        .find(|t| t.name == scenario.broken)
+        .context("broken report")?;
     assert_eq!(broken.status, Status::Failed);
-    assert!(broken.error.as_deref().unwrap_or_default().contains("NonExistentQueue"), "{broken:?}");
+    assert!(
+        broken
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("NonExistentQueue"),
+        "{broken:?}"
+    );
     assert_published(&scenario).await?;
     Ok(())
 }
@@ -141,32 +218,72 @@ async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
 #[tokio::test]
 async fn a_direct_invocation_publishes_only_the_named_targets() -> Result<()> {
     let scenario = seed().await?;
-    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::PutMetricData));
+    let publisher = Publisher::new(
+        &scenario.emulators.clients,
+        settings(&scenario, Output::PutMetricData),
+    );
     let event = serde_json::json!({ "targets": [scenario.silver] });
     let summary = publisher.handle(&event).await?;
     assert_eq!(summary.targets.len(), 1);
-    assert!(scenario.emulators.published(&scenario.namespace, &scenario.gold).await?.is_empty());
-    assert_eq!(scenario.emulators.published(&scenario.namespace, &scenario.silver).await?.len(), 8);
+    assert!(
+        scenario
+            .emulators
+            .published(&scenario.namespace, &scenario.gold)
+            .await?
+            .is_empty()
+    );
+    assert_eq!(
+        scenario
+            .emulators
+            .published(&scenario.namespace, &scenario.silver)
+            .await?
+            .len(),
+        8
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn a_malformed_event_publishes_nothing() -> Result<()> {
     let scenario = seed().await?;
-    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::PutMetricData));
-    let error = publisher.handle(&fixture("metric-publisher/malformed.json")?).await.expect_err("refused");
-    assert!(error.to_string().contains("unknown field `target`"), "{error}");
-    assert_eq!(scenario.emulators.metric_count(&scenario.namespace).await?, 0);
+    let publisher = Publisher::new(
+        &scenario.emulators.clients,
+        settings(&scenario, Output::PutMetricData),
+    );
+    let error = publisher
+        .handle(&fixture("metric-publisher/malformed.json")?)
+        .await
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("unknown field `target`"),
+        "{error}"
+    );
+    assert_eq!(
+        scenario.emulators.metric_count(&scenario.namespace).await?,
+        0
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn emf_output_makes_no_put_metric_data_call() -> Result<()> {
     let scenario = seed().await?;
-    let publisher = Publisher::new(&scenario.emulators.clients, settings(&scenario, Output::EmbeddedMetricFormat));
-    let summary = publisher.handle(&fixture("metric-publisher/scheduler.json")?).await?;
-    assert_eq!((summary.published_targets, summary.put_metric_data_calls), (2, 0));
-    assert_eq!(scenario.emulators.metric_count(&scenario.namespace).await?, 0, "EMF writes log lines, not PutMetricData");
+    let publisher = Publisher::new(
+        &scenario.emulators.clients,
+        settings(&scenario, Output::EmbeddedMetricFormat),
+    );
+    let summary = publisher
+        .handle(&fixture("metric-publisher/scheduler.json")?)
+        .await?;
+    assert_eq!(
+        (summary.published_targets, summary.put_metric_data_calls),
+        (2, 0)
+    );
+    assert_eq!(
+        scenario.emulators.metric_count(&scenario.namespace).await?,
+        0,
+        "EMF writes log lines, not PutMetricData"
+    );
     Ok(())
 }
 
@@ -176,9 +293,22 @@ async fn emf_output_makes_no_put_metric_data_call() -> Result<()> {
 async fn cargo_lambda_invoke_runs_the_real_binary() -> Result<()> {
     let scenario = seed().await?;
     let port = sluice_testkit::free_port()?;
-    let _watch = sluice_testkit::cargo_lambda_watch(port, &[("SLUICE_TABLE", &scenario.table), ("SLUICE_NAMESPACE", &scenario.namespace)])?;
-    let invoke = sluice_testkit::cargo_lambda_invoke(port, "metric-publisher", "events/metric-publisher/scheduled.json", Duration::from_secs(900)).await?;
-    let summary: serde_json::Value = serde_json::from_str(&invoke).with_context(|| format!("invoke output: {invoke}"))?;
+    let _watch = sluice_testkit::cargo_lambda_watch(
+        port,
+        &[
+            ("SLUICE_TABLE", &scenario.table),
+            ("SLUICE_NAMESPACE", &scenario.namespace),
+        ],
+    )?;
+    let invoke = sluice_testkit::cargo_lambda_invoke(
+        port,
+        "metric-publisher",
+        "events/metric-publisher/scheduled.json",
+        Duration::from_secs(900),
+    )
+    .await?;
+    let summary: serde_json::Value =
+        serde_json::from_str(&invoke).with_context(|| format!("invoke output: {invoke}"))?;
     assert_eq!(summary["published_targets"], 2, "{summary:#}");
     assert_published(&scenario).await?;
     Ok(())

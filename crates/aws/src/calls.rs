@@ -16,7 +16,10 @@ pub struct CallCounter {
 
 impl CallCounter {
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.counts.lock().map(|counts| counts.clone()).unwrap_or_default()
+        self.counts
+            .lock()
+            .map(|counts| counts.clone())
+            .unwrap_or_default()
     }
 
     pub fn reset(&self) {
@@ -45,5 +48,4 @@ impl Intercept for CallCounter {
         }
         Ok(())
     }
-
 }

@@ -5,10 +5,9 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit,
 };
 use aws_smithy_types::DateTime;
-use sluice_core::config::GpuSource;
-use sluice_core::metrics::{Datum, GpuUtilization, TARGET_DIMENSION, Unit};
+use sluice_core::metrics::{Datum, MetricQuery, TARGET_DIMENSION, Unit};
 
-use crate::{AwsError, GpuMetrics, MetricSink};
+use crate::{AwsError, MetricReader, MetricSink};
 
 /// CloudWatch adapter: GPU readings in, Sluice's metrics out.
 #[derive(Debug, Clone)]
@@ -17,29 +16,29 @@ pub struct CloudWatchMetrics {
 }
 
 impl CloudWatchMetrics {
-    /// GetMetricData takes at most 500 queries a call; each source needs two.
-    pub const MAX_SOURCES_PER_CALL: usize = 250;
+    /// GetMetricData takes at most 500 queries a call.
+    pub const MAX_QUERIES_PER_CALL: usize = 500;
 
     pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
         Self { client }
     }
 }
 
-fn query(id: String, source: &GpuSource, stat: &str) -> MetricDataQuery {
-    let dimensions = source
+fn data_query(id: String, query: &MetricQuery) -> MetricDataQuery {
+    let dimensions = query
         .dimensions
         .iter()
         .map(|(name, value)| Dimension::builder().name(name).value(value).build())
         .collect();
     let metric = Metric::builder()
-        .namespace(&source.namespace)
-        .metric_name(&source.metric)
+        .namespace(&query.namespace)
+        .metric_name(&query.metric)
         .set_dimensions(Some(dimensions))
         .build();
     let stat = MetricStat::builder()
         .metric(metric)
         .period(60)
-        .stat(stat)
+        .stat(query.statistic)
         .build();
     MetricDataQuery::builder()
         .id(id)
@@ -60,33 +59,32 @@ pub fn latest_value(result: &aws_sdk_cloudwatch::types::MetricDataResult) -> Opt
 }
 
 #[async_trait]
-impl GpuMetrics for CloudWatchMetrics {
-    async fn gpu_utilization(
+impl MetricReader for CloudWatchMetrics {
+    async fn latest(
         &self,
-        sources: &[&GpuSource],
+        queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Option<GpuUtilization>>, AwsError> {
-        if sources.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<Vec<Option<f64>>, AwsError> {
+        let mut latest = vec![None; queries.len()];
+        if queries.is_empty() {
+            return Ok(latest);
         }
-        let mut queries = Vec::with_capacity(sources.len() * 2);
-        for (index, source) in sources.iter().enumerate() {
-            queries.push(query(format!("avg{index}"), source, "Average"));
-            queries.push(query(format!("max{index}"), source, "Maximum"));
-        }
+        let data_queries: Vec<MetricDataQuery> = queries
+            .iter()
+            .enumerate()
+            .map(|(index, query)| data_query(format!("q{index}"), query))
+            .collect();
         // Bins run from the start time in whole periods and the end is exclusive: end a
         // minute ahead so a datapoint written seconds ago still falls in a bin.
         let now = SystemTime::now();
         let end = now + Duration::from_secs(60);
         let start = now - Duration::from_secs(u64::from(lookback_minutes.max(1)) * 60);
-        let mut averages = vec![None; sources.len()];
-        let mut maxima = vec![None; sources.len()];
         let mut next_token = None;
         loop {
             let output = self
                 .client
                 .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
+                .set_metric_data_queries(Some(data_queries.clone()))
                 .start_time(DateTime::from(start))
                 .end_time(DateTime::from(end))
                 .scan_by(ScanBy::TimestampDescending)
@@ -95,18 +93,14 @@ impl GpuMetrics for CloudWatchMetrics {
                 .await
                 .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?;
             for result in output.metric_data_results() {
-                let id = result.id().unwrap_or_default();
-                let latest = latest_value(result);
-                let (slot, index) = match id.split_at(3) {
-                    ("avg", index) => (&mut averages, index),
-                    ("max", index) => (&mut maxima, index),
-                    _ => continue,
-                };
-                if let Ok(index) = index.parse::<usize>()
-                    && let Some(entry) = slot.get_mut(index)
-                    && entry.is_none()
+                let index = result
+                    .id()
+                    .and_then(|id| id.strip_prefix('q'))
+                    .and_then(|i| i.parse::<usize>().ok());
+                if let Some(slot) = index.and_then(|i| latest.get_mut(i))
+                    && slot.is_none()
                 {
-                    *entry = latest;
+                    *slot = latest_value(result);
                 }
             }
             next_token = output.next_token;
@@ -114,14 +108,7 @@ impl GpuMetrics for CloudWatchMetrics {
                 break;
             }
         }
-        Ok(averages
-            .into_iter()
-            .zip(maxima)
-            .map(|pair| match pair {
-                (Some(average), Some(max)) => Some(GpuUtilization { average, max }),
-                _ => None,
-            })
-            .collect())
+        Ok(latest)
     }
 }
 
@@ -174,65 +161,21 @@ impl CloudWatchMetrics {
             .iter()
             .flat_map(|target| names.iter().map(move |name| (target, *name)))
             .collect();
-        let end = SystemTime::now() + Duration::from_secs(60);
-        let start = end - Duration::from_secs(u64::from(minutes.max(1)) * 60 + 60);
         let mut latest = std::collections::BTreeMap::new();
-        for chunk in pairs.chunks(500) {
-            let queries = chunk
+        for chunk in pairs.chunks(Self::MAX_QUERIES_PER_CALL) {
+            let queries: Vec<MetricQuery> = chunk
                 .iter()
-                .enumerate()
-                .map(|(index, (target, name))| {
-                    let metric = Metric::builder()
-                        .namespace(namespace)
-                        .metric_name(*name)
-                        .dimensions(
-                            Dimension::builder()
-                                .name(TARGET_DIMENSION)
-                                .value(target.as_str())
-                                .build(),
-                        )
-                        .build();
-                    MetricDataQuery::builder()
-                        .id(format!("q{index}"))
-                        .metric_stat(
-                            MetricStat::builder()
-                                .metric(metric)
-                                .period(60)
-                                .stat("Maximum")
-                                .build(),
-                        )
-                        .build()
+                .map(|(target, name)| MetricQuery {
+                    namespace: namespace.to_owned(),
+                    metric: (*name).to_owned(),
+                    dimensions: [(TARGET_DIMENSION.to_owned(), (*target).clone())].into(),
+                    statistic: "Maximum",
                 })
-                .collect::<Vec<_>>();
-            let mut next_token = None;
-            loop {
-                let output = self
-                    .client
-                    .get_metric_data()
-                    .set_metric_data_queries(Some(queries.clone()))
-                    .start_time(DateTime::from(start))
-                    .end_time(DateTime::from(end))
-                    .scan_by(ScanBy::TimestampDescending)
-                    .set_next_token(next_token.take())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?;
-                for result in output.metric_data_results() {
-                    let index = result
-                        .id()
-                        .and_then(|id| id.strip_prefix('q'))
-                        .and_then(|i| i.parse::<usize>().ok());
-                    if let (Some((target, name)), Some(value)) =
-                        (index.and_then(|i| chunk.get(i)), latest_value(result))
-                    {
-                        latest
-                            .entry(((*target).clone(), (*name).to_owned()))
-                            .or_insert(value);
-                    }
-                }
-                next_token = output.next_token;
-                if next_token.is_none() {
-                    break;
+                .collect();
+            let values = self.latest(&queries, minutes).await?;
+            for ((target, name), value) in chunk.iter().zip(values) {
+                if let Some(value) = value {
+                    latest.insert(((*target).clone(), (*name).to_owned()), value);
                 }
             }
         }

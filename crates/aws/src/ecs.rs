@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sluice_core::metrics::TaskCounts;
 
-use crate::{AwsError, ServiceCounts, ServiceResult};
+use crate::{AwsError, ServiceCounts, ServiceResult, ServiceScaler};
 
 /// ECS adapter for reading task counts.
 #[derive(Debug, Clone)]
@@ -73,5 +73,32 @@ impl ServiceCounts for EcsServices {
                 (requested.clone(), result)
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl ServiceScaler for EcsServices {
+    async fn set_desired(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: u32,
+    ) -> Result<(), AwsError> {
+        let desired = i32::try_from(desired).map_err(|_| {
+            AwsError::new(
+                "ECS.UpdateService",
+                crate::ErrorKind::InvalidRequest,
+                format!("desired count {desired} is too large"),
+            )
+        })?;
+        self.client
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(desired)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ECS.UpdateService", e))?;
+        Ok(())
     }
 }

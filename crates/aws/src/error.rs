@@ -26,7 +26,11 @@ pub struct AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed ({:?}): {}", self.operation, self.kind, self.message)
+        write!(
+            f,
+            "{} failed ({:?}): {}",
+            self.operation, self.kind, self.message
+        )
     }
 }
 
@@ -72,11 +76,20 @@ fn kind_of_code(code: Option<&str>) -> ErrorKind {
         || lower.contains("missing")
     {
         ErrorKind::NotFound
-    } else if lower.contains("throttl") || lower.contains("toomanyrequests") || lower.contains("limitexceeded") {
+    } else if lower.contains("throttl")
+        || lower.contains("toomanyrequests")
+        || lower.contains("limitexceeded")
+    {
         ErrorKind::Throttled
-    } else if lower.contains("accessdenied") || lower.contains("unauthorized") || lower.contains("notauthorized") {
+    } else if lower.contains("accessdenied")
+        || lower.contains("unauthorized")
+        || lower.contains("notauthorized")
+    {
         ErrorKind::AccessDenied
-    } else if lower.contains("invalid") || lower.contains("validation") || lower.contains("malformed") {
+    } else if lower.contains("invalid")
+        || lower.contains("validation")
+        || lower.contains("malformed")
+    {
         ErrorKind::InvalidRequest
     } else if lower.contains("unavailable") || lower.contains("internal") {
         ErrorKind::Unavailable
@@ -92,7 +105,10 @@ mod tests {
     #[test]
     fn error_codes_are_classified() {
         let cases = [
-            ("AWS.SimpleQueueService.NonExistentQueue", ErrorKind::NotFound),
+            (
+                "AWS.SimpleQueueService.NonExistentQueue",
+                ErrorKind::NotFound,
+            ),
             ("QueueDoesNotExist", ErrorKind::NotFound),
             ("ResourceNotFoundException", ErrorKind::NotFound),
             ("ClusterNotFoundException", ErrorKind::NotFound),

@@ -1,6 +1,7 @@
 //! AWS adapters behind small capability traits. Handlers depend on the traits, so unit
 //! tests use in-memory fakes and production uses these SDK-backed implementations.
 
+mod aas;
 mod calls;
 mod cloudwatch;
 mod ecs;
@@ -11,15 +12,16 @@ mod store;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use sluice_core::config::GpuSource;
-use sluice_core::metrics::{Datum, GpuUtilization, QueueDepth, TaskCounts};
+use sluice_core::metrics::{Datum, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::zero::{ScalableBounds, WatchState};
 
+pub use aas::{AutoScaling, ecs_resource_id};
 pub use calls::CallCounter;
 pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
 pub use error::{AwsError, ErrorKind};
 pub use sqs::SqsQueues;
-pub use store::{DynamoStore, ItemKind, StoredItem};
+pub use store::{DynamoStore, ItemKind, StoredItem, Versioned};
 
 /// Loads region and credentials the standard way; endpoints too, so
 /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH` point at emulators with no code.
@@ -50,22 +52,55 @@ pub trait ServiceCounts: Send + Sync {
     ) -> Result<BTreeMap<String, ServiceResult>, AwsError>;
 }
 
-/// Reads a GPU utilisation metric over a look-back window.
+/// Reads the newest datapoint of CloudWatch metrics within a look-back window.
 #[async_trait]
-pub trait GpuMetrics: Send + Sync {
-    /// One answer per source, in order; None where CloudWatch had no datapoint.
-    /// At most [`CloudWatchMetrics::MAX_SOURCES_PER_CALL`] sources a call.
-    async fn gpu_utilization(
+pub trait MetricReader: Send + Sync {
+    /// One answer per query, in order; None where CloudWatch had no datapoint.
+    /// At most [`CloudWatchMetrics::MAX_QUERIES_PER_CALL`] queries a call.
+    async fn latest(
         &self,
-        sources: &[&GpuSource],
+        queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Option<GpuUtilization>>, AwsError>;
+    ) -> Result<Vec<Option<f64>>, AwsError>;
 }
 
 /// Writes datums to CloudWatch with PutMetricData, one call per slice.
 #[async_trait]
 pub trait MetricSink: Send + Sync {
     async fn put_metric_data(&self, namespace: &str, datums: &[Datum]) -> Result<(), AwsError>;
+}
+
+/// Changes an ECS service's desired count.
+#[async_trait]
+pub trait ServiceScaler: Send + Sync {
+    async fn set_desired(&self, cluster: &str, service: &str, desired: u32)
+    -> Result<(), AwsError>;
+}
+
+/// Reads Application Auto Scaling's scalable targets of ECS services.
+#[async_trait]
+pub trait ScalableTargets: Send + Sync {
+    /// Bounds by resource ID (`service/<cluster>/<service>`) for those registered.
+    async fn bounds(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<BTreeMap<String, ScalableBounds>, AwsError>;
+}
+
+/// The zero-watcher's per-target state, written only with optimistic concurrency.
+#[async_trait]
+pub trait WatchStates: Send + Sync {
+    /// Every stored state, by target name.
+    async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError>;
+    /// Writes `state` if the stored version is still `expected` (0: none stored yet).
+    /// Returns false, writing nothing, when another invocation got there first.
+    async fn save(
+        &self,
+        target: &str,
+        state: &WatchState,
+        expected: u64,
+        decision: &str,
+    ) -> Result<bool, AwsError>;
 }
 
 /// The table that holds targets, profiles and the Lambdas' state.
@@ -100,10 +135,14 @@ impl Clients {
     pub fn counted(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
         Self {
             sqs: aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::config::Builder::from(config).interceptor(counter.clone()).build(),
+                aws_sdk_sqs::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
             ),
             ecs: aws_sdk_ecs::Client::from_conf(
-                aws_sdk_ecs::config::Builder::from(config).interceptor(counter.clone()).build(),
+                aws_sdk_ecs::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
             ),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(config)

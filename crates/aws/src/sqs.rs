@@ -27,7 +27,12 @@ impl SqsQueues {
         if queue.starts_with("https://") || queue.starts_with("http://") {
             return Ok(queue.to_owned());
         }
-        if let Some(url) = self.urls.lock().ok().and_then(|urls| urls.get(queue).cloned()) {
+        if let Some(url) = self
+            .urls
+            .lock()
+            .ok()
+            .and_then(|urls| urls.get(queue).cloned())
+        {
             return Ok(url);
         }
         let output = self
@@ -38,7 +43,11 @@ impl SqsQueues {
             .await
             .map_err(|e| AwsError::from_sdk("SQS.GetQueueUrl", e))?;
         let url = output.queue_url.ok_or_else(|| {
-            AwsError::new("SQS.GetQueueUrl", ErrorKind::Other, format!("no URL returned for queue {queue}"))
+            AwsError::new(
+                "SQS.GetQueueUrl",
+                ErrorKind::Other,
+                format!("no URL returned for queue {queue}"),
+            )
         })?;
         if let Ok(mut urls) = self.urls.lock() {
             urls.insert(queue.to_owned(), url.clone());
@@ -74,7 +83,10 @@ impl QueueDepths for SqsQueues {
                 if error.kind == ErrorKind::NotFound {
                     self.forget(queue);
                 }
-                return Err(AwsError { message: format!("queue {queue}: {}", error.message), ..error });
+                return Err(AwsError {
+                    message: format!("queue {queue}: {}", error.message),
+                    ..error
+                });
             }
         };
         let attributes = output.attributes.unwrap_or_default();

@@ -1,9 +1,10 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use sluice_core::zero::{Transition, WatchState};
 
-use crate::{AwsError, ConfigStore};
+use crate::{AwsError, ConfigStore, WatchStates};
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
 /// name, so listing one kind is a single Query, never a Scan.
@@ -56,14 +57,19 @@ impl DynamoStore {
 
     fn key(kind: ItemKind, name: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([
-            (PARTITION_KEY.to_owned(), AttributeValue::S(kind.partition().to_owned())),
+            (
+                PARTITION_KEY.to_owned(),
+                AttributeValue::S(kind.partition().to_owned()),
+            ),
             (SORT_KEY.to_owned(), AttributeValue::S(name.to_owned())),
         ])
     }
 }
 
 fn text(item: &HashMap<String, AttributeValue>, attribute: &str) -> Option<String> {
-    item.get(attribute).and_then(|value| value.as_s().ok()).cloned()
+    item.get(attribute)
+        .and_then(|value| value.as_s().ok())
+        .cloned()
 }
 
 #[async_trait]
@@ -88,7 +94,8 @@ impl ConfigStore for DynamoStore {
                 let name = text(item, SORT_KEY).unwrap_or_default();
                 // A spec of the wrong attribute type is passed on as unparseable text,
                 // so the caller reports this item by name and carries on.
-                let spec = text(item, SPEC).unwrap_or_else(|| format!("<{SPEC} is missing or not a string>"));
+                let spec = text(item, SPEC)
+                    .unwrap_or_else(|| format!("<{SPEC} is missing or not a string>"));
                 items.push(StoredItem { name, spec });
             }
             start_key = output.last_evaluated_key;
@@ -145,3 +152,152 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// A stored value and the version it was read at (0: nothing stored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+const WATCH_PARTITION: &str = "state#zero-watcher";
+
+fn number(item: &HashMap<String, AttributeValue>, attribute: &str) -> Option<i64> {
+    item.get(attribute)?.as_n().ok()?.parse().ok()
+}
+
+fn transition_name(transition: Transition) -> &'static str {
+    match transition {
+        Transition::Wake => "wake",
+        Transition::Sleep => "sleep",
+    }
+}
+
+#[async_trait]
+impl WatchStates for DynamoStore {
+    async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError> {
+        let mut states = BTreeMap::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":pk", AttributeValue::S(WATCH_PARTITION.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))?;
+            for item in output.items() {
+                let Some(name) = text(item, SORT_KEY) else {
+                    continue;
+                };
+                let claimed = match (text(item, "claimed").as_deref(), number(item, "claimed_at")) {
+                    (Some("wake"), Some(at)) => Some((Transition::Wake, at)),
+                    (Some("sleep"), Some(at)) => Some((Transition::Sleep, at)),
+                    _ => None,
+                };
+                let observed = match (
+                    number(item, "observed_desired"),
+                    number(item, "observed_at"),
+                ) {
+                    (Some(desired), Some(at)) => u32::try_from(desired).ok().map(|d| (d, at)),
+                    _ => None,
+                };
+                let state = WatchState {
+                    last_activity: number(item, "last_activity"),
+                    claimed,
+                    observed,
+                };
+                let version = number(item, "version")
+                    .and_then(|v| u64::try_from(v).ok())
+                    .unwrap_or(0);
+                states.insert(
+                    name,
+                    Versioned {
+                        value: state,
+                        version,
+                    },
+                );
+            }
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                break;
+            }
+        }
+        Ok(states)
+    }
+
+    async fn save(
+        &self,
+        target: &str,
+        state: &WatchState,
+        expected: u64,
+        decision: &str,
+    ) -> Result<bool, AwsError> {
+        let mut item = HashMap::from([
+            (
+                PARTITION_KEY.to_owned(),
+                AttributeValue::S(WATCH_PARTITION.to_owned()),
+            ),
+            (SORT_KEY.to_owned(), AttributeValue::S(target.to_owned())),
+            (
+                "version".to_owned(),
+                AttributeValue::N((expected + 1).to_string()),
+            ),
+            (
+                "last_decision".to_owned(),
+                AttributeValue::S(decision.to_owned()),
+            ),
+            (UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339())),
+        ]);
+        if let Some(at) = state.last_activity {
+            item.insert(
+                "last_activity".to_owned(),
+                AttributeValue::N(at.to_string()),
+            );
+        }
+        if let Some((transition, at)) = state.claimed {
+            item.insert(
+                "claimed".to_owned(),
+                AttributeValue::S(transition_name(transition).to_owned()),
+            );
+            item.insert("claimed_at".to_owned(), AttributeValue::N(at.to_string()));
+        }
+        if let Some((desired, at)) = state.observed {
+            item.insert(
+                "observed_desired".to_owned(),
+                AttributeValue::N(desired.to_string()),
+            );
+            item.insert("observed_at".to_owned(), AttributeValue::N(at.to_string()));
+        }
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let request = if expected == 0 {
+            request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+        } else {
+            request
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(AwsError::from_sdk("DynamoDB.PutItem", error)),
+        }
+    }
+}

@@ -69,6 +69,17 @@ impl GpuSource {
     pub const DEFAULT_NAMESPACE: &'static str = "CWAgent";
     pub const DEFAULT_METRIC: &'static str = "nvidia_smi_utilization_gpu";
 
+    /// The two statistics the publisher reads: average and maximum over the
+    /// service's GPUs.
+    pub fn queries(&self) -> [crate::metrics::MetricQuery; 2] {
+        ["Average", "Maximum"].map(|statistic| crate::metrics::MetricQuery {
+            namespace: self.namespace.clone(),
+            metric: self.metric.clone(),
+            dimensions: self.dimensions.clone(),
+            statistic,
+        })
+    }
+
     fn default_namespace() -> String {
         Self::DEFAULT_NAMESPACE.to_owned()
     }
@@ -94,6 +105,46 @@ pub struct ScaleToZero {
     /// CloudWatch alarm names whose ALARM state wakes the service.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<String>,
+    /// A CloudWatch metric whose value above a threshold is activity, for work whose
+    /// backlog lives in CloudWatch (MSK consumer lag, SNS publishes, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<ActivationMetric>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationMetric {
+    pub namespace: String,
+    pub metric: String,
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    #[serde(default = "ActivationMetric::default_statistic")]
+    pub statistic: String,
+    /// Activity when the newest datapoint is above this.
+    #[serde(default)]
+    pub threshold: f64,
+}
+
+impl ActivationMetric {
+    pub const STATISTICS: [&'static str; 5] =
+        ["Average", "Maximum", "Minimum", "Sum", "SampleCount"];
+
+    fn default_statistic() -> String {
+        "Maximum".to_owned()
+    }
+
+    /// The query for the newest datapoint; None for a statistic validation refuses.
+    pub fn query(&self) -> Option<crate::metrics::MetricQuery> {
+        let statistic = Self::STATISTICS
+            .into_iter()
+            .find(|s| *s == self.statistic)?;
+        Some(crate::metrics::MetricQuery {
+            namespace: self.namespace.clone(),
+            metric: self.metric.clone(),
+            dimensions: self.dimensions.clone(),
+            statistic,
+        })
+    }
 }
 
 impl ScaleToZero {
@@ -231,7 +282,11 @@ impl Document {
 
 fn path_error<E: fmt::Display>(error: serde_path_to_error::Error<E>) -> Problems {
     let path = error.path().to_string();
-    let path = if path == "." { "(document)".to_owned() } else { path };
+    let path = if path == "." {
+        "(document)".to_owned()
+    } else {
+        path
+    };
     let message = error.into_inner().to_string();
     // The YAML parser already prefixes its message with the path: say it once.
     let message = match message.split_once(": ") {
@@ -324,7 +379,10 @@ impl Target {
         }
         if let Some(zero) = &self.scale_to_zero {
             if zero.idle_minutes == 0 {
-                problem("scale_to_zero.idle_minutes", "must be at least 1".to_owned());
+                problem(
+                    "scale_to_zero.idle_minutes",
+                    "must be at least 1".to_owned(),
+                );
             }
             if zero.wake_tasks == 0 {
                 problem("scale_to_zero.wake_tasks", "must be at least 1".to_owned());
@@ -333,6 +391,64 @@ impl Target {
                 problem(
                     "scale_to_zero.wake_tasks",
                     format!("must be <= capacity.max ({})", self.capacity.max),
+                );
+            }
+            for (index, topic) in zero.topics.iter().enumerate() {
+                if !topic.starts_with("arn:") || topic.split(':').count() < 6 {
+                    problem(
+                        &format!("scale_to_zero.topics[{index}]"),
+                        format!(
+                            "{topic:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                        ),
+                    );
+                }
+            }
+            for (index, alarm) in zero.alarms.iter().enumerate() {
+                if alarm.trim().is_empty() {
+                    problem(
+                        &format!("scale_to_zero.alarms[{index}]"),
+                        "must not be empty".to_owned(),
+                    );
+                }
+            }
+            if let Some(metric) = &zero.metric {
+                if metric.namespace.trim().is_empty() {
+                    problem(
+                        "scale_to_zero.metric.namespace",
+                        "must not be empty".to_owned(),
+                    );
+                }
+                if metric.metric.trim().is_empty() {
+                    problem(
+                        "scale_to_zero.metric.metric",
+                        "must not be empty".to_owned(),
+                    );
+                }
+                if metric.query().is_none() {
+                    problem(
+                        "scale_to_zero.metric.statistic",
+                        format!(
+                            "{:?} is not one of {}",
+                            metric.statistic,
+                            ActivationMetric::STATISTICS.join(", ")
+                        ),
+                    );
+                }
+                if !metric.threshold.is_finite() {
+                    problem(
+                        "scale_to_zero.metric.threshold",
+                        "must be a number".to_owned(),
+                    );
+                }
+            }
+            if self.queues.is_empty()
+                && zero.topics.is_empty()
+                && zero.alarms.is_empty()
+                && zero.metric.is_none()
+            {
+                problem(
+                    "scale_to_zero",
+                    "nothing could ever wake this service: give it queues, topics, alarms or a metric".to_owned(),
                 );
             }
             if self.capacity.min > 0 {
@@ -424,20 +540,53 @@ profiles:
     #[test]
     fn semantic_problems_are_all_listed_by_path() {
         let cases: &[(&str, &str)] = &[
-            ("capacity: { min: 5, max: 2 }", "targets[0].capacity.max: must be >= min (5)"),
-            ("capacity: { min: 0, max: 0 }", "targets[0].capacity.max: must be at least 1"),
-            ("backlog_per_task: 0", "targets[0].backlog_per_task: must be a number above 0, got 0"),
-            ("backlog_per_task: -3", "targets[0].backlog_per_task: must be a number above 0, got -3"),
-            ("name: 'has space'", "targets[0].name: \"has space\" may only contain letters, digits, '-', '_' and '.'"),
-            ("scale_to_zero: { wake_tasks: 0 }", "targets[0].scale_to_zero.wake_tasks: must be at least 1"),
-            ("scale_to_zero: { wake_tasks: 60 }", "targets[0].scale_to_zero.wake_tasks: must be <= capacity.max (10)"),
-            ("scale_to_zero: { idle_minutes: 0 }", "targets[0].scale_to_zero.idle_minutes: must be at least 1"),
+            (
+                "capacity: { min: 5, max: 2 }",
+                "targets[0].capacity.max: must be >= min (5)",
+            ),
+            (
+                "capacity: { min: 0, max: 0 }",
+                "targets[0].capacity.max: must be at least 1",
+            ),
+            (
+                "backlog_per_task: 0",
+                "targets[0].backlog_per_task: must be a number above 0, got 0",
+            ),
+            (
+                "backlog_per_task: -3",
+                "targets[0].backlog_per_task: must be a number above 0, got -3",
+            ),
+            (
+                "name: 'has space'",
+                "targets[0].name: \"has space\" may only contain letters, digits, '-', '_' and '.'",
+            ),
+            (
+                "scale_to_zero: { wake_tasks: 0 }",
+                "targets[0].scale_to_zero.wake_tasks: must be at least 1",
+            ),
+            (
+                "scale_to_zero: { wake_tasks: 60 }",
+                "targets[0].scale_to_zero.wake_tasks: must be <= capacity.max (10)",
+            ),
+            (
+                "scale_to_zero: { idle_minutes: 0 }",
+                "targets[0].scale_to_zero.idle_minutes: must be at least 1",
+            ),
             ("queues: ['']", "targets[0].queues[0]: must not be empty"),
+            (
+                "scale_to_zero: { topics: [orders] }",
+                "targets[0].scale_to_zero.topics[0]: \"orders\" is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+            ),
+            (
+                "scale_to_zero: { metric: { namespace: AWS/Kafka, metric: SumOffsetLag, statistic: P99 } }",
+                "targets[0].scale_to_zero.metric.statistic: \"P99\" is not one of Average, Maximum, Minimum, Sum, SampleCount",
+            ),
         ];
         for (override_line, expected) in cases {
             let key = override_line.split(':').next().expect("key");
             let mut lines = vec![
                 "name: t".to_owned(),
+                "queues: [q]".to_owned(),
                 "cluster: c".to_owned(),
                 "service: s".to_owned(),
                 "capacity: { min: 0, max: 10 }".to_owned(),
@@ -453,7 +602,11 @@ profiles:
                     .map(|(i, l)| format!("  {} {l}\n", if i == 0 { "-" } else { " " }))
                     .collect::<String>()
             );
-            assert_eq!(problems_of(&text), vec![expected.to_string()], "case {override_line}");
+            assert_eq!(
+                problems_of(&text),
+                vec![expected.to_string()],
+                "case {override_line}"
+            );
         }
     }
 
@@ -492,15 +645,20 @@ profiles:
             "{problems:?}"
         );
         let problems = problems_of("targets:\n  - { name: a, cluster: c }\n");
-        assert!(problems[0].contains("missing field `service`"), "{problems:?}");
+        assert!(
+            problems[0].contains("missing field `service`"),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn a_floor_and_scale_to_zero_contradict() {
-        let text = "targets:\n  - { name: a, cluster: c, service: s, capacity: { min: 2, max: 4 }, backlog_per_task: 5, scale_to_zero: {} }\n";
+        let text = "targets:\n  - { name: a, cluster: c, service: s, queues: [q], capacity: { min: 2, max: 4 }, backlog_per_task: 5, scale_to_zero: {} }\n";
         assert_eq!(
             problems_of(text),
-            vec!["targets[0].scale_to_zero: needs capacity.min 0, got 2 (a service with a floor never sleeps)"]
+            vec![
+                "targets[0].scale_to_zero: needs capacity.min 0, got 2 (a service with a floor never sleeps)"
+            ]
         );
     }
 }

@@ -21,6 +21,16 @@ pub mod names {
     pub const GPU_MAX: &str = "GpuUtilizationMax";
 }
 
+/// One CloudWatch statistic of one metric, of which the newest datapoint is wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricQuery {
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: std::collections::BTreeMap<String, String>,
+    /// `Average`, `Maximum`, `Minimum`, `Sum` or `SampleCount`.
+    pub statistic: &'static str,
+}
+
 /// SQS's approximate counts for one queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueDepth {
@@ -247,15 +257,27 @@ mod tests {
             (0, 3, 0.0),
         ];
         for (backlog, running, expected) in cases {
-            assert_eq!(backlog_per_task(backlog, running), expected, "{backlog}/{running}");
+            assert_eq!(
+                backlog_per_task(backlog, running),
+                expected,
+                "{backlog}/{running}"
+            );
         }
     }
 
     #[test]
     fn in_flight_only_backlog_keeps_the_service_busy() {
         let reading = Reading {
-            depth: QueueDepth { visible: 0, in_flight: 7, delayed: 0 },
-            tasks: TaskCounts { running: 2, pending: 0, desired: 2 },
+            depth: QueueDepth {
+                visible: 0,
+                in_flight: 7,
+                delayed: 0,
+            },
+            tasks: TaskCounts {
+                running: 2,
+                pending: 0,
+                desired: 2,
+            },
             gpu: None,
         };
         let datums = reading.datums(&target("t"));
@@ -267,12 +289,27 @@ mod tests {
     #[test]
     fn backlog_sums_visible_in_flight_and_delayed_over_queues() {
         let depth: QueueDepth = [
-            QueueDepth { visible: 1, in_flight: 2, delayed: 3 },
-            QueueDepth { visible: 10, in_flight: 0, delayed: 5 },
+            QueueDepth {
+                visible: 1,
+                in_flight: 2,
+                delayed: 3,
+            },
+            QueueDepth {
+                visible: 10,
+                in_flight: 0,
+                delayed: 5,
+            },
         ]
         .into_iter()
         .sum();
-        assert_eq!(depth, QueueDepth { visible: 11, in_flight: 2, delayed: 8 });
+        assert_eq!(
+            depth,
+            QueueDepth {
+                visible: 11,
+                in_flight: 2,
+                delayed: 8
+            }
+        );
         assert_eq!(depth.backlog(), 21);
     }
 
@@ -288,7 +325,10 @@ mod tests {
         assert_eq!(value(&datums, names::GPU_AVERAGE), None);
         assert_eq!(value(&datums, names::GPU_MAX), None);
 
-        reading.gpu = Some(GpuUtilization { average: 40.0, max: 90.0 });
+        reading.gpu = Some(GpuUtilization {
+            average: 40.0,
+            max: 90.0,
+        });
         let datums = reading.datums(&target("t"));
         assert_eq!(value(&datums, names::GPU_AVERAGE), Some(40.0));
         assert_eq!(value(&datums, names::GPU_MAX), Some(90.0));
@@ -331,9 +371,20 @@ mod tests {
     #[test]
     fn embedded_metric_line_holds_every_datum() {
         let reading = Reading {
-            depth: QueueDepth { visible: 3, in_flight: 1, delayed: 0 },
-            tasks: TaskCounts { running: 2, pending: 1, desired: 3 },
-            gpu: Some(GpuUtilization { average: 50.0, max: 75.0 }),
+            depth: QueueDepth {
+                visible: 3,
+                in_flight: 1,
+                delayed: 0,
+            },
+            tasks: TaskCounts {
+                running: 2,
+                pending: 1,
+                desired: 3,
+            },
+            gpu: Some(GpuUtilization {
+                average: 50.0,
+                max: 75.0,
+            }),
         };
         let datums = reading.datums(&target("gold"));
         let line = embedded_metric_line("Sluice", 1_700_000_000_000, &datums);
@@ -345,7 +396,10 @@ mod tests {
         let directive = &parsed["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Sluice");
         assert_eq!(directive["Dimensions"], serde_json::json!([["Target"]]));
-        assert_eq!(directive["Metrics"].as_array().map(Vec::len), Some(datums.len()));
+        assert_eq!(
+            directive["Metrics"].as_array().map(Vec::len),
+            Some(datums.len())
+        );
         assert_eq!(parsed["_aws"]["Timestamp"], 1_700_000_000_000_i64);
     }
 }

@@ -101,15 +101,24 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/../../events/metric-publisher/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../events/metric-publisher/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).expect("fixture");
         serde_json::from_str(&text).expect("fixture is JSON")
     }
 
     #[test]
     fn every_fixture_parses_as_intended() {
-        assert_eq!(parse(&fixture("scheduled.json")).map(|i| i.trigger), Ok("eventbridge-schedule"));
-        assert_eq!(parse(&fixture("scheduler.json")).map(|i| i.trigger), Ok("eventbridge-scheduler"));
+        assert_eq!(
+            parse(&fixture("scheduled.json")).map(|i| i.trigger),
+            Ok("eventbridge-schedule")
+        );
+        assert_eq!(
+            parse(&fixture("scheduler.json")).map(|i| i.trigger),
+            Ok("eventbridge-scheduler")
+        );
         let direct = parse(&fixture("direct-targets.json")).expect("direct");
         assert_eq!(direct.trigger, "direct");
         assert_eq!(direct.only, Some(vec!["gold-inference".to_owned()]));
@@ -122,15 +131,27 @@ mod tests {
         let cases = [
             (serde_json::json!([]), "expected a JSON object"),
             (serde_json::json!("go"), "got a string"),
-            (serde_json::json!({"detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2"}), "expected detail-type \"Scheduled Event\""),
-            (serde_json::json!({"targets": "gold"}), "invalid type: string \"gold\", expected a sequence"),
+            (
+                serde_json::json!({"detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2"}),
+                "expected detail-type \"Scheduled Event\"",
+            ),
+            (
+                serde_json::json!({"targets": "gold"}),
+                "invalid type: string \"gold\", expected a sequence",
+            ),
             (serde_json::json!({"targets": []}), "targets is empty"),
-            (serde_json::json!({"source": "someone"}), "is not \"sluice.scheduler\""),
+            (
+                serde_json::json!({"source": "someone"}),
+                "is not \"sluice.scheduler\"",
+            ),
         ];
         for (event, expected) in cases {
             let error = parse(&event).expect_err("must be refused");
             assert!(error.to_string().contains(expected), "{event}: {error}");
         }
-        assert_eq!(parse(&serde_json::json!({})).map(|i| i.trigger), Ok("direct"));
+        assert_eq!(
+            parse(&serde_json::json!({})).map(|i| i.trigger),
+            Ok("direct")
+        );
     }
 }

@@ -38,7 +38,7 @@ impl Publisher {
             store: &self.store,
             queues: &self.queues,
             services: &self.services,
-            gpu: &self.cloudwatch,
+            metrics: &self.cloudwatch,
             sink: &self.cloudwatch,
             emf: &publish::StdoutEmf,
         };

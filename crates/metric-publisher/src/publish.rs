@@ -8,12 +8,12 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use sluice_aws::{
-    AwsError, CloudWatchMetrics, ConfigStore, EcsServices, GpuMetrics, ItemKind, MetricSink,
+    AwsError, CloudWatchMetrics, ConfigStore, EcsServices, ItemKind, MetricReader, MetricSink,
     QueueDepths, ServiceCounts, ServiceResult,
 };
 use sluice_core::config::{GpuSource, Target};
 use sluice_core::metrics::{
-    self, Datum, GpuUtilization, QueueDepth, Reading, TaskCounts, embedded_metric_line,
+    self, Datum, GpuUtilization, MetricQuery, QueueDepth, Reading, TaskCounts, embedded_metric_line,
 };
 
 use crate::event::{self, BadEvent};
@@ -39,7 +39,7 @@ pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub queues: &'a dyn QueueDepths,
     pub services: &'a dyn ServiceCounts,
-    pub gpu: &'a dyn GpuMetrics,
+    pub metrics: &'a dyn MetricReader,
     pub sink: &'a dyn MetricSink,
     pub emf: &'a dyn EmfLog,
 }
@@ -64,7 +64,12 @@ fn summarise_failures(summary: &Summary) -> String {
         .invalid_targets
         .iter()
         .chain(summary.targets.iter())
-        .filter_map(|report| report.error.as_ref().map(|e| format!("{}: {e}", report.name)))
+        .filter_map(|report| {
+            report
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {e}", report.name))
+        })
         .collect();
     failures.join("; ")
 }
@@ -128,7 +133,10 @@ pub fn parse_targets(items: Vec<sluice_aws::StoredItem>) -> (Vec<Target>, Vec<Ta
             .and_then(|target| {
                 target.validate().map_err(|p| p.to_string())?;
                 if target.name != item.name {
-                    return Err(format!("stored under {:?} but named {:?}", item.name, target.name));
+                    return Err(format!(
+                        "stored under {:?} but named {:?}",
+                        item.name, target.name
+                    ));
                 }
                 Ok(target)
             });
@@ -178,7 +186,7 @@ pub async fn publish(
 
     let (services, gpus, depths) = futures::join!(
         read_services(&targets, settings, ports.services),
-        read_gpus(&targets, settings, ports.gpu),
+        read_gpus(&targets, settings, ports.metrics),
         read_depths(&targets, settings, ports.queues),
     );
 
@@ -209,9 +217,9 @@ pub async fn publish(
             }
         };
         if target.gpu.is_some() && gpu.is_none() && gpus[index].is_ok() {
-            report
-                .warnings
-                .push("no GPU datapoint in the look-back window: GPU metrics not published".to_owned());
+            report.warnings.push(
+                "no GPU datapoint in the look-back window: GPU metrics not published".to_owned(),
+            );
         }
         match (depth, tasks) {
             (Ok(depth), Ok(tasks)) => {
@@ -256,8 +264,12 @@ pub async fn publish(
 
     for report in &summary.targets {
         match report.status {
-            Status::Published => tracing::info!(target_name = %report.name, reading = ?report.reading, warnings = ?report.warnings, "published"),
-            _ => tracing::error!(target_name = %report.name, error = ?report.error, "target failed"),
+            Status::Published => {
+                tracing::info!(target_name = %report.name, reading = ?report.reading, warnings = ?report.warnings, "published")
+            }
+            _ => {
+                tracing::error!(target_name = %report.name, error = ?report.error, "target failed")
+            }
         }
     }
     summary.published_targets = summary
@@ -325,7 +337,7 @@ async fn read_services(
 async fn read_gpus(
     targets: &[Target],
     settings: &Settings,
-    cloudwatch: &dyn GpuMetrics,
+    cloudwatch: &dyn MetricReader,
 ) -> Vec<Result<Option<GpuUtilization>, String>> {
     let mut results: Vec<Result<Option<GpuUtilization>, String>> = vec![Ok(None); targets.len()];
     let sourced: Vec<(usize, &GpuSource)> = targets
@@ -333,11 +345,15 @@ async fn read_gpus(
         .enumerate()
         .filter_map(|(index, target)| target.gpu.as_ref().map(|gpu| (index, gpu)))
         .collect();
-    let answers: Vec<_> = stream::iter(sourced.chunks(CloudWatchMetrics::MAX_SOURCES_PER_CALL))
+    let per_call = CloudWatchMetrics::MAX_QUERIES_PER_CALL / 2;
+    let answers: Vec<_> = stream::iter(sourced.chunks(per_call))
         .map(|chunk| async move {
-            let sources: Vec<&GpuSource> = chunk.iter().map(|(_, source)| *source).collect();
+            let queries: Vec<MetricQuery> = chunk
+                .iter()
+                .flat_map(|(_, source)| source.queries())
+                .collect();
             let answer = cloudwatch
-                .gpu_utilization(&sources, settings.gpu_lookback_minutes)
+                .latest(&queries, settings.gpu_lookback_minutes)
                 .await;
             (chunk, answer)
         })
@@ -347,8 +363,14 @@ async fn read_gpus(
     for (chunk, answer) in answers {
         match answer {
             Ok(values) => {
-                for ((index, _), value) in chunk.iter().zip(values) {
-                    results[*index] = Ok(value);
+                for ((index, _), pair) in chunk.iter().zip(values.chunks(2)) {
+                    results[*index] = Ok(match pair {
+                        [Some(average), Some(max)] => Some(GpuUtilization {
+                            average: *average,
+                            max: *max,
+                        }),
+                        _ => None,
+                    });
                 }
             }
             Err(error) => {
@@ -378,7 +400,8 @@ async fn read_depths(
         .buffer_unordered(settings.concurrency)
         .collect()
         .await;
-    let mut results: Vec<Result<QueueDepth, String>> = vec![Ok(QueueDepth::default()); targets.len()];
+    let mut results: Vec<Result<QueueDepth, String>> =
+        vec![Ok(QueueDepth::default()); targets.len()];
     for (index, answer) in answers {
         results[index] = match (&results[index], answer) {
             (Err(first), _) => Err(first.clone()),
@@ -397,11 +420,20 @@ async fn put_all(
     sink: &dyn MetricSink,
 ) {
     let all: Vec<Datum> = datums_by_target.iter().flatten().cloned().collect();
-    let batches = metrics::batches(&all, metrics::MAX_DATUMS_PER_CALL, metrics::MAX_BYTES_PER_CALL);
+    let batches = metrics::batches(
+        &all,
+        metrics::MAX_DATUMS_PER_CALL,
+        metrics::MAX_BYTES_PER_CALL,
+    );
     summary.put_metric_data_calls = batches.len();
     summary.datums = all.len();
     let failures: Vec<(&[Datum], AwsError)> = stream::iter(batches)
-        .map(|batch| async move { (batch, sink.put_metric_data(&settings.namespace, batch).await) })
+        .map(|batch| async move {
+            (
+                batch,
+                sink.put_metric_data(&settings.namespace, batch).await,
+            )
+        })
         .buffer_unordered(settings.concurrency)
         .filter_map(|(batch, result)| async move { result.err().map(|e| (batch, e)) })
         .collect()

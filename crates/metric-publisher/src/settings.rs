@@ -69,20 +69,47 @@ impl Settings {
                 None => Ok(default),
                 Some(text) => match text.trim().parse::<T>() {
                     Ok(value) if check(&value) => Ok(value),
-                    Ok(_) => Err(SettingsError(format!("{name}={text:?}: expected {expected}"))),
-                    Err(e) => Err(SettingsError(format!("{name}={text:?}: {e}; expected {expected}"))),
+                    Ok(_) => Err(SettingsError(format!(
+                        "{name}={text:?}: expected {expected}"
+                    ))),
+                    Err(e) => Err(SettingsError(format!(
+                        "{name}={text:?}: {e}; expected {expected}"
+                    ))),
                 },
             }
         }
         let table = lookup("SLUICE_TABLE")
             .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| SettingsError("SLUICE_TABLE is not set: name the DynamoDB table that holds the targets".to_owned()))?;
+            .ok_or_else(|| {
+                SettingsError(
+                    "SLUICE_TABLE is not set: name the DynamoDB table that holds the targets"
+                        .to_owned(),
+                )
+            })?;
         Ok(Settings {
             table,
             namespace: lookup("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
-            output: parsed(&lookup, "SLUICE_OUTPUT", Output::PutMetricData, |_| true, "put-metric-data or emf")?,
-            concurrency: parsed(&lookup, "SLUICE_CONCURRENCY", 16, |n| (1..=256).contains(n), "a whole number from 1 to 256")?,
-            gpu_lookback_minutes: parsed(&lookup, "SLUICE_GPU_LOOKBACK_MINUTES", 5, |n| (1..=60).contains(n), "whole minutes from 1 to 60")?,
+            output: parsed(
+                &lookup,
+                "SLUICE_OUTPUT",
+                Output::PutMetricData,
+                |_| true,
+                "put-metric-data or emf",
+            )?,
+            concurrency: parsed(
+                &lookup,
+                "SLUICE_CONCURRENCY",
+                16,
+                |n| (1..=256).contains(n),
+                "a whole number from 1 to 256",
+            )?,
+            gpu_lookback_minutes: parsed(
+                &lookup,
+                "SLUICE_GPU_LOOKBACK_MINUTES",
+                5,
+                |n| (1..=60).contains(n),
+                "whole minutes from 1 to 60",
+            )?,
         })
     }
 }
@@ -93,24 +120,47 @@ mod tests {
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         Settings::from_lookup(|name| {
-            pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
         })
     }
 
     #[test]
     fn defaults_apply_and_errors_name_the_variable() {
         let ok = settings(&[("SLUICE_TABLE", "sluice")]).expect("ok");
-        assert_eq!((ok.namespace.as_str(), ok.output, ok.concurrency, ok.gpu_lookback_minutes), ("Sluice", Output::PutMetricData, 16, 5));
+        assert_eq!(
+            (
+                ok.namespace.as_str(),
+                ok.output,
+                ok.concurrency,
+                ok.gpu_lookback_minutes
+            ),
+            ("Sluice", Output::PutMetricData, 16, 5)
+        );
         let cases = [
             (vec![], "SLUICE_TABLE is not set"),
-            (vec![("SLUICE_TABLE", "t"), ("SLUICE_OUTPUT", "stdout")], "SLUICE_OUTPUT=\"stdout\": \"stdout\" is not one of put-metric-data, emf"),
-            (vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "0")], "SLUICE_CONCURRENCY=\"0\": expected a whole number from 1 to 256"),
-            (vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "many")], "SLUICE_CONCURRENCY=\"many\": invalid digit"),
+            (
+                vec![("SLUICE_TABLE", "t"), ("SLUICE_OUTPUT", "stdout")],
+                "SLUICE_OUTPUT=\"stdout\": \"stdout\" is not one of put-metric-data, emf",
+            ),
+            (
+                vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "0")],
+                "SLUICE_CONCURRENCY=\"0\": expected a whole number from 1 to 256",
+            ),
+            (
+                vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "many")],
+                "SLUICE_CONCURRENCY=\"many\": invalid digit",
+            ),
         ];
         for (pairs, expected) in cases {
             let error = settings(&pairs).expect_err("must fail");
             assert!(error.to_string().contains(expected), "{error}");
         }
-        assert_eq!(settings(&[("SLUICE_TABLE", "t"), ("SLUICE_OUTPUT", "emf")]).map(|s| s.output), Ok(Output::EmbeddedMetricFormat));
+        assert_eq!(
+            settings(&[("SLUICE_TABLE", "t"), ("SLUICE_OUTPUT", "emf")]).map(|s| s.output),
+            Ok(Output::EmbeddedMetricFormat)
+        );
     }
 }

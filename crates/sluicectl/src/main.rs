@@ -119,7 +119,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Apply { file, prune, dry_run, table } => {
+        Command::Apply {
+            file,
+            prune,
+            dry_run,
+            table,
+        } => {
             let document = match read_document(&file)? {
                 Ok(document) => document,
                 Err(code) => return Ok(code),
@@ -128,11 +133,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             apply(&store, &document, prune, dry_run).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Get { kind, output, table } => {
+        Command::Get {
+            kind,
+            output,
+            table,
+        } => {
             let store = store(&table).await;
             get(&store, kind, output).await
         }
-        Command::Metrics { target, minutes, namespace, table } => {
+        Command::Metrics {
+            target,
+            minutes,
+            namespace,
+            table,
+        } => {
             let config = sluice_aws::load_sdk_config().await;
             let clients = Clients::new(&config);
             let store = DynamoStore::new(clients.dynamodb.clone(), table.table);
@@ -166,10 +180,18 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
     let verb = if dry_run { "would be " } else { "" };
     let mut items: Vec<(ItemKind, &str, String)> = Vec::new();
     for target in &document.targets {
-        items.push((ItemKind::Target, &target.name, serde_json::to_string(target)?));
+        items.push((
+            ItemKind::Target,
+            &target.name,
+            serde_json::to_string(target)?,
+        ));
     }
     for profile in &document.profiles {
-        items.push((ItemKind::Profile, &profile.name, serde_json::to_string(profile)?));
+        items.push((
+            ItemKind::Profile,
+            &profile.name,
+            serde_json::to_string(profile)?,
+        ));
     }
     for kind in [ItemKind::Target, ItemKind::Profile] {
         let stored = store
@@ -189,14 +211,25 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
             let verb = if change == "unchanged" { "" } else { verb };
             println!("{} {name}: {verb}{change}", kind.partition());
         }
-        for gone in stored.iter().filter(|s| !items.iter().any(|(k, n, _)| *k == kind && *n == s.name)) {
+        for gone in stored
+            .iter()
+            .filter(|s| !items.iter().any(|(k, n, _)| *k == kind && *n == s.name))
+        {
             if prune {
                 if !dry_run {
                     store.delete(kind, &gone.name).await?;
                 }
-                println!("{} {}: {verb}deleted (--prune)", kind.partition(), gone.name);
+                println!(
+                    "{} {}: {verb}deleted (--prune)",
+                    kind.partition(),
+                    gone.name
+                );
             } else {
-                println!("{} {}: kept (not in the file; --prune deletes it)", kind.partition(), gone.name);
+                println!(
+                    "{} {}: kept (not in the file; --prune deletes it)",
+                    kind.partition(),
+                    gone.name
+                );
             }
         }
     }
@@ -216,19 +249,31 @@ async fn get(store: &DynamoStore, kind: Kind, output: OutputFormat) -> Result<Ex
     let mut invalid = 0;
     for item in stored {
         let parsed = match item_kind {
-            ItemKind::Target => serde_json::from_str::<Target>(&item.spec).map(|t| document.targets.push(t)),
-            ItemKind::Profile => serde_json::from_str::<Profile>(&item.spec).map(|p| document.profiles.push(p)),
+            ItemKind::Target => {
+                serde_json::from_str::<Target>(&item.spec).map(|t| document.targets.push(t))
+            }
+            ItemKind::Profile => {
+                serde_json::from_str::<Profile>(&item.spec).map(|p| document.profiles.push(p))
+            }
         };
         if let Err(error) = parsed {
             invalid += 1;
-            eprintln!("{} {}: stored spec does not parse: {error}", item_kind.partition(), item.name);
+            eprintln!(
+                "{} {}: stored spec does not parse: {error}",
+                item_kind.partition(),
+                item.name
+            );
         }
     }
     match output {
         OutputFormat::Yaml => print!("{}", document.to_yaml().context("cannot render YAML")?),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&document)?),
     }
-    Ok(if invalid > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if invalid > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn metrics(
@@ -247,7 +292,11 @@ async fn metrics(
         .collect();
     if let Some(only) = only {
         if !targets.contains(&only) {
-            bail!("no target named {only:?} in {} (stored: {})", store.table(), targets.join(", "));
+            bail!(
+                "no target named {only:?} in {} (stored: {})",
+                store.table(),
+                targets.join(", ")
+            );
         }
         targets = vec![only];
     }
@@ -262,8 +311,21 @@ async fn metrics(
         names::GPU_AVERAGE,
         names::GPU_MAX,
     ];
-    let latest = cloudwatch.latest_published(namespace, &targets, &columns, minutes).await?;
-    let headers = ["target", "visible", "in-flight", "delayed", "backlog", "running", "desired", "backlog/task", "gpu avg %", "gpu max %"];
+    let latest = cloudwatch
+        .latest_published(namespace, &targets, &columns, minutes)
+        .await?;
+    let headers = [
+        "target",
+        "visible",
+        "in-flight",
+        "delayed",
+        "backlog",
+        "running",
+        "desired",
+        "backlog/task",
+        "gpu avg %",
+        "gpu max %",
+    ];
     let width = targets.iter().map(String::len).max().unwrap_or(6).max(6);
     print!("{:<width$}", headers[0]);
     for header in &headers[1..] {
@@ -280,10 +342,16 @@ async fn metrics(
         }
         println!();
     }
-    println!("(latest datapoint of the last {minutes} min in namespace {namespace}; '-' = none published)");
+    println!(
+        "(latest datapoint of the last {minutes} min in namespace {namespace}; '-' = none published)"
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn format_value(value: f64) -> String {
-    if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.2}") }
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
 }

@@ -7,8 +7,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_cloudwatch::types::{Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_cloudwatch::types::{
+    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy,
+    StandardUnit,
+};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_types::DateTime;
 use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind};
@@ -24,7 +29,9 @@ impl Emulators {
     /// Fails with a clear message when the emulators are not running: end-to-end
     /// tests run through `infra/test.sh`, which starts them.
     pub async fn connect() -> Result<Self> {
-        if std::env::var_os("AWS_ENDPOINT_URL").is_none() || std::env::var_os("AWS_ENDPOINT_URL_CLOUDWATCH").is_none() {
+        if std::env::var_os("AWS_ENDPOINT_URL").is_none()
+            || std::env::var_os("AWS_ENDPOINT_URL_CLOUDWATCH").is_none()
+        {
             bail!(
                 "AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_CLOUDWATCH are not set: run the tests with \
                  `infra/test.sh` (it starts moto and LocalStack), or `infra/emulators.sh run cargo test`"
@@ -37,9 +44,17 @@ impl Emulators {
 
     pub async fn create_table(&self, table: &str) -> Result<DynamoStore> {
         let attribute = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
         };
-        let key = |name: &str, key_type| KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
+        let key = |name: &str, key_type| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(key_type)
+                .build()
+        };
         let result = self
             .clients
             .dynamodb
@@ -53,7 +68,9 @@ impl Emulators {
             .send()
             .await;
         if let Err(error) = result {
-            let exists = error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception());
+            let exists = error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception());
             if !exists {
                 return Err(error).context("CreateTable");
             }
@@ -63,17 +80,35 @@ impl Emulators {
 
     pub async fn store_targets(&self, store: &DynamoStore, targets: &[Target]) -> Result<()> {
         for target in targets {
-            store.put(ItemKind::Target, &target.name, &serde_json::to_string(target)?).await?;
+            store
+                .put(
+                    ItemKind::Target,
+                    &target.name,
+                    &serde_json::to_string(target)?,
+                )
+                .await?;
         }
         Ok(())
     }
 
     pub async fn create_queue(&self, name: &str) -> Result<String> {
-        let output = self.clients.sqs.create_queue().queue_name(name).send().await.context("CreateQueue")?;
+        let output = self
+            .clients
+            .sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .context("CreateQueue")?;
         output.queue_url.context("CreateQueue returned no URL")
     }
 
-    pub async fn send_messages(&self, queue_url: &str, count: usize, delay_seconds: i32) -> Result<()> {
+    pub async fn send_messages(
+        &self,
+        queue_url: &str,
+        count: usize,
+        delay_seconds: i32,
+    ) -> Result<()> {
         for index in 0..count {
             self.clients
                 .sqs
@@ -130,19 +165,38 @@ impl Emulators {
     }
 
     pub async fn create_cluster(&self, name: &str) -> Result<()> {
-        self.clients.ecs.create_cluster().cluster_name(name).send().await.context("CreateCluster")?;
+        self.clients
+            .ecs
+            .create_cluster()
+            .cluster_name(name)
+            .send()
+            .await
+            .context("CreateCluster")?;
         Ok(())
     }
 
     /// A service whose `desired` tasks are all running: moto's CreateService leaves
     /// them pending, its UpdateService marks them running at once.
-    pub async fn create_running_service(&self, cluster: &str, name: &str, desired: i32) -> Result<()> {
+    pub async fn create_running_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        desired: i32,
+    ) -> Result<()> {
         self.create_service(cluster, name, 0).await?;
         self.set_desired(cluster, name, desired).await
     }
 
     pub async fn set_desired(&self, cluster: &str, name: &str, desired: i32) -> Result<()> {
-        self.clients.ecs.update_service().cluster(cluster).service(name).desired_count(desired).send().await.context("UpdateService")?;
+        self.clients
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(name)
+            .desired_count(desired)
+            .send()
+            .await
+            .context("UpdateService")?;
         Ok(())
     }
 
@@ -160,23 +214,30 @@ impl Emulators {
         Ok(())
     }
 
-    /// Writes GPU utilisation readings as the CloudWatch agent would, newest last,
-    /// one a minute ending now.
-    pub async fn put_gpu_readings(&self, namespace: &str, metric: &str, dimensions: &BTreeMap<String, String>, values: &[f64]) -> Result<()> {
+    /// Writes GPU utilisation readings as the CloudWatch agent would: one
+    /// `(minutes ago, percent)` per GPU and minute.
+    pub async fn put_gpu_readings(
+        &self,
+        namespace: &str,
+        metric: &str,
+        dimensions: &BTreeMap<String, String>,
+        readings: &[(u64, f64)],
+    ) -> Result<()> {
         let now = SystemTime::now();
-        let datums = values
+        let datums = readings
             .iter()
-            .enumerate()
-            .map(|(index, value)| {
-                let age = Duration::from_secs(60 * (values.len() - 1 - index) as u64);
+            .map(|(minutes_ago, value)| {
                 MetricDatum::builder()
                     .metric_name(metric)
                     .set_dimensions(Some(
-                        dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect(),
+                        dimensions
+                            .iter()
+                            .map(|(n, v)| Dimension::builder().name(n).value(v).build())
+                            .collect(),
                     ))
                     .value(*value)
                     .unit(StandardUnit::Percent)
-                    .timestamp(DateTime::from(now - age))
+                    .timestamp(DateTime::from(now - Duration::from_secs(60 * minutes_ago)))
                     .build()
             })
             .collect();
@@ -199,7 +260,12 @@ impl Emulators {
             .cloudwatch
             .list_metrics()
             .namespace(namespace)
-            .dimensions(DimensionFilter::builder().name("Target").value(target).build())
+            .dimensions(
+                DimensionFilter::builder()
+                    .name("Target")
+                    .value(target)
+                    .build(),
+            )
             .send()
             .await
             .context("ListMetrics")?;
@@ -208,7 +274,9 @@ impl Emulators {
             .iter()
             .filter(|m| {
                 let dims = m.dimensions();
-                dims.len() == 1 && dims[0].name() == Some("Target") && dims[0].value() == Some(target)
+                dims.len() == 1
+                    && dims[0].name() == Some("Target")
+                    && dims[0].value() == Some(target)
             })
             .collect();
         if metrics.is_empty() {
@@ -220,7 +288,13 @@ impl Emulators {
             .map(|(index, metric)| {
                 MetricDataQuery::builder()
                     .id(format!("m{index}"))
-                    .metric_stat(MetricStat::builder().metric((*metric).clone()).period(60).stat("Maximum").build())
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric((*metric).clone())
+                            .period(60)
+                            .stat("Maximum")
+                            .build(),
+                    )
                     .build()
             })
             .collect();
@@ -238,8 +312,14 @@ impl Emulators {
             .context("GetMetricData")?;
         let mut values = BTreeMap::new();
         for result in output.metric_data_results() {
-            let index: usize = result.id().and_then(|id| id.strip_prefix('m')).and_then(|i| i.parse().ok()).context("query id")?;
-            if let (Some(metric), Some(value)) = (metrics.get(index), sluice_aws::latest_value(result)) {
+            let index: usize = result
+                .id()
+                .and_then(|id| id.strip_prefix('m'))
+                .and_then(|i| i.parse().ok())
+                .context("query id")?;
+            if let (Some(metric), Some(value)) =
+                (metrics.get(index), sluice_aws::latest_value(result))
+            {
                 values.insert(metric.metric_name().unwrap_or_default().to_owned(), value);
             }
         }
@@ -248,7 +328,14 @@ impl Emulators {
 
     /// How many metrics exist in a namespace at all.
     pub async fn metric_count(&self, namespace: &str) -> Result<usize> {
-        let listed = self.clients.cloudwatch.list_metrics().namespace(namespace).send().await.context("ListMetrics")?;
+        let listed = self
+            .clients
+            .cloudwatch
+            .list_metrics()
+            .namespace(namespace)
+            .send()
+            .await
+            .context("ListMetrics")?;
         Ok(listed.metrics().len())
     }
 }
@@ -256,8 +343,16 @@ impl Emulators {
 /// A name no other test or run uses, so tests share one emulator safely.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("{prefix}-{}-{}-{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 0xfffff)
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 0xfffff
+    )
 }
 
 /// The repository root, for fixtures under events/.
@@ -268,7 +363,8 @@ pub fn repo_root() -> std::path::PathBuf {
 /// A fixture event under events/, parsed.
 pub fn fixture(path: &str) -> Result<serde_json::Value> {
     let full = repo_root().join("events").join(path);
-    let text = std::fs::read_to_string(&full).with_context(|| format!("fixture {}", full.display()))?;
+    let text =
+        std::fs::read_to_string(&full).with_context(|| format!("fixture {}", full.display()))?;
     serde_json::from_str(&text).with_context(|| format!("fixture {} is not JSON", full.display()))
 }
 
@@ -282,7 +378,13 @@ pub fn free_port() -> Result<u16> {
 /// emulators, as `--env-var` arguments: watch does not pass its own environment on.
 pub fn lambda_env_args(extra: &[(&str, &str)]) -> Vec<String> {
     let mut args = Vec::new();
-    let forwarded = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+    let forwarded = [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_CLOUDWATCH",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ];
     for name in forwarded {
         if let Ok(value) = std::env::var(name) {
             args.push("--env-var".to_owned());
@@ -311,11 +413,28 @@ pub fn cargo_lambda_watch(port: u16, env: &[(&str, &str)]) -> Result<tokio::proc
 
 /// `cargo lambda invoke FUNCTION --data-file FIXTURE` against a watch on `port`,
 /// retried while the watch server starts and compiles; returns the function's output.
-pub async fn cargo_lambda_invoke(port: u16, function: &str, data_file: &str, patience: Duration) -> Result<String> {
+pub async fn cargo_lambda_invoke(
+    port: u16,
+    function: &str,
+    data_file: &str,
+    patience: Duration,
+) -> Result<String> {
     let deadline = std::time::Instant::now() + patience;
     loop {
         let output = tokio::process::Command::new("cargo")
-            .args(["lambda", "invoke", function, "--data-file", data_file, "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string(), "--output-format", "json"])
+            .args([
+                "lambda",
+                "invoke",
+                function,
+                "--data-file",
+                data_file,
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+                "--output-format",
+                "json",
+            ])
             .current_dir(repo_root())
             .output()
             .await
@@ -325,7 +444,9 @@ pub async fn cargo_lambda_invoke(port: u16, function: &str, data_file: &str, pat
         if output.status.success() {
             return Ok(stdout);
         }
-        let starting = stderr.contains("Connection refused") || stderr.contains("error sending request") || stderr.contains("connect");
+        let starting = stderr.contains("Connection refused")
+            || stderr.contains("error sending request")
+            || stderr.contains("connect");
         if !starting || std::time::Instant::now() > deadline {
             bail!("cargo lambda invoke {function} failed: {stderr}{stdout}");
         }

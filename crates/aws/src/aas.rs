@@ -1,0 +1,71 @@
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use sluice_core::zero::ScalableBounds;
+
+use crate::{AwsError, ScalableTargets};
+
+/// Application Auto Scaling adapter: reads (and for the prescaler, sets) the bounds
+/// of ECS services' scalable targets.
+#[derive(Debug, Clone)]
+pub struct AutoScaling {
+    client: aws_sdk_applicationautoscaling::Client,
+}
+
+impl AutoScaling {
+    /// DescribeScalableTargets takes at most 50 resource IDs a call.
+    pub const MAX_RESOURCES_PER_CALL: usize = 50;
+
+    pub fn new(client: aws_sdk_applicationautoscaling::Client) -> Self {
+        Self { client }
+    }
+}
+
+/// AAS names an ECS service `service/<cluster>/<service>`.
+pub fn ecs_resource_id(cluster: &str, service: &str) -> String {
+    let cluster = cluster.rsplit('/').next().unwrap_or(cluster);
+    format!("service/{cluster}/{service}")
+}
+
+#[async_trait]
+impl ScalableTargets for AutoScaling {
+    async fn bounds(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<BTreeMap<String, ScalableBounds>, AwsError> {
+        let mut found = BTreeMap::new();
+        for chunk in resource_ids.chunks(Self::MAX_RESOURCES_PER_CALL) {
+            let mut next_token = None;
+            loop {
+                let output = self
+                    .client
+                    .describe_scalable_targets()
+                    .service_namespace(ServiceNamespace::Ecs)
+                    .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                    .set_resource_ids(Some(chunk.to_vec()))
+                    .set_next_token(next_token.take())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        AwsError::from_sdk("ApplicationAutoScaling.DescribeScalableTargets", e)
+                    })?;
+                for target in output.scalable_targets() {
+                    let bound = |value: i32| u32::try_from(value).unwrap_or(0);
+                    found.insert(
+                        target.resource_id().to_owned(),
+                        ScalableBounds {
+                            min: bound(target.min_capacity()),
+                            max: bound(target.max_capacity()),
+                        },
+                    );
+                }
+                next_token = output.next_token;
+                if next_token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,572 @@
+//! The zero-watcher's decision: wake a sleeping service on activity, put an idle one
+//! to sleep, and otherwise leave it alone. Pure: facts, state and the clock come in,
+//! a decision goes out; the handler reads, claims the transition in DynamoDB and acts.
+
+use serde::Serialize;
+
+use crate::config::ScaleToZero;
+
+/// Why the watcher is looking at a target now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Trigger {
+    /// A scheduled poll: activity is whatever the facts show.
+    Poll,
+    /// A push (SNS notification, alarm in ALARM, manual wake): activity by itself.
+    Push(String),
+    /// A manual `sleep` event: sleep now if allowed, whatever the idle clock says.
+    ManualSleep,
+}
+
+/// Application Auto Scaling's bounds for the service, when a scalable target exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScalableBounds {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// What was read for a target. Every field the decision needs must have been read:
+/// the handler passes `Err` for the whole target when any read failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Facts {
+    pub desired: u32,
+    pub running: u32,
+    /// Visible + in flight + delayed over the target's queues.
+    pub backlog: u64,
+    /// Whether the configured activation metric is above its threshold.
+    pub metric_active: bool,
+    pub bounds: Option<ScalableBounds>,
+}
+
+/// The watcher's memory of a target, kept in DynamoDB.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WatchState {
+    /// Last time activity was seen (epoch seconds); None before the first look.
+    pub last_activity: Option<i64>,
+    /// A wake or sleep this watcher claimed, and when: guards against acting twice.
+    pub claimed: Option<(Transition, i64)>,
+    /// The desired count last seen or set, and when.
+    pub observed: Option<(u32, i64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    Wake,
+    Sleep,
+}
+
+/// How long a claimed transition keeps others from claiming it again: long enough
+/// for ECS to reflect the new desired count, short enough to retry a failed call.
+pub const CLAIM_LEASE_SECONDS: i64 = 60;
+
+/// How long a push may trust the last observed desired count instead of asking ECS:
+/// a burst of notifications to an awake service then costs no ECS call. The poll
+/// refreshes the observation every minute.
+pub const OBSERVATION_TRUST_SECONDS: i64 = 120;
+
+/// For a push: when the service was seen awake recently, the push only resets the
+/// idle clock and nothing needs reading. None means: read the facts and decide.
+pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Outcome> {
+    match state.observed {
+        Some((desired, at)) if desired > 0 && now - at < OBSERVATION_TRUST_SECONDS => {
+            Some(Outcome {
+                decision: Decision::Stay {
+                    reason: format!(
+                        "awake ({desired} tasks seen {}s ago): idle clock reset",
+                        now - at
+                    ),
+                },
+                state: WatchState {
+                    last_activity: Some(now),
+                    ..*state
+                },
+            })
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Decision {
+    /// Raise desiredCount from 0 to `to`.
+    Wake { to: u32, reason: String },
+    /// Lower desiredCount to 0.
+    Sleep { reason: String },
+    /// Change nothing in ECS.
+    Stay { reason: String },
+}
+
+impl Decision {
+    pub fn reason(&self) -> &str {
+        match self {
+            Decision::Wake { reason, .. }
+            | Decision::Sleep { reason }
+            | Decision::Stay { reason } => reason,
+        }
+    }
+
+    pub fn transition(&self) -> Option<Transition> {
+        match self {
+            Decision::Wake { .. } => Some(Transition::Wake),
+            Decision::Sleep { .. } => Some(Transition::Sleep),
+            Decision::Stay { .. } => None,
+        }
+    }
+}
+
+/// The decision and the state to store with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub decision: Decision,
+    pub state: WatchState,
+}
+
+/// Decides for one target. `now` is epoch seconds.
+pub fn decide(
+    settings: &ScaleToZero,
+    facts: &Facts,
+    state: &WatchState,
+    trigger: &Trigger,
+    now: i64,
+) -> Outcome {
+    let active = match trigger {
+        Trigger::Push(_) => true,
+        Trigger::Poll | Trigger::ManualSleep => {
+            facts.backlog > settings.activation_backlog || facts.metric_active
+        }
+    };
+    // Idle means nothing at all: not even a message below the activation threshold
+    // or one in flight.
+    let idle = !active && facts.backlog == 0 && !facts.metric_active;
+    let last_activity = if active || state.last_activity.is_none() || facts.backlog > 0 {
+        Some(now)
+    } else {
+        state.last_activity
+    };
+    let claim_in_force = |transition| matches!(state.claimed, Some((claimed, at)) if claimed == transition && now - at < CLAIM_LEASE_SECONDS);
+    let stay = |reason: String, last_activity| Outcome {
+        decision: Decision::Stay { reason },
+        state: WatchState {
+            last_activity,
+            claimed: state.claimed,
+            observed: Some((facts.desired, now)),
+        },
+    };
+    let act = |decision: Decision, last_activity| {
+        let (claimed, desired) = match &decision {
+            Decision::Wake { to, .. } => (Some((Transition::Wake, now)), *to),
+            Decision::Sleep { .. } => (Some((Transition::Sleep, now)), 0),
+            Decision::Stay { .. } => (state.claimed, facts.desired),
+        };
+        Outcome {
+            state: WatchState {
+                last_activity,
+                claimed,
+                observed: Some((desired, now)),
+            },
+            decision,
+        }
+    };
+
+    if facts.desired == 0 {
+        if !active {
+            return stay("asleep, no activity".to_owned(), last_activity);
+        }
+        let mut to = settings.wake_tasks;
+        if let Some(bounds) = facts.bounds {
+            if bounds.max == 0 {
+                return stay(
+                    "activity, but the scalable target's MaxCapacity is 0".to_owned(),
+                    last_activity,
+                );
+            }
+            to = to.clamp(bounds.min.max(1), bounds.max);
+        }
+        if claim_in_force(Transition::Wake) {
+            return stay(
+                "wake already claimed by another invocation".to_owned(),
+                last_activity,
+            );
+        }
+        let why = match trigger {
+            Trigger::Push(what) => what.clone(),
+            _ if facts.metric_active => "activation metric above its threshold".to_owned(),
+            _ => format!(
+                "backlog {} above activation threshold {}",
+                facts.backlog, settings.activation_backlog
+            ),
+        };
+        return act(Decision::Wake { to, reason: why }, last_activity);
+    }
+
+    // Awake from here on.
+    if let Some(bounds) = facts.bounds
+        && bounds.min > 0
+    {
+        return stay(
+            format!(
+                "scalable target MinCapacity {} > 0: never sleeps",
+                bounds.min
+            ),
+            last_activity,
+        );
+    }
+    if facts.desired > settings.wake_tasks {
+        return stay(
+            format!(
+                "{} tasks, above the wake count {}: scaling in is the primary autoscaler's job",
+                facts.desired, settings.wake_tasks
+            ),
+            last_activity,
+        );
+    }
+    if !idle {
+        let reason = if facts.backlog > 0 {
+            format!("busy: backlog {}", facts.backlog)
+        } else {
+            "busy: activity".to_owned()
+        };
+        return stay(reason, last_activity);
+    }
+    if claim_in_force(Transition::Sleep) {
+        return stay(
+            "sleep already claimed by another invocation".to_owned(),
+            last_activity,
+        );
+    }
+    let idle_seconds = now - last_activity.unwrap_or(now);
+    let needed = i64::from(settings.idle_minutes) * 60;
+    if *trigger == Trigger::ManualSleep {
+        return act(
+            Decision::Sleep {
+                reason: "manual sleep".to_owned(),
+            },
+            last_activity,
+        );
+    }
+    if idle_seconds >= needed {
+        return act(
+            Decision::Sleep {
+                reason: format!(
+                    "idle for {} min (idle_minutes {})",
+                    idle_seconds / 60,
+                    settings.idle_minutes
+                ),
+            },
+            last_activity,
+        );
+    }
+    stay(
+        format!("idle for {}s of {}s", idle_seconds, needed),
+        last_activity,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_800_000_000;
+
+    fn settings() -> ScaleToZero {
+        ScaleToZero {
+            idle_minutes: 5,
+            wake_tasks: 1,
+            activation_backlog: 0,
+            topics: Vec::new(),
+            alarms: Vec::new(),
+            metric: None,
+        }
+    }
+
+    #[test]
+    fn a_push_to_a_recently_awake_service_needs_no_reads() {
+        let awake = WatchState {
+            last_activity: Some(T0 - 200),
+            claimed: None,
+            observed: Some((2, T0 - 30)),
+        };
+        let outcome = push_while_awake(&awake, T0).expect("trusted");
+        assert_eq!(outcome.state.last_activity, Some(T0));
+        assert_eq!(
+            outcome.decision.reason(),
+            "awake (2 tasks seen 30s ago): idle clock reset"
+        );
+        let stale = WatchState {
+            observed: Some((2, T0 - OBSERVATION_TRUST_SECONDS)),
+            ..awake
+        };
+        assert_eq!(push_while_awake(&stale, T0), None, "stale: read ECS");
+        let asleep = WatchState {
+            observed: Some((0, T0 - 5)),
+            ..awake
+        };
+        assert_eq!(
+            push_while_awake(&asleep, T0),
+            None,
+            "asleep: decide, maybe wake"
+        );
+    }
+
+    fn facts(desired: u32, backlog: u64) -> Facts {
+        Facts {
+            desired,
+            running: desired,
+            backlog,
+            metric_active: false,
+            bounds: None,
+        }
+    }
+
+    fn idle_since(at: i64) -> WatchState {
+        WatchState {
+            last_activity: Some(at),
+            claimed: None,
+            observed: None,
+        }
+    }
+
+    fn action(outcome: &Outcome) -> &'static str {
+        match outcome.decision {
+            Decision::Wake { .. } => "wake",
+            Decision::Sleep { .. } => "sleep",
+            Decision::Stay { .. } => "stay",
+        }
+    }
+
+    #[test]
+    fn in_flight_work_keeps_the_service_awake() {
+        // Backlog counts in-flight messages: 3 being processed, none visible.
+        let outcome = decide(
+            &settings(),
+            &facts(1, 3),
+            &idle_since(T0 - 3600),
+            &Trigger::Poll,
+            T0,
+        );
+        assert_eq!(action(&outcome), "stay");
+        assert_eq!(
+            outcome.state.last_activity,
+            Some(T0),
+            "activity resets the idle clock"
+        );
+    }
+
+    #[test]
+    fn one_minute_short_of_idle_stays_and_enough_sleeps() {
+        let short = decide(
+            &settings(),
+            &facts(1, 0),
+            &idle_since(T0 - 240),
+            &Trigger::Poll,
+            T0,
+        );
+        assert_eq!(action(&short), "stay");
+        assert_eq!(short.decision.reason(), "idle for 240s of 300s");
+        let enough = decide(
+            &settings(),
+            &facts(1, 0),
+            &idle_since(T0 - 300),
+            &Trigger::Poll,
+            T0,
+        );
+        assert_eq!(action(&enough), "sleep");
+        assert_eq!(enough.state.claimed, Some((Transition::Sleep, T0)));
+    }
+
+    #[test]
+    fn activity_during_the_idle_window_resets_the_clock() {
+        let busy = decide(
+            &settings(),
+            &facts(1, 1),
+            &idle_since(T0 - 290),
+            &Trigger::Poll,
+            T0,
+        );
+        assert_eq!(busy.state.last_activity, Some(T0));
+        let later = decide(
+            &settings(),
+            &facts(1, 0),
+            &busy.state,
+            &Trigger::Poll,
+            T0 + 60,
+        );
+        assert_eq!(later.decision.reason(), "idle for 60s of 300s");
+        let push = decide(
+            &settings(),
+            &facts(1, 0),
+            &idle_since(T0 - 299),
+            &Trigger::Push("sns".into()),
+            T0,
+        );
+        assert_eq!(
+            (action(&push), push.state.last_activity),
+            ("stay", Some(T0))
+        );
+    }
+
+    #[test]
+    fn the_first_look_starts_the_clock_rather_than_assuming_idle() {
+        let outcome = decide(
+            &settings(),
+            &facts(1, 0),
+            &WatchState::default(),
+            &Trigger::Poll,
+            T0,
+        );
+        assert_eq!(
+            (action(&outcome), outcome.state.last_activity),
+            ("stay", Some(T0))
+        );
+    }
+
+    #[test]
+    fn a_floor_above_zero_never_sleeps() {
+        let mut f = facts(1, 0);
+        f.bounds = Some(ScalableBounds { min: 1, max: 10 });
+        let outcome = decide(
+            &settings(),
+            &f,
+            &idle_since(T0 - 3600),
+            &Trigger::ManualSleep,
+            T0,
+        );
+        assert_eq!(action(&outcome), "stay");
+        assert_eq!(
+            outcome.decision.reason(),
+            "scalable target MinCapacity 1 > 0: never sleeps"
+        );
+    }
+
+    #[test]
+    fn above_the_wake_count_is_left_to_the_primary_autoscaler() {
+        let outcome = decide(
+            &settings(),
+            &facts(3, 0),
+            &idle_since(T0 - 3600),
+            &Trigger::Poll,
+            T0,
+        );
+        assert_eq!(action(&outcome), "stay");
+        assert!(outcome.decision.reason().contains("above the wake count 1"));
+    }
+
+    #[test]
+    fn wakes_on_backlog_above_threshold_to_the_wake_count() {
+        let mut s = settings();
+        s.wake_tasks = 3;
+        s.activation_backlog = 5;
+        let below = decide(&s, &facts(0, 5), &idle_since(T0 - 10), &Trigger::Poll, T0);
+        assert_eq!(action(&below), "stay");
+        let above = decide(&s, &facts(0, 6), &idle_since(T0 - 10), &Trigger::Poll, T0);
+        assert_eq!(
+            above.decision,
+            Decision::Wake {
+                to: 3,
+                reason: "backlog 6 above activation threshold 5".into()
+            }
+        );
+        // Woken at 3 tasks, idle long enough: may sleep from at most the wake count.
+        let asleep = decide(&s, &facts(3, 0), &idle_since(T0 - 300), &Trigger::Poll, T0);
+        assert_eq!(action(&asleep), "sleep");
+    }
+
+    #[test]
+    fn wake_count_is_kept_within_the_scalable_target() {
+        let mut s = settings();
+        s.wake_tasks = 4;
+        let mut f = facts(0, 1);
+        f.bounds = Some(ScalableBounds { min: 0, max: 2 });
+        assert_eq!(
+            decide(&s, &f, &WatchState::default(), &Trigger::Poll, T0).decision,
+            Decision::Wake {
+                to: 2,
+                reason: "backlog 1 above activation threshold 0".into()
+            }
+        );
+        f.bounds = Some(ScalableBounds { min: 0, max: 0 });
+        assert_eq!(
+            action(&decide(&s, &f, &WatchState::default(), &Trigger::Poll, T0)),
+            "stay"
+        );
+    }
+
+    #[test]
+    fn pushes_and_metrics_wake_a_sleeping_service() {
+        let push = decide(
+            &settings(),
+            &facts(0, 0),
+            &WatchState::default(),
+            &Trigger::Push("SNS notification from arn:t".into()),
+            T0,
+        );
+        assert_eq!(
+            push.decision,
+            Decision::Wake {
+                to: 1,
+                reason: "SNS notification from arn:t".into()
+            }
+        );
+        let mut f = facts(0, 0);
+        f.metric_active = true;
+        assert_eq!(
+            action(&decide(
+                &settings(),
+                &f,
+                &WatchState::default(),
+                &Trigger::Poll,
+                T0
+            )),
+            "wake"
+        );
+    }
+
+    #[test]
+    fn a_claimed_transition_is_not_claimed_twice_within_the_lease() {
+        let claimed = WatchState {
+            last_activity: Some(T0),
+            claimed: Some((Transition::Wake, T0 - 10)),
+            observed: None,
+        };
+        let again = decide(&settings(), &facts(0, 4), &claimed, &Trigger::Poll, T0);
+        assert_eq!(
+            again.decision.reason(),
+            "wake already claimed by another invocation"
+        );
+        // After the lease a failed wake is retried.
+        let retry = decide(
+            &settings(),
+            &facts(0, 4),
+            &claimed,
+            &Trigger::Poll,
+            T0 + CLAIM_LEASE_SECONDS,
+        );
+        assert_eq!(action(&retry), "wake");
+    }
+
+    #[test]
+    fn a_manual_sleep_skips_the_idle_clock_but_not_the_rules() {
+        let outcome = decide(
+            &settings(),
+            &facts(1, 0),
+            &idle_since(T0),
+            &Trigger::ManualSleep,
+            T0,
+        );
+        assert_eq!(action(&outcome), "sleep");
+        let busy = decide(
+            &settings(),
+            &facts(1, 2),
+            &idle_since(T0),
+            &Trigger::ManualSleep,
+            T0,
+        );
+        assert_eq!(
+            action(&busy),
+            "stay",
+            "work in the queue: a manual sleep would strand it"
+        );
+    }
+}

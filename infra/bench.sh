@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks against the local emulators; prints figures (docs/benchmarks.md has the
+# recorded ones). Examples:
+#   infra/bench.sh publisher                      10, 100 and 1000 targets
+#   infra/bench.sh publisher --targets 50
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/infra/bootstrap.sh"
+export PATH="$root/.venv/tools/bin:$PATH"
+export RUST_LOG="${RUST_LOG:-error}"
+exec "$root/infra/emulators.sh" run cargo run --quiet --profile bench -p sluice-testkit --bin sluice-bench -- "${@:-publisher}"

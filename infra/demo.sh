@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The demo: on a fresh machine, installs what it needs, starts the local AWS emulators,
+# seeds the example scenario, runs each Sluice function as a user would, and prints
+# what each one decided and did, read back from the emulators.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [[ "${1:-}" != "--inside" ]]; then
+  "$root/infra/bootstrap.sh"
+  exec "$root/infra/emulators.sh" run "$root/infra/demo.sh" --inside
+fi
+
+export PATH="$root/.venv/tools/bin:$PATH"
+export RUST_LOG="${RUST_LOG:-warn}"
+export SLUICE_TABLE=sluice-demo
+export SLUICE_NAMESPACE=Sluice
+config=infra/examples/sluice.yaml
+work=$(mktemp -d)
+trap 'rm -rf "$work"; [[ -n "${watch_pid:-}" ]] && kill "$watch_pid" 2>/dev/null; true' EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "Building sluicectl, the functions and the demo helper"
+cargo build --quiet --bins
+
+step "Seeding the scenario of $config in the emulators"
+target/debug/sluice-demo seed --table "$SLUICE_TABLE" -f "$config"
+
+step "sluicectl validate -f $config"
+target/debug/sluicectl validate -f "$config"
+step "sluicectl apply -f $config"
+target/debug/sluicectl apply -f "$config"
+
+step "cargo lambda watch (the functions, built and run as Lambda runs them)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+env_args=()
+for name in AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDWATCH AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY SLUICE_TABLE SLUICE_NAMESPACE RUST_LOG; do
+  env_args+=(--env-var "$name=${!name}")
+done
+cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$port" "${env_args[@]}" \
+  > "$work/watch.log" 2>&1 &
+watch_pid=$!
+
+invoke() { # function fixture
+  local output
+  for _ in $(seq 1 600); do
+    if output=$(cargo lambda invoke "$1" --data-file "$2" --invoke-address 127.0.0.1 --invoke-port "$port" --output-format json 2>"$work/invoke.err"); then
+      printf '%s' "$output"
+      return 0
+    fi
+    grep -qiE 'connect|sending request' "$work/invoke.err" || { cat "$work/invoke.err" >&2; return 1; }
+    sleep 1
+  done
+  echo "timed out waiting for cargo lambda watch; its log:" >&2
+  tail -n 40 "$work/watch.log" >&2
+  return 1
+}
+
+step "cargo lambda invoke metric-publisher --data-file events/metric-publisher/scheduled.json"
+invoke metric-publisher events/metric-publisher/scheduled.json > "$work/publish.json"
+target/debug/sluice-demo report-publish < "$work/publish.json"
+
+step "What CloudWatch now holds (sluicectl metrics: read back, not echoed)"
+target/debug/sluicectl metrics
+
+printf '\nDone. The emulators stop now; nothing is left running.\n'
