@@ -313,3 +313,18 @@ async fn cargo_lambda_invoke_runs_the_real_binary() -> Result<()> {
     assert_published(&scenario).await?;
     Ok(())
 }
+
+/// The benchmark's figures come from this counter: it must see real SDK calls.
+#[tokio::test]
+async fn the_call_counter_counts_real_calls_by_operation() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let counter = sluice_aws::CallCounter::default();
+    let clients = sluice_aws::Clients::counted(&emulators.config, &counter);
+    clients.sqs.list_queues().send().await?;
+    clients.sqs.list_queues().send().await?;
+    clients.cloudwatch.list_metrics().namespace(unique("Counted")).send().await?;
+    let counts = counter.snapshot();
+    assert_eq!(counts.get("SQS.ListQueues"), Some(&2), "{counts:?}");
+    assert_eq!(counts.get("CloudWatch.ListMetrics"), Some(&1), "{counts:?}");
+    Ok(())
+}

@@ -5,6 +5,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// Counts AWS operations by `Service.Operation` as the SDK starts them (retries are not
@@ -34,17 +35,20 @@ impl Intercept for CallCounter {
         "SluiceCallCounter"
     }
 
-    fn read_before_execution(
+    // Operation metadata is in the bag from serialization on, not yet at execution
+    // start; this hook still runs once per operation, before the retry loop.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(metadata) = cfg.load::<Metadata>()
-            && let Ok(mut counts) = self.counts.lock()
-        {
-            *counts
-                .entry(format!("{}.{}", metadata.service(), metadata.name()))
-                .or_default() += 1;
+        let name = cfg
+            .load::<Metadata>()
+            .map(|metadata| format!("{}.{}", metadata.service(), metadata.name()))
+            .unwrap_or_else(|| "unknown".to_owned());
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry(name).or_default() += 1;
         }
         Ok(())
     }

@@ -2,9 +2,11 @@
 //! tests use in-memory fakes and production uses these SDK-backed implementations.
 
 mod aas;
+mod batch;
 mod calls;
 mod cloudwatch;
 mod ecs;
+mod emf;
 mod error;
 mod sqs;
 mod store;
@@ -16,9 +18,11 @@ use sluice_core::metrics::{Datum, MetricQuery, QueueDepth, TaskCounts};
 use sluice_core::zero::{ScalableBounds, WatchState};
 
 pub use aas::{AutoScaling, ecs_resource_id};
+pub use batch::{read_backlogs, read_task_counts};
 pub use calls::CallCounter;
 pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
+pub use emf::{EmfLog, StdoutEmf};
 pub use error::{AwsError, ErrorKind};
 pub use sqs::SqsQueues;
 pub use store::{DynamoStore, ItemKind, StoredItem, Versioned};

@@ -316,6 +316,18 @@ fn name_problem(name: &str) -> Option<String> {
 }
 
 impl Target {
+    /// A target as stored in the table: its spec must parse, validate and carry the
+    /// name it is stored under. The error says which, for the function's report.
+    pub fn from_stored(name: &str, spec: &str) -> Result<Target, String> {
+        let target: Target =
+            serde_json::from_str(spec).map_err(|e| format!("stored spec does not parse: {e}"))?;
+        target.validate().map_err(|p| p.to_string())?;
+        if target.name != name {
+            return Err(format!("stored under {name:?} but named {:?}", target.name));
+        }
+        Ok(target)
+    }
+
     /// Validates one target on its own (as read back from the table).
     pub fn validate(&self) -> Result<(), Problems> {
         let problems = self.problems("target");

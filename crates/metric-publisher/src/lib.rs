@@ -40,7 +40,7 @@ impl Publisher {
             services: &self.services,
             metrics: &self.cloudwatch,
             sink: &self.cloudwatch,
-            emf: &publish::StdoutEmf,
+            emf: &sluice_aws::StdoutEmf,
         };
         publish::publish(event, &self.settings, &ports).await
     }

@@ -1,15 +1,14 @@
 //! One publish: read every target's queues, services and GPUs, then publish its
 //! metrics. A failing target is reported and never stops the others.
 
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use sluice_aws::{
-    AwsError, CloudWatchMetrics, ConfigStore, EcsServices, ItemKind, MetricReader, MetricSink,
-    QueueDepths, ServiceCounts, ServiceResult,
+    AwsError, CloudWatchMetrics, ConfigStore, EmfLog, ItemKind, MetricReader, MetricSink,
+    QueueDepths, ServiceCounts, read_backlogs, read_task_counts,
 };
 use sluice_core::config::{GpuSource, Target};
 use sluice_core::metrics::{
@@ -18,21 +17,6 @@ use sluice_core::metrics::{
 
 use crate::event::{self, BadEvent};
 use crate::settings::{Output, Settings};
-
-/// Where EMF lines go: standard output in Lambda, where CloudWatch Logs picks them up.
-pub trait EmfLog: Send + Sync {
-    fn emit(&self, line: &str);
-}
-
-/// Writes EMF lines to standard output, bypassing the tracing formatter so each line
-/// stays the bare JSON object CloudWatch Logs looks for.
-pub struct StdoutEmf;
-
-impl EmfLog for StdoutEmf {
-    fn emit(&self, line: &str) {
-        println!("{line}");
-    }
-}
 
 /// The capabilities a publish needs.
 pub struct Ports<'a> {
@@ -128,19 +112,7 @@ pub fn parse_targets(items: Vec<sluice_aws::StoredItem>) -> (Vec<Target>, Vec<Ta
     let mut targets = Vec::new();
     let mut invalid = Vec::new();
     for item in items {
-        let parsed = serde_json::from_str::<Target>(&item.spec)
-            .map_err(|e| format!("stored spec does not parse: {e}"))
-            .and_then(|target| {
-                target.validate().map_err(|p| p.to_string())?;
-                if target.name != item.name {
-                    return Err(format!(
-                        "stored under {:?} but named {:?}",
-                        item.name, target.name
-                    ));
-                }
-                Ok(target)
-            });
-        match parsed {
+        match Target::from_stored(&item.name, &item.spec) {
             Ok(target) => targets.push(target),
             Err(error) => invalid.push(TargetReport {
                 name: item.name,
@@ -184,10 +156,12 @@ pub async fn publish(
     }
     tracing::info!(trigger = invocation.trigger, schedule = ?invocation.schedule, targets = targets.len(), "publishing");
 
+    let services_of: Vec<(&str, &str)> = targets.iter().map(|t| (t.cluster.as_str(), t.service.as_str())).collect();
+    let queues_of: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
     let (services, gpus, depths) = futures::join!(
-        read_services(&targets, settings, ports.services),
+        read_task_counts(ports.services, &services_of, settings.concurrency),
         read_gpus(&targets, settings, ports.metrics),
-        read_depths(&targets, settings, ports.queues),
+        read_backlogs(ports.queues, &queues_of, settings.concurrency),
     );
 
     let mut summary = Summary {
@@ -204,10 +178,8 @@ pub async fn publish(
             ..TargetReport::default()
         };
         let depth = depths[index].clone();
-        let tasks = services
-            .get(&(target.cluster.clone(), target.service.clone()))
-            .cloned()
-            .unwrap_or_else(|| Err("not read".to_owned()))
+        let tasks = services[index]
+            .clone()
             .map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service));
         let gpu = match &gpus[index] {
             Ok(gpu) => *gpu,
@@ -285,53 +257,6 @@ pub async fn publish(
     Ok(summary)
 }
 
-/// DescribeServices batched 10 a call per cluster.
-async fn read_services(
-    targets: &[Target],
-    settings: &Settings,
-    ecs: &dyn ServiceCounts,
-) -> BTreeMap<(String, String), ServiceResult> {
-    let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for target in targets {
-        let services = by_cluster.entry(target.cluster.as_str()).or_default();
-        if !services.contains(&target.service) {
-            services.push(target.service.clone());
-        }
-    }
-    let calls: Vec<(&str, Vec<String>)> = by_cluster
-        .iter()
-        .flat_map(|(cluster, services)| {
-            services
-                .chunks(EcsServices::MAX_SERVICES_PER_CALL)
-                .map(|chunk| (*cluster, chunk.to_vec()))
-        })
-        .collect();
-    let answers: Vec<_> = stream::iter(calls)
-        .map(|(cluster, services)| async move {
-            let answer = ecs.task_counts(cluster, &services).await;
-            (cluster, services, answer)
-        })
-        .buffer_unordered(settings.concurrency)
-        .collect()
-        .await;
-    let mut results = BTreeMap::new();
-    for (cluster, services, answer) in answers {
-        match answer {
-            Ok(found) => {
-                for (service, result) in found {
-                    results.insert((cluster.to_owned(), service), result);
-                }
-            }
-            Err(error) => {
-                for service in services {
-                    results.insert((cluster.to_owned(), service), Err(error.to_string()));
-                }
-            }
-        }
-    }
-    results
-}
-
 /// GetMetricData for every target's GPU source together, 250 sources (500 queries) a
 /// call. Per target: Ok(None) when no source or no datapoint, Err on a failed read.
 async fn read_gpus(
@@ -379,35 +304,6 @@ async fn read_gpus(
                 }
             }
         }
-    }
-    results
-}
-
-/// GetQueueAttributes for every queue of every target, bounded in flight. A target
-/// fails when any of its queues cannot be read: a partial backlog would mislead.
-async fn read_depths(
-    targets: &[Target],
-    settings: &Settings,
-    sqs: &dyn QueueDepths,
-) -> Vec<Result<QueueDepth, String>> {
-    let reads: Vec<(usize, &str)> = targets
-        .iter()
-        .enumerate()
-        .flat_map(|(index, target)| target.queues.iter().map(move |q| (index, q.as_str())))
-        .collect();
-    let answers: Vec<_> = stream::iter(reads)
-        .map(|(index, queue)| async move { (index, sqs.queue_depth(queue).await) })
-        .buffer_unordered(settings.concurrency)
-        .collect()
-        .await;
-    let mut results: Vec<Result<QueueDepth, String>> =
-        vec![Ok(QueueDepth::default()); targets.len()];
-    for (index, answer) in answers {
-        results[index] = match (&results[index], answer) {
-            (Err(first), _) => Err(first.clone()),
-            (Ok(_), Err(error)) => Err(error.to_string()),
-            (Ok(sum), Ok(depth)) => Ok(*sum + depth),
-        };
     }
     results
 }

@@ -2,6 +2,8 @@
 
 use std::str::FromStr;
 
+use sluice_core::settings::{Lookup, SettingsError, environment};
+
 /// Where the metrics go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -45,71 +47,18 @@ pub struct Settings {
     pub gpu_lookback_minutes: u32,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("configuration error: {0}")]
-pub struct SettingsError(pub String);
-
 impl Settings {
     pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(&environment())
     }
 
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        fn parsed<T: FromStr>(
-            lookup: &impl Fn(&str) -> Option<String>,
-            name: &str,
-            default: T,
-            check: impl Fn(&T) -> bool,
-            expected: &str,
-        ) -> Result<T, SettingsError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            match lookup(name) {
-                None => Ok(default),
-                Some(text) => match text.trim().parse::<T>() {
-                    Ok(value) if check(&value) => Ok(value),
-                    Ok(_) => Err(SettingsError(format!(
-                        "{name}={text:?}: expected {expected}"
-                    ))),
-                    Err(e) => Err(SettingsError(format!(
-                        "{name}={text:?}: {e}; expected {expected}"
-                    ))),
-                },
-            }
-        }
-        let table = lookup("SLUICE_TABLE")
-            .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| {
-                SettingsError(
-                    "SLUICE_TABLE is not set: name the DynamoDB table that holds the targets"
-                        .to_owned(),
-                )
-            })?;
+    pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         Ok(Settings {
-            table,
-            namespace: lookup("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
-            output: parsed(
-                &lookup,
-                "SLUICE_OUTPUT",
-                Output::PutMetricData,
-                |_| true,
-                "put-metric-data or emf",
-            )?,
-            concurrency: parsed(
-                &lookup,
-                "SLUICE_CONCURRENCY",
-                16,
-                |n| (1..=256).contains(n),
-                "a whole number from 1 to 256",
-            )?,
-            gpu_lookback_minutes: parsed(
-                &lookup,
-                "SLUICE_GPU_LOOKBACK_MINUTES",
-                5,
-                |n| (1..=60).contains(n),
-                "whole minutes from 1 to 60",
-            )?,
+            table: env.required("SLUICE_TABLE", "name the DynamoDB table that holds the targets")?,
+            namespace: env.get("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
+            output: env.parsed("SLUICE_OUTPUT", Output::PutMetricData, |_| true, "put-metric-data or emf")?,
+            concurrency: env.parsed("SLUICE_CONCURRENCY", 16, |n| (1..=256).contains(n), "a whole number from 1 to 256")?,
+            gpu_lookback_minutes: env.parsed("SLUICE_GPU_LOOKBACK_MINUTES", 5, |n| (1..=60).contains(n), "whole minutes from 1 to 60")?,
         })
     }
 }
@@ -119,7 +68,7 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        Settings::from_lookup(|name| {
+        Settings::from_lookup(&|name: &str| {
             pairs
                 .iter()
                 .find(|(k, _)| *k == name)

@@ -14,7 +14,9 @@ use sluice_aws::{
 use sluice_core::config::{Capacity, GpuSource, Target};
 use sluice_core::metrics::{Datum, GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
 
-use crate::publish::{EmfLog, Ports, PublishError, Status, publish};
+use sluice_aws::EmfLog;
+
+use crate::publish::{Ports, PublishError, Status, publish};
 use crate::settings::{Output, Settings};
 
 #[derive(Default)]

@@ -122,7 +122,7 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
             elapsed.as_secs_f64(),
             by_api.join(", "),
             total as f64 / count as f64,
-            calls.get("cloudwatch.PutMetricData").copied().unwrap_or(0),
+            calls.get("CloudWatch.PutMetricData").copied().unwrap_or(0),
             peak_rss()
                 .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
                 .unwrap_or_else(|| "n/a".to_owned()),
