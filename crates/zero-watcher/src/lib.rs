@@ -1,0 +1,59 @@
+//! The zero-watcher: flips ECS services between 0 and their wake count. Wakes within
+//! seconds of work appearing (poll mode, SNS, alarms, manual wake); sleeps only after
+//! `idle_minutes` of nothing at all; never fights Application Auto Scaling.
+
+pub mod event;
+pub mod settings;
+pub mod watch;
+
+use serde_json::Value;
+use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues, StdoutEmf};
+
+pub use settings::Settings;
+pub use watch::{Clock, Report, SystemClock, WatchError};
+
+/// The function's state for a container's life: clients built once.
+pub struct Watcher {
+    settings: Settings,
+    store: DynamoStore,
+    queues: SqsQueues,
+    services: EcsServices,
+    autoscaling: AutoScaling,
+    cloudwatch: CloudWatchMetrics,
+}
+
+impl Watcher {
+    pub fn new(clients: &Clients, settings: Settings) -> Self {
+        Self {
+            store: DynamoStore::new(clients.dynamodb.clone(), settings.table.clone()),
+            queues: SqsQueues::new(clients.sqs.clone()),
+            services: EcsServices::new(clients.ecs.clone()),
+            autoscaling: AutoScaling::new(clients.autoscaling.clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            settings,
+        }
+    }
+
+    pub async fn handle(&self, event: &Value) -> Result<Report, WatchError> {
+        self.handle_at(event, &SystemClock).await
+    }
+
+    /// As `handle`, with the decisions' clock given: for what-if runs and tests.
+    pub async fn handle_at(&self, event: &Value, clock: &dyn Clock) -> Result<Report, WatchError> {
+        let ports = watch::Ports {
+            store: &self.store,
+            states: &self.store,
+            queues: &self.queues,
+            services: &self.services,
+            scaler: &self.services,
+            autoscaling: &self.autoscaling,
+            metrics: &self.cloudwatch,
+            emf: &StdoutEmf,
+            clock,
+        };
+        watch::watch(event, &self.settings, &ports).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

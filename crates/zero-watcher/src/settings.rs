@@ -1,0 +1,60 @@
+//! The watcher's settings, read from the Lambda's environment.
+
+use sluice_core::settings::{Lookup, SettingsError, environment};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `SLUICE_TABLE` (required): targets and the watcher's state.
+    pub table: String,
+    /// `SLUICE_NAMESPACE` (default `Sluice`): namespace of the decision counts (EMF).
+    pub namespace: String,
+    /// `SLUICE_DRY_RUN` (default false): decide and log, change nothing.
+    pub dry_run: bool,
+    /// `SLUICE_POLL_INTERVAL_SECONDS` (default 5): how often a scheduled invocation
+    /// looks again at sleeping targets; bounds the wake latency.
+    pub poll_interval_seconds: u64,
+    /// `SLUICE_POLL_WINDOW_SECONDS` (default 50): how long a scheduled invocation keeps
+    /// polling before it returns; 0 = one look. Keep it under the function's timeout.
+    pub poll_window_seconds: u64,
+    /// `SLUICE_CONCURRENCY` (default 16): AWS reads in flight at once.
+    pub concurrency: usize,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(&environment())
+    }
+
+    pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
+        let settings = Settings {
+            table: env.required("SLUICE_TABLE", "name the DynamoDB table that holds the targets")?,
+            namespace: env.get("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
+            dry_run: env.flag("SLUICE_DRY_RUN", false)?,
+            poll_interval_seconds: env.parsed("SLUICE_POLL_INTERVAL_SECONDS", 5, |n| (1..=60).contains(n), "whole seconds from 1 to 60")?,
+            poll_window_seconds: env.parsed("SLUICE_POLL_WINDOW_SECONDS", 50, |n| *n <= 840, "whole seconds from 0 to 840")?,
+            concurrency: env.parsed("SLUICE_CONCURRENCY", 16, |n| (1..=256).contains(n), "a whole number from 1 to 256")?,
+        };
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_errors() {
+        let only_table = |name: &str| (name == "SLUICE_TABLE").then(|| "t".to_owned());
+        let settings = Settings::from_lookup(&only_table).expect("defaults");
+        assert_eq!((settings.dry_run, settings.poll_interval_seconds, settings.poll_window_seconds), (false, 5, 50));
+        let bad = |name: &str| match name {
+            "SLUICE_TABLE" => Some("t".to_owned()),
+            "SLUICE_POLL_INTERVAL_SECONDS" => Some("0".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            Settings::from_lookup(&bad).unwrap_err().to_string(),
+            "configuration error: SLUICE_POLL_INTERVAL_SECONDS=\"0\": expected whole seconds from 1 to 60"
+        );
+    }
+}
