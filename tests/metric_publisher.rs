@@ -2,7 +2,6 @@
 //! readings in, metrics read back from CloudWatch (never echoed from the function).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use metric_publisher::publish::Status;
@@ -287,33 +286,6 @@ async fn emf_output_makes_no_put_metric_data_call() -> Result<()> {
     Ok(())
 }
 
-/// The real Lambda binary, run by `cargo lambda watch` and invoked with a fixture by
-/// `cargo lambda invoke`, as a user would try it.
-#[tokio::test]
-async fn cargo_lambda_invoke_runs_the_real_binary() -> Result<()> {
-    let scenario = seed().await?;
-    let port = sluice_testkit::free_port()?;
-    let _watch = sluice_testkit::cargo_lambda_watch(
-        port,
-        &[
-            ("SLUICE_TABLE", &scenario.table),
-            ("SLUICE_NAMESPACE", &scenario.namespace),
-        ],
-    )?;
-    let invoke = sluice_testkit::cargo_lambda_invoke(
-        port,
-        "metric-publisher",
-        "events/metric-publisher/scheduled.json",
-        Duration::from_secs(900),
-    )
-    .await?;
-    let summary: serde_json::Value =
-        serde_json::from_str(&invoke).with_context(|| format!("invoke output: {invoke}"))?;
-    assert_eq!(summary["published_targets"], 2, "{summary:#}");
-    assert_published(&scenario).await?;
-    Ok(())
-}
-
 /// The benchmark's figures come from this counter: it must see real SDK calls.
 #[tokio::test]
 async fn the_call_counter_counts_real_calls_by_operation() -> Result<()> {
@@ -322,7 +294,12 @@ async fn the_call_counter_counts_real_calls_by_operation() -> Result<()> {
     let clients = sluice_aws::Clients::counted(&emulators.config, &counter);
     clients.sqs.list_queues().send().await?;
     clients.sqs.list_queues().send().await?;
-    clients.cloudwatch.list_metrics().namespace(unique("Counted")).send().await?;
+    clients
+        .cloudwatch
+        .list_metrics()
+        .namespace(unique("Counted"))
+        .send()
+        .await?;
     let counts = counter.snapshot();
     assert_eq!(counts.get("SQS.ListQueues"), Some(&2), "{counts:?}");
     assert_eq!(counts.get("CloudWatch.ListMetrics"), Some(&1), "{counts:?}");

@@ -10,7 +10,11 @@ use crate::{EcsServices, QueueDepths, ServiceCounts, ServiceResult};
 /// Task counts for `(cluster, service)` pairs, in their order: DescribeServices with 10
 /// services a call per cluster, at most `concurrency` calls in flight. A failed call
 /// fails the services it carried.
-pub async fn read_task_counts(ecs: &dyn ServiceCounts, services: &[(&str, &str)], concurrency: usize) -> Vec<ServiceResult> {
+pub async fn read_task_counts(
+    ecs: &dyn ServiceCounts,
+    services: &[(&str, &str)],
+    concurrency: usize,
+) -> Vec<ServiceResult> {
     let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (cluster, service) in services {
         let names = by_cluster.entry(cluster).or_default();
@@ -21,7 +25,9 @@ pub async fn read_task_counts(ecs: &dyn ServiceCounts, services: &[(&str, &str)]
     let calls: Vec<(&str, Vec<String>)> = by_cluster
         .iter()
         .flat_map(|(cluster, names)| {
-            names.chunks(EcsServices::MAX_SERVICES_PER_CALL).map(|chunk| (*cluster, chunk.to_vec()))
+            names
+                .chunks(EcsServices::MAX_SERVICES_PER_CALL)
+                .map(|chunk| (*cluster, chunk.to_vec()))
         })
         .collect();
     let answers: Vec<_> = stream::iter(calls)
@@ -50,7 +56,10 @@ pub async fn read_task_counts(ecs: &dyn ServiceCounts, services: &[(&str, &str)]
     services
         .iter()
         .map(|(cluster, service)| {
-            found.get(&(*cluster, (*service).to_owned())).cloned().unwrap_or_else(|| Err("not read".to_owned()))
+            found
+                .get(&(*cluster, (*service).to_owned()))
+                .cloned()
+                .unwrap_or_else(|| Err("not read".to_owned()))
         })
         .collect()
 }
@@ -58,7 +67,11 @@ pub async fn read_task_counts(ecs: &dyn ServiceCounts, services: &[(&str, &str)]
 /// Summed queue depth per entry of `queues` (one list of queues per target), with
 /// every GetQueueAttributes bounded in flight. An entry fails when any of its queues
 /// cannot be read: a partial backlog would mislead.
-pub async fn read_backlogs(sqs: &dyn QueueDepths, queues: &[&[String]], concurrency: usize) -> Vec<Result<QueueDepth, String>> {
+pub async fn read_backlogs(
+    sqs: &dyn QueueDepths,
+    queues: &[&[String]],
+    concurrency: usize,
+) -> Vec<Result<QueueDepth, String>> {
     let reads: Vec<(usize, &str)> = queues
         .iter()
         .enumerate()
@@ -69,7 +82,8 @@ pub async fn read_backlogs(sqs: &dyn QueueDepths, queues: &[&[String]], concurre
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let mut results: Vec<Result<QueueDepth, String>> = vec![Ok(QueueDepth::default()); queues.len()];
+    let mut results: Vec<Result<QueueDepth, String>> =
+        vec![Ok(QueueDepth::default()); queues.len()];
     for (index, answer) in answers {
         results[index] = match (&results[index], answer) {
             (Err(first), _) => Err(first.clone()),

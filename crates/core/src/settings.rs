@@ -18,7 +18,13 @@ pub trait Lookup {
     }
 
     /// `name` parsed, `default` when unset; `check` limits the accepted values.
-    fn parsed<T>(&self, name: &str, default: T, check: impl Fn(&T) -> bool, expected: &str) -> Result<T, SettingsError>
+    fn parsed<T>(
+        &self,
+        name: &str,
+        default: T,
+        check: impl Fn(&T) -> bool,
+        expected: &str,
+    ) -> Result<T, SettingsError>
     where
         T: FromStr,
         T::Err: std::fmt::Display,
@@ -28,8 +34,12 @@ pub trait Lookup {
         };
         match text.trim().parse::<T>() {
             Ok(value) if check(&value) => Ok(value),
-            Ok(_) => Err(SettingsError(format!("{name}={text:?}: expected {expected}"))),
-            Err(e) => Err(SettingsError(format!("{name}={text:?}: {e}; expected {expected}"))),
+            Ok(_) => Err(SettingsError(format!(
+                "{name}={text:?}: expected {expected}"
+            ))),
+            Err(e) => Err(SettingsError(format!(
+                "{name}={text:?}: {e}; expected {expected}"
+            ))),
         }
     }
 
@@ -39,7 +49,9 @@ pub trait Lookup {
             None => Ok(default),
             Some(v) if matches!(v.as_str(), "true" | "1" | "yes") => Ok(true),
             Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "") => Ok(false),
-            Some(v) => Err(SettingsError(format!("{name}={v:?}: expected true or false"))),
+            Some(v) => Err(SettingsError(format!(
+                "{name}={v:?}: expected true or false"
+            ))),
         }
     }
 }
@@ -68,9 +80,27 @@ mod tests {
             _ => None,
         };
         assert_eq!(lookup.parsed::<u32>("UNSET", 7, |_| true, "a count"), Ok(7));
-        assert!(lookup.parsed::<u32>("N", 7, |_| true, "a count").unwrap_err().0.starts_with("N=\"many\": invalid digit"));
-        assert_eq!(lookup.parsed::<u32>("BIG", 7, |n| *n < 100, "below 100").unwrap_err().0, "BIG=\"900\": expected below 100");
-        assert_eq!(lookup.flag("FLAG", false).unwrap_err().0, "FLAG=\"maybe\": expected true or false");
-        assert_eq!(lookup.required("UNSET", "name the table").unwrap_err().0, "UNSET is not set: name the table");
+        assert!(
+            lookup
+                .parsed::<u32>("N", 7, |_| true, "a count")
+                .unwrap_err()
+                .0
+                .starts_with("N=\"many\": invalid digit")
+        );
+        assert_eq!(
+            lookup
+                .parsed::<u32>("BIG", 7, |n| *n < 100, "below 100")
+                .unwrap_err()
+                .0,
+            "BIG=\"900\": expected below 100"
+        );
+        assert_eq!(
+            lookup.flag("FLAG", false).unwrap_err().0,
+            "FLAG=\"maybe\": expected true or false"
+        );
+        assert_eq!(
+            lookup.required("UNSET", "name the table").unwrap_err().0,
+            "UNSET is not set: name the table"
+        );
     }
 }

@@ -156,7 +156,10 @@ pub async fn publish(
     }
     tracing::info!(trigger = invocation.trigger, schedule = ?invocation.schedule, targets = targets.len(), "publishing");
 
-    let services_of: Vec<(&str, &str)> = targets.iter().map(|t| (t.cluster.as_str(), t.service.as_str())).collect();
+    let services_of: Vec<(&str, &str)> = targets
+        .iter()
+        .map(|t| (t.cluster.as_str(), t.service.as_str()))
+        .collect();
     let queues_of: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
     let (services, gpus, depths) = futures::join!(
         read_task_counts(ports.services, &services_of, settings.concurrency),

@@ -54,11 +54,31 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         Ok(Settings {
-            table: env.required("SLUICE_TABLE", "name the DynamoDB table that holds the targets")?,
-            namespace: env.get("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
-            output: env.parsed("SLUICE_OUTPUT", Output::PutMetricData, |_| true, "put-metric-data or emf")?,
-            concurrency: env.parsed("SLUICE_CONCURRENCY", 16, |n| (1..=256).contains(n), "a whole number from 1 to 256")?,
-            gpu_lookback_minutes: env.parsed("SLUICE_GPU_LOOKBACK_MINUTES", 5, |n| (1..=60).contains(n), "whole minutes from 1 to 60")?,
+            table: env.required(
+                "SLUICE_TABLE",
+                "name the DynamoDB table that holds the targets",
+            )?,
+            namespace: env
+                .get("SLUICE_NAMESPACE")
+                .unwrap_or_else(|| "Sluice".to_owned()),
+            output: env.parsed(
+                "SLUICE_OUTPUT",
+                Output::PutMetricData,
+                |_| true,
+                "put-metric-data or emf",
+            )?,
+            concurrency: env.parsed(
+                "SLUICE_CONCURRENCY",
+                16,
+                |n| (1..=256).contains(n),
+                "a whole number from 1 to 256",
+            )?,
+            gpu_lookback_minutes: env.parsed(
+                "SLUICE_GPU_LOOKBACK_MINUTES",
+                5,
+                |n| (1..=60).contains(n),
+                "whole minutes from 1 to 60",
+            )?,
         })
     }
 }

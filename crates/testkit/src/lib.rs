@@ -453,3 +453,133 @@ pub async fn cargo_lambda_invoke(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+impl Emulators {
+    /// desiredCount of a service, as ECS (moto) reports it.
+    pub async fn desired_count(&self, cluster: &str, service: &str) -> Result<i32> {
+        let output = self
+            .clients
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .context("DescribeServices")?;
+        let found = output
+            .services()
+            .first()
+            .with_context(|| format!("service {cluster}/{service} not found"))?;
+        Ok(found.desired_count())
+    }
+
+    /// Registers the service as an Application Auto Scaling scalable target.
+    pub async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: i32,
+        max: i32,
+    ) -> Result<()> {
+        use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+        self.clients
+            .autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(sluice_aws::ecs_resource_id(cluster, service))
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await
+            .context("RegisterScalableTarget")?;
+        Ok(())
+    }
+
+    /// Deletes up to `count` messages, as a worker that finished them would.
+    pub async fn consume(&self, queue_url: &str, count: i32) -> Result<usize> {
+        let output = self
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(count.min(10))
+            .send()
+            .await
+            .context("ReceiveMessage")?;
+        for message in output.messages() {
+            if let Some(handle) = message.receipt_handle() {
+                self.clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .context("DeleteMessage")?;
+            }
+        }
+        Ok(output.messages().len())
+    }
+}
+
+/// moto's request recorder: the emulator's own log of every request it received, to
+/// count calls without trusting the code under test. Starting it is idempotent.
+pub mod moto_recorder {
+    use anyhow::{Context, Result, bail};
+    use base64::Engine;
+    use std::io::{Read, Write};
+
+    fn request(method: &str, path: &str) -> Result<String> {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").context("AWS_ENDPOINT_URL")?;
+        let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        let mut stream = std::net::TcpStream::connect(authority)
+            .with_context(|| format!("connect {authority}"))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n"
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+            bail!("moto {path}: {head}");
+        }
+        Ok(body.to_owned())
+    }
+
+    pub fn start() -> Result<()> {
+        request("POST", "/moto-api/recorder/start-recording").map(|_| ())
+    }
+
+    /// Recorded requests whose `X-Amz-Target` ends with `.{operation}` and whose body
+    /// mentions `needle`.
+    pub fn count(operation: &str, needle: &str) -> Result<usize> {
+        let log = request("GET", "/moto-api/recorder/download-recording")?;
+        let mut count = 0;
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            let entry: serde_json::Value = serde_json::from_str(line).context("recorder line")?;
+            let target = entry["headers"]["X-Amz-Target"]
+                .as_str()
+                .unwrap_or_default();
+            if !target.ends_with(&format!(".{operation}")) {
+                continue;
+            }
+            let body = entry["body"].as_str().unwrap_or_default();
+            let body = if entry["body_encoded"].as_bool() == Some(true) {
+                String::from_utf8_lossy(
+                    &base64::engine::general_purpose::STANDARD
+                        .decode(body)
+                        .unwrap_or_default(),
+                )
+                .into_owned()
+            } else {
+                body.to_owned()
+            };
+            if body.contains(needle) {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+}

@@ -14,7 +14,10 @@ pub enum WatchEvent {
     Sns { topics: Vec<String> },
     /// An alarm changed state.
     Alarm { name: String, state: String },
-    Manual { action: ManualAction, target: String },
+    Manual {
+        action: ManualAction,
+        target: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -37,7 +40,10 @@ struct ManualInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[expect(dead_code, reason = "parsed to check the Scheduler input's shape; the values are not needed")]
+#[expect(
+    dead_code,
+    reason = "parsed to check the Scheduler input's shape; the values are not needed"
+)]
 struct SchedulerInput {
     source: String,
     #[serde(default)]
@@ -82,12 +88,20 @@ pub fn parse(event: &Value) -> Result<WatchEvent, BadEvent> {
     }
     if let Some(detail_type) = fields.get("detail-type").and_then(Value::as_str) {
         return match detail_type {
-            "Scheduled Event" => Ok(WatchEvent::Poll { trigger: "eventbridge-schedule" }),
+            "Scheduled Event" => Ok(WatchEvent::Poll {
+                trigger: "eventbridge-schedule",
+            }),
             "CloudWatch Alarm State Change" => {
                 let detail = fields.get("detail").cloned().unwrap_or(Value::Null);
-                let data: AlarmData = serde_json::from_value(detail)
-                    .map_err(|e| BadEvent(format!("alarm state change without detail.alarmName/state.value: {e}")))?;
-                Ok(WatchEvent::Alarm { name: data.alarm_name, state: data.state.value })
+                let data: AlarmData = serde_json::from_value(detail).map_err(|e| {
+                    BadEvent(format!(
+                        "alarm state change without detail.alarmName/state.value: {e}"
+                    ))
+                })?;
+                Ok(WatchEvent::Alarm {
+                    name: data.alarm_name,
+                    state: data.state.value,
+                })
             }
             other => Err(BadEvent(format!(
                 "EventBridge detail-type {other:?}; expected \"Scheduled Event\" or \"CloudWatch Alarm State Change\""
@@ -98,20 +112,32 @@ pub fn parse(event: &Value) -> Result<WatchEvent, BadEvent> {
         // A CloudWatch alarm's Lambda action invokes the function directly.
         let data: AlarmData = serde_json::from_value(alarm_data.clone())
             .map_err(|e| BadEvent(format!("alarmData without alarmName/state.value: {e}")))?;
-        return Ok(WatchEvent::Alarm { name: data.alarm_name, state: data.state.value });
+        return Ok(WatchEvent::Alarm {
+            name: data.alarm_name,
+            state: data.state.value,
+        });
     }
     if fields.contains_key("action") {
         let manual: ManualInput = serde_json::from_value(event.clone()).map_err(|e| {
-            BadEvent(format!("{e}; a manual event is {{\"action\": \"wake\"|\"sleep\", \"target\": NAME}}"))
+            BadEvent(format!(
+                "{e}; a manual event is {{\"action\": \"wake\"|\"sleep\", \"target\": NAME}}"
+            ))
         })?;
-        return Ok(WatchEvent::Manual { action: manual.action, target: manual.target });
+        return Ok(WatchEvent::Manual {
+            action: manual.action,
+            target: manual.target,
+        });
     }
     if fields.get("source").and_then(Value::as_str) == Some("sluice.scheduler") {
-        let _: SchedulerInput = serde_json::from_value(event.clone()).map_err(|e| BadEvent(e.to_string()))?;
-        return Ok(WatchEvent::Poll { trigger: "eventbridge-scheduler" });
+        let _: SchedulerInput =
+            serde_json::from_value(event.clone()).map_err(|e| BadEvent(e.to_string()))?;
+        return Ok(WatchEvent::Poll {
+            trigger: "eventbridge-scheduler",
+        });
     }
     Err(BadEvent(
-        "not a schedule, SNS, CloudWatch alarm or manual {\"action\": ..., \"target\": ...} event".to_owned(),
+        "not a schedule, SNS, CloudWatch alarm or manual {\"action\": ..., \"target\": ...} event"
+            .to_owned(),
     ))
 }
 
@@ -120,33 +146,62 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/../../events/zero-watcher/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../events/zero-watcher/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
     }
 
     #[test]
     fn every_fixture_parses_as_intended() {
-        assert_eq!(parse(&fixture("scheduled.json")), Ok(WatchEvent::Poll { trigger: "eventbridge-schedule" }));
-        assert_eq!(parse(&fixture("scheduler.json")), Ok(WatchEvent::Poll { trigger: "eventbridge-scheduler" }));
+        assert_eq!(
+            parse(&fixture("scheduled.json")),
+            Ok(WatchEvent::Poll {
+                trigger: "eventbridge-schedule"
+            })
+        );
+        assert_eq!(
+            parse(&fixture("scheduler.json")),
+            Ok(WatchEvent::Poll {
+                trigger: "eventbridge-scheduler"
+            })
+        );
         assert_eq!(
             parse(&fixture("sns.json")),
-            Ok(WatchEvent::Sns { topics: vec!["arn:aws:sns:us-east-1:123456789012:gold-inference-requests".to_owned()] })
+            Ok(WatchEvent::Sns {
+                topics: vec![
+                    "arn:aws:sns:us-east-1:123456789012:gold-inference-requests".to_owned()
+                ]
+            })
         );
         assert_eq!(
             parse(&fixture("alarm-eventbridge.json")),
-            Ok(WatchEvent::Alarm { name: "gold-inference-backlog".to_owned(), state: "ALARM".to_owned() })
+            Ok(WatchEvent::Alarm {
+                name: "gold-inference-backlog".to_owned(),
+                state: "ALARM".to_owned()
+            })
         );
         assert_eq!(
             parse(&fixture("alarm-action.json")),
-            Ok(WatchEvent::Alarm { name: "gold-inference-backlog".to_owned(), state: "ALARM".to_owned() })
+            Ok(WatchEvent::Alarm {
+                name: "gold-inference-backlog".to_owned(),
+                state: "ALARM".to_owned()
+            })
         );
         assert_eq!(
             parse(&fixture("wake.json")),
-            Ok(WatchEvent::Manual { action: ManualAction::Wake, target: "gold-inference".to_owned() })
+            Ok(WatchEvent::Manual {
+                action: ManualAction::Wake,
+                target: "gold-inference".to_owned()
+            })
         );
         assert_eq!(
             parse(&fixture("sleep.json")),
-            Ok(WatchEvent::Manual { action: ManualAction::Sleep, target: "gold-inference".to_owned() })
+            Ok(WatchEvent::Manual {
+                action: ManualAction::Sleep,
+                target: "gold-inference".to_owned()
+            })
         );
         assert!(parse(&fixture("malformed.json")).is_err());
     }
@@ -155,10 +210,22 @@ mod tests {
     fn bad_events_say_what_is_wrong() {
         let cases = [
             (serde_json::json!([1]), "expected a JSON object"),
-            (serde_json::json!({"action": "reboot", "target": "x"}), "unknown variant `reboot`"),
-            (serde_json::json!({"action": "wake"}), "missing field `target`"),
-            (serde_json::json!({"Records": []}), "SNS event with no records"),
-            (serde_json::json!({"detail-type": "EC2 Instance State-change Notification"}), "expected \"Scheduled Event\""),
+            (
+                serde_json::json!({"action": "reboot", "target": "x"}),
+                "unknown variant `reboot`",
+            ),
+            (
+                serde_json::json!({"action": "wake"}),
+                "missing field `target`",
+            ),
+            (
+                serde_json::json!({"Records": []}),
+                "SNS event with no records",
+            ),
+            (
+                serde_json::json!({"detail-type": "EC2 Instance State-change Notification"}),
+                "expected \"Scheduled Event\"",
+            ),
             (serde_json::json!({"hello": "world"}), "not a schedule, SNS"),
         ];
         for (event, expected) in cases {

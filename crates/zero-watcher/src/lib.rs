@@ -7,7 +7,9 @@ pub mod settings;
 pub mod watch;
 
 use serde_json::Value;
-use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues, StdoutEmf};
+use sluice_aws::{
+    AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues, StdoutEmf,
+};
 
 pub use settings::Settings;
 pub use watch::{Clock, Report, SystemClock, WatchError};

@@ -27,12 +27,32 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         let settings = Settings {
-            table: env.required("SLUICE_TABLE", "name the DynamoDB table that holds the targets")?,
-            namespace: env.get("SLUICE_NAMESPACE").unwrap_or_else(|| "Sluice".to_owned()),
+            table: env.required(
+                "SLUICE_TABLE",
+                "name the DynamoDB table that holds the targets",
+            )?,
+            namespace: env
+                .get("SLUICE_NAMESPACE")
+                .unwrap_or_else(|| "Sluice".to_owned()),
             dry_run: env.flag("SLUICE_DRY_RUN", false)?,
-            poll_interval_seconds: env.parsed("SLUICE_POLL_INTERVAL_SECONDS", 5, |n| (1..=60).contains(n), "whole seconds from 1 to 60")?,
-            poll_window_seconds: env.parsed("SLUICE_POLL_WINDOW_SECONDS", 50, |n| *n <= 840, "whole seconds from 0 to 840")?,
-            concurrency: env.parsed("SLUICE_CONCURRENCY", 16, |n| (1..=256).contains(n), "a whole number from 1 to 256")?,
+            poll_interval_seconds: env.parsed(
+                "SLUICE_POLL_INTERVAL_SECONDS",
+                5,
+                |n| (1..=60).contains(n),
+                "whole seconds from 1 to 60",
+            )?,
+            poll_window_seconds: env.parsed(
+                "SLUICE_POLL_WINDOW_SECONDS",
+                50,
+                |n| *n <= 840,
+                "whole seconds from 0 to 840",
+            )?,
+            concurrency: env.parsed(
+                "SLUICE_CONCURRENCY",
+                16,
+                |n| (1..=256).contains(n),
+                "a whole number from 1 to 256",
+            )?,
         };
         Ok(settings)
     }
@@ -46,7 +66,14 @@ mod tests {
     fn defaults_and_errors() {
         let only_table = |name: &str| (name == "SLUICE_TABLE").then(|| "t".to_owned());
         let settings = Settings::from_lookup(&only_table).expect("defaults");
-        assert_eq!((settings.dry_run, settings.poll_interval_seconds, settings.poll_window_seconds), (false, 5, 50));
+        assert_eq!(
+            (
+                settings.dry_run,
+                settings.poll_interval_seconds,
+                settings.poll_window_seconds
+            ),
+            (false, 5, 50)
+        );
         let bad = |name: &str| match name {
             "SLUICE_TABLE" => Some("t".to_owned()),
             "SLUICE_POLL_INTERVAL_SECONDS" => Some("0".to_owned()),

@@ -57,7 +57,13 @@ impl WatchStates for Fakes {
     async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError> {
         Ok(self.states.lock().unwrap().clone())
     }
-    async fn save(&self, target: &str, state: &WatchState, expected: u64, _: &str) -> Result<bool, AwsError> {
+    async fn save(
+        &self,
+        target: &str,
+        state: &WatchState,
+        expected: u64,
+        _: &str,
+    ) -> Result<bool, AwsError> {
         *self.saves.lock().unwrap() += 1;
         let mut lose = self.lose_saves.lock().unwrap();
         if *lose > 0 {
@@ -69,7 +75,13 @@ impl WatchStates for Fakes {
         if current != expected {
             return Ok(false);
         }
-        states.insert(target.to_owned(), Versioned { value: *state, version: expected + 1 });
+        states.insert(
+            target.to_owned(),
+            Versioned {
+                value: *state,
+                version: expected + 1,
+            },
+        );
         Ok(true)
     }
 }
@@ -78,22 +90,43 @@ impl WatchStates for Fakes {
 impl QueueDepths for Fakes {
     async fn queue_depth(&self, queue: &str) -> Result<QueueDepth, AwsError> {
         if self.sqs_fails {
-            return Err(AwsError::new("SQS.GetQueueAttributes", ErrorKind::Throttled, "Rate exceeded"));
+            return Err(AwsError::new(
+                "SQS.GetQueueAttributes",
+                ErrorKind::Throttled,
+                "Rate exceeded",
+            ));
         }
-        Ok(self.backlog.lock().unwrap().get(queue).copied().unwrap_or_default())
+        Ok(self
+            .backlog
+            .lock()
+            .unwrap()
+            .get(queue)
+            .copied()
+            .unwrap_or_default())
     }
 }
 
 #[async_trait]
 impl ServiceCounts for Fakes {
-    async fn task_counts(&self, _: &str, services: &[String]) -> Result<BTreeMap<String, ServiceResult>, AwsError> {
+    async fn task_counts(
+        &self,
+        _: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, ServiceResult>, AwsError> {
         *self.ecs_reads.lock().unwrap() += 1;
         let desired = self.desired.lock().unwrap();
         Ok(services
             .iter()
             .map(|s| {
                 let d = desired.get(s).copied().ok_or_else(|| "MISSING".to_owned());
-                (s.clone(), d.map(|d| TaskCounts { running: d, pending: 0, desired: d }))
+                (
+                    s.clone(),
+                    d.map(|d| TaskCounts {
+                        running: d,
+                        pending: 0,
+                        desired: d,
+                    }),
+                )
             })
             .collect())
     }
@@ -102,8 +135,14 @@ impl ServiceCounts for Fakes {
 #[async_trait]
 impl ServiceScaler for Fakes {
     async fn set_desired(&self, _: &str, service: &str, desired: u32) -> Result<(), AwsError> {
-        self.ecs_writes.lock().unwrap().push((service.to_owned(), desired));
-        self.desired.lock().unwrap().insert(service.to_owned(), desired);
+        self.ecs_writes
+            .lock()
+            .unwrap()
+            .push((service.to_owned(), desired));
+        self.desired
+            .lock()
+            .unwrap()
+            .insert(service.to_owned(), desired);
         Ok(())
     }
 }
@@ -111,7 +150,10 @@ impl ServiceScaler for Fakes {
 #[async_trait]
 impl ScalableTargets for Fakes {
     async fn bounds(&self, ids: &[String]) -> Result<BTreeMap<String, ScalableBounds>, AwsError> {
-        Ok(ids.iter().filter_map(|id| self.bounds.get(id).map(|b| (id.clone(), *b))).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.bounds.get(id).map(|b| (id.clone(), *b)))
+            .collect())
     }
 }
 
@@ -162,8 +204,14 @@ impl Fakes {
             paused,
         };
         self.targets.retain(|t| t.name != name);
-        self.targets.push(StoredItem { name: name.to_owned(), spec: serde_json::to_string(&target).unwrap() });
-        self.desired.lock().unwrap().insert(format!("{name}-svc"), 0);
+        self.targets.push(StoredItem {
+            name: name.to_owned(),
+            spec: serde_json::to_string(&target).unwrap(),
+        });
+        self.desired
+            .lock()
+            .unwrap()
+            .insert(format!("{name}-svc"), 0);
         self
     }
 
@@ -182,7 +230,14 @@ impl Fakes {
     }
 
     fn set_backlog(&self, queue: &str, visible: u64, in_flight: u64) {
-        self.backlog.lock().unwrap().insert(queue.to_owned(), QueueDepth { visible, in_flight, delayed: 0 });
+        self.backlog.lock().unwrap().insert(
+            queue.to_owned(),
+            QueueDepth {
+                visible,
+                in_flight,
+                delayed: 0,
+            },
+        );
     }
 
     fn advance(&self, seconds: i64) {
@@ -222,7 +277,11 @@ fn sns() -> Value {
 async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     let fakes = Fakes::new();
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Outcome::Stayed, "asleep and nothing waiting");
+    assert_eq!(
+        report.decisions[0].outcome,
+        Outcome::Stayed,
+        "asleep and nothing waiting"
+    );
 
     fakes.set_backlog("gold-q", 2, 0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
@@ -233,16 +292,28 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     fakes.advance(60);
     fakes.set_backlog("gold-q", 0, 2);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!((report.decisions[0].outcome, report.decisions[0].reason.as_str()), (Outcome::Stayed, "busy: backlog 2"));
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].reason.as_str()
+        ),
+        (Outcome::Stayed, "busy: backlog 2")
+    );
 
     fakes.set_backlog("gold-q", 0, 0);
     fakes.advance(4 * 60);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].reason, "idle for 240s of 300s", "one minute short");
+    assert_eq!(
+        report.decisions[0].reason, "idle for 240s of 300s",
+        "one minute short"
+    );
     fakes.advance(60);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Outcome::Slept);
-    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1), ("gold-svc".to_owned(), 0)]);
+    assert_eq!(
+        fakes.writes(),
+        vec![("gold-svc".to_owned(), 1), ("gold-svc".to_owned(), 0)]
+    );
     // One EMF decision count per decision.
     assert_eq!(fakes.emf.lock().unwrap().len(), 5);
 }
@@ -251,13 +322,31 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
 async fn a_failed_read_changes_nothing() {
     let mut fakes = Fakes::new();
     fakes.desired.lock().unwrap().insert("gold-svc".into(), 1);
-    fakes.states.lock().unwrap().insert("gold".into(), Versioned { value: WatchState { last_activity: Some(T0 - 3600), claimed: None, observed: None }, version: 4 });
+    fakes.states.lock().unwrap().insert(
+        "gold".into(),
+        Versioned {
+            value: WatchState {
+                last_activity: Some(T0 - 3600),
+                claimed: None,
+                observed: None,
+            },
+            version: 4,
+        },
+    );
     fakes.sqs_fails = true;
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     let decision = &report.decisions[0];
     assert_eq!(decision.outcome, Outcome::Skipped);
-    assert!(decision.reason.contains("not decided, nothing changed: SQS.GetQueueAttributes failed (Throttled)"), "{decision:?}");
-    assert!(fakes.writes().is_empty(), "never scale to zero on a failed read");
+    assert!(
+        decision
+            .reason
+            .contains("not decided, nothing changed: SQS.GetQueueAttributes failed (Throttled)"),
+        "{decision:?}"
+    );
+    assert!(
+        fakes.writes().is_empty(),
+        "never scale to zero on a failed read"
+    );
     assert_eq!(*fakes.saves.lock().unwrap(), 0);
     assert_eq!(fakes.states.lock().unwrap()["gold"].version, 4);
 }
@@ -273,10 +362,17 @@ async fn a_burst_of_sns_to_an_awake_service_makes_no_ecs_call() {
         let report = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
         assert_eq!(report.decisions[0].outcome, Outcome::Stayed);
     }
-    assert_eq!(*fakes.ecs_reads.lock().unwrap(), reads_after_wake, "no DescribeServices");
+    assert_eq!(
+        *fakes.ecs_reads.lock().unwrap(),
+        reads_after_wake,
+        "no DescribeServices"
+    );
     assert_eq!(fakes.writes().len(), 1, "no UpdateService after the wake");
     // The pushes kept the idle clock at the last one.
-    assert_eq!(fakes.states.lock().unwrap()["gold"].value.last_activity, Some(T0 + 100));
+    assert_eq!(
+        fakes.states.lock().unwrap()["gold"].value.last_activity,
+        Some(T0 + 100)
+    );
 }
 
 #[tokio::test]
@@ -287,26 +383,55 @@ async fn a_lost_claim_never_acts_twice() {
     *fakes.lose_saves.lock().unwrap() = 1;
     fakes.states.lock().unwrap().insert(
         "gold".into(),
-        Versioned { value: WatchState { last_activity: Some(T0), claimed: Some((sluice_core::zero::Transition::Wake, T0)), observed: Some((1, T0)) }, version: 1 },
+        Versioned {
+            value: WatchState {
+                last_activity: Some(T0),
+                claimed: Some((sluice_core::zero::Transition::Wake, T0)),
+                observed: Some((1, T0)),
+            },
+            version: 1,
+        },
     );
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].reason, "wake already claimed by another invocation");
+    assert_eq!(
+        report.decisions[0].reason,
+        "wake already claimed by another invocation"
+    );
     assert!(fakes.writes().is_empty());
 }
 
 #[tokio::test]
 async fn aas_bounds_are_respected() {
     let mut fakes = Fakes::new().with_target("gold", 4, false);
-    fakes.bounds.insert("service/cluster/gold-svc".into(), ScalableBounds { min: 0, max: 2 });
+    fakes.bounds.insert(
+        "service/cluster/gold-svc".into(),
+        ScalableBounds { min: 0, max: 2 },
+    );
     fakes.set_backlog("gold-q", 1, 0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].desired_after, Some(2), "wake count 4 capped at MaxCapacity 2");
-    fakes.bounds.insert("service/cluster/gold-svc".into(), ScalableBounds { min: 1, max: 2 });
+    assert_eq!(
+        report.decisions[0].desired_after,
+        Some(2),
+        "wake count 4 capped at MaxCapacity 2"
+    );
+    fakes.bounds.insert(
+        "service/cluster/gold-svc".into(),
+        ScalableBounds { min: 1, max: 2 },
+    );
     fakes.desired.lock().unwrap().insert("gold-svc".into(), 1);
     fakes.set_backlog("gold-q", 0, 0);
     fakes.advance(3600);
-    let report = watch(&json!({"action": "sleep", "target": "gold"}), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].reason, "scalable target MinCapacity 1 > 0: never sleeps");
+    let report = watch(
+        &json!({"action": "sleep", "target": "gold"}),
+        &settings(),
+        &fakes.ports(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.decisions[0].reason,
+        "scalable target MinCapacity 1 > 0: never sleeps"
+    );
     assert_eq!(fakes.writes().len(), 1);
 }
 
@@ -318,7 +443,13 @@ async fn dry_run_decides_and_changes_nothing() {
     dry.dry_run = true;
     let report = watch(&poll(), &dry, &fakes.ports()).await.unwrap();
     assert!(report.dry_run);
-    assert_eq!((report.decisions[0].outcome, report.decisions[0].desired_after), (Outcome::WouldWake, Some(1)));
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].desired_after
+        ),
+        (Outcome::WouldWake, Some(1))
+    );
     assert!(fakes.writes().is_empty());
     assert_eq!(*fakes.saves.lock().unwrap(), 0);
 }
@@ -328,7 +459,13 @@ async fn paused_targets_are_skipped() {
     let fakes = Fakes::new().with_target("gold", 1, true);
     fakes.set_backlog("gold-q", 3, 0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!((report.decisions[0].outcome, report.decisions[0].reason.as_str()), (Outcome::Skipped, "paused"));
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].reason.as_str()
+        ),
+        (Outcome::Skipped, "paused")
+    );
     assert!(fakes.writes().is_empty());
 }
 
@@ -336,19 +473,39 @@ async fn paused_targets_are_skipped() {
 async fn events_for_nobody_change_nothing() {
     let fakes = Fakes::new();
     let mut foreign = sns();
-    foreign["Records"][0]["Sns"]["TopicArn"] = json!("arn:aws:sns:us-east-1:123456789012:someone-else");
+    foreign["Records"][0]["Sns"]["TopicArn"] =
+        json!("arn:aws:sns:us-east-1:123456789012:someone-else");
     let report = watch(&foreign, &settings(), &fakes.ports()).await.unwrap();
     assert!(report.decisions.is_empty());
-    assert_eq!(report.skipped_events, vec!["SNS topic arn:aws:sns:us-east-1:123456789012:someone-else: no target lists it in scale_to_zero.topics"]);
+    assert_eq!(
+        report.skipped_events,
+        vec![
+            "SNS topic arn:aws:sns:us-east-1:123456789012:someone-else: no target lists it in scale_to_zero.topics"
+        ]
+    );
 
     let ok_alarm = json!({"alarmData": {"alarmName": "gold-backlog", "state": {"value": "OK"}}});
     let report = watch(&ok_alarm, &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.skipped_events, vec!["alarm gold-backlog is OK: only ALARM wakes"]);
+    assert_eq!(
+        report.skipped_events,
+        vec!["alarm gold-backlog is OK: only ALARM wakes"]
+    );
 
-    let error = watch(&json!({"action": "wake", "target": "nope"}), &settings(), &fakes.ports()).await.unwrap_err();
+    let error = watch(
+        &json!({"action": "wake", "target": "nope"}),
+        &settings(),
+        &fakes.ports(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, WatchError::UnknownTarget { .. }));
-    assert_eq!(error.to_string(), "unknown target \"nope\"; targets with scale_to_zero: gold");
-    let error = watch(&json!({"nonsense": true}), &settings(), &fakes.ports()).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unknown target \"nope\"; targets with scale_to_zero: gold"
+    );
+    let error = watch(&json!({"nonsense": true}), &settings(), &fakes.ports())
+        .await
+        .unwrap_err();
     assert!(matches!(error, WatchError::BadEvent(_)));
     assert!(fakes.writes().is_empty());
     assert_eq!(*fakes.saves.lock().unwrap(), 0);
@@ -359,7 +516,13 @@ async fn an_alarm_wakes_its_target() {
     let fakes = Fakes::new();
     let alarm = json!({"alarmData": {"alarmName": "gold-backlog", "state": {"value": "ALARM"}}});
     let report = watch(&alarm, &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!((report.decisions[0].outcome, report.decisions[0].reason.as_str()), (Outcome::Woke, "alarm gold-backlog in ALARM"));
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].reason.as_str()
+        ),
+        (Outcome::Woke, "alarm gold-backlog in ALARM")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -377,7 +540,11 @@ async fn poll_mode_wakes_within_the_interval() {
     };
     let (report, ()) = futures::join!(run, arrive);
     let report = report.unwrap();
-    let woke = report.decisions.iter().find(|d| d.outcome == Outcome::Woke).expect("woke");
+    let woke = report
+        .decisions
+        .iter()
+        .find(|d| d.outcome == Outcome::Woke)
+        .expect("woke");
     assert_eq!(woke.pass, 3, "message at 12 s, seen at the 15 s look");
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
     assert_eq!(report.passes, 4, "stops polling once nothing sleeps");

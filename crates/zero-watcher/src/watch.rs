@@ -120,10 +120,21 @@ const ATTEMPTS: usize = 3;
 /// How old an observation may get before a "stay" refreshes it in the table.
 const OBSERVATION_REFRESH_SECONDS: i64 = 60;
 
-pub async fn watch(event: &Value, settings: &Settings, ports: &Ports<'_>) -> Result<Report, WatchError> {
+pub async fn watch(
+    event: &Value,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Result<Report, WatchError> {
     let watch_event = event::parse(event)?;
-    let items = ports.store.list(ItemKind::Target).await.map_err(WatchError::Store)?;
-    let mut report = Report { dry_run: settings.dry_run, ..Report::default() };
+    let items = ports
+        .store
+        .list(ItemKind::Target)
+        .await
+        .map_err(WatchError::Store)?;
+    let mut report = Report {
+        dry_run: settings.dry_run,
+        ..Report::default()
+    };
     let mut targets = Vec::new();
     for item in items {
         match Target::from_stored(&item.name, &item.spec) {
@@ -146,13 +157,21 @@ pub async fn watch(event: &Value, settings: &Settings, ports: &Ports<'_>) -> Res
             report.trigger = "sns".to_owned();
             let unique: BTreeSet<&String> = topics.iter().collect();
             for topic in unique {
-                let owners: Vec<&Target> = targets.iter().filter(|t| zero(t).topics.contains(topic)).collect();
+                let owners: Vec<&Target> = targets
+                    .iter()
+                    .filter(|t| zero(t).topics.contains(topic))
+                    .collect();
                 if owners.is_empty() {
-                    report.skipped_events.push(format!("SNS topic {topic}: no target lists it in scale_to_zero.topics"));
+                    report.skipped_events.push(format!(
+                        "SNS topic {topic}: no target lists it in scale_to_zero.topics"
+                    ));
                 }
                 for owner in owners {
                     if !work.iter().any(|(t, _)| t.name == owner.name) {
-                        work.push((owner, Trigger::Push(format!("SNS notification from {topic}"))));
+                        work.push((
+                            owner,
+                            Trigger::Push(format!("SNS notification from {topic}")),
+                        ));
                     }
                 }
             }
@@ -160,13 +179,24 @@ pub async fn watch(event: &Value, settings: &Settings, ports: &Ports<'_>) -> Res
         WatchEvent::Alarm { name, state } => {
             report.trigger = "cloudwatch-alarm".to_owned();
             if state != "ALARM" {
-                report.skipped_events.push(format!("alarm {name} is {state}: only ALARM wakes"));
+                report
+                    .skipped_events
+                    .push(format!("alarm {name} is {state}: only ALARM wakes"));
             } else {
-                let owners: Vec<&Target> = targets.iter().filter(|t| zero(t).alarms.contains(name)).collect();
+                let owners: Vec<&Target> = targets
+                    .iter()
+                    .filter(|t| zero(t).alarms.contains(name))
+                    .collect();
                 if owners.is_empty() {
-                    report.skipped_events.push(format!("alarm {name}: no target lists it in scale_to_zero.alarms"));
+                    report.skipped_events.push(format!(
+                        "alarm {name}: no target lists it in scale_to_zero.alarms"
+                    ));
                 }
-                work.extend(owners.into_iter().map(|t| (t, Trigger::Push(format!("alarm {name} in ALARM")))));
+                work.extend(
+                    owners
+                        .into_iter()
+                        .map(|t| (t, Trigger::Push(format!("alarm {name} in ALARM")))),
+                );
             }
         }
         WatchEvent::Manual { action, target } => {
@@ -220,7 +250,12 @@ async fn poll(targets: &[Target], report: &mut Report, settings: &Settings, port
     let started = Instant::now();
     let mut asleep: Vec<&Target> = targets
         .iter()
-        .filter(|t| report.decisions.iter().any(|d| d.target == t.name && d.desired_after == Some(0)))
+        .filter(|t| {
+            report
+                .decisions
+                .iter()
+                .any(|d| d.target == t.name && d.desired_after == Some(0))
+        })
         .collect();
     let mut pass = 0;
     while !asleep.is_empty() && started.elapsed() + interval <= window {
@@ -244,7 +279,11 @@ async fn poll(targets: &[Target], report: &mut Report, settings: &Settings, port
 }
 
 /// Of these sleeping targets, those whose backlog or activation metric shows work.
-async fn active_targets<'t>(asleep: &[&'t Target], settings: &Settings, ports: &Ports<'_>) -> Vec<&'t Target> {
+async fn active_targets<'t>(
+    asleep: &[&'t Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<&'t Target> {
     let queues: Vec<&[String]> = asleep.iter().map(|t| t.queues.as_slice()).collect();
     let (backlogs, metrics) = futures::join!(
         read_backlogs(ports.queues, &queues, settings.concurrency),
@@ -255,7 +294,8 @@ async fn active_targets<'t>(asleep: &[&'t Target], settings: &Settings, ports: &
         .zip(backlogs)
         .zip(metrics)
         .filter(|((target, backlog), metric)| {
-            let busy = matches!(backlog, Ok(depth) if depth.backlog() > zero(target).activation_backlog);
+            let busy =
+                matches!(backlog, Ok(depth) if depth.backlog() > zero(target).activation_backlog);
             busy || matches!(metric, Ok(true))
         })
         .map(|((target, _), _)| *target)
@@ -263,7 +303,10 @@ async fn active_targets<'t>(asleep: &[&'t Target], settings: &Settings, ports: &
 }
 
 /// Whether each target's activation metric is above its threshold (false without one).
-async fn read_activation_metrics(targets: &[&Target], ports: &Ports<'_>) -> Vec<Result<bool, String>> {
+async fn read_activation_metrics(
+    targets: &[&Target],
+    ports: &Ports<'_>,
+) -> Vec<Result<bool, String>> {
     let configured: Vec<(usize, MetricQuery, f64)> = targets
         .iter()
         .enumerate()
@@ -294,7 +337,12 @@ async fn read_activation_metrics(targets: &[&Target], ports: &Ports<'_>) -> Vec<
 
 /// Decides for each (target, trigger), retrying targets whose conditional write lost
 /// to another invocation with freshly read state.
-async fn evaluate(work: &[(&Target, Trigger)], pass: u32, settings: &Settings, ports: &Ports<'_>) -> Vec<DecisionReport> {
+async fn evaluate(
+    work: &[(&Target, Trigger)],
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<DecisionReport> {
     let mut reports: BTreeMap<String, DecisionReport> = BTreeMap::new();
     let mut pending: Vec<(&Target, Trigger)> = work.to_vec();
     for attempt in 1..=ATTEMPTS {
@@ -311,15 +359,21 @@ async fn evaluate(work: &[(&Target, Trigger)], pass: u32, settings: &Settings, p
                 None => {
                     reports.insert(
                         target.name.clone(),
-                        skipped(target, pass, "state changed concurrently; another invocation decides".to_owned()),
+                        skipped(
+                            target,
+                            pass,
+                            "state changed concurrently; another invocation decides".to_owned(),
+                        ),
                     );
                 }
             }
         }
         pending = lost;
     }
-    let ordered: Vec<DecisionReport> =
-        work.iter().filter_map(|(target, _)| reports.remove(&target.name)).collect();
+    let ordered: Vec<DecisionReport> = work
+        .iter()
+        .filter_map(|(target, _)| reports.remove(&target.name))
+        .collect();
     for report in &ordered {
         record(report, settings, ports);
     }
@@ -327,7 +381,14 @@ async fn evaluate(work: &[(&Target, Trigger)], pass: u32, settings: &Settings, p
 }
 
 fn skipped(target: &Target, pass: u32, reason: String) -> DecisionReport {
-    DecisionReport { target: target.name.clone(), outcome: Outcome::Skipped, reason, desired_before: None, desired_after: None, pass }
+    DecisionReport {
+        target: target.name.clone(),
+        outcome: Outcome::Skipped,
+        reason,
+        desired_before: None,
+        desired_after: None,
+        pass,
+    }
 }
 
 /// One structured log event and one decision count (EMF) per decision.
@@ -342,8 +403,17 @@ fn record(report: &DecisionReport, settings: &Settings, ports: &Ports<'_>) {
         dry_run = settings.dry_run,
         "decision"
     );
-    let datum = Datum { target: report.target.clone(), name: report.outcome.metric_name(), value: 1.0, unit: Unit::Count };
-    ports.emf.emit(&embedded_metric_line(&settings.namespace, ports.clock.now() * 1000, &[datum]));
+    let datum = Datum {
+        target: report.target.clone(),
+        name: report.outcome.metric_name(),
+        value: 1.0,
+        unit: Unit::Count,
+    };
+    ports.emf.emit(&embedded_metric_line(
+        &settings.namespace,
+        ports.clock.now() * 1000,
+        &[datum],
+    ));
 }
 
 /// Reads, decides and acts once for each pending target. None for a target means its
@@ -359,7 +429,17 @@ async fn attempt_once<'t>(
         Err(error) => {
             return pending
                 .iter()
-                .map(|(t, trigger)| (*t, trigger.clone(), Some(skipped(t, pass, format!("cannot read the watcher's state: {error}")))))
+                .map(|(t, trigger)| {
+                    (
+                        *t,
+                        trigger.clone(),
+                        Some(skipped(
+                            t,
+                            pass,
+                            format!("cannot read the watcher's state: {error}"),
+                        )),
+                    )
+                })
                 .collect();
         }
     };
@@ -369,7 +449,11 @@ async fn attempt_once<'t>(
     for (target, trigger) in pending {
         let stored = states.get(&target.name).copied().unwrap_or_default();
         if target.paused {
-            results.push((*target, trigger.clone(), Some(skipped(target, pass, "paused".to_owned()))));
+            results.push((
+                *target,
+                trigger.clone(),
+                Some(skipped(target, pass, "paused".to_owned())),
+            ));
             continue;
         }
         // A push to a service seen awake moments ago only resets its idle clock: a
@@ -382,10 +466,22 @@ async fn attempt_once<'t>(
             let saved = if settings.dry_run || stored.value.last_activity == Some(now) {
                 true
             } else {
-                match ports.states.save(&target.name, &outcome.state, stored.version, &report.reason).await {
+                match ports
+                    .states
+                    .save(&target.name, &outcome.state, stored.version, &report.reason)
+                    .await
+                {
                     Ok(saved) => saved,
                     Err(error) => {
-                        results.push((*target, trigger.clone(), Some(skipped(target, pass, format!("cannot record activity: {error}")))));
+                        results.push((
+                            *target,
+                            trigger.clone(),
+                            Some(skipped(
+                                target,
+                                pass,
+                                format!("cannot record activity: {error}"),
+                            )),
+                        ));
                         continue;
                     }
                 }
@@ -404,13 +500,27 @@ async fn attempt_once<'t>(
         let facts = match facts {
             Ok(facts) => facts,
             Err(reason) => {
-                results.push((target, trigger, Some(skipped(target, pass, format!("not decided, nothing changed: {reason}")))));
+                results.push((
+                    target,
+                    trigger,
+                    Some(skipped(
+                        target,
+                        pass,
+                        format!("not decided, nothing changed: {reason}"),
+                    )),
+                ));
                 continue;
             }
         };
         let outcome = decide(zero(target), &facts, &stored.value, &trigger, now);
         let transition = outcome.decision.transition();
-        let mut report = conclude(target, &outcome.decision, Some(facts.desired), pass, settings.dry_run);
+        let mut report = conclude(
+            target,
+            &outcome.decision,
+            Some(facts.desired),
+            pass,
+            settings.dry_run,
+        );
         if settings.dry_run {
             results.push((target, trigger, Some(report)));
             continue;
@@ -418,16 +528,31 @@ async fn attempt_once<'t>(
         let changed = transition.is_some()
             || outcome.state.last_activity != stored.value.last_activity
             || outcome.state.observed.map(|(d, _)| d) != stored.value.observed.map(|(d, _)| d)
-            || stored.value.observed.is_none_or(|(_, at)| now - at >= OBSERVATION_REFRESH_SECONDS);
+            || stored
+                .value
+                .observed
+                .is_none_or(|(_, at)| now - at >= OBSERVATION_REFRESH_SECONDS);
         if changed {
-            match ports.states.save(&target.name, &outcome.state, stored.version, &report.reason).await {
+            match ports
+                .states
+                .save(&target.name, &outcome.state, stored.version, &report.reason)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     results.push((target, trigger, None));
                     continue;
                 }
                 Err(error) => {
-                    results.push((target, trigger, Some(skipped(target, pass, format!("cannot claim the decision: {error}")))));
+                    results.push((
+                        target,
+                        trigger,
+                        Some(skipped(
+                            target,
+                            pass,
+                            format!("cannot claim the decision: {error}"),
+                        )),
+                    ));
                     continue;
                 }
             }
@@ -436,7 +561,10 @@ async fn attempt_once<'t>(
         // look retries.
         if let Some(desired) = report.desired_after
             && transition.is_some()
-            && let Err(error) = ports.scaler.set_desired(&target.cluster, &target.service, desired).await
+            && let Err(error) = ports
+                .scaler
+                .set_desired(&target.cluster, &target.service, desired)
+                .await
         {
             report.outcome = Outcome::Failed;
             report.reason = format!("{}; but {error}", report.reason);
@@ -446,7 +574,13 @@ async fn attempt_once<'t>(
     results
 }
 
-fn conclude(target: &Target, decision: &Decision, desired: Option<u32>, pass: u32, dry_run: bool) -> DecisionReport {
+fn conclude(
+    target: &Target,
+    decision: &Decision,
+    desired: Option<u32>,
+    pass: u32,
+    dry_run: bool,
+) -> DecisionReport {
     let (outcome, after) = match (decision, dry_run) {
         (Decision::Wake { to, .. }, false) => (Outcome::Woke, Some(*to)),
         (Decision::Wake { to, .. }, true) => (Outcome::WouldWake, Some(*to)),
@@ -472,10 +606,20 @@ async fn read_facts(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<Facts, String>> {
-    let services: Vec<(&str, &str)> = work.iter().map(|(t, _, _)| (t.cluster.as_str(), t.service.as_str())).collect();
-    let resource_ids: Vec<String> = work.iter().map(|(t, _, _)| ecs_resource_id(&t.cluster, &t.service)).collect();
+    let services: Vec<(&str, &str)> = work
+        .iter()
+        .map(|(t, _, _)| (t.cluster.as_str(), t.service.as_str()))
+        .collect();
+    let resource_ids: Vec<String> = work
+        .iter()
+        .map(|(t, _, _)| ecs_resource_id(&t.cluster, &t.service))
+        .collect();
     // A push is activity by itself: its backlog is not needed.
-    let polled: Vec<&Target> = work.iter().filter(|(_, trigger, _)| !matches!(trigger, Trigger::Push(_))).map(|(t, _, _)| *t).collect();
+    let polled: Vec<&Target> = work
+        .iter()
+        .filter(|(_, trigger, _)| !matches!(trigger, Trigger::Push(_)))
+        .map(|(t, _, _)| *t)
+        .collect();
     let queues: Vec<&[String]> = polled.iter().map(|t| t.queues.as_slice()).collect();
     let (counts, bounds, backlogs, metrics) = futures::join!(
         read_task_counts(ports.services, &services, settings.concurrency),
@@ -488,15 +632,27 @@ async fn read_facts(
         .zip(counts)
         .zip(&resource_ids)
         .map(|(((target, trigger, _), counts), resource_id)| {
-            let counts = counts.map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service))?;
-            let bounds = bounds.as_ref().map_err(|e| e.to_string())?.get(resource_id).copied();
+            let counts = counts
+                .map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service))?;
+            let bounds = bounds
+                .as_ref()
+                .map_err(|e| e.to_string())?
+                .get(resource_id)
+                .copied();
             let (backlog, metric_active) = if matches!(trigger, Trigger::Push(_)) {
                 (0, false)
             } else {
-                let (_, (backlog, metric)) = polled_results.next().ok_or("internal: backlog not read")?;
+                let (_, (backlog, metric)) =
+                    polled_results.next().ok_or("internal: backlog not read")?;
                 (backlog?.backlog(), metric?)
             };
-            Ok(Facts { desired: counts.desired, running: counts.running, backlog, metric_active, bounds })
+            Ok(Facts {
+                desired: counts.desired,
+                running: counts.running,
+                backlog,
+                metric_active,
+                bounds,
+            })
         })
         .collect()
 }

@@ -1,0 +1,94 @@
+//! The real Lambda binaries, run by `cargo lambda watch` and invoked with fixtures by
+//! `cargo lambda invoke`, as a user would try them. One watch serves every function.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sluice_core::config::{Capacity, GpuSource, ScaleToZero, Target};
+use sluice_testkit::{Emulators, cargo_lambda_invoke, cargo_lambda_watch, free_port, unique};
+
+#[tokio::test]
+async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("cargo-lambda");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("cl-cluster");
+    emulators.create_cluster(&cluster).await?;
+    let service = unique("cl-svc");
+    emulators
+        .create_running_service(&cluster, &service, 0)
+        .await?;
+    let queue = unique("cl-q");
+    let url = emulators.create_queue(&queue).await?;
+    emulators.send_messages(&url, 4, 0).await?;
+    let target = Target {
+        name: "gold-inference".to_owned(),
+        cluster: cluster.clone(),
+        service: service.clone(),
+        queues: vec![queue],
+        capacity: Capacity { min: 0, max: 10 },
+        backlog_per_task: 2.0,
+        gpu: Some(GpuSource {
+            namespace: unique("NoGpu"),
+            metric: "nvidia_smi_utilization_gpu".to_owned(),
+            dimensions: Default::default(),
+        }),
+        scale_to_zero: Some(ScaleToZero {
+            idle_minutes: 5,
+            wake_tasks: 1,
+            activation_backlog: 0,
+            topics: vec!["arn:aws:sns:us-east-1:123456789012:gold-inference-requests".to_owned()],
+            alarms: Vec::new(),
+            metric: None,
+        }),
+        profile: None,
+        paused: false,
+    };
+    emulators.store_targets(&store, &[target]).await?;
+    let namespace = unique("SluiceCL");
+
+    let port = free_port()?;
+    let _watch = cargo_lambda_watch(
+        port,
+        &[
+            ("SLUICE_TABLE", &table),
+            ("SLUICE_NAMESPACE", &namespace),
+            ("SLUICE_POLL_WINDOW_SECONDS", "0"),
+        ],
+    )?;
+    let patience = Duration::from_secs(900);
+
+    let output = cargo_lambda_invoke(
+        port,
+        "metric-publisher",
+        "events/metric-publisher/scheduled.json",
+        patience,
+    )
+    .await?;
+    let summary: serde_json::Value =
+        serde_json::from_str(&output).with_context(|| output.clone())?;
+    assert_eq!(summary["published_targets"], 1, "{summary:#}");
+    let published = emulators.published(&namespace, "gold-inference").await?;
+    assert_eq!(
+        published.get("BacklogPerTask"),
+        Some(&4.0),
+        "read back from CloudWatch: {published:?}"
+    );
+
+    let output = cargo_lambda_invoke(
+        port,
+        "zero-watcher",
+        "events/zero-watcher/sns.json",
+        patience,
+    )
+    .await?;
+    let report: serde_json::Value =
+        serde_json::from_str(&output).with_context(|| output.clone())?;
+    assert_eq!(report["decisions"][0]["outcome"], "woke", "{report:#}");
+    assert_eq!(
+        emulators.desired_count(&cluster, &service).await?,
+        1,
+        "read back from ECS"
+    );
+    Ok(())
+}

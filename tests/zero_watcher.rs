@@ -1,0 +1,317 @@
+//! The zero-watcher through its real handler against the emulators: ECS desired counts
+//! and UpdateService calls are read back from moto, never from the function.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::Value;
+use sluice_core::config::{Capacity, ScaleToZero, Target};
+use sluice_testkit::{Emulators, fixture, moto_recorder, unique};
+use zero_watcher::watch::Outcome;
+use zero_watcher::{Clock, Settings, Watcher};
+
+/// The names the fixtures under events/zero-watcher/ use.
+const TARGET: &str = "gold-inference";
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-inference-requests";
+const ALARM: &str = "gold-inference-backlog";
+
+struct Scenario {
+    emulators: Emulators,
+    table: String,
+    cluster: String,
+    service: String,
+    queue_url: String,
+}
+
+/// A sleeping service (desired 0) with one empty queue, watched as `gold-inference`.
+async fn scenario(wake_tasks: u32) -> Result<Scenario> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("zero-e2e");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("zero-cluster");
+    emulators.create_cluster(&cluster).await?;
+    let service = unique("gold-svc");
+    emulators
+        .create_running_service(&cluster, &service, 0)
+        .await?;
+    let queue = unique("gold-q");
+    let queue_url = emulators.create_queue(&queue).await?;
+    let target = Target {
+        name: TARGET.to_owned(),
+        cluster: cluster.clone(),
+        service: service.clone(),
+        queues: vec![queue],
+        capacity: Capacity { min: 0, max: 10 },
+        backlog_per_task: 10.0,
+        gpu: None,
+        scale_to_zero: Some(ScaleToZero {
+            idle_minutes: 5,
+            wake_tasks,
+            activation_backlog: 0,
+            topics: vec![TOPIC.to_owned()],
+            alarms: vec![ALARM.to_owned()],
+            metric: None,
+        }),
+        profile: None,
+        paused: false,
+    };
+    emulators.store_targets(&store, &[target]).await?;
+    Ok(Scenario {
+        emulators,
+        table,
+        cluster,
+        service,
+        queue_url,
+    })
+}
+
+impl Scenario {
+    fn watcher(&self, poll_window_seconds: u64) -> Watcher {
+        let settings = Settings {
+            table: self.table.clone(),
+            namespace: "SluiceE2E".to_owned(),
+            dry_run: false,
+            poll_interval_seconds: 1,
+            poll_window_seconds,
+            concurrency: 8,
+        };
+        Watcher::new(&self.emulators.clients, settings)
+    }
+
+    async fn desired(&self) -> Result<i32> {
+        self.emulators
+            .desired_count(&self.cluster, &self.service)
+            .await
+    }
+}
+
+/// Real time moved forward: what the watcher would see minutes from now.
+struct Later(i64);
+
+impl Clock for Later {
+    fn now(&self) -> i64 {
+        zero_watcher::SystemClock.now() + self.0
+    }
+}
+
+fn outcome(report: &zero_watcher::Report) -> Outcome {
+    report.decisions[0].outcome
+}
+
+#[tokio::test]
+async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Result<()> {
+    let scenario = scenario(2).await?;
+    let watcher = scenario.watcher(0);
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Outcome::Stayed, "{report:?}");
+    assert_eq!(scenario.desired().await?, 0);
+
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduler.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Outcome::Woke, "{report:?}");
+    assert_eq!(scenario.desired().await?, 2, "woken to the wake count");
+
+    // The worker finishes; the idle clock starts at the first idle look.
+    assert_eq!(scenario.emulators.consume(&scenario.queue_url, 1).await?, 1);
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Outcome::Stayed);
+    let report = watcher
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(4 * 60))
+        .await?;
+    assert_eq!(
+        outcome(&report),
+        Outcome::Stayed,
+        "a minute short: {report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 2);
+    let report = watcher
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(6 * 60))
+        .await?;
+    assert_eq!(outcome(&report), Outcome::Slept, "{report:?}");
+    assert_eq!(scenario.desired().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_sns_notification_wakes_its_target() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let report = scenario
+        .watcher(0)
+        .handle(&fixture("zero-watcher/sns.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Outcome::Woke, "{report:?}");
+    assert_eq!(
+        report.decisions[0].reason,
+        format!("SNS notification from {TOPIC}")
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn alarm_state_changes_wake_their_target() -> Result<()> {
+    for shape in ["alarm-eventbridge.json", "alarm-action.json"] {
+        let scenario = scenario(1).await?;
+        let report = scenario
+            .watcher(0)
+            .handle(&fixture(&format!("zero-watcher/{shape}"))?)
+            .await?;
+        assert_eq!(outcome(&report), Outcome::Woke, "{shape}: {report:?}");
+        assert_eq!(scenario.desired().await?, 1, "{shape}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn manual_wake_and_sleep() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let watcher = scenario.watcher(0);
+    let report = watcher.handle(&fixture("zero-watcher/wake.json")?).await?;
+    assert_eq!(outcome(&report), Outcome::Woke);
+    assert_eq!(scenario.desired().await?, 1);
+    let report = watcher.handle(&fixture("zero-watcher/sleep.json")?).await?;
+    assert_eq!(outcome(&report), Outcome::Slept, "{report:?}");
+    assert_eq!(scenario.desired().await?, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_events_change_nothing() -> Result<()> {
+    let scenario = scenario(1).await?;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let watcher = scenario.watcher(0);
+    let error = watcher
+        .handle(&fixture("zero-watcher/malformed.json")?)
+        .await
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("unknown field `service`"),
+        "{error}"
+    );
+    let error = watcher
+        .handle(&serde_json::json!({"action": "wake", "target": "nobody"}))
+        .await
+        .expect_err("unknown");
+    assert!(
+        error.to_string().contains("unknown target \"nobody\""),
+        "{error}"
+    );
+    let mut foreign: Value = fixture("zero-watcher/sns.json")?;
+    foreign["Records"][0]["Sns"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:not-ours".into();
+    let report = watcher.handle(&foreign).await?;
+    assert!(
+        report.decisions.is_empty() && report.skipped_events.len() == 1,
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 0, "nothing woke");
+    Ok(())
+}
+
+#[tokio::test]
+async fn twenty_concurrent_invocations_make_exactly_one_update_service() -> Result<()> {
+    moto_recorder::start()?;
+    let scenario = scenario(1).await?;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 3, 0)
+        .await?;
+    let needle = format!("\"{}\"", scenario.service);
+    let seeded = moto_recorder::count("UpdateService", &needle)?;
+    let watchers: Vec<Watcher> = (0..20).map(|_| scenario.watcher(0)).collect();
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let reports = futures::future::join_all(watchers.iter().map(|w| w.handle(&event))).await;
+    let woke = reports
+        .iter()
+        .filter(|r| matches!(r, Ok(r) if outcome(r) == Outcome::Woke))
+        .count();
+    assert_eq!(woke, 1, "{reports:#?}");
+    assert_eq!(scenario.desired().await?, 1);
+    let calls = moto_recorder::count("UpdateService", &needle)? - seeded;
+    assert_eq!(
+        calls, 1,
+        "UpdateService calls for this service, as moto recorded them"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_scalable_target_is_never_fought() -> Result<()> {
+    let scenario = scenario(4).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 0, 2)
+        .await?;
+    let watcher = scenario.watcher(0);
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(
+        report.decisions[0].desired_after,
+        Some(2),
+        "wake count 4 capped at MaxCapacity 2"
+    );
+    assert_eq!(scenario.desired().await?, 2);
+
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 2)
+        .await?;
+    scenario.emulators.consume(&scenario.queue_url, 1).await?;
+    scenario
+        .emulators
+        .set_desired(&scenario.cluster, &scenario.service, 1)
+        .await?;
+    let report = watcher
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3600))
+        .await?;
+    assert_eq!(
+        report.decisions[0].reason,
+        "scalable target MinCapacity 1 > 0: never sleeps"
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn poll_mode_wakes_within_seconds_of_a_message() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let watcher = scenario.watcher(8);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let send = async {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        scenario
+            .emulators
+            .send_messages(&scenario.queue_url, 1, 0)
+            .await
+    };
+    let (report, sent) = tokio::join!(watcher.handle(&event), send);
+    sent?;
+    let report = report?;
+    let woke = report
+        .decisions
+        .iter()
+        .find(|d| d.outcome == Outcome::Woke)
+        .expect("woke during the poll window");
+    assert!(
+        (2..=4).contains(&woke.pass),
+        "woken at the next 1 s look: {report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
