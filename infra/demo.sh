@@ -35,7 +35,9 @@ target/debug/sluicectl apply -f "$config"
 step "cargo lambda watch (the functions, built and run as Lambda runs them)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 env_args=()
-for name in AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDWATCH AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY SLUICE_TABLE SLUICE_NAMESPACE RUST_LOG; do
+# One look per scheduled watcher invocation keeps the demo quick (production polls for 50 s).
+export SLUICE_POLL_WINDOW_SECONDS=0
+for name in AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDWATCH AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY SLUICE_TABLE SLUICE_NAMESPACE SLUICE_POLL_WINDOW_SECONDS RUST_LOG; do
   env_args+=(--env-var "$name=${!name}")
 done
 cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$port" "${env_args[@]}" \
@@ -63,5 +65,29 @@ target/debug/sluice-demo report-publish < "$work/publish.json"
 
 step "What CloudWatch now holds (sluicectl metrics: read back, not echoed)"
 target/debug/sluicectl metrics
+
+watch() { # fixture
+  invoke zero-watcher "$1" > "$work/watch.json"
+  target/debug/sluice-demo report-watch < "$work/watch.json"
+}
+demo=target/debug/sluice-demo
+
+step "zero-watcher on schedule: image-workers sleeps at 0 with an empty queue"
+watch events/zero-watcher/scheduled.json
+
+step "A job arrives for image-workers; the next look wakes it"
+$demo send --queue image-jobs
+watch events/zero-watcher/scheduled.json
+$demo service --cluster media-cluster --service image-workers
+
+step "The worker finishes the job: the idle clock starts"
+$demo drain --queue image-jobs
+watch events/zero-watcher/scheduled.json
+echo "(waiting out image-workers' idle_minutes: 1)"
+sleep 61
+
+step "Idle for a whole minute: back to sleep"
+watch events/zero-watcher/scheduled.json
+$demo service --cluster media-cluster --service image-workers
 
 printf '\nDone. The emulators stop now; nothing is left running.\n'

@@ -43,6 +43,7 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         }),
         profile: None,
         paused: false,
+        forecast_only: false,
     };
     emulators.store_targets(&store, &[target]).await?;
     let namespace = unique("SluiceCL");

@@ -30,6 +30,7 @@ fn target(name: &str, cluster: &str, service: &str, queues: Vec<String>) -> Targ
         scale_to_zero: None,
         profile: None,
         paused: false,
+        forecast_only: false,
     }
 }
 

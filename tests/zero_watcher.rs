@@ -54,6 +54,7 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
         }),
         profile: None,
         paused: false,
+        forecast_only: false,
     };
     emulators.store_targets(&store, &[target]).await?;
     Ok(Scenario {

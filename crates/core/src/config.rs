@@ -43,6 +43,9 @@ pub struct Target {
     /// A paused target is read and reported, never changed.
     #[serde(default, skip_serializing_if = "is_false")]
     pub paused: bool,
+    /// The prescaler computes and publishes this target's floor but changes nothing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub forecast_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,7 +169,7 @@ pub struct Profile {
     #[serde(default)]
     pub lead_minutes: u32,
     #[serde(default)]
-    pub windows: Vec<serde_json::Value>,
+    pub windows: Vec<crate::profile::WindowSpec>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -271,6 +274,23 @@ impl Document {
                 });
             }
             problems.extend(profile.problems(&path));
+            for (window_index, window) in profile.windows.iter().enumerate() {
+                for target in self
+                    .targets
+                    .iter()
+                    .filter(|t| t.profile.as_deref() == Some(profile.name.as_str()))
+                {
+                    if window.min_tasks > f64::from(target.capacity.max) {
+                        problems.push(Problem {
+                            path: format!("{path}.windows[{window_index}].min_tasks"),
+                            message: format!(
+                                "{} is above capacity.max ({}) of target {:?}, which uses this profile",
+                                window.min_tasks, target.capacity.max, target.name
+                            ),
+                        });
+                    }
+                }
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -483,6 +503,20 @@ impl Target {
 }
 
 impl Profile {
+    /// A profile as stored in the table, compiled for use; the error says why not.
+    pub fn from_stored(name: &str, spec: &str) -> Result<crate::profile::Schedule, String> {
+        let profile: Profile =
+            serde_json::from_str(spec).map_err(|e| format!("stored spec does not parse: {e}"))?;
+        if profile.name != name {
+            return Err(format!(
+                "stored under {name:?} but named {:?}",
+                profile.name
+            ));
+        }
+        crate::profile::Schedule::compile(&profile, "profile")
+            .map_err(|problems| Problems(problems).to_string())
+    }
+
     fn problems(&self, path: &str) -> Vec<Problem> {
         let mut problems = Vec::new();
         if let Some(message) = name_problem(&self.name) {
@@ -491,11 +525,8 @@ impl Profile {
                 message,
             });
         }
-        if jiff::tz::TimeZone::get(&self.timezone).is_err() {
-            problems.push(Problem {
-                path: format!("{path}.timezone"),
-                message: format!("unknown IANA time zone {:?}", self.timezone),
-            });
+        if let Err(more) = crate::profile::Schedule::compile(self, path) {
+            problems.extend(more);
         }
         problems
     }
@@ -521,6 +552,9 @@ profiles:
   - name: business-hours
     timezone: Europe/Berlin
     lead_minutes: 10
+    windows:
+      - { days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00", min_tasks: 5 }
+      - { days_of_month: "28-L", min_tasks: 8 }
 "#;
 
     fn problems_of(text: &str) -> Vec<String> {
@@ -660,6 +694,26 @@ profiles:
         assert!(
             problems[0].contains("missing field `service`"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_profile_may_not_ask_more_than_its_targets_allow() {
+        let text = r#"
+targets:
+  - { name: small, cluster: c, service: s, capacity: { min: 0, max: 4 }, backlog_per_task: 5, profile: peaks }
+profiles:
+  - name: peaks
+    timezone: UTC
+    windows:
+      - { days: [mon], start: "08:00", end: "18:00", min_tasks: 6 }
+      - { days_of_month: "28-L", min_tasks: 3 }
+"#;
+        assert_eq!(
+            problems_of(text),
+            vec![
+                "profiles[0].windows[0].min_tasks: 6 is above capacity.max (4) of target \"small\", which uses this profile"
+            ]
         );
     }
 

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod metrics;
+pub mod profile;
 pub mod settings;
 pub mod zero;

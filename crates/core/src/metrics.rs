@@ -239,6 +239,7 @@ mod tests {
             scale_to_zero: None,
             profile: None,
             paused: false,
+            forecast_only: false,
         }
     }
 

@@ -161,6 +161,7 @@ impl Fakes {
             scale_to_zero: None,
             profile: None,
             paused: false,
+            forecast_only: false,
         };
         self.targets.push(StoredItem {
             name: name.to_owned(),

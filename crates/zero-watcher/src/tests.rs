@@ -202,6 +202,7 @@ impl Fakes {
             }),
             profile: None,
             paused,
+            forecast_only: false,
         };
         self.targets.retain(|t| t.name != name);
         self.targets.push(StoredItem {

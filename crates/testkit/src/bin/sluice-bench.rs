@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use metric_publisher::{Output, Publisher, Settings};
 use sluice_aws::{CallCounter, Clients};
-use sluice_core::config::{Capacity, GpuSource, Target};
+use sluice_core::config::{Capacity, GpuSource, ScaleToZero, Target};
 use sluice_testkit::{Emulators, unique};
 
 #[derive(Parser)]
@@ -28,6 +28,15 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// The zero-watcher's wake latency: message sent (or SNS delivered) to desiredCount
+    /// raised, as ECS reports it
+    Wake {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// SLUICE_POLL_INTERVAL_SECONDS for the poll-mode runs
+        #[arg(long, default_value_t = 5)]
+        interval: u64,
+    },
 }
 
 #[tokio::main]
@@ -46,6 +55,7 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Wake { runs, interval } => bench_wake(runs, interval).await,
     }
 }
 
@@ -78,6 +88,7 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
             scale_to_zero: None,
             profile: None,
             paused: false,
+            forecast_only: false,
         });
     }
     emulators.store_targets(&store, &targets).await?;
@@ -141,4 +152,150 @@ fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:bench-wake";
+
+/// A sleeping service with an empty queue, its watcher, and where to look.
+struct Sleeper {
+    emulators: Emulators,
+    cluster: String,
+    service: String,
+    queue_url: String,
+    watcher: zero_watcher::Watcher,
+}
+
+async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("bench-wake");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("wake-cluster");
+    emulators.create_cluster(&cluster).await?;
+    let service = unique("wake-svc");
+    emulators
+        .create_running_service(&cluster, &service, 0)
+        .await?;
+    let queue = unique("wake-q");
+    let queue_url = emulators.create_queue(&queue).await?;
+    let target = Target {
+        name: "sleeper".to_owned(),
+        cluster: cluster.clone(),
+        service: service.clone(),
+        queues: vec![queue],
+        capacity: Capacity { min: 0, max: 4 },
+        backlog_per_task: 10.0,
+        gpu: None,
+        scale_to_zero: Some(ScaleToZero {
+            idle_minutes: 5,
+            wake_tasks: 1,
+            activation_backlog: 0,
+            topics: vec![TOPIC.to_owned()],
+            alarms: Vec::new(),
+            metric: None,
+        }),
+        profile: None,
+        paused: false,
+        forecast_only: false,
+    };
+    emulators.store_targets(&store, &[target]).await?;
+    let settings = zero_watcher::Settings {
+        table,
+        namespace: "SluiceBench".to_owned(),
+        dry_run: false,
+        poll_interval_seconds: interval,
+        poll_window_seconds: window,
+        concurrency: 16,
+    };
+    let watcher = zero_watcher::Watcher::new(&emulators.clients, settings);
+    Ok(Sleeper {
+        emulators,
+        cluster,
+        service,
+        queue_url,
+        watcher,
+    })
+}
+
+impl Sleeper {
+    /// Polls ECS every 20 ms until desiredCount is above zero; returns when it saw it.
+    async fn woken(&self, give_up: std::time::Duration) -> Result<Instant> {
+        let deadline = Instant::now() + give_up;
+        loop {
+            if self
+                .emulators
+                .desired_count(&self.cluster, &self.service)
+                .await?
+                > 0
+            {
+                return Ok(Instant::now());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "not woken within {give_up:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn print_latencies(label: &str, mut seconds: Vec<f64>) {
+    seconds.sort_by(f64::total_cmp);
+    println!(
+        "| {label} | {} | {:.2} s | {:.2} s | {:.2} s | {:.2} s |",
+        seconds.len(),
+        percentile(&seconds, 50.0),
+        percentile(&seconds, 95.0),
+        seconds.first().copied().unwrap_or(0.0),
+        seconds.last().copied().unwrap_or(0.0),
+    );
+}
+
+async fn bench_wake(runs: usize, interval: u64) -> Result<()> {
+    println!("| path | runs | p50 | p95 | min | max |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let window = 50;
+    let mut poll = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let sleeper = sleeper(interval, window).await?;
+        let event = serde_json::json!({"source": "sluice.scheduler"});
+        // The message lands at a different point of the poll cycle each run.
+        let offset =
+            std::time::Duration::from_millis(1000 + (run as u64 * 7919) % (interval * 1000));
+        let watching = sleeper.watcher.handle(&event);
+        let measuring = async {
+            tokio::time::sleep(offset).await;
+            let sent = Instant::now();
+            sleeper
+                .emulators
+                .send_messages(&sleeper.queue_url, 1, 0)
+                .await?;
+            let woken = sleeper
+                .woken(std::time::Duration::from_secs(window))
+                .await?;
+            Ok::<f64, anyhow::Error>((woken - sent).as_secs_f64())
+        };
+        let (report, latency) = tokio::join!(watching, measuring);
+        report.context("watcher")?;
+        poll.push(latency?);
+    }
+    print_latencies(
+        &format!("poll mode, interval {interval} s (message sent -> desiredCount raised)"),
+        poll,
+    );
+
+    let mut push = Vec::with_capacity(runs);
+    let sns = sluice_testkit::fixture("zero-watcher/sns.json")?;
+    let mut sns = sns;
+    sns["Records"][0]["Sns"]["TopicArn"] = TOPIC.into();
+    for _ in 0..runs {
+        let sleeper = sleeper(interval, 0).await?;
+        let delivered = Instant::now();
+        sleeper.watcher.handle(&sns).await.context("watcher")?;
+        let woken = sleeper.woken(std::time::Duration::from_secs(10)).await?;
+        push.push((woken - delivered).as_secs_f64());
+    }
+    print_latencies("SNS push (delivered -> desiredCount raised)", push);
+    Ok(())
 }

@@ -25,6 +25,27 @@ enum Command {
     },
     /// Print a metric publisher summary (JSON on stdin) as a readable report
     ReportPublish,
+    /// Print a zero-watcher report (JSON on stdin) as a readable report
+    ReportWatch,
+    /// Send messages to a queue, as a producer would
+    Send {
+        #[arg(long)]
+        queue: String,
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+    },
+    /// Receive and delete every visible message of a queue, as a worker would
+    Drain {
+        #[arg(long)]
+        queue: String,
+    },
+    /// Print a service's desired and running counts, as ECS reports them
+    Service {
+        #[arg(long)]
+        cluster: String,
+        #[arg(long)]
+        service: String,
+    },
 }
 
 /// What the demo puts behind each example target: (visible, in flight, delayed,
@@ -50,6 +71,62 @@ async fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Seed { table, file } => seed(&table, &file).await,
         Command::ReportPublish => report_publish(),
+        Command::ReportWatch => report_watch(),
+        Command::Send { queue, count } => {
+            let emulators = Emulators::connect().await?;
+            let url = emulators
+                .clients
+                .sqs
+                .get_queue_url()
+                .queue_name(&queue)
+                .send()
+                .await?
+                .queue_url
+                .context("queue URL")?;
+            emulators.send_messages(&url, count, 0).await?;
+            println!("sent {count} message(s) to {queue}");
+            Ok(())
+        }
+        Command::Drain { queue } => {
+            let emulators = Emulators::connect().await?;
+            let url = emulators
+                .clients
+                .sqs
+                .get_queue_url()
+                .queue_name(&queue)
+                .send()
+                .await?
+                .queue_url
+                .context("queue URL")?;
+            let mut drained = 0;
+            loop {
+                let taken = emulators.consume(&url, 10).await?;
+                if taken == 0 {
+                    break;
+                }
+                drained += taken;
+            }
+            println!("a worker processed and deleted {drained} message(s) from {queue}");
+            Ok(())
+        }
+        Command::Service { cluster, service } => {
+            let emulators = Emulators::connect().await?;
+            let output = emulators
+                .clients
+                .ecs
+                .describe_services()
+                .cluster(&cluster)
+                .services(&service)
+                .send()
+                .await?;
+            let found = output.services().first().context("no such service")?;
+            println!(
+                "ECS says {cluster}/{service}: desired {}, running {}",
+                found.desired_count(),
+                found.running_count()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -148,6 +225,44 @@ fn report_publish() -> Result<()> {
         for warning in target["warnings"].as_array().into_iter().flatten() {
             println!("  {:<16}   note: {}", "", warning.as_str().unwrap_or(""));
         }
+    }
+    Ok(())
+}
+
+fn report_watch() -> Result<()> {
+    let report: serde_json::Value =
+        serde_json::from_reader(std::io::stdin()).context("report JSON on stdin")?;
+    println!(
+        "zero-watcher ({}{}): {} look(s)",
+        report["trigger"].as_str().unwrap_or("?"),
+        if report["dry_run"] == true {
+            ", dry run"
+        } else {
+            ""
+        },
+        report["passes"],
+    );
+    for decision in report["decisions"].as_array().into_iter().flatten() {
+        let counts = match (
+            decision["desired_before"].as_u64(),
+            decision["desired_after"].as_u64(),
+        ) {
+            (Some(before), Some(after)) if before != after => {
+                format!("desired {before} -> {after}")
+            }
+            (Some(before), _) => format!("desired {before}"),
+            _ => String::new(),
+        };
+        println!(
+            "  {:<16} {:<8} {:<16} {}",
+            decision["target"].as_str().unwrap_or("?"),
+            decision["outcome"].as_str().unwrap_or("?"),
+            counts,
+            decision["reason"].as_str().unwrap_or(""),
+        );
+    }
+    for skipped in report["skipped_events"].as_array().into_iter().flatten() {
+        println!("  ignored: {}", skipped.as_str().unwrap_or(""));
     }
     Ok(())
 }
