@@ -68,4 +68,18 @@ impl ScalableTargets for AutoScaling {
         }
         Ok(found)
     }
+
+    async fn set_min_capacity(&self, resource_id: &str, min: u32) -> Result<(), AwsError> {
+        let min = i32::try_from(min).unwrap_or(i32::MAX);
+        self.client
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(resource_id)
+            .min_capacity(min)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ApplicationAutoScaling.RegisterScalableTarget", e))?;
+        Ok(())
+    }
 }

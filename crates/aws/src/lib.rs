@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sluice_core::metrics::{Datum, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::{ScalableBounds, WatchState};
 
 pub use aas::{AutoScaling, ecs_resource_id};
@@ -89,6 +90,17 @@ pub trait ScalableTargets: Send + Sync {
         &self,
         resource_ids: &[String],
     ) -> Result<BTreeMap<String, ScalableBounds>, AwsError>;
+
+    /// Sets MinCapacity of a registered scalable target, leaving MaxCapacity alone.
+    async fn set_min_capacity(&self, resource_id: &str, min: u32) -> Result<(), AwsError>;
+}
+
+/// The prescaler's record of its own desiredCount writes, by target.
+#[async_trait]
+pub trait PrescaleStates: Send + Sync {
+    async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError>;
+    /// Stores the record, or removes it when None.
+    async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError>;
 }
 
 /// The zero-watcher's per-target state, written only with optimistic concurrency.

@@ -2,9 +2,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::{Transition, WatchState};
 
-use crate::{AwsError, ConfigStore, WatchStates};
+use crate::{AwsError, ConfigStore, PrescaleStates, WatchStates};
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
 /// name, so listing one kind is a single Query, never a Scan.
@@ -299,5 +300,85 @@ impl WatchStates for DynamoStore {
             }
             Err(error) => Err(AwsError::from_sdk("DynamoDB.PutItem", error)),
         }
+    }
+}
+
+const PRESCALE_PARTITION: &str = "state#prescaler";
+
+#[async_trait]
+impl PrescaleStates for DynamoStore {
+    async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError> {
+        let mut records = BTreeMap::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(PRESCALE_PARTITION.to_owned()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))?;
+            for item in output.items() {
+                if let (Some(name), Some(raised_to), Some(at)) = (
+                    text(item, SORT_KEY),
+                    number(item, "raised_to"),
+                    number(item, "at"),
+                ) {
+                    let raised_to = u32::try_from(raised_to).unwrap_or(0);
+                    records.insert(name, OwnWrite { raised_to, at });
+                }
+            }
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                break;
+            }
+        }
+        Ok(records)
+    }
+
+    async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError> {
+        let key = HashMap::from([
+            (
+                PARTITION_KEY.to_owned(),
+                AttributeValue::S(PRESCALE_PARTITION.to_owned()),
+            ),
+            (SORT_KEY.to_owned(), AttributeValue::S(target.to_owned())),
+        ]);
+        match own {
+            Some(own) => {
+                let mut item = key;
+                item.insert(
+                    "raised_to".to_owned(),
+                    AttributeValue::N(own.raised_to.to_string()),
+                );
+                item.insert("at".to_owned(), AttributeValue::N(own.at.to_string()));
+                item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DynamoDB.PutItem", e))?;
+            }
+            None => {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
+            }
+        }
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod metrics;
+pub mod prescale;
 pub mod profile;
 pub mod settings;
 pub mod zero;

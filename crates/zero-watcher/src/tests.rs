@@ -155,6 +155,9 @@ impl ScalableTargets for Fakes {
             .filter_map(|id| self.bounds.get(id).map(|b| (id.clone(), *b)))
             .collect())
     }
+    async fn set_min_capacity(&self, _: &str, _: u32) -> Result<(), AwsError> {
+        unreachable!("the watcher never changes scalable targets")
+    }
 }
 
 #[async_trait]

@@ -1,0 +1,53 @@
+//! The prescaler: raises each target's capacity floor ahead of the windows its
+//! profile predicts (Monday 08:00, month end), lowers it again afterwards, and never
+//! fights the reactive autoscaler.
+
+pub mod event;
+pub mod prescale;
+pub mod settings;
+
+use jiff::Timestamp;
+use serde_json::Value;
+use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues};
+
+pub use prescale::{PrescaleError, Report};
+pub use settings::Settings;
+
+/// The function's state for a container's life: clients built once.
+pub struct Prescaler {
+    settings: Settings,
+    store: DynamoStore,
+    services: EcsServices,
+    autoscaling: AutoScaling,
+    queues: SqsQueues,
+    cloudwatch: CloudWatchMetrics,
+}
+
+impl Prescaler {
+    pub fn new(clients: &Clients, settings: Settings) -> Self {
+        Self {
+            store: DynamoStore::new(clients.dynamodb.clone(), settings.table.clone()),
+            services: EcsServices::new(clients.ecs.clone()),
+            autoscaling: AutoScaling::new(clients.autoscaling.clone()),
+            queues: SqsQueues::new(clients.sqs.clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            settings,
+        }
+    }
+
+    pub async fn handle(&self, event: &Value) -> Result<Report, PrescaleError> {
+        let ports = prescale::Ports {
+            store: &self.store,
+            states: &self.store,
+            services: &self.services,
+            scaler: &self.services,
+            autoscaling: &self.autoscaling,
+            queues: &self.queues,
+            sink: &self.cloudwatch,
+        };
+        prescale::prescale(event, &self.settings, &ports, Timestamp::now()).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

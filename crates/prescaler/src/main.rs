@@ -1,0 +1,16 @@
+use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+use prescaler::{Prescaler, Settings};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let settings = Settings::from_env()?;
+    let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
+    let prescaler = &Prescaler::new(&clients, settings);
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let report = prescaler.handle(&event.payload).await?;
+        Ok::<Value, Error>(serde_json::to_value(report)?)
+    }))
+    .await
+}
