@@ -42,8 +42,12 @@ start() {
     > "$state/moto.log" 2>&1 < /dev/null &
   echo $! > "$state/moto.pid"
 
-  # LocalStack keeps its state under the volume dir: one per run, nothing left over.
-  GATEWAY_LISTEN="127.0.0.1:$localstack_port" SERVICES=cloudwatch DISABLE_EVENTS=1 \
+  # LocalStack keeps state under its volume dir and $TMPDIR/localstack, which it
+  # clears on start: both private to this run, or a second LocalStack on the machine
+  # (CI beside a developer's) would delete the first one's CloudWatch database.
+  mkdir -p "$state/localstack-tmp"
+  TMPDIR="$state/localstack-tmp" \
+    GATEWAY_LISTEN="127.0.0.1:$localstack_port" SERVICES=cloudwatch DISABLE_EVENTS=1 \
     SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_VOLUME_DIR="$state/localstack-volume" \
     DNS_ADDRESS=0 \
     setsid "$venvs/localstack/bin/python" -m localstack.runtime.main \
@@ -76,7 +80,7 @@ stop_quietly() {
       rm -f "$state/$name.pid"
     fi
   done
-  rm -rf "$state/localstack-volume"
+  rm -rf "$state/localstack-volume" "$state/localstack-tmp"
 }
 
 case "${1:-}" in

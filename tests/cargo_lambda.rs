@@ -1,5 +1,6 @@
 //! The real Lambda binaries, run by `cargo lambda watch` and invoked with fixtures by
-//! `cargo lambda invoke`, as a user would try them. One watch serves every function.
+//! `cargo lambda invoke`, as a user would try them. One watch serves all three
+//! functions, so the extra build for it happens once.
 
 use std::time::Duration;
 
@@ -41,11 +42,24 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
             alarms: Vec::new(),
             metric: None,
         }),
-        profile: None,
+        profile: Some("business-hours".to_owned()),
         paused: false,
         forecast_only: false,
     };
     emulators.store_targets(&store, &[target]).await?;
+    let profile = sluice_core::config::Profile {
+        name: "business-hours".to_owned(),
+        timezone: "Europe/Berlin".to_owned(),
+        lead_minutes: 10,
+        windows: vec![sluice_core::profile::WindowSpec {
+            days: vec!["mon".to_owned()],
+            start: Some("08:00".to_owned()),
+            end: Some("18:00".to_owned()),
+            min_tasks: 3.0,
+            ..Default::default()
+        }],
+    };
+    emulators.store_profile(&store, &profile).await?;
     let namespace = unique("SluiceCL");
 
     let port = free_port()?;

@@ -182,3 +182,50 @@ impl CloudWatchMetrics {
         Ok(latest)
     }
 }
+
+impl CloudWatchMetrics {
+    /// Every datapoint of one metric statistic between `start` and `end` (epoch
+    /// seconds) at `period` seconds, oldest first: history for `sluicectl profile learn`.
+    pub async fn series(
+        &self,
+        query: &MetricQuery,
+        start: i64,
+        end: i64,
+        period: i32,
+    ) -> Result<Vec<(i64, f64)>, AwsError> {
+        let mut data_query = data_query("s0".to_owned(), query);
+        if let Some(stat) = data_query.metric_stat.as_mut() {
+            stat.period = Some(period);
+        }
+        let mut points = Vec::new();
+        let mut next_token = None;
+        loop {
+            let output = self
+                .client
+                .get_metric_data()
+                .metric_data_queries(data_query.clone())
+                .start_time(DateTime::from_secs(start))
+                .end_time(DateTime::from_secs(end))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?;
+            for result in output.metric_data_results() {
+                points.extend(
+                    result
+                        .timestamps()
+                        .iter()
+                        .map(|t| t.secs())
+                        .zip(result.values().iter().copied()),
+                );
+            }
+            next_token = output.next_token;
+            if next_token.is_none() {
+                break;
+            }
+        }
+        points.sort_by_key(|(at, _)| *at);
+        Ok(points)
+    }
+}

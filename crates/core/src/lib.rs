@@ -2,6 +2,7 @@
 //! No AWS SDK and no I/O here, so every rule is unit-tested directly.
 
 pub mod config;
+pub mod learn;
 pub mod metrics;
 pub mod prescale;
 pub mod profile;

@@ -34,8 +34,20 @@ pub struct WindowSpec {
     /// out. An end at or before the start means the window crosses midnight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
-    /// The floor while the window is open: a whole number of tasks.
+    /// The floor while the window is open: a whole number of tasks. Read as a number
+    /// so that validation can name a fractional or negative count rather than stop
+    /// at the first one.
+    #[serde(serialize_with = "whole_if_possible")]
     pub min_tasks: f64,
+}
+
+/// Writes `4`, not `4.0`, for whole counts.
+fn whole_if_possible<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.fract() == 0.0 && *value >= 0.0 && *value <= f64::from(u32::MAX) {
+        serializer.serialize_u32(*value as u32)
+    } else {
+        serializer.serialize_f64(*value)
+    }
 }
 
 /// When a window applies.

@@ -1,5 +1,8 @@
 //! sluicectl: validate, apply and inspect Sluice's targets and profiles.
 
+mod learn;
+mod plan;
+
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -66,6 +69,33 @@ enum Command {
         #[command(flatten)]
         table: TableArgs,
     },
+    /// Print the floors the prescaler would set over the next hours
+    ///
+    /// Reads the target and its profile from the table, or from FILE when given (so a
+    /// profile can be checked before it is applied); --profile plans with another profile.
+    Plan {
+        #[arg(long)]
+        target: String,
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Start (RFC 3339, e.g. 2026-11-30T00:00:00Z); default now
+        #[arg(long)]
+        from: Option<String>,
+        /// Plan with this profile instead of the target's own
+        #[arg(long)]
+        profile: Option<String>,
+        /// Read targets and profiles from this file first, the table for the rest
+        #[arg(short, long)]
+        file: Option<String>,
+        /// DynamoDB table (needed unless FILE holds both target and profile)
+        #[arg(long, env = "SLUICE_TABLE")]
+        table: Option<String>,
+    },
+    /// Learn and manage capacity profiles
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
     /// Print the latest metrics the metric publisher wrote for each target
     Metrics {
         /// Only this target
@@ -74,6 +104,44 @@ enum Command {
         /// How far back to look for a datapoint
         #[arg(long, default_value_t = 10)]
         minutes: u32,
+        /// CloudWatch namespace the publisher writes to
+        #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+        namespace: String,
+        #[command(flatten)]
+        table: TableArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Propose a profile from the target's own published metrics
+    ///
+    /// Reads RunningTasks and BacklogPerTask (five-minute averages) that the metric
+    /// publisher wrote for the target, derives for each weekday and hour the task count
+    /// that would have held backlog per task at the target's goal (`backlog_per_task`),
+    /// takes a high quantile of it (0.9 by default: nine in ten past moments covered)
+    /// and writes a profile that `validate`, `plan` and `apply` accept.
+    Learn {
+        #[arg(long)]
+        target: String,
+        /// Days of history to learn from (1-63)
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// IANA time zone the profile's windows are written in
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Quantile of the hourly need to cover (above 0, at most 1)
+        #[arg(long, default_value_t = 0.9)]
+        quantile: f64,
+        /// lead_minutes of the proposed profile
+        #[arg(long, default_value_t = 10)]
+        lead_minutes: u32,
+        /// Name of the proposed profile (default: <target>-learned)
+        #[arg(long)]
+        name: Option<String>,
+        /// Write the proposal here instead of standard output
+        #[arg(short, long)]
+        output: Option<String>,
         /// CloudWatch namespace the publisher writes to
         #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
         namespace: String,
@@ -141,6 +209,65 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = store(&table).await;
             get(&store, kind, output).await
         }
+        Command::Plan {
+            target,
+            hours,
+            from,
+            profile,
+            file,
+            table,
+        } => {
+            plan_command(
+                &target,
+                hours,
+                from.as_deref(),
+                profile,
+                file.as_deref(),
+                table,
+            )
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Profile {
+            command:
+                ProfileCommand::Learn {
+                    target,
+                    days,
+                    timezone,
+                    quantile,
+                    lead_minutes,
+                    name,
+                    output,
+                    namespace,
+                    table,
+                },
+        } => {
+            let config = sluice_aws::load_sdk_config().await;
+            let clients = Clients::new(&config);
+            let store = DynamoStore::new(clients.dynamodb.clone(), table.table);
+            let target = stored_target(&store, &target).await?;
+            let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch);
+            let options = learn::Options {
+                namespace: &namespace,
+                days,
+                timezone: &timezone,
+                quantile,
+                lead_minutes,
+                name,
+            };
+            let proposal = learn::propose(&cloudwatch, &target, &options).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &proposal)
+                        .with_context(|| format!("cannot write {path}"))?;
+                    println!(
+                        "wrote {path}; check it with `sluicectl validate -f {path}` and `sluicectl plan`"
+                    );
+                }
+                None => print!("{proposal}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Metrics {
             target,
             minutes,
@@ -154,6 +281,82 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             metrics(&store, &cloudwatch, &namespace, target, minutes).await
         }
     }
+}
+
+async fn stored_target(store: &DynamoStore, name: &str) -> Result<Target> {
+    let items = store
+        .list(ItemKind::Target)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?;
+    let Some(item) = items.iter().find(|i| i.name == name) else {
+        let known: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        bail!(
+            "no target named {name:?} in {} (stored: {})",
+            store.table(),
+            known.join(", ")
+        );
+    };
+    Target::from_stored(&item.name, &item.spec)
+        .map_err(|e| anyhow::anyhow!("stored target {name}: {e}"))
+}
+
+async fn stored_profile(store: &DynamoStore, name: &str) -> Result<Profile> {
+    let items = store
+        .list(ItemKind::Profile)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?;
+    let item = items
+        .iter()
+        .find(|i| i.name == name)
+        .with_context(|| format!("no profile named {name:?} in {}", store.table()))?;
+    serde_json::from_str(&item.spec)
+        .with_context(|| format!("stored profile {name} does not parse"))
+}
+
+async fn plan_command(
+    target: &str,
+    hours: u32,
+    from: Option<&str>,
+    profile: Option<String>,
+    file: Option<&str>,
+    table: Option<String>,
+) -> Result<()> {
+    let document = match file {
+        Some(file) => match read_document(file)? {
+            Ok(document) => Some(document),
+            Err(_) => bail!("{file} has problems (listed above)"),
+        },
+        None => None,
+    };
+    let store = match table {
+        Some(table) => Some(store(&TableArgs { table }).await),
+        None => None,
+    };
+    let need_table = |what: &str| {
+        anyhow::anyhow!(
+            "{what} is not in the file: give --table or set SLUICE_TABLE to read it from the table"
+        )
+    };
+    let found = document
+        .as_ref()
+        .and_then(|d| d.targets.iter().find(|t| t.name == target).cloned());
+    let target = match (found, &store) {
+        (Some(target), _) => target,
+        (None, Some(store)) => stored_target(store, target).await?,
+        (None, None) => return Err(need_table(&format!("target {target}"))),
+    };
+    let profile_name = profile
+        .or_else(|| target.profile.clone())
+        .with_context(|| format!("target {} names no profile; give --profile", target.name))?;
+    let found = document
+        .as_ref()
+        .and_then(|d| d.profiles.iter().find(|p| p.name == profile_name).cloned());
+    let profile = match (found, &store) {
+        (Some(profile), _) => profile,
+        (None, Some(store)) => stored_profile(store, &profile_name).await?,
+        (None, None) => return Err(need_table(&format!("profile {profile_name}"))),
+    };
+    plan::print_plan(&target, &profile, from, hours)
 }
 
 /// The document, or the exit code after printing its problems.

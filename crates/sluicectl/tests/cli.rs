@@ -83,7 +83,7 @@ fn validate_lists_every_problem_by_path_and_fails() {
 #[test]
 fn help_explains_the_commands() {
     let (stdout, _) = text(&sluicectl(&["--help"], None));
-    for command in ["validate", "apply", "get", "metrics"] {
+    for command in ["validate", "apply", "get", "plan", "profile", "metrics"] {
         assert!(stdout.contains(command), "{stdout}");
     }
     let (stdout, _) = text(&sluicectl(&["apply", "--help"], None));
@@ -209,5 +209,178 @@ async fn a_missing_table_is_a_clear_error() -> Result<()> {
     );
     let output = sluicectl(&["get", "targets"], None);
     assert!(text(&output).1.contains("--table"), "{:?}", text(&output));
+    Ok(())
+}
+
+#[test]
+fn plan_prints_the_floors_of_a_file_before_it_is_applied() {
+    let output = sluicectl(
+        &[
+            "plan",
+            "--target",
+            "gold-inference",
+            "-f",
+            &example(),
+            "--from",
+            "2026-11-30T00:00:00Z",
+            "--hours",
+            "24",
+        ],
+        None,
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(
+            "gold-inference: profile business-hours (Europe/Berlin, lead 10 min), capacity 0-50"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Mon 2026-11-30 07:50 CET  (2026-11-30T06:50:00Z)  floor   8"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Tue 2026-12-01 00:00 CET  (2026-11-30T23:00:00Z)  floor   0  no window"),
+        "{stdout}"
+    );
+
+    let output = sluicectl(&["plan", "--target", "embeddings", "-f", &example()], None);
+    assert!(
+        text(&output)
+            .1
+            .contains("target embeddings names no profile; give --profile"),
+        "{:?}",
+        text(&output)
+    );
+    let output = sluicectl(
+        &[
+            "plan",
+            "--target",
+            "gold-inference",
+            "-f",
+            &example(),
+            "--from",
+            "monday",
+        ],
+        None,
+    );
+    assert!(
+        text(&output)
+            .1
+            .contains("--from \"monday\": expected RFC 3339"),
+        "{:?}",
+        text(&output)
+    );
+    let output = sluicectl(&["plan", "--target", "nobody", "-f", &example()], None);
+    assert!(
+        text(&output)
+            .1
+            .contains("target nobody is not in the file: give --table"),
+        "{:?}",
+        text(&output)
+    );
+}
+
+#[tokio::test]
+async fn profile_learn_turns_published_history_into_a_profile_that_validates() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("learn");
+    emulators.create_table(&table).await?;
+    let (stdout, stderr) = text(&sluicectl(&["apply", "-f", &example()], Some(&table)));
+    assert!(
+        stdout.contains("target gold-inference: created"),
+        "{stdout}{stderr}"
+    );
+
+    // Three days of five-minute history: 2 tasks running, and from 08:00 to 18:00 in
+    // Berlin a backlog per task of 100 (twice gold-inference's goal of 50): 4 tasks needed.
+    let namespace = unique("SluiceLearn");
+    let tz = jiff::tz::TimeZone::get("Europe/Berlin")?;
+    let now = jiff::Timestamp::now().as_second() / 300 * 300;
+    let (mut running, mut per_task) = (Vec::new(), Vec::new());
+    for step in 1..=3 * 288 {
+        let at = now - step * 300;
+        let hour = tz.to_datetime(jiff::Timestamp::from_second(at)?).hour();
+        running.push((at, 2.0));
+        per_task.push((at, if (8..18).contains(&hour) { 100.0 } else { 0.0 }));
+    }
+    emulators
+        .put_history(&namespace, "gold-inference", "RunningTasks", &running)
+        .await?;
+    emulators
+        .put_history(&namespace, "gold-inference", "BacklogPerTask", &per_task)
+        .await?;
+
+    let proposal = std::env::temp_dir().join(format!("{}-learned.yaml", unique("learn")));
+    let proposal = proposal.to_str().unwrap_or_default();
+    let args = [
+        "profile",
+        "learn",
+        "--target",
+        "gold-inference",
+        "--days",
+        "3",
+        "--timezone",
+        "Europe/Berlin",
+        "--namespace",
+        &namespace,
+        "-o",
+        proposal,
+    ];
+    let output = sluicectl(&args, Some(&table));
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let written = std::fs::read_to_string(proposal)?;
+    assert!(
+        written.contains("name: gold-inference-learned"),
+        "{written}"
+    );
+    assert!(
+        written.contains("start: 08:00") && written.contains("end: '18:00'")
+            || written.contains("end: 18:00"),
+        "{written}"
+    );
+    assert!(written.contains("min_tasks: 4\n"), "{written}");
+    let output = sluicectl(&["validate", "-f", proposal], None);
+    assert!(
+        output.status.success(),
+        "the proposal validates: {:?}",
+        text(&output)
+    );
+    let output = sluicectl(
+        &[
+            "plan",
+            "--target",
+            "gold-inference",
+            "--profile",
+            "gold-inference-learned",
+            "-f",
+            proposal,
+            "--hours",
+            "168",
+        ],
+        Some(&table),
+    );
+    assert!(text(&output).0.contains("floor   4"), "{:?}", text(&output));
+
+    let output = sluicectl(
+        &[
+            "profile",
+            "learn",
+            "--target",
+            "gold-inference",
+            "--namespace",
+            &unique("Empty"),
+        ],
+        Some(&table),
+    );
+    assert!(
+        text(&output)
+            .1
+            .contains("no RunningTasks and BacklogPerTask datapoints"),
+        "{:?}",
+        text(&output)
+    );
     Ok(())
 }

@@ -583,3 +583,80 @@ pub mod moto_recorder {
         Ok(count)
     }
 }
+
+impl Emulators {
+    /// (MinCapacity, MaxCapacity) of a service's scalable target, as AAS reports them.
+    pub async fn scalable_bounds(&self, cluster: &str, service: &str) -> Result<(i32, i32)> {
+        use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+        let output = self
+            .clients
+            .autoscaling
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_ids(sluice_aws::ecs_resource_id(cluster, service))
+            .send()
+            .await
+            .context("DescribeScalableTargets")?;
+        let target = output
+            .scalable_targets()
+            .first()
+            .context("no scalable target")?;
+        Ok((target.min_capacity(), target.max_capacity()))
+    }
+
+    pub async fn store_profile(
+        &self,
+        store: &DynamoStore,
+        profile: &sluice_core::config::Profile,
+    ) -> Result<()> {
+        store
+            .put(
+                ItemKind::Profile,
+                &profile.name,
+                &serde_json::to_string(profile)?,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+impl Emulators {
+    /// Writes a metric's history, `(epoch seconds, value)` points with dimension
+    /// `Target=<target>`, as the metric publisher would have over past days.
+    pub async fn put_history(
+        &self,
+        namespace: &str,
+        target: &str,
+        metric: &str,
+        points: &[(i64, f64)],
+    ) -> Result<()> {
+        for chunk in points.chunks(1000) {
+            let datums = chunk
+                .iter()
+                .map(|(at, value)| {
+                    MetricDatum::builder()
+                        .metric_name(metric)
+                        .dimensions(Dimension::builder().name("Target").value(target).build())
+                        .value(*value)
+                        .unit(StandardUnit::Count)
+                        .timestamp(DateTime::from_secs(*at))
+                        .build()
+                })
+                .collect();
+            self.clients
+                .cloudwatch
+                .put_metric_data()
+                .namespace(namespace)
+                .set_metric_data(Some(datums))
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "PutMetricData (history): {}",
+                        aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    )
+                })?;
+        }
+        Ok(())
+    }
+}

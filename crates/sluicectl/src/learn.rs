@@ -1,0 +1,116 @@
+//! `sluicectl profile learn`: a profile proposal from the target's own published
+//! history (RunningTasks and BacklogPerTask), for a person to check and apply.
+
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use sluice_aws::CloudWatchMetrics;
+use sluice_core::config::{Document, Profile, Target};
+use sluice_core::learn::{Sample, learn};
+use sluice_core::metrics::{MetricQuery, TARGET_DIMENSION, names};
+
+pub struct Options<'a> {
+    pub namespace: &'a str,
+    pub days: u32,
+    pub timezone: &'a str,
+    pub quantile: f64,
+    pub lead_minutes: u32,
+    pub name: Option<String>,
+}
+
+/// The proposal as YAML text, with a header saying where it came from.
+pub async fn propose(
+    cloudwatch: &CloudWatchMetrics,
+    target: &Target,
+    options: &Options<'_>,
+) -> Result<String> {
+    if !(options.quantile > 0.0 && options.quantile <= 1.0) {
+        bail!(
+            "--quantile must be above 0 and at most 1, got {}",
+            options.quantile
+        );
+    }
+    if !(1..=63).contains(&options.days) {
+        bail!("--days must be from 1 to 63 (CloudWatch keeps 5-minute data for 63 days)");
+    }
+    let tz = TimeZone::get(options.timezone)
+        .with_context(|| format!("--timezone {:?} is not an IANA time zone", options.timezone))?;
+    let end = Timestamp::now().as_second();
+    let start = end - i64::from(options.days) * 86_400;
+    let query = |metric: &str| MetricQuery {
+        namespace: options.namespace.to_owned(),
+        metric: metric.to_owned(),
+        dimensions: [(TARGET_DIMENSION.to_owned(), target.name.clone())].into(),
+        statistic: "Average",
+    };
+    let (running_query, per_task_query) =
+        (query(names::RUNNING_TASKS), query(names::BACKLOG_PER_TASK));
+    let (running, per_task) = tokio::join!(
+        cloudwatch.series(&running_query, start, end, 300),
+        cloudwatch.series(&per_task_query, start, end, 300),
+    );
+    let running = running.context("reading RunningTasks")?;
+    let per_task = per_task.context("reading BacklogPerTask")?;
+    let running: std::collections::BTreeMap<i64, f64> = running.into_iter().collect();
+    let samples: Vec<Sample> = per_task
+        .iter()
+        .filter_map(|(at, backlog_per_task)| {
+            running.get(at).map(|r| Sample {
+                at: *at,
+                running: *r,
+                backlog_per_task: *backlog_per_task,
+            })
+        })
+        .collect();
+    if samples.is_empty() {
+        bail!(
+            "no RunningTasks and BacklogPerTask datapoints for target {} in namespace {} over the last {} days: is the metric publisher running for it?",
+            target.name,
+            options.namespace,
+            options.days
+        );
+    }
+    let windows = learn(
+        &samples,
+        target.backlog_per_task,
+        &tz,
+        options.quantile,
+        target.capacity.max,
+    );
+    let name = options
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-learned", target.name));
+    let document = Document {
+        targets: Vec::new(),
+        profiles: vec![Profile {
+            name: name.clone(),
+            timezone: options.timezone.to_owned(),
+            lead_minutes: options.lead_minutes,
+            windows,
+        }],
+    };
+    document.validate().map_err(|problems| {
+        anyhow::anyhow!("the learned profile does not validate (please report this):\n{problems}")
+    })?;
+    let header = format!(
+        "# Proposed by `sluicectl profile learn --target {}` from {} five-minute datapoints\n\
+         # ({} days of RunningTasks and BacklogPerTask in namespace {}): for each weekday and\n\
+         # hour, the {} quantile of the tasks that would have held backlog per task at the\n\
+         # target's goal of {}, capped at capacity.max {}. Check it with\n\
+         # `sluicectl plan --target {} --profile {name} -f <this file>`, then add\n\
+         # `profile: {name}` to the target and `sluicectl apply -f` both.\n",
+        target.name,
+        samples.len(),
+        options.days,
+        options.namespace,
+        options.quantile,
+        target.backlog_per_task,
+        target.capacity.max,
+        target.name
+    );
+    Ok(format!(
+        "{header}{}",
+        document.to_yaml().context("render YAML")?
+    ))
+}

@@ -1,0 +1,84 @@
+//! `sluicectl plan`: the floors the prescaler would set over the next hours.
+
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use sluice_core::config::{Profile, Target};
+use sluice_core::profile::{Schedule, WindowSpec};
+
+/// A window in one line, as written: `mon,tue 08:00-18:00 min 5`.
+pub fn describe(window: &WindowSpec) -> String {
+    let when = if !window.days.is_empty() {
+        window.days.join(",")
+    } else if let Some(days) = &window.days_of_month {
+        format!("days {days}")
+    } else {
+        window.dates.join(",")
+    };
+    let hours = match (&window.start, &window.end) {
+        (Some(start), Some(end)) => format!(" {start}-{end}"),
+        _ => " all day".to_owned(),
+    };
+    format!("{when}{hours} min {}", window.min_tasks)
+}
+
+pub fn print_plan(
+    target: &Target,
+    profile: &Profile,
+    from: Option<&str>,
+    hours: u32,
+) -> Result<()> {
+    let schedule = Schedule::compile(profile, "profile").map_err(|problems| {
+        anyhow::anyhow!(
+            "profile {} is invalid:\n{}",
+            profile.name,
+            sluice_core::config::Problems(problems)
+        )
+    })?;
+    let from = match from {
+        Some(text) => text.parse::<Timestamp>().with_context(|| {
+            format!("--from {text:?}: expected RFC 3339 with an offset, e.g. 2026-11-30T00:00:00Z")
+        })?,
+        None => Timestamp::now(),
+    };
+    if hours == 0 || hours > 24 * 35 {
+        bail!("--hours must be from 1 to 840 (35 days)");
+    }
+    println!(
+        "{}: profile {} ({}, lead {} min), capacity {}-{}",
+        target.name,
+        profile.name,
+        profile.timezone,
+        profile.lead_minutes,
+        target.capacity.min,
+        target.capacity.max
+    );
+    println!("floor changes over the {hours} h from {from}:");
+    for (at, floor) in schedule.changes(from, hours) {
+        let local = at.to_zoned_datetime(schedule.timezone.clone());
+        let shown = floor.min_tasks.max(target.capacity.min);
+        let capped = if floor.min_tasks > target.capacity.max {
+            format!(
+                " (capped at capacity.max {}; AAS MaxCapacity may cap it further)",
+                target.capacity.max
+            )
+        } else {
+            String::new()
+        };
+        let windows: Vec<String> = floor
+            .windows
+            .iter()
+            .map(|i| format!("[{i}] {}", describe(&profile.windows[*i])))
+            .collect();
+        let why = if windows.is_empty() {
+            format!("no window: the configured min {}", target.capacity.min)
+        } else {
+            windows.join("; ")
+        };
+        println!(
+            "  {}  ({at})  floor {:>3}{capped}  {why}",
+            local.strftime("%a %Y-%m-%d %H:%M %Z"),
+            shown.min(target.capacity.max),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! The prescaler through its real handler against the emulators, at what-if times:
+//! MinCapacity and desiredCount are read back from moto, floors from CloudWatch.
+
+use anyhow::Result;
+use prescaler::prescale::Outcome;
+use prescaler::{Prescaler, Settings};
+use serde_json::json;
+use sluice_core::config::{Capacity, Profile, Target};
+use sluice_core::prescale::Change;
+use sluice_core::profile::WindowSpec;
+use sluice_testkit::{Emulators, fixture, unique};
+
+/// The fixtures' target and profile: business hours Monday to Friday in Berlin.
+const TARGET: &str = "gold-inference";
+
+struct Scenario {
+    emulators: Emulators,
+    table: String,
+    namespace: String,
+    cluster: String,
+    service: String,
+}
+
+async fn scenario(forecast_only: bool) -> Result<Scenario> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("prescale-e2e");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("prescale-cluster");
+    emulators.create_cluster(&cluster).await?;
+    let service = unique("gold-svc");
+    emulators
+        .create_running_service(&cluster, &service, 1)
+        .await?;
+    let queue = unique("gold-q");
+    emulators.create_queue(&queue).await?;
+    let target = Target {
+        name: TARGET.to_owned(),
+        cluster: cluster.clone(),
+        service: service.clone(),
+        queues: vec![queue],
+        capacity: Capacity { min: 1, max: 20 },
+        backlog_per_task: 10.0,
+        gpu: None,
+        scale_to_zero: None,
+        profile: Some("business-hours".to_owned()),
+        paused: false,
+        forecast_only,
+    };
+    let profile = Profile {
+        name: "business-hours".to_owned(),
+        timezone: "Europe/Berlin".to_owned(),
+        lead_minutes: 10,
+        windows: vec![WindowSpec {
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            start: Some("08:00".to_owned()),
+            end: Some("18:00".to_owned()),
+            min_tasks: 5.0,
+            ..WindowSpec::default()
+        }],
+    };
+    emulators.store_targets(&store, &[target]).await?;
+    emulators.store_profile(&store, &profile).await?;
+    Ok(Scenario {
+        emulators,
+        table,
+        namespace: unique("SluicePrescale"),
+        cluster,
+        service,
+    })
+}
+
+impl Scenario {
+    fn prescaler(&self) -> Prescaler {
+        let settings = Settings {
+            table: self.table.clone(),
+            namespace: self.namespace.clone(),
+            dry_run: false,
+            forecast_only: false,
+            concurrency: 8,
+        };
+        Prescaler::new(&self.emulators.clients, settings)
+    }
+
+    async fn desired(&self) -> Result<i32> {
+        self.emulators
+            .desired_count(&self.cluster, &self.service)
+            .await
+    }
+}
+
+/// Monday 2026-11-30 at a Berlin local time.
+fn at(local: &str) -> serde_json::Value {
+    json!({ "at": format!("2026-11-30T{local}:00+01:00") })
+}
+
+#[tokio::test]
+async fn a_scalable_targets_min_capacity_rises_before_the_window_and_returns_after() -> Result<()> {
+    let scenario = scenario(false).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 10)
+        .await?;
+    let prescaler = scenario.prescaler();
+    let report = prescaler
+        .handle(&fixture("prescaler/what-if.json")?)
+        .await?;
+    assert_eq!(
+        report.targets[0].change,
+        Change::SetMinCapacity { from: 1, to: 5 },
+        "{report:?}"
+    );
+    assert_eq!(
+        scenario
+            .emulators
+            .scalable_bounds(&scenario.cluster, &scenario.service)
+            .await?,
+        (5, 10),
+        "07:55: 5 minutes before 08:00 with a 10 minute lead"
+    );
+    assert_eq!(
+        scenario.desired().await?,
+        1,
+        "desiredCount is target tracking's, never written"
+    );
+    let report = prescaler.handle(&at("18:30")).await?;
+    assert_eq!(
+        report.targets[0].change,
+        Change::SetMinCapacity { from: 5, to: 1 }
+    );
+    assert_eq!(
+        scenario
+            .emulators
+            .scalable_bounds(&scenario.cluster, &scenario.service)
+            .await?,
+        (1, 10)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()> {
+    let scenario = scenario(false).await?;
+    let prescaler = scenario.prescaler();
+    let report = prescaler.handle(&at("07:49")).await?;
+    assert_eq!(report.targets[0].outcome, Outcome::Unchanged);
+    let report = prescaler.handle(&at("07:50")).await?;
+    assert_eq!(report.targets[0].outcome, Outcome::Changed, "{report:?}");
+    assert_eq!(scenario.desired().await?, 5);
+    let report = prescaler.handle(&at("18:00")).await?;
+    assert_eq!(
+        report.targets[0].change,
+        Change::SetDesired { from: 5, to: 1 },
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_service_someone_else_changed_is_left_alone() -> Result<()> {
+    let scenario = scenario(false).await?;
+    let prescaler = scenario.prescaler();
+    prescaler.handle(&at("09:00")).await?;
+    assert_eq!(scenario.desired().await?, 5);
+    scenario
+        .emulators
+        .set_desired(&scenario.cluster, &scenario.service, 7)
+        .await?;
+    let report = prescaler.handle(&at("18:30")).await?;
+    assert_eq!(report.targets[0].outcome, Outcome::Unchanged);
+    assert!(
+        report.targets[0].reason.contains("someone else changed it"),
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 7);
+    Ok(())
+}
+
+#[tokio::test]
+async fn forecast_only_publishes_the_floor_and_changes_nothing() -> Result<()> {
+    let scenario = scenario(true).await?;
+    let report = scenario.prescaler().handle(&at("09:00")).await?;
+    assert_eq!(
+        report.targets[0].outcome,
+        Outcome::WouldChange,
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    let published = scenario
+        .emulators
+        .published(&scenario.namespace, TARGET)
+        .await?;
+    assert_eq!(
+        published.get("PrescaleFloor"),
+        Some(&5.0),
+        "read back from CloudWatch: {published:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn scheduled_fixtures_run_and_bad_events_change_nothing() -> Result<()> {
+    let scenario = scenario(false).await?;
+    let prescaler = scenario.prescaler();
+    for fixture_name in ["prescaler/scheduled.json", "prescaler/scheduler.json"] {
+        let report = prescaler.handle(&fixture(fixture_name)?).await?;
+        assert_eq!(report.targets.len(), 1, "{fixture_name}: {report:?}");
+        assert!(report.targets[0].floor.is_some());
+    }
+    let before = scenario.desired().await?;
+    let error = prescaler
+        .handle(&fixture("prescaler/malformed.json")?)
+        .await
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("is not an RFC 3339 time"),
+        "{error}"
+    );
+    let error = prescaler
+        .handle(&json!({"at": "2026-11-30T09:00:00+01:00", "targets": ["nobody"]}))
+        .await
+        .expect_err("unknown");
+    assert!(
+        error
+            .to_string()
+            .contains("unknown target(s) in the event: nobody"),
+        "{error}"
+    );
+    assert_eq!(scenario.desired().await?, before);
+    Ok(())
+}
