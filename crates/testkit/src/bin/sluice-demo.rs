@@ -39,6 +39,8 @@ enum Command {
         #[arg(long)]
         queue: String,
     },
+    /// Print a prescaler report (JSON on stdin) as a readable report
+    ReportPrescale,
     /// Print a service's desired and running counts, as ECS reports them
     Service {
         #[arg(long)]
@@ -48,21 +50,47 @@ enum Command {
     },
 }
 
-/// What the demo puts behind each example target: (visible, in flight, delayed,
-/// running tasks, pending tasks, GPU readings). moto cannot hold a service with
-/// both running and pending tasks, so one has one kind and one the other.
-fn scenario(target: &str) -> (usize, i32, usize, i32, i32, &'static [(u64, f64)]) {
+/// What the demo puts behind each example target.
+struct Scene {
+    visible: usize,
+    in_flight: i32,
+    delayed: usize,
+    /// moto cannot hold a service with both running and pending tasks, so a scene
+    /// has one kind or the other.
+    running: i32,
+    pending: i32,
+    /// GPU readings as (minutes ago, percent), one per GPU and minute.
+    gpu: &'static [(u64, f64)],
+    /// (MinCapacity, MaxCapacity) of an Application Auto Scaling scalable target.
+    scalable: Option<(i32, i32)>,
+}
+
+fn scene(target: &str) -> Scene {
+    let quiet = Scene {
+        visible: 0,
+        in_flight: 0,
+        delayed: 0,
+        running: 0,
+        pending: 0,
+        gpu: &[],
+        scalable: None,
+    };
     match target {
-        "gold-inference" => (
-            160,
-            30,
-            10,
-            2,
-            0,
-            &[(1, 35.0), (1, 52.0), (0, 64.0), (0, 91.0)],
-        ),
-        "embeddings" => (400, 0, 0, 0, 3, &[]),
-        _ => (0, 0, 0, 0, 0, &[]),
+        "gold-inference" => Scene {
+            visible: 160,
+            in_flight: 30,
+            delayed: 10,
+            running: 2,
+            gpu: &[(1, 35.0), (1, 52.0), (0, 64.0), (0, 91.0)],
+            scalable: Some((0, 50)),
+            ..quiet
+        },
+        "embeddings" => Scene {
+            visible: 400,
+            pending: 3,
+            ..quiet
+        },
+        _ => quiet,
     }
 }
 
@@ -72,6 +100,7 @@ async fn main() -> Result<()> {
         Command::Seed { table, file } => seed(&table, &file).await,
         Command::ReportPublish => report_publish(),
         Command::ReportWatch => report_watch(),
+        Command::ReportPrescale => report_prescale(),
         Command::Send { queue, count } => {
             let emulators = Emulators::connect().await?;
             let url = emulators
@@ -120,8 +149,14 @@ async fn main() -> Result<()> {
                 .send()
                 .await?;
             let found = output.services().first().context("no such service")?;
+            let scalable = match emulators.scalable_bounds(&cluster, &service).await {
+                Ok((min, max)) => {
+                    format!("; Application Auto Scaling MinCapacity {min}, MaxCapacity {max}")
+                }
+                Err(_) => String::new(),
+            };
             println!(
-                "ECS says {cluster}/{service}: desired {}, running {}",
+                "ECS says {cluster}/{service}: desired {}, running {}{scalable}",
                 found.desired_count(),
                 found.running_count()
             );
@@ -138,46 +173,61 @@ async fn seed(table: &str, file: &str) -> Result<()> {
     emulators.create_table(table).await?;
     println!("table {table}");
     for target in &document.targets {
-        let (visible, in_flight, delayed, running, pending, gpu) = scenario(&target.name);
+        let scene = scene(&target.name);
         emulators.create_cluster(&target.cluster).await?;
         // moto: CreateService leaves all desired tasks pending, UpdateService runs them.
-        if pending > 0 {
+        if scene.pending > 0 {
             emulators
-                .create_service(&target.cluster, &target.service, pending)
+                .create_service(&target.cluster, &target.service, scene.pending)
                 .await?;
         } else {
             emulators
-                .create_running_service(&target.cluster, &target.service, running)
+                .create_running_service(&target.cluster, &target.service, scene.running)
+                .await?;
+        }
+        if let Some((min, max)) = scene.scalable {
+            emulators
+                .register_scalable_target(&target.cluster, &target.service, min, max)
                 .await?;
         }
         for (index, queue) in target.queues.iter().enumerate() {
             let url = emulators.create_queue(queue).await?;
             if index == 0 {
                 emulators
-                    .send_messages(&url, visible + in_flight as usize, 0)
+                    .send_messages(&url, scene.visible + scene.in_flight as usize, 0)
                     .await?;
-                emulators.take_in_flight(&url, in_flight).await?;
+                emulators.take_in_flight(&url, scene.in_flight).await?;
             } else {
-                emulators.send_messages(&url, delayed, 900).await?;
+                emulators.send_messages(&url, scene.delayed, 900).await?;
             }
         }
         if let Some(source) = &target.gpu
-            && !gpu.is_empty()
+            && !scene.gpu.is_empty()
         {
             emulators
-                .put_gpu_readings(&source.namespace, &source.metric, &source.dimensions, gpu)
+                .put_gpu_readings(
+                    &source.namespace,
+                    &source.metric,
+                    &source.dimensions,
+                    scene.gpu,
+                )
                 .await?;
         }
+        let scalable = scene
+            .scalable
+            .map(|(min, max)| format!("; scalable target {min}-{max}"))
+            .unwrap_or_default();
         println!(
-            "seeded {:<16} {}/{}: {} visible, {} in flight, {} delayed; {} running, {} pending; GPU readings {gpu:?}",
+            "seeded {:<16} {}/{}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
             target.name,
             target.cluster,
             target.service,
-            visible,
-            in_flight,
-            delayed,
-            running,
-            pending
+            scene.visible,
+            scene.in_flight,
+            scene.delayed,
+            scene.running,
+            scene.pending,
+            scene.gpu
         );
     }
     Ok(())
@@ -263,6 +313,30 @@ fn report_watch() -> Result<()> {
     }
     for skipped in report["skipped_events"].as_array().into_iter().flatten() {
         println!("  ignored: {}", skipped.as_str().unwrap_or(""));
+    }
+    Ok(())
+}
+
+fn report_prescale() -> Result<()> {
+    let report: serde_json::Value =
+        serde_json::from_reader(std::io::stdin()).context("report JSON on stdin")?;
+    println!(
+        "prescaler ({}) at {}:",
+        report["trigger"].as_str().unwrap_or("?"),
+        report["at"].as_str().unwrap_or("?")
+    );
+    for target in report["targets"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<16} profile {:<15} floor {:<3} {:<12} {}",
+            target["target"].as_str().unwrap_or("?"),
+            target["profile"].as_str().unwrap_or("?"),
+            target["floor"],
+            target["outcome"].as_str().unwrap_or("?"),
+            target["reason"].as_str().unwrap_or(""),
+        );
+    }
+    for (name, error) in report["invalid"].as_object().into_iter().flatten() {
+        println!("  invalid {name}: {}", error.as_str().unwrap_or(""));
     }
     Ok(())
 }
