@@ -71,7 +71,7 @@ async fn seed() -> Result<Scenario> {
     ]
     .into();
     emulators
-        .put_gpu_readings(
+        .put_readings(
             &gpu_namespace,
             "nvidia_smi_utilization_gpu",
             &gpu_dimensions,

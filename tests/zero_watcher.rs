@@ -248,6 +248,82 @@ async fn twenty_concurrent_invocations_make_exactly_one_update_service() -> Resu
 }
 
 #[tokio::test]
+async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Result<()> {
+    moto_recorder::start()?;
+    let scenario = scenario(1).await?;
+    let watcher = scenario.watcher(0);
+    let sns = fixture("zero-watcher/sns.json")?;
+    assert_eq!(outcome(&watcher.handle(&sns).await?), Outcome::Woke);
+    let needle = format!("\"{}\"", scenario.service);
+    let before = (
+        moto_recorder::count("DescribeServices", &needle)?,
+        moto_recorder::count("UpdateService", &needle)?,
+    );
+    for _ in 0..100 {
+        let report = watcher.handle(&sns).await?;
+        assert_eq!(outcome(&report), Outcome::Stayed, "{report:?}");
+    }
+    let after = (
+        moto_recorder::count("DescribeServices", &needle)?,
+        moto_recorder::count("UpdateService", &needle)?,
+    );
+    assert_eq!(
+        after, before,
+        "(DescribeServices, UpdateService) for this service, as moto recorded them"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let store = sluice_aws::DynamoStore::new(
+        scenario.emulators.clients.dynamodb.clone(),
+        scenario.table.clone(),
+    );
+    let namespace = unique("Kafka");
+    let dimensions: std::collections::BTreeMap<String, String> =
+        [("Cluster Name".to_owned(), "events".to_owned())].into();
+    let mut target = sluice_core::config::Target::from_stored(
+        TARGET,
+        &sluice_aws::ConfigStore::list(&store, sluice_aws::ItemKind::Target).await?[0].spec,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if let Some(zero) = target.scale_to_zero.as_mut() {
+        zero.metric = Some(sluice_core::config::ActivationMetric {
+            namespace: namespace.clone(),
+            metric: "SumOffsetLag".to_owned(),
+            dimensions: dimensions.clone(),
+            statistic: "Maximum".to_owned(),
+            threshold: 10.0,
+        });
+    }
+    scenario.emulators.store_targets(&store, &[target]).await?;
+    let watcher = scenario.watcher(0);
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(
+        outcome(&report),
+        Outcome::Stayed,
+        "no datapoint: no activity"
+    );
+    scenario
+        .emulators
+        .put_readings(&namespace, "SumOffsetLag", &dimensions, &[(0, 42.0)])
+        .await?;
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(
+        (outcome(&report), report.decisions[0].reason.as_str()),
+        (Outcome::Woke, "activation metric above its threshold")
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_scalable_target_is_never_fought() -> Result<()> {
     let scenario = scenario(4).await?;
     scenario

@@ -5,7 +5,9 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let settings = Settings::from_env()?;
+    // Logged through tracing too, so a bad setting shows in the function's JSON logs.
+    let settings =
+        Settings::from_env().inspect_err(|error| tracing::error!(%error, "cannot start"))?;
     let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
     let publisher = &Publisher::new(&clients, settings);
     run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -214,9 +214,9 @@ impl Emulators {
         Ok(())
     }
 
-    /// Writes GPU utilisation readings as the CloudWatch agent would: one
-    /// `(minutes ago, percent)` per GPU and minute.
-    pub async fn put_gpu_readings(
+    /// Writes readings of a metric as an agent or an AWS service would: one
+    /// `(minutes ago, value)` per source and minute (GPU utilisation, consumer lag).
+    pub async fn put_readings(
         &self,
         namespace: &str,
         metric: &str,
@@ -236,7 +236,6 @@ impl Emulators {
                             .collect(),
                     ))
                     .value(*value)
-                    .unit(StandardUnit::Percent)
                     .timestamp(DateTime::from(now - Duration::from_secs(60 * minutes_ago)))
                     .build()
             })
@@ -248,7 +247,7 @@ impl Emulators {
             .set_metric_data(Some(datums))
             .send()
             .await
-            .context("PutMetricData (GPU readings)")?;
+            .context("PutMetricData (readings)")?;
         Ok(())
     }
 

@@ -37,6 +37,7 @@ struct Fakes {
     saves: Mutex<usize>,
     now: AtomicI64,
     emf: Mutex<Vec<String>>,
+    metric_value: Mutex<Option<f64>>,
 }
 
 #[async_trait]
@@ -163,7 +164,11 @@ impl ScalableTargets for Fakes {
 #[async_trait]
 impl MetricReader for Fakes {
     async fn latest(&self, queries: &[MetricQuery], _: u32) -> Result<Vec<Option<f64>>, AwsError> {
-        Ok(vec![None; queries.len()])
+        let value = *self.metric_value.lock().unwrap();
+        Ok(queries
+            .iter()
+            .map(|q| (q.metric == "SumOffsetLag").then_some(value).flatten())
+            .collect())
     }
 }
 
@@ -555,4 +560,45 @@ async fn poll_mode_wakes_within_the_interval() {
     assert_eq!(woke.pass, 3, "message at 2.4 s, seen at the 3 s look");
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
     assert_eq!(report.passes, 4, "stops polling once nothing sleeps");
+}
+
+#[tokio::test]
+async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
+    let mut fakes = Fakes::new();
+    let mut target: Target = serde_json::from_str(&fakes.targets[0].spec).unwrap();
+    if let Some(zero) = target.scale_to_zero.as_mut() {
+        zero.metric = Some(sluice_core::config::ActivationMetric {
+            namespace: "AWS/Kafka".into(),
+            metric: "SumOffsetLag".into(),
+            dimensions: BTreeMap::new(),
+            statistic: "Maximum".into(),
+            threshold: 100.0,
+        });
+    }
+    fakes.targets[0].spec = serde_json::to_string(&target).unwrap();
+    *fakes.metric_value.lock().unwrap() = Some(100.0);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        report.decisions[0].outcome,
+        Outcome::Stayed,
+        "at the threshold is not above it"
+    );
+    *fakes.metric_value.lock().unwrap() = Some(250.0);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].reason.as_str()
+        ),
+        (Outcome::Woke, "activation metric above its threshold")
+    );
+    fakes.advance(3600);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].reason.as_str()
+        ),
+        (Outcome::Stayed, "busy: activity")
+    );
 }

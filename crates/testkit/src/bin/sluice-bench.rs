@@ -96,7 +96,7 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
         for target in chunk {
             if let Some(gpu) = &target.gpu {
                 emulators
-                    .put_gpu_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
+                    .put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
                     .await?;
             }
         }

@@ -205,7 +205,7 @@ async fn seed(table: &str, file: &str) -> Result<()> {
             && !scene.gpu.is_empty()
         {
             emulators
-                .put_gpu_readings(
+                .put_readings(
                     &source.namespace,
                     &source.metric,
                     &source.dimensions,
