@@ -73,9 +73,12 @@ fn text(item: &HashMap<String, AttributeValue>, attribute: &str) -> Option<Strin
         .cloned()
 }
 
-#[async_trait]
-impl ConfigStore for DynamoStore {
-    async fn list(&self, kind: ItemKind) -> Result<Vec<StoredItem>, AwsError> {
+impl DynamoStore {
+    /// Every item of one partition, page by page, read consistently.
+    async fn partition(
+        &self,
+        partition: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, AwsError> {
         let mut items = Vec::new();
         let mut start_key = None;
         loop {
@@ -85,26 +88,36 @@ impl ConfigStore for DynamoStore {
                 .table_name(&self.table)
                 .key_condition_expression("#pk = :pk")
                 .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_values(":pk", AttributeValue::S(kind.partition().to_owned()))
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
                 .consistent_read(true)
                 .set_exclusive_start_key(start_key.take())
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))?;
-            for item in output.items() {
-                let name = text(item, SORT_KEY).unwrap_or_default();
-                // A spec of the wrong attribute type is passed on as unparseable text,
-                // so the caller reports this item by name and carries on.
-                let spec = text(item, SPEC)
-                    .unwrap_or_else(|| format!("<{SPEC} is missing or not a string>"));
-                items.push(StoredItem { name, spec });
-            }
+            items.extend(output.items.unwrap_or_default());
             start_key = output.last_evaluated_key;
             if start_key.is_none() {
                 break;
             }
         }
         Ok(items)
+    }
+}
+
+#[async_trait]
+impl ConfigStore for DynamoStore {
+    async fn list(&self, kind: ItemKind) -> Result<Vec<StoredItem>, AwsError> {
+        let items = self.partition(kind.partition()).await?;
+        Ok(items
+            .iter()
+            .map(|item| StoredItem {
+                name: text(item, SORT_KEY).unwrap_or_default(),
+                // A spec of the wrong attribute type is passed on as unparseable text,
+                // so the caller reports this item by name and carries on.
+                spec: text(item, SPEC)
+                    .unwrap_or_else(|| format!("<{SPEC} is missing or not a string>")),
+            })
+            .collect())
     }
 
     async fn put(&self, kind: ItemKind, name: &str, spec: &str) -> Result<bool, AwsError> {
@@ -177,56 +190,40 @@ fn transition_name(transition: Transition) -> &'static str {
 impl WatchStates for DynamoStore {
     async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError> {
         let mut states = BTreeMap::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_values(":pk", AttributeValue::S(WATCH_PARTITION.to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))?;
-            for item in output.items() {
-                let Some(name) = text(item, SORT_KEY) else {
-                    continue;
-                };
-                let claimed = match (text(item, "claimed").as_deref(), number(item, "claimed_at")) {
-                    (Some("wake"), Some(at)) => Some((Transition::Wake, at)),
-                    (Some("sleep"), Some(at)) => Some((Transition::Sleep, at)),
-                    _ => None,
-                };
-                let observed = match (
-                    number(item, "observed_desired"),
-                    number(item, "observed_at"),
-                ) {
-                    (Some(desired), Some(at)) => u32::try_from(desired).ok().map(|d| (d, at)),
-                    _ => None,
-                };
-                let state = WatchState {
-                    last_activity: number(item, "last_activity"),
-                    claimed,
-                    observed,
-                };
-                let version = number(item, "version")
-                    .and_then(|v| u64::try_from(v).ok())
-                    .unwrap_or(0);
-                states.insert(
-                    name,
-                    Versioned {
-                        value: state,
-                        version,
-                    },
-                );
-            }
-            start_key = output.last_evaluated_key;
-            if start_key.is_none() {
-                break;
-            }
+        for item in self.partition(WATCH_PARTITION).await? {
+            let Some(name) = text(&item, SORT_KEY) else {
+                continue;
+            };
+            let claimed = match (
+                text(&item, "claimed").as_deref(),
+                number(&item, "claimed_at"),
+            ) {
+                (Some("wake"), Some(at)) => Some((Transition::Wake, at)),
+                (Some("sleep"), Some(at)) => Some((Transition::Sleep, at)),
+                _ => None,
+            };
+            let observed = match (
+                number(&item, "observed_desired"),
+                number(&item, "observed_at"),
+            ) {
+                (Some(desired), Some(at)) => u32::try_from(desired).ok().map(|d| (d, at)),
+                _ => None,
+            };
+            let state = WatchState {
+                last_activity: number(&item, "last_activity"),
+                claimed,
+                observed,
+            };
+            let version = number(&item, "version")
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0);
+            states.insert(
+                name,
+                Versioned {
+                    value: state,
+                    version,
+                },
+            );
         }
         Ok(states)
     }
@@ -309,36 +306,19 @@ const PRESCALE_PARTITION: &str = "state#prescaler";
 impl PrescaleStates for DynamoStore {
     async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError> {
         let mut records = BTreeMap::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(PRESCALE_PARTITION.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))?;
-            for item in output.items() {
-                if let (Some(name), Some(raised_to), Some(at)) = (
-                    text(item, SORT_KEY),
-                    number(item, "raised_to"),
-                    number(item, "at"),
-                ) {
-                    let raised_to = u32::try_from(raised_to).unwrap_or(0);
-                    records.insert(name, OwnWrite { raised_to, at });
-                }
-            }
-            start_key = output.last_evaluated_key;
-            if start_key.is_none() {
-                break;
+        for item in self.partition(PRESCALE_PARTITION).await? {
+            if let (Some(name), Some(raised_to), Some(at)) = (
+                text(&item, SORT_KEY),
+                number(&item, "raised_to"),
+                number(&item, "at"),
+            ) {
+                records.insert(
+                    name,
+                    OwnWrite {
+                        raised_to: u32::try_from(raised_to).unwrap_or(0),
+                        at,
+                    },
+                );
             }
         }
         Ok(records)

@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use aws_sdk_cloudwatch::types::{
     Dimension, DimensionFilter, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy,
-    StandardUnit,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -89,6 +88,18 @@ impl Emulators {
                 .await?;
         }
         Ok(())
+    }
+
+    pub async fn queue_url(&self, name: &str) -> Result<String> {
+        let output = self
+            .clients
+            .sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .with_context(|| format!("GetQueueUrl {name}"))?;
+        output.queue_url.context("GetQueueUrl returned no URL")
     }
 
     pub async fn create_queue(&self, name: &str) -> Result<String> {
@@ -223,31 +234,54 @@ impl Emulators {
         dimensions: &BTreeMap<String, String>,
         readings: &[(u64, f64)],
     ) -> Result<()> {
-        let now = SystemTime::now();
-        let datums = readings
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
+        let points: Vec<(i64, f64)> = readings
             .iter()
-            .map(|(minutes_ago, value)| {
-                MetricDatum::builder()
-                    .metric_name(metric)
-                    .set_dimensions(Some(
-                        dimensions
-                            .iter()
-                            .map(|(n, v)| Dimension::builder().name(n).value(v).build())
-                            .collect(),
-                    ))
-                    .value(*value)
-                    .timestamp(DateTime::from(now - Duration::from_secs(60 * minutes_ago)))
-                    .build()
-            })
+            .map(|(minutes_ago, value)| (now - 60 * *minutes_ago as i64, *value))
             .collect();
-        self.clients
-            .cloudwatch
-            .put_metric_data()
-            .namespace(namespace)
-            .set_metric_data(Some(datums))
-            .send()
+        self.put_points(namespace, metric, dimensions, &points)
             .await
-            .context("PutMetricData (readings)")?;
+    }
+
+    /// Writes `(epoch seconds, value)` points of one metric, 1000 a call.
+    pub async fn put_points(
+        &self,
+        namespace: &str,
+        metric: &str,
+        dimensions: &BTreeMap<String, String>,
+        points: &[(i64, f64)],
+    ) -> Result<()> {
+        for chunk in points.chunks(1000) {
+            let datums = chunk
+                .iter()
+                .map(|(at, value)| {
+                    MetricDatum::builder()
+                        .metric_name(metric)
+                        .set_dimensions(Some(
+                            dimensions
+                                .iter()
+                                .map(|(n, v)| Dimension::builder().name(n).value(v).build())
+                                .collect(),
+                        ))
+                        .value(*value)
+                        .timestamp(DateTime::from_secs(*at))
+                        .build()
+                })
+                .collect();
+            self.clients
+                .cloudwatch
+                .put_metric_data()
+                .namespace(namespace)
+                .set_metric_data(Some(datums))
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "PutMetricData: {}",
+                        aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    )
+                })?;
+        }
         Ok(())
     }
 
@@ -629,33 +663,8 @@ impl Emulators {
         metric: &str,
         points: &[(i64, f64)],
     ) -> Result<()> {
-        for chunk in points.chunks(1000) {
-            let datums = chunk
-                .iter()
-                .map(|(at, value)| {
-                    MetricDatum::builder()
-                        .metric_name(metric)
-                        .dimensions(Dimension::builder().name("Target").value(target).build())
-                        .value(*value)
-                        .unit(StandardUnit::Count)
-                        .timestamp(DateTime::from_secs(*at))
-                        .build()
-                })
-                .collect();
-            self.clients
-                .cloudwatch
-                .put_metric_data()
-                .namespace(namespace)
-                .set_metric_data(Some(datums))
-                .send()
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "PutMetricData (history): {}",
-                        aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    )
-                })?;
-        }
-        Ok(())
+        let dimensions = BTreeMap::from([("Target".to_owned(), target.to_owned())]);
+        self.put_points(namespace, metric, &dimensions, points)
+            .await
     }
 }

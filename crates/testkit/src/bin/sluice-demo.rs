@@ -103,30 +103,14 @@ async fn main() -> Result<()> {
         Command::ReportPrescale => report_prescale(),
         Command::Send { queue, count } => {
             let emulators = Emulators::connect().await?;
-            let url = emulators
-                .clients
-                .sqs
-                .get_queue_url()
-                .queue_name(&queue)
-                .send()
-                .await?
-                .queue_url
-                .context("queue URL")?;
+            let url = emulators.queue_url(&queue).await?;
             emulators.send_messages(&url, count, 0).await?;
             println!("sent {count} message(s) to {queue}");
             Ok(())
         }
         Command::Drain { queue } => {
             let emulators = Emulators::connect().await?;
-            let url = emulators
-                .clients
-                .sqs
-                .get_queue_url()
-                .queue_name(&queue)
-                .send()
-                .await?
-                .queue_url
-                .context("queue URL")?;
+            let url = emulators.queue_url(&queue).await?;
             let mut drained = 0;
             loop {
                 let taken = emulators.consume(&url, 10).await?;
