@@ -30,7 +30,6 @@ pub struct ScalableBounds {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Facts {
     pub desired: u32,
-    pub running: u32,
     /// Visible + in flight + delayed over the target's queues.
     pub backlog: u64,
     /// Whether the configured activation metric is above its threshold.
@@ -313,7 +312,6 @@ mod tests {
     fn facts(desired: u32, backlog: u64) -> Facts {
         Facts {
             desired,
-            running: desired,
             backlog,
             metric_active: false,
             bounds: None,

@@ -648,7 +648,6 @@ async fn read_facts(
             };
             Ok(Facts {
                 desired: counts.desired,
-                running: counts.running,
                 backlog,
                 metric_active,
                 bounds,
