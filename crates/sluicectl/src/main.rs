@@ -396,11 +396,15 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
             serde_json::to_string(profile)?,
         ));
     }
+    let mut kept_profiles: Vec<String> = Vec::new();
     for kind in [ItemKind::Target, ItemKind::Profile] {
         let stored = store
             .list(kind)
             .await
             .with_context(|| format!("cannot read the table {}", store.table()))?;
+        if kind == ItemKind::Profile && !prune {
+            kept_profiles = stored.iter().map(|s| s.name.clone()).collect();
+        }
         for (item_kind, name, spec) in items.iter().filter(|(k, _, _)| *k == kind) {
             let before = stored.iter().find(|s| s.name == *name);
             let change = match before {
@@ -434,6 +438,17 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
                     gone.name
                 );
             }
+        }
+    }
+    for target in &document.targets {
+        if let Some(profile) = &target.profile
+            && !document.profiles.iter().any(|p| &p.name == profile)
+            && !kept_profiles.contains(profile)
+        {
+            eprintln!(
+                "warning: target {} names profile {profile}, which is neither in the file nor in the table: the prescaler leaves the target alone until it is applied",
+                target.name
+            );
         }
     }
     Ok(())

@@ -134,6 +134,22 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         "{stdout}"
     );
 
+    // A target naming a profile that exists nowhere is stored, with a warning.
+    let orphan = write_temp(
+        "orphan.yaml",
+        "targets:\n  - { name: lonely, cluster: c, service: s, capacity: { min: 0, max: 2 }, backlog_per_task: 1, profile: nowhere }\n",
+    );
+    let output = sluicectl(
+        &[
+            "apply",
+            "-f",
+            orphan.to_str().unwrap_or_default(),
+            "--dry-run",
+        ],
+        Some(&table),
+    );
+    assert!(text(&output).1.contains("warning: target lonely names profile nowhere, which is neither in the file nor in the table"), "{:?}", text(&output));
+
     // A file without a target keeps it unless --prune; --dry-run changes nothing.
     let one = write_temp(
         "one.yaml",
