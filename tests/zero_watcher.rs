@@ -385,9 +385,11 @@ async fn poll_mode_wakes_within_seconds_of_a_message() -> Result<()> {
         .iter()
         .find(|d| d.outcome == Outcome::Woke)
         .expect("woke during the poll window");
+    // A look a second; the message lands at 2.5 s: woken at the next look, or a
+    // later one if a loaded machine slows the emulators.
     assert!(
-        (2..=4).contains(&woke.pass),
-        "woken at the next 1 s look: {report:?}"
+        (2..=6).contains(&woke.pass),
+        "woken soon after the message: {report:?}"
     );
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
