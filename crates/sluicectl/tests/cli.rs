@@ -115,6 +115,19 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         "second apply changes nothing:\n{stdout}"
     );
 
+    // Profiles come back with their windows, as JSON on request.
+    let output = sluicectl(&["get", "profiles", "-o", "json"], Some(&table));
+    let profiles: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(profiles["profiles"][0]["name"], "business-hours");
+    assert_eq!(
+        profiles["profiles"][0]["windows"][0]["min_tasks"], 5,
+        "{profiles:#}"
+    );
+    assert_eq!(
+        profiles["profiles"][0]["windows"][2]["days_of_month"],
+        "28-L"
+    );
+
     // get prints a document that apply accepts and that holds the same targets.
     let output = sluicectl(&["get", "targets"], Some(&table));
     let (got, stderr) = text(&output);
