@@ -8,7 +8,7 @@ pub mod watch;
 
 use serde_json::Value;
 use sluice_aws::{
-    AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues, StdoutEmf,
+    AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog, SqsQueues, StdoutEmf,
 };
 
 pub use settings::Settings;
@@ -22,6 +22,7 @@ pub struct Watcher {
     services: EcsServices,
     autoscaling: AutoScaling,
     cloudwatch: CloudWatchMetrics,
+    emf: Box<dyn EmfLog>,
 }
 
 impl Watcher {
@@ -32,8 +33,15 @@ impl Watcher {
             services: EcsServices::new(clients.ecs.clone()),
             autoscaling: AutoScaling::new(clients.autoscaling.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            emf: Box::new(StdoutEmf),
             settings,
         }
+    }
+
+    /// Sends the decision counts elsewhere than standard output (benchmarks, tests).
+    pub fn with_emf(mut self, emf: Box<dyn EmfLog>) -> Self {
+        self.emf = emf;
+        self
     }
 
     pub async fn handle(&self, event: &Value) -> Result<Report, WatchError> {
@@ -50,7 +58,7 @@ impl Watcher {
             scaler: &self.services,
             autoscaling: &self.autoscaling,
             metrics: &self.cloudwatch,
-            emf: &StdoutEmf,
+            emf: self.emf.as_ref(),
             clock,
         };
         watch::watch(event, &self.settings, &ports).await

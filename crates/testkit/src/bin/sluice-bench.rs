@@ -156,6 +156,13 @@ fn peak_rss() -> Option<u64> {
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:bench-wake";
 
+/// Decision counts are not what is measured: keep them out of the printed figures.
+struct Discard;
+
+impl sluice_aws::EmfLog for Discard {
+    fn emit(&self, _line: &str) {}
+}
+
 /// A sleeping service with an empty queue, its watcher, and where to look.
 struct Sleeper {
     emulators: Emulators,
@@ -206,7 +213,8 @@ async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
         poll_window_seconds: window,
         concurrency: 16,
     };
-    let watcher = zero_watcher::Watcher::new(&emulators.clients, settings);
+    let watcher =
+        zero_watcher::Watcher::new(&emulators.clients, settings).with_emf(Box::new(Discard));
     Ok(Sleeper {
         emulators,
         cluster,
