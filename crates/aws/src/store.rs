@@ -56,11 +56,11 @@ impl DynamoStore {
         &self.table
     }
 
-    fn key(kind: ItemKind, name: &str) -> HashMap<String, AttributeValue> {
+    fn key(partition: &str, name: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([
             (
                 PARTITION_KEY.to_owned(),
-                AttributeValue::S(kind.partition().to_owned()),
+                AttributeValue::S(partition.to_owned()),
             ),
             (SORT_KEY.to_owned(), AttributeValue::S(name.to_owned())),
         ])
@@ -121,42 +121,48 @@ impl ConfigStore for DynamoStore {
     }
 
     async fn put(&self, kind: ItemKind, name: &str, spec: &str) -> Result<bool, AwsError> {
-        let mut item = Self::key(kind, name);
+        let mut item = Self::key(kind.partition(), name);
         item.insert(SPEC.to_owned(), AttributeValue::S(spec.to_owned()));
         item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
         // Unchanged specs are not rewritten: apply is idempotent and says so.
-        let result = self
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(#spec) OR #spec <> :spec")
             .expression_attribute_names("#spec", SPEC)
-            .expression_attribute_values(":spec", AttributeValue::S(spec.to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(AwsError::from_sdk("DynamoDB.PutItem", error)),
-        }
+            .expression_attribute_values(":spec", AttributeValue::S(spec.to_owned()));
+        put_if(request).await
     }
 
     async fn delete(&self, kind: ItemKind, name: &str) -> Result<(), AwsError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(kind, name)))
+            .set_key(Some(Self::key(kind.partition(), name)))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
         Ok(())
+    }
+}
+
+/// Sends a conditional PutItem: true when written, false when its condition failed
+/// (unchanged spec, or another invocation wrote first). Other errors are errors.
+async fn put_if(
+    request: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+) -> Result<bool, AwsError> {
+    match request.send().await {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(AwsError::from_sdk("DynamoDB.PutItem", error)),
     }
 }
 
@@ -235,22 +241,16 @@ impl WatchStates for DynamoStore {
         expected: u64,
         decision: &str,
     ) -> Result<bool, AwsError> {
-        let mut item = HashMap::from([
-            (
-                PARTITION_KEY.to_owned(),
-                AttributeValue::S(WATCH_PARTITION.to_owned()),
-            ),
-            (SORT_KEY.to_owned(), AttributeValue::S(target.to_owned())),
-            (
-                "version".to_owned(),
-                AttributeValue::N((expected + 1).to_string()),
-            ),
-            (
-                "last_decision".to_owned(),
-                AttributeValue::S(decision.to_owned()),
-            ),
-            (UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339())),
-        ]);
+        let mut item = Self::key(WATCH_PARTITION, target);
+        item.insert(
+            "version".to_owned(),
+            AttributeValue::N((expected + 1).to_string()),
+        );
+        item.insert(
+            "last_decision".to_owned(),
+            AttributeValue::S(decision.to_owned()),
+        );
+        item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
         if let Some(at) = state.last_activity {
             item.insert(
                 "last_activity".to_owned(),
@@ -286,17 +286,7 @@ impl WatchStates for DynamoStore {
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(AwsError::from_sdk("DynamoDB.PutItem", error)),
-        }
+        put_if(request).await
     }
 }
 
@@ -325,13 +315,7 @@ impl PrescaleStates for DynamoStore {
     }
 
     async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError> {
-        let key = HashMap::from([
-            (
-                PARTITION_KEY.to_owned(),
-                AttributeValue::S(PRESCALE_PARTITION.to_owned()),
-            ),
-            (SORT_KEY.to_owned(), AttributeValue::S(target.to_owned())),
-        ]);
+        let key = Self::key(PRESCALE_PARTITION, target);
         match own {
             Some(own) => {
                 let mut item = key;
