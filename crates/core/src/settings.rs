@@ -43,6 +43,27 @@ pub trait Lookup {
         }
     }
 
+    /// `SLUICE_TABLE` (required): the table of targets, profiles and state.
+    fn table(&self) -> Result<String, SettingsError> {
+        self.required("SLUICE_TABLE", "name the DynamoDB table that holds targets, profiles and state (the stack's SluiceTable output)")
+    }
+
+    /// `SLUICE_NAMESPACE` (default `Sluice`): where the functions publish metrics.
+    fn namespace(&self) -> String {
+        self.get("SLUICE_NAMESPACE")
+            .unwrap_or_else(|| "Sluice".to_owned())
+    }
+
+    /// `SLUICE_CONCURRENCY` (default 16): AWS calls in flight at once.
+    fn concurrency(&self) -> Result<usize, SettingsError> {
+        self.parsed(
+            "SLUICE_CONCURRENCY",
+            16,
+            |n| (1..=256).contains(n),
+            "a whole number from 1 to 256",
+        )
+    }
+
     /// `true`/`false` (also `1`/`0`, `yes`/`no`), `default` when unset.
     fn flag(&self, name: &str, default: bool) -> Result<bool, SettingsError> {
         match self.get(name).map(|v| v.trim().to_ascii_lowercase()) {

@@ -54,25 +54,15 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         Ok(Settings {
-            table: env.required(
-                "SLUICE_TABLE",
-                "name the DynamoDB table that holds the targets",
-            )?,
-            namespace: env
-                .get("SLUICE_NAMESPACE")
-                .unwrap_or_else(|| "Sluice".to_owned()),
+            table: env.table()?,
+            namespace: env.namespace(),
             output: env.parsed(
                 "SLUICE_OUTPUT",
                 Output::PutMetricData,
                 |_| true,
                 "put-metric-data or emf",
             )?,
-            concurrency: env.parsed(
-                "SLUICE_CONCURRENCY",
-                16,
-                |n| (1..=256).contains(n),
-                "a whole number from 1 to 256",
-            )?,
+            concurrency: env.concurrency()?,
             gpu_lookback_minutes: env.parsed(
                 "SLUICE_GPU_LOOKBACK_MINUTES",
                 5,

@@ -23,21 +23,11 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         Ok(Settings {
-            table: env.required(
-                "SLUICE_TABLE",
-                "name the DynamoDB table that holds targets and profiles",
-            )?,
-            namespace: env
-                .get("SLUICE_NAMESPACE")
-                .unwrap_or_else(|| "Sluice".to_owned()),
+            table: env.table()?,
+            namespace: env.namespace(),
             dry_run: env.flag("SLUICE_DRY_RUN", false)?,
             forecast_only: env.flag("SLUICE_FORECAST_ONLY", false)?,
-            concurrency: env.parsed(
-                "SLUICE_CONCURRENCY",
-                16,
-                |n| (1..=256).contains(n),
-                "a whole number from 1 to 256",
-            )?,
+            concurrency: env.concurrency()?,
         })
     }
 }

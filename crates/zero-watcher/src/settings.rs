@@ -27,13 +27,8 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         let settings = Settings {
-            table: env.required(
-                "SLUICE_TABLE",
-                "name the DynamoDB table that holds the targets",
-            )?,
-            namespace: env
-                .get("SLUICE_NAMESPACE")
-                .unwrap_or_else(|| "Sluice".to_owned()),
+            table: env.table()?,
+            namespace: env.namespace(),
             dry_run: env.flag("SLUICE_DRY_RUN", false)?,
             poll_interval_seconds: env.parsed(
                 "SLUICE_POLL_INTERVAL_SECONDS",
@@ -47,12 +42,7 @@ impl Settings {
                 |n| *n <= 840,
                 "whole seconds from 0 to 840",
             )?,
-            concurrency: env.parsed(
-                "SLUICE_CONCURRENCY",
-                16,
-                |n| (1..=256).contains(n),
-                "a whole number from 1 to 256",
-            )?,
+            concurrency: env.concurrency()?,
         };
         Ok(settings)
     }
