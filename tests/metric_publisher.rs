@@ -36,6 +36,7 @@ fn target(name: &str, cluster: &str, service: &str, queues: Vec<String>) -> Targ
 
 /// gold: two queues (5 visible + 2 in flight, 3 delayed), 2 running tasks, two GPUs
 /// reading 20% and 40% now (and an older 99% that must not count).
+/// gold runs at its maximum of 2 tasks.
 /// silver: an empty queue, 0 running tasks, a GPU source with no readings.
 /// broken: a queue that does not exist.
 async fn seed() -> Result<Scenario> {
@@ -93,6 +94,8 @@ async fn seed() -> Result<Scenario> {
         metric: "nvidia_smi_utilization_gpu".to_owned(),
         dimensions: gpu_dimensions.clone(),
     });
+    // Its 2 desired tasks are its maximum: counted in TargetsAtMaxCapacity.
+    gold_target.capacity = Capacity { min: 0, max: 2 };
     let mut silver_target = target(&silver, &cluster, &silver_service, vec![silver_queue]);
     silver_target.gpu = Some(GpuSource {
         namespace: gpu_namespace,
@@ -212,6 +215,21 @@ async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
         "{broken:?}"
     );
     assert_published(&scenario).await?;
+    let fleet = scenario
+        .emulators
+        .published_fleet_wide(&scenario.namespace)
+        .await?;
+    assert_eq!(
+        fleet,
+        [
+            ("TargetsPublished".to_owned(), 2.0),
+            ("TargetsFailed".to_owned(), 1.0),
+            ("TargetsAtMaxCapacity".to_owned(), 1.0),
+            ("TargetsAsleepWithWork".to_owned(), 0.0),
+        ]
+        .into(),
+        "fleet-wide metrics, without dimensions, for the template's alarms"
+    );
     Ok(())
 }
 

@@ -121,12 +121,14 @@ impl MetricSink for CloudWatchMetrics {
             .map(|datum| {
                 MetricDatum::builder()
                     .metric_name(datum.name)
-                    .dimensions(
-                        Dimension::builder()
-                            .name(TARGET_DIMENSION)
-                            .value(&datum.target)
-                            .build(),
-                    )
+                    .set_dimensions(datum.target.as_ref().map(|target| {
+                        vec![
+                            Dimension::builder()
+                                .name(TARGET_DIMENSION)
+                                .value(target)
+                                .build(),
+                        ]
+                    }))
                     .value(datum.value)
                     .unit(match datum.unit {
                         Unit::Count => StandardUnit::Count,

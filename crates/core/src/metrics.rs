@@ -19,6 +19,13 @@ pub mod names {
     pub const DESIRED_TASKS: &str = "DesiredTasks";
     pub const GPU_AVERAGE: &str = "GpuUtilizationAverage";
     pub const GPU_MAX: &str = "GpuUtilizationMax";
+
+    // Fleet-wide, without dimensions: what the template's alarms watch, so they need
+    // no per-target alarm and notice a publisher that stopped publishing.
+    pub const TARGETS_PUBLISHED: &str = "TargetsPublished";
+    pub const TARGETS_FAILED: &str = "TargetsFailed";
+    pub const TARGETS_AT_MAX_CAPACITY: &str = "TargetsAtMaxCapacity";
+    pub const TARGETS_ASLEEP_WITH_WORK: &str = "TargetsAsleepWithWork";
 }
 
 /// One CloudWatch statistic of one metric, of which the newest datapoint is wanted.
@@ -100,13 +107,37 @@ impl Unit {
     }
 }
 
-/// One value to publish, dimensioned by its target.
+/// One value to publish, dimensioned by its target, or fleet-wide without dimensions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Datum {
-    pub target: String,
+    pub target: Option<String>,
     pub name: &'static str,
     pub value: f64,
     pub unit: Unit,
+}
+
+impl Datum {
+    pub fn count(target: &str, name: &'static str, value: f64) -> Self {
+        Datum {
+            target: Some(target.to_owned()),
+            name,
+            value,
+            unit: Unit::Count,
+        }
+    }
+
+    pub fn fleet_count(name: &'static str, value: f64) -> Self {
+        Datum {
+            target: None,
+            name,
+            value,
+            unit: Unit::Count,
+        }
+    }
+
+    pub fn is_for(&self, target: &str) -> bool {
+        self.target.as_deref() == Some(target)
+    }
 }
 
 /// Everything read for one target, from which its metrics follow.
@@ -129,12 +160,7 @@ impl Reading {
     }
 
     pub fn datums(&self, target: &Target) -> Vec<Datum> {
-        let count = |name, value: f64| Datum {
-            target: target.name.clone(),
-            name,
-            value,
-            unit: Unit::Count,
-        };
+        let count = |name, value: f64| Datum::count(&target.name, name, value);
         let mut datums = vec![
             count(names::VISIBLE, self.depth.visible as f64),
             count(names::IN_FLIGHT, self.depth.in_flight as f64),
@@ -148,7 +174,7 @@ impl Reading {
         if let Some(gpu) = self.gpu {
             for (name, value) in [(names::GPU_AVERAGE, gpu.average), (names::GPU_MAX, gpu.max)] {
                 datums.push(Datum {
-                    target: target.name.clone(),
+                    target: Some(target.name.clone()),
                     name,
                     value,
                     unit: Unit::Percent,
@@ -166,7 +192,7 @@ pub const MAX_BYTES_PER_CALL: usize = 1_000_000;
 /// An upper bound of a datum's share of a request body, whatever the protocol:
 /// its strings plus room for field names, value, unit and timestamp.
 fn encoded_size_bound(datum: &Datum) -> usize {
-    datum.name.len() + TARGET_DIMENSION.len() + datum.target.len() + 160
+    datum.name.len() + TARGET_DIMENSION.len() + datum.target.as_ref().map_or(0, String::len) + 160
 }
 
 /// Splits datums into the fewest PutMetricData calls that respect both the count
@@ -190,9 +216,23 @@ pub fn batches(datums: &[Datum], max_count: usize, max_bytes: usize) -> Vec<&[Da
     batches
 }
 
-/// One CloudWatch Embedded Metric Format log line holding all of a target's datums:
-/// CloudWatch Logs turns it into the same metrics PutMetricData would write.
-pub fn embedded_metric_line(namespace: &str, timestamp_ms: i64, datums: &[Datum]) -> String {
+/// Whether an Embedded Metric Format line also yields a fleet-wide series (no
+/// dimensions) of each metric, for alarms that must not need one alarm per target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollup {
+    PerTargetOnly,
+    AlsoFleetWide,
+}
+
+/// One CloudWatch Embedded Metric Format log line holding datums of one target (or
+/// fleet-wide ones): CloudWatch Logs turns it into the metrics PutMetricData would
+/// write.
+pub fn embedded_metric_line(
+    namespace: &str,
+    timestamp_ms: i64,
+    datums: &[Datum],
+    rollup: Rollup,
+) -> String {
     let Some(first) = datums.first() else {
         return String::new();
     };
@@ -201,25 +241,77 @@ pub fn embedded_metric_line(namespace: &str, timestamp_ms: i64, datums: &[Datum]
         .iter()
         .map(|datum| serde_json::json!({ "Name": datum.name, "Unit": datum.unit.as_str() }))
         .collect();
+    let dimensions = match (&first.target, rollup) {
+        (None, _) => serde_json::json!([[]]),
+        (Some(_), Rollup::PerTargetOnly) => serde_json::json!([[TARGET_DIMENSION]]),
+        (Some(_), Rollup::AlsoFleetWide) => serde_json::json!([[TARGET_DIMENSION], []]),
+    };
     root.insert(
         "_aws".to_owned(),
         serde_json::json!({
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
-                "Dimensions": [[TARGET_DIMENSION]],
+                "Dimensions": dimensions,
                 "Metrics": definitions,
             }],
         }),
     );
-    root.insert(
-        TARGET_DIMENSION.to_owned(),
-        serde_json::Value::String(first.target.clone()),
-    );
+    if let Some(target) = &first.target {
+        root.insert(
+            TARGET_DIMENSION.to_owned(),
+            serde_json::Value::String(target.clone()),
+        );
+    }
     for datum in datums {
         root.insert(datum.name.to_owned(), serde_json::json!(datum.value));
     }
     serde_json::Value::Object(root).to_string()
+}
+
+/// Fleet-wide counts over one publish, published without dimensions: the
+/// publisher's heartbeat and what the template's alarms watch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FleetTally {
+    pub published: u32,
+    pub failed: u32,
+    /// Desired tasks at (or above) the target's configured maximum.
+    pub at_max_capacity: u32,
+    /// Scale-to-zero targets with no desired task while their backlog is above the
+    /// activation threshold: the zero-watcher should have woken them within seconds.
+    pub asleep_with_work: u32,
+}
+
+impl FleetTally {
+    pub fn count_published(&mut self, target: &Target, reading: &Reading) {
+        self.published += 1;
+        if target.capacity.max > 0 && reading.tasks.desired >= target.capacity.max {
+            self.at_max_capacity += 1;
+        }
+        if let Some(scale_to_zero) = &target.scale_to_zero
+            && !target.paused
+            && reading.tasks.desired == 0
+            && reading.backlog() > scale_to_zero.activation_backlog
+        {
+            self.asleep_with_work += 1;
+        }
+    }
+
+    pub fn count_failed(&mut self) {
+        self.failed += 1;
+    }
+
+    pub fn datums(&self) -> Vec<Datum> {
+        [
+            (names::TARGETS_PUBLISHED, self.published),
+            (names::TARGETS_FAILED, self.failed),
+            (names::TARGETS_AT_MAX_CAPACITY, self.at_max_capacity),
+            (names::TARGETS_ASLEEP_WITH_WORK, self.asleep_with_work),
+        ]
+        .into_iter()
+        .map(|(name, value)| Datum::fleet_count(name, f64::from(value)))
+        .collect()
+    }
 }
 
 #[cfg(test)]
@@ -333,13 +425,13 @@ mod tests {
         let datums = reading.datums(&target("t"));
         assert_eq!(value(&datums, names::GPU_AVERAGE), Some(40.0));
         assert_eq!(value(&datums, names::GPU_MAX), Some(90.0));
-        assert!(datums.iter().all(|d| d.target == "t"));
+        assert!(datums.iter().all(|d| d.is_for("t")));
     }
 
     fn many(count: usize) -> Vec<Datum> {
         (0..count)
             .map(|i| Datum {
-                target: format!("target-{i}"),
+                target: Some(format!("target-{i}")),
                 name: names::BACKLOG,
                 value: i as f64,
                 unit: Unit::Count,
@@ -388,7 +480,8 @@ mod tests {
             }),
         };
         let datums = reading.datums(&target("gold"));
-        let line = embedded_metric_line("Sluice", 1_700_000_000_000, &datums);
+        let line =
+            embedded_metric_line("Sluice", 1_700_000_000_000, &datums, Rollup::PerTargetOnly);
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("json");
         assert_eq!(parsed["Target"], "gold");
         assert_eq!(parsed["Backlog"], 4.0);
@@ -402,5 +495,87 @@ mod tests {
             Some(datums.len())
         );
         assert_eq!(parsed["_aws"]["Timestamp"], 1_700_000_000_000_i64);
+    }
+
+    #[test]
+    fn embedded_metric_line_rollup_and_fleet_dimensions() {
+        let dimensions = |datums: &[Datum], rollup| {
+            let line = embedded_metric_line("Sluice", 0, datums, rollup);
+            let parsed: serde_json::Value = serde_json::from_str(&line).expect("json");
+            (
+                parsed["_aws"]["CloudWatchMetrics"][0]["Dimensions"].clone(),
+                parsed.get("Target").cloned(),
+            )
+        };
+        let per_target = [Datum::count("gold", "WatcherFailed", 1.0)];
+        assert_eq!(
+            dimensions(&per_target, Rollup::AlsoFleetWide),
+            (serde_json::json!([["Target"], []]), Some("gold".into()))
+        );
+        let fleet = FleetTally::default().datums();
+        assert_eq!(
+            dimensions(&fleet, Rollup::PerTargetOnly),
+            (serde_json::json!([[]]), None)
+        );
+    }
+
+    fn reading(backlog: u64, desired: u32) -> Reading {
+        Reading {
+            depth: QueueDepth {
+                visible: backlog,
+                in_flight: 0,
+                delayed: 0,
+            },
+            tasks: TaskCounts {
+                running: desired,
+                pending: 0,
+                desired,
+            },
+            gpu: None,
+        }
+    }
+
+    #[test]
+    fn fleet_tally_counts_targets_at_max_and_asleep_with_work() {
+        let sleeper = |activation_backlog, paused| Target {
+            scale_to_zero: Some(crate::config::ScaleToZero {
+                idle_minutes: 5,
+                wake_tasks: 1,
+                activation_backlog,
+                topics: vec![],
+                alarms: vec![],
+                metric: None,
+            }),
+            paused,
+            ..target("sleeper")
+        };
+        let mut tally = FleetTally::default();
+        tally.count_published(&target("busy"), &reading(500, 10)); // at max 10
+        tally.count_published(&target("fine"), &reading(5, 3));
+        tally.count_published(&sleeper(0, false), &reading(1, 0)); // work, asleep
+        tally.count_published(&sleeper(5, false), &reading(5, 0)); // under activation
+        tally.count_published(&sleeper(0, true), &reading(9, 0)); // paused on purpose
+        tally.count_published(&target("no-queue-at-zero"), &reading(3, 0)); // no scale_to_zero
+        tally.count_failed();
+        assert_eq!(
+            tally,
+            FleetTally {
+                published: 6,
+                failed: 1,
+                at_max_capacity: 1,
+                asleep_with_work: 1,
+            }
+        );
+        let datums = tally.datums();
+        assert!(datums.iter().all(|d| d.target.is_none()));
+        assert_eq!(
+            datums.iter().map(|d| (d.name, d.value)).collect::<Vec<_>>(),
+            [
+                ("TargetsPublished", 6.0),
+                ("TargetsFailed", 1.0),
+                ("TargetsAtMaxCapacity", 1.0),
+                ("TargetsAsleepWithWork", 1.0),
+            ]
+        );
     }
 }

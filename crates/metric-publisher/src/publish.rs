@@ -12,7 +12,8 @@ use sluice_aws::{
 };
 use sluice_core::config::{GpuSource, Target};
 use sluice_core::metrics::{
-    self, Datum, GpuUtilization, MetricQuery, QueueDepth, Reading, TaskCounts, embedded_metric_line,
+    self, Datum, FleetTally, GpuUtilization, MetricQuery, QueueDepth, Reading, Rollup, TaskCounts,
+    embedded_metric_line,
 };
 
 use crate::event::{self, BadEvent};
@@ -68,6 +69,8 @@ pub struct Summary {
     pub failed_targets: usize,
     pub datums: usize,
     pub put_metric_data_calls: usize,
+    /// Published without dimensions, also when every target failed.
+    pub fleet: FleetTally,
     pub targets: Vec<TargetReport>,
     /// Stored targets that do not parse or validate: skipped, named here.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -174,7 +177,11 @@ pub async fn publish(
         invalid_targets,
         ..Summary::default()
     };
-    let mut datums_by_target: Vec<Vec<Datum>> = Vec::with_capacity(targets.len());
+    let mut fleet = FleetTally::default();
+    for _ in &summary.invalid_targets {
+        fleet.count_failed();
+    }
+    let mut datums_by_target: Vec<Vec<Datum>> = Vec::with_capacity(targets.len() + 1);
     for (index, target) in targets.iter().enumerate() {
         let mut report = TargetReport {
             name: target.name.clone(),
@@ -199,6 +206,7 @@ pub async fn publish(
         match (depth, tasks) {
             (Ok(depth), Ok(tasks)) => {
                 let reading = Reading { depth, tasks, gpu };
+                fleet.count_published(target, &reading);
                 let datums = reading.datums(target);
                 report.reading = Some(ReadingReport {
                     depth,
@@ -211,6 +219,7 @@ pub async fn publish(
                 datums_by_target.push(datums);
             }
             (Err(error), _) | (_, Err(error)) => {
+                fleet.count_failed();
                 report.status = Status::Failed;
                 report.error = Some(error);
                 datums_by_target.push(Vec::new());
@@ -218,6 +227,8 @@ pub async fn publish(
         }
         summary.targets.push(report);
     }
+    summary.fleet = fleet;
+    datums_by_target.push(fleet.datums());
 
     match settings.output {
         Output::PutMetricData => {
@@ -229,9 +240,12 @@ pub async fn publish(
                 .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
                 .unwrap_or(0);
             for datums in datums_by_target.iter().filter(|d| !d.is_empty()) {
-                ports
-                    .emf
-                    .emit(&embedded_metric_line(&settings.namespace, now_ms, datums));
+                ports.emf.emit(&embedded_metric_line(
+                    &settings.namespace,
+                    now_ms,
+                    datums,
+                    Rollup::PerTargetOnly,
+                ));
                 summary.datums += datums.len();
             }
         }
@@ -339,7 +353,7 @@ async fn put_all(
         .await;
     for (batch, error) in failures {
         for report in summary.targets.iter_mut() {
-            if report.status == Status::Published && batch.iter().any(|d| d.target == report.name) {
+            if report.status == Status::Published && batch.iter().any(|d| d.is_for(&report.name)) {
                 report.status = Status::Failed;
                 report.error = Some(error.to_string());
             }

@@ -176,7 +176,7 @@ impl Fakes {
             .unwrap()
             .iter()
             .flatten()
-            .filter(|d| d.target == target)
+            .filter(|d| d.is_for(target))
             .map(|d| (d.name, d.value))
             .collect()
     }
@@ -327,8 +327,9 @@ async fn reads_and_writes_are_batched() {
         vec![120],
         "all 60 GPU sources (avg + max) in one GetMetricData"
     );
-    // 120 targets x 8 datums + 60 x 2 GPU datums = 1080 datums: two calls.
-    assert_eq!((summary.datums, summary.put_metric_data_calls), (1080, 2));
+    // 120 targets x 8 datums + 60 x 2 GPU datums + 4 fleet-wide = 1084 datums: two calls.
+    assert_eq!((summary.datums, summary.put_metric_data_calls), (1084, 2));
+    assert_eq!((summary.fleet.published, summary.fleet.failed), (120, 0));
 }
 
 #[tokio::test]
@@ -346,9 +347,12 @@ async fn emf_output_writes_log_lines_and_makes_no_put_call() {
     assert_eq!(summary.put_metric_data_calls, 0);
     assert!(fakes.puts.lock().unwrap().is_empty());
     let lines = fakes.emf.lock().unwrap().clone();
-    assert_eq!(lines.len(), 1);
+    assert_eq!(lines.len(), 2, "one line for the target, one fleet-wide");
     let line: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(line["BacklogPerTask"], 4.0);
+    let fleet: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(fleet["TargetsPublished"], 1.0);
+    assert!(fleet.get("Target").is_none());
 }
 
 #[tokio::test]
@@ -427,13 +431,20 @@ async fn fails_as_a_whole_only_when_nothing_was_published() {
             .contains("gold: CloudWatch.PutMetricData failed (Unavailable): 503"),
         "{error}"
     );
-    // No targets at all is nothing to do, not a failure.
+    // No targets at all is nothing to do, not a failure; the fleet-wide heartbeat
+    // is still published, so a missing heartbeat means the publisher is not running.
     let empty = Fakes::default();
     let summary = publish(&json!({}), &settings(Output::PutMetricData), &empty.ports())
         .await
         .expect("empty ok");
     assert_eq!(
         (summary.published_targets, summary.put_metric_data_calls),
-        (0, 0)
+        (0, 1)
+    );
+    let puts = empty.puts.lock().unwrap().clone();
+    assert!(
+        puts.iter()
+            .flatten()
+            .any(|d| d.name == "TargetsPublished" && d.value == 0.0)
     );
 }

@@ -13,7 +13,7 @@ use sluice_aws::{
     ServiceCounts, ServiceScaler, ecs_resource_id, read_backlogs, read_task_counts,
 };
 use sluice_core::config::{Profile, Target};
-use sluice_core::metrics::{self, Datum, Unit};
+use sluice_core::metrics::{self, Datum};
 use sluice_core::prescale::{Change, PrescaleFacts, plan};
 use sluice_core::profile::Schedule;
 
@@ -295,12 +295,8 @@ pub async fn prescale(
         let datums: Vec<Datum> = reports
             .iter()
             .filter_map(|r| {
-                r.floor.map(|floor| Datum {
-                    target: r.target.clone(),
-                    name: FLOOR_METRIC,
-                    value: f64::from(floor),
-                    unit: Unit::Count,
-                })
+                r.floor
+                    .map(|floor| Datum::count(&r.target, FLOOR_METRIC, f64::from(floor)))
             })
             .collect();
         for batch in metrics::batches(

@@ -136,10 +136,11 @@ impl QueueDepths for Fakes {
 #[async_trait]
 impl MetricSink for Fakes {
     async fn put_metric_data(&self, _: &str, datums: &[Datum]) -> Result<(), AwsError> {
-        self.floors
-            .lock()
-            .unwrap()
-            .extend(datums.iter().map(|d| (d.target.clone(), d.value)));
+        self.floors.lock().unwrap().extend(
+            datums
+                .iter()
+                .filter_map(|d| Some((d.target.clone()?, d.value))),
+        );
         Ok(())
     }
 }

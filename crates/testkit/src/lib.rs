@@ -288,17 +288,32 @@ impl Emulators {
     /// Every metric in `namespace` whose dimensions are exactly `Target=<target>`,
     /// with its latest value: read with ListMetrics + GetMetricData.
     pub async fn published(&self, namespace: &str, target: &str) -> Result<BTreeMap<String, f64>> {
+        self.published_with(namespace, Some(target)).await
+    }
+
+    /// The latest value of each fleet-wide (dimensionless) metric in `namespace`.
+    pub async fn published_fleet_wide(&self, namespace: &str) -> Result<BTreeMap<String, f64>> {
+        self.published_with(namespace, None).await
+    }
+
+    async fn published_with(
+        &self,
+        namespace: &str,
+        target: Option<&str>,
+    ) -> Result<BTreeMap<String, f64>> {
         let listed = self
             .clients
             .cloudwatch
             .list_metrics()
             .namespace(namespace)
-            .dimensions(
-                DimensionFilter::builder()
-                    .name("Target")
-                    .value(target)
-                    .build(),
-            )
+            .set_dimensions(target.map(|target| {
+                vec![
+                    DimensionFilter::builder()
+                        .name("Target")
+                        .value(target)
+                        .build(),
+                ]
+            }))
             .send()
             .await
             .context("ListMetrics")?;
@@ -307,9 +322,14 @@ impl Emulators {
             .iter()
             .filter(|m| {
                 let dims = m.dimensions();
-                dims.len() == 1
-                    && dims[0].name() == Some("Target")
-                    && dims[0].value() == Some(target)
+                match target {
+                    Some(target) => {
+                        dims.len() == 1
+                            && dims[0].name() == Some("Target")
+                            && dims[0].value() == Some(target)
+                    }
+                    None => dims.is_empty(),
+                }
             })
             .collect();
         if metrics.is_empty() {

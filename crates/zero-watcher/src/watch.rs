@@ -15,7 +15,7 @@ use sluice_aws::{
     read_task_counts,
 };
 use sluice_core::config::{ScaleToZero, Target};
-use sluice_core::metrics::{Datum, MetricQuery, Unit, embedded_metric_line};
+use sluice_core::metrics::{Datum, MetricQuery, Rollup, embedded_metric_line};
 use sluice_core::zero::{Decision, Facts, Trigger, WatchState, decide, push_while_awake};
 
 use crate::event::{self, BadEvent, ManualAction, WatchEvent};
@@ -403,16 +403,13 @@ fn record(report: &DecisionReport, settings: &Settings, ports: &Ports<'_>) {
         dry_run = settings.dry_run,
         "decision"
     );
-    let datum = Datum {
-        target: report.target.clone(),
-        name: report.outcome.metric_name(),
-        value: 1.0,
-        unit: Unit::Count,
-    };
+    // The fleet-wide series lets one alarm watch every target's WatcherFailed.
+    let datum = Datum::count(&report.target, report.outcome.metric_name(), 1.0);
     ports.emf.emit(&embedded_metric_line(
         &settings.namespace,
         ports.clock.now() * 1000,
         &[datum],
+        Rollup::AlsoFleetWide,
     ));
 }
 
