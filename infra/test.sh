@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs the project-local tooling, starts the
-# emulators on free loopback ports, runs the unit, end-to-end and CLI tests, lints the
-# SAM template, and stops the emulators (also on failure or Ctrl-C).
+# Runs every test on a fresh machine: installs the project-local tooling, checks the
+# templates (infra/check-templates.sh), starts the emulators on free loopback ports,
+# runs the unit, end-to-end and CLI tests, and stops the emulators (also on failure
+# or Ctrl-C).
 # Extra arguments go to `cargo test`, e.g. `infra/test.sh -p sluice-core`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,8 +17,8 @@ export RUST_LOG="${RUST_LOG:-warn}"
 locked=()
 [[ -n "${CI:-}" ]] && locked=(--locked)
 
+# Seconds, and independent of the build: first, so a template mistake shows at once.
+"$root/infra/check-templates.sh"
+
 echo "== cargo test (unit + end-to-end against moto and LocalStack)"
 "$root/infra/emulators.sh" run cargo test "${locked[@]}" --workspace --all-targets "$@"
-
-echo "== sam validate --lint"
-AWS_REGION=us-east-1 sam validate --lint --template-file "$root/template.yaml"

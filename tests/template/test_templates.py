@@ -1,0 +1,302 @@
+"""Asserts the wiring of template.yaml as CloudFormation will see it (after the SAM
+transform), of samconfig.toml and of the example worker stack.
+
+Run by infra/check-templates.sh with the tools virtualenv's Python, which has
+aws-sam-translator (it comes with aws-sam-cli):
+    .venv/tools/bin/python -m unittest discover -s tests/template -v
+"""
+
+import json
+import os
+import re
+import tomllib
+import unittest
+from pathlib import Path
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ["MetricPublisherFunction", "ZeroWatcherFunction", "PrescalerFunction"]
+
+# Actions that change nothing. Anything else is mutating.
+READ_ONLY = re.compile(r"^[a-z0-9-]+:(Get|Describe|List|Query|Scan|BatchGet)[A-Za-z]*$")
+# Mutating actions that have no resource type in IAM, so "*" is the only valid
+# resource; each must carry a condition that scopes it instead.
+UNSCOPABLE_WRITES = {"cloudwatch:PutMetricData"}
+
+PARAMETERS = {
+    "EnvironmentName": "prod",
+    "QueueArns": "arn:aws:sqs:us-east-1:123456789012:jobs-*",
+    "ServiceArns": "arn:aws:ecs:us-east-1:123456789012:service/gpu/*",
+    "WakeTopicArns": "arn:aws:sns:us-east-1:123456789012:wake-a,arn:aws:sns:us-east-1:123456789012:wake-b",
+}
+
+
+class ManagedPolicies:
+    """The translator asks IAM for managed policy ARNs by name; the template uses none."""
+
+    def load(self):
+        return {}
+
+
+def sam_template():
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    # The translator takes a packaged template: code already in S3.
+    template["Globals"]["Function"]["CodeUri"] = "s3://bucket/key"
+    return template
+
+
+def transformed():
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    return transform(sam_template(), dict(PARAMETERS), ManagedPolicies())
+
+
+def statements(resources):
+    """Every IAM statement of every role, as (role, statement)."""
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield name, statement
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def metric_names_the_code_publishes():
+    """Metric names written in the Rust sources as string constants."""
+    names = set()
+    for path in ["crates/core/src/metrics.rs", "crates/prescaler/src/prescale.rs", "crates/zero-watcher/src/watch.rs"]:
+        names.update(re.findall(r'"((?:Watcher|Targets|Prescale)?[A-Z][A-Za-z]+)"', (ROOT / path).read_text()))
+    return names
+
+
+class TransformedTemplate(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.template = transformed()
+        cls.resources = cls.template["Resources"]
+
+    def of_type(self, kind):
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    def test_functions_run_rust_on_al2023_with_json_logs_in_their_own_log_group(self):
+        for name in FUNCTIONS:
+            props = self.resources[name]["Properties"]
+            self.assertEqual(props["Runtime"], "provided.al2023", name)
+            self.assertEqual(props["Architectures"], [{"Ref": "Architecture"}], name)
+            self.assertEqual(props["LoggingConfig"]["LogFormat"], "JSON", name)
+            group = props["LoggingConfig"]["LogGroup"]["Ref"]
+            self.assertEqual(self.resources[group]["Properties"]["RetentionInDays"], {"Ref": "LogRetentionDays"})
+            self.assertLessEqual(props["Timeout"], 60, name)
+            metadata = sam_template()["Resources"][name]["Metadata"]
+            self.assertEqual(metadata["BuildMethod"], "rust-cargolambda", name)
+
+    def test_every_function_has_its_trigger(self):
+        schedules = self.of_type("AWS::Scheduler::Schedule")
+        scheduled = {s["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]: s["Properties"] for s in schedules.values()}
+        self.assertEqual(
+            {fn: props["ScheduleExpression"] for fn, props in scheduled.items()},
+            {
+                "MetricPublisherFunction": {"Ref": "PublisherSchedule"},
+                "ZeroWatcherFunction": {"Ref": "WatcherSchedule"},
+                "PrescalerFunction": {"Ref": "PrescalerSchedule"},
+            },
+        )
+        for fn, props in scheduled.items():
+            # The functions parse this input (events/*/scheduler.json).
+            self.assertEqual(json.loads(props["Target"]["Input"])["source"], "sluice.scheduler", fn)
+
+        rules = self.of_type("AWS::Events::Rule")
+        self.assertEqual(len(rules), 1)
+        rule = next(iter(rules.values()))["Properties"]
+        self.assertEqual(rule["Targets"][0]["Arn"], {"Fn::GetAtt": ["ZeroWatcherFunction", "Arn"]})
+        self.assertEqual(rule["EventPattern"]["detail-type"], ["CloudWatch Alarm State Change"])
+        self.assertEqual(rule["EventPattern"]["detail"]["state"]["value"], ["ALARM"])
+
+        subscriptions = {n: r for n, r in self.of_type("AWS::SNS::Subscription").items() if n.startswith("WakeTopic")}
+        self.assertEqual(len(subscriptions), 5)
+        for index in range(5):
+            sub = subscriptions[f"WakeTopic{index + 1}Subscription"]
+            self.assertEqual(sub["Condition"], f"HasWakeTopic{index + 1}")
+            self.assertEqual(sub["Properties"]["Endpoint"], {"Fn::GetAtt": ["ZeroWatcherFunction", "Arn"]})
+            self.assertEqual(sub["Properties"]["TopicArn"], {"Fn::Select": [index, {"Ref": "WakeTopicArns"}]})
+            permission = self.resources[f"WakeTopic{index + 1}Permission"]
+            self.assertEqual(permission["Condition"], f"HasWakeTopic{index + 1}")
+            self.assertEqual(permission["Properties"]["SourceArn"], sub["Properties"]["TopicArn"])
+
+    def test_every_lambda_permission_names_its_source(self):
+        for name, permission in self.of_type("AWS::Lambda::Permission").items():
+            props = permission["Properties"]
+            self.assertTrue("SourceArn" in props or "SourceAccount" in props, name)
+
+    def test_no_mutating_statement_has_resource_star(self):
+        seen = 0
+        for role, statement in statements(self.resources):
+            actions = as_list(statement["Action"])
+            if statement.get("Effect") != "Allow" or "*" not in as_list(statement.get("Resource")):
+                continue
+            seen += 1
+            for action in actions:
+                if READ_ONLY.match(action):
+                    continue
+                self.assertIn(action, UNSCOPABLE_WRITES, f"{role}: {action} on '*'")
+                self.assertIn("Condition", statement, f"{role}: {action} on '*' without a condition")
+        self.assertGreater(seen, 0, "GetMetricData needs '*': the check must have seen it")
+
+    def test_roles_carry_no_managed_policies(self):
+        for name, role in self.of_type("AWS::IAM::Role").items():
+            if name.endswith(("EveryRole", "PollRole")):
+                continue  # the schedulers' roles: SAM writes them, invoke + DLQ only
+            self.assertNotIn("ManagedPolicyArns", role["Properties"], name)
+
+    def test_scaling_is_scoped_to_the_given_services_and_queues(self):
+        for role, statement in statements(self.resources):
+            actions = as_list(statement["Action"])
+            if "ecs:UpdateService" in actions or "ecs:DescribeServices" in actions:
+                self.assertEqual(statement["Resource"], {"Ref": "ServiceArns"}, role)
+            if "sqs:GetQueueAttributes" in actions:
+                self.assertEqual(statement["Resource"], {"Ref": "QueueArns"}, role)
+            if any(a.startswith("dynamodb:") for a in actions):
+                self.assertEqual(statement["Resource"], {"Fn::GetAtt": ["SluiceTable", "Arn"]}, role)
+                self.assertIn("dynamodb:LeadingKeys", json.dumps(statement["Condition"]), role)
+            if "cloudwatch:PutMetricData" in actions:
+                self.assertEqual(
+                    statement["Condition"], {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricNamespace"}}}
+                )
+
+    def test_failed_invocations_reach_the_dead_letter_queue(self):
+        queue = {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}
+        configs = self.of_type("AWS::Lambda::EventInvokeConfig")
+        self.assertEqual(
+            sorted(c["Properties"]["FunctionName"]["Ref"] for c in configs.values()), sorted(FUNCTIONS)
+        )
+        for name, config in configs.items():
+            self.assertEqual(config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"], queue, name)
+        for name, schedule in self.of_type("AWS::Scheduler::Schedule").items():
+            self.assertEqual(schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"], queue, name)
+        for name, rule in self.of_type("AWS::Events::Rule").items():
+            self.assertEqual(rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"], queue, name)
+        for fn in FUNCTIONS:
+            role = self.resources[fn]["Properties"]["Role"]["Fn::GetAtt"][0]
+            sends = [
+                s for r, s in statements(self.resources) if r == role and s["Action"] == "sqs:SendMessage"
+            ]
+            self.assertEqual([s["Resource"] for s in sends], [queue], fn)
+
+    def test_alarms_exist_notify_the_operator_and_watch_published_metrics(self):
+        alarms = self.of_type("AWS::CloudWatch::Alarm")
+        for fn in FUNCTIONS:
+            for metric in ["Errors", "Throttles"]:
+                self.assertTrue(
+                    any(
+                        a["Properties"]["MetricName"] == metric
+                        and a["Properties"]["Dimensions"][0]["Value"] == {"Ref": fn}
+                        for a in alarms.values()
+                    ),
+                    f"{fn} {metric}",
+                )
+        by_name = {n: a["Properties"] for n, a in alarms.items()}
+        missing = by_name["PublisherMetricsMissingAlarm"]
+        self.assertEqual((missing["TreatMissingData"], missing["Period"] * missing["EvaluationPeriods"]), ("breaching", 900))
+        at_max = by_name["TargetAtMaxCapacityAlarm"]
+        self.assertEqual(at_max["Period"] * at_max["EvaluationPeriods"], 900)
+        self.assertIn("WorkWaitingWhileAsleepAlarm", by_name)
+        self.assertIn("WatcherFailedAlarm", by_name)
+        self.assertIn("FailedInvocationsAlarm", by_name)
+
+        published = metric_names_the_code_publishes()
+        for name, alarm in by_name.items():
+            self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
+            self.assertIn("docs/runbook.md#", alarm["AlarmDescription"], name)
+            if alarm["Namespace"] == {"Ref": "MetricNamespace"}:
+                self.assertIn(alarm["MetricName"], published, f"{name} watches a metric nothing publishes")
+                self.assertNotIn("Dimensions", alarm, f"{name}: fleet-wide metrics have no dimensions")
+
+    def test_every_runbook_anchor_exists(self):
+        runbook = (ROOT / "docs/runbook.md").read_text()
+        anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", runbook, re.M)}
+        for name, alarm in self.of_type("AWS::CloudWatch::Alarm").items():
+            anchor = re.search(r"runbook\.md#([a-z0-9-]+)", alarm["Properties"]["AlarmDescription"]).group(1)
+            self.assertIn(anchor, anchors, name)
+
+    def test_dashboard_is_valid_json_and_graphs_published_metrics(self):
+        body, variables = self.resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        namespace = "Sluice/prod"
+        values = {"AWS::Region": "us-east-1", "MetricNamespace": namespace, "Quoted": f'\\"{namespace}\\"'}
+        rendered = re.sub(
+            r"\$\{([A-Za-z0-9:]+)(\.Arn)?\}",
+            lambda m: values.get(m.group(1), f"arn:aws:cloudwatch:us-east-1:1:alarm:{m.group(1)}"),
+            body,
+        )
+        dashboard = json.loads(rendered)
+        text = json.dumps(dashboard)
+        published = metric_names_the_code_publishes()
+        graphed = set(re.findall(r'MetricName=\\"([A-Za-z]+)\\"', text))
+        graphed |= {m[1] for w in dashboard["widgets"] for m in w["properties"].get("metrics", []) if isinstance(m[0], str)}
+        self.assertGreaterEqual(
+            graphed,
+            {"Backlog", "BacklogPerTask", "RunningTasks", "DesiredTasks", "GpuUtilizationAverage", "PrescaleFloor", "WatcherWoke"},
+        )
+        self.assertLessEqual(graphed, published, "the dashboard graphs a metric nothing publishes")
+        self.assertIn('{\\"Sluice/prod\\",Target}', text, "namespaces with / are quoted in SEARCH")
+
+    def test_table_is_protected_in_prod(self):
+        props = self.resources["SluiceTable"]["Properties"]
+        self.assertEqual(props["BillingMode"], "PAY_PER_REQUEST")
+        self.assertTrue(props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"])
+        self.assertTrue(props["SSESpecification"]["SSEEnabled"])
+        self.assertEqual(props["DeletionProtectionEnabled"], {"Fn::If": ["IsProd", True, False]})
+        self.assertEqual(self.template["Conditions"]["IsProd"], {"Fn::Equals": [{"Ref": "EnvironmentName"}, "prod"]})
+
+    def test_reserved_concurrency_can_be_turned_off(self):
+        for fn in FUNCTIONS:
+            reserved = self.resources[fn]["Properties"]["ReservedConcurrentExecutions"]
+            self.assertEqual(reserved["Fn::If"][0], "Reserve", fn)
+            self.assertEqual(reserved["Fn::If"][2], {"Ref": "AWS::NoValue"}, fn)
+
+
+class SamConfig(unittest.TestCase):
+    def test_each_environment_deploys_its_own_stack(self):
+        config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+        parameters = sam_template()["Parameters"]
+        stacks = set()
+        for env in ["dev", "staging", "prod"]:
+            deploy = config[env]["deploy"]["parameters"]
+            self.assertEqual(config[env]["build"]["parameters"]["beta_features"], True, env)
+            stacks.add(deploy["stack_name"])
+            self.assertEqual(deploy["s3_prefix"], deploy["stack_name"], env)
+            overrides = dict(item.split("=", 1) for item in deploy["parameter_overrides"])
+            self.assertEqual(overrides["EnvironmentName"], env)
+            self.assertLessEqual(set(overrides), set(parameters), f"{env}: unknown parameters")
+            required = {name for name, p in parameters.items() if "Default" not in p}
+            self.assertLessEqual(required, set(overrides), f"{env}: required parameters missing")
+            self.assertEqual(deploy["confirm_changeset"], env == "prod", env)
+        self.assertEqual(len(stacks), 3)
+
+
+class WorkerStack(unittest.TestCase):
+    def test_target_tracking_follows_backlog_per_task_and_leaves_zero_to_the_watcher(self):
+        stack = yaml_parse((ROOT / "infra/examples/worker-stack.yaml").read_text())
+        resources = stack["Resources"]
+        target = resources["WorkerScalableTarget"]["Properties"]
+        self.assertEqual(target["MinCapacity"], 0)
+        self.assertEqual(target["ScalableDimension"], "ecs:service:DesiredCount")
+        policy = resources["BacklogPerTaskPolicy"]["Properties"]
+        self.assertEqual(policy["PolicyType"], "TargetTrackingScaling")
+        tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+        metric = tracking["CustomizedMetricSpecification"]
+        self.assertEqual(metric["MetricName"], "BacklogPerTask")
+        self.assertEqual(metric["Namespace"], {"Ref": "SluiceNamespace"})
+        self.assertEqual(metric["Dimensions"], [{"Name": "Target", "Value": {"Ref": "TargetName"}}])
+        self.assertLess(tracking["ScaleOutCooldown"], tracking["ScaleInCooldown"], "out fast, in slowly")
+        self.assertIn("RedrivePolicy", resources["JobsQueue"]["Properties"])
+        self.assertEqual(resources["JobsDeadLetterQueue"]["Type"], "AWS::SQS::Queue")
+        self.assertNotIn("DesiredCount", resources["WorkerService"]["Properties"], "updates would reset the count")
+
+
+if __name__ == "__main__":
+    unittest.main()
