@@ -38,6 +38,7 @@ struct Fakes {
     now: AtomicI64,
     emf: Mutex<Vec<String>>,
     metric_value: Mutex<Option<f64>>,
+    metric_reads: Mutex<usize>,
 }
 
 #[async_trait]
@@ -164,6 +165,7 @@ impl ScalableTargets for Fakes {
 #[async_trait]
 impl MetricReader for Fakes {
     async fn latest(&self, queries: &[MetricQuery], _: u32) -> Result<Vec<Option<f64>>, AwsError> {
+        *self.metric_reads.lock().unwrap() += 1;
         let value = *self.metric_value.lock().unwrap();
         Ok(queries
             .iter()
@@ -606,5 +608,31 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
             report.decisions[0].reason.as_str()
         ),
         (Outcome::Stayed, "busy: activity")
+    );
+}
+
+#[tokio::test]
+async fn polling_reads_activation_metrics_at_most_once_a_minute() {
+    let mut fakes = Fakes::new();
+    let mut target: Target = serde_json::from_str(&fakes.targets[0].spec).unwrap();
+    if let Some(zero) = target.scale_to_zero.as_mut() {
+        zero.metric = Some(sluice_core::config::ActivationMetric {
+            namespace: "AWS/Kafka".into(),
+            metric: "SumOffsetLag".into(),
+            dimensions: BTreeMap::new(),
+            statistic: "Maximum".into(),
+            threshold: 100.0,
+        });
+    }
+    fakes.targets[0].spec = serde_json::to_string(&target).unwrap();
+    let mut polling = settings();
+    polling.poll_interval_seconds = 1;
+    polling.poll_window_seconds = 3;
+    let report = watch(&poll(), &polling, &fakes.ports()).await.unwrap();
+    assert!(report.passes >= 2, "looked again: {}", report.passes);
+    assert_eq!(
+        *fakes.metric_reads.lock().unwrap(),
+        1,
+        "read by the first decision only: CloudWatch has nothing newer within the minute"
     );
 }

@@ -244,10 +244,15 @@ fn zero(target: &Target) -> &ScaleToZero {
 /// a message that arrives mid-minute wakes its service within seconds. Only a cheap
 /// read (backlog, activation metric) is made per look; a full decision follows only
 /// for targets that show activity.
+///
+/// Activation metrics are read at most once a minute: CloudWatch's standard
+/// resolution gives nothing newer in between, and each read is a billed metric
+/// request (docs/cost.md).
 async fn poll(targets: &[Target], report: &mut Report, settings: &Settings, ports: &Ports<'_>) {
     let window = Duration::from_secs(settings.poll_window_seconds);
     let interval = Duration::from_secs(settings.poll_interval_seconds);
     let started = Instant::now();
+    let mut metrics_read = started;
     let mut asleep: Vec<&Target> = targets
         .iter()
         .filter(|t| {
@@ -262,7 +267,11 @@ async fn poll(targets: &[Target], report: &mut Report, settings: &Settings, port
         tokio::time::sleep(interval).await;
         pass += 1;
         report.passes += 1;
-        let active = active_targets(&asleep, settings, ports).await;
+        let read_metrics = metrics_read.elapsed() >= ACTIVATION_METRIC_RESOLUTION;
+        if read_metrics {
+            metrics_read = Instant::now();
+        }
+        let active = active_targets(&asleep, read_metrics, settings, ports).await;
         if active.is_empty() {
             continue;
         }
@@ -278,16 +287,26 @@ async fn poll(targets: &[Target], report: &mut Report, settings: &Settings, port
     }
 }
 
-/// Of these sleeping targets, those whose backlog or activation metric shows work.
+const ACTIVATION_METRIC_RESOLUTION: Duration = Duration::from_secs(60);
+
+/// Of these sleeping targets, those whose backlog (or, when `read_metrics`, whose
+/// activation metric) shows work.
 async fn active_targets<'t>(
     asleep: &[&'t Target],
+    read_metrics: bool,
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<&'t Target> {
     let queues: Vec<&[String]> = asleep.iter().map(|t| t.queues.as_slice()).collect();
     let (backlogs, metrics) = futures::join!(
         read_backlogs(ports.queues, &queues, settings.concurrency),
-        read_activation_metrics(asleep, ports),
+        async {
+            if read_metrics {
+                read_activation_metrics(asleep, ports).await
+            } else {
+                vec![Ok(false); asleep.len()]
+            }
+        },
     );
     asleep
         .iter()
