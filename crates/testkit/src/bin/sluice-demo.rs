@@ -260,6 +260,11 @@ fn report_publish() -> Result<()> {
             println!("  {:<16}   note: {}", "", warning.as_str().unwrap_or(""));
         }
     }
+    let fleet = &summary["fleet"];
+    println!(
+        "  fleet-wide (what the stack's alarms watch): {} published, {} failed, {} at max capacity, {} asleep with work",
+        fleet["published"], fleet["failed"], fleet["at_max_capacity"], fleet["asleep_with_work"],
+    );
     Ok(())
 }
 
