@@ -193,6 +193,22 @@ impl Fakes {
         fakes
     }
 
+    /// The first target also wakes on `SumOffsetLag` above `threshold`.
+    fn with_activation_metric(mut self, threshold: f64) -> Self {
+        let mut target: Target = serde_json::from_str(&self.targets[0].spec).unwrap();
+        if let Some(zero) = target.scale_to_zero.as_mut() {
+            zero.metric = Some(sluice_core::config::ActivationMetric {
+                namespace: "AWS/Kafka".into(),
+                metric: "SumOffsetLag".into(),
+                dimensions: BTreeMap::new(),
+                statistic: "Maximum".into(),
+                threshold,
+            });
+        }
+        self.targets[0].spec = serde_json::to_string(&target).unwrap();
+        self
+    }
+
     fn with_target(mut self, name: &str, wake_tasks: u32, paused: bool) -> Self {
         let target = Target {
             name: name.to_owned(),
@@ -572,18 +588,7 @@ async fn poll_mode_wakes_within_the_interval() {
 
 #[tokio::test]
 async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
-    let mut fakes = Fakes::new();
-    let mut target: Target = serde_json::from_str(&fakes.targets[0].spec).unwrap();
-    if let Some(zero) = target.scale_to_zero.as_mut() {
-        zero.metric = Some(sluice_core::config::ActivationMetric {
-            namespace: "AWS/Kafka".into(),
-            metric: "SumOffsetLag".into(),
-            dimensions: BTreeMap::new(),
-            statistic: "Maximum".into(),
-            threshold: 100.0,
-        });
-    }
-    fakes.targets[0].spec = serde_json::to_string(&target).unwrap();
+    let fakes = Fakes::new().with_activation_metric(100.0);
     *fakes.metric_value.lock().unwrap() = Some(100.0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
@@ -613,18 +618,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
 
 #[tokio::test]
 async fn polling_reads_activation_metrics_at_most_once_a_minute() {
-    let mut fakes = Fakes::new();
-    let mut target: Target = serde_json::from_str(&fakes.targets[0].spec).unwrap();
-    if let Some(zero) = target.scale_to_zero.as_mut() {
-        zero.metric = Some(sluice_core::config::ActivationMetric {
-            namespace: "AWS/Kafka".into(),
-            metric: "SumOffsetLag".into(),
-            dimensions: BTreeMap::new(),
-            statistic: "Maximum".into(),
-            threshold: 100.0,
-        });
-    }
-    fakes.targets[0].spec = serde_json::to_string(&target).unwrap();
+    let fakes = Fakes::new().with_activation_metric(100.0);
     let mut polling = settings();
     polling.poll_interval_seconds = 1;
     polling.poll_window_seconds = 3;
