@@ -74,6 +74,27 @@ def metric_names_the_code_publishes():
     return names
 
 
+def evaluate(node, parameters):
+    """The few intrinsic functions the conditions use, as CloudFormation evaluates them."""
+    if not isinstance(node, dict):
+        return node
+    (function, argument), = node.items()
+    if function == "Ref":
+        return parameters[argument]
+    args = [evaluate(a, parameters) for a in argument] if isinstance(argument, list) else argument
+    if function == "Fn::Not":
+        return not args[0]
+    if function == "Fn::Equals":
+        return args[0] == args[1]
+    if function == "Fn::Select":
+        return args[1][args[0]]
+    if function == "Fn::Split":
+        return args[1].split(args[0])
+    if function == "Fn::Join":
+        return args[0].join(evaluate(x, parameters) for x in args[1])
+    raise ValueError(function)
+
+
 class TransformedTemplate(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -127,6 +148,25 @@ class TransformedTemplate(unittest.TestCase):
             permission = self.resources[f"WakeTopic{index + 1}Permission"]
             self.assertEqual(permission["Condition"], f"HasWakeTopic{index + 1}")
             self.assertEqual(permission["Properties"]["SourceArn"], sub["Properties"]["TopicArn"])
+
+    def test_a_sixth_wake_topic_fails_the_deploy_instead_of_being_ignored(self):
+        wait = self.resources["WakeTopicArnsHoldsMoreThanFive"]
+        self.assertEqual(wait["Type"], "AWS::CloudFormation::WaitCondition")
+        self.assertEqual(wait["Condition"], "HasSixthWakeTopic")
+        slot = self.template["Conditions"]["HasSixthWakeTopic"]["Fn::Not"][0]["Fn::Equals"][0]["Fn::Select"]
+        self.assertEqual(slot[0], 5)
+
+    def test_wake_topic_slots_follow_the_list_length(self):
+        conditions = self.template["Conditions"]
+        names = [f"HasWakeTopic{i}" for i in range(1, 6)] + ["HasSixthWakeTopic"]
+        for count in [0, 1, 2, 5, 6]:
+            topics = [f"arn:aws:sns:us-east-1:123456789012:t{i}" for i in range(count)]
+            values = {"WakeTopicArns": topics}
+            self.assertEqual(
+                [evaluate(conditions[name], values) for name in names],
+                [i < count for i in range(6)],
+                f"{count} topics",
+            )
 
     def test_every_lambda_permission_names_its_source(self):
         for name, permission in self.of_type("AWS::Lambda::Permission").items():
