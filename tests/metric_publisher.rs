@@ -324,3 +324,50 @@ async fn the_call_counter_counts_real_calls_by_operation() -> Result<()> {
     assert_eq!(counts.get("CloudWatch.ListMetrics"), Some(&1), "{counts:?}");
     Ok(())
 }
+
+/// What the template's WorkWaitingWhileAsleepAlarm watches: a scale-to-zero target
+/// with work on its queue and no desired task, counted fleet-wide without dimensions.
+#[tokio::test]
+async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("sluice-e2e");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("cluster");
+    emulators.create_cluster(&cluster).await?;
+    let service = unique("sleeper-svc");
+    emulators.create_service(&cluster, &service, 0).await?;
+    let queue = unique("sleeper");
+    let queue_url = emulators.create_queue(&queue).await?;
+    emulators.send_messages(&queue_url, 2, 0).await?;
+    let mut sleeper = target(&unique("sleeper"), &cluster, &service, vec![queue]);
+    sleeper.scale_to_zero = Some(sluice_core::config::ScaleToZero {
+        idle_minutes: 5,
+        wake_tasks: 1,
+        activation_backlog: 1,
+        topics: vec![],
+        alarms: vec![],
+        metric: None,
+    });
+    emulators.store_targets(&store, &[sleeper]).await?;
+    let namespace = unique("SluiceE2E");
+    let settings = Settings {
+        table,
+        namespace: namespace.clone(),
+        output: Output::PutMetricData,
+        concurrency: 8,
+        gpu_lookback_minutes: 5,
+    };
+    Publisher::new(&emulators.clients, settings)
+        .handle(&fixture("metric-publisher/scheduler.json")?)
+        .await?;
+    let fleet = emulators.published_fleet_wide(&namespace).await?;
+    assert_eq!(
+        (
+            fleet.get("TargetsPublished"),
+            fleet.get("TargetsAsleepWithWork")
+        ),
+        (Some(&1.0), Some(&1.0)),
+        "backlog 2 above activation_backlog 1 at 0 desired tasks: {fleet:?}"
+    );
+    Ok(())
+}
