@@ -242,11 +242,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     table,
                 },
         } => {
-            let config = sluice_aws::load_sdk_config().await;
-            let clients = Clients::new(&config);
-            let store = DynamoStore::new(clients.dynamodb.clone(), table.table);
+            let (store, cloudwatch) = store_and_metrics(&table).await;
             let target = stored_target(&store, &target).await?;
-            let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch);
             let options = learn::Options {
                 namespace: &namespace,
                 days,
@@ -274,10 +271,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             namespace,
             table,
         } => {
-            let config = sluice_aws::load_sdk_config().await;
-            let clients = Clients::new(&config);
-            let store = DynamoStore::new(clients.dynamodb.clone(), table.table);
-            let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch);
+            let (store, cloudwatch) = store_and_metrics(&table).await;
             metrics(&store, &cloudwatch, &namespace, target, minutes).await
         }
     }
@@ -377,6 +371,15 @@ fn read_document(file: &str) -> Result<Result<Document, ExitCode>> {
 async fn store(table: &TableArgs) -> DynamoStore {
     let config = sluice_aws::load_sdk_config().await;
     DynamoStore::new(Clients::new(&config).dynamodb, table.table.clone())
+}
+
+/// The table and CloudWatch, from one SDK configuration.
+async fn store_and_metrics(table: &TableArgs) -> (DynamoStore, CloudWatchMetrics) {
+    let clients = Clients::new(&sluice_aws::load_sdk_config().await);
+    (
+        DynamoStore::new(clients.dynamodb.clone(), table.table.clone()),
+        CloudWatchMetrics::new(clients.cloudwatch),
+    )
 }
 
 async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: bool) -> Result<()> {
