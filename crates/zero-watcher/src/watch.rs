@@ -157,10 +157,7 @@ pub async fn watch(
             report.trigger = "sns".to_owned();
             let unique: BTreeSet<&String> = topics.iter().collect();
             for topic in unique {
-                let owners: Vec<&Target> = targets
-                    .iter()
-                    .filter(|t| zero(t).topics.contains(topic))
-                    .collect();
+                let owners = listing(&targets, |z| &z.topics, topic);
                 if owners.is_empty() {
                     report.skipped_events.push(format!(
                         "SNS topic {topic}: no target lists it in scale_to_zero.topics"
@@ -183,10 +180,7 @@ pub async fn watch(
                     .skipped_events
                     .push(format!("alarm {name} is {state}: only ALARM wakes"));
             } else {
-                let owners: Vec<&Target> = targets
-                    .iter()
-                    .filter(|t| zero(t).alarms.contains(name))
-                    .collect();
+                let owners = listing(&targets, |z| &z.alarms, name);
                 if owners.is_empty() {
                     report.skipped_events.push(format!(
                         "alarm {name}: no target lists it in scale_to_zero.alarms"
@@ -238,6 +232,18 @@ static NOT_WATCHED: ScaleToZero = ScaleToZero {
 
 fn zero(target: &Target) -> &ScaleToZero {
     target.scale_to_zero.as_ref().unwrap_or(&NOT_WATCHED)
+}
+
+/// The targets whose `scale_to_zero` lists `name` (a topic, an alarm) in `list`.
+fn listing<'t>(
+    targets: &'t [Target],
+    list: impl Fn(&ScaleToZero) -> &Vec<String>,
+    name: &str,
+) -> Vec<&'t Target> {
+    targets
+        .iter()
+        .filter(|t| list(zero(t)).iter().any(|listed| listed == name))
+        .collect()
 }
 
 /// Keeps looking at sleeping targets every poll interval until the window closes, so
