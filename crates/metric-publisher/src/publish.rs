@@ -181,7 +181,9 @@ pub async fn publish(
     for _ in &summary.invalid_targets {
         fleet.count_failed();
     }
-    let mut datums_by_target: Vec<Vec<Datum>> = Vec::with_capacity(targets.len() + 1);
+    // One group per target (empty when it failed), then the fleet-wide counts: a
+    // group is one EMF line, or its share of the PutMetricData batches.
+    let mut datum_groups: Vec<Vec<Datum>> = Vec::with_capacity(targets.len() + 1);
     for (index, target) in targets.iter().enumerate() {
         let mut report = TargetReport {
             name: target.name.clone(),
@@ -216,30 +218,30 @@ pub async fn publish(
                     gpu,
                     metrics: datums.len(),
                 });
-                datums_by_target.push(datums);
+                datum_groups.push(datums);
             }
             (Err(error), _) | (_, Err(error)) => {
                 fleet.count_failed();
                 report.status = Status::Failed;
                 report.error = Some(error);
-                datums_by_target.push(Vec::new());
+                datum_groups.push(Vec::new());
             }
         }
         summary.targets.push(report);
     }
     summary.fleet = fleet;
-    datums_by_target.push(fleet.datums());
+    datum_groups.push(fleet.datums());
 
     match settings.output {
         Output::PutMetricData => {
-            put_all(&mut summary, &datums_by_target, settings, ports.sink).await;
+            put_all(&mut summary, &datum_groups, settings, ports.sink).await;
         }
         Output::EmbeddedMetricFormat => {
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
                 .unwrap_or(0);
-            for datums in datums_by_target.iter().filter(|d| !d.is_empty()) {
+            for datums in datum_groups.iter().filter(|d| !d.is_empty()) {
                 ports.emf.emit(&embedded_metric_line(
                     &settings.namespace,
                     now_ms,
@@ -328,11 +330,11 @@ async fn read_gpus(
 /// PutMetricData in the fewest calls; a failed call fails the targets it carried.
 async fn put_all(
     summary: &mut Summary,
-    datums_by_target: &[Vec<Datum>],
+    datum_groups: &[Vec<Datum>],
     settings: &Settings,
     sink: &dyn MetricSink,
 ) {
-    let all: Vec<Datum> = datums_by_target.iter().flatten().cloned().collect();
+    let all: Vec<Datum> = datum_groups.iter().flatten().cloned().collect();
     let batches = metrics::batches(
         &all,
         metrics::MAX_DATUMS_PER_CALL,
