@@ -105,6 +105,7 @@ class TransformedTemplate(unittest.TestCase):
         return {name: r for name, r in self.resources.items() if r["Type"] == kind}
 
     def test_functions_run_rust_on_al2023_with_json_logs_in_their_own_log_group(self):
+        source = sam_template()["Resources"]
         for name in FUNCTIONS:
             props = self.resources[name]["Properties"]
             self.assertEqual(props["Runtime"], "provided.al2023", name)
@@ -113,8 +114,7 @@ class TransformedTemplate(unittest.TestCase):
             group = props["LoggingConfig"]["LogGroup"]["Ref"]
             self.assertEqual(self.resources[group]["Properties"]["RetentionInDays"], {"Ref": "LogRetentionDays"})
             self.assertLessEqual(props["Timeout"], 60, name)
-            metadata = sam_template()["Resources"][name]["Metadata"]
-            self.assertEqual(metadata["BuildMethod"], "rust-cargolambda", name)
+            self.assertEqual(source[name]["Metadata"]["BuildMethod"], "rust-cargolambda", name)
 
     def test_every_function_has_its_trigger(self):
         schedules = self.of_type("AWS::Scheduler::Schedule")
