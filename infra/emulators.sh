@@ -38,7 +38,10 @@ start() {
   moto_port=$(free_port)
   localstack_port=$(free_port)
 
-  setsid "$venvs/tools/bin/moto_server" -H 127.0.0.1 -p "$moto_port" \
+  # moto's request recorder (tests count calls with it) writes into this run's own
+  # directory, never into the working tree.
+  MOTO_RECORDER_FILEPATH="$state/moto_recording" \
+    setsid "$venvs/tools/bin/moto_server" -H 127.0.0.1 -p "$moto_port" \
     > "$state/moto.log" 2>&1 < /dev/null &
   echo $! > "$state/moto.pid"
 
