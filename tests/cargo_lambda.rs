@@ -47,7 +47,7 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         forecast_only: false,
     };
     emulators.store_targets(&store, &[target]).await?;
-    let profile = sluice_core::config::Profile {
+    let profile = sluice_core::profile::Profile {
         name: "business-hours".to_owned(),
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,

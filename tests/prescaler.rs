@@ -5,8 +5,9 @@ use anyhow::Result;
 use prescaler::prescale::Outcome;
 use prescaler::{Prescaler, Settings};
 use serde_json::json;
-use sluice_core::config::{Capacity, Profile, Target};
+use sluice_core::config::{Capacity, Target};
 use sluice_core::prescale::Change;
+use sluice_core::profile::Profile;
 use sluice_core::profile::WindowSpec;
 use sluice_testkit::{Emulators, fixture, unique};
 

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
-use sluice_core::zero::ScalableBounds;
+use sluice_core::facts::ScalableBounds;
 
 use crate::{AwsError, ScalableTargets};
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use futures::stream::{self, StreamExt};
-use sluice_core::metrics::QueueDepth;
+use sluice_core::facts::QueueDepth;
 
 use crate::{EcsServices, QueueDepths, ServiceCounts, ServiceResult};
 

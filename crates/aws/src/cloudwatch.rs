@@ -5,7 +5,9 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit,
 };
 use aws_smithy_types::DateTime;
-use sluice_core::metrics::{Datum, MetricQuery, TARGET_DIMENSION, Unit};
+use sluice_core::facts::MetricQuery;
+use sluice_core::metrics::{Datum, Unit};
+use sluice_core::names::TARGET_DIMENSION;
 
 use crate::{AwsError, MetricReader, MetricSink};
 

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use sluice_core::metrics::TaskCounts;
+use sluice_core::facts::TaskCounts;
 
 use crate::{AwsError, ServiceCounts, ServiceResult, ServiceScaler};
 

@@ -14,9 +14,11 @@ mod store;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use sluice_core::metrics::{Datum, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::facts::ScalableBounds;
+use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::metrics::Datum;
 use sluice_core::prescale::OwnWrite;
-use sluice_core::zero::{ScalableBounds, WatchState};
+use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
 pub use batch::{read_backlogs, read_task_counts};

@@ -3,7 +3,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
-use sluice_core::metrics::QueueDepth;
+use sluice_core::facts::QueueDepth;
 
 use crate::{AwsError, ErrorKind, QueueDepths};
 

@@ -9,6 +9,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::facts::MetricQuery;
+use crate::problem::name_problem;
+use crate::problem::{Problem, Problems};
+use crate::profile::Profile;
+
 /// A configuration file: any number of targets and profiles.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,8 +79,8 @@ impl GpuSource {
 
     /// The two statistics the publisher reads: average and maximum over the
     /// service's GPUs.
-    pub fn queries(&self) -> [crate::metrics::MetricQuery; 2] {
-        ["Average", "Maximum"].map(|statistic| crate::metrics::MetricQuery {
+    pub fn queries(&self) -> [MetricQuery; 2] {
+        ["Average", "Maximum"].map(|statistic| MetricQuery {
             namespace: self.namespace.clone(),
             metric: self.metric.clone(),
             dimensions: self.dimensions.clone(),
@@ -137,11 +142,11 @@ impl ActivationMetric {
     }
 
     /// The query for the newest datapoint; None for a statistic validation refuses.
-    pub fn query(&self) -> Option<crate::metrics::MetricQuery> {
+    pub fn query(&self) -> Option<MetricQuery> {
         let statistic = Self::STATISTICS
             .into_iter()
             .find(|s| *s == self.statistic)?;
-        Some(crate::metrics::MetricQuery {
+        Some(MetricQuery {
             namespace: self.namespace.clone(),
             metric: self.metric.clone(),
             dimensions: self.dimensions.clone(),
@@ -159,50 +164,23 @@ impl ScaleToZero {
     }
 }
 
-/// A capacity profile: windows of local time in which a target needs a floor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    pub name: String,
-    /// IANA time zone, e.g. `Europe/Berlin`.
-    pub timezone: String,
-    #[serde(default)]
-    pub lead_minutes: u32,
-    #[serde(default)]
-    pub windows: Vec<crate::profile::WindowSpec>,
+impl Default for ScaleToZero {
+    /// What `scale_to_zero: {}` means: sleep after 5 idle minutes, wake to 1 task on
+    /// any backlog.
+    fn default() -> Self {
+        ScaleToZero {
+            idle_minutes: Self::default_idle_minutes(),
+            wake_tasks: Self::default_wake_tasks(),
+            activation_backlog: 0,
+            topics: Vec::new(),
+            alarms: Vec::new(),
+            metric: None,
+        }
+    }
 }
 
 fn is_false(value: &bool) -> bool {
     !*value
-}
-
-/// One problem found in a document, named by the path of the field at fault.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: String,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
-
-/// Every problem of a document, in document order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct Problems(pub Vec<Problem>);
-
-impl fmt::Display for Problems {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, problem) in self.0.iter().enumerate() {
-            if index > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{problem}")?;
-        }
-        Ok(())
-    }
 }
 
 /// The input formats `sluicectl` reads.
@@ -292,11 +270,7 @@ impl Document {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Problems(problems))
-        }
+        Problems::into_result(problems)
     }
 }
 
@@ -316,23 +290,75 @@ fn path_error<E: fmt::Display>(error: serde_path_to_error::Error<E>) -> Problems
     Problems(vec![Problem { path, message }])
 }
 
-/// Names appear in metric dimensions, DynamoDB keys and logs: keep them plain.
-fn name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("must not be empty".to_owned());
+/// Building a target in code (tests, benchmarks, the demo): the required fields
+/// first, then each optional part by name.
+impl Target {
+    /// A target of `service` in `cluster` with no queues, capacity 0-1 and one message
+    /// per task: the smallest valid target.
+    pub fn new(name: &str, cluster: &str, service: &str) -> Self {
+        Target {
+            name: name.to_owned(),
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+            queues: Vec::new(),
+            capacity: Capacity { min: 0, max: 1 },
+            backlog_per_task: 1.0,
+            gpu: None,
+            scale_to_zero: None,
+            profile: None,
+            paused: false,
+            forecast_only: false,
+        }
     }
-    if name.len() > 128 {
-        return Some("must be at most 128 characters".to_owned());
+
+    pub fn with_queues<S: ToString>(mut self, queues: impl IntoIterator<Item = S>) -> Self {
+        self.queues = queues.into_iter().map(|q| q.to_string()).collect();
+        self
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Some(format!(
-            "{name:?} may only contain letters, digits, '-', '_' and '.'"
-        ));
+
+    pub fn with_capacity(mut self, min: u32, max: u32) -> Self {
+        self.capacity = Capacity { min, max };
+        self
     }
-    None
+
+    pub fn with_backlog_per_task(mut self, backlog_per_task: f64) -> Self {
+        self.backlog_per_task = backlog_per_task;
+        self
+    }
+
+    pub fn with_gpu(mut self, gpu: GpuSource) -> Self {
+        self.gpu = Some(gpu);
+        self
+    }
+
+    pub fn with_scale_to_zero(mut self, scale_to_zero: ScaleToZero) -> Self {
+        self.scale_to_zero = Some(scale_to_zero);
+        self
+    }
+
+    pub fn with_profile(mut self, profile: &str) -> Self {
+        self.profile = Some(profile.to_owned());
+        self
+    }
+
+    pub fn paused(mut self) -> Self {
+        self.paused = true;
+        self
+    }
+}
+
+impl GpuSource {
+    /// The CloudWatch agent's NVIDIA metric with these dimensions.
+    pub fn agent<S: ToString>(dimensions: impl IntoIterator<Item = (S, S)>) -> Self {
+        GpuSource {
+            namespace: Self::DEFAULT_NAMESPACE.to_owned(),
+            metric: Self::DEFAULT_METRIC.to_owned(),
+            dimensions: dimensions
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
 }
 
 impl Target {
@@ -350,12 +376,7 @@ impl Target {
 
     /// Validates one target on its own (as read back from the table).
     pub fn validate(&self) -> Result<(), Problems> {
-        let problems = self.problems("target");
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Problems(problems))
-        }
+        Problems::into_result(self.problems("target"))
     }
 
     fn problems(&self, path: &str) -> Vec<Problem> {
@@ -497,36 +518,6 @@ impl Target {
             && let Some(message) = name_problem(profile)
         {
             problem("profile", message);
-        }
-        problems
-    }
-}
-
-impl Profile {
-    /// A profile as stored in the table, compiled for use; the error says why not.
-    pub fn from_stored(name: &str, spec: &str) -> Result<crate::profile::Schedule, String> {
-        let profile: Profile =
-            serde_json::from_str(spec).map_err(|e| format!("stored spec does not parse: {e}"))?;
-        if profile.name != name {
-            return Err(format!(
-                "stored under {name:?} but named {:?}",
-                profile.name
-            ));
-        }
-        crate::profile::Schedule::compile(&profile, "profile")
-            .map_err(|problems| Problems(problems).to_string())
-    }
-
-    fn problems(&self, path: &str) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        if let Some(message) = name_problem(&self.name) {
-            problems.push(Problem {
-                path: format!("{path}.name"),
-                message,
-            });
-        }
-        if let Err(more) = crate::profile::Schedule::compile(self, path) {
-            problems.extend(more);
         }
         problems
     }

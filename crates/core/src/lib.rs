@@ -1,10 +1,17 @@
 //! Sluice's pure core: the configuration model and the decisions the Lambdas make.
 //! No AWS SDK and no I/O here, so every rule is unit-tested directly.
+//!
+//! Modules depend one way only: `problem`, `facts` and `names` depend on nothing;
+//! `profile` on `problem`; `config` on those; the decisions (`metrics`, `zero`,
+//! `prescale`, `learn`) on `config` and the facts.
 
 pub mod config;
+pub mod facts;
 pub mod learn;
 pub mod metrics;
+pub mod names;
 pub mod prescale;
+pub mod problem;
 pub mod profile;
 pub mod settings;
 pub mod zero;

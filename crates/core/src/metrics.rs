@@ -3,88 +3,8 @@
 use serde::Serialize;
 
 use crate::config::Target;
-
-/// The dimension every Sluice metric carries: the target's name.
-pub const TARGET_DIMENSION: &str = "Target";
-
-/// Metric names, as Application Auto Scaling and dashboards refer to them.
-pub mod names {
-    pub const VISIBLE: &str = "VisibleMessages";
-    pub const IN_FLIGHT: &str = "InFlightMessages";
-    pub const DELAYED: &str = "DelayedMessages";
-    pub const BACKLOG: &str = "Backlog";
-    pub const BACKLOG_PER_TASK: &str = "BacklogPerTask";
-    pub const RUNNING_TASKS: &str = "RunningTasks";
-    pub const PENDING_TASKS: &str = "PendingTasks";
-    pub const DESIRED_TASKS: &str = "DesiredTasks";
-    pub const GPU_AVERAGE: &str = "GpuUtilizationAverage";
-    pub const GPU_MAX: &str = "GpuUtilizationMax";
-
-    // Fleet-wide, without dimensions: what the template's alarms watch, so they need
-    // no per-target alarm and notice a publisher that stopped publishing.
-    pub const TARGETS_PUBLISHED: &str = "TargetsPublished";
-    pub const TARGETS_FAILED: &str = "TargetsFailed";
-    pub const TARGETS_AT_MAX_CAPACITY: &str = "TargetsAtMaxCapacity";
-    pub const TARGETS_ASLEEP_WITH_WORK: &str = "TargetsAsleepWithWork";
-}
-
-/// One CloudWatch statistic of one metric, of which the newest datapoint is wanted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MetricQuery {
-    pub namespace: String,
-    pub metric: String,
-    pub dimensions: std::collections::BTreeMap<String, String>,
-    /// `Average`, `Maximum`, `Minimum`, `Sum` or `SampleCount`.
-    pub statistic: &'static str,
-}
-
-/// SQS's approximate counts for one queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct QueueDepth {
-    pub visible: u64,
-    /// Received but not yet deleted: work in progress.
-    pub in_flight: u64,
-    pub delayed: u64,
-}
-
-impl QueueDepth {
-    /// Visible alone would scale in while work is still running: count everything.
-    pub fn backlog(&self) -> u64 {
-        self.visible + self.in_flight + self.delayed
-    }
-}
-
-impl std::ops::Add for QueueDepth {
-    type Output = QueueDepth;
-    fn add(self, other: QueueDepth) -> QueueDepth {
-        QueueDepth {
-            visible: self.visible + other.visible,
-            in_flight: self.in_flight + other.in_flight,
-            delayed: self.delayed + other.delayed,
-        }
-    }
-}
-
-impl std::iter::Sum for QueueDepth {
-    fn sum<I: Iterator<Item = QueueDepth>>(iter: I) -> QueueDepth {
-        iter.fold(QueueDepth::default(), |sum, depth| sum + depth)
-    }
-}
-
-/// ECS's task counts for one service.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TaskCounts {
-    pub running: u32,
-    pub pending: u32,
-    pub desired: u32,
-}
-
-/// GPU utilisation over a service, in percent.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct GpuUtilization {
-    pub average: f64,
-    pub max: f64,
-}
+use crate::facts::{GpuUtilization, QueueDepth, TaskCounts};
+use crate::names::{self, TARGET_DIMENSION};
 
 /// Backlog per task with zero running tasks counted as one, so the metric exists at
 /// zero tasks and a per-task target tracking policy can act on it.
@@ -317,22 +237,12 @@ impl FleetTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Capacity;
 
     fn target(name: &str) -> Target {
-        Target {
-            name: name.to_owned(),
-            cluster: "c".to_owned(),
-            service: "s".to_owned(),
-            queues: vec!["q".to_owned()],
-            capacity: Capacity { min: 0, max: 10 },
-            backlog_per_task: 10.0,
-            gpu: None,
-            scale_to_zero: None,
-            profile: None,
-            paused: false,
-            forecast_only: false,
-        }
+        Target::new(name, "c", "s")
+            .with_queues(["q"])
+            .with_capacity(0, 10)
+            .with_backlog_per_task(10.0)
     }
 
     fn value(datums: &[Datum], name: &str) -> Option<f64> {
@@ -507,7 +417,7 @@ mod tests {
                 parsed.get("Target").cloned(),
             )
         };
-        let per_target = [Datum::count("gold", "WatcherFailed", 1.0)];
+        let per_target = [Datum::count("gold", names::WATCHER_FAILED, 1.0)];
         assert_eq!(
             dimensions(&per_target, Rollup::AlsoFleetWide),
             (serde_json::json!([["Target"], []]), Some("gold".into()))
@@ -538,16 +448,11 @@ mod tests {
     #[test]
     fn fleet_tally_counts_targets_at_max_and_asleep_with_work() {
         let sleeper = |activation_backlog, paused| Target {
-            scale_to_zero: Some(crate::config::ScaleToZero {
-                idle_minutes: 5,
-                wake_tasks: 1,
-                activation_backlog,
-                topics: vec![],
-                alarms: vec![],
-                metric: None,
-            }),
             paused,
-            ..target("sleeper")
+            ..target("sleeper").with_scale_to_zero(crate::config::ScaleToZero {
+                activation_backlog,
+                ..Default::default()
+            })
         };
         let mut tally = FleetTally::default();
         tally.count_published(&target("busy"), &reading(500, 10)); // at max 10

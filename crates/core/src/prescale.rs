@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::config::Target;
-use crate::zero::ScalableBounds;
+use crate::facts::ScalableBounds;
 
 /// What was read for a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,24 +178,15 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Capacity;
 
     const NOW: i64 = 1_800_000_000;
 
     fn target(min: u32, max: u32) -> Target {
-        Target {
-            name: "t".into(),
-            cluster: "c".into(),
-            service: "s".into(),
-            queues: vec!["q".into()],
-            capacity: Capacity { min, max },
-            backlog_per_task: 10.0,
-            gpu: None,
-            scale_to_zero: None,
-            profile: Some("p".into()),
-            paused: false,
-            forecast_only: false,
-        }
+        Target::new("t", "c", "s")
+            .with_queues(["q"])
+            .with_capacity(min, max)
+            .with_backlog_per_task(10.0)
+            .with_profile("p")
     }
 
     fn facts(desired: u32, backlog: u64, bounds: Option<(u32, u32)>) -> PrescaleFacts {

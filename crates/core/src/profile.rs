@@ -11,7 +11,48 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Problem;
+use crate::problem::{Problem, Problems, name_problem};
+
+/// A capacity profile as written and stored: windows of local time in which a
+/// target needs a floor. [`Schedule::compile`] validates it into a [`Schedule`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    #[serde(default)]
+    pub lead_minutes: u32,
+    #[serde(default)]
+    pub windows: Vec<WindowSpec>,
+}
+
+impl Profile {
+    /// A profile as stored in the table, compiled for use; the error says why not.
+    pub fn from_stored(name: &str, spec: &str) -> Result<Schedule, String> {
+        let profile: Profile =
+            serde_json::from_str(spec).map_err(|e| format!("stored spec does not parse: {e}"))?;
+        if profile.name != name {
+            return Err(format!(
+                "stored under {name:?} but named {:?}",
+                profile.name
+            ));
+        }
+        Schedule::compile(&profile, "profile").map_err(|problems| Problems(problems).to_string())
+    }
+
+    /// Every problem of the profile on its own, by path.
+    pub fn problems(&self, path: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if let Some(message) = name_problem(&self.name) {
+            problems.push(Problem::new(format!("{path}.name"), message));
+        }
+        if let Err(more) = Schedule::compile(self, path) {
+            problems.extend(more);
+        }
+        problems
+    }
+}
 
 /// A window as written in a configuration file. Exactly one of `days`,
 /// `days_of_month` and `dates` says when it applies.
@@ -344,7 +385,7 @@ fn local_instant(local: DateTime, tz: &TimeZone) -> Option<Timestamp> {
 
 impl Schedule {
     /// Validates a stored or written profile; every problem by path.
-    pub fn compile(profile: &crate::config::Profile, path: &str) -> Result<Schedule, Vec<Problem>> {
+    pub fn compile(profile: &Profile, path: &str) -> Result<Schedule, Vec<Problem>> {
         let mut problems = Vec::new();
         let timezone = match TimeZone::get(&profile.timezone) {
             Ok(tz) => Some(tz),
@@ -427,7 +468,6 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Profile;
 
     fn window(days: &[&str], start: &str, end: &str, min_tasks: f64) -> WindowSpec {
         WindowSpec {

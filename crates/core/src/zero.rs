@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::config::ScaleToZero;
+use crate::facts::ScalableBounds;
 
 /// Why the watcher is looking at a target now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,13 +17,6 @@ pub enum Trigger {
     Push(String),
     /// A manual `sleep` event: sleep now if allowed, whatever the idle clock says.
     ManualSleep,
-}
-
-/// Application Auto Scaling's bounds for the service, when a scalable target exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ScalableBounds {
-    pub min: u32,
-    pub max: u32,
 }
 
 /// What was read for a target. Every field the decision needs must have been read:

@@ -11,10 +11,8 @@ use sluice_aws::{
     QueueDepths, ServiceCounts, read_backlogs, read_task_counts,
 };
 use sluice_core::config::{GpuSource, Target};
-use sluice_core::metrics::{
-    self, Datum, FleetTally, GpuUtilization, MetricQuery, QueueDepth, Reading, Rollup, TaskCounts,
-    embedded_metric_line,
-};
+use sluice_core::facts::{GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::metrics::{self, Datum, FleetTally, Reading, Rollup, embedded_metric_line};
 
 use crate::event::{self, BadEvent};
 use crate::settings::{Output, Settings};

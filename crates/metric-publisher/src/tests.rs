@@ -12,7 +12,8 @@ use sluice_aws::{
     ServiceCounts, ServiceResult, StoredItem,
 };
 use sluice_core::config::{Capacity, GpuSource, Target};
-use sluice_core::metrics::{Datum, GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::facts::{GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::metrics::Datum;
 
 use sluice_aws::EmfLog;
 

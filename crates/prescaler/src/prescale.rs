@@ -12,16 +12,15 @@ use sluice_aws::{
     AwsError, ConfigStore, ItemKind, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
     ServiceCounts, ServiceScaler, ecs_resource_id, read_backlogs, read_task_counts,
 };
-use sluice_core::config::{Profile, Target};
+use sluice_core::config::Target;
 use sluice_core::metrics::{self, Datum};
+use sluice_core::names;
 use sluice_core::prescale::{Change, PrescaleFacts, plan};
+use sluice_core::profile::Profile;
 use sluice_core::profile::Schedule;
 
 use crate::event::{self, BadEvent};
 use crate::settings::Settings;
-
-/// The metric the prescaler publishes per target: the floor its profile gives.
-pub const FLOOR_METRIC: &str = "PrescaleFloor";
 
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
@@ -296,7 +295,7 @@ pub async fn prescale(
             .iter()
             .filter_map(|r| {
                 r.floor
-                    .map(|floor| Datum::count(&r.target, FLOOR_METRIC, f64::from(floor)))
+                    .map(|floor| Datum::count(&r.target, names::PRESCALE_FLOOR, f64::from(floor)))
             })
             .collect();
         for batch in metrics::batches(

@@ -11,11 +11,13 @@ use sluice_aws::{
     AwsError, ConfigStore, ItemKind, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
     ServiceCounts, ServiceResult, ServiceScaler, StoredItem,
 };
-use sluice_core::config::{Capacity, Profile, Target};
-use sluice_core::metrics::{Datum, QueueDepth, TaskCounts};
+use sluice_core::config::{Capacity, Target};
+use sluice_core::facts::ScalableBounds;
+use sluice_core::facts::{QueueDepth, TaskCounts};
+use sluice_core::metrics::Datum;
 use sluice_core::prescale::{Change, OwnWrite};
+use sluice_core::profile::Profile;
 use sluice_core::profile::WindowSpec;
-use sluice_core::zero::ScalableBounds;
 
 use crate::prescale::{Outcome, Ports, PrescaleError, prescale};
 use crate::settings::Settings;

@@ -5,9 +5,11 @@ use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use sluice_aws::CloudWatchMetrics;
-use sluice_core::config::{Document, Profile, Target};
+use sluice_core::config::{Document, Target};
+use sluice_core::facts::MetricQuery;
 use sluice_core::learn::{Sample, learn};
-use sluice_core::metrics::{MetricQuery, TARGET_DIMENSION, names};
+use sluice_core::names::{self, TARGET_DIMENSION};
+use sluice_core::profile::Profile;
 
 pub struct Options<'a> {
     pub namespace: &'a str,

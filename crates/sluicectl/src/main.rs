@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use sluice_aws::{Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
-use sluice_core::config::{Document, Format, Profile, Target};
-use sluice_core::metrics::names;
+use sluice_core::config::{Document, Format, Target};
+use sluice_core::names;
+use sluice_core::profile::Profile;
 
 #[derive(Parser)]
 #[command(

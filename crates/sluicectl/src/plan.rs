@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
-use sluice_core::config::{Profile, Target};
+use sluice_core::config::Target;
+use sluice_core::profile::Profile;
 use sluice_core::profile::{Schedule, WindowSpec};
 
 /// A window in one line, as written: `mon,tue 08:00-18:00 min 5`.
@@ -31,7 +32,7 @@ pub fn print_plan(
         anyhow::anyhow!(
             "profile {} is invalid:\n{}",
             profile.name,
-            sluice_core::config::Problems(problems)
+            sluice_core::problem::Problems(problems)
         )
     })?;
     let from = match from {

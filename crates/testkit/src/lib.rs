@@ -660,7 +660,7 @@ impl Emulators {
     pub async fn store_profile(
         &self,
         store: &DynamoStore,
-        profile: &sluice_core::config::Profile,
+        profile: &sluice_core::profile::Profile,
     ) -> Result<()> {
         store
             .put(

@@ -13,8 +13,9 @@ use sluice_aws::{
     ServiceCounts, ServiceResult, ServiceScaler, StoredItem, Versioned, WatchStates,
 };
 use sluice_core::config::{Capacity, ScaleToZero, Target};
-use sluice_core::metrics::{MetricQuery, QueueDepth, TaskCounts};
-use sluice_core::zero::{ScalableBounds, WatchState};
+use sluice_core::facts::ScalableBounds;
+use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
 use crate::watch::{Clock, Outcome, Ports, WatchError, watch};

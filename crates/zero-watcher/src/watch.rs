@@ -15,7 +15,9 @@ use sluice_aws::{
     read_task_counts,
 };
 use sluice_core::config::{ScaleToZero, Target};
-use sluice_core::metrics::{Datum, MetricQuery, Rollup, embedded_metric_line};
+use sluice_core::facts::MetricQuery;
+use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
+use sluice_core::names;
 use sluice_core::zero::{Decision, Facts, Trigger, WatchState, decide, push_while_awake};
 
 use crate::event::{self, BadEvent, ManualAction, WatchEvent};
@@ -79,11 +81,11 @@ pub enum Outcome {
 impl Outcome {
     fn metric_name(self) -> &'static str {
         match self {
-            Outcome::Woke | Outcome::WouldWake => "WatcherWoke",
-            Outcome::Slept | Outcome::WouldSleep => "WatcherSlept",
-            Outcome::Stayed => "WatcherStayed",
-            Outcome::Skipped => "WatcherSkipped",
-            Outcome::Failed => "WatcherFailed",
+            Outcome::Woke | Outcome::WouldWake => names::WATCHER_WOKE,
+            Outcome::Slept | Outcome::WouldSleep => names::WATCHER_SLEPT,
+            Outcome::Stayed => names::WATCHER_STAYED,
+            Outcome::Skipped => names::WATCHER_SKIPPED,
+            Outcome::Failed => names::WATCHER_FAILED,
         }
     }
 }

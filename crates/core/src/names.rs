@@ -1,0 +1,35 @@
+//! Every CloudWatch metric name Sluice publishes, in one place. The functions,
+//! sluicectl, the demo and the template's test (tests/template reads this file) all
+//! take their names from here, so an alarm can never watch a name nothing writes.
+
+/// The dimension every per-target metric carries: the target's name.
+pub const TARGET_DIMENSION: &str = "Target";
+
+// Per target, by the metric publisher (docs/metrics.md).
+pub const VISIBLE: &str = "VisibleMessages";
+pub const IN_FLIGHT: &str = "InFlightMessages";
+pub const DELAYED: &str = "DelayedMessages";
+pub const BACKLOG: &str = "Backlog";
+pub const BACKLOG_PER_TASK: &str = "BacklogPerTask";
+pub const RUNNING_TASKS: &str = "RunningTasks";
+pub const PENDING_TASKS: &str = "PendingTasks";
+pub const DESIRED_TASKS: &str = "DesiredTasks";
+pub const GPU_AVERAGE: &str = "GpuUtilizationAverage";
+pub const GPU_MAX: &str = "GpuUtilizationMax";
+
+// Fleet-wide, without dimensions, by the metric publisher: what the template's alarms
+// watch, so they need no per-target alarm and notice a publisher that stopped.
+pub const TARGETS_PUBLISHED: &str = "TargetsPublished";
+pub const TARGETS_FAILED: &str = "TargetsFailed";
+pub const TARGETS_AT_MAX_CAPACITY: &str = "TargetsAtMaxCapacity";
+pub const TARGETS_ASLEEP_WITH_WORK: &str = "TargetsAsleepWithWork";
+
+// The zero-watcher's decision counts (EMF), per target and fleet-wide.
+pub const WATCHER_WOKE: &str = "WatcherWoke";
+pub const WATCHER_SLEPT: &str = "WatcherSlept";
+pub const WATCHER_STAYED: &str = "WatcherStayed";
+pub const WATCHER_SKIPPED: &str = "WatcherSkipped";
+pub const WATCHER_FAILED: &str = "WatcherFailed";
+
+// The prescaler, per target: the floor its profile gives now.
+pub const PRESCALE_FLOOR: &str = "PrescaleFloor";
