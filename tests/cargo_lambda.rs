@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use sluice_core::config::{Capacity, GpuSource, ScaleToZero, Target};
+use sluice_core::config::{GpuSource, ScaleToZero, Target};
 use sluice_testkit::{Emulators, cargo_lambda_invoke, cargo_lambda_watch, free_port, unique};
 
 #[tokio::test]
@@ -22,30 +22,20 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
     let queue = unique("cl-q");
     let url = emulators.create_queue(&queue).await?;
     emulators.send_messages(&url, 4, 0).await?;
-    let target = Target {
-        name: "gold-inference".to_owned(),
-        cluster: cluster.clone(),
-        service: service.clone(),
-        queues: vec![queue],
-        capacity: Capacity { min: 0, max: 10 },
-        backlog_per_task: 2.0,
-        gpu: Some(GpuSource {
-            namespace: unique("NoGpu"),
-            metric: "nvidia_smi_utilization_gpu".to_owned(),
-            dimensions: Default::default(),
-        }),
-        scale_to_zero: Some(ScaleToZero {
-            idle_minutes: 5,
-            wake_tasks: 1,
-            activation_backlog: 0,
-            topics: vec!["arn:aws:sns:us-east-1:123456789012:gold-inference-requests".to_owned()],
-            alarms: Vec::new(),
-            metric: None,
-        }),
-        profile: Some("business-hours".to_owned()),
-        paused: false,
-        forecast_only: false,
+    let no_gpu = GpuSource {
+        namespace: unique("NoGpu"),
+        ..GpuSource::agent::<&str, &str>([])
     };
+    let target = Target::new("gold-inference", &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 10)
+        .with_backlog_per_task(2.0)
+        .with_gpu(no_gpu)
+        .with_scale_to_zero(ScaleToZero {
+            topics: vec!["arn:aws:sns:us-east-1:123456789012:gold-inference-requests".to_owned()],
+            ..ScaleToZero::default()
+        })
+        .with_profile("business-hours");
     emulators.store_targets(&store, &[target]).await?;
     let profile = sluice_core::profile::Profile {
         name: "business-hours".to_owned(),

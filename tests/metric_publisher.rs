@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use metric_publisher::publish::Status;
 use metric_publisher::{Output, Publisher, Settings};
-use sluice_core::config::{Capacity, GpuSource, Target};
+use sluice_core::config::{GpuSource, Target};
 use sluice_testkit::{Emulators, fixture, unique};
 
 struct Scenario {
@@ -19,19 +19,10 @@ struct Scenario {
 }
 
 fn target(name: &str, cluster: &str, service: &str, queues: Vec<String>) -> Target {
-    Target {
-        name: name.to_owned(),
-        cluster: cluster.to_owned(),
-        service: service.to_owned(),
-        queues,
-        capacity: Capacity { min: 0, max: 20 },
-        backlog_per_task: 5.0,
-        gpu: None,
-        scale_to_zero: None,
-        profile: None,
-        paused: false,
-        forecast_only: false,
-    }
+    Target::new(name, cluster, service)
+        .with_queues(queues)
+        .with_capacity(0, 20)
+        .with_backlog_per_task(5.0)
 }
 
 /// gold: two queues (5 visible + 2 in flight, 3 delayed), 2 running tasks, two GPUs
@@ -95,7 +86,7 @@ async fn seed() -> Result<Scenario> {
         dimensions: gpu_dimensions.clone(),
     });
     // Its 2 desired tasks are its maximum: counted in TargetsAtMaxCapacity.
-    gold_target.capacity = Capacity { min: 0, max: 2 };
+    gold_target = gold_target.with_capacity(0, 2);
     let mut silver_target = target(&silver, &cluster, &silver_service, vec![silver_queue]);
     silver_target.gpu = Some(GpuSource {
         namespace: gpu_namespace,

@@ -5,7 +5,7 @@ use anyhow::Result;
 use prescaler::prescale::Outcome;
 use prescaler::{Prescaler, Settings};
 use serde_json::json;
-use sluice_core::config::{Capacity, Target};
+use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::profile::Profile;
 use sluice_core::profile::WindowSpec;
@@ -35,17 +35,12 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
     let queue = unique("gold-q");
     emulators.create_queue(&queue).await?;
     let target = Target {
-        name: TARGET.to_owned(),
-        cluster: cluster.clone(),
-        service: service.clone(),
-        queues: vec![queue],
-        capacity: Capacity { min: 1, max: 20 },
-        backlog_per_task: 10.0,
-        gpu: None,
-        scale_to_zero: None,
-        profile: Some("business-hours".to_owned()),
-        paused: false,
         forecast_only,
+        ..Target::new(TARGET, &cluster, &service)
+            .with_queues([queue])
+            .with_capacity(1, 20)
+            .with_backlog_per_task(10.0)
+            .with_profile("business-hours")
     };
     let profile = Profile {
         name: "business-hours".to_owned(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::Value;
-use sluice_core::config::{Capacity, ScaleToZero, Target};
+use sluice_core::config::{ScaleToZero, Target};
 use sluice_testkit::{Emulators, fixture, moto_recorder, unique};
 use zero_watcher::watch::Outcome;
 use zero_watcher::{Clock, Settings, Watcher};
@@ -36,26 +36,16 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
         .await?;
     let queue = unique("gold-q");
     let queue_url = emulators.create_queue(&queue).await?;
-    let target = Target {
-        name: TARGET.to_owned(),
-        cluster: cluster.clone(),
-        service: service.clone(),
-        queues: vec![queue],
-        capacity: Capacity { min: 0, max: 10 },
-        backlog_per_task: 10.0,
-        gpu: None,
-        scale_to_zero: Some(ScaleToZero {
-            idle_minutes: 5,
+    let target = Target::new(TARGET, &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 10)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero {
             wake_tasks,
-            activation_backlog: 0,
             topics: vec![TOPIC.to_owned()],
             alarms: vec![ALARM.to_owned()],
-            metric: None,
-        }),
-        profile: None,
-        paused: false,
-        forecast_only: false,
-    };
+            ..ScaleToZero::default()
+        });
     emulators.store_targets(&store, &[target]).await?;
     Ok(Scenario {
         emulators,

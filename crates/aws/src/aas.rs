@@ -36,34 +36,29 @@ impl ScalableTargets for AutoScaling {
     ) -> Result<BTreeMap<String, ScalableBounds>, AwsError> {
         let mut found = BTreeMap::new();
         for chunk in resource_ids.chunks(Self::MAX_RESOURCES_PER_CALL) {
-            let mut next_token = None;
-            loop {
-                let output = self
-                    .client
-                    .describe_scalable_targets()
-                    .service_namespace(ServiceNamespace::Ecs)
-                    .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                    .set_resource_ids(Some(chunk.to_vec()))
-                    .set_next_token(next_token.take())
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        AwsError::from_sdk("ApplicationAutoScaling.DescribeScalableTargets", e)
-                    })?;
-                for target in output.scalable_targets() {
-                    let bound = |value: i32| u32::try_from(value).unwrap_or(0);
-                    found.insert(
-                        target.resource_id().to_owned(),
-                        ScalableBounds {
-                            min: bound(target.min_capacity()),
-                            max: bound(target.max_capacity()),
-                        },
-                    );
-                }
-                next_token = output.next_token;
-                if next_token.is_none() {
-                    break;
-                }
+            let targets: Vec<_> = self
+                .client
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .set_resource_ids(Some(chunk.to_vec()))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
+                    AwsError::from_sdk("ApplicationAutoScaling.DescribeScalableTargets", e)
+                })?;
+            for target in targets {
+                let bound = |value: i32| u32::try_from(value).unwrap_or(0);
+                found.insert(
+                    target.resource_id().to_owned(),
+                    ScalableBounds {
+                        min: bound(target.min_capacity()),
+                        max: bound(target.max_capacity()),
+                    },
+                );
             }
         }
         Ok(found)

@@ -81,20 +81,21 @@ impl MetricReader for CloudWatchMetrics {
         let now = SystemTime::now();
         let end = now + Duration::from_secs(60);
         let start = now - Duration::from_secs(u64::from(lookback_minutes.max(1)) * 60);
-        let mut next_token = None;
-        loop {
-            let output = self
-                .client
-                .get_metric_data()
-                .set_metric_data_queries(Some(data_queries.clone()))
-                .start_time(DateTime::from(start))
-                .end_time(DateTime::from(end))
-                .scan_by(ScanBy::TimestampDescending)
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?;
-            for result in output.metric_data_results() {
+        let mut pages = self
+            .client
+            .get_metric_data()
+            .set_metric_data_queries(Some(data_queries))
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(end))
+            .scan_by(ScanBy::TimestampDescending)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages
+            .try_next()
+            .await
+            .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?
+        {
+            for result in page.metric_data_results() {
                 let index = result
                     .id()
                     .and_then(|id| id.strip_prefix('q'))
@@ -104,10 +105,6 @@ impl MetricReader for CloudWatchMetrics {
                 {
                     *slot = latest_value(result);
                 }
-            }
-            next_token = output.next_token;
-            if next_token.is_none() {
-                break;
             }
         }
         Ok(latest)
@@ -201,34 +198,29 @@ impl CloudWatchMetrics {
         if let Some(stat) = data_query.metric_stat.as_mut() {
             stat.period = Some(period);
         }
-        let mut points = Vec::new();
-        let mut next_token = None;
-        loop {
-            let output = self
-                .client
-                .get_metric_data()
-                .metric_data_queries(data_query.clone())
-                .start_time(DateTime::from_secs(start))
-                .end_time(DateTime::from_secs(end))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?;
-            for result in output.metric_data_results() {
-                points.extend(
-                    result
-                        .timestamps()
-                        .iter()
-                        .map(|t| t.secs())
-                        .zip(result.values().iter().copied()),
-                );
-            }
-            next_token = output.next_token;
-            if next_token.is_none() {
-                break;
-            }
-        }
+        let pages: Vec<_> = self
+            .client
+            .get_metric_data()
+            .metric_data_queries(data_query)
+            .start_time(DateTime::from_secs(start))
+            .end_time(DateTime::from_secs(end))
+            .scan_by(ScanBy::TimestampAscending)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?;
+        let mut points: Vec<(i64, f64)> = pages
+            .iter()
+            .flat_map(|page| page.metric_data_results())
+            .flat_map(|result| {
+                result
+                    .timestamps()
+                    .iter()
+                    .map(|t| t.secs())
+                    .zip(result.values().iter().copied())
+            })
+            .collect();
         points.sort_by_key(|(at, _)| *at);
         Ok(points)
     }

@@ -8,6 +8,7 @@ mod cloudwatch;
 mod ecs;
 mod emf;
 mod error;
+pub mod memory;
 mod sqs;
 mod store;
 

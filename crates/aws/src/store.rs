@@ -74,33 +74,24 @@ fn text(item: &HashMap<String, AttributeValue>, attribute: &str) -> Option<Strin
 }
 
 impl DynamoStore {
-    /// Every item of one partition, page by page, read consistently.
+    /// Every item of one partition, read consistently, page by page.
     async fn partition(
         &self,
         partition: &str,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, AwsError> {
-        let mut items = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))?;
-            items.extend(output.items.unwrap_or_default());
-            start_key = output.last_evaluated_key;
-            if start_key.is_none() {
-                break;
-            }
-        }
-        Ok(items)
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("DynamoDB.Query", e))
     }
 }
 

@@ -349,7 +349,7 @@ impl Target {
 
 impl GpuSource {
     /// The CloudWatch agent's NVIDIA metric with these dimensions.
-    pub fn agent<S: ToString>(dimensions: impl IntoIterator<Item = (S, S)>) -> Self {
+    pub fn agent<K: ToString, V: ToString>(dimensions: impl IntoIterator<Item = (K, V)>) -> Self {
         GpuSource {
             namespace: Self::DEFAULT_NAMESPACE.to_owned(),
             metric: Self::DEFAULT_METRIC.to_owned(),

@@ -1,20 +1,14 @@
-//! The watcher over in-memory fakes with an injected clock: what it reads, claims and
+//! The watcher over the in-memory AWS (sluice_aws::memory) with an injected clock: what it reads, claims and
 //! changes, including when reads fail and invocations race. The same paths run
 //! against the emulators in tests/zero_watcher.rs.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use async_trait::async_trait;
 use serde_json::{Value, json};
-use sluice_aws::{
-    AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, QueueDepths, ScalableTargets,
-    ServiceCounts, ServiceResult, ServiceScaler, StoredItem, Versioned, WatchStates,
-};
-use sluice_core::config::{Capacity, ScaleToZero, Target};
-use sluice_core::facts::ScalableBounds;
-use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
+use sluice_aws::ErrorKind;
+use sluice_aws::memory::MemoryAws;
+use sluice_core::config::{ActivationMetric, ScaleToZero, Target};
+use sluice_core::facts::QueueDepth;
 use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
@@ -23,243 +17,99 @@ use crate::watch::{Clock, Outcome, Ports, WatchError, watch};
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
 
-#[derive(Default)]
-struct Fakes {
-    targets: Vec<StoredItem>,
-    backlog: Mutex<BTreeMap<String, QueueDepth>>,
-    desired: Mutex<BTreeMap<String, u32>>,
-    bounds: BTreeMap<String, ScalableBounds>,
-    states: Mutex<BTreeMap<String, Versioned<WatchState>>>,
-    sqs_fails: bool,
-    /// Make the next N saves lose, as if another invocation wrote first.
-    lose_saves: Mutex<usize>,
-    ecs_reads: Mutex<usize>,
-    ecs_writes: Mutex<Vec<(String, u32)>>,
-    saves: Mutex<usize>,
+/// The in-memory AWS, a clock the test moves, and one sleeping target `gold`.
+struct World {
+    aws: MemoryAws,
     now: AtomicI64,
-    emf: Mutex<Vec<String>>,
-    metric_value: Mutex<Option<f64>>,
-    metric_reads: Mutex<usize>,
 }
 
-#[async_trait]
-impl ConfigStore for Fakes {
-    async fn list(&self, _: ItemKind) -> Result<Vec<StoredItem>, AwsError> {
-        Ok(self.targets.clone())
-    }
-    async fn put(&self, _: ItemKind, _: &str, _: &str) -> Result<bool, AwsError> {
-        unreachable!()
-    }
-    async fn delete(&self, _: ItemKind, _: &str) -> Result<(), AwsError> {
-        unreachable!()
-    }
-}
-
-#[async_trait]
-impl WatchStates for Fakes {
-    async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError> {
-        Ok(self.states.lock().unwrap().clone())
-    }
-    async fn save(
-        &self,
-        target: &str,
-        state: &WatchState,
-        expected: u64,
-        _: &str,
-    ) -> Result<bool, AwsError> {
-        *self.saves.lock().unwrap() += 1;
-        let mut lose = self.lose_saves.lock().unwrap();
-        if *lose > 0 {
-            *lose -= 1;
-            return Ok(false);
-        }
-        let mut states = self.states.lock().unwrap();
-        let current = states.get(target).map(|v| v.version).unwrap_or(0);
-        if current != expected {
-            return Ok(false);
-        }
-        states.insert(
-            target.to_owned(),
-            Versioned {
-                value: *state,
-                version: expected + 1,
-            },
-        );
-        Ok(true)
-    }
-}
-
-#[async_trait]
-impl QueueDepths for Fakes {
-    async fn queue_depth(&self, queue: &str) -> Result<QueueDepth, AwsError> {
-        if self.sqs_fails {
-            return Err(AwsError::new(
-                "SQS.GetQueueAttributes",
-                ErrorKind::Throttled,
-                "Rate exceeded",
-            ));
-        }
-        Ok(self
-            .backlog
-            .lock()
-            .unwrap()
-            .get(queue)
-            .copied()
-            .unwrap_or_default())
-    }
-}
-
-#[async_trait]
-impl ServiceCounts for Fakes {
-    async fn task_counts(
-        &self,
-        _: &str,
-        services: &[String],
-    ) -> Result<BTreeMap<String, ServiceResult>, AwsError> {
-        *self.ecs_reads.lock().unwrap() += 1;
-        let desired = self.desired.lock().unwrap();
-        Ok(services
-            .iter()
-            .map(|s| {
-                let d = desired.get(s).copied().ok_or_else(|| "MISSING".to_owned());
-                (
-                    s.clone(),
-                    d.map(|d| TaskCounts {
-                        running: d,
-                        pending: 0,
-                        desired: d,
-                    }),
-                )
-            })
-            .collect())
-    }
-}
-
-#[async_trait]
-impl ServiceScaler for Fakes {
-    async fn set_desired(&self, _: &str, service: &str, desired: u32) -> Result<(), AwsError> {
-        self.ecs_writes
-            .lock()
-            .unwrap()
-            .push((service.to_owned(), desired));
-        self.desired
-            .lock()
-            .unwrap()
-            .insert(service.to_owned(), desired);
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl ScalableTargets for Fakes {
-    async fn bounds(&self, ids: &[String]) -> Result<BTreeMap<String, ScalableBounds>, AwsError> {
-        Ok(ids
-            .iter()
-            .filter_map(|id| self.bounds.get(id).map(|b| (id.clone(), *b)))
-            .collect())
-    }
-    async fn set_min_capacity(&self, _: &str, _: u32) -> Result<(), AwsError> {
-        unreachable!("the watcher never changes scalable targets")
-    }
-}
-
-#[async_trait]
-impl MetricReader for Fakes {
-    async fn latest(&self, queries: &[MetricQuery], _: u32) -> Result<Vec<Option<f64>>, AwsError> {
-        *self.metric_reads.lock().unwrap() += 1;
-        let value = *self.metric_value.lock().unwrap();
-        Ok(queries
-            .iter()
-            .map(|q| (q.metric == "SumOffsetLag").then_some(value).flatten())
-            .collect())
-    }
-}
-
-impl EmfLog for Fakes {
-    fn emit(&self, line: &str) {
-        self.emf.lock().unwrap().push(line.to_owned());
-    }
-}
-
-impl Clock for Fakes {
+impl Clock for World {
     fn now(&self) -> i64 {
         self.now.load(Ordering::SeqCst)
     }
 }
 
-impl Fakes {
+fn gold(wake_tasks: u32) -> Target {
+    target("gold", wake_tasks)
+}
+
+fn target(name: &str, wake_tasks: u32) -> Target {
+    Target::new(name, "cluster", &format!("{name}-svc"))
+        .with_queues([format!("{name}-q")])
+        .with_capacity(0, 10)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero {
+            wake_tasks,
+            topics: vec![TOPIC.to_owned()],
+            alarms: vec!["gold-backlog".to_owned()],
+            ..ScaleToZero::default()
+        })
+}
+
+fn activation_metric(threshold: f64) -> ActivationMetric {
+    ActivationMetric {
+        namespace: "AWS/Kafka".into(),
+        metric: "SumOffsetLag".into(),
+        dimensions: Default::default(),
+        statistic: "Maximum".into(),
+        threshold,
+    }
+}
+
+impl World {
     fn new() -> Self {
-        let fakes = Fakes::default().with_target("gold", 1, false);
-        fakes.now.store(T0, Ordering::SeqCst);
-        fakes
+        Self::with(gold(1))
+    }
+
+    fn with(target: Target) -> Self {
+        let world = World {
+            aws: MemoryAws::new(),
+            now: AtomicI64::new(T0),
+        };
+        world.add(target);
+        world
+    }
+
+    /// Stores the target with its service asleep and its queue empty.
+    fn add(&self, target: Target) {
+        self.aws.set_service(&target.cluster, &target.service, 0);
+        for queue in &target.queues {
+            self.aws.set_queue(queue, QueueDepth::default());
+        }
+        self.aws.put_target(&target);
     }
 
     /// The first target also wakes on `SumOffsetLag` above `threshold`.
-    fn with_activation_metric(mut self, threshold: f64) -> Self {
-        let mut target: Target = serde_json::from_str(&self.targets[0].spec).unwrap();
+    fn with_activation_metric(threshold: f64) -> Self {
+        let mut target = gold(1);
         if let Some(zero) = target.scale_to_zero.as_mut() {
-            zero.metric = Some(sluice_core::config::ActivationMetric {
-                namespace: "AWS/Kafka".into(),
-                metric: "SumOffsetLag".into(),
-                dimensions: BTreeMap::new(),
-                statistic: "Maximum".into(),
-                threshold,
-            });
+            zero.metric = Some(activation_metric(threshold));
         }
-        self.targets[0].spec = serde_json::to_string(&target).unwrap();
-        self
+        Self::with(target)
     }
 
-    fn with_target(mut self, name: &str, wake_tasks: u32, paused: bool) -> Self {
-        let target = Target {
-            name: name.to_owned(),
-            cluster: "cluster".to_owned(),
-            service: format!("{name}-svc"),
-            queues: vec![format!("{name}-q")],
-            capacity: Capacity { min: 0, max: 10 },
-            backlog_per_task: 10.0,
-            gpu: None,
-            scale_to_zero: Some(ScaleToZero {
-                idle_minutes: 5,
-                wake_tasks,
-                activation_backlog: 0,
-                topics: vec![TOPIC.to_owned()],
-                alarms: vec!["gold-backlog".to_owned()],
-                metric: None,
-            }),
-            profile: None,
-            paused,
-            forecast_only: false,
-        };
-        self.targets.retain(|t| t.name != name);
-        self.targets.push(StoredItem {
-            name: name.to_owned(),
-            spec: serde_json::to_string(&target).unwrap(),
-        });
-        self.desired
-            .lock()
-            .unwrap()
-            .insert(format!("{name}-svc"), 0);
-        self
+    fn set_metric(&self, value: Option<f64>) {
+        let query = activation_metric(0.0).query().unwrap();
+        self.aws.set_metric(&query, value);
     }
 
     fn ports(&self) -> Ports<'_> {
         Ports {
-            store: self,
-            states: self,
-            queues: self,
-            services: self,
-            scaler: self,
-            autoscaling: self,
-            metrics: self,
-            emf: self,
+            store: &self.aws,
+            states: &self.aws,
+            queues: &self.aws,
+            services: &self.aws,
+            scaler: &self.aws,
+            autoscaling: &self.aws,
+            metrics: &self.aws,
+            emf: &self.aws,
             clock: self,
         }
     }
 
     fn set_backlog(&self, queue: &str, visible: u64, in_flight: u64) {
-        self.backlog.lock().unwrap().insert(
-            queue.to_owned(),
+        self.aws.set_queue(
+            queue,
             QueueDepth {
                 visible,
                 in_flight,
@@ -273,7 +123,11 @@ impl Fakes {
     }
 
     fn writes(&self) -> Vec<(String, u32)> {
-        self.ecs_writes.lock().unwrap().clone()
+        self.aws.desired_writes()
+    }
+
+    fn saves(&self) -> usize {
+        self.aws.calls("DynamoDB.PutItem")
     }
 }
 
@@ -303,7 +157,7 @@ fn sns() -> Value {
 
 #[tokio::test]
 async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
@@ -343,25 +197,25 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
         vec![("gold-svc".to_owned(), 1), ("gold-svc".to_owned(), 0)]
     );
     // One EMF decision count per decision.
-    assert_eq!(fakes.emf.lock().unwrap().len(), 5);
+    assert_eq!(fakes.aws.emf_lines().len(), 5);
 }
 
 #[tokio::test]
 async fn a_failed_read_changes_nothing() {
-    let mut fakes = Fakes::new();
-    fakes.desired.lock().unwrap().insert("gold-svc".into(), 1);
-    fakes.states.lock().unwrap().insert(
-        "gold".into(),
-        Versioned {
-            value: WatchState {
-                last_activity: Some(T0 - 3600),
-                claimed: None,
-                observed: None,
-            },
-            version: 4,
+    let fakes = World::new();
+    fakes.aws.set_service("cluster", "gold-svc", 1);
+    fakes.aws.set_watch_state(
+        "gold",
+        WatchState {
+            last_activity: Some(T0 - 3600),
+            claimed: None,
+            observed: None,
         },
+        4,
     );
-    fakes.sqs_fails = true;
+    fakes
+        .aws
+        .fail("SQS.GetQueueAttributes", ErrorKind::Throttled);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     let decision = &report.decisions[0];
     assert_eq!(decision.outcome, Outcome::Skipped);
@@ -375,50 +229,51 @@ async fn a_failed_read_changes_nothing() {
         fakes.writes().is_empty(),
         "never scale to zero on a failed read"
     );
-    assert_eq!(*fakes.saves.lock().unwrap(), 0);
-    assert_eq!(fakes.states.lock().unwrap()["gold"].version, 4);
+    assert_eq!(fakes.saves(), 0);
+    assert_eq!(fakes.aws.watch_state("gold").map(|v| v.version), Some(4));
 }
 
 #[tokio::test]
 async fn a_burst_of_sns_to_an_awake_service_makes_no_ecs_call() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     let first = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(first.decisions[0].outcome, Outcome::Woke);
-    let reads_after_wake = *fakes.ecs_reads.lock().unwrap();
+    let reads_after_wake = fakes.aws.calls("ECS.DescribeServices");
     for _ in 0..100 {
         fakes.advance(1);
         let report = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
         assert_eq!(report.decisions[0].outcome, Outcome::Stayed);
     }
     assert_eq!(
-        *fakes.ecs_reads.lock().unwrap(),
+        fakes.aws.calls("ECS.DescribeServices"),
         reads_after_wake,
         "no DescribeServices"
     );
     assert_eq!(fakes.writes().len(), 1, "no UpdateService after the wake");
     // The pushes kept the idle clock at the last one.
     assert_eq!(
-        fakes.states.lock().unwrap()["gold"].value.last_activity,
+        fakes
+            .aws
+            .watch_state("gold")
+            .and_then(|v| v.value.last_activity),
         Some(T0 + 100)
     );
 }
 
 #[tokio::test]
 async fn a_lost_claim_never_acts_twice() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     fakes.set_backlog("gold-q", 5, 0);
     // Another invocation claimed the wake first: it wrote the state and scaled.
-    *fakes.lose_saves.lock().unwrap() = 1;
-    fakes.states.lock().unwrap().insert(
-        "gold".into(),
-        Versioned {
-            value: WatchState {
-                last_activity: Some(T0),
-                claimed: Some((sluice_core::zero::Transition::Wake, T0)),
-                observed: Some((1, T0)),
-            },
-            version: 1,
+    fakes.aws.lose_next_saves(1);
+    fakes.aws.set_watch_state(
+        "gold",
+        WatchState {
+            last_activity: Some(T0),
+            claimed: Some((sluice_core::zero::Transition::Wake, T0)),
+            observed: Some((1, T0)),
         },
+        1,
     );
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
@@ -430,11 +285,8 @@ async fn a_lost_claim_never_acts_twice() {
 
 #[tokio::test]
 async fn aas_bounds_are_respected() {
-    let mut fakes = Fakes::new().with_target("gold", 4, false);
-    fakes.bounds.insert(
-        "service/cluster/gold-svc".into(),
-        ScalableBounds { min: 0, max: 2 },
-    );
+    let fakes = World::with(gold(4));
+    fakes.aws.set_scalable("cluster", "gold-svc", 0, 2);
     fakes.set_backlog("gold-q", 1, 0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
@@ -442,11 +294,8 @@ async fn aas_bounds_are_respected() {
         Some(2),
         "wake count 4 capped at MaxCapacity 2"
     );
-    fakes.bounds.insert(
-        "service/cluster/gold-svc".into(),
-        ScalableBounds { min: 1, max: 2 },
-    );
-    fakes.desired.lock().unwrap().insert("gold-svc".into(), 1);
+    fakes.aws.set_scalable("cluster", "gold-svc", 1, 2);
+    fakes.aws.set_service("cluster", "gold-svc", 1);
     fakes.set_backlog("gold-q", 0, 0);
     fakes.advance(3600);
     let report = watch(
@@ -465,7 +314,7 @@ async fn aas_bounds_are_respected() {
 
 #[tokio::test]
 async fn dry_run_decides_and_changes_nothing() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     fakes.set_backlog("gold-q", 3, 0);
     let mut dry = settings();
     dry.dry_run = true;
@@ -479,12 +328,12 @@ async fn dry_run_decides_and_changes_nothing() {
         (Outcome::WouldWake, Some(1))
     );
     assert!(fakes.writes().is_empty());
-    assert_eq!(*fakes.saves.lock().unwrap(), 0);
+    assert_eq!(fakes.saves(), 0);
 }
 
 #[tokio::test]
 async fn paused_targets_are_skipped() {
-    let fakes = Fakes::new().with_target("gold", 1, true);
+    let fakes = World::with(gold(1).paused());
     fakes.set_backlog("gold-q", 3, 0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
@@ -499,7 +348,7 @@ async fn paused_targets_are_skipped() {
 
 #[tokio::test]
 async fn events_for_nobody_change_nothing() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     let mut foreign = sns();
     foreign["Records"][0]["Sns"]["TopicArn"] =
         json!("arn:aws:sns:us-east-1:123456789012:someone-else");
@@ -536,12 +385,12 @@ async fn events_for_nobody_change_nothing() {
         .unwrap_err();
     assert!(matches!(error, WatchError::BadEvent(_)));
     assert!(fakes.writes().is_empty());
-    assert_eq!(*fakes.saves.lock().unwrap(), 0);
+    assert_eq!(fakes.saves(), 0);
 }
 
 #[tokio::test]
 async fn an_alarm_wakes_its_target() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     let alarm = json!({"alarmData": {"alarmName": "gold-backlog", "state": {"value": "ALARM"}}});
     let report = watch(&alarm, &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
@@ -558,7 +407,7 @@ async fn an_alarm_wakes_its_target() {
 /// watch` rebuild every AWS crate.
 #[tokio::test]
 async fn poll_mode_wakes_within_the_interval() {
-    let fakes = Fakes::new();
+    let fakes = World::new();
     let mut polling = settings();
     polling.poll_interval_seconds = 1;
     polling.poll_window_seconds = 6;
@@ -589,15 +438,15 @@ async fn poll_mode_wakes_within_the_interval() {
 
 #[tokio::test]
 async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
-    let fakes = Fakes::new().with_activation_metric(100.0);
-    *fakes.metric_value.lock().unwrap() = Some(100.0);
+    let fakes = World::with_activation_metric(100.0);
+    fakes.set_metric(Some(100.0));
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
         Outcome::Stayed,
         "at the threshold is not above it"
     );
-    *fakes.metric_value.lock().unwrap() = Some(250.0);
+    fakes.set_metric(Some(250.0));
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         (
@@ -619,14 +468,14 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
 
 #[tokio::test]
 async fn polling_reads_activation_metrics_at_most_once_a_minute() {
-    let fakes = Fakes::new().with_activation_metric(100.0);
+    let fakes = World::with_activation_metric(100.0);
     let mut polling = settings();
     polling.poll_interval_seconds = 1;
     polling.poll_window_seconds = 3;
     let report = watch(&poll(), &polling, &fakes.ports()).await.unwrap();
     assert!(report.passes >= 2, "looked again: {}", report.passes);
     assert_eq!(
-        *fakes.metric_reads.lock().unwrap(),
+        fakes.aws.calls("CloudWatch.GetMetricData"),
         1,
         "read by the first decision only: CloudWatch has nothing newer within the minute"
     );

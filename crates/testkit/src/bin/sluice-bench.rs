@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use metric_publisher::{Output, Publisher, Settings};
 use sluice_aws::{CallCounter, Clients};
-use sluice_core::config::{Capacity, GpuSource, ScaleToZero, Target};
+use sluice_core::config::{GpuSource, ScaleToZero, Target};
 use sluice_testkit::{Emulators, unique};
 
 #[derive(Parser)]
@@ -73,23 +73,17 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
         let queue = format!("{}-{index}", unique("bench-q"));
         let url = emulators.create_queue(&queue).await?;
         emulators.send_messages(&url, 1, 0).await?;
-        targets.push(Target {
-            name: format!("target-{index}"),
-            cluster: cluster.clone(),
-            service: service.clone(),
-            queues: vec![queue],
-            capacity: Capacity { min: 0, max: 10 },
-            backlog_per_task: 10.0,
-            gpu: Some(GpuSource {
-                namespace: gpu_namespace.clone(),
-                metric: "nvidia_smi_utilization_gpu".to_owned(),
-                dimensions: [("ServiceName".to_owned(), service)].into(),
-            }),
-            scale_to_zero: None,
-            profile: None,
-            paused: false,
-            forecast_only: false,
-        });
+        let gpu = GpuSource {
+            namespace: gpu_namespace.clone(),
+            ..GpuSource::agent([("ServiceName", &service)])
+        };
+        targets.push(
+            Target::new(&format!("target-{index}"), &cluster, &service)
+                .with_queues([queue])
+                .with_capacity(0, 10)
+                .with_backlog_per_task(10.0)
+                .with_gpu(gpu),
+        );
     }
     emulators.store_targets(&store, &targets).await?;
     for chunk in targets.chunks(500) {
@@ -184,26 +178,14 @@ async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
         .await?;
     let queue = unique("wake-q");
     let queue_url = emulators.create_queue(&queue).await?;
-    let target = Target {
-        name: "sleeper".to_owned(),
-        cluster: cluster.clone(),
-        service: service.clone(),
-        queues: vec![queue],
-        capacity: Capacity { min: 0, max: 4 },
-        backlog_per_task: 10.0,
-        gpu: None,
-        scale_to_zero: Some(ScaleToZero {
-            idle_minutes: 5,
-            wake_tasks: 1,
-            activation_backlog: 0,
+    let target = Target::new("sleeper", &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 4)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero {
             topics: vec![TOPIC.to_owned()],
-            alarms: Vec::new(),
-            metric: None,
-        }),
-        profile: None,
-        paused: false,
-        forecast_only: false,
-    };
+            ..ScaleToZero::default()
+        });
     emulators.store_targets(&store, &[target]).await?;
     let settings = zero_watcher::Settings {
         table,

@@ -1,0 +1,560 @@
+//! An in-memory AWS behind every port, for the handlers' unit tests: what a test
+//! seeds is what the ports read, every call is counted by its AWS operation name,
+//! every write is logged, and faults can be programmed per operation (and resource).
+//! The same paths run against the real SDK and the emulators in tests/.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds, TaskCounts};
+use sluice_core::metrics::Datum;
+use sluice_core::prescale::OwnWrite;
+use sluice_core::zero::WatchState;
+
+use crate::{
+    AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, MetricSink, PrescaleStates,
+    QueueDepths, ScalableTargets, ServiceCounts, ServiceResult, ServiceScaler, StoredItem,
+    Versioned, WatchStates, ecs_resource_id,
+};
+
+/// What an operation does instead of succeeding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Fails with this kind of error.
+    Fail(ErrorKind),
+    /// A conditional write loses, as if another invocation wrote first.
+    LoseRace,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    operation: &'static str,
+    /// Only calls that concern this resource (queue, service, target...); all when None.
+    resource: Option<String>,
+    fault: Fault,
+    /// How many more calls it affects; None for every call.
+    remaining: Option<usize>,
+}
+
+#[derive(Debug, Default)]
+struct World {
+    items: BTreeMap<(&'static str, String), String>,
+    watch_states: BTreeMap<String, Versioned<WatchState>>,
+    prescale_states: BTreeMap<String, OwnWrite>,
+    queues: BTreeMap<String, QueueDepth>,
+    services: BTreeMap<String, TaskCounts>,
+    scalable: BTreeMap<String, ScalableBounds>,
+    metrics: BTreeMap<String, f64>,
+    rules: Vec<Rule>,
+    /// (operation, batch size) of every call, in order.
+    calls: Vec<(&'static str, usize)>,
+    desired_writes: Vec<(String, u32)>,
+    min_capacity_writes: Vec<(String, u32)>,
+    put: Vec<(String, Vec<Datum>)>,
+    emf: Vec<String>,
+}
+
+/// The in-memory AWS. Seed it with the `with_*`/`set_*` methods, hand it to a
+/// handler as every port, then read back what the handler did.
+#[derive(Debug, Default)]
+pub struct MemoryAws {
+    world: Mutex<World>,
+}
+
+fn service_key(cluster: &str, service: &str) -> String {
+    ecs_resource_id(cluster, service)
+}
+
+/// The key a metric's value is seeded and looked up under.
+fn metric_key(query: &MetricQuery) -> String {
+    let dimensions: Vec<String> = query
+        .dimensions
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "{}/{}/{}/{}",
+        query.namespace,
+        query.metric,
+        dimensions.join(","),
+        query.statistic
+    )
+}
+
+impl MemoryAws {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- seeding ----
+
+    /// Stores a target as `sluicectl apply` would.
+    pub fn put_target(&self, target: &sluice_core::config::Target) {
+        let spec = serde_json::to_string(target).unwrap_or_default();
+        self.put_item(ItemKind::Target, &target.name, &spec);
+    }
+
+    pub fn put_profile(&self, profile: &sluice_core::profile::Profile) {
+        let spec = serde_json::to_string(profile).unwrap_or_default();
+        self.put_item(ItemKind::Profile, &profile.name, &spec);
+    }
+
+    /// Stores any spec text under a name, valid or not.
+    pub fn put_item(&self, kind: ItemKind, name: &str, spec: &str) {
+        self.world()
+            .items
+            .insert((kind.partition(), name.to_owned()), spec.to_owned());
+    }
+
+    pub fn set_queue(&self, queue: &str, depth: QueueDepth) {
+        self.world().queues.insert(queue.to_owned(), depth);
+    }
+
+    /// A service whose tasks are all running.
+    pub fn set_service(&self, cluster: &str, service: &str, desired: u32) {
+        self.set_tasks(
+            cluster,
+            service,
+            TaskCounts {
+                running: desired,
+                pending: 0,
+                desired,
+            },
+        );
+    }
+
+    pub fn set_tasks(&self, cluster: &str, service: &str, counts: TaskCounts) {
+        self.world()
+            .services
+            .insert(service_key(cluster, service), counts);
+    }
+
+    pub fn set_scalable(&self, cluster: &str, service: &str, min: u32, max: u32) {
+        self.world().scalable.insert(
+            ecs_resource_id(cluster, service),
+            ScalableBounds { min, max },
+        );
+    }
+
+    /// The newest datapoint CloudWatch holds for `query`; None removes it.
+    pub fn set_metric(&self, query: &MetricQuery, value: Option<f64>) {
+        let key = metric_key(query);
+        let mut world = self.world();
+        match value {
+            Some(value) => world.metrics.insert(key, value),
+            None => world.metrics.remove(&key),
+        };
+    }
+
+    pub fn set_watch_state(&self, target: &str, state: WatchState, version: u64) {
+        self.world().watch_states.insert(
+            target.to_owned(),
+            Versioned {
+                value: state,
+                version,
+            },
+        );
+    }
+
+    pub fn set_own_write(&self, target: &str, own: OwnWrite) {
+        self.world().prescale_states.insert(target.to_owned(), own);
+    }
+
+    /// Every call of `operation` (e.g. `ECS.UpdateService`) fails from now on.
+    pub fn fail(&self, operation: &'static str, kind: ErrorKind) {
+        self.add_rule(operation, None, Fault::Fail(kind), None);
+    }
+
+    /// The next `times` calls of `operation` concerning `resource` (any when None) fail.
+    pub fn fail_next(
+        &self,
+        operation: &'static str,
+        resource: Option<&str>,
+        kind: ErrorKind,
+        times: usize,
+    ) {
+        self.add_rule(operation, resource, Fault::Fail(kind), Some(times));
+    }
+
+    /// The next `times` conditional writes of the watcher's state lose their race.
+    pub fn lose_next_saves(&self, times: usize) {
+        self.add_rule("DynamoDB.PutItem", None, Fault::LoseRace, Some(times));
+    }
+
+    /// Removes every programmed fault.
+    pub fn heal(&self) {
+        self.world().rules.clear();
+    }
+
+    fn add_rule(
+        &self,
+        operation: &'static str,
+        resource: Option<&str>,
+        fault: Fault,
+        remaining: Option<usize>,
+    ) {
+        self.world().rules.push(Rule {
+            operation,
+            resource: resource.map(str::to_owned),
+            fault,
+            remaining,
+        });
+    }
+
+    // ---- reading back ----
+
+    /// How many calls of `operation` the ports received.
+    pub fn calls(&self, operation: &str) -> usize {
+        self.world()
+            .calls
+            .iter()
+            .filter(|(op, _)| *op == operation)
+            .count()
+    }
+
+    /// The batch size of each call of `operation`, in call order.
+    pub fn batch_sizes(&self, operation: &str) -> Vec<usize> {
+        self.world()
+            .calls
+            .iter()
+            .filter(|(op, _)| *op == operation)
+            .map(|(_, size)| *size)
+            .collect()
+    }
+
+    /// Every (service, desired) UpdateService made, in order.
+    pub fn desired_writes(&self) -> Vec<(String, u32)> {
+        self.world().desired_writes.clone()
+    }
+
+    /// Every (resource ID, MinCapacity) RegisterScalableTarget made, in order.
+    pub fn min_capacity_writes(&self) -> Vec<(String, u32)> {
+        self.world().min_capacity_writes.clone()
+    }
+
+    pub fn desired(&self, cluster: &str, service: &str) -> Option<u32> {
+        self.world()
+            .services
+            .get(&service_key(cluster, service))
+            .map(|c| c.desired)
+    }
+
+    pub fn scalable(&self, cluster: &str, service: &str) -> Option<ScalableBounds> {
+        self.world()
+            .scalable
+            .get(&ecs_resource_id(cluster, service))
+            .copied()
+    }
+
+    pub fn watch_state(&self, target: &str) -> Option<Versioned<WatchState>> {
+        self.world().watch_states.get(target).copied()
+    }
+
+    pub fn own_write(&self, target: &str) -> Option<OwnWrite> {
+        self.world().prescale_states.get(target).copied()
+    }
+
+    /// Every datum PutMetricData received, with its namespace, in call order.
+    pub fn put_datums(&self) -> Vec<(String, Vec<Datum>)> {
+        self.world().put.clone()
+    }
+
+    /// The values PutMetricData received for one target, by metric name.
+    pub fn published_for(&self, target: &str) -> BTreeMap<&'static str, f64> {
+        self.world()
+            .put
+            .iter()
+            .flat_map(|(_, datums)| datums)
+            .filter(|d| d.is_for(target))
+            .map(|d| (d.name, d.value))
+            .collect()
+    }
+
+    pub fn emf_lines(&self) -> Vec<String> {
+        self.world().emf.clone()
+    }
+
+    /// Calls that changed something: UpdateService, RegisterScalableTarget, the
+    /// state and config writes. PutMetricData is a report, not a change.
+    pub fn mutations(&self) -> usize {
+        const MUTATING: [&str; 4] = [
+            "ECS.UpdateService",
+            "ApplicationAutoScaling.RegisterScalableTarget",
+            "DynamoDB.PutItem",
+            "DynamoDB.DeleteItem",
+        ];
+        MUTATING.iter().map(|op| self.calls(op)).sum()
+    }
+
+    /// Counts the call, then applies the first matching fault rule, if any.
+    fn call(&self, operation: &'static str, resources: &[&str], size: usize) -> Result<(), Fault> {
+        let mut world = self.world();
+        world.calls.push((operation, size));
+        let matching = world.rules.iter_mut().find(|rule| {
+            rule.operation == operation
+                && rule.remaining != Some(0)
+                && rule
+                    .resource
+                    .as_deref()
+                    .is_none_or(|r| resources.contains(&r))
+        });
+        let Some(rule) = matching else {
+            return Ok(());
+        };
+        if let Some(remaining) = rule.remaining.as_mut() {
+            *remaining -= 1;
+        }
+        Err(rule.fault.clone())
+    }
+
+    fn check(
+        &self,
+        operation: &'static str,
+        resources: &[&str],
+        size: usize,
+    ) -> Result<(), AwsError> {
+        self.call(operation, resources, size).map_err(|fault| {
+            let kind = match fault {
+                Fault::Fail(kind) => kind,
+                Fault::LoseRace => ErrorKind::Other,
+            };
+            AwsError::new(operation, kind, format!("injected {kind:?}"))
+        })
+    }
+}
+
+#[async_trait]
+impl ConfigStore for MemoryAws {
+    async fn list(&self, kind: ItemKind) -> Result<Vec<StoredItem>, AwsError> {
+        self.check("DynamoDB.Query", &[kind.partition()], 1)?;
+        Ok(self
+            .world()
+            .items
+            .iter()
+            .filter(|((partition, _), _)| *partition == kind.partition())
+            .map(|((_, name), spec)| StoredItem {
+                name: name.clone(),
+                spec: spec.clone(),
+            })
+            .collect())
+    }
+
+    async fn put(&self, kind: ItemKind, name: &str, spec: &str) -> Result<bool, AwsError> {
+        self.check("DynamoDB.PutItem", &[name], 1)?;
+        let key = (kind.partition(), name.to_owned());
+        let mut world = self.world();
+        let changed = world.items.get(&key).is_none_or(|s| s != spec);
+        world.items.insert(key, spec.to_owned());
+        Ok(changed)
+    }
+
+    async fn delete(&self, kind: ItemKind, name: &str) -> Result<(), AwsError> {
+        self.check("DynamoDB.DeleteItem", &[name], 1)?;
+        self.world()
+            .items
+            .remove(&(kind.partition(), name.to_owned()));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QueueDepths for MemoryAws {
+    async fn queue_depth(&self, queue: &str) -> Result<QueueDepth, AwsError> {
+        self.check("SQS.GetQueueAttributes", &[queue], 1)?;
+        self.world().queues.get(queue).copied().ok_or_else(|| {
+            AwsError::new(
+                "SQS.GetQueueUrl",
+                ErrorKind::NotFound,
+                format!("queue {queue} does not exist"),
+            )
+        })
+    }
+}
+
+#[async_trait]
+impl ServiceCounts for MemoryAws {
+    async fn task_counts(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, ServiceResult>, AwsError> {
+        let names: Vec<&str> = services.iter().map(String::as_str).collect();
+        self.check("ECS.DescribeServices", &names, services.len())?;
+        let world = self.world();
+        Ok(services
+            .iter()
+            .map(|service| {
+                let counts = world
+                    .services
+                    .get(&service_key(cluster, service))
+                    .copied()
+                    .ok_or_else(|| "MISSING".to_owned());
+                (service.clone(), counts)
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ServiceScaler for MemoryAws {
+    async fn set_desired(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: u32,
+    ) -> Result<(), AwsError> {
+        self.check("ECS.UpdateService", &[service], 1)?;
+        let mut world = self.world();
+        world.desired_writes.push((service.to_owned(), desired));
+        let counts = world
+            .services
+            .entry(service_key(cluster, service))
+            .or_default();
+        // As moto does: the new count is running at once.
+        *counts = TaskCounts {
+            running: desired,
+            pending: 0,
+            desired,
+        };
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ScalableTargets for MemoryAws {
+    async fn bounds(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<BTreeMap<String, ScalableBounds>, AwsError> {
+        let ids: Vec<&str> = resource_ids.iter().map(String::as_str).collect();
+        self.check(
+            "ApplicationAutoScaling.DescribeScalableTargets",
+            &ids,
+            ids.len(),
+        )?;
+        let world = self.world();
+        Ok(resource_ids
+            .iter()
+            .filter_map(|id| world.scalable.get(id).map(|b| (id.clone(), *b)))
+            .collect())
+    }
+
+    async fn set_min_capacity(&self, resource_id: &str, min: u32) -> Result<(), AwsError> {
+        self.check(
+            "ApplicationAutoScaling.RegisterScalableTarget",
+            &[resource_id],
+            1,
+        )?;
+        let mut world = self.world();
+        world
+            .min_capacity_writes
+            .push((resource_id.to_owned(), min));
+        if let Some(bounds) = world.scalable.get_mut(resource_id) {
+            bounds.min = min;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MetricReader for MemoryAws {
+    async fn latest(
+        &self,
+        queries: &[MetricQuery],
+        _lookback_minutes: u32,
+    ) -> Result<Vec<Option<f64>>, AwsError> {
+        let metrics: Vec<&str> = queries.iter().map(|q| q.metric.as_str()).collect();
+        self.check("CloudWatch.GetMetricData", &metrics, queries.len())?;
+        let world = self.world();
+        Ok(queries
+            .iter()
+            .map(|query| world.metrics.get(&metric_key(query)).copied())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl MetricSink for MemoryAws {
+    async fn put_metric_data(&self, namespace: &str, datums: &[Datum]) -> Result<(), AwsError> {
+        self.check("CloudWatch.PutMetricData", &[namespace], datums.len())?;
+        self.world()
+            .put
+            .push((namespace.to_owned(), datums.to_vec()));
+        Ok(())
+    }
+}
+
+impl EmfLog for MemoryAws {
+    fn emit(&self, line: &str) {
+        self.world().emf.push(line.to_owned());
+    }
+}
+
+#[async_trait]
+impl WatchStates for MemoryAws {
+    async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError> {
+        self.check("DynamoDB.Query", &["state#zero-watcher"], 1)?;
+        Ok(self.world().watch_states.clone())
+    }
+
+    async fn save(
+        &self,
+        target: &str,
+        state: &WatchState,
+        expected: u64,
+        _decision: &str,
+    ) -> Result<bool, AwsError> {
+        match self.call("DynamoDB.PutItem", &[target], 1) {
+            Ok(()) => {}
+            Err(Fault::LoseRace) => return Ok(false),
+            Err(Fault::Fail(kind)) => {
+                return Err(AwsError::new(
+                    "DynamoDB.PutItem",
+                    kind,
+                    format!("injected {kind:?}"),
+                ));
+            }
+        }
+        let mut world = self.world();
+        let current = world.watch_states.get(target).map_or(0, |v| v.version);
+        if current != expected {
+            return Ok(false);
+        }
+        world.watch_states.insert(
+            target.to_owned(),
+            Versioned {
+                value: *state,
+                version: expected + 1,
+            },
+        );
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl PrescaleStates for MemoryAws {
+    async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError> {
+        self.check("DynamoDB.Query", &["state#prescaler"], 1)?;
+        Ok(self.world().prescale_states.clone())
+    }
+
+    async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError> {
+        let operation = if own.is_some() {
+            "DynamoDB.PutItem"
+        } else {
+            "DynamoDB.DeleteItem"
+        };
+        self.check(operation, &[target], 1)?;
+        let mut world = self.world();
+        match own {
+            Some(own) => world.prescale_states.insert(target.to_owned(), own),
+            None => world.prescale_states.remove(target),
+        };
+        Ok(())
+    }
+}
