@@ -2,7 +2,6 @@
 //! and GPU utilisation, and publishes backlog per task (and the rest) to CloudWatch
 //! for Application Auto Scaling target tracking.
 
-pub mod event;
 pub mod publish;
 pub mod settings;
 

@@ -239,7 +239,7 @@ async fn bad_input_publishes_nothing() {
     .expect_err("unknown");
     assert_eq!(
         error.to_string(),
-        "unknown target(s) in the event: nope; stored targets are: gold"
+        "unknown target(s) in the event: nope; stored targets: gold"
     );
     assert_eq!(aws.calls("CloudWatch.PutMetricData"), 0);
 }

@@ -1,0 +1,123 @@
+//! Which stored targets an invocation is about: every target a function handles
+//! (those with `scale_to_zero` for the watcher, with a profile for the prescaler),
+//! narrowed to an event's `targets` list. Stored targets that do not parse or
+//! validate are named, never silently dropped, and never stop the others.
+
+use std::collections::BTreeMap;
+
+use sluice_aws::{AwsError, ConfigStore, ItemKind};
+use sluice_core::config::Target;
+
+/// The targets to handle and the stored ones that are invalid, by name, with why.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub targets: Vec<Target>,
+    pub invalid: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("cannot read targets from the table: {0}")]
+    Store(AwsError),
+    #[error(
+        "unknown target(s) in the event: {}; stored targets{}: {}",
+        .unknown.join(", "),
+        .kept,
+        .known.join(", ")
+    )]
+    UnknownTargets {
+        unknown: Vec<String>,
+        /// Which targets the function handles, e.g. " with scale_to_zero".
+        kept: &'static str,
+        known: Vec<String>,
+    },
+}
+
+/// Loads the stored targets the function handles (`keep`, described by `kept` for
+/// errors, e.g. " with a profile"), narrowed to `only` when the event names some.
+pub async fn select(
+    store: &dyn ConfigStore,
+    only: Option<&[String]>,
+    keep: impl Fn(&Target) -> bool,
+    kept: &'static str,
+) -> Result<Selection, SelectError> {
+    let items = store
+        .list(ItemKind::Target)
+        .await
+        .map_err(SelectError::Store)?;
+    let mut selection = Selection::default();
+    for item in items {
+        match Target::from_stored(&item.name, &item.spec) {
+            Ok(target) if keep(&target) => selection.targets.push(target),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(target_name = %item.name, %error, "skipping invalid stored target");
+                selection.invalid.insert(item.name, error);
+            }
+        }
+    }
+    if let Some(only) = only {
+        let unknown: Vec<String> = only
+            .iter()
+            .filter(|name| !selection.targets.iter().any(|t| &t.name == *name))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(SelectError::UnknownTargets {
+                unknown,
+                kept,
+                known: selection.targets.iter().map(|t| t.name.clone()).collect(),
+            });
+        }
+        selection.targets.retain(|t| only.contains(&t.name));
+    }
+    Ok(selection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_aws::memory::MemoryAws;
+
+    fn store() -> MemoryAws {
+        let aws = MemoryAws::new();
+        aws.put_target(&Target::new("a", "c", "a").with_profile("p"));
+        aws.put_target(&Target::new("b", "c", "b"));
+        aws.put_item(ItemKind::Target, "broken", "{\"name\": 3}");
+        aws
+    }
+
+    #[tokio::test]
+    async fn keeps_what_the_function_handles_and_names_the_invalid() {
+        let aws = store();
+        let all = select(&aws, None, |_| true, "").await.expect("selected");
+        let names: Vec<&str> = all.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(all.invalid["broken"].contains("stored spec does not parse"));
+        let profiled = select(&aws, None, |t| t.profile.is_some(), " with a profile")
+            .await
+            .expect("selected");
+        assert_eq!(profiled.targets.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_event_list_narrows_and_unknown_names_are_refused() {
+        let aws = store();
+        let only = ["b".to_owned()];
+        let one = select(&aws, Some(&only), |_| true, "").await.expect("b");
+        assert_eq!(one.targets[0].name, "b");
+        let only = ["b".to_owned(), "zzz".to_owned()];
+        let error = select(
+            &aws,
+            Some(&only),
+            |t| t.profile.is_some(),
+            " with a profile",
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "unknown target(s) in the event: b, zzz; stored targets with a profile: a"
+        );
+    }
+}

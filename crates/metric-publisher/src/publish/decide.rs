@@ -1,0 +1,97 @@
+//! From what was read to what is published: each target's reading and datums (the
+//! rules live in sluice_core::metrics), its report, and the fleet-wide counts.
+
+use sluice_core::config::Target;
+use sluice_core::metrics::{Datum, FleetTally, Reading};
+use sluice_lambda::Selection;
+
+use super::read::Facts;
+use super::report::{ReadingReport, Status, TargetReport};
+
+/// The reports, and the datums to write: one group per target (empty when it failed;
+/// one EMF line, or its share of the PutMetricData batches), then the fleet-wide one.
+pub struct Decided {
+    pub reports: Vec<TargetReport>,
+    pub invalid: Vec<TargetReport>,
+    pub fleet: FleetTally,
+    pub datum_groups: Vec<Vec<Datum>>,
+}
+
+pub fn decide(selection: &Selection, facts: Vec<Facts>) -> Decided {
+    let mut fleet = FleetTally::default();
+    let invalid: Vec<TargetReport> = selection
+        .invalid
+        .iter()
+        .map(|(name, error)| {
+            fleet.count_failed();
+            TargetReport {
+                name: name.clone(),
+                status: Status::Invalid,
+                error: Some(error.clone()),
+                ..TargetReport::default()
+            }
+        })
+        .collect();
+    let mut reports = Vec::with_capacity(selection.targets.len());
+    let mut datum_groups = Vec::with_capacity(selection.targets.len() + 1);
+    for (target, facts) in selection.targets.iter().zip(facts) {
+        let (report, datums) = decide_target(target, facts, &mut fleet);
+        reports.push(report);
+        datum_groups.push(datums);
+    }
+    datum_groups.push(fleet.datums());
+    Decided {
+        reports,
+        invalid,
+        fleet,
+        datum_groups,
+    }
+}
+
+fn decide_target(
+    target: &Target,
+    facts: Facts,
+    fleet: &mut FleetTally,
+) -> (TargetReport, Vec<Datum>) {
+    let mut report = TargetReport {
+        name: target.name.clone(),
+        ..TargetReport::default()
+    };
+    let gpu = match facts.gpu {
+        Ok(gpu) => {
+            if target.gpu.is_some() && gpu.is_none() {
+                report.warnings.push(
+                    "no GPU datapoint in the look-back window: GPU metrics not published"
+                        .to_owned(),
+                );
+            }
+            gpu
+        }
+        Err(warning) => {
+            report.warnings.push(warning);
+            None
+        }
+    };
+    match (facts.depth, facts.tasks) {
+        (Ok(depth), Ok(tasks)) => {
+            let reading = Reading { depth, tasks, gpu };
+            fleet.count_published(target, &reading);
+            let datums = reading.datums(target);
+            report.reading = Some(ReadingReport {
+                depth,
+                backlog: reading.backlog(),
+                tasks,
+                backlog_per_task: reading.backlog_per_task(),
+                gpu,
+                metrics: datums.len(),
+            });
+            (report, datums)
+        }
+        (Err(error), _) | (_, Err(error)) => {
+            fleet.count_failed();
+            report.status = Status::Failed;
+            report.error = Some(error);
+            (report, Vec::new())
+        }
+    }
+}

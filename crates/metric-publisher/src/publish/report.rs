@@ -1,0 +1,113 @@
+//! What one invocation did, returned to the caller and logged: one line per target.
+
+use serde::Serialize;
+use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
+use sluice_core::metrics::FleetTally;
+
+use super::PublishError;
+use crate::settings::Settings;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub trigger: String,
+    pub namespace: String,
+    pub output: String,
+    pub published_targets: usize,
+    pub failed_targets: usize,
+    pub datums: usize,
+    pub put_metric_data_calls: usize,
+    /// Published without dimensions, also when every target failed.
+    pub fleet: FleetTally,
+    pub targets: Vec<TargetReport>,
+    /// Stored targets that do not parse or validate: skipped, named here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_targets: Vec<TargetReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TargetReport {
+    pub name: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reading: Option<ReadingReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Published,
+    Failed,
+    Invalid,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadingReport {
+    #[serde(flatten)]
+    pub depth: QueueDepth,
+    pub backlog: u64,
+    #[serde(flatten)]
+    pub tasks: TaskCounts,
+    pub backlog_per_task: f64,
+    pub gpu: Option<GpuUtilization>,
+    pub metrics: usize,
+}
+
+impl Summary {
+    pub fn new(trigger: &str, settings: &Settings) -> Self {
+        Summary {
+            trigger: trigger.to_owned(),
+            namespace: settings.namespace.clone(),
+            output: settings.output.as_str().to_owned(),
+            ..Summary::default()
+        }
+    }
+
+    /// Logs one line per target and counts; fails as a whole only when there was
+    /// something to publish and nothing was.
+    pub fn finish(mut self, decided: super::decide::Decided) -> Result<Summary, PublishError> {
+        self.targets = decided.reports;
+        self.invalid_targets = decided.invalid;
+        self.fleet = decided.fleet;
+        for report in &self.targets {
+            match report.status {
+                Status::Published => {
+                    tracing::info!(target_name = %report.name, reading = ?report.reading, warnings = ?report.warnings, "published")
+                }
+                _ => {
+                    tracing::error!(target_name = %report.name, error = ?report.error, "target failed")
+                }
+            }
+        }
+        self.published_targets = self
+            .targets
+            .iter()
+            .filter(|r| r.status == Status::Published)
+            .count();
+        self.failed_targets = self.targets.len() - self.published_targets;
+        let anything_to_do = !self.targets.is_empty() || !self.invalid_targets.is_empty();
+        if anything_to_do && self.published_targets == 0 {
+            return Err(PublishError::NothingPublished(Box::new(self)));
+        }
+        Ok(self)
+    }
+}
+
+pub fn summarise_failures(summary: &Summary) -> String {
+    let failures: Vec<String> = summary
+        .invalid_targets
+        .iter()
+        .chain(summary.targets.iter())
+        .filter_map(|report| {
+            report
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {e}", report.name))
+        })
+        .collect();
+    failures.join("; ")
+}
