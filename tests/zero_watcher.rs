@@ -6,9 +6,10 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::Value;
 use sluice_core::config::{ScaleToZero, Target};
+use sluice_lambda::{Clock, SystemClock};
 use sluice_testkit::{Emulators, fixture, moto_recorder, unique};
-use zero_watcher::watch::Outcome;
-use zero_watcher::{Clock, Settings, Watcher};
+use zero_watcher::watch::Effect;
+use zero_watcher::{Settings, Watcher};
 
 /// The names the fixtures under events/zero-watcher/ use.
 const TARGET: &str = "gold-inference";
@@ -81,11 +82,11 @@ struct Later(i64);
 
 impl Clock for Later {
     fn now(&self) -> i64 {
-        zero_watcher::SystemClock.now() + self.0
+        SystemClock.now() + self.0
     }
 }
 
-fn outcome(report: &zero_watcher::Report) -> Outcome {
+fn outcome(report: &zero_watcher::Report) -> Effect {
     report.decisions[0].outcome
 }
 
@@ -96,7 +97,7 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Outcome::Stayed, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
 
     scenario
@@ -106,7 +107,7 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     let report = watcher
         .handle(&fixture("zero-watcher/scheduler.json")?)
         .await?;
-    assert_eq!(outcome(&report), Outcome::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
     assert_eq!(scenario.desired().await?, 2, "woken to the wake count");
 
     // The worker finishes; the idle clock starts at the first idle look.
@@ -114,20 +115,20 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Outcome::Stayed);
+    assert_eq!(outcome(&report), Effect::Stayed);
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(4 * 60))
         .await?;
     assert_eq!(
         outcome(&report),
-        Outcome::Stayed,
+        Effect::Stayed,
         "a minute short: {report:?}"
     );
     assert_eq!(scenario.desired().await?, 2);
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(6 * 60))
         .await?;
-    assert_eq!(outcome(&report), Outcome::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
     Ok(())
 }
@@ -139,7 +140,7 @@ async fn an_sns_notification_wakes_its_target() -> Result<()> {
         .watcher(0)
         .handle(&fixture("zero-watcher/sns.json")?)
         .await?;
-    assert_eq!(outcome(&report), Outcome::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
     assert_eq!(
         report.decisions[0].reason,
         format!("SNS notification from {TOPIC}")
@@ -156,7 +157,7 @@ async fn alarm_state_changes_wake_their_target() -> Result<()> {
             .watcher(0)
             .handle(&fixture(&format!("zero-watcher/{shape}"))?)
             .await?;
-        assert_eq!(outcome(&report), Outcome::Woke, "{shape}: {report:?}");
+        assert_eq!(outcome(&report), Effect::Woke, "{shape}: {report:?}");
         assert_eq!(scenario.desired().await?, 1, "{shape}");
     }
     Ok(())
@@ -167,10 +168,10 @@ async fn manual_wake_and_sleep() -> Result<()> {
     let scenario = scenario(1).await?;
     let watcher = scenario.watcher(0);
     let report = watcher.handle(&fixture("zero-watcher/wake.json")?).await?;
-    assert_eq!(outcome(&report), Outcome::Woke);
+    assert_eq!(outcome(&report), Effect::Woke);
     assert_eq!(scenario.desired().await?, 1);
     let report = watcher.handle(&fixture("zero-watcher/sleep.json")?).await?;
-    assert_eq!(outcome(&report), Outcome::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
     Ok(())
 }
@@ -196,7 +197,9 @@ async fn bad_events_change_nothing() -> Result<()> {
         .await
         .expect_err("unknown");
     assert!(
-        error.to_string().contains("unknown target \"nobody\""),
+        error
+            .to_string()
+            .contains("unknown target(s) in the event: nobody"),
         "{error}"
     );
     let mut foreign: Value = fixture("zero-watcher/sns.json")?;
@@ -225,7 +228,7 @@ async fn twenty_concurrent_invocations_make_exactly_one_update_service() -> Resu
     let reports = futures::future::join_all(watchers.iter().map(|w| w.handle(&event))).await;
     let woke = reports
         .iter()
-        .filter(|r| matches!(r, Ok(r) if outcome(r) == Outcome::Woke))
+        .filter(|r| matches!(r, Ok(r) if outcome(r) == Effect::Woke))
         .count();
     assert_eq!(woke, 1, "{reports:#?}");
     assert_eq!(scenario.desired().await?, 1);
@@ -243,7 +246,7 @@ async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Re
     let scenario = scenario(1).await?;
     let watcher = scenario.watcher(0);
     let sns = fixture("zero-watcher/sns.json")?;
-    assert_eq!(outcome(&watcher.handle(&sns).await?), Outcome::Woke);
+    assert_eq!(outcome(&watcher.handle(&sns).await?), Effect::Woke);
     let needle = format!("\"{}\"", scenario.service);
     let before = (
         moto_recorder::count("DescribeServices", &needle)?,
@@ -251,7 +254,7 @@ async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Re
     );
     for _ in 0..100 {
         let report = watcher.handle(&sns).await?;
-        assert_eq!(outcome(&report), Outcome::Stayed, "{report:?}");
+        assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
     }
     let after = (
         moto_recorder::count("DescribeServices", &needle)?,
@@ -295,7 +298,7 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
         .await?;
     assert_eq!(
         outcome(&report),
-        Outcome::Stayed,
+        Effect::Stayed,
         "no datapoint: no activity"
     );
     scenario
@@ -307,7 +310,7 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
         .await?;
     assert_eq!(
         (outcome(&report), report.decisions[0].reason.as_str()),
-        (Outcome::Woke, "activation metric above its threshold")
+        (Effect::Woke, "activation metric above its threshold")
     );
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
@@ -373,7 +376,7 @@ async fn poll_mode_wakes_within_seconds_of_a_message() -> Result<()> {
     let woke = report
         .decisions
         .iter()
-        .find(|d| d.outcome == Outcome::Woke)
+        .find(|d| d.outcome == Effect::Woke)
         .expect("woke during the poll window");
     // A look a second; the message lands at 2.5 s: woken at the next look, or a
     // later one if a loaded machine slows the emulators.

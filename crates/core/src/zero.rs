@@ -10,7 +10,7 @@ use crate::facts::ScalableBounds;
 /// Why the watcher is looking at a target now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
-pub enum Trigger {
+pub enum Cause {
     /// A scheduled poll: activity is whatever the facts show.
     Poll,
     /// A push (SNS notification, alarm in ALARM, manual wake): activity by itself.
@@ -60,10 +60,10 @@ pub const OBSERVATION_TRUST_SECONDS: i64 = 120;
 
 /// For a push: when the service was seen awake recently, the push only resets the
 /// idle clock and nothing needs reading. None means: read the facts and decide.
-pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Outcome> {
+pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {
     match state.observed {
         Some((desired, at)) if desired > 0 && now - at < OBSERVATION_TRUST_SECONDS => {
-            Some(Outcome {
+            Some(Verdict {
                 decision: Decision::Stay {
                     reason: format!(
                         "awake ({desired} tasks seen {}s ago): idle clock reset",
@@ -111,7 +111,7 @@ impl Decision {
 
 /// The decision and the state to store with it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Outcome {
+pub struct Verdict {
     pub decision: Decision,
     pub state: WatchState,
 }
@@ -121,12 +121,12 @@ pub fn decide(
     settings: &ScaleToZero,
     facts: &Facts,
     state: &WatchState,
-    trigger: &Trigger,
+    trigger: &Cause,
     now: i64,
-) -> Outcome {
+) -> Verdict {
     let active = match trigger {
-        Trigger::Push(_) => true,
-        Trigger::Poll | Trigger::ManualSleep => {
+        Cause::Push(_) => true,
+        Cause::Poll | Cause::ManualSleep => {
             facts.backlog > settings.activation_backlog || facts.metric_active
         }
     };
@@ -139,7 +139,7 @@ pub fn decide(
         state.last_activity
     };
     let claim_in_force = |transition| matches!(state.claimed, Some((claimed, at)) if claimed == transition && now - at < CLAIM_LEASE_SECONDS);
-    let stay = |reason: String, last_activity| Outcome {
+    let stay = |reason: String, last_activity| Verdict {
         decision: Decision::Stay { reason },
         state: WatchState {
             last_activity,
@@ -153,7 +153,7 @@ pub fn decide(
             Decision::Sleep { .. } => (Some((Transition::Sleep, now)), 0),
             Decision::Stay { .. } => (state.claimed, facts.desired),
         };
-        Outcome {
+        Verdict {
             state: WatchState {
                 last_activity,
                 claimed,
@@ -184,7 +184,7 @@ pub fn decide(
             );
         }
         let why = match trigger {
-            Trigger::Push(what) => what.clone(),
+            Cause::Push(what) => what.clone(),
             _ if facts.metric_active => "activation metric above its threshold".to_owned(),
             _ => format!(
                 "backlog {} above activation threshold {}",
@@ -231,7 +231,7 @@ pub fn decide(
     }
     let idle_seconds = now - last_activity.unwrap_or(now);
     let needed = i64::from(settings.idle_minutes) * 60;
-    if *trigger == Trigger::ManualSleep {
+    if *trigger == Cause::ManualSleep {
         return act(
             Decision::Sleep {
                 reason: "manual sleep".to_owned(),
@@ -320,8 +320,8 @@ mod tests {
         }
     }
 
-    fn action(outcome: &Outcome) -> &'static str {
-        match outcome.decision {
+    fn action(verdict: &Verdict) -> &'static str {
+        match verdict.decision {
             Decision::Wake { .. } => "wake",
             Decision::Sleep { .. } => "sleep",
             Decision::Stay { .. } => "stay",
@@ -335,7 +335,7 @@ mod tests {
             &settings(),
             &facts(1, 3),
             &idle_since(T0 - 3600),
-            &Trigger::Poll,
+            &Cause::Poll,
             T0,
         );
         assert_eq!(action(&outcome), "stay");
@@ -352,7 +352,7 @@ mod tests {
             &settings(),
             &facts(1, 0),
             &idle_since(T0 - 240),
-            &Trigger::Poll,
+            &Cause::Poll,
             T0,
         );
         assert_eq!(action(&short), "stay");
@@ -361,7 +361,7 @@ mod tests {
             &settings(),
             &facts(1, 0),
             &idle_since(T0 - 300),
-            &Trigger::Poll,
+            &Cause::Poll,
             T0,
         );
         assert_eq!(action(&enough), "sleep");
@@ -374,7 +374,7 @@ mod tests {
             &settings(),
             &facts(1, 1),
             &idle_since(T0 - 290),
-            &Trigger::Poll,
+            &Cause::Poll,
             T0,
         );
         assert_eq!(busy.state.last_activity, Some(T0));
@@ -382,7 +382,7 @@ mod tests {
             &settings(),
             &facts(1, 0),
             &busy.state,
-            &Trigger::Poll,
+            &Cause::Poll,
             T0 + 60,
         );
         assert_eq!(later.decision.reason(), "idle for 60s of 300s");
@@ -390,7 +390,7 @@ mod tests {
             &settings(),
             &facts(1, 0),
             &idle_since(T0 - 299),
-            &Trigger::Push("sns".into()),
+            &Cause::Push("sns".into()),
             T0,
         );
         assert_eq!(
@@ -405,7 +405,7 @@ mod tests {
             &settings(),
             &facts(1, 0),
             &WatchState::default(),
-            &Trigger::Poll,
+            &Cause::Poll,
             T0,
         );
         assert_eq!(
@@ -422,7 +422,7 @@ mod tests {
             &settings(),
             &f,
             &idle_since(T0 - 3600),
-            &Trigger::ManualSleep,
+            &Cause::ManualSleep,
             T0,
         );
         assert_eq!(action(&outcome), "stay");
@@ -438,7 +438,7 @@ mod tests {
             &settings(),
             &facts(3, 0),
             &idle_since(T0 - 3600),
-            &Trigger::Poll,
+            &Cause::Poll,
             T0,
         );
         assert_eq!(action(&outcome), "stay");
@@ -450,9 +450,9 @@ mod tests {
         let mut s = settings();
         s.wake_tasks = 3;
         s.activation_backlog = 5;
-        let below = decide(&s, &facts(0, 5), &idle_since(T0 - 10), &Trigger::Poll, T0);
+        let below = decide(&s, &facts(0, 5), &idle_since(T0 - 10), &Cause::Poll, T0);
         assert_eq!(action(&below), "stay");
-        let above = decide(&s, &facts(0, 6), &idle_since(T0 - 10), &Trigger::Poll, T0);
+        let above = decide(&s, &facts(0, 6), &idle_since(T0 - 10), &Cause::Poll, T0);
         assert_eq!(
             above.decision,
             Decision::Wake {
@@ -461,7 +461,7 @@ mod tests {
             }
         );
         // Woken at 3 tasks, idle long enough: may sleep from at most the wake count.
-        let asleep = decide(&s, &facts(3, 0), &idle_since(T0 - 300), &Trigger::Poll, T0);
+        let asleep = decide(&s, &facts(3, 0), &idle_since(T0 - 300), &Cause::Poll, T0);
         assert_eq!(action(&asleep), "sleep");
     }
 
@@ -472,7 +472,7 @@ mod tests {
         let mut f = facts(0, 1);
         f.bounds = Some(ScalableBounds { min: 0, max: 2 });
         assert_eq!(
-            decide(&s, &f, &WatchState::default(), &Trigger::Poll, T0).decision,
+            decide(&s, &f, &WatchState::default(), &Cause::Poll, T0).decision,
             Decision::Wake {
                 to: 2,
                 reason: "backlog 1 above activation threshold 0".into()
@@ -480,7 +480,7 @@ mod tests {
         );
         f.bounds = Some(ScalableBounds { min: 0, max: 0 });
         assert_eq!(
-            action(&decide(&s, &f, &WatchState::default(), &Trigger::Poll, T0)),
+            action(&decide(&s, &f, &WatchState::default(), &Cause::Poll, T0)),
             "stay"
         );
     }
@@ -491,7 +491,7 @@ mod tests {
             &settings(),
             &facts(0, 0),
             &WatchState::default(),
-            &Trigger::Push("SNS notification from arn:t".into()),
+            &Cause::Push("SNS notification from arn:t".into()),
             T0,
         );
         assert_eq!(
@@ -508,7 +508,7 @@ mod tests {
                 &settings(),
                 &f,
                 &WatchState::default(),
-                &Trigger::Poll,
+                &Cause::Poll,
                 T0
             )),
             "wake"
@@ -522,7 +522,7 @@ mod tests {
             claimed: Some((Transition::Wake, T0 - 10)),
             observed: None,
         };
-        let again = decide(&settings(), &facts(0, 4), &claimed, &Trigger::Poll, T0);
+        let again = decide(&settings(), &facts(0, 4), &claimed, &Cause::Poll, T0);
         assert_eq!(
             again.decision.reason(),
             "wake already claimed by another invocation"
@@ -532,7 +532,7 @@ mod tests {
             &settings(),
             &facts(0, 4),
             &claimed,
-            &Trigger::Poll,
+            &Cause::Poll,
             T0 + CLAIM_LEASE_SECONDS,
         );
         assert_eq!(action(&retry), "wake");
@@ -544,7 +544,7 @@ mod tests {
             &settings(),
             &facts(1, 0),
             &idle_since(T0),
-            &Trigger::ManualSleep,
+            &Cause::ManualSleep,
             T0,
         );
         assert_eq!(action(&outcome), "sleep");
@@ -552,7 +552,7 @@ mod tests {
             &settings(),
             &facts(1, 2),
             &idle_since(T0),
-            &Trigger::ManualSleep,
+            &Cause::ManualSleep,
             T0,
         );
         assert_eq!(

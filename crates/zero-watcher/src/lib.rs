@@ -2,7 +2,6 @@
 //! seconds of work appearing (poll mode, SNS, alarms, manual wake); sleeps only after
 //! `idle_minutes` of nothing at all; never fights Application Auto Scaling.
 
-pub mod event;
 pub mod settings;
 pub mod watch;
 
@@ -10,9 +9,10 @@ use serde_json::Value;
 use sluice_aws::{
     AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog, SqsQueues, StdoutEmf,
 };
+use sluice_lambda::{Clock, SystemClock};
 
 pub use settings::Settings;
-pub use watch::{Clock, Report, SystemClock, WatchError};
+pub use watch::{Report, WatchError};
 
 /// The function's state for a container's life: clients built once.
 pub struct Watcher {

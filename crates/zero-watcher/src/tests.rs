@@ -2,8 +2,6 @@
 //! changes, including when reads fail and invocations race. The same paths run
 //! against the emulators in tests/zero_watcher.rs.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
 use serde_json::{Value, json};
 use sluice_aws::ErrorKind;
 use sluice_aws::memory::MemoryAws;
@@ -12,7 +10,9 @@ use sluice_core::facts::QueueDepth;
 use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
-use crate::watch::{Clock, Outcome, Ports, WatchError, watch};
+use sluice_lambda::{FixedClock, SelectError};
+
+use crate::watch::{Effect, Ports, WatchError, watch};
 
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
@@ -20,13 +20,7 @@ const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
 /// The in-memory AWS, a clock the test moves, and one sleeping target `gold`.
 struct World {
     aws: MemoryAws,
-    now: AtomicI64,
-}
-
-impl Clock for World {
-    fn now(&self) -> i64 {
-        self.now.load(Ordering::SeqCst)
-    }
+    clock: FixedClock,
 }
 
 fn gold(wake_tasks: u32) -> Target {
@@ -64,7 +58,7 @@ impl World {
     fn with(target: Target) -> Self {
         let world = World {
             aws: MemoryAws::new(),
-            now: AtomicI64::new(T0),
+            clock: FixedClock::at(T0),
         };
         world.add(target);
         world
@@ -103,7 +97,7 @@ impl World {
             autoscaling: &self.aws,
             metrics: &self.aws,
             emf: &self.aws,
-            clock: self,
+            clock: &self.clock,
         }
     }
 
@@ -119,7 +113,7 @@ impl World {
     }
 
     fn advance(&self, seconds: i64) {
-        self.now.fetch_add(seconds, Ordering::SeqCst);
+        self.clock.advance(seconds);
     }
 
     fn writes(&self) -> Vec<(String, u32)> {
@@ -161,13 +155,13 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
-        Outcome::Stayed,
+        Effect::Stayed,
         "asleep and nothing waiting"
     );
 
     fakes.set_backlog("gold-q", 2, 0);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Outcome::Woke);
+    assert_eq!(report.decisions[0].outcome, Effect::Woke);
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
 
     // Work picked up: in flight only still counts as busy.
@@ -179,7 +173,7 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Outcome::Stayed, "busy: backlog 2")
+        (Effect::Stayed, "busy: backlog 2")
     );
 
     fakes.set_backlog("gold-q", 0, 0);
@@ -191,7 +185,7 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     );
     fakes.advance(60);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Outcome::Slept);
+    assert_eq!(report.decisions[0].outcome, Effect::Slept);
     assert_eq!(
         fakes.writes(),
         vec![("gold-svc".to_owned(), 1), ("gold-svc".to_owned(), 0)]
@@ -218,7 +212,7 @@ async fn a_failed_read_changes_nothing() {
         .fail("SQS.GetQueueAttributes", ErrorKind::Throttled);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     let decision = &report.decisions[0];
-    assert_eq!(decision.outcome, Outcome::Skipped);
+    assert_eq!(decision.outcome, Effect::Skipped);
     assert!(
         decision
             .reason
@@ -237,12 +231,12 @@ async fn a_failed_read_changes_nothing() {
 async fn a_burst_of_sns_to_an_awake_service_makes_no_ecs_call() {
     let fakes = World::new();
     let first = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
-    assert_eq!(first.decisions[0].outcome, Outcome::Woke);
+    assert_eq!(first.decisions[0].outcome, Effect::Woke);
     let reads_after_wake = fakes.aws.calls("ECS.DescribeServices");
     for _ in 0..100 {
         fakes.advance(1);
         let report = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
-        assert_eq!(report.decisions[0].outcome, Outcome::Stayed);
+        assert_eq!(report.decisions[0].outcome, Effect::Stayed);
     }
     assert_eq!(
         fakes.aws.calls("ECS.DescribeServices"),
@@ -325,7 +319,7 @@ async fn dry_run_decides_and_changes_nothing() {
             report.decisions[0].outcome,
             report.decisions[0].desired_after
         ),
-        (Outcome::WouldWake, Some(1))
+        (Effect::WouldWake, Some(1))
     );
     assert!(fakes.writes().is_empty());
     assert_eq!(fakes.saves(), 0);
@@ -341,7 +335,7 @@ async fn paused_targets_are_skipped() {
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Outcome::Skipped, "paused")
+        (Effect::Skipped, "paused")
     );
     assert!(fakes.writes().is_empty());
 }
@@ -361,7 +355,7 @@ async fn events_for_nobody_change_nothing() {
         ]
     );
 
-    let ok_alarm = json!({"alarmData": {"alarmName": "gold-backlog", "state": {"value": "OK"}}});
+    let ok_alarm = json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "gold-backlog", "state": {"value": "OK"}}});
     let report = watch(&ok_alarm, &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         report.skipped_events,
@@ -375,10 +369,13 @@ async fn events_for_nobody_change_nothing() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(error, WatchError::UnknownTarget { .. }));
+    assert!(matches!(
+        error,
+        WatchError::Select(SelectError::UnknownTargets { .. })
+    ));
     assert_eq!(
         error.to_string(),
-        "unknown target \"nope\"; targets with scale_to_zero: gold"
+        "unknown target(s) in the event: nope; stored targets with scale_to_zero: gold"
     );
     let error = watch(&json!({"nonsense": true}), &settings(), &fakes.ports())
         .await
@@ -391,14 +388,14 @@ async fn events_for_nobody_change_nothing() {
 #[tokio::test]
 async fn an_alarm_wakes_its_target() {
     let fakes = World::new();
-    let alarm = json!({"alarmData": {"alarmName": "gold-backlog", "state": {"value": "ALARM"}}});
+    let alarm = json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "gold-backlog", "state": {"value": "ALARM"}}});
     let report = watch(&alarm, &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         (
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Outcome::Woke, "alarm gold-backlog in ALARM")
+        (Effect::Woke, "alarm gold-backlog in ALARM")
     );
 }
 
@@ -423,7 +420,7 @@ async fn poll_mode_wakes_within_the_interval() {
     let woke = report
         .decisions
         .iter()
-        .find(|d| d.outcome == Outcome::Woke)
+        .find(|d| d.outcome == Effect::Woke)
         .expect("woke");
     // Looks at about 1, 2, 3 s: the message (2.4 s) is seen at the next look, or the
     // one after if a loaded machine delays the timers.
@@ -443,7 +440,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
-        Outcome::Stayed,
+        Effect::Stayed,
         "at the threshold is not above it"
     );
     fakes.set_metric(Some(250.0));
@@ -453,7 +450,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Outcome::Woke, "activation metric above its threshold")
+        (Effect::Woke, "activation metric above its threshold")
     );
     fakes.advance(3600);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
@@ -462,7 +459,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Outcome::Stayed, "busy: activity")
+        (Effect::Stayed, "busy: activity")
     );
 }
 

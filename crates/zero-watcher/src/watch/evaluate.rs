@@ -1,0 +1,262 @@
+//! Decide, claim, act, for each (target, cause): read the watcher's state and the
+//! facts, decide (sluice_core::zero), claim the transition with a conditional write
+//! on the version read, and only then change ECS. A target whose claim lost to
+//! another invocation is decided again with fresh state.
+
+use std::collections::BTreeMap;
+
+use sluice_aws::Versioned;
+use sluice_core::zero::{Cause, Facts, Verdict, WatchState, decide, push_while_awake};
+
+use super::Ports;
+use super::facts;
+use super::report::{DecisionReport, Effect};
+use super::work::{Watched, Work};
+use crate::settings::Settings;
+
+/// How often one target is decided again after losing a conditional write.
+const ATTEMPTS: usize = 3;
+
+/// How old an observation may get before a "stay" refreshes it in the table.
+const OBSERVATION_REFRESH_SECONDS: i64 = 60;
+
+/// What one attempt gave for a target.
+enum Attempt {
+    Done(DecisionReport),
+    /// The conditional write lost: decide again with fresh state.
+    Lost,
+}
+
+/// One decision per work item, in the work's order, each recorded (log + EMF).
+pub async fn evaluate(
+    work: &[Work<'_>],
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<DecisionReport> {
+    let mut reports: BTreeMap<&str, DecisionReport> = BTreeMap::new();
+    let mut pending: Vec<Work<'_>> = work.to_vec();
+    for attempt in 1..=ATTEMPTS {
+        if pending.is_empty() {
+            break;
+        }
+        let mut lost = Vec::new();
+        for ((watched, cause), result) in attempt_once(&pending, pass, settings, ports).await {
+            match result {
+                Attempt::Done(report) => {
+                    reports.insert(watched.name(), report);
+                }
+                Attempt::Lost if attempt < ATTEMPTS => lost.push((watched, cause)),
+                Attempt::Lost => {
+                    let reason = "state changed concurrently; another invocation decides";
+                    reports.insert(
+                        watched.name(),
+                        DecisionReport::skipped(watched, pass, reason.to_owned()),
+                    );
+                }
+            }
+        }
+        pending = lost;
+    }
+    let ordered: Vec<DecisionReport> = work
+        .iter()
+        .filter_map(|(watched, _)| reports.remove(watched.name()))
+        .collect();
+    for report in &ordered {
+        report.record(settings, ports);
+    }
+    ordered
+}
+
+/// Reads, decides and acts once for each pending item.
+async fn attempt_once<'t>(
+    pending: &[Work<'t>],
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<(Work<'t>, Attempt)> {
+    let states = match ports.states.load_all().await {
+        Ok(states) => states,
+        Err(error) => {
+            let reason = format!("cannot read the watcher's state: {error}");
+            return pending
+                .iter()
+                .map(|(w, cause)| {
+                    let report = DecisionReport::skipped(*w, pass, reason.clone());
+                    ((*w, cause.clone()), Attempt::Done(report))
+                })
+                .collect();
+        }
+    };
+    let now = ports.clock.now();
+    let mut results = Vec::new();
+    let mut needs_facts: Vec<(Work<'t>, Versioned<WatchState>)> = Vec::new();
+    for (watched, cause) in pending {
+        let stored = states.get(watched.name()).copied().unwrap_or_default();
+        let item = (*watched, cause.clone());
+        match without_facts(*watched, cause, &stored, now, pass, settings, ports).await {
+            Some(attempt) => results.push((item, attempt)),
+            None => needs_facts.push((item, stored)),
+        }
+    }
+    if needs_facts.is_empty() {
+        return results;
+    }
+    let work: Vec<Work<'t>> = needs_facts.iter().map(|(item, _)| item.clone()).collect();
+    let facts = facts::read(&work, settings, ports).await;
+    for ((item, stored), facts) in needs_facts.into_iter().zip(facts) {
+        let attempt = decide_and_act(&item, facts, &stored, now, pass, settings, ports).await;
+        results.push((item, attempt));
+    }
+    results
+}
+
+/// What needs no facts: a paused target, and a push to a service seen awake moments
+/// ago, which only resets its idle clock (a burst of notifications costs no ECS
+/// call). None: read the facts and decide.
+async fn without_facts(
+    watched: Watched<'_>,
+    cause: &Cause,
+    stored: &Versioned<WatchState>,
+    now: i64,
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Option<Attempt> {
+    if watched.target.paused {
+        return Some(Attempt::Done(DecisionReport::skipped(
+            watched,
+            pass,
+            "paused".to_owned(),
+        )));
+    }
+    if !matches!(cause, Cause::Push(_)) {
+        return None;
+    }
+    let verdict = push_while_awake(&stored.value, now)?;
+    let desired = verdict.state.observed.map(|(d, _)| d);
+    let report = DecisionReport::of(watched, &verdict.decision, desired, pass, settings.dry_run);
+    if settings.dry_run || stored.value.last_activity == Some(now) {
+        return Some(Attempt::Done(report));
+    }
+    Some(
+        claim(
+            watched,
+            &verdict,
+            stored,
+            report,
+            pass,
+            ports,
+            "cannot record activity",
+        )
+        .await,
+    )
+}
+
+/// Decides on the facts, claims the decision, then acts on ECS.
+async fn decide_and_act(
+    (watched, cause): &Work<'_>,
+    facts: Result<Facts, String>,
+    stored: &Versioned<WatchState>,
+    now: i64,
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Attempt {
+    let facts = match facts {
+        Ok(facts) => facts,
+        Err(reason) => {
+            let reason = format!("not decided, nothing changed: {reason}");
+            return Attempt::Done(DecisionReport::skipped(*watched, pass, reason));
+        }
+    };
+    let verdict = decide(watched.zero, &facts, &stored.value, cause, now);
+    let desired = Some(facts.desired);
+    let report = DecisionReport::of(*watched, &verdict.decision, desired, pass, settings.dry_run);
+    if settings.dry_run {
+        return Attempt::Done(report);
+    }
+    let transition = verdict.decision.transition();
+    if transition.is_some() || worth_storing(&verdict.state, &stored.value, now) {
+        match claim(
+            *watched,
+            &verdict,
+            stored,
+            report,
+            pass,
+            ports,
+            "cannot claim the decision",
+        )
+        .await
+        {
+            Attempt::Done(report) if report.outcome != Effect::Skipped => {
+                Attempt::Done(act(*watched, report, transition.is_some(), ports).await)
+            }
+            other => other,
+        }
+    } else {
+        Attempt::Done(report)
+    }
+}
+
+/// Whether a "stay" changes what is stored enough to write it.
+fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
+    new.last_activity != stored.last_activity
+        || new.observed.map(|(d, _)| d) != stored.observed.map(|(d, _)| d)
+        || stored
+            .observed
+            .is_none_or(|(_, at)| now - at >= OBSERVATION_REFRESH_SECONDS)
+}
+
+/// Writes the verdict's state if the stored version is still the one read.
+async fn claim(
+    watched: Watched<'_>,
+    verdict: &Verdict,
+    stored: &Versioned<WatchState>,
+    report: DecisionReport,
+    pass: u32,
+    ports: &Ports<'_>,
+    failing: &str,
+) -> Attempt {
+    match ports
+        .states
+        .save(
+            watched.name(),
+            &verdict.state,
+            stored.version,
+            &report.reason,
+        )
+        .await
+    {
+        Ok(true) => Attempt::Done(report),
+        Ok(false) => Attempt::Lost,
+        Err(error) => Attempt::Done(DecisionReport::skipped(
+            watched,
+            pass,
+            format!("{failing}: {error}"),
+        )),
+    }
+}
+
+/// The claim is ours: change ECS. If ECS refuses, the claim's lease runs out and a
+/// later look retries.
+async fn act(
+    watched: Watched<'_>,
+    mut report: DecisionReport,
+    transition: bool,
+    ports: &Ports<'_>,
+) -> DecisionReport {
+    let Some(desired) = report.desired_after.filter(|_| transition) else {
+        return report;
+    };
+    let target = watched.target;
+    if let Err(error) = ports
+        .scaler
+        .set_desired(&target.cluster, &target.service, desired)
+        .await
+    {
+        report.outcome = Effect::Failed;
+        report.reason = format!("{}; but {error}", report.reason);
+    }
+    report
+}

@@ -1,0 +1,63 @@
+//! After a scheduled poll's first look, keep looking at the sleeping targets every
+//! poll interval until the window closes, so a message that arrives mid-minute wakes
+//! its service within seconds. Only a cheap read (backlog, activation metric) is made
+//! per look; a full decision follows only for targets that show activity.
+
+use std::time::Duration;
+
+use sluice_core::zero::Cause;
+use tokio::time::Instant;
+
+use super::report::{Effect, Report};
+use super::work::Watched;
+use super::{Ports, evaluate, facts};
+use crate::settings::Settings;
+
+/// Activation metrics are read at most this often: CloudWatch's standard resolution
+/// gives nothing newer in between, and each read is a billed request (docs/cost.md).
+const ACTIVATION_METRIC_RESOLUTION: Duration = Duration::from_secs(60);
+
+pub async fn poll(
+    watched: &[Watched<'_>],
+    report: &mut Report,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    let window = Duration::from_secs(settings.poll_window_seconds);
+    let interval = Duration::from_secs(settings.poll_interval_seconds);
+    let started = Instant::now();
+    let mut metrics_read = started;
+    let mut asleep: Vec<Watched<'_>> = watched
+        .iter()
+        .filter(|w| {
+            report
+                .decisions
+                .iter()
+                .any(|d| d.target == w.name() && d.desired_after == Some(0))
+        })
+        .copied()
+        .collect();
+    let mut pass = 0;
+    while !asleep.is_empty() && started.elapsed() + interval <= window {
+        tokio::time::sleep(interval).await;
+        pass += 1;
+        report.passes += 1;
+        let read_metrics = metrics_read.elapsed() >= ACTIVATION_METRIC_RESOLUTION;
+        if read_metrics {
+            metrics_read = Instant::now();
+        }
+        let active = facts::active(&asleep, read_metrics, settings, ports).await;
+        if active.is_empty() {
+            continue;
+        }
+        let work: Vec<_> = active.iter().map(|w| (*w, Cause::Poll)).collect();
+        for decision in evaluate::evaluate(&work, pass, settings, ports).await {
+            if decision.desired_after != Some(0) {
+                asleep.retain(|w| w.name() != decision.target);
+            }
+            if decision.outcome != Effect::Stayed {
+                report.decisions.push(decision);
+            }
+        }
+    }
+}

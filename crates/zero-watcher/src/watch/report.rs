@@ -1,0 +1,145 @@
+//! What the watcher did, per target and per invocation: returned to the caller, one
+//! structured log event and one Embedded Metric Format count per decision.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
+use sluice_core::names;
+use sluice_core::zero::Decision;
+
+use super::Ports;
+use super::request::WatchRequest;
+use super::work::Watched;
+use crate::settings::Settings;
+
+/// What one look did to a target's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Woke,
+    Slept,
+    /// Dry run: what would have been done.
+    WouldWake,
+    WouldSleep,
+    Stayed,
+    /// Nothing decided: a fact could not be read, the target is paused, or another
+    /// invocation holds the transition.
+    Skipped,
+    /// Decided and claimed, but ECS refused; the claim expires and a later look retries.
+    Failed,
+}
+
+impl Effect {
+    fn metric_name(self) -> &'static str {
+        match self {
+            Effect::Woke | Effect::WouldWake => names::WATCHER_WOKE,
+            Effect::Slept | Effect::WouldSleep => names::WATCHER_SLEPT,
+            Effect::Stayed => names::WATCHER_STAYED,
+            Effect::Skipped => names::WATCHER_SKIPPED,
+            Effect::Failed => names::WATCHER_FAILED,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionReport {
+    pub target: String,
+    pub outcome: Effect,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_before: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_after: Option<u32>,
+    /// Which look of a polling invocation decided it (0: the first).
+    pub pass: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub trigger: String,
+    pub dry_run: bool,
+    pub passes: u32,
+    pub decisions: Vec<DecisionReport>,
+    /// Parts of the event that concern no target, and why they were ignored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_events: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub invalid_targets: BTreeMap<String, String>,
+}
+
+impl Report {
+    pub fn new(
+        request: &WatchRequest,
+        settings: &Settings,
+        invalid_targets: BTreeMap<String, String>,
+    ) -> Self {
+        Report {
+            trigger: request.label().to_owned(),
+            dry_run: settings.dry_run,
+            invalid_targets,
+            ..Report::default()
+        }
+    }
+}
+
+impl DecisionReport {
+    /// Nothing decided, and why.
+    pub fn skipped(watched: Watched<'_>, pass: u32, reason: String) -> Self {
+        DecisionReport {
+            target: watched.name().to_owned(),
+            outcome: Effect::Skipped,
+            reason,
+            desired_before: None,
+            desired_after: None,
+            pass,
+        }
+    }
+
+    /// What a decision does, given the desired count it was made on.
+    pub fn of(
+        watched: Watched<'_>,
+        decision: &Decision,
+        desired: Option<u32>,
+        pass: u32,
+        dry_run: bool,
+    ) -> Self {
+        let (outcome, after) = match (decision, dry_run) {
+            (Decision::Wake { to, .. }, false) => (Effect::Woke, Some(*to)),
+            (Decision::Wake { to, .. }, true) => (Effect::WouldWake, Some(*to)),
+            (Decision::Sleep { .. }, false) => (Effect::Slept, Some(0)),
+            (Decision::Sleep { .. }, true) => (Effect::WouldSleep, Some(0)),
+            (Decision::Stay { .. }, _) => (Effect::Stayed, desired),
+        };
+        DecisionReport {
+            target: watched.name().to_owned(),
+            outcome,
+            reason: decision.reason().to_owned(),
+            desired_before: desired,
+            desired_after: after,
+            pass,
+        }
+    }
+
+    /// One structured log event and one decision count (EMF) for this decision.
+    pub fn record(&self, settings: &Settings, ports: &Ports<'_>) {
+        tracing::info!(
+            target_name = %self.target,
+            outcome = ?self.outcome,
+            reason = %self.reason,
+            desired_before = ?self.desired_before,
+            desired_after = ?self.desired_after,
+            pass = self.pass,
+            dry_run = settings.dry_run,
+            "decision"
+        );
+        // The fleet-wide series lets one alarm watch every target's WatcherFailed.
+        let datum = Datum::count(&self.target, self.outcome.metric_name(), 1.0);
+        ports.emf.emit(&embedded_metric_line(
+            &settings.namespace,
+            ports.clock.now().saturating_mul(1000),
+            &[datum],
+            Rollup::AlsoFleetWide,
+        ));
+    }
+}

@@ -1,0 +1,111 @@
+//! Which targets an event concerns, and why: every watched target for a poll, the
+//! targets that list a topic or an alarm for a push, the named one for a manual event.
+
+use std::collections::BTreeSet;
+
+use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::zero::Cause;
+
+use super::request::{ManualAction, WatchRequest};
+
+/// A target the watcher handles, with its scale-to-zero settings at hand.
+#[derive(Debug, Clone, Copy)]
+pub struct Watched<'t> {
+    pub target: &'t Target,
+    pub zero: &'t ScaleToZero,
+}
+
+impl<'t> Watched<'t> {
+    /// The targets with `scale_to_zero`, in order.
+    pub fn all(targets: &'t [Target]) -> Vec<Watched<'t>> {
+        targets
+            .iter()
+            .filter_map(|target| {
+                let zero = target.scale_to_zero.as_ref()?;
+                Some(Watched { target, zero })
+            })
+            .collect()
+    }
+
+    pub fn name(&self) -> &'t str {
+        &self.target.name
+    }
+}
+
+/// One target to decide for, and why.
+pub type Work<'t> = (Watched<'t>, Cause);
+
+/// The work an event gives; parts of it that concern no target go to `skipped`.
+pub fn for_request<'t>(
+    request: &WatchRequest,
+    watched: &[Watched<'t>],
+    skipped: &mut Vec<String>,
+) -> Vec<Work<'t>> {
+    let work = match request {
+        WatchRequest::Poll { .. } => watched.iter().map(|w| (*w, Cause::Poll)).collect(),
+        WatchRequest::Sns(notifications) => {
+            let topics: BTreeSet<&String> = notifications.iter().map(|n| &n.topic_arn).collect();
+            let mut work: Vec<Work<'t>> = Vec::new();
+            for topic in topics {
+                let owners = listing(watched, |z| &z.topics, topic);
+                if owners.is_empty() {
+                    skipped.push(format!(
+                        "SNS topic {topic}: no target lists it in scale_to_zero.topics"
+                    ));
+                }
+                for owner in owners {
+                    if !work.iter().any(|(w, _)| w.name() == owner.name()) {
+                        work.push((owner, Cause::Push(format!("SNS notification from {topic}"))));
+                    }
+                }
+            }
+            work
+        }
+        WatchRequest::Alarm(alarm) if !alarm.is_alarm() => {
+            skipped.push(format!(
+                "alarm {} is {}: only ALARM wakes",
+                alarm.name, alarm.state
+            ));
+            Vec::new()
+        }
+        WatchRequest::Alarm(alarm) => {
+            let owners = listing(watched, |z| &z.alarms, &alarm.name);
+            if owners.is_empty() {
+                skipped.push(format!(
+                    "alarm {}: no target lists it in scale_to_zero.alarms",
+                    alarm.name
+                ));
+            }
+            let cause = Cause::Push(format!("alarm {} in ALARM", alarm.name));
+            owners.into_iter().map(|w| (w, cause.clone())).collect()
+        }
+        WatchRequest::Manual { action, target } => {
+            let cause = match action {
+                ManualAction::Wake => Cause::Push("manual wake".to_owned()),
+                ManualAction::Sleep => Cause::ManualSleep,
+            };
+            watched
+                .iter()
+                .filter(|w| w.name() == target)
+                .map(|w| (*w, cause.clone()))
+                .collect()
+        }
+    };
+    for event in skipped.iter() {
+        tracing::warn!(%event, "ignored");
+    }
+    work
+}
+
+/// The watched targets whose `scale_to_zero` lists `name` (a topic, an alarm).
+fn listing<'t>(
+    watched: &[Watched<'t>],
+    list: impl Fn(&ScaleToZero) -> &Vec<String>,
+    name: &str,
+) -> Vec<Watched<'t>> {
+    watched
+        .iter()
+        .filter(|w| list(w.zero).iter().any(|listed| listed == name))
+        .copied()
+        .collect()
+}
