@@ -2,7 +2,7 @@
 //! MinCapacity and desiredCount are read back from moto, floors from CloudWatch.
 
 use anyhow::Result;
-use prescaler::prescale::Outcome;
+use prescaler::prescale::ChangeStatus;
 use prescaler::{Prescaler, Settings};
 use serde_json::json;
 use sluice_core::config::Target;
@@ -140,9 +140,13 @@ async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()
     let scenario = scenario(false).await?;
     let prescaler = scenario.prescaler();
     let report = prescaler.handle(&at("07:49")).await?;
-    assert_eq!(report.targets[0].outcome, Outcome::Unchanged);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Unchanged);
     let report = prescaler.handle(&at("07:50")).await?;
-    assert_eq!(report.targets[0].outcome, Outcome::Changed, "{report:?}");
+    assert_eq!(
+        report.targets[0].outcome,
+        ChangeStatus::Changed,
+        "{report:?}"
+    );
     assert_eq!(scenario.desired().await?, 5);
     let report = prescaler.handle(&at("18:00")).await?;
     assert_eq!(
@@ -165,7 +169,7 @@ async fn a_service_someone_else_changed_is_left_alone() -> Result<()> {
         .set_desired(&scenario.cluster, &scenario.service, 7)
         .await?;
     let report = prescaler.handle(&at("18:30")).await?;
-    assert_eq!(report.targets[0].outcome, Outcome::Unchanged);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Unchanged);
     assert!(
         report.targets[0].reason.contains("someone else changed it"),
         "{report:?}"
@@ -180,7 +184,7 @@ async fn forecast_only_publishes_the_floor_and_changes_nothing() -> Result<()> {
     let report = scenario.prescaler().handle(&at("09:00")).await?;
     assert_eq!(
         report.targets[0].outcome,
-        Outcome::WouldChange,
+        ChangeStatus::WouldChange,
         "{report:?}"
     );
     assert_eq!(scenario.desired().await?, 1);

@@ -2,7 +2,6 @@
 //! profile predicts (Monday 08:00, month end), lowers it again afterwards, and never
 //! fights the reactive autoscaler.
 
-pub mod event;
 pub mod prescale;
 pub mod settings;
 

@@ -1,6 +1,7 @@
-use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn, tracing};
 use prescaler::{Prescaler, Settings};
 use serde_json::Value;
+use sluice_lambda::Failure;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -11,8 +12,11 @@ async fn main() -> Result<(), Error> {
     let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
     let prescaler = &Prescaler::new(&clients, settings);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let report = prescaler.handle(&event.payload).await?;
-        Ok::<Value, Error>(serde_json::to_value(report)?)
+        let report = prescaler
+            .handle(&event.payload)
+            .await
+            .map_err(|e| e.diagnostic())?;
+        serde_json::to_value(report).map_err(|e| Diagnostic::from(Error::from(e)))
     }))
     .await
 }

@@ -9,7 +9,9 @@ use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::profile::{Profile, WindowSpec};
 
-use crate::prescale::{Outcome, Ports, PrescaleError, prescale};
+use sluice_lambda::SelectError;
+
+use crate::prescale::{ChangeStatus, Ports, PrescaleError, prescale};
 use crate::settings::Settings;
 
 /// Target `gold` (capacity min..20) following profile `business` in Berlin.
@@ -96,7 +98,7 @@ async fn raises_desired_ahead_of_the_window_and_restores_its_own_write_after() {
         .unwrap();
     assert_eq!(
         (before.targets[0].floor, before.targets[0].outcome),
-        (Some(0), Outcome::Unchanged)
+        (Some(0), ChangeStatus::Unchanged)
     );
     let raised = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
         .await
@@ -114,7 +116,7 @@ async fn raises_desired_ahead_of_the_window_and_restores_its_own_write_after() {
     let during = prescale(&scheduled(), &settings(), &ports(&fakes), monday("12:00"))
         .await
         .unwrap();
-    assert_eq!(during.targets[0].outcome, Outcome::Unchanged);
+    assert_eq!(during.targets[0].outcome, ChangeStatus::Unchanged);
     let after = prescale(&scheduled(), &settings(), &ports(&fakes), monday("18:00"))
         .await
         .unwrap();
@@ -188,7 +190,7 @@ async fn forecast_only_and_dry_run_change_nothing() {
     let report = prescale(&scheduled(), &forecast, &ports(&fakes), monday("09:00"))
         .await
         .unwrap();
-    assert_eq!(report.targets[0].outcome, Outcome::WouldChange);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::WouldChange);
     assert!(
         report.targets[0]
             .reason
@@ -215,7 +217,7 @@ async fn a_bad_stored_profile_skips_its_targets_by_name() {
     let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
         .await
         .unwrap();
-    assert_eq!(report.targets[0].outcome, Outcome::Skipped);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Skipped);
     assert!(
         report.targets[0]
             .reason
@@ -253,7 +255,10 @@ async fn what_if_time_and_bad_events() {
     .await
     .unwrap_err();
     assert!(
-        matches!(error, PrescaleError::UnknownTargets { .. }),
+        matches!(
+            error,
+            PrescaleError::Select(SelectError::UnknownTargets { .. })
+        ),
         "{error}"
     );
     let error = prescale(

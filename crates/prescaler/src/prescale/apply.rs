@@ -1,0 +1,62 @@
+//! The changes, bounded in concurrency. The prescaler's own write is recorded before
+//! it acts: a write is never made without its record, and a record whose write
+//! failed is harmless, since a window's end restores only when ECS still holds
+//! exactly that number.
+
+use futures::stream::{self, StreamExt};
+use sluice_aws::ecs_resource_id;
+use sluice_core::config::Target;
+use sluice_core::prescale::Change;
+
+use super::Ports;
+use super::plan::Planned;
+use super::report::ChangeStatus;
+use crate::settings::Settings;
+
+pub async fn apply(
+    planned: &mut [Planned],
+    targets: &[Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    let outcomes: Vec<(usize, Result<(), String>)> = stream::iter(planned.iter().enumerate())
+        .filter(|(_, p)| {
+            let acts = p.record.is_some() || p.report.change != Change::None;
+            std::future::ready(acts && p.report.outcome != ChangeStatus::WouldChange)
+        })
+        .map(|(index, p)| async move { (index, apply_one(p, &targets[index], ports).await) })
+        .buffer_unordered(settings.concurrency)
+        .collect()
+        .await;
+    for (index, result) in outcomes {
+        if let Err(error) = result {
+            let report = &mut planned[index].report;
+            report.outcome = ChangeStatus::Failed;
+            report.reason = format!("{}; but {error}", report.reason);
+        }
+    }
+}
+
+async fn apply_one(planned: &Planned, target: &Target, ports: &Ports<'_>) -> Result<(), String> {
+    if let Some(own) = planned.record {
+        ports
+            .states
+            .save(&target.name, own)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    match planned.report.change {
+        Change::SetMinCapacity { to, .. } => {
+            let resource_id = ecs_resource_id(&target.cluster, &target.service);
+            ports.autoscaling.set_min_capacity(&resource_id, to).await
+        }
+        Change::SetDesired { to, .. } => {
+            ports
+                .scaler
+                .set_desired(&target.cluster, &target.service, to)
+                .await
+        }
+        Change::None => Ok(()),
+    }
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,84 @@
+//! One prescale, as stages: what the event asks ([`request`]), the targets with a
+//! profile and their compiled schedules ([`load`]), what AWS says about them
+//! ([`read`]), the one change each floor calls for ([`plan`], the rules live in
+//! sluice_core::prescale), the changes ([`apply`]), the published floors
+//! ([`publish`]), and the report ([`report`]). A failed read or a bad profile changes
+//! nothing.
+
+mod apply;
+mod load;
+mod plan;
+mod publish;
+mod read;
+mod report;
+mod request;
+
+use jiff::Timestamp;
+use serde_json::Value;
+use sluice_aws::{
+    ConfigStore, MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ServiceCounts,
+    ServiceScaler,
+};
+use sluice_lambda::{BadEvent, Failure, Retry, SelectError};
+
+pub use report::{ChangeStatus, Report, TargetReport};
+
+use crate::settings::Settings;
+
+pub struct Ports<'a> {
+    pub store: &'a dyn ConfigStore,
+    pub states: &'a dyn PrescaleStates,
+    pub services: &'a dyn ServiceCounts,
+    pub scaler: &'a dyn ServiceScaler,
+    pub autoscaling: &'a dyn ScalableTargets,
+    pub queues: &'a dyn QueueDepths,
+    pub sink: &'a dyn MetricSink,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrescaleError {
+    #[error(transparent)]
+    BadEvent(#[from] BadEvent),
+    #[error(transparent)]
+    Select(#[from] SelectError),
+}
+
+impl Failure for PrescaleError {
+    fn name(&self) -> &'static str {
+        match self {
+            PrescaleError::BadEvent(_) => "BadEvent",
+            PrescaleError::Select(SelectError::Store(_)) => "StoreUnavailable",
+            PrescaleError::Select(SelectError::UnknownTargets { .. }) => "UnknownTargets",
+        }
+    }
+
+    fn retry(&self) -> Retry {
+        match self {
+            PrescaleError::Select(SelectError::Store(_)) => Retry::Retryable,
+            _ => Retry::NonRetryable,
+        }
+    }
+}
+
+pub async fn prescale(
+    event: &Value,
+    settings: &Settings,
+    ports: &Ports<'_>,
+    now: Timestamp,
+) -> Result<Report, PrescaleError> {
+    let request = request::parse(event)?;
+    let at = request.at.unwrap_or(now);
+    let loaded = load::load(ports, request.only.as_deref()).await?;
+    let facts = read::read(&loaded.selection.targets, settings, ports).await;
+    let mut planned = plan::plan_all(&loaded, facts, at, now, settings);
+    apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
+    let published_floors = publish::publish(&planned, settings, ports).await;
+    Ok(Report::new(
+        &request,
+        at,
+        settings,
+        planned,
+        loaded.invalid,
+        published_floors,
+    ))
+}

@@ -1,0 +1,105 @@
+//! Each target's floor at the planned time and the one change it calls for.
+
+use jiff::Timestamp;
+use sluice_core::config::Target;
+use sluice_core::prescale::{Change, OwnWrite, plan};
+use sluice_core::profile::Schedule;
+
+use super::load::Loaded;
+use super::read::Facts;
+use super::report::{ChangeStatus, TargetReport};
+use crate::settings::Settings;
+
+/// A target's report and, when something is to be done, what.
+pub struct Planned {
+    pub report: TargetReport,
+    /// The prescaler's own write to record first, when it changes.
+    pub record: Option<Option<OwnWrite>>,
+}
+
+pub fn plan_all(
+    loaded: &Loaded,
+    facts: Vec<Facts>,
+    at: Timestamp,
+    now: Timestamp,
+    settings: &Settings,
+) -> Vec<Planned> {
+    loaded
+        .selection
+        .targets
+        .iter()
+        .zip(facts)
+        .map(|(target, facts)| {
+            let profile = target.profile.clone().unwrap_or_default();
+            let schedule = loaded.schedules.get(&profile);
+            plan_target(target, &profile, schedule, facts, at, now, settings)
+        })
+        .collect()
+}
+
+fn plan_target(
+    target: &Target,
+    profile: &str,
+    schedule: Option<&Result<Schedule, String>>,
+    facts: Facts,
+    at: Timestamp,
+    now: Timestamp,
+    settings: &Settings,
+) -> Planned {
+    let mut report = TargetReport::new(target, profile);
+    let skip = |mut report: TargetReport, reason: String| {
+        report.reason = reason;
+        Planned {
+            report,
+            record: None,
+        }
+    };
+    let schedule = match schedule {
+        Some(Ok(schedule)) => schedule,
+        Some(Err(error)) => {
+            return skip(
+                report,
+                format!("profile {profile} is invalid, target left as it is: {error}"),
+            );
+        }
+        None => {
+            return skip(
+                report,
+                format!("profile {profile} is not in the table, target left as it is"),
+            );
+        }
+    };
+    let floor = schedule.floor_at(at);
+    report.floor = Some(floor.min_tasks);
+    report.windows = floor.windows;
+    if target.paused {
+        return skip(report, "paused".to_owned());
+    }
+    let (facts, own) = match facts {
+        Ok(facts) => facts,
+        Err(error) => return skip(report, format!("not decided, nothing changed: {error}")),
+    };
+    let planned = plan(target, floor.min_tasks, &facts, own, now.as_second());
+    report.change = planned.change;
+    report.reason = planned.reason;
+    let hold = settings.dry_run || settings.forecast_only || target.forecast_only;
+    report.outcome = match (planned.change, hold) {
+        (Change::None, _) => ChangeStatus::Unchanged,
+        (_, true) => ChangeStatus::WouldChange,
+        (_, false) => ChangeStatus::Changed,
+    };
+    if hold {
+        let why = if settings.dry_run {
+            "dry run"
+        } else {
+            "forecast only"
+        };
+        report.reason = format!("{why}: {}", report.reason);
+        return Planned {
+            report,
+            record: None,
+        };
+    }
+    let record = (planned.own != own).then_some(planned.own);
+    Planned { report, record }
+}

@@ -1,0 +1,39 @@
+//! Every target's floor, published as `PrescaleFloor` (also in forecast-only mode,
+//! never in a dry run): the dashboard's graph and the forecast's record.
+
+use sluice_core::metrics::{self, Datum};
+use sluice_core::names;
+
+use super::Ports;
+use super::plan::Planned;
+use crate::settings::Settings;
+
+/// How many floors were published.
+pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>) -> usize {
+    if settings.dry_run {
+        return 0;
+    }
+    let datums: Vec<Datum> = planned
+        .iter()
+        .filter_map(|p| {
+            let floor = p.report.floor?;
+            Some(Datum::count(
+                &p.report.target,
+                names::PRESCALE_FLOOR,
+                f64::from(floor),
+            ))
+        })
+        .collect();
+    let mut published = 0;
+    for batch in metrics::batches(
+        &datums,
+        metrics::MAX_DATUMS_PER_CALL,
+        metrics::MAX_BYTES_PER_CALL,
+    ) {
+        match ports.sink.put_metric_data(&settings.namespace, batch).await {
+            Ok(()) => published += batch.len(),
+            Err(error) => tracing::error!(%error, "publishing floors failed"),
+        }
+    }
+    published
+}

@@ -1,0 +1,102 @@
+//! What the prescaler did, per target: returned to the caller, one log event each.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sluice_core::config::Target;
+use sluice_core::prescale::Change;
+
+use super::plan::Planned;
+use super::request::Request;
+use crate::settings::Settings;
+
+/// What became of a target's planned change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    Changed,
+    /// Dry run or forecast only: what would have changed.
+    WouldChange,
+    Unchanged,
+    /// Nothing decided: a read failed, the profile is bad, or the target is paused.
+    Skipped,
+    /// Decided, but AWS refused the change.
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub target: String,
+    pub profile: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<u32>,
+    /// Indexes of the profile's windows that give the floor.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<usize>,
+    pub outcome: ChangeStatus,
+    pub change: Change,
+    pub reason: String,
+}
+
+impl TargetReport {
+    pub fn new(target: &Target, profile: &str) -> Self {
+        TargetReport {
+            target: target.name.clone(),
+            profile: profile.to_owned(),
+            floor: None,
+            windows: Vec::new(),
+            outcome: ChangeStatus::Skipped,
+            change: Change::None,
+            reason: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub trigger: String,
+    /// The time planned for (RFC 3339).
+    pub at: String,
+    pub dry_run: bool,
+    pub forecast_only: bool,
+    pub targets: Vec<TargetReport>,
+    /// Stored targets and profiles that do not parse or validate, with why.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub invalid: BTreeMap<String, String>,
+    pub published_floors: usize,
+}
+
+impl Report {
+    pub fn new(
+        request: &Request,
+        at: Timestamp,
+        settings: &Settings,
+        planned: Vec<Planned>,
+        invalid: BTreeMap<String, String>,
+        published_floors: usize,
+    ) -> Self {
+        let targets: Vec<TargetReport> = planned.into_iter().map(|p| p.report).collect();
+        for report in &targets {
+            tracing::info!(
+                target_name = %report.target,
+                profile = %report.profile,
+                floor = ?report.floor,
+                outcome = ?report.outcome,
+                change = ?report.change,
+                reason = %report.reason,
+                at = %at,
+                "prescale decision"
+            );
+        }
+        Report {
+            trigger: request.trigger.to_owned(),
+            at: at.to_string(),
+            dry_run: settings.dry_run,
+            forecast_only: settings.forecast_only,
+            targets,
+            invalid,
+            published_floors,
+        }
+    }
+}
