@@ -11,17 +11,44 @@ use sluice_core::learn::{Sample, learn};
 use sluice_core::names::{self, TARGET_DIMENSION};
 use sluice_core::profile::Profile;
 
-pub struct Options<'a> {
-    pub namespace: &'a str,
-    pub days: u32,
-    pub timezone: &'a str,
-    pub quantile: f64,
-    pub lead_minutes: u32,
-    pub name: Option<String>,
+use crate::cli::LearnArgs;
+use crate::table::{store_and_metrics, stored_target};
+
+pub async fn run(args: LearnArgs) -> Result<std::process::ExitCode> {
+    let (store, cloudwatch) = store_and_metrics(&args.table).await;
+    let target = stored_target(&store, &args.target).await?;
+    let options = Options {
+        namespace: &args.namespace,
+        days: args.days,
+        timezone: &args.timezone,
+        quantile: args.quantile,
+        lead_minutes: args.lead_minutes,
+        name: args.name,
+    };
+    let proposal = propose(&cloudwatch, &target, &options).await?;
+    match args.output {
+        Some(path) => {
+            std::fs::write(&path, &proposal).with_context(|| format!("cannot write {path}"))?;
+            println!(
+                "wrote {path}; check it with `sluicectl validate -f {path}` and `sluicectl plan`"
+            );
+        }
+        None => print!("{proposal}"),
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+struct Options<'a> {
+    namespace: &'a str,
+    days: u32,
+    timezone: &'a str,
+    quantile: f64,
+    lead_minutes: u32,
+    name: Option<String>,
 }
 
 /// The proposal as YAML text, with a header saying where it came from.
-pub async fn propose(
+async fn propose(
     cloudwatch: &CloudWatchMetrics,
     target: &Target,
     options: &Options<'_>,

@@ -1,10 +1,14 @@
 //! `sluicectl plan`: the floors the prescaler would set over the next hours.
 
+use std::process::ExitCode;
+
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use sluice_core::config::Target;
-use sluice_core::profile::Profile;
-use sluice_core::profile::{Schedule, WindowSpec};
+use sluice_core::profile::{Profile, Schedule, WindowSpec};
+
+use crate::cli::{PlanArgs, TableArgs};
+use crate::table::{read_document, store, stored_profile, stored_target};
 
 /// A window in one line, as written: `mon,tue 08:00-18:00 min 5`.
 pub fn describe(window: &WindowSpec) -> String {
@@ -82,4 +86,53 @@ pub fn print_plan(
         );
     }
     Ok(())
+}
+
+pub async fn run(args: PlanArgs) -> Result<ExitCode> {
+    let PlanArgs {
+        target,
+        hours,
+        from,
+        profile,
+        file,
+        table,
+    } = args;
+    let target = target.as_str();
+    let document = match file.as_deref() {
+        Some(file) => match read_document(file)? {
+            Ok(document) => Some(document),
+            Err(_) => bail!("{file} has problems (listed above)"),
+        },
+        None => None,
+    };
+    let store = match table {
+        Some(table) => Some(store(&TableArgs { table }).await),
+        None => None,
+    };
+    let need_table = |what: &str| {
+        anyhow::anyhow!(
+            "{what} is not in the file: give --table or set SLUICE_TABLE to read it from the table"
+        )
+    };
+    let found = document
+        .as_ref()
+        .and_then(|d| d.targets.iter().find(|t| t.name == target).cloned());
+    let target = match (found, &store) {
+        (Some(target), _) => target,
+        (None, Some(store)) => stored_target(store, target).await?,
+        (None, None) => return Err(need_table(&format!("target {target}"))),
+    };
+    let profile_name = profile
+        .or_else(|| target.profile.clone())
+        .with_context(|| format!("target {} names no profile; give --profile", target.name))?;
+    let found = document
+        .as_ref()
+        .and_then(|d| d.profiles.iter().find(|p| p.name == profile_name).cloned());
+    let profile = match (found, &store) {
+        (Some(profile), _) => profile,
+        (None, Some(store)) => stored_profile(store, &profile_name).await?,
+        (None, None) => return Err(need_table(&format!("profile {profile_name}"))),
+    };
+    print_plan(&target, &profile, from.as_deref(), hours)?;
+    Ok(ExitCode::SUCCESS)
 }

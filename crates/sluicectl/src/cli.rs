@@ -1,0 +1,172 @@
+//! The command line: every command, its arguments and its help.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "sluicectl",
+    version,
+    about = "Validate, apply and inspect Sluice targets and profiles",
+    long_about = "Validate, apply and inspect Sluice targets and profiles.\n\n\
+        Targets (what to scale and how) and profiles (when to pre-scale) live in one \
+        DynamoDB table; adding a service is `sluicectl apply -f`, not a redeploy. \
+        AWS credentials, region and endpoints come from the standard AWS variables \
+        (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...).\n\n\
+        The file format is described in docs/configuration.md; infra/examples/sluice.yaml \
+        is a complete example."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args)]
+pub struct TableArgs {
+    /// DynamoDB table that holds targets and profiles (the stack's SluiceTable output)
+    #[arg(long, env = "SLUICE_TABLE")]
+    pub table: String,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check a configuration file and list every problem by path; changes nothing
+    Validate(ValidateArgs),
+    /// Validate a file, then write its targets and profiles to the table
+    ///
+    /// Idempotent: unchanged items are not rewritten. Nothing is deleted unless
+    /// --prune is given. Nothing at all is written when the file has a problem.
+    Apply(ApplyArgs),
+    /// Print the stored targets or profiles as a document `apply` accepts
+    Get(GetArgs),
+    /// Print the floors the prescaler would set over the next hours
+    ///
+    /// Reads the target and its profile from the table, or from FILE when given (so a
+    /// profile can be checked before it is applied); --profile plans with another profile.
+    Plan(PlanArgs),
+    /// Learn and manage capacity profiles
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+    /// Print the latest metrics the metric publisher wrote for each target
+    Metrics(MetricsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    /// YAML or JSON file (JSON when the name ends in .json)
+    #[arg(short, long)]
+    pub file: String,
+}
+
+#[derive(clap::Args)]
+pub struct ApplyArgs {
+    #[arg(short, long)]
+    pub file: String,
+    /// Delete stored targets and profiles that the file does not name
+    #[arg(long)]
+    pub prune: bool,
+    /// Show what would change without writing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+#[derive(clap::Args)]
+pub struct GetArgs {
+    pub kind: Kind,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Yaml)]
+    pub output: OutputFormat,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    #[arg(long)]
+    pub target: String,
+    #[arg(long, default_value_t = 24)]
+    pub hours: u32,
+    /// Start (RFC 3339, e.g. 2026-11-30T00:00:00Z); default now
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Plan with this profile instead of the target's own
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Read targets and profiles from this file first, the table for the rest
+    #[arg(short, long)]
+    pub file: Option<String>,
+    /// DynamoDB table (needed unless FILE holds both target and profile)
+    #[arg(long, env = "SLUICE_TABLE")]
+    pub table: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct MetricsArgs {
+    /// Only this target
+    #[arg(long)]
+    pub target: Option<String>,
+    /// How far back to look for a datapoint
+    #[arg(long, default_value_t = 10)]
+    pub minutes: u32,
+    /// CloudWatch namespace the publisher writes to
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+#[derive(Subcommand)]
+pub enum ProfileCommand {
+    /// Propose a profile from the target's own published metrics
+    ///
+    /// Reads RunningTasks and BacklogPerTask (five-minute averages) that the metric
+    /// publisher wrote for the target, derives for each weekday and hour the task count
+    /// that would have held backlog per task at the target's goal (`backlog_per_task`),
+    /// takes a high quantile of it (0.9 by default: nine in ten past moments covered)
+    /// and writes a profile that `validate`, `plan` and `apply` accept.
+    Learn(LearnArgs),
+}
+
+#[derive(clap::Args)]
+pub struct LearnArgs {
+    #[arg(long)]
+    pub target: String,
+    /// Days of history to learn from (1-63)
+    #[arg(long, default_value_t = 14)]
+    pub days: u32,
+    /// IANA time zone the profile's windows are written in
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// Quantile of the hourly need to cover (above 0, at most 1)
+    #[arg(long, default_value_t = 0.9)]
+    pub quantile: f64,
+    /// lead_minutes of the proposed profile
+    #[arg(long, default_value_t = 10)]
+    pub lead_minutes: u32,
+    /// Name of the proposed profile (default: <target>-learned)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write the proposal here instead of standard output
+    #[arg(short, long)]
+    pub output: Option<String>,
+    /// CloudWatch namespace the publisher writes to
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Targets,
+    Profiles,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}

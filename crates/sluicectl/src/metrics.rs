@@ -1,0 +1,101 @@
+//! `sluicectl metrics`: the latest values the metric publisher wrote, per target.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use sluice_aws::{CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
+use sluice_core::names;
+
+use crate::cli::MetricsArgs;
+
+pub async fn run(args: MetricsArgs) -> Result<ExitCode> {
+    let (store, cloudwatch) = crate::table::store_and_metrics(&args.table).await;
+    metrics(
+        &store,
+        &cloudwatch,
+        &args.namespace,
+        args.target,
+        args.minutes,
+    )
+    .await
+}
+
+async fn metrics(
+    store: &DynamoStore,
+    cloudwatch: &CloudWatchMetrics,
+    namespace: &str,
+    only: Option<String>,
+    minutes: u32,
+) -> Result<ExitCode> {
+    let mut targets: Vec<String> = store
+        .list(ItemKind::Target)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?
+        .into_iter()
+        .map(|item| item.name)
+        .collect();
+    if let Some(only) = only {
+        if !targets.contains(&only) {
+            bail!(
+                "no target named {only:?} in {} (stored: {})",
+                store.table(),
+                targets.join(", ")
+            );
+        }
+        targets = vec![only];
+    }
+    let columns = [
+        names::VISIBLE,
+        names::IN_FLIGHT,
+        names::DELAYED,
+        names::BACKLOG,
+        names::RUNNING_TASKS,
+        names::DESIRED_TASKS,
+        names::BACKLOG_PER_TASK,
+        names::GPU_AVERAGE,
+        names::GPU_MAX,
+    ];
+    let latest = cloudwatch
+        .latest_published(namespace, &targets, &columns, minutes)
+        .await?;
+    let headers = [
+        "target",
+        "visible",
+        "in-flight",
+        "delayed",
+        "backlog",
+        "running",
+        "desired",
+        "backlog/task",
+        "gpu avg %",
+        "gpu max %",
+    ];
+    let width = targets.iter().map(String::len).max().unwrap_or(6).max(6);
+    print!("{:<width$}", headers[0]);
+    for header in &headers[1..] {
+        print!(" {header:>12}");
+    }
+    println!();
+    for target in &targets {
+        print!("{target:<width$}");
+        for column in columns {
+            match latest.get(&(target.clone(), column.to_owned())) {
+                Some(value) => print!(" {:>12}", format_value(*value)),
+                None => print!(" {:>12}", "-"),
+            }
+        }
+        println!();
+    }
+    println!(
+        "(latest datapoint of the last {minutes} min in namespace {namespace}; '-' = none published)"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_value(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
+}
