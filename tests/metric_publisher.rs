@@ -1,6 +1,7 @@
 //! The metric publisher against the emulators: seeded queues, services and GPU
 //! readings in, metrics read back from CloudWatch (never echoed from the function).
 
+use sluice_core::settings::Common;
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
@@ -114,11 +115,12 @@ async fn seed() -> Result<Scenario> {
 
 fn settings(scenario: &Scenario, output: Output) -> Settings {
     Settings {
-        table: scenario.table.clone(),
-        namespace: scenario.namespace.clone(),
+        common: Common {
+            namespace: scenario.namespace.clone(),
+            concurrency: 8,
+            ..Common::for_table(&scenario.table)
+        },
         output,
-        concurrency: 8,
-        gpu_lookback_minutes: 5,
     }
 }
 
@@ -342,11 +344,12 @@ async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Resul
     emulators.store_targets(&store, &[sleeper]).await?;
     let namespace = unique("SluiceE2E");
     let settings = Settings {
-        table,
-        namespace: namespace.clone(),
+        common: Common {
+            namespace: namespace.clone(),
+            concurrency: 8,
+            ..Common::for_table(&table)
+        },
         output: Output::PutMetricData,
-        concurrency: 8,
-        gpu_lookback_minutes: 5,
     };
     Publisher::new(&emulators.clients, settings)
         .handle(&fixture("metric-publisher/scheduler.json")?)

@@ -9,6 +9,7 @@ use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::profile::Profile;
 use sluice_core::profile::WindowSpec;
+use sluice_core::settings::Common;
 use sluice_testkit::{Emulators, fixture, unique};
 
 /// The fixtures' target and profile: business hours Monday to Friday in Berlin.
@@ -70,11 +71,13 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
 impl Scenario {
     fn prescaler(&self) -> Prescaler {
         let settings = Settings {
-            table: self.table.clone(),
-            namespace: self.namespace.clone(),
+            common: Common {
+                namespace: self.namespace.clone(),
+                concurrency: 8,
+                ..Common::for_table(&self.table)
+            },
             dry_run: false,
             forecast_only: false,
-            concurrency: 8,
         };
         Prescaler::new(&self.emulators.clients, settings)
     }

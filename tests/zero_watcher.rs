@@ -1,6 +1,7 @@
 //! The zero-watcher through its real handler against the emulators: ECS desired counts
 //! and UpdateService calls are read back from moto, never from the function.
 
+use sluice_core::settings::Common;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -60,12 +61,14 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
 impl Scenario {
     fn watcher(&self, poll_window_seconds: u64) -> Watcher {
         let settings = Settings {
-            table: self.table.clone(),
-            namespace: "SluiceE2E".to_owned(),
+            common: Common {
+                namespace: "SluiceE2E".to_owned(),
+                concurrency: 8,
+                ..Common::for_table(&self.table)
+            },
             dry_run: false,
             poll_interval_seconds: 1,
             poll_window_seconds,
-            concurrency: 8,
         };
         Watcher::new(&self.emulators.clients, settings)
     }

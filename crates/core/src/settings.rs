@@ -43,27 +43,6 @@ pub trait Lookup {
         }
     }
 
-    /// `SLUICE_TABLE` (required): the table of targets, profiles and state.
-    fn table(&self) -> Result<String, SettingsError> {
-        self.required("SLUICE_TABLE", "name the DynamoDB table that holds targets, profiles and state (the stack's SluiceTable output)")
-    }
-
-    /// `SLUICE_NAMESPACE` (default `Sluice`): where the functions publish metrics.
-    fn namespace(&self) -> String {
-        self.get("SLUICE_NAMESPACE")
-            .unwrap_or_else(|| "Sluice".to_owned())
-    }
-
-    /// `SLUICE_CONCURRENCY` (default 16): AWS calls in flight at once.
-    fn concurrency(&self) -> Result<usize, SettingsError> {
-        self.parsed(
-            "SLUICE_CONCURRENCY",
-            16,
-            |n| (1..=256).contains(n),
-            "a whole number from 1 to 256",
-        )
-    }
-
     /// `true`/`false` (also `1`/`0`, `yes`/`no`), `default` when unset.
     fn flag(&self, name: &str, default: bool) -> Result<bool, SettingsError> {
         match self.get(name).map(|v| v.trim().to_ascii_lowercase()) {
@@ -73,6 +52,62 @@ pub trait Lookup {
             Some(v) => Err(SettingsError(format!(
                 "{name}={v:?}: expected true or false"
             ))),
+        }
+    }
+}
+
+/// The settings every function reads, the same way: what a function's own Settings
+/// add to is only what it alone needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Common {
+    /// `SLUICE_TABLE` (required): the table of targets, profiles and state.
+    pub table: String,
+    /// `SLUICE_NAMESPACE` (default `Sluice`): where the functions publish metrics.
+    pub namespace: String,
+    /// `SLUICE_CONCURRENCY` (default 16): AWS calls in flight at once.
+    pub concurrency: usize,
+    /// `SLUICE_METRIC_LOOKBACK_MINUTES` (default 5): how old the newest datapoint of a
+    /// metric Sluice reads (GPU utilisation, an activation metric) may be before it
+    /// counts as missing.
+    pub metric_lookback_minutes: u32,
+}
+
+impl Common {
+    pub const DEFAULT_NAMESPACE: &'static str = "Sluice";
+    pub const DEFAULT_CONCURRENCY: usize = 16;
+    pub const DEFAULT_METRIC_LOOKBACK_MINUTES: u32 = 5;
+
+    pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
+        Ok(Common {
+            table: env.required(
+                "SLUICE_TABLE",
+                "name the DynamoDB table that holds targets, profiles and state (the stack's SluiceTable output)",
+            )?,
+            namespace: env
+                .get("SLUICE_NAMESPACE")
+                .unwrap_or_else(|| Self::DEFAULT_NAMESPACE.to_owned()),
+            concurrency: env.parsed(
+                "SLUICE_CONCURRENCY",
+                Self::DEFAULT_CONCURRENCY,
+                |n| (1..=256).contains(n),
+                "a whole number from 1 to 256",
+            )?,
+            metric_lookback_minutes: env.parsed(
+                "SLUICE_METRIC_LOOKBACK_MINUTES",
+                Self::DEFAULT_METRIC_LOOKBACK_MINUTES,
+                |n| (1..=60).contains(n),
+                "whole minutes from 1 to 60",
+            )?,
+        })
+    }
+
+    /// The defaults for a table: tests, tools and benchmarks.
+    pub fn for_table(table: &str) -> Self {
+        Common {
+            table: table.to_owned(),
+            namespace: Self::DEFAULT_NAMESPACE.to_owned(),
+            concurrency: Self::DEFAULT_CONCURRENCY,
+            metric_lookback_minutes: Self::DEFAULT_METRIC_LOOKBACK_MINUTES,
         }
     }
 }
@@ -123,5 +158,39 @@ mod tests {
             lookup.required("UNSET", "name the table").unwrap_err().0,
             "UNSET is not set: name the table"
         );
+    }
+
+    #[test]
+    fn common_settings_defaults_and_errors() {
+        let only_table = |name: &str| (name == "SLUICE_TABLE").then(|| "t".to_owned());
+        assert_eq!(Common::from_lookup(&only_table), Ok(Common::for_table("t")));
+        // (variable, value, error)
+        let cases = [
+            ("SLUICE_TABLE", "", "SLUICE_TABLE is not set"),
+            (
+                "SLUICE_CONCURRENCY",
+                "0",
+                "SLUICE_CONCURRENCY=\"0\": expected a whole number from 1 to 256",
+            ),
+            (
+                "SLUICE_CONCURRENCY",
+                "many",
+                "SLUICE_CONCURRENCY=\"many\": invalid digit",
+            ),
+            (
+                "SLUICE_METRIC_LOOKBACK_MINUTES",
+                "90",
+                "expected whole minutes from 1 to 60",
+            ),
+        ];
+        for (variable, value, expected) in cases {
+            let env = |name: &str| match name {
+                _ if name == variable => Some(value.to_owned()),
+                "SLUICE_TABLE" => Some("t".to_owned()),
+                _ => None,
+            };
+            let error = Common::from_lookup(&env).expect_err("refused");
+            assert!(error.0.contains(expected), "{variable}={value}: {error}");
+        }
     }
 }

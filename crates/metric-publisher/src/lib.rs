@@ -24,7 +24,7 @@ pub struct Publisher {
 impl Publisher {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
-            store: DynamoStore::new(clients.dynamodb.clone(), settings.table.clone()),
+            store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
             queues: SqsQueues::new(clients.sqs.clone()),
             services: EcsServices::new(clients.ecs.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),

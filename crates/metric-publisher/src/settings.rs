@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use sluice_core::settings::{Lookup, SettingsError, environment};
+use sluice_core::settings::{Common, Lookup, SettingsError, environment};
 
 /// Where the metrics go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,16 +35,9 @@ impl Output {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// `SLUICE_TABLE` (required): the DynamoDB table holding targets.
-    pub table: String,
-    /// `SLUICE_NAMESPACE` (default `Sluice`).
-    pub namespace: String,
+    pub common: Common,
     /// `SLUICE_OUTPUT`: `put-metric-data` (default) or `emf`.
     pub output: Output,
-    /// `SLUICE_CONCURRENCY` (default 16): AWS reads in flight at once.
-    pub concurrency: usize,
-    /// `SLUICE_GPU_LOOKBACK_MINUTES` (default 5): how far back a GPU reading may be.
-    pub gpu_lookback_minutes: u32,
 }
 
 impl Settings {
@@ -54,20 +47,12 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         Ok(Settings {
-            table: env.table()?,
-            namespace: env.namespace(),
+            common: Common::from_lookup(env)?,
             output: env.parsed(
                 "SLUICE_OUTPUT",
                 Output::PutMetricData,
                 |_| true,
                 "put-metric-data or emf",
-            )?,
-            concurrency: env.concurrency()?,
-            gpu_lookback_minutes: env.parsed(
-                "SLUICE_GPU_LOOKBACK_MINUTES",
-                5,
-                |n| (1..=60).contains(n),
-                "whole minutes from 1 to 60",
             )?,
         })
     }
@@ -90,13 +75,8 @@ mod tests {
     fn defaults_apply_and_errors_name_the_variable() {
         let ok = settings(&[("SLUICE_TABLE", "sluice")]).expect("ok");
         assert_eq!(
-            (
-                ok.namespace.as_str(),
-                ok.output,
-                ok.concurrency,
-                ok.gpu_lookback_minutes
-            ),
-            ("Sluice", Output::PutMetricData, 16, 5)
+            (ok.common, ok.output),
+            (Common::for_table("sluice"), Output::PutMetricData)
         );
         let cases = [
             (vec![], "SLUICE_TABLE is not set"),

@@ -7,6 +7,7 @@ use sluice_aws::memory::MemoryAws;
 use sluice_aws::{ErrorKind, ItemKind};
 use sluice_core::config::{GpuSource, Target};
 use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
+use sluice_core::settings::Common;
 
 use crate::publish::{Ports, PublishError, Status, publish};
 use crate::settings::{Output, Settings};
@@ -46,11 +47,12 @@ fn set_service(aws: &MemoryAws, service: &str, counts: TaskCounts) {
 
 fn settings(output: Output) -> Settings {
     Settings {
-        table: "t".to_owned(),
-        namespace: "Sluice".to_owned(),
+        common: Common {
+            namespace: "Sluice".to_owned(),
+            concurrency: 4,
+            ..Common::for_table("t")
+        },
         output,
-        concurrency: 4,
-        gpu_lookback_minutes: 5,
     }
 }
 

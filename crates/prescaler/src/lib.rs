@@ -25,7 +25,7 @@ pub struct Prescaler {
 impl Prescaler {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
-            store: DynamoStore::new(clients.dynamodb.clone(), settings.table.clone()),
+            store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
             services: EcsServices::new(clients.ecs.clone()),
             autoscaling: AutoScaling::new(clients.autoscaling.clone()),
             queues: SqsQueues::new(clients.sqs.clone()),

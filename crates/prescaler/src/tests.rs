@@ -8,6 +8,7 @@ use sluice_aws::memory::MemoryAws;
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::profile::{Profile, WindowSpec};
+use sluice_core::settings::Common;
 
 use sluice_lambda::SelectError;
 
@@ -73,11 +74,13 @@ fn business_hours() -> Vec<WindowSpec> {
 
 fn settings() -> Settings {
     Settings {
-        table: "t".into(),
-        namespace: "Sluice".into(),
+        common: Common {
+            namespace: "Sluice".to_owned(),
+            concurrency: 4,
+            ..Common::for_table("t")
+        },
         dry_run: false,
         forecast_only: false,
-        concurrency: 4,
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Watcher {
 impl Watcher {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
-            store: DynamoStore::new(clients.dynamodb.clone(), settings.table.clone()),
+            store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
             queues: SqsQueues::new(clients.sqs.clone()),
             services: EcsServices::new(clients.ecs.clone()),
             autoscaling: AutoScaling::new(clients.autoscaling.clone()),

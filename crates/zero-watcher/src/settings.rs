@@ -1,13 +1,10 @@
 //! The watcher's settings, read from the Lambda's environment.
 
-use sluice_core::settings::{Lookup, SettingsError, environment};
+use sluice_core::settings::{Common, Lookup, SettingsError, environment};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// `SLUICE_TABLE` (required): targets and the watcher's state.
-    pub table: String,
-    /// `SLUICE_NAMESPACE` (default `Sluice`): namespace of the decision counts (EMF).
-    pub namespace: String,
+    pub common: Common,
     /// `SLUICE_DRY_RUN` (default false): decide and log, change nothing.
     pub dry_run: bool,
     /// `SLUICE_POLL_INTERVAL_SECONDS` (default 5): how often a scheduled invocation
@@ -16,8 +13,6 @@ pub struct Settings {
     /// `SLUICE_POLL_WINDOW_SECONDS` (default 50): how long a scheduled invocation keeps
     /// polling before it returns; 0 = one look. Keep it under the function's timeout.
     pub poll_window_seconds: u64,
-    /// `SLUICE_CONCURRENCY` (default 16): AWS reads in flight at once.
-    pub concurrency: usize,
 }
 
 impl Settings {
@@ -27,8 +22,7 @@ impl Settings {
 
     pub fn from_lookup(env: &impl Lookup) -> Result<Self, SettingsError> {
         let settings = Settings {
-            table: env.table()?,
-            namespace: env.namespace(),
+            common: Common::from_lookup(env)?,
             dry_run: env.flag("SLUICE_DRY_RUN", false)?,
             poll_interval_seconds: env.parsed(
                 "SLUICE_POLL_INTERVAL_SECONDS",
@@ -42,7 +36,6 @@ impl Settings {
                 |n| *n <= 840,
                 "whole seconds from 0 to 840",
             )?,
-            concurrency: env.concurrency()?,
         };
         Ok(settings)
     }

@@ -7,6 +7,7 @@ use sluice_aws::ErrorKind;
 use sluice_aws::memory::MemoryAws;
 use sluice_core::config::{ActivationMetric, ScaleToZero, Target};
 use sluice_core::facts::QueueDepth;
+use sluice_core::settings::Common;
 use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
@@ -127,12 +128,14 @@ impl World {
 
 fn settings() -> Settings {
     Settings {
-        table: "t".to_owned(),
-        namespace: "Sluice".to_owned(),
+        common: Common {
+            namespace: "Sluice".to_owned(),
+            concurrency: 4,
+            ..Common::for_table("t")
+        },
         dry_run: false,
         poll_interval_seconds: 1,
         poll_window_seconds: 0,
-        concurrency: 4,
     }
 }
 

@@ -27,9 +27,9 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .collect();
     let queues: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
     let (counts, gpus, depths) = futures::join!(
-        read_task_counts(ports.services, &services, settings.concurrency),
+        read_task_counts(ports.services, &services, settings.common.concurrency),
         read_gpus(targets, settings, ports),
-        read_backlogs(ports.queues, &queues, settings.concurrency),
+        read_backlogs(ports.queues, &queues, settings.common.concurrency),
     );
     targets
         .iter()
@@ -64,11 +64,11 @@ async fn read_gpus(
                 .collect();
             let answer = ports
                 .metrics
-                .latest(&queries, settings.gpu_lookback_minutes)
+                .latest(&queries, settings.common.metric_lookback_minutes)
                 .await;
             (chunk, answer)
         })
-        .buffer_unordered(settings.concurrency)
+        .buffer_unordered(settings.common.concurrency)
         .collect()
         .await;
     for (chunk, answer) in answers {

@@ -61,7 +61,7 @@ impl Summary {
     pub fn new(trigger: &str, settings: &Settings) -> Self {
         Summary {
             trigger: trigger.to_owned(),
-            namespace: settings.namespace.clone(),
+            namespace: settings.common.namespace.clone(),
             output: settings.output.as_str().to_owned(),
             ..Summary::default()
         }

@@ -40,10 +40,13 @@ async fn put_all(
     summary.datums = all.len();
     let failures: Vec<(&[Datum], AwsError)> = stream::iter(batches)
         .map(|batch| async move {
-            let result = ports.sink.put_metric_data(&settings.namespace, batch).await;
+            let result = ports
+                .sink
+                .put_metric_data(&settings.common.namespace, batch)
+                .await;
             (batch, result)
         })
-        .buffer_unordered(settings.concurrency)
+        .buffer_unordered(settings.common.concurrency)
         .filter_map(|(batch, result)| async move { result.err().map(|e| (batch, e)) })
         .collect()
         .await;
@@ -64,7 +67,7 @@ fn emit_all(decided: &Decided, summary: &mut Summary, settings: &Settings, ports
         .unwrap_or(0);
     for datums in decided.datum_groups.iter().filter(|d| !d.is_empty()) {
         ports.emf.emit(&embedded_metric_line(
-            &settings.namespace,
+            &settings.common.namespace,
             now_ms,
             datums,
             Rollup::PerTargetOnly,

@@ -25,7 +25,7 @@ pub async fn apply(
             std::future::ready(acts && p.report.outcome != ChangeStatus::WouldChange)
         })
         .map(|(index, p)| async move { (index, apply_one(p, &targets[index], ports).await) })
-        .buffer_unordered(settings.concurrency)
+        .buffer_unordered(settings.common.concurrency)
         .collect()
         .await;
     for (index, result) in outcomes {

@@ -30,7 +30,11 @@ pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>
         metrics::MAX_DATUMS_PER_CALL,
         metrics::MAX_BYTES_PER_CALL,
     ) {
-        match ports.sink.put_metric_data(&settings.namespace, batch).await {
+        match ports
+            .sink
+            .put_metric_data(&settings.common.namespace, batch)
+            .await
+        {
             Ok(()) => published += batch.len(),
             Err(error) => tracing::error!(%error, "publishing floors failed"),
         }

@@ -22,9 +22,9 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .collect();
     let queues: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
     let (counts, bounds, backlogs, owns) = futures::join!(
-        read_task_counts(ports.services, &services, settings.concurrency),
+        read_task_counts(ports.services, &services, settings.common.concurrency),
         ports.autoscaling.bounds(&resource_ids),
-        read_backlogs(ports.queues, &queues, settings.concurrency),
+        read_backlogs(ports.queues, &queues, settings.common.concurrency),
         ports.states.load_all(),
     );
     targets

@@ -1,6 +1,7 @@
 //! Benchmarks the functions against the emulators and prints figures (not a test).
 //! Run with `infra/bench.sh`; see docs/benchmarks.md for recorded results.
 
+use sluice_core::settings::Common;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -99,11 +100,12 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
     let counter = CallCounter::default();
     let clients = Clients::counted(&emulators.config, &counter);
     let settings = Settings {
-        table,
-        namespace: unique("Bench"),
+        common: Common {
+            namespace: unique("Bench"),
+            concurrency,
+            ..Common::for_table(&table)
+        },
         output: Output::PutMetricData,
-        concurrency,
-        gpu_lookback_minutes: 5,
     };
     let publisher = Publisher::new(&clients, settings);
     let event = serde_json::json!({});
@@ -188,12 +190,14 @@ async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
         });
     emulators.store_targets(&store, &[target]).await?;
     let settings = zero_watcher::Settings {
-        table,
-        namespace: "SluiceBench".to_owned(),
+        common: Common {
+            namespace: "SluiceBench".to_owned(),
+            concurrency: 16,
+            ..Common::for_table(&table)
+        },
         dry_run: false,
         poll_interval_seconds: interval,
         poll_window_seconds: window,
-        concurrency: 16,
     };
     let watcher =
         zero_watcher::Watcher::new(&emulators.clients, settings).with_emf(Box::new(Discard));

@@ -10,9 +10,6 @@ use super::Ports;
 use super::work::Watched;
 use crate::settings::Settings;
 
-/// How far back an activation metric's newest datapoint may be.
-const ACTIVATION_LOOKBACK_MINUTES: u32 = 5;
-
 /// Facts for each (target, cause), in order. A push is activity by itself: its
 /// backlog and activation metric are not read.
 pub async fn read(
@@ -35,10 +32,10 @@ pub async fn read(
         .collect();
     let queues: Vec<&[String]> = polled.iter().map(|w| w.target.queues.as_slice()).collect();
     let (counts, bounds, backlogs, metrics) = futures::join!(
-        read_task_counts(ports.services, &services, settings.concurrency),
+        read_task_counts(ports.services, &services, settings.common.concurrency),
         ports.autoscaling.bounds(&resource_ids),
-        read_backlogs(ports.queues, &queues, settings.concurrency),
-        activation_metrics(&polled, ports),
+        read_backlogs(ports.queues, &queues, settings.common.concurrency),
+        activation_metrics(&polled, settings, ports),
     );
     let mut polled_results = backlogs.into_iter().zip(metrics);
     work.iter()
@@ -80,10 +77,10 @@ pub async fn active<'t>(
 ) -> Vec<Watched<'t>> {
     let queues: Vec<&[String]> = asleep.iter().map(|w| w.target.queues.as_slice()).collect();
     let (backlogs, metrics) = futures::join!(
-        read_backlogs(ports.queues, &queues, settings.concurrency),
+        read_backlogs(ports.queues, &queues, settings.common.concurrency),
         async {
             if read_metrics {
-                activation_metrics(asleep, ports).await
+                activation_metrics(asleep, settings, ports).await
             } else {
                 vec![Ok(false); asleep.len()]
             }
@@ -104,6 +101,7 @@ pub async fn active<'t>(
 /// Whether each target's activation metric is above its threshold (false without one).
 async fn activation_metrics(
     watched: &[Watched<'_>],
+    settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<bool, String>> {
     let configured: Vec<(usize, MetricQuery, f64)> = watched
@@ -121,7 +119,7 @@ async fn activation_metrics(
     let queries: Vec<MetricQuery> = configured.iter().map(|(_, q, _)| q.clone()).collect();
     match ports
         .metrics
-        .latest(&queries, ACTIVATION_LOOKBACK_MINUTES)
+        .latest(&queries, settings.common.metric_lookback_minutes)
         .await
     {
         Ok(values) => {

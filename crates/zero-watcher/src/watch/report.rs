@@ -136,7 +136,7 @@ impl DecisionReport {
         // The fleet-wide series lets one alarm watch every target's WatcherFailed.
         let datum = Datum::count(&self.target, self.outcome.metric_name(), 1.0);
         ports.emf.emit(&embedded_metric_line(
-            &settings.namespace,
+            &settings.common.namespace,
             ports.clock.now().saturating_mul(1000),
             &[datum],
             Rollup::AlsoFleetWide,
