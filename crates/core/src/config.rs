@@ -380,146 +380,152 @@ impl Target {
     }
 
     fn problems(&self, path: &str) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        let mut problem = |field: &str, message: String| {
-            problems.push(Problem {
-                path: format!("{path}.{field}"),
-                message,
-            })
-        };
+        let mut found = Found::at(path);
         if let Some(message) = name_problem(&self.name) {
-            problem("name", message);
+            found.add("name", message);
         }
-        if self.cluster.trim().is_empty() {
-            problem("cluster", "must not be empty".to_owned());
-        }
-        if self.service.trim().is_empty() {
-            problem("service", "must not be empty".to_owned());
-        }
+        found.not_blank("cluster", &self.cluster);
+        found.not_blank("service", &self.service);
         for (index, queue) in self.queues.iter().enumerate() {
-            if queue.trim().is_empty() {
-                problem(&format!("queues[{index}]"), "must not be empty".to_owned());
-            }
+            found.not_blank(&format!("queues[{index}]"), queue);
         }
         if self.capacity.max < self.capacity.min {
-            problem(
+            found.add(
                 "capacity.max",
                 format!("must be >= min ({})", self.capacity.min),
             );
         }
         if self.capacity.max == 0 {
-            problem("capacity.max", "must be at least 1".to_owned());
+            found.add("capacity.max", "must be at least 1".to_owned());
         }
         if !(self.backlog_per_task.is_finite() && self.backlog_per_task > 0.0) {
-            problem(
+            found.add(
                 "backlog_per_task",
                 format!("must be a number above 0, got {}", self.backlog_per_task),
             );
         }
         if let Some(gpu) = &self.gpu {
-            if gpu.namespace.trim().is_empty() {
-                problem("gpu.namespace", "must not be empty".to_owned());
-            }
-            if gpu.metric.trim().is_empty() {
-                problem("gpu.metric", "must not be empty".to_owned());
-            }
+            found.not_blank("gpu.namespace", &gpu.namespace);
+            found.not_blank("gpu.metric", &gpu.metric);
             if gpu.dimensions.len() > 30 {
-                problem(
+                found.add(
                     "gpu.dimensions",
                     "CloudWatch allows at most 30 dimensions".to_owned(),
                 );
             }
         }
         if let Some(zero) = &self.scale_to_zero {
-            if zero.idle_minutes == 0 {
-                problem(
-                    "scale_to_zero.idle_minutes",
-                    "must be at least 1".to_owned(),
-                );
-            }
-            if zero.wake_tasks == 0 {
-                problem("scale_to_zero.wake_tasks", "must be at least 1".to_owned());
-            }
-            if zero.wake_tasks > self.capacity.max {
-                problem(
-                    "scale_to_zero.wake_tasks",
-                    format!("must be <= capacity.max ({})", self.capacity.max),
-                );
-            }
-            for (index, topic) in zero.topics.iter().enumerate() {
-                if !topic.starts_with("arn:") || topic.split(':').count() < 6 {
-                    problem(
-                        &format!("scale_to_zero.topics[{index}]"),
-                        format!(
-                            "{topic:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
-                        ),
-                    );
-                }
-            }
-            for (index, alarm) in zero.alarms.iter().enumerate() {
-                if alarm.trim().is_empty() {
-                    problem(
-                        &format!("scale_to_zero.alarms[{index}]"),
-                        "must not be empty".to_owned(),
-                    );
-                }
-            }
-            if let Some(metric) = &zero.metric {
-                if metric.namespace.trim().is_empty() {
-                    problem(
-                        "scale_to_zero.metric.namespace",
-                        "must not be empty".to_owned(),
-                    );
-                }
-                if metric.metric.trim().is_empty() {
-                    problem(
-                        "scale_to_zero.metric.metric",
-                        "must not be empty".to_owned(),
-                    );
-                }
-                if metric.query().is_none() {
-                    problem(
-                        "scale_to_zero.metric.statistic",
-                        format!(
-                            "{:?} is not one of {}",
-                            metric.statistic,
-                            ActivationMetric::STATISTICS.join(", ")
-                        ),
-                    );
-                }
-                if !metric.threshold.is_finite() {
-                    problem(
-                        "scale_to_zero.metric.threshold",
-                        "must be a number".to_owned(),
-                    );
-                }
-            }
-            if self.queues.is_empty()
-                && zero.topics.is_empty()
-                && zero.alarms.is_empty()
-                && zero.metric.is_none()
-            {
-                problem(
-                    "scale_to_zero",
-                    "nothing could ever wake this service: give it queues, topics, alarms or a metric".to_owned(),
-                );
-            }
-            if self.capacity.min > 0 {
-                problem(
-                    "scale_to_zero",
-                    format!(
-                        "needs capacity.min 0, got {} (a service with a floor never sleeps)",
-                        self.capacity.min
-                    ),
-                );
-            }
+            zero.problems(self, &mut found);
         }
         if let Some(profile) = &self.profile
             && let Some(message) = name_problem(profile)
         {
-            problem("profile", message);
+            found.add("profile", message);
         }
-        problems
+        found.problems
+    }
+}
+
+/// Problems of one part of a document, each under the part's path.
+struct Found<'p> {
+    path: &'p str,
+    problems: Vec<Problem>,
+}
+
+impl<'p> Found<'p> {
+    fn at(path: &'p str) -> Self {
+        Found {
+            path,
+            problems: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, field: &str, message: String) {
+        self.problems
+            .push(Problem::new(format!("{}.{field}", self.path), message));
+    }
+
+    fn not_blank(&mut self, field: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty".to_owned());
+        }
+    }
+}
+
+impl ScaleToZero {
+    fn problems(&self, target: &Target, found: &mut Found<'_>) {
+        if self.idle_minutes == 0 {
+            found.add(
+                "scale_to_zero.idle_minutes",
+                "must be at least 1".to_owned(),
+            );
+        }
+        if self.wake_tasks == 0 {
+            found.add("scale_to_zero.wake_tasks", "must be at least 1".to_owned());
+        }
+        if self.wake_tasks > target.capacity.max {
+            found.add(
+                "scale_to_zero.wake_tasks",
+                format!("must be <= capacity.max ({})", target.capacity.max),
+            );
+        }
+        for (index, topic) in self.topics.iter().enumerate() {
+            if !topic.starts_with("arn:") || topic.split(':').count() < 6 {
+                found.add(
+                    &format!("scale_to_zero.topics[{index}]"),
+                    format!("{topic:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"),
+                );
+            }
+        }
+        for (index, alarm) in self.alarms.iter().enumerate() {
+            found.not_blank(&format!("scale_to_zero.alarms[{index}]"), alarm);
+        }
+        if let Some(metric) = &self.metric {
+            metric.problems(found);
+        }
+        if target.queues.is_empty()
+            && self.topics.is_empty()
+            && self.alarms.is_empty()
+            && self.metric.is_none()
+        {
+            found.add(
+                "scale_to_zero",
+                "nothing could ever wake this service: give it queues, topics, alarms or a metric"
+                    .to_owned(),
+            );
+        }
+        if target.capacity.min > 0 {
+            found.add(
+                "scale_to_zero",
+                format!(
+                    "needs capacity.min 0, got {} (a service with a floor never sleeps)",
+                    target.capacity.min
+                ),
+            );
+        }
+    }
+}
+
+impl ActivationMetric {
+    fn problems(&self, found: &mut Found<'_>) {
+        found.not_blank("scale_to_zero.metric.namespace", &self.namespace);
+        found.not_blank("scale_to_zero.metric.metric", &self.metric);
+        if self.query().is_none() {
+            found.add(
+                "scale_to_zero.metric.statistic",
+                format!(
+                    "{:?} is not one of {}",
+                    self.statistic,
+                    Self::STATISTICS.join(", ")
+                ),
+            );
+        }
+        if !self.threshold.is_finite() {
+            found.add(
+                "scale_to_zero.metric.threshold",
+                "must be a number".to_owned(),
+            );
+        }
     }
 }
 

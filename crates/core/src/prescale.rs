@@ -60,6 +60,8 @@ pub fn demand(target: &Target, backlog: u64) -> u32 {
     }
 }
 
+/// The one change a floor calls for: MinCapacity when a scalable target exists,
+/// otherwise desiredCount raised in a window and given back after it.
 pub fn plan(
     target: &Target,
     floor: u32,
@@ -67,111 +69,123 @@ pub fn plan(
     own: Option<OwnWrite>,
     now: i64,
 ) -> PrescalePlan {
+    match facts.bounds {
+        Some(bounds) => plan_min_capacity(target, floor, bounds),
+        None if floor > target.capacity.min => plan_window(target, floor, facts.desired, own, now),
+        None => plan_after_window(target, facts, own),
+    }
+}
+
+/// With a scalable target, the floor is MinCapacity; target tracking works above it.
+fn plan_min_capacity(target: &Target, floor: u32, bounds: ScalableBounds) -> PrescalePlan {
     let baseline = target.capacity.min;
-    let in_window = floor > baseline;
-    if let Some(bounds) = facts.bounds {
-        let wanted = floor.max(baseline);
-        let to = wanted.min(bounds.max);
-        let capped = if wanted > to {
-            format!(
-                " (capped at MaxCapacity {}; the floor is {wanted})",
-                bounds.max
-            )
-        } else {
-            String::new()
-        };
-        let (change, why) = if bounds.min == to {
-            (Change::None, format!("MinCapacity already {to}"))
-        } else if in_window {
-            (
-                Change::SetMinCapacity {
-                    from: bounds.min,
-                    to,
-                },
-                format!("window floor {floor}: MinCapacity {} -> {to}", bounds.min),
-            )
-        } else {
-            (
-                Change::SetMinCapacity {
-                    from: bounds.min,
-                    to,
-                },
-                format!(
-                    "no window: MinCapacity {} -> the configured min {to}",
-                    bounds.min
-                ),
-            )
-        };
-        return PrescalePlan {
+    let wanted = floor.max(baseline);
+    let to = wanted.min(bounds.max);
+    let capped = if wanted > to {
+        format!(
+            " (capped at MaxCapacity {}; the floor is {wanted})",
+            bounds.max
+        )
+    } else {
+        String::new()
+    };
+    let change = Change::SetMinCapacity {
+        from: bounds.min,
+        to,
+    };
+    let (change, why) = if bounds.min == to {
+        (Change::None, format!("MinCapacity already {to}"))
+    } else if floor > baseline {
+        (
             change,
-            reason: format!("{why}{capped}"),
-            own: None,
-        };
-    }
-
-    let desired = facts.desired;
-    if in_window {
-        let to = floor.min(target.capacity.max);
-        let capped = if floor > to {
-            format!(" (capped at capacity.max {to}; the floor is {floor})")
-        } else {
-            String::new()
-        };
-        if desired < to {
-            return PrescalePlan {
-                change: Change::SetDesired { from: desired, to },
-                reason: format!("window floor {floor}: desiredCount {desired} -> {to}{capped}"),
-                own: Some(OwnWrite {
-                    raised_to: to,
-                    at: now,
-                }),
-            };
-        }
-        // Already at or above the floor: nothing to add. Our earlier write is ours only
-        // while it is still what ECS holds.
-        let own = own.filter(|o| o.raised_to == desired);
-        return PrescalePlan {
-            change: Change::None,
-            reason: format!("desiredCount {desired} already at or above the floor {to}{capped}"),
-            own,
-        };
-    }
-
-    match own {
-        Some(own) if own.raised_to == desired => {
-            let needed = demand(target, facts.backlog);
-            let to = baseline.max(needed).min(desired);
-            if to < desired {
-                PrescalePlan {
-                    change: Change::SetDesired { from: desired, to },
-                    reason: format!(
-                        "window over: desiredCount {desired} (the prescaler's own write) -> {to} (configured min {baseline}, backlog needs {needed})"
-                    ),
-                    own: None,
-                }
-            } else {
-                PrescalePlan {
-                    change: Change::None,
-                    reason: format!(
-                        "window over, but the backlog still needs {needed} tasks: leaving {desired}"
-                    ),
-                    own: None,
-                }
-            }
-        }
-        Some(own) => PrescalePlan {
-            change: Change::None,
-            reason: format!(
-                "window over; desiredCount {desired} is not the prescaler's last write ({}): someone else changed it, leaving it",
-                own.raised_to
+            format!("window floor {floor}: MinCapacity {} -> {to}", bounds.min),
+        )
+    } else {
+        (
+            change,
+            format!(
+                "no window: MinCapacity {} -> the configured min {to}",
+                bounds.min
             ),
-            own: None,
-        },
-        None => PrescalePlan {
-            change: Change::None,
-            reason: "no window".to_owned(),
-            own: None,
-        },
+        )
+    };
+    PrescalePlan {
+        change,
+        reason: format!("{why}{capped}"),
+        own: None,
+    }
+}
+
+/// In a window without a scalable target: raise desiredCount to the floor and
+/// remember it as the prescaler's own write; never lower it.
+fn plan_window(
+    target: &Target,
+    floor: u32,
+    desired: u32,
+    own: Option<OwnWrite>,
+    now: i64,
+) -> PrescalePlan {
+    let to = floor.min(target.capacity.max);
+    let capped = if floor > to {
+        format!(" (capped at capacity.max {to}; the floor is {floor})")
+    } else {
+        String::new()
+    };
+    if desired < to {
+        return PrescalePlan {
+            change: Change::SetDesired { from: desired, to },
+            reason: format!("window floor {floor}: desiredCount {desired} -> {to}{capped}"),
+            own: Some(OwnWrite {
+                raised_to: to,
+                at: now,
+            }),
+        };
+    }
+    // Already at or above the floor: nothing to add. Our earlier write is ours only
+    // while it is still what ECS holds.
+    PrescalePlan {
+        change: Change::None,
+        reason: format!("desiredCount {desired} already at or above the floor {to}{capped}"),
+        own: own.filter(|o| o.raised_to == desired),
+    }
+}
+
+/// After a window: give back only the prescaler's own write, and only what the
+/// backlog no longer needs.
+fn plan_after_window(
+    target: &Target,
+    facts: &PrescaleFacts,
+    own: Option<OwnWrite>,
+) -> PrescalePlan {
+    let desired = facts.desired;
+    let none = |reason: String| PrescalePlan {
+        change: Change::None,
+        reason,
+        own: None,
+    };
+    let Some(own) = own else {
+        return none("no window".to_owned());
+    };
+    if own.raised_to != desired {
+        return none(format!(
+            "window over; desiredCount {desired} is not the prescaler's last write ({}): someone else changed it, leaving it",
+            own.raised_to
+        ));
+    }
+    let baseline = target.capacity.min;
+    let needed = demand(target, facts.backlog);
+    let to = baseline.max(needed).min(desired);
+    if to >= desired {
+        return none(format!(
+            "window over, but the backlog still needs {needed} tasks: leaving {desired}"
+        ));
+    }
+    PrescalePlan {
+        change: Change::SetDesired { from: desired, to },
+        reason: format!(
+            "window over: desiredCount {desired} (the prescaler's own write) -> {to} (configured min {baseline}, backlog needs {needed})"
+        ),
+        own: None,
     }
 }
 

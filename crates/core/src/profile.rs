@@ -216,87 +216,10 @@ impl WindowSpec {
     pub fn compile(&self, path: &str, problems: &mut Vec<Problem>) -> Option<Window> {
         let before = problems.len();
         let mut problem = |field: &str, message: String| {
-            problems.push(Problem {
-                path: format!("{path}{field}"),
-                message,
-            })
+            problems.push(Problem::new(format!("{path}{field}"), message))
         };
-        let kinds = usize::from(!self.days.is_empty())
-            + usize::from(self.days_of_month.is_some())
-            + usize::from(!self.dates.is_empty());
-        let mut applies = None;
-        if kinds != 1 {
-            problem(
-                "",
-                "give exactly one of days, days_of_month and dates".to_owned(),
-            );
-        } else if !self.days.is_empty() {
-            let mut weekdays = Vec::new();
-            for (index, day) in self.days.iter().enumerate() {
-                match parse_weekday(day) {
-                    Some(weekday) => weekdays.push(weekday),
-                    None => problem(
-                        &format!(".days[{index}]"),
-                        format!(
-                            "{day:?} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"
-                        ),
-                    ),
-                }
-            }
-            applies = Some(Applies::Weekdays(weekdays));
-        } else if let Some(days) = &self.days_of_month {
-            match parse_days_of_month(days) {
-                Ok(ranges) => applies = Some(Applies::DaysOfMonth(ranges)),
-                Err(message) => problem(".days_of_month", message),
-            }
-        } else {
-            let mut dates = Vec::new();
-            for (index, text) in self.dates.iter().enumerate() {
-                match text.parse::<Date>() {
-                    Ok(date) => dates.push(date),
-                    Err(_) => problem(
-                        &format!(".dates[{index}]"),
-                        format!("{text:?} is not a date YYYY-MM-DD"),
-                    ),
-                }
-            }
-            applies = Some(Applies::Dates(dates));
-        }
-        let start = match self.start.as_deref().map(|t| parse_time(t, false)) {
-            None => Some(Time::midnight()),
-            Some(Ok(time)) => time,
-            Some(Err(message)) => {
-                problem(".start", message);
-                None
-            }
-        };
-        let end = match self.end.as_deref().map(|t| parse_time(t, true)) {
-            None => Some(None),
-            Some(Ok(time)) => Some(time),
-            Some(Err(message)) => {
-                problem(".end", message);
-                None
-            }
-        };
-        if self.start.is_some() && self.start == self.end {
-            problem(
-                ".end",
-                "must differ from start: an empty window never opens".to_owned(),
-            );
-        }
-        if self.days.is_empty() && self.start.is_some() != self.end.is_some() {
-            problem(
-                if self.start.is_some() {
-                    ".end"
-                } else {
-                    ".start"
-                },
-                "give both start and end, or neither for the whole day".to_owned(),
-            );
-        }
-        if !self.days.is_empty() && (self.start.is_none() || self.end.is_none()) {
-            problem("", "a weekly window needs start and end".to_owned());
-        }
+        let applies = self.applies(&mut problem);
+        let (start, end) = self.times(&mut problem);
         let min_tasks = self.min_tasks;
         if !(min_tasks.is_finite()
             && min_tasks >= 0.0
@@ -320,6 +243,99 @@ impl WindowSpec {
             crosses_midnight,
             min_tasks: min_tasks as u32,
         })
+    }
+
+    /// Which days: exactly one of weekdays, days of the month and dates.
+    fn applies(&self, problem: &mut impl FnMut(&str, String)) -> Option<Applies> {
+        let kinds = usize::from(!self.days.is_empty())
+            + usize::from(self.days_of_month.is_some())
+            + usize::from(!self.dates.is_empty());
+        if kinds != 1 {
+            problem(
+                "",
+                "give exactly one of days, days_of_month and dates".to_owned(),
+            );
+            return None;
+        }
+        if let Some(days) = &self.days_of_month {
+            return match parse_days_of_month(days) {
+                Ok(ranges) => Some(Applies::DaysOfMonth(ranges)),
+                Err(message) => {
+                    problem(".days_of_month", message);
+                    None
+                }
+            };
+        }
+        if !self.days.is_empty() {
+            let mut weekdays = Vec::new();
+            for (index, day) in self.days.iter().enumerate() {
+                match parse_weekday(day) {
+                    Some(weekday) => weekdays.push(weekday),
+                    None => problem(
+                        &format!(".days[{index}]"),
+                        format!(
+                            "{day:?} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"
+                        ),
+                    ),
+                }
+            }
+            return Some(Applies::Weekdays(weekdays));
+        }
+        let mut dates = Vec::new();
+        for (index, text) in self.dates.iter().enumerate() {
+            match text.parse::<Date>() {
+                Ok(date) => dates.push(date),
+                Err(_) => problem(
+                    &format!(".dates[{index}]"),
+                    format!("{text:?} is not a date YYYY-MM-DD"),
+                ),
+            }
+        }
+        Some(Applies::Dates(dates))
+    }
+
+    /// Start and end of day (None for an end at midnight), each None when invalid.
+    fn times(
+        &self,
+        problem: &mut impl FnMut(&str, String),
+    ) -> (Option<Time>, Option<Option<Time>>) {
+        let start = match self.start.as_deref().map(|t| parse_time(t, false)) {
+            None => Some(Time::midnight()),
+            Some(Ok(time)) => time,
+            Some(Err(message)) => {
+                problem(".start", message);
+                None
+            }
+        };
+        let end = match self.end.as_deref().map(|t| parse_time(t, true)) {
+            None => Some(None),
+            Some(Ok(time)) => Some(time),
+            Some(Err(message)) => {
+                problem(".end", message);
+                None
+            }
+        };
+        if self.start.is_some() && self.start == self.end {
+            problem(
+                ".end",
+                "must differ from start: an empty window never opens".to_owned(),
+            );
+        }
+        if self.days.is_empty() && self.start.is_some() != self.end.is_some() {
+            let field = if self.start.is_some() {
+                ".end"
+            } else {
+                ".start"
+            };
+            problem(
+                field,
+                "give both start and end, or neither for the whole day".to_owned(),
+            );
+        }
+        if !self.days.is_empty() && (self.start.is_none() || self.end.is_none()) {
+            problem("", "a weekly window needs start and end".to_owned());
+        }
+        (start, end)
     }
 }
 

@@ -121,140 +121,167 @@ pub fn decide(
     settings: &ScaleToZero,
     facts: &Facts,
     state: &WatchState,
-    trigger: &Cause,
+    cause: &Cause,
     now: i64,
 ) -> Verdict {
-    let active = match trigger {
-        Cause::Push(_) => true,
-        Cause::Poll | Cause::ManualSleep => {
-            facts.backlog > settings.activation_backlog || facts.metric_active
-        }
-    };
-    // Idle means nothing at all: not even a message below the activation threshold
-    // or one in flight.
-    let idle = !active && facts.backlog == 0 && !facts.metric_active;
-    let last_activity = if active || state.last_activity.is_none() || facts.backlog > 0 {
-        Some(now)
-    } else {
-        state.last_activity
-    };
-    let claim_in_force = |transition| matches!(state.claimed, Some((claimed, at)) if claimed == transition && now - at < CLAIM_LEASE_SECONDS);
-    let stay = |reason: String, last_activity| Verdict {
-        decision: Decision::Stay { reason },
-        state: WatchState {
-            last_activity,
-            claimed: state.claimed,
-            observed: Some((facts.desired, now)),
-        },
-    };
-    let act = |decision: Decision, last_activity| {
-        let (claimed, desired) = match &decision {
-            Decision::Wake { to, .. } => (Some((Transition::Wake, now)), *to),
-            Decision::Sleep { .. } => (Some((Transition::Sleep, now)), 0),
-            Decision::Stay { .. } => (state.claimed, facts.desired),
-        };
-        Verdict {
-            state: WatchState {
-                last_activity,
-                claimed,
-                observed: Some((desired, now)),
-            },
-            decision,
-        }
-    };
-
+    let look = Look::new(settings, facts, state, cause, now);
     if facts.desired == 0 {
-        if !active {
-            return stay("asleep, no activity".to_owned(), last_activity);
+        look.asleep()
+    } else {
+        look.awake()
+    }
+}
+
+/// One look at a target: its inputs and what follows from them for every branch.
+struct Look<'a> {
+    settings: &'a ScaleToZero,
+    facts: &'a Facts,
+    state: &'a WatchState,
+    cause: &'a Cause,
+    now: i64,
+    active: bool,
+    /// Nothing at all: not even a message below the activation threshold or one in
+    /// flight.
+    idle: bool,
+    last_activity: Option<i64>,
+}
+
+impl<'a> Look<'a> {
+    fn new(
+        settings: &'a ScaleToZero,
+        facts: &'a Facts,
+        state: &'a WatchState,
+        cause: &'a Cause,
+        now: i64,
+    ) -> Self {
+        let active = match cause {
+            Cause::Push(_) => true,
+            Cause::Poll | Cause::ManualSleep => {
+                facts.backlog > settings.activation_backlog || facts.metric_active
+            }
+        };
+        let idle = !active && facts.backlog == 0 && !facts.metric_active;
+        let last_activity = if active || state.last_activity.is_none() || facts.backlog > 0 {
+            Some(now)
+        } else {
+            state.last_activity
+        };
+        Look {
+            settings,
+            facts,
+            state,
+            cause,
+            now,
+            active,
+            idle,
+            last_activity,
         }
-        let mut to = settings.wake_tasks;
-        if let Some(bounds) = facts.bounds {
+    }
+
+    /// desiredCount 0: wake on activity, to the wake count within the bounds.
+    fn asleep(&self) -> Verdict {
+        if !self.active {
+            return self.stay("asleep, no activity".to_owned());
+        }
+        let mut to = self.settings.wake_tasks;
+        if let Some(bounds) = self.facts.bounds {
             if bounds.max == 0 {
-                return stay(
-                    "activity, but the scalable target's MaxCapacity is 0".to_owned(),
-                    last_activity,
-                );
+                return self
+                    .stay("activity, but the scalable target's MaxCapacity is 0".to_owned());
             }
             to = to.clamp(bounds.min.max(1), bounds.max);
         }
-        if claim_in_force(Transition::Wake) {
-            return stay(
-                "wake already claimed by another invocation".to_owned(),
-                last_activity,
-            );
+        if self.claim_in_force(Transition::Wake) {
+            return self.stay("wake already claimed by another invocation".to_owned());
         }
-        let why = match trigger {
+        let reason = match self.cause {
             Cause::Push(what) => what.clone(),
-            _ if facts.metric_active => "activation metric above its threshold".to_owned(),
+            _ if self.facts.metric_active => "activation metric above its threshold".to_owned(),
             _ => format!(
                 "backlog {} above activation threshold {}",
-                facts.backlog, settings.activation_backlog
+                self.facts.backlog, self.settings.activation_backlog
             ),
         };
-        return act(Decision::Wake { to, reason: why }, last_activity);
+        self.act(Decision::Wake { to, reason })
     }
 
-    // Awake from here on.
-    if let Some(bounds) = facts.bounds
-        && bounds.min > 0
-    {
-        return stay(
-            format!(
+    /// desiredCount above 0: sleep only from at most the wake count, with no floor,
+    /// after `idle_minutes` of nothing (or on a manual sleep).
+    fn awake(&self) -> Verdict {
+        let facts = self.facts;
+        if let Some(bounds) = facts.bounds
+            && bounds.min > 0
+        {
+            return self.stay(format!(
                 "scalable target MinCapacity {} > 0: never sleeps",
                 bounds.min
-            ),
-            last_activity,
-        );
-    }
-    if facts.desired > settings.wake_tasks {
-        return stay(
-            format!(
+            ));
+        }
+        if facts.desired > self.settings.wake_tasks {
+            return self.stay(format!(
                 "{} tasks, above the wake count {}: scaling in is the primary autoscaler's job",
-                facts.desired, settings.wake_tasks
-            ),
-            last_activity,
+                facts.desired, self.settings.wake_tasks
+            ));
+        }
+        if !self.idle {
+            return self.stay(if facts.backlog > 0 {
+                format!("busy: backlog {}", facts.backlog)
+            } else {
+                "busy: activity".to_owned()
+            });
+        }
+        if self.claim_in_force(Transition::Sleep) {
+            return self.stay("sleep already claimed by another invocation".to_owned());
+        }
+        if *self.cause == Cause::ManualSleep {
+            let reason = "manual sleep".to_owned();
+            return self.act(Decision::Sleep { reason });
+        }
+        let idle_seconds = self.now - self.last_activity.unwrap_or(self.now);
+        let needed = i64::from(self.settings.idle_minutes) * 60;
+        if idle_seconds < needed {
+            return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
+        }
+        let reason = format!(
+            "idle for {} min (idle_minutes {})",
+            idle_seconds / 60,
+            self.settings.idle_minutes
         );
+        self.act(Decision::Sleep { reason })
     }
-    if !idle {
-        let reason = if facts.backlog > 0 {
-            format!("busy: backlog {}", facts.backlog)
-        } else {
-            "busy: activity".to_owned()
+
+    fn claim_in_force(&self, transition: Transition) -> bool {
+        matches!(self.state.claimed, Some((claimed, at))
+            if claimed == transition && self.now - at < CLAIM_LEASE_SECONDS)
+    }
+
+    fn stay(&self, reason: String) -> Verdict {
+        Verdict {
+            decision: Decision::Stay { reason },
+            state: WatchState {
+                last_activity: self.last_activity,
+                claimed: self.state.claimed,
+                observed: Some((self.facts.desired, self.now)),
+            },
+        }
+    }
+
+    /// A wake or a sleep, claimed now.
+    fn act(&self, decision: Decision) -> Verdict {
+        let (claimed, desired) = match &decision {
+            Decision::Wake { to, .. } => (Some((Transition::Wake, self.now)), *to),
+            Decision::Sleep { .. } => (Some((Transition::Sleep, self.now)), 0),
+            Decision::Stay { .. } => (self.state.claimed, self.facts.desired),
         };
-        return stay(reason, last_activity);
-    }
-    if claim_in_force(Transition::Sleep) {
-        return stay(
-            "sleep already claimed by another invocation".to_owned(),
-            last_activity,
-        );
-    }
-    let idle_seconds = now - last_activity.unwrap_or(now);
-    let needed = i64::from(settings.idle_minutes) * 60;
-    if *trigger == Cause::ManualSleep {
-        return act(
-            Decision::Sleep {
-                reason: "manual sleep".to_owned(),
+        Verdict {
+            state: WatchState {
+                last_activity: self.last_activity,
+                claimed,
+                observed: Some((desired, self.now)),
             },
-            last_activity,
-        );
+            decision,
+        }
     }
-    if idle_seconds >= needed {
-        return act(
-            Decision::Sleep {
-                reason: format!(
-                    "idle for {} min (idle_minutes {})",
-                    idle_seconds / 60,
-                    settings.idle_minutes
-                ),
-            },
-            last_activity,
-        );
-    }
-    stay(
-        format!("idle for {}s of {}s", idle_seconds, needed),
-        last_activity,
-    )
 }
 
 #[cfg(test)]

@@ -19,9 +19,11 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One item the file holds: its kind, name and spec as stored.
+type Item<'d> = (ItemKind, &'d str, String);
+
 async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: bool) -> Result<()> {
-    let verb = if dry_run { "would be " } else { "" };
-    let mut items: Vec<(ItemKind, &str, String)> = Vec::new();
+    let mut items: Vec<Item<'_>> = Vec::new();
     for target in &document.targets {
         items.push((
             ItemKind::Target,
@@ -36,54 +38,12 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
             serde_json::to_string(profile)?,
         ));
     }
-    let mut kept_profiles: Vec<String> = Vec::new();
-    for kind in [ItemKind::Target, ItemKind::Profile] {
-        let stored = store
-            .list(kind)
-            .await
-            .with_context(|| format!("cannot read the table {}", store.table()))?;
-        if kind == ItemKind::Profile && !prune {
-            kept_profiles = stored.iter().map(|s| s.name.clone()).collect();
-        }
-        for (item_kind, name, spec) in items.iter().filter(|(k, _, _)| *k == kind) {
-            let before = stored.iter().find(|s| s.name == *name);
-            let change = match before {
-                Some(before) if before.spec == *spec => "unchanged",
-                Some(_) => "updated",
-                None => "created",
-            };
-            if !dry_run && change != "unchanged" {
-                store.put(*item_kind, name, spec).await?;
-            }
-            let verb = if change == "unchanged" { "" } else { verb };
-            println!("{} {name}: {verb}{change}", kind.partition());
-        }
-        for gone in stored
-            .iter()
-            .filter(|s| !items.iter().any(|(k, n, _)| *k == kind && *n == s.name))
-        {
-            if prune {
-                if !dry_run {
-                    store.delete(kind, &gone.name).await?;
-                }
-                println!(
-                    "{} {}: {verb}deleted (--prune)",
-                    kind.partition(),
-                    gone.name
-                );
-            } else {
-                println!(
-                    "{} {}: kept (not in the file; --prune deletes it)",
-                    kind.partition(),
-                    gone.name
-                );
-            }
-        }
-    }
+    apply_kind(store, ItemKind::Target, &items, prune, dry_run).await?;
+    let stored_profiles = apply_kind(store, ItemKind::Profile, &items, prune, dry_run).await?;
     for target in &document.targets {
         if let Some(profile) = &target.profile
             && !document.profiles.iter().any(|p| &p.name == profile)
-            && !kept_profiles.contains(profile)
+            && (prune || !stored_profiles.contains(profile))
         {
             eprintln!(
                 "warning: target {} names profile {profile}, which is neither in the file nor in the table: the prescaler leaves the target alone until it is applied",
@@ -92,4 +52,52 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
         }
     }
     Ok(())
+}
+
+/// Writes the file's items of one kind, prunes or keeps the others, and prints one
+/// line per item; returns the names stored before.
+async fn apply_kind(
+    store: &DynamoStore,
+    kind: ItemKind,
+    items: &[Item<'_>],
+    prune: bool,
+    dry_run: bool,
+) -> Result<Vec<String>> {
+    let verb = if dry_run { "would be " } else { "" };
+    let stored = store
+        .list(kind)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?;
+    for (_, name, spec) in items.iter().filter(|(k, _, _)| *k == kind) {
+        let change = match stored.iter().find(|s| s.name == *name) {
+            Some(before) if before.spec == *spec => "unchanged",
+            Some(_) => "updated",
+            None => "created",
+        };
+        if !dry_run && change != "unchanged" {
+            store.put(kind, name, spec).await?;
+        }
+        let verb = if change == "unchanged" { "" } else { verb };
+        println!("{} {name}: {verb}{change}", kind.partition());
+    }
+    let in_file = |name: &str| items.iter().any(|(k, n, _)| *k == kind && *n == name);
+    for gone in stored.iter().filter(|s| !in_file(&s.name)) {
+        if !prune {
+            println!(
+                "{} {}: kept (not in the file; --prune deletes it)",
+                kind.partition(),
+                gone.name
+            );
+            continue;
+        }
+        if !dry_run {
+            store.delete(kind, &gone.name).await?;
+        }
+        println!(
+            "{} {}: {verb}deleted (--prune)",
+            kind.partition(),
+            gone.name
+        );
+    }
+    Ok(stored.into_iter().map(|s| s.name).collect())
 }

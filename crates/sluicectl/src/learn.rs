@@ -64,6 +64,23 @@ async fn propose(
     }
     let tz = TimeZone::get(options.timezone)
         .with_context(|| format!("--timezone {:?} is not an IANA time zone", options.timezone))?;
+    let samples = history(cloudwatch, target, options).await?;
+    let windows = learn(
+        &samples,
+        target.backlog_per_task,
+        &tz,
+        options.quantile,
+        target.capacity.max,
+    );
+    render(target, options, samples.len(), windows)
+}
+
+/// RunningTasks and BacklogPerTask as published, five-minute averages paired by time.
+async fn history(
+    cloudwatch: &CloudWatchMetrics,
+    target: &Target,
+    options: &Options<'_>,
+) -> Result<Vec<Sample>> {
     let end = Timestamp::now().as_second();
     let start = end - i64::from(options.days) * 86_400;
     let query = |metric: &str| MetricQuery {
@@ -99,13 +116,16 @@ async fn propose(
             options.days
         );
     }
-    let windows = learn(
-        &samples,
-        target.backlog_per_task,
-        &tz,
-        options.quantile,
-        target.capacity.max,
-    );
+    Ok(samples)
+}
+
+/// The proposal as YAML, with a header saying where it came from and what next.
+fn render(
+    target: &Target,
+    options: &Options<'_>,
+    samples: usize,
+    windows: Vec<sluice_core::profile::WindowSpec>,
+) -> Result<String> {
     let name = options
         .name
         .clone()
@@ -123,14 +143,13 @@ async fn propose(
         anyhow::anyhow!("the learned profile does not validate (please report this):\n{problems}")
     })?;
     let header = format!(
-        "# Proposed by `sluicectl profile learn --target {}` from {} five-minute datapoints\n\
+        "# Proposed by `sluicectl profile learn --target {}` from {samples} five-minute datapoints\n\
          # ({} days of RunningTasks and BacklogPerTask in namespace {}): for each weekday and\n\
          # hour, the {} quantile of the tasks that would have held backlog per task at the\n\
          # target's goal of {}, capped at capacity.max {}. Check it with\n\
          # `sluicectl plan --target {} --profile {name} -f <this file>`, then add\n\
          # `profile: {name}` to the target and `sluicectl apply -f` both.\n",
         target.name,
-        samples.len(),
         options.days,
         options.namespace,
         options.quantile,

@@ -20,6 +20,19 @@ pub async fn run(args: MetricsArgs) -> Result<ExitCode> {
     .await
 }
 
+/// The columns shown: each a published metric and its header.
+const COLUMNS: [(&str, &str); 9] = [
+    (names::VISIBLE, "visible"),
+    (names::IN_FLIGHT, "in-flight"),
+    (names::DELAYED, "delayed"),
+    (names::BACKLOG, "backlog"),
+    (names::RUNNING_TASKS, "running"),
+    (names::DESIRED_TASKS, "desired"),
+    (names::BACKLOG_PER_TASK, "backlog/task"),
+    (names::GPU_AVERAGE, "gpu avg %"),
+    (names::GPU_MAX, "gpu max %"),
+];
+
 async fn metrics(
     store: &DynamoStore,
     cloudwatch: &CloudWatchMetrics,
@@ -44,42 +57,20 @@ async fn metrics(
         }
         targets = vec![only];
     }
-    let columns = [
-        names::VISIBLE,
-        names::IN_FLIGHT,
-        names::DELAYED,
-        names::BACKLOG,
-        names::RUNNING_TASKS,
-        names::DESIRED_TASKS,
-        names::BACKLOG_PER_TASK,
-        names::GPU_AVERAGE,
-        names::GPU_MAX,
-    ];
+    let metrics: Vec<&str> = COLUMNS.iter().map(|(metric, _)| *metric).collect();
     let latest = cloudwatch
-        .latest_published(namespace, &targets, &columns, minutes)
+        .latest_published(namespace, &targets, &metrics, minutes)
         .await?;
-    let headers = [
-        "target",
-        "visible",
-        "in-flight",
-        "delayed",
-        "backlog",
-        "running",
-        "desired",
-        "backlog/task",
-        "gpu avg %",
-        "gpu max %",
-    ];
     let width = targets.iter().map(String::len).max().unwrap_or(6).max(6);
-    print!("{:<width$}", headers[0]);
-    for header in &headers[1..] {
+    print!("{:<width$}", "target");
+    for (_, header) in COLUMNS {
         print!(" {header:>12}");
     }
     println!();
     for target in &targets {
         print!("{target:<width$}");
-        for column in columns {
-            match latest.get(&(target.clone(), column.to_owned())) {
+        for (metric, _) in COLUMNS {
+            match latest.get(&(target.clone(), metric.to_owned())) {
                 Some(value) => print!(" {:>12}", format_value(*value)),
                 None => print!(" {:>12}", "-"),
             }

@@ -5,10 +5,45 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use sluice_core::config::Target;
-use sluice_core::profile::{Profile, Schedule, WindowSpec};
+use sluice_core::profile::{Floor, Profile, Schedule, WindowSpec};
 
 use crate::cli::{PlanArgs, TableArgs};
 use crate::table::{read_document, store, stored_profile, stored_target};
+
+/// One change of the floor: when (local and UTC), the floor, and which windows give it.
+fn plan_line(
+    target: &Target,
+    profile: &Profile,
+    schedule: &Schedule,
+    at: Timestamp,
+    floor: &Floor,
+) -> String {
+    let local = at.to_zoned_datetime(schedule.timezone.clone());
+    let shown = floor.min_tasks.max(target.capacity.min);
+    let capped = if floor.min_tasks > target.capacity.max {
+        format!(
+            " (capped at capacity.max {}; AAS MaxCapacity may cap it further)",
+            target.capacity.max
+        )
+    } else {
+        String::new()
+    };
+    let windows: Vec<String> = floor
+        .windows
+        .iter()
+        .filter_map(|i| Some(format!("[{i}] {}", describe(profile.windows.get(*i)?))))
+        .collect();
+    let why = if windows.is_empty() {
+        format!("no window: the configured min {}", target.capacity.min)
+    } else {
+        windows.join("; ")
+    };
+    format!(
+        "{}  ({at})  floor {:>3}{capped}  {why}",
+        local.strftime("%a %Y-%m-%d %H:%M %Z"),
+        shown.min(target.capacity.max),
+    )
+}
 
 /// A window in one line, as written: `mon,tue 08:00-18:00 min 5`.
 pub fn describe(window: &WindowSpec) -> String {
@@ -59,31 +94,7 @@ pub fn print_plan(
     );
     println!("floor changes over the {hours} h from {from}:");
     for (at, floor) in schedule.changes(from, hours) {
-        let local = at.to_zoned_datetime(schedule.timezone.clone());
-        let shown = floor.min_tasks.max(target.capacity.min);
-        let capped = if floor.min_tasks > target.capacity.max {
-            format!(
-                " (capped at capacity.max {}; AAS MaxCapacity may cap it further)",
-                target.capacity.max
-            )
-        } else {
-            String::new()
-        };
-        let windows: Vec<String> = floor
-            .windows
-            .iter()
-            .map(|i| format!("[{i}] {}", describe(&profile.windows[*i])))
-            .collect();
-        let why = if windows.is_empty() {
-            format!("no window: the configured min {}", target.capacity.min)
-        } else {
-            windows.join("; ")
-        };
-        println!(
-            "  {}  ({at})  floor {:>3}{capped}  {why}",
-            local.strftime("%a %Y-%m-%d %H:%M %Z"),
-            shown.min(target.capacity.max),
-        );
+        println!("  {}", plan_line(target, profile, &schedule, at, &floor));
     }
     Ok(())
 }

@@ -47,37 +47,26 @@ fn plan_target(
     settings: &Settings,
 ) -> Planned {
     let mut report = TargetReport::new(target, profile);
-    let skip = |mut report: TargetReport, reason: String| {
-        report.reason = reason;
-        Planned {
-            report,
-            record: None,
-        }
-    };
     let schedule = match schedule {
         Some(Ok(schedule)) => schedule,
         Some(Err(error)) => {
-            return skip(
-                report,
-                format!("profile {profile} is invalid, target left as it is: {error}"),
-            );
+            let reason = format!("profile {profile} is invalid, target left as it is: {error}");
+            return skipped(report, reason);
         }
         None => {
-            return skip(
-                report,
-                format!("profile {profile} is not in the table, target left as it is"),
-            );
+            let reason = format!("profile {profile} is not in the table, target left as it is");
+            return skipped(report, reason);
         }
     };
     let floor = schedule.floor_at(at);
     report.floor = Some(floor.min_tasks);
     report.windows = floor.windows;
     if target.paused {
-        return skip(report, "paused".to_owned());
+        return skipped(report, "paused".to_owned());
     }
     let (facts, own) = match facts {
         Ok(facts) => facts,
-        Err(error) => return skip(report, format!("not decided, nothing changed: {error}")),
+        Err(error) => return skipped(report, format!("not decided, nothing changed: {error}")),
     };
     let planned = plan(target, floor.min_tasks, &facts, own, now.as_second());
     report.change = planned.change;
@@ -102,4 +91,13 @@ fn plan_target(
     }
     let record = (planned.own != own).then_some(planned.own);
     Planned { report, record }
+}
+
+/// Nothing decided, and why.
+fn skipped(mut report: TargetReport, reason: String) -> Planned {
+    report.reason = reason;
+    Planned {
+        report,
+        record: None,
+    }
 }

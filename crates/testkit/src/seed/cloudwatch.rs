@@ -89,37 +89,7 @@ impl Emulators {
         namespace: &str,
         target: Option<&str>,
     ) -> Result<BTreeMap<String, f64>> {
-        let listed = self
-            .clients
-            .cloudwatch
-            .list_metrics()
-            .namespace(namespace)
-            .set_dimensions(target.map(|target| {
-                vec![
-                    DimensionFilter::builder()
-                        .name("Target")
-                        .value(target)
-                        .build(),
-                ]
-            }))
-            .send()
-            .await
-            .context("ListMetrics")?;
-        let metrics: Vec<&Metric> = listed
-            .metrics()
-            .iter()
-            .filter(|m| {
-                let dims = m.dimensions();
-                match target {
-                    Some(target) => {
-                        dims.len() == 1
-                            && dims[0].name() == Some("Target")
-                            && dims[0].value() == Some(target)
-                    }
-                    None => dims.is_empty(),
-                }
-            })
-            .collect();
+        let metrics = self.listed(namespace, target).await?;
         if metrics.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -127,15 +97,14 @@ impl Emulators {
             .iter()
             .enumerate()
             .map(|(index, metric)| {
+                let stat = MetricStat::builder()
+                    .metric(metric.clone())
+                    .period(60)
+                    .stat("Maximum")
+                    .build();
                 MetricDataQuery::builder()
                     .id(format!("m{index}"))
-                    .metric_stat(
-                        MetricStat::builder()
-                            .metric((*metric).clone())
-                            .period(60)
-                            .stat("Maximum")
-                            .build(),
-                    )
+                    .metric_stat(stat)
                     .build()
             })
             .collect();
@@ -165,6 +134,40 @@ impl Emulators {
             }
         }
         Ok(values)
+    }
+
+    /// The metrics of `namespace` whose dimensions are exactly `Target=<target>`, or
+    /// none at all (fleet-wide) when `target` is None.
+    async fn listed(&self, namespace: &str, target: Option<&str>) -> Result<Vec<Metric>> {
+        let filter = target.map(|target| {
+            vec![
+                DimensionFilter::builder()
+                    .name("Target")
+                    .value(target)
+                    .build(),
+            ]
+        });
+        let listed = self
+            .clients
+            .cloudwatch
+            .list_metrics()
+            .namespace(namespace)
+            .set_dimensions(filter)
+            .send()
+            .await
+            .context("ListMetrics")?;
+        let exact = |m: &&Metric| {
+            let dims = m.dimensions();
+            match target {
+                Some(target) => {
+                    dims.len() == 1
+                        && dims[0].name() == Some("Target")
+                        && dims[0].value() == Some(target)
+                }
+                None => dims.is_empty(),
+            }
+        };
+        Ok(listed.metrics().iter().filter(exact).cloned().collect())
     }
 
     /// How many metrics exist in a namespace at all.

@@ -62,41 +62,7 @@ async fn main() -> Result<()> {
 
 async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
     let emulators = Emulators::connect().await?;
-    let table = unique("bench");
-    let store = emulators.create_table(&table).await?;
-    let cluster = unique("bench-cluster");
-    emulators.create_cluster(&cluster).await?;
-    let gpu_namespace = unique("BenchGpu");
-    let mut targets = Vec::with_capacity(count);
-    for index in 0..count {
-        let service = format!("svc-{index}");
-        emulators.create_service(&cluster, &service, 0).await?;
-        let queue = format!("{}-{index}", unique("bench-q"));
-        let url = emulators.create_queue(&queue).await?;
-        emulators.send_messages(&url, 1, 0).await?;
-        let gpu = GpuSource {
-            namespace: gpu_namespace.clone(),
-            ..GpuSource::agent([("ServiceName", &service)])
-        };
-        targets.push(
-            Target::new(&format!("target-{index}"), &cluster, &service)
-                .with_queues([queue])
-                .with_capacity(0, 10)
-                .with_backlog_per_task(10.0)
-                .with_gpu(gpu),
-        );
-    }
-    emulators.store_targets(&store, &targets).await?;
-    for chunk in targets.chunks(500) {
-        for target in chunk {
-            if let Some(gpu) = &target.gpu {
-                emulators
-                    .put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
-                    .await?;
-            }
-        }
-    }
-
+    let table = seed_fleet(&emulators, count).await?;
     let counter = CallCounter::default();
     let clients = Clients::counted(&emulators.config, &counter);
     let settings = Settings {
@@ -136,6 +102,40 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A table of `count` targets, each with one queue holding a message, one service
+/// and a GPU reading: the publisher's worst ordinary case.
+async fn seed_fleet(emulators: &Emulators, count: usize) -> Result<String> {
+    let table = unique("bench");
+    let store = emulators.create_table(&table).await?;
+    let cluster = unique("bench-cluster");
+    emulators.create_cluster(&cluster).await?;
+    let gpu_namespace = unique("BenchGpu");
+    let mut targets = Vec::with_capacity(count);
+    for index in 0..count {
+        let service = format!("svc-{index}");
+        emulators.create_service(&cluster, &service, 0).await?;
+        let queue = format!("{}-{index}", unique("bench-q"));
+        let url = emulators.create_queue(&queue).await?;
+        emulators.send_messages(&url, 1, 0).await?;
+        let gpu = GpuSource {
+            namespace: gpu_namespace.clone(),
+            ..GpuSource::agent([("ServiceName", &service)])
+        };
+        emulators
+            .put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
+            .await?;
+        targets.push(
+            Target::new(&format!("target-{index}"), &cluster, &service)
+                .with_queues([queue])
+                .with_capacity(0, 10)
+                .with_backlog_per_task(10.0)
+                .with_gpu(gpu),
+        );
+    }
+    emulators.store_targets(&store, &targets).await?;
+    Ok(table)
 }
 
 /// Resets the kernel's peak-RSS mark so each row measures its own invocation.

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use sluice_core::config::{Document, Format};
+use sluice_core::config::{Document, Format, Target};
 use sluice_testkit::Emulators;
 
 #[derive(Parser)]
@@ -157,63 +157,69 @@ async fn seed(table: &str, file: &str) -> Result<()> {
     emulators.create_table(table).await?;
     println!("table {table}");
     for target in &document.targets {
-        let scene = scene(&target.name);
-        emulators.create_cluster(&target.cluster).await?;
-        // moto: CreateService leaves all desired tasks pending, UpdateService runs them.
-        if scene.pending > 0 {
-            emulators
-                .create_service(&target.cluster, &target.service, scene.pending)
-                .await?;
-        } else {
-            emulators
-                .create_running_service(&target.cluster, &target.service, scene.running)
-                .await?;
-        }
-        if let Some((min, max)) = scene.scalable {
-            emulators
-                .register_scalable_target(&target.cluster, &target.service, min, max)
-                .await?;
-        }
-        for (index, queue) in target.queues.iter().enumerate() {
-            let url = emulators.create_queue(queue).await?;
-            if index == 0 {
-                emulators
-                    .send_messages(&url, scene.visible + scene.in_flight as usize, 0)
-                    .await?;
-                emulators.take_in_flight(&url, scene.in_flight).await?;
-            } else {
-                emulators.send_messages(&url, scene.delayed, 900).await?;
-            }
-        }
-        if let Some(source) = &target.gpu
-            && !scene.gpu.is_empty()
-        {
-            emulators
-                .put_readings(
-                    &source.namespace,
-                    &source.metric,
-                    &source.dimensions,
-                    scene.gpu,
-                )
-                .await?;
-        }
-        let scalable = scene
-            .scalable
-            .map(|(min, max)| format!("; scalable target {min}-{max}"))
-            .unwrap_or_default();
-        println!(
-            "seeded {:<16} {}/{}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
-            target.name,
-            target.cluster,
-            target.service,
-            scene.visible,
-            scene.in_flight,
-            scene.delayed,
-            scene.running,
-            scene.pending,
-            scene.gpu
-        );
+        seed_target(&emulators, target).await?;
     }
+    Ok(())
+}
+
+/// The cluster, service, queues, messages and GPU readings of one target's scene.
+async fn seed_target(emulators: &Emulators, target: &Target) -> Result<()> {
+    let scene = scene(&target.name);
+    emulators.create_cluster(&target.cluster).await?;
+    // moto: CreateService leaves all desired tasks pending, UpdateService runs them.
+    if scene.pending > 0 {
+        emulators
+            .create_service(&target.cluster, &target.service, scene.pending)
+            .await?;
+    } else {
+        emulators
+            .create_running_service(&target.cluster, &target.service, scene.running)
+            .await?;
+    }
+    if let Some((min, max)) = scene.scalable {
+        emulators
+            .register_scalable_target(&target.cluster, &target.service, min, max)
+            .await?;
+    }
+    for (index, queue) in target.queues.iter().enumerate() {
+        let url = emulators.create_queue(queue).await?;
+        if index == 0 {
+            emulators
+                .send_messages(&url, scene.visible + scene.in_flight as usize, 0)
+                .await?;
+            emulators.take_in_flight(&url, scene.in_flight).await?;
+        } else {
+            emulators.send_messages(&url, scene.delayed, 900).await?;
+        }
+    }
+    if let Some(source) = &target.gpu
+        && !scene.gpu.is_empty()
+    {
+        emulators
+            .put_readings(
+                &source.namespace,
+                &source.metric,
+                &source.dimensions,
+                scene.gpu,
+            )
+            .await?;
+    }
+    let scalable = scene
+        .scalable
+        .map(|(min, max)| format!("; scalable target {min}-{max}"))
+        .unwrap_or_default();
+    println!(
+        "seeded {:<16} {}/{}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
+        target.name,
+        target.cluster,
+        target.service,
+        scene.visible,
+        scene.in_flight,
+        scene.delayed,
+        scene.running,
+        scene.pending,
+        scene.gpu
+    );
     Ok(())
 }
 
