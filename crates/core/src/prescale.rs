@@ -195,125 +195,197 @@ mod tests {
 
     const NOW: i64 = 1_800_000_000;
 
-    fn target(min: u32, max: u32) -> Target {
-        Target::new("t", "c", "s")
-            .with_queues(["q"])
-            .with_capacity(min, max)
-            .with_backlog_per_task(10.0)
-            .with_profile("p")
+    /// One plan, as a row.
+    struct Case {
+        name: &'static str,
+        /// capacity (min, max) of the target
+        capacity: (u32, u32),
+        floor: u32,
+        /// desired, backlog, scalable bounds (min, max)
+        facts: (u32, u64, Option<(u32, u32)>),
+        /// The prescaler's own last write (raised_to), if any.
+        own: Option<u32>,
+        want: Change,
+        /// Part of the reason; empty: not checked.
+        want_reason: &'static str,
+        /// The own write to remember (raised_to).
+        want_own: Option<u32>,
     }
 
-    fn facts(desired: u32, backlog: u64, bounds: Option<(u32, u32)>) -> PrescaleFacts {
-        PrescaleFacts {
-            desired,
-            backlog,
-            bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
+    fn case(
+        name: &'static str,
+        capacity: (u32, u32),
+        floor: u32,
+        facts: (u32, u64, Option<(u32, u32)>),
+    ) -> Case {
+        Case {
+            name,
+            capacity,
+            floor,
+            facts,
+            own: None,
+            want: Change::None,
+            want_reason: "",
+            want_own: None,
         }
     }
 
     #[test]
-    fn with_a_scalable_target_the_floor_is_min_capacity() {
-        let t = target(1, 20);
-        let raise = plan(&t, 5, &facts(2, 0, Some((1, 20))), None, NOW);
-        assert_eq!(raise.change, Change::SetMinCapacity { from: 1, to: 5 });
-        assert_eq!(raise.reason, "window floor 5: MinCapacity 1 -> 5");
-        let hold = plan(&t, 5, &facts(7, 0, Some((5, 20))), None, NOW);
-        assert_eq!(
-            hold.change,
-            Change::None,
-            "target tracking above the floor is left alone"
-        );
-        let restore = plan(&t, 0, &facts(7, 0, Some((5, 20))), None, NOW);
-        assert_eq!(restore.change, Change::SetMinCapacity { from: 5, to: 1 });
-        assert_eq!(
-            restore.reason,
-            "no window: MinCapacity 5 -> the configured min 1"
-        );
-    }
-
-    #[test]
-    fn a_floor_above_max_capacity_is_capped_and_says_so() {
-        let capped = plan(&target(0, 50), 12, &facts(0, 0, Some((0, 8))), None, NOW);
-        assert_eq!(capped.change, Change::SetMinCapacity { from: 0, to: 8 });
-        assert_eq!(
-            capped.reason,
-            "window floor 12: MinCapacity 0 -> 8 (capped at MaxCapacity 8; the floor is 12)"
-        );
-        let no_aas = plan(&target(0, 4), 6, &facts(1, 0, None), None, NOW);
-        assert_eq!(no_aas.change, Change::SetDesired { from: 1, to: 4 });
-        assert!(
-            no_aas
-                .reason
-                .ends_with("(capped at capacity.max 4; the floor is 6)")
-        );
-    }
-
-    #[test]
-    fn without_a_scalable_target_desired_is_raised_and_remembered() {
-        let raise = plan(&target(0, 20), 5, &facts(2, 0, None), None, NOW);
-        assert_eq!(raise.change, Change::SetDesired { from: 2, to: 5 });
-        assert_eq!(
-            raise.own,
-            Some(OwnWrite {
-                raised_to: 5,
-                at: NOW
-            })
-        );
-    }
-
-    #[test]
-    fn a_floor_never_lowers_capacity() {
-        let above = plan(
-            &target(0, 20),
-            5,
-            &facts(9, 500, None),
-            Some(OwnWrite {
-                raised_to: 5,
-                at: NOW,
-            }),
-            NOW,
-        );
-        assert_eq!(above.change, Change::None);
-        assert_eq!(above.own, None, "9 is someone else's number now");
-    }
-
-    #[test]
-    fn the_window_end_restores_only_the_prescalers_own_write() {
-        let own = Some(OwnWrite {
-            raised_to: 5,
-            at: NOW - 3600,
-        });
-        let restore = plan(&target(1, 20), 0, &facts(5, 0, None), own, NOW);
-        assert_eq!(restore.change, Change::SetDesired { from: 5, to: 1 });
-        assert_eq!(restore.own, None);
-        let changed = plan(&target(1, 20), 0, &facts(7, 0, None), own, NOW);
-        assert_eq!(changed.change, Change::None);
-        assert!(
-            changed.reason.contains("someone else changed it"),
-            "{}",
-            changed.reason
-        );
-        let nothing_of_ours = plan(&target(1, 20), 0, &facts(5, 0, None), None, NOW);
-        assert_eq!(nothing_of_ours.change, Change::None);
-    }
-
-    #[test]
-    fn the_window_end_keeps_what_the_backlog_needs() {
-        let own = Some(OwnWrite {
-            raised_to: 5,
-            at: NOW - 3600,
-        });
-        let partly = plan(&target(0, 20), 0, &facts(5, 25, None), own, NOW);
-        assert_eq!(
-            partly.change,
-            Change::SetDesired { from: 5, to: 3 },
-            "25 messages at 10 per task need 3"
-        );
-        let busy = plan(&target(0, 20), 0, &facts(5, 400, None), own, NOW);
-        assert_eq!(busy.change, Change::None);
-        assert_eq!(
-            busy.reason,
-            "window over, but the backlog still needs 40 tasks: leaving 5"
-        );
+    fn plan_table() {
+        let cases = [
+            Case {
+                want: Change::SetMinCapacity { from: 1, to: 5 },
+                want_reason: "window floor 5: MinCapacity 1 -> 5",
+                ..case(
+                    "with a scalable target the floor is MinCapacity",
+                    (1, 20),
+                    5,
+                    (2, 0, Some((1, 20))),
+                )
+            },
+            Case {
+                want_reason: "MinCapacity already 5",
+                ..case(
+                    "target tracking above the floor is left alone",
+                    (1, 20),
+                    5,
+                    (7, 0, Some((5, 20))),
+                )
+            },
+            Case {
+                want: Change::SetMinCapacity { from: 5, to: 1 },
+                want_reason: "no window: MinCapacity 5 -> the configured min 1",
+                ..case(
+                    "no window gives MinCapacity back to the configured min",
+                    (1, 20),
+                    0,
+                    (7, 0, Some((5, 20))),
+                )
+            },
+            Case {
+                want: Change::SetMinCapacity { from: 0, to: 8 },
+                want_reason: "window floor 12: MinCapacity 0 -> 8 (capped at MaxCapacity 8; the floor is 12)",
+                ..case(
+                    "a floor above MaxCapacity is capped and says so",
+                    (0, 50),
+                    12,
+                    (0, 0, Some((0, 8))),
+                )
+            },
+            Case {
+                want: Change::SetDesired { from: 1, to: 4 },
+                want_reason: "(capped at capacity.max 4; the floor is 6)",
+                want_own: Some(4),
+                ..case(
+                    "without a scalable target a floor above max is capped at capacity.max",
+                    (0, 4),
+                    6,
+                    (1, 0, None),
+                )
+            },
+            Case {
+                want: Change::SetDesired { from: 2, to: 5 },
+                want_reason: "window floor 5: desiredCount 2 -> 5",
+                want_own: Some(5),
+                ..case(
+                    "without a scalable target desired is raised and remembered",
+                    (0, 20),
+                    5,
+                    (2, 0, None),
+                )
+            },
+            Case {
+                own: Some(5),
+                want_reason: "desiredCount 9 already at or above the floor 5",
+                ..case(
+                    "a floor never lowers capacity; 9 is someone else's number",
+                    (0, 20),
+                    5,
+                    (9, 500, None),
+                )
+            },
+            Case {
+                own: Some(5),
+                want: Change::SetDesired { from: 5, to: 1 },
+                want_reason: "window over: desiredCount 5 (the prescaler's own write) -> 1",
+                ..case(
+                    "the window end restores the prescaler's own write",
+                    (1, 20),
+                    0,
+                    (5, 0, None),
+                )
+            },
+            Case {
+                own: Some(5),
+                want_reason: "someone else changed it",
+                ..case(
+                    "the window end leaves someone else's change",
+                    (1, 20),
+                    0,
+                    (7, 0, None),
+                )
+            },
+            Case {
+                want_reason: "no window",
+                ..case(
+                    "nothing of the prescaler's to give back",
+                    (1, 20),
+                    0,
+                    (5, 0, None),
+                )
+            },
+            Case {
+                own: Some(5),
+                want: Change::SetDesired { from: 5, to: 3 },
+                want_reason: "backlog needs 3",
+                ..case(
+                    "the window end keeps what the backlog needs: 25 at 10 per task",
+                    (0, 20),
+                    0,
+                    (5, 25, None),
+                )
+            },
+            Case {
+                own: Some(5),
+                want_reason: "window over, but the backlog still needs 40 tasks: leaving 5",
+                ..case(
+                    "the window end leaves a busy service alone",
+                    (0, 20),
+                    0,
+                    (5, 400, None),
+                )
+            },
+        ];
+        for case in cases {
+            let target = Target::new("t", "c", "s")
+                .with_queues(["q"])
+                .with_capacity(case.capacity.0, case.capacity.1)
+                .with_backlog_per_task(10.0)
+                .with_profile("p");
+            let (desired, backlog, bounds) = case.facts;
+            let facts = PrescaleFacts {
+                desired,
+                backlog,
+                bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
+            };
+            let own = case.own.map(|raised_to| OwnWrite {
+                raised_to,
+                at: NOW - 3600,
+            });
+            let planned = plan(&target, case.floor, &facts, own, NOW);
+            assert_eq!(planned.change, case.want, "{}", case.name);
+            assert!(
+                planned.reason.contains(case.want_reason),
+                "{}: {}",
+                case.name,
+                planned.reason
+            );
+            assert_eq!(
+                planned.own.map(|o| o.raised_to),
+                case.want_own,
+                "{}",
+                case.name
+            );
+        }
     }
 }

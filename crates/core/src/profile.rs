@@ -529,192 +529,6 @@ mod tests {
     }
 
     #[test]
-    fn weekday_windows_open_on_their_days_only() {
-        let s = schedule(
-            "Europe/Berlin",
-            0,
-            vec![window(
-                &["mon", "tue", "wed", "thu", "fri"],
-                "08:00",
-                "18:00",
-                5.0,
-            )],
-        );
-        assert_eq!(floor(&s, "2026-11-30T07:59"), 0, "Monday before the start");
-        assert_eq!(floor(&s, "2026-11-30T08:00"), 5, "start is inclusive");
-        assert_eq!(floor(&s, "2026-11-30T17:59"), 5);
-        assert_eq!(floor(&s, "2026-11-30T18:00"), 0, "end is exclusive");
-        assert_eq!(floor(&s, "2026-11-29T12:00"), 0, "Sunday");
-    }
-
-    #[test]
-    fn lead_time_raises_the_floor_early_and_it_holds_until_the_end() {
-        let s = schedule(
-            "Europe/Berlin",
-            10,
-            vec![window(&["mon"], "08:00", "18:00", 5.0)],
-        );
-        assert_eq!(floor(&s, "2026-11-30T07:49"), 0);
-        assert_eq!(floor(&s, "2026-11-30T07:50"), 5, "10 minutes ahead");
-        assert_eq!(floor(&s, "2026-11-30T17:59"), 5, "held while open");
-        assert_eq!(floor(&s, "2026-11-30T18:00"), 0);
-    }
-
-    #[test]
-    fn a_window_may_cross_midnight() {
-        let s = schedule("UTC", 0, vec![window(&["fri"], "22:00", "02:00", 3.0)]);
-        assert_eq!(floor(&s, "2026-11-27T21:59"), 0);
-        assert_eq!(floor(&s, "2026-11-27T23:30"), 3, "Friday night");
-        assert_eq!(
-            floor(&s, "2026-11-28T01:59"),
-            3,
-            "Saturday small hours belong to Friday's window"
-        );
-        assert_eq!(floor(&s, "2026-11-28T02:00"), 0);
-        assert_eq!(floor(&s, "2026-11-28T23:00"), 0, "not on Saturday night");
-    }
-
-    #[test]
-    fn month_end_in_a_thirty_day_month_february_and_a_leap_year() {
-        let s = schedule("UTC", 0, vec![month("28-L", 8.0)]);
-        assert_eq!(floor(&s, "2026-11-27T23:59"), 0);
-        assert_eq!(floor(&s, "2026-11-28T00:00"), 8);
-        assert_eq!(
-            floor(&s, "2026-11-30T23:59"),
-            8,
-            "30 is the last day of November"
-        );
-        assert_eq!(floor(&s, "2026-12-01T00:00"), 0);
-        assert_eq!(
-            floor(&s, "2027-02-28T12:00"),
-            8,
-            "28 is the last day of February 2027"
-        );
-        assert_eq!(floor(&s, "2027-03-01T00:00"), 0);
-        assert_eq!(floor(&s, "2028-02-29T12:00"), 8, "leap day");
-        let last = schedule("UTC", 0, vec![month("L", 2.0)]);
-        assert_eq!(
-            floor(&last, "2028-02-28T12:00"),
-            0,
-            "not the last day in a leap year"
-        );
-        assert_eq!(floor(&last, "2028-02-29T12:00"), 2);
-        assert_eq!(floor(&last, "2026-12-31T12:00"), 2);
-    }
-
-    #[test]
-    fn overlapping_windows_give_their_maximum() {
-        let s = schedule(
-            "UTC",
-            0,
-            vec![
-                window(&["mon"], "08:00", "18:00", 5.0),
-                month("30", 8.0),
-                window(&["mon"], "12:00", "13:00", 6.0),
-            ],
-        );
-        assert_eq!(
-            floor(&s, "2026-11-30T09:00"),
-            8,
-            "Monday the 30th: month-end wins"
-        );
-        assert_eq!(
-            floor(&s, "2026-12-07T12:30"),
-            6,
-            "lunch peak over business hours"
-        );
-        assert_eq!(
-            s.floor_at("2026-12-07T12:30Z".parse().unwrap()).windows,
-            vec![0, 2]
-        );
-    }
-
-    #[test]
-    fn spring_forward_starts_at_the_first_valid_minute() {
-        // Europe/Berlin skips 02:00-03:00 on 2027-03-28 (a Sunday).
-        let berlin = schedule(
-            "Europe/Berlin",
-            0,
-            vec![window(&["sun"], "02:30", "05:00", 4.0)],
-        );
-        assert_eq!(at_utc(&berlin, "2027-03-28T00:59:00Z"), 0, "01:59 CET");
-        assert_eq!(
-            at_utc(&berlin, "2027-03-28T01:00:00Z"),
-            4,
-            "03:00 CEST: the first valid minute"
-        );
-        assert_eq!(at_utc(&berlin, "2027-03-28T02:59:00Z"), 4, "04:59 CEST");
-        assert_eq!(at_utc(&berlin, "2027-03-28T03:00:00Z"), 0, "05:00 CEST");
-        // America/New_York skips 02:00-03:00 on 2027-03-14.
-        let new_york = schedule(
-            "America/New_York",
-            0,
-            vec![window(&["sun"], "02:15", "04:00", 2.0)],
-        );
-        assert_eq!(at_utc(&new_york, "2027-03-14T06:59:00Z"), 0, "01:59 EST");
-        assert_eq!(at_utc(&new_york, "2027-03-14T07:00:00Z"), 2, "03:00 EDT");
-    }
-
-    #[test]
-    fn fall_back_uses_the_first_occurrence_and_fires_once() {
-        // Europe/Berlin repeats 02:00-03:00 on 2026-10-25 (a Sunday).
-        let berlin = schedule(
-            "Europe/Berlin",
-            0,
-            vec![window(&["sun"], "02:30", "02:45", 4.0)],
-        );
-        assert_eq!(at_utc(&berlin, "2026-10-25T00:29:00Z"), 0, "02:29 CEST");
-        assert_eq!(
-            at_utc(&berlin, "2026-10-25T00:30:00Z"),
-            4,
-            "02:30 CEST, first occurrence"
-        );
-        assert_eq!(at_utc(&berlin, "2026-10-25T00:45:00Z"), 0, "02:45 CEST");
-        assert_eq!(
-            at_utc(&berlin, "2026-10-25T01:30:00Z"),
-            0,
-            "02:30 CET, the repeat: not again"
-        );
-        // America/New_York repeats 01:00-02:00 on 2026-11-01.
-        let new_york = schedule(
-            "America/New_York",
-            0,
-            vec![window(&["sun"], "01:00", "03:00", 2.0)],
-        );
-        assert_eq!(at_utc(&new_york, "2026-11-01T04:59:00Z"), 0, "00:59 EDT");
-        assert_eq!(at_utc(&new_york, "2026-11-01T05:00:00Z"), 2, "01:00 EDT");
-        assert_eq!(
-            at_utc(&new_york, "2026-11-01T06:30:00Z"),
-            2,
-            "01:30 EST, still open"
-        );
-        assert_eq!(at_utc(&new_york, "2026-11-01T08:00:00Z"), 0, "03:00 EST");
-        let changes = new_york.changes("2026-11-01T00:00:00Z".parse().unwrap(), 24);
-        assert_eq!(
-            changes.iter().filter(|(_, f)| f.min_tasks == 2).count(),
-            1,
-            "opens once: {changes:?}"
-        );
-    }
-
-    #[test]
-    fn specific_dates_and_whole_days() {
-        let s = schedule(
-            "UTC",
-            0,
-            vec![WindowSpec {
-                dates: vec!["2026-12-24".into()],
-                min_tasks: 1.0,
-                ..WindowSpec::default()
-            }],
-        );
-        assert_eq!(floor(&s, "2026-12-23T23:59"), 0);
-        assert_eq!(floor(&s, "2026-12-24T00:00"), 1);
-        assert_eq!(floor(&s, "2026-12-24T23:59"), 1);
-        assert_eq!(floor(&s, "2026-12-25T00:00"), 0);
-    }
-
-    #[test]
     fn every_problem_is_named_by_path() {
         let profile = Profile {
             name: "p".into(),
@@ -784,6 +598,226 @@ mod tests {
                 ("2026-11-30T06:50:00Z".to_owned(), 5),
                 ("2026-11-30T17:00:00Z".to_owned(), 0),
             ]
+        );
+    }
+
+    fn dates(dates: &[&str], min_tasks: f64) -> WindowSpec {
+        WindowSpec {
+            dates: dates.iter().map(|d| (*d).to_owned()).collect(),
+            min_tasks,
+            ..WindowSpec::default()
+        }
+    }
+
+    /// A profile and the floors it must give: `(instant, floor, why)`, where an instant
+    /// ending in Z is UTC and any other is local time in the profile's zone.
+    struct Case {
+        name: &'static str,
+        timezone: &'static str,
+        lead_minutes: u32,
+        windows: Vec<WindowSpec>,
+        floors: &'static [(&'static str, u32, &'static str)],
+    }
+
+    #[test]
+    fn floor_table() {
+        let weekdays = ["mon", "tue", "wed", "thu", "fri"];
+        let cases = [
+            Case {
+                name: "weekday windows open on their days only",
+                timezone: "Europe/Berlin",
+                lead_minutes: 0,
+                windows: vec![window(&weekdays, "08:00", "18:00", 5.0)],
+                floors: &[
+                    ("2026-11-30T07:59", 0, "Monday before the start"),
+                    ("2026-11-30T08:00", 5, "start is inclusive"),
+                    ("2026-11-30T17:59", 5, "open"),
+                    ("2026-11-30T18:00", 0, "end is exclusive"),
+                    ("2026-11-29T12:00", 0, "Sunday"),
+                ],
+            },
+            Case {
+                name: "lead time raises the floor early and it holds until the end",
+                timezone: "Europe/Berlin",
+                lead_minutes: 10,
+                windows: vec![window(&["mon"], "08:00", "18:00", 5.0)],
+                floors: &[
+                    ("2026-11-30T07:49", 0, "11 minutes ahead"),
+                    ("2026-11-30T07:50", 5, "10 minutes ahead"),
+                    ("2026-11-30T17:59", 5, "held while open"),
+                    ("2026-11-30T18:00", 0, "closed"),
+                ],
+            },
+            Case {
+                name: "a window may cross midnight",
+                timezone: "UTC",
+                lead_minutes: 0,
+                windows: vec![window(&["fri"], "22:00", "02:00", 3.0)],
+                floors: &[
+                    ("2026-11-27T21:59", 0, "before"),
+                    ("2026-11-27T23:30", 3, "Friday night"),
+                    (
+                        "2026-11-28T01:59",
+                        3,
+                        "Saturday small hours belong to Friday's window",
+                    ),
+                    ("2026-11-28T02:00", 0, "closed"),
+                    ("2026-11-28T23:00", 0, "not on Saturday night"),
+                ],
+            },
+            Case {
+                name: "month end in a 30-day month, February and a leap year",
+                timezone: "UTC",
+                lead_minutes: 0,
+                windows: vec![month("28-L", 8.0)],
+                floors: &[
+                    ("2026-11-27T23:59", 0, "before the 28th"),
+                    ("2026-11-28T00:00", 8, "the 28th"),
+                    ("2026-11-30T23:59", 8, "30 is the last day of November"),
+                    ("2026-12-01T00:00", 0, "next month"),
+                    ("2027-02-28T12:00", 8, "28 is the last day of February 2027"),
+                    ("2027-03-01T00:00", 0, "March"),
+                    ("2028-02-29T12:00", 8, "leap day"),
+                ],
+            },
+            Case {
+                name: "L is the last day, whatever the month's length",
+                timezone: "UTC",
+                lead_minutes: 0,
+                windows: vec![month("L", 2.0)],
+                floors: &[
+                    ("2028-02-28T12:00", 0, "not the last day in a leap year"),
+                    ("2028-02-29T12:00", 2, "the leap day is"),
+                    ("2026-12-31T12:00", 2, "31 December"),
+                ],
+            },
+            Case {
+                name: "overlapping windows give their maximum",
+                timezone: "UTC",
+                lead_minutes: 0,
+                windows: vec![
+                    window(&["mon"], "08:00", "18:00", 5.0),
+                    month("30", 8.0),
+                    window(&["mon"], "12:00", "13:00", 6.0),
+                ],
+                floors: &[
+                    ("2026-11-30T09:00", 8, "Monday the 30th: month-end wins"),
+                    ("2026-12-07T12:30", 6, "lunch peak over business hours"),
+                ],
+            },
+            Case {
+                name: "specific dates and whole days",
+                timezone: "UTC",
+                lead_minutes: 0,
+                windows: vec![dates(&["2026-12-24"], 1.0)],
+                floors: &[
+                    ("2026-12-23T23:59", 0, "the day before"),
+                    ("2026-12-24T00:00", 1, "from midnight"),
+                    ("2026-12-24T23:59", 1, "to midnight"),
+                    ("2026-12-25T00:00", 0, "the day after"),
+                ],
+            },
+            Case {
+                // Europe/Berlin skips 02:00-03:00 on 2027-03-28 (a Sunday).
+                name: "spring forward starts at the first valid minute (Berlin)",
+                timezone: "Europe/Berlin",
+                lead_minutes: 0,
+                windows: vec![window(&["sun"], "02:30", "05:00", 4.0)],
+                floors: &[
+                    ("2027-03-28T00:59:00Z", 0, "01:59 CET"),
+                    (
+                        "2027-03-28T01:00:00Z",
+                        4,
+                        "03:00 CEST: the first valid minute",
+                    ),
+                    ("2027-03-28T02:59:00Z", 4, "04:59 CEST"),
+                    ("2027-03-28T03:00:00Z", 0, "05:00 CEST"),
+                ],
+            },
+            Case {
+                // America/New_York skips 02:00-03:00 on 2027-03-14.
+                name: "spring forward starts at the first valid minute (New York)",
+                timezone: "America/New_York",
+                lead_minutes: 0,
+                windows: vec![window(&["sun"], "02:15", "04:00", 2.0)],
+                floors: &[
+                    ("2027-03-14T06:59:00Z", 0, "01:59 EST"),
+                    ("2027-03-14T07:00:00Z", 2, "03:00 EDT"),
+                ],
+            },
+            Case {
+                // Europe/Berlin repeats 02:00-03:00 on 2026-10-25 (a Sunday).
+                name: "fall back uses the first occurrence (Berlin)",
+                timezone: "Europe/Berlin",
+                lead_minutes: 0,
+                windows: vec![window(&["sun"], "02:30", "02:45", 4.0)],
+                floors: &[
+                    ("2026-10-25T00:29:00Z", 0, "02:29 CEST"),
+                    ("2026-10-25T00:30:00Z", 4, "02:30 CEST, first occurrence"),
+                    ("2026-10-25T00:45:00Z", 0, "02:45 CEST"),
+                    (
+                        "2026-10-25T01:30:00Z",
+                        0,
+                        "02:30 CET, the repeat: not again",
+                    ),
+                ],
+            },
+            Case {
+                // America/New_York repeats 01:00-02:00 on 2026-11-01.
+                name: "fall back uses the first occurrence (New York)",
+                timezone: "America/New_York",
+                lead_minutes: 0,
+                windows: vec![window(&["sun"], "01:00", "03:00", 2.0)],
+                floors: &[
+                    ("2026-11-01T04:59:00Z", 0, "00:59 EDT"),
+                    ("2026-11-01T05:00:00Z", 2, "01:00 EDT"),
+                    ("2026-11-01T06:30:00Z", 2, "01:30 EST, still open"),
+                    ("2026-11-01T08:00:00Z", 0, "03:00 EST"),
+                ],
+            },
+        ];
+        for case in cases {
+            let s = schedule(case.timezone, case.lead_minutes, case.windows);
+            for (instant, expected, why) in case.floors {
+                let got = if instant.ends_with('Z') {
+                    at_utc(&s, instant)
+                } else {
+                    floor(&s, instant)
+                };
+                assert_eq!(got, *expected, "{}: {instant} ({why})", case.name);
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_windows_name_every_window_that_gives_the_floor() {
+        let s = schedule(
+            "UTC",
+            0,
+            vec![
+                window(&["mon"], "08:00", "18:00", 5.0),
+                month("30", 8.0),
+                window(&["mon"], "12:00", "13:00", 6.0),
+            ],
+        );
+        assert_eq!(
+            s.floor_at("2026-12-07T12:30Z".parse().unwrap()).windows,
+            vec![0, 2]
+        );
+    }
+
+    #[test]
+    fn a_repeated_hour_opens_a_window_once() {
+        let new_york = schedule(
+            "America/New_York",
+            0,
+            vec![window(&["sun"], "01:00", "03:00", 2.0)],
+        );
+        let changes = new_york.changes("2026-11-01T00:00:00Z".parse().unwrap(), 24);
+        assert_eq!(
+            changes.iter().filter(|(_, f)| f.min_tasks == 2).count(),
+            1,
+            "opens once: {changes:?}"
         );
     }
 }

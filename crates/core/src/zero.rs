@@ -356,46 +356,6 @@ mod tests {
     }
 
     #[test]
-    fn in_flight_work_keeps_the_service_awake() {
-        // Backlog counts in-flight messages: 3 being processed, none visible.
-        let outcome = decide(
-            &settings(),
-            &facts(1, 3),
-            &idle_since(T0 - 3600),
-            &Cause::Poll,
-            T0,
-        );
-        assert_eq!(action(&outcome), "stay");
-        assert_eq!(
-            outcome.state.last_activity,
-            Some(T0),
-            "activity resets the idle clock"
-        );
-    }
-
-    #[test]
-    fn one_minute_short_of_idle_stays_and_enough_sleeps() {
-        let short = decide(
-            &settings(),
-            &facts(1, 0),
-            &idle_since(T0 - 240),
-            &Cause::Poll,
-            T0,
-        );
-        assert_eq!(action(&short), "stay");
-        assert_eq!(short.decision.reason(), "idle for 240s of 300s");
-        let enough = decide(
-            &settings(),
-            &facts(1, 0),
-            &idle_since(T0 - 300),
-            &Cause::Poll,
-            T0,
-        );
-        assert_eq!(action(&enough), "sleep");
-        assert_eq!(enough.state.claimed, Some((Transition::Sleep, T0)));
-    }
-
-    #[test]
     fn activity_during_the_idle_window_resets_the_clock() {
         let busy = decide(
             &settings(),
@@ -426,166 +386,219 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_first_look_starts_the_clock_rather_than_assuming_idle() {
-        let outcome = decide(
-            &settings(),
-            &facts(1, 0),
-            &WatchState::default(),
-            &Cause::Poll,
-            T0,
-        );
-        assert_eq!(
-            (action(&outcome), outcome.state.last_activity),
-            ("stay", Some(T0))
-        );
+    /// One look, as a row: what the watcher knows and what it must decide.
+    struct Case {
+        name: &'static str,
+        wake_tasks: u32,
+        activation_backlog: u64,
+        /// desired, backlog, metric active, scalable bounds (min, max)
+        facts: (u32, u64, bool, Option<(u32, u32)>),
+        state: WatchState,
+        cause: Cause,
+        /// The action, and the reason it gives or the count it wakes to.
+        want: (&'static str, &'static str),
+        /// last_activity after the look; None: not checked.
+        want_last_activity: Option<Option<i64>>,
     }
 
-    #[test]
-    fn a_floor_above_zero_never_sleeps() {
-        let mut f = facts(1, 0);
-        f.bounds = Some(ScalableBounds { min: 1, max: 10 });
-        let outcome = decide(
-            &settings(),
-            &f,
-            &idle_since(T0 - 3600),
-            &Cause::ManualSleep,
-            T0,
-        );
-        assert_eq!(action(&outcome), "stay");
-        assert_eq!(
-            outcome.decision.reason(),
-            "scalable target MinCapacity 1 > 0: never sleeps"
-        );
+    fn case(name: &'static str, facts: (u32, u64, bool, Option<(u32, u32)>)) -> Case {
+        Case {
+            name,
+            wake_tasks: 1,
+            activation_backlog: 0,
+            facts,
+            state: WatchState::default(),
+            cause: Cause::Poll,
+            want: ("", ""),
+            want_last_activity: None,
+        }
     }
 
-    #[test]
-    fn above_the_wake_count_is_left_to_the_primary_autoscaler() {
-        let outcome = decide(
-            &settings(),
-            &facts(3, 0),
-            &idle_since(T0 - 3600),
-            &Cause::Poll,
-            T0,
-        );
-        assert_eq!(action(&outcome), "stay");
-        assert!(outcome.decision.reason().contains("above the wake count 1"));
-    }
-
-    #[test]
-    fn wakes_on_backlog_above_threshold_to_the_wake_count() {
-        let mut s = settings();
-        s.wake_tasks = 3;
-        s.activation_backlog = 5;
-        let below = decide(&s, &facts(0, 5), &idle_since(T0 - 10), &Cause::Poll, T0);
-        assert_eq!(action(&below), "stay");
-        let above = decide(&s, &facts(0, 6), &idle_since(T0 - 10), &Cause::Poll, T0);
-        assert_eq!(
-            above.decision,
-            Decision::Wake {
-                to: 3,
-                reason: "backlog 6 above activation threshold 5".into()
-            }
-        );
-        // Woken at 3 tasks, idle long enough: may sleep from at most the wake count.
-        let asleep = decide(&s, &facts(3, 0), &idle_since(T0 - 300), &Cause::Poll, T0);
-        assert_eq!(action(&asleep), "sleep");
-    }
-
-    #[test]
-    fn wake_count_is_kept_within_the_scalable_target() {
-        let mut s = settings();
-        s.wake_tasks = 4;
-        let mut f = facts(0, 1);
-        f.bounds = Some(ScalableBounds { min: 0, max: 2 });
-        assert_eq!(
-            decide(&s, &f, &WatchState::default(), &Cause::Poll, T0).decision,
-            Decision::Wake {
-                to: 2,
-                reason: "backlog 1 above activation threshold 0".into()
-            }
-        );
-        f.bounds = Some(ScalableBounds { min: 0, max: 0 });
-        assert_eq!(
-            action(&decide(&s, &f, &WatchState::default(), &Cause::Poll, T0)),
-            "stay"
-        );
-    }
-
-    #[test]
-    fn pushes_and_metrics_wake_a_sleeping_service() {
-        let push = decide(
-            &settings(),
-            &facts(0, 0),
-            &WatchState::default(),
-            &Cause::Push("SNS notification from arn:t".into()),
-            T0,
-        );
-        assert_eq!(
-            push.decision,
-            Decision::Wake {
-                to: 1,
-                reason: "SNS notification from arn:t".into()
-            }
-        );
-        let mut f = facts(0, 0);
-        f.metric_active = true;
-        assert_eq!(
-            action(&decide(
-                &settings(),
-                &f,
-                &WatchState::default(),
-                &Cause::Poll,
-                T0
-            )),
-            "wake"
-        );
-    }
-
-    #[test]
-    fn a_claimed_transition_is_not_claimed_twice_within_the_lease() {
-        let claimed = WatchState {
+    fn claimed(transition: Transition, at: i64) -> WatchState {
+        WatchState {
             last_activity: Some(T0),
-            claimed: Some((Transition::Wake, T0 - 10)),
+            claimed: Some((transition, at)),
             observed: None,
-        };
-        let again = decide(&settings(), &facts(0, 4), &claimed, &Cause::Poll, T0);
-        assert_eq!(
-            again.decision.reason(),
-            "wake already claimed by another invocation"
-        );
-        // After the lease a failed wake is retried.
-        let retry = decide(
-            &settings(),
-            &facts(0, 4),
-            &claimed,
-            &Cause::Poll,
-            T0 + CLAIM_LEASE_SECONDS,
-        );
-        assert_eq!(action(&retry), "wake");
+        }
     }
 
     #[test]
-    fn a_manual_sleep_skips_the_idle_clock_but_not_the_rules() {
-        let outcome = decide(
-            &settings(),
-            &facts(1, 0),
-            &idle_since(T0),
-            &Cause::ManualSleep,
-            T0,
-        );
-        assert_eq!(action(&outcome), "sleep");
-        let busy = decide(
-            &settings(),
-            &facts(1, 2),
-            &idle_since(T0),
-            &Cause::ManualSleep,
-            T0,
-        );
-        assert_eq!(
-            action(&busy),
-            "stay",
-            "work in the queue: a manual sleep would strand it"
-        );
+    fn decide_table() {
+        let cases = [
+            Case {
+                // Backlog counts in-flight messages: 3 being processed, none visible.
+                want: ("stay", "busy: backlog 3"),
+                state: idle_since(T0 - 3600),
+                want_last_activity: Some(Some(T0)),
+                ..case(
+                    "in-flight work keeps the service awake",
+                    (1, 3, false, None),
+                )
+            },
+            Case {
+                state: idle_since(T0 - 240),
+                want: ("stay", "idle for 240s of 300s"),
+                ..case("one minute short of idle stays", (1, 0, false, None))
+            },
+            Case {
+                state: idle_since(T0 - 300),
+                want: ("sleep", "idle for 5 min (idle_minutes 5)"),
+                ..case("idle_minutes of nothing sleeps", (1, 0, false, None))
+            },
+            Case {
+                want: ("stay", "idle for 0s of 300s"),
+                want_last_activity: Some(Some(T0)),
+                ..case(
+                    "the first look starts the clock rather than assuming idle",
+                    (1, 0, false, None),
+                )
+            },
+            Case {
+                state: idle_since(T0 - 3600),
+                cause: Cause::ManualSleep,
+                want: ("stay", "scalable target MinCapacity 1 > 0: never sleeps"),
+                ..case(
+                    "a floor above zero never sleeps",
+                    (1, 0, false, Some((1, 10))),
+                )
+            },
+            Case {
+                state: idle_since(T0 - 3600),
+                want: (
+                    "stay",
+                    "3 tasks, above the wake count 1: scaling in is the primary autoscaler's job",
+                ),
+                ..case(
+                    "above the wake count is left to the primary autoscaler",
+                    (3, 0, false, None),
+                )
+            },
+            Case {
+                wake_tasks: 3,
+                activation_backlog: 5,
+                state: idle_since(T0 - 10),
+                want: ("stay", "asleep, no activity"),
+                ..case(
+                    "at the activation threshold stays asleep",
+                    (0, 5, false, None),
+                )
+            },
+            Case {
+                wake_tasks: 3,
+                activation_backlog: 5,
+                state: idle_since(T0 - 10),
+                want: ("wake 3", "backlog 6 above activation threshold 5"),
+                ..case(
+                    "above the activation threshold wakes to the wake count",
+                    (0, 6, false, None),
+                )
+            },
+            Case {
+                wake_tasks: 3,
+                state: idle_since(T0 - 300),
+                want: ("sleep", "idle for 5 min (idle_minutes 5)"),
+                ..case(
+                    "woken at 3 tasks, idle long enough: sleeps from the wake count",
+                    (3, 0, false, None),
+                )
+            },
+            Case {
+                wake_tasks: 4,
+                want: ("wake 2", "backlog 1 above activation threshold 0"),
+                ..case(
+                    "the wake count is capped at MaxCapacity",
+                    (0, 1, false, Some((0, 2))),
+                )
+            },
+            Case {
+                wake_tasks: 4,
+                want: (
+                    "stay",
+                    "activity, but the scalable target's MaxCapacity is 0",
+                ),
+                ..case("MaxCapacity 0 never wakes", (0, 1, false, Some((0, 0))))
+            },
+            Case {
+                cause: Cause::Push("SNS notification from arn:t".into()),
+                want: ("wake 1", "SNS notification from arn:t"),
+                ..case("a push wakes a sleeping service", (0, 0, false, None))
+            },
+            Case {
+                want: ("wake 1", "activation metric above its threshold"),
+                ..case(
+                    "an activation metric wakes a sleeping service",
+                    (0, 0, true, None),
+                )
+            },
+            Case {
+                state: claimed(Transition::Wake, T0 - 10),
+                want: ("stay", "wake already claimed by another invocation"),
+                ..case(
+                    "a claimed wake is not claimed twice within the lease",
+                    (0, 4, false, None),
+                )
+            },
+            Case {
+                state: claimed(Transition::Wake, T0 - CLAIM_LEASE_SECONDS),
+                want: ("wake 1", "backlog 4 above activation threshold 0"),
+                ..case(
+                    "after the lease a failed wake is retried",
+                    (0, 4, false, None),
+                )
+            },
+            Case {
+                state: idle_since(T0),
+                cause: Cause::ManualSleep,
+                want: ("sleep", "manual sleep"),
+                ..case("a manual sleep skips the idle clock", (1, 0, false, None))
+            },
+            Case {
+                // Work in the queue: a manual sleep would strand it.
+                state: idle_since(T0),
+                cause: Cause::ManualSleep,
+                want: ("stay", "busy: backlog 2"),
+                ..case(
+                    "a manual sleep does not skip the rules",
+                    (1, 2, false, None),
+                )
+            },
+        ];
+        for case in cases {
+            let settings = ScaleToZero {
+                wake_tasks: case.wake_tasks,
+                activation_backlog: case.activation_backlog,
+                ..settings()
+            };
+            let (desired, backlog, metric_active, bounds) = case.facts;
+            let facts = Facts {
+                desired,
+                backlog,
+                metric_active,
+                bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
+            };
+            let verdict = decide(&settings, &facts, &case.state, &case.cause, T0);
+            let action = match verdict.decision {
+                Decision::Wake { to, .. } => format!("wake {to}"),
+                Decision::Sleep { .. } => "sleep".to_owned(),
+                Decision::Stay { .. } => "stay".to_owned(),
+            };
+            assert_eq!(
+                (action.as_str(), verdict.decision.reason()),
+                case.want,
+                "{}",
+                case.name
+            );
+            if let Some(transition) = verdict.decision.transition() {
+                assert_eq!(
+                    verdict.state.claimed,
+                    Some((transition, T0)),
+                    "{}",
+                    case.name
+                );
+            }
+            if let Some(last_activity) = case.want_last_activity {
+                assert_eq!(verdict.state.last_activity, last_activity, "{}", case.name);
+            }
+        }
     }
 }
