@@ -6,22 +6,22 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sluice_core::config::{GpuSource, ScaleToZero, Target};
-use sluice_testkit::{Emulators, cargo_lambda_invoke, cargo_lambda_watch, free_port, unique};
+use sluice_testkit::{
+    Emulators, OneService, cargo_lambda_invoke, cargo_lambda_watch, free_port, unique,
+};
 
 #[tokio::test]
 async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
     let emulators = Emulators::connect().await?;
-    let table = unique("cargo-lambda");
-    let store = emulators.create_table(&table).await?;
-    let cluster = unique("cl-cluster");
-    emulators.create_cluster(&cluster).await?;
-    let service = unique("cl-svc");
-    emulators
-        .create_running_service(&cluster, &service, 0)
-        .await?;
-    let queue = unique("cl-q");
-    let url = emulators.create_queue(&queue).await?;
-    emulators.send_messages(&url, 4, 0).await?;
+    let OneService {
+        table,
+        store,
+        cluster,
+        service,
+        queue,
+        queue_url,
+    } = emulators.one_service("cl", 0).await?;
+    emulators.send_messages(&queue_url, 4, 0).await?;
     let no_gpu = GpuSource {
         namespace: unique("NoGpu"),
         ..GpuSource::agent::<&str, &str>([])

@@ -10,7 +10,7 @@ use sluice_core::prescale::Change;
 use sluice_core::profile::Profile;
 use sluice_core::profile::WindowSpec;
 use sluice_core::settings::Common;
-use sluice_testkit::{Emulators, fixture, unique};
+use sluice_testkit::{Emulators, OneService, fixture, unique};
 
 /// The fixtures' target and profile: business hours Monday to Friday in Berlin.
 const TARGET: &str = "gold-inference";
@@ -25,16 +25,14 @@ struct Scenario {
 
 async fn scenario(forecast_only: bool) -> Result<Scenario> {
     let emulators = Emulators::connect().await?;
-    let table = unique("prescale-e2e");
-    let store = emulators.create_table(&table).await?;
-    let cluster = unique("prescale-cluster");
-    emulators.create_cluster(&cluster).await?;
-    let service = unique("gold-svc");
-    emulators
-        .create_running_service(&cluster, &service, 1)
-        .await?;
-    let queue = unique("gold-q");
-    emulators.create_queue(&queue).await?;
+    let OneService {
+        table,
+        store,
+        cluster,
+        service,
+        queue,
+        ..
+    } = emulators.one_service("prescale", 1).await?;
     let target = Target {
         forecast_only,
         ..Target::new(TARGET, &cluster, &service)

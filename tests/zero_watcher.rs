@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde_json::Value;
 use sluice_core::config::{ScaleToZero, Target};
 use sluice_lambda::{Clock, SystemClock};
-use sluice_testkit::{Emulators, fixture, moto_recorder, unique};
+use sluice_testkit::{Emulators, OneService, fixture, moto_recorder, unique};
 use zero_watcher::watch::Effect;
 use zero_watcher::{Settings, Watcher};
 
@@ -28,16 +28,14 @@ struct Scenario {
 /// A sleeping service (desired 0) with one empty queue, watched as `gold-inference`.
 async fn scenario(wake_tasks: u32) -> Result<Scenario> {
     let emulators = Emulators::connect().await?;
-    let table = unique("zero-e2e");
-    let store = emulators.create_table(&table).await?;
-    let cluster = unique("zero-cluster");
-    emulators.create_cluster(&cluster).await?;
-    let service = unique("gold-svc");
-    emulators
-        .create_running_service(&cluster, &service, 0)
-        .await?;
-    let queue = unique("gold-q");
-    let queue_url = emulators.create_queue(&queue).await?;
+    let OneService {
+        table,
+        store,
+        cluster,
+        service,
+        queue,
+        queue_url,
+    } = emulators.one_service("zero", 0).await?;
     let target = Target::new(TARGET, &cluster, &service)
         .with_queues([queue])
         .with_capacity(0, 10)

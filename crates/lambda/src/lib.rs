@@ -2,14 +2,20 @@
 //! - [`envelope`]: the one parser of the events that reach a function ([`Trigger`]);
 //! - [`select`]: loading the stored targets and applying an event's `targets` list;
 //! - [`clock`]: the time every decision is given;
-//! - [`failure`]: handler errors as Lambda diagnostics that say whether a retry helps.
+//! - [`failure`]: handler errors as Lambda diagnostics that say whether a retry helps;
+//! - [`request`]: the errors every handler can meet before deciding anything;
+//! - [`serve`]: what every `main` does around its handler.
 
 pub mod clock;
 pub mod envelope;
 pub mod failure;
+pub mod request;
 pub mod select;
+pub mod serve;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use envelope::{AlarmChange, BadEvent, Notification, Schedule, Trigger};
 pub use failure::{Failure, Retry};
+pub use request::RequestError;
 pub use select::{SelectError, Selection, select};
+pub use serve::{serve, start};

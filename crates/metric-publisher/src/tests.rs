@@ -9,6 +9,8 @@ use sluice_core::config::{GpuSource, Target};
 use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
 use sluice_core::settings::Common;
 
+use sluice_lambda::RequestError;
+
 use crate::publish::{Ports, PublishError, Status, publish};
 use crate::settings::{Output, Settings};
 
@@ -231,7 +233,10 @@ async fn bad_input_publishes_nothing() {
     )
     .await
     .expect_err("malformed");
-    assert!(matches!(error, PublishError::BadEvent(_)), "{error}");
+    assert!(
+        matches!(error, PublishError::Request(RequestError::BadEvent(_))),
+        "{error}"
+    );
     let error = publish(
         &json!({"targets": ["nope"]}),
         &settings(Output::PutMetricData),

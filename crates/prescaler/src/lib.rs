@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues};
 
-pub use prescale::{PrescaleError, Report};
+pub use prescale::Report;
 pub use settings::Settings;
 
 /// The function's state for a container's life: clients built once.
@@ -34,7 +34,7 @@ impl Prescaler {
         }
     }
 
-    pub async fn handle(&self, event: &Value) -> Result<Report, PrescaleError> {
+    pub async fn handle(&self, event: &Value) -> Result<Report, sluice_lambda::RequestError> {
         let ports = prescale::Ports {
             store: &self.store,
             states: &self.store,

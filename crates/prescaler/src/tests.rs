@@ -10,9 +10,9 @@ use sluice_core::prescale::Change;
 use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
 
-use sluice_lambda::SelectError;
+use sluice_lambda::{RequestError, SelectError};
 
-use crate::prescale::{ChangeStatus, Ports, PrescaleError, prescale};
+use crate::prescale::{ChangeStatus, Ports, prescale};
 use crate::settings::Settings;
 
 /// Target `gold` (capacity min..20) following profile `business` in Berlin.
@@ -260,7 +260,7 @@ async fn what_if_time_and_bad_events() {
     assert!(
         matches!(
             error,
-            PrescaleError::Select(SelectError::UnknownTargets { .. })
+            RequestError::Select(SelectError::UnknownTargets { .. })
         ),
         "{error}"
     );
@@ -272,5 +272,5 @@ async fn what_if_time_and_bad_events() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(error, PrescaleError::BadEvent(_)));
+    assert!(matches!(error, RequestError::BadEvent(_)));
 }

@@ -12,6 +12,7 @@ mod seed {
     mod aas;
     mod cloudwatch;
     mod ecs;
+    pub mod scene;
     mod sqs;
     mod table;
 }
@@ -23,6 +24,7 @@ use anyhow::{Context, Result, bail};
 use sluice_aws::Clients;
 
 pub use cargo_lambda::{cargo_lambda_invoke, cargo_lambda_watch, lambda_env_args};
+pub use seed::scene::OneService;
 
 /// Clients pointed at the emulators by the variables `infra/emulators.sh` exports.
 pub struct Emulators {

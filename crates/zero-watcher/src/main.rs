@@ -1,22 +1,10 @@
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn, tracing};
-use serde_json::Value;
-use sluice_lambda::Failure;
+use lambda_runtime::Error;
+use sluice_aws::{Clients, load_sdk_config};
 use zero_watcher::{Settings, Watcher};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    // Logged through tracing too, so a bad setting shows in the function's JSON logs.
-    let settings =
-        Settings::from_env().inspect_err(|error| tracing::error!(%error, "cannot start"))?;
-    let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
-    let watcher = &Watcher::new(&clients, settings);
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let report = watcher
-            .handle(&event.payload)
-            .await
-            .map_err(|e| e.diagnostic())?;
-        serde_json::to_value(report).map_err(|e| Diagnostic::from(Error::from(e)))
-    }))
-    .await
+    let settings = sluice_lambda::start(Settings::from_env)?;
+    let watcher = &Watcher::new(&Clients::new(&load_sdk_config().await), settings);
+    sluice_lambda::serve(move |event| async move { watcher.handle(&event).await }).await
 }

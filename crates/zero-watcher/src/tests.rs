@@ -11,9 +11,9 @@ use sluice_core::settings::Common;
 use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
-use sluice_lambda::{FixedClock, SelectError};
+use sluice_lambda::{FixedClock, RequestError, SelectError};
 
-use crate::watch::{Effect, Ports, WatchError, watch};
+use crate::watch::{Effect, Ports, watch};
 
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
@@ -374,7 +374,7 @@ async fn events_for_nobody_change_nothing() {
     .unwrap_err();
     assert!(matches!(
         error,
-        WatchError::Select(SelectError::UnknownTargets { .. })
+        RequestError::Select(SelectError::UnknownTargets { .. })
     ));
     assert_eq!(
         error.to_string(),
@@ -383,7 +383,7 @@ async fn events_for_nobody_change_nothing() {
     let error = watch(&json!({"nonsense": true}), &settings(), &fakes.ports())
         .await
         .unwrap_err();
-    assert!(matches!(error, WatchError::BadEvent(_)));
+    assert!(matches!(error, RequestError::BadEvent(_)));
     assert!(fakes.writes().is_empty());
     assert_eq!(fakes.saves(), 0);
 }

@@ -11,7 +11,7 @@ mod write;
 
 use serde_json::Value;
 use sluice_aws::{ConfigStore, EmfLog, MetricReader, MetricSink, QueueDepths, ServiceCounts};
-use sluice_lambda::{BadEvent, Failure, Retry, SelectError, select};
+use sluice_lambda::{Failure, RequestError, Retry, select};
 
 pub use report::{ReadingReport, Status, Summary, TargetReport};
 
@@ -30,9 +30,7 @@ pub struct Ports<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error(transparent)]
-    BadEvent(#[from] BadEvent),
-    #[error(transparent)]
-    Select(#[from] SelectError),
+    Request(#[from] RequestError),
     #[error("nothing could be published: {}", report::summarise_failures(.0))]
     NothingPublished(Box<Summary>),
 }
@@ -40,20 +38,15 @@ pub enum PublishError {
 impl Failure for PublishError {
     fn name(&self) -> &'static str {
         match self {
-            PublishError::BadEvent(_) => "BadEvent",
-            PublishError::Select(SelectError::Store(_)) => "StoreUnavailable",
-            PublishError::Select(SelectError::UnknownTargets { .. }) => "UnknownTargets",
+            PublishError::Request(error) => error.name(),
             PublishError::NothingPublished(_) => "NothingPublished",
         }
     }
 
     fn retry(&self) -> Retry {
         match self {
-            PublishError::BadEvent(_)
-            | PublishError::Select(SelectError::UnknownTargets { .. }) => Retry::NonRetryable,
-            PublishError::Select(SelectError::Store(_)) | PublishError::NothingPublished(_) => {
-                Retry::Retryable
-            }
+            PublishError::Request(error) => error.retry(),
+            PublishError::NothingPublished(_) => Retry::Retryable,
         }
     }
 }
@@ -63,8 +56,10 @@ pub async fn publish(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Result<Summary, PublishError> {
-    let request = request::parse(event)?;
-    let selection = select(ports.store, request.only.as_deref(), |_| true, "").await?;
+    let request = request::parse(event).map_err(RequestError::from)?;
+    let selection = select(ports.store, request.only.as_deref(), |_| true, "")
+        .await
+        .map_err(RequestError::from)?;
     tracing::info!(
         trigger = request.trigger,
         targets = selection.targets.len(),

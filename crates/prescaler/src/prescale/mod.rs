@@ -19,7 +19,7 @@ use sluice_aws::{
     ConfigStore, MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ServiceCounts,
     ServiceScaler,
 };
-use sluice_lambda::{BadEvent, Failure, Retry, SelectError};
+use sluice_lambda::RequestError;
 
 pub use report::{ChangeStatus, Report, TargetReport};
 
@@ -35,37 +35,12 @@ pub struct Ports<'a> {
     pub sink: &'a dyn MetricSink,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PrescaleError {
-    #[error(transparent)]
-    BadEvent(#[from] BadEvent),
-    #[error(transparent)]
-    Select(#[from] SelectError),
-}
-
-impl Failure for PrescaleError {
-    fn name(&self) -> &'static str {
-        match self {
-            PrescaleError::BadEvent(_) => "BadEvent",
-            PrescaleError::Select(SelectError::Store(_)) => "StoreUnavailable",
-            PrescaleError::Select(SelectError::UnknownTargets { .. }) => "UnknownTargets",
-        }
-    }
-
-    fn retry(&self) -> Retry {
-        match self {
-            PrescaleError::Select(SelectError::Store(_)) => Retry::Retryable,
-            _ => Retry::NonRetryable,
-        }
-    }
-}
-
 pub async fn prescale(
     event: &Value,
     settings: &Settings,
     ports: &Ports<'_>,
     now: Timestamp,
-) -> Result<Report, PrescaleError> {
+) -> Result<Report, RequestError> {
     let request = request::parse(event)?;
     let at = request.at.unwrap_or(now);
     let loaded = load::load(ports, request.only.as_deref()).await?;

@@ -16,7 +16,7 @@ use sluice_aws::{
     ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler,
     WatchStates,
 };
-use sluice_lambda::{BadEvent, Clock, Failure, Retry, SelectError, select};
+use sluice_lambda::{Clock, RequestError, select};
 
 pub use report::{DecisionReport, Effect, Report};
 pub use request::WatchRequest;
@@ -37,36 +37,11 @@ pub struct Ports<'a> {
     pub clock: &'a dyn Clock,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum WatchError {
-    #[error(transparent)]
-    BadEvent(#[from] BadEvent),
-    #[error(transparent)]
-    Select(#[from] SelectError),
-}
-
-impl Failure for WatchError {
-    fn name(&self) -> &'static str {
-        match self {
-            WatchError::BadEvent(_) => "BadEvent",
-            WatchError::Select(SelectError::Store(_)) => "StoreUnavailable",
-            WatchError::Select(SelectError::UnknownTargets { .. }) => "UnknownTargets",
-        }
-    }
-
-    fn retry(&self) -> Retry {
-        match self {
-            WatchError::Select(SelectError::Store(_)) => Retry::Retryable,
-            _ => Retry::NonRetryable,
-        }
-    }
-}
-
 pub async fn watch(
     event: &Value,
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Result<Report, WatchError> {
+) -> Result<Report, RequestError> {
     let request = request::parse(event)?;
     let only = request.only_target().map(|name| vec![name.to_owned()]);
     let keep = |t: &sluice_core::config::Target| t.scale_to_zero.is_some();
