@@ -1,5 +1,10 @@
 //! sluicectl as a user runs it: the real binary, against DynamoDB in moto.
 
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failure here is a failed test"
+)]
+
 use std::path::PathBuf;
 use std::process::Output;
 
