@@ -205,6 +205,9 @@ impl Document {
     /// Parses and validates; a type error stops at the first field (the parser cannot
     /// go on), semantic problems are all listed.
     pub fn parse(text: &str, format: Format) -> Result<Document, Problems> {
+        // JSON is YAML too: one size check for both.
+        crate::yaml::check_size(text)
+            .map_err(|message| Problems(vec![Problem::new("(document)", message)]))?;
         let document: Document = match format {
             Format::Json => {
                 let mut deserializer = serde_json::Deserializer::from_str(text);
@@ -723,5 +726,44 @@ profiles:
                 "targets[0].scale_to_zero: needs capacity.min 0, got 2 (a service with a floor never sleeps)"
             ]
         );
+    }
+
+    /// A 1 MB document whose aliases make serde_yaml_ng build 20 million queue names:
+    /// refused before it is expanded, with the reason said.
+    #[test]
+    fn an_alias_amplified_document_is_refused_before_it_is_expanded() {
+        let mut text = String::from(
+            "targets:\n  - name: t0\n    cluster: c\n    service: s0\n    capacity: { min: 0, max: 1 }\n    backlog_per_task: 1\n    queues: &queues [",
+        );
+        for index in 0..100_000 {
+            if index > 0 {
+                text.push(',');
+            }
+            text.push('q');
+        }
+        text.push_str("]\n");
+        for index in 1..200 {
+            text.push_str(&format!(
+                "  - {{ name: t{index}, cluster: c, service: s{index}, capacity: {{ min: 0, max: 1 }}, backlog_per_task: 1, queues: *queues }}\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let problems = problems_of(&text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "(document): expands to more than 1000000 YAML nodes through its aliases"
+            ),
+            "{problems:?}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_few_aliases_are_fine() {
+        let text = "defaults: &cap { min: 0, max: 5 }\ntargets: []\n";
+        assert!(problems_of(text)[0].contains("unknown field `defaults`"));
+        let text = "targets:\n  - { name: a, cluster: c, service: a, capacity: &cap { min: 0, max: 5 }, backlog_per_task: 1 }\n  - { name: b, cluster: c, service: b, capacity: *cap, backlog_per_task: 1 }\n";
+        assert_eq!(problems_of(text), Vec::<String>::new());
     }
 }

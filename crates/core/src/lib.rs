@@ -14,4 +14,5 @@ pub mod prescale;
 pub mod problem;
 pub mod profile;
 pub mod settings;
+pub mod yaml;
 pub mod zero;
