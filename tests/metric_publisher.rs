@@ -365,3 +365,52 @@ async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Resul
     );
     Ok(())
 }
+
+/// SQS answers without one of the three counts: the target fails, and its backlog is
+/// never published as if the missing count were 0.
+#[tokio::test]
+async fn a_missing_queue_attribute_is_a_failed_read_not_zero() -> Result<()> {
+    use sluice_testkit::faults::{Fault, FaultPlan};
+    let emulators = Emulators::connect().await?;
+    let scene = emulators.one_service("attr", 1).await?;
+    emulators.send_messages(&scene.queue_url, 3, 0).await?;
+    let name = unique("attr");
+    let target = target(
+        &name,
+        &scene.cluster,
+        &scene.service,
+        vec![scene.queue.clone()],
+    );
+    emulators.store_targets(&scene.store, &[target]).await?;
+    let plan = FaultPlan::new();
+    plan.always(
+        "SQS.GetQueueAttributes",
+        Fault::Answer(
+            r#"{"Attributes": {"ApproximateNumberOfMessages": "3", "ApproximateNumberOfMessagesDelayed": "0"}}"#
+                .to_owned(),
+        ),
+    );
+    let namespace = unique("SluiceE2E");
+    let settings = Settings {
+        common: Common {
+            namespace: namespace.clone(),
+            ..Common::for_table(&scene.table)
+        },
+        output: Output::PutMetricData,
+    };
+    let error = Publisher::new(&emulators.clients_with_faults(&plan)?, settings)
+        .handle(&fixture("metric-publisher/scheduler.json")?)
+        .await
+        .expect_err("nothing could be published");
+    assert!(
+        error
+            .to_string()
+            .contains("no ApproximateNumberOfMessagesNotVisible in the answer"),
+        "{error}"
+    );
+    assert!(
+        emulators.published(&namespace, &name).await?.is_empty(),
+        "read back from CloudWatch: nothing for the target"
+    );
+    Ok(())
+}

@@ -34,14 +34,25 @@ impl ScalableTargets for AutoScaling {
         &self,
         resource_ids: &[String],
     ) -> Result<BTreeMap<String, ScalableBounds>, AwsError> {
+        if resource_ids.len() > Self::MAX_RESOURCES_PER_CALL {
+            return Err(AwsError::new(
+                "ApplicationAutoScaling.DescribeScalableTargets",
+                crate::ErrorKind::InvalidRequest,
+                format!(
+                    "{} resource IDs; at most {} a call",
+                    resource_ids.len(),
+                    Self::MAX_RESOURCES_PER_CALL
+                ),
+            ));
+        }
         let mut found = BTreeMap::new();
-        for chunk in resource_ids.chunks(Self::MAX_RESOURCES_PER_CALL) {
+        {
             let targets: Vec<_> = self
                 .client
                 .describe_scalable_targets()
                 .service_namespace(ServiceNamespace::Ecs)
                 .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                .set_resource_ids(Some(chunk.to_vec()))
+                .set_resource_ids(Some(resource_ids.to_vec()))
                 .into_paginator()
                 .items()
                 .send()

@@ -2,14 +2,14 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
-    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit,
+    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StatusCode,
 };
 use aws_smithy_types::DateTime;
 use sluice_core::facts::MetricQuery;
 use sluice_core::metrics::{Datum, Unit};
 use sluice_core::names::TARGET_DIMENSION;
 
-use crate::{AwsError, MetricReader, MetricSink};
+use crate::{AwsError, ErrorKind, MetricReader, MetricSink};
 
 /// CloudWatch adapter: GPU readings in, Sluice's metrics out.
 #[derive(Debug, Clone)]
@@ -66,8 +66,20 @@ impl MetricReader for CloudWatchMetrics {
         &self,
         queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Option<f64>>, AwsError> {
-        let mut latest = vec![None; queries.len()];
+    ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError> {
+        const OPERATION: &str = "CloudWatch.GetMetricData";
+        if queries.len() > Self::MAX_QUERIES_PER_CALL {
+            return Err(AwsError::new(
+                OPERATION,
+                ErrorKind::InvalidRequest,
+                format!(
+                    "{} queries; at most {} a call",
+                    queries.len(),
+                    Self::MAX_QUERIES_PER_CALL
+                ),
+            ));
+        }
+        let mut latest: Vec<Result<Option<f64>, AwsError>> = vec![Ok(None); queries.len()];
         if queries.is_empty() {
             return Ok(latest);
         }
@@ -93,21 +105,47 @@ impl MetricReader for CloudWatchMetrics {
         while let Some(page) = pages
             .try_next()
             .await
-            .map_err(|e| AwsError::from_sdk("CloudWatch.GetMetricData", e))?
+            .map_err(|e| AwsError::from_sdk(OPERATION, e))?
         {
             for result in page.metric_data_results() {
                 let index = result
                     .id()
                     .and_then(|id| id.strip_prefix('q'))
                     .and_then(|i| i.parse::<usize>().ok());
-                if let Some(slot) = index.and_then(|i| latest.get_mut(i))
-                    && slot.is_none()
-                {
-                    *slot = latest_value(result);
+                if let Some(slot) = index.and_then(|i| latest.get_mut(i)) {
+                    *slot = merge(slot, result);
                 }
             }
         }
         Ok(latest)
+    }
+}
+
+/// One page's answer for a query, merged with what earlier pages said: the newest
+/// datapoint wins; a query whose own status failed is an error, never "no data".
+fn merge(
+    earlier: &Result<Option<f64>, AwsError>,
+    result: &aws_sdk_cloudwatch::types::MetricDataResult,
+) -> Result<Option<f64>, AwsError> {
+    match result.status_code() {
+        None | Some(StatusCode::Complete) | Some(StatusCode::PartialData) => match earlier {
+            Err(error) => Err(error.clone()),
+            Ok(Some(value)) => Ok(Some(*value)),
+            Ok(None) => Ok(latest_value(result)),
+        },
+        Some(status) => {
+            let kind = if *status == StatusCode::Forbidden {
+                ErrorKind::AccessDenied
+            } else {
+                ErrorKind::Unavailable
+            };
+            let said: Vec<&str> = result.messages().iter().filter_map(|m| m.value()).collect();
+            Err(AwsError::new(
+                "CloudWatch.GetMetricData",
+                kind,
+                format!("query status {}: {}", status.as_str(), said.join("; ")),
+            ))
+        }
     }
 }
 
@@ -175,7 +213,7 @@ impl CloudWatchMetrics {
                 .collect();
             let values = self.latest(&queries, minutes).await?;
             for ((target, name), value) in chunk.iter().zip(values) {
-                if let Some(value) = value {
+                if let Ok(Some(value)) = value {
                     latest.insert(((*target).clone(), (*name).to_owned()), value);
                 }
             }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sluice_core::facts::TaskCounts;
 
-use crate::{AwsError, ServiceCounts, ServiceResult, ServiceScaler};
+use crate::{AwsError, ErrorKind, ServiceCounts, ServiceResult, ServiceScaler};
 
 /// ECS adapter for reading task counts.
 #[derive(Debug, Clone)]
@@ -44,7 +44,11 @@ impl ServiceCounts for EcsServices {
         for service in output.services() {
             let name = service.service_name().unwrap_or_default();
             let result = if service.status() == Some("INACTIVE") {
-                Err("service is INACTIVE (deleted)".to_owned())
+                Err(AwsError::new(
+                    "ECS.DescribeServices",
+                    ErrorKind::NotFound,
+                    "service is INACTIVE (deleted)",
+                ))
             } else {
                 let count = |value: i32| u32::try_from(value).unwrap_or(0);
                 Ok(TaskCounts {
@@ -58,10 +62,18 @@ impl ServiceCounts for EcsServices {
         for failure in output.failures() {
             let arn = failure.arn().unwrap_or_default();
             let reason = failure.reason().unwrap_or("unknown reason");
-            found.insert(
-                service_name(arn),
-                Err(format!("ECS could not describe it: {reason}")),
+            // DescribeServices reports MISSING for a service that does not exist.
+            let kind = if reason == "MISSING" {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::Other
+            };
+            let error = AwsError::new(
+                "ECS.DescribeServices",
+                kind,
+                format!("ECS could not describe it: {reason}"),
             );
+            found.insert(service_name(arn), Err(error));
         }
         Ok(services
             .iter()
@@ -69,7 +81,13 @@ impl ServiceCounts for EcsServices {
                 let result = found
                     .get(service_name(requested))
                     .cloned()
-                    .unwrap_or_else(|| Err(format!("not in cluster {cluster}")));
+                    .unwrap_or_else(|| {
+                        Err(AwsError::new(
+                            "ECS.DescribeServices",
+                            ErrorKind::BadResponse,
+                            format!("not in the answer for cluster {cluster}"),
+                        ))
+                    });
                 (requested.clone(), result)
             })
             .collect())
@@ -87,7 +105,7 @@ impl ServiceScaler for EcsServices {
         let desired = i32::try_from(desired).map_err(|_| {
             AwsError::new(
                 "ECS.UpdateService",
-                crate::ErrorKind::InvalidRequest,
+                ErrorKind::InvalidRequest,
                 format!("desired count {desired} is too large"),
             )
         })?;

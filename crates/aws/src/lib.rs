@@ -22,7 +22,7 @@ use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
-pub use batch::{read_backlogs, read_task_counts};
+pub use batch::{read_backlogs, read_bounds, read_latest, read_task_counts};
 pub use calls::CallCounter;
 pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
@@ -47,7 +47,7 @@ pub trait QueueDepths: Send + Sync {
 }
 
 /// One service's counts, or why ECS could not describe it.
-pub type ServiceResult = Result<TaskCounts, String>;
+pub type ServiceResult = Result<TaskCounts, AwsError>;
 
 /// Reads ECS task counts, at most [`EcsServices::MAX_SERVICES_PER_CALL`] a call.
 #[async_trait]
@@ -63,13 +63,16 @@ pub trait ServiceCounts: Send + Sync {
 /// Reads the newest datapoint of CloudWatch metrics within a look-back window.
 #[async_trait]
 pub trait MetricReader: Send + Sync {
-    /// One answer per query, in order; None where CloudWatch had no datapoint.
-    /// At most [`CloudWatchMetrics::MAX_QUERIES_PER_CALL`] queries a call.
+    /// One GetMetricData call (all its pages) for at most
+    /// [`CloudWatchMetrics::MAX_QUERIES_PER_CALL`] queries: one answer per query, in
+    /// order, Ok(None) where CloudWatch had no datapoint and Err where that query's own
+    /// status says it failed. Err as a whole when the call failed. Use
+    /// [`read_latest`] for any number of queries.
     async fn latest(
         &self,
         queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Option<f64>>, AwsError>;
+    ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError>;
 }
 
 /// Writes datums to CloudWatch with PutMetricData, one call per slice.
@@ -88,7 +91,10 @@ pub trait ServiceScaler: Send + Sync {
 /// Reads Application Auto Scaling's scalable targets of ECS services.
 #[async_trait]
 pub trait ScalableTargets: Send + Sync {
-    /// Bounds by resource ID (`service/<cluster>/<service>`) for those registered.
+    /// One DescribeScalableTargets call (all its pages) for at most
+    /// [`AutoScaling::MAX_RESOURCES_PER_CALL`] resource IDs
+    /// (`service/<cluster>/<service>`): the bounds of those registered. Use
+    /// [`read_bounds`] for any number.
     async fn bounds(
         &self,
         resource_ids: &[String],

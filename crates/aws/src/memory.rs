@@ -393,7 +393,13 @@ impl ServiceCounts for MemoryAws {
                     .services
                     .get(&service_key(cluster, service))
                     .copied()
-                    .ok_or_else(|| "MISSING".to_owned());
+                    .ok_or_else(|| {
+                        AwsError::new(
+                            "ECS.DescribeServices",
+                            ErrorKind::NotFound,
+                            "ECS could not describe it: MISSING",
+                        )
+                    });
                 (service.clone(), counts)
             })
             .collect())
@@ -463,18 +469,34 @@ impl ScalableTargets for MemoryAws {
 
 #[async_trait]
 impl MetricReader for MemoryAws {
+    /// A fault rule naming a metric fails only the queries of that metric (as a query's
+    /// own status does); one without a resource fails the whole call.
     async fn latest(
         &self,
         queries: &[MetricQuery],
         _lookback_minutes: u32,
-    ) -> Result<Vec<Option<f64>>, AwsError> {
-        let metrics: Vec<&str> = queries.iter().map(|q| q.metric.as_str()).collect();
-        self.check("CloudWatch.GetMetricData", &metrics, queries.len())?;
-        let world = self.world();
-        Ok(queries
+    ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError> {
+        const OPERATION: &str = "CloudWatch.GetMetricData";
+        self.check(OPERATION, &[], queries.len())?;
+        let answers = queries
             .iter()
-            .map(|query| world.metrics.get(&metric_key(query)).copied())
-            .collect())
+            .map(|query| {
+                let failing = self.world().rules.iter().find_map(|rule| {
+                    let hit = rule.operation == OPERATION
+                        && rule.remaining != Some(0)
+                        && rule.resource.as_deref() == Some(query.metric.as_str());
+                    match (&rule.fault, hit) {
+                        (Fault::Fail(kind), true) => Some(*kind),
+                        _ => None,
+                    }
+                });
+                match failing {
+                    Some(kind) => Err(AwsError::new(OPERATION, kind, format!("injected {kind:?}"))),
+                    None => Ok(self.world().metrics.get(&metric_key(query)).copied()),
+                }
+            })
+            .collect();
+        Ok(answers)
     }
 }
 

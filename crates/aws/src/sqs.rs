@@ -83,24 +83,22 @@ impl QueueDepths for SqsQueues {
                 if error.kind == ErrorKind::NotFound {
                     self.forget(queue);
                 }
-                return Err(AwsError {
-                    message: format!("queue {queue}: {}", error.message),
-                    ..error
-                });
+                return Err(error.about(format!("queue {queue}")));
             }
         };
         let attributes = output.attributes.unwrap_or_default();
+        // A missing or garbled count is a failed read, never 0: a 0 would invite a
+        // scale-in (or a sleep) on a fact nobody read.
         let count = |name: QueueAttributeName| -> Result<u64, AwsError> {
-            match attributes.get(&name) {
-                None => Ok(0),
-                Some(text) => text.parse().map_err(|_| {
-                    AwsError::new(
-                        "SQS.GetQueueAttributes",
-                        ErrorKind::Other,
-                        format!("queue {queue}: {} is not a count: {text:?}", name.as_str()),
-                    )
-                }),
-            }
+            let bad = |what: String| {
+                AwsError::new("SQS.GetQueueAttributes", ErrorKind::BadResponse, what)
+                    .about(format!("queue {queue}"))
+            };
+            let text = attributes
+                .get(&name)
+                .ok_or_else(|| bad(format!("no {} in the answer", name.as_str())))?;
+            text.parse()
+                .map_err(|_| bad(format!("{} is not a count: {text:?}", name.as_str())))
         };
         Ok(QueueDepth {
             visible: count(QueueAttributeName::ApproximateNumberOfMessages)?,

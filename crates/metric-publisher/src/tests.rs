@@ -157,7 +157,7 @@ async fn a_missing_service_fails_its_target_and_a_failed_gpu_read_only_warns() {
         b.error
             .as_deref()
             .unwrap()
-            .contains("service cluster/b-svc: MISSING"),
+            .contains("service cluster/b-svc: ECS could not describe it: MISSING"),
         "{b:?}"
     );
 }

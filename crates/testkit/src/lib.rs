@@ -7,6 +7,7 @@
 //! real binaries; `moto_recorder` counts the calls moto received.
 
 mod cargo_lambda;
+pub mod faults;
 pub mod moto_recorder;
 mod seed {
     mod aas;
@@ -47,6 +48,28 @@ impl Emulators {
         let config = sluice_aws::load_sdk_config().await;
         let clients = Clients::new(&config);
         Ok(Self { config, clients })
+    }
+
+    /// Clients like the functions', whose every request meets `plan`'s faults first,
+    /// on the HTTP client the SDK chose (so retries and timeouts are the real ones).
+    pub fn clients_with_faults(&self, plan: &faults::FaultPlan) -> Result<Clients> {
+        // The client the SDK picks when the configuration names none (hyper 1 with
+        // rustls on aws-lc, aws-smithy-runtime's default_https_client), so retries and
+        // timeouts are the functions' own.
+        let inner = self.config.http_client().unwrap_or_else(|| {
+            use aws_smithy_http_client::{Builder, tls};
+            Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_https()
+        });
+        let config = self
+            .config
+            .to_builder()
+            .http_client(plan.client(inner))
+            .build();
+        Ok(Clients::new(&config))
     }
 }
 

@@ -480,3 +480,43 @@ async fn polling_reads_activation_metrics_at_most_once_a_minute() {
         "read by the first decision only: CloudWatch has nothing newer within the minute"
     );
 }
+
+/// Two targets with activation metrics; one's query fails. That target is unknown and
+/// left alone (not "inactive"); the other is decided as usual.
+#[tokio::test]
+async fn a_failed_activation_query_is_unknown_and_affects_only_its_target() {
+    let mut with_metric = gold(1);
+    if let Some(zero) = with_metric.scale_to_zero.as_mut() {
+        zero.metric = Some(ActivationMetric {
+            metric: "BrokenLag".into(),
+            ..activation_metric(0.0)
+        });
+    }
+    let fakes = World::with(with_metric);
+    let mut other = target("silver", 1);
+    if let Some(zero) = other.scale_to_zero.as_mut() {
+        zero.metric = Some(activation_metric(100.0));
+    }
+    fakes.add(other);
+    fakes.set_metric(Some(500.0));
+    fakes.aws.fail_next(
+        "CloudWatch.GetMetricData",
+        Some("BrokenLag"),
+        ErrorKind::Unavailable,
+        10,
+    );
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let gold = report
+        .decisions
+        .iter()
+        .find(|d| d.target == "gold")
+        .unwrap();
+    assert_eq!(gold.outcome, Effect::Skipped, "{gold:?}");
+    assert!(gold.reason.contains("activation metric"), "{gold:?}");
+    let silver = report
+        .decisions
+        .iter()
+        .find(|d| d.target == "silver")
+        .unwrap();
+    assert_eq!(silver.outcome, Effect::Woke, "{silver:?}");
+}

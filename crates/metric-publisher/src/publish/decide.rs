@@ -67,8 +67,10 @@ fn decide_target(
             }
             gpu
         }
-        Err(warning) => {
-            report.warnings.push(warning);
+        Err(error) => {
+            report
+                .warnings
+                .push(format!("GPU metrics not published: {error}"));
             None
         }
     };
@@ -90,7 +92,7 @@ fn decide_target(
         (Err(error), _) | (_, Err(error)) => {
             fleet.count_failed();
             report.status = Status::Failed;
-            report.error = Some(error);
+            report.error = Some(error.to_string());
             (report, Vec::new())
         }
     }

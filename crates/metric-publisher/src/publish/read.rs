@@ -3,9 +3,8 @@
 //! GetQueueAttributes, each bounded in concurrency. Each target gets its own results,
 //! so one failed read fails only the targets it concerned.
 
-use futures::stream::{self, StreamExt};
-use sluice_aws::{CloudWatchMetrics, read_backlogs, read_task_counts};
-use sluice_core::config::{GpuSource, Target};
+use sluice_aws::{AwsError, read_backlogs, read_latest, read_task_counts};
+use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
 
 use super::Ports;
@@ -13,10 +12,10 @@ use crate::settings::Settings;
 
 /// What was read for one target.
 pub struct Facts {
-    pub depth: Result<QueueDepth, String>,
-    pub tasks: Result<TaskCounts, String>,
+    pub depth: Result<QueueDepth, AwsError>,
+    pub tasks: Result<TaskCounts, AwsError>,
     /// Ok(None) without a GPU source or without a datapoint in the look-back window.
-    pub gpu: Result<Option<GpuUtilization>, String>,
+    pub gpu: Result<Option<GpuUtilization>, AwsError>,
 }
 
 /// Facts for each target, in order.
@@ -36,60 +35,46 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .zip(counts.into_iter().zip(gpus).zip(depths))
         .map(|(target, ((tasks, gpu), depth))| Facts {
             depth,
-            tasks: tasks.map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service)),
+            tasks: tasks
+                .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
             gpu,
         })
         .collect()
 }
 
-/// GetMetricData for every target's GPU source together, 250 sources (500 queries) a
-/// call. Per target: Ok(None) when no source or no datapoint, Err on a failed read.
+/// GetMetricData for every target's GPU source together (average and maximum, 500
+/// queries a call). Per target: Ok(None) when no source or no datapoint, Err when
+/// either of its queries failed.
 async fn read_gpus(
     targets: &[Target],
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Vec<Result<Option<GpuUtilization>, String>> {
-    let mut results: Vec<Result<Option<GpuUtilization>, String>> = vec![Ok(None); targets.len()];
-    let sourced: Vec<(usize, &GpuSource)> = targets
+) -> Vec<Result<Option<GpuUtilization>, AwsError>> {
+    let queries: Vec<MetricQuery> = targets
         .iter()
-        .enumerate()
-        .filter_map(|(index, target)| target.gpu.as_ref().map(|gpu| (index, gpu)))
+        .filter_map(|t| t.gpu.as_ref())
+        .flat_map(|source| source.queries())
         .collect();
-    let per_call = CloudWatchMetrics::MAX_QUERIES_PER_CALL / 2;
-    let answers: Vec<_> = stream::iter(sourced.chunks(per_call))
-        .map(|chunk| async move {
-            let queries: Vec<MetricQuery> = chunk
-                .iter()
-                .flat_map(|(_, source)| source.queries())
-                .collect();
-            let answer = ports
-                .metrics
-                .latest(&queries, settings.common.metric_lookback_minutes)
-                .await;
-            (chunk, answer)
+    let common = &settings.common;
+    let mut answers = read_latest(
+        ports.metrics,
+        &queries,
+        common.metric_lookback_minutes,
+        common.concurrency,
+    )
+    .await
+    .into_iter();
+    targets
+        .iter()
+        .map(|target| {
+            target.gpu.as_ref()?;
+            let (average, max) = (answers.next()?, answers.next()?);
+            Some(match (average, max) {
+                (Ok(Some(average)), Ok(Some(max))) => Ok(Some(GpuUtilization { average, max })),
+                (Err(error), _) | (_, Err(error)) => Err(error),
+                _ => Ok(None),
+            })
         })
-        .buffer_unordered(settings.common.concurrency)
+        .map(|gpu| gpu.unwrap_or(Ok(None)))
         .collect()
-        .await;
-    for (chunk, answer) in answers {
-        match answer {
-            Ok(values) => {
-                for ((index, _), pair) in chunk.iter().zip(values.chunks(2)) {
-                    results[*index] = Ok(match pair {
-                        [Some(average), Some(max)] => Some(GpuUtilization {
-                            average: *average,
-                            max: *max,
-                        }),
-                        _ => None,
-                    });
-                }
-            }
-            Err(error) => {
-                for (index, _) in chunk {
-                    results[*index] = Err(format!("GPU metrics not published: {error}"));
-                }
-            }
-        }
-    }
-    results
 }

@@ -2,14 +2,14 @@
 //! and the prescaler's own last writes. A target whose facts cannot all be read gets
 //! Err and is left as it is.
 
-use sluice_aws::{ecs_resource_id, read_backlogs, read_task_counts};
+use sluice_aws::{AwsError, ecs_resource_id, read_backlogs, read_bounds, read_task_counts};
 use sluice_core::config::Target;
 use sluice_core::prescale::{OwnWrite, PrescaleFacts};
 
 use super::Ports;
 use crate::settings::Settings;
 
-pub type Facts = Result<(PrescaleFacts, Option<OwnWrite>), String>;
+pub type Facts = Result<(PrescaleFacts, Option<OwnWrite>), AwsError>;
 
 pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) -> Vec<Facts> {
     let services: Vec<(&str, &str)> = targets
@@ -21,27 +21,24 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .map(|t| ecs_resource_id(&t.cluster, &t.service))
         .collect();
     let queues: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
+    let concurrency = settings.common.concurrency;
     let (counts, bounds, backlogs, owns) = futures::join!(
-        read_task_counts(ports.services, &services, settings.common.concurrency),
-        ports.autoscaling.bounds(&resource_ids),
-        read_backlogs(ports.queues, &queues, settings.common.concurrency),
+        read_task_counts(ports.services, &services, concurrency),
+        read_bounds(ports.autoscaling, &resource_ids, concurrency),
+        read_backlogs(ports.queues, &queues, concurrency),
         ports.states.load_all(),
     );
+    let answers = counts.into_iter().zip(bounds).zip(backlogs);
     targets
         .iter()
-        .zip(counts.into_iter().zip(backlogs))
-        .zip(&resource_ids)
-        .map(|((target, (counts, backlog)), resource_id)| {
-            let counts = counts
-                .map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service))?;
-            let bounds = bounds
-                .as_ref()
-                .map_err(|e| e.to_string())?
-                .get(resource_id)
-                .copied();
+        .zip(answers)
+        .map(|(target, ((counts, bounds), backlog))| {
+            let service = format!("service {}/{}", target.cluster, target.service);
+            let counts = counts.map_err(|e| e.about(&service))?;
+            let bounds = bounds.map_err(|e| e.about(format!("scalable target of {service}")))?;
             let own = owns
                 .as_ref()
-                .map_err(|e| format!("the prescaler's records: {e}"))?
+                .map_err(|e| e.clone().about("the prescaler's records"))?
                 .get(&target.name)
                 .copied();
             let facts = PrescaleFacts {

@@ -156,7 +156,7 @@ async fn without_facts(
 /// Decides on the facts, claims the decision, then acts on ECS.
 async fn decide_and_act(
     (watched, cause): &Work<'_>,
-    facts: Result<Facts, String>,
+    facts: Result<Facts, sluice_aws::AwsError>,
     stored: &Versioned<WatchState>,
     now: i64,
     pass: u32,

@@ -2,7 +2,10 @@
 //! a call), Application Auto Scaling bounds (50 a call), backlogs and activation
 //! metrics. A target whose facts cannot all be read gets Err: never decide on a guess.
 
-use sluice_aws::{ecs_resource_id, read_backlogs, read_task_counts};
+use sluice_aws::ErrorKind;
+use sluice_aws::{
+    AwsError, ecs_resource_id, read_backlogs, read_bounds, read_latest, read_task_counts,
+};
 use sluice_core::facts::MetricQuery;
 use sluice_core::zero::{Cause, Facts};
 
@@ -16,7 +19,7 @@ pub async fn read(
     work: &[(Watched<'_>, Cause)],
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Vec<Result<Facts, String>> {
+) -> Vec<Result<Facts, AwsError>> {
     let services: Vec<(&str, &str)> = work
         .iter()
         .map(|(w, _)| (w.target.cluster.as_str(), w.target.service.as_str()))
@@ -31,30 +34,32 @@ pub async fn read(
         .map(|(w, _)| *w)
         .collect();
     let queues: Vec<&[String]> = polled.iter().map(|w| w.target.queues.as_slice()).collect();
+    let concurrency = settings.common.concurrency;
     let (counts, bounds, backlogs, metrics) = futures::join!(
-        read_task_counts(ports.services, &services, settings.common.concurrency),
-        ports.autoscaling.bounds(&resource_ids),
-        read_backlogs(ports.queues, &queues, settings.common.concurrency),
+        read_task_counts(ports.services, &services, concurrency),
+        read_bounds(ports.autoscaling, &resource_ids, concurrency),
+        read_backlogs(ports.queues, &queues, concurrency),
         activation_metrics(&polled, settings, ports),
     );
     let mut polled_results = backlogs.into_iter().zip(metrics);
     work.iter()
-        .zip(counts)
-        .zip(&resource_ids)
-        .map(|(((watched, cause), counts), resource_id)| {
+        .zip(counts.into_iter().zip(bounds))
+        .map(|((watched, cause), (counts, bounds))| {
             let target = watched.target;
-            let counts = counts
-                .map_err(|e| format!("service {}/{}: {e}", target.cluster, target.service))?;
-            let bounds = bounds
-                .as_ref()
-                .map_err(|e| e.to_string())?
-                .get(resource_id)
-                .copied();
+            let service = format!("service {}/{}", target.cluster, target.service);
+            let counts = counts.map_err(|e| e.about(&service))?;
+            let bounds = bounds.map_err(|e| e.about(format!("scalable target of {service}")))?;
             let (backlog, metric_active) = if matches!(cause, Cause::Push(_)) {
                 (0, false)
             } else {
-                let (backlog, metric) =
-                    polled_results.next().ok_or("internal: backlog not read")?;
+                let Some((backlog, metric)) = polled_results.next() else {
+                    let missing = "backlog not read";
+                    return Err(AwsError::new(
+                        "SQS.GetQueueAttributes",
+                        ErrorKind::BadResponse,
+                        missing,
+                    ));
+                };
                 (backlog?.backlog(), metric?)
             };
             Ok(Facts {
@@ -103,7 +108,7 @@ async fn activation_metrics(
     watched: &[Watched<'_>],
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Vec<Result<bool, String>> {
+) -> Vec<Result<bool, AwsError>> {
     let configured: Vec<(usize, MetricQuery, f64)> = watched
         .iter()
         .enumerate()
@@ -117,21 +122,19 @@ async fn activation_metrics(
         return results;
     }
     let queries: Vec<MetricQuery> = configured.iter().map(|(_, q, _)| q.clone()).collect();
-    match ports
-        .metrics
-        .latest(&queries, settings.common.metric_lookback_minutes)
-        .await
-    {
-        Ok(values) => {
-            for ((index, _, threshold), value) in configured.iter().zip(values) {
-                results[*index] = Ok(value.is_some_and(|v| v > *threshold));
-            }
-        }
-        Err(error) => {
-            for (index, _, _) in &configured {
-                results[*index] = Err(format!("activation metric: {error}"));
-            }
-        }
+    let common = &settings.common;
+    let answers = read_latest(
+        ports.metrics,
+        &queries,
+        common.metric_lookback_minutes,
+        common.concurrency,
+    )
+    .await;
+    for ((index, _, threshold), answer) in configured.iter().zip(answers) {
+        // A failed query is unknown, never "inactive": the target is not decided on it.
+        results[*index] = answer
+            .map(|value| value.is_some_and(|v| v > *threshold))
+            .map_err(|e| e.about("activation metric"));
     }
     results
 }
