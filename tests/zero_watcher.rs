@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::Value;
 use sluice_core::config::{ScaleToZero, Target};
-use sluice_lambda::{Clock, SystemClock};
+use sluice_lambda::{Clock, Failure, Retry, SystemClock};
+use sluice_testkit::faults::{Fault, FaultPlan};
 use sluice_testkit::{Emulators, OneService, fixture, moto_recorder, unique};
 use zero_watcher::watch::Effect;
 use zero_watcher::{Settings, Watcher};
@@ -27,6 +28,11 @@ struct Scenario {
 
 /// A sleeping service (desired 0) with one empty queue, watched as `gold-inference`.
 async fn scenario(wake_tasks: u32) -> Result<Scenario> {
+    scenario_with(wake_tasks, |_| {}).await
+}
+
+/// As [`scenario`], with the target changed by `change` before it is stored.
+async fn scenario_with(wake_tasks: u32, change: impl FnOnce(&mut Target)) -> Result<Scenario> {
     let emulators = Emulators::connect().await?;
     let OneService {
         table,
@@ -36,7 +42,7 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
         queue,
         queue_url,
     } = emulators.one_service("zero", 0).await?;
-    let target = Target::new(TARGET, &cluster, &service)
+    let mut target = Target::new(TARGET, &cluster, &service)
         .with_queues([queue])
         .with_capacity(0, 10)
         .with_backlog_per_task(10.0)
@@ -46,6 +52,7 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
             alarms: vec![ALARM.to_owned()],
             ..ScaleToZero::default()
         });
+    change(&mut target);
     emulators.store_targets(&store, &[target]).await?;
     Ok(Scenario {
         emulators,
@@ -58,7 +65,17 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
 
 impl Scenario {
     fn watcher(&self, poll_window_seconds: u64) -> Watcher {
-        let settings = Settings {
+        Watcher::new(&self.emulators.clients, self.settings(poll_window_seconds))
+    }
+
+    /// A watcher whose every AWS request meets `plan`'s faults first.
+    fn faulty_watcher(&self, plan: &FaultPlan) -> Result<Watcher> {
+        let clients = self.emulators.clients_with_faults(plan)?;
+        Ok(Watcher::new(&clients, self.settings(0)))
+    }
+
+    fn settings(&self, poll_window_seconds: u64) -> Settings {
+        Settings {
             common: Common {
                 namespace: "SluiceE2E".to_owned(),
                 concurrency: 8,
@@ -67,8 +84,7 @@ impl Scenario {
             dry_run: false,
             poll_interval_seconds: 1,
             poll_window_seconds,
-        };
-        Watcher::new(&self.emulators.clients, settings)
+        }
     }
 
     async fn desired(&self) -> Result<i32> {
@@ -386,5 +402,34 @@ async fn poll_mode_wakes_within_seconds_of_a_message() -> Result<()> {
         "woken soon after the message: {report:?}"
     );
     assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+/// A target woken only by its topic: UpdateService refused (throttled through the
+/// SDK's three attempts) for the push fails the invocation for Lambda to retry, and
+/// the next poll wakes the service. Read back from moto.
+#[tokio::test]
+async fn a_topic_only_target_wakes_after_one_refused_update_service() -> Result<()> {
+    let scenario = scenario_with(1, |target| target.queues.clear()).await?;
+    let plan = FaultPlan::new();
+    plan.next("ECS.UpdateService", Fault::Throttle, 3);
+    let error = scenario
+        .faulty_watcher(&plan)?
+        .handle(&fixture("zero-watcher/sns.json")?)
+        .await
+        .expect_err("the push was not carried out");
+    assert_eq!(error.retry(), Retry::Retryable, "{error}");
+    assert_eq!(
+        plan.sent("ECS.UpdateService"),
+        3,
+        "the SDK retried, then gave up"
+    );
+    assert_eq!(scenario.desired().await?, 0, "ECS never took the wake");
+    let report = scenario
+        .faulty_watcher(&plan)?
+        .handle(&fixture("zero-watcher/scheduler.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(scenario.desired().await?, 1, "read back from ECS");
     Ok(())
 }

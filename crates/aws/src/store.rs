@@ -210,6 +210,7 @@ impl WatchStates for DynamoStore {
                 last_activity: number(&item, "last_activity"),
                 claimed,
                 observed,
+                wake_requested: number(&item, "wake_requested"),
             };
             let version = number(&item, "version")
                 .and_then(|v| u64::try_from(v).ok())
@@ -254,6 +255,12 @@ impl WatchStates for DynamoStore {
                 AttributeValue::S(transition_name(transition).to_owned()),
             );
             item.insert("claimed_at".to_owned(), AttributeValue::N(at.to_string()));
+        }
+        if let Some(at) = state.wake_requested {
+            item.insert(
+                "wake_requested".to_owned(),
+                AttributeValue::N(at.to_string()),
+            );
         }
         if let Some((desired, at)) = state.observed {
             item.insert(

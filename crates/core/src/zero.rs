@@ -38,8 +38,12 @@ pub struct WatchState {
     pub last_activity: Option<i64>,
     /// A wake or sleep this watcher claimed, and when: guards against acting twice.
     pub claimed: Option<(Transition, i64)>,
-    /// The desired count last seen or set, and when.
+    /// The desired count ECS last showed (or a wake confirmed), and when.
     pub observed: Option<(u32, i64)>,
+    /// When a push first asked for a wake that ECS has not shown done yet: kept until
+    /// the service is seen awake, so a wake whose call failed is honoured by the next
+    /// look even when nothing else (a queue, a metric) would show the work.
+    pub wake_requested: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,13 +65,19 @@ pub const OBSERVATION_TRUST_SECONDS: i64 = 120;
 /// For a push: when the service was seen awake recently, the push only resets the
 /// idle clock and nothing needs reading. None means: read the facts and decide.
 pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {
+    // A sleep being carried out: the push must be decided (and remembered), not absorbed.
+    if claim_in_force(state, Transition::Sleep, now) {
+        return None;
+    }
     match state.observed {
-        Some((desired, at)) if desired > 0 && now - at < OBSERVATION_TRUST_SECONDS => {
+        Some((desired, at))
+            if desired > 0 && (0..OBSERVATION_TRUST_SECONDS).contains(&now.saturating_sub(at)) =>
+        {
             Some(Verdict {
                 decision: Decision::Stay {
                     reason: format!(
                         "awake ({desired} tasks seen {}s ago): idle clock reset",
-                        now - at
+                        now.saturating_sub(at)
                     ),
                 },
                 state: WatchState {
@@ -116,6 +126,46 @@ pub struct Verdict {
     pub state: WatchState,
 }
 
+/// Whether `transition` is claimed and its lease runs at `now`. A claim dated in the
+/// future (a skewed or corrupt record) holds nothing.
+fn claim_in_force(state: &WatchState, transition: Transition, now: i64) -> bool {
+    matches!(state.claimed, Some((claimed, at))
+        if claimed == transition && (0..CLAIM_LEASE_SECONDS).contains(&now.saturating_sub(at)))
+}
+
+/// The state once the handler's UpdateService to `desired` succeeded: what ECS now
+/// holds, so that pushes to a service just woken cost no ECS read.
+pub fn confirmed(state: &WatchState, desired: u32, now: i64) -> WatchState {
+    WatchState {
+        observed: Some((desired, now)),
+        wake_requested: if desired > 0 {
+            None
+        } else {
+            state.wake_requested
+        },
+        ..*state
+    }
+}
+
+/// The state once the handler's UpdateService failed: the claim is given back so the
+/// next look (or Lambda's retry) may try again at once; a wake request stays.
+pub fn released(state: &WatchState) -> WatchState {
+    WatchState {
+        claimed: None,
+        ..*state
+    }
+}
+
+/// The state that remembers a push whose facts could not be read: the next look
+/// wakes the service (or finds it awake).
+pub fn push_recorded(state: &WatchState, now: i64) -> WatchState {
+    WatchState {
+        last_activity: Some(now),
+        wake_requested: Some(state.wake_requested.unwrap_or(now)),
+        ..*state
+    }
+}
+
 /// Decides for one target. `now` is epoch seconds.
 pub fn decide(
     settings: &ScaleToZero,
@@ -156,7 +206,12 @@ impl<'a> Look<'a> {
     ) -> Self {
         let active = match cause {
             Cause::Push(_) => true,
-            Cause::Poll | Cause::ManualSleep => {
+            Cause::Poll => {
+                facts.backlog > settings.activation_backlog
+                    || facts.metric_active
+                    || (facts.desired == 0 && state.wake_requested.is_some())
+            }
+            Cause::ManualSleep => {
                 facts.backlog > settings.activation_backlog || facts.metric_active
             }
         };
@@ -237,8 +292,10 @@ impl<'a> Look<'a> {
             let reason = "manual sleep".to_owned();
             return self.act(Decision::Sleep { reason });
         }
-        let idle_seconds = self.now - self.last_activity.unwrap_or(self.now);
-        let needed = i64::from(self.settings.idle_minutes) * 60;
+        let idle_seconds = self
+            .now
+            .saturating_sub(self.last_activity.unwrap_or(self.now));
+        let needed = i64::from(self.settings.idle_minutes).saturating_mul(60);
         if idle_seconds < needed {
             return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
         }
@@ -251,8 +308,21 @@ impl<'a> Look<'a> {
     }
 
     fn claim_in_force(&self, transition: Transition) -> bool {
-        matches!(self.state.claimed, Some((claimed, at))
-            if claimed == transition && self.now - at < CLAIM_LEASE_SECONDS)
+        claim_in_force(self.state, transition, self.now)
+    }
+
+    /// A push asks for a wake while the service is at 0, or while a sleep is being
+    /// carried out; ECS showing tasks fulfils it.
+    fn wake_requested(&self) -> Option<i64> {
+        let asked = matches!(self.cause, Cause::Push(_))
+            && (self.facts.desired == 0 || self.claim_in_force(Transition::Sleep));
+        if asked {
+            return Some(self.state.wake_requested.unwrap_or(self.now));
+        }
+        if self.facts.desired > 0 && !self.claim_in_force(Transition::Sleep) {
+            return None;
+        }
+        self.state.wake_requested
     }
 
     fn stay(&self, reason: String) -> Verdict {
@@ -262,22 +332,26 @@ impl<'a> Look<'a> {
                 last_activity: self.last_activity,
                 claimed: self.state.claimed,
                 observed: Some((self.facts.desired, self.now)),
+                wake_requested: self.wake_requested(),
             },
         }
     }
 
-    /// A wake or a sleep, claimed now.
+    /// A wake or a sleep, claimed now. Observed is 0 either way: before a wake ECS
+    /// showed 0, and a wake is trusted as done only once the handler confirms its call
+    /// ([`confirmed`]); after a sleep no push may be absorbed as "awake".
     fn act(&self, decision: Decision) -> Verdict {
-        let (claimed, desired) = match &decision {
-            Decision::Wake { to, .. } => (Some((Transition::Wake, self.now)), *to),
-            Decision::Sleep { .. } => (Some((Transition::Sleep, self.now)), 0),
-            Decision::Stay { .. } => (self.state.claimed, self.facts.desired),
+        let claimed = match &decision {
+            Decision::Wake { .. } => Some((Transition::Wake, self.now)),
+            Decision::Sleep { .. } => Some((Transition::Sleep, self.now)),
+            Decision::Stay { .. } => self.state.claimed,
         };
         Verdict {
             state: WatchState {
                 last_activity: self.last_activity,
                 claimed,
-                observed: Some((desired, self.now)),
+                observed: Some((0, self.now)),
+                wake_requested: self.wake_requested(),
             },
             decision,
         }
@@ -307,6 +381,7 @@ mod tests {
             last_activity: Some(T0 - 200),
             claimed: None,
             observed: Some((2, T0 - 30)),
+            wake_requested: None,
         };
         let outcome = push_while_awake(&awake, T0).expect("trusted");
         assert_eq!(outcome.state.last_activity, Some(T0));
@@ -344,6 +419,7 @@ mod tests {
             last_activity: Some(at),
             claimed: None,
             observed: None,
+            wake_requested: None,
         }
     }
 
@@ -419,6 +495,7 @@ mod tests {
             last_activity: Some(T0),
             claimed: Some((transition, at)),
             observed: None,
+            wake_requested: None,
         }
     }
 

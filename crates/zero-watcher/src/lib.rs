@@ -9,10 +9,10 @@ use serde_json::Value;
 use sluice_aws::{
     AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog, SqsQueues, StdoutEmf,
 };
-use sluice_lambda::{Clock, RequestError, SystemClock};
+use sluice_lambda::{Clock, SystemClock};
 
 pub use settings::Settings;
-pub use watch::Report;
+pub use watch::{Report, WatchError};
 
 /// The function's state for a container's life: clients built once.
 pub struct Watcher {
@@ -44,16 +44,12 @@ impl Watcher {
         self
     }
 
-    pub async fn handle(&self, event: &Value) -> Result<Report, RequestError> {
+    pub async fn handle(&self, event: &Value) -> Result<Report, WatchError> {
         self.handle_at(event, &SystemClock).await
     }
 
     /// As `handle`, with the decisions' clock given: for what-if runs and tests.
-    pub async fn handle_at(
-        &self,
-        event: &Value,
-        clock: &dyn Clock,
-    ) -> Result<Report, RequestError> {
+    pub async fn handle_at(&self, event: &Value, clock: &dyn Clock) -> Result<Report, WatchError> {
         let ports = watch::Ports {
             store: &self.store,
             states: &self.store,

@@ -11,9 +11,9 @@ use sluice_core::settings::Common;
 use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
-use sluice_lambda::{FixedClock, RequestError, SelectError};
+use sluice_lambda::{Failure, FixedClock, RequestError, Retry, SelectError};
 
-use crate::watch::{Effect, Ports, watch};
+use crate::watch::{Effect, Ports, WatchError, watch};
 
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
@@ -207,6 +207,7 @@ async fn a_failed_read_changes_nothing() {
             last_activity: Some(T0 - 3600),
             claimed: None,
             observed: None,
+            wake_requested: None,
         },
         4,
     );
@@ -269,6 +270,7 @@ async fn a_lost_claim_never_acts_twice() {
             last_activity: Some(T0),
             claimed: Some((sluice_core::zero::Transition::Wake, T0)),
             observed: Some((1, T0)),
+            wake_requested: None,
         },
         1,
     );
@@ -374,7 +376,7 @@ async fn events_for_nobody_change_nothing() {
     .unwrap_err();
     assert!(matches!(
         error,
-        RequestError::Select(SelectError::UnknownTargets { .. })
+        WatchError::Request(RequestError::Select(SelectError::UnknownTargets { .. }))
     ));
     assert_eq!(
         error.to_string(),
@@ -383,7 +385,10 @@ async fn events_for_nobody_change_nothing() {
     let error = watch(&json!({"nonsense": true}), &settings(), &fakes.ports())
         .await
         .unwrap_err();
-    assert!(matches!(error, RequestError::BadEvent(_)));
+    assert!(matches!(
+        error,
+        WatchError::Request(RequestError::BadEvent(_))
+    ));
     assert!(fakes.writes().is_empty());
     assert_eq!(fakes.saves(), 0);
 }
@@ -519,4 +524,72 @@ async fn a_failed_activation_query_is_unknown_and_affects_only_its_target() {
         .find(|d| d.target == "silver")
         .unwrap();
     assert_eq!(silver.outcome, Effect::Woke, "{silver:?}");
+}
+
+/// A target woken only by its SNS topic: no queue, no metric a poll could see.
+fn topic_only() -> World {
+    let mut target = gold(1);
+    target.queues.clear();
+    World::with(target)
+}
+
+#[tokio::test]
+async fn a_push_wake_refused_once_fails_the_invocation_and_the_next_poll_honours_it() {
+    let fakes = topic_only();
+    fakes
+        .aws
+        .fail_next("ECS.UpdateService", None, ErrorKind::Unavailable, 1);
+    let error = watch(&sns(), &settings(), &fakes.ports())
+        .await
+        .expect_err("the push could not be carried out: Lambda must retry it");
+    assert_eq!(error.retry(), Retry::Retryable, "{error}");
+    assert!(error.to_string().contains("gold"), "{error}");
+    assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(0));
+    fakes.advance(30);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+    assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
+}
+
+#[tokio::test]
+async fn a_refused_wake_is_not_mistaken_for_an_awake_service() {
+    let fakes = topic_only();
+    fakes
+        .aws
+        .fail_next("ECS.UpdateService", None, ErrorKind::Throttled, 1);
+    let _ = watch(&sns(), &settings(), &fakes.ports()).await;
+    fakes.advance(5);
+    let report = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+    assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
+}
+
+#[tokio::test]
+async fn a_push_whose_facts_cannot_be_read_is_recorded_for_the_next_poll() {
+    let fakes = topic_only();
+    fakes
+        .aws
+        .fail_next("ECS.DescribeServices", None, ErrorKind::Unavailable, 1);
+    let error = watch(&sns(), &settings(), &fakes.ports())
+        .await
+        .expect_err("not carried out");
+    assert_eq!(error.retry(), Retry::Retryable, "{error}");
+    assert!(
+        fakes.aws.desired_writes().is_empty(),
+        "no change on unread facts"
+    );
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+}
+
+#[tokio::test]
+async fn a_burst_after_a_wake_still_costs_no_ecs_call() {
+    let fakes = topic_only();
+    watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+    let reads = fakes.aws.calls("ECS.DescribeServices");
+    for _ in 0..10 {
+        fakes.advance(1);
+        watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+    }
+    assert_eq!(fakes.aws.calls("ECS.DescribeServices"), reads);
 }

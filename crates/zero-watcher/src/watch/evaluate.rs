@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use sluice_aws::Versioned;
-use sluice_core::zero::{Cause, Facts, Verdict, WatchState, decide, push_while_awake};
+use sluice_aws::{AwsError, Versioned};
+use sluice_core::zero::{
+    Cause, Facts, WatchState, confirmed, decide, push_recorded, push_while_awake, released,
+};
 
 use super::Ports;
 use super::facts;
@@ -139,15 +141,16 @@ async fn without_facts(
     if settings.dry_run || stored.value.last_activity == Some(now) {
         return Some(Attempt::Done(report));
     }
+    let failing = "cannot record activity";
     Some(
         claim(
             watched,
-            &verdict,
-            stored,
+            &verdict.state,
+            stored.version,
             report,
             pass,
             ports,
-            "cannot record activity",
+            failing,
         )
         .await,
     )
@@ -156,7 +159,7 @@ async fn without_facts(
 /// Decides on the facts, claims the decision, then acts on ECS.
 async fn decide_and_act(
     (watched, cause): &Work<'_>,
-    facts: Result<Facts, sluice_aws::AwsError>,
+    facts: Result<Facts, AwsError>,
     stored: &Versioned<WatchState>,
     now: i64,
     pass: u32,
@@ -165,10 +168,7 @@ async fn decide_and_act(
 ) -> Attempt {
     let facts = match facts {
         Ok(facts) => facts,
-        Err(reason) => {
-            let reason = format!("not decided, nothing changed: {reason}");
-            return Attempt::Done(DecisionReport::skipped(*watched, pass, reason));
-        }
+        Err(error) => return unread(*watched, cause, error, stored, now, pass, ports).await,
     };
     let verdict = decide(watched.zero, &facts, &stored.value, cause, now);
     let desired = Some(facts.desired);
@@ -177,42 +177,85 @@ async fn decide_and_act(
         return Attempt::Done(report);
     }
     let transition = verdict.decision.transition();
-    if transition.is_some() || worth_storing(&verdict.state, &stored.value, now) {
-        match claim(
-            *watched,
-            &verdict,
-            stored,
-            report,
-            pass,
-            ports,
-            "cannot claim the decision",
-        )
-        .await
-        {
-            Attempt::Done(report) if report.outcome != Effect::Skipped => {
-                Attempt::Done(act(*watched, report, transition.is_some(), ports).await)
-            }
-            other => other,
-        }
-    } else {
-        Attempt::Done(report)
+    if transition.is_none() && !worth_storing(&verdict.state, &stored.value, now) {
+        return Attempt::Done(report);
     }
+    let failing = "cannot claim the decision";
+    match claim(
+        *watched,
+        &verdict.state,
+        stored.version,
+        report,
+        pass,
+        ports,
+        failing,
+    )
+    .await
+    {
+        Attempt::Done(report) if report.outcome != Effect::Skipped && transition.is_some() => {
+            let claimed = Versioned {
+                value: verdict.state,
+                version: stored.version + 1,
+            };
+            Attempt::Done(act(*watched, report, &claimed, now, ports).await)
+        }
+        other => other,
+    }
+}
+
+/// Facts that could not be read: nothing is decided or changed. A push is remembered
+/// in the state (best effort) so that the next look honours it even if Lambda's
+/// retries of this invocation fail too.
+async fn unread(
+    watched: Watched<'_>,
+    cause: &Cause,
+    error: AwsError,
+    stored: &Versioned<WatchState>,
+    now: i64,
+    pass: u32,
+    ports: &Ports<'_>,
+) -> Attempt {
+    let mut report = DecisionReport::skipped(
+        watched,
+        pass,
+        format!("not decided, nothing changed: {error}"),
+    );
+    if matches!(cause, Cause::Push(_)) {
+        let recorded = push_recorded(&stored.value, now);
+        let saved = ports
+            .states
+            .save(
+                watched.name(),
+                &recorded,
+                stored.version,
+                "push recorded: facts unread",
+            )
+            .await;
+        if matches!(saved, Ok(true)) {
+            report
+                .reason
+                .push_str("; the push is recorded for the next look");
+        }
+    }
+    report.error = Some(error);
+    Attempt::Done(report)
 }
 
 /// Whether a "stay" changes what is stored enough to write it.
 fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
     new.last_activity != stored.last_activity
+        || new.wake_requested != stored.wake_requested
         || new.observed.map(|(d, _)| d) != stored.observed.map(|(d, _)| d)
         || stored
             .observed
-            .is_none_or(|(_, at)| now - at >= OBSERVATION_REFRESH_SECONDS)
+            .is_none_or(|(_, at)| now.saturating_sub(at) >= OBSERVATION_REFRESH_SECONDS)
 }
 
-/// Writes the verdict's state if the stored version is still the one read.
+/// Writes `state` if the stored version is still `version`.
 async fn claim(
     watched: Watched<'_>,
-    verdict: &Verdict,
-    stored: &Versioned<WatchState>,
+    state: &WatchState,
+    version: u64,
     report: DecisionReport,
     pass: u32,
     ports: &Ports<'_>,
@@ -220,43 +263,55 @@ async fn claim(
 ) -> Attempt {
     match ports
         .states
-        .save(
-            watched.name(),
-            &verdict.state,
-            stored.version,
-            &report.reason,
-        )
+        .save(watched.name(), state, version, &report.reason)
         .await
     {
         Ok(true) => Attempt::Done(report),
         Ok(false) => Attempt::Lost,
-        Err(error) => Attempt::Done(DecisionReport::skipped(
-            watched,
-            pass,
-            format!("{failing}: {error}"),
-        )),
+        Err(error) => {
+            let reason = format!("{failing}: {error}");
+            let mut skipped = DecisionReport::skipped(watched, pass, reason);
+            skipped.error = Some(error);
+            Attempt::Done(skipped)
+        }
     }
 }
 
-/// The claim is ours: change ECS. If ECS refuses, the claim's lease runs out and a
-/// later look retries.
+/// The claim is ours: change ECS, then record what happened (best effort; the claim's
+/// lease and the next look cover a lost record). A wake ECS took is confirmed, so
+/// pushes to the woken service cost no ECS read; a refused one gives its claim back
+/// so that a retry may act at once, and keeps its wake request.
 async fn act(
     watched: Watched<'_>,
     mut report: DecisionReport,
-    transition: bool,
+    claimed: &Versioned<WatchState>,
+    now: i64,
     ports: &Ports<'_>,
 ) -> DecisionReport {
-    let Some(desired) = report.desired_after.filter(|_| transition) else {
+    let Some(desired) = report.desired_after else {
         return report;
     };
     let target = watched.target;
-    if let Err(error) = ports
+    let result = ports
         .scaler
         .set_desired(&target.cluster, &target.service, desired)
-        .await
-    {
+        .await;
+    let after = match &result {
+        Ok(()) => confirmed(&claimed.value, desired, now),
+        Err(_) => released(&claimed.value),
+    };
+    let note = match &result {
+        Ok(()) => "confirmed",
+        Err(_) => "claim released",
+    };
+    let _ = ports
+        .states
+        .save(watched.name(), &after, claimed.version, note)
+        .await;
+    if let Err(error) = result {
         report.outcome = Effect::Failed;
         report.reason = format!("{}; but {error}", report.reason);
+        report.error = Some(error);
     }
     report
 }

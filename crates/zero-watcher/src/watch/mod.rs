@@ -16,7 +16,7 @@ use sluice_aws::{
     ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler,
     WatchStates,
 };
-use sluice_lambda::{Clock, RequestError, select};
+use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 
 pub use report::{DecisionReport, Effect, Report};
 pub use request::WatchRequest;
@@ -37,15 +37,68 @@ pub struct Ports<'a> {
     pub clock: &'a dyn Clock,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// A push (SNS, alarm, manual wake) asked for a wake that could not be carried
+    /// out. The invocation fails so that Lambda retries it (and, after its retries,
+    /// sends it to the failed-invocations queue); the wake request is also in the
+    /// target's state, for the next poll.
+    #[error("push not carried out: {}", failed_pushes(.0))]
+    PushNotCarriedOut(Box<Report>),
+}
+
+fn failed_pushes(report: &Report) -> String {
+    let failed: Vec<String> = report
+        .decisions
+        .iter()
+        .filter(|d| d.error.is_some())
+        .map(|d| format!("{}: {}", d.target, d.reason))
+        .collect();
+    failed.join("; ")
+}
+
+impl Failure for WatchError {
+    fn name(&self) -> &'static str {
+        match self {
+            WatchError::Request(error) => error.name(),
+            WatchError::PushNotCarriedOut(_) => "PushNotCarriedOut",
+        }
+    }
+
+    /// Retryable when any failure may pass (throttling, unavailability); a push that
+    /// only failed on access or a missing service stays failed, and says so.
+    fn retry(&self) -> Retry {
+        match self {
+            WatchError::Request(error) => error.retry(),
+            WatchError::PushNotCarriedOut(report) => {
+                let retryable = report
+                    .decisions
+                    .iter()
+                    .filter_map(|d| d.error.as_ref())
+                    .any(|e| e.kind.is_retryable());
+                if retryable {
+                    Retry::Retryable
+                } else {
+                    Retry::NonRetryable
+                }
+            }
+        }
+    }
+}
+
 pub async fn watch(
     event: &Value,
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Result<Report, RequestError> {
-    let request = request::parse(event)?;
+) -> Result<Report, WatchError> {
+    let request = request::parse(event).map_err(RequestError::from)?;
     let only = request.only_target().map(|name| vec![name.to_owned()]);
     let keep = |t: &sluice_core::config::Target| t.scale_to_zero.is_some();
-    let selection = select(ports.store, only.as_deref(), keep, " with scale_to_zero").await?;
+    let selection = select(ports.store, only.as_deref(), keep, " with scale_to_zero")
+        .await
+        .map_err(RequestError::from)?;
     let watched = Watched::all(&selection.targets);
     let mut report = Report::new(&request, settings, selection.invalid.clone());
     let work = work::for_request(&request, &watched, &mut report.skipped_events);
@@ -53,6 +106,8 @@ pub async fn watch(
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {
         poll::poll(&watched, &mut report, settings, ports).await;
+    } else if report.decisions.iter().any(|d| d.error.is_some()) {
+        return Err(WatchError::PushNotCarriedOut(Box::new(report)));
     }
     Ok(report)
 }

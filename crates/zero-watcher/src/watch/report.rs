@@ -53,6 +53,9 @@ pub struct DecisionReport {
     pub desired_after: Option<u32>,
     /// Which look of a polling invocation decided it (0: the first).
     pub pass: u32,
+    /// The AWS failure that kept it from being decided or carried out.
+    #[serde(skip)]
+    pub error: Option<sluice_aws::AwsError>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -93,6 +96,7 @@ impl DecisionReport {
             desired_before: None,
             desired_after: None,
             pass,
+            error: None,
         }
     }
 
@@ -118,6 +122,7 @@ impl DecisionReport {
             desired_before: desired,
             desired_after: after,
             pass,
+            error: None,
         }
     }
 
