@@ -433,3 +433,65 @@ async fn a_topic_only_target_wakes_after_one_refused_update_service() -> Result<
     assert_eq!(scenario.desired().await?, 1, "read back from ECS");
     Ok(())
 }
+
+/// A watcher record whose version is not a number made every conditional write fail,
+/// so the target was never decided again. It is reported, replaced, and the target
+/// decided; read back from DynamoDB and ECS.
+#[tokio::test]
+async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let scenario = scenario(1).await?;
+    for version in [
+        AttributeValue::S("seven".into()),
+        AttributeValue::Bool(true),
+    ] {
+        scenario
+            .emulators
+            .clients
+            .dynamodb
+            .put_item()
+            .table_name(&scenario.table)
+            .item("pk", AttributeValue::S("state#zero-watcher".into()))
+            .item("sk", AttributeValue::S(TARGET.into()))
+            .item("version", version)
+            .item("claimed", AttributeValue::S("wake".into()))
+            .item("claimed_at", AttributeValue::S("not a time".into()))
+            .send()
+            .await?;
+        scenario
+            .emulators
+            .set_desired(&scenario.cluster, &scenario.service, 0)
+            .await?;
+        scenario
+            .emulators
+            .send_messages(&scenario.queue_url, 1, 0)
+            .await?;
+        let report = scenario
+            .watcher(0)
+            .handle(&fixture("zero-watcher/scheduler.json")?)
+            .await?;
+        let decision = &report.decisions[0];
+        assert_eq!(decision.outcome, Effect::Woke, "{decision:?}");
+        assert!(
+            decision.notes.iter().any(|n| n.contains("version")),
+            "reported: {decision:?}"
+        );
+        assert_eq!(scenario.desired().await?, 1, "read back from ECS");
+        let stored = scenario
+            .emulators
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&scenario.table)
+            .key("pk", AttributeValue::S("state#zero-watcher".into()))
+            .key("sk", AttributeValue::S(TARGET.into()))
+            .send()
+            .await?;
+        let version = stored.item().and_then(|i| i.get("version")).cloned();
+        assert!(
+            matches!(version, Some(AttributeValue::N(_))),
+            "replaced with a numeric version: {version:?}"
+        );
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@ mod cloudwatch;
 mod ecs;
 mod emf;
 mod error;
+mod item;
 pub mod memory;
 mod sqs;
 mod store;
@@ -28,8 +29,9 @@ pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
 pub use emf::{EmfLog, StdoutEmf};
 pub use error::{AwsError, ErrorKind};
+pub use item::{Version, Versioned};
 pub use sqs::SqsQueues;
-pub use store::{DynamoStore, ItemKind, StoredItem, Versioned};
+pub use store::{DynamoStore, ItemKind, StoredItem};
 
 /// Loads region and credentials the standard way; endpoints too, so
 /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH` point at emulators with no code.
@@ -117,13 +119,14 @@ pub trait PrescaleStates: Send + Sync {
 pub trait WatchStates: Send + Sync {
     /// Every stored state, by target name.
     async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError>;
-    /// Writes `state` if the stored version is still `expected` (0: none stored yet).
-    /// Returns false, writing nothing, when another invocation got there first.
+    /// Writes `state` if the stored version is still `expected` (also an unreadable
+    /// one, which the write replaces). Returns false, writing nothing, when another
+    /// invocation got there first.
     async fn save(
         &self,
         target: &str,
         state: &WatchState,
-        expected: u64,
+        expected: &Version,
         decision: &str,
     ) -> Result<bool, AwsError>;
 }

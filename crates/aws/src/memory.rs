@@ -14,7 +14,7 @@ use sluice_core::zero::WatchState;
 
 use crate::{
     AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, MetricSink, PrescaleStates,
-    QueueDepths, ScalableTargets, ServiceCounts, ServiceResult, ServiceScaler, StoredItem,
+    QueueDepths, ScalableTargets, ServiceCounts, ServiceResult, ServiceScaler, StoredItem, Version,
     Versioned, WatchStates, ecs_resource_id,
 };
 
@@ -156,7 +156,8 @@ impl MemoryAws {
             target.to_owned(),
             Versioned {
                 value: state,
-                version,
+                version: Version::Number(version),
+                problems: Vec::new(),
             },
         );
     }
@@ -252,7 +253,7 @@ impl MemoryAws {
     }
 
     pub fn watch_state(&self, target: &str) -> Option<Versioned<WatchState>> {
-        self.world().watch_states.get(target).copied()
+        self.world().watch_states.get(target).cloned()
     }
 
     pub fn own_write(&self, target: &str) -> Option<OwnWrite> {
@@ -528,7 +529,7 @@ impl WatchStates for MemoryAws {
         &self,
         target: &str,
         state: &WatchState,
-        expected: u64,
+        expected: &Version,
         _decision: &str,
     ) -> Result<bool, AwsError> {
         match self.call("DynamoDB.PutItem", &[target], 1) {
@@ -543,15 +544,19 @@ impl WatchStates for MemoryAws {
             }
         }
         let mut world = self.world();
-        let current = world.watch_states.get(target).map_or(0, |v| v.version);
-        if current != expected {
+        let current = world
+            .watch_states
+            .get(target)
+            .map_or(Version::Absent, |v| v.version.clone());
+        if current != *expected {
             return Ok(false);
         }
         world.watch_states.insert(
             target.to_owned(),
             Versioned {
                 value: *state,
-                version: expected + 1,
+                version: expected.next(),
+                problems: Vec::new(),
             },
         );
         Ok(true)

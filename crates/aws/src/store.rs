@@ -3,8 +3,9 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use sluice_core::prescale::OwnWrite;
-use sluice_core::zero::{Transition, WatchState};
+use sluice_core::zero::WatchState;
 
+use crate::item::{self, Version, Versioned};
 use crate::{AwsError, ConfigStore, PrescaleStates, WatchStates};
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
@@ -163,65 +164,16 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// A stored value and the version it was read at (0: nothing stored).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Versioned<T> {
-    pub value: T,
-    pub version: u64,
-}
-
 const WATCH_PARTITION: &str = "state#zero-watcher";
-
-fn number(item: &HashMap<String, AttributeValue>, attribute: &str) -> Option<i64> {
-    item.get(attribute)?.as_n().ok()?.parse().ok()
-}
-
-fn transition_name(transition: Transition) -> &'static str {
-    match transition {
-        Transition::Wake => "wake",
-        Transition::Sleep => "sleep",
-    }
-}
 
 #[async_trait]
 impl WatchStates for DynamoStore {
     async fn load_all(&self) -> Result<BTreeMap<String, Versioned<WatchState>>, AwsError> {
         let mut states = BTreeMap::new();
         for item in self.partition(WATCH_PARTITION).await? {
-            let Some(name) = text(&item, SORT_KEY) else {
-                continue;
-            };
-            let claimed = match (
-                text(&item, "claimed").as_deref(),
-                number(&item, "claimed_at"),
-            ) {
-                (Some("wake"), Some(at)) => Some((Transition::Wake, at)),
-                (Some("sleep"), Some(at)) => Some((Transition::Sleep, at)),
-                _ => None,
-            };
-            let observed = match (
-                number(&item, "observed_desired"),
-                number(&item, "observed_at"),
-            ) {
-                (Some(desired), Some(at)) => u32::try_from(desired).ok().map(|d| (d, at)),
-                _ => None,
-            };
-            let state = WatchState {
-                last_activity: number(&item, "last_activity"),
-                claimed,
-                observed,
-                wake_requested: number(&item, "wake_requested"),
-            };
-            let version = number(&item, "version")
-                .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(0);
-            states.insert(
-                name,
-                Versioned {
-                    value: state,
-                    version,
-                },
-            );
+            if let Some(name) = text(&item, SORT_KEY) {
+                states.insert(name, item::watch_state(&item));
+            }
         }
         Ok(states)
     }
@@ -230,59 +182,41 @@ impl WatchStates for DynamoStore {
         &self,
         target: &str,
         state: &WatchState,
-        expected: u64,
+        expected: &Version,
         decision: &str,
     ) -> Result<bool, AwsError> {
-        let mut item = Self::key(WATCH_PARTITION, target);
-        item.insert(
-            "version".to_owned(),
-            AttributeValue::N((expected + 1).to_string()),
-        );
+        let mut item = item::watch_state_attributes(state);
+        item.extend(Self::key(WATCH_PARTITION, target));
+        if let Version::Number(next) = expected.next() {
+            item.insert("version".to_owned(), AttributeValue::N(next.to_string()));
+        }
         item.insert(
             "last_decision".to_owned(),
             AttributeValue::S(decision.to_owned()),
         );
         item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
-        if let Some(at) = state.last_activity {
-            item.insert(
-                "last_activity".to_owned(),
-                AttributeValue::N(at.to_string()),
-            );
-        }
-        if let Some((transition, at)) = state.claimed {
-            item.insert(
-                "claimed".to_owned(),
-                AttributeValue::S(transition_name(transition).to_owned()),
-            );
-            item.insert("claimed_at".to_owned(), AttributeValue::N(at.to_string()));
-        }
-        if let Some(at) = state.wake_requested {
-            item.insert(
-                "wake_requested".to_owned(),
-                AttributeValue::N(at.to_string()),
-            );
-        }
-        if let Some((desired, at)) = state.observed {
-            item.insert(
-                "observed_desired".to_owned(),
-                AttributeValue::N(desired.to_string()),
-            );
-            item.insert("observed_at".to_owned(), AttributeValue::N(at.to_string()));
-        }
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item));
-        let request = if expected == 0 {
-            request
+        let request = match expected {
+            Version::Absent => request
                 .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-        } else {
-            request
+                .expression_attribute_names("#pk", PARTITION_KEY),
+            Version::Number(version) => request
                 .condition_expression("#version = :expected")
                 .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+                .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
+            // Replaced only if it still holds exactly what was read.
+            Version::Unreadable(None) => request
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#version)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#version", "version"),
+            Version::Unreadable(Some(raw)) => request
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", raw.clone()),
         };
         put_if(request).await
     }
@@ -295,18 +229,16 @@ impl PrescaleStates for DynamoStore {
     async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError> {
         let mut records = BTreeMap::new();
         for item in self.partition(PRESCALE_PARTITION).await? {
-            if let (Some(name), Some(raised_to), Some(at)) = (
-                text(&item, SORT_KEY),
-                number(&item, "raised_to"),
-                number(&item, "at"),
-            ) {
-                records.insert(
-                    name,
-                    OwnWrite {
-                        raised_to: u32::try_from(raised_to).unwrap_or(0),
-                        at,
-                    },
-                );
+            let Some(name) = text(&item, SORT_KEY) else {
+                continue;
+            };
+            match item::own_write(&item) {
+                Ok(own) => {
+                    records.insert(name, own);
+                }
+                Err(problem) => {
+                    tracing::warn!(target_name = %name, %problem, "unreadable prescaler record")
+                }
             }
         }
         Ok(records)

@@ -30,6 +30,8 @@ pub const WATCHER_SLEPT: &str = "WatcherSlept";
 pub const WATCHER_STAYED: &str = "WatcherStayed";
 pub const WATCHER_SKIPPED: &str = "WatcherSkipped";
 pub const WATCHER_FAILED: &str = "WatcherFailed";
+/// Looks in a row that could not decide for a target (a fact unreadable).
+pub const WATCHER_SKIPPED_IN_A_ROW: &str = "WatcherSkippedInARow";
 
 // The prescaler, per target: the floor its profile gives now.
 pub const PRESCALE_FLOOR: &str = "PrescaleFloor";

@@ -44,6 +44,46 @@ pub struct WatchState {
     /// the service is seen awake, so a wake whose call failed is honoured by the next
     /// look even when nothing else (a queue, a metric) would show the work.
     pub wake_requested: Option<i64>,
+    /// Looks in a row that decided nothing (a fact or the state could not be read or
+    /// written); published so an alarm notices a target the watcher cannot see.
+    pub skipped: u32,
+}
+
+/// How far ahead of this invocation's clock a stored time may be and still be taken
+/// as written by another invocation (clock skew); beyond it, it cannot be right.
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
+impl WatchState {
+    /// The state with every time that lies ahead of `now` by more than the clock skew
+    /// dropped (a claim or observation) or brought back to `now` (the last activity),
+    /// and one note per change: such a record would otherwise block wakes or keep a
+    /// service from ever sleeping.
+    pub fn sanitized(&self, now: i64) -> (WatchState, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut ahead = |field: &str, at: i64| {
+            let by = at.saturating_sub(now);
+            let wrong = by > CLOCK_SKEW_SECONDS;
+            if wrong {
+                notes.push(format!(
+                    "stored {field} is {by}s ahead of the clock: ignored and replaced"
+                ));
+            }
+            wrong
+        };
+        let clean = WatchState {
+            last_activity: match self.last_activity {
+                Some(at) if ahead("last_activity", at) => Some(now),
+                other => other,
+            },
+            claimed: self.claimed.filter(|(_, at)| !ahead("claimed_at", *at)),
+            observed: self.observed.filter(|(_, at)| !ahead("observed_at", *at)),
+            wake_requested: self
+                .wake_requested
+                .filter(|at| !ahead("wake_requested", *at)),
+            skipped: self.skipped,
+        };
+        (clean, notes)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -156,12 +196,19 @@ pub fn released(state: &WatchState) -> WatchState {
     }
 }
 
-/// The state that remembers a push whose facts could not be read: the next look
-/// wakes the service (or finds it awake).
-pub fn push_recorded(state: &WatchState, now: i64) -> WatchState {
+/// The state after a look that decided nothing because a fact could not be read:
+/// one more skip in a row, and a push remembered for the next look, which wakes the
+/// service (or finds it awake).
+pub fn unread(state: &WatchState, cause: &Cause, now: i64) -> WatchState {
+    let push = matches!(cause, Cause::Push(_));
     WatchState {
-        last_activity: Some(now),
-        wake_requested: Some(state.wake_requested.unwrap_or(now)),
+        last_activity: if push { Some(now) } else { state.last_activity },
+        wake_requested: if push {
+            Some(state.wake_requested.unwrap_or(now))
+        } else {
+            state.wake_requested
+        },
+        skipped: state.skipped.saturating_add(1),
         ..*state
     }
 }
@@ -333,6 +380,7 @@ impl<'a> Look<'a> {
                 claimed: self.state.claimed,
                 observed: Some((self.facts.desired, self.now)),
                 wake_requested: self.wake_requested(),
+                skipped: 0,
             },
         }
     }
@@ -352,6 +400,7 @@ impl<'a> Look<'a> {
                 claimed,
                 observed: Some((0, self.now)),
                 wake_requested: self.wake_requested(),
+                skipped: 0,
             },
             decision,
         }
@@ -382,6 +431,7 @@ mod tests {
             claimed: None,
             observed: Some((2, T0 - 30)),
             wake_requested: None,
+            skipped: 0,
         };
         let outcome = push_while_awake(&awake, T0).expect("trusted");
         assert_eq!(outcome.state.last_activity, Some(T0));
@@ -420,6 +470,7 @@ mod tests {
             claimed: None,
             observed: None,
             wake_requested: None,
+            skipped: 0,
         }
     }
 
@@ -496,6 +547,7 @@ mod tests {
             claimed: Some((transition, at)),
             observed: None,
             wake_requested: None,
+            skipped: 0,
         }
     }
 
@@ -624,6 +676,30 @@ mod tests {
                 )
             },
             Case {
+                state: claimed(Transition::Wake, T0 + 3600),
+                want: ("wake 1", "backlog 4 above activation threshold 0"),
+                ..case(
+                    "a claim dated in the future holds nothing",
+                    (0, 4, false, None),
+                )
+            },
+            Case {
+                state: idle_since(i64::MIN),
+                want: ("sleep", "idle for 153722867280912930 min (idle_minutes 5)"),
+                ..case(
+                    "an absurdly old activity time saturates, never overflows",
+                    (1, 0, false, None),
+                )
+            },
+            Case {
+                state: claimed(Transition::Sleep, i64::MIN),
+                want: ("wake 1", "backlog 4 above activation threshold 0"),
+                ..case(
+                    "an absurdly old claim has long run out",
+                    (0, 4, false, None),
+                )
+            },
+            Case {
                 state: idle_since(T0),
                 cause: Cause::ManualSleep,
                 want: ("sleep", "manual sleep"),
@@ -677,5 +753,38 @@ mod tests {
                 assert_eq!(verdict.state.last_activity, last_activity, "{}", case.name);
             }
         }
+    }
+
+    #[test]
+    fn times_ahead_of_the_clock_are_dropped_and_said() {
+        let stored = WatchState {
+            last_activity: Some(T0 + 86_400),
+            claimed: Some((Transition::Wake, T0 + 86_400)),
+            observed: Some((1, T0 + 86_400)),
+            wake_requested: Some(T0 + 86_400),
+            skipped: 0,
+        };
+        let (clean, notes) = stored.sanitized(T0);
+        assert_eq!(
+            clean,
+            WatchState {
+                last_activity: Some(T0),
+                ..WatchState::default()
+            }
+        );
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        assert!(
+            notes[0].contains("last_activity is 86400s ahead of the clock"),
+            "{notes:?}"
+        );
+        let near = WatchState {
+            last_activity: Some(T0 + CLOCK_SKEW_SECONDS),
+            ..WatchState::default()
+        };
+        assert_eq!(
+            near.sanitized(T0),
+            (near, Vec::new()),
+            "within clock skew: kept"
+        );
     }
 }

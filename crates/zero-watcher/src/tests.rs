@@ -208,6 +208,7 @@ async fn a_failed_read_changes_nothing() {
             claimed: None,
             observed: None,
             wake_requested: None,
+            skipped: 0,
         },
         4,
     );
@@ -227,8 +228,30 @@ async fn a_failed_read_changes_nothing() {
         fakes.writes().is_empty(),
         "never scale to zero on a failed read"
     );
-    assert_eq!(fakes.saves(), 0);
-    assert_eq!(fakes.aws.watch_state("gold").map(|v| v.version), Some(4));
+    // The one state write counts the skip; the idle clock is not touched.
+    assert_eq!(fakes.saves(), 1);
+    let stored = fakes.aws.watch_state("gold").expect("stored");
+    assert_eq!(
+        (
+            stored.value.last_activity,
+            stored.value.skipped,
+            decision.skipped_in_a_row
+        ),
+        (Some(T0 - 3600), 1, 1)
+    );
+    fakes.advance(60);
+    let again = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(again.decisions[0].skipped_in_a_row, 2, "in a row");
+    let line = fakes.aws.emf_lines().pop().unwrap_or_default();
+    assert!(line.contains("\"WatcherSkippedInARow\":2.0"), "{line}");
+    fakes.aws.heal();
+    fakes.advance(60);
+    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        fakes.aws.watch_state("gold").map(|v| v.value.skipped),
+        Some(0),
+        "decided: reset"
+    );
 }
 
 #[tokio::test]
@@ -271,6 +294,7 @@ async fn a_lost_claim_never_acts_twice() {
             claimed: Some((sluice_core::zero::Transition::Wake, T0)),
             observed: Some((1, T0)),
             wake_requested: None,
+            skipped: 0,
         },
         1,
     );

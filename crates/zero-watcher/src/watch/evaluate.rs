@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use sluice_aws::{AwsError, Versioned};
+use sluice_aws::{AwsError, Version, Versioned};
 use sluice_core::zero::{
-    Cause, Facts, WatchState, confirmed, decide, push_recorded, push_while_awake, released,
+    self, Cause, Facts, WatchState, confirmed, decide, push_while_awake, released,
 };
 
 use super::Ports;
@@ -94,7 +94,7 @@ async fn attempt_once<'t>(
     let mut results = Vec::new();
     let mut needs_facts: Vec<(Work<'t>, Versioned<WatchState>)> = Vec::new();
     for (watched, cause) in pending {
-        let stored = states.get(watched.name()).copied().unwrap_or_default();
+        let stored = sanitized(states.get(watched.name()).cloned().unwrap_or_default(), now);
         let item = (*watched, cause.clone());
         match without_facts(*watched, cause, &stored, now, pass, settings, ports).await {
             Some(attempt) => results.push((item, attempt)),
@@ -113,6 +113,18 @@ async fn attempt_once<'t>(
     results
 }
 
+/// The stored state with what could not be right about it set aside, and said: the
+/// notes go into this look's report, and the look's write replaces the record.
+fn sanitized(mut stored: Versioned<WatchState>, now: i64) -> Versioned<WatchState> {
+    let (value, notes) = stored.value.sanitized(now);
+    stored.value = value;
+    stored.problems.extend(notes);
+    for problem in &stored.problems {
+        tracing::warn!(%problem, "stored watcher state");
+    }
+    stored
+}
+
 /// What needs no facts: a paused target, and a push to a service seen awake moments
 /// ago, which only resets its idle clock (a burst of notifications costs no ECS
 /// call). None: read the facts and decide.
@@ -126,27 +138,27 @@ async fn without_facts(
     ports: &Ports<'_>,
 ) -> Option<Attempt> {
     if watched.target.paused {
-        return Some(Attempt::Done(DecisionReport::skipped(
-            watched,
-            pass,
-            "paused".to_owned(),
-        )));
+        let report = DecisionReport::skipped(watched, pass, "paused".to_owned());
+        return Some(Attempt::Done(report));
     }
     if !matches!(cause, Cause::Push(_)) {
         return None;
     }
     let verdict = push_while_awake(&stored.value, now)?;
     let desired = verdict.state.observed.map(|(d, _)| d);
-    let report = DecisionReport::of(watched, &verdict.decision, desired, pass, settings.dry_run);
-    if settings.dry_run || stored.value.last_activity == Some(now) {
+    let report = DecisionReport::of(watched, &verdict.decision, desired, pass, settings.dry_run)
+        .noting(&stored.problems);
+    let unchanged = stored.value.last_activity == Some(now) && stored.problems.is_empty();
+    if settings.dry_run || unchanged {
         return Some(Attempt::Done(report));
     }
     let failing = "cannot record activity";
+    let version = &stored.version;
     Some(
         claim(
             watched,
             &verdict.state,
-            stored.version,
+            version,
             report,
             pass,
             ports,
@@ -172,19 +184,22 @@ async fn decide_and_act(
     };
     let verdict = decide(watched.zero, &facts, &stored.value, cause, now);
     let desired = Some(facts.desired);
-    let report = DecisionReport::of(*watched, &verdict.decision, desired, pass, settings.dry_run);
+    let report = DecisionReport::of(*watched, &verdict.decision, desired, pass, settings.dry_run)
+        .noting(&stored.problems);
     if settings.dry_run {
         return Attempt::Done(report);
     }
     let transition = verdict.decision.transition();
-    if transition.is_none() && !worth_storing(&verdict.state, &stored.value, now) {
+    let repair = !stored.problems.is_empty();
+    if transition.is_none() && !repair && !worth_storing(&verdict.state, &stored.value, now) {
         return Attempt::Done(report);
     }
     let failing = "cannot claim the decision";
+    let version = &stored.version;
     match claim(
         *watched,
         &verdict.state,
-        stored.version,
+        version,
         report,
         pass,
         ports,
@@ -195,7 +210,8 @@ async fn decide_and_act(
         Attempt::Done(report) if report.outcome != Effect::Skipped && transition.is_some() => {
             let claimed = Versioned {
                 value: verdict.state,
-                version: stored.version + 1,
+                version: version.next(),
+                problems: Vec::new(),
             };
             Attempt::Done(act(*watched, report, &claimed, now, ports).await)
         }
@@ -203,9 +219,9 @@ async fn decide_and_act(
     }
 }
 
-/// Facts that could not be read: nothing is decided or changed. A push is remembered
-/// in the state (best effort) so that the next look honours it even if Lambda's
-/// retries of this invocation fail too.
+/// Facts that could not be read: nothing is decided or changed. The skip is counted
+/// in the state, and a push is remembered there (best effort), so that the next look
+/// honours it even if Lambda's retries of this invocation fail too.
 async fn unread(
     watched: Watched<'_>,
     cause: &Cause,
@@ -215,28 +231,24 @@ async fn unread(
     pass: u32,
     ports: &Ports<'_>,
 ) -> Attempt {
-    let mut report = DecisionReport::skipped(
-        watched,
-        pass,
-        format!("not decided, nothing changed: {error}"),
-    );
-    if matches!(cause, Cause::Push(_)) {
-        let recorded = push_recorded(&stored.value, now);
-        let saved = ports
-            .states
-            .save(
-                watched.name(),
-                &recorded,
-                stored.version,
-                "push recorded: facts unread",
-            )
-            .await;
-        if matches!(saved, Ok(true)) {
-            report
-                .reason
-                .push_str("; the push is recorded for the next look");
-        }
+    let reason = format!("not decided, nothing changed: {error}");
+    let mut report = DecisionReport::skipped(watched, pass, reason).noting(&stored.problems);
+    let recorded = zero::unread(&stored.value, cause, now);
+    let saved = ports
+        .states
+        .save(
+            watched.name(),
+            &recorded,
+            &stored.version,
+            "not decided: facts unread",
+        )
+        .await;
+    if matches!(cause, Cause::Push(_)) && matches!(saved, Ok(true)) {
+        report
+            .reason
+            .push_str("; the push is recorded for the next look");
     }
+    report.skipped_in_a_row = recorded.skipped;
     report.error = Some(error);
     Attempt::Done(report)
 }
@@ -255,7 +267,7 @@ fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
 async fn claim(
     watched: Watched<'_>,
     state: &WatchState,
-    version: u64,
+    version: &Version,
     report: DecisionReport,
     pass: u32,
     ports: &Ports<'_>,
@@ -306,7 +318,7 @@ async fn act(
     };
     let _ = ports
         .states
-        .save(watched.name(), &after, claimed.version, note)
+        .save(watched.name(), &after, &claimed.version, note)
         .await;
     if let Err(error) = result {
         report.outcome = Effect::Failed;

@@ -53,9 +53,20 @@ pub struct DecisionReport {
     pub desired_after: Option<u32>,
     /// Which look of a polling invocation decided it (0: the first).
     pub pass: u32,
+    /// What was wrong with the stored state and has been set aside (said once: the
+    /// look's write replaces the record).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Looks in a row that decided nothing for this target.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_in_a_row: u32,
     /// The AWS failure that kept it from being decided or carried out.
     #[serde(skip)]
     pub error: Option<sluice_aws::AwsError>,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -96,6 +107,8 @@ impl DecisionReport {
             desired_before: None,
             desired_after: None,
             pass,
+            notes: Vec::new(),
+            skipped_in_a_row: 0,
             error: None,
         }
     }
@@ -122,8 +135,16 @@ impl DecisionReport {
             desired_before: desired,
             desired_after: after,
             pass,
+            notes: Vec::new(),
+            skipped_in_a_row: 0,
             error: None,
         }
+    }
+
+    /// The report, with the problems found in the stored state noted.
+    pub fn noting(mut self, problems: &[String]) -> Self {
+        self.notes.extend(problems.iter().cloned());
+        self
     }
 
     /// One structured log event and one decision count (EMF) for this decision.
@@ -138,12 +159,21 @@ impl DecisionReport {
             dry_run = settings.dry_run,
             "decision"
         );
-        // The fleet-wide series lets one alarm watch every target's WatcherFailed.
-        let datum = Datum::count(&self.target, self.outcome.metric_name(), 1.0);
+        // The fleet-wide series lets one alarm watch every target's WatcherFailed, and
+        // the largest skip streak of any target.
+        let mut datums = vec![Datum::count(&self.target, self.outcome.metric_name(), 1.0)];
+        if self.skipped_in_a_row > 0 {
+            let streak = f64::from(self.skipped_in_a_row);
+            datums.push(Datum::count(
+                &self.target,
+                names::WATCHER_SKIPPED_IN_A_ROW,
+                streak,
+            ));
+        }
         ports.emf.emit(&embedded_metric_line(
             &settings.common.namespace,
             ports.clock.now().saturating_mul(1000),
-            &[datum],
+            &datums,
             Rollup::AlsoFleetWide,
         ));
     }
