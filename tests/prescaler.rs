@@ -93,7 +93,7 @@ fn at(local: &str) -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn a_scalable_targets_min_capacity_rises_before_the_window_and_returns_after() -> Result<()> {
+async fn a_scalable_targets_bounds_follow_the_configuration_and_the_window() -> Result<()> {
     let scenario = scenario(false).await?;
     scenario
         .emulators
@@ -105,16 +105,25 @@ async fn a_scalable_targets_min_capacity_rises_before_the_window_and_returns_aft
         .await?;
     assert_eq!(
         report.targets[0].change,
-        Change::SetMinCapacity { from: 1, to: 5 },
+        Change::SetBounds {
+            min: (1, 5),
+            max: (10, 20)
+        },
         "{report:?}"
+    );
+    assert!(
+        report.targets[0].reason.contains(
+            "MaxCapacity 10 -> capacity.max 20 (the target's configuration owns the bounds"
+        ),
+        "the override is named: {report:?}"
     );
     assert_eq!(
         scenario
             .emulators
             .scalable_bounds(&scenario.cluster, &scenario.service)
             .await?,
-        (5, 10),
-        "07:55: 5 minutes before 08:00 with a 10 minute lead"
+        (5, 20),
+        "07:55: 5 minutes before 08:00 with a 10 minute lead; MaxCapacity is capacity.max"
     );
     assert_eq!(
         scenario.desired().await?,
@@ -124,14 +133,21 @@ async fn a_scalable_targets_min_capacity_rises_before_the_window_and_returns_aft
     let report = prescaler.handle(&at("18:30")).await?;
     assert_eq!(
         report.targets[0].change,
-        Change::SetMinCapacity { from: 5, to: 1 }
+        Change::SetBounds {
+            min: (5, 1),
+            max: (20, 20)
+        }
+    );
+    assert_eq!(
+        report.targets[0].reason, "no window: MinCapacity 5 -> the configured min 1",
+        "the window's end is the prescaler's own, not an override"
     );
     assert_eq!(
         scenario
             .emulators
             .scalable_bounds(&scenario.cluster, &scenario.service)
             .await?,
-        (1, 10)
+        (1, 20)
     );
     Ok(())
 }

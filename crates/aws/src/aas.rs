@@ -75,14 +75,15 @@ impl ScalableTargets for AutoScaling {
         Ok(found)
     }
 
-    async fn set_min_capacity(&self, resource_id: &str, min: u32) -> Result<(), AwsError> {
-        let min = i32::try_from(min).unwrap_or(i32::MAX);
+    async fn set_bounds(&self, resource_id: &str, min: u32, max: u32) -> Result<(), AwsError> {
+        let bound = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
         self.client
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
             .resource_id(resource_id)
-            .min_capacity(min)
+            .min_capacity(bound(min))
+            .max_capacity(bound(max))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ApplicationAutoScaling.RegisterScalableTarget", e))?;

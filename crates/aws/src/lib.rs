@@ -102,8 +102,9 @@ pub trait ScalableTargets: Send + Sync {
         resource_ids: &[String],
     ) -> Result<BTreeMap<String, ScalableBounds>, AwsError>;
 
-    /// Sets MinCapacity of a registered scalable target, leaving MaxCapacity alone.
-    async fn set_min_capacity(&self, resource_id: &str, min: u32) -> Result<(), AwsError>;
+    /// Sets both bounds of a scalable target (RegisterScalableTarget, which also
+    /// registers one that does not exist yet).
+    async fn set_bounds(&self, resource_id: &str, min: u32, max: u32) -> Result<(), AwsError>;
 }
 
 /// The prescaler's record of its own desiredCount writes, by target.

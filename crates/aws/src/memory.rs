@@ -50,7 +50,7 @@ struct World {
     /// (operation, batch size) of every call, in order.
     calls: Vec<(&'static str, usize)>,
     desired_writes: Vec<(String, u32)>,
-    min_capacity_writes: Vec<(String, u32)>,
+    bounds_writes: Vec<(String, u32, u32)>,
     put: Vec<(String, Vec<Datum>)>,
     emf: Vec<String>,
 }
@@ -233,9 +233,9 @@ impl MemoryAws {
         self.world().desired_writes.clone()
     }
 
-    /// Every (resource ID, MinCapacity) RegisterScalableTarget made, in order.
-    pub fn min_capacity_writes(&self) -> Vec<(String, u32)> {
-        self.world().min_capacity_writes.clone()
+    /// Every (resource ID, MinCapacity, MaxCapacity) RegisterScalableTarget made, in order.
+    pub fn bounds_writes(&self) -> Vec<(String, u32, u32)> {
+        self.world().bounds_writes.clone()
     }
 
     pub fn desired(&self, cluster: &str, service: &str) -> Option<u32> {
@@ -451,19 +451,17 @@ impl ScalableTargets for MemoryAws {
             .collect())
     }
 
-    async fn set_min_capacity(&self, resource_id: &str, min: u32) -> Result<(), AwsError> {
+    async fn set_bounds(&self, resource_id: &str, min: u32, max: u32) -> Result<(), AwsError> {
         self.check(
             "ApplicationAutoScaling.RegisterScalableTarget",
             &[resource_id],
             1,
         )?;
         let mut world = self.world();
+        world.bounds_writes.push((resource_id.to_owned(), min, max));
         world
-            .min_capacity_writes
-            .push((resource_id.to_owned(), min));
-        if let Some(bounds) = world.scalable.get_mut(resource_id) {
-            bounds.min = min;
-        }
+            .scalable
+            .insert(resource_id.to_owned(), ScalableBounds { min, max });
         Ok(())
     }
 }

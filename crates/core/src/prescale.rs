@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::config::Target;
+use crate::config::{Capacity, Target};
 use crate::facts::ScalableBounds;
 
 /// What was read for a target.
@@ -29,10 +29,11 @@ pub struct OwnWrite {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Change {
-    /// RegisterScalableTarget with a new MinCapacity (target tracking keeps working above it).
-    SetMinCapacity {
-        from: u32,
-        to: u32,
+    /// RegisterScalableTarget with these bounds, each (from, to): MinCapacity the floor
+    /// (target tracking keeps working above it), MaxCapacity `capacity.max`.
+    SetBounds {
+        min: (u32, u32),
+        max: (u32, u32),
     },
     /// ECS UpdateService (no scalable target).
     SetDesired {
@@ -70,49 +71,78 @@ pub fn plan(
     now: i64,
 ) -> PrescalePlan {
     match facts.bounds {
-        Some(bounds) => plan_min_capacity(target, floor, bounds),
+        Some(bounds) => plan_bounds(target, floor, bounds, own, now),
         None if floor > target.capacity.min => plan_window(target, floor, facts.desired, own, now),
         None => plan_after_window(target, facts, own),
     }
 }
 
-/// With a scalable target, the floor is MinCapacity; target tracking works above it.
-fn plan_min_capacity(target: &Target, floor: u32, bounds: ScalableBounds) -> PrescalePlan {
-    let baseline = target.capacity.min;
+/// With a scalable target, the target's configuration owns its bounds (as a KEDA
+/// ScaledObject owns its HPA): MinCapacity is the window floor, or `capacity.min` with
+/// no window; MaxCapacity is `capacity.max`. Target tracking works between them. A
+/// bound set outside Sluice is overridden, and the reason says from what.
+fn plan_bounds(
+    target: &Target,
+    floor: u32,
+    bounds: ScalableBounds,
+    own: Option<OwnWrite>,
+    now: i64,
+) -> PrescalePlan {
+    let Capacity { min: baseline, max } = target.capacity;
     let wanted = floor.max(baseline);
-    let to = wanted.min(bounds.max);
-    let capped = if wanted > to {
-        format!(
-            " (capped at MaxCapacity {}; the floor is {wanted})",
-            bounds.max
-        )
-    } else {
-        String::new()
-    };
-    let change = Change::SetMinCapacity {
-        from: bounds.min,
-        to,
-    };
-    let (change, why) = if bounds.min == to {
-        (Change::None, format!("MinCapacity already {to}"))
-    } else if floor > baseline {
-        (
-            change,
-            format!("window floor {floor}: MinCapacity {} -> {to}", bounds.min),
-        )
-    } else {
-        (
-            change,
+    let to = wanted.min(max);
+    // Remembered while a window holds MinCapacity up, so its end is known for ours.
+    let ours = (to > baseline).then_some(OwnWrite {
+        raised_to: to,
+        at: own.filter(|o| o.raised_to == to).map_or(now, |o| o.at),
+    });
+    if (bounds.min, bounds.max) == (to, max) {
+        return PrescalePlan {
+            change: Change::None,
+            reason: format!("bounds already {to}-{max}"),
+            own: ours,
+        };
+    }
+    let mut parts = Vec::new();
+    if bounds.min != to {
+        let capped = if wanted > to {
+            format!(" (capped at capacity.max {max}; the floor is {wanted})")
+        } else {
+            String::new()
+        };
+        parts.push(if floor > baseline {
+            format!(
+                "window floor {floor}: MinCapacity {} -> {to}{capped}",
+                bounds.min
+            )
+        } else {
             format!(
                 "no window: MinCapacity {} -> the configured min {to}",
                 bounds.min
-            ),
-        )
+            )
+        });
+    }
+    if bounds.max != max {
+        parts.push(format!("MaxCapacity {} -> capacity.max {max}", bounds.max));
+    }
+    // A bound neither the configuration nor the prescaler's own last write explains
+    // was set outside Sluice.
+    let by_hand = bounds.max != max
+        || (bounds.min != to
+            && bounds.min > baseline
+            && own.map(|o| o.raised_to) != Some(bounds.min));
+    let owner = if by_hand {
+        " (the target's configuration owns the bounds: change capacity with sluicectl apply, or pause the target)"
+    } else {
+        ""
     };
     PrescalePlan {
-        change,
-        reason: format!("{why}{capped}"),
-        own: None,
+        change: Change::SetBounds {
+            min: (bounds.min, to),
+            max: (bounds.max, max),
+        },
+        reason: format!("{}{owner}", parts.join("; ")),
+        own: ours,
     }
 }
 
@@ -210,6 +240,8 @@ mod tests {
         want_reason: &'static str,
         /// The own write to remember (raised_to).
         want_own: Option<u32>,
+        /// Whether the reason must be exactly `want_reason`.
+        want_exact: bool,
     }
 
     fn case(
@@ -227,6 +259,7 @@ mod tests {
             want: Change::None,
             want_reason: "",
             want_own: None,
+            want_exact: false,
         }
     }
 
@@ -234,8 +267,12 @@ mod tests {
     fn plan_table() {
         let cases = [
             Case {
-                want: Change::SetMinCapacity { from: 1, to: 5 },
+                want: Change::SetBounds {
+                    min: (1, 5),
+                    max: (20, 20),
+                },
                 want_reason: "window floor 5: MinCapacity 1 -> 5",
+                want_own: Some(5),
                 ..case(
                     "with a scalable target the floor is MinCapacity",
                     (1, 20),
@@ -244,7 +281,9 @@ mod tests {
                 )
             },
             Case {
-                want_reason: "MinCapacity already 5",
+                own: Some(5),
+                want_reason: "bounds already 5-20",
+                want_own: Some(5),
                 ..case(
                     "target tracking above the floor is left alone",
                     (1, 20),
@@ -253,8 +292,13 @@ mod tests {
                 )
             },
             Case {
-                want: Change::SetMinCapacity { from: 5, to: 1 },
+                own: Some(5),
+                want: Change::SetBounds {
+                    min: (5, 1),
+                    max: (20, 20),
+                },
                 want_reason: "no window: MinCapacity 5 -> the configured min 1",
+                want_exact: true,
                 ..case(
                     "no window gives MinCapacity back to the configured min",
                     (1, 20),
@@ -263,13 +307,45 @@ mod tests {
                 )
             },
             Case {
-                want: Change::SetMinCapacity { from: 0, to: 8 },
-                want_reason: "window floor 12: MinCapacity 0 -> 8 (capped at MaxCapacity 8; the floor is 12)",
+                want: Change::SetBounds {
+                    min: (7, 1),
+                    max: (20, 20),
+                },
+                want_reason: "(the target's configuration owns the bounds: change capacity with sluicectl apply, or pause the target)",
                 ..case(
-                    "a floor above MaxCapacity is capped and says so",
+                    "a MinCapacity raised by hand is overridden and said",
+                    (1, 20),
+                    0,
+                    (7, 0, Some((7, 20))),
+                )
+            },
+            Case {
+                want_own: Some(12),
+                want: Change::SetBounds {
+                    min: (0, 12),
+                    max: (8, 50),
+                },
+                want_reason: "window floor 12: MinCapacity 0 -> 12; MaxCapacity 8 -> capacity.max 50",
+                ..case(
+                    "MaxCapacity follows capacity.max, so a stale max caps nothing",
                     (0, 50),
                     12,
                     (0, 0, Some((0, 8))),
+                )
+            },
+            Case {
+                want_own: Some(50),
+                want_exact: true,
+                want: Change::SetBounds {
+                    min: (0, 50),
+                    max: (50, 50),
+                },
+                want_reason: "window floor 60: MinCapacity 0 -> 50 (capped at capacity.max 50; the floor is 60)",
+                ..case(
+                    "a floor above capacity.max is capped and says so",
+                    (0, 50),
+                    60,
+                    (0, 0, Some((0, 50))),
                 )
             },
             Case {
@@ -375,7 +451,8 @@ mod tests {
             let planned = plan(&target, case.floor, &facts, own, NOW);
             assert_eq!(planned.change, case.want, "{}", case.name);
             assert!(
-                planned.reason.contains(case.want_reason),
+                planned.reason.contains(case.want_reason)
+                    && (!case.want_exact || planned.reason == case.want_reason),
                 "{}: {}",
                 case.name,
                 planned.reason

@@ -152,7 +152,7 @@ async fn someone_elses_change_in_between_is_left_alone() {
 }
 
 #[tokio::test]
-async fn with_a_scalable_target_min_capacity_moves_and_desired_is_never_written() {
+async fn with_a_scalable_target_the_bounds_move_and_desired_is_never_written() {
     let fakes = world(1, business_hours());
     fakes.set_scalable("c", "gold-svc", 1, 3);
     let raised = prescale(&scheduled(), &settings(), &ports(&fakes), monday("08:00"))
@@ -160,12 +160,15 @@ async fn with_a_scalable_target_min_capacity_moves_and_desired_is_never_written(
         .unwrap();
     assert_eq!(
         raised.targets[0].change,
-        Change::SetMinCapacity { from: 1, to: 3 }
+        Change::SetBounds {
+            min: (1, 5),
+            max: (3, 20)
+        }
     );
     assert!(
         raised.targets[0]
             .reason
-            .contains("capped at MaxCapacity 3; the floor is 5"),
+            .contains("MaxCapacity 3 -> capacity.max 20"),
         "{}",
         raised.targets[0].reason
     );
@@ -174,14 +177,17 @@ async fn with_a_scalable_target_min_capacity_moves_and_desired_is_never_written(
         .unwrap();
     assert_eq!(
         restored.targets[0].change,
-        Change::SetMinCapacity { from: 3, to: 1 }
+        Change::SetBounds {
+            min: (5, 1),
+            max: (20, 20)
+        }
     );
-    let min_writes: Vec<u32> = fakes
-        .min_capacity_writes()
+    let writes: Vec<(u32, u32)> = fakes
+        .bounds_writes()
         .into_iter()
-        .map(|(_, m)| m)
+        .map(|(_, min, max)| (min, max))
         .collect();
-    assert_eq!(min_writes, vec![3, 1]);
+    assert_eq!(writes, vec![(5, 20), (1, 20)]);
     assert!(desired_writes(&fakes).is_empty());
 }
 

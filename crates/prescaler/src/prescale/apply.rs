@@ -46,9 +46,12 @@ async fn apply_one(planned: &Planned, target: &Target, ports: &Ports<'_>) -> Res
             .map_err(|e| e.to_string())?;
     }
     match planned.report.change {
-        Change::SetMinCapacity { to, .. } => {
+        Change::SetBounds { min, max } => {
             let resource_id = ecs_resource_id(&target.cluster, &target.service);
-            ports.autoscaling.set_min_capacity(&resource_id, to).await
+            ports
+                .autoscaling
+                .set_bounds(&resource_id, min.1, max.1)
+                .await
         }
         Change::SetDesired { to, .. } => {
             ports
