@@ -95,5 +95,14 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         1,
         "read back from ECS"
     );
+    // Europe/Berlin from the database embedded in the binary.
+    let output =
+        cargo_lambda_invoke(port, "prescaler", "events/prescaler/what-if.json", patience).await?;
+    let report: serde_json::Value =
+        serde_json::from_str(&output).with_context(|| output.clone())?;
+    assert_eq!(
+        report["targets"][0]["floor"], 3,
+        "Monday 07:55 Berlin, 10 minutes' lead on 08:00: {report:#}"
+    );
     Ok(())
 }

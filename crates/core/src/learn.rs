@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn business_hours_history_becomes_one_weekday_window() {
-        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        let tz = crate::tz::get("Europe/Berlin").unwrap();
         // Two weeks of 5-minute datapoints from Monday 2026-11-16 00:00 in Berlin.
         let monday: jiff::civil::DateTime = "2026-11-16T00:00".parse().unwrap();
         let start = tz

@@ -14,5 +14,6 @@ pub mod prescale;
 pub mod problem;
 pub mod profile;
 pub mod settings;
+pub mod tz;
 pub mod yaml;
 pub mod zero;

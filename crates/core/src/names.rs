@@ -35,3 +35,6 @@ pub const WATCHER_SKIPPED_IN_A_ROW: &str = "WatcherSkippedInARow";
 
 // The prescaler, per target: the floor its profile gives now.
 pub const PRESCALE_FLOOR: &str = "PrescaleFloor";
+// The prescaler, fleet-wide: targets with a profile whose floor could not be computed
+// (the profile is missing or invalid, e.g. an unknown time zone).
+pub const TARGETS_WITHOUT_FLOOR: &str = "TargetsWithoutFloor";

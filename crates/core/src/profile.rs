@@ -403,7 +403,7 @@ impl Schedule {
     /// Validates a stored or written profile; every problem by path.
     pub fn compile(profile: &Profile, path: &str) -> Result<Schedule, Vec<Problem>> {
         let mut problems = Vec::new();
-        let timezone = match TimeZone::get(&profile.timezone) {
+        let timezone = match crate::tz::get(&profile.timezone) {
             Ok(tz) => Some(tz),
             Err(_) => {
                 problems.push(Problem {

@@ -280,3 +280,25 @@ async fn what_if_time_and_bad_events() {
     .unwrap_err();
     assert!(matches!(error, RequestError::BadEvent(_)));
 }
+
+#[tokio::test]
+async fn targets_whose_profile_cannot_be_evaluated_are_counted_and_published() {
+    let fakes = world(1, business_hours());
+    fakes.put_item(
+        ItemKind::Profile,
+        "business",
+        r#"{"name": "business", "timezone": "Europe/Atlantis", "windows": []}"#,
+    );
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
+        .await
+        .unwrap();
+    assert_eq!(report.targets_without_floor, 1);
+    let fleet: Vec<(&str, f64)> = fakes
+        .put_datums()
+        .iter()
+        .flat_map(|(_, datums)| datums)
+        .filter(|d| d.target.is_none())
+        .map(|d| (d.name, d.value))
+        .collect();
+    assert_eq!(fleet, vec![("TargetsWithoutFloor", 1.0)]);
+}

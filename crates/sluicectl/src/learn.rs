@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use sluice_aws::CloudWatchMetrics;
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::MetricQuery;
@@ -62,7 +61,7 @@ async fn propose(
     if !(1..=63).contains(&options.days) {
         bail!("--days must be from 1 to 63 (CloudWatch keeps 5-minute data for 63 days)");
     }
-    let tz = TimeZone::get(options.timezone)
+    let tz = sluice_core::tz::get(options.timezone)
         .with_context(|| format!("--timezone {:?} is not an IANA time zone", options.timezone))?;
     let samples = history(cloudwatch, target, options).await?;
     let windows = learn(

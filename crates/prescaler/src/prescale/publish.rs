@@ -8,12 +8,15 @@ use super::Ports;
 use super::plan::Planned;
 use crate::settings::Settings;
 
-/// How many floors were published.
+/// How many floors were published. The count of targets without a floor goes out
+/// with them, fleet-wide.
 pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>) -> usize {
     if settings.dry_run {
         return 0;
     }
-    let datums: Vec<Datum> = planned
+    let unevaluated = super::report::without_floor(planned) as f64;
+    let fleet = Datum::fleet_count(names::TARGETS_WITHOUT_FLOOR, unevaluated);
+    let mut datums: Vec<Datum> = planned
         .iter()
         .filter_map(|p| {
             let floor = p.report.floor?;
@@ -24,6 +27,7 @@ pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>
             ))
         })
         .collect();
+    datums.push(fleet);
     let mut published = 0;
     for batch in metrics::batches(
         &datums,
@@ -35,7 +39,7 @@ pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>
             .put_metric_data(&settings.common.namespace, batch)
             .await
         {
-            Ok(()) => published += batch.len(),
+            Ok(()) => published += batch.iter().filter(|d| d.target.is_some()).count(),
             Err(error) => tracing::error!(%error, "publishing floors failed"),
         }
     }

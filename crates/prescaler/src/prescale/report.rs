@@ -65,6 +65,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub invalid: BTreeMap<String, String>,
     pub published_floors: usize,
+    /// Targets with a profile whose floor could not be computed (published fleet-wide
+    /// as TargetsWithoutFloor, which an alarm watches).
+    pub targets_without_floor: usize,
 }
 
 impl Report {
@@ -76,6 +79,7 @@ impl Report {
         invalid: BTreeMap<String, String>,
         published_floors: usize,
     ) -> Self {
+        let targets_without_floor = without_floor(&planned);
         let targets: Vec<TargetReport> = planned.into_iter().map(|p| p.report).collect();
         for report in &targets {
             tracing::info!(
@@ -97,6 +101,15 @@ impl Report {
             targets,
             invalid,
             published_floors,
+            targets_without_floor,
         }
     }
+}
+
+/// Targets whose profile gave no floor: it is missing or does not compile.
+pub fn without_floor(planned: &[Planned]) -> usize {
+    planned
+        .iter()
+        .filter(|p| p.report.floor.is_none() && p.report.reason.starts_with("profile "))
+        .count()
 }
