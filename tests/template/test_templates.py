@@ -62,6 +62,10 @@ def statements(resources):
                 yield name, statement
 
 
+def samconfig():
+    return tomllib.loads((ROOT / "samconfig.toml").read_text())
+
+
 def as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -188,6 +192,70 @@ class TransformedTemplate(unittest.TestCase):
                 self.assertIn(action, UNSCOPABLE_WRITES, f"{role}: {action} on '*'")
                 self.assertIn("Condition", statement, f"{role}: {action} on '*' without a condition")
         self.assertGreater(seen, 0, "GetMetricData needs '*': the check must have seen it")
+
+    def test_no_wildcard_reaches_past_its_kind_on_a_mutating_action(self):
+        """Any wildcard on a mutating action, not only a literal "*": a wildcard resource
+        must be narrowed by a condition naming what it may touch, and a parameter that
+        may hold wildcards must be confined to its kind by an AllowedPattern."""
+        template = sam_template()
+        narrowing = {
+            "cloudwatch:PutMetricData": {"cloudwatch:namespace"},
+            "application-autoscaling:RegisterScalableTarget": {
+                "application-autoscaling:service-namespace",
+                "application-autoscaling:scalable-dimension",
+            },
+        }
+        confined = {"ServiceArns": ":ecs:", "QueueArns": ":sqs:"}
+        seen = 0
+        for role, statement in statements(self.resources):
+            mutating = [a for a in as_list(statement["Action"]) if not READ_ONLY.match(a)]
+            if statement.get("Effect") != "Allow" or not mutating:
+                continue
+            for resource in as_list(statement.get("Resource")):
+                if isinstance(resource, dict) and "Ref" in resource:
+                    name = resource["Ref"]
+                    if name in confined:
+                        pattern = template["Parameters"][name].get("AllowedPattern")
+                        self.assertIsNotNone(pattern, f"{role}: {name} needs an AllowedPattern")
+                        self.assertIn(confined[name], pattern, f"{role}: {name}'s pattern")
+                    continue
+                text = json.dumps(resource)
+                if "*" not in text:
+                    continue
+                seen += 1
+                keys = set(re.findall(r'"([a-z0-9-]+:[A-Za-z-]+)"', json.dumps(statement.get("Condition", {}))))
+                for action in mutating:
+                    self.assertIn(action, narrowing, f"{role}: {action} on wildcard {text}")
+                    self.assertLessEqual(narrowing[action], keys, f"{role}: {action} on {text} needs {narrowing[action]}")
+        self.assertGreater(seen, 0, "PutMetricData and RegisterScalableTarget use wildcards: the check must see them")
+
+    def test_service_and_queue_parameters_accept_only_their_kind(self):
+        """The AllowedPatterns, evaluated as CloudFormation does: each list element."""
+        template = sam_template()
+        cases = {
+            "ServiceArns": (
+                ["arn:aws:ecs:us-east-1:123456789012:service/gpu/*", "arn:aws:ecs:eu-west-1:123456789012:service/gpu-cluster/face-workers"],
+                ["*", "arn:aws:ecs:*:*:*", "arn:aws:ecs:us-east-1:123456789012:*", "arn:aws:ecs:us-east-1:123456789012:cluster/gpu",
+                 "arn:aws:sqs:us-east-1:123456789012:jobs", "arn:aws:ecs:us-east-1:*:service/gpu/*"],
+            ),
+            "QueueArns": (
+                ["arn:aws:sqs:us-east-1:123456789012:jobs-*", "arn:aws:sqs:us-east-1:123456789012:orders.fifo"],
+                ["*", "arn:aws:sqs:*:*:*", "arn:aws:sqs:us-east-1:123456789012:*", "arn:aws:ecs:us-east-1:123456789012:service/gpu/x"],
+            ),
+        }
+        for name, (good, bad) in cases.items():
+            pattern = re.compile(template["Parameters"][name]["AllowedPattern"])
+            for value in good:
+                self.assertTrue(pattern.fullmatch(value), f"{name} refuses {value}")
+            for value in bad:
+                self.assertFalse(pattern.fullmatch(value), f"{name} accepts {value}")
+        for environment in ["dev", "staging", "prod"]:
+            overrides = samconfig()[environment]["deploy"]["parameters"]["parameter_overrides"]
+            for name in cases:
+                value = next(o.split("=", 1)[1] for o in overrides if o.startswith(name + "="))
+                pattern = re.compile(template["Parameters"][name]["AllowedPattern"])
+                for element in value.split(","):
+                    self.assertTrue(pattern.fullmatch(element), f"samconfig {environment}: {name}={element}")
 
     def test_roles_carry_no_managed_policies(self):
         for name, role in self.of_type("AWS::IAM::Role").items():
