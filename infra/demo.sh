@@ -93,14 +93,14 @@ $demo service --cluster media-cluster --service image-workers
 step "sluicectl plan: the floors gold-inference's profile gives on Monday 30 November (month end)"
 target/debug/sluicectl plan --target gold-inference --from 2026-11-30T00:00:00Z --hours 24
 
-step "prescaler, what-if Monday 30 November 07:55 Berlin (events/prescaler/what-if.json)"
-invoke prescaler events/prescaler/what-if.json > "$work/prescale.json"
+step "prescaler, what-if Monday 30 November 07:55 Berlin, applied (events/prescaler/what-if-apply.json)"
+invoke prescaler events/prescaler/what-if-apply.json > "$work/prescale.json"
 $demo report-prescale < "$work/prescale.json"
 $demo service --cluster gaming-system-cluster --service gold-tier-inference
 echo "(in AWS, Application Auto Scaling then raises desiredCount to the new MinCapacity; moto only records it)"
 
 step "prescaler, what-if Tuesday 1 December 19:00 Berlin: no window, the floor goes back"
-echo '{"at": "2026-12-01T19:00:00+01:00"}' > "$work/after.json"
+echo '{"at": "2026-12-01T19:00:00+01:00", "apply": true}' > "$work/after.json"
 invoke prescaler "$work/after.json" > "$work/prescale.json"
 $demo report-prescale < "$work/prescale.json"
 $demo service --cluster gaming-system-cluster --service gold-tier-inference

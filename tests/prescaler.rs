@@ -88,8 +88,9 @@ impl Scenario {
 }
 
 /// Monday 2026-11-30 at a Berlin local time.
+/// A what-if that acts: Monday 30 November at a Berlin (CET) local time.
 fn at(local: &str) -> serde_json::Value {
-    json!({ "at": format!("2026-11-30T{local}:00+01:00") })
+    json!({ "at": format!("2026-11-30T{local}:00+01:00"), "apply": true })
 }
 
 #[tokio::test]
@@ -101,7 +102,7 @@ async fn a_scalable_targets_bounds_follow_the_configuration_and_the_window() -> 
         .await?;
     let prescaler = scenario.prescaler();
     let report = prescaler
-        .handle(&fixture("prescaler/what-if.json")?)
+        .handle(&fixture("prescaler/what-if-apply.json")?)
         .await?;
     assert_eq!(
         report.targets[0].change,

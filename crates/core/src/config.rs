@@ -241,6 +241,19 @@ impl Document {
                 });
             }
             problems.extend(target.problems(&path));
+            let service = target.service_key();
+            if let Some(first) = self.targets[..index]
+                .iter()
+                .position(|t| t.service_key() == service)
+            {
+                problems.push(Problem::new(
+                    format!("{path}.service"),
+                    format!(
+                        "service {}/{} is already the target {:?} (targets[{first}]); two targets would fight over one service",
+                        service.0, service.1, self.targets[first].name
+                    ),
+                ));
+            }
         }
         let mut seen_profiles = BTreeMap::new();
         for (index, profile) in self.profiles.iter().enumerate() {
@@ -365,6 +378,13 @@ impl GpuSource {
 }
 
 impl Target {
+    /// The ECS service as (cluster name, service name): a cluster may be given by name
+    /// or by ARN.
+    pub fn service_key(&self) -> (&str, &str) {
+        let cluster = self.cluster.rsplit('/').next().unwrap_or(&self.cluster);
+        (cluster, &self.service)
+    }
+
     /// A target as stored in the table: its spec must parse, validate and carry the
     /// name it is stored under. The error says which, for the function's report.
     pub fn from_stored(name: &str, spec: &str) -> Result<Target, String> {
@@ -389,8 +409,24 @@ impl Target {
         }
         found.not_blank("cluster", &self.cluster);
         found.not_blank("service", &self.service);
+        if self.service.starts_with("arn:") {
+            let name = self.service.rsplit('/').next().unwrap_or_default();
+            found.add(
+                "service",
+                format!(
+                    "{:?} is an ARN; give the service's name ({name}), its cluster goes in cluster",
+                    self.service
+                ),
+            );
+        }
         for (index, queue) in self.queues.iter().enumerate() {
             found.not_blank(&format!("queues[{index}]"), queue);
+            if let Some(first) = self.queues[..index].iter().position(|q| q == queue) {
+                found.add(
+                    &format!("queues[{index}]"),
+                    format!("{queue:?} is listed twice (also queues[{first}]): its backlog would count twice"),
+                );
+            }
         }
         if self.capacity.max < self.capacity.min {
             found.add(
@@ -765,5 +801,27 @@ profiles:
         assert!(problems_of(text)[0].contains("unknown field `defaults`"));
         let text = "targets:\n  - { name: a, cluster: c, service: a, capacity: &cap { min: 0, max: 5 }, backlog_per_task: 1 }\n  - { name: b, cluster: c, service: b, capacity: *cap, backlog_per_task: 1 }\n";
         assert_eq!(problems_of(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn holes_that_once_passed_validation() {
+        // (document, the one problem it must have)
+        let cases = [
+            (
+                "targets:\n  - { name: a, cluster: c, service: 'arn:aws:ecs:us-east-1:123456789012:service/c/s', capacity: { min: 0, max: 1 }, backlog_per_task: 1 }\n",
+                "targets[0].service: \"arn:aws:ecs:us-east-1:123456789012:service/c/s\" is an ARN; give the service's name (s), its cluster goes in cluster",
+            ),
+            (
+                "targets:\n  - { name: a, cluster: c, service: s, capacity: { min: 0, max: 1 }, backlog_per_task: 1 }\n  - { name: b, cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', service: s, capacity: { min: 0, max: 1 }, backlog_per_task: 1 }\n",
+                "targets[1].service: service c/s is already the target \"a\" (targets[0]); two targets would fight over one service",
+            ),
+            (
+                "targets:\n  - { name: a, cluster: c, service: s, queues: [q1, q2, q1], capacity: { min: 0, max: 1 }, backlog_per_task: 1 }\n",
+                "targets[0].queues[2]: \"q1\" is listed twice (also queues[0]): its backlog would count twice",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(problems_of(text), vec![expected.to_owned()], "{text}");
+        }
     }
 }

@@ -150,7 +150,8 @@ fn parse_time(text: &str, allow_24: bool) -> Result<Option<Time>, String> {
         )
     };
     let (hours, minutes) = text.split_once(':').ok_or_else(bad)?;
-    if hours.len() != 2 || minutes.len() != 2 {
+    let two_digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(hours) || !two_digits(minutes) {
         return Err(bad());
     }
     let hours: i8 = hours.parse().map_err(|_| bad())?;
@@ -315,7 +316,7 @@ impl WindowSpec {
                 None
             }
         };
-        if self.start.is_some() && self.start == self.end {
+        if matches!((start, end), (Some(start), Some(Some(end))) if start == end) {
             problem(
                 ".end",
                 "must differ from start: an empty window never opens".to_owned(),
@@ -819,5 +820,47 @@ mod tests {
             1,
             "opens once: {changes:?}"
         );
+    }
+
+    #[test]
+    fn times_are_two_digits_each_and_compared_as_times() {
+        // (start, end, problems)
+        let cases = [
+            (
+                "+8:00",
+                "18:00",
+                vec![
+                    "profiles[0].windows[0].start: \"+8:00\" is not a time of day HH:MM (00:00 to 23:59)",
+                ],
+            ),
+            (
+                "08:00",
+                "-1:00",
+                vec![
+                    "profiles[0].windows[0].end: \"-1:00\" is not a time of day HH:MM (00:00 to 23:59, or 24:00)",
+                ],
+            ),
+            (
+                "08:00",
+                "08:00",
+                vec![
+                    "profiles[0].windows[0].end: must differ from start: an empty window never opens",
+                ],
+            ),
+            ("00:00", "24:00", vec![]),
+        ];
+        for (start, end, expected) in cases {
+            let profile = Profile {
+                name: "p".into(),
+                timezone: "UTC".into(),
+                lead_minutes: 0,
+                windows: vec![window(&["mon"], start, end, 1.0)],
+            };
+            let problems: Vec<String> = match Schedule::compile(&profile, "profiles[0]") {
+                Ok(_) => Vec::new(),
+                Err(problems) => problems.iter().map(ToString::to_string).collect(),
+            };
+            assert_eq!(problems, expected, "{start}-{end}");
+        }
     }
 }

@@ -302,3 +302,52 @@ async fn targets_whose_profile_cannot_be_evaluated_are_counted_and_published() {
         .collect();
     assert_eq!(fleet, vec![("TargetsWithoutFloor", 1.0)]);
 }
+
+#[tokio::test]
+async fn a_what_if_is_a_dry_run_unless_it_asks_to_apply() {
+    let fakes = world(1, business_hours());
+    let what_if = json!({"at": "2026-11-30T07:55:00+01:00"});
+    let report = prescale(&what_if, &settings(), &ports(&fakes), monday("03:00"))
+        .await
+        .unwrap();
+    assert!(report.dry_run, "a what-if plans, it does not act");
+    assert_eq!(report.targets[0].outcome, ChangeStatus::WouldChange);
+    assert_eq!(fakes.mutations(), 0);
+    assert!(
+        fakes.put_datums().is_empty(),
+        "nor publishes a floor for another time"
+    );
+    let applied = json!({"at": "2026-11-30T07:55:00+01:00", "apply": true});
+    let report = prescale(&applied, &settings(), &ports(&fakes), monday("03:00"))
+        .await
+        .unwrap();
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Changed);
+    assert_eq!(desired_writes(&fakes), vec![5]);
+}
+
+#[tokio::test]
+async fn a_what_if_time_must_be_within_a_year_and_a_real_offset() {
+    let fakes = world(1, business_hours());
+    // (at, part of the error)
+    let cases = [
+        ("9999-01-01T00:00:00Z", "more than 3660 days from now"),
+        ("2000-01-01T00:00:00Z", "more than 3660 days from now"),
+        ("2026-11-30T07:55:00+25:00", "offset"),
+        (
+            "2026-11-30T07:55:00+14:30",
+            "offset +14:30 is not a UTC offset in use (-12:00 to +14:00)",
+        ),
+    ];
+    for (at, expected) in cases {
+        let error = prescale(
+            &json!({"at": at}),
+            &settings(),
+            &ports(&fakes),
+            monday("03:00"),
+        )
+        .await
+        .expect_err("refused");
+        assert!(error.to_string().contains(expected), "{at}: {error}");
+    }
+    assert_eq!(fakes.mutations(), 0);
+}

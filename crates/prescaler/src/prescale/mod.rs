@@ -41,8 +41,12 @@ pub async fn prescale(
     ports: &Ports<'_>,
     now: Timestamp,
 ) -> Result<Report, RequestError> {
-    let request = request::parse(event)?;
+    let request = request::parse(event, now)?;
     let at = request.at.unwrap_or(now);
+    let settings = &Settings {
+        dry_run: settings.dry_run || request.dry_run,
+        ..settings.clone()
+    };
     let loaded = load::load(ports, request.only.as_deref()).await?;
     let facts = read::read(&loaded.selection.targets, settings, ports).await;
     let mut planned = plan::plan_all(&loaded, facts, at, now, settings);
