@@ -192,7 +192,10 @@ async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
         (2, 1),
         "{summary:#?}"
     );
-    assert_eq!(summary.put_metric_data_calls, 1);
+    assert_eq!(
+        summary.put_metric_data_calls, 2,
+        "the targets' datums, then the fleet-wide counts"
+    );
     let broken = summary
         .targets
         .iter()

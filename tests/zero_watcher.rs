@@ -134,7 +134,11 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
         .await?;
     assert_eq!(outcome(&report), Effect::Stayed);
     let report = watcher
-        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(4 * 60))
+        .handle_at(
+            &fixture("zero-watcher/scheduled.json")?,
+            &Later(4 * 60),
+            None,
+        )
         .await?;
     assert_eq!(
         outcome(&report),
@@ -143,7 +147,11 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     );
     assert_eq!(scenario.desired().await?, 2);
     let report = watcher
-        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(6 * 60))
+        .handle_at(
+            &fixture("zero-watcher/scheduled.json")?,
+            &Later(6 * 60),
+            None,
+        )
         .await?;
     assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
@@ -365,7 +373,7 @@ async fn a_scalable_target_is_never_fought() -> Result<()> {
         .set_desired(&scenario.cluster, &scenario.service, 1)
         .await?;
     let report = watcher
-        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3600))
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3600), None)
         .await?;
     assert_eq!(
         report.decisions[0].reason,

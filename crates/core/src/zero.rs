@@ -282,6 +282,9 @@ impl<'a> Look<'a> {
 
     /// desiredCount 0: wake on activity, to the wake count within the bounds.
     fn asleep(&self) -> Verdict {
+        if *self.cause == Cause::ManualSleep {
+            return self.stay("already asleep: a manual sleep never wakes".to_owned());
+        }
         if !self.active {
             return self.stay("asleep, no activity".to_owned());
         }
@@ -704,6 +707,14 @@ mod tests {
                 cause: Cause::ManualSleep,
                 want: ("sleep", "manual sleep"),
                 ..case("a manual sleep skips the idle clock", (1, 0, false, None))
+            },
+            Case {
+                cause: Cause::ManualSleep,
+                want: ("stay", "already asleep: a manual sleep never wakes"),
+                ..case(
+                    "a manual sleep on a sleeping service with work never wakes it",
+                    (0, 5, false, None),
+                )
             },
             Case {
                 // Work in the queue: a manual sleep would strand it.

@@ -98,7 +98,8 @@ async fn publishes_backlog_per_task_summed_over_queues() {
             summary.failed_targets,
             summary.put_metric_data_calls
         ),
-        (1, 0, 1)
+        (1, 0, 2),
+        "the target's datums, then the fleet-wide counts"
     );
     let values = aws.published_for("gold");
     assert_eq!(values["Backlog"], 20.0);
@@ -191,8 +192,9 @@ async fn reads_and_writes_are_batched() {
         vec![120],
         "all 60 GPU sources (avg + max) in one GetMetricData"
     );
-    // 120 targets x 8 datums + 60 x 2 GPU datums + 4 fleet-wide = 1084 datums: two calls.
-    assert_eq!((summary.datums, summary.put_metric_data_calls), (1084, 2));
+    // 120 targets x 8 datums + 60 x 2 GPU datums = 1080 datums in two calls, then the
+    // 4 fleet-wide counts in a third.
+    assert_eq!((summary.datums, summary.put_metric_data_calls), (1084, 3));
     assert_eq!((summary.fleet.published, summary.fleet.failed), (120, 0));
 }
 
@@ -321,4 +323,33 @@ async fn fails_as_a_whole_only_when_nothing_was_published() {
             .flat_map(|(_, datums)| datums)
             .any(|d| d.name == "TargetsPublished" && d.value == 0.0)
     );
+}
+
+/// The fleet-wide counts go out after the targets' datums, counting the targets whose
+/// datums PutMetricData refused as failed.
+#[tokio::test]
+async fn targets_whose_datums_were_refused_count_as_failed() {
+    let aws = MemoryAws::new();
+    with_target(&aws, "a", &["q"], false);
+    with_target(&aws, "b", &["q"], false);
+    aws.set_queue("q", depth(1, 0, 0));
+    set_service(&aws, "a-svc", tasks(1));
+    set_service(&aws, "b-svc", tasks(1));
+    aws.fail_next("CloudWatch.PutMetricData", None, ErrorKind::Throttled, 1);
+    let error = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect_err("no target's datums were written");
+    assert!(
+        matches!(error, PublishError::NothingPublished(_)),
+        "{error}"
+    );
+    let fleet: Vec<(&str, f64)> = aws
+        .put_datums()
+        .iter()
+        .flat_map(|(_, datums)| datums)
+        .filter(|d| d.target.is_none())
+        .map(|d| (d.name, d.value))
+        .collect();
+    assert!(fleet.contains(&("TargetsFailed", 2.0)), "{fleet:?}");
+    assert!(fleet.contains(&("TargetsPublished", 0.0)), "{fleet:?}");
 }

@@ -15,8 +15,35 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let store = store(&args.table).await;
+    if args.prune
+        && !args.allow_empty
+        && document.targets.is_empty()
+        && document.profiles.is_empty()
+    {
+        refuse_empty_prune(&store, &args.file).await?;
+    }
     apply(&store, &document, args.prune, args.dry_run).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An empty file with --prune would delete everything: refused, saying how much.
+async fn refuse_empty_prune(store: &DynamoStore, file: &str) -> Result<()> {
+    let count = |kind| async move {
+        store
+            .list(kind)
+            .await
+            .map(|items| items.len())
+            .with_context(|| format!("cannot read the table {}", store.table()))
+    };
+    let (targets, profiles) = (
+        count(ItemKind::Target).await?,
+        count(ItemKind::Profile).await?,
+    );
+    anyhow::bail!(
+        "{file} holds no targets and no profiles: --prune would delete all {targets} targets \
+         and {profiles} profiles in {}. Give --allow-empty too if that is what you mean",
+        store.table()
+    )
 }
 
 /// One item the file holds: its kind, name and spec as stored.

@@ -66,6 +66,10 @@ pub struct ApplyArgs {
     /// Delete stored targets and profiles that the file does not name
     #[arg(long)]
     pub prune: bool,
+    /// Let --prune run with a file that holds no targets and no profiles, deleting
+    /// everything stored (refused without it: an empty file is more often a mistake)
+    #[arg(long, requires = "prune")]
+    pub allow_empty: bool,
     /// Show what would change without writing
     #[arg(long)]
     pub dry_run: bool,

@@ -58,10 +58,11 @@ fn validate_lists_every_problem_by_path_and_fails() {
     let (_, stderr) = text(&output);
     assert!(!output.status.success());
     for expected in [
-        "3 problem(s)",
+        "4 problem(s)",
         "targets[0].capacity.max: must be >= min (4)",
         "targets[0].backlog_per_task: must be a number above 0, got 0",
         "targets[1].name: duplicate target name \"a\" (also targets[0])",
+        "targets[1].service: service c/s is already the target \"a\" (targets[0])",
     ] {
         assert!(
             stderr.contains(expected),
@@ -449,5 +450,48 @@ async fn profile_learn_turns_published_history_into_a_profile_that_validates() -
         "{:?}",
         text(&output)
     );
+    Ok(())
+}
+
+/// An empty or comment-only file with --prune deleted every stored target and profile
+/// without asking. Refused unless --allow-empty says so; nothing is deleted.
+#[tokio::test]
+async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("sluicectl-empty");
+    let store = emulators.create_table(&table).await?;
+    let applied = sluicectl(&["apply", "-f", &example()], Some(&table));
+    assert!(applied.status.success(), "{:?}", text(&applied));
+    for contents in ["", "# nothing yet\n", "targets: []\nprofiles: []\n"] {
+        let empty = write_temp("empty.yaml", contents);
+        let output = sluicectl(
+            &["apply", "--prune", "-f", empty.to_str().unwrap_or_default()],
+            Some(&table),
+        );
+        let (_, stderr) = text(&output);
+        assert!(!output.status.success(), "{contents:?}");
+        assert!(
+            stderr.contains("holds no targets and no profiles: --prune would delete all 3 targets and 1 profiles"),
+            "{stderr}"
+        );
+        assert_eq!(
+            store.list(ItemKind::Target).await?.len(),
+            3,
+            "nothing deleted"
+        );
+    }
+    let empty = write_temp("empty.yaml", "");
+    let output = sluicectl(
+        &[
+            "apply",
+            "--prune",
+            "--allow-empty",
+            "-f",
+            empty.to_str().unwrap_or_default(),
+        ],
+        Some(&table),
+    );
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert!(store.list(ItemKind::Target).await?.is_empty());
     Ok(())
 }

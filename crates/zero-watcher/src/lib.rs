@@ -5,6 +5,8 @@
 pub mod settings;
 pub mod watch;
 
+use std::time::Instant;
+
 use serde_json::Value;
 use sluice_aws::{
     AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog, SqsQueues, StdoutEmf,
@@ -45,11 +47,25 @@ impl Watcher {
     }
 
     pub async fn handle(&self, event: &Value) -> Result<Report, WatchError> {
-        self.handle_at(event, &SystemClock).await
+        self.handle_at(event, &SystemClock, None).await
     }
 
-    /// As `handle`, with the decisions' clock given: for what-if runs and tests.
-    pub async fn handle_at(&self, event: &Value, clock: &dyn Clock) -> Result<Report, WatchError> {
+    /// As `handle`, polling no later than `deadline` (the invocation's, in Lambda).
+    pub async fn handle_until(
+        &self,
+        event: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Report, WatchError> {
+        self.handle_at(event, &SystemClock, deadline).await
+    }
+
+    /// As `handle_until`, with the decisions' clock given: for what-if runs and tests.
+    pub async fn handle_at(
+        &self,
+        event: &Value,
+        clock: &dyn Clock,
+        deadline: Option<Instant>,
+    ) -> Result<Report, WatchError> {
         let ports = watch::Ports {
             store: &self.store,
             states: &self.store,
@@ -61,7 +77,7 @@ impl Watcher {
             emf: self.emf.as_ref(),
             clock,
         };
-        watch::watch(event, &self.settings, &ports).await
+        watch::watch_until(event, &self.settings, &ports, deadline).await
     }
 }
 

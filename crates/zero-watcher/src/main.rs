@@ -6,5 +6,8 @@ use zero_watcher::{Settings, Watcher};
 async fn main() -> Result<(), Error> {
     let settings = sluice_lambda::start(Settings::from_env)?;
     let watcher = &Watcher::new(&Clients::new(&load_sdk_config().await), settings);
-    sluice_lambda::serve(move |event| async move { watcher.handle(&event).await }).await
+    sluice_lambda::serve(move |event, deadline| async move {
+        watcher.handle_until(&event, deadline).await
+    })
+    .await
 }

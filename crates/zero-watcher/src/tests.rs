@@ -617,3 +617,82 @@ async fn a_burst_after_a_wake_still_costs_no_ecs_call() {
     }
     assert_eq!(fakes.aws.calls("ECS.DescribeServices"), reads);
 }
+
+#[tokio::test]
+async fn a_manual_sleep_never_wakes_a_sleeping_service() {
+    let fakes = World::new();
+    fakes.set_backlog("gold-q", 5, 0);
+    let report = watch(
+        &json!({"action": "sleep", "target": "gold"}),
+        &settings(),
+        &fakes.ports(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Stayed, "{report:?}");
+    assert!(fakes.writes().is_empty(), "asked to sleep: not woken");
+}
+
+#[tokio::test]
+async fn an_alarm_notification_through_a_topic_wakes_only_on_alarm() {
+    let fakes = World::new();
+    let notification = |state: &str| {
+        let mut event = sns();
+        event["Records"][0]["Sns"]["Message"] = json!(format!(
+            "{{\"AlarmName\":\"gold-backlog\",\"NewStateValue\":\"{state}\",\"OldStateValue\":\"ALARM\"}}"
+        ));
+        event
+    };
+    let report = watch(&notification("OK"), &settings(), &fakes.ports())
+        .await
+        .unwrap();
+    assert!(report.decisions.is_empty(), "{report:?}");
+    assert!(
+        report.skipped_events[0].starts_with("alarm gold-backlog is OK (through arn:aws:sns:"),
+        "{report:?}"
+    );
+    assert!(fakes.writes().is_empty());
+    let report = watch(&notification("ALARM"), &settings(), &fakes.ports())
+        .await
+        .unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+}
+
+#[tokio::test]
+async fn a_scheduled_event_from_a_foreign_source_is_refused() {
+    let fakes = World::new();
+    fakes.set_backlog("gold-q", 5, 0);
+    let foreign =
+        json!({"detail-type": "Scheduled Event", "source": "attacker.events", "detail": {}});
+    let error = watch(&foreign, &settings(), &fakes.ports())
+        .await
+        .expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("from source \"attacker.events\""),
+        "{error}"
+    );
+    assert_eq!(fakes.aws.mutations(), 0);
+}
+
+/// The poll window ends before the invocation's deadline, wherever the first look
+/// left it, so the function never runs into its timeout.
+#[tokio::test]
+async fn polling_stops_before_the_invocation_deadline() {
+    let fakes = World::new();
+    let mut polling = settings();
+    polling.poll_interval_seconds = 1;
+    polling.poll_window_seconds = 30;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(2500);
+    let started = std::time::Instant::now();
+    let report = crate::watch::watch_until(&poll(), &polling, &fakes.ports(), Some(deadline))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(2500),
+        "stopped at {:?}, {} looks",
+        started.elapsed(),
+        report.passes
+    );
+}

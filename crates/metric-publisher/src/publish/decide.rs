@@ -9,7 +9,8 @@ use super::read::Facts;
 use super::report::{ReadingReport, Status, TargetReport};
 
 /// The reports, and the datums to write: one group per target (empty when it failed;
-/// one EMF line, or its share of the PutMetricData batches), then the fleet-wide one.
+/// one EMF line, or its share of the PutMetricData batches). The fleet-wide counts are
+/// written after these, once it is known which were refused.
 pub struct Decided {
     pub reports: Vec<TargetReport>,
     pub invalid: Vec<TargetReport>,
@@ -39,7 +40,6 @@ pub fn decide(selection: &Selection, facts: Vec<Facts>) -> Decided {
         reports.push(report);
         datum_groups.push(datums);
     }
-    datum_groups.push(fleet.datums());
     Decided {
         reports,
         invalid,

@@ -12,6 +12,8 @@ use super::decide::Decided;
 use super::report::{Status, Summary};
 use crate::settings::{Output, Settings};
 
+/// The targets' datums, then the fleet-wide counts, which count the targets whose
+/// datums were refused as failed: the alarms they drive see what was really published.
 pub async fn write(
     decided: &mut Decided,
     summary: &mut Summary,
@@ -21,6 +23,28 @@ pub async fn write(
     match settings.output {
         Output::PutMetricData => put_all(decided, summary, settings, ports).await,
         Output::EmbeddedMetricFormat => emit_all(decided, summary, settings, ports),
+    }
+    let fleet = vec![decided.fleet.datums()];
+    match settings.output {
+        Output::PutMetricData => put_fleet(&fleet[0], summary, settings, ports).await,
+        Output::EmbeddedMetricFormat => emit_groups(&fleet, summary, settings, ports),
+    }
+}
+
+async fn put_fleet(
+    datums: &[Datum],
+    summary: &mut Summary,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    summary.put_metric_data_calls += 1;
+    summary.datums += datums.len();
+    if let Err(error) = ports
+        .sink
+        .put_metric_data(&settings.common.namespace, datums)
+        .await
+    {
+        tracing::error!(%error, "the fleet-wide counts were not published");
     }
 }
 
@@ -55,17 +79,28 @@ async fn put_all(
             if report.status == Status::Published && batch.iter().any(|d| d.is_for(&report.name)) {
                 report.status = Status::Failed;
                 report.error = Some(error.to_string());
+                decided.fleet.published = decided.fleet.published.saturating_sub(1);
+                decided.fleet.count_failed();
             }
         }
     }
 }
 
 fn emit_all(decided: &Decided, summary: &mut Summary, settings: &Settings, ports: &Ports<'_>) {
+    emit_groups(&decided.datum_groups, summary, settings, ports);
+}
+
+fn emit_groups(
+    groups: &[Vec<Datum>],
+    summary: &mut Summary,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
-    for datums in decided.datum_groups.iter().filter(|d| !d.is_empty()) {
+    for datums in groups.iter().filter(|d| !d.is_empty()) {
         ports.emf.emit(&embedded_metric_line(
             &settings.common.namespace,
             now_ms,

@@ -11,12 +11,15 @@ mod report;
 mod request;
 mod work;
 
+use std::time::Duration;
+
 use serde_json::Value;
 use sluice_aws::{
     ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler,
     WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
+use tokio::time::Instant;
 
 pub use report::{DecisionReport, Effect, Report};
 pub use request::WatchRequest;
@@ -93,6 +96,19 @@ pub async fn watch(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Result<Report, WatchError> {
+    watch_until(event, settings, ports, None).await
+}
+
+/// One invocation; a poll keeps looking until its window closes, measured from the
+/// invocation's start, and always before `deadline` (the invocation's own).
+pub async fn watch_until(
+    event: &Value,
+    settings: &Settings,
+    ports: &Ports<'_>,
+    deadline: Option<std::time::Instant>,
+) -> Result<Report, WatchError> {
+    let started = Instant::now();
+    let deadline = deadline.map(Instant::from_std);
     let request = request::parse(event).map_err(RequestError::from)?;
     let only = request.only_target().map(|name| vec![name.to_owned()]);
     let keep = |t: &sluice_core::config::Target| t.scale_to_zero.is_some();
@@ -105,7 +121,9 @@ pub async fn watch(
     report.decisions = evaluate::evaluate(&work, 0, settings, ports).await;
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {
-        poll::poll(&watched, &mut report, settings, ports).await;
+        let window = started + Duration::from_secs(settings.poll_window_seconds);
+        let until = deadline.map_or(window, |d| window.min(d - poll::LAST_LOOK_MARGIN));
+        poll::poll(&watched, &mut report, until, settings, ports).await;
     } else if report.decisions.iter().any(|d| d.error.is_some()) {
         return Err(WatchError::PushNotCarriedOut(Box::new(report)));
     }

@@ -17,16 +17,20 @@ use crate::settings::Settings;
 /// gives nothing newer in between, and each read is a billed request (docs/cost.md).
 const ACTIVATION_METRIC_RESOLUTION: Duration = Duration::from_secs(60);
 
+/// Time kept between the last look and the invocation's deadline: one look's reads,
+/// decision and write, with room to answer.
+pub const LAST_LOOK_MARGIN: Duration = Duration::from_secs(3);
+
+/// Looks again every interval while some target sleeps, until `until`.
 pub async fn poll(
     watched: &[Watched<'_>],
     report: &mut Report,
+    until: Instant,
     settings: &Settings,
     ports: &Ports<'_>,
 ) {
-    let window = Duration::from_secs(settings.poll_window_seconds);
     let interval = Duration::from_secs(settings.poll_interval_seconds);
-    let started = Instant::now();
-    let mut metrics_read = started;
+    let mut metrics_read = Instant::now();
     let mut asleep: Vec<Watched<'_>> = watched
         .iter()
         .filter(|w| {
@@ -38,7 +42,7 @@ pub async fn poll(
         .copied()
         .collect();
     let mut pass = 0;
-    while !asleep.is_empty() && started.elapsed() + interval <= window {
+    while !asleep.is_empty() && Instant::now() + interval <= until {
         tokio::time::sleep(interval).await;
         pass += 1;
         report.passes += 1;

@@ -44,7 +44,19 @@ pub fn for_request<'t>(
     let work = match request {
         WatchRequest::Poll { .. } => watched.iter().map(|w| (*w, Cause::Poll)).collect(),
         WatchRequest::Sns(notifications) => {
-            let topics: BTreeSet<&String> = notifications.iter().map(|n| &n.topic_arn).collect();
+            // An alarm's notification through a topic wakes only when it goes to ALARM.
+            for n in notifications {
+                if let Some(alarm) = n.alarm.as_ref().filter(|a| !a.is_alarm()) {
+                    skipped.push(format!(
+                        "alarm {} is {} (through {}): only ALARM wakes",
+                        alarm.name, alarm.state, n.topic_arn
+                    ));
+                }
+            }
+            let waking = notifications
+                .iter()
+                .filter(|n| n.alarm.as_ref().is_none_or(|a| a.is_alarm()));
+            let topics: BTreeSet<&String> = waking.map(|n| &n.topic_arn).collect();
             let mut work: Vec<Work<'t>> = Vec::new();
             for topic in topics {
                 let owners = listing(watched, |z| &z.topics, topic);
