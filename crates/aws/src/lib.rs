@@ -35,8 +35,21 @@ pub use store::{DynamoStore, ItemKind, StoredItem};
 
 /// Loads region and credentials the standard way; endpoints too, so
 /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH` point at emulators with no code.
+///
+/// Every call gets the retry budget the functions are designed around: the standard
+/// retry mode (throttles and transient errors retried with jittered backoff, at most 3
+/// attempts, under the SDK's per-client retry quota), a 5 s limit per attempt and 15 s
+/// per call, so one hung call cannot use up an invocation's minute.
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    use std::time::Duration;
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(15))
+        .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(timeouts)
         .load()
         .await
 }

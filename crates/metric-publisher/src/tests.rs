@@ -9,7 +9,7 @@ use sluice_core::config::{GpuSource, Target};
 use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
 use sluice_core::settings::Common;
 
-use sluice_lambda::RequestError;
+use sluice_lambda::{Failure, RequestError, Retry};
 
 use crate::publish::{Ports, PublishError, Status, publish};
 use crate::settings::{Output, Settings};
@@ -352,4 +352,19 @@ async fn targets_whose_datums_were_refused_count_as_failed() {
         .collect();
     assert!(fleet.contains(&("TargetsFailed", 2.0)), "{fleet:?}");
     assert!(fleet.contains(&("TargetsPublished", 0.0)), "{fleet:?}");
+}
+
+#[tokio::test]
+async fn nothing_published_for_permanent_reasons_is_not_worth_a_retry() {
+    let aws = MemoryAws::new();
+    with_target(&aws, "gone", &["deleted-queue"], false);
+    set_service(&aws, "gone-svc", tasks(1));
+    let error = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect_err("nothing published");
+    assert_eq!(error.retry(), Retry::NonRetryable, "{error}");
+    assert_eq!(
+        error.diagnostic().error_type,
+        "NonRetryable.NothingPublished"
+    );
 }

@@ -92,6 +92,7 @@ fn decide_target(
         (Err(error), _) | (_, Err(error)) => {
             fleet.count_failed();
             report.status = Status::Failed;
+            report.retryable = error.kind.is_retryable();
             report.error = Some(error.to_string());
             (report, Vec::new())
         }

@@ -43,10 +43,17 @@ impl Failure for PublishError {
         }
     }
 
+    /// Nothing published helps to retry only if some target failed on something that
+    /// may pass; invalid targets and missing queues stay as they are.
     fn retry(&self) -> Retry {
         match self {
             PublishError::Request(error) => error.retry(),
-            PublishError::NothingPublished(_) => Retry::Retryable,
+            PublishError::NothingPublished(summary)
+                if summary.targets.iter().any(|t| t.retryable) =>
+            {
+                Retry::Retryable
+            }
+            PublishError::NothingPublished(_) => Retry::NonRetryable,
         }
     }
 }

@@ -34,6 +34,9 @@ pub struct TargetReport {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Whether the failure may pass by itself (throttling, unavailability).
+    #[serde(skip)]
+    pub retryable: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -78,6 +78,7 @@ async fn put_all(
         for report in decided.reports.iter_mut() {
             if report.status == Status::Published && batch.iter().any(|d| d.is_for(&report.name)) {
                 report.status = Status::Failed;
+                report.retryable = error.kind.is_retryable();
                 report.error = Some(error.to_string());
                 decided.fleet.published = decided.fleet.published.saturating_sub(1);
                 decided.fleet.count_failed();
