@@ -503,3 +503,25 @@ async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
     }
     Ok(())
 }
+
+/// The claim's answer is lost once: the write took effect, the SDK sends it again, and
+/// the retry must recognise its own write rather than lose to it. Woken in the same
+/// invocation, read back from ECS.
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_is_recognised_by_its_retry() -> Result<()> {
+    let scenario = scenario(1).await?;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let plan = FaultPlan::new();
+    plan.next("DynamoDB.PutItem", Fault::ResponseLost, 1);
+    let report = scenario
+        .faulty_watcher(&plan)?
+        .handle(&fixture("zero-watcher/scheduler.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(plan.faulted("DynamoDB.PutItem"), 1);
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}

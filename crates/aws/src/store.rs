@@ -165,6 +165,19 @@ fn now_rfc3339() -> String {
 }
 
 const WATCH_PARTITION: &str = "state#zero-watcher";
+const WRITER: &str = "writer";
+
+/// Unique per write: the process, the time and a counter.
+fn write_token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}-{nanos:x}-{count:x}", std::process::id())
+}
 
 #[async_trait]
 impl WatchStates for DynamoStore {
@@ -195,29 +208,41 @@ impl WatchStates for DynamoStore {
             AttributeValue::S(decision.to_owned()),
         );
         item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
-        let request = self
+        // A token unique to this write: when its answer is lost and the SDK sends it
+        // again, the item it already put satisfies the condition, so the retry is not
+        // taken for another invocation's write.
+        let token = write_token();
+        item.insert(WRITER.to_owned(), AttributeValue::S(token.clone()));
+        let (condition, expected_value) = match expected {
+            Version::Absent => ("attribute_not_exists(#pk)", None),
+            Version::Number(version) => (
+                "#version = :expected",
+                Some(AttributeValue::N(version.to_string())),
+            ),
+            // Replaced only if it still holds exactly what was read.
+            Version::Unreadable(None) => (
+                "attribute_exists(#pk) AND attribute_not_exists(#version)",
+                None,
+            ),
+            Version::Unreadable(Some(raw)) => ("#version = :expected", Some(raw.clone())),
+        };
+        let mut request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item));
-        let request = match expected {
-            Version::Absent => request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PARTITION_KEY),
-            Version::Number(version) => request
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
-            // Replaced only if it still holds exactly what was read.
-            Version::Unreadable(None) => request
-                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#version)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_names("#version", "version"),
-            Version::Unreadable(Some(raw)) => request
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", raw.clone()),
-        };
+            .set_item(Some(item))
+            .condition_expression(format!("({condition}) OR #writer = :token"))
+            .expression_attribute_names("#writer", WRITER)
+            .expression_attribute_values(":token", AttributeValue::S(token));
+        if condition.contains("#pk") {
+            request = request.expression_attribute_names("#pk", PARTITION_KEY);
+        }
+        if condition.contains("#version") {
+            request = request.expression_attribute_names("#version", "version");
+        }
+        if let Some(value) = expected_value {
+            request = request.expression_attribute_values(":expected", value);
+        }
         put_if(request).await
     }
 }

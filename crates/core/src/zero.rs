@@ -93,9 +93,12 @@ pub enum Transition {
     Sleep,
 }
 
-/// How long a claimed transition keeps others from claiming it again: long enough
-/// for ECS to reflect the new desired count, short enough to retry a failed call.
-pub const CLAIM_LEASE_SECONDS: i64 = 60;
+/// How long a claimed transition keeps others from claiming it again. It must outlast
+/// the claimant's UpdateService, so that a slow sleep can never land after a newer
+/// wake: the SDK configuration bounds that call at 15 s, retries included
+/// (sluice_aws::load_sdk_config), and the lease doubles it. A claim whose holder died,
+/// or never learnt that its write landed, blocks the next looks for at most this long.
+pub const CLAIM_LEASE_SECONDS: i64 = 30;
 
 /// How long a push may trust the last observed desired count instead of asking ECS:
 /// a burst of notifications to an awake service then costs no ECS call. The poll
