@@ -8,7 +8,7 @@ mod cloudwatch;
 mod ecs;
 mod emf;
 mod error;
-mod item;
+pub mod item;
 pub mod memory;
 mod sqs;
 mod store;

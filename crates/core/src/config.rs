@@ -292,7 +292,8 @@ impl Document {
 
 fn path_error<E: fmt::Display>(error: serde_path_to_error::Error<E>) -> Problems {
     let path = error.path().to_string();
-    let path = if path == "." {
+    // The root, or a key with no name ("": value), has no path of its own to show.
+    let path = if path == "." || path.is_empty() {
         "(document)".to_owned()
     } else {
         path

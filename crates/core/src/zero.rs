@@ -297,7 +297,9 @@ impl<'a> Look<'a> {
                 return self
                     .stay("activity, but the scalable target's MaxCapacity is 0".to_owned());
             }
-            to = to.clamp(bounds.min.max(1), bounds.max);
+            // Not clamp(): bounds read from AWS may be odd (MinCapacity above
+            // MaxCapacity), and a decision never panics on what it reads.
+            to = to.max(bounds.min.max(1)).min(bounds.max);
         }
         if self.claim_in_force(Transition::Wake) {
             return self.stay("wake already claimed by another invocation".to_owned());

@@ -1,0 +1,10 @@
+//! Property tests of every entry point, 10,000 generated cases each
+//! (`PROPTEST_CASES=1000000 cargo test -p sluice-e2e --test properties` for a longer
+//! run). They need no emulator.
+
+#[path = "properties/decisions.rs"]
+mod decisions;
+#[path = "properties/events.rs"]
+mod events;
+#[path = "properties/inputs.rs"]
+mod inputs;

@@ -1,0 +1,163 @@
+//! The decisions' invariants, over generated facts, states, clocks and settings,
+//! stored times included at their extremes.
+
+use proptest::prelude::*;
+use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::facts::ScalableBounds;
+use sluice_core::prescale::{Change, OwnWrite, PrescaleFacts, plan};
+use sluice_core::zero::{Cause, Decision, Facts, Transition, WatchState, decide};
+use sluice_testkit::property_config;
+
+const NOW: i64 = 1_800_000_000;
+
+/// A stored time: near now, far in the past or future, or at the extremes.
+fn time() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        (NOW - 7200..NOW + 120),
+        any::<i64>(),
+        Just(i64::MIN),
+        Just(i64::MAX),
+    ]
+}
+
+fn bounds() -> impl Strategy<Value = Option<ScalableBounds>> {
+    proptest::option::of((0u32..6, 0u32..12).prop_map(|(min, max)| ScalableBounds { min, max }))
+}
+
+fn state() -> impl Strategy<Value = WatchState> {
+    (
+        proptest::option::of(time()),
+        proptest::option::of((any::<bool>(), time())),
+        proptest::option::of((0u32..12, time())),
+        proptest::option::of(time()),
+        any::<u32>(),
+    )
+        .prop_map(
+            |(last_activity, claimed, observed, wake_requested, skipped)| WatchState {
+                last_activity,
+                claimed: claimed.map(|(wake, at)| {
+                    let transition = if wake {
+                        Transition::Wake
+                    } else {
+                        Transition::Sleep
+                    };
+                    (transition, at)
+                }),
+                observed,
+                wake_requested,
+                skipped,
+            },
+        )
+}
+
+fn cause() -> impl Strategy<Value = Cause> {
+    prop_oneof![
+        Just(Cause::Poll),
+        Just(Cause::ManualSleep),
+        Just(Cause::Push("push".to_owned())),
+    ]
+}
+
+fn settings() -> impl Strategy<Value = ScaleToZero> {
+    (1u32..30, 1u32..8, 0u64..20).prop_map(|(idle_minutes, wake_tasks, activation_backlog)| {
+        ScaleToZero {
+            idle_minutes,
+            wake_tasks,
+            activation_backlog,
+            ..ScaleToZero::default()
+        }
+    })
+}
+
+fn facts() -> impl Strategy<Value = Facts> {
+    (
+        0u32..12,
+        prop_oneof![Just(0u64), 0u64..50, any::<u64>()],
+        any::<bool>(),
+        bounds(),
+    )
+        .prop_map(|(desired, backlog, metric_active, bounds)| Facts {
+            desired,
+            backlog,
+            metric_active,
+            bounds,
+        })
+}
+
+proptest! {
+    #![proptest_config(property_config())]
+
+    /// Never N -> 0 from above the wake count; never to 0 with work seen, on a push,
+    /// or under a floor; a wake only from 0, to at least one task and never above
+    /// MaxCapacity; a manual sleep never wakes.
+    #[test]
+    fn decide_keeps_the_zero_edge_safe(
+        settings in settings(),
+        facts in facts(),
+        state in state(),
+        cause in cause(),
+        now in prop_oneof![Just(NOW), time()],
+    ) {
+        let verdict = decide(&settings, &facts, &state, &cause, now);
+        match verdict.decision {
+            Decision::Sleep { .. } => {
+                prop_assert!(facts.desired > 0 && facts.desired <= settings.wake_tasks);
+                prop_assert!(facts.backlog == 0 && !facts.metric_active);
+                prop_assert!(!matches!(cause, Cause::Push(_)));
+                prop_assert!(facts.bounds.is_none_or(|b| b.min == 0));
+            }
+            Decision::Wake { to, .. } => {
+                prop_assert_eq!(facts.desired, 0);
+                prop_assert!(to >= 1);
+                prop_assert!(facts.bounds.is_none_or(|b| to <= b.max));
+                prop_assert!(to <= settings.wake_tasks.max(facts.bounds.map_or(0, |b| b.min)));
+                prop_assert!(cause != Cause::ManualSleep);
+            }
+            Decision::Stay { .. } => {}
+        }
+        // A decided look clears the skip streak.
+        prop_assert_eq!(verdict.state.skipped, 0);
+    }
+
+    /// The bounds follow the configuration, the floor never leaves [min, max], and a
+    /// window never lowers desiredCount; after a window only the prescaler's own write
+    /// is given back, never below what the backlog needs or the configured min.
+    #[test]
+    fn plan_never_lowers_a_floor_or_passes_max(
+        (min, max) in (0u32..5, 1u32..20).prop_map(|(min, extra)| (min, min + extra)),
+        floor in 0u32..30,
+        desired in 0u32..25,
+        backlog in prop_oneof![0u64..200, any::<u64>()],
+        bounds in bounds(),
+        own in proptest::option::of(0u32..25),
+    ) {
+        let target = Target::new("t", "c", "s")
+            .with_queues(["q"])
+            .with_capacity(min, max)
+            .with_backlog_per_task(10.0)
+            .with_profile("p");
+        let facts = PrescaleFacts { desired, backlog, bounds };
+        let own = own.map(|raised_to| OwnWrite { raised_to, at: NOW - 60 });
+        let planned = plan(&target, floor, &facts, own, NOW);
+        let in_window = floor > min;
+        match planned.change {
+            Change::SetBounds { min: (_, to_min), max: (_, to_max) } => {
+                prop_assert_eq!(to_max, max);
+                prop_assert!(to_min >= min && to_min <= max);
+                prop_assert_eq!(to_min, floor.max(min).min(max));
+            }
+            Change::SetDesired { from, to } => {
+                prop_assert_eq!(from, desired);
+                prop_assert!(bounds.is_none());
+                prop_assert!(to <= max);
+                if in_window {
+                    prop_assert!(to > desired, "a window never lowers: {} -> {}", desired, to);
+                } else {
+                    prop_assert!(to < desired && to >= min);
+                    prop_assert!(own.is_some_and(|o| o.raised_to == desired), "only its own write");
+                }
+            }
+            Change::None => {}
+        }
+    }
+}
