@@ -202,9 +202,11 @@ fn plan_after_window(
             own.raised_to
         ));
     }
-    let baseline = target.capacity.min;
+    let Capacity { min: baseline, max } = target.capacity;
     let needed = demand(target, facts.backlog);
-    let to = baseline.max(needed).min(desired);
+    // The backlog never justifies more than capacity.max: a write made before max was
+    // lowered is given back down to max, not kept (found by the property tests).
+    let to = baseline.max(needed).min(max).min(desired);
     if to >= desired {
         return none(format!(
             "window over, but the backlog still needs {needed} tasks: leaving {desired}"
@@ -399,6 +401,17 @@ mod tests {
                     (1, 20),
                     0,
                     (7, 0, None),
+                )
+            },
+            Case {
+                own: Some(22),
+                want: Change::SetDesired { from: 22, to: 4 },
+                want_reason: "configured min 3, backlog needs 5",
+                ..case(
+                    "a write made before max was lowered is given back down to max",
+                    (3, 4),
+                    0,
+                    (22, 41, None),
                 )
             },
             Case {
