@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use sluice_core::config::{GpuSource, ScaleToZero, Target};
 use sluice_testkit::{
-    Emulators, OneService, cargo_lambda_invoke, cargo_lambda_watch, free_port, unique,
+    Emulators, Invocation, OneService, cargo_lambda_invoke, cargo_lambda_outcome,
+    cargo_lambda_watch, corpus, free_port, moto_recorder, unique,
 };
 
 #[tokio::test]
@@ -104,5 +105,46 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         report["targets"][0]["floor"], 3,
         "Monday 07:55 Berlin, 10 minutes' lead on 08:00: {report:#}"
     );
+
+    moto_recorder::start()?;
+    let needles = [format!("\"{service}\""), format!("\"{table}\"")];
+    let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+    let writes_before = moto_recorder::count_any(moto_recorder::MUTATIONS, &needles)?;
+    let metrics_before = emulators.metric_count(&namespace).await?;
+    for function in ["metric-publisher", "zero-watcher", "prescaler"] {
+        the_binary_refuses_its_corpus(port, function).await?;
+    }
+    let writes = moto_recorder::count_any(moto_recorder::MUTATIONS, &needles)? - writes_before;
+    assert_eq!(
+        writes, 0,
+        "writes moto recorded while the corpus was refused"
+    );
+    assert_eq!(emulators.metric_count(&namespace).await?, metrics_before);
+    Ok(())
+}
+
+/// The files of tests/corpus/events/FUNCTION (tests/corpus.rs feeds them in process)
+/// through the built binary: each is refused as not worth retrying, with its phrase.
+async fn the_binary_refuses_its_corpus(port: u16, function: &str) -> Result<()> {
+    let mut wrong = Vec::new();
+    for entry in corpus::entries(&format!("events/{function}"), &["json"])? {
+        let outcome =
+            cargo_lambda_outcome(port, function, &entry.path, Duration::from_secs(60)).await?;
+        match outcome {
+            Invocation::Answered(output) => {
+                wrong.push(format!("{} was taken: {output}", entry.path))
+            }
+            Invocation::Failed(error) => {
+                if !error.contains("Error: NonRetryable.") || !corpus::says(&error, &entry.expected)
+                {
+                    wrong.push(format!(
+                        "{}: expected {:?} in {error}",
+                        entry.path, entry.expected
+                    ));
+                }
+            }
+        }
+    }
+    ensure!(wrong.is_empty(), "{}", wrong.join("\n"));
     Ok(())
 }

@@ -114,6 +114,9 @@ impl DayOfMonth {
     }
 }
 
+/// More windows than this make a profile unreadable and every evaluation slow.
+pub const MAX_WINDOWS: usize = 1000;
+
 /// A validated window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
@@ -414,14 +417,28 @@ impl Schedule {
                 None
             }
         };
+        if profile.windows.len() > MAX_WINDOWS {
+            problems.push(Problem::new(
+                format!("{path}.windows"),
+                format!(
+                    "{} windows; at most {MAX_WINDOWS} (every floor looks at each one)",
+                    profile.windows.len()
+                ),
+            ));
+        }
         if profile.lead_minutes > 24 * 60 {
             problems.push(Problem {
                 path: format!("{path}.lead_minutes"),
                 message: format!("must be at most 1440 (a day), got {}", profile.lead_minutes),
             });
         }
-        let windows: Vec<Option<Window>> = profile
-            .windows
+        // Past the limit the windows are not checked one by one: one problem says it.
+        let checked = if profile.windows.len() > MAX_WINDOWS {
+            0
+        } else {
+            profile.windows.len()
+        };
+        let windows: Vec<Option<Window>> = profile.windows[..checked]
             .iter()
             .enumerate()
             .map(|(index, spec)| spec.compile(&format!("{path}.windows[{index}]"), &mut problems))

@@ -21,9 +21,9 @@ pub enum SelectError {
     Store(AwsError),
     #[error(
         "unknown target(s) in the event: {}; stored targets{}: {}",
-        .unknown.join(", "),
+        listed(.unknown),
         .kept,
-        .known.join(", ")
+        listed(.known)
     )]
     UnknownTargets {
         unknown: Vec<String>,
@@ -31,6 +31,21 @@ pub enum SelectError {
         kept: &'static str,
         known: Vec<String>,
     },
+}
+
+/// At most 20 names, then how many more: an event may name thousands.
+fn listed(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
 }
 
 /// Loads the stored targets the function handles (`keep`, described by `kept` for

@@ -10,7 +10,7 @@ use std::process::Output;
 
 use anyhow::Result;
 use sluice_aws::{ConfigStore, ItemKind};
-use sluice_testkit::{Emulators, repo_root, unique};
+use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
 
 fn sluicectl(args: &[&str], table: Option<&str>) -> Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sluicectl"));
@@ -493,5 +493,71 @@ async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
     );
     assert!(output.status.success(), "{:?}", text(&output));
     assert!(store.list(ItemKind::Target).await?.is_empty());
+    Ok(())
+}
+
+/// Every file of tests/corpus/config: validate says what its .expected file says, in
+/// process and through the binary, and apply refuses it without a single write to
+/// the table (counted by moto's recorder, and read back from DynamoDB).
+#[tokio::test]
+async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result<()> {
+    moto_recorder::start()?;
+    let emulators = Emulators::connect().await?;
+    let table = unique("sluicectl-corpus");
+    let store = emulators.create_table(&table).await?;
+    let applied = sluicectl(&["apply", "-f", &example()], Some(&table));
+    assert!(applied.status.success(), "{:?}", text(&applied));
+    let stored_before = (
+        store.list(ItemKind::Target).await?,
+        store.list(ItemKind::Profile).await?,
+    );
+    let table_needle = format!("\"{table}\"");
+    let writes_before = moto_recorder::count_any(moto_recorder::MUTATIONS, &[&table_needle])?;
+    let entries = corpus::entries("config", &["yaml", "json"])?;
+    assert!(entries.len() >= 15, "{entries:?}");
+    for entry in entries {
+        let path = repo_root().join(&entry.path).display().to_string();
+        let in_process = match sluice_core::config::Document::parse(
+            &entry.text,
+            sluice_core::config::Format::from_path(&path),
+        ) {
+            Ok(d) => format!(
+                "ok ({} targets, {} profiles)",
+                d.targets.len(),
+                d.profiles.len()
+            ),
+            Err(problems) => problems.to_string(),
+        };
+        assert!(
+            corpus::says(&in_process, &entry.expected),
+            "{path} in process: {in_process}"
+        );
+        let validated = sluicectl(&["validate", "-f", &path], None);
+        let (stdout, stderr) = text(&validated);
+        assert!(
+            corpus::says(&format!("{stdout}{stderr}"), &entry.expected),
+            "{path} through sluicectl: {stdout}{stderr}"
+        );
+        if entry.expected.starts_with("ok") {
+            continue;
+        }
+        assert!(!validated.status.success(), "{path}");
+        let refused = sluicectl(&["apply", "--prune", "-f", &path], Some(&table));
+        assert!(!refused.status.success(), "{path}: {:?}", text(&refused));
+    }
+    let writes = moto_recorder::count_any(moto_recorder::MUTATIONS, &[&table_needle])?;
+    assert_eq!(
+        writes - writes_before,
+        0,
+        "writes to the table, as moto recorded them"
+    );
+    let stored_after = (
+        store.list(ItemKind::Target).await?,
+        store.list(ItemKind::Profile).await?,
+    );
+    assert_eq!(
+        stored_after, stored_before,
+        "the table reads back unchanged"
+    );
     Ok(())
 }

@@ -52,22 +52,39 @@ pub async fn cargo_lambda_invoke(
     data_file: &str,
     patience: Duration,
 ) -> Result<String> {
+    match cargo_lambda_outcome(port, function, data_file, patience).await? {
+        Invocation::Answered(output) => Ok(output),
+        Invocation::Failed(error) => bail!("cargo lambda invoke {function} failed: {error}"),
+    }
+}
+
+/// What a function did with an event under `cargo lambda invoke`.
+#[derive(Debug)]
+pub enum Invocation {
+    /// Its output.
+    Answered(String),
+    /// Its error as cargo lambda printed it: the `errorType`, then the message.
+    Failed(String),
+}
+
+/// Like [`cargo_lambda_invoke`], but a function's error is an outcome, not a failure.
+pub async fn cargo_lambda_outcome(
+    port: u16,
+    function: &str,
+    data_file: &str,
+    patience: Duration,
+) -> Result<Invocation> {
     let deadline = std::time::Instant::now() + patience;
     loop {
         let output = tokio::process::Command::new("cargo")
+            .args(["lambda", "invoke", function, "--data-file", data_file])
             .args([
-                "lambda",
-                "invoke",
-                function,
-                "--data-file",
-                data_file,
                 "--invoke-address",
                 "127.0.0.1",
                 "--invoke-port",
                 &port.to_string(),
-                "--output-format",
-                "json",
             ])
+            .args(["--output-format", "json"])
             .current_dir(repo_root())
             .output()
             .await
@@ -75,7 +92,11 @@ pub async fn cargo_lambda_invoke(
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         if output.status.success() {
-            return Ok(stdout);
+            return Ok(Invocation::Answered(stdout));
+        }
+        // A function's error names its type; anything else is the tool or the server.
+        if stderr.contains("Error: Retryable.") || stderr.contains("Error: NonRetryable.") {
+            return Ok(Invocation::Failed(stderr));
         }
         let starting = stderr.contains("Connection refused")
             || stderr.contains("error sending request")

@@ -7,6 +7,7 @@
 //! real binaries; `moto_recorder` counts the calls moto received.
 
 mod cargo_lambda;
+pub mod corpus;
 pub mod faults;
 pub mod moto_recorder;
 mod seed {
@@ -24,7 +25,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use sluice_aws::Clients;
 
-pub use cargo_lambda::{cargo_lambda_invoke, cargo_lambda_watch, lambda_env_args};
+pub use cargo_lambda::{
+    Invocation, cargo_lambda_invoke, cargo_lambda_outcome, cargo_lambda_watch, lambda_env_args,
+};
 pub use seed::scene::OneService;
 
 /// Clients pointed at the emulators by the variables `infra/emulators.sh` exports.

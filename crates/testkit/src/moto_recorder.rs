@@ -30,6 +30,26 @@ pub fn start() -> Result<()> {
 /// Recorded requests whose `X-Amz-Target` ends with `.{operation}` and whose body
 /// mentions `needle`.
 pub fn count(operation: &str, needle: &str) -> Result<usize> {
+    count_any(&[operation], &[needle])
+}
+
+/// The writes every function can make: to ECS, the table and Application Auto Scaling.
+pub const MUTATIONS: &[&str] = &[
+    "UpdateService",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "RegisterScalableTarget",
+    "DeregisterScalableTarget",
+    "PutScalingPolicy",
+    "DeleteScalingPolicy",
+];
+
+/// Recorded requests of any of `operations` whose body mentions any of `needles`,
+/// from one download of the recording.
+pub fn count_any(operations: &[&str], needles: &[&str]) -> Result<usize> {
     let log = request("GET", "/moto-api/recorder/download-recording")?;
     let mut count = 0;
     for line in log.lines().filter(|l| !l.trim().is_empty()) {
@@ -37,23 +57,28 @@ pub fn count(operation: &str, needle: &str) -> Result<usize> {
         let target = entry["headers"]["X-Amz-Target"]
             .as_str()
             .unwrap_or_default();
-        if !target.ends_with(&format!(".{operation}")) {
+        let operation = target.rsplit('.').next().unwrap_or_default();
+        if target.is_empty() || !operations.contains(&operation) {
             continue;
         }
-        let body = entry["body"].as_str().unwrap_or_default();
-        let body = if entry["body_encoded"].as_bool() == Some(true) {
-            String::from_utf8_lossy(
-                &base64::engine::general_purpose::STANDARD
-                    .decode(body)
-                    .unwrap_or_default(),
-            )
-            .into_owned()
-        } else {
-            body.to_owned()
-        };
-        if body.contains(needle) {
+        let body = body(&entry);
+        if needles.iter().any(|needle| body.contains(needle)) {
             count += 1;
         }
     }
     Ok(count)
+}
+
+fn body(entry: &serde_json::Value) -> String {
+    let body = entry["body"].as_str().unwrap_or_default();
+    if entry["body_encoded"].as_bool() == Some(true) {
+        String::from_utf8_lossy(
+            &base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap_or_default(),
+        )
+        .into_owned()
+    } else {
+        body.to_owned()
+    }
 }
