@@ -39,7 +39,9 @@ start() {
   localstack_port=$(free_port)
 
   # moto's request recorder (tests count calls with it) writes into this run's own
-  # directory, never into the working tree.
+  # directory, never into the working tree. It exists from the start: moto answers 500
+  # to a download before the first recorded request has created it.
+  : > "$state/moto_recording"
   MOTO_RECORDER_FILEPATH="$state/moto_recording" \
     setsid "$venvs/tools/bin/moto_server" -H 127.0.0.1 -p "$moto_port" \
     > "$state/moto.log" 2>&1 < /dev/null &

@@ -34,7 +34,25 @@ pub fn lambda_env_args(extra: &[(&str, &str)]) -> Vec<String> {
 /// Starts `cargo lambda watch` on `port` for the workspace's functions; it is killed
 /// when the returned child is dropped.
 pub fn cargo_lambda_watch(port: u16, env: &[(&str, &str)]) -> Result<tokio::process::Child> {
-    tokio::process::Command::new("cargo")
+    let mut command = tokio::process::Command::new("cargo");
+    // `cargo test` gives the test its package's CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...;
+    // build scripts (ring's) rerun when those change, so the watch's build inherited
+    // them and rebuilt ring and every AWS crate above it, twice a test run.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+            ]
+            .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
         .args(["lambda", "watch", "--ignore-changes", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
         .args(lambda_env_args(env))
         .current_dir(repo_root())
