@@ -29,8 +29,10 @@ target/debug/sluice-demo seed --table "$SLUICE_TABLE" -f "$config"
 
 step "sluicectl validate -f $config"
 target/debug/sluicectl validate -f "$config"
-step "sluicectl apply -f $config"
+step "sluicectl apply -f $config (the table, then each target's scalable target and policies)"
 target/debug/sluicectl apply -f "$config"
+step "sluicectl status: the policies as Application Auto Scaling holds them (read back from moto)"
+target/debug/sluicectl status
 
 step "cargo lambda watch (the functions, built and run as Lambda runs them)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

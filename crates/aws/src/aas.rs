@@ -20,6 +20,10 @@ impl AutoScaling {
     pub fn new(client: aws_sdk_applicationautoscaling::Client) -> Self {
         Self { client }
     }
+
+    pub(crate) fn client(&self) -> &aws_sdk_applicationautoscaling::Client {
+        &self.client
+    }
 }
 
 /// AAS names an ECS service `service/<cluster>/<service>`.

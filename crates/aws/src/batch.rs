@@ -182,12 +182,27 @@ pub async fn read_latest(
     lookback_minutes: u32,
     concurrency: usize,
 ) -> Vec<Result<Option<f64>, AwsError>> {
+    read_series(reader, queries, lookback_minutes, concurrency)
+        .await
+        .into_iter()
+        .map(|series| series.map(|values| values.last().copied()))
+        .collect()
+}
+
+/// Each query's 1-minute values within the look-back window, oldest first, in order.
+/// GetMetricData with 500 queries a call; a query that failed fails only itself.
+pub async fn read_series(
+    reader: &dyn MetricReader,
+    queries: &[MetricQuery],
+    lookback_minutes: u32,
+    concurrency: usize,
+) -> Vec<Result<Vec<f64>, AwsError>> {
     isolate(
         queries,
         CloudWatchMetrics::MAX_QUERIES_PER_CALL,
         concurrency,
         "CloudWatch.GetMetricData",
-        |batch| async move { reader.latest(&batch, lookback_minutes).await },
+        |batch| async move { reader.points(&batch, lookback_minutes).await },
     )
     .await
 }
@@ -228,11 +243,11 @@ mod tests {
 
     #[async_trait]
     impl MetricReader for Picky {
-        async fn latest(
+        async fn points(
             &self,
             queries: &[MetricQuery],
             _: u32,
-        ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError> {
+        ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError> {
             self.calls.lock().unwrap().push(queries.len());
             if queries.iter().any(|q| q.metric == "bad") {
                 return Err(AwsError::new(
@@ -248,7 +263,7 @@ mod tests {
                     "too many",
                 ));
             }
-            Ok(queries.iter().map(|_| Ok(Some(1.0))).collect())
+            Ok(queries.iter().map(|_| Ok(vec![0.0, 1.0])).collect())
         }
     }
 

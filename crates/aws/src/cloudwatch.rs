@@ -24,6 +24,10 @@ impl CloudWatchMetrics {
     pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
         Self { client }
     }
+
+    pub(crate) fn client(&self) -> &aws_sdk_cloudwatch::Client {
+        &self.client
+    }
 }
 
 fn data_query(id: String, query: &MetricQuery) -> MetricDataQuery {
@@ -60,13 +64,16 @@ pub fn latest_value(result: &aws_sdk_cloudwatch::types::MetricDataResult) -> Opt
         .map(|(_, value)| *value)
 }
 
+/// One query's datapoints gathered over the pages: (seconds, value), or its failure.
+type Gathered = Result<Vec<(i64, f64)>, AwsError>;
+
 #[async_trait]
 impl MetricReader for CloudWatchMetrics {
-    async fn latest(
+    async fn points(
         &self,
         queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError> {
+    ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError> {
         const OPERATION: &str = "CloudWatch.GetMetricData";
         if queries.len() > Self::MAX_QUERIES_PER_CALL {
             return Err(AwsError::new(
@@ -79,9 +86,9 @@ impl MetricReader for CloudWatchMetrics {
                 ),
             ));
         }
-        let mut latest: Vec<Result<Option<f64>, AwsError>> = vec![Ok(None); queries.len()];
+        let mut gathered: Vec<Gathered> = vec![Ok(Vec::new()); queries.len()];
         if queries.is_empty() {
-            return Ok(latest);
+            return Ok(Vec::new());
         }
         let data_queries: Vec<MetricDataQuery> = queries
             .iter()
@@ -112,27 +119,35 @@ impl MetricReader for CloudWatchMetrics {
                     .id()
                     .and_then(|id| id.strip_prefix('q'))
                     .and_then(|i| i.parse::<usize>().ok());
-                if let Some(slot) = index.and_then(|i| latest.get_mut(i)) {
-                    *slot = merge(slot, result);
+                if let Some(slot) = index.and_then(|i| gathered.get_mut(i)) {
+                    merge(slot, result);
                 }
             }
         }
-        Ok(latest)
+        // Ordered by timestamp rather than by position: not every CloudWatch
+        // implementation honours `ScanBy` (LocalStack does not).
+        Ok(gathered
+            .into_iter()
+            .map(|points| {
+                points.map(|mut points| {
+                    points.sort_by_key(|(seconds, _)| *seconds);
+                    points.into_iter().map(|(_, value)| value).collect()
+                })
+            })
+            .collect())
     }
 }
 
-/// One page's answer for a query, merged with what earlier pages said: the newest
-/// datapoint wins; a query whose own status failed is an error, never "no data".
-fn merge(
-    earlier: &Result<Option<f64>, AwsError>,
-    result: &aws_sdk_cloudwatch::types::MetricDataResult,
-) -> Result<Option<f64>, AwsError> {
+/// Adds one page's answer for a query to what earlier pages said; a query whose own
+/// status failed is an error, never "no data".
+fn merge(slot: &mut Gathered, result: &aws_sdk_cloudwatch::types::MetricDataResult) {
     match result.status_code() {
-        None | Some(StatusCode::Complete) | Some(StatusCode::PartialData) => match earlier {
-            Err(error) => Err(error.clone()),
-            Ok(Some(value)) => Ok(Some(*value)),
-            Ok(None) => Ok(latest_value(result)),
-        },
+        None | Some(StatusCode::Complete) | Some(StatusCode::PartialData) => {
+            if let Ok(points) = slot {
+                let seconds = result.timestamps().iter().map(|t| t.secs());
+                points.extend(seconds.zip(result.values().iter().copied()));
+            }
+        }
         Some(status) => {
             let kind = if *status == StatusCode::Forbidden {
                 ErrorKind::AccessDenied
@@ -140,11 +155,11 @@ fn merge(
                 ErrorKind::Unavailable
             };
             let said: Vec<&str> = result.messages().iter().filter_map(|m| m.value()).collect();
-            Err(AwsError::new(
+            *slot = Err(AwsError::new(
                 "CloudWatch.GetMetricData",
                 kind,
                 format!("query status {}: {}", status.as_str(), said.join("; ")),
-            ))
+            ));
         }
     }
 }
@@ -211,9 +226,9 @@ impl CloudWatchMetrics {
                     statistic: "Maximum",
                 })
                 .collect();
-            let values = self.latest(&queries, minutes).await?;
-            for ((target, name), value) in chunk.iter().zip(values) {
-                if let Ok(Some(value)) = value {
+            let values = self.points(&queries, minutes).await?;
+            for ((target, name), values) in chunk.iter().zip(values) {
+                if let Some(value) = values.ok().and_then(|v| v.last().copied()) {
                     latest.insert(((*target).clone(), (*name).to_owned()), value);
                 }
             }

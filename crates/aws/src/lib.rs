@@ -2,6 +2,7 @@
 //! tests use in-memory fakes and production uses these SDK-backed implementations.
 
 mod aas;
+mod alarms;
 mod batch;
 mod calls;
 mod cloudwatch;
@@ -10,6 +11,7 @@ mod emf;
 mod error;
 pub mod item;
 pub mod memory;
+mod policies;
 mod sqs;
 mod store;
 
@@ -19,11 +21,12 @@ use async_trait::async_trait;
 use sluice_core::facts::ScalableBounds;
 use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
 use sluice_core::metrics::Datum;
+use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
-pub use batch::{read_backlogs, read_bounds, read_latest, read_task_counts};
+pub use batch::{read_backlogs, read_bounds, read_latest, read_series, read_task_counts};
 pub use calls::CallCounter;
 pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
@@ -75,19 +78,20 @@ pub trait ServiceCounts: Send + Sync {
     ) -> Result<BTreeMap<String, ServiceResult>, AwsError>;
 }
 
-/// Reads the newest datapoint of CloudWatch metrics within a look-back window.
+/// Reads CloudWatch metrics' 1-minute datapoints within a look-back window.
 #[async_trait]
 pub trait MetricReader: Send + Sync {
     /// One GetMetricData call (all its pages) for at most
     /// [`CloudWatchMetrics::MAX_QUERIES_PER_CALL`] queries: one answer per query, in
-    /// order, Ok(None) where CloudWatch had no datapoint and Err where that query's own
-    /// status says it failed. Err as a whole when the call failed. Use
-    /// [`read_latest`] for any number of queries.
-    async fn latest(
+    /// order, its values oldest first (empty where CloudWatch had no datapoint) and
+    /// Err where that query's own status says it failed. Err as a whole when the call
+    /// failed. Use [`read_latest`] (the newest value) or [`read_series`] for any number
+    /// of queries.
+    async fn points(
         &self,
         queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError>;
+    ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError>;
 }
 
 /// Writes datums to CloudWatch with PutMetricData, one call per slice.
@@ -118,6 +122,27 @@ pub trait ScalableTargets: Send + Sync {
     /// Sets both bounds of a scalable target (RegisterScalableTarget, which also
     /// registers one that does not exist yet).
     async fn set_bounds(&self, resource_id: &str, min: u32, max: u32) -> Result<(), AwsError>;
+}
+
+/// The scaling policies of ECS services' scalable targets (`sluicectl apply`).
+#[async_trait]
+pub trait ScalingPolicies: Send + Sync {
+    /// Every policy on the resource, Sluice's or not.
+    async fn policies(&self, resource_id: &str) -> Result<Vec<LivePolicy>, AwsError>;
+    /// Creates or replaces the policy of that name; returns its ARN.
+    async fn put_policy(&self, resource_id: &str, spec: &PolicySpec) -> Result<String, AwsError>;
+    /// Deletes the policy; one already gone counts as deleted.
+    async fn delete_policy(&self, resource_id: &str, name: &str) -> Result<(), AwsError>;
+}
+
+/// CloudWatch alarms Sluice owns (`sluicectl apply`).
+#[async_trait]
+pub trait AlarmStore: Send + Sync {
+    /// The alarms whose names start with `prefix`.
+    async fn alarms(&self, prefix: &str) -> Result<Vec<LiveAlarm>, AwsError>;
+    /// Creates or replaces the alarm, with `action` (a policy ARN) as its action.
+    async fn put_alarm(&self, spec: &AlarmSpec, action: &str) -> Result<(), AwsError>;
+    async fn delete_alarm(&self, name: &str) -> Result<(), AwsError>;
 }
 
 /// The prescaler's record of its own desiredCount writes, by target.

@@ -9,13 +9,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds, TaskCounts};
 use sluice_core::metrics::Datum;
+use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::WatchState;
 
 use crate::{
-    AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, MetricSink, PrescaleStates,
-    QueueDepths, ScalableTargets, ServiceCounts, ServiceResult, ServiceScaler, StoredItem, Version,
-    Versioned, WatchStates, ecs_resource_id,
+    AlarmStore, AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, MetricSink,
+    PrescaleStates, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts, ServiceResult,
+    ServiceScaler, StoredItem, Version, Versioned, WatchStates, ecs_resource_id,
 };
 
 /// What an operation does instead of succeeding.
@@ -45,7 +46,13 @@ struct World {
     queues: BTreeMap<String, QueueDepth>,
     services: BTreeMap<String, TaskCounts>,
     scalable: BTreeMap<String, ScalableBounds>,
-    metrics: BTreeMap<String, f64>,
+    /// (resource id, policy name) -> (ARN, policy); a rule of None is unreadable.
+    policies: BTreeMap<(String, String), (String, Option<PolicySpec>)>,
+    /// alarm name -> (alarm, action)
+    alarms: BTreeMap<String, (AlarmSpec, String)>,
+    /// Bumped by every policy write, so a replaced policy gets a new ARN (as moto's do).
+    policy_generation: u64,
+    metrics: BTreeMap<String, Vec<f64>>,
     rules: Vec<Rule>,
     /// (operation, batch size) of every call, in order.
     calls: Vec<(&'static str, usize)>,
@@ -143,12 +150,12 @@ impl MemoryAws {
 
     /// The newest datapoint CloudWatch holds for `query`; None removes it.
     pub fn set_metric(&self, query: &MetricQuery, value: Option<f64>) {
-        let key = metric_key(query);
-        let mut world = self.world();
-        match value {
-            Some(value) => world.metrics.insert(key, value),
-            None => world.metrics.remove(&key),
-        };
+        self.set_series(query, value.into_iter().collect());
+    }
+
+    /// The 1-minute values CloudWatch holds for the query, oldest first.
+    pub fn set_series(&self, query: &MetricQuery, values: Vec<f64>) {
+        self.world().metrics.insert(metric_key(query), values);
     }
 
     pub fn set_watch_state(&self, target: &str, state: WatchState, version: u64) {
@@ -283,9 +290,13 @@ impl MemoryAws {
     /// Calls that changed something: UpdateService, RegisterScalableTarget, the
     /// state and config writes. PutMetricData is a report, not a change.
     pub fn mutations(&self) -> usize {
-        const MUTATING: [&str; 4] = [
+        const MUTATING: [&str; 8] = [
             "ECS.UpdateService",
             "ApplicationAutoScaling.RegisterScalableTarget",
+            "ApplicationAutoScaling.PutScalingPolicy",
+            "ApplicationAutoScaling.DeleteScalingPolicy",
+            "CloudWatch.PutMetricAlarm",
+            "CloudWatch.DeleteAlarms",
             "DynamoDB.PutItem",
             "DynamoDB.DeleteItem",
         ];
@@ -470,11 +481,11 @@ impl ScalableTargets for MemoryAws {
 impl MetricReader for MemoryAws {
     /// A fault rule naming a metric fails only the queries of that metric (as a query's
     /// own status does); one without a resource fails the whole call.
-    async fn latest(
+    async fn points(
         &self,
         queries: &[MetricQuery],
         _lookback_minutes: u32,
-    ) -> Result<Vec<Result<Option<f64>, AwsError>>, AwsError> {
+    ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError> {
         const OPERATION: &str = "CloudWatch.GetMetricData";
         self.check(OPERATION, &[], queries.len())?;
         let answers = queries
@@ -491,7 +502,12 @@ impl MetricReader for MemoryAws {
                 });
                 match failing {
                     Some(kind) => Err(AwsError::new(OPERATION, kind, format!("injected {kind:?}"))),
-                    None => Ok(self.world().metrics.get(&metric_key(query)).copied()),
+                    None => Ok(self
+                        .world()
+                        .metrics
+                        .get(&metric_key(query))
+                        .cloned()
+                        .unwrap_or_default()),
                 }
             })
             .collect();
@@ -580,6 +596,121 @@ impl PrescaleStates for MemoryAws {
             Some(own) => world.prescale_states.insert(target.to_owned(), own),
             None => world.prescale_states.remove(target),
         };
+        Ok(())
+    }
+}
+
+impl MemoryAws {
+    /// A policy put outside Sluice, whose rule Sluice cannot read.
+    pub fn set_foreign_policy(&self, resource_id: &str, name: &str) {
+        self.world().policies.insert(
+            (resource_id.to_owned(), name.to_owned()),
+            (format!("arn:foreign:{name}"), None),
+        );
+    }
+
+    /// The policies on `resource_id`, by name.
+    pub fn policy_names(&self, resource_id: &str) -> Vec<String> {
+        self.world()
+            .policies
+            .keys()
+            .filter(|(resource, _)| resource == resource_id)
+            .map(|(_, name)| name.clone())
+            .collect()
+    }
+
+    /// The alarms held, with their action.
+    pub fn alarm_actions(&self) -> BTreeMap<String, String> {
+        self.world()
+            .alarms
+            .iter()
+            .map(|(name, (_, action))| (name.clone(), action.clone()))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ScalingPolicies for MemoryAws {
+    async fn policies(&self, resource_id: &str) -> Result<Vec<LivePolicy>, AwsError> {
+        self.check(
+            "ApplicationAutoScaling.DescribeScalingPolicies",
+            &[resource_id],
+            1,
+        )?;
+        Ok(self
+            .world()
+            .policies
+            .iter()
+            .filter(|((resource, _), _)| resource == resource_id)
+            .map(|((_, name), (arn, spec))| LivePolicy {
+                name: name.clone(),
+                arn: arn.clone(),
+                rule: spec.as_ref().map(|s| s.rule.clone()),
+            })
+            .collect())
+    }
+
+    async fn put_policy(&self, resource_id: &str, spec: &PolicySpec) -> Result<String, AwsError> {
+        self.check(
+            "ApplicationAutoScaling.PutScalingPolicy",
+            &[resource_id, &spec.name],
+            1,
+        )?;
+        let mut world = self.world();
+        world.policy_generation += 1;
+        let arn = format!(
+            "arn:policy:{resource_id}:{}:{}",
+            spec.name, world.policy_generation
+        );
+        world.policies.insert(
+            (resource_id.to_owned(), spec.name.clone()),
+            (arn.clone(), Some(spec.clone())),
+        );
+        Ok(arn)
+    }
+
+    async fn delete_policy(&self, resource_id: &str, name: &str) -> Result<(), AwsError> {
+        self.check(
+            "ApplicationAutoScaling.DeleteScalingPolicy",
+            &[resource_id, name],
+            1,
+        )?;
+        self.world()
+            .policies
+            .remove(&(resource_id.to_owned(), name.to_owned()));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AlarmStore for MemoryAws {
+    async fn alarms(&self, prefix: &str) -> Result<Vec<LiveAlarm>, AwsError> {
+        self.check("CloudWatch.DescribeAlarms", &[prefix], 1)?;
+        Ok(self
+            .world()
+            .alarms
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(name, (spec, action))| LiveAlarm {
+                name: name.clone(),
+                metric: Some(spec.metric.clone()),
+                threshold: spec.threshold,
+                actions: vec![action.clone()],
+            })
+            .collect())
+    }
+
+    async fn put_alarm(&self, spec: &AlarmSpec, action: &str) -> Result<(), AwsError> {
+        self.check("CloudWatch.PutMetricAlarm", &[&spec.name], 1)?;
+        self.world()
+            .alarms
+            .insert(spec.name.clone(), (spec.clone(), action.to_owned()));
+        Ok(())
+    }
+
+    async fn delete_alarm(&self, name: &str) -> Result<(), AwsError> {
+        self.check("CloudWatch.DeleteAlarms", &[name], 1)?;
+        self.world().alarms.remove(name);
         Ok(())
     }
 }

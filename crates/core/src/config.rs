@@ -13,6 +13,7 @@ use crate::facts::MetricQuery;
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
 use crate::profile::Profile;
+use crate::scaling::Scaling;
 
 /// A configuration file: any number of targets and profiles.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,6 +52,9 @@ pub struct Target {
     /// The prescaler computes and publishes this target's floor but changes nothing.
     #[serde(default, skip_serializing_if = "is_false")]
     pub forecast_only: bool,
+    /// How Application Auto Scaling scales it: `sluicectl apply` owns the policies.
+    #[serde(default, skip_serializing_if = "Scaling::is_default")]
+    pub scaling: Scaling,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,6 +329,7 @@ impl Target {
             profile: None,
             paused: false,
             forecast_only: false,
+            scaling: Scaling::default(),
         }
     }
 
@@ -360,6 +365,11 @@ impl Target {
 
     pub fn paused(mut self) -> Self {
         self.paused = true;
+        self
+    }
+
+    pub fn with_scaling(mut self, scaling: Scaling) -> Self {
+        self.scaling = scaling;
         self
     }
 }
@@ -457,6 +467,11 @@ impl Target {
         if let Some(zero) = &self.scale_to_zero {
             zero.problems(self, &mut found);
         }
+        found.problems.extend(self.scaling.problems(
+            &format!("{path}.scaling"),
+            self.gpu.is_some(),
+            !self.queues.is_empty(),
+        ));
         if let Some(profile) = &self.profile
             && let Some(message) = name_problem(profile)
         {

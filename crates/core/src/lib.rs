@@ -2,7 +2,7 @@
 //! No AWS SDK and no I/O here, so every rule is unit-tested directly.
 //!
 //! Modules depend one way only: `problem`, `facts` and `names` depend on nothing;
-//! `profile` on `problem`; `config` on those; the decisions (`metrics`, `zero`,
+//! `profile` and `scaling` on `problem`; `config` on those; the decisions (`metrics`, `zero`,
 //! `prescale`, `learn`) on `config` and the facts.
 
 pub mod config;
@@ -10,9 +10,11 @@ pub mod facts;
 pub mod learn;
 pub mod metrics;
 pub mod names;
+pub mod policy;
 pub mod prescale;
 pub mod problem;
 pub mod profile;
+pub mod scaling;
 pub mod settings;
 pub mod tz;
 pub mod yaml;

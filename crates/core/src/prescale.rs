@@ -61,6 +61,17 @@ pub fn demand(target: &Target, backlog: u64) -> u32 {
     }
 }
 
+/// The scalable target's bounds the configuration asks for under `floor`: MinCapacity
+/// the floor or `capacity.min`, whichever is higher, capped at MaxCapacity
+/// `capacity.max`. The prescaler sets them; `sluicectl apply` registers them.
+pub fn wanted_bounds(target: &Target, floor: u32) -> ScalableBounds {
+    let Capacity { min, max } = target.capacity;
+    ScalableBounds {
+        min: floor.max(min).min(max),
+        max,
+    }
+}
+
 /// The one change a floor calls for: MinCapacity when a scalable target exists,
 /// otherwise desiredCount raised in a window and given back after it.
 pub fn plan(
@@ -90,7 +101,7 @@ fn plan_bounds(
 ) -> PrescalePlan {
     let Capacity { min: baseline, max } = target.capacity;
     let wanted = floor.max(baseline);
-    let to = wanted.min(max);
+    let to = wanted_bounds(target, floor).min;
     // Remembered while a window holds MinCapacity up, so its end is known for ours.
     let ours = (to > baseline).then_some(OwnWrite {
         raised_to: to,

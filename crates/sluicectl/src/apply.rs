@@ -1,20 +1,29 @@
-//! `sluicectl apply`: validate a file, then write its targets and profiles.
+//! `sluicectl apply`: validate a file, write its targets and profiles, then reconcile
+//! each target's Application Auto Scaling (crate::scaling).
 
 use std::process::ExitCode;
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
-use sluice_aws::{ConfigStore, DynamoStore, ItemKind};
-use sluice_core::config::Document;
+use jiff::Timestamp;
+use sluice_aws::{
+    AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind, StoredItem,
+};
+use sluice_core::config::{Document, Target};
+use sluice_core::profile::{Profile, Schedule};
 
 use crate::cli::ApplyArgs;
-use crate::table::{read_document, store};
+use crate::scaling::{self, ScalingPorts};
+use crate::table::read_document;
 
 pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     let document = match read_document(&args.file)? {
         Ok(document) => document,
         Err(code) => return Ok(code),
     };
-    let store = store(&args.table).await;
+    let clients = Clients::new(&sluice_aws::load_sdk_config().await);
+    let store = DynamoStore::new(clients.dynamodb.clone(), args.table.table.clone());
     if args.prune
         && !args.allow_empty
         && document.targets.is_empty()
@@ -22,8 +31,82 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     {
         refuse_empty_prune(&store, &args.file).await?;
     }
-    apply(&store, &document, args.prune, args.dry_run).await?;
-    Ok(ExitCode::SUCCESS)
+    let stored = apply(&store, &document, args.prune, args.dry_run).await?;
+    if args.skip_scaling {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let autoscaling = AutoScaling::new(clients.autoscaling.clone());
+    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
+    let ports = ScalingPorts {
+        targets: &autoscaling,
+        policies: &autoscaling,
+        alarms: &cloudwatch,
+    };
+    let forgotten = if args.prune {
+        forgotten_targets(&document, &stored.targets)
+    } else {
+        Vec::new()
+    };
+    let floors = floors_now(&document, &stored.profiles, Timestamp::now());
+    let reconciled = scaling::reconcile_all(
+        &ports,
+        &document.targets,
+        &forgotten,
+        &floors,
+        &args.namespace,
+        args.dry_run,
+    )
+    .await;
+    Ok(if scaling::print(&reconciled, args.dry_run) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Stored targets the file no longer names (deleted by --prune): their Sluice-owned
+/// policies and alarms go too.
+fn forgotten_targets(document: &Document, stored: &[StoredItem]) -> Vec<Target> {
+    stored
+        .iter()
+        .filter(|item| !document.targets.iter().any(|t| t.name == item.name))
+        .filter_map(|item| match Target::from_stored(&item.name, &item.spec) {
+            Ok(target) => Some(target),
+            Err(error) => {
+                eprintln!(
+                    "warning: stored target {} is unreadable ({error}); its policies are left",
+                    item.name
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+/// The floor each target's profile gives now (from the file, else the table), so an
+/// apply during a window keeps the MinCapacity the prescaler raised.
+pub fn floors_now(
+    document: &Document,
+    stored_profiles: &[StoredItem],
+    now: Timestamp,
+) -> BTreeMap<String, u32> {
+    let mut floors = BTreeMap::new();
+    for target in &document.targets {
+        let Some(name) = &target.profile else {
+            continue;
+        };
+        let schedule = match document.profiles.iter().find(|p| &p.name == name) {
+            Some(profile) => Schedule::compile(profile, "profile").ok(),
+            None => stored_profiles
+                .iter()
+                .find(|item| &item.name == name)
+                .and_then(|item| Profile::from_stored(&item.name, &item.spec).ok()),
+        };
+        if let Some(schedule) = schedule {
+            floors.insert(target.name.clone(), schedule.floor_at(now).min_tasks);
+        }
+    }
+    floors
 }
 
 /// An empty file with --prune would delete everything: refused, saying how much.
@@ -49,7 +132,18 @@ async fn refuse_empty_prune(store: &DynamoStore, file: &str) -> Result<()> {
 /// One item the file holds: its kind, name and spec as stored.
 type Item<'d> = (ItemKind, &'d str, String);
 
-async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: bool) -> Result<()> {
+/// What the table held before the apply.
+struct Stored {
+    targets: Vec<StoredItem>,
+    profiles: Vec<StoredItem>,
+}
+
+async fn apply(
+    store: &DynamoStore,
+    document: &Document,
+    prune: bool,
+    dry_run: bool,
+) -> Result<Stored> {
     let mut items: Vec<Item<'_>> = Vec::new();
     for target in &document.targets {
         items.push((
@@ -65,12 +159,12 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
             serde_json::to_string(profile)?,
         ));
     }
-    apply_kind(store, ItemKind::Target, &items, prune, dry_run).await?;
-    let stored_profiles = apply_kind(store, ItemKind::Profile, &items, prune, dry_run).await?;
+    let targets = apply_kind(store, ItemKind::Target, &items, prune, dry_run).await?;
+    let profiles = apply_kind(store, ItemKind::Profile, &items, prune, dry_run).await?;
     for target in &document.targets {
         if let Some(profile) = &target.profile
             && !document.profiles.iter().any(|p| &p.name == profile)
-            && (prune || !stored_profiles.contains(profile))
+            && (prune || !profiles.iter().any(|p| &p.name == profile))
         {
             eprintln!(
                 "warning: target {} names profile {profile}, which is neither in the file nor in the table: the prescaler leaves the target alone until it is applied",
@@ -78,18 +172,18 @@ async fn apply(store: &DynamoStore, document: &Document, prune: bool, dry_run: b
             );
         }
     }
-    Ok(())
+    Ok(Stored { targets, profiles })
 }
 
 /// Writes the file's items of one kind, prunes or keeps the others, and prints one
-/// line per item; returns the names stored before.
+/// line per item; returns the items stored before.
 async fn apply_kind(
     store: &DynamoStore,
     kind: ItemKind,
     items: &[Item<'_>],
     prune: bool,
     dry_run: bool,
-) -> Result<Vec<String>> {
+) -> Result<Vec<StoredItem>> {
     let verb = if dry_run { "would be " } else { "" };
     let stored = store
         .list(kind)
@@ -126,5 +220,5 @@ async fn apply_kind(
             gone.name
         );
     }
-    Ok(stored.into_iter().map(|s| s.name).collect())
+    Ok(stored)
 }

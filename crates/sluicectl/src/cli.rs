@@ -31,11 +31,25 @@ pub struct TableArgs {
 pub enum Command {
     /// Check a configuration file and list every problem by path; changes nothing
     Validate(ValidateArgs),
-    /// Validate a file, then write its targets and profiles to the table
+    /// Validate a file, write its targets and profiles, and reconcile their scaling
     ///
-    /// Idempotent: unchanged items are not rewritten. Nothing is deleted unless
-    /// --prune is given. Nothing at all is written when the file has a problem.
+    /// Writes the targets and profiles to the table, then makes each target's
+    /// Application Auto Scaling what its configuration says: the scalable target's
+    /// bounds (keeping a floor the prescaler holds raised now), a target-tracking policy
+    /// on BacklogPerTask and any other declared policy under Sluice-owned names
+    /// (sluice-*), and the alarm of a burst policy. Policies Sluice does not own are
+    /// never touched; Sluice-owned ones no longer declared are deleted.
+    ///
+    /// Idempotent and safe to run twice at once: unchanged items are not rewritten and
+    /// a second apply changes nothing. Nothing is deleted from the table unless --prune
+    /// is given. Nothing at all is written when the file has a problem.
     Apply(ApplyArgs),
+    /// Show each stored target's scaling as declared and as AWS holds it, drift included
+    ///
+    /// For every target (or --target): the scalable target's bounds, each policy
+    /// (in sync, drifted, missing, unreadable, or not Sluice's) and the burst alarm.
+    /// Exits 0 when everything is in sync, 3 when something drifted (`apply` fixes it).
+    Status(StatusArgs),
     /// Print the stored targets or profiles as a document `apply` accepts
     Get(GetArgs),
     /// Print the floors the prescaler would set over the next hours
@@ -73,8 +87,35 @@ pub struct ApplyArgs {
     /// Show what would change without writing
     #[arg(long)]
     pub dry_run: bool,
+    /// Write the table only; leave Application Auto Scaling as it is
+    #[arg(long)]
+    pub skip_scaling: bool,
+    /// CloudWatch namespace the publisher writes to: the policies track its metrics
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
     #[command(flatten)]
     pub table: TableArgs,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// Only this target
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Output format: a table, or JSON for scripts
+    #[arg(short, long, value_enum, default_value_t = StatusFormat::Table)]
+    pub output: StatusFormat,
+    /// CloudWatch namespace the publisher writes to
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
 }
 
 #[derive(clap::Args)]

@@ -5,40 +5,12 @@
     reason = "test helpers: a failure here is a failed test"
 )]
 
-use std::path::PathBuf;
-use std::process::Output;
+mod common;
 
 use anyhow::Result;
+use common::{example, sluicectl, text, write_temp};
 use sluice_aws::{ConfigStore, ItemKind};
 use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
-
-fn sluicectl(args: &[&str], table: Option<&str>) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sluicectl"));
-    command.args(args).env_remove("SLUICE_TABLE");
-    if let Some(table) = table {
-        command.env("SLUICE_TABLE", table);
-    }
-    command.output().expect("run sluicectl")
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn write_temp(name: &str, contents: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("{}-{name}", unique("sluicectl")));
-    std::fs::write(&path, contents).expect("write temp file");
-    path
-}
-
-const EXAMPLE: &str = "infra/examples/sluice.yaml";
-
-fn example() -> String {
-    repo_root().join(EXAMPLE).display().to_string()
-}
 
 #[test]
 fn validate_accepts_the_example() {
@@ -89,7 +61,9 @@ fn validate_lists_every_problem_by_path_and_fails() {
 #[test]
 fn help_explains_the_commands() {
     let (stdout, _) = text(&sluicectl(&["--help"], None));
-    for command in ["validate", "apply", "get", "plan", "profile", "metrics"] {
+    for command in [
+        "validate", "apply", "status", "get", "plan", "profile", "metrics",
+    ] {
         assert!(stdout.contains(command), "{stdout}");
     }
     let (stdout, _) = text(&sluicectl(&["apply", "--help"], None));
@@ -105,7 +79,10 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
     let table = unique("sluicectl");
     let store = emulators.create_table(&table).await?;
 
-    let (stdout, stderr) = text(&sluicectl(&["apply", "-f", &example()], Some(&table)));
+    let (stdout, stderr) = text(&sluicectl(
+        &["apply", "--skip-scaling", "-f", &example()],
+        Some(&table),
+    ));
     assert!(
         stdout.contains("target gold-inference: created"),
         "{stdout}{stderr}"
@@ -114,7 +91,10 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         stdout.contains("profile business-hours: created"),
         "{stdout}"
     );
-    let (stdout, _) = text(&sluicectl(&["apply", "-f", &example()], Some(&table)));
+    let (stdout, _) = text(&sluicectl(
+        &["apply", "--skip-scaling", "-f", &example()],
+        Some(&table),
+    ));
     assert_eq!(
         stdout.matches(": unchanged").count(),
         4,
@@ -140,7 +120,12 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
     assert!(output.status.success(), "{stderr}");
     let round_trip = write_temp("got.yaml", &got);
     let (stdout, _) = text(&sluicectl(
-        &["apply", "-f", round_trip.to_str().unwrap_or_default()],
+        &[
+            "apply",
+            "--skip-scaling",
+            "-f",
+            round_trip.to_str().unwrap_or_default(),
+        ],
         Some(&table),
     ));
     assert_eq!(
@@ -161,6 +146,7 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
     let output = sluicectl(
         &[
             "apply",
+            "--skip-scaling",
             "-f",
             orphan.to_str().unwrap_or_default(),
             "--dry-run",
@@ -175,14 +161,17 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         "targets:\n  - { name: embeddings, cluster: c, service: s, capacity: { min: 1, max: 20 }, backlog_per_task: 200 }\n",
     );
     let one = one.to_str().unwrap_or_default();
-    let (stdout, _) = text(&sluicectl(&["apply", "-f", one], Some(&table)));
+    let (stdout, _) = text(&sluicectl(
+        &["apply", "--skip-scaling", "-f", one],
+        Some(&table),
+    ));
     assert!(stdout.contains("target embeddings: updated"), "{stdout}");
     assert!(
         stdout.contains("target gold-inference: kept (not in the file; --prune deletes it)"),
         "{stdout}"
     );
     let (stdout, _) = text(&sluicectl(
-        &["apply", "-f", one, "--prune", "--dry-run"],
+        &["apply", "--skip-scaling", "-f", one, "--prune", "--dry-run"],
         Some(&table),
     ));
     assert!(
@@ -190,7 +179,10 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         "{stdout}"
     );
     assert_eq!(store.list(ItemKind::Target).await?.len(), 3);
-    let (stdout, _) = text(&sluicectl(&["apply", "-f", one, "--prune"], Some(&table)));
+    let (stdout, _) = text(&sluicectl(
+        &["apply", "--skip-scaling", "-f", one, "--prune"],
+        Some(&table),
+    ));
     assert!(
         stdout.contains("target image-workers: deleted (--prune)"),
         "{stdout}"
@@ -355,7 +347,10 @@ async fn profile_learn_turns_published_history_into_a_profile_that_validates() -
     let emulators = Emulators::connect().await?;
     let table = unique("learn");
     emulators.create_table(&table).await?;
-    let (stdout, stderr) = text(&sluicectl(&["apply", "-f", &example()], Some(&table)));
+    let (stdout, stderr) = text(&sluicectl(
+        &["apply", "--skip-scaling", "-f", &example()],
+        Some(&table),
+    ));
     assert!(
         stdout.contains("target gold-inference: created"),
         "{stdout}{stderr}"
@@ -460,12 +455,18 @@ async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
     let emulators = Emulators::connect().await?;
     let table = unique("sluicectl-empty");
     let store = emulators.create_table(&table).await?;
-    let applied = sluicectl(&["apply", "-f", &example()], Some(&table));
+    let applied = sluicectl(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
     assert!(applied.status.success(), "{:?}", text(&applied));
     for contents in ["", "# nothing yet\n", "targets: []\nprofiles: []\n"] {
         let empty = write_temp("empty.yaml", contents);
         let output = sluicectl(
-            &["apply", "--prune", "-f", empty.to_str().unwrap_or_default()],
+            &[
+                "apply",
+                "--skip-scaling",
+                "--prune",
+                "-f",
+                empty.to_str().unwrap_or_default(),
+            ],
             Some(&table),
         );
         let (_, stderr) = text(&output);
@@ -484,6 +485,7 @@ async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
     let output = sluicectl(
         &[
             "apply",
+            "--skip-scaling",
             "--prune",
             "--allow-empty",
             "-f",
@@ -505,7 +507,7 @@ async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result
     let emulators = Emulators::connect().await?;
     let table = unique("sluicectl-corpus");
     let store = emulators.create_table(&table).await?;
-    let applied = sluicectl(&["apply", "-f", &example()], Some(&table));
+    let applied = sluicectl(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
     assert!(applied.status.success(), "{:?}", text(&applied));
     let stored_before = (
         store.list(ItemKind::Target).await?,
@@ -542,7 +544,10 @@ async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result
             continue;
         }
         assert!(!validated.status.success(), "{path}");
-        let refused = sluicectl(&["apply", "--prune", "-f", &path], Some(&table));
+        let refused = sluicectl(
+            &["apply", "--skip-scaling", "--prune", "-f", &path],
+            Some(&table),
+        );
         assert!(!refused.status.success(), "{path}: {:?}", text(&refused));
     }
     let writes = moto_recorder::count_any(moto_recorder::MUTATIONS, &[&table_needle])?;

@@ -1,0 +1,548 @@
+//! A target's Application Auto Scaling as data: the scalable target's bounds, the
+//! scaling policies and the alarm a burst policy needs, declared from the target's
+//! configuration and reconciled against what AWS holds.
+//!
+//! Sluice owns what carries its prefix (`sluice-` for policy names, `sluice-<target>-`
+//! for alarm names) and never touches anything else: a policy a team added by hand
+//! stays.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::Target;
+use crate::facts::ScalableBounds;
+use crate::names;
+use crate::prescale::wanted_bounds;
+use crate::scaling::Burst;
+
+/// Names of policies Sluice owns start with this.
+pub const OWNED_PREFIX: &str = "sluice-";
+
+pub const BACKLOG_POLICY: &str = "sluice-backlog-per-task";
+pub const GPU_POLICY: &str = "sluice-gpu-utilization";
+pub const AGE_POLICY: &str = "sluice-oldest-message-age";
+pub const METRIC_POLICY: &str = "sluice-metric";
+pub const BURST_POLICY: &str = "sluice-burst";
+
+/// One CloudWatch series a policy or alarm reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricRef {
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub statistic: String,
+}
+
+/// What a target-tracking policy tracks: one series, or the largest of several (the
+/// oldest message over a target's queues), as metric math.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Series {
+    One(MetricRef),
+    MaxOf(Vec<MetricRef>),
+}
+
+/// A step of a step policy, its bounds relative to the alarm's threshold as
+/// Application Auto Scaling takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Step {
+    pub lower: f64,
+    pub upper: Option<f64>,
+    pub add: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Rule {
+    TargetTracking {
+        series: Series,
+        target: f64,
+        scale_out_cooldown: u32,
+        scale_in_cooldown: u32,
+        disable_scale_in: bool,
+    },
+    /// ChangeInCapacity steps on the Maximum of the alarm's metric.
+    Step { steps: Vec<Step>, cooldown: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicySpec {
+    pub name: String,
+    pub rule: Rule,
+}
+
+/// The alarm that invokes a step policy: one 1-minute datapoint at or above
+/// `threshold`. Its action is the policy's ARN, known once the policy exists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlarmSpec {
+    pub name: String,
+    pub metric: MetricRef,
+    pub threshold: f64,
+    /// The policy whose ARN is the alarm's action.
+    pub policy: String,
+}
+
+/// Everything Sluice declares for one target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Declared {
+    pub bounds: ScalableBounds,
+    pub policies: Vec<PolicySpec>,
+    pub alarms: Vec<AlarmSpec>,
+}
+
+/// What AWS holds for one target: the bounds (None: no scalable target), its
+/// policies (a rule Sluice cannot read is None, and is replaced if Sluice owns it)
+/// and the alarms named with the target's Sluice prefix.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Live {
+    pub bounds: Option<ScalableBounds>,
+    pub policies: Vec<LivePolicy>,
+    pub alarms: Vec<LiveAlarm>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePolicy {
+    pub name: String,
+    pub arn: String,
+    pub rule: Option<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAlarm {
+    pub name: String,
+    pub metric: Option<MetricRef>,
+    pub threshold: f64,
+    pub actions: Vec<String>,
+}
+
+/// One change to make; `reason` says why, for `--dry-run` and the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Change {
+    Register {
+        from: Option<ScalableBounds>,
+        to: ScalableBounds,
+    },
+    PutPolicy {
+        spec: PolicySpec,
+        reason: String,
+    },
+    DeletePolicy {
+        name: String,
+    },
+    /// `action` is the policy's ARN; None when the policy is created in this run.
+    PutAlarm {
+        spec: AlarmSpec,
+        action: Option<String>,
+        reason: String,
+    },
+    DeleteAlarm {
+        name: String,
+    },
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Register { from: None, to } => {
+                write!(f, "register scalable target {}-{}", to.min, to.max)
+            }
+            Change::Register {
+                from: Some(from),
+                to,
+            } => write!(
+                f,
+                "bounds {}-{} -> {}-{}",
+                from.min, from.max, to.min, to.max
+            ),
+            Change::PutPolicy { spec, reason } => write!(f, "put policy {} ({reason})", spec.name),
+            Change::DeletePolicy { name } => write!(f, "delete policy {name} (no longer declared)"),
+            Change::PutAlarm { spec, reason, .. } => {
+                write!(f, "put alarm {} ({reason})", spec.name)
+            }
+            Change::DeleteAlarm { name } => write!(f, "delete alarm {name} (no longer declared)"),
+        }
+    }
+}
+
+/// The prefix of the alarms Sluice owns for `target`.
+pub fn alarm_prefix(target: &str) -> String {
+    format!("{OWNED_PREFIX}{target}-")
+}
+
+/// What the target's configuration declares, with MinCapacity raised to `floor` (the
+/// prescaler's floor now, so an apply never undoes a window); None when the target
+/// leaves Application Auto Scaling to others (`scaling.managed: false`).
+pub fn declared(target: &Target, namespace: &str, floor: u32) -> Option<Declared> {
+    let scaling = &target.scaling;
+    if !scaling.managed {
+        return None;
+    }
+    let own = |metric: &str, statistic: &str| MetricRef {
+        namespace: namespace.to_owned(),
+        metric: metric.to_owned(),
+        dimensions: [(names::TARGET_DIMENSION.to_owned(), target.name.clone())].into(),
+        statistic: statistic.to_owned(),
+    };
+    let tracking = |name: &str, series: Series, value: f64| PolicySpec {
+        name: name.to_owned(),
+        rule: Rule::TargetTracking {
+            series,
+            target: value,
+            scale_out_cooldown: scaling.scale_out_cooldown,
+            scale_in_cooldown: scaling.scale_in_cooldown,
+            disable_scale_in: scaling.disable_scale_in,
+        },
+    };
+    let mut policies = vec![tracking(
+        BACKLOG_POLICY,
+        Series::One(own(names::BACKLOG_PER_TASK, "Average")),
+        target.backlog_per_task,
+    )];
+    if let Some(percent) = scaling.gpu_utilization {
+        let series = Series::One(own(names::GPU_AVERAGE, "Average"));
+        policies.push(tracking(GPU_POLICY, series, percent));
+    }
+    if let Some(seconds) = scaling.oldest_message_age {
+        policies.push(tracking(
+            AGE_POLICY,
+            oldest_message(target),
+            f64::from(seconds),
+        ));
+    }
+    if let Some(metric) = &scaling.metric {
+        let series = Series::One(MetricRef {
+            namespace: metric.namespace.clone(),
+            metric: metric.metric.clone(),
+            dimensions: metric.dimensions.clone(),
+            statistic: metric.statistic.clone(),
+        });
+        policies.push(tracking(METRIC_POLICY, series, metric.target));
+    }
+    let mut alarms = Vec::new();
+    if let Some(burst) = &scaling.burst
+        && let Some(first) = burst.steps.first()
+    {
+        policies.push(PolicySpec {
+            name: BURST_POLICY.to_owned(),
+            rule: Rule::Step {
+                steps: steps(burst),
+                cooldown: burst.cooldown,
+            },
+        });
+        alarms.push(AlarmSpec {
+            name: format!("{}burst", alarm_prefix(&target.name)),
+            metric: own(names::BACKLOG, "Maximum"),
+            threshold: first.backlog as f64,
+            policy: BURST_POLICY.to_owned(),
+        });
+    }
+    Some(Declared {
+        bounds: wanted_bounds(target, floor),
+        policies,
+        alarms,
+    })
+}
+
+/// SQS's age of the oldest message, the largest over the target's queues.
+fn oldest_message(target: &Target) -> Series {
+    let mut series: Vec<MetricRef> = target
+        .queues
+        .iter()
+        .map(|queue| MetricRef {
+            namespace: "AWS/SQS".to_owned(),
+            metric: "ApproximateAgeOfOldestMessage".to_owned(),
+            dimensions: [(
+                "QueueName".to_owned(),
+                queue.rsplit('/').next().unwrap_or(queue).to_owned(),
+            )]
+            .into(),
+            statistic: "Maximum".to_owned(),
+        })
+        .collect();
+    if series.len() == 1 {
+        Series::One(series.remove(0))
+    } else {
+        Series::MaxOf(series)
+    }
+}
+
+/// Burst steps as step adjustments relative to the alarm's threshold (the first
+/// step's backlog): [0, next) adds the first step's tasks, and so on.
+fn steps(burst: &Burst) -> Vec<Step> {
+    let base = burst.steps.first().map_or(0, |s| s.backlog) as f64;
+    burst
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| Step {
+            lower: step.backlog as f64 - base,
+            upper: burst.steps.get(index + 1).map(|n| n.backlog as f64 - base),
+            add: i32::try_from(step.add).unwrap_or(i32::MAX),
+        })
+        .collect()
+}
+
+/// The changes that make `live` what `declared` says, bounds first, then policies,
+/// then the alarms that invoke them. Policies and alarms Sluice does not own are
+/// never in the list.
+pub fn reconcile(declared: &Declared, live: &Live) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if live.bounds != Some(declared.bounds) {
+        changes.push(Change::Register {
+            from: live.bounds,
+            to: declared.bounds,
+        });
+    }
+    let mut replaced = Vec::new();
+    for spec in &declared.policies {
+        let current = live.policies.iter().find(|p| p.name == spec.name);
+        let reason = match current {
+            None => "new".to_owned(),
+            Some(p) if p.rule.is_none() => "unreadable, replaced".to_owned(),
+            Some(p) if p.rule.as_ref() != Some(&spec.rule) => "changed".to_owned(),
+            Some(_) => continue,
+        };
+        replaced.push(spec.name.as_str());
+        changes.push(Change::PutPolicy {
+            spec: spec.clone(),
+            reason,
+        });
+    }
+    for policy in &live.policies {
+        let declared_here = declared.policies.iter().any(|p| p.name == policy.name);
+        if policy.name.starts_with(OWNED_PREFIX) && !declared_here {
+            changes.push(Change::DeletePolicy {
+                name: policy.name.clone(),
+            });
+        }
+    }
+    changes.extend(reconcile_alarms(declared, live, &replaced));
+    changes
+}
+
+fn reconcile_alarms(declared: &Declared, live: &Live, replaced: &[&str]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for spec in &declared.alarms {
+        let arn = live
+            .policies
+            .iter()
+            .find(|p| p.name == spec.policy && !replaced.contains(&p.name.as_str()))
+            .map(|p| p.arn.clone());
+        let current = live.alarms.iter().find(|a| a.name == spec.name);
+        let reason = match (current, &arn) {
+            (None, _) => "new",
+            (Some(_), None) => "its policy is put in this run",
+            (Some(a), Some(arn)) if !a.actions.contains(arn) => "action is not its policy",
+            (Some(a), _) if a.metric.as_ref() != Some(&spec.metric) => "metric changed",
+            (Some(a), _) if a.threshold != spec.threshold => "threshold changed",
+            (Some(_), _) => continue,
+        };
+        changes.push(Change::PutAlarm {
+            spec: spec.clone(),
+            action: arn,
+            reason: reason.to_owned(),
+        });
+    }
+    for alarm in &live.alarms {
+        if !declared.alarms.iter().any(|a| a.name == alarm.name) {
+            changes.push(Change::DeleteAlarm {
+                name: alarm.name.clone(),
+            });
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scaling::{BurstStep, Scaling};
+
+    fn gold() -> Target {
+        Target::new("gold", "c", "gold-svc")
+            .with_queues(["q1", "https://sqs.us-east-1.amazonaws.com/1/q2"])
+            .with_capacity(1, 10)
+            .with_backlog_per_task(50.0)
+            .with_gpu(crate::config::GpuSource::agent([(
+                "ServiceName",
+                "gold-svc",
+            )]))
+            .with_scaling(Scaling {
+                gpu_utilization: Some(75.0),
+                oldest_message_age: Some(300),
+                burst: Some(Burst {
+                    steps: vec![
+                        BurstStep {
+                            backlog: 500,
+                            add: 5,
+                        },
+                        BurstStep {
+                            backlog: 2000,
+                            add: 10,
+                        },
+                    ],
+                    cooldown: 60,
+                }),
+                ..Scaling::default()
+            })
+    }
+
+    fn live_of(declared: &Declared) -> Live {
+        Live {
+            bounds: Some(declared.bounds),
+            policies: declared
+                .policies
+                .iter()
+                .map(|p| LivePolicy {
+                    name: p.name.clone(),
+                    arn: format!("arn:{}", p.name),
+                    rule: Some(p.rule.clone()),
+                })
+                .collect(),
+            alarms: declared
+                .alarms
+                .iter()
+                .map(|a| LiveAlarm {
+                    name: a.name.clone(),
+                    metric: Some(a.metric.clone()),
+                    threshold: a.threshold,
+                    actions: vec![format!("arn:{}", a.policy)],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_target_declares_its_bounds_policies_and_burst_alarm() {
+        let declared = declared(&gold(), "Sluice", 0).expect("managed");
+        assert_eq!(declared.bounds, ScalableBounds { min: 1, max: 10 });
+        let names: Vec<&str> = declared.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [BACKLOG_POLICY, GPU_POLICY, AGE_POLICY, BURST_POLICY]
+        );
+        let Rule::TargetTracking { series, target, .. } = &declared.policies[0].rule else {
+            panic!("tracking")
+        };
+        assert_eq!(*target, 50.0);
+        assert!(
+            matches!(series, Series::One(m) if m.metric == "BacklogPerTask" && m.namespace == "Sluice")
+        );
+        let Rule::TargetTracking { series, .. } = &declared.policies[2].rule else {
+            panic!("tracking")
+        };
+        assert!(
+            matches!(series, Series::MaxOf(queues) if queues[1].dimensions["QueueName"] == "q2"),
+            "the oldest message over both queues, by name: {series:?}"
+        );
+        assert_eq!(
+            declared.policies[3].rule,
+            Rule::Step {
+                steps: vec![
+                    Step {
+                        lower: 0.0,
+                        upper: Some(1500.0),
+                        add: 5
+                    },
+                    Step {
+                        lower: 1500.0,
+                        upper: None,
+                        add: 10
+                    },
+                ],
+                cooldown: 60
+            }
+        );
+        assert_eq!(declared.alarms[0].name, "sluice-gold-burst");
+        assert_eq!(declared.alarms[0].threshold, 500.0);
+    }
+
+    #[test]
+    fn a_floor_the_prescaler_holds_is_kept_and_unmanaged_targets_declare_nothing() {
+        let held = declared(&gold(), "Sluice", 6).expect("managed");
+        assert_eq!(held.bounds, ScalableBounds { min: 6, max: 10 });
+        let unmanaged = gold().with_scaling(Scaling {
+            managed: false,
+            ..Scaling::default()
+        });
+        assert_eq!(declared(&unmanaged, "Sluice", 0), None);
+    }
+
+    #[test]
+    fn reconcile_changes_only_what_differs_and_never_what_it_does_not_own() {
+        let declared = declared(&gold(), "Sluice", 0).expect("managed");
+        let mut live = live_of(&declared);
+        assert_eq!(reconcile(&declared, &live), [], "in sync: nothing to do");
+
+        live.policies.push(LivePolicy {
+            name: "team-cpu".into(),
+            arn: "arn:team".into(),
+            rule: None,
+        });
+        live.policies.push(LivePolicy {
+            name: "sluice-old".into(),
+            arn: "arn:old".into(),
+            rule: None,
+        });
+        live.bounds = Some(ScalableBounds { min: 3, max: 10 });
+        if let Some(Rule::TargetTracking { target, .. }) = live.policies[0].rule.as_mut() {
+            *target = 40.0;
+        }
+        live.alarms[0].actions = vec!["arn:elsewhere".into()];
+        let changes: Vec<String> = reconcile(&declared, &live)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "bounds 3-10 -> 1-10",
+                "put policy sluice-backlog-per-task (changed)",
+                "delete policy sluice-old (no longer declared)",
+                "put alarm sluice-gold-burst (action is not its policy)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_burst_policy_put_in_this_run_puts_its_alarm_after_it() {
+        let declared = declared(&gold(), "Sluice", 0).expect("managed");
+        let mut live = live_of(&declared);
+        live.policies.retain(|p| p.name != BURST_POLICY);
+        let changes = reconcile(&declared, &live);
+        assert!(
+            matches!(&changes[0], Change::PutPolicy { spec, reason } if spec.name == BURST_POLICY && reason == "new")
+        );
+        assert!(
+            matches!(&changes[1], Change::PutAlarm { action: None, reason, .. } if reason == "its policy is put in this run")
+        );
+        live.policies.clear();
+        live.alarms.clear();
+        live.bounds = None;
+        let fresh: Vec<String> = reconcile(&declared, &live)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(fresh[0], "register scalable target 1-10");
+        assert_eq!(fresh.len(), 1 + 4 + 1);
+    }
+
+    #[test]
+    fn removing_the_burst_deletes_its_policy_and_alarm() {
+        let before = declared(&gold(), "Sluice", 0).expect("managed");
+        let live = live_of(&before);
+        let mut target = gold();
+        target.scaling.burst = None;
+        let after = declared(&target, "Sluice", 0).expect("managed");
+        let changes: Vec<String> = reconcile(&after, &live)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "delete policy sluice-burst (no longer declared)",
+                "delete alarm sluice-gold-burst (no longer declared)"
+            ]
+        );
+    }
+}

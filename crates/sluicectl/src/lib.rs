@@ -1,0 +1,47 @@
+//! sluicectl: validate, apply and inspect Sluice's targets, profiles and their scaling
+//! policies, and plan and simulate before they run. Each command is its own module;
+//! this file only dispatches. The binary (main.rs) parses the command line and calls
+//! [`run`]; tests call the modules in process.
+
+pub mod apply;
+pub mod cli;
+mod get;
+mod learn;
+mod metrics;
+mod plan;
+pub mod scaling;
+mod status;
+mod table;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use cli::{Cli, Command, ProfileCommand};
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => validate(&args.file),
+        Command::Apply(args) => apply::run(args).await,
+        Command::Get(args) => get::run(args).await,
+        Command::Status(args) => status::run(args).await,
+        Command::Plan(args) => plan::run(args).await,
+        Command::Profile {
+            command: ProfileCommand::Learn(args),
+        } => learn::run(args).await,
+        Command::Metrics(args) => metrics::run(args).await,
+    }
+}
+
+/// `sluicectl validate`: every problem of a file, by path; changes nothing.
+fn validate(file: &str) -> Result<ExitCode> {
+    let document = match table::read_document(file)? {
+        Ok(document) => document,
+        Err(code) => return Ok(code),
+    };
+    println!(
+        "{file}: ok ({} targets, {} profiles)",
+        document.targets.len(),
+        document.profiles.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

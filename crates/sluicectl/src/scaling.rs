@@ -1,0 +1,268 @@
+//! Application Auto Scaling as the configuration says: for each target, read what AWS
+//! holds, compute the changes (`sluice_core::policy::reconcile`) and make them in
+//! order: bounds, policies, then the alarms that invoke them.
+//!
+//! Every step is repeatable (RegisterScalableTarget and PutScalingPolicy replace,
+//! deleting what is gone counts as done), so two applies at once, or one interrupted
+//! and run again, end where the file says. A refused call stops that target only and
+//! says which call and why.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sluice_aws::{AlarmStore, AwsError, ScalableTargets, ScalingPolicies, ecs_resource_id};
+use sluice_core::config::Target;
+use sluice_core::policy::{self, Change, Declared, Live};
+
+/// The AWS parts apply reconciles.
+pub struct ScalingPorts<'a> {
+    pub targets: &'a dyn ScalableTargets,
+    pub policies: &'a dyn ScalingPolicies,
+    pub alarms: &'a dyn AlarmStore,
+}
+
+/// What happened to one target's scaling.
+#[derive(Debug, Serialize)]
+pub struct Reconciled {
+    pub target: String,
+    /// Why nothing was looked at (unmanaged, paused), if so.
+    pub skipped: Option<String>,
+    pub changes: Vec<Change>,
+    /// How many of `changes` were made (all of them, unless `error`).
+    pub made: usize,
+    pub error: Option<String>,
+}
+
+impl Reconciled {
+    fn skipped(target: &Target, reason: &str) -> Self {
+        Reconciled {
+            target: target.name.clone(),
+            skipped: Some(reason.to_owned()),
+            changes: Vec::new(),
+            made: 0,
+            error: None,
+        }
+    }
+}
+
+/// Why a target's Application Auto Scaling is left alone, if it is.
+pub fn left_alone(target: &Target) -> Option<&'static str> {
+    if !target.scaling.managed {
+        Some("scaling.managed is false: Application Auto Scaling left to others")
+    } else if target.paused {
+        Some("paused: Application Auto Scaling left as it is")
+    } else {
+        None
+    }
+}
+
+/// What AWS holds for the target: bounds, policies, and its Sluice alarms.
+pub async fn read_live(ports: &ScalingPorts<'_>, target: &Target) -> Result<Live, AwsError> {
+    let (cluster, service) = target.service_key();
+    let resource = ecs_resource_id(cluster, service);
+    let bounds = ports
+        .targets
+        .bounds(std::slice::from_ref(&resource))
+        .await?;
+    Ok(Live {
+        bounds: bounds.get(&resource).copied(),
+        policies: ports.policies.policies(&resource).await?,
+        alarms: ports
+            .alarms
+            .alarms(&policy::alarm_prefix(&target.name))
+            .await?,
+    })
+}
+
+/// Reconciles one target under `floor` (the prescaler's floor now); with `dry_run`
+/// only computes the changes.
+pub async fn reconcile(
+    ports: &ScalingPorts<'_>,
+    target: &Target,
+    namespace: &str,
+    floor: u32,
+    dry_run: bool,
+) -> Reconciled {
+    if let Some(reason) = left_alone(target) {
+        return Reconciled::skipped(target, reason);
+    }
+    let Some(declared) = policy::declared(target, namespace, floor) else {
+        return Reconciled::skipped(target, "nothing declared");
+    };
+    let mut reconciled = Reconciled {
+        target: target.name.clone(),
+        skipped: None,
+        changes: Vec::new(),
+        made: 0,
+        error: None,
+    };
+    let live = match read_live(ports, target).await {
+        Ok(live) => live,
+        Err(error) => {
+            reconciled.error = Some(format!("not reconciled, nothing changed: {error}"));
+            return reconciled;
+        }
+    };
+    reconciled.changes = policy::reconcile(&declared, &live);
+    if !dry_run {
+        let arns = live
+            .policies
+            .iter()
+            .map(|p| (p.name.clone(), p.arn.clone()));
+        (reconciled.made, reconciled.error) =
+            make_all(ports, target, &reconciled.changes, arns.collect()).await;
+    }
+    reconciled
+}
+
+/// Makes `changes` in order until one is refused: how many were made, and the refusal.
+async fn make_all(
+    ports: &ScalingPorts<'_>,
+    target: &Target,
+    changes: &[Change],
+    arns: BTreeMap<String, String>,
+) -> (usize, Option<String>) {
+    let (cluster, service) = target.service_key();
+    let resource = ecs_resource_id(cluster, service);
+    let mut making = Making {
+        ports,
+        resource: &resource,
+        arns,
+    };
+    for (made, change) in changes.iter().enumerate() {
+        if let Err(error) = making.make(change).await {
+            return (made, Some(format!("{change}: {error}")));
+        }
+    }
+    (changes.len(), None)
+}
+
+/// Makes changes in order, remembering the ARNs of policies put on the way so the
+/// alarms that invoke them get the right action.
+struct Making<'p, 'a> {
+    ports: &'p ScalingPorts<'a>,
+    resource: &'p str,
+    arns: BTreeMap<String, String>,
+}
+
+impl Making<'_, '_> {
+    async fn make(&mut self, change: &Change) -> Result<(), AwsError> {
+        match change {
+            Change::Register { to, .. } => {
+                self.ports
+                    .targets
+                    .set_bounds(self.resource, to.min, to.max)
+                    .await
+            }
+            Change::PutPolicy { spec, .. } => {
+                let arn = self.ports.policies.put_policy(self.resource, spec).await?;
+                self.arns.insert(spec.name.clone(), arn);
+                Ok(())
+            }
+            Change::DeletePolicy { name } => {
+                self.ports.policies.delete_policy(self.resource, name).await
+            }
+            Change::PutAlarm { spec, action, .. } => {
+                let Some(action) = action
+                    .clone()
+                    .or_else(|| self.arns.get(&spec.policy).cloned())
+                else {
+                    return Err(AwsError::new(
+                        "CloudWatch.PutMetricAlarm",
+                        sluice_aws::ErrorKind::BadResponse,
+                        format!("policy {} has no ARN to invoke", spec.policy),
+                    ));
+                };
+                self.ports.alarms.put_alarm(spec, &action).await
+            }
+            Change::DeleteAlarm { name } => self.ports.alarms.delete_alarm(name).await,
+        }
+    }
+}
+
+/// Deletes what Sluice owns for a target that is no longer configured (`--prune`):
+/// its policies and alarms. The scalable target stays, with its bounds: whatever
+/// scales the service next starts from them.
+pub async fn forget(ports: &ScalingPorts<'_>, target: &Target, dry_run: bool) -> Reconciled {
+    if let Some(reason) = left_alone(target) {
+        return Reconciled::skipped(target, reason);
+    }
+    let nothing = Declared {
+        bounds: sluice_core::facts::ScalableBounds { min: 0, max: 0 },
+        policies: Vec::new(),
+        alarms: Vec::new(),
+    };
+    let mut reconciled = Reconciled::skipped(target, "");
+    reconciled.skipped = None;
+    let live = match read_live(ports, target).await {
+        Ok(live) => live,
+        Err(error) => {
+            reconciled.error = Some(format!("not cleaned up, nothing changed: {error}"));
+            return reconciled;
+        }
+    };
+    reconciled.changes = policy::reconcile(&nothing, &live)
+        .into_iter()
+        .filter(|c| !matches!(c, Change::Register { .. }))
+        .collect();
+    if !dry_run {
+        (reconciled.made, reconciled.error) =
+            make_all(ports, target, &reconciled.changes, BTreeMap::new()).await;
+    }
+    reconciled
+}
+
+/// Reconciles every target (at most 8 at once) and cleans up after the forgotten
+/// ones; `floors` holds the prescaler's floor now by target name (0 when absent).
+pub async fn reconcile_all(
+    ports: &ScalingPorts<'_>,
+    targets: &[Target],
+    forgotten: &[Target],
+    floors: &BTreeMap<String, u32>,
+    namespace: &str,
+    dry_run: bool,
+) -> Vec<Reconciled> {
+    use futures::stream::{self, StreamExt};
+    let kept = targets.iter().map(|target| {
+        let floor = floors.get(&target.name).copied().unwrap_or(0);
+        futures::future::Either::Left(reconcile(ports, target, namespace, floor, dry_run))
+    });
+    let gone = forgotten
+        .iter()
+        .map(|target| futures::future::Either::Right(forget(ports, target, dry_run)));
+    let mut all: Vec<Reconciled> = stream::iter(kept.chain(gone))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    all.sort_by(|a, b| a.target.cmp(&b.target));
+    all
+}
+
+/// Prints one line per change (or per target in sync), and returns whether every
+/// target was reconciled.
+pub fn print(all: &[Reconciled], dry_run: bool) -> bool {
+    let would = if dry_run { "would " } else { "" };
+    for reconciled in all {
+        let name = &reconciled.target;
+        if let Some(reason) = &reconciled.skipped {
+            println!("scaling {name}: skipped ({reason})");
+            continue;
+        }
+        if reconciled.changes.is_empty() && reconciled.error.is_none() {
+            println!("scaling {name}: in sync");
+        }
+        for (index, change) in reconciled.changes.iter().enumerate() {
+            let made = dry_run || index < reconciled.made;
+            let how = if made { would } else { "not made: " };
+            println!("scaling {name}: {how}{change}");
+        }
+        if let Some(error) = &reconciled.error {
+            eprintln!(
+                "scaling {name}: FAILED: {error} ({} of {} changes made; apply again to finish)",
+                reconciled.made,
+                reconciled.changes.len()
+            );
+        }
+    }
+    all.iter().all(|r| r.error.is_none())
+}

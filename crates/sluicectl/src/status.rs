@@ -1,0 +1,183 @@
+//! `sluicectl status`: each stored target's scaling as declared and as AWS holds it.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use serde::Serialize;
+use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
+use sluice_core::config::{Document, Target};
+use sluice_core::policy::{self, Change, OWNED_PREFIX};
+
+use crate::apply::floors_now;
+use crate::cli::{StatusArgs, StatusFormat};
+use crate::scaling::{ScalingPorts, left_alone, read_live};
+
+/// One target's scaling, declared against live.
+#[derive(Debug, Serialize)]
+struct TargetStatus {
+    target: String,
+    /// "in sync", "drift", "unmanaged", "paused" or "unreadable".
+    state: String,
+    bounds: String,
+    /// One line per policy or alarm: name and state.
+    parts: Vec<(String, String)>,
+}
+
+pub async fn run(args: StatusArgs) -> Result<ExitCode> {
+    let clients = Clients::new(&sluice_aws::load_sdk_config().await);
+    let store = DynamoStore::new(clients.dynamodb.clone(), args.table.table.clone());
+    let document = stored_document(&store, args.target.as_deref()).await?;
+    let profiles = store
+        .list(ItemKind::Profile)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?;
+    let floors = floors_now(&document, &profiles, Timestamp::now());
+    let autoscaling = AutoScaling::new(clients.autoscaling.clone());
+    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
+    let ports = ScalingPorts {
+        targets: &autoscaling,
+        policies: &autoscaling,
+        alarms: &cloudwatch,
+    };
+    let mut statuses = Vec::new();
+    for target in &document.targets {
+        let floor = floors.get(&target.name).copied().unwrap_or(0);
+        statuses.push(status(&ports, target, &args.namespace, floor).await);
+    }
+    match args.output {
+        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&statuses)?),
+        StatusFormat::Table => print_table(&statuses),
+    }
+    let in_sync = statuses.iter().all(|s| s.state != "drift");
+    Ok(if in_sync {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+/// The stored targets (only `only` when given) as one document.
+async fn stored_document(store: &DynamoStore, only: Option<&str>) -> Result<Document> {
+    let items = store
+        .list(ItemKind::Target)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?;
+    let mut targets = Vec::new();
+    for item in items.iter().filter(|i| only.is_none_or(|o| o == i.name)) {
+        match Target::from_stored(&item.name, &item.spec) {
+            Ok(target) => targets.push(target),
+            Err(error) => eprintln!("warning: stored target {} skipped: {error}", item.name),
+        }
+    }
+    if let Some(name) = only
+        && targets.is_empty()
+    {
+        anyhow::bail!("no target named {name:?} in {}", store.table());
+    }
+    Ok(Document {
+        targets,
+        profiles: Vec::new(),
+    })
+}
+
+async fn status(
+    ports: &ScalingPorts<'_>,
+    target: &Target,
+    namespace: &str,
+    floor: u32,
+) -> TargetStatus {
+    let mut status = TargetStatus {
+        target: target.name.clone(),
+        state: String::new(),
+        bounds: String::new(),
+        parts: Vec::new(),
+    };
+    if let Some(reason) = left_alone(target) {
+        status.state = reason.split(':').next().unwrap_or(reason).to_owned();
+        return status;
+    }
+    let Some(declared) = policy::declared(target, namespace, floor) else {
+        status.state = "unmanaged".to_owned();
+        return status;
+    };
+    let live = match read_live(ports, target).await {
+        Ok(live) => live,
+        Err(error) => {
+            status.state = format!("unreadable: {error}");
+            return status;
+        }
+    };
+    let changes = policy::reconcile(&declared, &live);
+    let wanted = declared.bounds;
+    status.bounds = match live.bounds {
+        None => format!("declared {}-{}, not registered", wanted.min, wanted.max),
+        Some(b) if b == wanted => format!("{}-{}", b.min, b.max),
+        Some(b) => format!(
+            "{}-{} (declared {}-{})",
+            b.min, b.max, wanted.min, wanted.max
+        ),
+    };
+    for spec in &declared.policies {
+        status
+            .parts
+            .push((spec.name.clone(), part_state(&changes, &spec.name)));
+    }
+    for live_policy in &live.policies {
+        if !live_policy.name.starts_with(OWNED_PREFIX) {
+            let state = "not Sluice's: left alone".to_owned();
+            status.parts.push((live_policy.name.clone(), state));
+        }
+    }
+    for alarm in &declared.alarms {
+        status
+            .parts
+            .push((alarm.name.clone(), part_state(&changes, &alarm.name)));
+    }
+    for change in &changes {
+        if let Change::DeletePolicy { name } | Change::DeleteAlarm { name } = change {
+            status
+                .parts
+                .push((name.clone(), "no longer declared".to_owned()));
+        }
+    }
+    status.state = if changes.is_empty() {
+        "in sync"
+    } else {
+        "drift"
+    }
+    .to_owned();
+    status
+}
+
+/// What `changes` say of the policy or alarm `name`.
+fn part_state(changes: &[Change], name: &str) -> String {
+    changes
+        .iter()
+        .find_map(|change| match change {
+            Change::PutPolicy { spec, reason } if spec.name == name => Some(reason_word(reason)),
+            Change::PutAlarm { spec, reason, .. } if spec.name == name => Some(reason_word(reason)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "in sync".to_owned())
+}
+
+fn reason_word(reason: &str) -> String {
+    match reason {
+        "new" => "missing".to_owned(),
+        other => format!("drift: {other}"),
+    }
+}
+
+fn print_table(statuses: &[TargetStatus]) {
+    let width = statuses.iter().map(|s| s.target.len()).max().unwrap_or(6);
+    for status in statuses {
+        println!(
+            "{:width$}  {:9}  bounds {}",
+            status.target, status.state, status.bounds
+        );
+        for (name, state) in &status.parts {
+            println!("{:width$}    {name}: {state}", "");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! What the sluicectl tests share: running the binary, and temporary files.
+
+#![allow(
+    clippy::expect_used,
+    dead_code,
+    reason = "test helpers: a failure here is a failed test; not every test file uses all"
+)]
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use sluice_testkit::{repo_root, unique};
+
+/// Runs the built sluicectl with `SLUICE_TABLE` set to `table` (or unset).
+pub fn sluicectl(args: &[&str], table: Option<&str>) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sluicectl"));
+    command.args(args).env_remove("SLUICE_TABLE");
+    if let Some(table) = table {
+        command.env("SLUICE_TABLE", table);
+    }
+    command.output().expect("run sluicectl")
+}
+
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+pub fn write_temp(name: &str, contents: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("{}-{name}", unique("sluicectl")));
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+pub const EXAMPLE: &str = "infra/examples/sluice.yaml";
+
+pub fn example() -> String {
+    repo_root().join(EXAMPLE).display().to_string()
+}

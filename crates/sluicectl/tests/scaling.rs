@@ -1,0 +1,429 @@
+//! `sluicectl apply` owning Application Auto Scaling, against moto (scalable targets,
+//! policies and the target-tracking alarms moto makes for them) and LocalStack (the
+//! burst alarm): everything is read back from the emulators with the SDK, and calls
+//! are counted by moto's recorder.
+
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failure here is a failed test"
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use aws_sdk_applicationautoscaling::types::{
+    PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use common::{sluicectl, text, write_temp};
+use sluice_aws::{AutoScaling, CloudWatchMetrics, ecs_resource_id};
+use sluice_testkit::faults::{Fault, FaultPlan};
+use sluice_testkit::{Emulators, moto_recorder, unique};
+use sluicectl::scaling::{self, ScalingPorts};
+
+/// One service in moto and a configuration naming it, with every kind of policy.
+struct Scene {
+    emulators: Emulators,
+    table: String,
+    namespace: String,
+    target: String,
+    cluster: String,
+    service: String,
+}
+
+impl Scene {
+    async fn new(prefix: &str) -> Result<Scene> {
+        let emulators = Emulators::connect().await?;
+        let table = unique(&format!("{prefix}-table"));
+        emulators.create_table(&table).await?;
+        let cluster = unique(&format!("{prefix}-cluster"));
+        emulators.create_cluster(&cluster).await?;
+        let service = unique(&format!("{prefix}-svc"));
+        emulators.create_service(&cluster, &service, 0).await?;
+        Ok(Scene {
+            emulators,
+            table,
+            namespace: unique("SluiceScaling"),
+            target: unique(prefix),
+            cluster,
+            service,
+        })
+    }
+
+    fn resource(&self) -> String {
+        ecs_resource_id(&self.cluster, &self.service)
+    }
+
+    /// The configuration file: `scaling` is the target's scaling block, `extra` more
+    /// top-level YAML (profiles).
+    fn file(&self, scaling: &str, extra: &str) -> String {
+        let yaml = format!(
+            "targets:\n  - name: {}\n    cluster: {}\n    service: {}\n    queues: [jobs-a, jobs-b]\n    capacity: {{ min: 0, max: 10 }}\n    backlog_per_task: 5\n    gpu: {{ dimensions: {{ ServiceName: {} }} }}\n{scaling}{extra}",
+            self.target, self.cluster, self.service, self.service
+        );
+        write_temp("scaling.yaml", &yaml).display().to_string()
+    }
+
+    fn apply(&self, file: &str, more: &[&str]) -> (bool, String, String) {
+        let mut args = vec!["apply", "-f", file, "--namespace", &self.namespace];
+        args.extend_from_slice(more);
+        let output = sluicectl(&args, Some(&self.table));
+        let (stdout, stderr) = text(&output);
+        (output.status.success(), stdout, stderr)
+    }
+
+    fn status(&self) -> (Option<i32>, String) {
+        let output = sluicectl(
+            &["status", "--namespace", &self.namespace],
+            Some(&self.table),
+        );
+        (output.status.code(), text(&output).0)
+    }
+
+    /// The policies on the service, by name, with their ARN and tracked target value.
+    async fn policies(&self) -> Result<BTreeMap<String, (String, Option<f64>)>> {
+        let output = self
+            .emulators
+            .clients
+            .autoscaling
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(self.resource())
+            .send()
+            .await
+            .context("DescribeScalingPolicies")?;
+        Ok(output
+            .scaling_policies()
+            .iter()
+            .filter(|p| p.resource_id() == self.resource())
+            .map(|p| {
+                let target = p
+                    .target_tracking_scaling_policy_configuration()
+                    .map(|c| c.target_value());
+                (
+                    p.policy_name().to_owned(),
+                    (p.policy_arn().to_owned(), target),
+                )
+            })
+            .collect())
+    }
+
+    /// The burst alarm in CloudWatch (LocalStack): its threshold and actions.
+    async fn burst_alarm(&self) -> Result<Option<(f64, Vec<String>)>> {
+        let name = format!("sluice-{}-burst", self.target);
+        let output = self
+            .emulators
+            .clients
+            .cloudwatch
+            .describe_alarms()
+            .alarm_names(&name)
+            .send()
+            .await
+            .context("DescribeAlarms")?;
+        Ok(output
+            .metric_alarms()
+            .first()
+            .map(|a| (a.threshold().unwrap_or(-1.0), a.alarm_actions().to_vec())))
+    }
+
+    /// A policy of the team's own, which Sluice must never touch.
+    async fn put_foreign_policy(&self) -> Result<()> {
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(70.0)
+            .predefined_metric_specification(
+                PredefinedMetricSpecification::builder()
+                    .predefined_metric_type("ECSServiceAverageCPUUtilization".into())
+                    .build()?,
+            )
+            .build()?;
+        self.emulators
+            .clients
+            .autoscaling
+            .put_scaling_policy()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(self.resource())
+            .policy_name("team-cpu")
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(config)
+            .send()
+            .await
+            .context("PutScalingPolicy team-cpu")?;
+        Ok(())
+    }
+
+    /// Writes to Application Auto Scaling and CloudWatch alarms concerning this
+    /// service or target, as moto recorded them (CloudWatch is LocalStack's: counted
+    /// by reading the alarm back instead).
+    fn aas_writes(&self) -> Result<usize> {
+        moto_recorder::count_any(
+            &[
+                "RegisterScalableTarget",
+                "PutScalingPolicy",
+                "DeleteScalingPolicy",
+            ],
+            &[&format!("\"{}\"", self.resource())],
+        )
+    }
+}
+
+const EVERY_POLICY: &str = "    scaling:\n      scale_out_cooldown: 30\n      gpu_utilization: 75\n      oldest_message_age: 300\n      burst: { steps: [ { backlog: 500, add: 5 }, { backlog: 2000, add: 10 } ] }\n";
+
+#[tokio::test]
+async fn apply_makes_the_declared_policies_and_a_second_apply_changes_nothing() -> Result<()> {
+    moto_recorder::start()?;
+    let scene = Scene::new("pol").await?;
+    scene
+        .emulators
+        .register_scalable_target(&scene.cluster, &scene.service, 0, 3)
+        .await?;
+    scene.put_foreign_policy().await?;
+    let file = scene.file(EVERY_POLICY, "");
+
+    let (ok, stdout, stderr) = scene.apply(&file, &[]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("bounds 0-3 -> 0-10"), "{stdout}");
+    assert_eq!(
+        scene
+            .emulators
+            .scalable_bounds(&scene.cluster, &scene.service)
+            .await?,
+        (0, 10)
+    );
+    let policies = scene.policies().await?;
+    let names: Vec<&str> = policies.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "sluice-backlog-per-task",
+            "sluice-burst",
+            "sluice-gpu-utilization",
+            "sluice-oldest-message-age",
+            "team-cpu"
+        ]
+    );
+    assert_eq!(policies["sluice-backlog-per-task"].1, Some(5.0));
+    assert_eq!(policies["sluice-gpu-utilization"].1, Some(75.0));
+    assert_eq!(
+        policies["team-cpu"].1,
+        Some(70.0),
+        "not Sluice's: untouched"
+    );
+    let (threshold, actions) = scene.burst_alarm().await?.context("the burst alarm")?;
+    assert_eq!(threshold, 500.0);
+    assert_eq!(
+        actions,
+        [policies["sluice-burst"].0.clone()],
+        "the alarm invokes the burst policy"
+    );
+
+    let writes = scene.aas_writes()?;
+    let (ok, stdout, _) = scene.apply(&file, &[]);
+    assert!(
+        ok && stdout.contains(&format!("scaling {}: in sync", scene.target)),
+        "{stdout}"
+    );
+    assert_eq!(
+        scene.aas_writes()? - writes,
+        0,
+        "a second apply writes nothing"
+    );
+    assert_eq!(scene.status().0, Some(0), "{}", scene.status().1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn drift_is_shown_and_undone_and_removed_policies_are_deleted() -> Result<()> {
+    let scene = Scene::new("drift").await?;
+    let file = scene.file(EVERY_POLICY, "");
+    assert!(scene.apply(&file, &[]).0);
+    scene.put_foreign_policy().await?;
+
+    // Someone edits a Sluice-owned policy by hand.
+    let config = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(1.0)
+        .predefined_metric_specification(
+            PredefinedMetricSpecification::builder()
+                .predefined_metric_type("ECSServiceAverageCPUUtilization".into())
+                .build()?,
+        )
+        .build()?;
+    scene
+        .emulators
+        .clients
+        .autoscaling
+        .put_scaling_policy()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(scene.resource())
+        .policy_name("sluice-backlog-per-task")
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(config)
+        .send()
+        .await?;
+    let (code, stdout) = scene.status();
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(
+        stdout.contains("sluice-backlog-per-task: drift"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("team-cpu: not Sluice's: left alone"),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = scene.apply(&file, &["--dry-run"]);
+    assert!(
+        ok && stdout.contains("would put policy sluice-backlog-per-task"),
+        "{stdout}"
+    );
+    assert_eq!(
+        scene.policies().await?["sluice-backlog-per-task"].1,
+        Some(1.0),
+        "dry run"
+    );
+    assert!(scene.apply(&file, &[]).0);
+    assert_eq!(
+        scene.policies().await?["sluice-backlog-per-task"].1,
+        Some(5.0)
+    );
+
+    // The burst, GPU and age policies leave the file: theirs go, team-cpu stays.
+    let plain = scene.file("", "");
+    let (ok, stdout, stderr) = scene.apply(&plain, &[]);
+    assert!(ok, "{stdout}{stderr}");
+    let names: Vec<String> = scene.policies().await?.into_keys().collect();
+    assert_eq!(names, ["sluice-backlog-per-task", "team-cpu"]);
+    assert_eq!(scene.burst_alarm().await?, None, "its alarm is deleted");
+    assert_eq!(scene.status().0, Some(0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()> {
+    let scene = Scene::new("floor").await?;
+    let always = "profiles:\n  - { name: always, timezone: UTC, windows: [ { days_of_month: \"1-L\", min_tasks: 4 } ] }\n";
+    let file = scene.file("", always);
+    let with_profile = scene.file("    profile: always\n", always);
+    assert!(scene.apply(&file, &[]).0);
+    assert_eq!(
+        scene
+            .emulators
+            .scalable_bounds(&scene.cluster, &scene.service)
+            .await?,
+        (0, 10)
+    );
+    let (ok, stdout, stderr) = scene.apply(&with_profile, &[]);
+    assert!(ok, "{stdout}{stderr}");
+    assert_eq!(
+        scene
+            .emulators
+            .scalable_bounds(&scene.cluster, &scene.service)
+            .await?,
+        (4, 10),
+        "the window's floor, as the prescaler would hold it"
+    );
+
+    scene.put_foreign_policy().await?;
+    let empty = write_temp("empty.yaml", "").display().to_string();
+    let (ok, stdout, stderr) = scene.apply(&empty, &["--prune", "--allow-empty"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("delete policy sluice-backlog-per-task"),
+        "{stdout}"
+    );
+    let names: Vec<String> = scene.policies().await?.into_keys().collect();
+    assert_eq!(names, ["team-cpu"], "only what Sluice owned is gone");
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_applies_at_once_end_where_the_file_says() -> Result<()> {
+    let scene = Scene::new("race").await?;
+    let file = scene.file(EVERY_POLICY, "");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluicectl"))
+            .args(["apply", "-f", &file, "--namespace", &scene.namespace])
+            .env("SLUICE_TABLE", &scene.table)
+            .output()
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join(), b.join())
+    });
+    for output in [first, second] {
+        let output = output.map_err(|_| anyhow::anyhow!("apply thread"))??;
+        assert!(output.status.success(), "{:?}", text(&output));
+    }
+    assert_eq!(scene.policies().await?.len(), 4);
+    let (ok, stdout, _) = scene.apply(&file, &[]);
+    assert!(ok && stdout.contains("in sync"), "{stdout}");
+    Ok(())
+}
+
+/// Faults beneath the real SDK: the service refuses PutScalingPolicy for one target
+/// (throttled past the SDK's retries). That target is reported with what was made and
+/// what was not; the other target is reconciled; a run once healed finishes the first.
+#[tokio::test]
+async fn a_refused_policy_fails_only_its_target_and_the_next_apply_finishes() -> Result<()> {
+    let victim = Scene::new("victim").await?;
+    let bystander = Scene::new("bystander").await?;
+    let targets: Vec<sluice_core::config::Target> = [&victim, &bystander]
+        .iter()
+        .map(|scene| {
+            sluice_core::config::Target::new(&scene.target, &scene.cluster, &scene.service)
+                .with_queues(["q"])
+                .with_capacity(0, 4)
+        })
+        .collect();
+    let plan = FaultPlan::new();
+    plan.always_for(
+        "ApplicationAutoScaling.PutScalingPolicy",
+        &victim.service,
+        Fault::Throttle,
+    );
+    let clients = victim.emulators.clients_with_faults(&plan)?;
+    let autoscaling = AutoScaling::new(clients.autoscaling.clone());
+    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
+    let ports = ScalingPorts {
+        targets: &autoscaling,
+        policies: &autoscaling,
+        alarms: &cloudwatch,
+    };
+    let floors = BTreeMap::new();
+    let run = || scaling::reconcile_all(&ports, &targets, &[], &floors, "Sluice", false);
+    let first = run().await;
+    let by_name = |all: &[scaling::Reconciled], name: &str| {
+        all.iter()
+            .find(|r| r.target == name)
+            .map(|r| (r.made, r.changes.len(), r.error.clone()))
+    };
+    let (made, planned, error) = by_name(&first, &victim.target).context("victim")?;
+    assert_eq!((made, planned), (1, 2), "bounds made, policy refused");
+    assert!(
+        error.as_deref().is_some_and(
+            |e| e.contains("put policy sluice-backlog-per-task") && e.contains("Throttled")
+        ),
+        "{error:?}"
+    );
+    assert_eq!(by_name(&first, &bystander.target), Some((2, 2, None)));
+    assert!(victim.policies().await?.is_empty());
+    assert_eq!(bystander.policies().await?.len(), 1);
+
+    plan.heal();
+    let second = run().await;
+    assert_eq!(
+        by_name(&second, &victim.target),
+        Some((1, 1, None)),
+        "only the policy was left"
+    );
+    assert_eq!(
+        by_name(&second, &bystander.target),
+        Some((0, 0, None)),
+        "in sync"
+    );
+    assert_eq!(victim.policies().await?.len(), 1);
+    Ok(())
+}
