@@ -134,6 +134,7 @@ async fn the_metric_publisher_refuses_its_corpus_and_publishes_nothing() -> Resu
     let settings = metric_publisher::Settings {
         common: scene.common.clone(),
         output: metric_publisher::Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     };
     let publisher = metric_publisher::Publisher::new(&scene.emulators.clients, settings);
     refuses_all("metric-publisher", &scene, |event| {

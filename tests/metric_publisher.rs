@@ -121,6 +121,7 @@ fn settings(scenario: &Scenario, output: Output) -> Settings {
             ..Common::for_table(&scenario.table)
         },
         output,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     }
 }
 
@@ -140,6 +141,7 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         ("DesiredTasks", 2.0),
         ("GpuUtilizationAverage", 30.0),
         ("GpuUtilizationMax", 40.0),
+        ("ScalingChanges", 0.0),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -164,7 +166,7 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         !silver.contains_key("GpuUtilizationAverage"),
         "missing GPU reading never published as 0: {silver:?}"
     );
-    assert_eq!(silver.len(), 8);
+    assert_eq!(silver.len(), 9, "eight readings and ScalingChanges");
 
     let broken = scenario
         .emulators
@@ -222,6 +224,7 @@ async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
             ("TargetsFailed".to_owned(), 1.0),
             ("TargetsAtMaxCapacity".to_owned(), 1.0),
             ("TargetsAsleepWithWork".to_owned(), 0.0),
+            ("TargetsScalingTooOften".to_owned(), 0.0),
         ]
         .into(),
         "fleet-wide metrics, without dimensions, for the template's alarms"
@@ -252,7 +255,7 @@ async fn a_direct_invocation_publishes_only_the_named_targets() -> Result<()> {
             .published(&scenario.namespace, &scenario.silver)
             .await?
             .len(),
-        8
+        9
     );
     Ok(())
 }
@@ -353,6 +356,7 @@ async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Resul
             ..Common::for_table(&table)
         },
         output: Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     };
     Publisher::new(&emulators.clients, settings)
         .handle(&fixture("metric-publisher/scheduler.json")?)
@@ -400,6 +404,7 @@ async fn a_missing_queue_attribute_is_a_failed_read_not_zero() -> Result<()> {
             ..Common::for_table(&scene.table)
         },
         output: Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     };
     let error = Publisher::new(&emulators.clients_with_faults(&plan)?, settings)
         .handle(&fixture("metric-publisher/scheduler.json")?)
@@ -414,6 +419,66 @@ async fn a_missing_queue_attribute_is_a_failed_read_not_zero() -> Result<()> {
     assert!(
         emulators.published(&namespace, &name).await?.is_empty(),
         "read back from CloudWatch: nothing for the target"
+    );
+    Ok(())
+}
+
+/// A target whose desired count went 1 -> 4 -> 2 over the last minutes (as earlier
+/// runs published it to LocalStack) and is 2 now: 2 changes, under the limit of 3;
+/// at 5 now it is the third, and the target counts as scaling too often.
+#[tokio::test]
+async fn desired_count_changes_are_counted_from_the_published_history() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let scene = emulators.one_service("churn", 2).await?;
+    let target = unique("churn");
+    emulators
+        .store_targets(
+            &scene.store,
+            &[Target::new(&target, &scene.cluster, &scene.service)
+                .with_queues([scene.queue.clone()])
+                .with_capacity(0, 10)],
+        )
+        .await?;
+    let namespace = unique("SluiceChurn");
+    let now = jiff::Timestamp::now().as_second();
+    emulators
+        .put_history(
+            &namespace,
+            &target,
+            "DesiredTasks",
+            &[(now - 180, 1.0), (now - 120, 4.0), (now - 60, 2.0)],
+        )
+        .await?;
+    let publisher = Publisher::new(
+        &emulators.clients,
+        Settings {
+            common: Common {
+                namespace: namespace.clone(),
+                ..Common::for_table(&scene.table)
+            },
+            ..Settings::for_table(&scene.table)
+        },
+    );
+    let event = fixture("metric-publisher/scheduled.json")?;
+    publisher.handle(&event).await?;
+    assert_eq!(
+        emulators.published(&namespace, &target).await?["ScalingChanges"],
+        2.0
+    );
+    assert_eq!(
+        emulators.published_fleet_wide(&namespace).await?["TargetsScalingTooOften"],
+        0.0
+    );
+
+    emulators
+        .set_desired(&scene.cluster, &scene.service, 5)
+        .await?;
+    publisher.handle(&event).await?;
+    let published = emulators.published(&namespace, &target).await?;
+    assert_eq!(published["ScalingChanges"], 3.0, "{published:?}");
+    assert_eq!(
+        emulators.published_fleet_wide(&namespace).await?["TargetsScalingTooOften"],
+        1.0
     );
     Ok(())
 }

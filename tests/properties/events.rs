@@ -166,6 +166,7 @@ proptest! {
         let settings = metric_publisher::Settings {
             common: Common::for_table("t"),
             output: metric_publisher::Output::PutMetricData,
+            scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
         };
         let result = runtime()?.block_on(metric_publisher::publish::publish(&event, &settings, &ports));
         if let Err(metric_publisher::publish::PublishError::Request(_)) = result {

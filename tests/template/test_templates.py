@@ -33,6 +33,12 @@ PARAMETERS = {
 }
 
 
+def description(alarm):
+    """An alarm's description, plain or with !Sub placeholders."""
+    text = alarm["AlarmDescription"]
+    return text["Fn::Sub"] if isinstance(text, dict) else text
+
+
 class ManagedPolicies:
     """The translator asks IAM for managed policy ARNs by name; the template uses none."""
 
@@ -313,7 +319,16 @@ class TransformedTemplate(unittest.TestCase):
         missing = by_name["PublisherMetricsMissingAlarm"]
         self.assertEqual((missing["TreatMissingData"], missing["Period"] * missing["EvaluationPeriods"]), ("breaching", 900))
         at_max = by_name["TargetAtMaxCapacityAlarm"]
-        self.assertEqual(at_max["Period"] * at_max["EvaluationPeriods"], 900)
+        self.assertEqual((at_max["Period"], at_max["EvaluationPeriods"]), (60, {"Ref": "MaxCapacityAlarmMinutes"}))
+        self.assertEqual(self.template["Parameters"]["MaxCapacityAlarmMinutes"]["Default"], 15)
+        too_often = by_name["ScalingTooOftenAlarm"]
+        self.assertEqual(
+            (too_often["MetricName"], too_often["EvaluationPeriods"]),
+            ("TargetsScalingTooOften", {"Ref": "ScalingTooOftenForMinutes"}),
+        )
+        publisher_env = self.resources["MetricPublisherFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(publisher_env["SLUICE_SCALING_CHANGES"], {"Ref": "ScalingChangesLimit"})
+        self.assertEqual(publisher_env["SLUICE_SCALING_CHANGES_MINUTES"], {"Ref": "ScalingChangesMinutes"})
         self.assertIn("WorkWaitingWhileAsleepAlarm", by_name)
         self.assertIn("WatcherFailedAlarm", by_name)
         self.assertIn("FailedInvocationsAlarm", by_name)
@@ -321,7 +336,7 @@ class TransformedTemplate(unittest.TestCase):
         published = metric_names_the_code_publishes()
         for name, alarm in by_name.items():
             self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
-            self.assertIn("docs/runbook.md#", alarm["AlarmDescription"], name)
+            self.assertIn("docs/runbook.md#", description(alarm), name)
             if alarm["Namespace"] == {"Ref": "MetricNamespace"}:
                 self.assertIn(alarm["MetricName"], published, f"{name} watches a metric nothing publishes")
                 self.assertNotIn("Dimensions", alarm, f"{name}: fleet-wide metrics have no dimensions")
@@ -330,7 +345,7 @@ class TransformedTemplate(unittest.TestCase):
         runbook = (ROOT / "docs/runbook.md").read_text()
         anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", runbook, re.M)}
         for name, alarm in self.of_type("AWS::CloudWatch::Alarm").items():
-            anchor = re.search(r"runbook\.md#([a-z0-9-]+)", alarm["Properties"]["AlarmDescription"]).group(1)
+            anchor = re.search(r"runbook\.md#([a-z0-9-]+)", description(alarm["Properties"])).group(1)
             self.assertIn(anchor, anchors, name)
 
     def test_dashboard_is_valid_json_and_graphs_published_metrics(self):

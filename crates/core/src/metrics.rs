@@ -68,6 +68,37 @@ pub struct Reading {
     /// None when no GPU source is configured or no datapoint was found: a missing
     /// reading is never published as 0, which would invite a scale-in.
     pub gpu: Option<GpuUtilization>,
+    /// Desired-count changes within the alert's window (see [`ScalingChangeLimit`]);
+    /// None when its history could not be read or the alert is off.
+    pub scaling_changes: Option<u32>,
+}
+
+/// "Scaling too often": at least `changes` desired-count changes within `minutes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScalingChangeLimit {
+    /// The window, in minutes; 0 turns the count off (no history is read).
+    pub minutes: u32,
+    pub changes: u32,
+}
+
+impl Default for ScalingChangeLimit {
+    /// 3 changes in 5 minutes: more than a proportional scale-out and its settling
+    /// step, and less than a cooldown-free policy flapping every minute.
+    fn default() -> Self {
+        ScalingChangeLimit {
+            minutes: 5,
+            changes: 3,
+        }
+    }
+}
+
+/// Changes of the desired count over its published history (one value a minute,
+/// oldest first) and the count read now.
+pub fn scaling_changes(history: &[f64], desired_now: u32) -> u32 {
+    let now = f64::from(desired_now);
+    let steps = history.windows(2).filter(|w| w[0] != w[1]).count();
+    let last = usize::from(history.last().is_some_and(|last| *last != now));
+    u32::try_from(steps + last).unwrap_or(u32::MAX)
 }
 
 impl Reading {
@@ -91,6 +122,9 @@ impl Reading {
             count(names::PENDING_TASKS, f64::from(self.tasks.pending)),
             count(names::DESIRED_TASKS, f64::from(self.tasks.desired)),
         ];
+        if let Some(changes) = self.scaling_changes {
+            datums.push(count(names::SCALING_CHANGES, f64::from(changes)));
+        }
         if let Some(gpu) = self.gpu {
             for (name, value) in [(names::GPU_AVERAGE, gpu.average), (names::GPU_MAX, gpu.max)] {
                 datums.push(Datum {
@@ -193,6 +227,8 @@ pub fn embedded_metric_line(
 /// publisher's heartbeat and what the template's alarms watch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FleetTally {
+    /// What counts as scaling too often.
+    pub limit: ScalingChangeLimit,
     pub published: u32,
     pub failed: u32,
     /// Desired tasks at (or above) the target's configured maximum.
@@ -200,11 +236,27 @@ pub struct FleetTally {
     /// Scale-to-zero targets with no desired task while their backlog is above the
     /// activation threshold: the zero-watcher should have woken them within seconds.
     pub asleep_with_work: u32,
+    /// Targets whose desired count changed at least `limit.changes` times within
+    /// `limit.minutes`.
+    pub scaling_too_often: u32,
 }
 
 impl FleetTally {
+    pub fn new(limit: ScalingChangeLimit) -> Self {
+        FleetTally {
+            limit,
+            ..FleetTally::default()
+        }
+    }
+
     pub fn count_published(&mut self, target: &Target, reading: &Reading) {
         self.published += 1;
+        if reading
+            .scaling_changes
+            .is_some_and(|changes| changes >= self.limit.changes)
+        {
+            self.scaling_too_often += 1;
+        }
         if target.capacity.max > 0 && reading.tasks.desired >= target.capacity.max {
             self.at_max_capacity += 1;
         }
@@ -227,6 +279,7 @@ impl FleetTally {
             (names::TARGETS_FAILED, self.failed),
             (names::TARGETS_AT_MAX_CAPACITY, self.at_max_capacity),
             (names::TARGETS_ASLEEP_WITH_WORK, self.asleep_with_work),
+            (names::TARGETS_SCALING_TOO_OFTEN, self.scaling_too_often),
         ]
         .into_iter()
         .map(|(name, value)| Datum::fleet_count(name, f64::from(value)))
@@ -282,6 +335,7 @@ mod tests {
                 desired: 2,
             },
             gpu: None,
+            scaling_changes: None,
         };
         let datums = reading.datums(&target("t"));
         assert_eq!(value(&datums, names::VISIBLE), Some(0.0));
@@ -322,6 +376,7 @@ mod tests {
             depth: QueueDepth::default(),
             tasks: TaskCounts::default(),
             gpu: None,
+            scaling_changes: None,
         };
         let datums = reading.datums(&target("t"));
         assert_eq!(datums.len(), 8);
@@ -388,6 +443,7 @@ mod tests {
                 average: 50.0,
                 max: 75.0,
             }),
+            scaling_changes: None,
         };
         let datums = reading.datums(&target("gold"));
         let line =
@@ -442,6 +498,7 @@ mod tests {
                 desired,
             },
             gpu: None,
+            scaling_changes: None,
         }
     }
 
@@ -469,6 +526,7 @@ mod tests {
                 failed: 1,
                 at_max_capacity: 1,
                 asleep_with_work: 1,
+                ..FleetTally::default()
             }
         );
         let datums = tally.datums();
@@ -480,7 +538,55 @@ mod tests {
                 ("TargetsFailed", 1.0),
                 ("TargetsAtMaxCapacity", 1.0),
                 ("TargetsAsleepWithWork", 1.0),
+                ("TargetsScalingTooOften", 0.0),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod scaling_change_tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_counted_over_the_history_and_the_count_now() {
+        // (history oldest first, desired now, changes)
+        let cases: [(&[f64], u32, u32); 6] = [
+            (&[], 4, 0),
+            (&[4.0], 4, 0),
+            (&[4.0], 5, 1),
+            (&[1.0, 1.0, 1.0, 1.0], 1, 0),
+            (&[1.0, 4.0, 2.0, 5.0], 3, 4),
+            (&[1.0, 4.0, 4.0, 4.0], 4, 1),
+        ];
+        for (history, now, want) in cases {
+            assert_eq!(
+                scaling_changes(history, now),
+                want,
+                "{history:?} then {now}"
+            );
+        }
+    }
+
+    #[test]
+    fn targets_at_the_limit_count_as_scaling_too_often() {
+        let target = Target::new("t", "c", "s").with_capacity(0, 10);
+        let mut tally = FleetTally::new(ScalingChangeLimit::default());
+        for changes in [Some(2), Some(3), None, Some(9)] {
+            let reading = Reading {
+                depth: QueueDepth::default(),
+                tasks: TaskCounts::default(),
+                gpu: None,
+                scaling_changes: changes,
+            };
+            tally.count_published(&target, &reading);
+        }
+        assert_eq!(tally.scaling_too_often, 2);
+        let datum = tally
+            .datums()
+            .into_iter()
+            .find(|d| d.name == names::TARGETS_SCALING_TOO_OFTEN)
+            .map(|d| d.value);
+        assert_eq!(datum, Some(2.0));
     }
 }

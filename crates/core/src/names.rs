@@ -16,6 +16,8 @@ pub const PENDING_TASKS: &str = "PendingTasks";
 pub const DESIRED_TASKS: &str = "DesiredTasks";
 pub const GPU_AVERAGE: &str = "GpuUtilizationAverage";
 pub const GPU_MAX: &str = "GpuUtilizationMax";
+/// Desired-count changes within the scaling-too-often window (docs/metrics.md).
+pub const SCALING_CHANGES: &str = "ScalingChanges";
 
 // Fleet-wide, without dimensions, by the metric publisher: what the template's alarms
 // watch, so they need no per-target alarm and notice a publisher that stopped.
@@ -23,6 +25,7 @@ pub const TARGETS_PUBLISHED: &str = "TargetsPublished";
 pub const TARGETS_FAILED: &str = "TargetsFailed";
 pub const TARGETS_AT_MAX_CAPACITY: &str = "TargetsAtMaxCapacity";
 pub const TARGETS_ASLEEP_WITH_WORK: &str = "TargetsAsleepWithWork";
+pub const TARGETS_SCALING_TOO_OFTEN: &str = "TargetsScalingTooOften";
 
 // The zero-watcher's decision counts (EMF), per target and fleet-wide.
 pub const WATCHER_WOKE: &str = "WatcherWoke";

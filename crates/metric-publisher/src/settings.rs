@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use sluice_core::metrics::ScalingChangeLimit;
 use sluice_core::settings::{Common, Lookup, SettingsError, environment};
 
 /// Where the metrics go.
@@ -38,6 +39,9 @@ pub struct Settings {
     pub common: Common,
     /// `SLUICE_OUTPUT`: `put-metric-data` (default) or `emf`.
     pub output: Output,
+    /// `SLUICE_SCALING_CHANGES` in `SLUICE_SCALING_CHANGES_MINUTES` (3 in 5; minutes 0
+    /// turns the count off): what `TargetsScalingTooOften` counts.
+    pub scaling_changes: ScalingChangeLimit,
 }
 
 impl Settings {
@@ -54,7 +58,30 @@ impl Settings {
                 |_| true,
                 "put-metric-data or emf",
             )?,
+            scaling_changes: ScalingChangeLimit {
+                minutes: env.parsed(
+                    "SLUICE_SCALING_CHANGES_MINUTES",
+                    ScalingChangeLimit::default().minutes,
+                    |m| *m <= 60,
+                    "whole minutes, 0 (off) to 60",
+                )?,
+                changes: env.parsed(
+                    "SLUICE_SCALING_CHANGES",
+                    ScalingChangeLimit::default().changes,
+                    |c| (1..=60).contains(c),
+                    "a number of desired-count changes, 1 to 60",
+                )?,
+            },
         })
+    }
+
+    /// Defaults for the table (tests, tools).
+    pub fn for_table(table: &str) -> Self {
+        Settings {
+            common: Common::for_table(table),
+            output: Output::PutMetricData,
+            scaling_changes: ScalingChangeLimit::default(),
+        }
     }
 }
 
@@ -74,10 +101,7 @@ mod tests {
     #[test]
     fn defaults_apply_and_errors_name_the_variable() {
         let ok = settings(&[("SLUICE_TABLE", "sluice")]).expect("ok");
-        assert_eq!(
-            (ok.common, ok.output),
-            (Common::for_table("sluice"), Output::PutMetricData)
-        );
+        assert_eq!(ok, Settings::for_table("sluice"));
         let cases = [
             (vec![], "SLUICE_TABLE is not set"),
             (
@@ -91,6 +115,17 @@ mod tests {
             (
                 vec![("SLUICE_TABLE", "t"), ("SLUICE_CONCURRENCY", "many")],
                 "SLUICE_CONCURRENCY=\"many\": invalid digit",
+            ),
+            (
+                vec![
+                    ("SLUICE_TABLE", "t"),
+                    ("SLUICE_SCALING_CHANGES_MINUTES", "90"),
+                ],
+                "SLUICE_SCALING_CHANGES_MINUTES=\"90\": expected whole minutes, 0 (off) to 60",
+            ),
+            (
+                vec![("SLUICE_TABLE", "t"), ("SLUICE_SCALING_CHANGES", "0")],
+                "SLUICE_SCALING_CHANGES=\"0\": expected a number of desired-count changes, 1 to 60",
             ),
         ];
         for (pairs, expected) in cases {

@@ -55,6 +55,7 @@ fn settings(output: Output) -> Settings {
             ..Common::for_table("t")
         },
         output,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     }
 }
 
@@ -106,7 +107,11 @@ async fn publishes_backlog_per_task_summed_over_queues() {
     assert_eq!(values["BacklogPerTask"], 5.0);
     assert_eq!(values["InFlightMessages"], 5.0);
     assert_eq!(values["GpuUtilizationMax"], 90.0);
-    assert_eq!(values.len(), 10);
+    assert_eq!(
+        values["ScalingChanges"], 0.0,
+        "no history yet: no change seen"
+    );
+    assert_eq!(values.len(), 11);
 }
 
 #[tokio::test]
@@ -189,12 +194,13 @@ async fn reads_and_writes_are_batched() {
     );
     assert_eq!(
         aws.batch_sizes("CloudWatch.GetMetricData"),
-        vec![120],
-        "all 60 GPU sources (avg + max) in one GetMetricData"
+        vec![120, 120],
+        "all 60 GPU sources (avg + max) in one GetMetricData, the 120 targets' desired \
+         histories in another"
     );
-    // 120 targets x 8 datums + 60 x 2 GPU datums = 1080 datums in two calls, then the
-    // 4 fleet-wide counts in a third.
-    assert_eq!((summary.datums, summary.put_metric_data_calls), (1084, 3));
+    // 120 targets x 9 datums + 60 x 2 GPU datums = 1200 datums in two calls, then the
+    // 5 fleet-wide counts in a third.
+    assert_eq!((summary.datums, summary.put_metric_data_calls), (1205, 3));
     assert_eq!((summary.fleet.published, summary.fleet.failed), (120, 0));
 }
 

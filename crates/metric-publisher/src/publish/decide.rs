@@ -2,7 +2,7 @@
 //! rules live in sluice_core::metrics), its report, and the fleet-wide counts.
 
 use sluice_core::config::Target;
-use sluice_core::metrics::{Datum, FleetTally, Reading};
+use sluice_core::metrics::{Datum, FleetTally, Reading, ScalingChangeLimit, scaling_changes};
 use sluice_lambda::Selection;
 
 use super::read::Facts;
@@ -18,8 +18,8 @@ pub struct Decided {
     pub datum_groups: Vec<Vec<Datum>>,
 }
 
-pub fn decide(selection: &Selection, facts: Vec<Facts>) -> Decided {
-    let mut fleet = FleetTally::default();
+pub fn decide(selection: &Selection, facts: Vec<Facts>, limit: ScalingChangeLimit) -> Decided {
+    let mut fleet = FleetTally::new(limit);
     let invalid: Vec<TargetReport> = selection
         .invalid
         .iter()
@@ -74,9 +74,23 @@ fn decide_target(
             None
         }
     };
+    let history = match facts.desired_history {
+        Ok(history) => history,
+        Err(error) => {
+            report
+                .warnings
+                .push(format!("ScalingChanges not published: {error}"));
+            None
+        }
+    };
     match (facts.depth, facts.tasks) {
         (Ok(depth), Ok(tasks)) => {
-            let reading = Reading { depth, tasks, gpu };
+            let reading = Reading {
+                depth,
+                tasks,
+                gpu,
+                scaling_changes: history.map(|h| scaling_changes(&h, tasks.desired)),
+            };
             fleet.count_published(target, &reading);
             let datums = reading.datums(target);
             report.reading = Some(ReadingReport {

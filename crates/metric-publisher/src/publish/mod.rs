@@ -73,7 +73,7 @@ pub async fn publish(
         "publishing"
     );
     let facts = read::read(&selection.targets, settings, ports).await;
-    let mut decided = decide::decide(&selection, facts);
+    let mut decided = decide::decide(&selection, facts, settings.scaling_changes);
     let mut summary = Summary::new(request.trigger, settings);
     write::write(&mut decided, &mut summary, settings, ports).await;
     summary.finish(decided)

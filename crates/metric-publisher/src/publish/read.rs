@@ -3,9 +3,10 @@
 //! GetQueueAttributes, each bounded in concurrency. Each target gets its own results,
 //! so one failed read fails only the targets it concerned.
 
-use sluice_aws::{AwsError, read_backlogs, read_latest, read_task_counts};
+use sluice_aws::{AwsError, read_backlogs, read_latest, read_series, read_task_counts};
 use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::names;
 
 use super::Ports;
 use crate::settings::Settings;
@@ -16,6 +17,9 @@ pub struct Facts {
     pub tasks: Result<TaskCounts, AwsError>,
     /// Ok(None) without a GPU source or without a datapoint in the look-back window.
     pub gpu: Result<Option<GpuUtilization>, AwsError>,
+    /// The desired counts this publisher wrote over the scaling-changes window, oldest
+    /// first; Ok(None) when that count is off.
+    pub desired_history: Result<Option<Vec<f64>>, AwsError>,
 }
 
 /// Facts for each target, in order.
@@ -25,21 +29,55 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .map(|t| (t.cluster.as_str(), t.service.as_str()))
         .collect();
     let queues: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
-    let (counts, gpus, depths) = futures::join!(
+    let (counts, gpus, depths, histories) = futures::join!(
         read_task_counts(ports.services, &services, settings.common.concurrency),
         read_gpus(targets, settings, ports),
         read_backlogs(ports.queues, &queues, settings.common.concurrency),
+        read_desired_histories(targets, settings, ports),
     );
     targets
         .iter()
-        .zip(counts.into_iter().zip(gpus).zip(depths))
-        .map(|(target, ((tasks, gpu), depth))| Facts {
+        .zip(counts.into_iter().zip(gpus).zip(depths).zip(histories))
+        .map(|(target, (((tasks, gpu), depth), desired_history))| Facts {
             depth,
             tasks: tasks
                 .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
             gpu,
+            desired_history,
         })
         .collect()
+}
+
+/// The `DesiredTasks` each target had over the last minutes, as this publisher wrote
+/// them (500 queries a call, in the same GetMetricData path as the GPU readings).
+async fn read_desired_histories(
+    targets: &[Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Option<Vec<f64>>, AwsError>> {
+    let minutes = settings.scaling_changes.minutes;
+    if minutes == 0 {
+        return targets.iter().map(|_| Ok(None)).collect();
+    }
+    let queries: Vec<MetricQuery> = targets
+        .iter()
+        .map(|target| MetricQuery {
+            namespace: settings.common.namespace.clone(),
+            metric: names::DESIRED_TASKS.to_owned(),
+            dimensions: [(names::TARGET_DIMENSION.to_owned(), target.name.clone())].into(),
+            statistic: "Maximum",
+        })
+        .collect();
+    read_series(
+        ports.metrics,
+        &queries,
+        minutes,
+        settings.common.concurrency,
+    )
+    .await
+    .into_iter()
+    .map(|history| history.map(Some))
+    .collect()
 }
 
 /// GetMetricData for every target's GPU source together (average and maximum, 500

@@ -72,6 +72,7 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
             ..Common::for_table(&table)
         },
         output: Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     };
     let publisher = Publisher::new(&clients, settings);
     let event = serde_json::json!({});
