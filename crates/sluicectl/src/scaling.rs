@@ -105,14 +105,56 @@ pub async fn reconcile(
     };
     reconciled.changes = policy::reconcile(&declared, &live);
     if !dry_run {
+        settle(ports, target, &declared, live, &mut reconciled).await;
+    }
+    reconciled
+}
+
+/// How many times apply makes what differs and reads back before giving up.
+const PASSES: usize = 3;
+
+/// Makes the changes, reads back, and makes what still differs. Another apply running
+/// at once can re-put a policy after this one pointed the alarm at it: when the
+/// policy's ARN changes on update (moto's does), the alarm names a stale ARN until a
+/// later pass puts it again. Changes of later passes are appended, so the report lists
+/// every call made; a difference that outlives the passes is an error.
+async fn settle(
+    ports: &ScalingPorts<'_>,
+    target: &Target,
+    declared: &Declared,
+    mut live: Live,
+    reconciled: &mut Reconciled,
+) {
+    let mut changes = reconciled.changes.clone();
+    for _ in 0..PASSES {
         let arns = live
             .policies
             .iter()
             .map(|p| (p.name.clone(), p.arn.clone()));
-        (reconciled.made, reconciled.error) =
-            make_all(ports, target, &reconciled.changes, arns.collect()).await;
+        let (made, error) = make_all(ports, target, &changes, arns.collect()).await;
+        reconciled.made += made;
+        if error.is_some() {
+            reconciled.error = error;
+            return;
+        }
+        live = match read_live(ports, target).await {
+            Ok(live) => live,
+            Err(error) => {
+                reconciled.error = Some(format!("made, but not read back: {error}"));
+                return;
+            }
+        };
+        changes = policy::reconcile(declared, &live);
+        if changes.is_empty() {
+            return;
+        }
+        reconciled.changes.extend(changes.iter().cloned());
     }
-    reconciled
+    let left: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    reconciled.error = Some(format!(
+        "still differs after {PASSES} passes (another apply at once?): {}",
+        left.join("; ")
+    ));
 }
 
 /// Makes `changes` in order until one is refused: how many were made, and the refusal.
