@@ -3,10 +3,15 @@
 # recorded ones). Examples:
 #   infra/bench.sh publisher                      10, 100 and 1000 targets
 #   infra/bench.sh publisher --targets 50
+#   infra/bench.sh simulate                       1 and 1000 targets over 30 days
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/infra/bootstrap.sh"
 export PATH="$root/.venv/tools/bin:$PATH"
 export RUST_LOG="${RUST_LOG:-error}"
+# The simulator needs no emulator.
+if [[ "${1:-}" == "simulate" ]]; then
+  exec cargo run --quiet --profile bench -p sluice-tools --bin sluice-bench -- "$@"
+fi
 exec "$root/infra/emulators.sh" run cargo run --quiet --profile bench -p sluice-tools --bin sluice-bench -- "${@:-publisher}"

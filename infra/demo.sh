@@ -107,4 +107,9 @@ invoke prescaler "$work/after.json" > "$work/prescale.json"
 $demo report-prescale < "$work/prescale.json"
 $demo service --cluster gaming-system-cluster --service gold-tier-inference
 
+step "sluicectl simulate: GPU tasks slow to start, BacklogPerTask per desired task (as published) against per running task"
+target/debug/sluicectl simulate --scenario infra/examples/gpu-inference/slow-start.yaml \
+  --compare infra/examples/gpu-inference/running-slow-start.yaml --out "$work/simulate"
+echo "(the chart and the minute-by-minute series: docs/simulate.md shows the same run)"
+
 printf '\nDone. The emulators stop now; nothing is left running.\n'

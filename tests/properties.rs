@@ -8,3 +8,5 @@ mod decisions;
 mod events;
 #[path = "properties/inputs.rs"]
 mod inputs;
+#[path = "properties/simulate.rs"]
+mod simulate;

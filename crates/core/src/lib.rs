@@ -16,6 +16,7 @@ pub mod problem;
 pub mod profile;
 pub mod scaling;
 pub mod settings;
+pub mod simulate;
 pub mod tz;
 pub mod yaml;
 pub mod zero;

@@ -64,6 +64,67 @@ pub enum Command {
     },
     /// Print the latest metrics the metric publisher wrote for each target
     Metrics(MetricsArgs),
+    /// Run a target's configuration on a demand trace, minute by minute, before it runs
+    ///
+    /// The scenario file names a configuration file and target, a start time and
+    /// length, the service's assumptions (task start-up, messages a task handles a
+    /// minute, instance warm-up, price) and the demand: a generator (steady, step,
+    /// surge, ramp, diurnal, weekly, month-end, bursty) or a CSV trace. Sluice's own
+    /// decisions (the publisher's metrics, the zero-watcher, the profile's floors, the
+    /// policies apply would put) run against a model of Application Auto Scaling and
+    /// ECS built from AWS's documentation (docs/simulate.md says where it ends).
+    ///
+    /// Prints a report (queue waits, time short of capacity, task- and GPU-hours and
+    /// cost, capacity above need, wakes and scaling actions) and checks the outcomes
+    /// the scenario's `expect` promises (exit code 4 when one is not met). With --out,
+    /// also writes report.txt, series.csv (every minute) and chart.svg. Deterministic:
+    /// the same scenario and seed give the same run. infra/examples/ holds scenarios
+    /// for the workloads Sluice was built for.
+    Simulate(SimulateArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// The scenario (YAML); infra/examples/*/scenario.yaml are examples
+    #[arg(short, long)]
+    pub scenario: String,
+    /// A second scenario to run on the first one's demand trace, side by side (e.g.
+    /// the same target with idle_minutes 15, or without its profile)
+    #[arg(long)]
+    pub compare: Option<String>,
+    /// Write report.txt, series.csv and chart.svg here
+    #[arg(long)]
+    pub out: Option<String>,
+    /// Seed of the demand and start-up draws (default: the scenario's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override the scenario's length, in minutes
+    #[arg(long)]
+    pub minutes: Option<u32>,
+    /// What BacklogPerTask divides by (the publisher: desired); to see what another
+    /// choice would do
+    #[arg(long, value_enum)]
+    pub denominator: Option<DenominatorArg>,
+    /// Replay the target's own history instead of the scenario's demand: arrivals
+    /// derived from the Backlog and RunningTasks the publisher wrote
+    #[arg(long, requires = "table")]
+    pub from_cloudwatch: bool,
+    /// Days of history for --from-cloudwatch (1-14: CloudWatch keeps 1-minute data 15 days)
+    #[arg(long, default_value_t = 14)]
+    pub days: u32,
+    /// CloudWatch namespace the publisher writes to (--from-cloudwatch)
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+    /// DynamoDB table (only for --from-cloudwatch: the target's name is read from the scenario)
+    #[arg(long, env = "SLUICE_TABLE")]
+    pub table: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DenominatorArg {
+    Desired,
+    Running,
+    RunningAndPending,
 }
 
 #[derive(clap::Args)]

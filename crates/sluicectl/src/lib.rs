@@ -10,6 +10,7 @@ mod learn;
 mod metrics;
 mod plan;
 pub mod scaling;
+pub mod simulate;
 mod status;
 mod table;
 
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             command: ProfileCommand::Learn(args),
         } => learn::run(args).await,
         Command::Metrics(args) => metrics::run(args).await,
+        Command::Simulate(args) => simulate::run(args).await,
     }
 }
 

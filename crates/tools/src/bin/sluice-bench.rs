@@ -38,6 +38,15 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         interval: u64,
     },
+    /// `sluicectl simulate`'s speed: simulated minutes per second of wall time, for one
+    /// target and for many (the gold tier of infra/examples/gpu-inference, a daily wave
+    /// of demand each). Needs no emulator.
+    Simulate {
+        #[arg(long, value_delimiter = ',', default_value = "1,1000")]
+        targets: Vec<usize>,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
 }
 
 #[tokio::main]
@@ -57,6 +66,14 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Wake { runs, interval } => bench_wake(runs, interval).await,
+        Command::Simulate { targets, days } => {
+            println!("| targets | days | simulated target-minutes | wall time | minutes/s |");
+            println!("|---:|---:|---:|---:|---:|");
+            for count in targets {
+                bench_simulate(count, days)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -292,5 +309,68 @@ async fn bench_wake(runs: usize, interval: u64) -> Result<()> {
         push.push((woken - delivered).as_secs_f64());
     }
     print_latencies("SNS push (delivered -> desiredCount raised)", push);
+    Ok(())
+}
+
+/// Runs the gold tier's configuration for `days` once per target (each its own seed)
+/// and prints how many simulated minutes a second of wall time covers.
+fn bench_simulate(targets: usize, days: u32) -> Result<()> {
+    use sluice_core::config::{Document, Format};
+    use sluice_core::simulate::{self as sim, demand, ecs, report};
+    let config = sluice_testkit::repo_root().join("infra/examples/gpu-inference/sluice.yaml");
+    let text = std::fs::read_to_string(&config).context("the gold tier's configuration")?;
+    let document = Document::parse(&text, Format::Yaml).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let target = document
+        .targets
+        .iter()
+        .find(|t| t.name == "gold-inference")
+        .context("gold-inference")?
+        .clone();
+    let schedule = document
+        .profiles
+        .first()
+        .map(|p| sluice_core::profile::Schedule::compile(p, "profile"))
+        .transpose()
+        .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let start: jiff::Timestamp = "2026-11-01T00:00:00Z".parse()?;
+    let minutes = days * 24 * 60;
+    let spec = demand::DemandSpec::Diurnal {
+        base: 30.0,
+        peak: 400.0,
+        peak_hour: 14,
+        timezone: "Europe/Berlin".to_owned(),
+    };
+    let began = Instant::now();
+    let mut checksum = 0.0;
+    for index in 0..targets {
+        let seed = index as u64;
+        let arrivals = demand::generate(&spec, start, minutes, seed).map_err(anyhow::Error::msg)?;
+        let scenario = sim::Scenario {
+            target: target.clone(),
+            schedule: schedule.clone(),
+            start,
+            tasks: ecs::TaskModel {
+                startup_seconds: ecs::Latency::Range([60, 300]),
+                per_task_per_minute: 50.0,
+                tasks_per_instance: None,
+                instance_warmup_seconds: 0,
+                price_per_hour: 1.01,
+                gpus_per_task: 1,
+            },
+            denominator: sim::Denominator::Desired,
+            initial_tasks: 1,
+            seed,
+        };
+        let run = sim::run(&scenario, &arrivals);
+        checksum += report::summarize(&scenario, &run, &[]).task_hours;
+    }
+    let wall = began.elapsed().as_secs_f64();
+    let simulated = targets as f64 * f64::from(minutes);
+    println!(
+        "| {targets} | {days} | {simulated:.0} | {wall:.2} s | {:.0} |",
+        simulated / wall.max(f64::MIN_POSITIVE)
+    );
+    // Keeps the runs from being optimised away, and says they did something.
+    eprintln!("({targets} targets: {checksum:.0} task-hours in total)");
     Ok(())
 }

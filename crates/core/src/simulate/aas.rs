@@ -1,0 +1,463 @@
+//! A model of what Application Auto Scaling does with the policies `sluicectl apply`
+//! puts (`crate::policy::declared`), minute by minute. The emulators store policies
+//! but never act on them, so this is built from AWS's documentation; each rule names
+//! the page it comes from, and `tests` below hold one test per rule.
+//!
+//! Pages (Application Auto Scaling User Guide and the ECS Developer Guide):
+//! - [TT] https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html
+//! - [STEP] https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html
+//! - [CONCEPTS] https://docs.aws.amazon.com/autoscaling/application/userguide/getting-started.html
+//! - [ECS-TT] https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
+//!
+//! Where the model ends: one evaluation a minute (alarms' period), scaling activities
+//! that take effect at once, scale-in by the same proportional rule as scale-out (AWS
+//! says only that it is "more gradual"), and no predictive scaling.
+
+use crate::facts::ScalableBounds;
+use crate::names;
+use crate::policy::{Declared, Rule, Series, Step};
+
+/// Datapoints above target before the high alarm invokes scale-out: the alarm target
+/// tracking creates evaluates 3 one-minute periods [TT, "How it works"; the alarm
+/// AWS creates, AlarmHigh, has EvaluationPeriods 3].
+pub const HIGH_DATAPOINTS: usize = 3;
+/// Datapoints below the low threshold before scale-in: AlarmLow evaluates 15 [TT].
+pub const LOW_DATAPOINTS: usize = 15;
+/// Scale-in waits for the metric "sufficiently below" target, typically more than 10%
+/// lower [TT, "How it works"].
+pub const LOW_FRACTION: f64 = 0.9;
+
+/// What the policies can track, as the simulation measures it each minute. None is a
+/// missing datapoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Signals {
+    pub backlog_per_task: Option<f64>,
+    pub gpu_utilization: Option<f64>,
+    pub oldest_message_age: Option<f64>,
+    /// A team's own metric (`scaling.metric`): modelled as the visible backlog, e.g.
+    /// a run queue's waiting runs.
+    pub custom: Option<f64>,
+    pub backlog: f64,
+}
+
+/// A change Application Auto Scaling makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaled {
+    pub to: u32,
+    pub why: String,
+}
+
+#[derive(Debug, Clone)]
+struct Tracking {
+    name: String,
+    series: Series,
+    target: f64,
+    scale_out_cooldown: i64,
+    scale_in_cooldown: i64,
+    disable_scale_in: bool,
+    history: Vec<Option<f64>>,
+}
+
+#[derive(Debug, Clone)]
+struct Burst {
+    threshold: f64,
+    steps: Vec<Step>,
+    cooldown: i64,
+}
+
+/// The policies of one target and what Application Auto Scaling remembers between
+/// evaluations (alarm datapoints, when it last scaled).
+#[derive(Debug, Clone)]
+pub struct Model {
+    tracking: Vec<Tracking>,
+    burst: Option<Burst>,
+    last_scale_out: Option<i64>,
+    last_scale_in: Option<i64>,
+    last_burst: Option<i64>,
+}
+
+impl Model {
+    pub fn new(declared: &Declared) -> Model {
+        let mut tracking = Vec::new();
+        let mut burst = None;
+        for policy in &declared.policies {
+            match &policy.rule {
+                Rule::TargetTracking {
+                    series,
+                    target,
+                    scale_out_cooldown,
+                    scale_in_cooldown,
+                    disable_scale_in,
+                } => tracking.push(Tracking {
+                    name: policy.name.clone(),
+                    series: series.clone(),
+                    target: *target,
+                    scale_out_cooldown: i64::from(*scale_out_cooldown),
+                    scale_in_cooldown: i64::from(*scale_in_cooldown),
+                    disable_scale_in: *disable_scale_in,
+                    history: Vec::new(),
+                }),
+                Rule::Step { steps, cooldown } => {
+                    let threshold = declared
+                        .alarms
+                        .iter()
+                        .find(|a| a.policy == policy.name)
+                        .map_or(0.0, |a| a.threshold);
+                    burst = Some(Burst {
+                        threshold,
+                        steps: steps.clone(),
+                        cooldown: i64::from(*cooldown),
+                    });
+                }
+            }
+        }
+        Model {
+            tracking,
+            burst,
+            last_scale_out: None,
+            last_scale_in: None,
+            last_burst: None,
+        }
+    }
+
+    /// One evaluation at `now` (seconds): the datapoints of this minute are added to
+    /// the alarms, and the new desired count returned if the policies change it.
+    pub fn evaluate(
+        &mut self,
+        now: i64,
+        desired: u32,
+        bounds: ScalableBounds,
+        signals: &Signals,
+    ) -> Option<Scaled> {
+        for policy in &mut self.tracking {
+            let value = measure(&policy.series, signals);
+            policy.history.push(value);
+        }
+        let out = self.scale_out(now, desired, signals);
+        if let Some(mut scaled) = out.filter(|s| s.to > desired) {
+            scaled.to = scaled.to.min(bounds.max).max(bounds.min);
+            if scaled.to > desired {
+                self.last_scale_out = Some(now);
+                return Some(scaled);
+            }
+        }
+        let mut scaled = self.scale_in(now, desired)?;
+        scaled.to = scaled.to.max(bounds.min).min(bounds.max);
+        (scaled.to < desired).then(|| {
+            self.last_scale_in = Some(now);
+            scaled
+        })
+    }
+
+    /// The largest capacity any policy asks for [TT, "Multiple scaling policies":
+    /// scale out if any policy is ready; the largest capacity wins].
+    fn scale_out(&mut self, now: i64, desired: u32, signals: &Signals) -> Option<Scaled> {
+        let mut best: Option<Scaled> = None;
+        for policy in &self.tracking {
+            // [TT, cooldown]: no scale-out starts within the cooldown of the last one;
+            // a scale-in cooldown does not hold a scale-out back.
+            let cooling = self
+                .last_scale_out
+                .is_some_and(|at| now - at < policy.scale_out_cooldown);
+            if cooling {
+                continue;
+            }
+            if let Some(to) = tracking_out(policy, desired) {
+                let why = format!("{} above target", policy.name);
+                best = larger(best, Scaled { to, why });
+            }
+        }
+        if let Some(scaled) = self.burst_out(now, desired, signals) {
+            best = larger(best, scaled);
+        }
+        best
+    }
+
+    /// [STEP]: the alarm (one datapoint at or above the first step) invokes the
+    /// policy, which adds the tasks of the step the backlog falls in; its cooldown
+    /// keeps it from adding again at once.
+    fn burst_out(&mut self, now: i64, desired: u32, signals: &Signals) -> Option<Scaled> {
+        let burst = self.burst.as_ref()?;
+        if signals.backlog < burst.threshold {
+            return None;
+        }
+        if self.last_burst.is_some_and(|at| now - at < burst.cooldown) {
+            return None;
+        }
+        let above = signals.backlog - burst.threshold;
+        let step = burst
+            .steps
+            .iter()
+            .find(|s| above >= s.lower && s.upper.is_none_or(|u| above < u))?;
+        self.last_burst = Some(now);
+        let add = u32::try_from(step.add).unwrap_or(0);
+        Some(Scaled {
+            to: desired.saturating_add(add),
+            why: format!(
+                "{} (backlog {} >= {})",
+                names_burst(),
+                signals.backlog,
+                burst.threshold
+            ),
+        })
+    }
+
+    /// [TT, "Multiple scaling policies"]: scale in only when every policy with
+    /// scale-in enabled is ready to, to the largest capacity among them.
+    fn scale_in(&self, now: i64, desired: u32) -> Option<Scaled> {
+        let enabled: Vec<&Tracking> = self
+            .tracking
+            .iter()
+            .filter(|p| !p.disable_scale_in)
+            .collect();
+        if enabled.is_empty() || desired == 0 {
+            return None;
+        }
+        let mut to = 0;
+        for policy in &enabled {
+            let cooling = self
+                .last_scale_in
+                .is_some_and(|at| now - at < policy.scale_in_cooldown);
+            if cooling {
+                return None;
+            }
+            to = to.max(tracking_in(policy, desired)?);
+        }
+        let names: Vec<&str> = enabled.iter().map(|p| p.name.as_str()).collect();
+        Some(Scaled {
+            to,
+            why: format!(
+                "{} below target for {LOW_DATAPOINTS} minutes",
+                names.join(", ")
+            ),
+        })
+    }
+}
+
+fn names_burst() -> &'static str {
+    crate::policy::BURST_POLICY
+}
+
+fn larger(best: Option<Scaled>, candidate: Scaled) -> Option<Scaled> {
+    match best {
+        Some(best) if best.to >= candidate.to => Some(best),
+        _ => Some(candidate),
+    }
+}
+
+/// The capacity a tracking policy asks for when its high alarm fires: proportional to
+/// how far the metric is above target [TT, "How it works"]. From zero, one datapoint
+/// showing demand is enough and the step is the minimum possible amount, one task
+/// [ECS-TT, considerations].
+fn tracking_out(policy: &Tracking, desired: u32) -> Option<u32> {
+    let latest = policy.history.last().copied().flatten()?;
+    if desired == 0 {
+        return (latest > policy.target).then_some(1);
+    }
+    let recent = policy.history.iter().rev().take(HIGH_DATAPOINTS);
+    // A missing datapoint is insufficient data: never scale on it [ECS-TT].
+    let breaching = recent
+        .filter(|v| v.is_some_and(|v| v > policy.target))
+        .count();
+    (breaching == HIGH_DATAPOINTS).then(|| proportional(desired, latest, policy.target))
+}
+
+/// The capacity a tracking policy would scale in to: only after 15 datapoints below
+/// 90% of target, never on missing data [TT; ECS-TT].
+fn tracking_in(policy: &Tracking, desired: u32) -> Option<u32> {
+    let recent: Vec<Option<f64>> = policy
+        .history
+        .iter()
+        .rev()
+        .take(LOW_DATAPOINTS)
+        .copied()
+        .collect();
+    let low = recent.len() == LOW_DATAPOINTS
+        && recent
+            .iter()
+            .all(|v| v.is_some_and(|v| v < policy.target * LOW_FRACTION));
+    let latest = recent.first().copied().flatten()?;
+    low.then(|| proportional(desired, latest, policy.target))
+}
+
+fn proportional(desired: u32, metric: f64, target: f64) -> u32 {
+    let wanted = (f64::from(desired) * metric / target).ceil();
+    if wanted >= f64::from(u32::MAX) {
+        u32::MAX
+    } else {
+        wanted.max(0.0) as u32
+    }
+}
+
+/// The simulated value of what a policy tracks.
+fn measure(series: &Series, signals: &Signals) -> Option<f64> {
+    let metric = match series {
+        Series::One(metric) => metric.metric.as_str(),
+        Series::MaxOf(_) => return signals.oldest_message_age,
+    };
+    match metric {
+        names::BACKLOG_PER_TASK => signals.backlog_per_task,
+        names::GPU_AVERAGE => signals.gpu_utilization,
+        "ApproximateAgeOfOldestMessage" => signals.oldest_message_age,
+        names::BACKLOG => Some(signals.backlog),
+        _ => signals.custom,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Target;
+    use crate::scaling::{BurstStep, Scaling};
+
+    const BOUNDS: ScalableBounds = ScalableBounds { min: 0, max: 20 };
+
+    fn model(scaling: Scaling) -> Model {
+        let target = Target::new("t", "c", "s")
+            .with_queues(["q"])
+            .with_capacity(0, 20)
+            .with_backlog_per_task(10.0)
+            .with_gpu(crate::config::GpuSource::agent([("S", "s")]))
+            .with_scaling(scaling);
+        Model::new(&crate::policy::declared(&target, "Sluice", 0).expect("managed"))
+    }
+
+    fn per_task(value: f64) -> Signals {
+        Signals {
+            backlog_per_task: Some(value),
+            ..Signals::default()
+        }
+    }
+
+    /// Feeds `minutes` datapoints, returning the minute (from 0) and size of each change.
+    fn run(model: &mut Model, desired: &mut u32, signals: &[Signals]) -> Vec<(usize, u32)> {
+        let mut changes = Vec::new();
+        for (minute, s) in signals.iter().enumerate() {
+            if let Some(scaled) = model.evaluate(minute as i64 * 60, *desired, BOUNDS, s) {
+                *desired = scaled.to;
+                changes.push((minute, scaled.to));
+            }
+        }
+        changes
+    }
+
+    #[test]
+    fn scale_out_needs_three_datapoints_above_target_and_is_proportional() {
+        let mut m = model(Scaling::default());
+        let mut desired = 2;
+        let signals = [per_task(30.0), per_task(30.0), per_task(30.0)];
+        assert_eq!(run(&mut m, &mut desired, &signals), [(2, 6)], "2 x 30/10");
+    }
+
+    #[test]
+    fn a_missing_datapoint_is_not_a_breach() {
+        let mut m = model(Scaling::default());
+        let mut desired = 2;
+        let signals = [per_task(30.0), Signals::default(), per_task(30.0)];
+        assert_eq!(run(&mut m, &mut desired, &signals), []);
+    }
+
+    #[test]
+    fn from_zero_one_datapoint_starts_the_minimum_possible_amount() {
+        let mut m = model(Scaling::default());
+        let mut desired = 0;
+        assert_eq!(run(&mut m, &mut desired, &[per_task(500.0)]), [(0, 1)]);
+    }
+
+    #[test]
+    fn the_scale_out_cooldown_holds_the_next_scale_out() {
+        let mut m = model(Scaling {
+            scale_out_cooldown: 300,
+            ..Scaling::default()
+        });
+        let mut desired = 1;
+        let changes = run(&mut m, &mut desired, &[per_task(20.0); 10]);
+        assert_eq!(changes, [(2, 2), (7, 4)], "then 5 minutes later");
+    }
+
+    #[test]
+    fn scale_in_waits_fifteen_datapoints_below_ninety_percent() {
+        let mut m = model(Scaling {
+            scale_in_cooldown: 0,
+            ..Scaling::default()
+        });
+        let mut desired = 10;
+        let mut signals = vec![per_task(9.5); 20];
+        assert_eq!(
+            run(&mut m, &mut desired, &signals),
+            [],
+            "within 10% of target"
+        );
+        signals = vec![per_task(2.0); 15];
+        assert_eq!(run(&mut m, &mut desired, &signals), [(14, 2)], "10 x 2/10");
+    }
+
+    #[test]
+    fn several_policies_scale_out_on_any_and_in_only_on_all() {
+        let mut m = model(Scaling {
+            gpu_utilization: Some(75.0),
+            scale_in_cooldown: 0,
+            ..Scaling::default()
+        });
+        let mut desired = 4;
+        let busy_gpus = Signals {
+            backlog_per_task: Some(1.0),
+            gpu_utilization: Some(150.0),
+            ..Signals::default()
+        };
+        assert_eq!(
+            run(&mut m, &mut desired, &[busy_gpus; 3]),
+            [(2, 8)],
+            "GPU asks 4 x 2"
+        );
+        let quiet_backlog_busy_gpus = Signals {
+            backlog_per_task: Some(0.0),
+            gpu_utilization: Some(74.0),
+            ..Signals::default()
+        };
+        assert_eq!(
+            run(&mut m, &mut desired, &[quiet_backlog_busy_gpus; 20]),
+            [],
+            "the GPU policy is not ready to scale in"
+        );
+    }
+
+    #[test]
+    fn a_burst_adds_its_step_on_one_datapoint_then_cools_down() {
+        let mut m = model(Scaling {
+            burst: Some(crate::scaling::Burst {
+                steps: vec![
+                    BurstStep {
+                        backlog: 100,
+                        add: 3,
+                    },
+                    BurstStep {
+                        backlog: 400,
+                        add: 8,
+                    },
+                ],
+                cooldown: 120,
+            }),
+            ..Scaling::default()
+        });
+        let mut desired = 1;
+        let surge = Signals {
+            backlog: 450.0,
+            backlog_per_task: Some(5.0),
+            ..Signals::default()
+        };
+        assert_eq!(
+            run(&mut m, &mut desired, &[surge; 4]),
+            [(0, 9), (2, 17)],
+            "the second step at once, again after the 2-minute cooldown"
+        );
+    }
+
+    #[test]
+    fn bounds_cap_every_change() {
+        let mut m = model(Scaling::default());
+        let mut desired = 10;
+        let changes = run(&mut m, &mut desired, &[per_task(100.0); 3]);
+        assert_eq!(changes, [(2, 20)], "MaxCapacity 20");
+    }
+}

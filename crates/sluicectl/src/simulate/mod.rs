@@ -1,0 +1,240 @@
+//! `sluicectl simulate`: read a scenario (and the configuration it names), build the
+//! demand, run it (and a comparison on the same trace), print the report, check the
+//! scenario's promises, and write the report, the series and a chart.
+
+mod chart;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use sluice_core::config::{Document, Format};
+use sluice_core::simulate::demand::{self, DemandSpec};
+use sluice_core::simulate::report::{self, Summary};
+use sluice_core::simulate::scenario::{DemandSource, ScenarioFile};
+use sluice_core::simulate::{self as sim, Denominator, Run, Scenario};
+
+use crate::cli::{DenominatorArg, SimulateArgs};
+
+/// A scenario ready to run, with where it came from.
+pub struct Loaded {
+    pub path: String,
+    pub file: ScenarioFile,
+    pub scenario: Scenario,
+}
+
+/// One run and what it means.
+pub struct Outcome {
+    pub label: String,
+    /// The scenario file it came from.
+    pub path: String,
+    pub scenario: Scenario,
+    pub run: Run,
+    pub summary: Summary,
+    pub checks: Vec<(String, bool)>,
+}
+
+pub async fn run(args: SimulateArgs) -> Result<ExitCode> {
+    let main = load(&args.scenario, &args)?;
+    let arrivals = if args.from_cloudwatch {
+        history(&args, &main).await?
+    } else {
+        arrivals(&main)?
+    };
+    let mut outcomes = vec![outcome(&main, &arrivals)];
+    if let Some(other) = &args.compare {
+        let compared = load(other, &args)?;
+        outcomes.push(outcome(&compared, &arrivals));
+    }
+    let text = print(&outcomes, &arrivals, &main);
+    if let Some(out) = &args.out {
+        write(Path::new(out), &outcomes, &text)?;
+    }
+    let kept = outcomes.iter().all(|o| o.checks.iter().all(|(_, ok)| *ok));
+    Ok(if kept {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(4)
+    })
+}
+
+/// Reads and checks a scenario file and the configuration it names.
+pub fn load(path: &str, args: &SimulateArgs) -> Result<Loaded> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    let mut file = ScenarioFile::parse(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    if let Some(seed) = args.seed {
+        file.seed = seed;
+    }
+    if let Some(minutes) = args.minutes {
+        file.minutes = minutes;
+    }
+    if let Some(denominator) = args.denominator {
+        file.denominator = match denominator {
+            DenominatorArg::Desired => Denominator::Desired,
+            DenominatorArg::Running => Denominator::Running,
+            DenominatorArg::RunningAndPending => Denominator::RunningAndPending,
+        };
+    }
+    let config = beside(path, &file.config);
+    let config_text = std::fs::read_to_string(&config)
+        .with_context(|| format!("{path}: cannot read its config {}", config.display()))?;
+    let config_name = config.display().to_string();
+    let document = Document::parse(&config_text, Format::from_path(&config_name))
+        .map_err(|problems| anyhow::anyhow!("{config_name}:\n{problems}"))?;
+    let scenario = file
+        .scenario(&document)
+        .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    Ok(Loaded {
+        path: path.to_owned(),
+        file,
+        scenario,
+    })
+}
+
+/// A path the scenario names, relative to the scenario file.
+fn beside(scenario: &str, name: &str) -> PathBuf {
+    let dir = Path::new(scenario).parent().unwrap_or(Path::new("."));
+    dir.join(name)
+}
+
+/// The scenario's demand: generated from its seed, or its CSV trace.
+pub fn arrivals(loaded: &Loaded) -> Result<Vec<u32>> {
+    let file = &loaded.file;
+    let spec: &DemandSpec = match &file.demand {
+        DemandSource::Trace { csv } => {
+            let path = beside(&loaded.path, csv);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the trace {}", path.display()))?;
+            let mut trace =
+                demand::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            // The run lasts `minutes`: a shorter trace is followed by no arrivals.
+            trace.resize(file.minutes as usize, 0);
+            return Ok(trace);
+        }
+        DemandSource::Generated(spec) => spec,
+    };
+    demand::generate(spec, loaded.scenario.start, file.minutes, file.seed)
+        .map_err(|e| anyhow::anyhow!("{}: demand: {e}", loaded.path))
+}
+
+/// Arrivals replayed from the Backlog and RunningTasks the publisher wrote.
+async fn history(args: &SimulateArgs, loaded: &Loaded) -> Result<Vec<u32>> {
+    if !(1..=14).contains(&args.days) {
+        bail!("--days must be 1 to 14 (CloudWatch keeps 1-minute data for 15 days)");
+    }
+    let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
+    let metrics = sluice_aws::CloudWatchMetrics::new(clients.cloudwatch);
+    let end = jiff::Timestamp::now().as_second() / 60 * 60;
+    let start = end - i64::from(args.days) * 86_400;
+    let read = |name: &str| {
+        let query = sluice_core::facts::MetricQuery {
+            namespace: args.namespace.clone(),
+            metric: name.to_owned(),
+            dimensions: [("Target".to_owned(), loaded.file.target.clone())].into(),
+            statistic: "Maximum",
+        };
+        let metrics = &metrics;
+        async move { metrics.series(&query, start, end, 60).await }
+    };
+    let backlog = read("Backlog").await.context("reading Backlog")?;
+    let running = read("RunningTasks").await.context("reading RunningTasks")?;
+    if backlog.is_empty() {
+        bail!(
+            "no Backlog for target {} in namespace {} over the last {} days",
+            loaded.file.target,
+            args.namespace,
+            args.days
+        );
+    }
+    let per_minute = |points: &[(i64, f64)]| -> Vec<f64> {
+        let mut series = vec![0.0; ((end - start) / 60) as usize];
+        for (at, value) in points {
+            if let Some(slot) = series.get_mut(((at - start) / 60) as usize) {
+                *slot = *value;
+            }
+        }
+        series
+    };
+    let per_task = loaded.scenario.tasks.per_task_per_minute;
+    Ok(demand::from_history(
+        &per_minute(&backlog),
+        &per_minute(&running),
+        per_task,
+    ))
+}
+
+fn outcome(loaded: &Loaded, arrivals: &[u32]) -> Outcome {
+    let run = sim::run(&loaded.scenario, arrivals);
+    let summary = report::summarize(&loaded.scenario, &run, &loaded.file.load_ends());
+    let checks = loaded.file.expect.check(&summary);
+    let label = Path::new(&loaded.path)
+        .file_stem()
+        .map_or_else(|| loaded.path.clone(), |s| s.to_string_lossy().into_owned());
+    Outcome {
+        label: format!("{label} ({})", loaded.file.target),
+        path: loaded.path.clone(),
+        scenario: loaded.scenario.clone(),
+        run,
+        summary,
+        checks,
+    }
+}
+
+/// Prints the report (and the comparison) and the promises; returns the text.
+fn print(outcomes: &[Outcome], arrivals: &[u32], main: &Loaded) -> String {
+    let demand = match &main.file.demand {
+        DemandSource::Trace { csv } => format!("trace {csv}"),
+        DemandSource::Generated(spec) => format!("{spec:?}"),
+    };
+    let mut text = format!(
+        "{}: target {}, {} minutes from {}, {} messages; demand {demand}, seed {}\n",
+        main.path,
+        main.file.target,
+        arrivals.len(),
+        main.file.start,
+        arrivals.iter().map(|a| u64::from(*a)).sum::<u64>(),
+        main.file.seed
+    );
+    match outcomes {
+        [one] => text.push_str(&report::text("", &one.summary)),
+        [a, b] => {
+            text.push_str(&format!("compared with {}\n", b.path));
+            text.push_str(&report::compare(
+                [&a.label, &b.label],
+                [&a.summary, &b.summary],
+            ));
+        }
+        _ => {}
+    }
+    for outcome in outcomes {
+        for (promise, kept) in &outcome.checks {
+            let mark = if *kept { "kept" } else { "NOT KEPT" };
+            text.push_str(&format!(
+                "  promise {mark:8} {promise} ({})\n",
+                outcome.label
+            ));
+        }
+    }
+    print!("{text}");
+    text
+}
+
+fn write(dir: &Path, outcomes: &[Outcome], text: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join("report.txt"), text)?;
+    for (index, outcome) in outcomes.iter().enumerate() {
+        let name = if index == 0 {
+            "series.csv".to_owned()
+        } else {
+            format!("series-{}.csv", index + 1)
+        };
+        std::fs::write(dir.join(name), report::csv(&outcome.scenario, &outcome.run))?;
+    }
+    let svg = chart::svg(outcomes)?;
+    std::fs::write(dir.join("chart.svg"), svg)?;
+    println!(
+        "wrote {}/report.txt, series.csv and chart.svg",
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The simulator over generated targets, services and demand: messages are neither
+//! lost nor invented, desiredCount stays within the scalable target's bounds, and a
+//! run is the same every time.
+
+use proptest::prelude::*;
+use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::scaling::{Burst, BurstStep, Scaling};
+use sluice_core::simulate::ecs::{Latency, TaskModel};
+use sluice_core::simulate::{Denominator, Scenario, run};
+use sluice_testkit::property_config;
+
+fn target() -> impl Strategy<Value = Target> {
+    (
+        (0u32..3, 1u32..15).prop_map(|(min, extra)| (min, min + extra)),
+        1u32..100,
+        proptest::option::of(1u32..10),
+        any::<bool>(),
+        0u32..400,
+    )
+        .prop_map(|((min, max), per_task, idle, burst, cooldown)| {
+            let mut target = Target::new("t", "c", "s")
+                .with_queues(["q"])
+                .with_capacity(min, max)
+                .with_backlog_per_task(f64::from(per_task))
+                .with_scaling(Scaling {
+                    scale_out_cooldown: cooldown,
+                    scale_in_cooldown: cooldown,
+                    burst: burst.then(|| Burst {
+                        steps: vec![BurstStep {
+                            backlog: 100,
+                            add: 2,
+                        }],
+                        cooldown,
+                    }),
+                    ..Scaling::default()
+                });
+            if let (Some(idle_minutes), 0) = (idle, min) {
+                target = target.with_scale_to_zero(ScaleToZero {
+                    idle_minutes,
+                    wake_tasks: 1,
+                    ..ScaleToZero::default()
+                });
+            }
+            target
+        })
+}
+
+fn tasks() -> impl Strategy<Value = TaskModel> {
+    (0u32..600, 1u32..100, proptest::option::of(1u32..4)).prop_map(
+        |(startup, per, per_instance)| TaskModel {
+            startup_seconds: Latency::Fixed(startup),
+            per_task_per_minute: f64::from(per),
+            tasks_per_instance: per_instance,
+            instance_warmup_seconds: 120,
+            price_per_hour: 1.0,
+            gpus_per_task: 1,
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(property_config())]
+
+    #[test]
+    fn a_run_conserves_messages_and_keeps_desired_within_bounds(
+        target in target(),
+        tasks in tasks(),
+        arrivals in proptest::collection::vec(prop_oneof![Just(0u32), 0u32..50, 0u32..2000], 1..180),
+        initial in 0u32..5,
+        denominator in prop_oneof![Just(Denominator::Desired), Just(Denominator::Running)],
+    ) {
+        let scenario = Scenario {
+            target: target.clone(),
+            schedule: None,
+            start: jiff::Timestamp::from_second(1_800_000_000).map_err(|e| TestCaseError::fail(e.to_string()))?,
+            tasks,
+            denominator,
+            initial_tasks: initial,
+            seed: 1,
+        };
+        let ran = run(&scenario, &arrivals);
+        let arrived: u64 = arrivals.iter().map(|a| u64::from(*a)).sum();
+        let served: u64 = ran.minutes.iter().map(|m| m.served).sum();
+        let left = ran.minutes.last().map_or(0, |m| m.visible);
+        prop_assert_eq!(arrived, served + left, "every message served or still waiting");
+        prop_assert_eq!(ran.waits.iter().sum::<u64>(), served);
+        for minute in &ran.minutes {
+            prop_assert!(minute.desired <= target.capacity.max, "{:?}", minute);
+            prop_assert!(minute.desired >= minute.min_capacity, "{:?}", minute);
+            prop_assert!(minute.running <= target.capacity.max.max(initial));
+        }
+        prop_assert_eq!(ran, run(&scenario, &arrivals), "deterministic");
+    }
+}
