@@ -6,10 +6,11 @@ use crate::config::Target;
 use crate::facts::{GpuUtilization, QueueDepth, TaskCounts};
 use crate::names::{self, TARGET_DIMENSION};
 
-/// Backlog per task with zero running tasks counted as one, so the metric exists at
-/// zero tasks and a per-task target tracking policy can act on it.
-pub fn backlog_per_task(backlog: u64, running: u32) -> f64 {
-    backlog as f64 / f64::from(running.max(1))
+/// Backlog per task with zero tasks counted as one, so the metric exists at zero
+/// tasks and a per-task target tracking policy can act on it (and wake a service from
+/// zero: one datapoint above target starts one task).
+pub fn backlog_per_task(backlog: u64, tasks: u32) -> f64 {
+    backlog as f64 / f64::from(tasks.max(1))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -107,7 +108,12 @@ impl Reading {
     }
 
     pub fn backlog_per_task(&self) -> f64 {
-        backlog_per_task(self.backlog(), self.tasks.running)
+        // Divided by desired tasks, not running ones: Application Auto Scaling's
+        // proportional step multiplies this by its current (desired) capacity, so tasks
+        // still starting count as capacity already asked for, and a slow GPU start does
+        // not make target tracking add more (docs/metrics.md, `sluicectl simulate
+        // --scenario infra/examples/gpu-inference/slow-start.yaml`).
+        backlog_per_task(self.backlog(), self.tasks.desired)
     }
 
     pub fn datums(&self, target: &Target) -> Vec<Datum> {
@@ -304,10 +310,10 @@ mod tests {
 
     #[test]
     fn backlog_per_task_table() {
-        // (backlog, running, expected)
+        // (backlog, tasks, expected)
         let cases = [
             (0, 0, 0.0),
-            (10, 0, 10.0), // zero running counts as one: the metric exists at zero
+            (10, 0, 10.0), // zero tasks count as one: the metric exists at zero
             (10, 1, 10.0),
             (10, 4, 2.5),
             (0, 3, 0.0),
@@ -451,7 +457,7 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("json");
         assert_eq!(parsed["Target"], "gold");
         assert_eq!(parsed["Backlog"], 4.0);
-        assert_eq!(parsed["BacklogPerTask"], 2.0);
+        assert_eq!(parsed["BacklogPerTask"], 4.0 / 3.0); // over desired tasks
         assert_eq!(parsed["GpuUtilizationMax"], 75.0);
         let directive = &parsed["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Sluice");
