@@ -1,10 +1,10 @@
 //! CloudWatch alarms Sluice owns: the one-datapoint alarm that invokes a target's
-//! burst step policy. Only alarms under a target's `sluice-<target>-` prefix are read,
+//! burst step policy, and the alarm on a tracked custom metric going missing. Only alarms under a target's `sluice-<target>-` prefix are read,
 //! written or deleted.
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
-use sluice_core::policy::{AlarmSpec, LiveAlarm, MetricRef};
+use sluice_core::policy::{AlarmSpec, AlarmWhen, LiveAlarm, MetricRef};
 
 use crate::cloudwatch::CloudWatchMetrics;
 use crate::{AlarmStore, AwsError};
@@ -40,25 +40,41 @@ impl AlarmStore for CloudWatchMetrics {
             .iter()
             .map(|(name, value)| Dimension::builder().name(name).value(value).build())
             .collect();
+        let (description, comparison, periods, threshold, missing_data) = match spec.when {
+            // No data is no burst: the publisher's own alarm watches for missing data.
+            AlarmWhen::AtLeast(threshold) => (
+                "invokes its step policy on one datapoint",
+                ComparisonOperator::GreaterThanOrEqualToThreshold,
+                1,
+                threshold,
+                "notBreaching",
+            ),
+            // Fewer than one sample a minute for `minutes` minutes, missing counted as
+            // breaching: the metric a policy tracks stopped arriving.
+            AlarmWhen::Missing { minutes } => (
+                "the metric a scaling policy tracks is missing",
+                ComparisonOperator::LessThanThreshold,
+                minutes as i32,
+                1.0,
+                "breaching",
+            ),
+        };
         self.client()
             .put_metric_alarm()
             .alarm_name(&spec.name)
             .alarm_description(format!(
-                "Sluice: invokes the step policy {} on one datapoint. Managed by sluicectl apply; \
-                 edits are overwritten.",
-                spec.policy
+                "Sluice: {description}. Managed by sluicectl apply; edits are overwritten."
             ))
             .namespace(&spec.metric.namespace)
             .metric_name(&spec.metric.metric)
             .set_dimensions(Some(dimensions))
             .statistic(Statistic::from(spec.metric.statistic.as_str()))
             .period(60)
-            .evaluation_periods(1)
-            .datapoints_to_alarm(1)
-            .threshold(spec.threshold)
-            .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
-            // No data is no burst: the publisher's own alarm watches for missing data.
-            .treat_missing_data("notBreaching")
+            .evaluation_periods(periods)
+            .datapoints_to_alarm(periods)
+            .threshold(threshold)
+            .comparison_operator(comparison)
+            .treat_missing_data(missing_data)
             .alarm_actions(action)
             .send()
             .await
@@ -95,7 +111,19 @@ fn live_alarm(alarm: &MetricAlarm) -> LiveAlarm {
     LiveAlarm {
         name: alarm.alarm_name().unwrap_or_default().to_owned(),
         metric,
-        threshold: alarm.threshold().unwrap_or(f64::NAN),
+        when: alarm_when(alarm),
         actions: alarm.alarm_actions().to_vec(),
+    }
+}
+
+/// The condition of an alarm, if it has one of the two shapes Sluice makes.
+fn alarm_when(alarm: &MetricAlarm) -> Option<AlarmWhen> {
+    let threshold = alarm.threshold()?;
+    match alarm.comparison_operator()? {
+        ComparisonOperator::GreaterThanOrEqualToThreshold => Some(AlarmWhen::AtLeast(threshold)),
+        ComparisonOperator::LessThanThreshold if threshold == 1.0 => Some(AlarmWhen::Missing {
+            minutes: u32::try_from(alarm.evaluation_periods()?).ok()?,
+        }),
+        _ => None,
     }
 }

@@ -694,7 +694,7 @@ impl AlarmStore for MemoryAws {
             .map(|(name, (spec, action))| LiveAlarm {
                 name: name.clone(),
                 metric: Some(spec.metric.clone()),
-                threshold: spec.threshold,
+                when: Some(spec.when),
                 actions: vec![action.clone()],
             })
             .collect())

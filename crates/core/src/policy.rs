@@ -70,15 +70,33 @@ pub struct PolicySpec {
     pub rule: Rule,
 }
 
-/// The alarm that invokes a step policy: one 1-minute datapoint at or above
-/// `threshold`. Its action is the policy's ARN, known once the policy exists.
+/// An alarm Sluice owns: the one that invokes the burst step policy, or the one that
+/// says a tracked metric went missing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlarmSpec {
     pub name: String,
     pub metric: MetricRef,
-    pub threshold: f64,
-    /// The policy whose ARN is the alarm's action.
-    pub policy: String,
+    pub when: AlarmWhen,
+    pub action: AlarmAction,
+}
+
+/// When the alarm fires, on 1-minute periods.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum AlarmWhen {
+    /// One datapoint at or above the threshold; no data is no alarm.
+    AtLeast(f64),
+    /// No datapoint for this many consecutive minutes (SampleCount below 1, missing
+    /// data breaching).
+    Missing { minutes: u32 },
+}
+
+/// What the alarm invokes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum AlarmAction {
+    /// The ARN of this Sluice policy, known once the policy exists.
+    Policy(String),
+    /// An SNS topic ARN.
+    Topic(String),
 }
 
 /// Everything Sluice declares for one target.
@@ -110,7 +128,8 @@ pub struct LivePolicy {
 pub struct LiveAlarm {
     pub name: String,
     pub metric: Option<MetricRef>,
-    pub threshold: f64,
+    /// None when the alarm is of a shape Sluice does not make (it is then put again).
+    pub when: Option<AlarmWhen>,
     pub actions: Vec<String>,
 }
 
@@ -218,27 +237,54 @@ pub fn declared(target: &Target, namespace: &str, floor: u32) -> Option<Declared
         policies.push(tracking(METRIC_POLICY, series, metric.target));
     }
     let mut alarms = Vec::new();
-    if let Some(burst) = &scaling.burst
-        && let Some(first) = burst.steps.first()
-    {
-        policies.push(PolicySpec {
-            name: BURST_POLICY.to_owned(),
-            rule: Rule::Step {
-                steps: steps(burst),
-                cooldown: burst.cooldown,
-            },
-        });
-        alarms.push(AlarmSpec {
-            name: format!("{}burst", alarm_prefix(&target.name)),
-            metric: own(names::BACKLOG, "Maximum"),
-            threshold: first.backlog as f64,
-            policy: BURST_POLICY.to_owned(),
-        });
+    if let Some((policy, alarm)) = burst(target, own(names::BACKLOG, "Maximum")) {
+        policies.push(policy);
+        alarms.push(alarm);
     }
+    alarms.extend(missing_metric_alarm(target));
     Some(Declared {
         bounds: wanted_bounds(target, floor),
         policies,
         alarms,
+    })
+}
+
+/// The burst step policy on `Backlog` and the one-datapoint alarm that invokes it.
+fn burst(target: &Target, backlog: MetricRef) -> Option<(PolicySpec, AlarmSpec)> {
+    let burst = target.scaling.burst.as_ref()?;
+    let first = burst.steps.first()?;
+    let policy = PolicySpec {
+        name: BURST_POLICY.to_owned(),
+        rule: Rule::Step {
+            steps: steps(burst),
+            cooldown: burst.cooldown,
+        },
+    };
+    let alarm = AlarmSpec {
+        name: format!("{}burst", alarm_prefix(&target.name)),
+        metric: backlog,
+        when: AlarmWhen::AtLeast(first.backlog as f64),
+        action: AlarmAction::Policy(BURST_POLICY.to_owned()),
+    };
+    Some((policy, alarm))
+}
+
+/// The alarm on the custom tracked metric going missing, counted in datapoints.
+fn missing_metric_alarm(target: &Target) -> Option<AlarmSpec> {
+    let metric = target.scaling.metric.as_ref()?;
+    let missing = metric.missing.as_ref()?;
+    Some(AlarmSpec {
+        name: format!("{}metric-missing", alarm_prefix(&target.name)),
+        metric: MetricRef {
+            namespace: metric.namespace.clone(),
+            metric: metric.metric.clone(),
+            dimensions: metric.dimensions.clone(),
+            statistic: "SampleCount".to_owned(),
+        },
+        when: AlarmWhen::Missing {
+            minutes: missing.minutes,
+        },
+        action: AlarmAction::Topic(missing.topic.clone()),
     })
 }
 
@@ -322,18 +368,21 @@ pub fn reconcile(declared: &Declared, live: &Live) -> Vec<Change> {
 fn reconcile_alarms(declared: &Declared, live: &Live, replaced: &[&str]) -> Vec<Change> {
     let mut changes = Vec::new();
     for spec in &declared.alarms {
-        let arn = live
-            .policies
-            .iter()
-            .find(|p| p.name == spec.policy && !replaced.contains(&p.name.as_str()))
-            .map(|p| p.arn.clone());
+        let arn = match &spec.action {
+            AlarmAction::Topic(topic) => Some(topic.clone()),
+            AlarmAction::Policy(policy) => live
+                .policies
+                .iter()
+                .find(|p| &p.name == policy && !replaced.contains(&p.name.as_str()))
+                .map(|p| p.arn.clone()),
+        };
         let current = live.alarms.iter().find(|a| a.name == spec.name);
         let reason = match (current, &arn) {
             (None, _) => "new",
             (Some(_), None) => "its policy is put in this run",
-            (Some(a), Some(arn)) if !a.actions.contains(arn) => "action is not its policy",
+            (Some(a), Some(arn)) if !a.actions.contains(arn) => "action changed",
             (Some(a), _) if a.metric.as_ref() != Some(&spec.metric) => "metric changed",
-            (Some(a), _) if a.threshold != spec.threshold => "threshold changed",
+            (Some(a), _) if a.when != Some(spec.when) => "condition changed",
             (Some(_), _) => continue,
         };
         changes.push(Change::PutAlarm {
@@ -404,11 +453,43 @@ mod tests {
                 .map(|a| LiveAlarm {
                     name: a.name.clone(),
                     metric: Some(a.metric.clone()),
-                    threshold: a.threshold,
-                    actions: vec![format!("arn:{}", a.policy)],
+                    when: Some(a.when),
+                    actions: vec![match &a.action {
+                        AlarmAction::Policy(policy) => format!("arn:{policy}"),
+                        AlarmAction::Topic(topic) => topic.clone(),
+                    }],
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_missing_tracked_metric_alarms_to_its_topic() {
+        let target = Target::new("runs", "ml", "runners").with_scaling(Scaling {
+            metric: Some(crate::scaling::TrackedMetric {
+                namespace: "Orchestrator".into(),
+                metric: "WaitingRuns".into(),
+                dimensions: BTreeMap::new(),
+                statistic: "Maximum".into(),
+                target: 10.0,
+                missing: Some(crate::scaling::MissingMetric {
+                    topic: "arn:aws:sns:us-east-1:1:alarms".into(),
+                    minutes: 5,
+                }),
+            }),
+            ..Scaling::default()
+        });
+        let declared = declared(&target, "Sluice", 0).expect("managed");
+        let alarm = &declared.alarms[0];
+        assert_eq!(alarm.name, "sluice-runs-metric-missing");
+        assert_eq!(alarm.when, AlarmWhen::Missing { minutes: 5 });
+        assert_eq!(alarm.metric.statistic, "SampleCount");
+        assert_eq!(
+            alarm.action,
+            AlarmAction::Topic("arn:aws:sns:us-east-1:1:alarms".into())
+        );
+        let live = live_of(&declared);
+        assert!(reconcile(&declared, &live).is_empty(), "in sync once made");
     }
 
     #[test]
@@ -453,7 +534,7 @@ mod tests {
             }
         );
         assert_eq!(declared.alarms[0].name, "sluice-gold-burst");
-        assert_eq!(declared.alarms[0].threshold, 500.0);
+        assert_eq!(declared.alarms[0].when, AlarmWhen::AtLeast(500.0));
     }
 
     #[test]
@@ -498,7 +579,7 @@ mod tests {
                 "bounds 3-10 -> 1-10",
                 "put policy sluice-backlog-per-task (changed)",
                 "delete policy sluice-old (no longer declared)",
-                "put alarm sluice-gold-burst (action is not its policy)",
+                "put alarm sluice-gold-burst (action changed)",
             ]
         );
     }

@@ -60,6 +60,48 @@ pub struct TrackedMetric {
     pub statistic: String,
     /// The value to keep the metric at or below, e.g. 10 waiting runs.
     pub target: f64,
+    /// An alarm when the metric stops arriving: target tracking does nothing on
+    /// missing data, so a silent exporter would otherwise freeze the service's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<MissingMetric>,
+}
+
+/// Alarm (to an SNS topic) after `minutes` without one datapoint of the metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingMetric {
+    /// The SNS topic to notify, e.g. the stack's `AlarmTopic` output.
+    pub topic: String,
+    #[serde(default = "MissingMetric::default_minutes")]
+    pub minutes: u32,
+}
+
+impl MissingMetric {
+    /// Five minutes: longer than an exporter's restart, shorter than a backlog
+    /// piling up unnoticed while the service cannot scale.
+    fn default_minutes() -> u32 {
+        5
+    }
+
+    fn problems(&self, add: &mut impl FnMut(&str, String)) {
+        let parts: Vec<&str> = self.topic.split(':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sns" {
+            add(
+                "metric.missing.topic",
+                format!(
+                    "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got {:?}",
+                    self.topic
+                ),
+            );
+        }
+        // CloudWatch: evaluation periods x period at most one day.
+        if !(1..=1440).contains(&self.minutes) {
+            add(
+                "metric.missing.minutes",
+                format!("must be 1 to 1440, got {}", self.minutes),
+            );
+        }
+    }
 }
 
 /// Step scaling on the target's `Backlog`: at each threshold, add that many tasks.
@@ -226,6 +268,9 @@ impl TrackedMetric {
                 "CloudWatch allows at most 30 dimensions".to_owned(),
             );
         }
+        if let Some(missing) = &self.missing {
+            missing.problems(add);
+        }
     }
 }
 
@@ -318,6 +363,10 @@ mod tests {
                 dimensions: BTreeMap::new(),
                 statistic: "Median".into(),
                 target: f64::NAN,
+                missing: Some(MissingMetric {
+                    topic: "alarms".into(),
+                    minutes: 0,
+                }),
             }),
             burst: Some(Burst {
                 steps: vec![
@@ -338,6 +387,8 @@ mod tests {
                 "s.metric.namespace: must not be empty",
                 "s.metric.statistic: \"Median\" is not one of Average, Maximum, Minimum, Sum, SampleCount",
                 "s.metric.target: must be a number above 0, got NaN",
+                "s.metric.missing.topic: must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got \"alarms\"",
+                "s.metric.missing.minutes: must be 1 to 1440, got 0",
                 "s.burst.steps[1].add: must add at least 1 task",
                 "s.burst.steps[1].backlog: 0 must be above the previous step's 0",
                 "s.burst.steps[0].backlog: must be above 0: a burst at no backlog is no burst",

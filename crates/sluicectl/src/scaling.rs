@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sluice_aws::{AlarmStore, AwsError, ScalableTargets, ScalingPolicies, ecs_resource_id};
 use sluice_core::config::Target;
-use sluice_core::policy::{self, Change, Declared, Live};
+use sluice_core::policy::{self, AlarmAction, Change, Declared, Live};
 
 /// The AWS parts apply reconciles.
 pub struct ScalingPorts<'a> {
@@ -205,14 +205,15 @@ impl Making<'_, '_> {
                 self.ports.policies.delete_policy(self.resource, name).await
             }
             Change::PutAlarm { spec, action, .. } => {
-                let Some(action) = action
-                    .clone()
-                    .or_else(|| self.arns.get(&spec.policy).cloned())
-                else {
+                let action = action.clone().or_else(|| match &spec.action {
+                    AlarmAction::Policy(policy) => self.arns.get(policy).cloned(),
+                    AlarmAction::Topic(topic) => Some(topic.clone()),
+                });
+                let Some(action) = action else {
                     return Err(AwsError::new(
                         "CloudWatch.PutMetricAlarm",
                         sluice_aws::ErrorKind::BadResponse,
-                        format!("policy {} has no ARN to invoke", spec.policy),
+                        format!("{:?} has no ARN to invoke", spec.action),
                     ));
                 };
                 self.ports.alarms.put_alarm(spec, &action).await

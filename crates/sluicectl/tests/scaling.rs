@@ -338,6 +338,67 @@ async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()>
     Ok(())
 }
 
+/// The run queue's custom metric, with the alarm for when it stops arriving.
+fn waiting_runs(missing: &str) -> String {
+    format!(
+        "    scaling:\n      metric: {{ namespace: Orchestrator, metric: WaitingRuns, statistic: Maximum, target: 10{missing} }}\n"
+    )
+}
+
+const ALARM_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:sluice-alarms";
+
+#[tokio::test]
+async fn a_tracked_metric_that_goes_missing_alarms_to_its_topic() -> Result<()> {
+    let scene = Scene::new("missing").await?;
+    let missing = |minutes: u32| {
+        waiting_runs(&format!(
+            ", missing: {{ topic: \"{ALARM_TOPIC}\", minutes: {minutes} }}"
+        ))
+    };
+    let (ok, stdout, stderr) = scene.apply(&scene.file(&missing(5), ""), &[]);
+    assert!(ok, "{stdout}{stderr}");
+    let name = format!("sluice-{}-metric-missing", scene.target);
+    let read = || async {
+        let output = scene
+            .emulators
+            .clients
+            .cloudwatch
+            .describe_alarms()
+            .alarm_names(&name)
+            .send()
+            .await
+            .context("DescribeAlarms")?;
+        anyhow::Ok(output.metric_alarms().first().cloned())
+    };
+    let alarm = read().await?.context("the missing-metric alarm exists")?;
+    assert_eq!(alarm.metric_name(), Some("WaitingRuns"));
+    assert_eq!(alarm.namespace(), Some("Orchestrator"));
+    assert_eq!(alarm.statistic().map(|s| s.as_str()), Some("SampleCount"));
+    assert_eq!(
+        alarm.comparison_operator().map(|c| c.as_str()),
+        Some("LessThanThreshold")
+    );
+    assert_eq!(alarm.threshold(), Some(1.0));
+    assert_eq!(alarm.evaluation_periods(), Some(5));
+    assert_eq!(alarm.treat_missing_data(), Some("breaching"));
+    assert_eq!(alarm.alarm_actions(), [ALARM_TOPIC]);
+
+    let (ok, stdout, _) = scene.apply(&scene.file(&missing(5), ""), &[]);
+    assert!(ok && stdout.contains("in sync"), "{stdout}");
+    let (ok, stdout, _) = scene.apply(&scene.file(&missing(10), ""), &[]);
+    assert!(ok && stdout.contains("condition changed"), "{stdout}");
+    let alarm = read().await?.context("still there")?;
+    assert_eq!(alarm.evaluation_periods(), Some(10));
+
+    let (ok, stdout, _) = scene.apply(&scene.file(&waiting_runs(""), ""), &[]);
+    assert!(
+        ok && stdout.contains(&format!("delete alarm {name}")),
+        "{stdout}"
+    );
+    assert!(read().await?.is_none(), "gone with its declaration");
+    Ok(())
+}
+
 #[tokio::test]
 async fn two_applies_at_once_end_where_the_file_says() -> Result<()> {
     let scene = Scene::new("race").await?;

@@ -15,7 +15,7 @@
 
 use crate::facts::ScalableBounds;
 use crate::names;
-use crate::policy::{Declared, Rule, Series, Step};
+use crate::policy::{AlarmAction, AlarmWhen, Declared, Rule, Series, Step};
 
 /// Datapoints above target before the high alarm invokes scale-out: the alarm target
 /// tracking creates evaluates 3 one-minute periods [TT, "How it works"; the alarm
@@ -101,8 +101,15 @@ impl Model {
                     let threshold = declared
                         .alarms
                         .iter()
-                        .find(|a| a.policy == policy.name)
-                        .map_or(0.0, |a| a.threshold);
+                        .find_map(|a| match (&a.action, a.when) {
+                            (AlarmAction::Policy(name), AlarmWhen::AtLeast(threshold))
+                                if *name == policy.name =>
+                            {
+                                Some(threshold)
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or(0.0);
                     burst = Some(Burst {
                         threshold,
                         steps: steps.clone(),
