@@ -107,17 +107,14 @@ pub struct SimulateArgs {
     pub denominator: Option<DenominatorArg>,
     /// Replay the target's own history instead of the scenario's demand: arrivals
     /// derived from the Backlog and RunningTasks the publisher wrote
-    #[arg(long, requires = "table")]
+    #[arg(long)]
     pub from_cloudwatch: bool,
     /// Days of history for --from-cloudwatch (1-14: CloudWatch keeps 1-minute data 15 days)
-    #[arg(long, default_value_t = 14)]
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=14))]
     pub days: u32,
     /// CloudWatch namespace the publisher writes to (--from-cloudwatch)
     #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
     pub namespace: String,
-    /// DynamoDB table (only for --from-cloudwatch: the target's name is read from the scenario)
-    #[arg(long, env = "SLUICE_TABLE")]
-    pub table: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -241,7 +238,7 @@ pub struct LearnArgs {
     #[arg(long)]
     pub target: String,
     /// Days of history to learn from (1-63)
-    #[arg(long, default_value_t = 14)]
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=14))]
     pub days: u32,
     /// IANA time zone the profile's windows are written in
     #[arg(long, default_value = "UTC")]

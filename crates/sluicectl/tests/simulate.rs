@@ -1,6 +1,7 @@
 //! `sluicectl simulate`: every example scenario keeps the promises it states, the
 //! binary writes its report, series and chart, a comparison runs both configurations
-//! on one trace, and bad scenarios are refused with the field named.
+//! on one trace, bad scenarios are refused with the field named, and history read
+//! from CloudWatch (LocalStack) is replayed.
 
 #![allow(
     clippy::expect_used,
@@ -29,7 +30,6 @@ fn args(scenario: &str) -> SimulateArgs {
         from_cloudwatch: false,
         days: 14,
         namespace: "Sluice".to_owned(),
-        table: None,
     }
 }
 
@@ -337,4 +337,65 @@ fn the_runs_the_docs_show_are_what_the_examples_produce() {
             }
         }
     }
+}
+
+/// `--from-cloudwatch` replays what the publisher wrote: a backlog of 100 that held
+/// for half an hour with no task running is 100 arrivals, in a run as long as the
+/// history asked for, read from LocalStack.
+#[tokio::test]
+async fn history_from_cloudwatch_is_replayed_as_arrivals() -> anyhow::Result<()> {
+    let emulators = sluice_testkit::Emulators::connect().await?;
+    let namespace = sluice_testkit::unique("SluiceHistory");
+    let now = jiff::Timestamp::now().as_second() / 60 * 60;
+    let minutes =
+        |value: f64| -> Vec<(i64, f64)> { (60..90).map(|ago| (now - ago * 60, value)).collect() };
+    for (metric, value) in [("Backlog", 100.0), ("RunningTasks", 0.0)] {
+        emulators
+            .put_history(&namespace, "silver-inference", metric, &minutes(value))
+            .await?;
+    }
+    let scenario = repo_root().join("infra/examples/gpu-inference/slow-start.yaml");
+    let output = sluicectl(
+        &[
+            "simulate",
+            "--scenario",
+            &scenario.display().to_string(),
+            "--from-cloudwatch",
+            "--days",
+            "1",
+            "--namespace",
+            &namespace,
+        ],
+        None,
+    );
+    let (stdout, stderr) = text(&output);
+    // The example's promises are about its own surge, not this history: only the
+    // report is checked, not the exit code.
+    assert!(stdout.contains("1440 minutes from"), "{stdout}{stderr}");
+    assert!(stdout.contains(", 100 messages;"), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("100 arrived, 100 served"),
+        "{stdout}{stderr}"
+    );
+
+    let empty = sluicectl(
+        &[
+            "simulate",
+            "--scenario",
+            &scenario.display().to_string(),
+            "--from-cloudwatch",
+            "--days",
+            "1",
+            "--namespace",
+            &sluice_testkit::unique("SluiceNothing"),
+        ],
+        None,
+    );
+    let (stdout, stderr) = text(&empty);
+    assert_eq!(empty.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("no Backlog for target silver-inference"),
+        "{stderr}"
+    );
+    Ok(())
 }

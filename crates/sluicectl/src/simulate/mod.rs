@@ -35,16 +35,26 @@ pub struct Outcome {
 }
 
 pub async fn run(args: SimulateArgs) -> Result<ExitCode> {
-    let main = load(&args.scenario, &args)?;
+    let mut main = load(&args.scenario, &args)?;
+    let mut compared = match &args.compare {
+        Some(other) => Some(load(other, &args)?),
+        None => None,
+    };
     let arrivals = if args.from_cloudwatch {
-        history(&args, &main).await?
+        let (start, arrivals) = history(&args, &main).await?;
+        // The replay runs when the history happened: profiles' windows line up.
+        for loaded in std::iter::once(&mut main).chain(compared.as_mut()) {
+            loaded.scenario.start = start;
+            loaded.file.start = start.to_string();
+            loaded.file.minutes = u32::try_from(arrivals.len()).unwrap_or(u32::MAX);
+        }
+        arrivals
     } else {
         arrivals(&main)?
     };
     let mut outcomes = vec![outcome(&main, &arrivals)];
-    if let Some(other) = &args.compare {
-        let compared = load(other, &args)?;
-        outcomes.push(outcome(&compared, &arrivals));
+    if let Some(compared) = &compared {
+        outcomes.push(outcome(compared, &arrivals));
     }
     let text = print(&outcomes, &arrivals, &main);
     if let Some(out) = &args.out {
@@ -117,50 +127,65 @@ pub fn arrivals(loaded: &Loaded) -> Result<Vec<u32>> {
         .map_err(|e| anyhow::anyhow!("{}: demand: {e}", loaded.path))
 }
 
-/// Arrivals replayed from the Backlog and RunningTasks the publisher wrote.
-async fn history(args: &SimulateArgs, loaded: &Loaded) -> Result<Vec<u32>> {
-    if !(1..=14).contains(&args.days) {
-        bail!("--days must be 1 to 14 (CloudWatch keeps 1-minute data for 15 days)");
-    }
+/// The demand the target's history implies: arrivals per minute over the last
+/// `--days`, from the Backlog and RunningTasks the publisher wrote, and when it began.
+async fn history(args: &SimulateArgs, loaded: &Loaded) -> Result<(jiff::Timestamp, Vec<u32>)> {
     let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
     let metrics = sluice_aws::CloudWatchMetrics::new(clients.cloudwatch);
     let end = jiff::Timestamp::now().as_second() / 60 * 60;
     let start = end - i64::from(args.days) * 86_400;
-    let read = |name: &str| {
+    let target = &loaded.file.target;
+    let read = |name: &'static str| {
         let query = sluice_core::facts::MetricQuery {
             namespace: args.namespace.clone(),
             metric: name.to_owned(),
-            dimensions: [("Target".to_owned(), loaded.file.target.clone())].into(),
+            dimensions: [("Target".to_owned(), target.clone())].into(),
             statistic: "Maximum",
         };
         let metrics = &metrics;
-        async move { metrics.series(&query, start, end, 60).await }
+        async move {
+            let points = metrics.series(&query, start, end, 60).await;
+            points.with_context(|| format!("reading {name} of {target} from CloudWatch"))
+        }
     };
-    let backlog = read("Backlog").await.context("reading Backlog")?;
-    let running = read("RunningTasks").await.context("reading RunningTasks")?;
+    let backlog = read("Backlog").await?;
+    let running = read("RunningTasks").await?;
     if backlog.is_empty() {
         bail!(
-            "no Backlog for target {} in namespace {} over the last {} days",
-            loaded.file.target,
+            "no Backlog for target {target} in namespace {} over the last {} days: \
+             is the publisher writing to another namespace (--namespace)?",
             args.namespace,
             args.days
         );
     }
-    let per_minute = |points: &[(i64, f64)]| -> Vec<f64> {
-        let mut series = vec![0.0; ((end - start) / 60) as usize];
-        for (at, value) in points {
-            if let Some(slot) = series.get_mut(((at - start) / 60) as usize) {
-                *slot = *value;
-            }
+    let minutes = ((end - start) / 60) as usize;
+    let arrivals = demand::from_history(
+        &per_minute(&backlog, start, minutes),
+        &per_minute(&running, start, minutes),
+        loaded.scenario.tasks.per_task_per_minute,
+    );
+    let start = jiff::Timestamp::from_second(start).context("history start")?;
+    Ok((start, arrivals))
+}
+
+/// Points laid on a minute grid from `start`. A minute without a point keeps the
+/// value before it (a missed publish is not an emptied queue); 0 before the first.
+fn per_minute(points: &[(i64, f64)], start: i64, minutes: usize) -> Vec<f64> {
+    let mut series: Vec<Option<f64>> = vec![None; minutes];
+    for (at, value) in points {
+        let slot = usize::try_from((at - start) / 60).ok();
+        if let Some(slot) = slot.and_then(|s| series.get_mut(s)) {
+            *slot = Some(*value);
         }
-        series
-    };
-    let per_task = loaded.scenario.tasks.per_task_per_minute;
-    Ok(demand::from_history(
-        &per_minute(&backlog),
-        &per_minute(&running),
-        per_task,
-    ))
+    }
+    let mut last = 0.0;
+    series
+        .into_iter()
+        .map(|value| {
+            last = value.unwrap_or(last);
+            last
+        })
+        .collect()
 }
 
 fn outcome(loaded: &Loaded, arrivals: &[u32]) -> Outcome {
