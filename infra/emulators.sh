@@ -43,7 +43,7 @@ start() {
   # to a download before the first recorded request has created it.
   : > "$state/moto_recording"
   MOTO_RECORDER_FILEPATH="$state/moto_recording" \
-    setsid "$venvs/tools/bin/moto_server" -H 127.0.0.1 -p "$moto_port" \
+    setsid "$venvs/tools/bin/python" "$root/infra/moto_server.py" -H 127.0.0.1 -p "$moto_port" \
     > "$state/moto.log" 2>&1 < /dev/null &
   echo $! > "$state/moto.pid"
 

@@ -343,9 +343,7 @@ async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Resul
         idle_minutes: 5,
         wake_tasks: 1,
         activation_backlog: 1,
-        topics: vec![],
-        alarms: vec![],
-        metric: None,
+        ..Default::default()
     });
     emulators.store_targets(&store, &[sleeper]).await?;
     let namespace = unique("SluiceE2E");

@@ -4,7 +4,7 @@
 use sluice_core::settings::Common;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::Value;
 use sluice_core::config::{ScaleToZero, Target};
 use sluice_lambda::{Clock, Failure, Retry, SystemClock};
@@ -168,7 +168,9 @@ async fn an_sns_notification_wakes_its_target() -> Result<()> {
     assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
     assert_eq!(
         report.decisions[0].reason,
-        format!("SNS notification from {TOPIC}")
+        format!(
+            "SNS notification from {TOPIC}; 1 task(s): wake_tasks 1 (a push: backlog not read)"
+        )
     );
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
@@ -335,7 +337,10 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
         .await?;
     assert_eq!(
         (outcome(&report), report.decisions[0].reason.as_str()),
-        (Effect::Woke, "activation metric above its threshold")
+        (
+            Effect::Woke,
+            "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
+        )
     );
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
@@ -523,5 +528,167 @@ async fn a_claim_whose_answer_was_lost_is_recognised_by_its_retry() -> Result<()
     assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
     assert_eq!(plan.faulted("DynamoDB.PutItem"), 1);
     assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+/// Never stop busy work: a worker that protects its task around a job (ECS task
+/// scale-in protection, UpdateTaskProtection) keeps an idle service from sleeping;
+/// once it lifts the protection, the next look sleeps it. Protection is read with
+/// ListTasks and GetTaskProtection through the real SDK (moto has no task protection:
+/// infra/moto_server.py adds it).
+#[tokio::test]
+async fn a_protected_task_blocks_the_sleep_until_its_job_is_done() -> Result<()> {
+    let scenario = scenario(1).await?;
+    scenario
+        .emulators
+        .set_desired(&scenario.cluster, &scenario.service, 1)
+        .await?;
+    let task = scenario
+        .emulators
+        .run_worker_task(&scenario.cluster)
+        .await?;
+    scenario
+        .emulators
+        .protect_task(&scenario.cluster, &task, true)
+        .await?;
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    watcher.handle(&event).await?;
+    let report = watcher.handle_at(&event, &Later(10 * 60), None).await?;
+    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    assert!(
+        report.decisions[0]
+            .reason
+            .starts_with("blocked: 1 task(s) protected"),
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1, "read back from ECS");
+
+    scenario
+        .emulators
+        .protect_task(&scenario.cluster, &task, false)
+        .await?;
+    let report = watcher.handle_at(&event, &Later(11 * 60), None).await?;
+    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(scenario.desired().await?, 0);
+    Ok(())
+}
+
+/// A 400-message burst at 50 messages per task wakes 8 tasks in one UpdateService
+/// (counted by moto's recorder), not 1 followed by minutes of target tracking.
+#[tokio::test]
+async fn a_burst_wakes_to_what_the_backlog_needs_in_one_update() -> Result<()> {
+    moto_recorder::start()?;
+    let scenario = scenario_with(1, |target| target.backlog_per_task = 50.0).await?;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 400, 0)
+        .await?;
+    let updates =
+        || moto_recorder::count_any(&["UpdateService"], &[&format!("\"{}\"", scenario.service)]);
+    let seeded = updates()?;
+    let report = scenario
+        .watcher(0)
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert!(
+        report.decisions[0]
+            .reason
+            .ends_with("8 task(s): ceil(backlog 400 / 50 per task) = 8"),
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 8);
+    assert_eq!(updates()? - seeded, 1, "one UpdateService");
+    Ok(())
+}
+
+/// A message on a priority queue wakes a target whose activation threshold the
+/// ordinary backlog does not reach.
+#[tokio::test]
+async fn a_priority_message_wakes_past_a_high_threshold() -> Result<()> {
+    let urgent = unique("urgent");
+    let scenario = scenario_with(1, |target| {
+        if let Some(zero) = target.scale_to_zero.as_mut() {
+            zero.activation_backlog = 100;
+        }
+        target.queues.push(sluice_core::config::Queue {
+            priority: true,
+            ..sluice_core::config::Queue::new(urgent.clone())
+        });
+    })
+    .await?;
+    let urgent_url = scenario.emulators.create_queue(&urgent).await?;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 50, 0)
+        .await?;
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let report = watcher.handle(&event).await?;
+    assert_eq!(
+        outcome(&report),
+        Effect::Stayed,
+        "50 is below 100: {report:?}"
+    );
+    scenario.emulators.send_messages(&urgent_url, 1, 0).await?;
+    let report = watcher.handle(&event).await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert!(
+        report.decisions[0]
+            .reason
+            .starts_with("1 message(s) on a priority queue"),
+        "{report:?}"
+    );
+    assert_eq!(
+        scenario.desired().await?,
+        6,
+        "sized: 51 messages at 10 a task"
+    );
+    Ok(())
+}
+
+/// A trickle: one job every 3 (simulated) minutes, received and deleted between two
+/// looks, so every look finds the queue empty. SQS's own NumberOfMessagesReceived
+/// (written to LocalStack here as SQS would publish it) restarts the idle clock, and
+/// the service with idle_minutes 5 is never slept; once the trickle stops it is.
+#[tokio::test]
+async fn a_trickle_between_looks_never_sleeps_the_service() -> Result<()> {
+    let scenario = scenario(1).await?;
+    scenario
+        .emulators
+        .set_desired(&scenario.cluster, &scenario.service, 1)
+        .await?;
+    let queue = scenario
+        .queue_url
+        .rsplit('/')
+        .next()
+        .context("queue name")?
+        .to_owned();
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let now = SystemClock.now() / 60 * 60;
+    // Jobs received 9, 6 and 3 minutes ago, and one at this minute.
+    let received: Vec<(i64, f64)> = [9, 6, 3, 0].iter().map(|m| (now - m * 60, 1.0)).collect();
+    scenario
+        .emulators
+        .put_points(
+            "AWS/SQS",
+            "NumberOfMessagesReceived",
+            &[("QueueName".to_owned(), queue.clone())].into(),
+            &received,
+        )
+        .await?;
+    let state_idle_long = watcher.handle_at(&event, &Later(-3600), None).await?;
+    assert_eq!(outcome(&state_idle_long), Effect::Stayed);
+    let report = watcher.handle(&event).await?;
+    assert_eq!(
+        outcome(&report),
+        Effect::Stayed,
+        "an hour without a visible message, but work a minute ago: {report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1);
+    let report = watcher.handle_at(&event, &Later(6 * 60), None).await?;
+    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
     Ok(())
 }

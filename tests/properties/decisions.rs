@@ -2,10 +2,12 @@
 //! stored times included at their extremes.
 
 use proptest::prelude::*;
-use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::config::{ScaleToZero, Target, WakeCount};
 use sluice_core::facts::ScalableBounds;
 use sluice_core::prescale::{Change, OwnWrite, PrescaleFacts, plan};
-use sluice_core::zero::{Cause, Decision, Facts, Transition, WatchState, decide};
+use sluice_core::zero::{
+    Cause, Decision, Facts, Protection, Sizing, Transition, WatchState, decide,
+};
 use sluice_testkit::property_config;
 
 const NOW: i64 = 1_800_000_000;
@@ -31,9 +33,10 @@ fn state() -> impl Strategy<Value = WatchState> {
         proptest::option::of((0u32..12, time())),
         proptest::option::of(time()),
         any::<u32>(),
+        proptest::option::of(time()),
     )
         .prop_map(
-            |(last_activity, claimed, observed, wake_requested, skipped)| WatchState {
+            |(last_activity, claimed, observed, wake_requested, skipped, woke_at)| WatchState {
                 last_activity,
                 claimed: claimed.map(|(wake, at)| {
                     let transition = if wake {
@@ -45,6 +48,7 @@ fn state() -> impl Strategy<Value = WatchState> {
                 }),
                 observed,
                 wake_requested,
+                woke_at,
                 skipped,
             },
         )
@@ -59,14 +63,38 @@ fn cause() -> impl Strategy<Value = Cause> {
 }
 
 fn settings() -> impl Strategy<Value = ScaleToZero> {
-    (1u32..30, 1u32..8, 0u64..20).prop_map(|(idle_minutes, wake_tasks, activation_backlog)| {
-        ScaleToZero {
+    (1u32..30, 1u32..8, 0u64..20, any::<bool>(), 0u32..30).prop_map(
+        |(idle_minutes, wake_tasks, activation_backlog, sized, min_awake_minutes)| ScaleToZero {
             idle_minutes,
             wake_tasks,
             activation_backlog,
+            wake: if sized {
+                WakeCount::Sized
+            } else {
+                WakeCount::Fixed
+            },
+            min_awake_minutes,
             ..ScaleToZero::default()
-        }
-    })
+        },
+    )
+}
+
+fn sizing() -> impl Strategy<Value = Sizing> {
+    (prop_oneof![Just(1.0), 0.5f64..500.0], 1u32..100).prop_map(
+        |(backlog_per_task, capacity_max)| Sizing {
+            backlog_per_task,
+            capacity_max,
+        },
+    )
+}
+
+fn protection() -> impl Strategy<Value = Protection> {
+    prop_oneof![
+        Just(Protection::Clear),
+        Just(Protection::NotRead),
+        (1u32..5).prop_map(Protection::Protected),
+        Just(Protection::Unknown("AccessDenied".to_owned())),
+    ]
 }
 
 fn facts() -> impl Strategy<Value = Facts> {
@@ -75,43 +103,69 @@ fn facts() -> impl Strategy<Value = Facts> {
         prop_oneof![Just(0u64), 0u64..50, any::<u64>()],
         any::<bool>(),
         bounds(),
+        prop_oneof![Just(0u64), 0u64..5],
+        proptest::option::of(time()),
+        protection(),
     )
-        .prop_map(|(desired, backlog, metric_active, bounds)| Facts {
-            desired,
-            backlog,
-            metric_active,
-            bounds,
-        })
+        .prop_map(
+            |(desired, backlog, metric_active, bounds, priority, recent, protection)| Facts {
+                desired,
+                backlog,
+                priority_backlog: priority,
+                metric_active,
+                bounds,
+                recent_activity: recent,
+                protection,
+            },
+        )
 }
 
 proptest! {
     #![proptest_config(property_config())]
 
     /// Never N -> 0 from above the wake count; never to 0 with work seen, on a push,
-    /// or under a floor; a wake only from 0, to at least one task and never above
-    /// MaxCapacity; a manual sleep never wakes.
+    /// under a floor, with a task protected or protection unknown, within the idle
+    /// window of work seen between looks, or (but for a manual sleep) within
+    /// min_awake_minutes of a wake; a wake only from 0, to at least one task, never
+    /// above MaxCapacity or capacity.max, fixed at the wake count or sized to the
+    /// backlog; a manual sleep never wakes.
     #[test]
     fn decide_keeps_the_zero_edge_safe(
         settings in settings(),
+        sizing in sizing(),
         facts in facts(),
         state in state(),
         cause in cause(),
         now in prop_oneof![Just(NOW), time()],
     ) {
-        let verdict = decide(&settings, &facts, &state, &cause, now);
+        let verdict = decide(&settings, sizing, &facts, &state, &cause, now);
         match verdict.decision {
             Decision::Sleep { .. } => {
                 prop_assert!(facts.desired > 0 && facts.desired <= settings.wake_tasks);
                 prop_assert!(facts.backlog == 0 && !facts.metric_active);
+                prop_assert_eq!(facts.priority_backlog, 0);
                 prop_assert!(!matches!(cause, Cause::Push(_)));
                 prop_assert!(facts.bounds.is_none_or(|b| b.min == 0));
+                prop_assert_eq!(&facts.protection, &Protection::Clear);
+                if cause == Cause::Poll {
+                    let idle = i64::from(settings.idle_minutes) * 60;
+                    prop_assert!(facts.recent_activity.is_none_or(|at| now.saturating_sub(at.min(now)) >= idle));
+                    let awake = i64::from(settings.min_awake_minutes) * 60;
+                    prop_assert!(state.woke_at.is_none_or(|at| now.saturating_sub(at) >= awake));
+                }
             }
             Decision::Wake { to, .. } => {
                 prop_assert_eq!(facts.desired, 0);
                 prop_assert!(to >= 1);
                 prop_assert!(facts.bounds.is_none_or(|b| to <= b.max));
-                prop_assert!(to <= settings.wake_tasks.max(facts.bounds.map_or(0, |b| b.min)));
+                let floor = facts.bounds.map_or(0, |b| b.min);
+                let most = match settings.wake {
+                    WakeCount::Fixed => settings.wake_tasks,
+                    WakeCount::Sized => settings.wake_tasks.max(sizing.capacity_max),
+                };
+                prop_assert!(to <= most.max(floor));
                 prop_assert!(cause != Cause::ManualSleep);
+                prop_assert_eq!(verdict.state.woke_at, Some(now));
             }
             Decision::Stay { .. } => {}
         }

@@ -180,7 +180,7 @@ proptest! {
         let aws = world();
         let clock = FixedClock::at(1_800_000_000);
         let ports = zero_watcher::watch::Ports {
-            store: &aws, states: &aws, queues: &aws, services: &aws, scaler: &aws,
+            store: &aws, states: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
             autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock,
         };
         let settings = zero_watcher::Settings {

@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use futures::stream::{self, StreamExt};
 use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds};
+use sluice_core::queue::{Backlog, Queue};
 
 use crate::{
     AutoScaling, AwsError, CloudWatchMetrics, EcsServices, ErrorKind, MetricReader, QueueDepths,
@@ -143,34 +144,44 @@ fn not_answered<T>(service: &str) -> Result<T, AwsError> {
     ))
 }
 
-/// Summed queue depth per entry of `queues` (one list of queues per target), with
-/// every GetQueueAttributes bounded in flight. An entry fails when any of its queues
-/// cannot be read: a partial backlog would mislead.
+/// The backlog of each entry of `queues` (one list of queues per target), with every
+/// GetQueueAttributes bounded in flight. An entry fails when any of its queues cannot
+/// be read: a partial backlog would mislead.
 pub async fn read_backlogs(
     sqs: &dyn QueueDepths,
-    queues: &[&[String]],
+    queues: &[&[Queue]],
     concurrency: usize,
-) -> Vec<Result<QueueDepth, AwsError>> {
-    let reads: Vec<(usize, &str)> = queues
+) -> Vec<Result<Backlog, AwsError>> {
+    let reads: Vec<(usize, usize, &str)> = queues
         .iter()
         .enumerate()
-        .flat_map(|(index, list)| list.iter().map(move |q| (index, q.as_str())))
+        .flat_map(|(index, list)| {
+            list.iter()
+                .enumerate()
+                .map(move |(at, q)| (index, at, q.name.as_str()))
+        })
         .collect();
     let answers: Vec<_> = stream::iter(reads)
-        .map(|(index, queue)| async move { (index, sqs.queue_depth(queue).await) })
+        .map(|(index, at, queue)| async move { (index, at, sqs.queue_depth(queue).await) })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let mut results: Vec<Result<QueueDepth, AwsError>> =
-        vec![Ok(QueueDepth::default()); queues.len()];
-    for (index, answer) in answers {
-        results[index] = match (&results[index], answer) {
-            (Err(first), _) => Err(first.clone()),
-            (Ok(_), Err(error)) => Err(error),
-            (Ok(sum), Ok(depth)) => Ok(*sum + depth),
-        };
+    let mut depths: Vec<Result<Vec<QueueDepth>, AwsError>> = queues
+        .iter()
+        .map(|list| Ok(vec![QueueDepth::default(); list.len()]))
+        .collect();
+    for (index, at, answer) in answers {
+        match (&mut depths[index], answer) {
+            (Err(_), _) => {}
+            (Ok(_), Err(error)) => depths[index] = Err(error),
+            (Ok(list), Ok(depth)) => list[at] = depth,
+        }
     }
-    results
+    depths
+        .into_iter()
+        .zip(queues)
+        .map(|(depths, list)| depths.map(|d| sluice_core::queue::backlog(list, &d)))
+        .collect()
 }
 
 /// The newest datapoint of each query, in order: GetMetricData with 500 queries a
@@ -185,18 +196,19 @@ pub async fn read_latest(
     read_series(reader, queries, lookback_minutes, concurrency)
         .await
         .into_iter()
-        .map(|series| series.map(|values| values.last().copied()))
+        .map(|series| series.map(|points| points.last().map(|(_, value)| *value)))
         .collect()
 }
 
-/// Each query's 1-minute values within the look-back window, oldest first, in order.
+/// Each query's 1-minute (epoch seconds, value) points within the look-back window,
+/// oldest first, in order.
 /// GetMetricData with 500 queries a call; a query that failed fails only itself.
 pub async fn read_series(
     reader: &dyn MetricReader,
     queries: &[MetricQuery],
     lookback_minutes: u32,
     concurrency: usize,
-) -> Vec<Result<Vec<f64>, AwsError>> {
+) -> Vec<Result<Vec<(i64, f64)>, AwsError>> {
     isolate(
         queries,
         CloudWatchMetrics::MAX_QUERIES_PER_CALL,
@@ -247,7 +259,7 @@ mod tests {
             &self,
             queries: &[MetricQuery],
             _: u32,
-        ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError> {
+        ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
             self.calls.lock().unwrap().push(queries.len());
             if queries.iter().any(|q| q.metric == "bad") {
                 return Err(AwsError::new(
@@ -263,7 +275,10 @@ mod tests {
                     "too many",
                 ));
             }
-            Ok(queries.iter().map(|_| Ok(vec![0.0, 1.0])).collect())
+            Ok(queries
+                .iter()
+                .map(|_| Ok(vec![(0, 0.0), (60, 1.0)]))
+                .collect())
         }
     }
 

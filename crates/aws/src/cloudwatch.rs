@@ -73,7 +73,7 @@ impl MetricReader for CloudWatchMetrics {
         &self,
         queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError> {
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
         const OPERATION: &str = "CloudWatch.GetMetricData";
         if queries.len() > Self::MAX_QUERIES_PER_CALL {
             return Err(AwsError::new(
@@ -131,7 +131,7 @@ impl MetricReader for CloudWatchMetrics {
             .map(|points| {
                 points.map(|mut points| {
                     points.sort_by_key(|(seconds, _)| *seconds);
-                    points.into_iter().map(|(_, value)| value).collect()
+                    points
                 })
             })
             .collect())
@@ -228,7 +228,7 @@ impl CloudWatchMetrics {
                 .collect();
             let values = self.points(&queries, minutes).await?;
             for ((target, name), values) in chunk.iter().zip(values) {
-                if let Some(value) = values.ok().and_then(|v| v.last().copied()) {
+                if let Some((_, value)) = values.ok().and_then(|v| v.last().copied()) {
                     latest.insert(((*target).clone(), (*name).to_owned()), value);
                 }
             }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sluice_core::facts::TaskCounts;
 
-use crate::{AwsError, ErrorKind, ServiceCounts, ServiceResult, ServiceScaler};
+use crate::{AwsError, ErrorKind, ServiceCounts, ServiceResult, ServiceScaler, TaskProtections};
 
 /// ECS adapter for reading task counts.
 #[derive(Debug, Clone)]
@@ -118,5 +118,66 @@ impl ServiceScaler for EcsServices {
             .await
             .map_err(|e| AwsError::from_sdk("ECS.UpdateService", e))?;
         Ok(())
+    }
+}
+
+/// GetTaskProtection takes at most 10 tasks a call.
+const MAX_TASKS_PER_PROTECTION_CALL: usize = 10;
+
+#[async_trait]
+impl TaskProtections for EcsServices {
+    async fn protected_tasks(&self, cluster: &str, service: &str) -> Result<u32, AwsError> {
+        const LIST: &str = "ECS.ListTasks";
+        const GET: &str = "ECS.GetTaskProtection";
+        let pages: Vec<_> = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk(LIST, e))?;
+        let tasks: Vec<String> = pages
+            .iter()
+            .flat_map(|page| page.task_arns().iter().cloned())
+            .collect();
+        let mut protected = 0u32;
+        for chunk in tasks.chunks(MAX_TASKS_PER_PROTECTION_CALL) {
+            let output = self
+                .client
+                .get_task_protection()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(GET, e))?;
+            // A task that stopped since ListTasks is MISSING: it is not working. Any
+            // other failure leaves that task's protection unknown.
+            if let Some(failure) = output
+                .failures()
+                .iter()
+                .find(|f| f.reason() != Some("MISSING"))
+            {
+                return Err(AwsError::new(
+                    GET,
+                    ErrorKind::BadResponse,
+                    format!(
+                        "task {}: {}",
+                        failure.arn().unwrap_or("?"),
+                        failure.reason().unwrap_or("no reason given")
+                    ),
+                ));
+            }
+            let enabled = output
+                .protected_tasks()
+                .iter()
+                .filter(|task| task.protection_enabled())
+                .count();
+            protected = protected.saturating_add(u32::try_from(enabled).unwrap_or(u32::MAX));
+        }
+        Ok(protected)
     }
 }

@@ -83,7 +83,8 @@ pub trait ServiceCounts: Send + Sync {
 pub trait MetricReader: Send + Sync {
     /// One GetMetricData call (all its pages) for at most
     /// [`CloudWatchMetrics::MAX_QUERIES_PER_CALL`] queries: one answer per query, in
-    /// order, its values oldest first (empty where CloudWatch had no datapoint) and
+    /// order, its (epoch seconds, value) points oldest first (empty where CloudWatch
+    /// had no datapoint) and
     /// Err where that query's own status says it failed. Err as a whole when the call
     /// failed. Use [`read_latest`] (the newest value) or [`read_series`] for any number
     /// of queries.
@@ -91,13 +92,21 @@ pub trait MetricReader: Send + Sync {
         &self,
         queries: &[MetricQuery],
         lookback_minutes: u32,
-    ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError>;
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError>;
 }
 
 /// Writes datums to CloudWatch with PutMetricData, one call per slice.
 #[async_trait]
 pub trait MetricSink: Send + Sync {
     async fn put_metric_data(&self, namespace: &str, datums: &[Datum]) -> Result<(), AwsError>;
+}
+
+/// ECS task scale-in protection: the one way ECS itself keeps a task from being
+/// stopped while it works (UpdateTaskProtection, called by the worker around a job).
+#[async_trait]
+pub trait TaskProtections: Send + Sync {
+    /// How many of the service's running tasks are protected now.
+    async fn protected_tasks(&self, cluster: &str, service: &str) -> Result<u32, AwsError>;
 }
 
 /// Changes an ECS service's desired count.

@@ -16,7 +16,7 @@ use sluice_core::zero::WatchState;
 use crate::{
     AlarmStore, AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, MetricSink,
     PrescaleStates, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts, ServiceResult,
-    ServiceScaler, StoredItem, Version, Versioned, WatchStates, ecs_resource_id,
+    ServiceScaler, StoredItem, TaskProtections, Version, Versioned, WatchStates, ecs_resource_id,
 };
 
 /// What an operation does instead of succeeding.
@@ -45,6 +45,8 @@ struct World {
     prescale_states: BTreeMap<String, OwnWrite>,
     queues: BTreeMap<String, QueueDepth>,
     services: BTreeMap<String, TaskCounts>,
+    /// Protected tasks by service; none when absent.
+    protected: BTreeMap<String, u32>,
     scalable: BTreeMap<String, ScalableBounds>,
     /// (resource id, policy name) -> (ARN, policy); a rule of None is unreadable.
     policies: BTreeMap<(String, String), (String, Option<PolicySpec>)>,
@@ -52,7 +54,7 @@ struct World {
     alarms: BTreeMap<String, (AlarmSpec, String)>,
     /// Bumped by every policy write, so a replaced policy gets a new ARN (as moto's do).
     policy_generation: u64,
-    metrics: BTreeMap<String, Vec<f64>>,
+    metrics: BTreeMap<String, Vec<(i64, f64)>>,
     rules: Vec<Rule>,
     /// (operation, batch size) of every call, in order.
     calls: Vec<(&'static str, usize)>,
@@ -123,6 +125,13 @@ impl MemoryAws {
     }
 
     /// A service whose tasks are all running.
+    /// How many of the service's tasks are protected from scale-in.
+    pub fn set_protected(&self, cluster: &str, service: &str, tasks: u32) {
+        self.world()
+            .protected
+            .insert(service_key(cluster, service), tasks);
+    }
+
     pub fn set_service(&self, cluster: &str, service: &str, desired: u32) {
         self.set_tasks(
             cluster,
@@ -153,9 +162,16 @@ impl MemoryAws {
         self.set_series(query, value.into_iter().collect());
     }
 
-    /// The 1-minute values CloudWatch holds for the query, oldest first.
+    /// The 1-minute values CloudWatch holds for the query, oldest first (at minutes
+    /// 0, 1, ... of the epoch: for readers that want values, not times).
     pub fn set_series(&self, query: &MetricQuery, values: Vec<f64>) {
-        self.world().metrics.insert(metric_key(query), values);
+        let points = (0..).step_by(60).zip(values).collect();
+        self.set_points(query, points);
+    }
+
+    /// The (epoch seconds, value) points CloudWatch holds for the query, oldest first.
+    pub fn set_points(&self, query: &MetricQuery, points: Vec<(i64, f64)>) {
+        self.world().metrics.insert(metric_key(query), points);
     }
 
     pub fn set_watch_state(&self, target: &str, state: WatchState, version: u64) {
@@ -444,6 +460,24 @@ impl ServiceScaler for MemoryAws {
 }
 
 #[async_trait]
+impl TaskProtections for MemoryAws {
+    async fn protected_tasks(&self, cluster: &str, service: &str) -> Result<u32, AwsError> {
+        self.check("ECS.GetTaskProtection", &[service], 1)?;
+        let world = self.world();
+        let running = world
+            .services
+            .get(&service_key(cluster, service))
+            .map_or(0, |c| c.running);
+        let protected = world
+            .protected
+            .get(&service_key(cluster, service))
+            .copied()
+            .unwrap_or(0);
+        Ok(protected.min(running))
+    }
+}
+
+#[async_trait]
 impl ScalableTargets for MemoryAws {
     async fn bounds(
         &self,
@@ -485,7 +519,7 @@ impl MetricReader for MemoryAws {
         &self,
         queries: &[MetricQuery],
         _lookback_minutes: u32,
-    ) -> Result<Vec<Result<Vec<f64>, AwsError>>, AwsError> {
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
         const OPERATION: &str = "CloudWatch.GetMetricData";
         self.check(OPERATION, &[], queries.len())?;
         let answers = queries

@@ -13,6 +13,7 @@ use crate::facts::MetricQuery;
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
 use crate::profile::Profile;
+pub use crate::queue::Queue;
 use crate::scaling::Scaling;
 
 /// A configuration file: any number of targets and profiles.
@@ -33,9 +34,10 @@ pub struct Target {
     pub name: String,
     pub cluster: String,
     pub service: String,
-    /// SQS queue names or URLs whose backlog feeds the service.
+    /// SQS queues (names or URLs, or `{name, weight, priority}`) whose backlog feeds
+    /// the service.
     #[serde(default)]
-    pub queues: Vec<String>,
+    pub queues: Vec<Queue>,
     pub capacity: Capacity,
     /// Acceptable backlog per task: the target value for target tracking.
     pub backlog_per_task: f64,
@@ -108,6 +110,18 @@ pub struct ScaleToZero {
     pub idle_minutes: u32,
     #[serde(default = "ScaleToZero::default_wake_tasks")]
     pub wake_tasks: u32,
+    /// `sized` (default): wake to what the backlog needs at `backlog_per_task`, at
+    /// least `wake_tasks`; `fixed`: wake to `wake_tasks`.
+    #[serde(default, skip_serializing_if = "WakeCount::is_default")]
+    pub wake: WakeCount,
+    /// Minutes after a wake before a sleep is allowed, however idle: a GPU model that
+    /// took minutes to load is not dropped after one short job. 0: only idle_minutes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub min_awake_minutes: u32,
+    /// GPU utilisation (percent, the target's `gpu` source) above which the service
+    /// is busy: the idle clock restarts even with empty queues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_gpu_percent: Option<f64>,
     /// Backlog at or below this counts as no activity.
     #[serde(default)]
     pub activation_backlog: u64,
@@ -175,6 +189,9 @@ impl Default for ScaleToZero {
         ScaleToZero {
             idle_minutes: Self::default_idle_minutes(),
             wake_tasks: Self::default_wake_tasks(),
+            wake: WakeCount::default(),
+            min_awake_minutes: 0,
+            busy_gpu_percent: None,
             activation_backlog: 0,
             topics: Vec::new(),
             alarms: Vec::new(),
@@ -185,6 +202,28 @@ impl Default for ScaleToZero {
 
 fn is_false(value: &bool) -> bool {
     !*value
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+/// How many tasks a wake starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WakeCount {
+    /// `wake_tasks`.
+    Fixed,
+    /// What the backlog needs, `ceil(backlog / backlog_per_task)`, at least
+    /// `wake_tasks`: one UpdateService instead of minutes of target tracking.
+    #[default]
+    Sized,
+}
+
+impl WakeCount {
+    fn is_default(&self) -> bool {
+        *self == WakeCount::default()
+    }
 }
 
 /// The input formats `sluicectl` reads.
@@ -334,7 +373,10 @@ impl Target {
     }
 
     pub fn with_queues<S: ToString>(mut self, queues: impl IntoIterator<Item = S>) -> Self {
-        self.queues = queues.into_iter().map(|q| q.to_string()).collect();
+        self.queues = queues
+            .into_iter()
+            .map(|q| Queue::new(q.to_string()))
+            .collect();
         self
     }
 
@@ -431,11 +473,18 @@ impl Target {
             );
         }
         for (index, queue) in self.queues.iter().enumerate() {
-            found.not_blank(&format!("queues[{index}]"), queue);
-            if let Some(first) = self.queues[..index].iter().position(|q| q == queue) {
+            let name = &queue.name;
+            found.not_blank(&format!("queues[{index}]"), name);
+            if let Some(first) = self.queues[..index].iter().position(|q| q.name == *name) {
                 found.add(
                     &format!("queues[{index}]"),
-                    format!("{queue:?} is listed twice (also queues[{first}]): its backlog would count twice"),
+                    format!("{name:?} is listed twice (also queues[{first}]): its backlog would count twice"),
+                );
+            }
+            if !(queue.weight.is_finite() && queue.weight > 0.0 && queue.weight <= 100.0) {
+                found.add(
+                    &format!("queues[{index}].weight"),
+                    format!("must be above 0 and at most 100, got {}", queue.weight),
                 );
             }
         }
@@ -531,6 +580,29 @@ impl ScaleToZero {
                     format!("{topic:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"),
                 );
             }
+        }
+        if let Some(percent) = self.busy_gpu_percent {
+            if !(percent.is_finite() && percent > 0.0 && percent <= 100.0) {
+                found.add(
+                    "scale_to_zero.busy_gpu_percent",
+                    format!("must be a percentage above 0 and at most 100, got {percent}"),
+                );
+            }
+            if target.gpu.is_none() {
+                found.add(
+                    "scale_to_zero.busy_gpu_percent",
+                    "needs the target's gpu source: nothing reads its utilisation".to_owned(),
+                );
+            }
+        }
+        if self.min_awake_minutes > 1440 {
+            found.add(
+                "scale_to_zero.min_awake_minutes",
+                format!(
+                    "must be at most 1440 (a day), got {}",
+                    self.min_awake_minutes
+                ),
+            );
         }
         for (index, alarm) in self.alarms.iter().enumerate() {
             found.not_blank(&format!("scale_to_zero.alarms[{index}]"), alarm);

@@ -14,6 +14,7 @@ pub mod policy;
 pub mod prescale;
 pub mod problem;
 pub mod profile;
+pub mod queue;
 pub mod scaling;
 pub mod settings;
 pub mod simulate;

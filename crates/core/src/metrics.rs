@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use crate::config::Target;
-use crate::facts::{GpuUtilization, QueueDepth, TaskCounts};
+use crate::facts::{GpuUtilization, TaskCounts};
 use crate::names::{self, TARGET_DIMENSION};
+use crate::queue::Backlog;
 
 /// Backlog per task with zero tasks counted as one, so the metric exists at zero
 /// tasks and a per-task target tracking policy can act on it (and wake a service from
@@ -64,7 +65,8 @@ impl Datum {
 /// Everything read for one target, from which its metrics follow.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reading {
-    pub depth: QueueDepth,
+    /// Over the target's queues: the plain counts and the weighted backlog.
+    pub backlog: Backlog,
     pub tasks: TaskCounts,
     /// None when no GPU source is configured or no datapoint was found: a missing
     /// reading is never published as 0, which would invite a scale-in.
@@ -103,8 +105,9 @@ pub fn scaling_changes(history: &[f64], desired_now: u32) -> u32 {
 }
 
 impl Reading {
+    /// Visible + in flight + delayed, weighted by queue.
     pub fn backlog(&self) -> u64 {
-        self.depth.backlog()
+        self.backlog.weighted
     }
 
     pub fn backlog_per_task(&self) -> f64 {
@@ -119,9 +122,9 @@ impl Reading {
     pub fn datums(&self, target: &Target) -> Vec<Datum> {
         let count = |name, value: f64| Datum::count(&target.name, name, value);
         let mut datums = vec![
-            count(names::VISIBLE, self.depth.visible as f64),
-            count(names::IN_FLIGHT, self.depth.in_flight as f64),
-            count(names::DELAYED, self.depth.delayed as f64),
+            count(names::VISIBLE, self.backlog.depth.visible as f64),
+            count(names::IN_FLIGHT, self.backlog.depth.in_flight as f64),
+            count(names::DELAYED, self.backlog.depth.delayed as f64),
             count(names::BACKLOG, self.backlog() as f64),
             count(names::BACKLOG_PER_TASK, self.backlog_per_task()),
             count(names::RUNNING_TASKS, f64::from(self.tasks.running)),
@@ -296,6 +299,7 @@ impl FleetTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::QueueDepth;
 
     fn target(name: &str) -> Target {
         Target::new(name, "c", "s")
@@ -330,11 +334,11 @@ mod tests {
     #[test]
     fn in_flight_only_backlog_keeps_the_service_busy() {
         let reading = Reading {
-            depth: QueueDepth {
+            backlog: Backlog::plain(QueueDepth {
                 visible: 0,
                 in_flight: 7,
                 delayed: 0,
-            },
+            }),
             tasks: TaskCounts {
                 running: 2,
                 pending: 0,
@@ -379,7 +383,7 @@ mod tests {
     #[test]
     fn a_missing_gpu_reading_is_not_published() {
         let mut reading = Reading {
-            depth: QueueDepth::default(),
+            backlog: Backlog::default(),
             tasks: TaskCounts::default(),
             gpu: None,
             scaling_changes: None,
@@ -435,11 +439,11 @@ mod tests {
     #[test]
     fn embedded_metric_line_holds_every_datum() {
         let reading = Reading {
-            depth: QueueDepth {
+            backlog: Backlog::plain(QueueDepth {
                 visible: 3,
                 in_flight: 1,
                 delayed: 0,
-            },
+            }),
             tasks: TaskCounts {
                 running: 2,
                 pending: 1,
@@ -493,11 +497,11 @@ mod tests {
 
     fn reading(backlog: u64, desired: u32) -> Reading {
         Reading {
-            depth: QueueDepth {
+            backlog: Backlog::plain(QueueDepth {
                 visible: backlog,
                 in_flight: 0,
                 delayed: 0,
-            },
+            }),
             tasks: TaskCounts {
                 running: desired,
                 pending: 0,
@@ -580,7 +584,7 @@ mod scaling_change_tests {
         let mut tally = FleetTally::new(ScalingChangeLimit::default());
         for changes in [Some(2), Some(3), None, Some(9)] {
             let reading = Reading {
-                depth: QueueDepth::default(),
+                backlog: Backlog::default(),
                 tasks: TaskCounts::default(),
                 gpu: None,
                 scaling_changes: changes,

@@ -296,11 +296,7 @@ fn oldest_message(target: &Target) -> Series {
         .map(|queue| MetricRef {
             namespace: "AWS/SQS".to_owned(),
             metric: "ApproximateAgeOfOldestMessage".to_owned(),
-            dimensions: [(
-                "QueueName".to_owned(),
-                queue.rsplit('/').next().unwrap_or(queue).to_owned(),
-            )]
-            .into(),
+            dimensions: [("QueueName".to_owned(), queue.short_name().to_owned())].into(),
             statistic: "Maximum".to_owned(),
         })
         .collect();

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::config::ScaleToZero;
+use crate::config::{ScaleToZero, WakeCount};
 use crate::facts::ScalableBounds;
 
 /// Why the watcher is looking at a target now.
@@ -24,11 +24,63 @@ pub enum Cause {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Facts {
     pub desired: u32,
-    /// Visible + in flight + delayed over the target's queues.
+    /// Visible + in flight + delayed over the target's queues, weighted by queue.
     pub backlog: u64,
+    /// Messages on priority queues: activity whatever the activation threshold.
+    pub priority_backlog: u64,
     /// Whether the configured activation metric is above its threshold.
     pub metric_active: bool,
     pub bounds: Option<ScalableBounds>,
+    /// The newest time work was seen arriving or being done between looks (messages
+    /// sent to or received from its queues, the GPU busy); None when nothing showed.
+    /// Read only when a sleep is possible ([`sleep_possible`]).
+    pub recent_activity: Option<i64>,
+    /// Task scale-in protection; read only when a sleep is possible.
+    pub protection: Protection,
+}
+
+/// ECS task scale-in protection of the service's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Protection {
+    /// Not read (no sleep was possible): never enough to sleep on.
+    NotRead,
+    /// No task protected.
+    Clear,
+    /// This many tasks protected: they are in the middle of work.
+    Protected(u32),
+    /// Could not be read (not permitted, failed): never enough to sleep on.
+    Unknown(String),
+}
+
+/// What sizes a wake: the target's backlog per task and its configured maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sizing {
+    pub backlog_per_task: f64,
+    pub capacity_max: u32,
+}
+
+impl Sizing {
+    pub fn of(target: &crate::config::Target) -> Sizing {
+        Sizing {
+            backlog_per_task: target.backlog_per_task,
+            capacity_max: target.capacity.max,
+        }
+    }
+}
+
+/// Whether this look could put the service to sleep, so the facts only a sleep needs
+/// (task protection, activity between looks) are worth reading: tasks at most the
+/// wake count, no floor above 0, and an empty backlog.
+pub fn sleep_possible(
+    settings: &ScaleToZero,
+    desired: u32,
+    backlog: u64,
+    bounds: Option<ScalableBounds>,
+) -> bool {
+    (1..=settings.wake_tasks).contains(&desired)
+        && backlog == 0
+        && bounds.is_none_or(|b| b.min == 0)
 }
 
 /// The watcher's memory of a target, kept in DynamoDB.
@@ -44,6 +96,9 @@ pub struct WatchState {
     /// the service is seen awake, so a wake whose call failed is honoured by the next
     /// look even when nothing else (a queue, a metric) would show the work.
     pub wake_requested: Option<i64>,
+    /// When this watcher last woke the service: no sleep within
+    /// `min_awake_minutes` of it.
+    pub woke_at: Option<i64>,
     /// Looks in a row that decided nothing (a fact or the state could not be read or
     /// written); published so an alarm notices a target the watcher cannot see.
     pub skipped: u32,
@@ -80,6 +135,7 @@ impl WatchState {
             wake_requested: self
                 .wake_requested
                 .filter(|at| !ahead("wake_requested", *at)),
+            woke_at: self.woke_at.filter(|at| !ahead("woke_at", *at)),
             skipped: self.skipped,
         };
         (clean, notes)
@@ -219,12 +275,13 @@ pub fn unread(state: &WatchState, cause: &Cause, now: i64) -> WatchState {
 /// Decides for one target. `now` is epoch seconds.
 pub fn decide(
     settings: &ScaleToZero,
+    sizing: Sizing,
     facts: &Facts,
     state: &WatchState,
     cause: &Cause,
     now: i64,
 ) -> Verdict {
-    let look = Look::new(settings, facts, state, cause, now);
+    let look = Look::new(settings, sizing, facts, state, cause, now);
     if facts.desired == 0 {
         look.asleep()
     } else {
@@ -235,6 +292,7 @@ pub fn decide(
 /// One look at a target: its inputs and what follows from them for every branch.
 struct Look<'a> {
     settings: &'a ScaleToZero,
+    sizing: Sizing,
     facts: &'a Facts,
     state: &'a WatchState,
     cause: &'a Cause,
@@ -249,30 +307,33 @@ struct Look<'a> {
 impl<'a> Look<'a> {
     fn new(
         settings: &'a ScaleToZero,
+        sizing: Sizing,
         facts: &'a Facts,
         state: &'a WatchState,
         cause: &'a Cause,
         now: i64,
     ) -> Self {
+        let work = facts.backlog > settings.activation_backlog
+            || facts.priority_backlog > 0
+            || facts.metric_active;
         let active = match cause {
             Cause::Push(_) => true,
-            Cause::Poll => {
-                facts.backlog > settings.activation_backlog
-                    || facts.metric_active
-                    || (facts.desired == 0 && state.wake_requested.is_some())
-            }
-            Cause::ManualSleep => {
-                facts.backlog > settings.activation_backlog || facts.metric_active
-            }
+            Cause::Poll => work || (facts.desired == 0 && state.wake_requested.is_some()),
+            Cause::ManualSleep => work,
         };
         let idle = !active && facts.backlog == 0 && !facts.metric_active;
-        let last_activity = if active || state.last_activity.is_none() || facts.backlog > 0 {
+        let seen_now = active || state.last_activity.is_none() || facts.backlog > 0;
+        // Work done between looks (a job sent and finished within a minute) restarts
+        // the idle clock as if it had been seen; a time ahead of the clock is capped.
+        let between = facts.recent_activity.map(|at| at.min(now));
+        let last_activity = if seen_now {
             Some(now)
         } else {
-            state.last_activity
+            state.last_activity.max(between)
         };
         Look {
             settings,
+            sizing,
             facts,
             state,
             cause,
@@ -291,7 +352,7 @@ impl<'a> Look<'a> {
         if !self.active {
             return self.stay("asleep, no activity".to_owned());
         }
-        let mut to = self.settings.wake_tasks;
+        let (mut to, mut how) = self.wake_count();
         if let Some(bounds) = self.facts.bounds {
             if bounds.max == 0 {
                 return self
@@ -299,7 +360,14 @@ impl<'a> Look<'a> {
             }
             // Not clamp(): bounds read from AWS may be odd (MinCapacity above
             // MaxCapacity), and a decision never panics on what it reads.
-            to = to.max(bounds.min.max(1)).min(bounds.max);
+            let bounded = to.max(bounds.min.max(1)).min(bounds.max);
+            if bounded != to {
+                how.push_str(&format!(
+                    ", {bounded} within the scalable target's {}-{}",
+                    bounds.min, bounds.max
+                ));
+            }
+            to = bounded;
         }
         if self.claim_in_force(Transition::Wake) {
             return self.stay("wake already claimed by another invocation".to_owned());
@@ -307,12 +375,47 @@ impl<'a> Look<'a> {
         let reason = match self.cause {
             Cause::Push(what) => what.clone(),
             _ if self.facts.metric_active => "activation metric above its threshold".to_owned(),
+            _ if self.facts.priority_backlog > 0 => format!(
+                "{} message(s) on a priority queue",
+                self.facts.priority_backlog
+            ),
             _ => format!(
                 "backlog {} above activation threshold {}",
                 self.facts.backlog, self.settings.activation_backlog
             ),
         };
+        let reason = format!("{reason}; {to} task(s): {how}");
         self.act(Decision::Wake { to, reason })
+    }
+
+    /// The tasks a wake starts before the scalable target's bounds, and how that
+    /// count was derived.
+    fn wake_count(&self) -> (u32, String) {
+        let wake_tasks = self.settings.wake_tasks;
+        let per_task = self.sizing.backlog_per_task;
+        if matches!(self.cause, Cause::Push(_)) {
+            return (
+                wake_tasks,
+                format!("wake_tasks {wake_tasks} (a push: backlog not read)"),
+            );
+        }
+        if self.settings.wake == WakeCount::Fixed || !per_task.is_finite() || per_task <= 0.0 {
+            return (wake_tasks, format!("wake_tasks {wake_tasks}"));
+        }
+        // f64 -> u32 saturates; a huge backlog is capped by max just below.
+        let need = (self.facts.backlog as f64 / per_task).ceil() as u32;
+        let max = self.sizing.capacity_max.max(wake_tasks);
+        let to = need.max(wake_tasks).min(max);
+        let mut how = format!(
+            "ceil(backlog {} / {per_task} per task) = {need}",
+            self.facts.backlog
+        );
+        if to > need {
+            how.push_str(&format!(", raised to wake_tasks {wake_tasks}"));
+        } else if to < need {
+            how.push_str(&format!(", capped at capacity.max {max}"));
+        }
+        (to, how)
     }
 
     /// desiredCount above 0: sleep only from at most the wake count, with no floor,
@@ -343,23 +446,46 @@ impl<'a> Look<'a> {
         if self.claim_in_force(Transition::Sleep) {
             return self.stay("sleep already claimed by another invocation".to_owned());
         }
-        if *self.cause == Cause::ManualSleep {
-            let reason = "manual sleep".to_owned();
-            return self.act(Decision::Sleep { reason });
+        let reason = if *self.cause == Cause::ManualSleep {
+            "manual sleep".to_owned()
+        } else {
+            let idle_seconds = self
+                .now
+                .saturating_sub(self.last_activity.unwrap_or(self.now));
+            let needed = i64::from(self.settings.idle_minutes).saturating_mul(60);
+            if idle_seconds < needed {
+                return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
+            }
+            if let Some(woke) = self.state.woke_at {
+                let awake = self.now.saturating_sub(woke);
+                let minimum = i64::from(self.settings.min_awake_minutes).saturating_mul(60);
+                if awake < minimum {
+                    return self.stay(format!(
+                        "idle, but woken {awake}s ago: min_awake_minutes {}",
+                        self.settings.min_awake_minutes
+                    ));
+                }
+            }
+            format!(
+                "idle for {} min (idle_minutes {})",
+                idle_seconds / 60,
+                self.settings.idle_minutes
+            )
+        };
+        // Only ECS's own task protection can keep a task from being stopped: a
+        // protected task is mid-job, and unknown protection is not "none".
+        match &self.facts.protection {
+            Protection::Clear => self.act(Decision::Sleep { reason }),
+            Protection::Protected(tasks) => {
+                self.stay(format!("blocked: {tasks} task(s) protected ({reason})"))
+            }
+            Protection::Unknown(why) => self.stay(format!(
+                "blocked: task protection unknown: {why} ({reason})"
+            )),
+            Protection::NotRead => {
+                self.stay(format!("blocked: task protection not read ({reason})"))
+            }
         }
-        let idle_seconds = self
-            .now
-            .saturating_sub(self.last_activity.unwrap_or(self.now));
-        let needed = i64::from(self.settings.idle_minutes).saturating_mul(60);
-        if idle_seconds < needed {
-            return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
-        }
-        let reason = format!(
-            "idle for {} min (idle_minutes {})",
-            idle_seconds / 60,
-            self.settings.idle_minutes
-        );
-        self.act(Decision::Sleep { reason })
     }
 
     fn claim_in_force(&self, transition: Transition) -> bool {
@@ -388,6 +514,7 @@ impl<'a> Look<'a> {
                 claimed: self.state.claimed,
                 observed: Some((self.facts.desired, self.now)),
                 wake_requested: self.wake_requested(),
+                woke_at: self.state.woke_at,
                 skipped: 0,
             },
         }
@@ -402,12 +529,18 @@ impl<'a> Look<'a> {
             Decision::Sleep { .. } => Some((Transition::Sleep, self.now)),
             Decision::Stay { .. } => self.state.claimed,
         };
+        let woke_at = match &decision {
+            Decision::Wake { .. } => Some(self.now),
+            Decision::Sleep { .. } => None,
+            Decision::Stay { .. } => self.state.woke_at,
+        };
         Verdict {
             state: WatchState {
                 last_activity: self.last_activity,
                 claimed,
                 observed: Some((0, self.now)),
                 wake_requested: self.wake_requested(),
+                woke_at,
                 skipped: 0,
             },
             decision,
@@ -426,11 +559,16 @@ mod tests {
             idle_minutes: 5,
             wake_tasks: 1,
             activation_backlog: 0,
-            topics: Vec::new(),
-            alarms: Vec::new(),
-            metric: None,
+            ..ScaleToZero::default()
         }
     }
+
+    /// Backlog per task so large that a sized wake is the wake count: the table's
+    /// cases are about when to act, [`a_wake_is_sized_to_the_backlog`] about how many.
+    const SIZING: Sizing = Sizing {
+        backlog_per_task: 1e12,
+        capacity_max: 10,
+    };
 
     #[test]
     fn a_push_to_a_recently_awake_service_needs_no_reads() {
@@ -439,6 +577,7 @@ mod tests {
             claimed: None,
             observed: Some((2, T0 - 30)),
             wake_requested: None,
+            woke_at: None,
             skipped: 0,
         };
         let outcome = push_while_awake(&awake, T0).expect("trusted");
@@ -467,8 +606,11 @@ mod tests {
         Facts {
             desired,
             backlog,
+            priority_backlog: 0,
             metric_active: false,
             bounds: None,
+            recent_activity: None,
+            protection: Protection::Clear,
         }
     }
 
@@ -478,6 +620,7 @@ mod tests {
             claimed: None,
             observed: None,
             wake_requested: None,
+            woke_at: None,
             skipped: 0,
         }
     }
@@ -494,6 +637,7 @@ mod tests {
     fn activity_during_the_idle_window_resets_the_clock() {
         let busy = decide(
             &settings(),
+            SIZING,
             &facts(1, 1),
             &idle_since(T0 - 290),
             &Cause::Poll,
@@ -502,6 +646,7 @@ mod tests {
         assert_eq!(busy.state.last_activity, Some(T0));
         let later = decide(
             &settings(),
+            SIZING,
             &facts(1, 0),
             &busy.state,
             &Cause::Poll,
@@ -510,6 +655,7 @@ mod tests {
         assert_eq!(later.decision.reason(), "idle for 60s of 300s");
         let push = decide(
             &settings(),
+            SIZING,
             &facts(1, 0),
             &idle_since(T0 - 299),
             &Cause::Push("sns".into()),
@@ -519,6 +665,235 @@ mod tests {
             (action(&push), push.state.last_activity),
             ("stay", Some(T0))
         );
+    }
+
+    fn asleep_with(backlog: u64, priority: u64) -> Facts {
+        Facts {
+            priority_backlog: priority,
+            ..facts(0, backlog)
+        }
+    }
+
+    fn wake_to(verdict: &Verdict) -> Option<u32> {
+        match verdict.decision {
+            Decision::Wake { to, .. } => Some(to),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_wake_is_sized_to_the_backlog() {
+        let gold = Sizing {
+            backlog_per_task: 50.0,
+            capacity_max: 20,
+        };
+        let look = |settings: &ScaleToZero, facts: &Facts, sizing: Sizing| {
+            decide(
+                settings,
+                sizing,
+                facts,
+                &WatchState::default(),
+                &Cause::Poll,
+                T0,
+            )
+        };
+        let burst = look(&settings(), &asleep_with(400, 0), gold);
+        assert_eq!(wake_to(&burst), Some(8), "400 at 50 a task: 8 in one step");
+        assert!(
+            burst
+                .decision
+                .reason()
+                .ends_with("8 task(s): ceil(backlog 400 / 50 per task) = 8"),
+            "{}",
+            burst.decision.reason()
+        );
+        let one = look(&settings(), &asleep_with(3, 0), gold);
+        assert_eq!(wake_to(&one), Some(1), "never below what a message needs");
+        let three = ScaleToZero {
+            wake_tasks: 3,
+            ..settings()
+        };
+        assert_eq!(wake_to(&look(&three, &asleep_with(3, 0), gold)), Some(3));
+        let flood = look(&settings(), &asleep_with(1_000_000, 0), gold);
+        assert_eq!(wake_to(&flood), Some(20), "capped at capacity.max");
+        assert!(
+            flood
+                .decision
+                .reason()
+                .contains("capped at capacity.max 20")
+        );
+        let bounded = Facts {
+            bounds: Some(ScalableBounds { min: 0, max: 5 }),
+            ..asleep_with(400, 0)
+        };
+        let within = look(&settings(), &bounded, gold);
+        assert_eq!(wake_to(&within), Some(5));
+        assert!(
+            within
+                .decision
+                .reason()
+                .contains("5 within the scalable target's 0-5")
+        );
+        let floor = Facts {
+            bounds: Some(ScalableBounds { min: 12, max: 30 }),
+            ..asleep_with(400, 0)
+        };
+        assert_eq!(
+            wake_to(&look(&settings(), &floor, gold)),
+            Some(12),
+            "a floor in effect"
+        );
+        let fixed = ScaleToZero {
+            wake: WakeCount::Fixed,
+            ..settings()
+        };
+        assert_eq!(wake_to(&look(&fixed, &asleep_with(400, 0), gold)), Some(1));
+        // A push with nothing visible yet: the wake count.
+        let push = decide(
+            &settings(),
+            gold,
+            &asleep_with(0, 0),
+            &WatchState::default(),
+            &Cause::Push("sns".into()),
+            T0,
+        );
+        assert_eq!(wake_to(&push), Some(1));
+    }
+
+    #[test]
+    fn a_priority_message_wakes_whatever_the_threshold() {
+        let high = ScaleToZero {
+            activation_backlog: 100,
+            ..settings()
+        };
+        let look = |facts: &Facts| {
+            decide(
+                &high,
+                SIZING,
+                facts,
+                &WatchState::default(),
+                &Cause::Poll,
+                T0,
+            )
+        };
+        assert_eq!(
+            action(&look(&asleep_with(50, 0))),
+            "stay",
+            "below the threshold"
+        );
+        let urgent = look(&asleep_with(1, 1));
+        assert_eq!(wake_to(&urgent), Some(1));
+        assert!(
+            urgent
+                .decision
+                .reason()
+                .starts_with("1 message(s) on a priority queue")
+        );
+    }
+
+    #[test]
+    fn work_between_looks_restarts_the_idle_clock() {
+        // A job every 3 minutes that takes 20 s: every look finds the queue empty,
+        // but SQS counted the messages received in between.
+        let mut state = idle_since(T0 - 600);
+        for look in 0..20 {
+            let now = T0 + look * 60;
+            let last_job = now - (look % 3) * 60 - 40;
+            let facts = Facts {
+                recent_activity: Some(last_job),
+                ..facts(1, 0)
+            };
+            let verdict = decide(&settings(), SIZING, &facts, &state, &Cause::Poll, now);
+            assert_eq!(
+                action(&verdict),
+                "stay",
+                "look {look}: {}",
+                verdict.decision.reason()
+            );
+            state = verdict.state;
+        }
+        // Once the work stops, the idle window runs from the last of it.
+        let last = T0 + 19 * 60 - 40;
+        let quiet = |now: i64| {
+            let facts = Facts {
+                recent_activity: Some(last),
+                ..facts(1, 0)
+            };
+            decide(&settings(), SIZING, &facts, &state, &Cause::Poll, now)
+        };
+        assert_eq!(action(&quiet(last + 299)), "stay");
+        assert_eq!(action(&quiet(last + 300)), "sleep");
+        // A time ahead of the clock counts as now, not as a far future.
+        let ahead = Facts {
+            recent_activity: Some(T0 + 86_400),
+            ..facts(1, 0)
+        };
+        let verdict = decide(
+            &settings(),
+            SIZING,
+            &ahead,
+            &idle_since(T0 - 600),
+            &Cause::Poll,
+            T0,
+        );
+        assert_eq!(verdict.state.last_activity, Some(T0));
+    }
+
+    #[test]
+    fn protected_or_unknown_tasks_block_a_sleep() {
+        let idle = idle_since(T0 - 600);
+        let look = |protection: Protection, cause: Cause| {
+            let facts = Facts {
+                protection,
+                ..facts(1, 0)
+            };
+            decide(&settings(), SIZING, &facts, &idle, &cause, T0)
+        };
+        let blocked = look(Protection::Protected(2), Cause::Poll);
+        assert_eq!(action(&blocked), "stay");
+        assert!(
+            blocked
+                .decision
+                .reason()
+                .starts_with("blocked: 2 task(s) protected")
+        );
+        let unknown = look(
+            Protection::Unknown("AccessDenied".into()),
+            Cause::ManualSleep,
+        );
+        assert_eq!(action(&unknown), "stay");
+        assert!(
+            unknown
+                .decision
+                .reason()
+                .starts_with("blocked: task protection unknown")
+        );
+        assert_eq!(action(&look(Protection::NotRead, Cause::Poll)), "stay");
+        assert_eq!(action(&look(Protection::Clear, Cause::Poll)), "sleep");
+    }
+
+    #[test]
+    fn no_sleep_within_min_awake_minutes_of_a_wake() {
+        let settings = ScaleToZero {
+            min_awake_minutes: 15,
+            ..settings()
+        };
+        let woke = decide(
+            &settings,
+            SIZING,
+            &asleep_with(1, 0),
+            &WatchState::default(),
+            &Cause::Poll,
+            T0,
+        );
+        assert_eq!(woke.state.woke_at, Some(T0));
+        let state = confirmed(&woke.state, 1, T0);
+        let at = |now: i64| decide(&settings, SIZING, &facts(1, 0), &state, &Cause::Poll, now);
+        let early = at(T0 + 600);
+        assert_eq!(action(&early), "stay", "idle 10 min, but awake only 10");
+        assert!(early.decision.reason().contains("min_awake_minutes 15"));
+        assert_eq!(action(&at(T0 + 900)), "sleep");
+        assert_eq!(at(T0 + 900).state.woke_at, None, "a sleep forgets the wake");
     }
 
     /// One look, as a row: what the watcher knows and what it must decide.
@@ -555,6 +930,7 @@ mod tests {
             claimed: Some((transition, at)),
             observed: None,
             wake_requested: None,
+            woke_at: None,
             skipped: 0,
         }
     }
@@ -742,21 +1118,21 @@ mod tests {
             let facts = Facts {
                 desired,
                 backlog,
+                priority_backlog: 0,
                 metric_active,
                 bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
+                recent_activity: None,
+                protection: Protection::Clear,
             };
-            let verdict = decide(&settings, &facts, &case.state, &case.cause, T0);
+            let verdict = decide(&settings, SIZING, &facts, &case.state, &case.cause, T0);
             let action = match verdict.decision {
                 Decision::Wake { to, .. } => format!("wake {to}"),
                 Decision::Sleep { .. } => "sleep".to_owned(),
                 Decision::Stay { .. } => "stay".to_owned(),
             };
-            assert_eq!(
-                (action.as_str(), verdict.decision.reason()),
-                case.want,
-                "{}",
-                case.name
-            );
+            // A wake's reason goes on with how its count was derived: tested apart.
+            let reason = verdict.decision.reason().split("; ").next().unwrap_or("");
+            assert_eq!((action.as_str(), reason), case.want, "{}", case.name);
             if let Some(transition) = verdict.decision.transition() {
                 assert_eq!(
                     verdict.state.claimed,
@@ -778,6 +1154,7 @@ mod tests {
             claimed: Some((Transition::Wake, T0 + 86_400)),
             observed: Some((1, T0 + 86_400)),
             wake_requested: Some(T0 + 86_400),
+            woke_at: None,
             skipped: 0,
         };
         let (clean, notes) = stored.sanitized(T0);

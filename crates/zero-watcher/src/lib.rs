@@ -71,6 +71,7 @@ impl Watcher {
             states: &self.store,
             queues: &self.queues,
             services: &self.services,
+            protections: &self.services,
             scaler: &self.services,
             autoscaling: &self.autoscaling,
             metrics: &self.cloudwatch,

@@ -69,7 +69,7 @@ impl World {
     fn add(&self, target: Target) {
         self.aws.set_service(&target.cluster, &target.service, 0);
         for queue in &target.queues {
-            self.aws.set_queue(queue, QueueDepth::default());
+            self.aws.set_queue(&queue.name, QueueDepth::default());
         }
         self.aws.put_target(&target);
     }
@@ -94,6 +94,7 @@ impl World {
             states: &self.aws,
             queues: &self.aws,
             services: &self.aws,
+            protections: &self.aws,
             scaler: &self.aws,
             autoscaling: &self.aws,
             metrics: &self.aws,
@@ -208,6 +209,7 @@ async fn a_failed_read_changes_nothing() {
             claimed: None,
             observed: None,
             wake_requested: None,
+            woke_at: None,
             skipped: 0,
         },
         4,
@@ -294,6 +296,7 @@ async fn a_lost_claim_never_acts_twice() {
             claimed: Some((sluice_core::zero::Transition::Wake, T0)),
             observed: Some((1, T0)),
             wake_requested: None,
+            woke_at: None,
             skipped: 0,
         },
         1,
@@ -427,7 +430,10 @@ async fn an_alarm_wakes_its_target() {
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Effect::Woke, "alarm gold-backlog in ALARM")
+        (
+            Effect::Woke,
+            "alarm gold-backlog in ALARM; 1 task(s): wake_tasks 1 (a push: backlog not read)"
+        )
     );
 }
 
@@ -482,7 +488,10 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
             report.decisions[0].outcome,
             report.decisions[0].reason.as_str()
         ),
-        (Effect::Woke, "activation metric above its threshold")
+        (
+            Effect::Woke,
+            "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
+        )
     );
     fakes.advance(3600);
     let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();

@@ -156,6 +156,9 @@ struct State<'s> {
     ecs: Ecs,
     autoscaling: aas::Model,
     watch: WatchState,
+    /// The last minute messages were received: SQS's NumberOfMessagesReceived, which
+    /// the watcher reads as activity between looks.
+    last_received: Option<i64>,
     desired: u32,
     min_capacity: u32,
 }
@@ -182,6 +185,7 @@ impl<'s> State<'s> {
             ecs,
             autoscaling: aas::Model::new(&declared),
             watch: WatchState::default(),
+            last_received: None,
             desired,
             min_capacity: declared.bounds.min,
         }
@@ -200,6 +204,9 @@ impl<'s> State<'s> {
         self.ecs.reconcile(minute, self.desired);
         let running = self.ecs.running(minute);
         let served = self.serve(minute, running, waits);
+        if served > 0 {
+            self.last_received = Some(now);
+        }
         let row = self.measure(minute, arrived, running, served);
         let signals = self.signals(&row, running, served);
         let bounds = ScalableBounds {
@@ -264,13 +271,19 @@ impl<'s> State<'s> {
         let facts = Facts {
             desired: self.desired,
             backlog: self.backlog(minute),
+            // Simulated queues are unweighted, without priority.
+            priority_backlog: 0,
             metric_active: false,
             bounds: Some(ScalableBounds {
                 min: self.min_capacity,
                 max: self.scenario.target.capacity.max,
             }),
+            recent_activity: self.last_received,
+            // Simulated tasks never protect themselves.
+            protection: zero::Protection::Clear,
         };
-        let verdict = zero::decide(settings, &facts, &self.watch, &Cause::Poll, now);
+        let sizing = zero::Sizing::of(&self.scenario.target);
+        let verdict = zero::decide(settings, sizing, &facts, &self.watch, &Cause::Poll, now);
         let reason = verdict.decision.reason().to_owned();
         let to = match &verdict.decision {
             Decision::Wake { to, .. } => {

@@ -83,10 +83,10 @@ fn decide_target(
             None
         }
     };
-    match (facts.depth, facts.tasks) {
-        (Ok(depth), Ok(tasks)) => {
+    match (facts.backlog, facts.tasks) {
+        (Ok(backlog), Ok(tasks)) => {
             let reading = Reading {
-                depth,
+                backlog,
                 tasks,
                 gpu,
                 scaling_changes: history.map(|h| scaling_changes(&h, tasks.desired)),
@@ -94,7 +94,7 @@ fn decide_target(
             fleet.count_published(target, &reading);
             let datums = reading.datums(target);
             report.reading = Some(ReadingReport {
-                depth,
+                depth: backlog.depth,
                 backlog: reading.backlog(),
                 tasks,
                 backlog_per_task: reading.backlog_per_task(),

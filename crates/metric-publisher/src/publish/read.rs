@@ -5,15 +5,16 @@
 
 use sluice_aws::{AwsError, read_backlogs, read_latest, read_series, read_task_counts};
 use sluice_core::config::Target;
-use sluice_core::facts::{GpuUtilization, MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
 use sluice_core::names;
+use sluice_core::queue::{Backlog, Queue};
 
 use super::Ports;
 use crate::settings::Settings;
 
 /// What was read for one target.
 pub struct Facts {
-    pub depth: Result<QueueDepth, AwsError>,
+    pub backlog: Result<Backlog, AwsError>,
     pub tasks: Result<TaskCounts, AwsError>,
     /// Ok(None) without a GPU source or without a datapoint in the look-back window.
     pub gpu: Result<Option<GpuUtilization>, AwsError>,
@@ -28,8 +29,8 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .iter()
         .map(|t| (t.cluster.as_str(), t.service.as_str()))
         .collect();
-    let queues: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
-    let (counts, gpus, depths, histories) = futures::join!(
+    let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
+    let (counts, gpus, backlogs, histories) = futures::join!(
         read_task_counts(ports.services, &services, settings.common.concurrency),
         read_gpus(targets, settings, ports),
         read_backlogs(ports.queues, &queues, settings.common.concurrency),
@@ -37,14 +38,16 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
     );
     targets
         .iter()
-        .zip(counts.into_iter().zip(gpus).zip(depths).zip(histories))
-        .map(|(target, (((tasks, gpu), depth), desired_history))| Facts {
-            depth,
-            tasks: tasks
-                .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
-            gpu,
-            desired_history,
-        })
+        .zip(counts.into_iter().zip(gpus).zip(backlogs).zip(histories))
+        .map(
+            |(target, (((tasks, gpu), backlog), desired_history))| Facts {
+                backlog,
+                tasks: tasks
+                    .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
+                gpu,
+                desired_history,
+            },
+        )
         .collect()
 }
 
@@ -76,7 +79,7 @@ async fn read_desired_histories(
     )
     .await
     .into_iter()
-    .map(|history| history.map(Some))
+    .map(|history| history.map(|points| Some(points.into_iter().map(|(_, v)| v).collect())))
     .collect()
 }
 

@@ -20,7 +20,8 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .iter()
         .map(|t| ecs_resource_id(&t.cluster, &t.service))
         .collect();
-    let queues: Vec<&[String]> = targets.iter().map(|t| t.queues.as_slice()).collect();
+    let queues: Vec<&[sluice_core::config::Queue]> =
+        targets.iter().map(|t| t.queues.as_slice()).collect();
     let concurrency = settings.common.concurrency;
     let (counts, bounds, backlogs, owns) = futures::join!(
         read_task_counts(ports.services, &services, concurrency),
@@ -43,7 +44,7 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
                 .copied();
             let facts = PrescaleFacts {
                 desired: counts.desired,
-                backlog: backlog?.backlog(),
+                backlog: backlog?.weighted,
                 bounds,
             };
             Ok((facts, own))

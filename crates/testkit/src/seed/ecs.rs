@@ -55,6 +55,55 @@ impl Emulators {
         Ok(())
     }
 
+    /// One running Fargate task in the cluster, as a worker of its service; its ARN.
+    /// (moto's ListTasks does not filter by service: use a cluster of one service.)
+    pub async fn run_worker_task(&self, cluster: &str) -> Result<String> {
+        let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+            .name("worker")
+            .image("worker:latest")
+            .memory(512)
+            .build();
+        self.clients
+            .ecs
+            .register_task_definition()
+            .family("sluice-worker")
+            .container_definitions(container)
+            .send()
+            .await
+            .context("RegisterTaskDefinition")?;
+        let output = self
+            .clients
+            .ecs
+            .run_task()
+            .cluster(cluster)
+            .task_definition("sluice-worker")
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .send()
+            .await
+            .context("RunTask")?;
+        output
+            .tasks()
+            .first()
+            .and_then(|task| task.task_arn())
+            .map(str::to_owned)
+            .context("RunTask started no task")
+    }
+
+    /// What a worker does around a job: UpdateTaskProtection on its own task.
+    pub async fn protect_task(&self, cluster: &str, task: &str, enabled: bool) -> Result<()> {
+        self.clients
+            .ecs
+            .update_task_protection()
+            .cluster(cluster)
+            .tasks(task)
+            .protection_enabled(enabled)
+            .expires_in_minutes(60)
+            .send()
+            .await
+            .context("UpdateTaskProtection")?;
+        Ok(())
+    }
+
     /// desiredCount of a service, as ECS (moto) reports it.
     pub async fn desired_count(&self, cluster: &str, service: &str) -> Result<i32> {
         let output = self

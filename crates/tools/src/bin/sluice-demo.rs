@@ -182,7 +182,7 @@ async fn seed_target(emulators: &Emulators, target: &Target) -> Result<()> {
             .await?;
     }
     for (index, queue) in target.queues.iter().enumerate() {
-        let url = emulators.create_queue(queue).await?;
+        let url = emulators.create_queue(&queue.name).await?;
         if index == 0 {
             emulators
                 .send_messages(&url, scene.visible + scene.in_flight as usize, 0)

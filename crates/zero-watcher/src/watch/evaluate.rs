@@ -182,7 +182,8 @@ async fn decide_and_act(
         Ok(facts) => facts,
         Err(error) => return unread(*watched, cause, error, stored, now, pass, ports).await,
     };
-    let verdict = decide(watched.zero, &facts, &stored.value, cause, now);
+    let sizing = zero::Sizing::of(watched.target);
+    let verdict = decide(watched.zero, sizing, &facts, &stored.value, cause, now);
     let desired = Some(facts.desired);
     let report = DecisionReport::of(*watched, &verdict.decision, desired, pass, settings.dry_run)
         .noting(&stored.problems);

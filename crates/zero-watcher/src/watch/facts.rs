@@ -1,13 +1,18 @@
 //! What the decisions need, read together for many targets: ECS counts (10 services
 //! a call), Application Auto Scaling bounds (50 a call), backlogs and activation
-//! metrics. A target whose facts cannot all be read gets Err: never decide on a guess.
+//! metrics; and, only for targets a sleep is possible for, task protection and the
+//! work done between looks. A target whose facts cannot all be read gets Err (or, for
+//! protection, "unknown"): never decide on a guess.
 
+use futures::stream::{self, StreamExt};
 use sluice_aws::ErrorKind;
 use sluice_aws::{
-    AwsError, ecs_resource_id, read_backlogs, read_bounds, read_latest, read_task_counts,
+    AwsError, ecs_resource_id, read_backlogs, read_bounds, read_latest, read_series,
+    read_task_counts,
 };
+use sluice_core::config::Queue;
 use sluice_core::facts::MetricQuery;
-use sluice_core::zero::{Cause, Facts};
+use sluice_core::zero::{self, Cause, Facts, Protection};
 
 use super::Ports;
 use super::work::Watched;
@@ -33,7 +38,7 @@ pub async fn read(
         .filter(|(_, cause)| !matches!(cause, Cause::Push(_)))
         .map(|(w, _)| *w)
         .collect();
-    let queues: Vec<&[String]> = polled.iter().map(|w| w.target.queues.as_slice()).collect();
+    let queues: Vec<&[Queue]> = polled.iter().map(|w| w.target.queues.as_slice()).collect();
     let concurrency = settings.common.concurrency;
     let (counts, bounds, backlogs, metrics) = futures::join!(
         read_task_counts(ports.services, &services, concurrency),
@@ -42,7 +47,8 @@ pub async fn read(
         activation_metrics(&polled, settings, ports),
     );
     let mut polled_results = backlogs.into_iter().zip(metrics);
-    work.iter()
+    let mut facts: Vec<Result<Facts, AwsError>> = work
+        .iter()
         .zip(counts.into_iter().zip(bounds))
         .map(|((watched, cause), (counts, bounds))| {
             let target = watched.target;
@@ -50,7 +56,7 @@ pub async fn read(
             let counts = counts.map_err(|e| e.about(&service))?;
             let bounds = bounds.map_err(|e| e.about(format!("scalable target of {service}")))?;
             let (backlog, metric_active) = if matches!(cause, Cause::Push(_)) {
-                (0, false)
+                (Default::default(), false)
             } else {
                 let Some((backlog, metric)) = polled_results.next() else {
                     let missing = "backlog not read";
@@ -60,16 +66,123 @@ pub async fn read(
                         missing,
                     ));
                 };
-                (backlog?.backlog(), metric?)
+                (backlog?, metric?)
             };
             Ok(Facts {
                 desired: counts.desired,
-                backlog,
+                backlog: backlog.weighted,
+                priority_backlog: backlog.priority,
                 metric_active,
                 bounds,
+                recent_activity: None,
+                protection: Protection::NotRead,
             })
         })
-        .collect()
+        .collect();
+    add_sleep_facts(work, &mut facts, settings, ports).await;
+    facts
+}
+
+/// For the polled targets a sleep is possible for: their task protection, and the
+/// newest activity between looks.
+async fn add_sleep_facts(
+    work: &[(Watched<'_>, Cause)],
+    facts: &mut [Result<Facts, AwsError>],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    let candidates: Vec<usize> = (0..work.len())
+        .filter(|&i| {
+            let (watched, cause) = &work[i];
+            !matches!(cause, Cause::Push(_))
+                && matches!(&facts[i], Ok(f)
+                    if zero::sleep_possible(watched.zero, f.desired, f.backlog, f.bounds))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let watched: Vec<Watched<'_>> = candidates.iter().map(|&i| work[i].0).collect();
+    let (protections, activity) = futures::join!(
+        stream::iter(&watched)
+            .map(|w| ports
+                .protections
+                .protected_tasks(&w.target.cluster, &w.target.service))
+            .buffered(settings.common.concurrency.max(1))
+            .collect::<Vec<_>>(),
+        recent_activity(&watched, settings, ports),
+    );
+    for ((index, protection), activity) in candidates.into_iter().zip(protections).zip(activity) {
+        let Ok(found) = &mut facts[index] else {
+            continue;
+        };
+        found.protection = match protection {
+            Ok(0) => Protection::Clear,
+            Ok(tasks) => Protection::Protected(tasks),
+            // Not permitted or failed: unknown, and unknown never sleeps.
+            Err(error) => Protection::Unknown(error.to_string()),
+        };
+        match activity {
+            Ok(at) => found.recent_activity = at,
+            Err(error) => facts[index] = Err(error.about("activity between looks")),
+        }
+    }
+}
+
+/// Each target's newest minute of work between looks within its idle window: messages
+/// sent to or received from its queues (SQS's own `NumberOfMessagesSent` and
+/// `NumberOfMessagesReceived`, which count a job that came and went between two looks)
+/// or its GPU above `busy_gpu_percent`. A failed query fails its target.
+async fn recent_activity(
+    watched: &[Watched<'_>],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Option<i64>, AwsError>> {
+    // (target index, query, what counts as work)
+    let mut queries: Vec<(usize, MetricQuery, f64)> = Vec::new();
+    for (index, w) in watched.iter().enumerate() {
+        for queue in &w.target.queues {
+            for metric in ["NumberOfMessagesSent", "NumberOfMessagesReceived"] {
+                let query = MetricQuery {
+                    namespace: "AWS/SQS".to_owned(),
+                    metric: metric.to_owned(),
+                    dimensions: [("QueueName".to_owned(), queue.short_name().to_owned())].into(),
+                    statistic: "Sum",
+                };
+                queries.push((index, query, 0.0));
+            }
+        }
+        if let (Some(busy), Some(gpu)) = (w.zero.busy_gpu_percent, &w.target.gpu) {
+            let [_, maximum] = gpu.queries();
+            queries.push((index, maximum, busy));
+        }
+    }
+    let mut results = vec![Ok(None); watched.len()];
+    if queries.is_empty() {
+        return results;
+    }
+    let window = watched
+        .iter()
+        .map(|w| w.zero.idle_minutes)
+        .max()
+        .unwrap_or(1);
+    let only: Vec<MetricQuery> = queries.iter().map(|(_, q, _)| q.clone()).collect();
+    let answers = read_series(ports.metrics, &only, window, settings.common.concurrency).await;
+    for ((index, _, work), answer) in queries.iter().zip(answers) {
+        results[*index] = match (&results[*index], answer) {
+            (Err(first), _) => Err(first.clone()),
+            (Ok(_), Err(error)) => Err(error),
+            (Ok(newest), Ok(points)) => {
+                let last = points
+                    .iter()
+                    .filter(|(_, v)| v > work)
+                    .map(|(at, _)| *at)
+                    .max();
+                Ok((*newest).max(last))
+            }
+        };
+    }
+    results
 }
 
 /// Of these sleeping targets, those whose backlog (or, when `read_metrics`, whose
@@ -80,7 +193,7 @@ pub async fn active<'t>(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Watched<'t>> {
-    let queues: Vec<&[String]> = asleep.iter().map(|w| w.target.queues.as_slice()).collect();
+    let queues: Vec<&[Queue]> = asleep.iter().map(|w| w.target.queues.as_slice()).collect();
     let (backlogs, metrics) = futures::join!(
         read_backlogs(ports.queues, &queues, settings.common.concurrency),
         async {
@@ -96,7 +209,7 @@ pub async fn active<'t>(
         .zip(backlogs.into_iter().zip(metrics))
         .filter(|(watched, (backlog, metric))| {
             let busy =
-                matches!(backlog, Ok(depth) if depth.backlog() > watched.zero.activation_backlog);
+                matches!(backlog, Ok(b) if b.weighted > watched.zero.activation_backlog || b.priority > 0);
             busy || matches!(metric, Ok(true))
         })
         .map(|(watched, _)| *watched)

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sluice_aws::{
     ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler,
-    WatchStates,
+    TaskProtections, WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -33,6 +33,7 @@ pub struct Ports<'a> {
     pub states: &'a dyn WatchStates,
     pub queues: &'a dyn QueueDepths,
     pub services: &'a dyn ServiceCounts,
+    pub protections: &'a dyn TaskProtections,
     pub scaler: &'a dyn ServiceScaler,
     pub autoscaling: &'a dyn ScalableTargets,
     pub metrics: &'a dyn MetricReader,

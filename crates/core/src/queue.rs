@@ -1,0 +1,189 @@
+//! The queues that feed a target, and its backlog over them. A queue is its name or
+//! URL, or `{name, weight, priority}`: a retry queue at weight 0.5 counts half a
+//! message per message, and a message on a priority queue wakes the service whatever
+//! the activation threshold.
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::facts::QueueDepth;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    /// SQS queue name or URL.
+    pub name: String,
+    /// How much one of its messages counts in the backlog (1 unless given).
+    pub weight: f64,
+    /// A message here is activity whatever the activation threshold.
+    pub priority: bool,
+}
+
+/// The fields of the long form; the short form is the name alone.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueFields {
+    name: String,
+    #[serde(default = "one")]
+    weight: f64,
+    #[serde(default)]
+    priority: bool,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Queue {
+    pub fn new(name: impl Into<String>) -> Queue {
+        Queue {
+            name: name.into(),
+            weight: 1.0,
+            priority: false,
+        }
+    }
+
+    /// The queue's name, also when it is given as a URL (CloudWatch's `QueueName`).
+    pub fn short_name(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+
+    fn is_plain(&self) -> bool {
+        self.weight == 1.0 && !self.priority
+    }
+}
+
+impl Serialize for Queue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.is_plain() {
+            return serializer.serialize_str(&self.name);
+        }
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", &self.name)?;
+        if self.weight != 1.0 {
+            map.serialize_entry("weight", &self.weight)?;
+        }
+        if self.priority {
+            map.serialize_entry("priority", &true)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Queue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Queue, D::Error> {
+        struct QueueVisitor;
+        impl<'de> Visitor<'de> for QueueVisitor {
+            type Value = Queue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a queue name or URL, or {name, weight, priority}")
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Queue, E> {
+                Ok(Queue::new(name))
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Queue, M::Error> {
+                // Field errors keep their names (weight: "half" says weight).
+                let fields = QueueFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Queue {
+                    name: fields.name,
+                    weight: fields.weight,
+                    priority: fields.priority,
+                })
+            }
+        }
+        deserializer.deserialize_any(QueueVisitor)
+    }
+}
+
+/// A target's backlog over its queues.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Backlog {
+    /// The plain sums over every queue (what the queues hold).
+    pub depth: QueueDepth,
+    /// Visible + in flight + delayed, each queue's count times its weight, rounded
+    /// up: what activation, wake sizing and BacklogPerTask use.
+    pub weighted: u64,
+    /// Messages (visible, in flight or delayed) on priority queues.
+    pub priority: u64,
+}
+
+impl Backlog {
+    /// The backlog of queues of weight 1, none of them a priority queue.
+    pub fn plain(depth: QueueDepth) -> Backlog {
+        Backlog {
+            depth,
+            weighted: depth.backlog(),
+            priority: 0,
+        }
+    }
+}
+
+/// The backlog of `queues` from their depths, in the same order.
+pub fn backlog(queues: &[Queue], depths: &[QueueDepth]) -> Backlog {
+    let mut weighted = 0.0;
+    let mut total = Backlog::default();
+    for (queue, depth) in queues.iter().zip(depths) {
+        total.depth = total.depth + *depth;
+        weighted += depth.backlog() as f64 * queue.weight;
+        if queue.priority {
+            total.priority = total.priority.saturating_add(depth.backlog());
+        }
+    }
+    // f64 -> u64 saturates; the weight is validated finite and above 0.
+    total.weighted = weighted.ceil() as u64;
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth(visible: u64) -> QueueDepth {
+        QueueDepth {
+            visible,
+            in_flight: 0,
+            delayed: 0,
+        }
+    }
+
+    #[test]
+    fn the_backlog_is_the_weighted_sum_and_priority_messages_are_counted_apart() {
+        let queues = [
+            Queue::new("jobs"),
+            Queue {
+                weight: 0.5,
+                ..Queue::new("retries")
+            },
+            Queue {
+                priority: true,
+                ..Queue::new("urgent")
+            },
+        ];
+        let backlog = backlog(&queues, &[depth(10), depth(3), depth(1)]);
+        assert_eq!(backlog.depth.visible, 14);
+        assert_eq!(backlog.weighted, 13, "10 + 1.5 rounded up + 1");
+        assert_eq!(backlog.priority, 1);
+    }
+
+    #[test]
+    fn short_and_long_forms_read_and_write_back() {
+        let yaml = "- jobs\n- { name: retries, weight: 0.5 }\n- { name: urgent, priority: true }\n";
+        let queues: Vec<Queue> = serde_yaml_ng::from_str(yaml).expect("queues");
+        assert_eq!(queues[0], Queue::new("jobs"));
+        assert_eq!(queues[1].weight, 0.5);
+        assert!(queues[2].priority);
+        let again: Vec<Queue> =
+            serde_yaml_ng::from_str(&serde_yaml_ng::to_string(&queues).expect("yaml"))
+                .expect("round trip");
+        assert_eq!(again, queues);
+        let wrong = serde_yaml_ng::from_str::<Vec<Queue>>("- { name: q, weight: half }\n");
+        let message = wrong.expect_err("a weight must be a number").to_string();
+        assert!(
+            message.contains("weight") || message.contains("f64"),
+            "{message}"
+        );
+    }
+}
