@@ -228,12 +228,7 @@ pub fn declared(target: &Target, namespace: &str, floor: u32) -> Option<Declared
         ));
     }
     if let Some(metric) = &scaling.metric {
-        let series = Series::One(MetricRef {
-            namespace: metric.namespace.clone(),
-            metric: metric.metric.clone(),
-            dimensions: metric.dimensions.clone(),
-            statistic: metric.statistic.clone(),
-        });
+        let series = Series::One(tracked(metric, &metric.statistic));
         policies.push(tracking(METRIC_POLICY, series, metric.target));
     }
     let mut alarms = Vec::new();
@@ -275,17 +270,22 @@ fn missing_metric_alarm(target: &Target) -> Option<AlarmSpec> {
     let missing = metric.missing.as_ref()?;
     Some(AlarmSpec {
         name: format!("{}metric-missing", alarm_prefix(&target.name)),
-        metric: MetricRef {
-            namespace: metric.namespace.clone(),
-            metric: metric.metric.clone(),
-            dimensions: metric.dimensions.clone(),
-            statistic: "SampleCount".to_owned(),
-        },
+        metric: tracked(metric, "SampleCount"),
         when: AlarmWhen::Missing {
             minutes: missing.minutes,
         },
         action: AlarmAction::Topic(missing.topic.clone()),
     })
+}
+
+/// The custom tracked metric's series, read with `statistic`.
+fn tracked(metric: &crate::scaling::TrackedMetric, statistic: &str) -> MetricRef {
+    MetricRef {
+        namespace: metric.namespace.clone(),
+        metric: metric.metric.clone(),
+        dimensions: metric.dimensions.clone(),
+        statistic: statistic.to_owned(),
+    }
 }
 
 /// SQS's age of the oldest message, the largest over the target's queues.
