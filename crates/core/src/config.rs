@@ -744,6 +744,22 @@ profiles:
             ),
             ("queues: ['']", "targets[0].queues[0]: must not be empty"),
             (
+                "queues: [{ name: retries, weight: 0 }]",
+                "targets[0].queues[0].weight: must be above 0 and at most 100, got 0",
+            ),
+            (
+                "queues: [{ name: retries, weight: half }]",
+                "targets[0].queues[0].weight: invalid type: string \"half\", expected f64 at line 7 column 39",
+            ),
+            (
+                "scale_to_zero: { busy_gpu_percent: 80 }",
+                "targets[0].scale_to_zero.busy_gpu_percent: needs the target's gpu source: nothing reads its utilisation",
+            ),
+            (
+                "scale_to_zero: { wake: always }",
+                "targets[0].scale_to_zero.wake: unknown variant `always`, expected `fixed` or `sized` at line 8 column 28",
+            ),
+            (
                 "scale_to_zero: { topics: [orders] }",
                 "targets[0].scale_to_zero.topics[0]: \"orders\" is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
             ),
