@@ -82,6 +82,9 @@ $demo send --queue image-jobs
 watch events/zero-watcher/scheduled.json
 $demo service --cluster media-cluster --service image-workers
 
+step "sluicectl why image-workers: each function's last decision, its reason and the facts it used"
+target/debug/sluicectl why image-workers
+
 step "The worker finishes the job: the idle clock starts"
 $demo drain --queue image-jobs
 watch events/zero-watcher/scheduled.json

@@ -28,7 +28,8 @@ fn target(name: &str, cluster: &str, service: &str, queues: Vec<String>) -> Targ
 
 /// gold: two queues (5 visible + 2 in flight, 3 delayed), 2 running tasks, two GPUs
 /// reading 20% and 40% now (and an older 99% that must not count).
-/// gold runs at its maximum of 2 tasks.
+/// gold runs at its maximum of 2 tasks; SQS says its queues' oldest messages are 40
+/// and 75 s old.
 /// silver: an empty queue, 0 running tasks, a GPU source with no readings.
 /// broken: a queue that does not exist.
 async fn seed() -> Result<Scenario> {
@@ -71,6 +72,18 @@ async fn seed() -> Result<Scenario> {
             &[(2, 99.0), (0, 20.0), (0, 40.0)],
         )
         .await?;
+
+    // SQS's own age of the oldest message: the older queue is what counts.
+    for (queue, age) in [(&gold_main, 40.0), (&gold_retry, 75.0)] {
+        emulators
+            .put_readings(
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                &[("QueueName".to_owned(), queue.clone())].into(),
+                &[(0, age)],
+            )
+            .await?;
+    }
 
     let gold = unique("gold");
     let silver = unique("silver");
@@ -142,6 +155,7 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         ("GpuUtilizationAverage", 30.0),
         ("GpuUtilizationMax", 40.0),
         ("ScalingChanges", 0.0),
+        ("OldestMessageAge", 75.0),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -692,3 +692,34 @@ async fn a_trickle_between_looks_never_sleeps_the_service() -> Result<()> {
     assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let quiet = watcher.handle(&event).await?;
+    assert_eq!(outcome(&quiet), Effect::Stayed);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let woke = watcher.handle(&event).await?;
+    let latency = woke.decisions[0].wake_latency_seconds;
+    assert_eq!(outcome(&woke), Effect::Woke, "{woke:?}");
+    assert!(
+        matches!(latency, Some(2..=4)),
+        "from the quiet look 2 s before: {latency:?}"
+    );
+    // moto runs the new task at once: the next look ends the start-up.
+    let started = watcher.handle(&event).await?;
+    let start = started.decisions[0].start_latency_seconds;
+    assert!(matches!(start, Some(0..=2)), "{started:?}");
+    let again = watcher.handle(&event).await?;
+    assert_eq!(
+        again.decisions[0].start_latency_seconds, None,
+        "measured once"
+    );
+    Ok(())
+}

@@ -34,22 +34,26 @@ fn state() -> impl Strategy<Value = WatchState> {
         proptest::option::of(time()),
         any::<u32>(),
         proptest::option::of(time()),
+        proptest::option::of(time()),
     )
         .prop_map(
-            |(last_activity, claimed, observed, wake_requested, skipped, woke_at)| WatchState {
-                last_activity,
-                claimed: claimed.map(|(wake, at)| {
-                    let transition = if wake {
-                        Transition::Wake
-                    } else {
-                        Transition::Sleep
-                    };
-                    (transition, at)
-                }),
-                observed,
-                wake_requested,
-                woke_at,
-                skipped,
+            |(last_activity, claimed, observed, wake_requested, skipped, woke_at, running_at)| {
+                WatchState {
+                    last_activity,
+                    claimed: claimed.map(|(wake, at)| {
+                        let transition = if wake {
+                            Transition::Wake
+                        } else {
+                            Transition::Sleep
+                        };
+                        (transition, at)
+                    }),
+                    observed,
+                    wake_requested,
+                    woke_at,
+                    running_at,
+                    skipped,
+                }
             },
         )
 }
@@ -110,6 +114,8 @@ fn facts() -> impl Strategy<Value = Facts> {
         .prop_map(
             |(desired, backlog, metric_active, bounds, priority, recent, protection)| Facts {
                 desired,
+                // Some of the desired tasks still starting.
+                running: desired / 2,
                 backlog,
                 priority_backlog: priority,
                 metric_active,

@@ -179,9 +179,10 @@ proptest! {
     fn the_watcher_answers_or_refuses_and_a_refusal_changes_nothing(event in event()) {
         let aws = world();
         let clock = FixedClock::at(1_800_000_000);
+        let looks = zero_watcher::watch::QuietLooks::default();
         let ports = zero_watcher::watch::Ports {
             store: &aws, states: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
-            autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock,
+            autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks,
         };
         let settings = zero_watcher::Settings {
             common: Common::for_table("t"),

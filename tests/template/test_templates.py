@@ -364,7 +364,8 @@ class TransformedTemplate(unittest.TestCase):
         graphed |= {m[1] for w in dashboard["widgets"] for m in w["properties"].get("metrics", []) if isinstance(m[0], str)}
         self.assertGreaterEqual(
             graphed,
-            {"Backlog", "BacklogPerTask", "RunningTasks", "DesiredTasks", "GpuUtilizationAverage", "PrescaleFloor", "WatcherWoke"},
+            {"Backlog", "BacklogPerTask", "RunningTasks", "DesiredTasks", "GpuUtilizationAverage", "PrescaleFloor", "WatcherWoke",
+             "OldestMessageAge", "WakeLatency", "StartLatency"},
         )
         self.assertLessEqual(graphed, published, "the dashboard graphs a metric nothing publishes")
         self.assertIn('{\\"Sluice/prod\\",Target}', text, "namespaces with / are quoted in SEARCH")

@@ -74,6 +74,18 @@ impl MetricReader for CloudWatchMetrics {
         queries: &[MetricQuery],
         lookback_minutes: u32,
     ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
+        self.binned(queries, lookback_minutes, 60).await
+    }
+}
+
+impl CloudWatchMetrics {
+    /// Each query's points over the look-back window in bins of `period` seconds.
+    async fn binned(
+        &self,
+        queries: &[MetricQuery],
+        lookback_minutes: u32,
+        period: i32,
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
         const OPERATION: &str = "CloudWatch.GetMetricData";
         if queries.len() > Self::MAX_QUERIES_PER_CALL {
             return Err(AwsError::new(
@@ -93,7 +105,13 @@ impl MetricReader for CloudWatchMetrics {
         let data_queries: Vec<MetricDataQuery> = queries
             .iter()
             .enumerate()
-            .map(|(index, query)| data_query(format!("q{index}"), query))
+            .map(|(index, query)| {
+                let mut data_query = data_query(format!("q{index}"), query);
+                if let Some(stat) = data_query.metric_stat.as_mut() {
+                    stat.period = Some(period);
+                }
+                data_query
+            })
             .collect();
         // Bins run from the start time in whole periods and the end is exclusive: end a
         // minute ahead so a datapoint written seconds ago still falls in a bin.
@@ -185,6 +203,7 @@ impl MetricSink for CloudWatchMetrics {
                     .unit(match datum.unit {
                         Unit::Count => StandardUnit::Count,
                         Unit::Percent => StandardUnit::Percent,
+                        Unit::Seconds => StandardUnit::Seconds,
                     })
                     .timestamp(now)
                     .build()
@@ -203,7 +222,8 @@ impl MetricSink for CloudWatchMetrics {
 
 impl CloudWatchMetrics {
     /// The latest value of each named Sluice metric of each target within the last
-    /// `minutes`, as (target, metric) -> value; absent where there is none.
+    /// `minutes`, as (target, metric) -> value; absent where there is none. Past an
+    /// hour the bins are hours: the value is the largest of the latest hour with one.
     pub async fn latest_published(
         &self,
         namespace: &str,
@@ -226,7 +246,10 @@ impl CloudWatchMetrics {
                     statistic: "Maximum",
                 })
                 .collect();
-            let values = self.points(&queries, minutes).await?;
+            // Hour bins past an hour: a day of minute bins is 1440 a query, which some
+            // CloudWatch implementations (LocalStack) take many seconds to compute.
+            let period = if minutes > 60 { 3600 } else { 60 };
+            let values = self.binned(&queries, minutes, period).await?;
             for ((target, name), values) in chunk.iter().zip(values) {
                 if let Some((_, value)) = values.ok().and_then(|v| v.last().copied()) {
                     latest.insert(((*target).clone(), (*name).to_owned()), value);

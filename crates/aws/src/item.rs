@@ -110,6 +110,7 @@ pub fn watch_state(item: &Item) -> Versioned<WatchState> {
         observed,
         wake_requested: number(item, "wake_requested", &mut problems),
         woke_at: number(item, "woke_at", &mut problems),
+        running_at: number(item, "running_at", &mut problems),
         skipped: skipped.unwrap_or(0),
     };
     Versioned {
@@ -143,6 +144,9 @@ pub fn watch_state_attributes(state: &WatchState) -> Item {
     }
     if let Some(at) = state.woke_at {
         item.insert("woke_at".to_owned(), n(at));
+    }
+    if let Some(at) = state.running_at {
+        item.insert("running_at".to_owned(), n(at));
     }
     if state.skipped > 0 {
         item.insert("skipped".to_owned(), n(i64::from(state.skipped)));
@@ -192,6 +196,7 @@ mod tests {
             observed: Some((3, 1_800_000_020)),
             wake_requested: Some(1_800_000_030),
             woke_at: Some(1_800_000_040),
+            running_at: Some(1_800_000_100),
             skipped: 2,
         };
         let mut stored = watch_state_attributes(&state);

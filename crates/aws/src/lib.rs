@@ -34,7 +34,7 @@ pub use emf::{EmfLog, StdoutEmf};
 pub use error::{AwsError, ErrorKind};
 pub use item::{Version, Versioned};
 pub use sqs::SqsQueues;
-pub use store::{DynamoStore, ItemKind, StoredItem};
+pub use store::{DynamoStore, ItemKind, StoredItem, WatchRecord};
 
 /// Loads region and credentials the standard way; endpoints too, so
 /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH` point at emulators with no code.
@@ -175,8 +175,16 @@ pub trait WatchStates: Send + Sync {
         target: &str,
         state: &WatchState,
         expected: &Version,
-        decision: &str,
+        note: &DecisionNote<'_>,
     ) -> Result<bool, AwsError>;
+}
+
+/// What a watcher's write says about the decision it stores, for `sluicectl why`: the
+/// reason, and the facts it was decided on when there were any.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionNote<'a> {
+    pub reason: &'a str,
+    pub facts: Option<&'a sluice_core::zero::Facts>,
 }
 
 /// The table that holds targets, profiles and the Lambdas' state.

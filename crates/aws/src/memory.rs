@@ -14,9 +14,10 @@ use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::WatchState;
 
 use crate::{
-    AlarmStore, AwsError, ConfigStore, EmfLog, ErrorKind, ItemKind, MetricReader, MetricSink,
-    PrescaleStates, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts, ServiceResult,
-    ServiceScaler, StoredItem, TaskProtections, Version, Versioned, WatchStates, ecs_resource_id,
+    AlarmStore, AwsError, ConfigStore, DecisionNote, EmfLog, ErrorKind, ItemKind, MetricReader,
+    MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts,
+    ServiceResult, ServiceScaler, StoredItem, TaskProtections, Version, Versioned, WatchStates,
+    ecs_resource_id,
 };
 
 /// What an operation does instead of succeeding.
@@ -578,7 +579,7 @@ impl WatchStates for MemoryAws {
         target: &str,
         state: &WatchState,
         expected: &Version,
-        _decision: &str,
+        _note: &DecisionNote<'_>,
     ) -> Result<bool, AwsError> {
         match self.call("DynamoDB.PutItem", &[target], 1) {
             Ok(()) => {}

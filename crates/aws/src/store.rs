@@ -6,7 +6,7 @@ use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::WatchState;
 
 use crate::item::{self, Version, Versioned};
-use crate::{AwsError, ConfigStore, PrescaleStates, WatchStates};
+use crate::{AwsError, ConfigStore, DecisionNote, PrescaleStates, WatchStates};
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
 /// name, so listing one kind is a single Query, never a Scan.
@@ -165,6 +165,8 @@ fn now_rfc3339() -> String {
 }
 
 const WATCH_PARTITION: &str = "state#zero-watcher";
+const LAST_DECISION: &str = "last_decision";
+const LAST_FACTS: &str = "last_facts";
 const WRITER: &str = "writer";
 
 /// Unique per write: the process, the time and a counter.
@@ -196,7 +198,7 @@ impl WatchStates for DynamoStore {
         target: &str,
         state: &WatchState,
         expected: &Version,
-        decision: &str,
+        note: &DecisionNote<'_>,
     ) -> Result<bool, AwsError> {
         let mut item = item::watch_state_attributes(state);
         item.extend(Self::key(WATCH_PARTITION, target));
@@ -204,9 +206,12 @@ impl WatchStates for DynamoStore {
             item.insert("version".to_owned(), AttributeValue::N(next.to_string()));
         }
         item.insert(
-            "last_decision".to_owned(),
-            AttributeValue::S(decision.to_owned()),
+            LAST_DECISION.to_owned(),
+            AttributeValue::S(note.reason.to_owned()),
         );
+        if let Some(facts) = note.facts.and_then(|f| serde_json::to_string(f).ok()) {
+            item.insert(LAST_FACTS.to_owned(), AttributeValue::S(facts));
+        }
         item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
         // A token unique to this write: when its answer is lost and the SDK sends it
         // again, the item it already put satisfies the condition, so the retry is not
@@ -244,6 +249,40 @@ impl WatchStates for DynamoStore {
             request = request.expression_attribute_values(":expected", value);
         }
         put_if(request).await
+    }
+}
+
+/// The zero-watcher's record of a target as `sluicectl why` shows it: its state, the
+/// last decision it wrote, the facts it decided on, and when.
+#[derive(Debug, Clone)]
+pub struct WatchRecord {
+    pub state: Versioned<WatchState>,
+    pub last_decision: Option<String>,
+    /// The facts as JSON (sluice_core::zero::Facts).
+    pub last_facts: Option<String>,
+    /// RFC 3339.
+    pub updated_at: Option<String>,
+}
+
+impl DynamoStore {
+    /// The zero-watcher's record of one target, read consistently; None before its
+    /// first write.
+    pub async fn watch_record(&self, target: &str) -> Result<Option<WatchRecord>, AwsError> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(WATCH_PARTITION, target)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DynamoDB.GetItem", e))?;
+        Ok(answer.item.map(|item| WatchRecord {
+            state: item::watch_state(&item),
+            last_decision: text(&item, LAST_DECISION),
+            last_facts: text(&item, LAST_FACTS),
+            updated_at: text(&item, UPDATED_AT),
+        }))
     }
 }
 

@@ -18,6 +18,7 @@ pub fn backlog_per_task(backlog: u64, tasks: u32) -> f64 {
 pub enum Unit {
     Count,
     Percent,
+    Seconds,
 }
 
 impl Unit {
@@ -25,6 +26,7 @@ impl Unit {
         match self {
             Unit::Count => "Count",
             Unit::Percent => "Percent",
+            Unit::Seconds => "Seconds",
         }
     }
 }
@@ -45,6 +47,13 @@ impl Datum {
             name,
             value,
             unit: Unit::Count,
+        }
+    }
+
+    pub fn seconds(target: &str, name: &'static str, value: f64) -> Self {
+        Datum {
+            unit: Unit::Seconds,
+            ..Datum::count(target, name, value)
         }
     }
 
@@ -71,6 +80,9 @@ pub struct Reading {
     /// None when no GPU source is configured or no datapoint was found: a missing
     /// reading is never published as 0, which would invite a scale-in.
     pub gpu: Option<GpuUtilization>,
+    /// The largest age of the oldest message over the target's queues, in seconds, as
+    /// SQS publishes it; None when no queue had a datapoint in the look-back window.
+    pub oldest_age: Option<f64>,
     /// Desired-count changes within the alert's window (see [`ScalingChangeLimit`]);
     /// None when its history could not be read or the alert is off.
     pub scaling_changes: Option<u32>,
@@ -131,6 +143,9 @@ impl Reading {
             count(names::PENDING_TASKS, f64::from(self.tasks.pending)),
             count(names::DESIRED_TASKS, f64::from(self.tasks.desired)),
         ];
+        if let Some(age) = self.oldest_age {
+            datums.push(Datum::seconds(&target.name, names::OLDEST_MESSAGE_AGE, age));
+        }
         if let Some(changes) = self.scaling_changes {
             datums.push(count(names::SCALING_CHANGES, f64::from(changes)));
         }
@@ -345,6 +360,7 @@ mod tests {
                 desired: 2,
             },
             gpu: None,
+            oldest_age: None,
             scaling_changes: None,
         };
         let datums = reading.datums(&target("t"));
@@ -386,12 +402,20 @@ mod tests {
             backlog: Backlog::default(),
             tasks: TaskCounts::default(),
             gpu: None,
+            oldest_age: None,
             scaling_changes: None,
         };
         let datums = reading.datums(&target("t"));
         assert_eq!(datums.len(), 8);
         assert_eq!(value(&datums, names::GPU_AVERAGE), None);
         assert_eq!(value(&datums, names::GPU_MAX), None);
+        assert_eq!(value(&datums, names::OLDEST_MESSAGE_AGE), None, "none read");
+
+        reading.oldest_age = Some(42.0);
+        let datums = reading.datums(&target("t"));
+        let age = datums.iter().find(|d| d.name == names::OLDEST_MESSAGE_AGE);
+        assert_eq!(age.map(|d| (d.value, d.unit)), Some((42.0, Unit::Seconds)));
+        reading.oldest_age = None;
 
         reading.gpu = Some(GpuUtilization {
             average: 40.0,
@@ -453,6 +477,7 @@ mod tests {
                 average: 50.0,
                 max: 75.0,
             }),
+            oldest_age: None,
             scaling_changes: None,
         };
         let datums = reading.datums(&target("gold"));
@@ -508,6 +533,7 @@ mod tests {
                 desired,
             },
             gpu: None,
+            oldest_age: None,
             scaling_changes: None,
         }
     }
@@ -587,6 +613,7 @@ mod scaling_change_tests {
                 backlog: Backlog::default(),
                 tasks: TaskCounts::default(),
                 gpu: None,
+                oldest_age: None,
                 scaling_changes: changes,
             };
             tally.count_published(&target, &reading);

@@ -16,6 +16,9 @@ pub const PENDING_TASKS: &str = "PendingTasks";
 pub const DESIRED_TASKS: &str = "DesiredTasks";
 pub const GPU_AVERAGE: &str = "GpuUtilizationAverage";
 pub const GPU_MAX: &str = "GpuUtilizationMax";
+/// The age of the oldest message over the target's queues, in seconds: the largest
+/// of SQS's ApproximateAgeOfOldestMessage (docs/metrics.md).
+pub const OLDEST_MESSAGE_AGE: &str = "OldestMessageAge";
 /// Desired-count changes within the scaling-too-often window (docs/metrics.md).
 pub const SCALING_CHANGES: &str = "ScalingChanges";
 
@@ -33,6 +36,12 @@ pub const WATCHER_SLEPT: &str = "WatcherSlept";
 pub const WATCHER_STAYED: &str = "WatcherStayed";
 pub const WATCHER_SKIPPED: &str = "WatcherSkipped";
 pub const WATCHER_FAILED: &str = "WatcherFailed";
+/// Per wake, in seconds: from the first moment the watcher could have seen the work
+/// to its UpdateService call (docs/zero-watcher.md, "Latency, measured").
+pub const WAKE_LATENCY: &str = "WakeLatency";
+/// Per wake, in seconds: from the UpdateService call to the first look that saw a
+/// task running.
+pub const START_LATENCY: &str = "StartLatency";
 /// Looks in a row that could not decide for a target (a fact unreadable).
 pub const WATCHER_SKIPPED_IN_A_ROW: &str = "WatcherSkippedInARow";
 

@@ -14,6 +14,7 @@ use crate::config::Target;
 use crate::facts::ScalableBounds;
 use crate::names;
 use crate::prescale::wanted_bounds;
+use crate::queue::AGE_OF_OLDEST_MESSAGE;
 use crate::scaling::Burst;
 
 /// Names of policies Sluice owns start with this.
@@ -293,11 +294,14 @@ fn oldest_message(target: &Target) -> Series {
     let mut series: Vec<MetricRef> = target
         .queues
         .iter()
-        .map(|queue| MetricRef {
-            namespace: "AWS/SQS".to_owned(),
-            metric: "ApproximateAgeOfOldestMessage".to_owned(),
-            dimensions: [("QueueName".to_owned(), queue.short_name().to_owned())].into(),
-            statistic: "Maximum".to_owned(),
+        .map(|queue| {
+            let query = queue.sqs_metric(AGE_OF_OLDEST_MESSAGE, "Maximum");
+            MetricRef {
+                namespace: query.namespace,
+                metric: query.metric,
+                dimensions: query.dimensions,
+                statistic: query.statistic.to_owned(),
+            }
         })
         .collect();
     if series.len() == 1 {

@@ -6,7 +6,13 @@
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::facts::QueueDepth;
+use crate::facts::{MetricQuery, QueueDepth};
+
+/// SQS's own metrics, per queue (`QueueName`), as CloudWatch holds them.
+pub const SQS_NAMESPACE: &str = "AWS/SQS";
+pub const AGE_OF_OLDEST_MESSAGE: &str = "ApproximateAgeOfOldestMessage";
+pub const MESSAGES_SENT: &str = "NumberOfMessagesSent";
+pub const MESSAGES_RECEIVED: &str = "NumberOfMessagesReceived";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queue {
@@ -45,6 +51,16 @@ impl Queue {
     /// The queue's name, also when it is given as a URL (CloudWatch's `QueueName`).
     pub fn short_name(&self) -> &str {
         self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+
+    /// One of SQS's own CloudWatch metrics for this queue.
+    pub fn sqs_metric(&self, metric: &str, statistic: &'static str) -> MetricQuery {
+        MetricQuery {
+            namespace: SQS_NAMESPACE.to_owned(),
+            metric: metric.to_owned(),
+            dimensions: [("QueueName".to_owned(), self.short_name().to_owned())].into(),
+            statistic,
+        }
     }
 
     fn is_plain(&self) -> bool {

@@ -24,6 +24,8 @@ pub enum Cause {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Facts {
     pub desired: u32,
+    /// Tasks ECS reports running: the first one after a wake ends its start-up.
+    pub running: u32,
     /// Visible + in flight + delayed over the target's queues, weighted by queue.
     pub backlog: u64,
     /// Messages on priority queues: activity whatever the activation threshold.
@@ -99,6 +101,9 @@ pub struct WatchState {
     /// When this watcher last woke the service: no sleep within
     /// `min_awake_minutes` of it.
     pub woke_at: Option<i64>,
+    /// When a look first saw a task running after that wake: the wake's start-up
+    /// is measured once, from `woke_at` to here.
+    pub running_at: Option<i64>,
     /// Looks in a row that decided nothing (a fact or the state could not be read or
     /// written); published so an alarm notices a target the watcher cannot see.
     pub skipped: u32,
@@ -136,6 +141,7 @@ impl WatchState {
                 .wake_requested
                 .filter(|at| !ahead("wake_requested", *at)),
             woke_at: self.woke_at.filter(|at| !ahead("woke_at", *at)),
+            running_at: self.running_at.filter(|at| !ahead("running_at", *at)),
             skipped: self.skipped,
         };
         (clean, notes)
@@ -272,6 +278,40 @@ pub fn unread(state: &WatchState, cause: &Cause, now: i64) -> WatchState {
     }
 }
 
+/// A wake's latency as far as this watcher can know it: from the first moment it
+/// could have seen the work to `now`, its UpdateService. For a push that is a push
+/// remembered from before, or the push itself. For a poll, it is that remembered push
+/// or else the last look that found the service asleep and quiet (the work arrived
+/// after it): an upper bound, within one poll interval of the truth when that look
+/// is known. 0 when nothing is known.
+pub fn wake_latency(state: &WatchState, cause: &Cause, quiet_look: Option<i64>, now: i64) -> i64 {
+    let asleep_seen = state.observed.filter(|(d, _)| *d == 0).map(|(_, at)| at);
+    let quiet = match cause {
+        Cause::Poll => quiet_look.max(asleep_seen),
+        Cause::Push(_) | Cause::ManualSleep => None,
+    };
+    let since = match (state.wake_requested, quiet) {
+        (Some(asked), Some(quiet)) => asked.min(quiet),
+        (asked, quiet) => asked.or(quiet).unwrap_or(now),
+    };
+    now.saturating_sub(since).max(0)
+}
+
+/// Whether the facts show work to wake for: a backlog above the activation threshold,
+/// a message on a priority queue, or the activation metric above its threshold.
+pub fn shows_work(settings: &ScaleToZero, facts: &Facts) -> bool {
+    facts.backlog > settings.activation_backlog || facts.priority_backlog > 0 || facts.metric_active
+}
+
+/// A wake's start-up, once: from the wake to the first look that saw a task
+/// running, when this look is that look (`after` is the state it stores).
+pub fn start_latency(before: &WatchState, after: &WatchState) -> Option<i64> {
+    match (before.running_at, after.running_at, after.woke_at) {
+        (None, Some(running), Some(woke)) => Some(running.saturating_sub(woke).max(0)),
+        _ => None,
+    }
+}
+
 /// Decides for one target. `now` is epoch seconds.
 pub fn decide(
     settings: &ScaleToZero,
@@ -313,9 +353,7 @@ impl<'a> Look<'a> {
         cause: &'a Cause,
         now: i64,
     ) -> Self {
-        let work = facts.backlog > settings.activation_backlog
-            || facts.priority_backlog > 0
-            || facts.metric_active;
+        let work = shows_work(settings, facts);
         let active = match cause {
             Cause::Push(_) => true,
             Cause::Poll => work || (facts.desired == 0 && state.wake_requested.is_some()),
@@ -515,9 +553,19 @@ impl<'a> Look<'a> {
                 observed: Some((self.facts.desired, self.now)),
                 wake_requested: self.wake_requested(),
                 woke_at: self.state.woke_at,
+                running_at: self.running_at(),
                 skipped: 0,
             },
         }
+    }
+
+    /// The first look with a task running after a wake ends that wake's start-up.
+    fn running_at(&self) -> Option<i64> {
+        let started = self.state.woke_at.is_some() && self.facts.running > 0;
+        self.state
+            .running_at
+            .or(started.then_some(self.now))
+            .filter(|_| self.state.woke_at.is_some())
     }
 
     /// A wake or a sleep, claimed now. Observed is 0 either way: before a wake ECS
@@ -541,6 +589,7 @@ impl<'a> Look<'a> {
                 observed: Some((0, self.now)),
                 wake_requested: self.wake_requested(),
                 woke_at,
+                running_at: None,
                 skipped: 0,
             },
             decision,
@@ -578,6 +627,7 @@ mod tests {
             observed: Some((2, T0 - 30)),
             wake_requested: None,
             woke_at: None,
+            running_at: None,
             skipped: 0,
         };
         let outcome = push_while_awake(&awake, T0).expect("trusted");
@@ -605,6 +655,7 @@ mod tests {
     fn facts(desired: u32, backlog: u64) -> Facts {
         Facts {
             desired,
+            running: desired,
             backlog,
             priority_backlog: 0,
             metric_active: false,
@@ -621,6 +672,7 @@ mod tests {
             observed: None,
             wake_requested: None,
             woke_at: None,
+            running_at: None,
             skipped: 0,
         }
     }
@@ -664,6 +716,65 @@ mod tests {
         assert_eq!(
             (action(&push), push.state.last_activity),
             ("stay", Some(T0))
+        );
+    }
+
+    #[test]
+    fn a_wakes_latency_counts_from_what_the_watcher_could_see() {
+        let asleep = WatchState {
+            observed: Some((0, T0 - 50)),
+            ..idle_since(T0 - 900)
+        };
+        let poll = |state: &WatchState, quiet| wake_latency(state, &Cause::Poll, quiet, T0);
+        assert_eq!(poll(&asleep, None), 50, "the stored quiet look");
+        assert_eq!(poll(&asleep, Some(T0 - 5)), 5, "a newer one");
+        assert_eq!(
+            poll(&asleep, Some(T0 - 500)),
+            50,
+            "an older one: the stored"
+        );
+        let asked = WatchState {
+            wake_requested: Some(T0 - 120),
+            ..asleep
+        };
+        assert_eq!(poll(&asked, Some(T0 - 5)), 120, "a push before");
+        let push = Cause::Push("sns".to_owned());
+        assert_eq!(wake_latency(&asked, &push, Some(T0 - 5), T0), 120);
+        assert_eq!(
+            wake_latency(&asleep, &push, Some(T0 - 5), T0),
+            0,
+            "the push"
+        );
+        let awake_seen = WatchState {
+            observed: Some((2, T0 - 50)),
+            ..idle_since(T0 - 900)
+        };
+        assert_eq!(poll(&awake_seen, None), 0, "nothing known");
+        assert_eq!(poll(&asleep, Some(T0 + 30)), 0, "never negative");
+    }
+
+    #[test]
+    fn a_wakes_start_up_is_measured_once_at_the_first_running_task() {
+        let look = |facts: Facts, state: &WatchState, at: i64| {
+            decide(&settings(), SIZING, &facts, state, &Cause::Poll, at).state
+        };
+        let woke = look(facts(0, 10), &idle_since(T0 - 900), T0);
+        assert_eq!((woke.woke_at, woke.running_at), (Some(T0), None));
+        let busy = |running| Facts {
+            running,
+            ..facts(1, 10)
+        };
+        let starting = look(busy(0), &woke, T0 + 60);
+        assert_eq!(start_latency(&woke, &starting), None, "still starting");
+        let started = look(busy(1), &starting, T0 + 120);
+        assert_eq!(start_latency(&starting, &started), Some(120));
+        let later = look(busy(1), &started, T0 + 180);
+        assert_eq!(start_latency(&started, &later), None, "measured once");
+        assert_eq!(later.running_at, Some(T0 + 120));
+        let unknown_wake = look(busy(1), &idle_since(T0), T0 + 60);
+        assert_eq!(
+            unknown_wake.running_at, None,
+            "a wake not ours is not measured"
         );
     }
 
@@ -931,6 +1042,7 @@ mod tests {
             observed: None,
             wake_requested: None,
             woke_at: None,
+            running_at: None,
             skipped: 0,
         }
     }
@@ -1117,6 +1229,7 @@ mod tests {
             let (desired, backlog, metric_active, bounds) = case.facts;
             let facts = Facts {
                 desired,
+                running: desired,
                 backlog,
                 priority_backlog: 0,
                 metric_active,
@@ -1155,6 +1268,7 @@ mod tests {
             observed: Some((1, T0 + 86_400)),
             wake_requested: Some(T0 + 86_400),
             woke_at: None,
+            running_at: None,
             skipped: 0,
         };
         let (clean, notes) = stored.sanitized(T0);

@@ -7,6 +7,7 @@ use sluice_aws::memory::MemoryAws;
 use sluice_aws::{ErrorKind, ItemKind};
 use sluice_core::config::{GpuSource, Target};
 use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
+use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Queue};
 use sluice_core::settings::Common;
 
 use sluice_lambda::{Failure, RequestError, Retry};
@@ -90,6 +91,10 @@ async fn publishes_backlog_per_task_summed_over_queues() {
             max: 90.0,
         },
     );
+    for (queue, age) in [("q1", 30.0), ("q2", 95.0)] {
+        let query = Queue::new(queue).sqs_metric(AGE_OF_OLDEST_MESSAGE, "Maximum");
+        aws.set_metric(&query, Some(age));
+    }
     let summary = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
         .await
         .expect("published");
@@ -111,7 +116,11 @@ async fn publishes_backlog_per_task_summed_over_queues() {
         values["ScalingChanges"], 0.0,
         "no history yet: no change seen"
     );
-    assert_eq!(values.len(), 11);
+    assert_eq!(
+        values["OldestMessageAge"], 95.0,
+        "the oldest over its queues"
+    );
+    assert_eq!(values.len(), 12);
 }
 
 #[tokio::test]
@@ -194,9 +203,9 @@ async fn reads_and_writes_are_batched() {
     );
     assert_eq!(
         aws.batch_sizes("CloudWatch.GetMetricData"),
-        vec![120, 120],
+        vec![120, 120, 120],
         "all 60 GPU sources (avg + max) in one GetMetricData, the 120 targets' desired \
-         histories in another"
+         histories in another, their queues' oldest-message ages in a third"
     );
     // 120 targets x 9 datums + 60 x 2 GPU datums = 1200 datums in two calls, then the
     // 5 fleet-wide counts in a third.

@@ -64,6 +64,14 @@ pub enum Command {
     },
     /// Print the latest metrics the metric publisher wrote for each target
     Metrics(MetricsArgs),
+    /// Say why a target's service is at its count: each function's last decision
+    ///
+    /// Reads, and changes nothing: the target as stored; ECS, its queues and its
+    /// scalable target now; the zero-watcher's last decision with its reason and the
+    /// facts it used (its record in the table); the prescaler's floor now and its own
+    /// last raise; the latest metrics the publisher wrote and the last wake's
+    /// latencies. Ends with the answer, e.g. why a service is at 0 with work waiting.
+    Why(WhyArgs),
     /// Run a target's configuration on a demand trace, minute by minute, before it runs
     ///
     /// The scenario file names a configuration file and target, a start time and
@@ -215,6 +223,17 @@ pub struct MetricsArgs {
     #[arg(long, default_value_t = 10)]
     pub minutes: u32,
     /// CloudWatch namespace the publisher writes to
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+#[derive(clap::Args)]
+pub struct WhyArgs {
+    /// The target's name
+    pub target: String,
+    /// CloudWatch namespace the functions write to
     #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
     pub namespace: String,
     #[command(flatten)]

@@ -13,6 +13,7 @@ pub mod scaling;
 pub mod simulate;
 mod status;
 mod table;
+pub mod why;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             command: ProfileCommand::Learn(args),
         } => learn::run(args).await,
         Command::Metrics(args) => metrics::run(args).await,
+        Command::Why(args) => why::run(args).await,
         Command::Simulate(args) => simulate::run(args).await,
     }
 }

@@ -20,8 +20,10 @@ pub async fn run(args: MetricsArgs) -> Result<ExitCode> {
     .await
 }
 
-/// The columns shown: each a published metric and its header.
-const COLUMNS: [(&str, &str); 9] = [
+/// The columns shown: each a published metric and its header. The readings are the
+/// latest of the last `--minutes`; the wake's latencies (one datapoint per wake) the
+/// latest of the last day.
+const COLUMNS: [(&str, &str); 12] = [
     (names::VISIBLE, "visible"),
     (names::IN_FLIGHT, "in-flight"),
     (names::DELAYED, "delayed"),
@@ -31,7 +33,14 @@ const COLUMNS: [(&str, &str); 9] = [
     (names::BACKLOG_PER_TASK, "backlog/task"),
     (names::GPU_AVERAGE, "gpu avg %"),
     (names::GPU_MAX, "gpu max %"),
+    (names::OLDEST_MESSAGE_AGE, "oldest age s"),
+    (names::WAKE_LATENCY, "wake s"),
+    (names::START_LATENCY, "start s"),
 ];
+
+/// Published once per wake: looked for over a day.
+const PER_WAKE: [&str; 2] = [names::WAKE_LATENCY, names::START_LATENCY];
+const PER_WAKE_MINUTES: u32 = 24 * 60;
 
 async fn metrics(
     store: &DynamoStore,
@@ -57,10 +66,18 @@ async fn metrics(
         }
         targets = vec![only];
     }
-    let metrics: Vec<&str> = COLUMNS.iter().map(|(metric, _)| *metric).collect();
-    let latest = cloudwatch
-        .latest_published(namespace, &targets, &metrics, minutes)
+    let (per_wake, readings): (Vec<&str>, Vec<&str>) = COLUMNS
+        .iter()
+        .map(|(metric, _)| *metric)
+        .partition(|metric| PER_WAKE.contains(metric));
+    let mut latest = cloudwatch
+        .latest_published(namespace, &targets, &readings, minutes)
         .await?;
+    latest.extend(
+        cloudwatch
+            .latest_published(namespace, &targets, &per_wake, PER_WAKE_MINUTES)
+            .await?,
+    );
     let width = targets.iter().map(String::len).max().unwrap_or(6).max(6);
     print!("{:<width$}", "target");
     for (_, header) in COLUMNS {
@@ -78,7 +95,8 @@ async fn metrics(
         println!();
     }
     println!(
-        "(latest datapoint of the last {minutes} min in namespace {namespace}; '-' = none published)"
+        "(latest datapoint of the last {minutes} min in namespace {namespace}, of the last \
+         day for the last wake's latencies; '-' = none published)"
     );
     Ok(ExitCode::SUCCESS)
 }

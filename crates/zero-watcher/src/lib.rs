@@ -25,6 +25,7 @@ pub struct Watcher {
     autoscaling: AutoScaling,
     cloudwatch: CloudWatchMetrics,
     emf: Box<dyn EmfLog>,
+    looks: watch::QuietLooks,
 }
 
 impl Watcher {
@@ -36,6 +37,7 @@ impl Watcher {
             autoscaling: AutoScaling::new(clients.autoscaling.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
             emf: Box::new(StdoutEmf),
+            looks: watch::QuietLooks::default(),
             settings,
         }
     }
@@ -77,6 +79,7 @@ impl Watcher {
             metrics: &self.cloudwatch,
             emf: self.emf.as_ref(),
             clock,
+            looks: &self.looks,
         };
         watch::watch_until(event, &self.settings, &ports, deadline).await
     }

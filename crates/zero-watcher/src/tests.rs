@@ -6,14 +6,14 @@ use serde_json::{Value, json};
 use sluice_aws::ErrorKind;
 use sluice_aws::memory::MemoryAws;
 use sluice_core::config::{ActivationMetric, ScaleToZero, Target};
-use sluice_core::facts::QueueDepth;
+use sluice_core::facts::{QueueDepth, TaskCounts};
 use sluice_core::settings::Common;
 use sluice_core::zero::WatchState;
 
 use crate::settings::Settings;
 use sluice_lambda::{Failure, FixedClock, RequestError, Retry, SelectError};
 
-use crate::watch::{Effect, Ports, WatchError, watch};
+use crate::watch::{Effect, Ports, QuietLooks, WatchError, watch};
 
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
@@ -22,6 +22,7 @@ const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
 struct World {
     aws: MemoryAws,
     clock: FixedClock,
+    looks: QuietLooks,
 }
 
 fn gold(wake_tasks: u32) -> Target {
@@ -60,6 +61,7 @@ impl World {
         let world = World {
             aws: MemoryAws::new(),
             clock: FixedClock::at(T0),
+            looks: QuietLooks::default(),
         };
         world.add(target);
         world
@@ -100,6 +102,7 @@ impl World {
             metrics: &self.aws,
             emf: &self.aws,
             clock: &self.clock,
+            looks: &self.looks,
         }
     }
 
@@ -199,6 +202,41 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
 }
 
 #[tokio::test]
+async fn a_wake_reports_its_latency_and_the_first_running_task_its_start_up() {
+    let fakes = World::new();
+    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.advance(5);
+    fakes.set_backlog("gold-q", 2, 0);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let woke = &report.decisions[0];
+    assert_eq!(
+        (woke.outcome, woke.wake_latency_seconds),
+        (Effect::Woke, Some(5))
+    );
+    // ECS is slow to start the task: 0 running for two looks, then 1.
+    let starting = TaskCounts {
+        running: 0,
+        pending: 1,
+        desired: 1,
+    };
+    fakes.aws.set_tasks("cluster", "gold-svc", starting);
+    fakes.advance(60);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].start_latency_seconds, None, "starting");
+    fakes.aws.set_service("cluster", "gold-svc", 1);
+    fakes.advance(60);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].start_latency_seconds, Some(120));
+    fakes.advance(60);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].start_latency_seconds, None, "once");
+    let lines = fakes.aws.emf_lines().join("\n");
+    for metric in ["\"WakeLatency\":5", "\"StartLatency\":120"] {
+        assert_eq!(lines.matches(metric).count(), 1, "{metric} in {lines}");
+    }
+}
+
+#[tokio::test]
 async fn a_failed_read_changes_nothing() {
     let fakes = World::new();
     fakes.aws.set_service("cluster", "gold-svc", 1);
@@ -210,6 +248,7 @@ async fn a_failed_read_changes_nothing() {
             observed: None,
             wake_requested: None,
             woke_at: None,
+            running_at: None,
             skipped: 0,
         },
         4,
@@ -297,6 +336,7 @@ async fn a_lost_claim_never_acts_twice() {
             observed: Some((1, T0)),
             wake_requested: None,
             woke_at: None,
+            running_at: None,
             skipped: 0,
         },
         1,

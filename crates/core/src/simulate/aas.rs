@@ -16,6 +16,7 @@
 use crate::facts::ScalableBounds;
 use crate::names;
 use crate::policy::{AlarmAction, AlarmWhen, Declared, Rule, Series, Step};
+use crate::queue::AGE_OF_OLDEST_MESSAGE;
 
 /// Datapoints above target before the high alarm invokes scale-out: the alarm target
 /// tracking creates evaluates 3 one-minute periods [TT, "How it works"; the alarm
@@ -305,7 +306,7 @@ fn measure(series: &Series, signals: &Signals) -> Option<f64> {
     match metric {
         names::BACKLOG_PER_TASK => signals.backlog_per_task,
         names::GPU_AVERAGE => signals.gpu_utilization,
-        "ApproximateAgeOfOldestMessage" => signals.oldest_message_age,
+        AGE_OF_OLDEST_MESSAGE | names::OLDEST_MESSAGE_AGE => signals.oldest_message_age,
         names::BACKLOG => Some(signals.backlog),
         _ => signals.custom,
     }

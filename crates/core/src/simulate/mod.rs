@@ -270,6 +270,7 @@ impl<'s> State<'s> {
         };
         let facts = Facts {
             desired: self.desired,
+            running: self.ecs.running(minute),
             backlog: self.backlog(minute),
             // Simulated queues are unweighted, without priority.
             priority_backlog: 0,

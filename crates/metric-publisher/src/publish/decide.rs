@@ -83,12 +83,19 @@ fn decide_target(
             None
         }
     };
+    let oldest_age = facts.oldest_age.unwrap_or_else(|error| {
+        report
+            .warnings
+            .push(format!("OldestMessageAge not published: {error}"));
+        None
+    });
     match (facts.backlog, facts.tasks) {
         (Ok(backlog), Ok(tasks)) => {
             let reading = Reading {
                 backlog,
                 tasks,
                 gpu,
+                oldest_age,
                 scaling_changes: history.map(|h| scaling_changes(&h, tasks.desired)),
             };
             fleet.count_published(target, &reading);
@@ -99,6 +106,7 @@ fn decide_target(
                 tasks,
                 backlog_per_task: reading.backlog_per_task(),
                 gpu,
+                oldest_message_age: oldest_age,
                 metrics: datums.len(),
             });
             (report, datums)

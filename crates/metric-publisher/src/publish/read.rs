@@ -7,7 +7,7 @@ use sluice_aws::{AwsError, read_backlogs, read_latest, read_series, read_task_co
 use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
 use sluice_core::names;
-use sluice_core::queue::{Backlog, Queue};
+use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Backlog, Queue};
 
 use super::Ports;
 use crate::settings::Settings;
@@ -18,6 +18,9 @@ pub struct Facts {
     pub tasks: Result<TaskCounts, AwsError>,
     /// Ok(None) without a GPU source or without a datapoint in the look-back window.
     pub gpu: Result<Option<GpuUtilization>, AwsError>,
+    /// The largest age of the oldest message over the target's queues; Ok(None) when
+    /// SQS published none in the look-back window.
+    pub oldest_age: Result<Option<f64>, AwsError>,
     /// The desired counts this publisher wrote over the scaling-changes window, oldest
     /// first; Ok(None) when that count is off.
     pub desired_history: Result<Option<Vec<f64>>, AwsError>,
@@ -30,21 +33,24 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         .map(|t| (t.cluster.as_str(), t.service.as_str()))
         .collect();
     let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
-    let (counts, gpus, backlogs, histories) = futures::join!(
+    let (counts, gpus, backlogs, histories, ages) = futures::join!(
         read_task_counts(ports.services, &services, settings.common.concurrency),
         read_gpus(targets, settings, ports),
         read_backlogs(ports.queues, &queues, settings.common.concurrency),
         read_desired_histories(targets, settings, ports),
+        read_oldest_ages(targets, settings, ports),
     );
+    let read = counts.into_iter().zip(gpus).zip(backlogs).zip(histories);
     targets
         .iter()
-        .zip(counts.into_iter().zip(gpus).zip(backlogs).zip(histories))
+        .zip(read.zip(ages))
         .map(
-            |(target, (((tasks, gpu), backlog), desired_history))| Facts {
+            |(target, ((((tasks, gpu), backlog), desired_history), oldest_age))| Facts {
                 backlog,
                 tasks: tasks
                     .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
                 gpu,
+                oldest_age,
                 desired_history,
             },
         )
@@ -83,6 +89,52 @@ async fn read_desired_histories(
     .collect()
 }
 
+/// The newest value of each query within the look-back window, in order.
+async fn read_recent(
+    queries: &[MetricQuery],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> std::vec::IntoIter<Result<Option<f64>, AwsError>> {
+    let common = &settings.common;
+    read_latest(
+        ports.metrics,
+        queries,
+        common.metric_lookback_minutes,
+        common.concurrency,
+    )
+    .await
+    .into_iter()
+}
+
+/// SQS's ApproximateAgeOfOldestMessage (Maximum) of every queue, in the GetMetricData
+/// path of the GPU readings; per target the largest, Err when any of its queries
+/// failed.
+async fn read_oldest_ages(
+    targets: &[Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Option<f64>, AwsError>> {
+    let queries: Vec<MetricQuery> = targets
+        .iter()
+        .flat_map(|t| &t.queues)
+        .map(|queue| queue.sqs_metric(AGE_OF_OLDEST_MESSAGE, "Maximum"))
+        .collect();
+    let mut answers = read_recent(&queries, settings, ports).await;
+    targets
+        .iter()
+        .map(|target| {
+            let mine: Vec<_> = answers.by_ref().take(target.queues.len()).collect();
+            mine.into_iter()
+                .try_fold(None, |oldest: Option<f64>, answer| {
+                    Ok(match answer? {
+                        Some(age) => Some(oldest.map_or(age, |o| o.max(age))),
+                        None => oldest,
+                    })
+                })
+        })
+        .collect()
+}
+
 /// GetMetricData for every target's GPU source together (average and maximum, 500
 /// queries a call). Per target: Ok(None) when no source or no datapoint, Err when
 /// either of its queries failed.
@@ -96,15 +148,7 @@ async fn read_gpus(
         .filter_map(|t| t.gpu.as_ref())
         .flat_map(|source| source.queries())
         .collect();
-    let common = &settings.common;
-    let mut answers = read_latest(
-        ports.metrics,
-        &queries,
-        common.metric_lookback_minutes,
-        common.concurrency,
-    )
-    .await
-    .into_iter();
+    let mut answers = read_recent(&queries, settings, ports).await;
     targets
         .iter()
         .map(|target| {

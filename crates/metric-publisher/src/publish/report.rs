@@ -57,6 +57,8 @@ pub struct ReadingReport {
     pub tasks: TaskCounts,
     pub backlog_per_task: f64,
     pub gpu: Option<GpuUtilization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_message_age: Option<f64>,
     pub metrics: usize,
 }
 

@@ -37,6 +37,9 @@ enum Command {
         /// SLUICE_POLL_INTERVAL_SECONDS for the poll-mode runs
         #[arg(long, default_value_t = 5)]
         interval: u64,
+        /// Messages sent at once in poll mode (10 per task: 35 need a sized wake of 4)
+        #[arg(long, default_value_t = 35)]
+        burst: u64,
     },
     /// `sluicectl simulate`'s speed: simulated minutes per second of wall time, for one
     /// target and for many (the gold tier of infra/examples/gpu-inference, a daily wave
@@ -65,7 +68,11 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::Wake { runs, interval } => bench_wake(runs, interval).await,
+        Command::Wake {
+            runs,
+            interval,
+            burst,
+        } => bench_wake(runs, interval, burst).await,
         Command::Simulate { targets, days } => {
             println!("| targets | days | simulated target-minutes | wall time | minutes/s |");
             println!("|---:|---:|---:|---:|---:|");
@@ -200,7 +207,7 @@ async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
     let queue_url = emulators.create_queue(&queue).await?;
     let target = Target::new("sleeper", &cluster, &service)
         .with_queues([queue])
-        .with_capacity(0, 4)
+        .with_capacity(0, 8)
         .with_backlog_per_task(10.0)
         .with_scale_to_zero(ScaleToZero {
             topics: vec![TOPIC.to_owned()],
@@ -229,17 +236,17 @@ async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
 }
 
 impl Sleeper {
-    /// Polls ECS every 20 ms until desiredCount is above zero; returns when it saw it.
-    async fn woken(&self, give_up: std::time::Duration) -> Result<Instant> {
+    /// Polls ECS every 20 ms until desiredCount is above zero; returns when it saw it,
+    /// and the count it saw: the tasks the wake reached in one step.
+    async fn woken(&self, give_up: std::time::Duration) -> Result<(Instant, i32)> {
         let deadline = Instant::now() + give_up;
         loop {
-            if self
+            let desired = self
                 .emulators
                 .desired_count(&self.cluster, &self.service)
-                .await?
-                > 0
-            {
-                return Ok(Instant::now());
+                .await?;
+            if desired > 0 {
+                return Ok((Instant::now(), desired));
             }
             anyhow::ensure!(Instant::now() < deadline, "not woken within {give_up:?}");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -252,27 +259,71 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn print_latencies(label: &str, mut seconds: Vec<f64>) {
-    seconds.sort_by(f64::total_cmp);
-    println!(
-        "| {label} | {} | {:.2} s | {:.2} s | {:.2} s | {:.2} s |",
-        seconds.len(),
-        percentile(&seconds, 50.0),
-        percentile(&seconds, 95.0),
-        seconds.first().copied().unwrap_or(0.0),
-        seconds.last().copied().unwrap_or(0.0),
-    );
+/// One row of the wake table: the measured latencies, the tasks the first
+/// UpdateService reached, and the WakeLatency the watcher reported for the same wakes.
+struct WakeRuns {
+    seconds: Vec<f64>,
+    tasks: Vec<i32>,
+    reported: Vec<f64>,
 }
 
-async fn bench_wake(runs: usize, interval: u64) -> Result<()> {
-    println!("| path | runs | p50 | p95 | min | max |");
-    println!("|---|---:|---:|---:|---:|---:|");
+impl WakeRuns {
+    fn new() -> Self {
+        WakeRuns {
+            seconds: Vec::new(),
+            tasks: Vec::new(),
+            reported: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, seconds: f64, tasks: i32, report: &zero_watcher::Report) {
+        self.seconds.push(seconds);
+        self.tasks.push(tasks);
+        let reported = report.decisions.iter().find_map(|d| d.wake_latency_seconds);
+        self.reported.extend(reported.map(|s| s as f64));
+    }
+
+    fn print(mut self, label: &str) {
+        self.seconds.sort_by(f64::total_cmp);
+        self.reported.sort_by(f64::total_cmp);
+        let tasks_min = self.tasks.iter().min().copied().unwrap_or(0);
+        let tasks_max = self.tasks.iter().max().copied().unwrap_or(0);
+        let tasks = if tasks_min == tasks_max {
+            tasks_min.to_string()
+        } else {
+            format!("{tasks_min}-{tasks_max}")
+        };
+        let reported = if self.reported.is_empty() {
+            "-".to_owned()
+        } else {
+            format!(
+                "{:.0} s / {:.0} s",
+                percentile(&self.reported, 50.0),
+                percentile(&self.reported, 95.0)
+            )
+        };
+        println!(
+            "| {label} | {} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | {tasks} | {reported} |",
+            self.seconds.len(),
+            percentile(&self.seconds, 50.0),
+            percentile(&self.seconds, 95.0),
+            self.seconds.first().copied().unwrap_or(0.0),
+            self.seconds.last().copied().unwrap_or(0.0),
+        );
+    }
+}
+
+async fn bench_wake(runs: usize, interval: u64, burst: u64) -> Result<()> {
+    println!(
+        "| path | runs | p50 | p95 | min | max | tasks reached in one step | reported WakeLatency p50 / p95 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let window = 50;
-    let mut poll = Vec::with_capacity(runs);
+    let mut poll = WakeRuns::new();
     for run in 0..runs {
         let sleeper = sleeper(interval, window).await?;
         let event = serde_json::json!({"source": "sluice.scheduler"});
-        // The message lands at a different point of the poll cycle each run.
+        // The burst lands at a different point of the poll cycle each run.
         let offset =
             std::time::Duration::from_millis(1000 + (run as u64 * 7919) % (interval * 1000));
         let watching = sleeper.watcher.handle(&event);
@@ -281,34 +332,35 @@ async fn bench_wake(runs: usize, interval: u64) -> Result<()> {
             let sent = Instant::now();
             sleeper
                 .emulators
-                .send_messages(&sleeper.queue_url, 1, 0)
+                .send_messages(&sleeper.queue_url, burst as usize, 0)
                 .await?;
-            let woken = sleeper
+            let (woken, tasks) = sleeper
                 .woken(std::time::Duration::from_secs(window))
                 .await?;
-            Ok::<f64, anyhow::Error>((woken - sent).as_secs_f64())
+            Ok::<_, anyhow::Error>(((woken - sent).as_secs_f64(), tasks))
         };
-        let (report, latency) = tokio::join!(watching, measuring);
-        report.context("watcher")?;
-        poll.push(latency?);
+        let (report, measured) = tokio::join!(watching, measuring);
+        let report = report.context("watcher")?;
+        let (seconds, tasks) = measured?;
+        poll.add(seconds, tasks, &report);
     }
-    print_latencies(
-        &format!("poll mode, interval {interval} s (message sent -> desiredCount raised)"),
-        poll,
-    );
+    poll.print(&format!(
+        "poll mode, interval {interval} s, {burst} messages at 10 per task (first message \
+         sent -> desiredCount raised = the oldest message's age at the wake)"
+    ));
 
-    let mut push = Vec::with_capacity(runs);
+    let mut push = WakeRuns::new();
     let sns = sluice_testkit::fixture("zero-watcher/sns.json")?;
     let mut sns = sns;
     sns["Records"][0]["Sns"]["TopicArn"] = TOPIC.into();
     for _ in 0..runs {
         let sleeper = sleeper(interval, 0).await?;
         let delivered = Instant::now();
-        sleeper.watcher.handle(&sns).await.context("watcher")?;
-        let woken = sleeper.woken(std::time::Duration::from_secs(10)).await?;
-        push.push((woken - delivered).as_secs_f64());
+        let report = sleeper.watcher.handle(&sns).await.context("watcher")?;
+        let (woken, tasks) = sleeper.woken(std::time::Duration::from_secs(10)).await?;
+        push.add((woken - delivered).as_secs_f64(), tasks, &report);
     }
-    print_latencies("SNS push (delivered -> desiredCount raised)", push);
+    push.print("SNS push (delivered -> desiredCount raised; a push wakes wake_tasks)");
     Ok(())
 }
 

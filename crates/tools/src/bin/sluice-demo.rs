@@ -254,6 +254,8 @@ fn report_publish() -> Result<()> {
                     r["pending"],
                     r["desired"],
                     r["backlog_per_task"]
+                        .as_f64()
+                        .map_or("?".to_owned(), |v| format!("{v:.1}"))
                 );
             }
             other => println!(
@@ -305,6 +307,15 @@ fn report_watch() -> Result<()> {
             counts,
             decision["reason"].as_str().unwrap_or(""),
         );
+        let latencies = [
+            ("wake latency", &decision["wake_latency_seconds"]),
+            ("start-up", &decision["start_latency_seconds"]),
+        ];
+        for (what, seconds) in latencies {
+            if let Some(seconds) = seconds.as_i64() {
+                println!("  {:<16} {what}: {seconds} s", "");
+            }
+        }
     }
     for skipped in report["skipped_events"].as_array().into_iter().flatten() {
         println!("  ignored: {}", skipped.as_str().unwrap_or(""));

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sluice_aws::{AwsError, Version, Versioned};
+use sluice_aws::{AwsError, DecisionNote, Version, Versioned};
 use sluice_core::zero::{
     self, Cause, Facts, WatchState, confirmed, decide, push_while_awake, released,
 };
@@ -24,9 +24,15 @@ const OBSERVATION_REFRESH_SECONDS: i64 = 60;
 
 /// What one attempt gave for a target.
 enum Attempt {
-    Done(DecisionReport),
+    Done(Box<DecisionReport>),
     /// The conditional write lost: decide again with fresh state.
     Lost,
+}
+
+impl Attempt {
+    fn done(report: DecisionReport) -> Self {
+        Attempt::Done(Box::new(report))
+    }
 }
 
 /// One decision per work item, in the work's order, each recorded (log + EMF).
@@ -46,7 +52,7 @@ pub async fn evaluate(
         for ((watched, cause), result) in attempt_once(&pending, pass, settings, ports).await {
             match result {
                 Attempt::Done(report) => {
-                    reports.insert(watched.name(), report);
+                    reports.insert(watched.name(), *report);
                 }
                 Attempt::Lost if attempt < ATTEMPTS => lost.push((watched, cause)),
                 Attempt::Lost => {
@@ -85,7 +91,7 @@ async fn attempt_once<'t>(
                 .iter()
                 .map(|(w, cause)| {
                     let report = DecisionReport::skipped(*w, pass, reason.clone());
-                    ((*w, cause.clone()), Attempt::Done(report))
+                    ((*w, cause.clone()), Attempt::done(report))
                 })
                 .collect();
         }
@@ -139,7 +145,7 @@ async fn without_facts(
 ) -> Option<Attempt> {
     if watched.target.paused {
         let report = DecisionReport::skipped(watched, pass, "paused".to_owned());
-        return Some(Attempt::Done(report));
+        return Some(Attempt::done(report));
     }
     if !matches!(cause, Cause::Push(_)) {
         return None;
@@ -150,13 +156,13 @@ async fn without_facts(
         .noting(&stored.problems);
     let unchanged = stored.value.last_activity == Some(now) && stored.problems.is_empty();
     if settings.dry_run || unchanged {
-        return Some(Attempt::Done(report));
+        return Some(Attempt::done(report));
     }
     let failing = "cannot record activity";
     let version = &stored.version;
     Some(
         claim(
-            watched,
+            (watched, None),
             &verdict.state,
             version,
             report,
@@ -185,20 +191,30 @@ async fn decide_and_act(
     let sizing = zero::Sizing::of(watched.target);
     let verdict = decide(watched.zero, sizing, &facts, &stored.value, cause, now);
     let desired = Some(facts.desired);
-    let report = DecisionReport::of(*watched, &verdict.decision, desired, pass, settings.dry_run)
-        .noting(&stored.problems);
+    let mut report =
+        DecisionReport::of(*watched, &verdict.decision, desired, pass, settings.dry_run)
+            .noting(&stored.problems);
+    measure(
+        &mut report,
+        (watched, cause),
+        &facts,
+        stored,
+        &verdict,
+        now,
+        ports,
+    );
     if settings.dry_run {
-        return Attempt::Done(report);
+        return Attempt::done(report);
     }
     let transition = verdict.decision.transition();
     let repair = !stored.problems.is_empty();
     if transition.is_none() && !repair && !worth_storing(&verdict.state, &stored.value, now) {
-        return Attempt::Done(report);
+        return Attempt::done(report);
     }
     let failing = "cannot claim the decision";
     let version = &stored.version;
     match claim(
-        *watched,
+        (*watched, Some(&facts)),
         &verdict.state,
         version,
         report,
@@ -214,9 +230,31 @@ async fn decide_and_act(
                 version: version.next(),
                 problems: Vec::new(),
             };
-            Attempt::Done(act(*watched, report, &claimed, now, ports).await)
+            Attempt::done(act((*watched, &facts), *report, &claimed, now, ports).await)
         }
         other => other,
+    }
+}
+
+/// The wake's latency, a start-up that ended, and a poll that found the service
+/// asleep with no work (what the next wake's latency counts from).
+fn measure(
+    report: &mut DecisionReport,
+    (watched, cause): (&Watched<'_>, &Cause),
+    facts: &Facts,
+    stored: &Versioned<WatchState>,
+    verdict: &zero::Verdict,
+    now: i64,
+    ports: &Ports<'_>,
+) {
+    let name = watched.name();
+    if verdict.decision.transition() == Some(zero::Transition::Wake) {
+        let quiet = ports.looks.last(name);
+        report.wake_latency_seconds = Some(zero::wake_latency(&stored.value, cause, quiet, now));
+    }
+    report.start_latency_seconds = zero::start_latency(&stored.value, &verdict.state);
+    if *cause == Cause::Poll && facts.desired == 0 && !zero::shows_work(watched.zero, facts) {
+        ports.looks.saw_quiet(name, now);
     }
 }
 
@@ -241,7 +279,10 @@ async fn unread(
             watched.name(),
             &recorded,
             &stored.version,
-            "not decided: facts unread",
+            &DecisionNote {
+                reason: &report.reason,
+                facts: None,
+            },
         )
         .await;
     if matches!(cause, Cause::Push(_)) && matches!(saved, Ok(true)) {
@@ -251,22 +292,24 @@ async fn unread(
     }
     report.skipped_in_a_row = recorded.skipped;
     report.error = Some(error);
-    Attempt::Done(report)
+    Attempt::done(report)
 }
 
 /// Whether a "stay" changes what is stored enough to write it.
 fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
     new.last_activity != stored.last_activity
         || new.wake_requested != stored.wake_requested
+        || new.running_at != stored.running_at
         || new.observed.map(|(d, _)| d) != stored.observed.map(|(d, _)| d)
         || stored
             .observed
             .is_none_or(|(_, at)| now.saturating_sub(at) >= OBSERVATION_REFRESH_SECONDS)
 }
 
-/// Writes `state` if the stored version is still `version`.
+/// Writes `state`, with the decision and its facts, if the stored version is still
+/// `version`.
 async fn claim(
-    watched: Watched<'_>,
+    (watched, facts): (Watched<'_>, Option<&Facts>),
     state: &WatchState,
     version: &Version,
     report: DecisionReport,
@@ -274,18 +317,22 @@ async fn claim(
     ports: &Ports<'_>,
     failing: &str,
 ) -> Attempt {
+    let note = DecisionNote {
+        reason: &report.reason,
+        facts,
+    };
     match ports
         .states
-        .save(watched.name(), state, version, &report.reason)
+        .save(watched.name(), state, version, &note)
         .await
     {
-        Ok(true) => Attempt::Done(report),
+        Ok(true) => Attempt::done(report),
         Ok(false) => Attempt::Lost,
         Err(error) => {
             let reason = format!("{failing}: {error}");
             let mut skipped = DecisionReport::skipped(watched, pass, reason);
             skipped.error = Some(error);
-            Attempt::Done(skipped)
+            Attempt::done(skipped)
         }
     }
 }
@@ -295,7 +342,7 @@ async fn claim(
 /// pushes to the woken service cost no ECS read; a refused one gives its claim back
 /// so that a retry may act at once, and keeps its wake request.
 async fn act(
-    watched: Watched<'_>,
+    (watched, facts): (Watched<'_>, &Facts),
     mut report: DecisionReport,
     claimed: &Versioned<WatchState>,
     now: i64,
@@ -313,13 +360,20 @@ async fn act(
         Ok(()) => confirmed(&claimed.value, desired, now),
         Err(_) => released(&claimed.value),
     };
-    let note = match &result {
-        Ok(()) => "confirmed",
-        Err(_) => "claim released",
+    let outcome = match &result {
+        Ok(()) => format!("{}; UpdateService to {desired} done", report.reason),
+        Err(error) => format!(
+            "{}; UpdateService failed, claim released: {error}",
+            report.reason
+        ),
+    };
+    let note = DecisionNote {
+        reason: &outcome,
+        facts: Some(facts),
     };
     let _ = ports
         .states
-        .save(watched.name(), &after, &claimed.version, note)
+        .save(watched.name(), &after, &claimed.version, &note)
         .await;
     if let Err(error) = result {
         report.outcome = Effect::Failed;

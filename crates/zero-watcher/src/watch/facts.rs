@@ -12,6 +12,7 @@ use sluice_aws::{
 };
 use sluice_core::config::Queue;
 use sluice_core::facts::MetricQuery;
+use sluice_core::queue::{MESSAGES_RECEIVED, MESSAGES_SENT};
 use sluice_core::zero::{self, Cause, Facts, Protection};
 
 use super::Ports;
@@ -70,6 +71,7 @@ pub async fn read(
             };
             Ok(Facts {
                 desired: counts.desired,
+                running: counts.running,
                 backlog: backlog.weighted,
                 priority_backlog: backlog.priority,
                 metric_active,
@@ -142,14 +144,8 @@ async fn recent_activity(
     let mut queries: Vec<(usize, MetricQuery, f64)> = Vec::new();
     for (index, w) in watched.iter().enumerate() {
         for queue in &w.target.queues {
-            for metric in ["NumberOfMessagesSent", "NumberOfMessagesReceived"] {
-                let query = MetricQuery {
-                    namespace: "AWS/SQS".to_owned(),
-                    metric: metric.to_owned(),
-                    dimensions: [("QueueName".to_owned(), queue.short_name().to_owned())].into(),
-                    statistic: "Sum",
-                };
-                queries.push((index, query, 0.0));
+            for metric in [MESSAGES_SENT, MESSAGES_RECEIVED] {
+                queries.push((index, queue.sqs_metric(metric, "Sum"), 0.0));
             }
         }
         if let (Some(busy), Some(gpu)) = (w.zero.busy_gpu_percent, &w.target.gpu) {
@@ -204,13 +200,18 @@ pub async fn active<'t>(
             }
         },
     );
+    let now = ports.clock.now();
     asleep
         .iter()
         .zip(backlogs.into_iter().zip(metrics))
         .filter(|(watched, (backlog, metric))| {
             let busy =
                 matches!(backlog, Ok(b) if b.weighted > watched.zero.activation_backlog || b.priority > 0);
-            busy || matches!(metric, Ok(true))
+            let active = busy || matches!(metric, Ok(true));
+            if !active && backlog.is_ok() && metric.is_ok() {
+                ports.looks.saw_quiet(watched.name(), now);
+            }
+            active
         })
         .map(|(watched, _)| *watched)
         .collect()

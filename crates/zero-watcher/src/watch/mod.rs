@@ -6,6 +6,7 @@
 
 mod evaluate;
 mod facts;
+mod looks;
 mod poll;
 mod report;
 mod request;
@@ -21,6 +22,7 @@ use sluice_aws::{
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
 
+pub use looks::QuietLooks;
 pub use report::{DecisionReport, Effect, Report};
 pub use request::WatchRequest;
 pub use work::Watched;
@@ -39,6 +41,8 @@ pub struct Ports<'a> {
     pub metrics: &'a dyn MetricReader,
     pub emf: &'a dyn EmfLog,
     pub clock: &'a dyn Clock,
+    /// The last quiet look at each sleeping target: what a wake's latency counts from.
+    pub looks: &'a QuietLooks,
 }
 
 #[derive(Debug, thiserror::Error)]

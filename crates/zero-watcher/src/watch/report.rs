@@ -60,6 +60,13 @@ pub struct DecisionReport {
     /// Looks in a row that decided nothing for this target.
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped_in_a_row: u32,
+    /// A wake: seconds from the first moment the work could have been seen to the
+    /// UpdateService (sluice_core::zero::wake_latency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wake_latency_seconds: Option<i64>,
+    /// The look that first saw a task running after a wake: seconds since the wake.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_latency_seconds: Option<i64>,
     /// The AWS failure that kept it from being decided or carried out.
     #[serde(skip)]
     pub error: Option<sluice_aws::AwsError>,
@@ -109,6 +116,8 @@ impl DecisionReport {
             pass,
             notes: Vec::new(),
             skipped_in_a_row: 0,
+            wake_latency_seconds: None,
+            start_latency_seconds: None,
             error: None,
         }
     }
@@ -137,6 +146,8 @@ impl DecisionReport {
             pass,
             notes: Vec::new(),
             skipped_in_a_row: 0,
+            wake_latency_seconds: None,
+            start_latency_seconds: None,
             error: None,
         }
     }
@@ -155,6 +166,8 @@ impl DecisionReport {
             reason = %self.reason,
             desired_before = ?self.desired_before,
             desired_after = ?self.desired_after,
+            wake_latency_seconds = ?self.wake_latency_seconds,
+            start_latency_seconds = ?self.start_latency_seconds,
             pass = self.pass,
             dry_run = settings.dry_run,
             "decision"
@@ -162,6 +175,15 @@ impl DecisionReport {
         // The fleet-wide series lets one alarm watch every target's WatcherFailed, and
         // the largest skip streak of any target.
         let mut datums = vec![Datum::count(&self.target, self.outcome.metric_name(), 1.0)];
+        let latencies = [
+            (names::WAKE_LATENCY, self.wake_latency_seconds),
+            (names::START_LATENCY, self.start_latency_seconds),
+        ];
+        for (name, seconds) in latencies {
+            if let Some(seconds) = seconds {
+                datums.push(Datum::seconds(&self.target, name, seconds as f64));
+            }
+        }
         if self.skipped_in_a_row > 0 {
             let streak = f64::from(self.skipped_in_a_row);
             datums.push(Datum::count(

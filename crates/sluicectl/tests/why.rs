@@ -1,0 +1,152 @@
+//! `sluicectl why` and `sluicectl metrics` against the emulators: the real zero-watcher
+//! decides and writes its record to the table, then `why` explains it from there and
+//! from what ECS, SQS and CloudWatch hold.
+
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failure here is a failed test"
+)]
+
+mod common;
+
+use anyhow::Result;
+use common::{sluicectl, text};
+use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::settings::Common;
+use sluice_testkit::{Emulators, OneService, unique};
+use zero_watcher::Watcher;
+
+struct Scene {
+    emulators: Emulators,
+    service: OneService,
+    target: String,
+    namespace: String,
+}
+
+/// A sleeping service with one empty queue, watched with `activation_backlog`.
+async fn scene(activation_backlog: u64) -> Result<Scene> {
+    let emulators = Emulators::connect().await?;
+    let service = emulators.one_service("why", 0).await?;
+    let name = unique("why");
+    let target = Target::new(&name, &service.cluster, &service.service)
+        .with_queues([service.queue.clone()])
+        .with_capacity(0, 4)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero {
+            activation_backlog,
+            ..ScaleToZero::default()
+        });
+    emulators.store_targets(&service.store, &[target]).await?;
+    Ok(Scene {
+        emulators,
+        service,
+        target: name,
+        namespace: unique("SluiceWhy"),
+    })
+}
+
+impl Scene {
+    async fn watch(&self) -> Result<zero_watcher::Report> {
+        let settings = zero_watcher::Settings {
+            common: Common {
+                namespace: self.namespace.clone(),
+                ..Common::for_table(&self.service.table)
+            },
+            dry_run: false,
+            poll_interval_seconds: 1,
+            poll_window_seconds: 0,
+        };
+        let watcher = Watcher::new(&self.emulators.clients, settings);
+        let poll = serde_json::json!({"source": "sluice.scheduler"});
+        Ok(watcher.handle(&poll).await?)
+    }
+
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let output = sluicectl(args, Some(&self.service.table));
+        let (stdout, stderr) = text(&output);
+        (output.status.success(), stdout, stderr)
+    }
+}
+
+#[tokio::test]
+async fn why_says_work_below_the_activation_threshold_keeps_a_service_at_zero() -> Result<()> {
+    let scene = scene(5).await?;
+    scene
+        .emulators
+        .send_messages(&scene.service.queue_url, 3, 0)
+        .await?;
+    scene.watch().await?;
+    let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("ecs      desired 0, running 0"), "{stdout}");
+    assert!(
+        stdout.contains("watcher  last decision") && stdout.contains("asleep, no activity"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("why: at 0 with 3 waiting, not above activation_backlog 5"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn why_shows_a_wake_with_its_facts_and_metrics_shows_its_latencies() -> Result<()> {
+    let scene = scene(0).await?;
+    scene.watch().await?;
+    scene
+        .emulators
+        .send_messages(&scene.service.queue_url, 1, 0)
+        .await?;
+    let woke = scene.watch().await?;
+    assert_eq!(woke.decisions[0].desired_after, Some(1), "{woke:?}");
+    let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("UpdateService to 1 done"), "{stdout}");
+    assert!(stdout.contains("on facts {\"desired\":0"), "{stdout}");
+    assert!(stdout.contains("\"backlog\":1"), "{stdout}");
+    assert!(stdout.contains("why: working: 1 task(s)"), "{stdout}");
+
+    // What the watcher's EMF lines and the publisher put in CloudWatch, read back.
+    let dimensions = [("Target".to_owned(), scene.target.clone())].into();
+    for (metric, value) in [("WakeLatency", 3.0), ("OldestMessageAge", 42.0)] {
+        scene
+            .emulators
+            .put_readings(&scene.namespace, metric, &dimensions, &[(0, value)])
+            .await?;
+    }
+    let args = [
+        "metrics",
+        "--target",
+        &scene.target,
+        "--namespace",
+        &scene.namespace,
+    ];
+    let (ok, stdout, stderr) = scene.run(&args);
+    assert!(ok, "{stderr}");
+    let header = stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("oldest age s") && header.contains("wake s"),
+        "{stdout}"
+    );
+    let row: Vec<&str> = stdout
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[row.len() - 3..], ["42", "3", "-"], "{stdout}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn why_names_an_unknown_target() -> Result<()> {
+    let scene = scene(0).await?;
+    let (ok, _, stderr) = scene.run(&["why", "no-such-target"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("no target named \"no-such-target\""),
+        "{stderr}"
+    );
+    Ok(())
+}
