@@ -42,6 +42,7 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         name: "business-hours".to_owned(),
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
+        holidays: Vec::new(),
         windows: vec![sluice_core::profile::WindowSpec {
             days: vec!["mon".to_owned()],
             start: Some("08:00".to_owned()),

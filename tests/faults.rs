@@ -415,6 +415,7 @@ async fn prescaler_scene(emulators: Emulators) -> Result<PrescalerScene> {
         name: unique("fault-profile"),
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
+        holidays: Vec::new(),
         windows: vec![WindowSpec {
             days: vec!["mon".into()],
             start: Some("08:00".into()),

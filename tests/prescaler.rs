@@ -45,6 +45,7 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
         name: "business-hours".to_owned(),
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
+        holidays: Vec::new(),
         windows: vec![WindowSpec {
             days: ["mon", "tue", "wed", "thu", "fri"]
                 .map(String::from)

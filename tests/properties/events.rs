@@ -129,6 +129,7 @@ fn world() -> MemoryAws {
         name: "p".into(),
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
+        holidays: Vec::new(),
         windows: vec![WindowSpec {
             days_of_month: Some("1-L".into()),
             min_tasks: 2.0,

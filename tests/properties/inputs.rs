@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use proptest::prelude::*;
 use sluice_core::config::{Document, Format, Target};
-use sluice_core::profile::{Profile, Schedule, WindowSpec};
+use sluice_core::profile::{OnHolidays, Profile, Schedule, WindowSpec};
 use sluice_testkit::property_config;
 
 /// Words a configuration is made of, so that generated text reaches deep into it.
@@ -108,13 +108,22 @@ fn window() -> impl Strategy<Value = WindowSpec> {
             .prop_map(str::to_owned),
     ];
     let days = proptest::collection::vec(
-        proptest::sample::select(&["mon", "tue", "sun", "funday", "MON"][..])
-            .prop_map(str::to_owned),
+        proptest::sample::select(
+            &[
+                "mon", "tue", "sun", "funday", "MON", "mon#1", "fri#L", "wed#6", "thu#0",
+            ][..],
+        )
+        .prop_map(str::to_owned),
         0..4,
     );
     let days_of_month = proptest::option::of(
-        proptest::sample::select(&["1", "28-L", "L", "31-30", "0", "15,1-5", "L-2"][..])
-            .prop_map(str::to_owned),
+        proptest::sample::select(
+            &[
+                "1", "28-L", "L", "31-30", "0", "15,1-5", "L-2", "25-L-2", "L-3-L", "L-2-L-5",
+                "BD3", "BDL", "BDL-1", "BD1-BD3", "BD0", "L-31", "bdl-2,1",
+            ][..],
+        )
+        .prop_map(str::to_owned),
     );
     (
         days,
@@ -122,14 +131,63 @@ fn window() -> impl Strategy<Value = WindowSpec> {
         proptest::option::of(time.clone()),
         proptest::option::of(time),
         -2.0f64..40.0,
+        proptest::sample::select(&[OnHolidays::Skip, OnHolidays::Only, OnHolidays::Also][..]),
     )
-        .prop_map(|(days, days_of_month, start, end, min_tasks)| WindowSpec {
-            days,
-            days_of_month,
-            start,
-            end,
-            min_tasks: min_tasks.round(),
-            ..WindowSpec::default()
+        .prop_map(
+            |(days, days_of_month, start, end, min_tasks, on_holidays)| WindowSpec {
+                days,
+                days_of_month,
+                start,
+                end,
+                min_tasks: min_tasks.round(),
+                on_holidays,
+                ..WindowSpec::default()
+            },
+        )
+}
+
+/// A valid window of one of the calendar rules, `hours` long from `start`, not
+/// crossing midnight.
+fn calendar_window() -> impl Strategy<Value = WindowSpec> {
+    let rules = [
+        ("m", "L-2"),
+        ("m", "25-L-2"),
+        ("m", "L-3-L"),
+        ("m", "BD1"),
+        ("m", "BDL"),
+        ("m", "BDL-1"),
+        ("m", "1,L"),
+        ("w", "mon#1"),
+        ("w", "fri#L"),
+        ("w", "sun#L"),
+        ("w", "sun#1"),
+    ];
+    (
+        proptest::sample::select(rules.to_vec()),
+        0u8..24,
+        0u8..4,
+        1u8..6,
+    )
+        .prop_map(|((kind, rule), hour, quarter, hours)| {
+            let start = format!("{hour:02}:{:02}", quarter * 15);
+            let end_hour = (hour + hours).min(24);
+            let end = if end_hour == 24 {
+                "24:00".to_owned()
+            } else {
+                format!("{end_hour:02}:{:02}", quarter * 15)
+            };
+            WindowSpec {
+                days: if kind == "w" {
+                    vec![rule.to_owned()]
+                } else {
+                    Vec::new()
+                },
+                days_of_month: (kind == "m").then(|| rule.to_owned()),
+                start: Some(start),
+                end: Some(end),
+                min_tasks: 1.0,
+                ..WindowSpec::default()
+            }
         })
 }
 
@@ -166,8 +224,13 @@ proptest! {
         timezone in proptest::sample::select(&["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Nowhere/City"][..]),
         lead in 0u32..2000,
         seconds in -100_000_000i64..100_000_000,
+        holidays in proptest::collection::vec(
+            proptest::sample::select(&["12-25", "01-01", "2026-05-01", "02-29", "13-01", "2026-02-30", "x"][..])
+                .prop_map(str::to_owned),
+            0..3,
+        ),
     ) {
-        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: lead, windows };
+        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: lead, holidays, windows };
         match Schedule::compile(&profile, "profile") {
             Err(problems) => prop_assert!(problems.iter().all(|p| p.path.starts_with("profile"))),
             Ok(schedule) => {
@@ -206,4 +269,61 @@ proptest! {
         prop_assert!(again.problems.is_empty(), "{:?}", again.problems);
         let _ = sluice_aws::item::own_write(&item);
     }
+}
+
+proptest! {
+    // Each case walks a week minute by minute: fewer cases than the other properties.
+    #![proptest_config(proptest::test_runner::Config { cases: 200, ..property_config() })]
+
+    /// Over the turn of any month of 2024-2031 (the 26th to the 2nd or later), in zones with and without daylight
+    /// saving (south included), a calendar window opens at most once per local day and
+    /// closes once after each opening, within its length (plus a DST hour).
+    #[test]
+    fn a_windows_edges_appear_once_per_occurrence(
+        spec in calendar_window(),
+        timezone in proptest::sample::select(&["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney"][..]),
+        year in 2024i16..2032,
+        month in 1i8..=12,
+        holidays in proptest::collection::vec(proptest::sample::select(&["12-25", "01-01", "2026-05-01"][..]).prop_map(str::to_owned), 0..2),
+    ) {
+        let length = window_minutes(&spec);
+        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: 0, holidays, windows: vec![spec] };
+        let schedule = Schedule::compile(&profile, "p").map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let midnight = jiff::civil::date(year, month, 26).to_datetime(jiff::civil::Time::midnight());
+        let from = schedule
+            .timezone
+            .to_ambiguous_timestamp(midnight)
+            .compatible()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let changes = schedule.changes(from, 7 * 24);
+        let mut opened_on = std::collections::BTreeSet::new();
+        let mut open_since: Option<jiff::Timestamp> = None;
+        for (at, floor) in changes {
+            match (floor.min_tasks, open_since) {
+                (1, None) => {
+                    let day = schedule.timezone.to_datetime(at).date();
+                    prop_assert!(opened_on.insert(day), "opened twice on {day}");
+                    open_since = Some(at);
+                }
+                (0, Some(opened)) => {
+                    let minutes = (at.as_second() - opened.as_second()) / 60;
+                    prop_assert!(minutes <= length + 60, "open {minutes} min, window {length}");
+                    open_since = None;
+                }
+                (tasks, state) => prop_assert!(at == from, "floor {tasks} while {state:?}"),
+            }
+        }
+    }
+}
+
+/// A window's length in minutes as written (start before end, same day).
+fn window_minutes(spec: &WindowSpec) -> i64 {
+    let minutes = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| t.split_once(':'))
+            .map_or(0, |(h, m)| {
+                h.parse::<i64>().unwrap_or(0) * 60 + m.parse::<i64>().unwrap_or(0)
+            })
+    };
+    minutes(&spec.end) - minutes(&spec.start)
 }

@@ -23,6 +23,10 @@ pub struct Profile {
     pub timezone: String,
     #[serde(default)]
     pub lead_minutes: u32,
+    /// Days off: dates `YYYY-MM-DD`, or `MM-DD` for every year. A window does not
+    /// open on them unless its `on_holidays` says so, and business days skip them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<String>,
     #[serde(default)]
     pub windows: Vec<WindowSpec>,
 }
@@ -59,10 +63,13 @@ impl Profile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WindowSpec {
-    /// Days of the week: mon, tue, wed, thu, fri, sat, sun.
+    /// Days of the week: mon, tue, wed, thu, fri, sat, sun; `mon#1` is the month's
+    /// first Monday (1-5), `fri#L` its last Friday.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub days: Vec<String>,
-    /// Days of the month: `15`, `1-5`, `28-L` (L = last day), comma-separated.
+    /// Days of the month, comma-separated: `15`, `1-5`, `28-L` (L = the last day),
+    /// `L-2` (two days before the last), `BD3` (the third business day: not a weekend,
+    /// not a holiday), `BDL` (the last business day), `BDL-1` (the one before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days_of_month: Option<String>,
     /// Specific dates, `YYYY-MM-DD`.
@@ -80,6 +87,63 @@ pub struct WindowSpec {
     /// at the first one.
     #[serde(serialize_with = "whole_if_possible")]
     pub min_tasks: f64,
+    /// On the profile's holidays: `skip` (the default: closed), `only` (open only on
+    /// holidays: a holiday's own window; its days rule may be left out), or `also`.
+    #[serde(default, skip_serializing_if = "OnHolidays::is_skip")]
+    pub on_holidays: OnHolidays,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnHolidays {
+    #[default]
+    Skip,
+    Only,
+    Also,
+}
+
+impl OnHolidays {
+    fn is_skip(&self) -> bool {
+        *self == OnHolidays::Skip
+    }
+}
+
+/// A profile's days off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holidays {
+    dates: Vec<Date>,
+    /// (month, day), every year.
+    yearly: Vec<(i8, i8)>,
+}
+
+impl Holidays {
+    /// Parses `YYYY-MM-DD` and yearly `MM-DD`; every bad one is a problem by path.
+    fn parse(texts: &[String], path: &str, problems: &mut Vec<Problem>) -> Holidays {
+        let mut holidays = Holidays::default();
+        for (index, text) in texts.iter().enumerate() {
+            if let Ok(date) = text.parse::<Date>() {
+                holidays.dates.push(date);
+                continue;
+            }
+            // Checked against a leap year, so that 02-29 is a valid yearly day.
+            match format!("2024-{text}").parse::<Date>() {
+                Ok(date) if text.len() == 5 => holidays.yearly.push((date.month(), date.day())),
+                _ => problems.push(Problem::new(
+                    format!("{path}.holidays[{index}]"),
+                    format!("{text:?} is not a date YYYY-MM-DD or a yearly MM-DD"),
+                )),
+            }
+        }
+        holidays
+    }
+
+    pub fn contains(&self, date: Date) -> bool {
+        self.dates.contains(&date) || self.yearly.contains(&(date.month(), date.day()))
+    }
+
+    fn is_business_day(&self, date: Date) -> bool {
+        !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) && !self.contains(date)
+    }
 }
 
 /// Writes `4`, not `4.0`, for whole counts.
@@ -94,23 +158,68 @@ fn whole_if_possible<S: serde::Serializer>(value: &f64, serializer: S) -> Result
 /// When a window applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Applies {
-    Weekdays(Vec<Weekday>),
+    Weekdays(Vec<(Weekday, Option<Nth>)>),
     DaysOfMonth(Vec<(DayOfMonth, DayOfMonth)>),
     Dates(Vec<Date>),
+    /// Only `on_holidays: only` windows may leave out their days: every holiday.
+    Holidays,
+}
+
+/// Which of a month's same weekdays: the first to fifth, or the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nth {
+    Index(i8),
+    Last,
+}
+
+impl Nth {
+    fn matches(self, date: Date) -> bool {
+        match self {
+            Nth::Index(n) => (date.day() - 1) / 7 + 1 == n,
+            Nth::Last => date.day() + 7 > date.days_in_month(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DayOfMonth {
     Day(u8),
-    Last,
+    /// The last day less this many days (`L` is 0, `L-2` is 2).
+    Last(u8),
+    /// The nth business day (1-23).
+    BusinessDay(u8),
+    /// The last business day less this many business days.
+    LastBusinessDay(u8),
 }
 
 impl DayOfMonth {
-    fn resolve(self, date: Date) -> i8 {
+    /// The day of `date`'s month it means; None when the month has none (the 23rd
+    /// business day of a short month, `L-30`).
+    fn resolve(self, date: Date, holidays: &Holidays) -> Option<i8> {
+        let business_days = || {
+            (1..=date.days_in_month())
+                .filter_map(|day| date.with().day(day).build().ok())
+                .filter(|d| holidays.is_business_day(*d))
+                .map(|d| d.day())
+        };
         match self {
-            DayOfMonth::Day(day) => day as i8,
-            DayOfMonth::Last => date.days_in_month(),
+            DayOfMonth::Day(day) => Some(day as i8),
+            DayOfMonth::Last(back) => Some(date.days_in_month() - back as i8).filter(|d| *d >= 1),
+            DayOfMonth::BusinessDay(n) => business_days().nth(usize::from(n) - 1),
+            DayOfMonth::LastBusinessDay(back) => {
+                let days: Vec<i8> = business_days().collect();
+                days.len()
+                    .checked_sub(1 + usize::from(back))
+                    .map(|i| days[i])
+            }
         }
+    }
+
+    fn is_business(self) -> bool {
+        matches!(
+            self,
+            DayOfMonth::BusinessDay(_) | DayOfMonth::LastBusinessDay(_)
+        )
     }
 }
 
@@ -121,6 +230,7 @@ pub const MAX_WINDOWS: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
     applies: Applies,
+    on_holidays: OnHolidays,
     start: Time,
     /// None: midnight at the end of the day.
     end: Option<Time>,
@@ -134,6 +244,7 @@ pub struct Schedule {
     pub name: String,
     pub timezone: TimeZone,
     pub lead_minutes: i64,
+    pub holidays: Holidays,
     pub windows: Vec<Window>,
 }
 
@@ -178,37 +289,102 @@ fn parse_weekday(text: &str) -> Option<Weekday> {
     })
 }
 
-fn parse_days_of_month(text: &str) -> Result<Vec<(DayOfMonth, DayOfMonth)>, String> {
-    let day = |part: &str| -> Result<DayOfMonth, String> {
-        if part.eq_ignore_ascii_case("L") {
-            return Ok(DayOfMonth::Last);
-        }
-        match part.parse::<u8>() {
-            Ok(day @ 1..=31) => Ok(DayOfMonth::Day(day)),
-            _ => Err(format!("{part:?} is not a day of the month (1-31 or L)")),
+/// `mon`, `mon#2` (the second Monday of the month) or `fri#L` (its last Friday).
+fn parse_day_of_week(text: &str) -> Option<(Weekday, Option<Nth>)> {
+    let (day, nth) = match text.split_once('#') {
+        Some((day, nth)) => (day, Some(nth)),
+        None => (text, None),
+    };
+    let nth = match nth {
+        None => None,
+        Some(n) if n.eq_ignore_ascii_case("L") => Some(Nth::Last),
+        Some(n) => match n.parse::<i8>() {
+            Ok(n @ 1..=5) => Some(Nth::Index(n)),
+            _ => return None,
+        },
+    };
+    Some((parse_weekday(day)?, nth))
+}
+
+/// One day of a `days_of_month` item: `15`, `L`, `L-2`, `BD3`, `BDL`, `BDL-1`.
+fn parse_day_of_month(part: &str) -> Result<DayOfMonth, String> {
+    let bad = || {
+        format!(
+            "{part:?} is not a day of the month (1-31, L, L-n, BDn for the nth business day, \
+             BDL or BDL-n)"
+        )
+    };
+    let upper = part.to_ascii_uppercase();
+    let back = |rest: &str, max: u8| -> Result<u8, String> {
+        match rest {
+            "" => Ok(0),
+            _ => match rest.strip_prefix('-').map(str::parse::<u8>) {
+                Some(Ok(n)) if n <= max => Ok(n),
+                _ => Err(bad()),
+            },
         }
     };
+    if let Some(rest) = upper.strip_prefix("BDL") {
+        return Ok(DayOfMonth::LastBusinessDay(back(rest, 22)?));
+    }
+    if let Some(rest) = upper.strip_prefix("BD") {
+        return match rest.parse::<u8>() {
+            Ok(n @ 1..=23) => Ok(DayOfMonth::BusinessDay(n)),
+            _ => Err(bad()),
+        };
+    }
+    if let Some(rest) = upper.strip_prefix('L') {
+        return Ok(DayOfMonth::Last(back(rest, 30)?));
+    }
+    match part.parse::<u8>() {
+        Ok(day @ 1..=31) => Ok(DayOfMonth::Day(day)),
+        _ => Err(bad()),
+    }
+}
+
+/// Splits `first-last` at the hyphen that separates the two days: `L-2` and `BDL-1`
+/// alone are one day, `25-L-2` and `L-3-L` are ranges.
+fn split_range(item: &str) -> Option<(&str, &str)> {
+    let hyphens: Vec<usize> = item.match_indices('-').map(|(i, _)| i).collect();
+    let upper = item.to_ascii_uppercase();
+    let starts_with_last = upper.starts_with('L') || upper.starts_with("BDL");
+    let at = match hyphens.as_slice() {
+        [] => return None,
+        [only] if starts_with_last && item[only + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            return None;
+        }
+        [only] => *only,
+        [first, ..] if starts_with_last => *hyphens.get(1).unwrap_or(first),
+        [first, ..] => *first,
+    };
+    Some((item[..at].trim(), item[at + 1..].trim()))
+}
+
+fn parse_days_of_month(text: &str) -> Result<Vec<(DayOfMonth, DayOfMonth)>, String> {
     let mut ranges = Vec::new();
     for item in text.split(',').map(str::trim) {
-        let (first, last) = match item.split_once('-') {
-            Some((first, last)) => (day(first.trim())?, day(last.trim())?),
+        let (first, last) = match split_range(item) {
+            Some((first, last)) => (parse_day_of_month(first)?, parse_day_of_month(last)?),
             None => {
-                let only = day(item)?;
+                let only = parse_day_of_month(item)?;
                 (only, only)
             }
         };
-        match (first, last) {
-            (DayOfMonth::Last, DayOfMonth::Day(_)) => {
-                return Err(format!(
-                    "{item:?} cannot occur: the range ends before it starts"
-                ));
-            }
-            (DayOfMonth::Day(first), DayOfMonth::Day(last)) if last < first => {
-                return Err(format!(
-                    "{item:?} cannot occur: the range ends before it starts"
-                ));
-            }
-            _ => {}
+        if first != last && (first.is_business() || last.is_business()) {
+            return Err(format!(
+                "{item:?}: a business day is a single day; list them (BD1,BD2,BD3)"
+            ));
+        }
+        let ends_before = match (first, last) {
+            (DayOfMonth::Last(_), DayOfMonth::Day(_)) => true,
+            (DayOfMonth::Day(first), DayOfMonth::Day(last)) => last < first,
+            (DayOfMonth::Last(first), DayOfMonth::Last(last)) => last > first,
+            _ => false,
+        };
+        if ends_before {
+            return Err(format!(
+                "{item:?} cannot occur: the range ends before it starts"
+            ));
         }
         ranges.push((first, last));
     }
@@ -242,6 +418,7 @@ impl WindowSpec {
         let crosses_midnight = matches!(end, Some(end) if end <= start);
         Some(Window {
             applies,
+            on_holidays: self.on_holidays,
             start,
             end,
             crosses_midnight,
@@ -254,6 +431,9 @@ impl WindowSpec {
         let kinds = usize::from(!self.days.is_empty())
             + usize::from(self.days_of_month.is_some())
             + usize::from(!self.dates.is_empty());
+        if kinds == 0 && self.on_holidays == OnHolidays::Only {
+            return Some(Applies::Holidays);
+        }
         if kinds != 1 {
             problem(
                 "",
@@ -273,12 +453,13 @@ impl WindowSpec {
         if !self.days.is_empty() {
             let mut weekdays = Vec::new();
             for (index, day) in self.days.iter().enumerate() {
-                match parse_weekday(day) {
+                match parse_day_of_week(day) {
                     Some(weekday) => weekdays.push(weekday),
                     None => problem(
                         &format!(".days[{index}]"),
                         format!(
-                            "{day:?} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"
+                            "{day:?} is not a day of the week (mon, tue, wed, thu, fri, sat, \
+                             sun; mon#1 to mon#5 for the nth in the month, mon#L for the last)"
                         ),
                     ),
                 }
@@ -344,14 +525,26 @@ impl WindowSpec {
 }
 
 impl Window {
-    fn applies_on(&self, date: Date) -> bool {
+    fn applies_on(&self, date: Date, holidays: &Holidays) -> bool {
+        let holiday = holidays.contains(date);
+        match self.on_holidays {
+            OnHolidays::Skip if holiday => return false,
+            OnHolidays::Only if !holiday => return false,
+            _ => {}
+        }
         match &self.applies {
-            Applies::Weekdays(days) => days.contains(&date.weekday()),
+            Applies::Weekdays(days) => days.iter().any(|(weekday, nth)| {
+                *weekday == date.weekday() && nth.is_none_or(|n| n.matches(date))
+            }),
             Applies::Dates(dates) => dates.contains(&date),
             Applies::DaysOfMonth(ranges) => ranges.iter().any(|(first, last)| {
                 let day = date.day();
-                day >= first.resolve(date) && day <= last.resolve(date)
+                match (first.resolve(date, holidays), last.resolve(date, holidays)) {
+                    (Some(first), Some(last)) => first <= day && day <= last,
+                    _ => false,
+                }
             }),
+            Applies::Holidays => holiday,
         }
     }
 
@@ -372,13 +565,13 @@ impl Window {
 
     /// Whether the window is open at `at`: an occurrence starting today or (crossing
     /// midnight) yesterday holds it.
-    fn open_at(&self, at: Timestamp, tz: &TimeZone) -> bool {
+    fn open_at(&self, at: Timestamp, tz: &TimeZone, holidays: &Holidays) -> bool {
         let today = tz.to_datetime(at).date();
         [today.yesterday().ok(), Some(today)]
             .into_iter()
             .flatten()
             .any(|date| {
-                self.applies_on(date)
+                self.applies_on(date, holidays)
                     && self
                         .occurrence(date, tz)
                         .is_some_and(|(start, end)| start <= at && at < end)
@@ -438,6 +631,7 @@ impl Schedule {
         } else {
             profile.windows.len()
         };
+        let holidays = Holidays::parse(&profile.holidays, path, &mut problems);
         let windows: Vec<Option<Window>> = profile.windows[..checked]
             .iter()
             .enumerate()
@@ -448,6 +642,7 @@ impl Schedule {
                 name: profile.name.clone(),
                 timezone,
                 lead_minutes: i64::from(profile.lead_minutes),
+                holidays,
                 windows: windows.into_iter().flatten().collect(),
             }),
             _ => Err(problems),
@@ -462,7 +657,10 @@ impl Schedule {
             .windows
             .iter()
             .enumerate()
-            .filter(|(_, w)| w.open_at(at, &self.timezone) || w.open_at(ahead, &self.timezone))
+            .filter(|(_, w)| {
+                w.open_at(at, &self.timezone, &self.holidays)
+                    || w.open_at(ahead, &self.timezone, &self.holidays)
+            })
             .map(|(index, _)| index)
             .collect();
         let min_tasks = windows
@@ -522,10 +720,18 @@ mod tests {
     }
 
     fn schedule(timezone: &str, lead_minutes: u32, windows: Vec<WindowSpec>) -> Schedule {
+        Schedule {
+            lead_minutes: i64::from(lead_minutes),
+            ..with_holidays(timezone, &[], windows)
+        }
+    }
+
+    fn with_holidays(timezone: &str, holidays: &[&str], windows: Vec<WindowSpec>) -> Schedule {
         let profile = Profile {
             name: "p".into(),
             timezone: timezone.into(),
-            lead_minutes,
+            lead_minutes: 0,
+            holidays: holidays.iter().map(|d| (*d).to_owned()).collect(),
             windows,
         };
         Schedule::compile(&profile, "profile").expect("valid profile")
@@ -546,12 +752,210 @@ mod tests {
         schedule.floor_at(utc.parse().expect("timestamp")).min_tasks
     }
 
+    /// Every date of 2024-2031: two leap years, every month length, every weekday
+    /// layout of a month.
+    fn eight_years() -> impl Iterator<Item = Date> {
+        let first = jiff::civil::date(2024, 1, 1);
+        (0..)
+            .map_while(move |n| first.checked_add(n.days()).ok())
+            .take_while(|d| d.year() < 2032)
+    }
+
+    fn compiled(spec: WindowSpec) -> Window {
+        let mut problems = Vec::new();
+        let window = spec.compile("w", &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        window.expect("valid window")
+    }
+
+    /// The nth business day of `date`'s month, counted the slow way.
+    fn business_days_of(date: Date, holidays: &Holidays) -> Vec<i8> {
+        (1..=date.days_in_month())
+            .filter(|day| {
+                let d = jiff::civil::date(date.year(), date.month(), *day);
+                !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) && !holidays.contains(d)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn day_rules_match_their_definition_on_every_date_of_eight_years() {
+        let mut problems = Vec::new();
+        let holidays = Holidays::parse(
+            &["01-01".into(), "12-25".into(), "2027-05-03".into()],
+            "p",
+            &mut problems,
+        );
+        assert!(problems.is_empty());
+        type Oracle = fn(Date, &[i8]) -> bool;
+        let rules: [(&str, Oracle); 8] = [
+            ("L-2", |d, _| d.day() == d.days_in_month() - 2),
+            ("25-L-2", |d, _| {
+                d.day() >= 25 && d.day() <= d.days_in_month() - 2
+            }),
+            ("L-3-L", |d, _| d.day() >= d.days_in_month() - 3),
+            ("30-L", |d, _| d.day() >= 30),
+            ("BD3", |d, bd| bd.get(2) == Some(&d.day())),
+            ("BDL", |d, bd| bd.last() == Some(&d.day())),
+            ("BDL-1", |d, bd| bd.len() > 1 && bd[bd.len() - 2] == d.day()),
+            ("1,BD1", |d, bd| {
+                d.day() == 1 || bd.first() == Some(&d.day())
+            }),
+        ];
+        for (rule, oracle) in rules {
+            let window = compiled(WindowSpec {
+                on_holidays: OnHolidays::Also,
+                ..month(rule, 1.0)
+            });
+            for date in eight_years() {
+                let expected = oracle(date, &business_days_of(date, &holidays));
+                assert_eq!(
+                    window.applies_on(date, &holidays),
+                    expected,
+                    "{rule} on {date}"
+                );
+            }
+        }
+        let weekly: [(&str, Oracle); 3] = [
+            ("mon#1", |d, _| {
+                d.weekday() == Weekday::Monday && d.day() <= 7
+            }),
+            ("wed#3", |d, _| {
+                d.weekday() == Weekday::Wednesday && (15..=21).contains(&d.day())
+            }),
+            ("fri#L", |d, _| {
+                d.weekday() == Weekday::Friday && d.day() + 7 > d.days_in_month()
+            }),
+        ];
+        for (rule, oracle) in weekly {
+            let window = compiled(window(&[rule], "08:00", "09:00", 1.0));
+            for date in eight_years() {
+                let expected = oracle(date, &[]);
+                assert_eq!(
+                    window.applies_on(date, &Holidays::default()),
+                    expected,
+                    "{rule} on {date}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn day_rules_on_known_dates() {
+        let holidays = with_holidays("UTC", &["01-01", "2026-12-24"], vec![]).holidays;
+        let cases = [
+            ("L-2", "2024-02-27", true),
+            ("L-2", "2025-02-26", true),
+            ("L-2", "2025-02-27", false),
+            ("BDL", "2026-11-30", true),
+            ("BDL", "2026-05-29", true),
+            ("BD1", "2027-01-04", true),
+            ("BD1", "2027-01-01", false),
+            ("BD3", "2026-12-03", true),
+            ("BDL-1", "2026-12-30", true),
+            ("30-L", "2028-02-29", false),
+        ];
+        for (rule, date, expected) in cases {
+            let window = compiled(WindowSpec {
+                on_holidays: OnHolidays::Also,
+                ..month(rule, 1.0)
+            });
+            let date: Date = date.parse().expect("date");
+            assert_eq!(
+                window.applies_on(date, &holidays),
+                expected,
+                "{rule} on {date}"
+            );
+        }
+        let last_friday = compiled(window(&["fri#L"], "08:00", "09:00", 1.0));
+        let fridays = ["2026-02-27", "2026-07-31", "2027-12-31"];
+        for date in fridays {
+            let date: Date = date.parse().expect("date");
+            assert!(last_friday.applies_on(date, &Holidays::default()), "{date}");
+        }
+    }
+
+    #[test]
+    fn holidays_close_windows_or_open_their_own() {
+        let workdays = window(&["mon", "tue", "wed", "thu", "fri"], "08:00", "18:00", 4.0);
+        let holiday = WindowSpec {
+            start: Some("10:00".into()),
+            end: Some("14:00".into()),
+            on_holidays: OnHolidays::Only,
+            ..dates(&[], 1.0)
+        };
+        let month_end = WindowSpec {
+            on_holidays: OnHolidays::Also,
+            ..month("L", 2.0)
+        };
+        let schedule = with_holidays(
+            "Europe/Berlin",
+            &["12-24", "12-31", "2026-12-28"],
+            vec![workdays, holiday, month_end],
+        );
+        // Thursday 24 December 2026, a yearly holiday: only its own window.
+        assert_eq!(floor(&schedule, "2026-12-24T09:00"), 0);
+        assert_eq!(floor(&schedule, "2026-12-24T11:00"), 1);
+        // Monday 28 December 2026, a dated holiday; Tuesday 29th a workday again.
+        assert_eq!(floor(&schedule, "2026-12-28T09:00"), 0);
+        assert_eq!(floor(&schedule, "2026-12-29T09:00"), 4);
+        // Thursday 31 December: a holiday, and the month's last day, whose window
+        // opens on holidays too.
+        assert_eq!(floor(&schedule, "2026-12-31T09:00"), 2);
+        assert_eq!(floor(&schedule, "2026-12-31T11:00"), 2);
+    }
+
+    #[test]
+    fn nth_weekday_windows_in_a_dst_gap_open_at_the_first_valid_minute() {
+        // Berlin springs forward on the last Sunday of March (2026-03-29, 02:00 CET ->
+        // 03:00 CEST, 01:00Z); Sydney on the first Sunday of October (2026-10-04,
+        // 02:00 AEST -> 03:00 AEDT, 16:00Z the day before).
+        let berlin = schedule(
+            "Europe/Berlin",
+            0,
+            vec![window(&["sun#L"], "02:30", "03:30", 3.0)],
+        );
+        assert_eq!(at_utc(&berlin, "2026-03-29T00:59:00Z"), 0);
+        assert_eq!(at_utc(&berlin, "2026-03-29T01:00:00Z"), 3);
+        assert_eq!(at_utc(&berlin, "2026-03-29T01:29:00Z"), 3);
+        assert_eq!(at_utc(&berlin, "2026-03-29T01:30:00Z"), 0);
+        assert_eq!(
+            at_utc(&berlin, "2026-03-22T01:45:00Z"),
+            0,
+            "not the last Sunday"
+        );
+        let sydney = schedule(
+            "Australia/Sydney",
+            0,
+            vec![window(&["sun#1"], "02:15", "05:00", 2.0)],
+        );
+        assert_eq!(at_utc(&sydney, "2026-10-03T15:59:00Z"), 0);
+        assert_eq!(at_utc(&sydney, "2026-10-03T16:00:00Z"), 2);
+        assert_eq!(at_utc(&sydney, "2026-10-03T17:59:00Z"), 2);
+        assert_eq!(at_utc(&sydney, "2026-10-03T18:00:00Z"), 0);
+        // Autumn in Sydney (first Sunday of April, 03:00 AEDT -> 02:00 AEST): the
+        // repeated hour opens the window once, at its first occurrence.
+        let autumn = schedule(
+            "Australia/Sydney",
+            0,
+            vec![window(&["sun#1"], "02:30", "04:00", 2.0)],
+        );
+        let opened: Vec<_> = autumn
+            .changes("2026-04-04T14:00:00Z".parse().expect("ts"), 6)
+            .into_iter()
+            .filter(|(_, f)| f.min_tasks == 2)
+            .collect();
+        assert_eq!(opened.len(), 1, "{opened:?}");
+        assert_eq!(opened[0].0.to_string(), "2026-04-04T15:30:00Z");
+    }
+
     #[test]
     fn every_problem_is_named_by_path() {
         let profile = Profile {
             name: "p".into(),
             timezone: "Europe/Atlantis".into(),
             lead_minutes: 10,
+            holidays: vec!["2026-12-24".into(), "12-31".into(), "13-01".into()],
             windows: vec![
                 window(&["mon"], "25:00", "18:00", 5.0),
                 window(&["mon"], "08:00", "08:00", 5.0),
@@ -568,6 +972,11 @@ mod tests {
                     min_tasks: 1.0,
                     ..WindowSpec::default()
                 },
+                window(&["mon#6"], "08:00", "09:00", 1.0),
+                month("BD1-BD3", 1.0),
+                month("BD0", 1.0),
+                month("L-2-L-5", 1.0),
+                month("L-31", 1.0),
             ],
         };
         let problems: Vec<String> = Schedule::compile(&profile, "profiles[0]")
@@ -579,15 +988,21 @@ mod tests {
             problems,
             vec![
                 "profiles[0].timezone: unknown IANA time zone \"Europe/Atlantis\"",
+                "profiles[0].holidays[2]: \"13-01\" is not a date YYYY-MM-DD or a yearly MM-DD",
                 "profiles[0].windows[0].start: \"25:00\" is not a time of day HH:MM (00:00 to 23:59)",
                 "profiles[0].windows[1].end: must differ from start: an empty window never opens",
-                "profiles[0].windows[2].days[0]: \"funday\" is not a day of the week (mon, tue, wed, thu, fri, sat, sun)",
+                "profiles[0].windows[2].days[0]: \"funday\" is not a day of the week (mon, tue, wed, thu, fri, sat, sun; mon#1 to mon#5 for the nth in the month, mon#L for the last)",
                 "profiles[0].windows[2].min_tasks: must be a whole number of tasks, 0 or more; got -1",
                 "profiles[0].windows[3].min_tasks: must be a whole number of tasks, 0 or more; got 2.5",
                 "profiles[0].windows[4].days_of_month: \"31-30\" cannot occur: the range ends before it starts",
-                "profiles[0].windows[5].days_of_month: \"0\" is not a day of the month (1-31 or L)",
+                "profiles[0].windows[5].days_of_month: \"0\" is not a day of the month (1-31, L, L-n, BDn for the nth business day, BDL or BDL-n)",
                 "profiles[0].windows[6]: give exactly one of days, days_of_month and dates",
                 "profiles[0].windows[7].dates[0]: \"2026-02-30\" is not a date YYYY-MM-DD",
+                "profiles[0].windows[8].days[0]: \"mon#6\" is not a day of the week (mon, tue, wed, thu, fri, sat, sun; mon#1 to mon#5 for the nth in the month, mon#L for the last)",
+                "profiles[0].windows[9].days_of_month: \"BD1-BD3\": a business day is a single day; list them (BD1,BD2,BD3)",
+                "profiles[0].windows[10].days_of_month: \"BD0\" is not a day of the month (1-31, L, L-n, BDn for the nth business day, BDL or BDL-n)",
+                "profiles[0].windows[11].days_of_month: \"L-2-L-5\" cannot occur: the range ends before it starts",
+                "profiles[0].windows[12].days_of_month: \"L-31\" is not a day of the month (1-31, L, L-n, BDn for the nth business day, BDL or BDL-n)",
             ]
         );
     }
@@ -871,6 +1286,7 @@ mod tests {
                 name: "p".into(),
                 timezone: "UTC".into(),
                 lead_minutes: 0,
+                holidays: Vec::new(),
                 windows: vec![window(&["mon"], start, end, 1.0)],
             };
             let problems: Vec<String> = match Schedule::compile(&profile, "profiles[0]") {

@@ -29,6 +29,7 @@ fn world(min: u32, profile_windows: Vec<WindowSpec>) -> MemoryAws {
         name: "business".into(),
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
+        holidays: Vec::new(),
         windows: profile_windows,
     });
     aws.set_service("c", "gold-svc", min);

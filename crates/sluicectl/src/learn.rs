@@ -135,6 +135,7 @@ fn render(
             name: name.clone(),
             timezone: options.timezone.to_owned(),
             lead_minutes: options.lead_minutes,
+            holidays: Vec::new(),
             windows,
         }],
     };

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use sluice_core::config::Target;
-use sluice_core::profile::{Floor, Profile, Schedule, WindowSpec};
+use sluice_core::profile::{Floor, OnHolidays, Profile, Schedule, WindowSpec};
 
 use crate::cli::{PlanArgs, TableArgs};
 use crate::table::{read_document, store, stored_profile, stored_target};
@@ -51,6 +51,8 @@ pub fn describe(window: &WindowSpec) -> String {
         window.days.join(",")
     } else if let Some(days) = &window.days_of_month {
         format!("days {days}")
+    } else if window.dates.is_empty() {
+        "holidays".to_owned()
     } else {
         window.dates.join(",")
     };
@@ -58,7 +60,12 @@ pub fn describe(window: &WindowSpec) -> String {
         (Some(start), Some(end)) => format!(" {start}-{end}"),
         _ => " all day".to_owned(),
     };
-    format!("{when}{hours} min {}", window.min_tasks)
+    let holidays = match window.on_holidays {
+        OnHolidays::Skip => "",
+        OnHolidays::Only => " (holidays only)",
+        OnHolidays::Also => " (holidays too)",
+    };
+    format!("{when}{hours} min {}{holidays}", window.min_tasks)
 }
 
 pub fn print_plan(

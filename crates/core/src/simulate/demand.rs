@@ -244,6 +244,7 @@ fn calendar(base: f64, peak: f64, window: WindowSpec, timezone: &str) -> Result<
         name: "demand".to_owned(),
         timezone: timezone.to_owned(),
         lead_minutes: 0,
+        holidays: Vec::new(),
         windows: vec![window],
     };
     let schedule = Schedule::compile(&profile, "demand").map_err(|problems| {
