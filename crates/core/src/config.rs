@@ -245,6 +245,21 @@ impl Format {
 }
 
 impl Document {
+    /// What is valid but likely not meant, by path: each profile's
+    /// [`Schedule::warnings`](crate::profile::Schedule::warnings) from `from`.
+    pub fn warnings(&self, from: jiff::civil::Date) -> Vec<Problem> {
+        self.profiles
+            .iter()
+            .enumerate()
+            .filter_map(|(index, profile)| {
+                let path = format!("profiles[{index}]");
+                let schedule = crate::profile::Schedule::compile(profile, &path).ok()?;
+                Some(schedule.warnings(&path, from))
+            })
+            .flatten()
+            .collect()
+    }
+
     /// Parses and validates; a type error stops at the first field (the parser cannot
     /// go on), semantic problems are all listed.
     pub fn parse(text: &str, format: Format) -> Result<Document, Problems> {

@@ -596,6 +596,30 @@ fn local_instant(local: DateTime, tz: &TimeZone) -> Option<Timestamp> {
     }
 }
 
+/// The months of the year in which none of `open` falls, named; None when every
+/// month has one.
+fn skipped_months(open: &[Date]) -> Option<String> {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let skipped: Vec<&str> = (1..=12)
+        .filter(|m| !open.iter().any(|d| d.month() == *m))
+        .map(|m| NAMES[usize::from(m as u8 - 1)])
+        .collect();
+    (!skipped.is_empty()).then(|| skipped.join(", "))
+}
+
 impl Schedule {
     /// Validates a stored or written profile; every problem by path.
     pub fn compile(profile: &Profile, path: &str) -> Result<Schedule, Vec<Problem>> {
@@ -649,6 +673,91 @@ impl Schedule {
         }
     }
 
+    /// What is valid but likely not meant, by path, over the four years from `from`
+    /// (every month length and weekday layout, one leap year): a window that never
+    /// opens, a day-of-month rule that skips some month of the year (`30-L` in
+    /// February), and a start or end inside a daylight-saving gap (the window then opens
+    /// or closes at the first valid minute after it; when both fall in it, it does not
+    /// open that day).
+    pub fn warnings(&self, path: &str, from: Date) -> Vec<Problem> {
+        let days: Vec<Date> = (0..4 * 366)
+            .map_while(|n| from.checked_add(n.days()).ok())
+            .collect();
+        let mut warnings = Vec::new();
+        for (index, window) in self.windows.iter().enumerate() {
+            let at = format!("{path}.windows[{index}]");
+            let open: Vec<Date> = days
+                .iter()
+                .copied()
+                .filter(|d| window.applies_on(*d, &self.holidays))
+                .collect();
+            let (Some(first), Some(last)) = (days.first(), days.last()) else {
+                continue;
+            };
+            if open.is_empty() {
+                warnings.push(Problem::new(
+                    at,
+                    format!("never opens between {first} and {last}"),
+                ));
+                continue;
+            }
+            if matches!(window.applies, Applies::DaysOfMonth(_)) {
+                warnings.extend(skipped_months(&open).map(|months| {
+                    Problem::new(
+                        format!("{at}.days_of_month"),
+                        format!("never opens in {months}"),
+                    )
+                }));
+            }
+            warnings.extend(self.dst_gaps(window, &open, &at));
+        }
+        warnings
+    }
+
+    /// Starts or ends inside a daylight-saving gap on days the window opens.
+    fn dst_gaps(&self, window: &Window, open: &[Date], at: &str) -> Vec<Problem> {
+        let in_gap = |date: Date, time: Time| {
+            let local = date.to_datetime(time);
+            matches!(
+                self.timezone.to_ambiguous_timestamp(local).offset(),
+                AmbiguousOffset::Gap { .. }
+            )
+        };
+        let mut warnings = Vec::new();
+        // An end before the start falls on the next day.
+        let edges = [
+            ("start", Some(window.start), false),
+            ("end", window.end, window.crosses_midnight),
+        ];
+        for (field, time, next_day) in edges {
+            let Some(time) = time else { continue };
+            let gaps: Vec<Date> = open
+                .iter()
+                .filter_map(|d| {
+                    if next_day {
+                        d.tomorrow().ok()
+                    } else {
+                        Some(*d)
+                    }
+                })
+                .filter(|d| in_gap(*d, time))
+                .collect();
+            if let Some(first) = gaps.first() {
+                warnings.push(Problem::new(
+                    format!("{at}.{field}"),
+                    format!(
+                        "{} does not exist on {first} in {} (daylight saving; {} such day(s) \
+                         in four years): the window's {field} moves to the first valid minute \
+                         after the gap",
+                        time.strftime("%H:%M"),
+                        self.timezone.iana_name().unwrap_or("its zone"),
+                        gaps.len()
+                    ),
+                ));
+            }
+        }
+        warnings
+    }
     /// The floor at `at`: the largest min_tasks of the windows open at `at + lead`
     /// (capacity ready before the peak) or still open at `at` (held until the end).
     pub fn floor_at(&self, at: Timestamp) -> Floor {
@@ -947,6 +1056,39 @@ mod tests {
             .collect();
         assert_eq!(opened.len(), 1, "{opened:?}");
         assert_eq!(opened[0].0.to_string(), "2026-04-04T15:30:00Z");
+    }
+
+    #[test]
+    fn warnings_name_rules_that_never_open_and_edges_in_a_dst_gap() {
+        let schedule = schedule(
+            "Europe/Berlin",
+            0,
+            vec![
+                month("30-L", 1.0),
+                month("31", 1.0),
+                month("1,L", 1.0),
+                dates(&["2026-03-29"], 1.0),
+                window(&["sun#L"], "02:30", "04:00", 1.0),
+                window(&["sat#L"], "23:00", "02:30", 1.0),
+                window(&["mon#1"], "02:30", "04:00", 1.0),
+            ],
+        );
+        let warnings: Vec<String> = schedule
+            .warnings("p", jiff::civil::date(2026, 11, 24))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "p.windows[0].days_of_month: never opens in February",
+                "p.windows[1].days_of_month: never opens in February, April, June, September, November",
+                "p.windows[3]: never opens between 2026-11-24 and 2030-11-26",
+                "p.windows[4].start: 02:30 does not exist on 2027-03-28 in Europe/Berlin (daylight saving; 4 such day(s) in four years): the window's start moves to the first valid minute after the gap",
+                // The last Saturday of March is not always the eve of the change.
+                "p.windows[5].end: 02:30 does not exist on 2027-03-28 in Europe/Berlin (daylight saving; 3 such day(s) in four years): the window's end moves to the first valid minute after the gap",
+            ]
+        );
     }
 
     #[test]

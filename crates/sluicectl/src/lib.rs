@@ -47,5 +47,15 @@ fn validate(file: &str) -> Result<ExitCode> {
         document.targets.len(),
         document.profiles.len()
     );
+    let today = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let warnings = document.warnings(today);
+    if !warnings.is_empty() {
+        println!("{} warning(s), valid but likely not meant:", warnings.len());
+        for warning in &warnings {
+            println!("  {warning}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
