@@ -250,3 +250,62 @@ async fn scheduled_fixtures_run_and_bad_events_change_nothing() -> Result<()> {
     assert_eq!(scenario.desired().await?, before);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Result<()> {
+    let scenario = scenario(false).await?;
+    // The night is capped at 2 tasks (a cheaper night), Monday 22:00 to Tuesday 06:00.
+    let store = sluice_aws::DynamoStore::new(
+        scenario.emulators.clients.dynamodb.clone(),
+        scenario.table.clone(),
+    );
+    let profile = Profile {
+        name: "business-hours".to_owned(),
+        timezone: "Europe/Berlin".to_owned(),
+        lead_minutes: 10,
+        holidays: Vec::new(),
+        windows: vec![WindowSpec {
+            days: vec!["mon".to_owned()],
+            start: Some("22:00".to_owned()),
+            end: Some("06:00".to_owned()),
+            min_tasks: 0.0,
+            max_tasks: Some(2),
+            ..WindowSpec::default()
+        }],
+    };
+    scenario.emulators.store_profile(&store, &profile).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
+        .await?;
+    let bounds = || {
+        scenario
+            .emulators
+            .scalable_bounds(&scenario.cluster, &scenario.service)
+    };
+    let prescaler = scenario.prescaler();
+    let before = prescaler.handle(&at("21:55")).await?;
+    assert_eq!(
+        before.targets[0].change,
+        Change::None,
+        "no lead for a cap: {before:?}"
+    );
+    let night = prescaler.handle(&at("22:00")).await?;
+    assert_eq!(night.targets[0].reason, "window cap 2: MaxCapacity 20 -> 2");
+    assert_eq!(night.targets[0].cap, Some(2));
+    assert_eq!(bounds().await?, (1, 2), "read back from moto");
+    let again = prescaler.handle(&at("23:00")).await?;
+    assert_eq!(
+        again.targets[0].change,
+        Change::None,
+        "a repeat changes nothing"
+    );
+    let morning = json!({ "at": "2026-12-01T06:00:00+01:00", "apply": true });
+    let after = prescaler.handle(&morning).await?;
+    assert_eq!(
+        after.targets[0].reason, "MaxCapacity 2 -> capacity.max 20",
+        "its own cap, given back without calling it an override"
+    );
+    assert_eq!(bounds().await?, (1, 20));
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use sluice_core::config::{ScaleToZero, Target, WakeCount};
 use sluice_core::facts::ScalableBounds;
-use sluice_core::prescale::{Change, OwnWrite, PrescaleFacts, plan};
+use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::zero::{
     Cause, Decision, Facts, Protection, Sizing, Transition, WatchState, decide,
 };
@@ -179,7 +179,8 @@ proptest! {
         prop_assert_eq!(verdict.state.skipped, 0);
     }
 
-    /// The bounds follow the configuration, the floor never leaves [min, max], and a
+    /// The bounds follow the configuration and a window's cap, the floor never leaves
+    /// [min, MaxCapacity], and a
     /// window never lowers desiredCount; after a window only the prescaler's own write
     /// is given back, never below what the backlog needs or the configured min.
     #[test]
@@ -190,6 +191,7 @@ proptest! {
         backlog in prop_oneof![0u64..200, any::<u64>()],
         bounds in bounds(),
         own in proptest::option::of(0u32..25),
+        cap in proptest::option::of(0u32..25),
     ) {
         let target = Target::new("t", "c", "s")
             .with_queues(["q"])
@@ -197,14 +199,16 @@ proptest! {
             .with_backlog_per_task(10.0)
             .with_profile("p");
         let facts = PrescaleFacts { desired, backlog, bounds };
-        let own = own.map(|raised_to| OwnWrite { raised_to, at: NOW - 60 });
-        let planned = plan(&target, floor, &facts, own, NOW);
+        let own = own.map(|raised_to| OwnWrite { raised_to, capped_to: None, at: NOW - 60 });
+        let planned = plan(&target, Hold { floor, cap }, &facts, own, NOW);
         let in_window = floor > min;
         match planned.change {
             Change::SetBounds { min: (_, to_min), max: (_, to_max) } => {
-                prop_assert_eq!(to_max, max);
-                prop_assert!(to_min >= min && to_min <= max);
-                prop_assert_eq!(to_min, floor.max(min).min(max));
+                // A window's cap lowers MaxCapacity, never raises it past capacity.max,
+                // and MinCapacity never passes it.
+                prop_assert_eq!(to_max, cap.map_or(max, |c| c.min(max)));
+                prop_assert!(to_min <= to_max);
+                prop_assert_eq!(to_min, floor.max(min).min(to_max));
             }
             Change::SetDesired { from, to } => {
                 prop_assert_eq!(from, desired);

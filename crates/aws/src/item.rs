@@ -159,8 +159,17 @@ pub fn own_write(item: &Item) -> Result<OwnWrite, String> {
     let mut problems = Vec::new();
     let raised_to = number(item, "raised_to", &mut problems).map(u32::try_from);
     let at = number(item, "at", &mut problems);
-    match (raised_to, at) {
-        (Some(Ok(raised_to)), Some(at)) => Ok(OwnWrite { raised_to, at }),
+    let capped_to = match number(item, "capped_to", &mut problems).map(u32::try_from) {
+        None => Ok(None),
+        Some(Ok(cap)) => Ok(Some(cap)),
+        Some(Err(_)) => Err(()),
+    };
+    match (raised_to, capped_to, at) {
+        (Some(Ok(raised_to)), Ok(capped_to), Some(at)) => Ok(OwnWrite {
+            raised_to,
+            capped_to,
+            at,
+        }),
         _ => Err(format!(
             "the prescaler's record is unreadable ({}): treated as absent, so nothing it \\
              names is restored",
@@ -278,8 +287,18 @@ mod tests {
             own_write(&item(&[("raised_to", n("5")), ("at", n("9"))])),
             Ok(OwnWrite {
                 raised_to: 5,
+                capped_to: None,
                 at: 9
             })
+        );
+        assert_eq!(
+            own_write(&item(&[
+                ("raised_to", n("5")),
+                ("capped_to", n("3")),
+                ("at", n("9"))
+            ]))
+            .map(|o| o.capped_to),
+            Ok(Some(3))
         );
         let error = own_write(&item(&[("raised_to", n("-1")), ("at", n("9"))])).expect_err("bad");
         assert!(error.contains("treated as absent"), "{error}");

@@ -318,6 +318,9 @@ impl PrescaleStates for DynamoStore {
                     AttributeValue::N(own.raised_to.to_string()),
                 );
                 item.insert("at".to_owned(), AttributeValue::N(own.at.to_string()));
+                if let Some(cap) = own.capped_to {
+                    item.insert("capped_to".to_owned(), AttributeValue::N(cap.to_string()));
+                }
                 item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
                 self.client
                     .put_item()

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::config::Target;
 use crate::facts::ScalableBounds;
 use crate::names;
-use crate::prescale::wanted_bounds;
+use crate::prescale::{Hold, wanted_bounds};
 use crate::queue::AGE_OF_OLDEST_MESSAGE;
 use crate::scaling::Burst;
 
@@ -191,7 +191,7 @@ pub fn alarm_prefix(target: &str) -> String {
 /// What the target's configuration declares, with MinCapacity raised to `floor` (the
 /// prescaler's floor now, so an apply never undoes a window); None when the target
 /// leaves Application Auto Scaling to others (`scaling.managed: false`).
-pub fn declared(target: &Target, namespace: &str, floor: u32) -> Option<Declared> {
+pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared> {
     let scaling = &target.scaling;
     if !scaling.managed {
         return None;
@@ -239,7 +239,7 @@ pub fn declared(target: &Target, namespace: &str, floor: u32) -> Option<Declared
     }
     alarms.extend(missing_metric_alarm(target));
     Some(Declared {
-        bounds: wanted_bounds(target, floor),
+        bounds: wanted_bounds(target, hold),
         policies,
         alarms,
     })
@@ -479,7 +479,7 @@ mod tests {
             }),
             ..Scaling::default()
         });
-        let declared = declared(&target, "Sluice", 0).expect("managed");
+        let declared = declared(&target, "Sluice", Hold::default()).expect("managed");
         let alarm = &declared.alarms[0];
         assert_eq!(alarm.name, "sluice-runs-metric-missing");
         assert_eq!(alarm.when, AlarmWhen::Missing { minutes: 5 });
@@ -494,7 +494,7 @@ mod tests {
 
     #[test]
     fn a_target_declares_its_bounds_policies_and_burst_alarm() {
-        let declared = declared(&gold(), "Sluice", 0).expect("managed");
+        let declared = declared(&gold(), "Sluice", Hold::default()).expect("managed");
         assert_eq!(declared.bounds, ScalableBounds { min: 1, max: 10 });
         let names: Vec<&str> = declared.policies.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
@@ -539,18 +539,18 @@ mod tests {
 
     #[test]
     fn a_floor_the_prescaler_holds_is_kept_and_unmanaged_targets_declare_nothing() {
-        let held = declared(&gold(), "Sluice", 6).expect("managed");
+        let held = declared(&gold(), "Sluice", Hold::floor(6)).expect("managed");
         assert_eq!(held.bounds, ScalableBounds { min: 6, max: 10 });
         let unmanaged = gold().with_scaling(Scaling {
             managed: false,
             ..Scaling::default()
         });
-        assert_eq!(declared(&unmanaged, "Sluice", 0), None);
+        assert_eq!(declared(&unmanaged, "Sluice", Hold::default()), None);
     }
 
     #[test]
     fn reconcile_changes_only_what_differs_and_never_what_it_does_not_own() {
-        let declared = declared(&gold(), "Sluice", 0).expect("managed");
+        let declared = declared(&gold(), "Sluice", Hold::default()).expect("managed");
         let mut live = live_of(&declared);
         assert_eq!(reconcile(&declared, &live), [], "in sync: nothing to do");
 
@@ -586,7 +586,7 @@ mod tests {
 
     #[test]
     fn a_burst_policy_put_in_this_run_puts_its_alarm_after_it() {
-        let declared = declared(&gold(), "Sluice", 0).expect("managed");
+        let declared = declared(&gold(), "Sluice", Hold::default()).expect("managed");
         let mut live = live_of(&declared);
         live.policies.retain(|p| p.name != BURST_POLICY);
         let changes = reconcile(&declared, &live);
@@ -609,11 +609,11 @@ mod tests {
 
     #[test]
     fn removing_the_burst_deletes_its_policy_and_alarm() {
-        let before = declared(&gold(), "Sluice", 0).expect("managed");
+        let before = declared(&gold(), "Sluice", Hold::default()).expect("managed");
         let live = live_of(&before);
         let mut target = gold();
         target.scaling.burst = None;
-        let after = declared(&target, "Sluice", 0).expect("managed");
+        let after = declared(&target, "Sluice", Hold::default()).expect("managed");
         let changes: Vec<String> = reconcile(&after, &live)
             .iter()
             .map(|c| c.to_string())

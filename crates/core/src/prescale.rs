@@ -23,6 +23,8 @@ pub struct PrescaleFacts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OwnWrite {
     pub raised_to: u32,
+    /// MaxCapacity a window's cap set, so that its end is known for ours.
+    pub capped_to: Option<u32>,
     pub at: i64,
 }
 
@@ -51,6 +53,21 @@ pub struct PrescalePlan {
     pub own: Option<OwnWrite>,
 }
 
+/// What a profile holds now: its floor (MinCapacity) and, while a capped window is
+/// open, its cap (MaxCapacity).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub floor: u32,
+    pub cap: Option<u32>,
+}
+
+impl Hold {
+    /// A floor without a cap.
+    pub fn floor(floor: u32) -> Hold {
+        Hold { floor, cap: None }
+    }
+}
+
 /// Tasks the backlog needs at the target's backlog per task.
 pub fn demand(target: &Target, backlog: u64) -> u32 {
     let tasks = (backlog as f64 / target.backlog_per_task).ceil();
@@ -61,13 +78,15 @@ pub fn demand(target: &Target, backlog: u64) -> u32 {
     }
 }
 
-/// The scalable target's bounds the configuration asks for under `floor`: MinCapacity
-/// the floor or `capacity.min`, whichever is higher, capped at MaxCapacity
-/// `capacity.max`. The prescaler sets them; `sluicectl apply` registers them.
-pub fn wanted_bounds(target: &Target, floor: u32) -> ScalableBounds {
+/// The scalable target's bounds the configuration asks for under `hold`: MaxCapacity
+/// `capacity.max`, or a window's cap below it; MinCapacity the floor or
+/// `capacity.min`, whichever is higher, at most MaxCapacity. The prescaler sets them;
+/// `sluicectl apply` registers them.
+pub fn wanted_bounds(target: &Target, hold: Hold) -> ScalableBounds {
     let Capacity { min, max } = target.capacity;
+    let max = hold.cap.map_or(max, |cap| cap.min(max));
     ScalableBounds {
-        min: floor.max(min).min(max),
+        min: hold.floor.max(min).min(max),
         max,
     }
 }
@@ -76,13 +95,14 @@ pub fn wanted_bounds(target: &Target, floor: u32) -> ScalableBounds {
 /// otherwise desiredCount raised in a window and given back after it.
 pub fn plan(
     target: &Target,
-    floor: u32,
+    hold: Hold,
     facts: &PrescaleFacts,
     own: Option<OwnWrite>,
     now: i64,
 ) -> PrescalePlan {
+    let floor = hold.floor;
     match facts.bounds {
-        Some(bounds) => plan_bounds(target, floor, bounds, own, now),
+        Some(bounds) => plan_bounds(target, hold, bounds, own, now),
         None if floor > target.capacity.min => plan_window(target, floor, facts.desired, own, now),
         None => plan_after_window(target, facts, own),
     }
@@ -94,18 +114,24 @@ pub fn plan(
 /// bound set outside Sluice is overridden, and the reason says from what.
 fn plan_bounds(
     target: &Target,
-    floor: u32,
+    hold: Hold,
     bounds: ScalableBounds,
     own: Option<OwnWrite>,
     now: i64,
 ) -> PrescalePlan {
-    let Capacity { min: baseline, max } = target.capacity;
+    let floor = hold.floor;
+    let baseline = target.capacity.min;
     let wanted = floor.max(baseline);
-    let to = wanted_bounds(target, floor).min;
-    // Remembered while a window holds MinCapacity up, so its end is known for ours.
-    let ours = (to > baseline).then_some(OwnWrite {
+    let ScalableBounds { min: to, max } = wanted_bounds(target, hold);
+    // Remembered while a window holds MinCapacity up or MaxCapacity down, so that its
+    // end is known for ours.
+    let capped_to = (max < target.capacity.max).then_some(max);
+    let ours = (to > baseline || capped_to.is_some()).then_some(OwnWrite {
         raised_to: to,
-        at: own.filter(|o| o.raised_to == to).map_or(now, |o| o.at),
+        capped_to,
+        at: own
+            .filter(|o| o.raised_to == to && o.capped_to == capped_to)
+            .map_or(now, |o| o.at),
     });
     if (bounds.min, bounds.max) == (to, max) {
         return PrescalePlan {
@@ -134,11 +160,17 @@ fn plan_bounds(
         });
     }
     if bounds.max != max {
-        parts.push(format!("MaxCapacity {} -> capacity.max {max}", bounds.max));
+        parts.push(match hold.cap.filter(|cap| *cap < target.capacity.max) {
+            Some(cap) => format!("window cap {cap}: MaxCapacity {} -> {max}", bounds.max),
+            None => format!("MaxCapacity {} -> capacity.max {max}", bounds.max),
+        });
     }
     // A bound neither the configuration nor the prescaler's own last write explains
     // was set outside Sluice.
-    let by_hand = bounds.max != max
+    // A live MaxCapacity is explained by the configuration or by a cap of ours.
+    let by_hand = (bounds.max != max
+        && bounds.max != target.capacity.max
+        && own.and_then(|o| o.capped_to) != Some(bounds.max))
         || (bounds.min != to
             && bounds.min > baseline
             && own.map(|o| o.raised_to) != Some(bounds.min));
@@ -178,6 +210,7 @@ fn plan_window(
             reason: format!("window floor {floor}: desiredCount {desired} -> {to}{capped}"),
             own: Some(OwnWrite {
                 raised_to: to,
+                capped_to: None,
                 at: now,
             }),
         };
@@ -274,6 +307,67 @@ mod tests {
             want_own: None,
             want_exact: false,
         }
+    }
+
+    #[test]
+    fn a_windows_cap_lowers_max_capacity_and_its_end_gives_it_back() {
+        let target = Target::new("t", "c", "s")
+            .with_queues(["q"])
+            .with_capacity(1, 10)
+            .with_backlog_per_task(10.0);
+        let facts = |min, max| PrescaleFacts {
+            desired: 4,
+            backlog: 0,
+            bounds: Some(ScalableBounds { min, max }),
+        };
+        let capped = plan(
+            &target,
+            Hold {
+                floor: 0,
+                cap: Some(3),
+            },
+            &facts(1, 10),
+            None,
+            NOW,
+        );
+        assert_eq!(
+            capped.change,
+            Change::SetBounds {
+                min: (1, 1),
+                max: (10, 3)
+            }
+        );
+        assert_eq!(capped.reason, "window cap 3: MaxCapacity 10 -> 3");
+        assert_eq!(capped.own.and_then(|o| o.capped_to), Some(3));
+        // A cap below the floor wins: MinCapacity never passes MaxCapacity.
+        let tight = plan(
+            &target,
+            Hold {
+                floor: 5,
+                cap: Some(2),
+            },
+            &facts(1, 10),
+            None,
+            NOW,
+        );
+        assert!(matches!(
+            tight.change,
+            Change::SetBounds {
+                min: (1, 2),
+                max: (10, 2)
+            }
+        ));
+        // The window closes: MaxCapacity back to capacity.max, named as ours.
+        let after = plan(&target, Hold::default(), &facts(1, 3), capped.own, NOW + 60);
+        assert_eq!(after.reason, "MaxCapacity 3 -> capacity.max 10");
+        assert_eq!(after.own, None);
+        // The same MaxCapacity set by hand is named as overridden.
+        let by_hand = plan(&target, Hold::default(), &facts(1, 3), None, NOW + 60);
+        assert!(
+            by_hand.reason.contains("owns the bounds"),
+            "{}",
+            by_hand.reason
+        );
     }
 
     #[test]
@@ -469,10 +563,11 @@ mod tests {
                 bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
             };
             let own = case.own.map(|raised_to| OwnWrite {
+                capped_to: None,
                 raised_to,
                 at: NOW - 3600,
             });
-            let planned = plan(&target, case.floor, &facts, own, NOW);
+            let planned = plan(&target, Hold::floor(case.floor), &facts, own, NOW);
             assert_eq!(planned.change, case.want, "{}", case.name);
             assert!(
                 planned.reason.contains(case.want_reason)

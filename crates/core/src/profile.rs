@@ -87,6 +87,11 @@ pub struct WindowSpec {
     /// at the first one.
     #[serde(serialize_with = "whole_if_possible")]
     pub min_tasks: f64,
+    /// A cap while the window is open (not ahead of it): the scalable target's
+    /// MaxCapacity, at most `capacity.max`, given back when it closes. For a cheaper
+    /// night or a hard limit during a risky period; needs a scalable target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tasks: Option<u32>,
     /// On the profile's holidays: `skip` (the default: closed), `only` (open only on
     /// holidays: a holiday's own window; its days rule may be left out), or `also`.
     #[serde(default, skip_serializing_if = "OnHolidays::is_skip")]
@@ -236,6 +241,7 @@ pub struct Window {
     end: Option<Time>,
     crosses_midnight: bool,
     pub min_tasks: u32,
+    pub max_tasks: Option<u32>,
 }
 
 /// A validated profile, ready to give floors.
@@ -252,8 +258,21 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Floor {
     pub min_tasks: u32,
+    /// The smallest cap of the windows open now (not ahead: a cap holds only while
+    /// its window is open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tasks: Option<u32>,
     /// Indexes of the windows open now or within the lead time.
     pub windows: Vec<usize>,
+}
+
+impl Floor {
+    pub fn hold(&self) -> crate::prescale::Hold {
+        crate::prescale::Hold {
+            floor: self.min_tasks,
+            cap: self.max_tasks,
+        }
+    }
 }
 
 fn parse_time(text: &str, allow_24: bool) -> Result<Option<Time>, String> {
@@ -411,6 +430,14 @@ impl WindowSpec {
                 format!("must be a whole number of tasks, 0 or more; got {min_tasks}"),
             );
         }
+        if let Some(cap) = self.max_tasks
+            && f64::from(cap) < min_tasks
+        {
+            problem(
+                ".max_tasks",
+                format!("{cap} is below the window's min_tasks {min_tasks}"),
+            );
+        }
         if problems.len() > before {
             return None;
         }
@@ -423,6 +450,7 @@ impl WindowSpec {
             end,
             crosses_midnight,
             min_tasks: min_tasks as u32,
+            max_tasks: self.max_tasks,
         })
     }
 
@@ -777,7 +805,17 @@ impl Schedule {
             .map(|i| self.windows[*i].min_tasks)
             .max()
             .unwrap_or(0);
-        Floor { min_tasks, windows }
+        let max_tasks = self
+            .windows
+            .iter()
+            .filter(|w| w.max_tasks.is_some() && w.open_at(at, &self.timezone, &self.holidays))
+            .filter_map(|w| w.max_tasks)
+            .min();
+        Floor {
+            min_tasks,
+            max_tasks,
+            windows,
+        }
     }
 
     /// The instants in [from, from + hours) at which the floor changes, with the new
@@ -1088,6 +1126,43 @@ mod tests {
                 // The last Saturday of March is not always the eve of the change.
                 "p.windows[5].end: 02:30 does not exist on 2027-03-28 in Europe/Berlin (daylight saving; 3 such day(s) in four years): the window's end moves to the first valid minute after the gap",
             ]
+        );
+    }
+
+    #[test]
+    fn a_cap_holds_only_while_its_window_is_open() {
+        let night = WindowSpec {
+            max_tasks: Some(2),
+            ..window(&["mon"], "22:00", "06:00", 0.0)
+        };
+        let tight = WindowSpec {
+            max_tasks: Some(1),
+            ..window(&["mon"], "23:00", "23:30", 1.0)
+        };
+        let schedule = schedule("Europe/Berlin", 60, vec![night, tight]);
+        let cap = |local: &str| {
+            let local: DateTime = local.parse().expect("local");
+            let at = schedule
+                .timezone
+                .to_ambiguous_timestamp(local)
+                .earlier()
+                .expect("instant");
+            schedule.floor_at(at).max_tasks
+        };
+        assert_eq!(cap("2026-11-30T21:30"), None, "not ahead: a cap is no lead");
+        assert_eq!(cap("2026-11-30T22:00"), Some(2));
+        assert_eq!(cap("2026-11-30T23:10"), Some(1), "the smallest open cap");
+        assert_eq!(cap("2026-12-01T05:59"), Some(2), "across midnight");
+        assert_eq!(cap("2026-12-01T06:00"), None, "given back");
+        let mut problems = Vec::new();
+        let below = WindowSpec {
+            max_tasks: Some(2),
+            ..month("L", 3.0)
+        };
+        assert!(below.compile("w", &mut problems).is_none());
+        assert_eq!(
+            problems[0].to_string(),
+            "w.max_tasks: 2 is below the window's min_tasks 3"
         );
     }
 

@@ -11,6 +11,7 @@ use sluice_aws::{
     AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind, StoredItem,
 };
 use sluice_core::config::{Document, Target};
+use sluice_core::prescale::Hold;
 use sluice_core::profile::{Profile, Schedule};
 
 use crate::cli::ApplyArgs;
@@ -89,7 +90,7 @@ pub fn floors_now(
     document: &Document,
     stored_profiles: &[StoredItem],
     now: Timestamp,
-) -> BTreeMap<String, u32> {
+) -> BTreeMap<String, Hold> {
     let mut floors = BTreeMap::new();
     for target in &document.targets {
         let Some(name) = &target.profile else {
@@ -103,7 +104,7 @@ pub fn floors_now(
                 .and_then(|item| Profile::from_stored(&item.name, &item.spec).ok()),
         };
         if let Some(schedule) = schedule {
-            floors.insert(target.name.clone(), schedule.floor_at(now).min_tasks);
+            floors.insert(target.name.clone(), schedule.floor_at(now).hold());
         }
     }
     floors

@@ -38,8 +38,11 @@ fn plan_line(
     } else {
         windows.join("; ")
     };
+    let cap = floor.max_tasks.map_or(String::new(), |cap| {
+        format!(", MaxCapacity {}", cap.min(target.capacity.max))
+    });
     format!(
-        "{}  ({at})  floor {:>3}{capped}  {why}",
+        "{}  ({at})  floor {:>3}{cap}{capped}  {why}",
         local.strftime("%a %Y-%m-%d %H:%M %Z"),
         shown.min(target.capacity.max),
     )
@@ -65,7 +68,10 @@ pub fn describe(window: &WindowSpec) -> String {
         OnHolidays::Only => " (holidays only)",
         OnHolidays::Also => " (holidays too)",
     };
-    format!("{when}{hours} min {}{holidays}", window.min_tasks)
+    let cap = window
+        .max_tasks
+        .map_or(String::new(), |cap| format!(" max {cap}"));
+    format!("{when}{hours} min {}{cap}{holidays}", window.min_tasks)
 }
 
 pub fn print_plan(

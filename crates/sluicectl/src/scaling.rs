@@ -13,6 +13,7 @@ use serde::Serialize;
 use sluice_aws::{AlarmStore, AwsError, ScalableTargets, ScalingPolicies, ecs_resource_id};
 use sluice_core::config::Target;
 use sluice_core::policy::{self, AlarmAction, Change, Declared, Live};
+use sluice_core::prescale::Hold;
 
 /// The AWS parts apply reconciles.
 pub struct ScalingPorts<'a> {
@@ -80,13 +81,13 @@ pub async fn reconcile(
     ports: &ScalingPorts<'_>,
     target: &Target,
     namespace: &str,
-    floor: u32,
+    hold: Hold,
     dry_run: bool,
 ) -> Reconciled {
     if let Some(reason) = left_alone(target) {
         return Reconciled::skipped(target, reason);
     }
-    let Some(declared) = policy::declared(target, namespace, floor) else {
+    let Some(declared) = policy::declared(target, namespace, hold) else {
         return Reconciled::skipped(target, "nothing declared");
     };
     let mut reconciled = Reconciled {
@@ -261,14 +262,14 @@ pub async fn reconcile_all(
     ports: &ScalingPorts<'_>,
     targets: &[Target],
     forgotten: &[Target],
-    floors: &BTreeMap<String, u32>,
+    floors: &BTreeMap<String, Hold>,
     namespace: &str,
     dry_run: bool,
 ) -> Vec<Reconciled> {
     use futures::stream::{self, StreamExt};
     let kept = targets.iter().map(|target| {
-        let floor = floors.get(&target.name).copied().unwrap_or(0);
-        futures::future::Either::Left(reconcile(ports, target, namespace, floor, dry_run))
+        let hold = floors.get(&target.name).copied().unwrap_or_default();
+        futures::future::Either::Left(reconcile(ports, target, namespace, hold, dry_run))
     });
     let gone = forgotten
         .iter()

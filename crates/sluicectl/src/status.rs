@@ -8,6 +8,7 @@ use serde::Serialize;
 use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
 use sluice_core::config::{Document, Target};
 use sluice_core::policy::{self, Change, OWNED_PREFIX};
+use sluice_core::prescale::Hold;
 
 use crate::apply::floors_now;
 use crate::cli::{StatusArgs, StatusFormat};
@@ -42,8 +43,8 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     };
     let mut statuses = Vec::new();
     for target in &document.targets {
-        let floor = floors.get(&target.name).copied().unwrap_or(0);
-        statuses.push(status(&ports, target, &args.namespace, floor).await);
+        let hold = floors.get(&target.name).copied().unwrap_or_default();
+        statuses.push(status(&ports, target, &args.namespace, hold).await);
     }
     match args.output {
         StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&statuses)?),
@@ -85,7 +86,7 @@ async fn status(
     ports: &ScalingPorts<'_>,
     target: &Target,
     namespace: &str,
-    floor: u32,
+    hold: Hold,
 ) -> TargetStatus {
     let mut status = TargetStatus {
         target: target.name.clone(),
@@ -97,7 +98,7 @@ async fn status(
         status.state = reason.split(':').next().unwrap_or(reason).to_owned();
         return status;
     }
-    let Some(declared) = policy::declared(target, namespace, floor) else {
+    let Some(declared) = policy::declared(target, namespace, hold) else {
         status.state = "unmanaged".to_owned();
         return status;
     };

@@ -102,7 +102,9 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
             targets: vec![target.clone()],
             profiles: Vec::new(),
         };
-        seen.floor = floors_now(&document, &profiles, Timestamp::now()).remove(&target.name);
+        seen.floor = floors_now(&document, &profiles, Timestamp::now())
+            .remove(&target.name)
+            .map(|hold| hold.floor);
     }
     let name = [target.name.clone()];
     let readings: Vec<&str> = READINGS.iter().map(|(metric, _)| *metric).collect();

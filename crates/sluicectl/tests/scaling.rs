@@ -530,7 +530,11 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
     };
     let mut managed = 0;
     for target in &document.targets {
-        let Some(declared) = sluice_core::policy::declared(target, &namespace, 0) else {
+        let Some(declared) = sluice_core::policy::declared(
+            target,
+            &namespace,
+            sluice_core::prescale::Hold::default(),
+        ) else {
             continue;
         };
         managed += 1;

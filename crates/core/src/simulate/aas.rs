@@ -327,7 +327,10 @@ mod tests {
             .with_backlog_per_task(10.0)
             .with_gpu(crate::config::GpuSource::agent([("S", "s")]))
             .with_scaling(scaling);
-        Model::new(&crate::policy::declared(&target, "Sluice", 0).expect("managed"))
+        Model::new(
+            &crate::policy::declared(&target, "Sluice", crate::prescale::Hold::default())
+                .expect("managed"),
+        )
     }
 
     fn per_task(value: f64) -> Signals {

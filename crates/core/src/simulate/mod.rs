@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Target;
 use crate::facts::ScalableBounds;
 use crate::policy;
-use crate::prescale::wanted_bounds;
+use crate::prescale::{Hold, wanted_bounds};
 use crate::profile::Schedule;
 use crate::zero::{self, Cause, Decision, Facts, WatchState};
 use ecs::{Ecs, TaskModel};
@@ -110,6 +110,16 @@ pub enum Changed {
         from: u32,
         to: u32,
     },
+    /// The prescaler set MaxCapacity: a window's cap, or its end.
+    Cap {
+        from: u32,
+        to: u32,
+    },
+    /// A MaxCapacity below desired: Application Auto Scaling scales in to it.
+    LoweredToMax {
+        from: u32,
+        to: u32,
+    },
 }
 
 impl std::fmt::Display for Changed {
@@ -122,6 +132,10 @@ impl std::fmt::Display for Changed {
             Changed::Floor { from, to } => write!(f, "MinCapacity {from} -> {to} (profile)"),
             Changed::RaisedToMin { from, to } => {
                 write!(f, "desired {from} -> {to} (MinCapacity)")
+            }
+            Changed::Cap { from, to } => write!(f, "MaxCapacity {from} -> {to} (profile)"),
+            Changed::LoweredToMax { from, to } => {
+                write!(f, "desired {from} -> {to} (MaxCapacity)")
             }
         }
     }
@@ -161,6 +175,7 @@ struct State<'s> {
     last_received: Option<i64>,
     desired: u32,
     min_capacity: u32,
+    max_capacity: u32,
 }
 
 impl<'s> State<'s> {
@@ -168,11 +183,12 @@ impl<'s> State<'s> {
         // The simulation models Sluice-managed scaling, whatever `managed` says.
         let mut managed = scenario.target.clone();
         managed.scaling.managed = true;
-        let declared = policy::declared(&managed, "Sluice", 0).unwrap_or(policy::Declared {
-            bounds: wanted_bounds(&managed, 0),
-            policies: Vec::new(),
-            alarms: Vec::new(),
-        });
+        let declared =
+            policy::declared(&managed, "Sluice", Hold::default()).unwrap_or(policy::Declared {
+                bounds: wanted_bounds(&managed, Hold::default()),
+                policies: Vec::new(),
+                alarms: Vec::new(),
+            });
         let warm = scenario.initial_tasks.min(managed.capacity.max);
         // Tasks already running when the run starts are warm; registering the scalable
         // target raises desiredCount to MinCapacity at once [aas: CONCEPTS].
@@ -188,6 +204,7 @@ impl<'s> State<'s> {
             last_received: None,
             desired,
             min_capacity: declared.bounds.min,
+            max_capacity: declared.bounds.max,
         }
     }
 
@@ -211,7 +228,7 @@ impl<'s> State<'s> {
         let signals = self.signals(&row, running, served);
         let bounds = ScalableBounds {
             min: self.min_capacity,
-            max: self.scenario.target.capacity.max,
+            max: self.max_capacity,
         };
         if let Some(scaled) = self
             .autoscaling
@@ -245,8 +262,25 @@ impl<'s> State<'s> {
         let Ok(at) = Timestamp::from_second(self.seconds(minute)) else {
             return;
         };
-        let floor = schedule.floor_at(at).min_tasks;
-        let min = wanted_bounds(&self.scenario.target, floor).min;
+        let ScalableBounds { min, max } =
+            wanted_bounds(&self.scenario.target, schedule.floor_at(at).hold());
+        if max != self.max_capacity {
+            changes.push(Changed::Cap {
+                from: self.max_capacity,
+                to: max,
+            });
+            self.max_capacity = max;
+        }
+        // "If you specify a new maximum capacity that is less than the current capacity,
+        // Application Auto Scaling scales in to the new maximum" (RegisterScalableTarget,
+        // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
+        if self.desired > max {
+            changes.push(Changed::LoweredToMax {
+                from: self.desired,
+                to: max,
+            });
+            self.desired = max;
+        }
         if min != self.min_capacity {
             changes.push(Changed::Floor {
                 from: self.min_capacity,
@@ -277,7 +311,7 @@ impl<'s> State<'s> {
             metric_active: false,
             bounds: Some(ScalableBounds {
                 min: self.min_capacity,
-                max: self.scenario.target.capacity.max,
+                max: self.max_capacity,
             }),
             recent_activity: self.last_received,
             // Simulated tasks never protect themselves.

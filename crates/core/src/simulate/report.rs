@@ -106,7 +106,10 @@ pub fn summarize(scenario: &Scenario, run: &Run, load_ends: &[u32]) -> Summary {
                 summary.scale_ins += 1;
                 summary.sleeps += u32::from(*to == 0);
             }
-            Changed::Floor { .. } | Changed::RaisedToMin { .. } => {}
+            Changed::Floor { .. }
+            | Changed::RaisedToMin { .. }
+            | Changed::Cap { .. }
+            | Changed::LoweredToMax { .. } => {}
         }
     }
     summary

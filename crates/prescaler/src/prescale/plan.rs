@@ -59,7 +59,9 @@ fn plan_target(
         }
     };
     let floor = schedule.floor_at(at);
+    let hold = floor.hold();
     report.floor = Some(floor.min_tasks);
+    report.cap = floor.max_tasks;
     report.windows = floor.windows;
     if target.paused {
         return skipped(report, "paused".to_owned());
@@ -68,7 +70,7 @@ fn plan_target(
         Ok(facts) => facts,
         Err(error) => return skipped(report, format!("not decided, nothing changed: {error}")),
     };
-    let planned = plan(target, floor.min_tasks, &facts, own, now.as_second());
+    let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
     report.reason = planned.reason;
     let hold = settings.dry_run || settings.forecast_only || target.forecast_only;

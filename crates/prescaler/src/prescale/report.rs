@@ -31,6 +31,9 @@ pub struct TargetReport {
     pub profile: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub floor: Option<u32>,
+    /// The cap (MaxCapacity) of a capped window open now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<u32>,
     /// Indexes of the profile's windows that give the floor.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<usize>,
@@ -45,6 +48,7 @@ impl TargetReport {
             target: target.name.clone(),
             profile: profile.to_owned(),
             floor: None,
+            cap: None,
             windows: Vec::new(),
             outcome: ChangeStatus::Skipped,
             change: Change::None,
