@@ -43,6 +43,7 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![sluice_core::profile::WindowSpec {
             days: vec!["mon".to_owned()],
             start: Some("08:00".to_owned()),

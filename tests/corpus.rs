@@ -51,6 +51,7 @@ async fn scene(prefix: &str) -> Result<Scene> {
         timezone: "UTC".to_owned(),
         lead_minutes: 0,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![WindowSpec {
             days_of_month: Some("1-L".to_owned()),
             min_tasks: 2.0,

@@ -416,6 +416,7 @@ async fn prescaler_scene(emulators: Emulators) -> Result<PrescalerScene> {
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![WindowSpec {
             days: vec!["mon".into()],
             start: Some("08:00".into()),

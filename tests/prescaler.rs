@@ -46,6 +46,7 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![WindowSpec {
             days: ["mon", "tue", "wed", "thu", "fri"]
                 .map(String::from)
@@ -264,6 +265,7 @@ async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Re
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![WindowSpec {
             days: vec!["mon".to_owned()],
             start: Some("22:00".to_owned()),

@@ -130,6 +130,7 @@ fn world() -> MemoryAws {
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![WindowSpec {
             days_of_month: Some("1-L".into()),
             min_tasks: 2.0,

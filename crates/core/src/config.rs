@@ -24,6 +24,19 @@ pub struct Document {
     pub targets: Vec<Target>,
     #[serde(default)]
     pub profiles: Vec<Profile>,
+    /// Named lists of holidays, defined once and referenced by profiles
+    /// (`profiles[].calendars`); resolved into each profile's `holidays` when the file
+    /// is read, so a stored profile carries its dates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<Calendar>,
+}
+
+/// A named list of days off: `YYYY-MM-DD`, or `MM-DD` for every year.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    pub name: String,
+    pub dates: Vec<String>,
 }
 
 /// One ECS service that Sluice scales, and the queues that feed it.
@@ -276,8 +289,55 @@ impl Document {
                 serde_path_to_error::deserialize(deserializer).map_err(path_error)?
             }
         };
+        let mut document = document;
+        document.resolve_calendars()?;
         document.validate()?;
         Ok(document)
+    }
+
+    /// Adds each profile's referenced calendars to its holidays, once each; an unknown
+    /// or duplicate calendar name is a problem by path.
+    fn resolve_calendars(&mut self) -> Result<(), Problems> {
+        let mut problems = Vec::new();
+        let mut named: BTreeMap<&str, &Calendar> = BTreeMap::new();
+        for (index, calendar) in self.calendars.iter().enumerate() {
+            for (at, date) in calendar.dates.iter().enumerate() {
+                if let Err(message) = crate::profile::parse_holiday(date) {
+                    problems.push(Problem::new(
+                        format!("calendars[{index}].dates[{at}]"),
+                        message,
+                    ));
+                }
+            }
+            if named.insert(calendar.name.as_str(), calendar).is_some() {
+                problems.push(Problem::new(
+                    format!("calendars[{index}].name"),
+                    format!("duplicate calendar name {:?}", calendar.name),
+                ));
+            }
+        }
+        let known: Vec<&str> = named.keys().copied().collect();
+        for (index, profile) in self.profiles.iter_mut().enumerate() {
+            for (at, name) in std::mem::take(&mut profile.calendars).iter().enumerate() {
+                let Some(calendar) = named.get(name.as_str()) else {
+                    problems.push(Problem::new(
+                        format!("profiles[{index}].calendars[{at}]"),
+                        format!("no calendar named {name:?} (defined: {})", known.join(", ")),
+                    ));
+                    continue;
+                };
+                for date in &calendar.dates {
+                    if !profile.holidays.contains(date) {
+                        profile.holidays.push(date.clone());
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(problems))
+        }
     }
 
     pub fn to_yaml(&self) -> Result<String, serde_yaml_ng::Error> {
@@ -920,6 +980,42 @@ profiles:
         assert!(problems_of(text)[0].contains("unknown field `defaults`"));
         let text = "targets:\n  - { name: a, cluster: c, service: a, capacity: &cap { min: 0, max: 5 }, backlog_per_task: 1 }\n  - { name: b, cluster: c, service: b, capacity: *cap, backlog_per_task: 1 }\n";
         assert_eq!(problems_of(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn calendars_are_defined_once_and_resolved_into_each_profile() {
+        let text = "calendars:\n  - { name: de, dates: [\"12-25\", \"2026-04-03\"] }\n  - { name: office, dates: [\"12-24\", \"12-25\"] }\nprofiles:\n  - { name: p, timezone: UTC, holidays: [\"01-01\"], calendars: [de, office], windows: [] }\n  - { name: q, timezone: UTC, calendars: [nope] }\n";
+        let problems = Document::parse(text, Format::Yaml).expect_err("unknown calendar");
+        assert_eq!(
+            problems.0[0].to_string(),
+            "profiles[1].calendars[0]: no calendar named \"nope\" (defined: de, office)"
+        );
+        let text = text.replace("calendars: [nope]", "calendars: [de]");
+        let document = Document::parse(&text, Format::Yaml).expect("valid");
+        assert_eq!(
+            document.profiles[0].holidays,
+            ["01-01", "12-25", "2026-04-03", "12-24"],
+            "each date once"
+        );
+        let stored = serde_json::to_string(&document.profiles[0]).expect("json");
+        assert!(
+            !stored.contains("calendars"),
+            "stored with its dates: {stored}"
+        );
+        let bad = "calendars:\n  - { name: de, dates: [\"13-45\"] }\n  - { name: de, dates: [] }\nprofiles:\n  - { name: p, timezone: UTC, calendars: [de] }\n";
+        let problems: Vec<String> = Document::parse(bad, Format::Yaml)
+            .expect_err("bad")
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "calendars[0].dates[0]: \"13-45\" is not a date YYYY-MM-DD or a yearly MM-DD",
+                "calendars[1].name: duplicate calendar name \"de\""
+            ]
+        );
     }
 
     #[test]

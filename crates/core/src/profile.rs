@@ -27,6 +27,10 @@ pub struct Profile {
     /// open on them unless its `on_holidays` says so, and business days skip them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holidays: Vec<String>,
+    /// Names of the document's `calendars` whose dates are holidays too; resolved into
+    /// `holidays` when the file is read (never stored).
+    #[serde(default, skip_serializing)]
+    pub calendars: Vec<String>,
     #[serde(default)]
     pub windows: Vec<WindowSpec>,
 }
@@ -121,22 +125,41 @@ pub struct Holidays {
     yearly: Vec<(i8, i8)>,
 }
 
+/// A holiday as written: a date, or a (month, day) of every year.
+enum Holiday {
+    Date(Date),
+    Yearly(i8, i8),
+}
+
+/// `YYYY-MM-DD`, or `MM-DD` for every year (02-29 included); Err says what is wrong.
+pub fn parse_holiday(text: &str) -> Result<(), String> {
+    holiday(text).map(|_| ())
+}
+
+fn holiday(text: &str) -> Result<Holiday, String> {
+    if let Ok(date) = text.parse::<Date>() {
+        return Ok(Holiday::Date(date));
+    }
+    // Checked against a leap year, so that 02-29 is a valid yearly day.
+    match format!("2024-{text}").parse::<Date>() {
+        Ok(date) if text.len() == 5 => Ok(Holiday::Yearly(date.month(), date.day())),
+        _ => Err(format!(
+            "{text:?} is not a date YYYY-MM-DD or a yearly MM-DD"
+        )),
+    }
+}
+
 impl Holidays {
     /// Parses `YYYY-MM-DD` and yearly `MM-DD`; every bad one is a problem by path.
     fn parse(texts: &[String], path: &str, problems: &mut Vec<Problem>) -> Holidays {
         let mut holidays = Holidays::default();
         for (index, text) in texts.iter().enumerate() {
-            if let Ok(date) = text.parse::<Date>() {
-                holidays.dates.push(date);
-                continue;
-            }
-            // Checked against a leap year, so that 02-29 is a valid yearly day.
-            match format!("2024-{text}").parse::<Date>() {
-                Ok(date) if text.len() == 5 => holidays.yearly.push((date.month(), date.day())),
-                _ => problems.push(Problem::new(
-                    format!("{path}.holidays[{index}]"),
-                    format!("{text:?} is not a date YYYY-MM-DD or a yearly MM-DD"),
-                )),
+            match holiday(text) {
+                Ok(Holiday::Date(date)) => holidays.dates.push(date),
+                Ok(Holiday::Yearly(month, day)) => holidays.yearly.push((month, day)),
+                Err(message) => {
+                    problems.push(Problem::new(format!("{path}.holidays[{index}]"), message))
+                }
             }
         }
         holidays
@@ -879,6 +902,7 @@ mod tests {
             timezone: timezone.into(),
             lead_minutes: 0,
             holidays: holidays.iter().map(|d| (*d).to_owned()).collect(),
+            calendars: Vec::new(),
             windows,
         };
         Schedule::compile(&profile, "profile").expect("valid profile")
@@ -886,13 +910,17 @@ mod tests {
 
     /// The floor at a local time of the schedule's zone (first occurrence if repeated).
     fn floor(schedule: &Schedule, local: &str) -> u32 {
+        floor_at_local(schedule, local).min_tasks
+    }
+
+    fn floor_at_local(schedule: &Schedule, local: &str) -> Floor {
         let local: DateTime = local.parse().expect("local datetime");
         let at = schedule
             .timezone
             .to_ambiguous_timestamp(local)
             .earlier()
             .expect("instant");
-        schedule.floor_at(at).min_tasks
+        schedule.floor_at(at)
     }
 
     fn at_utc(schedule: &Schedule, utc: &str) -> u32 {
@@ -1140,15 +1168,7 @@ mod tests {
             ..window(&["mon"], "23:00", "23:30", 1.0)
         };
         let schedule = schedule("Europe/Berlin", 60, vec![night, tight]);
-        let cap = |local: &str| {
-            let local: DateTime = local.parse().expect("local");
-            let at = schedule
-                .timezone
-                .to_ambiguous_timestamp(local)
-                .earlier()
-                .expect("instant");
-            schedule.floor_at(at).max_tasks
-        };
+        let cap = |local: &str| floor_at_local(&schedule, local).max_tasks;
         assert_eq!(cap("2026-11-30T21:30"), None, "not ahead: a cap is no lead");
         assert_eq!(cap("2026-11-30T22:00"), Some(2));
         assert_eq!(cap("2026-11-30T23:10"), Some(1), "the smallest open cap");
@@ -1173,6 +1193,7 @@ mod tests {
             timezone: "Europe/Atlantis".into(),
             lead_minutes: 10,
             holidays: vec!["2026-12-24".into(), "12-31".into(), "13-01".into()],
+            calendars: Vec::new(),
             windows: vec![
                 window(&["mon"], "25:00", "18:00", 5.0),
                 window(&["mon"], "08:00", "08:00", 5.0),
@@ -1504,6 +1525,7 @@ mod tests {
                 timezone: "UTC".into(),
                 lead_minutes: 0,
                 holidays: Vec::new(),
+                calendars: Vec::new(),
                 windows: vec![window(&["mon"], start, end, 1.0)],
             };
             let problems: Vec<String> = match Schedule::compile(&profile, "profiles[0]") {

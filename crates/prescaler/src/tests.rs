@@ -30,6 +30,7 @@ fn world(min: u32, profile_windows: Vec<WindowSpec>) -> MemoryAws {
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: profile_windows,
     });
     aws.set_service("c", "gold-svc", min);

@@ -136,8 +136,10 @@ fn render(
             timezone: options.timezone.to_owned(),
             lead_minutes: options.lead_minutes,
             holidays: Vec::new(),
+            calendars: Vec::new(),
             windows,
         }],
+        calendars: Vec::new(),
     };
     document.validate().map_err(|problems| {
         anyhow::anyhow!("the learned profile does not validate (please report this):\n{problems}")

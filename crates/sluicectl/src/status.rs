@@ -79,6 +79,7 @@ async fn stored_document(store: &DynamoStore, only: Option<&str>) -> Result<Docu
     Ok(Document {
         targets,
         profiles: Vec::new(),
+        calendars: Vec::new(),
     })
 }
 

@@ -101,6 +101,7 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
         let document = Document {
             targets: vec![target.clone()],
             profiles: Vec::new(),
+            calendars: Vec::new(),
         };
         seen.floor = floors_now(&document, &profiles, Timestamp::now())
             .remove(&target.name)

@@ -245,6 +245,7 @@ fn calendar(base: f64, peak: f64, window: WindowSpec, timezone: &str) -> Result<
         timezone: timezone.to_owned(),
         lead_minutes: 0,
         holidays: Vec::new(),
+        calendars: Vec::new(),
         windows: vec![window],
     };
     let schedule = Schedule::compile(&profile, "demand").map_err(|problems| {
