@@ -17,7 +17,7 @@ use sluice_aws::{
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::names;
-use sluice_core::prescale::OwnWrite;
+use sluice_core::prescale::{self, Hold, OwnWrite, PrescaleFacts};
 use sluice_core::queue::Backlog;
 use sluice_core::zero::{CLAIM_LEASE_SECONDS, Transition};
 
@@ -52,7 +52,8 @@ pub struct Seen {
     /// Some(None): the watcher never wrote one.
     pub watch: Option<Option<WatchRecord>>,
     pub own_write: Option<OwnWrite>,
-    pub floor: Option<u32>,
+    /// The profile's floor and cap now; None without a profile.
+    pub hold: Option<Hold>,
     pub metrics: BTreeMap<String, f64>,
     pub errors: Vec<String>,
 }
@@ -103,9 +104,7 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
             profiles: Vec::new(),
             calendars: Vec::new(),
         };
-        seen.floor = floors_now(&document, &profiles, Timestamp::now())
-            .remove(&target.name)
-            .map(|hold| hold.floor);
+        seen.hold = floors_now(&document, &profiles, Timestamp::now()).remove(&target.name);
     }
     let name = [target.name.clone()];
     let readings: Vec<&str> = READINGS.iter().map(|(metric, _)| *metric).collect();
@@ -176,15 +175,19 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     };
     println!("scaling  {bounds}");
     print_watcher(seen, now);
-    let floor = seen
-        .floor
-        .map_or("no profile".to_owned(), |f| format!("floor now {f}"));
+    let floor = seen.hold.map_or("no profile".to_owned(), |hold| {
+        let cap = hold.cap.map_or(String::new(), |c| format!(", cap {c}"));
+        format!("floor now {}{cap}", hold.floor)
+    });
     let own = seen
         .own_write
         .map_or("no raise of its own in force".to_owned(), |o| {
             format!("raised MinCapacity to {} at {}", o.raised_to, at(o.at, now))
         });
     println!("prescaler {floor}; {own}");
+    if let Some(next) = prescaler_next(target, seen, now.as_second()) {
+        println!("          its next run: {next}");
+    }
     let published: Vec<String> = READINGS
         .iter()
         .chain(&LATENCIES)
@@ -239,6 +242,17 @@ fn print_watcher(seen: &Seen, now: Timestamp) {
     }
 }
 
+/// What the prescaler's next run would do and why: its own decision on what was read.
+fn prescaler_next(target: &Target, seen: &Seen, now: i64) -> Option<String> {
+    let facts = PrescaleFacts {
+        desired: seen.tasks?.desired,
+        backlog: seen.backlog?.weighted,
+        bounds: seen.bounds?,
+    };
+    let planned = prescale::plan(target, seen.hold?, &facts, seen.own_write, now);
+    Some(planned.reason)
+}
+
 /// An epoch-seconds time, and how long ago it was.
 fn at(epoch: i64, now: Timestamp) -> String {
     let ago = now.as_second().saturating_sub(epoch);
@@ -277,7 +291,7 @@ pub fn answer(target: &Target, seen: &Seen, now: i64) -> Vec<String> {
             target.backlog_per_task
         ),
     });
-    if let Some(floor) = seen.floor.filter(|f| *f > tasks.desired) {
+    if let Some(floor) = seen.hold.map(|h| h.floor).filter(|f| *f > tasks.desired) {
         lines.push(format!(
             "the profile's floor now is {floor}, above the {} desired: the prescaler's next run raises it",
             tasks.desired
@@ -493,7 +507,7 @@ mod tests {
                 "the prescaler's next run raises it",
                 t.clone(),
                 Seen {
-                    floor: Some(2),
+                    hold: Some(Hold::floor(2)),
                     ..asleep_with(0)
                 },
             ),
@@ -502,5 +516,27 @@ mod tests {
             let said = why(&target, &seen);
             assert!(said.contains(expected), "expected {expected:?} in {said:?}");
         }
+    }
+
+    #[test]
+    fn the_prescalers_next_run_is_its_own_decision_on_what_was_read() {
+        let target = target().with_profile("p");
+        let seen = Seen {
+            hold: Some(Hold::floor(3)),
+            ..asleep_with(0)
+        };
+        assert_eq!(
+            prescaler_next(&target, &seen, NOW).as_deref(),
+            Some("window floor 3: MinCapacity 0 -> 3")
+        );
+        let unread = Seen {
+            bounds: None,
+            ..seen
+        };
+        assert_eq!(
+            prescaler_next(&target, &unread, NOW),
+            None,
+            "not on a guess"
+        );
     }
 }
