@@ -317,18 +317,24 @@ async fn run_watcher_at(scene: &WatcherScene, clients: &Clients, later: i64) -> 
     })
 }
 
-fn watcher_status(report: &Value, target: &str) -> String {
+/// The outcome a report gives `target` in its list `entries` (each entry names its
+/// target under "target"), or the invocation's failure.
+fn outcome_of(report: &Value, entries: &str, target: &str) -> String {
     if let Some(error) = report["error"].as_str() {
         return format!("invocation failed ({error})");
     }
-    report["decisions"]
+    report[entries]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|d| d["target"] == target)
-        .and_then(|d| d["outcome"].as_str())
+        .find(|entry| entry["target"] == target)
+        .and_then(|entry| entry["outcome"].as_str())
         .unwrap_or("not reported")
         .to_owned()
+}
+
+fn watcher_status(report: &Value, target: &str) -> String {
+    outcome_of(report, "decisions", target)
 }
 
 async fn watcher_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
@@ -459,17 +465,7 @@ async fn run_prescaler(scene: &PrescalerScene, clients: &Clients) -> Result<Valu
 }
 
 fn prescaler_status(report: &Value, target: &str) -> String {
-    if let Some(error) = report["error"].as_str() {
-        return format!("invocation failed ({error})");
-    }
-    report["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| t["target"] == target)
-        .and_then(|t| t["outcome"].as_str())
-        .unwrap_or("not reported")
-        .to_owned()
+    outcome_of(report, "targets", target)
 }
 
 async fn prescaler_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
