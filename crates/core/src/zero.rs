@@ -299,8 +299,13 @@ pub fn wake_latency(state: &WatchState, cause: &Cause, quiet_look: Option<i64>, 
 
 /// Whether the facts show work to wake for: a backlog above the activation threshold,
 /// a message on a priority queue, or the activation metric above its threshold.
-pub fn shows_work(settings: &ScaleToZero, facts: &Facts) -> bool {
-    facts.backlog > settings.activation_backlog || facts.priority_backlog > 0 || facts.metric_active
+pub fn shows_work(
+    settings: &ScaleToZero,
+    backlog: u64,
+    priority_backlog: u64,
+    metric_active: bool,
+) -> bool {
+    backlog > settings.activation_backlog || priority_backlog > 0 || metric_active
 }
 
 /// A wake's start-up, once: from the wake to the first look that saw a task
@@ -353,7 +358,12 @@ impl<'a> Look<'a> {
         cause: &'a Cause,
         now: i64,
     ) -> Self {
-        let work = shows_work(settings, facts);
+        let work = shows_work(
+            settings,
+            facts.backlog,
+            facts.priority_backlog,
+            facts.metric_active,
+        );
         let active = match cause {
             Cause::Push(_) => true,
             Cause::Poll => work || (facts.desired == 0 && state.wake_requested.is_some()),

@@ -253,7 +253,13 @@ fn measure(
         report.wake_latency_seconds = Some(zero::wake_latency(&stored.value, cause, quiet, now));
     }
     report.start_latency_seconds = zero::start_latency(&stored.value, &verdict.state);
-    if *cause == Cause::Poll && facts.desired == 0 && !zero::shows_work(watched.zero, facts) {
+    let work = zero::shows_work(
+        watched.zero,
+        facts.backlog,
+        facts.priority_backlog,
+        facts.metric_active,
+    );
+    if *cause == Cause::Poll && facts.desired == 0 && !work {
         ports.looks.saw_quiet(name, now);
     }
 }

@@ -205,9 +205,11 @@ pub async fn active<'t>(
         .iter()
         .zip(backlogs.into_iter().zip(metrics))
         .filter(|(watched, (backlog, metric))| {
-            let busy =
-                matches!(backlog, Ok(b) if b.weighted > watched.zero.activation_backlog || b.priority > 0);
-            let active = busy || matches!(metric, Ok(true));
+            let (weighted, priority) = backlog
+                .as_ref()
+                .map_or((0, 0), |b| (b.weighted, b.priority));
+            let active =
+                zero::shows_work(watched.zero, weighted, priority, matches!(metric, Ok(true)));
             if !active && backlog.is_ok() && metric.is_ok() {
                 ports.looks.saw_quiet(watched.name(), now);
             }
