@@ -1,9 +1,10 @@
 //! `sluicectl metrics`: the latest values the metric publisher wrote, per target.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use sluice_aws::{CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
+use sluice_aws::{AwsError, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
 use sluice_core::names;
 
 use crate::cli::MetricsArgs;
@@ -42,6 +43,28 @@ const COLUMNS: [(&str, &str); 12] = [
 const PER_WAKE: [&str; 2] = [names::WAKE_LATENCY, names::START_LATENCY];
 const PER_WAKE_MINUTES: u32 = 24 * 60;
 
+/// The latest published value of each metric of each target, as (target, metric) ->
+/// value: readings within the last `minutes`, a wake's latencies within the last day.
+pub async fn latest(
+    cloudwatch: &CloudWatchMetrics,
+    namespace: &str,
+    targets: &[String],
+    metrics: &[&str],
+    minutes: u32,
+) -> Result<BTreeMap<(String, String), f64>, AwsError> {
+    let (per_wake, readings): (Vec<&str>, Vec<&str>) =
+        metrics.iter().partition(|metric| PER_WAKE.contains(metric));
+    let mut latest = cloudwatch
+        .latest_published(namespace, targets, &readings, minutes)
+        .await?;
+    latest.extend(
+        cloudwatch
+            .latest_published(namespace, targets, &per_wake, PER_WAKE_MINUTES)
+            .await?,
+    );
+    Ok(latest)
+}
+
 async fn metrics(
     store: &DynamoStore,
     cloudwatch: &CloudWatchMetrics,
@@ -66,18 +89,8 @@ async fn metrics(
         }
         targets = vec![only];
     }
-    let (per_wake, readings): (Vec<&str>, Vec<&str>) = COLUMNS
-        .iter()
-        .map(|(metric, _)| *metric)
-        .partition(|metric| PER_WAKE.contains(metric));
-    let mut latest = cloudwatch
-        .latest_published(namespace, &targets, &readings, minutes)
-        .await?;
-    latest.extend(
-        cloudwatch
-            .latest_published(namespace, &targets, &per_wake, PER_WAKE_MINUTES)
-            .await?,
-    );
+    let metrics: Vec<&str> = COLUMNS.iter().map(|(metric, _)| *metric).collect();
+    let latest = latest(cloudwatch, namespace, &targets, &metrics, minutes).await?;
     let width = targets.iter().map(String::len).max().unwrap_or(6).max(6);
     print!("{:<width$}", "target");
     for (_, header) in COLUMNS {

@@ -107,18 +107,10 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
         seen.hold = floors_now(&document, &profiles, Timestamp::now()).remove(&target.name);
     }
     let name = [target.name.clone()];
-    let readings: Vec<&str> = READINGS.iter().map(|(metric, _)| *metric).collect();
-    let latencies: Vec<&str> = LATENCIES.iter().map(|(metric, _)| *metric).collect();
-    for (metrics, minutes) in [(readings, 15), (latencies, 24 * 60)] {
-        match cloudwatch
-            .latest_published(namespace, &name, &metrics, minutes)
-            .await
-        {
-            Ok(found) => seen
-                .metrics
-                .extend(found.into_iter().map(|((_, m), v)| (m, v))),
-            Err(error) => errors.push(format!("published metrics: {error}")),
-        }
+    let metrics: Vec<&str> = READINGS.iter().chain(&LATENCIES).map(|(m, _)| *m).collect();
+    match crate::metrics::latest(&cloudwatch, namespace, &name, &metrics, 15).await {
+        Ok(found) => seen.metrics = found.into_iter().map(|((_, m), v)| (m, v)).collect(),
+        Err(error) => errors.push(format!("published metrics: {error}")),
     }
     seen.errors = errors;
     seen
