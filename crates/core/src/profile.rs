@@ -813,32 +813,23 @@ impl Schedule {
     /// (capacity ready before the peak) or still open at `at` (held until the end).
     pub fn floor_at(&self, at: Timestamp) -> Floor {
         let ahead = at.checked_add(self.lead_minutes.minutes()).unwrap_or(at);
-        let windows: Vec<usize> = self
-            .windows
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| {
-                w.open_at(at, &self.timezone, &self.holidays)
-                    || w.open_at(ahead, &self.timezone, &self.holidays)
-            })
-            .map(|(index, _)| index)
-            .collect();
-        let min_tasks = windows
-            .iter()
-            .map(|i| self.windows[*i].min_tasks)
-            .max()
-            .unwrap_or(0);
-        let max_tasks = self
-            .windows
-            .iter()
-            .filter(|w| w.max_tasks.is_some() && w.open_at(at, &self.timezone, &self.holidays))
-            .filter_map(|w| w.max_tasks)
-            .min();
-        Floor {
-            min_tasks,
-            max_tasks,
-            windows,
+        let mut floor = Floor {
+            min_tasks: 0,
+            max_tasks: None,
+            windows: Vec::new(),
+        };
+        for (index, window) in self.windows.iter().enumerate() {
+            let open_now = window.open_at(at, &self.timezone, &self.holidays);
+            if open_now || window.open_at(ahead, &self.timezone, &self.holidays) {
+                floor.windows.push(index);
+                floor.min_tasks = floor.min_tasks.max(window.min_tasks);
+            }
+            // A cap holds only while its window is open, never ahead of it.
+            if open_now && let Some(cap) = window.max_tasks {
+                floor.max_tasks = Some(floor.max_tasks.map_or(cap, |c| c.min(cap)));
+            }
         }
+        floor
     }
 
     /// The instants in [from, from + hours) at which the floor changes, with the new
