@@ -6,7 +6,7 @@ use sluice_core::prescale::OwnWrite;
 use sluice_core::zero::WatchState;
 
 use crate::item::{self, Version, Versioned};
-use crate::{AwsError, ConfigStore, DecisionNote, PrescaleStates, WatchStates};
+use crate::{AwsError, ConfigStore, DecisionNote, ErrorKind, PrescaleStates, WatchStates};
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
 /// name, so listing one kind is a single Query, never a Scan.
@@ -265,19 +265,28 @@ pub struct WatchRecord {
 }
 
 impl DynamoStore {
-    /// The zero-watcher's record of one target, read consistently; None before its
-    /// first write.
-    pub async fn watch_record(&self, target: &str) -> Result<Option<WatchRecord>, AwsError> {
+    /// One item, read consistently; None when absent.
+    async fn item(
+        &self,
+        partition: &str,
+        name: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, AwsError> {
         let answer = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(WATCH_PARTITION, target)))
+            .set_key(Some(Self::key(partition, name)))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DynamoDB.GetItem", e))?;
-        Ok(answer.item.map(|item| WatchRecord {
+        Ok(answer.item)
+    }
+
+    /// The zero-watcher's record of one target; None before its first write.
+    pub async fn watch_record(&self, target: &str) -> Result<Option<WatchRecord>, AwsError> {
+        let answer = self.item(WATCH_PARTITION, target).await?;
+        Ok(answer.map(|item| WatchRecord {
             state: item::watch_state(&item),
             last_decision: text(&item, LAST_DECISION),
             last_facts: text(&item, LAST_FACTS),
@@ -287,6 +296,19 @@ impl DynamoStore {
 }
 
 const PRESCALE_PARTITION: &str = "state#prescaler";
+
+impl DynamoStore {
+    /// The prescaler's record of its own write for one target; None when it holds
+    /// none (or an unreadable one, said in the error).
+    pub async fn own_write(&self, target: &str) -> Result<Option<OwnWrite>, AwsError> {
+        match self.item(PRESCALE_PARTITION, target).await? {
+            None => Ok(None),
+            Some(item) => item::own_write(&item).map(Some).map_err(|problem| {
+                AwsError::new("DynamoDB.GetItem", ErrorKind::BadResponse, problem)
+            }),
+        }
+    }
+}
 
 #[async_trait]
 impl PrescaleStates for DynamoStore {

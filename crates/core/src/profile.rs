@@ -809,6 +809,7 @@ impl Schedule {
         }
         warnings
     }
+
     /// The floor at `at`: the largest min_tasks of the windows open at `at + lead`
     /// (capacity ready before the peak) or still open at `at` (held until the end).
     pub fn floor_at(&self, at: Timestamp) -> Floor {

@@ -11,8 +11,7 @@ use anyhow::Result;
 use jiff::Timestamp;
 use sluice_aws::{
     AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, EcsServices, ItemKind,
-    PrescaleStates, SqsQueues, WatchRecord, ecs_resource_id, read_backlogs, read_bounds,
-    read_task_counts,
+    SqsQueues, WatchRecord, ecs_resource_id, read_backlogs, read_bounds, read_task_counts,
 };
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
@@ -85,7 +84,7 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
         read_backlogs(&sqs, &queues, 4),
         read_bounds(&aas, &resource, 1),
         store.watch_record(&target.name),
-        PrescaleStates::load_all(store),
+        store.own_write(&target.name),
         store.list(ItemKind::Profile),
     );
     let mut errors = Vec::new();
@@ -94,8 +93,7 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
         backlog: first(backlogs, "queues", &mut errors),
         bounds: first(bounds, "scalable target", &mut errors),
         watch: kept(watch, "zero-watcher record", &mut errors),
-        own_write: kept(own, "prescaler record", &mut errors)
-            .and_then(|mut own| own.remove(&target.name)),
+        own_write: kept(own, "prescaler record", &mut errors).flatten(),
         ..Seen::default()
     };
     if let Some(profiles) = kept(profiles, "profiles", &mut errors) {

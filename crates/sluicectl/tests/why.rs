@@ -11,7 +11,9 @@ mod common;
 
 use anyhow::Result;
 use common::{sluicectl, text};
+use sluice_aws::PrescaleStates;
 use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::prescale::OwnWrite;
 use sluice_core::settings::Common;
 use sluice_testkit::{Emulators, OneService, unique};
 use zero_watcher::Watcher;
@@ -76,8 +78,18 @@ async fn why_says_work_below_the_activation_threshold_keeps_a_service_at_zero() 
         .send_messages(&scene.service.queue_url, 3, 0)
         .await?;
     scene.watch().await?;
+    let own = OwnWrite {
+        raised_to: 3,
+        capped_to: None,
+        at: 1_800_000_000,
+    };
+    PrescaleStates::save(&scene.service.store, &scene.target, Some(own)).await?;
     let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);
     assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("raised MinCapacity to 3 at 2027-01-15T08:00:00Z"),
+        "{stdout}"
+    );
     assert!(stdout.contains("ecs      desired 0, running 0"), "{stdout}");
     assert!(
         stdout.contains("watcher  last decision") && stdout.contains("asleep, no activity"),
