@@ -42,6 +42,7 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         name: "business-hours".to_owned(),
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: vec![sluice_core::profile::WindowSpec {

@@ -50,6 +50,7 @@ async fn scene(prefix: &str) -> Result<Scene> {
         name: "always".to_owned(),
         timezone: "UTC".to_owned(),
         lead_minutes: 0,
+        lead: sluice_core::profile::LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: vec![WindowSpec {
@@ -170,6 +171,7 @@ async fn the_prescaler_refuses_its_corpus_and_raises_nothing() -> Result<()> {
         common: scene.common.clone(),
         dry_run: false,
         forecast_only: false,
+        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
     };
     let prescaler = prescaler::Prescaler::new(&scene.emulators.clients, settings);
     refuses_all("prescaler", &scene, |event| {

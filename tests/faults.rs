@@ -421,6 +421,7 @@ async fn prescaler_scene(emulators: Emulators) -> Result<PrescalerScene> {
         name: unique("fault-profile"),
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: vec![WindowSpec {
@@ -455,6 +456,7 @@ async fn run_prescaler(scene: &PrescalerScene, clients: &Clients) -> Result<Valu
         common: Common::for_table(&scene.table),
         dry_run: false,
         forecast_only: false,
+        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
     };
     let prescaler = prescaler::Prescaler::new(clients, settings);
     let event = json!({"at": "2026-11-30T09:00:00+01:00", "apply": true});

@@ -5,11 +5,13 @@ use anyhow::Result;
 use prescaler::prescale::ChangeStatus;
 use prescaler::{Prescaler, Settings};
 use serde_json::json;
+use sluice_aws::{DynamoStore, StartUpRecords};
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
-use sluice_core::profile::Profile;
 use sluice_core::profile::WindowSpec;
+use sluice_core::profile::{LeadMode, Profile};
 use sluice_core::settings::Common;
+use sluice_core::startup::StartUp;
 use sluice_testkit::{Emulators, OneService, fixture, unique};
 
 /// The fixtures' target and profile: business hours Monday to Friday in Berlin.
@@ -41,22 +43,7 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
             .with_backlog_per_task(10.0)
             .with_profile("business-hours")
     };
-    let profile = Profile {
-        name: "business-hours".to_owned(),
-        timezone: "Europe/Berlin".to_owned(),
-        lead_minutes: 10,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
-            days: ["mon", "tue", "wed", "thu", "fri"]
-                .map(String::from)
-                .to_vec(),
-            start: Some("08:00".to_owned()),
-            end: Some("18:00".to_owned()),
-            min_tasks: 5.0,
-            ..WindowSpec::default()
-        }],
-    };
+    let profile = business_hours();
     emulators.store_targets(&store, &[target]).await?;
     emulators.store_profile(&store, &profile).await?;
     Ok(Scenario {
@@ -78,6 +65,7 @@ impl Scenario {
             },
             dry_run: false,
             forecast_only: false,
+            interval_minutes: Settings::DEFAULT_INTERVAL_MINUTES,
         };
         Prescaler::new(&self.emulators.clients, settings)
     }
@@ -89,7 +77,27 @@ impl Scenario {
     }
 }
 
-/// Monday 2026-11-30 at a Berlin local time.
+/// Business hours Monday to Friday in Berlin, 08:00-18:00 at 5 tasks, lead 10 min.
+fn business_hours() -> Profile {
+    Profile {
+        name: "business-hours".to_owned(),
+        timezone: "Europe/Berlin".to_owned(),
+        lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Fixed,
+        holidays: Vec::new(),
+        calendars: Vec::new(),
+        windows: vec![WindowSpec {
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            start: Some("08:00".to_owned()),
+            end: Some("18:00".to_owned()),
+            min_tasks: 5.0,
+            ..WindowSpec::default()
+        }],
+    }
+}
+
 /// A what-if that acts: Monday 30 November at a Berlin (CET) local time.
 fn at(local: &str) -> serde_json::Value {
     json!({ "at": format!("2026-11-30T{local}:00+01:00"), "apply": true })
@@ -175,6 +183,46 @@ async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()
         "{report:?}"
     );
     assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+/// Start-ups kept in DynamoDB by ten concurrent writers (as the watcher records
+/// them) all count, and `lead: auto` raises the floor ahead by their p95: 600 s is
+/// 10 min, + the 5 min interval + 1 = 16 min before 08:00.
+#[tokio::test]
+async fn lead_auto_rises_ahead_by_start_ups_kept_in_dynamodb() -> Result<()> {
+    let scenario = scenario(false).await?;
+    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let profile = Profile {
+        lead: LeadMode::Auto,
+        ..business_hours()
+    };
+    scenario.emulators.store_profile(&store, &profile).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let writes = (0..10).map(|i| {
+        let sample = StartUp {
+            at: now - 60 * i,
+            seconds: 540 + i,
+        };
+        store.record_start(TARGET, sample, now)
+    });
+    for written in futures::future::join_all(writes).await {
+        written?;
+    }
+    let kept = store.start_ups().await?;
+    assert_eq!(kept.get(TARGET).map(|s| s.0.len()), Some(10), "{kept:?}");
+    let prescaler = scenario.prescaler();
+    let report = prescaler.handle(&at("07:43")).await?;
+    assert_eq!(report.targets[0].floor, Some(0), "{report:?}");
+    let report = prescaler.handle(&at("07:44")).await?;
+    let target = &report.targets[0];
+    assert_eq!(target.lead_minutes, Some(16), "{}", target.lead);
+    assert!(
+        target.lead.contains("p95 start-up 549s over 10"),
+        "{}",
+        target.lead
+    );
+    assert_eq!(scenario.desired().await?, 5);
     Ok(())
 }
 
@@ -264,6 +312,7 @@ async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Re
         name: "business-hours".to_owned(),
         timezone: "Europe/Berlin".to_owned(),
         lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: vec![WindowSpec {

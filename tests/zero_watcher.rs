@@ -1,6 +1,7 @@
 //! The zero-watcher through its real handler against the emulators: ECS desired counts
 //! and UpdateService calls are read back from moto, never from the function.
 
+use sluice_aws::{DynamoStore, StartUpRecords};
 use sluice_core::settings::Common;
 use std::time::Duration;
 
@@ -721,5 +722,10 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
         again.decisions[0].start_latency_seconds, None,
         "measured once"
     );
+    // Kept once in DynamoDB for the prescaler's `lead: auto`.
+    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let kept = store.start_ups().await?;
+    let seconds: Vec<i64> = kept[TARGET].0.iter().map(|s| s.seconds).collect();
+    assert_eq!(seconds, vec![start.unwrap_or(-1)], "{kept:?}");
     Ok(())
 }

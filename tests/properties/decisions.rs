@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use sluice_core::config::{ScaleToZero, Target, WakeCount};
 use sluice_core::facts::ScalableBounds;
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
+use sluice_core::startup::{self, StartUp, StartUps};
 use sluice_core::zero::{
     Cause, Decision, Facts, Protection, Sizing, Transition, WatchState, decide,
 };
@@ -223,5 +224,23 @@ proptest! {
             }
             Change::None => {}
         }
+    }
+
+    /// Kept start-ups are at most KEPT, recent, distinct and in order, whatever
+    /// arrives; the lead they give stays within a day.
+    #[test]
+    fn start_ups_kept_are_bounded_and_recent(
+        ats in prop::collection::vec(0..40 * 86_400i64, 0..60),
+        seconds in 0..100_000i64,
+    ) {
+        let mut kept = StartUps::default();
+        for at in &ats {
+            kept = kept.with(StartUp { at: NOW - at, seconds }, NOW);
+        }
+        prop_assert!(kept.0.len() <= startup::KEPT);
+        prop_assert!(kept.0.windows(2).all(|w| w[0].at < w[1].at));
+        prop_assert!(kept.0.iter().all(|s| s.at >= NOW - startup::RECENT_DAYS * 86_400));
+        let lead = startup::auto(&kept, 10, 5, NOW);
+        prop_assert!((0..=startup::MAX_LEAD_MINUTES).contains(&lead.minutes));
     }
 }

@@ -129,6 +129,7 @@ fn world() -> MemoryAws {
         name: "p".into(),
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: vec![WindowSpec {
@@ -183,7 +184,7 @@ proptest! {
         let clock = FixedClock::at(1_800_000_000);
         let looks = zero_watcher::watch::QuietLooks::default();
         let ports = zero_watcher::watch::Ports {
-            store: &aws, states: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
+            store: &aws, states: &aws, starts: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
             autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks,
         };
         let settings = zero_watcher::Settings {
@@ -204,13 +205,14 @@ proptest! {
     fn the_prescaler_answers_or_refuses_and_a_refusal_changes_nothing(event in event()) {
         let aws = world();
         let ports = prescaler::prescale::Ports {
-            store: &aws, states: &aws, services: &aws, scaler: &aws, autoscaling: &aws,
+            store: &aws, states: &aws, starts: &aws, services: &aws, scaler: &aws, autoscaling: &aws,
             queues: &aws, sink: &aws,
         };
         let settings = prescaler::Settings {
             common: Common::for_table("t"),
             dry_run: false,
             forecast_only: false,
+            interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
         };
         let now: jiff::Timestamp = "2026-11-24T12:00:00Z".parse().map_err(|e: jiff::Error| TestCaseError::fail(e.to_string()))?;
         let result = runtime()?.block_on(prescaler::prescale::prescale(&event, &settings, &ports, now));

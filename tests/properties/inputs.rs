@@ -230,7 +230,7 @@ proptest! {
             0..3,
         ),
     ) {
-        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: lead, holidays, calendars: Vec::new(), windows };
+        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: lead, lead: sluice_core::profile::LeadMode::Fixed, holidays, calendars: Vec::new(), windows };
         match Schedule::compile(&profile, "profile") {
             Err(problems) => prop_assert!(problems.iter().all(|p| p.path.starts_with("profile"))),
             Ok(schedule) => {
@@ -287,7 +287,7 @@ proptest! {
         holidays in proptest::collection::vec(proptest::sample::select(&["12-25", "01-01", "2026-05-01"][..]).prop_map(str::to_owned), 0..2),
     ) {
         let length = window_minutes(&spec);
-        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: 0, holidays, calendars: Vec::new(), windows: vec![spec] };
+        let profile = Profile { name: "p".into(), timezone: timezone.into(), lead_minutes: 0, lead: sluice_core::profile::LeadMode::Fixed, holidays, calendars: Vec::new(), windows: vec![spec] };
         let schedule = Schedule::compile(&profile, "p").map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         let midnight = jiff::civil::date(year, month, 26).to_datetime(jiff::civil::Time::midnight());
         let from = schedule
@@ -295,7 +295,7 @@ proptest! {
             .to_ambiguous_timestamp(midnight)
             .compatible()
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let changes = schedule.changes(from, 7 * 24);
+        let changes = schedule.changes(from, 7 * 24, schedule.lead_minutes);
         let mut opened_on = std::collections::BTreeSet::new();
         let mut open_since: Option<jiff::Timestamp> = None;
         for (at, floor) in changes {

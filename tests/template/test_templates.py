@@ -136,7 +136,7 @@ class TransformedTemplate(unittest.TestCase):
             {
                 "MetricPublisherFunction": {"Ref": "PublisherSchedule"},
                 "ZeroWatcherFunction": {"Ref": "WatcherSchedule"},
-                "PrescalerFunction": {"Ref": "PrescalerSchedule"},
+                "PrescalerFunction": {"Fn::Sub": "rate(${PrescalerIntervalMinutes} minutes)"},
             },
         )
         for fn, props in scheduled.items():
@@ -326,6 +326,9 @@ class TransformedTemplate(unittest.TestCase):
             (too_often["MetricName"], too_often["EvaluationPeriods"]),
             ("TargetsScalingTooOften", {"Ref": "ScalingTooOftenForMinutes"}),
         )
+        prescaler_env = self.resources["PrescalerFunction"]["Properties"]["Environment"]["Variables"]
+        # lead: auto adds the interval the schedule runs at: one parameter sets both.
+        self.assertEqual(prescaler_env["SLUICE_PRESCALE_INTERVAL_MINUTES"], {"Ref": "PrescalerIntervalMinutes"})
         publisher_env = self.resources["MetricPublisherFunction"]["Properties"]["Environment"]["Variables"]
         self.assertEqual(publisher_env["SLUICE_SCALING_CHANGES"], {"Ref": "ScalingChangesLimit"})
         self.assertEqual(publisher_env["SLUICE_SCALING_CHANGES_MINUTES"], {"Ref": "ScalingChangesMinutes"})

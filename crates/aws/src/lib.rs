@@ -23,6 +23,7 @@ use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
 use sluice_core::metrics::Datum;
 use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
+use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
@@ -160,6 +161,17 @@ pub trait PrescaleStates: Send + Sync {
     async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError>;
     /// Stores the record, or removes it when None.
     async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError>;
+}
+
+/// Each target's recent start-ups (sluice_core::startup), measured by the zero-watcher
+/// and read by the prescaler for `lead: auto`.
+#[async_trait]
+pub trait StartUpRecords: Send + Sync {
+    /// Every target's kept start-ups, by target name; an unreadable record is skipped.
+    async fn start_ups(&self) -> Result<BTreeMap<String, StartUps>, AwsError>;
+    /// Adds one start-up to the target's record, safely against a concurrent writer
+    /// and a repeat.
+    async fn record_start(&self, target: &str, sample: StartUp, now: i64) -> Result<(), AwsError>;
 }
 
 /// The zero-watcher's per-target state, written only with optimistic concurrency.

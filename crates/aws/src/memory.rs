@@ -11,13 +11,14 @@ use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds, TaskCounts};
 use sluice_core::metrics::Datum;
 use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
+use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 use crate::{
     AlarmStore, AwsError, ConfigStore, DecisionNote, EmfLog, ErrorKind, ItemKind, MetricReader,
     MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts,
-    ServiceResult, ServiceScaler, StoredItem, TaskProtections, Version, Versioned, WatchStates,
-    ecs_resource_id,
+    ServiceResult, ServiceScaler, StartUpRecords, StoredItem, TaskProtections, Version, Versioned,
+    WatchStates, ecs_resource_id,
 };
 
 /// What an operation does instead of succeeding.
@@ -44,6 +45,7 @@ struct World {
     items: BTreeMap<(&'static str, String), String>,
     watch_states: BTreeMap<String, Versioned<WatchState>>,
     prescale_states: BTreeMap<String, OwnWrite>,
+    start_ups: BTreeMap<String, StartUps>,
     queues: BTreeMap<String, QueueDepth>,
     services: BTreeMap<String, TaskCounts>,
     /// Protected tasks by service; none when absent.
@@ -635,7 +637,37 @@ impl PrescaleStates for MemoryAws {
     }
 }
 
+#[async_trait]
+impl StartUpRecords for MemoryAws {
+    async fn start_ups(&self) -> Result<BTreeMap<String, StartUps>, AwsError> {
+        self.check("DynamoDB.Query", &["state#startups"], 1)?;
+        Ok(self.world().start_ups.clone())
+    }
+
+    async fn record_start(&self, target: &str, sample: StartUp, now: i64) -> Result<(), AwsError> {
+        self.check("DynamoDB.PutItem", &[target, "state#startups"], 1)?;
+        let mut world = self.world();
+        let kept = world.start_ups.get(target).cloned().unwrap_or_default();
+        world
+            .start_ups
+            .insert(target.to_owned(), kept.with(sample, now));
+        Ok(())
+    }
+}
+
 impl MemoryAws {
+    pub fn set_start_ups(&self, target: &str, starts: StartUps) {
+        self.world().start_ups.insert(target.to_owned(), starts);
+    }
+
+    pub fn start_ups_of(&self, target: &str) -> StartUps {
+        self.world()
+            .start_ups
+            .get(target)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// A policy put outside Sluice, whose rule Sluice cannot read.
     pub fn set_foreign_policy(&self, resource_id: &str, name: &str) {
         self.world().policies.insert(

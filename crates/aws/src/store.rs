@@ -3,10 +3,13 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use sluice_core::prescale::OwnWrite;
+use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 use crate::item::{self, Version, Versioned};
-use crate::{AwsError, ConfigStore, DecisionNote, ErrorKind, PrescaleStates, WatchStates};
+use crate::{
+    AwsError, ConfigStore, DecisionNote, ErrorKind, PrescaleStates, StartUpRecords, WatchStates,
+};
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
 /// name, so listing one kind is a single Query, never a Scan.
@@ -363,5 +366,88 @@ impl PrescaleStates for DynamoStore {
             }
         }
         Ok(())
+    }
+}
+
+const STARTUP_PARTITION: &str = "state#startups";
+const SAMPLES: &str = "samples";
+const START_UP_WRITE_ROUNDS: usize = 10;
+
+/// The samples attribute as stored; None when absent, an error when unreadable.
+fn start_ups(item: &HashMap<String, AttributeValue>) -> Result<StartUps, String> {
+    match text(item, SAMPLES) {
+        None => Ok(StartUps::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| format!("unreadable start-up samples {json:?}: {e}")),
+    }
+}
+
+#[async_trait]
+impl StartUpRecords for DynamoStore {
+    async fn start_ups(&self) -> Result<BTreeMap<String, StartUps>, AwsError> {
+        let mut records = BTreeMap::new();
+        for item in self.partition(STARTUP_PARTITION).await? {
+            let Some(name) = text(&item, SORT_KEY) else {
+                continue;
+            };
+            match start_ups(&item) {
+                Ok(starts) => {
+                    records.insert(name, starts);
+                }
+                Err(problem) => {
+                    tracing::warn!(target_name = %name, %problem, "start-ups ignored")
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    /// Read, add, and write back only if the samples are still what was read: two
+    /// writers never lose each other's sample, and a repeat adds nothing.
+    async fn record_start(&self, target: &str, sample: StartUp, now: i64) -> Result<(), AwsError> {
+        // Each lost race means another writer's sample landed, so n writers at once
+        // all land within n rounds; one target sees one start-up at a time.
+        for _ in 0..START_UP_WRITE_ROUNDS {
+            let item = self.item(STARTUP_PARTITION, target).await?;
+            let read = item.as_ref().and_then(|i| text(i, SAMPLES));
+            let before = item
+                .as_ref()
+                .map(start_ups)
+                .transpose()
+                .unwrap_or_default()
+                .unwrap_or_default();
+            let after = before.with(sample, now);
+            if after == before && read.is_some() {
+                return Ok(());
+            }
+            let json = serde_json::to_string(&after).map_err(|e| {
+                AwsError::new("DynamoDB.PutItem", ErrorKind::BadResponse, e.to_string())
+            })?;
+            let mut written = Self::key(STARTUP_PARTITION, target);
+            written.insert(SAMPLES.to_owned(), AttributeValue::S(json));
+            written.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
+            let request = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(written))
+                .expression_attribute_names("#samples", SAMPLES);
+            let request = match read {
+                Some(old) => request
+                    .condition_expression("#samples = :old")
+                    .expression_attribute_values(":old", AttributeValue::S(old)),
+                None => request.condition_expression("attribute_not_exists(#samples)"),
+            };
+            if put_if(request).await? {
+                return Ok(());
+            }
+        }
+        Err(AwsError::new(
+            "DynamoDB.PutItem",
+            ErrorKind::Conflict,
+            format!(
+                "start-up of {target} not recorded: {START_UP_WRITE_ROUNDS} writers in a row got there first"
+            ),
+        ))
     }
 }

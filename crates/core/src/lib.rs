@@ -18,6 +18,7 @@ pub mod queue;
 pub mod scaling;
 pub mod settings;
 pub mod simulate;
+pub mod startup;
 pub mod tz;
 pub mod yaml;
 pub mod zero;

@@ -47,6 +47,11 @@ pub const WATCHER_SKIPPED_IN_A_ROW: &str = "WatcherSkippedInARow";
 
 // The prescaler, per target: the floor its profile gives now.
 pub const PRESCALE_FLOOR: &str = "PrescaleFloor";
+/// The lead the floor was raised ahead by, in seconds (`lead: auto` or lead_minutes).
+pub const PRESCALE_LEAD: &str = "PrescaleLead";
+/// p50 and p95 of the target's kept start-ups (sluice_core::startup), in seconds.
+pub const START_UP_P50: &str = "StartUpP50";
+pub const START_UP_P95: &str = "StartUpP95";
 // The prescaler, fleet-wide: targets with a profile whose floor could not be computed
 // (the profile is missing or invalid, e.g. an unknown time zone).
 pub const TARGETS_WITHOUT_FLOOR: &str = "TargetsWithoutFloor";

@@ -21,8 +21,14 @@ pub struct Profile {
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub timezone: String,
+    /// Minutes ahead of a window its floor is raised: the lead, or with `lead: auto`
+    /// the lead until enough start-ups have been measured.
     #[serde(default)]
     pub lead_minutes: u32,
+    /// `auto`: the target's measured p95 start-up plus the prescaler's interval and a
+    /// minute (sluice_core::startup); `fixed` (the default): `lead_minutes`.
+    #[serde(default, skip_serializing_if = "LeadMode::is_fixed")]
+    pub lead: LeadMode,
     /// Days off: dates `YYYY-MM-DD`, or `MM-DD` for every year. A window does not
     /// open on them unless its `on_holidays` says so, and business days skip them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +106,20 @@ pub struct WindowSpec {
     /// holidays: a holiday's own window; its days rule may be left out), or `also`.
     #[serde(default, skip_serializing_if = "OnHolidays::is_skip")]
     pub on_holidays: OnHolidays,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadMode {
+    #[default]
+    Fixed,
+    Auto,
+}
+
+impl LeadMode {
+    fn is_fixed(&self) -> bool {
+        *self == LeadMode::Fixed
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,6 +293,7 @@ pub struct Schedule {
     pub name: String,
     pub timezone: TimeZone,
     pub lead_minutes: i64,
+    pub lead: LeadMode,
     pub holidays: Holidays,
     pub windows: Vec<Window>,
 }
@@ -717,6 +738,7 @@ impl Schedule {
                 name: profile.name.clone(),
                 timezone,
                 lead_minutes: i64::from(profile.lead_minutes),
+                lead: profile.lead,
                 holidays,
                 windows: windows.into_iter().flatten().collect(),
             }),
@@ -810,10 +832,15 @@ impl Schedule {
         warnings
     }
 
+    /// The floor at `at` with the profile's `lead_minutes`.
+    pub fn floor_at(&self, at: Timestamp) -> Floor {
+        self.floor_ahead(at, self.lead_minutes)
+    }
+
     /// The floor at `at`: the largest min_tasks of the windows open at `at + lead`
     /// (capacity ready before the peak) or still open at `at` (held until the end).
-    pub fn floor_at(&self, at: Timestamp) -> Floor {
-        let ahead = at.checked_add(self.lead_minutes.minutes()).unwrap_or(at);
+    pub fn floor_ahead(&self, at: Timestamp, lead_minutes: i64) -> Floor {
+        let ahead = at.checked_add(lead_minutes.minutes()).unwrap_or(at);
         let mut floor = Floor {
             min_tasks: 0,
             max_tasks: None,
@@ -833,9 +860,15 @@ impl Schedule {
         floor
     }
 
-    /// The instants in [from, from + hours) at which the floor changes, with the new
-    /// floor, checked minute by minute: what `sluicectl plan` prints.
-    pub fn changes(&self, from: Timestamp, hours: u32) -> Vec<(Timestamp, Floor)> {
+    /// The instants in [from, from + hours) at which the floor changes (raised ahead
+    /// by `lead_minutes`), with the new floor, checked minute by minute: what
+    /// `sluicectl plan` prints.
+    pub fn changes(
+        &self,
+        from: Timestamp,
+        hours: u32,
+        lead_minutes: i64,
+    ) -> Vec<(Timestamp, Floor)> {
         let start = from
             .round(
                 jiff::TimestampRound::new()
@@ -849,7 +882,7 @@ impl Schedule {
             let Ok(at) = start.checked_add(minute.minutes()) else {
                 break;
             };
-            let floor = self.floor_at(at);
+            let floor = self.floor_ahead(at, lead_minutes);
             if previous.as_ref() != Some(&floor) {
                 changes.push((at, floor.clone()));
                 previous = Some(floor);
@@ -893,6 +926,7 @@ mod tests {
             name: "p".into(),
             timezone: timezone.into(),
             lead_minutes: 0,
+            lead: LeadMode::Fixed,
             holidays: holidays.iter().map(|d| (*d).to_owned()).collect(),
             calendars: Vec::new(),
             windows,
@@ -1108,7 +1142,7 @@ mod tests {
             vec![window(&["sun#1"], "02:30", "04:00", 2.0)],
         );
         let opened: Vec<_> = autumn
-            .changes("2026-04-04T14:00:00Z".parse().expect("ts"), 6)
+            .changes("2026-04-04T14:00:00Z".parse().expect("ts"), 6, 0)
             .into_iter()
             .filter(|(_, f)| f.min_tasks == 2)
             .collect();
@@ -1184,6 +1218,7 @@ mod tests {
             name: "p".into(),
             timezone: "Europe/Atlantis".into(),
             lead_minutes: 10,
+            lead: LeadMode::Fixed,
             holidays: vec!["2026-12-24".into(), "12-31".into(), "13-01".into()],
             calendars: Vec::new(),
             windows: vec![
@@ -1249,7 +1284,7 @@ mod tests {
                 5.0,
             )],
         );
-        let changes = s.changes("2026-11-30T00:00:00Z".parse().unwrap(), 24);
+        let changes = s.changes("2026-11-30T00:00:00Z".parse().unwrap(), 24, s.lead_minutes);
         let summary: Vec<(String, u32)> = changes
             .iter()
             .map(|(at, f)| (at.to_string(), f.min_tasks))
@@ -1476,7 +1511,11 @@ mod tests {
             0,
             vec![window(&["sun"], "01:00", "03:00", 2.0)],
         );
-        let changes = new_york.changes("2026-11-01T00:00:00Z".parse().unwrap(), 24);
+        let changes = new_york.changes(
+            "2026-11-01T00:00:00Z".parse().unwrap(),
+            24,
+            new_york.lead_minutes,
+        );
         assert_eq!(
             changes.iter().filter(|(_, f)| f.min_tasks == 2).count(),
             1,
@@ -1516,6 +1555,7 @@ mod tests {
                 name: "p".into(),
                 timezone: "UTC".into(),
                 lead_minutes: 0,
+                lead: LeadMode::Fixed,
                 holidays: Vec::new(),
                 calendars: Vec::new(),
                 windows: vec![window(&["mon"], start, end, 1.0)],

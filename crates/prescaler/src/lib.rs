@@ -38,6 +38,7 @@ impl Prescaler {
         let ports = prescale::Ports {
             store: &self.store,
             states: &self.store,
+            starts: &self.store,
             services: &self.services,
             scaler: &self.services,
             autoscaling: &self.autoscaling,

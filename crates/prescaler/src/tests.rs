@@ -3,12 +3,14 @@
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use sluice_aws::ErrorKind;
 use sluice_aws::ItemKind;
 use sluice_aws::memory::MemoryAws;
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
+use sluice_core::startup::{StartUp, StartUps};
 
 use sluice_lambda::{RequestError, SelectError};
 
@@ -29,6 +31,7 @@ fn world(min: u32, profile_windows: Vec<WindowSpec>) -> MemoryAws {
         name: "business".into(),
         timezone: "Europe/Berlin".into(),
         lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: profile_windows,
@@ -42,6 +45,7 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
     Ports {
         store: aws,
         states: aws,
+        starts: aws,
         services: aws,
         scaler: aws,
         autoscaling: aws,
@@ -55,7 +59,7 @@ fn floors(aws: &MemoryAws) -> Vec<f64> {
     aws.put_datums()
         .iter()
         .flat_map(|(_, datums)| datums)
-        .filter(|d| d.target.is_some())
+        .filter(|d| d.name == sluice_core::names::PRESCALE_FLOOR)
         .map(|d| d.value)
         .collect()
 }
@@ -83,6 +87,7 @@ fn settings() -> Settings {
         },
         dry_run: false,
         forecast_only: false,
+        interval_minutes: Settings::DEFAULT_INTERVAL_MINUTES,
     }
 }
 
@@ -352,4 +357,101 @@ async fn a_what_if_time_must_be_within_a_year_and_a_real_offset() {
         assert!(error.to_string().contains(expected), "{at}: {error}");
     }
     assert_eq!(fakes.mutations(), 0);
+}
+
+/// The profile `business` switched to `lead: auto`, with lead_minutes 10 as fallback.
+fn auto_lead(aws: &MemoryAws) {
+    aws.put_profile(&Profile {
+        name: "business".into(),
+        timezone: "Europe/Berlin".into(),
+        lead_minutes: 10,
+        lead: sluice_core::profile::LeadMode::Auto,
+        holidays: Vec::new(),
+        calendars: Vec::new(),
+        windows: business_hours(),
+    });
+}
+
+fn start_ups(seconds: &[i64]) -> StartUps {
+    let at = monday("07:00").as_second();
+    StartUps(
+        seconds
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StartUp {
+                at: at - 86_400 * (i as i64 + 1),
+                seconds: *s,
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn lead_auto_rises_ahead_by_the_measured_p95_start_up_and_says_so() {
+    let fakes = world(1, business_hours());
+    auto_lead(&fakes);
+    // GPU start-ups of 4-4.5 min: p95 270 s = 5 min, + interval 5 + 1 = 11 min.
+    fakes.set_start_ups("gold", start_ups(&[240, 250, 270, 245]));
+    let early = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:48"))
+        .await
+        .unwrap();
+    assert_eq!(early.targets[0].floor, Some(0), "{:?}", early.targets[0]);
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
+        .await
+        .unwrap();
+    let target = &report.targets[0];
+    assert_eq!(target.change, Change::SetDesired { from: 1, to: 5 });
+    assert_eq!(target.lead_minutes, Some(11));
+    assert!(
+        target.lead.contains("p95 start-up 270s over 4 start-ups"),
+        "{}",
+        target.lead
+    );
+    let published: Vec<(&str, f64)> = fakes
+        .put_datums()
+        .iter()
+        .flat_map(|(_, datums)| datums.clone())
+        .filter(|d| d.target.as_deref() == Some("gold"))
+        .map(|d| (d.name, d.value))
+        .collect();
+    for expected in [
+        ("PrescaleLead", 660.0),
+        ("StartUpP50", 245.0),
+        ("StartUpP95", 270.0),
+    ] {
+        assert!(
+            published.contains(&expected),
+            "{expected:?} in {published:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn lead_auto_without_enough_start_ups_uses_lead_minutes() {
+    let fakes = world(1, business_hours());
+    auto_lead(&fakes);
+    fakes.set_start_ups("gold", start_ups(&[240, 250]));
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
+        .await
+        .unwrap();
+    assert_eq!(report.targets[0].floor, Some(0));
+    assert!(
+        report.targets[0].lead.contains("2 start-up(s)"),
+        "{}",
+        report.targets[0].lead
+    );
+    // Unreadable start-ups: still lead_minutes, and the reason says why.
+    fakes.fail_next(
+        "DynamoDB.Query",
+        Some("state#startups"),
+        ErrorKind::Unavailable,
+        1,
+    );
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
+        .await
+        .unwrap();
+    let target = &report.targets[0];
+    assert_eq!(target.lead_minutes, Some(10));
+    assert!(target.lead.contains("cannot be read"), "{}", target.lead);
+    assert_eq!(target.change, Change::SetDesired { from: 1, to: 5 });
 }

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use sluice_aws::{
-    AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind, StoredItem,
+    AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind, StartUpRecords,
+    StoredItem,
 };
 use sluice_core::config::{Document, Target};
 use sluice_core::prescale::Hold;
 use sluice_core::profile::{Profile, Schedule};
+use sluice_core::startup::{self, StartUps};
 
 use crate::cli::ApplyArgs;
 use crate::scaling::{self, ScalingPorts};
@@ -48,7 +50,8 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let floors = floors_now(&document, &stored.profiles, Timestamp::now());
+    let starts = start_ups(&store).await;
+    let floors = floors_now(&document, &stored.profiles, &starts, Timestamp::now());
     let reconciled = scaling::reconcile_all(
         &ports,
         &document.targets,
@@ -84,11 +87,13 @@ fn forgotten_targets(document: &Document, stored: &[StoredItem]) -> Vec<Target> 
         .collect()
 }
 
-/// The floor each target's profile gives now (from the file, else the table), so an
-/// apply during a window keeps the MinCapacity the prescaler raised.
+/// The floor each target's profile gives now (from the file, else the table), with
+/// the lead the prescaler uses (`lead: auto` from the kept start-ups, at the default
+/// interval), so an apply during a window keeps the MinCapacity the prescaler raised.
 pub fn floors_now(
     document: &Document,
     stored_profiles: &[StoredItem],
+    starts: &StartUpsRead,
     now: Timestamp,
 ) -> BTreeMap<String, Hold> {
     let mut floors = BTreeMap::new();
@@ -104,10 +109,25 @@ pub fn floors_now(
                 .and_then(|item| Profile::from_stored(&item.name, &item.spec).ok()),
         };
         if let Some(schedule) = schedule {
-            floors.insert(target.name.clone(), schedule.floor_at(now).hold());
+            let kept = starts.as_ref().map(|all| all.get(&target.name));
+            let lead = startup::lead(
+                &schedule,
+                kept.map_err(Clone::clone),
+                startup::DEFAULT_INTERVAL_MINUTES,
+                now.as_second(),
+            );
+            let floor = schedule.floor_ahead(now, lead.minutes);
+            floors.insert(target.name.clone(), floor.hold());
         }
     }
     floors
+}
+
+/// Every target's kept start-ups, or why they cannot be read.
+pub type StartUpsRead = Result<BTreeMap<String, StartUps>, String>;
+
+pub async fn start_ups(store: &DynamoStore) -> StartUpsRead {
+    store.start_ups().await.map_err(|e| e.to_string())
 }
 
 /// An empty file with --prune would delete everything: refused, saying how much.

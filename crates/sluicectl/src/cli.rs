@@ -209,9 +209,14 @@ pub struct PlanArgs {
     /// Read targets and profiles from this file first, the table for the rest
     #[arg(short, long)]
     pub file: Option<String>,
-    /// DynamoDB table (needed unless FILE holds both target and profile)
+    /// DynamoDB table (needed unless FILE holds both target and profile; with
+    /// `lead: auto` also where the target's measured start-ups are read)
     #[arg(long, env = "SLUICE_TABLE")]
     pub table: Option<String>,
+    /// The prescaler's schedule interval in minutes, part of a `lead: auto`
+    #[arg(long, env = "SLUICE_PRESCALE_INTERVAL_MINUTES", default_value_t = 5,
+          value_parser = clap::value_parser!(i64).range(1..=60))]
+    pub prescale_interval_minutes: i64,
 }
 
 #[derive(clap::Args)]

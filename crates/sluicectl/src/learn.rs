@@ -135,6 +135,7 @@ fn render(
             name: name.clone(),
             timezone: options.timezone.to_owned(),
             lead_minutes: options.lead_minutes,
+            lead: sluice_core::profile::LeadMode::Fixed,
             holidays: Vec::new(),
             calendars: Vec::new(),
             windows,

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
+use sluice_aws::StartUpRecords;
 use sluice_core::config::Target;
-use sluice_core::profile::{Floor, OnHolidays, Profile, Schedule, WindowSpec};
+use sluice_core::profile::{Floor, LeadMode, OnHolidays, Profile, Schedule, WindowSpec};
+use sluice_core::startup::{self, StartUps};
 
 use crate::cli::{PlanArgs, TableArgs};
 use crate::table::{read_document, store, stored_profile, stored_target};
@@ -79,6 +81,8 @@ pub fn print_plan(
     profile: &Profile,
     from: Option<&str>,
     hours: u32,
+    starts: Result<Option<&StartUps>, String>,
+    interval_minutes: i64,
 ) -> Result<()> {
     let schedule = Schedule::compile(profile, "profile").map_err(|problems| {
         anyhow::anyhow!(
@@ -96,17 +100,14 @@ pub fn print_plan(
     if hours == 0 || hours > 24 * 35 {
         bail!("--hours must be from 1 to 840 (35 days)");
     }
+    let lead = startup::lead(&schedule, starts, interval_minutes, from.as_second());
     println!(
-        "{}: profile {} ({}, lead {} min), capacity {}-{}",
-        target.name,
-        profile.name,
-        profile.timezone,
-        profile.lead_minutes,
-        target.capacity.min,
-        target.capacity.max
+        "{}: profile {} ({}), capacity {}-{}",
+        target.name, profile.name, profile.timezone, target.capacity.min, target.capacity.max
     );
+    println!("lead {} min: {}", lead.minutes, lead.why);
     println!("floor changes over the {hours} h from {from}:");
-    for (at, floor) in schedule.changes(from, hours) {
+    for (at, floor) in schedule.changes(from, hours, lead.minutes) {
         println!("  {}", plan_line(target, profile, &schedule, at, &floor));
     }
     Ok(())
@@ -120,6 +121,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitCode> {
         profile,
         file,
         table,
+        prescale_interval_minutes,
     } = args;
     let target = target.as_str();
     let document = match file.as_deref() {
@@ -157,6 +159,22 @@ pub async fn run(args: PlanArgs) -> Result<ExitCode> {
         (None, Some(store)) => stored_profile(store, &profile_name).await?,
         (None, None) => return Err(need_table(&format!("profile {profile_name}"))),
     };
-    print_plan(&target, &profile, from.as_deref(), hours)?;
+    let starts = match (profile.lead, &store) {
+        (LeadMode::Fixed, _) => Ok(None),
+        (LeadMode::Auto, Some(store)) => store
+            .start_ups()
+            .await
+            .map(|mut all| all.remove(&target.name))
+            .map_err(|e| e.to_string()),
+        (LeadMode::Auto, None) => Err("no --table to read them from".to_owned()),
+    };
+    print_plan(
+        &target,
+        &profile,
+        from.as_deref(),
+        hours,
+        starts.as_ref().map(Option::as_ref).map_err(Clone::clone),
+        prescale_interval_minutes,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use sluice_core::config::{Document, Target};
 use sluice_core::policy::{self, Change, OWNED_PREFIX};
 use sluice_core::prescale::Hold;
 
-use crate::apply::floors_now;
+use crate::apply::{floors_now, start_ups};
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::scaling::{ScalingPorts, left_alone, read_live};
 
@@ -33,7 +33,8 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
         .list(ItemKind::Profile)
         .await
         .with_context(|| format!("cannot read the table {}", store.table()))?;
-    let floors = floors_now(&document, &profiles, Timestamp::now());
+    let starts = start_ups(&store).await;
+    let floors = floors_now(&document, &profiles, &starts, Timestamp::now());
     let autoscaling = AutoScaling::new(clients.autoscaling.clone());
     let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
     let ports = ScalingPorts {

@@ -20,7 +20,7 @@ use sluice_core::prescale::{self, Hold, OwnWrite, PrescaleFacts};
 use sluice_core::queue::Backlog;
 use sluice_core::zero::{CLAIM_LEASE_SECONDS, Transition};
 
-use crate::apply::floors_now;
+use crate::apply::{floors_now, start_ups};
 use crate::cli::WhyArgs;
 use crate::table::stored_target;
 
@@ -102,7 +102,9 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
             profiles: Vec::new(),
             calendars: Vec::new(),
         };
-        seen.hold = floors_now(&document, &profiles, Timestamp::now()).remove(&target.name);
+        let starts = start_ups(store).await;
+        seen.hold =
+            floors_now(&document, &profiles, &starts, Timestamp::now()).remove(&target.name);
     }
     let name = [target.name.clone()];
     let metrics: Vec<&str> = READINGS.iter().chain(&LATENCIES).map(|(m, _)| *m).collect();

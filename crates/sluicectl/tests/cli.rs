@@ -258,11 +258,10 @@ fn plan_prints_the_floors_of_a_file_before_it_is_applied() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stdout.contains(
-            "gold-inference: profile business-hours (Europe/Berlin, lead 10 min), capacity 0-50"
-        ),
+        stdout.contains("gold-inference: profile business-hours (Europe/Berlin), capacity 0-50"),
         "{stdout}"
     );
+    assert!(stdout.contains("lead 10 min: lead_minutes 10"), "{stdout}");
     assert!(
         stdout.contains("Mon 2026-11-30 07:50 CET  (2026-11-30T06:50:00Z)  floor   8"),
         "{stdout}"
@@ -340,6 +339,58 @@ exec "$@""#;
         stdout.contains("Mon 2026-11-30 07:50 CET  (2026-11-30T06:50:00Z)  floor   8"),
         "{stdout}"
     );
+}
+
+/// `lead: auto` in a file, with the target's start-ups read from the table: plan
+/// says which lead and why, and the floor rises that much ahead.
+#[tokio::test]
+async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("plan-auto");
+    emulators.create_table(&table).await?;
+    let file = write_temp(
+        "auto.yaml",
+        "targets:\n  - { name: gpu, cluster: c, service: s, capacity: { min: 0, max: 8 }, backlog_per_task: 10, profile: office }\n\
+         profiles:\n  - name: office\n    timezone: UTC\n    lead: auto\n    lead_minutes: 10\n    windows:\n      - { days: [mon], start: '08:00', end: '18:00', min_tasks: 3 }\n",
+    );
+    let file = file.to_str().unwrap_or_default();
+    let args = [
+        "plan",
+        "--target",
+        "gpu",
+        "-f",
+        file,
+        "--from",
+        "2026-11-30T00:00:00Z",
+        "--hours",
+        "12",
+    ];
+    let output = sluicectl(&args, None);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("lead 10 min: auto, but the start-ups cannot be read (no --table"),
+        "{stdout}"
+    );
+    let store = sluice_aws::DynamoStore::new(emulators.clients.dynamodb.clone(), &table);
+    // Three start-ups of 7-8.5 minutes on the Sunday before.
+    let now: jiff::Timestamp = "2026-11-30T00:00:00Z".parse()?;
+    for (i, seconds) in [420, 480, 510].into_iter().enumerate() {
+        let at = now.as_second() - 3600 * (i as i64 + 1);
+        let sample = sluice_core::startup::StartUp { at, seconds };
+        sluice_aws::StartUpRecords::record_start(&store, "gpu", sample, now.as_second()).await?;
+    }
+    let output = sluicectl(&args, Some(&table));
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(
+            "lead 15 min: auto: p95 start-up 510s over 3 start-ups in 14 days (9 min) + prescaler interval 5 min + 1"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Mon 2026-11-30 07:45 UTC"), "{stdout}");
+    Ok(())
 }
 
 #[tokio::test]

@@ -71,6 +71,7 @@ impl Watcher {
         let ports = watch::Ports {
             store: &self.store,
             states: &self.store,
+            starts: &self.store,
             queues: &self.queues,
             services: &self.services,
             protections: &self.services,

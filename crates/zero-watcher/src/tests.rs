@@ -94,6 +94,7 @@ impl World {
         Ports {
             store: &self.aws,
             states: &self.aws,
+            starts: &self.aws,
             queues: &self.aws,
             services: &self.aws,
             protections: &self.aws,
@@ -234,6 +235,34 @@ async fn a_wake_reports_its_latency_and_the_first_running_task_its_start_up() {
     for metric in ["\"WakeLatency\":5", "\"StartLatency\":120"] {
         assert_eq!(lines.matches(metric).count(), 1, "{metric} in {lines}");
     }
+    let kept = fakes.aws.start_ups_of("gold");
+    assert_eq!(kept.0.len(), 1, "kept once for lead: auto: {kept:?}");
+    assert_eq!(kept.0[0].seconds, 120);
+}
+
+#[tokio::test]
+async fn a_start_up_that_cannot_be_kept_loses_the_sample_not_the_look() {
+    let fakes = World::new();
+    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.set_backlog("gold-q", 2, 0);
+    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.aws.set_service("cluster", "gold-svc", 1);
+    fakes.advance(60);
+    fakes.aws.fail_next(
+        "DynamoDB.PutItem",
+        Some("state#startups"),
+        ErrorKind::Throttled,
+        1,
+    );
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let look = &report.decisions[0];
+    assert_eq!(look.start_latency_seconds, Some(60));
+    assert!(
+        look.reason.contains("start-up 60s not recorded"),
+        "{}",
+        look.reason
+    );
+    assert_eq!(fakes.aws.start_ups_of("gold").0, vec![]);
 }
 
 #[tokio::test]

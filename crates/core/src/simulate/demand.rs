@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Poisson};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{Profile, Schedule, WindowSpec};
+use crate::profile::{LeadMode, Profile, Schedule, WindowSpec};
 
 /// A demand generator, as a scenario file names it. Rates are messages per minute;
 /// each minute's arrivals are drawn from a Poisson distribution around the rate.
@@ -244,6 +244,7 @@ fn calendar(base: f64, peak: f64, window: WindowSpec, timezone: &str) -> Result<
         name: "demand".to_owned(),
         timezone: timezone.to_owned(),
         lead_minutes: 0,
+        lead: LeadMode::Fixed,
         holidays: Vec::new(),
         calendars: Vec::new(),
         windows: vec![window],

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
     ConfigStore, MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ServiceCounts,
-    ServiceScaler,
+    ServiceScaler, StartUpRecords,
 };
 use sluice_lambda::RequestError;
 
@@ -28,6 +28,7 @@ use crate::settings::Settings;
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn PrescaleStates,
+    pub starts: &'a dyn StartUpRecords,
     pub services: &'a dyn ServiceCounts,
     pub scaler: &'a dyn ServiceScaler,
     pub autoscaling: &'a dyn ScalableTargets,
@@ -48,8 +49,11 @@ pub async fn prescale(
         ..settings.clone()
     };
     let loaded = load::load(ports, request.only.as_deref()).await?;
-    let facts = read::read(&loaded.selection.targets, settings, ports).await;
-    let mut planned = plan::plan_all(&loaded, facts, at, now, settings);
+    let (facts, starts) = futures::join!(
+        read::read(&loaded.selection.targets, settings, ports),
+        ports.starts.start_ups(),
+    );
+    let mut planned = plan::plan_all(&loaded, facts, &starts, at, now, settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
     let published_floors = publish::publish(&planned, settings, ports).await;
     Ok(Report::new(

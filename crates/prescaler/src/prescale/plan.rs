@@ -2,8 +2,12 @@
 
 use jiff::Timestamp;
 use sluice_core::config::Target;
+use std::collections::BTreeMap;
+
+use sluice_aws::AwsError;
 use sluice_core::prescale::{Change, OwnWrite, plan};
 use sluice_core::profile::Schedule;
+use sluice_core::startup::{self, StartUps};
 
 use super::load::Loaded;
 use super::read::Facts;
@@ -20,6 +24,7 @@ pub struct Planned {
 pub fn plan_all(
     loaded: &Loaded,
     facts: Vec<Facts>,
+    starts: &Result<BTreeMap<String, StartUps>, AwsError>,
     at: Timestamp,
     now: Timestamp,
     settings: &Settings,
@@ -32,15 +37,24 @@ pub fn plan_all(
         .map(|(target, facts)| {
             let profile = target.profile.clone().unwrap_or_default();
             let schedule = loaded.schedules.get(&profile);
-            plan_target(target, &profile, schedule, facts, at, now, settings)
+            let starts = starts.as_ref().map(|all| all.get(&target.name));
+            let mut planned =
+                plan_target(target, &profile, schedule, starts, facts, at, now, settings);
+            planned.report.start_up = starts
+                .ok()
+                .flatten()
+                .and_then(|s| s.percentiles(now.as_second()));
+            planned
         })
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_target(
     target: &Target,
     profile: &str,
     schedule: Option<&Result<Schedule, String>>,
+    starts: Result<Option<&StartUps>, &AwsError>,
     facts: Facts,
     at: Timestamp,
     now: Timestamp,
@@ -58,8 +72,12 @@ fn plan_target(
             return skipped(report, reason);
         }
     };
-    let floor = schedule.floor_at(at);
+    let starts = starts.map_err(|e| e.to_string());
+    let lead = startup::lead(schedule, starts, settings.interval_minutes, now.as_second());
+    let floor = schedule.floor_ahead(at, lead.minutes);
     let hold = floor.hold();
+    report.lead_minutes = Some(lead.minutes);
+    report.lead = lead.why;
     report.floor = Some(floor.min_tasks);
     report.cap = floor.max_tasks;
     report.windows = floor.windows;

@@ -6,6 +6,7 @@ use sluice_core::names;
 
 use super::Ports;
 use super::plan::Planned;
+use super::report::TargetReport;
 use crate::settings::Settings;
 
 /// How many floors were published. The count of targets without a floor goes out
@@ -16,17 +17,7 @@ pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>
     }
     let unevaluated = super::report::without_floor(planned) as f64;
     let fleet = Datum::fleet_count(names::TARGETS_WITHOUT_FLOOR, unevaluated);
-    let mut datums: Vec<Datum> = planned
-        .iter()
-        .filter_map(|p| {
-            let floor = p.report.floor?;
-            Some(Datum::count(
-                &p.report.target,
-                names::PRESCALE_FLOOR,
-                f64::from(floor),
-            ))
-        })
-        .collect();
+    let mut datums: Vec<Datum> = planned.iter().flat_map(|p| per_target(&p.report)).collect();
     datums.push(fleet);
     let mut published = 0;
     for batch in metrics::batches(
@@ -39,9 +30,47 @@ pub async fn publish(planned: &[Planned], settings: &Settings, ports: &Ports<'_>
             .put_metric_data(&settings.common.namespace, batch)
             .await
         {
-            Ok(()) => published += batch.iter().filter(|d| d.target.is_some()).count(),
+            Ok(()) => {
+                published += batch
+                    .iter()
+                    .filter(|d| d.name == names::PRESCALE_FLOOR)
+                    .count()
+            }
             Err(error) => tracing::error!(%error, "publishing floors failed"),
         }
     }
     published
+}
+
+/// A target's floor, the lead it rose ahead by, and its measured start-ups.
+fn per_target(report: &TargetReport) -> Vec<Datum> {
+    let target = &report.target;
+    let mut datums = Vec::new();
+    if let Some(floor) = report.floor {
+        datums.push(Datum::count(
+            target,
+            names::PRESCALE_FLOOR,
+            f64::from(floor),
+        ));
+    }
+    if let Some(lead) = report.lead_minutes {
+        datums.push(Datum::seconds(
+            target,
+            names::PRESCALE_LEAD,
+            (lead * 60) as f64,
+        ));
+    }
+    if let Some(start_up) = report.start_up {
+        datums.push(Datum::seconds(
+            target,
+            names::START_UP_P50,
+            start_up.p50 as f64,
+        ));
+        datums.push(Datum::seconds(
+            target,
+            names::START_UP_P95,
+            start_up.p95 as f64,
+        ));
+    }
+    datums
 }

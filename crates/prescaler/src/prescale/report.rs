@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
+use sluice_core::startup::Percentiles;
 
 use super::plan::Planned;
 use super::request::Request;
@@ -37,6 +38,14 @@ pub struct TargetReport {
     /// Indexes of the profile's windows that give the floor.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<usize>,
+    /// Minutes ahead of a window its floor rises, and why that lead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_minutes: Option<i64>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub lead: String,
+    /// The target's measured start-ups (p50, p95, how many), when any were kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_up: Option<Percentiles>,
     pub outcome: ChangeStatus,
     pub change: Change,
     pub reason: String,
@@ -50,6 +59,9 @@ impl TargetReport {
             floor: None,
             cap: None,
             windows: Vec::new(),
+            lead_minutes: None,
+            lead: String::new(),
+            start_up: None,
             outcome: ChangeStatus::Skipped,
             change: Change::None,
             reason: String::new(),

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use sluice_aws::{AwsError, DecisionNote, Version, Versioned};
+use sluice_core::startup::StartUp;
 use sluice_core::zero::{
     self, Cause, Facts, WatchState, confirmed, decide, push_while_awake, released,
 };
@@ -213,7 +214,7 @@ async fn decide_and_act(
     }
     let failing = "cannot claim the decision";
     let version = &stored.version;
-    match claim(
+    let attempt = match claim(
         (*watched, Some(&facts)),
         &verdict.state,
         version,
@@ -233,7 +234,29 @@ async fn decide_and_act(
             Attempt::done(act((*watched, &facts), *report, &claimed, now, ports).await)
         }
         other => other,
+    };
+    record_start_up(attempt, watched.name(), now, ports).await
+}
+
+/// A start-up this look measured, kept for `lead: auto` once the look's state is
+/// stored (so that it is kept once). A failed write loses one sample, not a decision.
+async fn record_start_up(attempt: Attempt, name: &str, now: i64, ports: &Ports<'_>) -> Attempt {
+    let Attempt::Done(mut report) = attempt else {
+        return attempt;
+    };
+    if let (Some(seconds), false) = (
+        report.start_latency_seconds,
+        report.outcome == Effect::Skipped,
+    ) {
+        let sample = StartUp { at: now, seconds };
+        if let Err(error) = ports.starts.record_start(name, sample, now).await {
+            tracing::warn!(target_name = %name, %error, "start-up not recorded");
+            report
+                .reason
+                .push_str(&format!("; start-up {seconds}s not recorded: {error}"));
+        }
     }
+    Attempt::Done(report)
 }
 
 /// The wake's latency, a start-up that ended, and a poll that found the service

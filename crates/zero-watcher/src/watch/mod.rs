@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sluice_aws::{
     ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler,
-    TaskProtections, WatchStates,
+    StartUpRecords, TaskProtections, WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -33,6 +33,8 @@ use crate::settings::Settings;
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn WatchStates,
+    /// Where measured start-ups are kept for the prescaler's `lead: auto`.
+    pub starts: &'a dyn StartUpRecords,
     pub queues: &'a dyn QueueDepths,
     pub services: &'a dyn ServiceCounts,
     pub protections: &'a dyn TaskProtections,
