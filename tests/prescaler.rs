@@ -5,7 +5,8 @@ use anyhow::Result;
 use prescaler::prescale::ChangeStatus;
 use prescaler::{Prescaler, Settings};
 use serde_json::json;
-use sluice_aws::{DynamoStore, StartUpRecords};
+use sluice_aws::{ConfigStore, DynamoStore, ItemKind, StartUpRecords};
+use sluice_core::budget::{Budget, BudgetMode, Period, SpendUnit};
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::profile::WindowSpec;
@@ -223,6 +224,126 @@ async fn lead_auto_rises_ahead_by_start_ups_kept_in_dynamodb() -> Result<()> {
         target.lead
     );
     assert_eq!(scenario.desired().await?, 5);
+    Ok(())
+}
+
+/// A zone whose day began at least an hour ago, so that a budget's day holds the
+/// last hour's history whatever the wall clock says.
+fn zone_past_midnight() -> &'static str {
+    let utc_hour = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .hour();
+    if utc_hour >= 1 { "UTC" } else { "Asia/Tokyo" }
+}
+
+async fn store_budget(scenario: &Scenario, mode: BudgetMode) -> Result<String> {
+    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let budget = Budget {
+        name: unique("gpus"),
+        targets: vec![TARGET.to_owned()],
+        period: Period::Day,
+        timezone: zone_past_midnight().to_owned(),
+        limit: 1.0,
+        unit: SpendUnit::TaskHours,
+        gpus_per_task: None,
+        price_per_task_hour: None,
+        mode,
+    };
+    store
+        .put(
+            ItemKind::Budget,
+            &budget.name,
+            &serde_json::to_string(&budget)?,
+        )
+        .await?;
+    // Four tasks running for the last 40 minutes, as the publisher would have written.
+    let now = jiff::Timestamp::now().as_second();
+    let points: Vec<(i64, f64)> = (1..=40).map(|m| (now - 60 * m, 4.0)).collect();
+    scenario
+        .emulators
+        .put_history(&scenario.namespace, TARGET, "RunningTasks", &points)
+        .await?;
+    Ok(budget.name)
+}
+
+/// Spend summed from RunningTasks in LocalStack; an enforcing budget that is spent
+/// holds MaxCapacity (read back from moto) at what runs, and the spend is published
+/// per budget and fleet-wide (read back from LocalStack).
+#[tokio::test]
+async fn a_spent_enforcing_budget_caps_max_capacity_in_moto() -> Result<()> {
+    let scenario = scenario(false).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
+        .await?;
+    let name = store_budget(&scenario, BudgetMode::Enforce).await?;
+    let prescaler = scenario.prescaler();
+    let report = prescaler.handle(&at("03:00")).await?;
+    let target = &report.targets[0];
+    assert!(
+        target.budgets[0].contains("spent: MaxCapacity held"),
+        "{report:?}"
+    );
+    assert!(
+        target.reason.contains("budget spent: MaxCapacity 20 -> 1"),
+        "{report:?}"
+    );
+    assert_eq!(
+        scenario
+            .emulators
+            .scalable_bounds(&scenario.cluster, &scenario.service)
+            .await?,
+        (1, 1),
+        "held at what runs (moto's one task, and capacity.min 1)"
+    );
+    let again = prescaler.handle(&at("03:00")).await?;
+    assert_eq!(
+        again.targets[0].outcome,
+        ChangeStatus::Unchanged,
+        "{again:?}"
+    );
+    let published = scenario
+        .emulators
+        .published_by(&scenario.namespace, "Budget", &name)
+        .await?;
+    let percent = published.get("BudgetUsedPercent").copied().unwrap_or(0.0);
+    assert!(percent >= 100.0, "{published:?}");
+    let fleet = scenario
+        .emulators
+        .published_fleet_wide(&scenario.namespace)
+        .await?;
+    assert!(
+        fleet.get("BudgetUsedPercentMax").copied().unwrap_or(0.0) >= 100.0,
+        "{fleet:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_alert_only_budget_publishes_its_spend_and_changes_nothing() -> Result<()> {
+    let scenario = scenario(false).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
+        .await?;
+    store_budget(&scenario, BudgetMode::Alert).await?;
+    let report = scenario.prescaler().handle(&at("03:00")).await?;
+    assert_eq!(
+        report.targets[0].outcome,
+        ChangeStatus::Unchanged,
+        "{report:?}"
+    );
+    assert!(
+        report.targets[0].budgets[0].ends_with("alert only"),
+        "{report:?}"
+    );
+    assert_eq!(
+        scenario
+            .emulators
+            .scalable_bounds(&scenario.cluster, &scenario.service)
+            .await?,
+        (1, 20)
+    );
     Ok(())
 }
 

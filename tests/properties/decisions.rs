@@ -2,6 +2,7 @@
 //! stored times included at their extremes.
 
 use proptest::prelude::*;
+use sluice_core::budget;
 use sluice_core::config::{ScaleToZero, Target, WakeCount};
 use sluice_core::facts::ScalableBounds;
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
@@ -193,21 +194,32 @@ proptest! {
         bounds in bounds(),
         own in proptest::option::of(0u32..25),
         cap in proptest::option::of(0u32..25),
+        (spent, running, required) in (any::<bool>(), 0u32..25, 0u32..30),
     ) {
         let target = Target::new("t", "c", "s")
             .with_queues(["q"])
             .with_capacity(min, max)
             .with_backlog_per_task(10.0)
             .with_profile("p");
-        let facts = PrescaleFacts { desired, backlog, bounds };
+        let facts = PrescaleFacts { desired, running, backlog, bounds };
         let own = own.map(|raised_to| OwnWrite { raised_to, capped_to: None, at: NOW - 60 });
-        let planned = plan(&target, Hold { floor, cap }, &facts, own, NOW);
+        // An enforcing budget that is spent holds MaxCapacity at what runs, never below
+        // the required floor or the configured min.
+        let budget_cap = spent.then(|| budget::cap(running, required.max(min)));
+        let planned = plan(&target, Hold { floor, cap, budget_cap }, &facts, own, NOW);
         let in_window = floor > min;
         match planned.change {
             Change::SetBounds { min: (_, to_min), max: (_, to_max) } => {
                 // A window's cap lowers MaxCapacity, never raises it past capacity.max,
                 // and MinCapacity never passes it.
-                prop_assert_eq!(to_max, cap.map_or(max, |c| c.min(max)));
+                let capped = [cap, budget_cap].into_iter().flatten().fold(max, u32::min);
+                prop_assert_eq!(to_max, capped);
+                if spent {
+                    // Never below what runs or the required floor (unless a window's
+                    // cap or capacity.max is lower still).
+                    let kept = running.max(required).max(min).min(max);
+                    prop_assert!(to_max >= kept.min(cap.unwrap_or(u32::MAX)));
+                }
                 prop_assert!(to_min <= to_max);
                 prop_assert_eq!(to_min, floor.max(min).min(to_max));
             }

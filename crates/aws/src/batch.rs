@@ -219,6 +219,24 @@ pub async fn read_series(
     .await
 }
 
+/// Each query's hourly (bin start, value) points within the look-back window, oldest
+/// first, in order; as [`read_series`].
+pub async fn read_hourly(
+    reader: &dyn MetricReader,
+    queries: &[MetricQuery],
+    lookback_minutes: u32,
+    concurrency: usize,
+) -> Vec<Result<Vec<(i64, f64)>, AwsError>> {
+    isolate(
+        queries,
+        CloudWatchMetrics::MAX_QUERIES_PER_CALL,
+        concurrency,
+        "CloudWatch.GetMetricData",
+        |batch| async move { reader.hourly(&batch, lookback_minutes).await },
+    )
+    .await
+}
+
 /// Each resource's scalable-target bounds, in order: Ok(None) when none is
 /// registered. DescribeScalableTargets with 50 resource IDs a call.
 pub async fn read_bounds(

@@ -76,6 +76,14 @@ impl MetricReader for CloudWatchMetrics {
     ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
         self.binned(queries, lookback_minutes, 60).await
     }
+
+    async fn hourly(
+        &self,
+        queries: &[MetricQuery],
+        lookback_minutes: u32,
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
+        self.binned(queries, lookback_minutes, 3600).await
+    }
 }
 
 impl CloudWatchMetrics {
@@ -194,7 +202,7 @@ impl MetricSink for CloudWatchMetrics {
                     .set_dimensions(datum.target.as_ref().map(|target| {
                         vec![
                             Dimension::builder()
-                                .name(TARGET_DIMENSION)
+                                .name(datum.dimension)
                                 .value(target)
                                 .build(),
                         ]

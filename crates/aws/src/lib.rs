@@ -27,7 +27,9 @@ use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
-pub use batch::{read_backlogs, read_bounds, read_latest, read_series, read_task_counts};
+pub use batch::{
+    read_backlogs, read_bounds, read_hourly, read_latest, read_series, read_task_counts,
+};
 pub use calls::CallCounter;
 pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
@@ -94,6 +96,17 @@ pub trait MetricReader: Send + Sync {
         queries: &[MetricQuery],
         lookback_minutes: u32,
     ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError>;
+
+    /// As [`MetricReader::points`] in one-hour bins from `now - lookback`: a month
+    /// of spend without 44,640 one-minute points a query (and past the 15 days
+    /// CloudWatch keeps them). Use [`read_hourly`] for any number of queries.
+    async fn hourly(
+        &self,
+        queries: &[MetricQuery],
+        lookback_minutes: u32,
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
+        self.points(queries, lookback_minutes).await
+    }
 }
 
 /// Writes datums to CloudWatch with PutMetricData, one call per slice.

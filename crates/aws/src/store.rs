@@ -17,6 +17,7 @@ use crate::{
 pub enum ItemKind {
     Target,
     Profile,
+    Budget,
 }
 
 impl ItemKind {
@@ -24,6 +25,7 @@ impl ItemKind {
         match self {
             ItemKind::Target => "target",
             ItemKind::Profile => "profile",
+            ItemKind::Budget => "budget",
         }
     }
 }

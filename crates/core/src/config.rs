@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::Budget;
 use crate::facts::MetricQuery;
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
@@ -29,6 +30,9 @@ pub struct Document {
     /// is read, so a stored profile carries its dates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calendars: Vec<Calendar>,
+    /// What targets may spend per day or month (crate::budget).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<Budget>,
 }
 
 /// A named list of days off: `YYYY-MM-DD`, or `MM-DD` for every year.
@@ -404,7 +408,29 @@ impl Document {
                 }
             }
         }
+        problems.extend(self.budget_problems());
         Problems::into_result(problems)
+    }
+
+    /// Each budget's problems, and duplicate budget names.
+    fn budget_problems(&self) -> Vec<Problem> {
+        let targets: Vec<&str> = self.targets.iter().map(|t| t.name.as_str()).collect();
+        let mut problems = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (index, budget) in self.budgets.iter().enumerate() {
+            let path = format!("budgets[{index}]");
+            if let Some(first) = seen.insert(budget.name.as_str(), index) {
+                problems.push(Problem::new(
+                    format!("{path}.name"),
+                    format!(
+                        "duplicate budget name {:?} (also budgets[{first}])",
+                        budget.name
+                    ),
+                ));
+            }
+            problems.extend(budget.problems(&path, &targets));
+        }
+        problems
     }
 }
 

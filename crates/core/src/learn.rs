@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use jiff::civil::Weekday;
+use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
+use serde::Serialize;
 
-use crate::profile::WindowSpec;
+use crate::profile::{Schedule, WindowSpec};
 
 /// One moment of history: running tasks and backlog per task (as published, with
 /// zero running counted as one).
@@ -113,6 +114,175 @@ pub fn learn(
     specs.into_iter().map(|(_, spec)| spec).collect()
 }
 
+/// How a profile's floors compared with what the history needed, for one window (or
+/// the time no window was open): task-hours the floor held above the need (paid for,
+/// idle) and below it (left to reactive scaling, which arrives late).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WindowScore {
+    /// The window's index, None for the time outside every window.
+    pub window: Option<usize>,
+    pub hours: f64,
+    pub over_task_hours: f64,
+    pub under_task_hours: f64,
+    /// The largest need seen while it gave the floor.
+    pub peak_need: u32,
+}
+
+/// Each sample (`step_seconds` apart) charged to the window that gave its floor (the
+/// first open window with the largest min_tasks), or to "no window" with
+/// `baseline` (the target's `capacity.min`) as the floor.
+pub fn score(
+    samples: &[Sample],
+    schedule: &Schedule,
+    goal: f64,
+    baseline: u32,
+    step_seconds: i64,
+) -> Vec<WindowScore> {
+    let mut rows: BTreeMap<Option<usize>, WindowScore> = BTreeMap::new();
+    let hours = step_seconds as f64 / 3600.0;
+    for sample in samples {
+        let Ok(at) = Timestamp::from_second(sample.at) else {
+            continue;
+        };
+        let floor = schedule.floor_ahead(at, 0);
+        let giver = floor.windows.iter().copied().find(|i| {
+            schedule
+                .windows
+                .get(*i)
+                .is_some_and(|w| w.min_tasks == floor.min_tasks)
+        });
+        let held = f64::from(floor.min_tasks.max(baseline));
+        let need = needed(sample, goal);
+        let row = rows.entry(giver).or_insert_with(|| WindowScore {
+            window: giver,
+            ..WindowScore::default()
+        });
+        row.hours += hours;
+        row.over_task_hours += (held - f64::from(need)).max(0.0) * hours;
+        row.under_task_hours += (f64::from(need) - held).max(0.0) * hours;
+        row.peak_need = row.peak_need.max(need);
+    }
+    rows.into_values().collect()
+}
+
+/// The month's edge days a day-of-month window may name: the first five and the last
+/// five (`L-4` to `L`), where month-end and month-start peaks live.
+const EDGE_DAYS: [&str; 10] = ["1", "2", "3", "4", "5", "L-4", "L-3", "L-2", "L-1", "L"];
+
+fn edge_day(date: Date) -> Option<usize> {
+    let day = date.day();
+    let from_end = date.days_in_month() - day;
+    match (day, from_end) {
+        (1..=5, _) => Some(day as usize - 1),
+        (_, 0..=4) => Some(9 - from_end as usize),
+        _ => None,
+    }
+}
+
+/// What one edge day's hour saw: the needs, on which dates, and the most the weekly
+/// windows gave then.
+#[derive(Default)]
+struct EdgeHour {
+    needs: Vec<u32>,
+    dates: Vec<Date>,
+    weekly_floor: u32,
+}
+
+/// A proposed window and the history behind it, in one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    pub window: WindowSpec,
+    pub because: String,
+}
+
+/// Day-of-month windows on the month's edge days (`1`-`5`, `L-4`-`L`): for each edge day
+/// and hour seen in at least two months, the `q` quantile of the need, where it is above
+/// what the weekly `windows` already give. Runs of hours and then of adjacent edge days
+/// with the same need become one window, explained by the dates behind it.
+pub fn learn_month_edges(
+    samples: &[Sample],
+    goal: f64,
+    tz: &TimeZone,
+    q: f64,
+    max_tasks: u32,
+    weekly: &Schedule,
+) -> Vec<Explained> {
+    let mut needs: BTreeMap<(usize, i8), EdgeHour> = BTreeMap::new();
+    for sample in samples {
+        let Ok(at) = Timestamp::from_second(sample.at) else {
+            continue;
+        };
+        let local = tz.to_datetime(at);
+        let Some(edge) = edge_day(local.date()) else {
+            continue;
+        };
+        let entry = needs.entry((edge, local.hour())).or_default();
+        entry.needs.push(needed(sample, goal).min(max_tasks));
+        if !entry.dates.contains(&local.date()) {
+            entry.dates.push(local.date());
+        }
+        entry.weekly_floor = entry.weekly_floor.max(weekly.floor_ahead(at, 0).min_tasks);
+    }
+    let months = |dates: &[Date]| {
+        let mut seen: Vec<(i16, i8)> = dates.iter().map(|d| (d.year(), d.month())).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    };
+    // (edge day, hour) -> tasks, where the edge day needs more than the weekly floor.
+    let mut above: BTreeMap<(usize, i8), u32> = BTreeMap::new();
+    let mut dates: BTreeMap<usize, Vec<Date>> = BTreeMap::new();
+    for ((edge, hour), mut seen) in needs {
+        let tasks = quantile(&mut seen.needs, q);
+        if months(&seen.dates) >= 2 && tasks > seen.weekly_floor {
+            above.insert((edge, hour), tasks);
+            dates.entry(edge).or_default().extend(seen.dates);
+        }
+    }
+    // Per edge day, runs of hours with one need: (start, end, tasks) -> edge days.
+    let mut runs: BTreeMap<(i8, i8, u32), Vec<usize>> = BTreeMap::new();
+    for edge in 0..EDGE_DAYS.len() {
+        let mut hour = 0;
+        while hour < 24 {
+            let Some(&tasks) = above.get(&(edge, hour)) else {
+                hour += 1;
+                continue;
+            };
+            let start = hour;
+            while hour < 24 && above.get(&(edge, hour)) == Some(&tasks) {
+                hour += 1;
+            }
+            runs.entry((start, hour, tasks)).or_default().push(edge);
+        }
+    }
+    runs.into_iter()
+        .map(|((start, end, tasks), edges)| {
+            let mut behind: Vec<Date> = edges.iter().flat_map(|e| dates[e].clone()).collect();
+            behind.sort_unstable();
+            behind.dedup();
+            let days: Vec<&str> = edges.iter().map(|e| EDGE_DAYS[*e]).collect();
+            let shown: Vec<String> = behind.iter().take(6).map(ToString::to_string).collect();
+            Explained {
+                window: WindowSpec {
+                    days_of_month: Some(days.join(",")),
+                    start: Some(format!("{start:02}:00")),
+                    end: Some(format!("{end:02}:00")),
+                    min_tasks: f64::from(tasks),
+                    ..WindowSpec::default()
+                },
+                because: format!(
+                    "the {q} quantile of the need on {} dates in {} months ({}{}) was {tasks}, \
+                     above what the weekday windows give then",
+                    behind.len(),
+                    months(&behind),
+                    shown.join(", "),
+                    if behind.len() > 6 { ", ..." } else { "" },
+                ),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +351,112 @@ mod tests {
                 windows[0].min_tasks
             ),
             (Some("08:00"), Some("18:00"), 4.0)
+        );
+    }
+
+    /// Hourly samples from `from` (Berlin, local) for `days`, the need given by
+    /// `need(local)` at a goal of 10 with one task running.
+    fn history(from: &str, days: i64, need: impl Fn(jiff::civil::DateTime) -> f64) -> Vec<Sample> {
+        let tz = crate::tz::get("Europe/Berlin").unwrap();
+        let start: jiff::civil::DateTime = from.parse().unwrap();
+        let start = tz
+            .to_ambiguous_timestamp(start)
+            .earlier()
+            .unwrap()
+            .as_second();
+        (0..days * 24)
+            .map(|h| {
+                let at = start + h * 3600;
+                let local = tz.to_datetime(Timestamp::from_second(at).unwrap());
+                Sample {
+                    at,
+                    running: 1.0,
+                    backlog_per_task: need(local) * 10.0,
+                }
+            })
+            .collect()
+    }
+
+    fn weekdays_9_to_17(local: jiff::civil::DateTime) -> bool {
+        !matches!(local.weekday(), Weekday::Saturday | Weekday::Sunday)
+            && (9..17).contains(&local.hour())
+    }
+
+    fn profile(windows: Vec<WindowSpec>) -> Schedule {
+        let profile = crate::profile::Profile {
+            name: "p".into(),
+            timezone: "Europe/Berlin".into(),
+            lead_minutes: 0,
+            lead: crate::profile::LeadMode::Fixed,
+            holidays: Vec::new(),
+            calendars: Vec::new(),
+            windows,
+        };
+        Schedule::compile(&profile, "p").unwrap()
+    }
+
+    #[test]
+    fn score_charges_over_and_under_provisioning_to_the_window_that_gave_the_floor() {
+        // Weekdays 09-17 need 4; the profile holds 6 from 08 to 18: 2 over for 8 h a
+        // day and 6 over for the two hours around, nothing under.
+        let samples = history("2026-11-16T00:00", 7, |l| {
+            if weekdays_9_to_17(l) { 4.0 } else { 0.0 }
+        });
+        let schedule = profile(vec![WindowSpec {
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            start: Some("08:00".into()),
+            end: Some("18:00".into()),
+            min_tasks: 6.0,
+            ..WindowSpec::default()
+        }]);
+        let rows = score(&samples, &schedule, 10.0, 0, 3600);
+        let window = rows.iter().find(|r| r.window == Some(0)).unwrap();
+        assert_eq!(window.hours, 50.0);
+        assert_eq!(window.over_task_hours, 5.0 * (8.0 * 2.0 + 2.0 * 6.0));
+        assert_eq!((window.under_task_hours, window.peak_need), (0.0, 4));
+        let outside = rows.iter().find(|r| r.window.is_none()).unwrap();
+        assert_eq!(
+            (outside.hours, outside.over_task_hours),
+            (168.0 - 50.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn month_end_peaks_become_day_of_month_windows_with_their_dates() {
+        // Three months: weekdays 09-17 need 4; the last two days of each month 09-17
+        // need 8 whatever the weekday.
+        let samples = history("2026-09-01T00:00", 91, |l| {
+            let last_two = l.date().days_in_month() - l.day() < 2;
+            if last_two && (9..17).contains(&l.hour()) {
+                8.0
+            } else if weekdays_9_to_17(l) {
+                4.0
+            } else {
+                0.0
+            }
+        });
+        let tz = crate::tz::get("Europe/Berlin").unwrap();
+        let weekly = learn(&samples, 10.0, &tz, 0.9, 20);
+        let edges = learn_month_edges(&samples, 10.0, &tz, 0.9, 20, &profile(weekly.clone()));
+        assert_eq!(edges.len(), 1, "{edges:#?}");
+        let window = &edges[0].window;
+        assert_eq!(window.days_of_month.as_deref(), Some("L-1,L"));
+        assert_eq!(
+            (
+                window.start.as_deref(),
+                window.end.as_deref(),
+                window.min_tasks
+            ),
+            (Some("09:00"), Some("17:00"), 8.0)
+        );
+        assert!(
+            edges[0]
+                .because
+                .contains("on 6 dates in 3 months (2026-09-29, 2026-09-30, 2026-10-30"),
+            "{}",
+            edges[0].because
         );
     }
 }

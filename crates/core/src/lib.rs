@@ -5,6 +5,7 @@
 //! `profile` and `scaling` on `problem`; `config` on those; the decisions (`metrics`, `zero`,
 //! `prescale`, `learn`) on `config` and the facts.
 
+pub mod budget;
 pub mod config;
 pub mod facts;
 pub mod learn;

@@ -34,7 +34,11 @@ impl Unit {
 /// One value to publish, dimensioned by its target, or fleet-wide without dimensions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Datum {
+    /// The value of the datum's one dimension (none when fleet-wide).
     pub target: Option<String>,
+    /// That dimension's name: `Target`, or `Budget` for a budget's spend.
+    #[serde(skip)]
+    pub dimension: &'static str,
     pub name: &'static str,
     pub value: f64,
     pub unit: Unit,
@@ -44,6 +48,7 @@ impl Datum {
     pub fn count(target: &str, name: &'static str, value: f64) -> Self {
         Datum {
             target: Some(target.to_owned()),
+            dimension: TARGET_DIMENSION,
             name,
             value,
             unit: Unit::Count,
@@ -57,9 +62,19 @@ impl Datum {
         }
     }
 
+    /// A budget's figure, dimensioned by the budget's name.
+    pub fn per_budget(budget: &str, name: &'static str, value: f64, unit: Unit) -> Self {
+        Datum {
+            dimension: names::BUDGET_DIMENSION,
+            unit,
+            ..Datum::count(budget, name, value)
+        }
+    }
+
     pub fn fleet_count(name: &'static str, value: f64) -> Self {
         Datum {
             target: None,
+            dimension: TARGET_DIMENSION,
             name,
             value,
             unit: Unit::Count,
@@ -153,6 +168,7 @@ impl Reading {
             for (name, value) in [(names::GPU_AVERAGE, gpu.average), (names::GPU_MAX, gpu.max)] {
                 datums.push(Datum {
                     target: Some(target.name.clone()),
+                    dimension: TARGET_DIMENSION,
                     name,
                     value,
                     unit: Unit::Percent,
@@ -170,7 +186,7 @@ pub const MAX_BYTES_PER_CALL: usize = 1_000_000;
 /// An upper bound of a datum's share of a request body, whatever the protocol:
 /// its strings plus room for field names, value, unit and timestamp.
 fn encoded_size_bound(datum: &Datum) -> usize {
-    datum.name.len() + TARGET_DIMENSION.len() + datum.target.as_ref().map_or(0, String::len) + 160
+    datum.name.len() + datum.dimension.len() + datum.target.as_ref().map_or(0, String::len) + 160
 }
 
 /// Splits datums into the fewest PutMetricData calls that respect both the count
@@ -431,6 +447,7 @@ mod tests {
         (0..count)
             .map(|i| Datum {
                 target: Some(format!("target-{i}")),
+                dimension: TARGET_DIMENSION,
                 name: names::BACKLOG,
                 value: i as f64,
                 unit: Unit::Count,

@@ -4,6 +4,8 @@
 
 /// The dimension every per-target metric carries: the target's name.
 pub const TARGET_DIMENSION: &str = "Target";
+/// The dimension of a budget's figures: the budget's name.
+pub const BUDGET_DIMENSION: &str = "Budget";
 
 // Per target, by the metric publisher (docs/metrics.md).
 pub const VISIBLE: &str = "VisibleMessages";
@@ -49,9 +51,20 @@ pub const WATCHER_SKIPPED_IN_A_ROW: &str = "WatcherSkippedInARow";
 pub const PRESCALE_FLOOR: &str = "PrescaleFloor";
 /// The lead the floor was raised ahead by, in seconds (`lead: auto` or lead_minutes).
 pub const PRESCALE_LEAD: &str = "PrescaleLead";
+/// Task-hours of one prescaler interval that the profile's floor held above what the
+/// backlog needed, and below it: summed over a day, the profile's forecast error.
+pub const FLOOR_OVER_TASK_HOURS: &str = "FloorOverTaskHours";
+pub const FLOOR_UNDER_TASK_HOURS: &str = "FloorUnderTaskHours";
 /// p50 and p95 of the target's kept start-ups (sluice_core::startup), in seconds.
 pub const START_UP_P50: &str = "StartUpP50";
 pub const START_UP_P95: &str = "StartUpP95";
 // The prescaler, fleet-wide: targets with a profile whose floor could not be computed
 // (the profile is missing or invalid, e.g. an unknown time zone).
 pub const TARGETS_WITHOUT_FLOOR: &str = "TargetsWithoutFloor";
+
+// The prescaler, per budget (dimension Budget): spend this period in the budget's
+// unit, and that spend as a percentage of the limit (docs/prescaler.md, "Budgets").
+pub const BUDGET_SPEND: &str = "BudgetSpend";
+pub const BUDGET_USED_PERCENT: &str = "BudgetUsedPercent";
+// Fleet-wide: the highest BudgetUsedPercent, which the 80 % and 100 % alarms watch.
+pub const BUDGET_USED_PERCENT_MAX: &str = "BudgetUsedPercentMax";

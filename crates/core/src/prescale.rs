@@ -12,6 +12,8 @@ use crate::facts::ScalableBounds;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PrescaleFacts {
     pub desired: u32,
+    /// Tasks running: what a spent budget holds MaxCapacity at.
+    pub running: u32,
     /// Visible + in flight + delayed: what demand holds when a window ends.
     pub backlog: u64,
     /// Application Auto Scaling's bounds when a scalable target is registered.
@@ -59,12 +61,18 @@ pub struct PrescalePlan {
 pub struct Hold {
     pub floor: u32,
     pub cap: Option<u32>,
+    /// MaxCapacity held by an enforcing budget that is spent (sluice_core::budget::cap).
+    pub budget_cap: Option<u32>,
 }
 
 impl Hold {
     /// A floor without a cap.
     pub fn floor(floor: u32) -> Hold {
-        Hold { floor, cap: None }
+        Hold {
+            floor,
+            cap: None,
+            budget_cap: None,
+        }
     }
 }
 
@@ -84,7 +92,10 @@ pub fn demand(target: &Target, backlog: u64) -> u32 {
 /// `sluicectl apply` registers them.
 pub fn wanted_bounds(target: &Target, hold: Hold) -> ScalableBounds {
     let Capacity { min, max } = target.capacity;
-    let max = hold.cap.map_or(max, |cap| cap.min(max));
+    let max = [hold.cap, hold.budget_cap]
+        .into_iter()
+        .flatten()
+        .fold(max, u32::min);
     ScalableBounds {
         min: hold.floor.max(min).min(max),
         max,
@@ -142,7 +153,9 @@ fn plan_bounds(
     }
     let mut parts = Vec::new();
     if bounds.min != to {
-        let capped = if wanted > to {
+        let capped = if wanted > to && max < target.capacity.max {
+            format!(" (capped at MaxCapacity {max}; the floor is {wanted})")
+        } else if wanted > to {
             format!(" (capped at capacity.max {max}; the floor is {wanted})")
         } else {
             String::new()
@@ -160,10 +173,19 @@ fn plan_bounds(
         });
     }
     if bounds.max != max {
-        parts.push(match hold.cap.filter(|cap| *cap < target.capacity.max) {
-            Some(cap) => format!("window cap {cap}: MaxCapacity {} -> {max}", bounds.max),
-            None => format!("MaxCapacity {} -> capacity.max {max}", bounds.max),
-        });
+        let window_cap = hold.cap.filter(|cap| *cap < target.capacity.max);
+        parts.push(
+            match (hold.budget_cap.filter(|cap| *cap == max), window_cap) {
+                (Some(cap), _) => format!(
+                    "budget spent: MaxCapacity {} -> {cap} (what runs, or the required floor)",
+                    bounds.max
+                ),
+                (None, Some(cap)) => {
+                    format!("window cap {cap}: MaxCapacity {} -> {max}", bounds.max)
+                }
+                (None, None) => format!("MaxCapacity {} -> capacity.max {max}", bounds.max),
+            },
+        );
     }
     // A bound neither the configuration nor the prescaler's own last write explains
     // was set outside Sluice.
@@ -317,6 +339,7 @@ mod tests {
             .with_backlog_per_task(10.0);
         let facts = |min, max| PrescaleFacts {
             desired: 4,
+            running: 4,
             backlog: 0,
             bounds: Some(ScalableBounds { min, max }),
         };
@@ -325,6 +348,7 @@ mod tests {
             Hold {
                 floor: 0,
                 cap: Some(3),
+                ..Hold::default()
             },
             &facts(1, 10),
             None,
@@ -345,6 +369,7 @@ mod tests {
             Hold {
                 floor: 5,
                 cap: Some(2),
+                ..Hold::default()
             },
             &facts(1, 10),
             None,
@@ -559,6 +584,7 @@ mod tests {
             let (desired, backlog, bounds) = case.facts;
             let facts = PrescaleFacts {
                 desired,
+                running: desired,
                 backlog,
                 bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
             };

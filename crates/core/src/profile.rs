@@ -102,6 +102,10 @@ pub struct WindowSpec {
     /// night or a hard limit during a risky period; needs a scalable target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tasks: Option<u32>,
+    /// A required floor: an enforcing budget that is spent never holds MaxCapacity
+    /// below this window's min_tasks (a month-end close that must run).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
     /// On the profile's holidays: `skip` (the default: closed), `only` (open only on
     /// holidays: a holiday's own window; its days rule may be left out), or `also`.
     #[serde(default, skip_serializing_if = "OnHolidays::is_skip")]
@@ -285,6 +289,7 @@ pub struct Window {
     crosses_midnight: bool,
     pub min_tasks: u32,
     pub max_tasks: Option<u32>,
+    pub required: bool,
 }
 
 /// A validated profile, ready to give floors.
@@ -306,8 +311,16 @@ pub struct Floor {
     /// its window is open).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tasks: Option<u32>,
+    /// The largest min_tasks of the required windows among them: no budget holds
+    /// MaxCapacity below it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub required: u32,
     /// Indexes of the windows open now or within the lead time.
     pub windows: Vec<usize>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Floor {
@@ -315,6 +328,7 @@ impl Floor {
         crate::prescale::Hold {
             floor: self.min_tasks,
             cap: self.max_tasks,
+            budget_cap: None,
         }
     }
 }
@@ -495,6 +509,7 @@ impl WindowSpec {
             crosses_midnight,
             min_tasks: min_tasks as u32,
             max_tasks: self.max_tasks,
+            required: self.required,
         })
     }
 
@@ -844,6 +859,7 @@ impl Schedule {
         let mut floor = Floor {
             min_tasks: 0,
             max_tasks: None,
+            required: 0,
             windows: Vec::new(),
         };
         for (index, window) in self.windows.iter().enumerate() {
@@ -851,6 +867,9 @@ impl Schedule {
             if open_now || window.open_at(ahead, &self.timezone, &self.holidays) {
                 floor.windows.push(index);
                 floor.min_tasks = floor.min_tasks.max(window.min_tasks);
+                if window.required {
+                    floor.required = floor.required.max(window.min_tasks);
+                }
             }
             // A cap holds only while its window is open, never ahead of it.
             if open_now && let Some(cap) = window.max_tasks {

@@ -44,6 +44,7 @@ impl Prescaler {
             autoscaling: &self.autoscaling,
             queues: &self.queues,
             sink: &self.cloudwatch,
+            metrics: &self.cloudwatch,
         };
         prescale::prescale(event, &self.settings, &ports, Timestamp::now()).await
     }

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use sluice_aws::ErrorKind;
 use sluice_aws::ItemKind;
 use sluice_aws::memory::MemoryAws;
+use sluice_core::budget::{Budget, BudgetMode, Period, SpendUnit};
 use sluice_core::config::Target;
+use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
 use sluice_core::prescale::Change;
 use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
@@ -51,6 +53,7 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
         autoscaling: aws,
         queues: aws,
         sink: aws,
+        metrics: aws,
     }
 }
 
@@ -454,4 +457,203 @@ async fn lead_auto_without_enough_start_ups_uses_lead_minutes() {
     assert_eq!(target.lead_minutes, Some(10));
     assert!(target.lead.contains("cannot be read"), "{}", target.lead);
     assert_eq!(target.change, Change::SetDesired { from: 1, to: 5 });
+}
+
+/// Budget `gpus` over target `gold`: 10 task-hours a day (UTC), in `mode`.
+fn with_budget(aws: &MemoryAws, mode: BudgetMode) {
+    let budget = Budget {
+        name: "gpus".into(),
+        targets: vec!["gold".into()],
+        period: Period::Day,
+        timezone: "UTC".into(),
+        limit: 10.0,
+        unit: SpendUnit::TaskHours,
+        gpus_per_task: None,
+        price_per_task_hour: None,
+        mode,
+    };
+    let spec = serde_json::to_string(&budget).unwrap();
+    aws.put_item(ItemKind::Budget, "gpus", &spec);
+}
+
+/// `running` tasks, and that many on average in each of the `hours` before `now`.
+fn ran(aws: &MemoryAws, running: u32, hours: i64, now: Timestamp) {
+    let query = MetricQuery {
+        namespace: "Sluice".into(),
+        metric: "RunningTasks".into(),
+        dimensions: [("Target".to_owned(), "gold".to_owned())].into(),
+        statistic: "Average",
+    };
+    let start = now.as_second() - hours * 3600;
+    let points = (0..hours)
+        .map(|h| (start + h * 3600, f64::from(running)))
+        .collect();
+    aws.set_points(&query, points);
+    aws.set_tasks(
+        "c",
+        "gold-svc",
+        TaskCounts {
+            running,
+            pending: 0,
+            desired: running,
+        },
+    );
+}
+
+fn budget_figures(aws: &MemoryAws) -> Vec<(&'static str, Option<String>, f64)> {
+    aws.put_datums()
+        .iter()
+        .flat_map(|(_, datums)| datums.clone())
+        .filter(|d| d.name.starts_with("Budget"))
+        .map(|d| (d.name, d.target, d.value))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_spent_enforcing_budget_holds_max_capacity_at_what_runs_and_says_so() {
+    let fakes = world(1, business_hours());
+    fakes.set_scalable("c", "gold-svc", 1, 20);
+    with_budget(&fakes, BudgetMode::Enforce);
+    let now = monday("07:00");
+    ran(&fakes, 3, 4, now);
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), now)
+        .await
+        .unwrap();
+    let target = &report.targets[0];
+    assert_eq!(
+        target.change,
+        Change::SetBounds {
+            min: (1, 1),
+            max: (20, 3)
+        },
+        "{target:?}"
+    );
+    assert!(
+        target.reason.contains("budget spent: MaxCapacity 20 -> 3"),
+        "{}",
+        target.reason
+    );
+    assert!(
+        target.budgets[0].contains("budget gpus: 12.0 of 10 task-hours this day (120 %), spent"),
+        "{:?}",
+        target.budgets
+    );
+    let figures = budget_figures(&fakes);
+    for expected in [
+        ("BudgetSpend", Some("gpus".to_owned()), 12.0),
+        ("BudgetUsedPercent", Some("gpus".to_owned()), 120.0),
+        ("BudgetUsedPercentMax", None, 120.0),
+    ] {
+        assert!(figures.contains(&expected), "{expected:?} in {figures:?}");
+    }
+    // In the window the floor (5) is above the cap: MinCapacity rises to the cap only.
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("08:00"))
+        .await
+        .unwrap();
+    let target = &report.targets[0];
+    assert_eq!(
+        target.change,
+        Change::SetBounds {
+            min: (1, 3),
+            max: (3, 3)
+        }
+    );
+    assert!(
+        target
+            .reason
+            .contains("(capped at MaxCapacity 3; the floor is 5)"),
+        "{}",
+        target.reason
+    );
+}
+
+#[tokio::test]
+async fn a_required_window_keeps_its_floor_under_a_spent_budget() {
+    let windows = vec![WindowSpec {
+        required: true,
+        ..business_hours().remove(0)
+    }];
+    let fakes = world(1, windows);
+    fakes.set_scalable("c", "gold-svc", 1, 20);
+    with_budget(&fakes, BudgetMode::Enforce);
+    let now = monday("09:00");
+    ran(&fakes, 2, 6, now);
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.targets[0].change,
+        Change::SetBounds {
+            min: (1, 5),
+            max: (20, 5)
+        },
+        "{:?}",
+        report.targets[0]
+    );
+}
+
+#[tokio::test]
+async fn an_alert_only_budget_changes_nothing_and_an_unread_enforcing_one_decides_nothing() {
+    let fakes = world(1, Vec::new());
+    fakes.set_scalable("c", "gold-svc", 1, 20);
+    with_budget(&fakes, BudgetMode::Alert);
+    let now = monday("07:00");
+    ran(&fakes, 3, 5, now);
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), now)
+        .await
+        .unwrap();
+    assert_eq!(report.targets[0].change, Change::None);
+    assert!(report.targets[0].budgets[0].ends_with("(150 %), alert only"));
+
+    with_budget(&fakes, BudgetMode::Enforce);
+    fakes.fail_next("CloudWatch.GetMetricData", None, ErrorKind::Throttled, 5);
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), now)
+        .await
+        .unwrap();
+    let target = &report.targets[0];
+    assert_eq!(target.outcome, ChangeStatus::Skipped);
+    assert!(
+        target.reason.contains("budget gpus: spend cannot be read"),
+        "{}",
+        target.reason
+    );
+    assert!(fakes.bounds_writes().is_empty());
+}
+
+#[tokio::test]
+async fn each_run_publishes_the_floors_error_against_the_backlogs_need() {
+    let fakes = world(1, business_hours());
+    let figure = |name: &str| {
+        fakes
+            .put_datums()
+            .iter()
+            .flat_map(|(_, datums)| datums.clone())
+            .filter(|d| d.name == name)
+            .map(|d| d.value)
+            .next_back()
+    };
+    // Floor 5, nothing queued: 5 tasks idle for the 5-minute interval.
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
+        .await
+        .unwrap();
+    let error = report.targets[0].floor_error.unwrap();
+    assert!(
+        (error.over_task_hours - 5.0 * 5.0 / 60.0).abs() < 1e-9,
+        "{error:?}"
+    );
+    assert_eq!(figure("FloorUnderTaskHours"), Some(0.0));
+    // 100 queued at 10 per task needs 10: the floor was 5 short.
+    fakes.set_queue(
+        "q",
+        QueueDepth {
+            visible: 100,
+            ..QueueDepth::default()
+        },
+    );
+    prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:05"))
+        .await
+        .unwrap();
+    let under = figure("FloorUnderTaskHours").unwrap_or(0.0);
+    assert!((under - 5.0 * 5.0 / 60.0).abs() < 1e-9, "{under}");
+    assert_eq!(figure("FloorOverTaskHours"), Some(0.0));
 }

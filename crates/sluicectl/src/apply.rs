@@ -180,8 +180,16 @@ async fn apply(
             serde_json::to_string(profile)?,
         ));
     }
+    for budget in &document.budgets {
+        items.push((
+            ItemKind::Budget,
+            &budget.name,
+            serde_json::to_string(budget)?,
+        ));
+    }
     let targets = apply_kind(store, ItemKind::Target, &items, prune, dry_run).await?;
     let profiles = apply_kind(store, ItemKind::Profile, &items, prune, dry_run).await?;
+    apply_kind(store, ItemKind::Budget, &items, prune, dry_run).await?;
     for target in &document.targets {
         if let Some(profile) = &target.profile
             && !document.profiles.iter().any(|p| &p.name == profile)

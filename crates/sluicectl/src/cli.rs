@@ -253,16 +253,47 @@ pub enum ProfileCommand {
     /// publisher wrote for the target, derives for each weekday and hour the task count
     /// that would have held backlog per task at the target's goal (`backlog_per_task`),
     /// takes a high quantile of it (0.9 by default: nine in ten past moments covered)
-    /// and writes a profile that `validate`, `plan` and `apply` accept.
+    /// and writes a profile that `validate`, `plan` and `apply` accept. With more than
+    /// a month of history (--days 35 or more) it also proposes day-of-month windows for
+    /// the month's first and last five days (month-end closes) where they need more
+    /// than the weekday windows give, each explained by the dates behind it.
     Learn(LearnArgs),
+    /// Score a profile against the target's history: task-hours over and under need
+    ///
+    /// For every five-minute datapoint of RunningTasks and BacklogPerTask, the tasks
+    /// that would have held backlog per task at the target's goal are compared with
+    /// the floor the profile gave then (the window that gave it, or capacity.min
+    /// outside every window): over-provisioned task-hours were paid for idle,
+    /// under-provisioned ones were left to reactive scaling.
+    Score(ScoreArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ScoreArgs {
+    #[arg(long)]
+    pub target: String,
+    /// Days of history to score over (1-63)
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=63))]
+    pub days: u32,
+    /// Score this profile instead of the target's own
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Read the profile from this file first, the table for the rest
+    #[arg(short, long)]
+    pub file: Option<String>,
+    /// CloudWatch namespace the publisher writes to
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub table: TableArgs,
 }
 
 #[derive(clap::Args)]
 pub struct LearnArgs {
     #[arg(long)]
     pub target: String,
-    /// Days of history to learn from (1-63)
-    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=14))]
+    /// Days of history to learn from (1-63; 35 or more for day-of-month windows)
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=63))]
     pub days: u32,
     /// IANA time zone the profile's windows are written in
     #[arg(long, default_value = "UTC")]
@@ -290,6 +321,7 @@ pub struct LearnArgs {
 pub enum Kind {
     Targets,
     Profiles,
+    Budgets,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

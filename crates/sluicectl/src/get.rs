@@ -1,9 +1,10 @@
-//! `sluicectl get`: the stored targets or profiles as a document `apply` accepts.
+//! `sluicectl get`: the stored targets, profiles or budgets as a document `apply` accepts.
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sluice_aws::{ConfigStore, DynamoStore, ItemKind};
+use sluice_core::budget::Budget;
 use sluice_core::config::{Document, Target};
 use sluice_core::profile::Profile;
 
@@ -18,6 +19,7 @@ async fn get(store: &DynamoStore, kind: Kind, output: OutputFormat) -> Result<Ex
     let item_kind = match kind {
         Kind::Targets => ItemKind::Target,
         Kind::Profiles => ItemKind::Profile,
+        Kind::Budgets => ItemKind::Budget,
     };
     let stored = store
         .list(item_kind)
@@ -32,6 +34,9 @@ async fn get(store: &DynamoStore, kind: Kind, output: OutputFormat) -> Result<Ex
             }
             ItemKind::Profile => {
                 serde_json::from_str::<Profile>(&item.spec).map(|p| document.profiles.push(p))
+            }
+            ItemKind::Budget => {
+                serde_json::from_str::<Budget>(&item.spec).map(|b| document.budgets.push(b))
             }
         };
         if let Err(error) = parsed {

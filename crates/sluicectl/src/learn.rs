@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use sluice_aws::CloudWatchMetrics;
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::MetricQuery;
-use sluice_core::learn::{Sample, learn};
+use sluice_core::learn::{Sample, learn, learn_month_edges, score as score_history};
 use sluice_core::names::{self, TARGET_DIMENSION};
-use sluice_core::profile::Profile;
+use sluice_core::profile::{Profile, Schedule, WindowSpec};
 
 use crate::cli::LearnArgs;
 use crate::table::{store_and_metrics, stored_target};
@@ -63,22 +63,85 @@ async fn propose(
     }
     let tz = sluice_core::tz::get(options.timezone)
         .with_context(|| format!("--timezone {:?} is not an IANA time zone", options.timezone))?;
-    let samples = history(cloudwatch, target, options).await?;
-    let windows = learn(
+    let samples = history(cloudwatch, target, &options.namespace_days()).await?;
+    let mut windows = learn(
         &samples,
         target.backlog_per_task,
         &tz,
         options.quantile,
         target.capacity.max,
     );
-    render(target, options, samples.len(), windows)
+    let mut why: Vec<String> = windows
+        .iter()
+        .map(|w| {
+            format!(
+                "{}: the {} quantile of the need in those hours on those weekdays",
+                crate::plan::describe(w),
+                options.quantile
+            )
+        })
+        .collect();
+    if options.days >= MONTH_EDGE_DAYS {
+        let weekly = Schedule::compile(&proposal(target, options, windows.clone()), "learned")
+            .map_err(|problems| anyhow::anyhow!("{}", sluice_core::problem::Problems(problems)))?;
+        for edge in learn_month_edges(
+            &samples,
+            target.backlog_per_task,
+            &tz,
+            options.quantile,
+            target.capacity.max,
+            &weekly,
+        ) {
+            why.push(format!(
+                "{}: {}",
+                crate::plan::describe(&edge.window),
+                edge.because
+            ));
+            windows.push(edge.window);
+        }
+    }
+    render(target, options, samples.len(), windows, &why)
+}
+
+/// Day-of-month windows need each edge day seen in two months.
+const MONTH_EDGE_DAYS: u32 = 35;
+
+/// Where the history is read from, and how far back.
+pub struct HistoryOptions<'a> {
+    pub namespace: &'a str,
+    pub days: u32,
+}
+
+impl Options<'_> {
+    fn namespace_days(&self) -> HistoryOptions<'_> {
+        HistoryOptions {
+            namespace: self.namespace,
+            days: self.days,
+        }
+    }
+}
+
+/// The learned profile around `windows`.
+fn proposal(target: &Target, options: &Options<'_>, windows: Vec<WindowSpec>) -> Profile {
+    Profile {
+        name: options
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-learned", target.name)),
+        timezone: options.timezone.to_owned(),
+        lead_minutes: options.lead_minutes,
+        lead: sluice_core::profile::LeadMode::Fixed,
+        holidays: Vec::new(),
+        calendars: Vec::new(),
+        windows,
+    }
 }
 
 /// RunningTasks and BacklogPerTask as published, five-minute averages paired by time.
 async fn history(
     cloudwatch: &CloudWatchMetrics,
     target: &Target,
-    options: &Options<'_>,
+    options: &HistoryOptions<'_>,
 ) -> Result<Vec<Sample>> {
     let end = Timestamp::now().as_second();
     let start = end - i64::from(options.days) * 86_400;
@@ -123,24 +186,16 @@ fn render(
     target: &Target,
     options: &Options<'_>,
     samples: usize,
-    windows: Vec<sluice_core::profile::WindowSpec>,
+    windows: Vec<WindowSpec>,
+    why: &[String],
 ) -> Result<String> {
-    let name = options
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{}-learned", target.name));
+    let profile = proposal(target, options, windows);
+    let name = profile.name.clone();
     let document = Document {
         targets: Vec::new(),
-        profiles: vec![Profile {
-            name: name.clone(),
-            timezone: options.timezone.to_owned(),
-            lead_minutes: options.lead_minutes,
-            lead: sluice_core::profile::LeadMode::Fixed,
-            holidays: Vec::new(),
-            calendars: Vec::new(),
-            windows,
-        }],
+        profiles: vec![profile],
         calendars: Vec::new(),
+        budgets: Vec::new(),
     };
     document.validate().map_err(|problems| {
         anyhow::anyhow!("the learned profile does not validate (please report this):\n{problems}")
@@ -160,8 +215,98 @@ fn render(
         target.capacity.max,
         target.name
     );
+    let explained: String = why
+        .iter()
+        .enumerate()
+        .map(|(i, line)| format!("#   windows[{i}] {line}\n"))
+        .collect();
     Ok(format!(
-        "{header}{}",
+        "{header}# Why each window:\n{explained}{}",
         document.to_yaml().context("render YAML")?
     ))
+}
+
+/// `sluicectl profile score`: the profile's floors against the target's history, per
+/// window, in task-hours over and under what the backlog needed.
+pub async fn score(args: crate::cli::ScoreArgs) -> Result<std::process::ExitCode> {
+    let (store, cloudwatch) = store_and_metrics(&args.table).await;
+    let target = stored_target(&store, &args.target).await?;
+    let name = args
+        .profile
+        .clone()
+        .or_else(|| target.profile.clone())
+        .with_context(|| format!("target {} names no profile; give --profile", target.name))?;
+    let from_file = match args.file.as_deref() {
+        Some(file) => match crate::table::read_document(file)? {
+            Ok(document) => document.profiles.into_iter().find(|p| p.name == name),
+            Err(code) => return Ok(code),
+        },
+        None => None,
+    };
+    let profile = match from_file {
+        Some(profile) => profile,
+        None => crate::table::stored_profile(&store, &name).await?,
+    };
+    let schedule = Schedule::compile(&profile, "profile").map_err(|problems| {
+        anyhow::anyhow!(
+            "profile {name} is invalid:\n{}",
+            sluice_core::problem::Problems(problems)
+        )
+    })?;
+    let options = HistoryOptions {
+        namespace: &args.namespace,
+        days: args.days,
+    };
+    let samples = history(&cloudwatch, &target, &options).await?;
+    let rows = score_history(
+        &samples,
+        &schedule,
+        target.backlog_per_task,
+        target.capacity.min,
+        300,
+    );
+    print!(
+        "{}",
+        score_table(&target, &profile, args.days, samples.len(), &rows)
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn score_table(
+    target: &Target,
+    profile: &Profile,
+    days: u32,
+    samples: usize,
+    rows: &[sluice_core::learn::WindowScore],
+) -> String {
+    let mut out = format!(
+        "{}: profile {} over {days} days ({samples} five-minute datapoints), goal {} backlog per task\n",
+        target.name, profile.name, target.backlog_per_task
+    );
+    out.push_str(&format!(
+        "{:<48} {:>8} {:>12} {:>13} {:>10}\n",
+        "window", "hours", "over task-h", "under task-h", "peak need"
+    ));
+    let (mut hours, mut over, mut under) = (0.0, 0.0, 0.0);
+    for row in rows {
+        let label = match row
+            .window
+            .and_then(|i| profile.windows.get(i).map(|w| (i, w)))
+        {
+            Some((i, window)) => format!("[{i}] {}", crate::plan::describe(window)),
+            None => format!("no window (capacity.min {})", target.capacity.min),
+        };
+        out.push_str(&format!(
+            "{label:<48} {:>8.1} {:>12.1} {:>13.1} {:>10}\n",
+            row.hours, row.over_task_hours, row.under_task_hours, row.peak_need
+        ));
+        hours += row.hours;
+        over += row.over_task_hours;
+        under += row.under_task_hours;
+    }
+    out.push_str(&format!(
+        "{:<48} {hours:>8.1} {over:>12.1} {under:>13.1}\n",
+        "total"
+    ));
+    out
 }

@@ -30,6 +30,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile {
             command: ProfileCommand::Learn(args),
         } => learn::run(args).await,
+        Command::Profile {
+            command: ProfileCommand::Score(args),
+        } => learn::score(args).await,
         Command::Metrics(args) => metrics::run(args).await,
         Command::Why(args) => why::run(args).await,
         Command::Simulate(args) => simulate::run(args).await,

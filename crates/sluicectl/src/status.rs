@@ -81,6 +81,7 @@ async fn stored_document(store: &DynamoStore, only: Option<&str>) -> Result<Docu
         targets,
         profiles: Vec::new(),
         calendars: Vec::new(),
+        budgets: Vec::new(),
     })
 }
 

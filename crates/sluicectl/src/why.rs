@@ -101,6 +101,7 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
             targets: vec![target.clone()],
             profiles: Vec::new(),
             calendars: Vec::new(),
+            budgets: Vec::new(),
         };
         let starts = start_ups(store).await;
         seen.hold =
@@ -238,6 +239,7 @@ fn print_watcher(seen: &Seen, now: Timestamp) {
 fn prescaler_next(target: &Target, seen: &Seen, now: i64) -> Option<String> {
     let facts = PrescaleFacts {
         desired: seen.tasks?.desired,
+        running: seen.tasks?.running,
         backlog: seen.backlog?.weighted,
         bounds: seen.bounds?,
     };

@@ -341,6 +341,33 @@ exec "$@""#;
     );
 }
 
+/// Budgets are applied, listed by `get budgets` and unchanged by a second apply.
+#[tokio::test]
+async fn budgets_apply_and_get_round_trip() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("budgets");
+    emulators.create_table(&table).await?;
+    let file = write_temp(
+        "budget.yaml",
+        "targets:\n  - { name: gpu, cluster: c, service: s, capacity: { min: 0, max: 8 }, backlog_per_task: 10 }\n\
+         budgets:\n  - { name: gpu-month, targets: [gpu], period: month, limit: 4000, unit: money, price_per_task_hour: 1.21, mode: enforce }\n",
+    );
+    let file = file.to_str().unwrap_or_default();
+    let apply = ["apply", "--skip-scaling", "-f", file];
+    let (stdout, stderr) = text(&sluicectl(&apply, Some(&table)));
+    assert!(
+        stdout.contains("budget gpu-month: created"),
+        "{stdout}{stderr}"
+    );
+    let (stdout, _) = text(&sluicectl(&apply, Some(&table)));
+    assert!(stdout.contains("budget gpu-month: unchanged"), "{stdout}");
+    let output = sluicectl(&["get", "budgets", "-o", "json"], Some(&table));
+    let got: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(got["budgets"][0]["price_per_task_hour"], 1.21, "{got:#}");
+    assert_eq!(got["budgets"][0]["mode"], "enforce", "{got:#}");
+    Ok(())
+}
+
 /// `lead: auto` in a file, with the target's start-ups read from the table: plan
 /// says which lead and why, and the floor rises that much ahead.
 #[tokio::test]
@@ -477,6 +504,45 @@ async fn profile_learn_turns_published_history_into_a_profile_that_validates() -
         Some(&table),
     );
     assert!(text(&output).0.contains("floor   4"), "{:?}", text(&output));
+
+    // The learned profile scored against the same history: it holds 4 in the busy
+    // hours where 4 were needed; only the history's partial first and last hours
+    // (under an hour of 4 tasks) fall outside it.
+    let output = sluicectl(
+        &[
+            "profile",
+            "score",
+            "--target",
+            "gold-inference",
+            "--profile",
+            "gold-inference-learned",
+            "-f",
+            proposal,
+            "--days",
+            "3",
+            "--namespace",
+            &namespace,
+        ],
+        Some(&table),
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("over task-h  under task-h"), "{stdout}");
+    let total = stdout
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .unwrap_or_default();
+    let under: f64 = total
+        .split_whitespace()
+        .last()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1.0);
+    assert!(
+        (0.0..4.0).contains(&under),
+        "the learned profile covers its own history: {stdout}"
+    );
+    assert!(stdout.contains("08:00-18:00 min 4"), "{stdout}");
+    assert!(stdout.contains("no window (capacity.min 0)"), "{stdout}");
 
     let output = sluicectl(
         &[

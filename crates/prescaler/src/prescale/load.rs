@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use sluice_aws::ItemKind;
+use sluice_core::budget::Budget;
 use sluice_core::profile::{Profile, Schedule};
 use sluice_lambda::{SelectError, Selection, select};
 
@@ -11,12 +12,14 @@ use super::Ports;
 pub struct Loaded {
     pub selection: Selection,
     pub schedules: BTreeMap<String, Result<Schedule, String>>,
+    /// The stored budgets that are valid.
+    pub budgets: Vec<Budget>,
     /// Stored targets and profiles that do not parse or validate, with why.
     pub invalid: BTreeMap<String, String>,
 }
 
 pub async fn load(ports: &Ports<'_>, only: Option<&[String]>) -> Result<Loaded, SelectError> {
-    let (selection, profiles) = futures::join!(
+    let (selection, profiles, budgets) = futures::join!(
         select(
             ports.store,
             only,
@@ -24,9 +27,12 @@ pub async fn load(ports: &Ports<'_>, only: Option<&[String]>) -> Result<Loaded, 
             " with a profile"
         ),
         ports.store.list(ItemKind::Profile),
+        ports.store.list(ItemKind::Budget),
     );
     let selection = selection?;
     let profiles = profiles.map_err(SelectError::Store)?;
+    // Unread budgets would lift the caps they hold: nothing is decided without them.
+    let budgets = budgets.map_err(SelectError::Store)?;
     let mut invalid: BTreeMap<String, String> = selection
         .invalid
         .iter()
@@ -41,9 +47,21 @@ pub async fn load(ports: &Ports<'_>, only: Option<&[String]>) -> Result<Loaded, 
         }
         schedules.insert(item.name, schedule);
     }
+    let budgets = budgets
+        .into_iter()
+        .filter_map(|item| match Budget::from_stored(&item.name, &item.spec) {
+            Ok(budget) => Some(budget),
+            Err(error) => {
+                tracing::warn!(budget = %item.name, %error, "skipping invalid stored budget");
+                invalid.insert(format!("budget {}", item.name), error);
+                None
+            }
+        })
+        .collect();
     Ok(Loaded {
         selection,
         schedules,
+        budgets,
         invalid,
     })
 }

@@ -6,6 +6,7 @@
 //! nothing.
 
 mod apply;
+mod budgets;
 mod load;
 mod plan;
 mod publish;
@@ -16,8 +17,8 @@ mod request;
 use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
-    ConfigStore, MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ServiceCounts,
-    ServiceScaler, StartUpRecords,
+    ConfigStore, MetricReader, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
+    ServiceCounts, ServiceScaler, StartUpRecords,
 };
 use sluice_lambda::RequestError;
 
@@ -34,6 +35,8 @@ pub struct Ports<'a> {
     pub autoscaling: &'a dyn ScalableTargets,
     pub queues: &'a dyn QueueDepths,
     pub sink: &'a dyn MetricSink,
+    /// Where budgets' spend is read: the published RunningTasks.
+    pub metrics: &'a dyn MetricReader,
 }
 
 pub async fn prescale(
@@ -48,19 +51,22 @@ pub async fn prescale(
         dry_run: settings.dry_run || request.dry_run,
         ..settings.clone()
     };
-    let loaded = load::load(ports, request.only.as_deref()).await?;
-    let (facts, starts) = futures::join!(
+    let mut loaded = load::load(ports, request.only.as_deref()).await?;
+    let budgets = std::mem::take(&mut loaded.budgets);
+    let (facts, starts, budgets) = futures::join!(
         read::read(&loaded.selection.targets, settings, ports),
         ports.starts.start_ups(),
+        budgets::standings(budgets, settings, ports, now),
     );
-    let mut planned = plan::plan_all(&loaded, facts, &starts, at, now, settings);
+    let mut planned = plan::plan_all(&loaded, facts, &starts, &budgets, at, now, settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
-    let published_floors = publish::publish(&planned, settings, ports).await;
+    let published_floors = publish::publish(&planned, &budgets, settings, ports).await;
     Ok(Report::new(
         &request,
         at,
         settings,
         planned,
+        &budgets,
         loaded.invalid,
         published_floors,
     ))

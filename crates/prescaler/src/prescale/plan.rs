@@ -5,13 +5,15 @@ use sluice_core::config::Target;
 use std::collections::BTreeMap;
 
 use sluice_aws::AwsError;
-use sluice_core::prescale::{Change, OwnWrite, plan};
+use sluice_core::budget;
+use sluice_core::prescale::{Change, OwnWrite, demand, plan};
 use sluice_core::profile::Schedule;
 use sluice_core::startup::{self, StartUps};
 
+use super::budgets::{self, Budgeted};
 use super::load::Loaded;
 use super::read::Facts;
-use super::report::{ChangeStatus, TargetReport};
+use super::report::{ChangeStatus, FloorError, TargetReport};
 use crate::settings::Settings;
 
 /// A target's report and, when something is to be done, what.
@@ -21,14 +23,30 @@ pub struct Planned {
     pub record: Option<Option<OwnWrite>>,
 }
 
+/// What every target's plan shares: the planned time, the clock, the settings and
+/// where the budgets stand.
+struct Shared<'a> {
+    at: Timestamp,
+    now: Timestamp,
+    settings: &'a Settings,
+    budgets: &'a [Budgeted],
+}
+
 pub fn plan_all(
     loaded: &Loaded,
     facts: Vec<Facts>,
     starts: &Result<BTreeMap<String, StartUps>, AwsError>,
+    budgets: &[Budgeted],
     at: Timestamp,
     now: Timestamp,
     settings: &Settings,
 ) -> Vec<Planned> {
+    let shared = Shared {
+        at,
+        now,
+        settings,
+        budgets,
+    };
     loaded
         .selection
         .targets
@@ -38,8 +56,7 @@ pub fn plan_all(
             let profile = target.profile.clone().unwrap_or_default();
             let schedule = loaded.schedules.get(&profile);
             let starts = starts.as_ref().map(|all| all.get(&target.name));
-            let mut planned =
-                plan_target(target, &profile, schedule, starts, facts, at, now, settings);
+            let mut planned = plan_target(target, (&profile, schedule), starts, facts, &shared);
             planned.report.start_up = starts
                 .ok()
                 .flatten()
@@ -49,17 +66,19 @@ pub fn plan_all(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn plan_target(
     target: &Target,
-    profile: &str,
-    schedule: Option<&Result<Schedule, String>>,
+    (profile, schedule): (&str, Option<&Result<Schedule, String>>),
     starts: Result<Option<&StartUps>, &AwsError>,
     facts: Facts,
-    at: Timestamp,
-    now: Timestamp,
-    settings: &Settings,
+    shared: &Shared<'_>,
 ) -> Planned {
+    let Shared {
+        at,
+        now,
+        settings,
+        budgets,
+    } = *shared;
     let mut report = TargetReport::new(target, profile);
     let schedule = match schedule {
         Some(Ok(schedule)) => schedule,
@@ -75,12 +94,14 @@ fn plan_target(
     let starts = starts.map_err(|e| e.to_string());
     let lead = startup::lead(schedule, starts, settings.interval_minutes, now.as_second());
     let floor = schedule.floor_ahead(at, lead.minutes);
-    let hold = floor.hold();
+    let mut hold = floor.hold();
     report.lead_minutes = Some(lead.minutes);
     report.lead = lead.why;
     report.floor = Some(floor.min_tasks);
     report.cap = floor.max_tasks;
     report.windows = floor.windows;
+    let (said, spent) = budgets::verdict(budgets, &target.name);
+    report.budgets = said;
     if target.paused {
         return skipped(report, "paused".to_owned());
     }
@@ -88,9 +109,27 @@ fn plan_target(
         Ok(facts) => facts,
         Err(error) => return skipped(report, format!("not decided, nothing changed: {error}")),
     };
+    report.floor_error = Some(floor_error(
+        target,
+        schedule.floor_ahead(at, 0).min_tasks,
+        facts.backlog,
+        settings.interval_minutes,
+    ));
+    match spent {
+        Err(unread) => return skipped(report, format!("not decided, nothing changed: {unread}")),
+        Ok(spent) => {
+            let required = floor.required.max(target.capacity.min);
+            hold.budget_cap = spent.then(|| budget::cap(facts.running, required));
+        }
+    }
     let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
     report.reason = planned.reason;
+    if hold.budget_cap.is_some() && facts.bounds.is_none() {
+        report
+            .reason
+            .push_str("; a budget is spent but not enforced: no scalable target to cap");
+    }
     let hold = settings.dry_run || settings.forecast_only || target.forecast_only;
     report.outcome = match (planned.change, hold) {
         (Change::None, _) => ChangeStatus::Unchanged,
@@ -111,6 +150,19 @@ fn plan_target(
     }
     let record = (planned.own != own).then_some(planned.own);
     Planned { report, record }
+}
+
+/// The floor in force now (no lead) against the tasks the backlog needs, over one
+/// prescaler interval, in task-hours: (over, under). Summed in CloudWatch they give
+/// the profile's forecast error per day.
+fn floor_error(target: &Target, floor: u32, backlog: u64, interval_minutes: i64) -> FloorError {
+    let held = f64::from(floor.max(target.capacity.min));
+    let need = f64::from(demand(target, backlog));
+    let hours = interval_minutes as f64 / 60.0;
+    FloorError {
+        over_task_hours: (held - need).max(0.0) * hours,
+        under_task_hours: (need - held).max(0.0) * hours,
+    }
 }
 
 /// Nothing decided, and why.

@@ -44,6 +44,7 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
                 .copied();
             let facts = PrescaleFacts {
                 desired: counts.desired,
+                running: counts.running,
                 backlog: backlog?.weighted,
                 bounds,
             };

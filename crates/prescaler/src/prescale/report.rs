@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
+use sluice_core::budget::Standing;
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 use sluice_core::startup::Percentiles;
 
+use super::budgets::Budgeted;
 use super::plan::Planned;
 use super::request::Request;
 use crate::settings::Settings;
@@ -46,6 +48,12 @@ pub struct TargetReport {
     /// The target's measured start-ups (p50, p95, how many), when any were kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_up: Option<Percentiles>,
+    /// Each budget that counts the target: its spend, and what it does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<String>,
+    /// This interval's floor against the backlog's need.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_error: Option<FloorError>,
     pub outcome: ChangeStatus,
     pub change: Change,
     pub reason: String,
@@ -62,6 +70,8 @@ impl TargetReport {
             lead_minutes: None,
             lead: String::new(),
             start_up: None,
+            budgets: Vec::new(),
+            floor_error: None,
             outcome: ChangeStatus::Skipped,
             change: Change::None,
             reason: String::new(),
@@ -77,6 +87,9 @@ pub struct Report {
     pub dry_run: bool,
     pub forecast_only: bool,
     pub targets: Vec<TargetReport>,
+    /// Every budget's spend this period, or why it cannot be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetReport>,
     /// Stored targets and profiles that do not parse or validate, with why.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub invalid: BTreeMap<String, String>,
@@ -92,6 +105,7 @@ impl Report {
         at: Timestamp,
         settings: &Settings,
         planned: Vec<Planned>,
+        budgets: &[Budgeted],
         invalid: BTreeMap<String, String>,
         published_floors: usize,
     ) -> Self {
@@ -115,9 +129,38 @@ impl Report {
             dry_run: settings.dry_run,
             forecast_only: settings.forecast_only,
             targets,
+            budgets: budgets.iter().map(BudgetReport::of).collect(),
             invalid,
             published_floors,
             targets_without_floor,
+        }
+    }
+}
+
+/// Task-hours this interval that the floor in force held above the backlog's need
+/// (paid for idle) and below it (left to reactive scaling).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FloorError {
+    pub over_task_hours: f64,
+    pub under_task_hours: f64,
+}
+
+/// A budget's standing as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetReport {
+    pub budget: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Standing>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl BudgetReport {
+    fn of((budget, standing): &Budgeted) -> Self {
+        BudgetReport {
+            budget: budget.name.clone(),
+            standing: standing.as_ref().ok().cloned(),
+            error: standing.as_ref().err().cloned(),
         }
     }
 }

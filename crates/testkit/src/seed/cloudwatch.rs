@@ -76,7 +76,19 @@ impl Emulators {
     /// Every metric in `namespace` whose dimensions are exactly `Target=<target>`,
     /// with its latest value: read with ListMetrics + GetMetricData.
     pub async fn published(&self, namespace: &str, target: &str) -> Result<BTreeMap<String, f64>> {
-        self.published_with(namespace, Some(target)).await
+        self.published_with(namespace, Some(("Target", target)))
+            .await
+    }
+
+    /// As [`Emulators::published`] for another dimension, e.g. `Budget=<name>`.
+    pub async fn published_by(
+        &self,
+        namespace: &str,
+        dimension: &str,
+        value: &str,
+    ) -> Result<BTreeMap<String, f64>> {
+        self.published_with(namespace, Some((dimension, value)))
+            .await
     }
 
     /// The latest value of each fleet-wide (dimensionless) metric in `namespace`.
@@ -87,7 +99,7 @@ impl Emulators {
     async fn published_with(
         &self,
         namespace: &str,
-        target: Option<&str>,
+        target: Option<(&str, &str)>,
     ) -> Result<BTreeMap<String, f64>> {
         let metrics = self.listed(namespace, target).await?;
         if metrics.is_empty() {
@@ -136,17 +148,15 @@ impl Emulators {
         Ok(values)
     }
 
-    /// The metrics of `namespace` whose dimensions are exactly `Target=<target>`, or
-    /// none at all (fleet-wide) when `target` is None.
-    async fn listed(&self, namespace: &str, target: Option<&str>) -> Result<Vec<Metric>> {
-        let filter = target.map(|target| {
-            vec![
-                DimensionFilter::builder()
-                    .name("Target")
-                    .value(target)
-                    .build(),
-            ]
-        });
+    /// The metrics of `namespace` whose dimensions are exactly `name=<value>` (e.g.
+    /// `Target=gold`), or none at all (fleet-wide) when `dimension` is None.
+    async fn listed(
+        &self,
+        namespace: &str,
+        dimension: Option<(&str, &str)>,
+    ) -> Result<Vec<Metric>> {
+        let filter = dimension
+            .map(|(name, value)| vec![DimensionFilter::builder().name(name).value(value).build()]);
         let listed = self
             .clients
             .cloudwatch
@@ -158,11 +168,11 @@ impl Emulators {
             .context("ListMetrics")?;
         let exact = |m: &&Metric| {
             let dims = m.dimensions();
-            match target {
-                Some(target) => {
+            match dimension {
+                Some((name, value)) => {
                     dims.len() == 1
-                        && dims[0].name() == Some("Target")
-                        && dims[0].value() == Some(target)
+                        && dims[0].name() == Some(name)
+                        && dims[0].value() == Some(value)
                 }
                 None => dims.is_empty(),
             }
