@@ -8,6 +8,7 @@ use serde_json::json;
 use sluice_aws::{ConfigStore, DynamoStore, ItemKind, StartUpRecords};
 use sluice_core::budget::{Budget, BudgetMode, Period, SpendUnit};
 use sluice_core::config::Target;
+use sluice_core::instances::{GroupFloor, Instances};
 use sluice_core::prescale::Change;
 use sluice_core::profile::WindowSpec;
 use sluice_core::profile::{LeadMode, Profile};
@@ -344,6 +345,71 @@ async fn an_alert_only_budget_publishes_its_spend_and_changes_nothing() -> Resul
             .await?,
         (1, 20)
     );
+    Ok(())
+}
+
+/// The target's tasks fit two to an instance, instances take 5 minutes: the group's
+/// floor rises 15 minutes before 08:00 (lead 10 + warm-up 5) to the 3 instances 5
+/// tasks need, and the window's end gives back exactly that raise (read from moto).
+async fn group_scenario(floor: GroupFloor) -> Result<(Scenario, String)> {
+    let scenario = scenario(false).await?;
+    let group = unique("gpu-asg");
+    scenario
+        .emulators
+        .create_group(&group, 0, 8, floor == GroupFloor::WarmPool)
+        .await?;
+    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let target = Target {
+        instances: Some(Instances {
+            auto_scaling_group: group.clone(),
+            tasks_per_instance: 2,
+            warm_up_minutes: 5,
+            floor,
+        }),
+        ..Target::new(TARGET, &scenario.cluster, &scenario.service)
+            .with_capacity(0, 20)
+            .with_backlog_per_task(10.0)
+            .with_profile("business-hours")
+    };
+    scenario.emulators.store_targets(&store, &[target]).await?;
+    Ok((scenario, group))
+}
+
+#[tokio::test]
+async fn a_groups_min_size_rises_ahead_by_the_warm_up_and_its_end_gives_it_back() -> Result<()> {
+    let (scenario, group) = group_scenario(GroupFloor::MinSize).await?;
+    let prescaler = scenario.prescaler();
+    let early = prescaler.handle(&at("07:44")).await?;
+    assert_eq!(early.groups[0].needed, 0, "{early:?}");
+    assert_eq!(scenario.emulators.group_floors(&group).await?.0, 0);
+    let ahead = prescaler.handle(&at("07:45")).await?;
+    assert_eq!(ahead.groups[0].change, Some((0, 3)), "{ahead:?}");
+    assert_eq!(ahead.groups[0].outcome, ChangeStatus::Changed);
+    assert_eq!(scenario.emulators.group_floors(&group).await?.0, 3);
+    let again = prescaler.handle(&at("09:00")).await?;
+    assert_eq!(
+        again.groups[0].outcome,
+        ChangeStatus::Unchanged,
+        "{again:?}"
+    );
+    let after = prescaler.handle(&at("18:30")).await?;
+    assert_eq!(after.groups[0].change, Some((3, 0)), "{after:?}");
+    assert_eq!(scenario.emulators.group_floors(&group).await?.0, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_warm_pool_is_filled_ahead_and_emptied_after() -> Result<()> {
+    let (scenario, group) = group_scenario(GroupFloor::WarmPool).await?;
+    let prescaler = scenario.prescaler();
+    prescaler.handle(&at("07:50")).await?;
+    assert_eq!(
+        scenario.emulators.group_floors(&group).await?,
+        (0, Some(3)),
+        "the warm pool holds the instances; MinSize is left alone"
+    );
+    prescaler.handle(&at("18:30")).await?;
+    assert_eq!(scenario.emulators.group_floors(&group).await?, (0, Some(0)));
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use sluice_core::budget;
 use sluice_core::config::{ScaleToZero, Target, WakeCount};
 use sluice_core::facts::ScalableBounds;
+use sluice_core::instances::{GroupFacts, GroupOwn, plan_group};
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::startup::{self, StartUp, StartUps};
 use sluice_core::zero::{
@@ -254,5 +255,35 @@ proptest! {
         prop_assert!(kept.0.iter().all(|s| s.at >= NOW - startup::RECENT_DAYS * 86_400));
         let lead = startup::auto(&kept, 10, 5, NOW);
         prop_assert!((0..=startup::MAX_LEAD_MINUTES).contains(&lead.minutes));
+    }
+
+    /// A group's floor rises to the need (at most MaxSize), is lowered only from the
+    /// prescaler's own raise and never below the floor it found, and the record names
+    /// the floor left behind.
+    #[test]
+    fn a_groups_floor_is_raised_to_the_need_and_only_our_raise_is_lowered(
+        needed in 0u32..30,
+        live in 0u32..30,
+        max_size in 0u32..30,
+        own in proptest::option::of((0u32..30, 0u32..30)),
+    ) {
+        let own = own.map(|(raised_to, baseline)| GroupOwn { raised_to: raised_to.max(baseline), baseline });
+        let facts = GroupFacts { floor: Some(live), max_size };
+        let plan = plan_group(needed, facts, own);
+        let after = plan.change.map_or(live, |(_, to)| to);
+        if let Some((from, to)) = plan.change {
+            prop_assert_eq!(from, live);
+            if to > from {
+                prop_assert_eq!(to, needed.min(max_size));
+            } else {
+                let own = own.expect("only our raise is lowered");
+                prop_assert!(to >= own.baseline && live <= own.raised_to);
+                prop_assert!(to >= needed.min(max_size));
+            }
+        }
+        if let Some(kept) = plan.own {
+            prop_assert_eq!(kept.raised_to, after);
+            prop_assert!(kept.baseline < kept.raised_to || plan.change.is_none());
+        }
     }
 }

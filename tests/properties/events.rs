@@ -206,7 +206,7 @@ proptest! {
         let aws = world();
         let ports = prescaler::prescale::Ports {
             store: &aws, states: &aws, starts: &aws, services: &aws, scaler: &aws, autoscaling: &aws,
-            queues: &aws, sink: &aws, metrics: &aws,
+            queues: &aws, sink: &aws, metrics: &aws, groups: &aws, group_states: &aws,
         };
         let settings = prescaler::Settings {
             common: Common::for_table("t"),

@@ -65,6 +65,10 @@ def statements(resources):
             continue
         for policy in resource["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
+                # A statement only some deployments carry (Fn::If [condition, it,
+                # NoValue]) is checked as if present.
+                if "Fn::If" in statement:
+                    statement = statement["Fn::If"][1]
                 yield name, statement
 
 
@@ -211,7 +215,7 @@ class TransformedTemplate(unittest.TestCase):
                 "application-autoscaling:scalable-dimension",
             },
         }
-        confined = {"ServiceArns": ":ecs:", "QueueArns": ":sqs:"}
+        confined = {"ServiceArns": ":ecs:", "QueueArns": ":sqs:", "AutoScalingGroupArns": ":autoscaling:"}
         seen = 0
         for role, statement in statements(self.resources):
             mutating = [a for a in as_list(statement["Action"]) if not READ_ONLY.match(a)]
@@ -249,6 +253,11 @@ class TransformedTemplate(unittest.TestCase):
                 ["*", "arn:aws:sqs:*:*:*", "arn:aws:sqs:us-east-1:123456789012:*", "arn:aws:ecs:us-east-1:123456789012:service/gpu/x"],
             ),
         }
+        groups = re.compile(template["Parameters"]["AutoScalingGroupArns"]["AllowedPattern"])
+        for value in ["", "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/gpu-asg"]:
+            self.assertTrue(groups.fullmatch(value), f"AutoScalingGroupArns refuses {value!r}")
+        for value in ["*", "arn:aws:autoscaling:us-east-1:123456789012:*", "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/x"]:
+            self.assertFalse(groups.fullmatch(value), f"AutoScalingGroupArns accepts {value!r}")
         for name, (good, bad) in cases.items():
             pattern = re.compile(template["Parameters"][name]["AllowedPattern"])
             for value in good:

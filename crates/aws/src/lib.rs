@@ -9,6 +9,7 @@ mod cloudwatch;
 mod ecs;
 mod emf;
 mod error;
+mod groups;
 pub mod item;
 pub mod memory;
 mod policies;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sluice_core::facts::ScalableBounds;
 use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::instances::{GroupFacts, GroupFloor, GroupOwn};
 use sluice_core::metrics::Datum;
 use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
@@ -35,6 +37,7 @@ pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
 pub use emf::{EmfLog, StdoutEmf};
 pub use error::{AwsError, ErrorKind};
+pub use groups::Ec2AutoScaling;
 pub use item::{Version, Versioned};
 pub use sqs::SqsQueues;
 pub use store::{DynamoStore, ItemKind, StoredItem, WatchRecord};
@@ -176,6 +179,24 @@ pub trait PrescaleStates: Send + Sync {
     async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError>;
 }
 
+/// The floors of EC2 Auto Scaling groups: MinSize, or a warm pool's MinSize.
+#[async_trait]
+pub trait GroupFloors: Send + Sync {
+    /// The group's floor of that kind and its MaxSize; NotFound when there is no such
+    /// group.
+    async fn group(&self, name: &str, floor: GroupFloor) -> Result<GroupFacts, AwsError>;
+    /// Sets the floor of that kind, leaving everything else of the group as it is.
+    async fn set_floor(&self, name: &str, floor: GroupFloor, to: u32) -> Result<(), AwsError>;
+}
+
+/// The prescaler's own raises of group floors, by group name.
+#[async_trait]
+pub trait GroupStates: Send + Sync {
+    async fn group_owns(&self) -> Result<BTreeMap<String, GroupOwn>, AwsError>;
+    /// Stores the record, or removes it when None.
+    async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError>;
+}
+
 /// Each target's recent start-ups (sluice_core::startup), measured by the zero-watcher
 /// and read by the prescaler for `lead: auto`.
 #[async_trait]
@@ -229,6 +250,8 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// EC2 Auto Scaling: capacity provider groups (sluice_core::instances).
+    pub groups: aws_sdk_autoscaling::Client,
 }
 
 impl Clients {
@@ -239,6 +262,7 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            groups: aws_sdk_autoscaling::Client::new(config),
         }
     }
 
@@ -267,6 +291,11 @@ impl Clients {
             ),
             autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
                 aws_sdk_applicationautoscaling::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            groups: aws_sdk_autoscaling::Client::from_conf(
+                aws_sdk_autoscaling::config::Builder::from(config)
                     .interceptor(counter.clone())
                     .build(),
             ),

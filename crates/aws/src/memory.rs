@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds, TaskCounts};
+use sluice_core::instances::{GroupFacts, GroupFloor, GroupOwn};
 use sluice_core::metrics::Datum;
 use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
@@ -15,10 +16,10 @@ use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 use crate::{
-    AlarmStore, AwsError, ConfigStore, DecisionNote, EmfLog, ErrorKind, ItemKind, MetricReader,
-    MetricSink, PrescaleStates, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts,
-    ServiceResult, ServiceScaler, StartUpRecords, StoredItem, TaskProtections, Version, Versioned,
-    WatchStates, ecs_resource_id,
+    AlarmStore, AwsError, ConfigStore, DecisionNote, EmfLog, ErrorKind, GroupFloors, GroupStates,
+    ItemKind, MetricReader, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
+    ScalingPolicies, ServiceCounts, ServiceResult, ServiceScaler, StartUpRecords, StoredItem,
+    TaskProtections, Version, Versioned, WatchStates, ecs_resource_id,
 };
 
 /// What an operation does instead of succeeding.
@@ -46,6 +47,9 @@ struct World {
     watch_states: BTreeMap<String, Versioned<WatchState>>,
     prescale_states: BTreeMap<String, OwnWrite>,
     start_ups: BTreeMap<String, StartUps>,
+    /// Group name -> (MinSize, warm pool MinSize if it has a pool, MaxSize).
+    groups: BTreeMap<String, (u32, Option<u32>, u32)>,
+    group_owns: BTreeMap<String, GroupOwn>,
     queues: BTreeMap<String, QueueDepth>,
     services: BTreeMap<String, TaskCounts>,
     /// Protected tasks by service; none when absent.
@@ -655,7 +659,73 @@ impl StartUpRecords for MemoryAws {
     }
 }
 
+#[async_trait]
+impl GroupFloors for MemoryAws {
+    async fn group(&self, name: &str, floor: GroupFloor) -> Result<GroupFacts, AwsError> {
+        const OPERATION: &str = "AutoScaling.DescribeAutoScalingGroups";
+        self.check(OPERATION, &[name], 1)?;
+        let (min_size, pool, max_size) =
+            self.world().groups.get(name).copied().ok_or_else(|| {
+                AwsError::new(
+                    OPERATION,
+                    ErrorKind::NotFound,
+                    format!("no Auto Scaling group named {name:?}"),
+                )
+            })?;
+        let floor = match floor {
+            GroupFloor::MinSize => Some(min_size),
+            GroupFloor::WarmPool => pool,
+        };
+        Ok(GroupFacts { floor, max_size })
+    }
+
+    async fn set_floor(&self, name: &str, floor: GroupFloor, to: u32) -> Result<(), AwsError> {
+        let operation = match floor {
+            GroupFloor::MinSize => "AutoScaling.UpdateAutoScalingGroup",
+            GroupFloor::WarmPool => "AutoScaling.PutWarmPool",
+        };
+        self.check(operation, &[name], 1)?;
+        let mut world = self.world();
+        let group = world.groups.entry(name.to_owned()).or_insert((0, None, 0));
+        match floor {
+            GroupFloor::MinSize => group.0 = to,
+            GroupFloor::WarmPool => group.1 = Some(to),
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl GroupStates for MemoryAws {
+    async fn group_owns(&self) -> Result<BTreeMap<String, GroupOwn>, AwsError> {
+        self.check("DynamoDB.Query", &["state#groups"], 1)?;
+        Ok(self.world().group_owns.clone())
+    }
+
+    async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError> {
+        self.check("DynamoDB.PutItem", &[group, "state#groups"], 1)?;
+        let mut world = self.world();
+        match own {
+            Some(own) => world.group_owns.insert(group.to_owned(), own),
+            None => world.group_owns.remove(group),
+        };
+        Ok(())
+    }
+}
+
 impl MemoryAws {
+    /// An Auto Scaling group with MinSize, a warm pool's MinSize (None: no pool) and
+    /// MaxSize.
+    pub fn set_group(&self, name: &str, min_size: u32, pool: Option<u32>, max_size: u32) {
+        self.world()
+            .groups
+            .insert(name.to_owned(), (min_size, pool, max_size));
+    }
+
+    pub fn group(&self, name: &str) -> Option<(u32, Option<u32>, u32)> {
+        self.world().groups.get(name).copied()
+    }
+
     pub fn set_start_ups(&self, target: &str, starts: StartUps) {
         self.world().start_ups.insert(target.to_owned(), starts);
     }

@@ -2,13 +2,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use sluice_core::instances::GroupOwn;
 use sluice_core::prescale::OwnWrite;
 use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 use crate::item::{self, Version, Versioned};
 use crate::{
-    AwsError, ConfigStore, DecisionNote, ErrorKind, PrescaleStates, StartUpRecords, WatchStates,
+    AwsError, ConfigStore, DecisionNote, ErrorKind, GroupStates, PrescaleStates, StartUpRecords,
+    WatchStates,
 };
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
@@ -451,5 +453,75 @@ impl StartUpRecords for DynamoStore {
                 "start-up of {target} not recorded: {START_UP_WRITE_ROUNDS} writers in a row got there first"
             ),
         ))
+    }
+}
+
+const GROUP_PARTITION: &str = "state#groups";
+
+#[async_trait]
+impl GroupStates for DynamoStore {
+    async fn group_owns(&self) -> Result<BTreeMap<String, GroupOwn>, AwsError> {
+        let mut owns = BTreeMap::new();
+        for item in self.partition(GROUP_PARTITION).await? {
+            let number = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<u32>().ok())
+            };
+            match (
+                text(&item, SORT_KEY),
+                number("raised_to"),
+                number("baseline"),
+            ) {
+                (Some(group), Some(raised_to), Some(baseline)) => {
+                    owns.insert(
+                        group,
+                        GroupOwn {
+                            raised_to,
+                            baseline,
+                        },
+                    );
+                }
+                (group, _, _) => {
+                    tracing::warn!(group = ?group, "unreadable group record ignored")
+                }
+            }
+        }
+        Ok(owns)
+    }
+
+    async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError> {
+        let key = Self::key(GROUP_PARTITION, group);
+        match own {
+            Some(own) => {
+                let mut item = key;
+                item.insert(
+                    "raised_to".to_owned(),
+                    AttributeValue::N(own.raised_to.to_string()),
+                );
+                item.insert(
+                    "baseline".to_owned(),
+                    AttributeValue::N(own.baseline.to_string()),
+                );
+                item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DynamoDB.PutItem", e))?;
+            }
+            None => {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
+            }
+        }
+        Ok(())
     }
 }

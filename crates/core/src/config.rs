@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::Budget;
 use crate::facts::MetricQuery;
+use crate::instances::Instances;
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
 use crate::profile::Profile;
@@ -74,6 +75,10 @@ pub struct Target {
     /// How Application Auto Scaling scales it: `sluicectl apply` owns the policies.
     #[serde(default, skip_serializing_if = "Scaling::is_default")]
     pub scaling: Scaling,
+    /// The EC2 capacity provider's group whose floor the prescaler raises ahead of
+    /// this target's windows (crate::instances).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Instances>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,6 +475,7 @@ impl Target {
             paused: false,
             forecast_only: false,
             scaling: Scaling::default(),
+            instances: None,
         }
     }
 
@@ -594,6 +600,11 @@ impl Target {
                 "capacity.max",
                 format!("must be >= min ({})", self.capacity.min),
             );
+        }
+        if let Some(instances) = &self.instances {
+            for problem in instances.problems(&format!("{path}.instances")) {
+                found.problems.push(problem);
+            }
         }
         if self.capacity.max == 0 {
             found.add("capacity.max", "must be at least 1".to_owned());

@@ -8,6 +8,7 @@
 pub mod budget;
 pub mod config;
 pub mod facts;
+pub mod instances;
 pub mod learn;
 pub mod metrics;
 pub mod names;

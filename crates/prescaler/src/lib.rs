@@ -7,7 +7,9 @@ pub mod settings;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues};
+use sluice_aws::{
+    AutoScaling, Clients, CloudWatchMetrics, DynamoStore, Ec2AutoScaling, EcsServices, SqsQueues,
+};
 
 pub use prescale::Report;
 pub use settings::Settings;
@@ -20,6 +22,7 @@ pub struct Prescaler {
     autoscaling: AutoScaling,
     queues: SqsQueues,
     cloudwatch: CloudWatchMetrics,
+    groups: Ec2AutoScaling,
 }
 
 impl Prescaler {
@@ -30,6 +33,7 @@ impl Prescaler {
             autoscaling: AutoScaling::new(clients.autoscaling.clone()),
             queues: SqsQueues::new(clients.sqs.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            groups: Ec2AutoScaling::new(clients.groups.clone()),
             settings,
         }
     }
@@ -45,6 +49,8 @@ impl Prescaler {
             queues: &self.queues,
             sink: &self.cloudwatch,
             metrics: &self.cloudwatch,
+            groups: &self.groups,
+            group_states: &self.store,
         };
         prescale::prescale(event, &self.settings, &ports, Timestamp::now()).await
     }

@@ -54,6 +54,8 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
         queues: aws,
         sink: aws,
         metrics: aws,
+        groups: aws,
+        group_states: aws,
     }
 }
 
@@ -656,4 +658,65 @@ async fn each_run_publishes_the_floors_error_against_the_backlogs_need() {
     let under = figure("FloorUnderTaskHours").unwrap_or(0.0);
     assert!((under - 5.0 * 5.0 / 60.0).abs() < 1e-9, "{under}");
     assert_eq!(figure("FloorOverTaskHours"), Some(0.0));
+}
+
+/// `gold` with its tasks two to an instance on group `gpu-asg`, warm-up 5 minutes.
+fn on_instances(aws: &MemoryAws) {
+    let target = Target {
+        instances: Some(sluice_core::instances::Instances {
+            auto_scaling_group: "gpu-asg".into(),
+            tasks_per_instance: 2,
+            warm_up_minutes: 5,
+            floor: sluice_core::instances::GroupFloor::MinSize,
+        }),
+        ..Target::new("gold", "c", "gold-svc")
+            .with_queues(["q"])
+            .with_capacity(1, 20)
+            .with_backlog_per_task(10.0)
+            .with_profile("business")
+    };
+    aws.put_target(&target);
+    aws.set_group("gpu-asg", 1, None, 8);
+}
+
+#[tokio::test]
+async fn a_refused_group_raise_keeps_its_record_and_the_next_run_finishes_it() {
+    let fakes = world(1, business_hours());
+    on_instances(&fakes);
+    fakes.fail_next(
+        "AutoScaling.UpdateAutoScalingGroup",
+        None,
+        ErrorKind::Throttled,
+        1,
+    );
+    let refused = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:45"))
+        .await
+        .unwrap();
+    let group = &refused.groups[0];
+    assert_eq!(
+        (group.needed, group.outcome),
+        (3, ChangeStatus::Failed),
+        "{group:?}"
+    );
+    assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
+    let done = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
+        .await
+        .unwrap();
+    assert_eq!(done.groups[0].change, Some((1, 3)));
+    assert_eq!(fakes.group("gpu-asg"), Some((3, None, 8)));
+    // The window's end gives back exactly the raise, to the MinSize it found.
+    prescale(&scheduled(), &settings(), &ports(&fakes), monday("18:30"))
+        .await
+        .unwrap();
+    assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
+    // A dry run says what it would do and changes nothing.
+    let dry = Settings {
+        dry_run: true,
+        ..settings()
+    };
+    let would = prescale(&scheduled(), &dry, &ports(&fakes), monday("07:50"))
+        .await
+        .unwrap();
+    assert_eq!(would.groups[0].outcome, ChangeStatus::WouldChange);
+    assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
 }

@@ -14,6 +14,7 @@ mod seed {
     mod aas;
     mod cloudwatch;
     mod ecs;
+    mod groups;
     pub mod scene;
     mod sqs;
     mod table;

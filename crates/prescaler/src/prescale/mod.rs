@@ -7,6 +7,7 @@
 
 mod apply;
 mod budgets;
+mod groups;
 mod load;
 mod plan;
 mod publish;
@@ -17,11 +18,12 @@ mod request;
 use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
-    ConfigStore, MetricReader, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
-    ServiceCounts, ServiceScaler, StartUpRecords,
+    ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink, PrescaleStates, QueueDepths,
+    ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
 };
 use sluice_lambda::RequestError;
 
+pub use groups::GroupReport;
 pub use report::{ChangeStatus, Report, TargetReport};
 
 use crate::settings::Settings;
@@ -37,6 +39,9 @@ pub struct Ports<'a> {
     pub sink: &'a dyn MetricSink,
     /// Where budgets' spend is read: the published RunningTasks.
     pub metrics: &'a dyn MetricReader,
+    /// Capacity providers' Auto Scaling groups, and the prescaler's raises of them.
+    pub groups: &'a dyn GroupFloors,
+    pub group_states: &'a dyn GroupStates,
 }
 
 pub async fn prescale(
@@ -60,14 +65,14 @@ pub async fn prescale(
     );
     let mut planned = plan::plan_all(&loaded, facts, &starts, &budgets, at, now, settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
+    let groups = groups::groups(&loaded, &planned, at, settings, ports).await;
     let published_floors = publish::publish(&planned, &budgets, settings, ports).await;
-    Ok(Report::new(
-        &request,
-        at,
-        settings,
+    let done = report::Done {
         planned,
-        &budgets,
-        loaded.invalid,
+        budgets: &budgets,
+        groups,
+        invalid: loaded.invalid,
         published_floors,
-    ))
+    };
+    Ok(Report::new(&request, at, settings, done))
 }

@@ -10,6 +10,7 @@ use sluice_core::prescale::Change;
 use sluice_core::startup::Percentiles;
 
 use super::budgets::Budgeted;
+use super::groups::GroupReport;
 use super::plan::Planned;
 use super::request::Request;
 use crate::settings::Settings;
@@ -90,6 +91,9 @@ pub struct Report {
     /// Every budget's spend this period, or why it cannot be read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub budgets: Vec<BudgetReport>,
+    /// Every capacity provider group whose floor the targets' windows move.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupReport>,
     /// Stored targets and profiles that do not parse or validate, with why.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub invalid: BTreeMap<String, String>,
@@ -99,16 +103,24 @@ pub struct Report {
     pub targets_without_floor: usize,
 }
 
+/// What one run decided and did, for the report.
+pub struct Done<'a> {
+    pub planned: Vec<Planned>,
+    pub budgets: &'a [Budgeted],
+    pub groups: Vec<GroupReport>,
+    pub invalid: BTreeMap<String, String>,
+    pub published_floors: usize,
+}
+
 impl Report {
-    pub fn new(
-        request: &Request,
-        at: Timestamp,
-        settings: &Settings,
-        planned: Vec<Planned>,
-        budgets: &[Budgeted],
-        invalid: BTreeMap<String, String>,
-        published_floors: usize,
-    ) -> Self {
+    pub fn new(request: &Request, at: Timestamp, settings: &Settings, done: Done<'_>) -> Self {
+        let Done {
+            planned,
+            budgets,
+            groups,
+            invalid,
+            published_floors,
+        } = done;
         let targets_without_floor = without_floor(&planned);
         let targets: Vec<TargetReport> = planned.into_iter().map(|p| p.report).collect();
         for report in &targets {
@@ -130,6 +142,7 @@ impl Report {
             forecast_only: settings.forecast_only,
             targets,
             budgets: budgets.iter().map(BudgetReport::of).collect(),
+            groups,
             invalid,
             published_floors,
             targets_without_floor,

@@ -1,0 +1,174 @@
+//! The capacity below the tasks: for targets that name their capacity provider's Auto
+//! Scaling group, the instances their floors need, ahead of the task floor by the
+//! instance warm-up, summed per group; then the one change each group's floor calls
+//! for (sluice_core::instances), recorded as the prescaler's own before it is made.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sluice_core::instances::{GroupFloor, GroupOwn, plan_group};
+
+use super::Ports;
+use super::load::Loaded;
+use super::plan::Planned;
+use super::report::ChangeStatus;
+use crate::settings::Settings;
+
+/// What became of one group's floor.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    pub group: String,
+    pub floor: GroupFloor,
+    /// The targets whose floors it counts, and the instances they need.
+    pub targets: Vec<String>,
+    pub needed: u32,
+    /// (from, to) when the floor changed (or would have).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<(u32, u32)>,
+    pub outcome: ChangeStatus,
+    pub reason: String,
+}
+
+/// Instances each group's targets need at `at`, ahead by lead + warm-up.
+fn needs(
+    loaded: &Loaded,
+    planned: &[Planned],
+    at: Timestamp,
+) -> BTreeMap<(String, GroupFloor), (u32, Vec<String>)> {
+    let mut needs: BTreeMap<(String, GroupFloor), (u32, Vec<String>)> = BTreeMap::new();
+    for (target, planned) in loaded.selection.targets.iter().zip(planned) {
+        let (Some(instances), Some(lead)) = (&target.instances, planned.report.lead_minutes) else {
+            continue;
+        };
+        let Some(Ok(schedule)) = target
+            .profile
+            .as_ref()
+            .and_then(|p| loaded.schedules.get(p))
+        else {
+            continue;
+        };
+        if target.paused {
+            continue;
+        }
+        let ahead = lead + i64::from(instances.warm_up_minutes);
+        let tasks = schedule
+            .floor_ahead(at, ahead)
+            .min_tasks
+            .max(target.capacity.min)
+            .min(target.capacity.max);
+        let entry = needs
+            .entry((instances.auto_scaling_group.clone(), instances.floor))
+            .or_default();
+        entry.0 = entry.0.saturating_add(instances.for_tasks(tasks));
+        entry.1.push(target.name.clone());
+    }
+    needs
+}
+
+pub async fn groups(
+    loaded: &Loaded,
+    planned: &[Planned],
+    at: Timestamp,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<GroupReport> {
+    let needs = needs(loaded, planned, at);
+    if needs.is_empty() {
+        return Vec::new();
+    }
+    let owns = ports.group_states.group_owns().await;
+    let mut reports = Vec::with_capacity(needs.len());
+    for ((group, floor), (needed, targets)) in needs {
+        let mut report = GroupReport {
+            group,
+            floor,
+            targets,
+            needed,
+            change: None,
+            outcome: ChangeStatus::Skipped,
+            reason: String::new(),
+        };
+        let own = match &owns {
+            Ok(owns) => owns.get(&report.group).copied(),
+            Err(error) => {
+                report.reason =
+                    format!("not decided, nothing changed: the prescaler's group records: {error}");
+                reports.push(report);
+                continue;
+            }
+        };
+        decide(&mut report, own, settings, ports).await;
+        reports.push(report);
+    }
+    reports
+}
+
+/// Reads the group, plans, records the own raise, then changes the floor.
+async fn decide(
+    report: &mut GroupReport,
+    own: Option<GroupOwn>,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    let facts = match ports.groups.group(&report.group, report.floor).await {
+        Ok(facts) => facts,
+        Err(error) => {
+            report.reason = format!("not decided, nothing changed: {error}");
+            return;
+        }
+    };
+    let plan = plan_group(report.needed, facts, own);
+    report.change = plan.change;
+    report.reason = plan.reason;
+    let Some((from, to)) = plan.change else {
+        report.outcome = ChangeStatus::Unchanged;
+        if plan.own != own && !(settings.dry_run || settings.forecast_only) {
+            // A record of a raise someone else undid is dropped.
+            if let Err(error) = ports
+                .group_states
+                .save_group_own(&report.group, plan.own)
+                .await
+            {
+                tracing::warn!(group = %report.group, %error, "group record not updated");
+            }
+        }
+        return;
+    };
+    if settings.dry_run || settings.forecast_only {
+        report.outcome = ChangeStatus::WouldChange;
+        return;
+    }
+    // A raise is recorded before it is made, a lowering only after it is made: either
+    // way a failure leaves the record of what is ours, so a raise is never stranded.
+    let raising = to > from;
+    if raising
+        && let Err(error) = ports
+            .group_states
+            .save_group_own(&report.group, plan.own)
+            .await
+    {
+        report.reason =
+            format!("not changed: the record of the raise could not be written: {error}");
+        return;
+    }
+    if let Err(error) = ports
+        .groups
+        .set_floor(&report.group, report.floor, to)
+        .await
+    {
+        report.reason = format!("{}; refused: {error}", report.reason);
+        report.outcome = ChangeStatus::Failed;
+        return;
+    }
+    report.outcome = ChangeStatus::Changed;
+    if !raising
+        && let Err(error) = ports
+            .group_states
+            .save_group_own(&report.group, plan.own)
+            .await
+    {
+        // The old record still names the raise: the next run lowers from there.
+        tracing::warn!(group = %report.group, %error, "group record not updated");
+    }
+}
