@@ -162,11 +162,14 @@ impl Budget {
             }
     }
 
-    fn unit_label(&self) -> &'static str {
+    fn unit_label(&self) -> String {
         match self.unit {
-            SpendUnit::TaskHours => "task-hours",
-            SpendUnit::GpuHours => "GPU-hours",
-            SpendUnit::Money => "money",
+            SpendUnit::TaskHours => "task-hours".to_owned(),
+            SpendUnit::GpuHours => "GPU-hours".to_owned(),
+            SpendUnit::Money => format!(
+                "(money, at {} a task-hour)",
+                self.price_per_task_hour.unwrap_or(0.0)
+            ),
         }
     }
 

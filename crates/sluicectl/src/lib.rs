@@ -46,9 +46,10 @@ fn validate(file: &str) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     println!(
-        "{file}: ok ({} targets, {} profiles)",
+        "{file}: ok ({} targets, {} profiles, {} budgets)",
         document.targets.len(),
-        document.profiles.len()
+        document.profiles.len(),
+        document.budgets.len()
     );
     let today = jiff::tz::TimeZone::UTC
         .to_datetime(jiff::Timestamp::now())

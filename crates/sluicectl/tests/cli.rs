@@ -17,7 +17,10 @@ fn validate_accepts_the_example() {
     let output = sluicectl(&["validate", "-f", &example()], None);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
-    assert!(stdout.contains("ok (3 targets, 1 profiles)"), "{stdout}");
+    assert!(
+        stdout.contains("ok (3 targets, 1 profiles, 1 budgets)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -97,7 +100,7 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
     ));
     assert_eq!(
         stdout.matches(": unchanged").count(),
-        4,
+        5,
         "second apply changes nothing:\n{stdout}"
     );
 
@@ -641,9 +644,10 @@ async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result
             sluice_core::config::Format::from_path(&path),
         ) {
             Ok(d) => format!(
-                "ok ({} targets, {} profiles)",
+                "ok ({} targets, {} profiles, {} budgets)",
                 d.targets.len(),
-                d.profiles.len()
+                d.profiles.len(),
+                d.budgets.len()
             ),
             Err(problems) => problems.to_string(),
         };

@@ -340,6 +340,21 @@ fn report_prescale() -> Result<()> {
             target["outcome"].as_str().unwrap_or("?"),
             target["reason"].as_str().unwrap_or(""),
         );
+        if let Some(lead) = target["lead"].as_str() {
+            println!("  {:<16} lead {} min: {lead}", "", target["lead_minutes"]);
+        }
+        for budget in target["budgets"].as_array().into_iter().flatten() {
+            println!("  {:<16} {}", "", budget.as_str().unwrap_or(""));
+        }
+    }
+    for group in report["groups"].as_array().into_iter().flatten() {
+        println!(
+            "  group {:<10} {} instances needed, {}: {}",
+            group["group"].as_str().unwrap_or("?"),
+            group["needed"],
+            group["outcome"].as_str().unwrap_or("?"),
+            group["reason"].as_str().unwrap_or(""),
+        );
     }
     for (name, error) in report["invalid"].as_object().into_iter().flatten() {
         println!("  invalid {name}: {}", error.as_str().unwrap_or(""));
