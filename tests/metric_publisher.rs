@@ -494,3 +494,49 @@ async fn desired_count_changes_are_counted_from_the_published_history() -> Resul
     );
     Ok(())
 }
+
+/// SLUICE_CONCURRENCY bounds the AWS requests in flight across all of an
+/// invocation's reads and writes, counted beneath the SDK with 15 ms per request:
+/// at 4, never more than 4, yet more than 1 (the reads do overlap). Without the bound
+/// the same settings let the three read streams and the writes overlap past 4.
+#[tokio::test]
+async fn concurrency_bounds_the_requests_in_flight_across_every_stream() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = emulators.seed_fleet(40).await?;
+    let settings = || Settings {
+        common: Common {
+            namespace: unique("InFlight"),
+            concurrency: 4,
+            ..Common::for_table(&table)
+        },
+        output: Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+    };
+    let run = |limited: bool| {
+        let probe =
+            sluice_testkit::probe::InFlightProbe::with_delay(std::time::Duration::from_millis(15));
+        let config = emulators.config_with_probe(&probe);
+        let config = if limited {
+            sluice_aws::limit_in_flight(&config, 4)
+        } else {
+            config
+        };
+        let publisher = Publisher::new(&sluice_aws::Clients::new(&config), settings());
+        async move {
+            let summary = publisher.handle(&serde_json::json!({})).await?;
+            anyhow::ensure!(summary.published_targets == 40, "{summary:?}");
+            Ok::<usize, anyhow::Error>(probe.most())
+        }
+    };
+    let limited = run(true).await?;
+    assert!(
+        (2..=4).contains(&limited),
+        "at most 4 in flight, got {limited}"
+    );
+    let unlimited = run(false).await?;
+    assert!(
+        unlimited > 4,
+        "per-stream bounds alone overlap past 4: {unlimited}"
+    );
+    Ok(())
+}

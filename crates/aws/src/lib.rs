@@ -11,6 +11,7 @@ mod emf;
 mod error;
 mod groups;
 pub mod item;
+mod limit;
 pub mod memory;
 mod policies;
 mod sqs;
@@ -39,6 +40,7 @@ pub use emf::{EmfLog, StdoutEmf};
 pub use error::{AwsError, ErrorKind};
 pub use groups::Ec2AutoScaling;
 pub use item::{Version, Versioned};
+pub use limit::{default_https_client, limit_in_flight};
 pub use sqs::SqsQueues;
 pub use store::{DynamoStore, ItemKind, StoredItem, WatchRecord};
 

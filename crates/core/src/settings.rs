@@ -64,7 +64,8 @@ pub struct Common {
     pub table: String,
     /// `SLUICE_NAMESPACE` (default `Sluice`): where the functions publish metrics.
     pub namespace: String,
-    /// `SLUICE_CONCURRENCY` (default 16): AWS calls in flight at once.
+    /// `SLUICE_CONCURRENCY` (default 16): AWS requests in flight at once, across every
+    /// read and write of an invocation (sluice_aws::limit_in_flight enforces it).
     pub concurrency: usize,
     /// `SLUICE_METRIC_LOOKBACK_MINUTES` (default 5): how old the newest datapoint of a
     /// metric Sluice reads (GPU utilisation, an activation metric) may be before it

@@ -10,6 +10,7 @@ mod cargo_lambda;
 pub mod corpus;
 pub mod faults;
 pub mod moto_recorder;
+pub mod probe;
 mod seed {
     mod aas;
     mod cloudwatch;
@@ -56,18 +57,23 @@ impl Emulators {
 
     /// Clients like the functions', whose every request meets `plan`'s faults first,
     /// on the HTTP client the SDK chose (so retries and timeouts are the real ones).
+    /// The emulators' configuration with every request passing through `probe`.
+    pub fn config_with_probe(&self, probe: &probe::InFlightProbe) -> aws_config::SdkConfig {
+        let inner = self
+            .config
+            .http_client()
+            .unwrap_or_else(sluice_aws::default_https_client);
+        self.config
+            .to_builder()
+            .http_client(probe.client(inner))
+            .build()
+    }
+
     pub fn clients_with_faults(&self, plan: &faults::FaultPlan) -> Result<Clients> {
-        // The client the SDK picks when the configuration names none (hyper 1 with
-        // rustls on aws-lc, aws-smithy-runtime's default_https_client), so retries and
-        // timeouts are the functions' own.
-        let inner = self.config.http_client().unwrap_or_else(|| {
-            use aws_smithy_http_client::{Builder, tls};
-            Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .build_https()
-        });
+        let inner = self
+            .config
+            .http_client()
+            .unwrap_or_else(sluice_aws::default_https_client);
         let config = self
             .config
             .to_builder()

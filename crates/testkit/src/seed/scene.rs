@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use sluice_aws::DynamoStore;
+use sluice_core::config::{GpuSource, Target};
 
 use crate::{Emulators, unique};
 
@@ -37,5 +38,38 @@ impl Emulators {
             queue,
             queue_url,
         })
+    }
+
+    /// A fleet of `count` targets in one new table and cluster: each with its own
+    /// service (desired 0), queue (one message) and GPU reading. Returns the table.
+    pub async fn seed_fleet(&self, count: usize) -> Result<String> {
+        let table = unique("bench");
+        let store = self.create_table(&table).await?;
+        let cluster = unique("bench-cluster");
+        self.create_cluster(&cluster).await?;
+        let gpu_namespace = unique("BenchGpu");
+        let mut targets = Vec::with_capacity(count);
+        for index in 0..count {
+            let service = format!("svc-{index}");
+            self.create_service(&cluster, &service, 0).await?;
+            let queue = format!("{}-{index}", unique("bench-q"));
+            let url = self.create_queue(&queue).await?;
+            self.send_messages(&url, 1, 0).await?;
+            let gpu = GpuSource {
+                namespace: gpu_namespace.clone(),
+                ..GpuSource::agent([("ServiceName", &service)])
+            };
+            self.put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
+                .await?;
+            targets.push(
+                Target::new(&format!("target-{index}"), &cluster, &service)
+                    .with_queues([queue])
+                    .with_capacity(0, 10)
+                    .with_backlog_per_task(10.0)
+                    .with_gpu(gpu),
+            );
+        }
+        self.store_targets(&store, &targets).await?;
+        Ok(table)
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use metric_publisher::{Output, Publisher, Settings};
 use sluice_aws::{CallCounter, Clients};
-use sluice_core::config::{GpuSource, ScaleToZero, Target};
+use sluice_core::config::{ScaleToZero, Target};
 use sluice_testkit::{Emulators, unique};
 
 #[derive(Parser)]
@@ -86,7 +86,7 @@ async fn main() -> Result<()> {
 
 async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
     let emulators = Emulators::connect().await?;
-    let table = seed_fleet(&emulators, count).await?;
+    let table = emulators.seed_fleet(count).await?;
     let counter = CallCounter::default();
     let clients = Clients::counted(&emulators.config, &counter);
     let settings = Settings {
@@ -131,38 +131,6 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
 
 /// A table of `count` targets, each with one queue holding a message, one service
 /// and a GPU reading: the publisher's worst ordinary case.
-async fn seed_fleet(emulators: &Emulators, count: usize) -> Result<String> {
-    let table = unique("bench");
-    let store = emulators.create_table(&table).await?;
-    let cluster = unique("bench-cluster");
-    emulators.create_cluster(&cluster).await?;
-    let gpu_namespace = unique("BenchGpu");
-    let mut targets = Vec::with_capacity(count);
-    for index in 0..count {
-        let service = format!("svc-{index}");
-        emulators.create_service(&cluster, &service, 0).await?;
-        let queue = format!("{}-{index}", unique("bench-q"));
-        let url = emulators.create_queue(&queue).await?;
-        emulators.send_messages(&url, 1, 0).await?;
-        let gpu = GpuSource {
-            namespace: gpu_namespace.clone(),
-            ..GpuSource::agent([("ServiceName", &service)])
-        };
-        emulators
-            .put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
-            .await?;
-        targets.push(
-            Target::new(&format!("target-{index}"), &cluster, &service)
-                .with_queues([queue])
-                .with_capacity(0, 10)
-                .with_backlog_per_task(10.0)
-                .with_gpu(gpu),
-        );
-    }
-    emulators.store_targets(&store, &targets).await?;
-    Ok(table)
-}
-
 /// Resets the kernel's peak-RSS mark so each row measures its own invocation.
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
