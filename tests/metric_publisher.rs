@@ -540,3 +540,43 @@ async fn concurrency_bounds_the_requests_in_flight_across_every_stream() -> Resu
     );
     Ok(())
 }
+
+/// Two schedule slots, shard 0 and 1 of 2, publish disjoint halves of a 20-target
+/// fleet that together are all of it (read back from the published figures).
+#[tokio::test]
+async fn two_shards_publish_each_target_exactly_once() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = emulators.seed_fleet(20).await?;
+    let namespace = unique("Shards");
+    let settings = Settings {
+        common: Common {
+            namespace: namespace.clone(),
+            concurrency: 8,
+            ..Common::for_table(&table)
+        },
+        output: Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+    };
+    let publisher = Publisher::new(&emulators.clients, settings);
+    let mut fixture_shard = fixture("metric-publisher/scheduler-shard.json")?;
+    let mut published = Vec::new();
+    for index in 0..2 {
+        fixture_shard["shard"]["index"] = serde_json::json!(index);
+        let summary = publisher.handle(&fixture_shard).await?;
+        published.push(summary.published_targets);
+    }
+    assert!(
+        published.iter().all(|n| *n > 0),
+        "both shards work: {published:?}"
+    );
+    assert_eq!(published.iter().sum::<usize>(), 20, "{published:?}");
+    let mut seen = 0;
+    for index in 0..20 {
+        let figures = emulators
+            .published(&namespace, &format!("target-{index}"))
+            .await?;
+        seen += usize::from(figures.contains_key("Backlog"));
+    }
+    assert_eq!(seen, 20, "every target published by one of the shards");
+    Ok(())
+}

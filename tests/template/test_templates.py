@@ -143,9 +143,19 @@ class TransformedTemplate(unittest.TestCase):
                 "PrescalerFunction": {"Fn::Sub": "rate(${PrescalerIntervalMinutes} minutes)"},
             },
         )
-        for fn, props in scheduled.items():
-            # The functions parse this input (events/*/scheduler.json).
-            self.assertEqual(json.loads(props["Target"]["Input"])["source"], "sluice.scheduler", fn)
+        # Every function's schedules carry shards 0 to 3 of ShardCount (the slots past
+        # the count are conditions of the deployment); the functions parse this input
+        # (events/*/scheduler.json, events/metric-publisher/scheduler-shard.json).
+        shards = {}
+        for schedule in schedules.values():
+            props = schedule["Properties"]
+            fn = props["Target"]["Arn"]["Fn::GetAtt"][0]
+            text = props["Target"]["Input"]["Fn::Sub"].replace("${ShardCount}", "4")
+            given = json.loads(text)
+            self.assertEqual(given["source"], "sluice.scheduler", fn)
+            self.assertEqual(given["shard"]["count"], 4, fn)
+            shards.setdefault(fn, set()).add(given["shard"]["index"])
+        self.assertEqual(shards, {fn: {0, 1, 2, 3} for fn in scheduled})
 
         rules = self.of_type("AWS::Events::Rule")
         self.assertEqual(len(rules), 1)

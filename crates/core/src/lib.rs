@@ -19,6 +19,7 @@ pub mod profile;
 pub mod queue;
 pub mod scaling;
 pub mod settings;
+pub mod shard;
 pub mod simulate;
 pub mod startup;
 pub mod tz;

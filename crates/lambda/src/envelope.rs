@@ -19,6 +19,7 @@ use aws_lambda_events::sns::SnsEvent;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use sluice_core::shard::Shard;
 
 /// Why a function was invoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,9 @@ pub struct Schedule {
     pub scheduled_time: Option<String>,
     pub execution_id: Option<String>,
     pub attempt_number: Option<String>,
+    /// The share of the targets this invocation handles (the template's schedule
+    /// slots each carry one; sluice_core::shard). Everything by default.
+    pub shard: Shard,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,13 +191,15 @@ struct SchedulerInput {
     execution_id: Option<String>,
     #[serde(default)]
     attempt_number: Option<Value>,
+    #[serde(default)]
+    shard: Option<Shard>,
 }
 
 fn parse_scheduler(event: &Value) -> Result<Trigger, BadEvent> {
     let input: SchedulerInput = serde_json::from_value(event.clone()).map_err(|e| {
         BadEvent(format!(
             "Scheduler input: {e}; it takes source, schedule_arn, scheduled_time, \
-             execution_id and attempt_number"
+             execution_id, attempt_number and shard {{index, count}}"
         ))
     })?;
     let attempt_number = match input.attempt_number {
@@ -207,12 +213,18 @@ fn parse_scheduler(event: &Value) -> Result<Trigger, BadEvent> {
             )));
         }
     };
+    let shard = match input.shard {
+        None => Shard::default(),
+        Some(given) => Shard::new(given.index, given.count)
+            .map_err(|e| BadEvent(format!("Scheduler input: {e}")))?,
+    };
     Ok(Trigger::Schedule(Schedule {
         via: "eventbridge-scheduler",
         schedule_arn: input.schedule_arn,
         scheduled_time: input.scheduled_time,
         execution_id: input.execution_id,
         attempt_number,
+        shard,
     }))
 }
 

@@ -17,5 +17,5 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use envelope::{AlarmChange, BadEvent, Notification, Schedule, Trigger};
 pub use failure::{Failure, Retry};
 pub use request::RequestError;
-pub use select::{SelectError, Selection, select};
+pub use select::{SelectError, Selection, load_all, narrow, select};
 pub use serve::{serve, start};

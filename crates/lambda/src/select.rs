@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use sluice_aws::{AwsError, ConfigStore, ItemKind};
 use sluice_core::config::Target;
+use sluice_core::shard::Shard;
 
 /// The targets to handle and the stored ones that are invalid, by name, with why.
 #[derive(Debug, Clone, Default)]
@@ -49,12 +50,23 @@ fn listed(names: &[String]) -> String {
 }
 
 /// Loads the stored targets the function handles (`keep`, described by `kept` for
-/// errors, e.g. " with a profile"), narrowed to `only` when the event names some.
+/// errors, e.g. " with a profile") in this invocation's `shard` (valid or not: an
+/// invalid one is named by its own shard only), narrowed to `only` when the event
+/// names some.
 pub async fn select(
     store: &dyn ConfigStore,
     only: Option<&[String]>,
+    shard: Shard,
     keep: impl Fn(&Target) -> bool,
     kept: &'static str,
+) -> Result<Selection, SelectError> {
+    narrow(load_all(store, keep).await?, only, shard, kept)
+}
+
+/// Every stored target the function handles, and the invalid ones.
+pub async fn load_all(
+    store: &dyn ConfigStore,
+    keep: impl Fn(&Target) -> bool,
 ) -> Result<Selection, SelectError> {
     let items = store
         .list(ItemKind::Target)
@@ -71,6 +83,18 @@ pub async fn select(
             }
         }
     }
+    Ok(selection)
+}
+
+/// A loaded selection cut to `shard`, then to `only`: an unknown name is refused.
+pub fn narrow(
+    mut selection: Selection,
+    only: Option<&[String]>,
+    shard: Shard,
+    kept: &'static str,
+) -> Result<Selection, SelectError> {
+    selection.targets.retain(|t| shard.owns(&t.name));
+    selection.invalid.retain(|name, _| shard.owns(name));
     if let Some(only) = only {
         let unknown: Vec<String> = only
             .iter()
@@ -105,13 +129,21 @@ mod tests {
     #[tokio::test]
     async fn keeps_what_the_function_handles_and_names_the_invalid() {
         let aws = store();
-        let all = select(&aws, None, |_| true, "").await.expect("selected");
+        let all = select(&aws, None, Shard::default(), |_| true, "")
+            .await
+            .expect("selected");
         let names: Vec<&str> = all.targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
         assert!(all.invalid["broken"].contains("stored spec does not parse"));
-        let profiled = select(&aws, None, |t| t.profile.is_some(), " with a profile")
-            .await
-            .expect("selected");
+        let profiled = select(
+            &aws,
+            None,
+            Shard::default(),
+            |t| t.profile.is_some(),
+            " with a profile",
+        )
+        .await
+        .expect("selected");
         assert_eq!(profiled.targets.len(), 1);
     }
 
@@ -119,12 +151,15 @@ mod tests {
     async fn an_event_list_narrows_and_unknown_names_are_refused() {
         let aws = store();
         let only = ["b".to_owned()];
-        let one = select(&aws, Some(&only), |_| true, "").await.expect("b");
+        let one = select(&aws, Some(&only), Shard::default(), |_| true, "")
+            .await
+            .expect("b");
         assert_eq!(one.targets[0].name, "b");
         let only = ["b".to_owned(), "zzz".to_owned()];
         let error = select(
             &aws,
             Some(&only),
+            Shard::default(),
             |t| t.profile.is_some(),
             " with a profile",
         )
@@ -134,5 +169,20 @@ mod tests {
             error.to_string(),
             "unknown target(s) in the event: b, zzz; stored targets with a profile: a"
         );
+    }
+
+    /// Two shards split the stored items, the invalid ones too, with none in both.
+    #[tokio::test]
+    async fn shards_split_the_targets_and_the_invalid_without_overlap() {
+        let aws = store();
+        let mut seen = Vec::new();
+        for index in 0..2 {
+            let shard = Shard::new(index, 2).expect("shard");
+            let part = select(&aws, None, shard, |_| true, "").await.expect("part");
+            seen.extend(part.targets.iter().map(|t| t.name.clone()));
+            seen.extend(part.invalid.keys().cloned());
+        }
+        seen.sort();
+        assert_eq!(seen, ["a", "b", "broken"]);
     }
 }

@@ -660,22 +660,9 @@ async fn each_run_publishes_the_floors_error_against_the_backlogs_need() {
     assert_eq!(figure("FloorOverTaskHours"), Some(0.0));
 }
 
-/// `gold` with its tasks two to an instance on group `gpu-asg`, warm-up 5 minutes.
+/// [`fakes_target_on_group`] stored, and its group at MinSize 1 of at most 8.
 fn on_instances(aws: &MemoryAws) {
-    let target = Target {
-        instances: Some(sluice_core::instances::Instances {
-            auto_scaling_group: "gpu-asg".into(),
-            tasks_per_instance: 2,
-            warm_up_minutes: 5,
-            floor: sluice_core::instances::GroupFloor::MinSize,
-        }),
-        ..Target::new("gold", "c", "gold-svc")
-            .with_queues(["q"])
-            .with_capacity(1, 20)
-            .with_backlog_per_task(10.0)
-            .with_profile("business")
-    };
-    aws.put_target(&target);
+    aws.put_target(&fakes_target_on_group());
     aws.set_group("gpu-asg", 1, None, 8);
 }
 
@@ -719,4 +706,47 @@ async fn a_refused_group_raise_keeps_its_record_and_the_next_run_finishes_it() {
         .unwrap();
     assert_eq!(would.groups[0].outcome, ChangeStatus::WouldChange);
     assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
+}
+
+/// With two shards, the group is decided once, by the shard that owns its name, and
+/// its need counts the targets of both shards.
+#[tokio::test]
+async fn a_group_shared_by_two_shards_is_decided_once_for_all_its_targets() {
+    let fakes = world(1, business_hours());
+    on_instances(&fakes);
+    let second = Target {
+        name: "silver".into(),
+        service: "silver-svc".into(),
+        ..fakes_target_on_group()
+    };
+    fakes.put_target(&second);
+    fakes.set_service("c", "silver-svc", 1);
+    let mut decided = Vec::new();
+    for index in 0..2 {
+        let event = json!({"source": "sluice.scheduler", "shard": {"index": index, "count": 2}});
+        let report = prescale(&event, &settings(), &ports(&fakes), monday("07:45"))
+            .await
+            .unwrap();
+        decided.extend(report.groups.iter().map(|g| (g.needed, g.targets.len())));
+    }
+    // 5 tasks each, two to an instance: 3 + 3.
+    assert_eq!(decided, vec![(6, 2)]);
+    assert_eq!(fakes.group("gpu-asg"), Some((6, None, 8)));
+}
+
+/// `gold` with its tasks two to an instance on group `gpu-asg`, warm-up 5 minutes.
+fn fakes_target_on_group() -> Target {
+    Target {
+        instances: Some(sluice_core::instances::Instances {
+            auto_scaling_group: "gpu-asg".into(),
+            tasks_per_instance: 2,
+            warm_up_minutes: 5,
+            floor: sluice_core::instances::GroupFloor::MinSize,
+        }),
+        ..Target::new("gold", "c", "gold-svc")
+            .with_queues(["q"])
+            .with_capacity(1, 20)
+            .with_backlog_per_task(10.0)
+            .with_profile("business")
+    }
 }

@@ -64,9 +64,15 @@ pub async fn publish(
     ports: &Ports<'_>,
 ) -> Result<Summary, PublishError> {
     let request = request::parse(event).map_err(RequestError::from)?;
-    let selection = select(ports.store, request.only.as_deref(), |_| true, "")
-        .await
-        .map_err(RequestError::from)?;
+    let selection = select(
+        ports.store,
+        request.only.as_deref(),
+        request.shard,
+        |_| true,
+        "",
+    )
+    .await
+    .map_err(RequestError::from)?;
     tracing::info!(
         trigger = request.trigger,
         targets = selection.targets.len(),

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use sluice_core::shard::Shard;
 use sluice_lambda::envelope::{self, BadEvent, Trigger};
 
 #[derive(Debug)]
@@ -10,6 +11,8 @@ pub struct Request {
     pub trigger: &'static str,
     /// Only these targets; all of them when None.
     pub only: Option<Vec<String>>,
+    /// The schedule slot's share of the targets (everything when not sharded).
+    pub shard: Shard,
 }
 
 const USAGE: &str = "a direct invocation takes {} or {\"targets\": [NAME, ...]}";
@@ -24,6 +27,10 @@ struct DirectInput {
 pub fn parse(event: &Value) -> Result<Request, BadEvent> {
     let trigger = envelope::parse(event)?;
     let label = trigger.label();
+    let shard = match &trigger {
+        Trigger::Schedule(schedule) => schedule.shard,
+        _ => Shard::default(),
+    };
     let only = match trigger {
         Trigger::Schedule(_) => None,
         Trigger::Direct(fields) => {
@@ -42,6 +49,7 @@ pub fn parse(event: &Value) -> Result<Request, BadEvent> {
     Ok(Request {
         trigger: label,
         only,
+        shard,
     })
 }
 

@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 use sluice_core::instances::{GroupFloor, GroupOwn, plan_group};
+use sluice_core::shard::Shard;
+use sluice_core::startup;
 
 use super::Ports;
+use super::StartUpsRead;
 use super::load::Loaded;
-use super::plan::Planned;
 use super::report::ChangeStatus;
 use crate::settings::Settings;
 
@@ -30,15 +32,17 @@ pub struct GroupReport {
     pub reason: String,
 }
 
-/// Instances each group's targets need at `at`, ahead by lead + warm-up.
+/// Instances each group's targets need at `at`, ahead by each one's lead + warm-up:
+/// every target naming the group counts, in whatever shard it is planned.
 fn needs(
     loaded: &Loaded,
-    planned: &[Planned],
-    at: Timestamp,
+    starts: &StartUpsRead,
+    (at, now): (Timestamp, Timestamp),
+    settings: &Settings,
 ) -> BTreeMap<(String, GroupFloor), (u32, Vec<String>)> {
     let mut needs: BTreeMap<(String, GroupFloor), (u32, Vec<String>)> = BTreeMap::new();
-    for (target, planned) in loaded.selection.targets.iter().zip(planned) {
-        let (Some(instances), Some(lead)) = (&target.instances, planned.report.lead_minutes) else {
+    for target in loaded.everyone.iter().filter(|t| !t.paused) {
+        let Some(instances) = &target.instances else {
             continue;
         };
         let Some(Ok(schedule)) = target
@@ -48,10 +52,12 @@ fn needs(
         else {
             continue;
         };
-        if target.paused {
-            continue;
-        }
-        let ahead = lead + i64::from(instances.warm_up_minutes);
+        let kept = starts
+            .as_ref()
+            .map(|all| all.get(&target.name))
+            .map_err(|e| e.to_string());
+        let lead = startup::lead(schedule, kept, settings.interval_minutes, now.as_second());
+        let ahead = lead.minutes + i64::from(instances.warm_up_minutes);
         let tasks = schedule
             .floor_ahead(at, ahead)
             .min_tasks
@@ -66,14 +72,16 @@ fn needs(
     needs
 }
 
+/// The groups this invocation's shard owns (by the group's name), each decided once.
 pub async fn groups(
     loaded: &Loaded,
-    planned: &[Planned],
-    at: Timestamp,
+    starts: &StartUpsRead,
+    (at, now, shard): (Timestamp, Timestamp, Shard),
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<GroupReport> {
-    let needs = needs(loaded, planned, at);
+    let mut needs = needs(loaded, starts, (at, now), settings);
+    needs.retain(|(group, _), _| shard.owns(group));
     if needs.is_empty() {
         return Vec::new();
     }

@@ -4,13 +4,20 @@ use std::collections::BTreeMap;
 
 use sluice_aws::ItemKind;
 use sluice_core::budget::Budget;
+use sluice_core::config::Target;
 use sluice_core::profile::{Profile, Schedule};
-use sluice_lambda::{SelectError, Selection, select};
+use sluice_core::shard::Shard;
+use sluice_lambda::{SelectError, Selection, load_all, narrow};
 
 use super::Ports;
 
 pub struct Loaded {
+    /// The targets this invocation plans for (its shard, or the event's list).
     pub selection: Selection,
+    /// Every valid target with a profile, whatever the shard or list: a capacity
+    /// provider group's need counts all of its targets, or a partial count would
+    /// lower another shard's raise.
+    pub everyone: Vec<Target>,
     pub schedules: BTreeMap<String, Result<Schedule, String>>,
     /// The stored budgets that are valid.
     pub budgets: Vec<Budget>,
@@ -18,18 +25,19 @@ pub struct Loaded {
     pub invalid: BTreeMap<String, String>,
 }
 
-pub async fn load(ports: &Ports<'_>, only: Option<&[String]>) -> Result<Loaded, SelectError> {
-    let (selection, profiles, budgets) = futures::join!(
-        select(
-            ports.store,
-            only,
-            |t| t.profile.is_some(),
-            " with a profile"
-        ),
+pub async fn load(
+    ports: &Ports<'_>,
+    only: Option<&[String]>,
+    shard: Shard,
+) -> Result<Loaded, SelectError> {
+    let (everyone, profiles, budgets) = futures::join!(
+        load_all(ports.store, |t| t.profile.is_some()),
         ports.store.list(ItemKind::Profile),
         ports.store.list(ItemKind::Budget),
     );
-    let selection = selection?;
+    let everyone = everyone?;
+    let selection = narrow(everyone.clone(), only, shard, " with a profile")?;
+    let everyone = everyone.targets;
     let profiles = profiles.map_err(SelectError::Store)?;
     // Unread budgets would lift the caps they hold: nothing is decided without them.
     let budgets = budgets.map_err(SelectError::Store)?;
@@ -60,6 +68,7 @@ pub async fn load(ports: &Ports<'_>, only: Option<&[String]>) -> Result<Loaded, 
         .collect();
     Ok(Loaded {
         selection,
+        everyone,
         schedules,
         budgets,
         invalid,

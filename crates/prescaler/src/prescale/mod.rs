@@ -15,12 +15,15 @@ mod read;
 mod report;
 mod request;
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
-    ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink, PrescaleStates, QueueDepths,
-    ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
+    AwsError, ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink, PrescaleStates,
+    QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
 };
+use sluice_core::startup::StartUps;
 use sluice_lambda::RequestError;
 
 pub use groups::GroupReport;
@@ -44,6 +47,9 @@ pub struct Ports<'a> {
     pub group_states: &'a dyn GroupStates,
 }
 
+/// Every target's kept start-ups, or why they cannot be read.
+pub type StartUpsRead = Result<BTreeMap<String, StartUps>, AwsError>;
+
 pub async fn prescale(
     event: &Value,
     settings: &Settings,
@@ -56,7 +62,7 @@ pub async fn prescale(
         dry_run: settings.dry_run || request.dry_run,
         ..settings.clone()
     };
-    let mut loaded = load::load(ports, request.only.as_deref()).await?;
+    let mut loaded = load::load(ports, request.only.as_deref(), request.shard).await?;
     let budgets = std::mem::take(&mut loaded.budgets);
     let (facts, starts, budgets) = futures::join!(
         read::read(&loaded.selection.targets, settings, ports),
@@ -65,7 +71,8 @@ pub async fn prescale(
     );
     let mut planned = plan::plan_all(&loaded, facts, &starts, &budgets, at, now, settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
-    let groups = groups::groups(&loaded, &planned, at, settings, ports).await;
+    let shard = request.shard;
+    let groups = groups::groups(&loaded, &starts, (at, now, shard), settings, ports).await;
     let published_floors = publish::publish(&planned, &budgets, settings, ports).await;
     let done = report::Done {
         planned,

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
+use sluice_core::shard::Shard;
 use sluice_lambda::envelope::{self, BadEvent, Trigger};
 
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub struct Request {
     pub only: Option<Vec<String>>,
     /// A what-if changes nothing unless it says `"apply": true`.
     pub dry_run: bool,
+    /// The schedule slot's share of the targets (everything when not sharded).
+    pub shard: Shard,
 }
 
 const USAGE: &str = "a direct invocation takes {\"at\": RFC3339, \"targets\": [NAME, ...], \
@@ -38,6 +41,10 @@ struct DirectInput {
 pub fn parse(event: &Value, now: Timestamp) -> Result<Request, BadEvent> {
     let trigger = envelope::parse(event)?;
     let label = trigger.label();
+    let shard = match &trigger {
+        Trigger::Schedule(schedule) => schedule.shard,
+        _ => Shard::default(),
+    };
     let input = match trigger {
         Trigger::Schedule(_) => DirectInput {
             at: None,
@@ -61,6 +68,7 @@ pub fn parse(event: &Value, now: Timestamp) -> Result<Request, BadEvent> {
         dry_run: at.is_some() && !input.apply,
         at,
         only: input.targets,
+        shard,
     })
 }
 

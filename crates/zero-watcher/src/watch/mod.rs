@@ -119,9 +119,15 @@ pub async fn watch_until(
     let request = request::parse(event).map_err(RequestError::from)?;
     let only = request.only_target().map(|name| vec![name.to_owned()]);
     let keep = |t: &sluice_core::config::Target| t.scale_to_zero.is_some();
-    let selection = select(ports.store, only.as_deref(), keep, " with scale_to_zero")
-        .await
-        .map_err(RequestError::from)?;
+    let selection = select(
+        ports.store,
+        only.as_deref(),
+        request.shard(),
+        keep,
+        " with scale_to_zero",
+    )
+    .await
+    .map_err(RequestError::from)?;
     let watched = Watched::all(&selection.targets);
     let mut report = Report::new(&request, settings, selection.invalid.clone());
     let work = work::for_request(&request, &watched, &mut report.skipped_events);

@@ -3,12 +3,13 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use sluice_core::shard::Shard;
 use sluice_lambda::envelope::{self, AlarmChange, BadEvent, Notification, Trigger};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchRequest {
     /// Check every scale-to-zero target, then keep polling sleeping ones.
-    Poll { trigger: &'static str },
+    Poll { trigger: &'static str, shard: Shard },
     /// SNS notifications: one topic (and, for alarm notifications, the alarm) each.
     Sns(Vec<Notification>),
     /// An alarm changed state.
@@ -38,10 +39,19 @@ const USAGE: &str = "a manual event is {\"action\": \"wake\"|\"sleep\", \"target
 impl WatchRequest {
     pub fn label(&self) -> &'static str {
         match self {
-            WatchRequest::Poll { trigger } => trigger,
+            WatchRequest::Poll { trigger, .. } => trigger,
             WatchRequest::Sns(_) => "sns",
             WatchRequest::Alarm(_) => "cloudwatch-alarm",
             WatchRequest::Manual { .. } => "manual",
+        }
+    }
+
+    /// The share of the targets a poll watches; a push concerns whichever targets
+    /// it names, in any shard.
+    pub fn shard(&self) -> Shard {
+        match self {
+            WatchRequest::Poll { shard, .. } => *shard,
+            _ => Shard::default(),
         }
     }
 
@@ -58,6 +68,7 @@ pub fn parse(event: &Value) -> Result<WatchRequest, BadEvent> {
     Ok(match envelope::parse(event)? {
         Trigger::Schedule(schedule) => WatchRequest::Poll {
             trigger: schedule.via,
+            shard: schedule.shard,
         },
         Trigger::Sns(notifications) => WatchRequest::Sns(notifications),
         Trigger::Alarm(alarm) => WatchRequest::Alarm(alarm),
