@@ -59,6 +59,9 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
         .operation_timeout(Duration::from_secs(15))
         .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        // The one HTTP client, named here: the SDK crates are built without their
+        // default clients (Cargo.toml), so nothing else links a TLS stack.
+        .http_client(default_https_client())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
         .timeout_config(timeouts)
         .load()

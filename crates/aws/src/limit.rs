@@ -27,13 +27,13 @@ pub fn limit_in_flight(config: &aws_config::SdkConfig, max: usize) -> aws_config
     config.to_builder().http_client(limited).build()
 }
 
-/// The client the SDK builds when the configuration names none: hyper 1 with rustls
-/// on aws-lc (aws-smithy-runtime's default_https_client).
+/// Sluice's one HTTPS client: hyper 1 with rustls on ring (smaller than aws-lc, and
+/// built without cmake), trusting the system's roots as the SDK's default client does.
 pub fn default_https_client() -> SharedHttpClient {
     use aws_smithy_http_client::{Builder, tls};
     Builder::new()
         .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
+            tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https()
 }
