@@ -7,8 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use metric_publisher::{Output, Publisher, Settings};
-use sluice_aws::{CallCounter, Clients};
+use sluice_aws::{CallCounter, Clients, limit_in_flight};
 use sluice_core::config::{ScaleToZero, Target};
+use sluice_testkit::probe::InFlightProbe;
 use sluice_testkit::{Emulators, unique};
 
 #[derive(Parser)]
@@ -28,6 +29,10 @@ enum Command {
         /// SLUICE_CONCURRENCY of the publisher
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// Delay added to every request beneath the SDK (a region's latency), without
+        /// serialising requests
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// The zero-watcher's wake latency: message sent (or SNS delivered) to desiredCount
     /// raised, as ECS reports it
@@ -58,13 +63,14 @@ async fn main() -> Result<()> {
         Command::Publisher {
             targets,
             concurrency,
+            latency_ms,
         } => {
             println!(
-                "| targets | invocation | wall time | AWS calls by API | calls/target | PutMetricData calls | peak RSS |"
+                "| targets | invocation | wall time | AWS calls by API | calls/target | PutMetricData calls | peak RSS | most in flight | wall time with requests on the wire, by service |"
             );
-            println!("|---:|---|---:|---|---:|---:|---:|");
+            println!("|---:|---|---:|---|---:|---:|---:|---:|---|");
             for count in targets {
-                bench_publisher(count, concurrency).await?;
+                bench_publisher(count, concurrency, latency_ms).await?;
             }
             Ok(())
         }
@@ -84,11 +90,14 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
+async fn bench_publisher(count: usize, concurrency: usize, latency_ms: u64) -> Result<()> {
     let emulators = Emulators::connect().await?;
     let table = emulators.seed_fleet(count).await?;
     let counter = CallCounter::default();
-    let clients = Clients::counted(&emulators.config, &counter);
+    let probe = InFlightProbe::with_delay(std::time::Duration::from_millis(latency_ms));
+    // As the function's main builds them: SLUICE_CONCURRENCY requests in flight.
+    let config = limit_in_flight(&emulators.config_with_probe(&probe), concurrency);
+    let clients = Clients::counted(&config, &counter);
     let settings = Settings {
         common: Common {
             namespace: unique("Bench"),
@@ -115,8 +124,13 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
         let calls = counter.snapshot();
         let total: u64 = calls.values().sum();
         let by_api: Vec<String> = calls.iter().map(|(api, n)| format!("{api} {n}")).collect();
+        let busy: Vec<String> = counter
+            .busy()
+            .iter()
+            .map(|(service, time)| format!("{service} {:.2} s", time.as_secs_f64()))
+            .collect();
         println!(
-            "| {count} | {invocation} | {:.2} s | {} | {:.2} | {} | {} |",
+            "| {count} | {invocation} | {:.2} s | {} | {:.2} | {} | {} | {} | {} |",
             elapsed.as_secs_f64(),
             by_api.join(", "),
             total as f64 / count as f64,
@@ -124,6 +138,8 @@ async fn bench_publisher(count: usize, concurrency: usize) -> Result<()> {
             peak_rss()
                 .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0))
                 .unwrap_or_else(|| "n/a".to_owned()),
+            probe.most(),
+            busy.join(", "),
         );
     }
     Ok(())
