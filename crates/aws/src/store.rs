@@ -338,17 +338,36 @@ impl PrescaleStates for DynamoStore {
     }
 
     async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError> {
-        let key = Self::key(PRESCALE_PARTITION, target);
-        match own {
-            Some(own) => {
+        let attributes = own.map(|own| {
+            let mut attributes = vec![
+                ("raised_to", AttributeValue::N(own.raised_to.to_string())),
+                ("at", AttributeValue::N(own.at.to_string())),
+            ];
+            if let Some(cap) = own.capped_to {
+                attributes.push(("capped_to", AttributeValue::N(cap.to_string())));
+            }
+            attributes
+        });
+        self.put_or_delete(PRESCALE_PARTITION, target, attributes)
+            .await
+    }
+}
+
+impl DynamoStore {
+    /// A state record written whole with these attributes (and `updated_at`), or
+    /// removed when None: the prescaler's own writes and its group raises.
+    async fn put_or_delete(
+        &self,
+        partition: &str,
+        name: &str,
+        attributes: Option<Vec<(&str, AttributeValue)>>,
+    ) -> Result<(), AwsError> {
+        let key = Self::key(partition, name);
+        match attributes {
+            Some(attributes) => {
                 let mut item = key;
-                item.insert(
-                    "raised_to".to_owned(),
-                    AttributeValue::N(own.raised_to.to_string()),
-                );
-                item.insert("at".to_owned(), AttributeValue::N(own.at.to_string()));
-                if let Some(cap) = own.capped_to {
-                    item.insert("capped_to".to_owned(), AttributeValue::N(cap.to_string()));
+                for (attribute, value) in attributes {
+                    item.insert(attribute.to_owned(), value);
                 }
                 item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
                 self.client
@@ -491,37 +510,12 @@ impl GroupStates for DynamoStore {
     }
 
     async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError> {
-        let key = Self::key(GROUP_PARTITION, group);
-        match own {
-            Some(own) => {
-                let mut item = key;
-                item.insert(
-                    "raised_to".to_owned(),
-                    AttributeValue::N(own.raised_to.to_string()),
-                );
-                item.insert(
-                    "baseline".to_owned(),
-                    AttributeValue::N(own.baseline.to_string()),
-                );
-                item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DynamoDB.PutItem", e))?;
-            }
-            None => {
-                self.client
-                    .delete_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
-            }
-        }
-        Ok(())
+        let attributes = own.map(|own| {
+            vec![
+                ("raised_to", AttributeValue::N(own.raised_to.to_string())),
+                ("baseline", AttributeValue::N(own.baseline.to_string())),
+            ]
+        });
+        self.put_or_delete(GROUP_PARTITION, group, attributes).await
     }
 }
