@@ -14,7 +14,7 @@ use sluice_core::profile::WindowSpec;
 use sluice_core::profile::{LeadMode, Profile};
 use sluice_core::settings::Common;
 use sluice_core::startup::StartUp;
-use sluice_testkit::{Emulators, OneService, fixture, unique};
+use sluice_testkit::{Emulators, OneService, business_hours, fixture, unique};
 
 /// The fixtures' target and profile: business hours Monday to Friday in Berlin.
 const TARGET: &str = "gold-inference";
@@ -76,27 +76,6 @@ impl Scenario {
         self.emulators
             .desired_count(&self.cluster, &self.service)
             .await
-    }
-}
-
-/// Business hours Monday to Friday in Berlin, 08:00-18:00 at 5 tasks, lead 10 min.
-fn business_hours() -> Profile {
-    Profile {
-        name: "business-hours".to_owned(),
-        timezone: "Europe/Berlin".to_owned(),
-        lead_minutes: 10,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
-            days: ["mon", "tue", "wed", "thu", "fri"]
-                .map(String::from)
-                .to_vec(),
-            start: Some("08:00".to_owned()),
-            end: Some("18:00".to_owned()),
-            min_tasks: 5.0,
-            ..WindowSpec::default()
-        }],
     }
 }
 

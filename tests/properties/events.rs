@@ -164,7 +164,8 @@ proptest! {
     fn the_publisher_answers_or_refuses_and_a_refusal_writes_nothing(event in event()) {
         let aws = world();
         let ports = metric_publisher::publish::Ports {
-            store: &aws, queues: &aws, services: &aws, metrics: &aws, sink: &aws, emf: &aws,
+            store: &aws, queues: &aws, services: &aws, metrics: &aws, own_metrics: &aws, sink: &aws,
+            emf: &aws, accounts: &aws,
         };
         let settings = metric_publisher::Settings {
             common: Common::for_table("t"),
@@ -185,7 +186,7 @@ proptest! {
         let looks = zero_watcher::watch::QuietLooks::default();
         let ports = zero_watcher::watch::Ports {
             store: &aws, states: &aws, starts: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
-            autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks,
+            autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks, accounts: &aws,
         };
         let settings = zero_watcher::Settings {
             common: Common::for_table("t"),
@@ -206,7 +207,7 @@ proptest! {
         let aws = world();
         let ports = prescaler::prescale::Ports {
             store: &aws, states: &aws, starts: &aws, services: &aws, scaler: &aws, autoscaling: &aws,
-            queues: &aws, sink: &aws, metrics: &aws, groups: &aws, group_states: &aws,
+            queues: &aws, sink: &aws, metrics: &aws, groups: &aws, group_states: &aws, accounts: &aws,
         };
         let settings = prescaler::Settings {
             common: Common::for_table("t"),

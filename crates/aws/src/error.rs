@@ -82,13 +82,22 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        Self::from_sdk_ref(operation, &error)
+    }
+
+    /// As [`AwsError::from_sdk`], for an error found inside another (a credentials
+    /// provider's).
+    pub fn from_sdk_ref<E>(operation: &'static str, error: &SdkError<E, Response>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
         let status = match &error {
             SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
             SdkError::ResponseError(response) => Some(response.raw().status().as_u16()),
             _ => None,
         };
         let code = error.code().map(str::to_owned);
-        let kind = match &error {
+        let kind = match error {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
             SdkError::ResponseError(_) => ErrorKind::Unavailable,
             SdkError::ServiceError(_) => classify(code.as_deref(), status),
@@ -100,7 +109,7 @@ impl AwsError {
                 "{code}: {}",
                 error.message().unwrap_or("no message from the service")
             ),
-            None => DisplayErrorContext(&error).to_string(),
+            None => DisplayErrorContext(error).to_string(),
         };
         Self {
             operation,

@@ -2,6 +2,7 @@
 //! tests use in-memory fakes and production uses these SDK-backed implementations.
 
 mod aas;
+mod accounts;
 mod alarms;
 mod batch;
 mod calls;
@@ -30,6 +31,7 @@ use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
+pub use accounts::{Account, Accounts, AssumedAccounts, reach};
 pub use batch::{
     read_backlogs, read_bounds, read_hourly, read_latest, read_series, read_task_counts,
 };
@@ -250,6 +252,9 @@ pub trait ConfigStore: Send + Sync {
 /// The SDK clients Sluice uses, built once per container from one configuration.
 #[derive(Debug, Clone)]
 pub struct Clients {
+    /// The configuration they were built from, before any bound on requests in
+    /// flight: where the clients of other accounts start ([`AssumedAccounts`]).
+    pub config: aws_config::SdkConfig,
     pub sqs: aws_sdk_sqs::Client,
     pub ecs: aws_sdk_ecs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -261,7 +266,18 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self::limited(config, None)
+    }
+
+    /// The functions' clients: at most `concurrency` requests in flight at once
+    /// (`SLUICE_CONCURRENCY`, sluice_aws::limit_in_flight) when given.
+    pub fn limited(base: &aws_config::SdkConfig, concurrency: Option<usize>) -> Self {
+        let config = &match concurrency {
+            Some(max) => limit_in_flight(base, max),
+            None => base.clone(),
+        };
         Self {
+            config: base.clone(),
             sqs: aws_sdk_sqs::Client::new(config),
             ecs: aws_sdk_ecs::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
@@ -274,6 +290,7 @@ impl Clients {
     /// Clients whose every operation is counted, for benchmarks.
     pub fn counted(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
         Self {
+            config: config.clone(),
             sqs: aws_sdk_sqs::Client::from_conf(
                 aws_sdk_sqs::config::Builder::from(config)
                     .interceptor(counter.clone())

@@ -4,17 +4,19 @@
 //! The same paths run against the real SDK and the emulators in tests/.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds, TaskCounts};
 use sluice_core::instances::{GroupFacts, GroupFloor, GroupOwn};
 use sluice_core::metrics::Datum;
+use sluice_core::place::Place;
 use sluice_core::policy::{AlarmSpec, LiveAlarm, LivePolicy, PolicySpec};
 use sluice_core::prescale::OwnWrite;
 use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
+use crate::accounts::{Account, Accounts};
 use crate::{
     AlarmStore, AwsError, ConfigStore, DecisionNote, EmfLog, ErrorKind, GroupFloors, GroupStates,
     ItemKind, MetricReader, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
@@ -69,6 +71,8 @@ struct World {
     bounds_writes: Vec<(String, u32, u32)>,
     put: Vec<(String, Vec<Datum>)>,
     emf: Vec<String>,
+    /// The other accounts targets name, each an in-memory AWS of its own.
+    accounts: BTreeMap<Place, Arc<MemoryAws>>,
 }
 
 /// The in-memory AWS. Seed it with the `with_*`/`set_*` methods, hand it to a
@@ -215,6 +219,17 @@ impl MemoryAws {
     /// The next `times` conditional writes of the watcher's state lose their race.
     pub fn lose_next_saves(&self, times: usize) {
         self.add_rule("DynamoDB.PutItem", None, Fault::LoseRace, Some(times));
+    }
+
+    /// The in-memory account of `place` (created empty the first time): what a target
+    /// there reads and changes. `STS.AssumeRole` faults, programmed here with the
+    /// role ARN as the resource, refuse the role.
+    pub fn account(&self, place: &Place) -> Arc<MemoryAws> {
+        self.world()
+            .accounts
+            .entry(place.clone())
+            .or_default()
+            .clone()
     }
 
     /// Removes every programmed fault.
@@ -849,5 +864,24 @@ impl AlarmStore for MemoryAws {
         self.check("CloudWatch.DeleteAlarms", &[name], 1)?;
         self.world().alarms.remove(name);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Accounts for MemoryAws {
+    /// An account made with [`MemoryAws::account`]; any other is refused, as STS
+    /// refuses a role that does not trust the caller.
+    async fn at(&self, place: &Place) -> Result<Arc<Account>, AwsError> {
+        let role = place.role_arn.as_deref().unwrap_or_default();
+        self.check("STS.AssumeRole", &[role], 1)
+            .map_err(|e| e.about(format!("cannot assume role {role}")))?;
+        let account = self.world().accounts.get(place).cloned();
+        account.map(|a| Arc::new(Account::of(a))).ok_or_else(|| {
+            AwsError::new(
+                "STS.AssumeRole",
+                ErrorKind::AccessDenied,
+                format!("cannot assume role {role}: not an account of this test"),
+            )
+        })
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::budget::Budget;
 use crate::facts::MetricQuery;
 use crate::instances::Instances;
+use crate::place::{Place, external_id_problem, region_problem, role_arn_problem};
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
 use crate::profile::Profile;
@@ -79,6 +80,15 @@ pub struct Target {
     /// this target's windows (crate::instances).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<Instances>,
+    /// The region the service and queues are in, when not the stack's (crate::place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The IAM role Sluice assumes to reach a service in another account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,7 +381,7 @@ impl Document {
             let service = target.service_key();
             if let Some(first) = self.targets[..index]
                 .iter()
-                .position(|t| t.service_key() == service)
+                .position(|t| t.service_anywhere() == target.service_anywhere())
             {
                 problems.push(Problem::new(
                     format!("{path}.service"),
@@ -476,7 +486,17 @@ impl Target {
             forecast_only: false,
             scaling: Scaling::default(),
             instances: None,
+            region: None,
+            role_arn: None,
+            external_id: None,
         }
+    }
+
+    /// The same target in another account, reached through `role_arn`.
+    pub fn in_account(mut self, role_arn: &str, region: Option<&str>) -> Self {
+        self.role_arn = Some(role_arn.to_owned());
+        self.region = region.map(str::to_owned);
+        self
     }
 
     pub fn with_queues<S: ToString>(mut self, queues: impl IntoIterator<Item = S>) -> Self {
@@ -543,6 +563,26 @@ impl Target {
     pub fn service_key(&self) -> (&str, &str) {
         let cluster = self.cluster.rsplit('/').next().unwrap_or(&self.cluster);
         (cluster, &self.service)
+    }
+
+    /// The account and region the target's service and queues are in.
+    pub fn place(&self) -> Place {
+        Place {
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            region: self.region.clone(),
+        }
+    }
+
+    /// The service as (account, region, cluster, service): two targets may share the
+    /// names of a cluster and service in different accounts or regions.
+    fn service_anywhere(&self) -> (Option<&str>, Option<&str>, &str, &str) {
+        let (cluster, service) = self.service_key();
+        let account = self
+            .role_arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(4));
+        (account, self.region.as_deref(), cluster, service)
     }
 
     /// A target as stored in the table: its spec must parse, validate and carry the
@@ -638,7 +678,38 @@ impl Target {
         {
             found.add("profile", message);
         }
+        self.place_problems(&mut found);
         found.problems
+    }
+
+    /// `role_arn`, `external_id` and `region` (crate::place).
+    fn place_problems(&self, found: &mut Found<'_>) {
+        if let Some(message) = self.role_arn.as_deref().and_then(role_arn_problem) {
+            found.add("role_arn", message);
+        }
+        if let Some(message) = self.region.as_deref().and_then(region_problem) {
+            found.add("region", message);
+        }
+        match (&self.external_id, &self.role_arn) {
+            (Some(_), None) => found.add(
+                "external_id",
+                "is only used with role_arn: name the role that asks for it".to_owned(),
+            ),
+            (Some(id), Some(_)) => {
+                if let Some(message) = external_id_problem(id) {
+                    found.add("external_id", message);
+                }
+            }
+            (None, _) => {}
+        }
+        if self.instances.is_some() && !self.place().is_home() {
+            found.add(
+                "instances",
+                "is not supported yet on a target in another account or region: the \
+                 prescaler raises Auto Scaling groups of the stack's own account only"
+                    .to_owned(),
+            );
+        }
     }
 }
 
@@ -810,6 +881,41 @@ profiles:
         let zero = target.scale_to_zero.as_ref().expect("scale_to_zero");
         assert_eq!((zero.idle_minutes, zero.wake_tasks), (5, 1));
         assert!(!target.paused);
+    }
+
+    #[test]
+    fn targets_in_other_accounts_are_checked_and_may_share_service_names() {
+        let two = |first: &str, second: &str| {
+            format!(
+                "targets:\n  - {{ name: a, cluster: c, service: s, capacity: {{ min: 0, max: 1 }}, backlog_per_task: 1{first} }}\n  - {{ name: b, cluster: c, service: s, capacity: {{ min: 0, max: 1 }}, backlog_per_task: 1{second} }}\n"
+            )
+        };
+        let role = ", role_arn: 'arn:aws:iam::111122223333:role/sluice'";
+        assert_eq!(problems_of(&two("", role)), Vec::<String>::new());
+        assert_eq!(
+            problems_of(&two("", ", region: eu-west-1")),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            problems_of(&two(role, role)).len(),
+            1,
+            "the same service twice"
+        );
+        let bad = problems_of(&two(
+            ", role_arn: sluice, region: Ireland",
+            ", external_id: secret, instances: { auto_scaling_group: g, tasks_per_instance: 1, warm_up_minutes: 1 }, region: eu-west-1",
+        ));
+        let paths: Vec<&str> = bad.iter().filter_map(|p| p.split(':').next()).collect();
+        assert_eq!(
+            paths,
+            [
+                "targets[0].role_arn",
+                "targets[0].region",
+                "targets[1].external_id",
+                "targets[1].instances"
+            ],
+            "{bad:#?}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod instances;
 pub mod learn;
 pub mod metrics;
 pub mod names;
+pub mod place;
 pub mod policy;
 pub mod prescale;
 pub mod problem;

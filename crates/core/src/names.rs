@@ -24,6 +24,11 @@ pub const OLDEST_MESSAGE_AGE: &str = "OldestMessageAge";
 /// Desired-count changes within the scaling-too-often window (docs/metrics.md).
 pub const SCALING_CHANGES: &str = "ScalingChanges";
 
+/// What a target's scaling policies and their alarms watch (crate::policy). A target
+/// in another account gets these in its own account too, where Application Auto
+/// Scaling reads them: a policy's metric names no account.
+pub const WATCHED_BY_POLICIES: [&str; 3] = [BACKLOG_PER_TASK, GPU_AVERAGE, BACKLOG];
+
 // Fleet-wide, without dimensions, by the metric publisher: what the template's alarms
 // watch, so they need no per-target alarm and notice a publisher that stopped.
 pub const TARGETS_PUBLISHED: &str = "TargetsPublished";

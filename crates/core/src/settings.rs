@@ -64,8 +64,9 @@ pub struct Common {
     pub table: String,
     /// `SLUICE_NAMESPACE` (default `Sluice`): where the functions publish metrics.
     pub namespace: String,
-    /// `SLUICE_CONCURRENCY` (default 16): AWS requests in flight at once, across every
-    /// read and write of an invocation (sluice_aws::limit_in_flight enforces it).
+    /// `SLUICE_CONCURRENCY` (default 16): AWS requests in flight at once per account
+    /// and region, across every read and write of an invocation
+    /// (sluice_aws::limit_in_flight enforces it, one bound per account reached).
     pub concurrency: usize,
     /// `SLUICE_METRIC_LOOKBACK_MINUTES` (default 5): how old the newest datapoint of a
     /// metric Sluice reads (GPU utilisation, an activation metric) may be before it

@@ -2,6 +2,7 @@
 //! - [`envelope`]: the one parser of the events that reach a function ([`Trigger`]);
 //! - [`select`]: loading the stored targets and applying an event's `targets` list;
 //! - [`clock`]: the time every decision is given;
+//! - [`place`]: a stage run per account and region, with that account's clients;
 //! - [`failure`]: handler errors as Lambda diagnostics that say whether a retry helps;
 //! - [`request`]: the errors every handler can meet before deciding anything;
 //! - [`serve`]: what every `main` does around its handler.
@@ -9,6 +10,7 @@
 pub mod clock;
 pub mod envelope;
 pub mod failure;
+pub mod place;
 pub mod request;
 pub mod select;
 pub mod serve;
@@ -16,6 +18,7 @@ pub mod serve;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use envelope::{AlarmChange, BadEvent, Notification, Schedule, Trigger};
 pub use failure::{Failure, Retry};
+pub use place::per_place;
 pub use request::RequestError;
 pub use select::{SelectError, Selection, load_all, narrow, select};
 pub use serve::{serve, start};

@@ -6,7 +6,9 @@ pub mod publish;
 pub mod settings;
 
 use serde_json::Value;
-use sluice_aws::{Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues};
+use sluice_aws::{
+    AssumedAccounts, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues,
+};
 
 pub use publish::{PublishError, Summary};
 pub use settings::{Output, Settings};
@@ -19,11 +21,13 @@ pub struct Publisher {
     queues: SqsQueues,
     services: EcsServices,
     cloudwatch: CloudWatchMetrics,
+    accounts: AssumedAccounts,
 }
 
 impl Publisher {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
+            accounts: AssumedAccounts::new(clients.config.clone(), settings.common.concurrency),
             store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
             queues: SqsQueues::new(clients.sqs.clone()),
             services: EcsServices::new(clients.ecs.clone()),
@@ -38,7 +42,9 @@ impl Publisher {
             queues: &self.queues,
             services: &self.services,
             metrics: &self.cloudwatch,
+            own_metrics: &self.cloudwatch,
             sink: &self.cloudwatch,
+            accounts: &self.accounts,
             emf: &sluice_aws::StdoutEmf,
         };
         publish::publish(event, &self.settings, &ports).await

@@ -21,8 +21,10 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
         queues: aws,
         services: aws,
         metrics: aws,
+        own_metrics: aws,
         sink: aws,
         emf: aws,
+        accounts: aws,
     }
 }
 
@@ -382,4 +384,101 @@ async fn nothing_published_for_permanent_reasons_is_not_worth_a_retry() {
         error.diagnostic().error_type,
         "NonRetryable.NothingPublished"
     );
+}
+
+/// A target of service `<name>-svc` reading queue `<name>-q`, in the account of `role`.
+fn with_target_elsewhere(aws: &MemoryAws, name: &str, role: &str) -> Target {
+    let target = Target::new(name, "cluster", &format!("{name}-svc"))
+        .with_queues([format!("{name}-q")])
+        .with_capacity(0, 10)
+        .with_backlog_per_task(10.0)
+        .in_account(role, Some("eu-west-1"));
+    aws.put_target(&target);
+    target
+}
+
+#[tokio::test]
+async fn a_target_elsewhere_is_read_in_its_account_and_its_policy_metrics_go_there_too() {
+    let aws = MemoryAws::new();
+    with_target(&aws, "home", &["home-q"], false);
+    aws.set_queue("home-q", depth(3, 0, 0));
+    set_service(&aws, "home-svc", tasks(1));
+    let team = with_target_elsewhere(&aws, "team", "arn:aws:iam::111122223333:role/sluice");
+    let account = aws.account(&team.place());
+    account.set_queue("team-q", depth(40, 0, 0));
+    account.set_tasks("cluster", "team-svc", tasks(2));
+
+    let summary = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect("published");
+
+    assert_eq!((summary.published_targets, summary.failed_targets), (2, 0));
+    assert_eq!(aws.published_for("team")["BacklogPerTask"], 20.0);
+    assert_eq!(
+        aws.calls("SQS.GetQueueAttributes"),
+        1,
+        "the stack's account read its own queue only"
+    );
+    let theirs = account.published_for("team");
+    let names: Vec<&str> = theirs.keys().copied().collect();
+    assert_eq!(
+        names,
+        ["Backlog", "BacklogPerTask"],
+        "what its policies watch"
+    );
+    assert_eq!(theirs["BacklogPerTask"], 20.0);
+    assert!(account.published_for("home").is_empty());
+}
+
+#[tokio::test]
+async fn a_role_that_cannot_be_assumed_fails_only_its_targets_and_is_counted() {
+    let aws = MemoryAws::new();
+    with_target(&aws, "home", &["home-q"], false);
+    aws.set_queue("home-q", depth(3, 0, 0));
+    set_service(&aws, "home-svc", tasks(1));
+    let role = "arn:aws:iam::444455556666:role/sluice-missing";
+    with_target_elsewhere(&aws, "lost-a", role);
+    with_target_elsewhere(&aws, "lost-b", role);
+
+    let summary = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect("the stack's own target was published");
+
+    assert_eq!((summary.published_targets, summary.failed_targets), (1, 2));
+    for lost in summary
+        .targets
+        .iter()
+        .filter(|t| t.name.starts_with("lost"))
+    {
+        let error = lost.error.as_deref().unwrap_or_default();
+        assert!(error.contains(role), "names the role: {error}");
+    }
+    let failed = aws
+        .put_datums()
+        .iter()
+        .flat_map(|(_, datums)| datums)
+        .find(|d| d.name == "TargetsFailed")
+        .map(|d| d.value);
+    assert_eq!(failed, Some(2.0), "the fleet-wide failure count");
+}
+
+#[tokio::test]
+async fn a_refused_copy_in_the_targets_account_fails_that_target() {
+    let aws = MemoryAws::new();
+    let team = with_target_elsewhere(&aws, "team", "arn:aws:iam::111122223333:role/sluice");
+    let account = aws.account(&team.place());
+    account.set_queue("team-q", depth(40, 0, 0));
+    account.set_tasks("cluster", "team-svc", tasks(2));
+    account.fail(
+        "CloudWatch.PutMetricData",
+        sluice_aws::ErrorKind::AccessDenied,
+    );
+
+    let result = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws)).await;
+
+    let Err(PublishError::NothingPublished(summary)) = result else {
+        panic!("its policies would scale on nothing: {result:?}");
+    };
+    let error = summary.targets[0].error.as_deref().unwrap_or_default();
+    assert!(error.contains("policy metrics"), "{error}");
 }

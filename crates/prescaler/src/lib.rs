@@ -8,7 +8,8 @@ pub mod settings;
 use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
-    AutoScaling, Clients, CloudWatchMetrics, DynamoStore, Ec2AutoScaling, EcsServices, SqsQueues,
+    AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, Ec2AutoScaling,
+    EcsServices, SqsQueues,
 };
 
 pub use prescale::Report;
@@ -23,6 +24,7 @@ pub struct Prescaler {
     queues: SqsQueues,
     cloudwatch: CloudWatchMetrics,
     groups: Ec2AutoScaling,
+    accounts: AssumedAccounts,
 }
 
 impl Prescaler {
@@ -34,6 +36,7 @@ impl Prescaler {
             queues: SqsQueues::new(clients.sqs.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
             groups: Ec2AutoScaling::new(clients.groups.clone()),
+            accounts: AssumedAccounts::new(clients.config.clone(), settings.common.concurrency),
             settings,
         }
     }
@@ -51,6 +54,7 @@ impl Prescaler {
             metrics: &self.cloudwatch,
             groups: &self.groups,
             group_states: &self.store,
+            accounts: &self.accounts,
         };
         prescale::prescale(event, &self.settings, &ports, Timestamp::now()).await
     }

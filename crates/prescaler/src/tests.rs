@@ -56,6 +56,7 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
         metrics: aws,
         groups: aws,
         group_states: aws,
+        accounts: aws,
     }
 }
 
@@ -749,4 +750,66 @@ fn fakes_target_on_group() -> Target {
             .with_backlog_per_task(10.0)
             .with_profile("business")
     }
+}
+
+#[tokio::test]
+async fn a_target_elsewhere_gets_its_floor_in_its_own_account() {
+    let aws = world(1, business_hours());
+    let role = "arn:aws:iam::111122223333:role/sluice";
+    let team = Target::new("team", "c", "team-svc")
+        .with_queues(["team-q"])
+        .with_capacity(1, 20)
+        .with_backlog_per_task(10.0)
+        .in_account(role, Some("eu-west-1"))
+        .with_profile("business");
+    let account = aws.account(&team.place());
+    account.set_service("c", "team-svc", 1);
+    account.set_scalable("c", "team-svc", 1, 20);
+    account.set_queue("team-q", Default::default());
+    aws.put_target(&team);
+
+    prescale(&scheduled(), &settings(), &ports(&aws), monday("09:00"))
+        .await
+        .expect("prescaled");
+
+    assert_eq!(account.scalable("c", "team-svc").map(|b| b.min), Some(5));
+    assert_eq!(
+        desired_writes(&aws),
+        vec![5],
+        "gold, in the stack's account"
+    );
+    assert!(
+        aws.own_write("team").is_some(),
+        "its record is kept in the stack's table"
+    );
+}
+
+#[tokio::test]
+async fn a_role_that_cannot_be_assumed_leaves_its_targets_unchanged_and_unrecorded() {
+    let aws = world(1, business_hours());
+    let role = "arn:aws:iam::444455556666:role/sluice-missing";
+    aws.put_target(
+        &Target::new("lost", "c", "lost-svc")
+            .with_capacity(1, 20)
+            .in_account(role, None)
+            .with_profile("business"),
+    );
+
+    let report = prescale(&scheduled(), &settings(), &ports(&aws), monday("09:00"))
+        .await
+        .expect("prescaled");
+
+    let lost = report
+        .targets
+        .iter()
+        .find(|t| t.target == "lost")
+        .expect("reported");
+    assert_eq!(
+        lost.outcome,
+        ChangeStatus::Skipped,
+        "as any target it cannot read"
+    );
+    assert!(lost.reason.contains(role), "{}", lost.reason);
+    assert!(aws.own_write("lost").is_none(), "nothing recorded for it");
+    assert_eq!(desired_writes(&aws), vec![5], "gold still raised");
 }

@@ -7,17 +7,14 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
-use sluice_aws::{
-    AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind, StartUpRecords,
-    StoredItem,
-};
+use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind, StartUpRecords, StoredItem};
 use sluice_core::config::{Document, Target};
 use sluice_core::prescale::Hold;
 use sluice_core::profile::{Profile, Schedule};
 use sluice_core::startup::{self, StartUps};
 
 use crate::cli::ApplyArgs;
-use crate::scaling::{self, ScalingPorts};
+use crate::scaling::{self, ScalingClients};
 use crate::table::read_document;
 
 pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
@@ -38,13 +35,8 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     if args.skip_scaling {
         return Ok(ExitCode::SUCCESS);
     }
-    let autoscaling = AutoScaling::new(clients.autoscaling.clone());
-    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
-    let ports = ScalingPorts {
-        targets: &autoscaling,
-        policies: &autoscaling,
-        alarms: &cloudwatch,
-    };
+    let scaling_clients = ScalingClients::new(&clients);
+    let ports = scaling_clients.ports();
     let forgotten = if args.prune {
         forgotten_targets(&document, &stored.targets)
     } else {

@@ -10,16 +10,66 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sluice_aws::{AlarmStore, AwsError, ScalableTargets, ScalingPolicies, ecs_resource_id};
+use sluice_aws::{
+    Account, Accounts, AlarmStore, AssumedAccounts, AutoScaling, AwsError, Clients,
+    CloudWatchMetrics, ScalableTargets, ScalingPolicies, ecs_resource_id, reach,
+};
 use sluice_core::config::Target;
 use sluice_core::policy::{self, AlarmAction, Change, Declared, Live};
 use sluice_core::prescale::Hold;
 
-/// The AWS parts apply reconciles.
+/// Targets reconciled at once; also the requests in flight per other account.
+pub const CONCURRENCY: usize = 8;
+
+/// The AWS parts apply reconciles: the stack's account's, and `accounts` for targets
+/// elsewhere, whose policies and alarms live in their own account.
+#[derive(Clone, Copy)]
 pub struct ScalingPorts<'a> {
     pub targets: &'a dyn ScalableTargets,
     pub policies: &'a dyn ScalingPolicies,
     pub alarms: &'a dyn AlarmStore,
+    pub accounts: &'a dyn Accounts,
+}
+
+/// The SDK adapters behind [`ScalingPorts`], from one set of clients.
+pub struct ScalingClients {
+    autoscaling: AutoScaling,
+    cloudwatch: CloudWatchMetrics,
+    accounts: AssumedAccounts,
+}
+
+impl ScalingClients {
+    pub fn new(clients: &Clients) -> Self {
+        Self {
+            autoscaling: AutoScaling::new(clients.autoscaling.clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            accounts: AssumedAccounts::new(clients.config.clone(), CONCURRENCY),
+        }
+    }
+
+    pub fn ports(&self) -> ScalingPorts<'_> {
+        ScalingPorts {
+            targets: &self.autoscaling,
+            policies: &self.autoscaling,
+            alarms: &self.cloudwatch,
+            accounts: &self.accounts,
+        }
+    }
+}
+
+impl<'a> ScalingPorts<'a> {
+    /// These ports with those of `account` (None: the stack's own).
+    pub fn in_account(&self, account: Option<&'a Account>) -> ScalingPorts<'a> {
+        match account {
+            None => *self,
+            Some(account) => ScalingPorts {
+                targets: &*account.autoscaling,
+                policies: &*account.policies,
+                alarms: &*account.alarms,
+                ..*self
+            },
+        }
+    }
 }
 
 /// What happened to one target's scaling.
@@ -97,6 +147,14 @@ pub async fn reconcile(
         made: 0,
         error: None,
     };
+    let account = match reach(ports.accounts, &target.place()).await {
+        Ok(account) => account,
+        Err(error) => {
+            reconciled.error = Some(format!("not reconciled, nothing changed: {error}"));
+            return reconciled;
+        }
+    };
+    let ports = &ports.in_account(account.as_deref());
     let live = match read_live(ports, target).await {
         Ok(live) => live,
         Err(error) => {
@@ -238,6 +296,14 @@ pub async fn forget(ports: &ScalingPorts<'_>, target: &Target, dry_run: bool) ->
     };
     let mut reconciled = Reconciled::skipped(target, "");
     reconciled.skipped = None;
+    let account = match reach(ports.accounts, &target.place()).await {
+        Ok(account) => account,
+        Err(error) => {
+            reconciled.error = Some(format!("not cleaned up, nothing changed: {error}"));
+            return reconciled;
+        }
+    };
+    let ports = &ports.in_account(account.as_deref());
     let live = match read_live(ports, target).await {
         Ok(live) => live,
         Err(error) => {
@@ -275,7 +341,7 @@ pub async fn reconcile_all(
         .iter()
         .map(|target| futures::future::Either::Right(forget(ports, target, dry_run)));
     let mut all: Vec<Reconciled> = stream::iter(kept.chain(gone))
-        .buffer_unordered(8)
+        .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     all.sort_by(|a, b| a.target.cmp(&b.target));

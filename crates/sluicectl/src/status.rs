@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use serde::Serialize;
-use sluice_aws::{AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
+use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind, reach};
 use sluice_core::config::{Document, Target};
 use sluice_core::policy::{self, Change, OWNED_PREFIX};
 use sluice_core::prescale::Hold;
 
 use crate::apply::{floors_now, start_ups};
 use crate::cli::{StatusArgs, StatusFormat};
-use crate::scaling::{ScalingPorts, left_alone, read_live};
+use crate::scaling::{ScalingClients, ScalingPorts, left_alone, read_live};
 
 /// One target's scaling, declared against live.
 #[derive(Debug, Serialize)]
@@ -35,13 +35,8 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read the table {}", store.table()))?;
     let starts = start_ups(&store).await;
     let floors = floors_now(&document, &profiles, &starts, Timestamp::now());
-    let autoscaling = AutoScaling::new(clients.autoscaling.clone());
-    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
-    let ports = ScalingPorts {
-        targets: &autoscaling,
-        policies: &autoscaling,
-        alarms: &cloudwatch,
-    };
+    let scaling_clients = ScalingClients::new(&clients);
+    let ports = scaling_clients.ports();
     let mut statuses = Vec::new();
     for target in &document.targets {
         let hold = floors.get(&target.name).copied().unwrap_or_default();
@@ -105,6 +100,14 @@ async fn status(
         status.state = "unmanaged".to_owned();
         return status;
     };
+    let account = match reach(ports.accounts, &target.place()).await {
+        Ok(account) => account,
+        Err(error) => {
+            status.state = format!("unreadable: {error}");
+            return status;
+        }
+    };
+    let ports = &ports.in_account(account.as_deref());
     let live = match read_live(ports, target).await {
         Ok(live) => live,
         Err(error) => {

@@ -18,10 +18,10 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 use common::{sluicectl, text, write_temp};
-use sluice_aws::{AutoScaling, CloudWatchMetrics, ecs_resource_id};
+use sluice_aws::ecs_resource_id;
 use sluice_testkit::faults::{Fault, FaultPlan};
 use sluice_testkit::{Emulators, moto_recorder, unique};
-use sluicectl::scaling::{self, ScalingPorts};
+use sluicectl::scaling::{self, ScalingClients};
 
 /// One service in moto and a configuration naming it, with every kind of policy.
 struct Scene {
@@ -446,13 +446,8 @@ async fn a_refused_policy_fails_only_its_target_and_the_next_apply_finishes() ->
         Fault::Throttle,
     );
     let clients = victim.emulators.clients_with_faults(&plan)?;
-    let autoscaling = AutoScaling::new(clients.autoscaling.clone());
-    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
-    let ports = ScalingPorts {
-        targets: &autoscaling,
-        policies: &autoscaling,
-        alarms: &cloudwatch,
-    };
+    let scaling_clients = ScalingClients::new(&clients);
+    let ports = scaling_clients.ports();
     let floors = BTreeMap::new();
     let run = || scaling::reconcile_all(&ports, &targets, &[], &floors, "Sluice", false);
     let first = run().await;
@@ -521,13 +516,8 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
     };
     apply();
 
-    let autoscaling = AutoScaling::new(emulators.clients.autoscaling.clone());
-    let cloudwatch = CloudWatchMetrics::new(emulators.clients.cloudwatch.clone());
-    let ports = ScalingPorts {
-        targets: &autoscaling,
-        policies: &autoscaling,
-        alarms: &cloudwatch,
-    };
+    let scaling_clients = ScalingClients::new(&emulators.clients);
+    let ports = scaling_clients.ports();
     let mut managed = 0;
     for target in &document.targets {
         let Some(declared) = sluice_core::policy::declared(

@@ -71,6 +71,8 @@ struct State {
     sent: BTreeMap<String, usize>,
     /// Requests a fault hit, by operation.
     faulted: BTreeMap<String, usize>,
+    /// Requests signed with temporary credentials (an assumed role's), by operation.
+    assumed: BTreeMap<String, usize>,
 }
 
 /// The faults to inject, shared with the HTTP client that injects them.
@@ -135,10 +137,19 @@ impl FaultPlan {
         self.state().faulted.get(operation).copied().unwrap_or(0)
     }
 
+    /// Requests sent for `operation` signed with temporary credentials (key id
+    /// `ASIA...`, as STS AssumeRole issues): those made through another account's role.
+    pub fn sent_as_assumed_role(&self, operation: &str) -> usize {
+        self.state().assumed.get(operation).copied().unwrap_or(0)
+    }
+
     /// Counts the request and returns the fault it meets, if any.
-    fn fault_for(&self, operation: &str, body: &str) -> Option<Fault> {
+    fn fault_for(&self, operation: &str, body: &str, assumed: bool) -> Option<Fault> {
         let mut state = self.state();
         *state.sent.entry(operation.to_owned()).or_default() += 1;
+        if assumed {
+            *state.assumed.entry(operation.to_owned()).or_default() += 1;
+        }
         let rule = state.rules.iter_mut().find(|rule| {
             rule.operation == operation
                 && rule.remaining != Some(0)
@@ -194,12 +205,17 @@ impl HttpConnector for FaultyConnector {
             .bytes()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        let cbor = operation.starts_with("CloudWatch.");
-        let Some(fault) = self.plan.fault_for(&operation, &body) else {
+        let protocol = Protocol::of(&operation, &body);
+        let assumed = request
+            .headers()
+            .get("authorization")
+            .is_some_and(|auth| auth.contains("Credential=ASIA"));
+        let Some(fault) = self.plan.fault_for(&operation, &body, assumed) else {
             return self.inner.call(request);
         };
         let error = |code: &str, status: u16| {
-            HttpConnectorFuture::ready(error_response(code, status, cbor))
+            let code = protocol.code(code);
+            HttpConnectorFuture::ready(error_response(code, status, protocol))
         };
         match fault {
             Fault::Throttle => error("ThrottlingException", 400),
@@ -255,6 +271,23 @@ fn operation_of(request: &HttpRequest) -> String {
         };
         return format!("{service}.{operation}");
     }
+    // The query protocol (STS, EC2 Auto Scaling): the action is in the form body, the
+    // service in the SDK's user agent (`api/sts/1.x`).
+    let body = request.body().bytes().unwrap_or_default();
+    if let Some(action) = body.strip_prefix(b"Action=") {
+        let action = String::from_utf8_lossy(action);
+        let action = action.split('&').next().unwrap_or_default();
+        let service = request
+            .headers()
+            .get("x-amz-user-agent")
+            .and_then(|agent| agent.split(" api/").nth(1))
+            .and_then(|api| api.split('/').next())
+            .map_or(
+                "Query",
+                |name| if name == "sts" { "STS" } else { "AutoScaling" },
+            );
+        return format!("{service}.{action}");
+    }
     let uri = request.uri();
     if let Some((_, operation)) = uri.split_once("/operation/") {
         return format!(
@@ -265,22 +298,61 @@ fn operation_of(request: &HttpRequest) -> String {
     format!("unknown {uri}")
 }
 
+/// How a service writes its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Json,
+    /// Smithy RPC v2 CBOR: CloudWatch.
+    Cbor,
+    /// The AWS query protocol, answering in XML: STS, EC2 Auto Scaling.
+    Query,
+}
+
+impl Protocol {
+    fn of(operation: &str, body: &str) -> Self {
+        if operation.starts_with("CloudWatch.") {
+            Protocol::Cbor
+        } else if body.starts_with("Action=") {
+            Protocol::Query
+        } else {
+            Protocol::Json
+        }
+    }
+
+    /// The error code as this protocol's services name it (STS: `AccessDenied`).
+    fn code(self, code: &str) -> &str {
+        match (self, code) {
+            (Protocol::Query, "AccessDeniedException") => "AccessDenied",
+            (Protocol::Query, "ThrottlingException") => "Throttling",
+            _ => code,
+        }
+    }
+}
+
 /// An error answer as the service's protocol writes it: JSON for the JSON protocols,
-/// CBOR for CloudWatch (Smithy RPC v2).
+/// CBOR for CloudWatch (Smithy RPC v2), XML for the query protocol.
 fn error_response(
     code: &str,
     status: u16,
-    cbor: bool,
+    protocol: Protocol,
 ) -> Result<Response<SdkBody>, ConnectorError> {
     let message = format!("injected {code}");
-    let (content_type, body) = if cbor {
-        (
+    let (content_type, body) = match protocol {
+        Protocol::Cbor => (
             "application/cbor",
             SdkBody::from(cbor_error(code, &message)),
-        )
-    } else {
-        let json = serde_json::json!({"__type": code, "message": message}).to_string();
-        ("application/x-amz-json-1.0", SdkBody::from(json))
+        ),
+        Protocol::Json => {
+            let json = serde_json::json!({"__type": code, "message": message}).to_string();
+            ("application/x-amz-json-1.0", SdkBody::from(json))
+        }
+        Protocol::Query => {
+            let xml = format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>{message}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+            );
+            ("text/xml", SdkBody::from(xml))
+        }
     };
     let status = StatusCode::try_from(status)
         .map_err(|e| ConnectorError::other(format!("bad injected status: {e}").into(), None))?;
@@ -288,7 +360,7 @@ fn error_response(
     let headers = response.headers_mut();
     headers.insert("content-type", content_type);
     headers.insert("x-amzn-errortype", code.to_owned());
-    if cbor {
+    if protocol == Protocol::Cbor {
         headers.insert("smithy-protocol", "rpc-v2-cbor");
     }
     Ok(response)

@@ -30,7 +30,7 @@ use sluice_aws::Clients;
 pub use cargo_lambda::{
     Invocation, cargo_lambda_invoke, cargo_lambda_outcome, cargo_lambda_watch, lambda_env_args,
 };
-pub use seed::scene::OneService;
+pub use seed::scene::{OneService, business_hours};
 
 /// Clients pointed at the emulators by the variables `infra/emulators.sh` exports.
 pub struct Emulators {
@@ -67,6 +67,27 @@ impl Emulators {
             .to_builder()
             .http_client(probe.client(inner))
             .build()
+    }
+
+    /// The emulators as another account sees them: every request signed with the
+    /// credentials moto's STS issues for `role_arn` (AssumeRole), so moto files what
+    /// they create under the role's account. LocalStack keeps one account for every
+    /// such key: its CloudWatch is shared by all of them.
+    pub async fn in_account(&self, role_arn: &str) -> Result<Self> {
+        let role = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("sluice-test")
+            .configure(&self.config)
+            .build()
+            .await;
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(role),
+            )
+            .build();
+        let clients = Clients::new(&config);
+        Ok(Self { config, clients })
     }
 
     pub fn clients_with_faults(&self, plan: &faults::FaultPlan) -> Result<Clients> {

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 use sluice_aws::{
-    AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog, SqsQueues, StdoutEmf,
+    AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog,
+    SqsQueues, StdoutEmf,
 };
 use sluice_lambda::{Clock, SystemClock};
 
@@ -26,6 +27,7 @@ pub struct Watcher {
     cloudwatch: CloudWatchMetrics,
     emf: Box<dyn EmfLog>,
     looks: watch::QuietLooks,
+    accounts: AssumedAccounts,
 }
 
 impl Watcher {
@@ -38,6 +40,7 @@ impl Watcher {
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
             emf: Box::new(StdoutEmf),
             looks: watch::QuietLooks::default(),
+            accounts: AssumedAccounts::new(clients.config.clone(), settings.common.concurrency),
             settings,
         }
     }
@@ -81,6 +84,7 @@ impl Watcher {
             emf: self.emf.as_ref(),
             clock,
             looks: &self.looks,
+            accounts: &self.accounts,
         };
         watch::watch_until(event, &self.settings, &ports, deadline).await
     }

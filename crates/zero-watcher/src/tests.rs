@@ -104,6 +104,7 @@ impl World {
             emf: &self.aws,
             clock: &self.clock,
             looks: &self.looks,
+            accounts: &self.aws,
         }
     }
 
@@ -772,5 +773,64 @@ async fn polling_stops_before_the_invocation_deadline() {
         "stopped at {:?}, {} looks",
         started.elapsed(),
         report.passes
+    );
+}
+
+#[tokio::test]
+async fn a_target_elsewhere_is_woken_in_its_own_account() {
+    let role = "arn:aws:iam::111122223333:role/sluice";
+    let fakes = World::new();
+    let team = target("team", 2).in_account(role, None);
+    let account = fakes.aws.account(&team.place());
+    account.set_service(&team.cluster, &team.service, 0);
+    account.set_queue("team-q", QueueDepth::default());
+    fakes.aws.put_target(&team);
+    account.set_queue(
+        "team-q",
+        QueueDepth {
+            visible: 5,
+            in_flight: 0,
+            delayed: 0,
+        },
+    );
+
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+
+    let team_decision = report.decisions.iter().find(|d| d.target == "team");
+    assert_eq!(team_decision.map(|d| d.outcome), Some(Effect::Woke));
+    assert_eq!(account.desired_writes(), vec![("team-svc".to_owned(), 2)]);
+    assert!(
+        fakes.writes().is_empty(),
+        "nothing changed in the stack's account"
+    );
+    assert!(
+        fakes.aws.watch_state("team").is_some(),
+        "its state is kept in the stack's table"
+    );
+}
+
+#[tokio::test]
+async fn a_role_that_cannot_be_assumed_fails_its_targets_and_the_others_go_on() {
+    let role = "arn:aws:iam::444455556666:role/sluice-missing";
+    let fakes = World::new();
+    fakes.set_backlog("gold-q", 2, 0);
+    fakes
+        .aws
+        .put_target(&target("lost", 1).in_account(role, None));
+
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+
+    let outcome = |name: &str| report.decisions.iter().find(|d| d.target == name);
+    assert_eq!(outcome("gold").map(|d| d.outcome), Some(Effect::Woke));
+    let lost = outcome("lost").expect("reported");
+    assert_eq!(lost.outcome, Effect::Failed);
+    assert!(lost.reason.contains(role), "{}", lost.reason);
+    assert!(
+        fakes
+            .aws
+            .emf_lines()
+            .iter()
+            .any(|l| l.contains("WatcherFailed")),
+        "counted in the failure metric"
     );
 }

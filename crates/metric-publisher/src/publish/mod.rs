@@ -10,21 +10,45 @@ mod request;
 mod write;
 
 use serde_json::Value;
-use sluice_aws::{ConfigStore, EmfLog, MetricReader, MetricSink, QueueDepths, ServiceCounts};
+use sluice_aws::{
+    Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, QueueDepths, ServiceCounts,
+};
 use sluice_lambda::{Failure, RequestError, Retry, select};
 
 pub use report::{ReadingReport, Status, Summary, TargetReport};
 
 use crate::settings::Settings;
 
-/// The capabilities a publish needs.
+/// The capabilities a publish needs. `queues`, `services` and `metrics` are those of
+/// the stack's own account; targets elsewhere get their account's from `accounts`
+/// ([`Ports::in_account`]).
+#[derive(Clone, Copy)]
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub queues: &'a dyn QueueDepths,
     pub services: &'a dyn ServiceCounts,
+    /// Where GPU and SQS metrics are read: the target's account.
     pub metrics: &'a dyn MetricReader,
+    /// Where Sluice's own metrics are read back: the stack's account.
+    pub own_metrics: &'a dyn MetricReader,
     pub sink: &'a dyn MetricSink,
     pub emf: &'a dyn EmfLog,
+    pub accounts: &'a dyn Accounts,
+}
+
+impl<'a> Ports<'a> {
+    /// These ports with the target-side ones of `account` (None: the stack's own).
+    pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
+        match account {
+            None => *self,
+            Some(account) => Ports {
+                queues: &*account.queues,
+                services: &*account.services,
+                metrics: &*account.metrics,
+                ..*self
+            },
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +105,13 @@ pub async fn publish(
     let facts = read::read(&selection.targets, settings, ports).await;
     let mut decided = decide::decide(&selection, facts, settings.scaling_changes);
     let mut summary = Summary::new(request.trigger, settings);
-    write::write(&mut decided, &mut summary, settings, ports).await;
+    write::write(
+        &mut decided,
+        &selection.targets,
+        &mut summary,
+        settings,
+        ports,
+    )
+    .await;
     summary.finish(decided)
 }

@@ -1,6 +1,6 @@
-//! Everything the publisher reads, for all targets together: DescribeServices (10
-//! services a call), GetMetricData for the GPU sources (500 queries a call) and
-//! GetQueueAttributes, each bounded in concurrency. Each target gets its own results,
+//! Everything the publisher reads, for all targets of an account together:
+//! DescribeServices (10 services a call), GetMetricData for the GPU sources (500
+//! queries a call) and GetQueueAttributes, each bounded in concurrency. Each target gets its own results,
 //! so one failed read fails only the targets it concerned.
 
 use sluice_aws::{AwsError, read_backlogs, read_latest, read_series, read_task_counts};
@@ -8,6 +8,8 @@ use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
 use sluice_core::names;
 use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Backlog, Queue};
+
+use sluice_lambda::per_place;
 
 use super::Ports;
 use crate::settings::Settings;
@@ -26,34 +28,78 @@ pub struct Facts {
     pub desired_history: Result<Option<Vec<f64>>, AwsError>,
 }
 
-/// Facts for each target, in order.
+/// Facts for each target, in order: what its own account says (per place, with
+/// that account's clients), and the desired counts this publisher wrote (here).
 pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) -> Vec<Facts> {
+    let (theirs, histories) = futures::join!(
+        per_place(
+            targets,
+            |t| t,
+            ports.accounts,
+            async |account, mine| read_in_account(mine, settings, &ports.in_account(account)).await,
+            |_, error| Theirs::unreachable(error),
+        ),
+        read_desired_histories(targets, settings, ports),
+    );
+    theirs
+        .into_iter()
+        .zip(histories)
+        .map(|(theirs, desired_history)| Facts {
+            backlog: theirs.backlog,
+            tasks: theirs.tasks,
+            gpu: theirs.gpu,
+            oldest_age: theirs.oldest_age,
+            desired_history,
+        })
+        .collect()
+}
+
+/// What the target's own account says about it.
+struct Theirs {
+    backlog: Result<Backlog, AwsError>,
+    tasks: Result<TaskCounts, AwsError>,
+    gpu: Result<Option<GpuUtilization>, AwsError>,
+    oldest_age: Result<Option<f64>, AwsError>,
+}
+
+impl Theirs {
+    fn unreachable(error: &AwsError) -> Self {
+        Theirs {
+            backlog: Err(error.clone()),
+            tasks: Err(error.clone()),
+            gpu: Err(error.clone()),
+            oldest_age: Err(error.clone()),
+        }
+    }
+}
+
+async fn read_in_account(
+    targets: &[Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Theirs> {
     let services: Vec<(&str, &str)> = targets
         .iter()
         .map(|t| (t.cluster.as_str(), t.service.as_str()))
         .collect();
     let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
-    let (counts, gpus, backlogs, histories, ages) = futures::join!(
+    let (counts, gpus, backlogs, ages) = futures::join!(
         read_task_counts(ports.services, &services, settings.common.concurrency),
         read_gpus(targets, settings, ports),
         read_backlogs(ports.queues, &queues, settings.common.concurrency),
-        read_desired_histories(targets, settings, ports),
         read_oldest_ages(targets, settings, ports),
     );
-    let read = counts.into_iter().zip(gpus).zip(backlogs).zip(histories);
+    let read = counts.into_iter().zip(gpus).zip(backlogs).zip(ages);
     targets
         .iter()
-        .zip(read.zip(ages))
-        .map(
-            |(target, ((((tasks, gpu), backlog), desired_history), oldest_age))| Facts {
-                backlog,
-                tasks: tasks
-                    .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
-                gpu,
-                oldest_age,
-                desired_history,
-            },
-        )
+        .zip(read)
+        .map(|(target, (((tasks, gpu), backlog), oldest_age))| Theirs {
+            backlog,
+            tasks: tasks
+                .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
+            gpu,
+            oldest_age,
+        })
         .collect()
 }
 
@@ -78,7 +124,7 @@ async fn read_desired_histories(
         })
         .collect();
     read_series(
-        ports.metrics,
+        ports.own_metrics,
         &queries,
         minutes,
         settings.common.concurrency,

@@ -5,7 +5,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 use sluice_aws::AwsError;
+use sluice_core::config::Target;
 use sluice_core::metrics::{self, Datum, Rollup, embedded_metric_line};
+use sluice_core::names;
+use sluice_lambda::per_place;
 
 use super::Ports;
 use super::decide::Decided;
@@ -16,6 +19,7 @@ use crate::settings::{Output, Settings};
 /// datums were refused as failed: the alarms they drive see what was really published.
 pub async fn write(
     decided: &mut Decided,
+    targets: &[Target],
     summary: &mut Summary,
     settings: &Settings,
     ports: &Ports<'_>,
@@ -24,6 +28,7 @@ pub async fn write(
         Output::PutMetricData => put_all(decided, summary, settings, ports).await,
         Output::EmbeddedMetricFormat => emit_all(decided, summary, settings, ports),
     }
+    put_in_accounts(decided, targets, summary, settings, ports).await;
     let fleet = vec![decided.fleet.datums()];
     match settings.output {
         Output::PutMetricData => put_fleet(&fleet[0], summary, settings, ports).await,
@@ -75,14 +80,92 @@ async fn put_all(
         .collect()
         .await;
     for (batch, error) in failures {
-        for report in decided.reports.iter_mut() {
-            if report.status == Status::Published && batch.iter().any(|d| d.is_for(&report.name)) {
-                report.status = Status::Failed;
-                report.retryable = error.kind.is_retryable();
-                report.error = Some(error.to_string());
-                decided.fleet.published = decided.fleet.published.saturating_sub(1);
-                decided.fleet.count_failed();
+        for index in 0..decided.reports.len() {
+            if batch.iter().any(|d| d.is_for(&decided.reports[index].name)) {
+                fail(decided, index, &error);
             }
+        }
+    }
+}
+
+/// A published target's datums were refused after all.
+fn fail(decided: &mut Decided, index: usize, error: &AwsError) {
+    let report = &mut decided.reports[index];
+    if report.status != Status::Published {
+        return;
+    }
+    report.status = Status::Failed;
+    report.retryable = error.kind.is_retryable();
+    report.error = Some(error.to_string());
+    decided.fleet.published = decided.fleet.published.saturating_sub(1);
+    decided.fleet.count_failed();
+}
+
+/// The datums a scaling policy watches, put also in the account of each target that
+/// lives elsewhere (names::WATCHED_BY_POLICIES), whatever the output: Embedded Metric
+/// Format lines reach only the stack's account. A refused put fails its targets: their
+/// policies would scale on nothing.
+async fn put_in_accounts(
+    decided: &mut Decided,
+    targets: &[Target],
+    summary: &mut Summary,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    let elsewhere: Vec<(usize, &Target)> = targets
+        .iter()
+        .enumerate()
+        .filter(|(index, t)| !t.place().is_home() && !decided.datum_groups[*index].is_empty())
+        .collect();
+    if elsewhere.is_empty() {
+        return;
+    }
+    let groups = &decided.datum_groups;
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let results = per_place(
+        &elsewhere,
+        |(_, target)| target,
+        ports.accounts,
+        async |account, mine| {
+            let Some(account) = account else {
+                return mine.iter().map(|_| Ok(())).collect();
+            };
+            let datums: Vec<Datum> = mine
+                .iter()
+                .flat_map(|(index, _)| &groups[*index])
+                .filter(|d| names::WATCHED_BY_POLICIES.contains(&d.name))
+                .cloned()
+                .collect();
+            let batches = metrics::batches(
+                &datums,
+                metrics::MAX_DATUMS_PER_CALL,
+                metrics::MAX_BYTES_PER_CALL,
+            );
+            calls.fetch_add(batches.len(), std::sync::atomic::Ordering::Relaxed);
+            let mut refused: Vec<(&[Datum], AwsError)> = Vec::new();
+            for batch in batches {
+                let namespace = &settings.common.namespace;
+                if let Err(error) = account.sink.put_metric_data(namespace, batch).await {
+                    refused.push((batch, error));
+                }
+            }
+            mine.iter()
+                .map(|(_, target)| {
+                    refused
+                        .iter()
+                        .find(|(batch, _)| batch.iter().any(|d| d.is_for(&target.name)))
+                        .map_or(Ok(()), |(_, error)| Err(error.clone()))
+                })
+                .collect()
+        },
+        |_, error| Err(error.clone()),
+    )
+    .await;
+    summary.put_metric_data_calls += calls.into_inner();
+    for ((index, _), result) in elsewhere.iter().zip(results) {
+        if let Err(error) = result {
+            let error = error.about("its account's copy of the policy metrics");
+            fail(decided, *index, &error);
         }
     }
 }

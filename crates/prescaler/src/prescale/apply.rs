@@ -4,7 +4,7 @@
 //! exactly that number.
 
 use futures::stream::{self, StreamExt};
-use sluice_aws::ecs_resource_id;
+use sluice_aws::{ecs_resource_id, reach};
 use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 
@@ -38,6 +38,10 @@ pub async fn apply(
 }
 
 async fn apply_one(planned: &Planned, target: &Target, ports: &Ports<'_>) -> Result<(), String> {
+    let account = reach(ports.accounts, &target.place())
+        .await
+        .map_err(|e| e.to_string())?;
+    let ports = &ports.in_account(account.as_deref());
     if let Some(own) = planned.record {
         ports
             .states

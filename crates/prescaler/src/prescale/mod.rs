@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
-    AwsError, ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink, PrescaleStates,
-    QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
+    Account, Accounts, AwsError, ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink,
+    PrescaleStates, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
 };
 use sluice_core::startup::StartUps;
 use sluice_lambda::RequestError;
@@ -31,6 +31,11 @@ pub use report::{ChangeStatus, Report, TargetReport};
 
 use crate::settings::Settings;
 
+/// The capabilities a prescale needs. `services`, `scaler`, `autoscaling` and
+/// `queues` are the stack's own account's; targets elsewhere get their account's from
+/// `accounts` ([`Ports::in_account`]). Budgets' spend (`metrics`), the published
+/// floors (`sink`) and instance groups stay in the stack's account.
+#[derive(Clone, Copy)]
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn PrescaleStates,
@@ -45,6 +50,23 @@ pub struct Ports<'a> {
     /// Capacity providers' Auto Scaling groups, and the prescaler's raises of them.
     pub groups: &'a dyn GroupFloors,
     pub group_states: &'a dyn GroupStates,
+    pub accounts: &'a dyn Accounts,
+}
+
+impl<'a> Ports<'a> {
+    /// These ports with the target-side ones of `account` (None: the stack's own).
+    pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
+        match account {
+            None => *self,
+            Some(account) => Ports {
+                services: &*account.services,
+                scaler: &*account.scaler,
+                autoscaling: &*account.autoscaling,
+                queues: &*account.queues,
+                ..*self
+            },
+        }
+    }
 }
 
 /// Every target's kept start-ups, or why they cannot be read.

@@ -11,6 +11,8 @@ use sluice_core::zero::{
     self, Cause, Facts, WatchState, confirmed, decide, push_while_awake, released,
 };
 
+use sluice_lambda::per_place;
+
 use super::Ports;
 use super::facts;
 use super::report::{DecisionReport, Effect};
@@ -34,6 +36,28 @@ impl Attempt {
     fn done(report: DecisionReport) -> Self {
         Attempt::Done(Box::new(report))
     }
+}
+
+/// [`evaluate`] for the targets of each account and region, with that account's
+/// clients; a target whose account cannot be reached fails, recorded as such.
+pub async fn everywhere(
+    work: &[Work<'_>],
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<DecisionReport> {
+    per_place(
+        work,
+        |(watched, _)| watched.target,
+        ports.accounts,
+        async |account, mine| evaluate(mine, pass, settings, &ports.in_account(account)).await,
+        |(watched, _), error| {
+            let report = DecisionReport::unreachable(*watched, pass, error);
+            report.record(settings, ports);
+            report
+        },
+    )
+    .await
 }
 
 /// One decision per work item, in the work's order, each recorded (log + EMF).

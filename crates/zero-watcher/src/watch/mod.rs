@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sluice_aws::{
-    ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler,
-    StartUpRecords, TaskProtections, WatchStates,
+    Account, Accounts, ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets,
+    ServiceCounts, ServiceScaler, StartUpRecords, TaskProtections, WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -29,7 +29,10 @@ pub use work::Watched;
 
 use crate::settings::Settings;
 
-/// The capabilities an invocation needs.
+/// The capabilities an invocation needs. The target-side ones (queues, services,
+/// protections, scaler, autoscaling, metrics) are the stack's own account's; targets
+/// elsewhere get their account's from `accounts` ([`Ports::in_account`]).
+#[derive(Clone, Copy)]
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn WatchStates,
@@ -45,6 +48,25 @@ pub struct Ports<'a> {
     pub clock: &'a dyn Clock,
     /// The last quiet look at each sleeping target: what a wake's latency counts from.
     pub looks: &'a QuietLooks,
+    pub accounts: &'a dyn Accounts,
+}
+
+impl<'a> Ports<'a> {
+    /// These ports with the target-side ones of `account` (None: the stack's own).
+    pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
+        match account {
+            None => *self,
+            Some(account) => Ports {
+                queues: &*account.queues,
+                services: &*account.services,
+                protections: &*account.protections,
+                scaler: &*account.scaler,
+                autoscaling: &*account.autoscaling,
+                metrics: &*account.metrics,
+                ..*self
+            },
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +153,7 @@ pub async fn watch_until(
     let watched = Watched::all(&selection.targets);
     let mut report = Report::new(&request, settings, selection.invalid.clone());
     let work = work::for_request(&request, &watched, &mut report.skipped_events);
-    report.decisions = evaluate::evaluate(&work, 0, settings, ports).await;
+    report.decisions = evaluate::everywhere(&work, 0, settings, ports).await;
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {
         let window = started + Duration::from_secs(settings.poll_window_seconds);

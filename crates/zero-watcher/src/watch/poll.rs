@@ -8,6 +8,8 @@ use std::time::Duration;
 use sluice_core::zero::Cause;
 use tokio::time::Instant;
 
+use sluice_lambda::per_place;
+
 use super::report::{Effect, Report};
 use super::work::Watched;
 use super::{Ports, evaluate, facts};
@@ -50,12 +52,12 @@ pub async fn poll(
         if read_metrics {
             metrics_read = Instant::now();
         }
-        let active = facts::active(&asleep, read_metrics, settings, ports).await;
+        let active = active_everywhere(&asleep, read_metrics, settings, ports).await;
         if active.is_empty() {
             continue;
         }
         let work: Vec<_> = active.iter().map(|w| (*w, Cause::Poll)).collect();
-        for decision in evaluate::evaluate(&work, pass, settings, ports).await {
+        for decision in evaluate::everywhere(&work, pass, settings, ports).await {
             if decision.desired_after != Some(0) {
                 asleep.retain(|w| w.name() != decision.target);
             }
@@ -64,4 +66,34 @@ pub async fn poll(
             }
         }
     }
+}
+
+/// [`facts::active`] for the sleeping targets of each account, with its clients; a
+/// target whose account cannot be reached is not active here (the next scheduled
+/// look decides it, and reports the failure).
+async fn active_everywhere<'t>(
+    asleep: &[Watched<'t>],
+    read_metrics: bool,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Watched<'t>> {
+    let active = per_place(
+        asleep,
+        |watched| watched.target,
+        ports.accounts,
+        async |account, mine| {
+            let ports = ports.in_account(account);
+            let active = facts::active(mine, read_metrics, settings, &ports).await;
+            mine.iter()
+                .map(|w| active.iter().any(|a| a.name() == w.name()))
+                .collect()
+        },
+        |_, _| false,
+    )
+    .await;
+    asleep
+        .iter()
+        .zip(active)
+        .filter_map(|(watched, active)| active.then_some(*watched))
+        .collect()
 }

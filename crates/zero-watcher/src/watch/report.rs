@@ -122,6 +122,15 @@ impl DecisionReport {
         }
     }
 
+    /// A target whose account could not be reached: nothing read, nothing changed.
+    pub fn unreachable(watched: Watched<'_>, pass: u32, error: &sluice_aws::AwsError) -> Self {
+        DecisionReport {
+            outcome: Effect::Failed,
+            error: Some(error.clone()),
+            ..Self::skipped(watched, pass, error.to_string())
+        }
+    }
+
     /// What a decision does, given the desired count it was made on.
     pub fn of(
         watched: Watched<'_>,

@@ -1,0 +1,268 @@
+//! Targets in other accounts and regions (sluice_core::place): one set of clients per
+//! place, built the first time a target there is met and kept for the container's
+//! life, with its own bound on requests in flight (so one team's throttled account
+//! waits alone) and its own credentials, from STS AssumeRole when the place names a
+//! role.
+//!
+//! Assumed credentials are kept until five minutes before they expire, then the role
+//! is assumed again; every look at a place checks this first, so a role that can no
+//! longer be assumed fails that place's targets with an error naming the role, and
+//! nothing else. A failure is not kept: the next look tries again.
+//! (STS AssumeRole: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html;
+//! credentials last an hour by default.)
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::Region;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response;
+use sluice_core::place::Place;
+use tokio::sync::Mutex;
+
+use crate::{
+    AlarmStore, AutoScaling, AwsError, Clients, CloudWatchMetrics, EcsServices, ErrorKind,
+    MetricReader, MetricSink, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts,
+    ServiceScaler, SqsQueues, TaskProtections, limit_in_flight,
+};
+
+/// What Sluice touches in the account and region a target lives in. Metrics Sluice
+/// publishes for the fleet stay in the stack's account; `sink` takes only the
+/// metrics this account's own scaling policies watch.
+#[derive(Clone)]
+pub struct Account {
+    pub queues: Arc<dyn QueueDepths>,
+    pub services: Arc<dyn ServiceCounts>,
+    pub protections: Arc<dyn TaskProtections>,
+    pub scaler: Arc<dyn ServiceScaler>,
+    pub autoscaling: Arc<dyn ScalableTargets>,
+    pub metrics: Arc<dyn MetricReader>,
+    pub sink: Arc<dyn MetricSink>,
+    pub policies: Arc<dyn ScalingPolicies>,
+    pub alarms: Arc<dyn AlarmStore>,
+}
+
+impl Account {
+    /// Every capability from one implementation (an in-memory account in tests).
+    pub fn of<T>(one: Arc<T>) -> Self
+    where
+        T: QueueDepths
+            + ServiceCounts
+            + TaskProtections
+            + ServiceScaler
+            + ScalableTargets
+            + MetricReader
+            + MetricSink
+            + ScalingPolicies
+            + AlarmStore
+            + 'static,
+    {
+        Account {
+            queues: one.clone(),
+            services: one.clone(),
+            protections: one.clone(),
+            scaler: one.clone(),
+            autoscaling: one.clone(),
+            metrics: one.clone(),
+            sink: one.clone(),
+            policies: one.clone(),
+            alarms: one,
+        }
+    }
+
+    /// The SDK adapters over `clients`.
+    pub fn from_clients(clients: &Clients) -> Self {
+        let ecs = Arc::new(EcsServices::new(clients.ecs.clone()));
+        let cloudwatch = Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone()));
+        let autoscaling = Arc::new(AutoScaling::new(clients.autoscaling.clone()));
+        Account {
+            queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+            services: ecs.clone(),
+            protections: ecs.clone(),
+            scaler: ecs,
+            autoscaling: autoscaling.clone(),
+            metrics: cloudwatch.clone(),
+            sink: cloudwatch.clone(),
+            policies: autoscaling,
+            alarms: cloudwatch,
+        }
+    }
+}
+
+/// Reaches the accounts and regions targets name other than the stack's own.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// The account `place` names; Err naming the role when it cannot be assumed.
+    async fn at(&self, place: &Place) -> Result<Arc<Account>, AwsError>;
+}
+
+/// The account of `place`: None for the stack's own, which the ports already reach.
+pub async fn reach(
+    accounts: &dyn Accounts,
+    place: &Place,
+) -> Result<Option<Arc<Account>>, AwsError> {
+    if place.is_home() {
+        return Ok(None);
+    }
+    accounts.at(place).await.map(Some)
+}
+
+/// Production [`Accounts`]: clients per place over the SDK, each place with its own
+/// bound of requests in flight.
+pub struct AssumedAccounts {
+    /// The functions' own configuration, before any bound on requests in flight.
+    base: aws_config::SdkConfig,
+    concurrency: usize,
+    places: Mutex<HashMap<Place, Arc<Reached>>>,
+}
+
+struct Reached {
+    role: Option<Arc<RoleCredentials>>,
+    account: Arc<Account>,
+}
+
+impl AssumedAccounts {
+    /// `base` is the configuration from [`crate::load_sdk_config`]; every place gets
+    /// `concurrency` requests in flight of its own.
+    pub fn new(base: aws_config::SdkConfig, concurrency: usize) -> Self {
+        Self {
+            base,
+            concurrency,
+            places: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn reach(&self, place: &Place) -> Arc<Reached> {
+        let mut places = self.places.lock().await;
+        if let Some(reached) = places.get(place) {
+            return reached.clone();
+        }
+        let mut config = self.base.to_builder();
+        if let Some(region) = &place.region {
+            config.set_region(Some(Region::new(region.clone())));
+        }
+        let regional = config.build();
+        let mut config = regional.to_builder();
+        let mut role = None;
+        if let Some(arn) = &place.role_arn {
+            let mut builder = AssumeRoleProvider::builder(arn.clone())
+                .session_name("sluice")
+                .configure(&regional);
+            if let Some(id) = &place.external_id {
+                builder = builder.external_id(id.clone());
+            }
+            let held = Arc::new(RoleCredentials {
+                role: arn.clone(),
+                provider: builder.build().await,
+                held: Mutex::new(None),
+            });
+            config.set_credentials_provider(Some(SharedCredentialsProvider::new(HeldCredentials(
+                held.clone(),
+            ))));
+            role = Some(held);
+        }
+        let config = limit_in_flight(&config.build(), self.concurrency);
+        let reached = Arc::new(Reached {
+            role,
+            account: Arc::new(Account::from_clients(&Clients::new(&config))),
+        });
+        places.insert(place.clone(), reached.clone());
+        reached
+    }
+}
+
+#[async_trait]
+impl Accounts for AssumedAccounts {
+    async fn at(&self, place: &Place) -> Result<Arc<Account>, AwsError> {
+        let reached = self.reach(place).await;
+        if let Some(role) = &reached.role {
+            role.fresh().await?;
+        }
+        Ok(reached.account.clone())
+    }
+}
+
+/// How long before their expiry assumed credentials are replaced: longer than an
+/// invocation, so no call of one runs on credentials that lapse midway.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+
+#[derive(Debug)]
+struct RoleCredentials {
+    role: String,
+    provider: AssumeRoleProvider,
+    held: Mutex<Option<Credentials>>,
+}
+
+impl RoleCredentials {
+    /// Credentials good for at least [`REFRESH_BEFORE`], assuming the role again when
+    /// the held ones are older; one AssumeRole at a time per role.
+    async fn fresh(&self) -> Result<Credentials, AwsError> {
+        let mut held = self.held.lock().await;
+        let good_until = SystemTime::now() + REFRESH_BEFORE;
+        if let Some(credentials) = held.as_ref()
+            && credentials
+                .expiry()
+                .is_none_or(|expiry| expiry > good_until)
+        {
+            return Ok(credentials.clone());
+        }
+        let credentials = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|error| assume_error(&self.role, &error))?;
+        *held = Some(credentials.clone());
+        Ok(credentials)
+    }
+}
+
+/// The credentials provider the place's clients use: the held credentials.
+#[derive(Debug)]
+struct HeldCredentials(Arc<RoleCredentials>);
+
+impl ProvideCredentials for HeldCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            self.0
+                .fresh()
+                .await
+                .map_err(CredentialsError::provider_error)
+        })
+    }
+}
+
+/// Why the role could not be assumed, classified by STS's error code (the SDK error
+/// inside the provider's), and naming the role.
+fn assume_error(role: &str, error: &CredentialsError) -> AwsError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(sdk) = current.downcast_ref::<SdkError<AssumeRoleError, Response>>() {
+            return AwsError::from_sdk_ref("STS.AssumeRole", sdk)
+                .about(format!("cannot assume role {role}"));
+        }
+        source = current.source();
+    }
+    let kind = match error {
+        CredentialsError::ProviderTimedOut(_) => ErrorKind::Unavailable,
+        CredentialsError::InvalidConfiguration(_) => ErrorKind::InvalidRequest,
+        _ => ErrorKind::Other,
+    };
+    AwsError::new(
+        "STS.AssumeRole",
+        kind,
+        format!(
+            "cannot assume role {role}: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(error)
+        ),
+    )
+}

@@ -1,0 +1,190 @@
+//! Targets in other accounts, against the emulators. moto's STS AssumeRole issues
+//! credentials for any role, and moto files what those credentials touch under the
+//! role's account: a queue or service made in the member account is not there for
+//! the stack's own credentials, so reading it proves the role was used.
+//!
+//! What the emulators do not check: moto assumes any role, so trust policies,
+//! external ids and the role's own permissions are not tested here (the member-role
+//! template is checked by cfn-lint and checkov instead); a refused role is injected
+//! at the HTTP layer as STS's AccessDenied. LocalStack keeps one CloudWatch for every
+//! temporary key, so the copy of the policy metrics in the member account is proven
+//! by the requests signed with the role's credentials, not by a separate store.
+
+use anyhow::Result;
+use metric_publisher::{Output, Publisher};
+use serde_json::json;
+use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::settings::Common;
+use sluice_testkit::faults::{Fault, FaultPlan};
+use sluice_testkit::{Emulators, business_hours, unique};
+
+const MEMBER_ROLE: &str = "arn:aws:iam::111122223333:role/sluice-member";
+const REFUSED_ROLE: &str = "arn:aws:iam::444455556666:role/sluice-refused";
+
+/// A service running `running` tasks and a queue holding `messages`, in the member
+/// account: (cluster, service, queue).
+async fn member_service(
+    member: &Emulators,
+    running: i32,
+    messages: usize,
+) -> Result<(String, String, String)> {
+    let cluster = unique("team-cluster");
+    member.create_cluster(&cluster).await?;
+    let service = unique("team-svc");
+    member
+        .create_running_service(&cluster, &service, running)
+        .await?;
+    let queue = unique("team-q");
+    let url = member.create_queue(&queue).await?;
+    member.send_messages(&url, messages, 0).await?;
+    Ok((cluster, service, queue))
+}
+
+fn common(table: &str, namespace: &str) -> Common {
+    Common {
+        namespace: namespace.to_owned(),
+        concurrency: 8,
+        ..Common::for_table(table)
+    }
+}
+
+#[tokio::test]
+async fn the_publisher_reads_each_target_in_its_account_and_a_refused_role_fails_only_its_own()
+-> Result<()> {
+    let home = Emulators::connect().await?;
+    let member = home.in_account(MEMBER_ROLE).await?;
+    let (cluster, service, queue) = member_service(&member, 2, 10).await?;
+    assert!(
+        home.queue_url(&queue).await.is_err(),
+        "the queue is the member account's alone"
+    );
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let team = Target::new(&unique("team"), &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 20)
+        .with_backlog_per_task(5.0)
+        .in_account(MEMBER_ROLE, None);
+    let refused = Target::new(&unique("refused"), &cluster, &service)
+        .with_capacity(0, 20)
+        .in_account(REFUSED_ROLE, None);
+    home.store_targets(&store, &[team.clone(), refused.clone()])
+        .await?;
+    let plan = FaultPlan::new();
+    plan.always_for("STS.AssumeRole", "sluice-refused", Fault::AccessDenied);
+    let namespace = unique("SluiceAccounts");
+    let settings = metric_publisher::Settings {
+        common: common(&table, &namespace),
+        output: Output::PutMetricData,
+        scaling_changes: Default::default(),
+    };
+    let publisher = Publisher::new(&home.clients_with_faults(&plan)?, settings);
+
+    for run in 0..2 {
+        let summary = publisher.handle(&json!({})).await?;
+        assert_eq!(
+            (summary.published_targets, summary.failed_targets),
+            (1, 1),
+            "run {run}"
+        );
+        let lost = summary.targets.iter().find(|t| t.name == refused.name);
+        let error = lost.and_then(|t| t.error.clone()).unwrap_or_default();
+        assert!(error.contains(REFUSED_ROLE), "names the role: {error}");
+    }
+
+    let published = home.published(&namespace, &team.name).await?;
+    assert_eq!(published.get("BacklogPerTask"), Some(&5.0), "{published:?}");
+    assert_eq!(published.get("RunningTasks"), Some(&2.0));
+    let fleet = home.published_fleet_wide(&namespace).await?;
+    assert_eq!(fleet.get("TargetsFailed"), Some(&1.0), "{fleet:?}");
+    assert_eq!(
+        plan.sent("STS.AssumeRole"),
+        3,
+        "the member role assumed once for both runs; the refused one tried each run"
+    );
+    assert!(plan.sent_as_assumed_role("SQS.GetQueueAttributes") >= 2);
+    assert!(plan.sent_as_assumed_role("ECS.DescribeServices") >= 2);
+    assert_eq!(
+        plan.sent_as_assumed_role("CloudWatch.PutMetricData"),
+        2,
+        "one copy of the policy metrics per run, in the member account"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
+    let home = Emulators::connect().await?;
+    let member = home.in_account(MEMBER_ROLE).await?;
+    let (cluster, service, queue) = member_service(&member, 0, 3).await?;
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let team = Target::new(&unique("team"), &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 4)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero {
+            wake_tasks: 1,
+            ..ScaleToZero::default()
+        })
+        .in_account(MEMBER_ROLE, Some("us-east-1"));
+    home.store_targets(&store, std::slice::from_ref(&team))
+        .await?;
+    let settings = zero_watcher::Settings {
+        common: common(&table, &unique("SluiceAccounts")),
+        dry_run: false,
+        poll_interval_seconds: 1,
+        poll_window_seconds: 0,
+    };
+    let watcher = zero_watcher::Watcher::new(&home.clients, settings);
+
+    let report = watcher
+        .handle(&json!({"source": "sluice.scheduler"}))
+        .await?;
+
+    assert_eq!(
+        report.decisions[0].outcome,
+        zero_watcher::watch::Effect::Woke,
+        "{report:?}"
+    );
+    assert_eq!(member.desired_count(&cluster, &service).await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_prescaler_raises_the_floor_in_the_targets_account() -> Result<()> {
+    let home = Emulators::connect().await?;
+    let member = home.in_account(MEMBER_ROLE).await?;
+    let (cluster, service, queue) = member_service(&member, 1, 0).await?;
+    member
+        .register_scalable_target(&cluster, &service, 1, 20)
+        .await?;
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let team = Target::new(&unique("team"), &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(1, 20)
+        .with_backlog_per_task(10.0)
+        .with_profile("business-hours")
+        .in_account(MEMBER_ROLE, None);
+    home.store_targets(&store, &[team]).await?;
+    let weekdays = business_hours();
+    home.store_profile(&store, &weekdays).await?;
+    let settings = prescaler::Settings {
+        common: common(&table, &unique("SluiceAccounts")),
+        dry_run: false,
+        forecast_only: false,
+        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
+    };
+
+    prescaler::Prescaler::new(&home.clients, settings)
+        .handle(&json!({"at": "2026-11-30T09:00:00+01:00", "apply": true}))
+        .await?;
+
+    assert_eq!(
+        member.scalable_bounds(&cluster, &service).await?,
+        (5, 20),
+        "MinCapacity raised in the member account"
+    );
+    Ok(())
+}
