@@ -9,7 +9,7 @@ cd "$root"
 "$root/infra/bootstrap.sh"
 tools="$root/.venv/tools/bin"
 export SAM_CLI_TELEMETRY=0 AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
-templates=(template.yaml infra/examples/worker-stack.yaml)
+templates=(template.yaml infra/examples/worker-stack.yaml infra/examples/member-account-role.yaml)
 
 echo "== sam validate --lint"
 "$tools/sam" validate --lint --template-file template.yaml

@@ -225,7 +225,12 @@ class TransformedTemplate(unittest.TestCase):
                 "application-autoscaling:scalable-dimension",
             },
         }
-        confined = {"ServiceArns": ":ecs:", "QueueArns": ":sqs:", "AutoScalingGroupArns": ":autoscaling:"}
+        confined = {
+            "ServiceArns": ":ecs:",
+            "QueueArns": ":sqs:",
+            "AutoScalingGroupArns": ":autoscaling:",
+            "MemberRoleArns": ":iam::",
+        }
         seen = 0
         for role, statement in statements(self.resources):
             mutating = [a for a in as_list(statement["Action"]) if not READ_ONLY.match(a)]
@@ -281,6 +286,26 @@ class TransformedTemplate(unittest.TestCase):
                 pattern = re.compile(template["Parameters"][name]["AllowedPattern"])
                 for element in value.split(","):
                     self.assertTrue(pattern.fullmatch(element), f"samconfig {environment}: {name}={element}")
+
+    def test_only_the_named_member_roles_may_be_assumed(self):
+        """Targets in other accounts: each function may assume the roles of
+        MemberRoleArns and nothing else, and the statement is absent without them."""
+        template = sam_template()
+        pattern = re.compile(template["Parameters"]["MemberRoleArns"]["AllowedPattern"])
+        for value in ["", "arn:aws:iam::111122223333:role/sluice-member", "arn:aws:iam::111122223333:role/teams/sluice-*"]:
+            self.assertTrue(pattern.fullmatch(value), f"MemberRoleArns refuses {value!r}")
+        for value in ["*", "arn:aws:iam::*:role/x", "arn:aws:iam::111122223333:user/x", "arn:aws:iam::111122223333:*"]:
+            self.assertFalse(pattern.fullmatch(value), f"MemberRoleArns accepts {value!r}")
+        for role in ["MetricPublisherRole", "ZeroWatcherRole", "PrescalerRole"]:
+            text = json.dumps(template["Resources"][role]["Properties"]["Policies"])
+            self.assertIn('"HasMemberRoles"', text, role)
+            self.assertIn('"Sid": "AssumeMemberRoles"', text, role)
+        granted = 0
+        for role, statement in statements(self.resources):
+            if "sts:AssumeRole" in as_list(statement["Action"]):
+                granted += 1
+                self.assertEqual(statement["Resource"], {"Ref": "MemberRoleArns"}, role)
+        self.assertEqual(granted, 3)
 
     def test_roles_carry_no_managed_policies(self):
         for name, role in self.of_type("AWS::IAM::Role").items():
