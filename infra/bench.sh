@@ -3,6 +3,8 @@
 # recorded ones). Examples:
 #   infra/bench.sh publisher                      10, 100 and 1000 targets
 #   infra/bench.sh publisher --targets 50
+#   infra/bench.sh fleet                          1,000 and 10,000 targets in 1 and 4 shards
+#   infra/bench.sh init                           cold-start init (cargo build --release --bins first)
 #   infra/bench.sh simulate                       1 and 1000 targets over 30 days
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

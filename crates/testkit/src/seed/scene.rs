@@ -43,34 +43,53 @@ impl Emulators {
     /// A fleet of `count` targets in one new table and cluster: each with its own
     /// service (desired 0), queue (one message) and GPU reading. Returns the table.
     pub async fn seed_fleet(&self, count: usize) -> Result<String> {
+        Ok(self.seed_fleet_with(count, true).await?.0)
+    }
+
+    /// As [`Emulators::seed_fleet`], 16 targets seeded at once, also returning the
+    /// targets; the GPU readings go to LocalStack only when `readings` (a bench with
+    /// its own CloudWatch stand-in seeds them there).
+    pub async fn seed_fleet_with(
+        &self,
+        count: usize,
+        readings: bool,
+    ) -> Result<(String, Vec<Target>)> {
+        use futures::stream::{self, StreamExt, TryStreamExt};
         let table = unique("bench");
         let store = self.create_table(&table).await?;
         let cluster = unique("bench-cluster");
         self.create_cluster(&cluster).await?;
         let gpu_namespace = unique("BenchGpu");
-        let mut targets = Vec::with_capacity(count);
-        for index in 0..count {
-            let service = format!("svc-{index}");
-            self.create_service(&cluster, &service, 0).await?;
-            let queue = format!("{}-{index}", unique("bench-q"));
-            let url = self.create_queue(&queue).await?;
-            self.send_messages(&url, 1, 0).await?;
-            let gpu = GpuSource {
-                namespace: gpu_namespace.clone(),
-                ..GpuSource::agent([("ServiceName", &service)])
-            };
-            self.put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
-                .await?;
-            targets.push(
-                Target::new(&format!("target-{index}"), &cluster, &service)
-                    .with_queues([queue])
-                    .with_capacity(0, 10)
-                    .with_backlog_per_task(10.0)
-                    .with_gpu(gpu),
-            );
-        }
+        let queue_prefix = unique("bench-q");
+        let (cluster, gpu_namespace, queue_prefix) = (&cluster, &gpu_namespace, &queue_prefix);
+        let targets: Vec<Target> = stream::iter(0..count)
+            .map(|index| async move {
+                let service = format!("svc-{index}");
+                self.create_service(cluster, &service, 0).await?;
+                let queue = format!("{queue_prefix}-{index}");
+                let url = self.create_queue(&queue).await?;
+                self.send_messages(&url, 1, 0).await?;
+                let gpu = GpuSource {
+                    namespace: gpu_namespace.clone(),
+                    ..GpuSource::agent([("ServiceName", &service)])
+                };
+                if readings {
+                    self.put_readings(&gpu.namespace, &gpu.metric, &gpu.dimensions, &[(0, 50.0)])
+                        .await?;
+                }
+                Ok::<_, anyhow::Error>(
+                    Target::new(&format!("target-{index}"), cluster, &service)
+                        .with_queues([queue])
+                        .with_capacity(0, 10)
+                        .with_backlog_per_task(10.0)
+                        .with_gpu(gpu),
+                )
+            })
+            .buffered(16)
+            .try_collect()
+            .await?;
         self.store_targets(&store, &targets).await?;
-        Ok(table)
+        Ok((table, targets))
     }
 }
 

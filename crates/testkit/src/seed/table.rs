@@ -47,16 +47,18 @@ impl Emulators {
         Ok(DynamoStore::new(self.clients.dynamodb.clone(), table))
     }
 
+    /// Stores the targets as `sluicectl apply` would, 16 at once.
     pub async fn store_targets(&self, store: &DynamoStore, targets: &[Target]) -> Result<()> {
-        for target in targets {
-            store
-                .put(
-                    ItemKind::Target,
-                    &target.name,
-                    &serde_json::to_string(target)?,
-                )
-                .await?;
-        }
+        use futures::stream::{self, StreamExt, TryStreamExt};
+        stream::iter(targets)
+            .map(|target| async move {
+                let spec = serde_json::to_string(target)?;
+                store.put(ItemKind::Target, &target.name, &spec).await?;
+                Ok::<_, anyhow::Error>(())
+            })
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await?;
         Ok(())
     }
 

@@ -34,6 +34,35 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// The metric publisher over a fleet split in shards, one invocation per shard as
+    /// the schedules run them: SQS, ECS and DynamoDB on moto behind `--latency-ms`,
+    /// CloudWatch on an in-process stand-in with the same per-call latency
+    /// (LocalStack's PutMetricData outgrows the 15 s timeout at 1000 targets)
+    Fleet {
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        targets: Vec<usize>,
+        /// Shard counts to measure for each fleet size (ShardCount)
+        #[arg(long, value_delimiter = ',', default_value = "1,4")]
+        shards: Vec<u64>,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        latency_ms: u64,
+    },
+    /// Cold-start init: from exec to the function's first poll of the Runtime API (a
+    /// local stand-in that records the poll), per binary, against a bare
+    /// lambda_runtime function. Build first: `cargo build --release --bins`.
+    Init {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Release binaries to measure, under target/release
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "bare-runtime,metric-publisher,zero-watcher,prescaler"
+        )]
+        binaries: Vec<String>,
+    },
     /// The zero-watcher's wake latency: message sent (or SNS delivered) to desiredCount
     /// raised, as ECS reports it
     Wake {
@@ -74,6 +103,22 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Fleet {
+            targets,
+            shards,
+            concurrency,
+            latency_ms,
+        } => {
+            println!(
+                "| targets | shards | invocation | wall time per period (slowest shard) | AWS calls/target | calls by API | peak RSS per invocation | most in flight |"
+            );
+            println!("|---:|---:|---|---:|---:|---|---:|---:|");
+            for count in targets {
+                fleet::bench(count, &shards, concurrency, latency_ms).await?;
+            }
+            Ok(())
+        }
+        Command::Init { runs, binaries } => init::bench(runs, &binaries).await,
         Command::Wake {
             runs,
             interval,
@@ -409,4 +454,285 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
     // Keeps the runs from being optimised away, and says they did something.
     eprintln!("({targets} targets: {checksum:.0} task-hours in total)");
     Ok(())
+}
+
+mod fleet {
+    //! `sluice-bench fleet`: wall time per period, calls per target and memory per
+    //! invocation of the publisher at fleet scale, shard by shard.
+
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use anyhow::{Context, Result};
+    use async_trait::async_trait;
+    use metric_publisher::publish::{Ports, publish};
+    use metric_publisher::{Output, Settings};
+    use sluice_aws::memory::MemoryAws;
+    use sluice_aws::{
+        AwsError, CallCounter, Clients, DynamoStore, EcsServices, MetricReader, MetricSink,
+        SqsQueues, limit_in_flight,
+    };
+    use sluice_core::facts::MetricQuery;
+    use sluice_core::metrics::Datum;
+    use sluice_core::settings::Common;
+    use sluice_testkit::probe::InFlightProbe;
+    use sluice_testkit::{Emulators, unique};
+
+    use super::{Discard, peak_rss, reset_peak_rss};
+
+    /// CloudWatch for the bench: the in-memory store behind the same per-call latency
+    /// as the emulators' requests, each call counted.
+    struct CloudWatchStandIn {
+        store: MemoryAws,
+        latency: Duration,
+        calls: Mutex<BTreeMap<String, u64>>,
+    }
+
+    impl CloudWatchStandIn {
+        async fn call(&self, operation: &str) {
+            *self
+                .calls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(operation.to_owned())
+                .or_default() += 1;
+            tokio::time::sleep(self.latency).await;
+        }
+
+        fn take_calls(&self) -> BTreeMap<String, u64> {
+            std::mem::take(
+                &mut self
+                    .calls
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+        }
+    }
+
+    #[async_trait]
+    impl MetricReader for CloudWatchStandIn {
+        async fn points(
+            &self,
+            queries: &[MetricQuery],
+            lookback_minutes: u32,
+        ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
+            self.call("CloudWatch.GetMetricData").await;
+            self.store.points(queries, lookback_minutes).await
+        }
+    }
+
+    #[async_trait]
+    impl MetricSink for CloudWatchStandIn {
+        async fn put_metric_data(&self, namespace: &str, datums: &[Datum]) -> Result<(), AwsError> {
+            self.call("CloudWatch.PutMetricData").await;
+            self.store.put_metric_data(namespace, datums).await
+        }
+    }
+
+    pub async fn bench(
+        count: usize,
+        shards: &[u64],
+        concurrency: usize,
+        latency_ms: u64,
+    ) -> Result<()> {
+        let emulators = Emulators::connect().await?;
+        let seeding = Instant::now();
+        let (table, targets) = emulators.seed_fleet_with(count, false).await?;
+        eprintln!(
+            "seeded {count} targets in {:.0} s",
+            seeding.elapsed().as_secs_f64()
+        );
+        let latency = Duration::from_millis(latency_ms);
+        let cloudwatch = CloudWatchStandIn {
+            store: MemoryAws::new(),
+            latency,
+            calls: Mutex::default(),
+        };
+        for gpu in targets.iter().filter_map(|t| t.gpu.as_ref()) {
+            for query in gpu.queries() {
+                cloudwatch.store.set_metric(&query, Some(50.0));
+            }
+        }
+        for &shard_count in shards {
+            let mut invocations = Vec::new();
+            for index in 0..shard_count {
+                // Each shard is its own Lambda container: its own clients and caches.
+                let counter = CallCounter::default();
+                let probe = InFlightProbe::with_delay(latency);
+                let config = limit_in_flight(&emulators.config_with_probe(&probe), concurrency);
+                let clients = Clients::counted(&config, &counter);
+                let store = DynamoStore::new(clients.dynamodb.clone(), table.clone());
+                let queues = SqsQueues::new(clients.sqs.clone());
+                let services = EcsServices::new(clients.ecs.clone());
+                let ports = Ports {
+                    store: &store,
+                    queues: &queues,
+                    services: &services,
+                    metrics: &cloudwatch,
+                    own_metrics: &cloudwatch,
+                    sink: &cloudwatch,
+                    emf: &Discard,
+                    accounts: &cloudwatch.store,
+                };
+                let settings = Settings {
+                    common: Common {
+                        namespace: unique("Bench"),
+                        concurrency,
+                        ..Common::for_table(&table)
+                    },
+                    output: Output::PutMetricData,
+                    scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+                };
+                let event = serde_json::json!({
+                    "source": "sluice.scheduler",
+                    "shard": {"index": index, "count": shard_count},
+                });
+                for (run, invocation) in ["cold", "warm"].into_iter().enumerate() {
+                    counter.reset();
+                    cloudwatch.take_calls();
+                    reset_peak_rss();
+                    let started = Instant::now();
+                    let summary = publish(&event, &settings, &ports)
+                        .await
+                        .context("publish")?;
+                    let wall = started.elapsed();
+                    anyhow::ensure!(
+                        summary.failed_targets == 0,
+                        "{} failed",
+                        summary.failed_targets
+                    );
+                    let mut calls = counter.snapshot();
+                    calls.extend(cloudwatch.take_calls());
+                    invocations.push(Invocation {
+                        run,
+                        label: invocation,
+                        wall,
+                        published: summary.published_targets,
+                        calls,
+                        rss_kib: peak_rss().unwrap_or(0),
+                        most: probe.most(),
+                    });
+                }
+            }
+            for run in 0..2 {
+                print_row(
+                    count,
+                    shard_count,
+                    invocations.iter().filter(|i| i.run == run),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    struct Invocation {
+        run: usize,
+        label: &'static str,
+        wall: Duration,
+        published: usize,
+        calls: BTreeMap<String, u64>,
+        rss_kib: u64,
+        most: usize,
+    }
+
+    fn print_row<'a>(count: usize, shards: u64, invocations: impl Iterator<Item = &'a Invocation>) {
+        let invocations: Vec<&Invocation> = invocations.collect();
+        let slowest = invocations.iter().map(|i| i.wall).max().unwrap_or_default();
+        let published: usize = invocations.iter().map(|i| i.published).sum();
+        let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
+        for invocation in &invocations {
+            for (api, n) in &invocation.calls {
+                *calls.entry(api).or_default() += n;
+            }
+        }
+        let total: u64 = calls.values().sum();
+        let by_api: Vec<String> = calls.iter().map(|(api, n)| format!("{api} {n}")).collect();
+        let rss = invocations.iter().map(|i| i.rss_kib).max().unwrap_or(0);
+        let most = invocations.iter().map(|i| i.most).max().unwrap_or(0);
+        let label = invocations.first().map_or("", |i| i.label);
+        println!(
+            "| {count} | {shards} | {label} | {:.2} s | {:.2} | {} | {:.1} MiB | {most} |",
+            slowest.as_secs_f64(),
+            total as f64 / published.max(1) as f64,
+            by_api.join(", "),
+            rss as f64 / 1024.0,
+        );
+    }
+}
+
+mod init {
+    //! `sluice-bench init`: the part of a cold start that is the function's own.
+
+    use std::time::{Duration, Instant};
+
+    use anyhow::{Context, Result};
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+    use tokio::process::Command;
+
+    use super::percentile;
+
+    pub async fn bench(runs: usize, binaries: &[String]) -> Result<()> {
+        println!("| binary | runs | init p50 | min | max | size |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        let dir = sluice_testkit::repo_root().join("target/release");
+        for binary in binaries {
+            let path = dir.join(binary);
+            let size = std::fs::metadata(&path)
+                .with_context(|| format!("{} (cargo build --release --bins)", path.display()))?
+                .len();
+            let mut times = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                times.push(once(&path).await?.as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "| {binary} | {runs} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} MB |",
+                percentile(&times, 50.0),
+                times[0],
+                times[times.len() - 1],
+                size as f64 / 1e6,
+            );
+        }
+        Ok(())
+    }
+
+    /// Exec to the first byte of the first request the function sends its Runtime
+    /// API (GET /2018-06-01/runtime/invocation/next), as Lambda's environment gives it.
+    async fn once(path: &std::path::Path) -> Result<Duration> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let api = listener.local_addr()?.to_string();
+        let mut command = Command::new(path);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &api)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "init-bench")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "init-bench")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "init-bench")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "ASIAINITBENCH")
+            .env("AWS_SECRET_ACCESS_KEY", "init-bench")
+            .env("AWS_SESSION_TOKEN", "init-bench")
+            .env("SLUICE_TABLE", "init-bench")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .with_context(|| path.display().to_string())?;
+        let polled = tokio::time::timeout(Duration::from_secs(10), async {
+            let (mut socket, _) = listener.accept().await?;
+            let mut first = [0u8; 1];
+            socket.read_exact(&mut first).await?;
+            Ok::<_, std::io::Error>(started.elapsed())
+        })
+        .await
+        .with_context(|| format!("{} never polled the Runtime API", path.display()))??;
+        child.kill().await?;
+        Ok(polled)
+    }
 }
