@@ -28,9 +28,9 @@ use sluice_core::place::Place;
 use tokio::sync::Mutex;
 
 use crate::{
-    AlarmStore, AutoScaling, AwsError, Clients, CloudWatchMetrics, EcsServices, ErrorKind,
-    MetricReader, MetricSink, QueueDepths, ScalableTargets, ScalingPolicies, ServiceCounts,
-    ServiceScaler, SqsQueues, TaskProtections, limit_in_flight,
+    AlarmStore, AwsError, Clients, ErrorKind, MetricReader, MetricSink, QueueDepths,
+    ScalableTargets, ScalingPolicies, ServiceCounts, ServiceScaler, TaskProtections,
+    limit_in_flight,
 };
 
 /// What Sluice touches in the account and region a target lives in. Metrics Sluice
@@ -77,22 +77,127 @@ impl Account {
         }
     }
 
-    /// The SDK adapters over `clients`.
-    pub fn from_clients(clients: &Clients) -> Self {
-        let ecs = Arc::new(EcsServices::new(clients.ecs.clone()));
-        let cloudwatch = Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone()));
-        let autoscaling = Arc::new(AutoScaling::new(clients.autoscaling.clone()));
-        Account {
-            queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
-            services: ecs.clone(),
-            protections: ecs.clone(),
-            scaler: ecs,
-            autoscaling: autoscaling.clone(),
-            metrics: cloudwatch.clone(),
-            sink: cloudwatch.clone(),
-            policies: autoscaling,
-            alarms: cloudwatch,
-        }
+    /// Nothing yet: every capability answers that this function does not use it.
+    /// Each function fills in what it uses (`Account { queues: ..., ..Account::unused() }`),
+    /// so its binary links only those calls.
+    pub fn unused() -> Self {
+        Account::failing(AwsError::new(
+            "(unused)",
+            ErrorKind::Other,
+            "this function does not use that capability in other accounts",
+        ))
+    }
+
+    /// Every capability answers `error`: an account that could not be reached.
+    pub fn failing(error: AwsError) -> Self {
+        Account::of(Arc::new(Refusing(error)))
+    }
+}
+
+/// Capabilities that answer one error: left out of an [`Account`], or unreachable.
+struct Refusing(AwsError);
+
+impl Refusing {
+    fn refuse<T>(&self) -> Result<T, AwsError> {
+        Err(self.0.clone())
+    }
+}
+
+#[async_trait]
+impl QueueDepths for Refusing {
+    async fn queue_depth(&self, _: &str) -> Result<sluice_core::facts::QueueDepth, AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl ServiceCounts for Refusing {
+    async fn task_counts(
+        &self,
+        _: &str,
+        _: &[String],
+    ) -> Result<std::collections::BTreeMap<String, crate::ServiceResult>, AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl TaskProtections for Refusing {
+    async fn protected_tasks(&self, _: &str, _: &str) -> Result<u32, AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl ServiceScaler for Refusing {
+    async fn set_desired(&self, _: &str, _: &str, _: u32) -> Result<(), AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl ScalableTargets for Refusing {
+    async fn bounds(
+        &self,
+        _: &[String],
+    ) -> Result<std::collections::BTreeMap<String, sluice_core::facts::ScalableBounds>, AwsError>
+    {
+        self.refuse()
+    }
+    async fn set_bounds(&self, _: &str, _: u32, _: u32) -> Result<(), AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl MetricReader for Refusing {
+    async fn points(
+        &self,
+        _: &[sluice_core::facts::MetricQuery],
+        _: u32,
+    ) -> Result<Vec<Result<Vec<(i64, f64)>, AwsError>>, AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl MetricSink for Refusing {
+    async fn put_metric_data(
+        &self,
+        _: &str,
+        _: &[sluice_core::metrics::Datum],
+    ) -> Result<(), AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl ScalingPolicies for Refusing {
+    async fn policies(&self, _: &str) -> Result<Vec<sluice_core::policy::LivePolicy>, AwsError> {
+        self.refuse()
+    }
+    async fn put_policy(
+        &self,
+        _: &str,
+        _: &sluice_core::policy::PolicySpec,
+    ) -> Result<String, AwsError> {
+        self.refuse()
+    }
+    async fn delete_policy(&self, _: &str, _: &str) -> Result<(), AwsError> {
+        self.refuse()
+    }
+}
+
+#[async_trait]
+impl AlarmStore for Refusing {
+    async fn alarms(&self, _: &str) -> Result<Vec<sluice_core::policy::LiveAlarm>, AwsError> {
+        self.refuse()
+    }
+    async fn put_alarm(&self, _: &sluice_core::policy::AlarmSpec, _: &str) -> Result<(), AwsError> {
+        self.refuse()
+    }
+    async fn delete_alarm(&self, _: &str) -> Result<(), AwsError> {
+        self.refuse()
     }
 }
 
@@ -120,6 +225,8 @@ pub struct AssumedAccounts {
     /// The functions' own configuration, before any bound on requests in flight.
     base: aws_config::SdkConfig,
     concurrency: usize,
+    /// The adapters the function uses in another account, over that account's clients.
+    adapters: fn(&Clients) -> Account,
     places: Mutex<HashMap<Place, Arc<Reached>>>,
 }
 
@@ -130,11 +237,16 @@ struct Reached {
 
 impl AssumedAccounts {
     /// `base` is the configuration from [`crate::load_sdk_config`]; every place gets
-    /// `concurrency` requests in flight of its own.
-    pub fn new(base: aws_config::SdkConfig, concurrency: usize) -> Self {
+    /// `concurrency` requests in flight of its own, and `adapters` over its clients.
+    pub fn new(
+        base: aws_config::SdkConfig,
+        concurrency: usize,
+        adapters: fn(&Clients) -> Account,
+    ) -> Self {
         Self {
             base,
             concurrency,
+            adapters,
             places: Mutex::new(HashMap::new()),
         }
     }
@@ -171,7 +283,7 @@ impl AssumedAccounts {
         let config = limit_in_flight(&config.build(), self.concurrency);
         let reached = Arc::new(Reached {
             role,
-            account: Arc::new(Account::from_clients(&Clients::new(&config))),
+            account: Arc::new((self.adapters)(&Clients::new(&config))),
         });
         places.insert(place.clone(), reached.clone());
         reached

@@ -6,8 +6,10 @@ pub mod publish;
 pub mod settings;
 
 use serde_json::Value;
+use std::sync::Arc;
+
 use sluice_aws::{
-    AssumedAccounts, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues,
+    Account, AssumedAccounts, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues,
 };
 
 pub use publish::{PublishError, Summary};
@@ -27,7 +29,11 @@ pub struct Publisher {
 impl Publisher {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
-            accounts: AssumedAccounts::new(clients.config.clone(), settings.common.concurrency),
+            accounts: AssumedAccounts::new(
+                clients.config.clone(),
+                settings.common.concurrency,
+                in_other_account,
+            ),
             store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
             queues: SqsQueues::new(clients.sqs.clone()),
             services: EcsServices::new(clients.ecs.clone()),
@@ -48,6 +54,18 @@ impl Publisher {
             emf: &sluice_aws::StdoutEmf,
         };
         publish::publish(event, &self.settings, &ports).await
+    }
+}
+
+/// What the publisher touches in a target's own account; only these are linked.
+fn in_other_account(clients: &Clients) -> Account {
+    let cloudwatch = Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone()));
+    Account {
+        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        services: Arc::new(EcsServices::new(clients.ecs.clone())),
+        metrics: cloudwatch.clone(),
+        sink: cloudwatch,
+        ..Account::unused()
     }
 }
 

@@ -7,8 +7,10 @@ pub mod settings;
 
 use jiff::Timestamp;
 use serde_json::Value;
+use std::sync::Arc;
+
 use sluice_aws::{
-    AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, Ec2AutoScaling,
+    Account, AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, Ec2AutoScaling,
     EcsServices, SqsQueues,
 };
 
@@ -36,7 +38,11 @@ impl Prescaler {
             queues: SqsQueues::new(clients.sqs.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
             groups: Ec2AutoScaling::new(clients.groups.clone()),
-            accounts: AssumedAccounts::new(clients.config.clone(), settings.common.concurrency),
+            accounts: AssumedAccounts::new(
+                clients.config.clone(),
+                settings.common.concurrency,
+                in_other_account,
+            ),
             settings,
         }
     }
@@ -57,6 +63,18 @@ impl Prescaler {
             accounts: &self.accounts,
         };
         prescale::prescale(event, &self.settings, &ports, Timestamp::now()).await
+    }
+}
+
+/// What the prescaler touches in a target's own account; only these are linked.
+fn in_other_account(clients: &Clients) -> Account {
+    let ecs = Arc::new(EcsServices::new(clients.ecs.clone()));
+    Account {
+        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        services: ecs.clone(),
+        scaler: ecs,
+        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling.clone())),
+        ..Account::unused()
     }
 }
 

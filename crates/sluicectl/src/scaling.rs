@@ -43,7 +43,7 @@ impl ScalingClients {
         Self {
             autoscaling: AutoScaling::new(clients.autoscaling.clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
-            accounts: AssumedAccounts::new(clients.config.clone(), CONCURRENCY),
+            accounts: AssumedAccounts::new(clients.config.clone(), CONCURRENCY, in_other_account),
         }
     }
 
@@ -54,6 +54,17 @@ impl ScalingClients {
             alarms: &self.cloudwatch,
             accounts: &self.accounts,
         }
+    }
+}
+
+/// What apply and status touch in a target's own account.
+fn in_other_account(clients: &Clients) -> Account {
+    let autoscaling = std::sync::Arc::new(AutoScaling::new(clients.autoscaling.clone()));
+    Account {
+        autoscaling: autoscaling.clone(),
+        policies: autoscaling,
+        alarms: std::sync::Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone())),
+        ..Account::unused()
     }
 }
 

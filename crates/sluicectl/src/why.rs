@@ -6,12 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Result;
 use jiff::Timestamp;
+
 use sluice_aws::{
-    AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore, EcsServices, ItemKind,
-    SqsQueues, WatchRecord, ecs_resource_id, read_backlogs, read_bounds, read_task_counts,
+    Account, AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore,
+    EcsServices, ItemKind, SqsQueues, WatchRecord, ecs_resource_id, reach, read_backlogs,
+    read_bounds, read_task_counts,
 };
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
@@ -71,18 +74,31 @@ pub async fn run(args: WhyArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `why` reads in a target's account: its service, queues and scalable target.
+fn in_account(clients: &Clients) -> Account {
+    Account {
+        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        services: Arc::new(EcsServices::new(clients.ecs.clone())),
+        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling.clone())),
+        ..Account::unused()
+    }
+}
+
 async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace: &str) -> Seen {
-    let ecs = EcsServices::new(clients.ecs.clone());
-    let sqs = SqsQueues::new(clients.sqs.clone());
-    let aas = AutoScaling::new(clients.autoscaling.clone());
     let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
+    let accounts = AssumedAccounts::new(clients.config.clone(), 4, in_account);
+    let account = match reach(&accounts, &target.place()).await {
+        Ok(Some(theirs)) => theirs,
+        Ok(None) => Arc::new(in_account(clients)),
+        Err(error) => Arc::new(Account::failing(error)),
+    };
     let service = [(target.cluster.as_str(), target.service.as_str())];
     let queues = [target.queues.as_slice()];
     let resource = [ecs_resource_id(&target.cluster, &target.service)];
     let (counts, backlogs, bounds, watch, own, profiles) = futures::join!(
-        read_task_counts(&ecs, &service, 1),
-        read_backlogs(&sqs, &queues, 4),
-        read_bounds(&aas, &resource, 1),
+        read_task_counts(&*account.services, &service, 1),
+        read_backlogs(&*account.queues, &queues, 4),
+        read_bounds(&*account.autoscaling, &resource, 1),
         store.watch_record(&target.name),
         store.own_write(&target.name),
         store.list(ItemKind::Profile),

@@ -8,9 +8,11 @@ pub mod watch;
 use std::time::Instant;
 
 use serde_json::Value;
+use std::sync::Arc;
+
 use sluice_aws::{
-    AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices, EmfLog,
-    SqsQueues, StdoutEmf,
+    Account, AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices,
+    EmfLog, SqsQueues, StdoutEmf,
 };
 use sluice_lambda::{Clock, SystemClock};
 
@@ -40,7 +42,11 @@ impl Watcher {
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
             emf: Box::new(StdoutEmf),
             looks: watch::QuietLooks::default(),
-            accounts: AssumedAccounts::new(clients.config.clone(), settings.common.concurrency),
+            accounts: AssumedAccounts::new(
+                clients.config.clone(),
+                settings.common.concurrency,
+                in_other_account,
+            ),
             settings,
         }
     }
@@ -87,6 +93,20 @@ impl Watcher {
             accounts: &self.accounts,
         };
         watch::watch_until(event, &self.settings, &ports, deadline).await
+    }
+}
+
+/// What the watcher touches in a target's own account; only these are linked.
+fn in_other_account(clients: &Clients) -> Account {
+    let ecs = Arc::new(EcsServices::new(clients.ecs.clone()));
+    Account {
+        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        services: ecs.clone(),
+        protections: ecs.clone(),
+        scaler: ecs,
+        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling.clone())),
+        metrics: Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone())),
+        ..Account::unused()
     }
 }
 
