@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Instant, SystemTime};
 
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn, tracing};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,8 +16,39 @@ use crate::failure::Failure;
 pub fn start<S, E: std::error::Error + Send + Sync + 'static>(
     settings: impl FnOnce() -> Result<S, E>,
 ) -> Result<S, Error> {
-    tracing::init_default_subscriber();
+    init_logs();
     Ok(settings().inspect_err(|error| tracing::error!(%error, "cannot start"))?)
+}
+
+/// Logs as lambda_runtime's default subscriber writes them: to standard output, JSON
+/// when Lambda's log format is JSON, at the level of `AWS_LAMBDA_LOG_LEVEL` (else
+/// `RUST_LOG`, else INFO). A level only: per-module directives would need a regex
+/// engine in every binary.
+fn init_logs() {
+    use tracing::level_filters::LevelFilter;
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .map(|level| {
+            if level.eq_ignore_ascii_case("FATAL") {
+                "ERROR".to_owned()
+            } else {
+                level
+            }
+        })
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let logs = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_max_level(level);
+    // Only the first subscriber set in a process counts (a test may have set one).
+    let _ = if json {
+        logs.json().try_init()
+    } else {
+        logs.try_init()
+    };
 }
 
 /// Runs `handler` for every invocation until the runtime stops, giving it the event
