@@ -10,12 +10,17 @@
 //! temporary key, so the copy of the policy metrics in the member account is proven
 //! by the requests signed with the role's credentials, not by a separate store.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Result;
 use metric_publisher::{Output, Publisher};
 use serde_json::json;
+use sluice_aws::{Account, Accounts, AssumedAccounts, SqsQueues};
 use sluice_core::config::{ScaleToZero, Target};
 use sluice_core::settings::Common;
 use sluice_testkit::faults::{Fault, FaultPlan};
+use sluice_testkit::probe::InFlightProbe;
 use sluice_testkit::{Emulators, business_hours, unique};
 
 const MEMBER_ROLE: &str = "arn:aws:iam::111122223333:role/sluice-member";
@@ -185,6 +190,47 @@ async fn the_prescaler_raises_the_floor_in_the_targets_account() -> Result<()> {
         member.scalable_bounds(&cluster, &service).await?,
         (5, 20),
         "MinCapacity raised in the member account"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn each_account_has_its_own_bound_of_requests_in_flight() -> Result<()> {
+    let home = Emulators::connect().await?;
+    let roles = [
+        "arn:aws:iam::222233334444:role/sluice-team-a",
+        "arn:aws:iam::555566667777:role/sluice-team-b",
+    ];
+    let mut queues = Vec::new();
+    for role in roles {
+        let queue = unique("bounded-q");
+        home.in_account(role).await?.create_queue(&queue).await?;
+        queues.push(queue);
+    }
+    // Every request held 50 ms beneath the SDK, as a slow region would.
+    let probe = InFlightProbe::with_delay(Duration::from_millis(50));
+    let accounts = AssumedAccounts::new(home.config_with_probe(&probe), 2, |clients| Account {
+        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        ..Account::unused()
+    });
+    let mut reads = Vec::new();
+    for (role, queue) in roles.iter().zip(&queues) {
+        let place = Target::new("t", "c", "s").in_account(role, None).place();
+        let account = accounts.at(&place).await?;
+        for _ in 0..8 {
+            let (account, queue) = (account.clone(), queue.clone());
+            reads.push(async move { account.queues.queue_depth(&queue).await });
+        }
+    }
+
+    for depth in futures::future::join_all(reads).await {
+        depth?;
+    }
+
+    assert_eq!(
+        probe.most(),
+        4,
+        "two in flight for each account, both accounts at once: one slow account does not hold the other's"
     );
     Ok(())
 }
