@@ -38,28 +38,6 @@ impl Attempt {
     }
 }
 
-/// [`evaluate`] for the targets of each account and region, with that account's
-/// clients; a target whose account cannot be reached fails, recorded as such.
-pub async fn everywhere(
-    work: &[Work<'_>],
-    pass: u32,
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<DecisionReport> {
-    per_place(
-        work,
-        |(watched, _)| watched.target,
-        ports.accounts,
-        async |account, mine| evaluate(mine, pass, settings, &ports.in_account(account)).await,
-        |(watched, _), error| {
-            let report = DecisionReport::unreachable(*watched, pass, error);
-            report.record(settings, ports);
-            report
-        },
-    )
-    .await
-}
-
 /// One decision per work item, in the work's order, each recorded (log + EMF).
 pub async fn evaluate(
     work: &[Work<'_>],
@@ -135,12 +113,30 @@ async fn attempt_once<'t>(
     if needs_facts.is_empty() {
         return results;
     }
-    let work: Vec<Work<'t>> = needs_facts.iter().map(|(item, _)| item.clone()).collect();
-    let facts = facts::read(&work, settings, ports).await;
-    for ((item, stored), facts) in needs_facts.into_iter().zip(facts) {
-        let attempt = decide_and_act(&item, facts, &stored, now, pass, settings, ports).await;
-        results.push((item, attempt));
-    }
+    // The facts and the change live in each target's own account: once per account,
+    // on the one state read above.
+    let attempts = per_place(
+        &needs_facts,
+        |((watched, _), _)| watched.target,
+        ports.accounts,
+        async |account, mine| {
+            let ports = &ports.in_account(account);
+            let work: Vec<Work<'t>> = mine.iter().map(|(item, _)| item.clone()).collect();
+            let facts = facts::read(&work, settings, ports).await;
+            let mut attempts = Vec::with_capacity(mine.len());
+            for ((item, stored), facts) in mine.iter().zip(facts) {
+                attempts
+                    .push(decide_and_act(item, facts, stored, now, pass, settings, ports).await);
+            }
+            attempts
+        },
+        |((watched, _), _), error| {
+            Attempt::done(DecisionReport::unreachable(*watched, pass, error))
+        },
+    )
+    .await;
+    let items = needs_facts.into_iter().map(|(item, _)| item);
+    results.extend(items.zip(attempts));
     results
 }
 

@@ -153,7 +153,7 @@ pub async fn watch_until(
     let watched = Watched::all(&selection.targets);
     let mut report = Report::new(&request, settings, selection.invalid.clone());
     let work = work::for_request(&request, &watched, &mut report.skipped_events);
-    report.decisions = evaluate::everywhere(&work, 0, settings, ports).await;
+    report.decisions = evaluate::evaluate(&work, 0, settings, ports).await;
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {
         let window = started + Duration::from_secs(settings.poll_window_seconds);

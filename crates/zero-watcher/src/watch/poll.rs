@@ -57,7 +57,7 @@ pub async fn poll(
             continue;
         }
         let work: Vec<_> = active.iter().map(|w| (*w, Cause::Poll)).collect();
-        for decision in evaluate::everywhere(&work, pass, settings, ports).await {
+        for decision in evaluate::evaluate(&work, pass, settings, ports).await {
             if decision.desired_after != Some(0) {
                 asleep.retain(|w| w.name() != decision.target);
             }
