@@ -8,6 +8,7 @@
 //! says which call and why.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sluice_aws::{
@@ -59,11 +60,11 @@ impl ScalingClients {
 
 /// What apply and status touch in a target's own account.
 fn in_other_account(clients: &Clients) -> Account {
-    let autoscaling = std::sync::Arc::new(AutoScaling::new(clients.autoscaling.clone()));
+    let autoscaling = Arc::new(AutoScaling::new(clients.autoscaling.clone()));
     Account {
         autoscaling: autoscaling.clone(),
         policies: autoscaling,
-        alarms: std::sync::Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone())),
+        alarms: Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone())),
         ..Account::unused()
     }
 }
@@ -136,6 +137,16 @@ pub async fn read_live(ports: &ScalingPorts<'_>, target: &Target) -> Result<Live
     })
 }
 
+/// The target's own account (None: the stack's) and what AWS holds for it there.
+pub async fn read_live_in_account(
+    ports: &ScalingPorts<'_>,
+    target: &Target,
+) -> Result<(Option<Arc<Account>>, Live), AwsError> {
+    let account = reach(ports.accounts, &target.place()).await?;
+    let live = read_live(&ports.in_account(account.as_deref()), target).await?;
+    Ok((account, live))
+}
+
 /// Reconciles one target under `floor` (the prescaler's floor now); with `dry_run`
 /// only computes the changes.
 pub async fn reconcile(
@@ -158,21 +169,14 @@ pub async fn reconcile(
         made: 0,
         error: None,
     };
-    let account = match reach(ports.accounts, &target.place()).await {
-        Ok(account) => account,
+    let (account, live) = match read_live_in_account(ports, target).await {
+        Ok(found) => found,
         Err(error) => {
             reconciled.error = Some(format!("not reconciled, nothing changed: {error}"));
             return reconciled;
         }
     };
     let ports = &ports.in_account(account.as_deref());
-    let live = match read_live(ports, target).await {
-        Ok(live) => live,
-        Err(error) => {
-            reconciled.error = Some(format!("not reconciled, nothing changed: {error}"));
-            return reconciled;
-        }
-    };
     reconciled.changes = policy::reconcile(&declared, &live);
     if !dry_run {
         settle(ports, target, &declared, live, &mut reconciled).await;
@@ -307,21 +311,14 @@ pub async fn forget(ports: &ScalingPorts<'_>, target: &Target, dry_run: bool) ->
     };
     let mut reconciled = Reconciled::skipped(target, "");
     reconciled.skipped = None;
-    let account = match reach(ports.accounts, &target.place()).await {
-        Ok(account) => account,
+    let (account, live) = match read_live_in_account(ports, target).await {
+        Ok(found) => found,
         Err(error) => {
             reconciled.error = Some(format!("not cleaned up, nothing changed: {error}"));
             return reconciled;
         }
     };
     let ports = &ports.in_account(account.as_deref());
-    let live = match read_live(ports, target).await {
-        Ok(live) => live,
-        Err(error) => {
-            reconciled.error = Some(format!("not cleaned up, nothing changed: {error}"));
-            return reconciled;
-        }
-    };
     reconciled.changes = policy::reconcile(&nothing, &live)
         .into_iter()
         .filter(|c| !matches!(c, Change::Register { .. }))

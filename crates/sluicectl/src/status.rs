@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use serde::Serialize;
-use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind, reach};
+use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind};
 use sluice_core::config::{Document, Target};
 use sluice_core::policy::{self, Change, OWNED_PREFIX};
 use sluice_core::prescale::Hold;
 
 use crate::apply::{floors_now, start_ups};
 use crate::cli::{StatusArgs, StatusFormat};
-use crate::scaling::{ScalingClients, ScalingPorts, left_alone, read_live};
+use crate::scaling::{ScalingClients, ScalingPorts, left_alone, read_live_in_account};
 
 /// One target's scaling, declared against live.
 #[derive(Debug, Serialize)]
@@ -100,16 +100,8 @@ async fn status(
         status.state = "unmanaged".to_owned();
         return status;
     };
-    let account = match reach(ports.accounts, &target.place()).await {
-        Ok(account) => account,
-        Err(error) => {
-            status.state = format!("unreadable: {error}");
-            return status;
-        }
-    };
-    let ports = &ports.in_account(account.as_deref());
-    let live = match read_live(ports, target).await {
-        Ok(live) => live,
+    let live = match read_live_in_account(ports, target).await {
+        Ok((_, live)) => live,
         Err(error) => {
             status.state = format!("unreadable: {error}");
             return status;
