@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use metric_publisher::{Output, Publisher};
+use metric_publisher::Publisher;
 use serde_json::json;
 use sluice_aws::{Account, Accounts, AssumedAccounts, SqsQueues};
 use sluice_core::config::{ScaleToZero, Target};
@@ -80,8 +80,7 @@ async fn the_publisher_reads_each_target_in_its_account_and_a_refused_role_fails
     let namespace = unique("SluiceAccounts");
     let settings = metric_publisher::Settings {
         common: common(&table, &namespace),
-        output: Output::PutMetricData,
-        scaling_changes: Default::default(),
+        ..metric_publisher::Settings::for_table(&table)
     };
     let publisher = Publisher::new(&home.clients_with_faults(&plan)?, settings);
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::budget::Budget;
 use crate::facts::MetricQuery;
 use crate::instances::Instances;
-use crate::place::{Place, external_id_problem, region_problem, role_arn_problem};
+use crate::place::{Place, account_of, external_id_problem, region_problem, role_arn_problem};
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
 use crate::profile::Profile;
@@ -578,10 +578,7 @@ impl Target {
     /// names of a cluster and service in different accounts or regions.
     fn service_anywhere(&self) -> (Option<&str>, Option<&str>, &str, &str) {
         let (cluster, service) = self.service_key();
-        let account = self
-            .role_arn
-            .as_deref()
-            .and_then(|arn| arn.split(':').nth(4));
+        let account = self.role_arn.as_deref().and_then(account_of);
         (account, self.region.as_deref(), cluster, service)
     }
 

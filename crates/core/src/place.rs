@@ -44,6 +44,11 @@ impl fmt::Display for Place {
     }
 }
 
+/// The account a role ARN names (its fifth field).
+pub fn account_of(role_arn: &str) -> Option<&str> {
+    role_arn.split(':').nth(4)
+}
+
 /// What is wrong with an IAM role ARN, if anything:
 /// `arn:<partition>:iam::<12-digit account>:role/<path/>name`.
 pub fn role_arn_problem(arn: &str) -> Option<String> {

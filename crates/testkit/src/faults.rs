@@ -199,12 +199,12 @@ struct FaultyConnector {
 
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let operation = operation_of(&request);
         let body = request
             .body()
             .bytes()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
+        let operation = operation_of(&request, &body);
         let protocol = Protocol::of(&operation, &body);
         let assumed = request
             .headers()
@@ -258,7 +258,7 @@ impl HttpConnector for FaultyConnector {
 
 /// `Service.Operation` of a request: from `X-Amz-Target` (the JSON protocols of SQS,
 /// ECS, DynamoDB and Application Auto Scaling) or the path (CloudWatch's CBOR).
-fn operation_of(request: &HttpRequest) -> String {
+fn operation_of(request: &HttpRequest, body: &str) -> String {
     if let Some(target) = request.headers().get("x-amz-target")
         && let Some((service, operation)) = target.split_once('.')
     {
@@ -273,9 +273,7 @@ fn operation_of(request: &HttpRequest) -> String {
     }
     // The query protocol (STS, EC2 Auto Scaling): the action is in the form body, the
     // service in the SDK's user agent (`api/sts/1.x`).
-    let body = request.body().bytes().unwrap_or_default();
-    if let Some(action) = body.strip_prefix(b"Action=") {
-        let action = String::from_utf8_lossy(action);
+    if let Some(action) = body.strip_prefix("Action=") {
         let action = action.split('&').next().unwrap_or_default();
         let service = request
             .headers()

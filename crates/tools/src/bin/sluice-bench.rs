@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use metric_publisher::{Output, Publisher, Settings};
+use metric_publisher::{Publisher, Settings};
 use sluice_aws::{CallCounter, Clients, limit_in_flight};
 use sluice_core::config::{ScaleToZero, Target};
 use sluice_testkit::probe::InFlightProbe;
@@ -149,8 +149,7 @@ async fn bench_publisher(count: usize, concurrency: usize, latency_ms: u64) -> R
             concurrency,
             ..Common::for_table(&table)
         },
-        output: Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+        ..Settings::for_table(&table)
     };
     let publisher = Publisher::new(&clients, settings);
     let event = serde_json::json!({});
@@ -466,8 +465,8 @@ mod fleet {
 
     use anyhow::{Context, Result};
     use async_trait::async_trait;
+    use metric_publisher::Settings;
     use metric_publisher::publish::{Ports, publish};
-    use metric_publisher::{Output, Settings};
     use sluice_aws::memory::MemoryAws;
     use sluice_aws::{
         AwsError, CallCounter, Clients, DynamoStore, EcsServices, MetricReader, MetricSink,
@@ -581,8 +580,7 @@ mod fleet {
                         concurrency,
                         ..Common::for_table(&table)
                     },
-                    output: Output::PutMetricData,
-                    scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+                    ..Settings::for_table(&table)
                 };
                 let event = serde_json::json!({
                     "source": "sluice.scheduler",
