@@ -209,7 +209,7 @@ async fn each_account_has_its_own_bound_of_requests_in_flight() -> Result<()> {
     // Every request held 50 ms beneath the SDK, as a slow region would.
     let probe = InFlightProbe::with_delay(Duration::from_millis(50));
     let accounts = AssumedAccounts::new(home.config_with_probe(&probe), 2, |clients| Account {
-        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
         ..Account::unused()
     });
     let mut reads = Vec::new();

@@ -324,10 +324,10 @@ async fn the_call_counter_counts_real_calls_by_operation() -> Result<()> {
     let emulators = Emulators::connect().await?;
     let counter = sluice_aws::CallCounter::default();
     let clients = sluice_aws::Clients::counted(&emulators.config, &counter);
-    clients.sqs.list_queues().send().await?;
-    clients.sqs.list_queues().send().await?;
+    clients.sqs().list_queues().send().await?;
+    clients.sqs().list_queues().send().await?;
     clients
-        .cloudwatch
+        .cloudwatch()
         .list_metrics()
         .namespace(unique("Counted"))
         .send()

@@ -173,7 +173,10 @@ async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()
 #[tokio::test]
 async fn lead_auto_rises_ahead_by_start_ups_kept_in_dynamodb() -> Result<()> {
     let scenario = scenario(false).await?;
-    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
     let profile = Profile {
         lead: LeadMode::Auto,
         ..business_hours()
@@ -217,7 +220,10 @@ fn zone_past_midnight() -> &'static str {
 }
 
 async fn store_budget(scenario: &Scenario, mode: BudgetMode) -> Result<String> {
-    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
     let budget = Budget {
         name: unique("gpus"),
         targets: vec![TARGET.to_owned()],
@@ -337,7 +343,10 @@ async fn group_scenario(floor: GroupFloor) -> Result<(Scenario, String)> {
         .emulators
         .create_group(&group, 0, 8, floor == GroupFloor::WarmPool)
         .await?;
-    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
     let target = Target {
         instances: Some(Instances {
             auto_scaling_group: group.clone(),
@@ -471,7 +480,7 @@ async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Re
     let scenario = scenario(false).await?;
     // The night is capped at 2 tasks (a cheaper night), Monday 22:00 to Tuesday 06:00.
     let store = sluice_aws::DynamoStore::new(
-        scenario.emulators.clients.dynamodb.clone(),
+        scenario.emulators.clients.dynamodb().clone(),
         scenario.table.clone(),
     );
     let profile = Profile {

@@ -299,7 +299,7 @@ async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Re
 async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
     let scenario = scenario(1).await?;
     let store = sluice_aws::DynamoStore::new(
-        scenario.emulators.clients.dynamodb.clone(),
+        scenario.emulators.clients.dynamodb().clone(),
         scenario.table.clone(),
     );
     let namespace = unique("Kafka");
@@ -462,7 +462,7 @@ async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
         scenario
             .emulators
             .clients
-            .dynamodb
+            .dynamodb()
             .put_item()
             .table_name(&scenario.table)
             .item("pk", AttributeValue::S("state#zero-watcher".into()))
@@ -494,7 +494,7 @@ async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
         let stored = scenario
             .emulators
             .clients
-            .dynamodb
+            .dynamodb()
             .get_item()
             .table_name(&scenario.table)
             .key("pk", AttributeValue::S("state#zero-watcher".into()))
@@ -723,7 +723,10 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
         "measured once"
     );
     // Kept once in DynamoDB for the prescaler's `lead: auto`.
-    let store = DynamoStore::new(scenario.emulators.clients.dynamodb.clone(), &scenario.table);
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
     let kept = store.start_ups().await?;
     let seconds: Vec<i64> = kept[TARGET].0.iter().map(|s| s.seconds).collect();
     assert_eq!(seconds, vec![start.unwrap_or(-1)], "{kept:?}");

@@ -249,19 +249,60 @@ pub trait ConfigStore: Send + Sync {
     async fn delete(&self, kind: ItemKind, name: &str) -> Result<(), AwsError>;
 }
 
-/// The SDK clients Sluice uses, built once per container from one configuration.
+/// The SDK clients Sluice uses, from one configuration: each built the first time it
+/// is asked for and kept (clones share them), so a function builds only the clients
+/// it calls (about 0.14 ms each at a cold start, docs/benchmarks.md).
 #[derive(Debug, Clone)]
 pub struct Clients {
-    /// The configuration they were built from, before any bound on requests in
+    /// The configuration they are built from, before any bound on requests in
     /// flight: where the clients of other accounts start ([`AssumedAccounts`]).
     pub config: aws_config::SdkConfig,
-    pub sqs: aws_sdk_sqs::Client,
-    pub ecs: aws_sdk_ecs::Client,
-    pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// `config` with the bound, when there is one: what the clients are built from.
+    bounded: aws_config::SdkConfig,
+    built: std::sync::Arc<Built>,
+}
+
+/// Declares each SDK client of [`Clients`]: its slot and its accessor, and the
+/// benchmarks' counted set (built at once, so the functions link no interceptor).
+macro_rules! sdk_clients {
+    ($($(#[$doc:meta])* $name:ident: $sdk:ident),+ $(,)?) => {
+        #[derive(Debug, Default)]
+        struct Built {
+            $($name: std::sync::OnceLock<$sdk::Client>,)+
+        }
+
+        impl Built {
+            fn counted(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
+                Self {
+                    $($name: std::sync::OnceLock::from($sdk::Client::from_conf(
+                        $sdk::config::Builder::from(config)
+                            .interceptor(counter.clone())
+                            .build(),
+                    )),)+
+                }
+            }
+        }
+
+        impl Clients {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> &$sdk::Client {
+                    self.built.$name.get_or_init(|| $sdk::Client::new(&self.bounded))
+                }
+            )+
+        }
+    };
+}
+
+sdk_clients! {
+    sqs: aws_sdk_sqs,
+    ecs: aws_sdk_ecs,
+    cloudwatch: aws_sdk_cloudwatch,
+    dynamodb: aws_sdk_dynamodb,
+    /// Application Auto Scaling: scalable targets and their policies.
+    autoscaling: aws_sdk_applicationautoscaling,
     /// EC2 Auto Scaling: capacity provider groups (sluice_core::instances).
-    pub groups: aws_sdk_autoscaling::Client,
+    groups: aws_sdk_autoscaling,
 }
 
 impl Clients {
@@ -272,55 +313,21 @@ impl Clients {
     /// The functions' clients: at most `concurrency` requests in flight at once
     /// (`SLUICE_CONCURRENCY`, sluice_aws::limit_in_flight) when given.
     pub fn limited(base: &aws_config::SdkConfig, concurrency: Option<usize>) -> Self {
-        let config = &match concurrency {
-            Some(max) => limit_in_flight(base, max),
-            None => base.clone(),
-        };
         Self {
             config: base.clone(),
-            sqs: aws_sdk_sqs::Client::new(config),
-            ecs: aws_sdk_ecs::Client::new(config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
-            dynamodb: aws_sdk_dynamodb::Client::new(config),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
-            groups: aws_sdk_autoscaling::Client::new(config),
+            bounded: match concurrency {
+                Some(max) => limit_in_flight(base, max),
+                None => base.clone(),
+            },
+            built: Default::default(),
         }
     }
 
     /// Clients whose every operation is counted, for benchmarks.
     pub fn counted(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
         Self {
-            config: config.clone(),
-            sqs: aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::config::Builder::from(config)
-                    .interceptor(counter.clone())
-                    .build(),
-            ),
-            ecs: aws_sdk_ecs::Client::from_conf(
-                aws_sdk_ecs::config::Builder::from(config)
-                    .interceptor(counter.clone())
-                    .build(),
-            ),
-            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
-                aws_sdk_cloudwatch::config::Builder::from(config)
-                    .interceptor(counter.clone())
-                    .build(),
-            ),
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(config)
-                    .interceptor(counter.clone())
-                    .build(),
-            ),
-            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
-                aws_sdk_applicationautoscaling::config::Builder::from(config)
-                    .interceptor(counter.clone())
-                    .build(),
-            ),
-            groups: aws_sdk_autoscaling::Client::from_conf(
-                aws_sdk_autoscaling::config::Builder::from(config)
-                    .interceptor(counter.clone())
-                    .build(),
-            ),
+            built: std::sync::Arc::new(Built::counted(config, counter)),
+            ..Self::new(config)
         }
     }
 }

@@ -34,10 +34,10 @@ impl Publisher {
                 settings.common.concurrency,
                 in_other_account,
             ),
-            store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
-            queues: SqsQueues::new(clients.sqs.clone()),
-            services: EcsServices::new(clients.ecs.clone()),
-            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),
+            queues: SqsQueues::new(clients.sqs().clone()),
+            services: EcsServices::new(clients.ecs().clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
             settings,
         }
     }
@@ -59,10 +59,10 @@ impl Publisher {
 
 /// What the publisher touches in a target's own account; only these are linked.
 fn in_other_account(clients: &Clients) -> Account {
-    let cloudwatch = Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone()));
+    let cloudwatch = Arc::new(CloudWatchMetrics::new(clients.cloudwatch().clone()));
     Account {
-        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
-        services: Arc::new(EcsServices::new(clients.ecs.clone())),
+        queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
+        services: Arc::new(EcsServices::new(clients.ecs().clone())),
         metrics: cloudwatch.clone(),
         sink: cloudwatch,
         ..Account::unused()

@@ -32,12 +32,12 @@ pub struct Prescaler {
 impl Prescaler {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
-            store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
-            services: EcsServices::new(clients.ecs.clone()),
-            autoscaling: AutoScaling::new(clients.autoscaling.clone()),
-            queues: SqsQueues::new(clients.sqs.clone()),
-            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
-            groups: Ec2AutoScaling::new(clients.groups.clone()),
+            store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),
+            services: EcsServices::new(clients.ecs().clone()),
+            autoscaling: AutoScaling::new(clients.autoscaling().clone()),
+            queues: SqsQueues::new(clients.sqs().clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
+            groups: Ec2AutoScaling::new(clients.groups().clone()),
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 settings.common.concurrency,
@@ -68,12 +68,12 @@ impl Prescaler {
 
 /// What the prescaler touches in a target's own account; only these are linked.
 fn in_other_account(clients: &Clients) -> Account {
-    let ecs = Arc::new(EcsServices::new(clients.ecs.clone()));
+    let ecs = Arc::new(EcsServices::new(clients.ecs().clone()));
     Account {
-        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
         services: ecs.clone(),
         scaler: ecs,
-        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling.clone())),
+        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling().clone())),
         ..Account::unused()
     }
 }

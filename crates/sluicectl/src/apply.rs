@@ -23,7 +23,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let clients = Clients::new(&sluice_aws::load_sdk_config().await);
-    let store = DynamoStore::new(clients.dynamodb.clone(), args.table.table.clone());
+    let store = DynamoStore::new(clients.dynamodb().clone(), args.table.table.clone());
     if args.prune
         && !args.allow_empty
         && document.targets.is_empty()

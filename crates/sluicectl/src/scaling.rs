@@ -42,8 +42,8 @@ pub struct ScalingClients {
 impl ScalingClients {
     pub fn new(clients: &Clients) -> Self {
         Self {
-            autoscaling: AutoScaling::new(clients.autoscaling.clone()),
-            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            autoscaling: AutoScaling::new(clients.autoscaling().clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
             accounts: AssumedAccounts::new(clients.config.clone(), CONCURRENCY, in_other_account),
         }
     }
@@ -60,11 +60,11 @@ impl ScalingClients {
 
 /// What apply and status touch in a target's own account.
 fn in_other_account(clients: &Clients) -> Account {
-    let autoscaling = Arc::new(AutoScaling::new(clients.autoscaling.clone()));
+    let autoscaling = Arc::new(AutoScaling::new(clients.autoscaling().clone()));
     Account {
         autoscaling: autoscaling.clone(),
         policies: autoscaling,
-        alarms: Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone())),
+        alarms: Arc::new(CloudWatchMetrics::new(clients.cloudwatch().clone())),
         ..Account::unused()
     }
 }

@@ -27,7 +27,7 @@ struct TargetStatus {
 
 pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     let clients = Clients::new(&sluice_aws::load_sdk_config().await);
-    let store = DynamoStore::new(clients.dynamodb.clone(), args.table.table.clone());
+    let store = DynamoStore::new(clients.dynamodb().clone(), args.table.table.clone());
     let document = stored_document(&store, args.target.as_deref()).await?;
     let profiles = store
         .list(ItemKind::Profile)

@@ -56,14 +56,17 @@ pub fn read_document(file: &str) -> Result<Result<Document, ExitCode>> {
 
 pub async fn store(table: &TableArgs) -> DynamoStore {
     let config = sluice_aws::load_sdk_config().await;
-    DynamoStore::new(Clients::new(&config).dynamodb, table.table.clone())
+    DynamoStore::new(
+        Clients::new(&config).dynamodb().clone(),
+        table.table.clone(),
+    )
 }
 
 /// The table and CloudWatch, from one SDK configuration.
 pub async fn store_and_metrics(table: &TableArgs) -> (DynamoStore, CloudWatchMetrics) {
     let clients = Clients::new(&sluice_aws::load_sdk_config().await);
     (
-        DynamoStore::new(clients.dynamodb.clone(), table.table.clone()),
-        CloudWatchMetrics::new(clients.cloudwatch),
+        DynamoStore::new(clients.dynamodb().clone(), table.table.clone()),
+        CloudWatchMetrics::new(clients.cloudwatch().clone()),
     )
 }

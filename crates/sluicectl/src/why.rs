@@ -62,7 +62,7 @@ pub struct Seen {
 
 pub async fn run(args: WhyArgs) -> Result<ExitCode> {
     let clients = Clients::new(&sluice_aws::load_sdk_config().await);
-    let store = DynamoStore::new(clients.dynamodb.clone(), args.table.table.clone());
+    let store = DynamoStore::new(clients.dynamodb().clone(), args.table.table.clone());
     let target = stored_target(&store, &args.target).await?;
     let seen = read(&clients, &store, &target, &args.namespace).await;
     let now = Timestamp::now();
@@ -77,15 +77,15 @@ pub async fn run(args: WhyArgs) -> Result<ExitCode> {
 /// What `why` reads in a target's account: its service, queues and scalable target.
 fn in_account(clients: &Clients) -> Account {
     Account {
-        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
-        services: Arc::new(EcsServices::new(clients.ecs.clone())),
-        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling.clone())),
+        queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
+        services: Arc::new(EcsServices::new(clients.ecs().clone())),
+        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling().clone())),
         ..Account::unused()
     }
 }
 
 async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace: &str) -> Seen {
-    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch.clone());
+    let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch().clone());
     let accounts = AssumedAccounts::new(clients.config.clone(), 4, in_account);
     let account = match reach(&accounts, &target.place()).await {
         Ok(Some(theirs)) => theirs,

@@ -402,7 +402,7 @@ async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
         stdout.contains("lead 10 min: auto, but the start-ups cannot be read (no --table"),
         "{stdout}"
     );
-    let store = sluice_aws::DynamoStore::new(emulators.clients.dynamodb.clone(), &table);
+    let store = sluice_aws::DynamoStore::new(emulators.clients.dynamodb().clone(), &table);
     // Three start-ups of 7-8.5 minutes on the Sunday before.
     let now: jiff::Timestamp = "2026-11-30T00:00:00Z".parse()?;
     for (i, seconds) in [420, 480, 510].into_iter().enumerate() {

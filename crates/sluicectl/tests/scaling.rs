@@ -87,7 +87,7 @@ impl Scene {
         let output = self
             .emulators
             .clients
-            .autoscaling
+            .autoscaling()
             .describe_scaling_policies()
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(self.resource())
@@ -116,7 +116,7 @@ impl Scene {
         let output = self
             .emulators
             .clients
-            .cloudwatch
+            .cloudwatch()
             .describe_alarms()
             .alarm_names(&name)
             .send()
@@ -140,7 +140,7 @@ impl Scene {
             .build()?;
         self.emulators
             .clients
-            .autoscaling
+            .autoscaling()
             .put_scaling_policy()
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
@@ -253,7 +253,7 @@ async fn drift_is_shown_and_undone_and_removed_policies_are_deleted() -> Result<
     scene
         .emulators
         .clients
-        .autoscaling
+        .autoscaling()
         .put_scaling_policy()
         .service_namespace(ServiceNamespace::Ecs)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
@@ -362,7 +362,7 @@ async fn a_tracked_metric_that_goes_missing_alarms_to_its_topic() -> Result<()> 
         let output = scene
             .emulators
             .clients
-            .cloudwatch
+            .cloudwatch()
             .describe_alarms()
             .alarm_names(&name)
             .send()

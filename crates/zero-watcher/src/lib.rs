@@ -35,11 +35,11 @@ pub struct Watcher {
 impl Watcher {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
-            store: DynamoStore::new(clients.dynamodb.clone(), settings.common.table.clone()),
-            queues: SqsQueues::new(clients.sqs.clone()),
-            services: EcsServices::new(clients.ecs.clone()),
-            autoscaling: AutoScaling::new(clients.autoscaling.clone()),
-            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch.clone()),
+            store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),
+            queues: SqsQueues::new(clients.sqs().clone()),
+            services: EcsServices::new(clients.ecs().clone()),
+            autoscaling: AutoScaling::new(clients.autoscaling().clone()),
+            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
             emf: Box::new(StdoutEmf),
             looks: watch::QuietLooks::default(),
             accounts: AssumedAccounts::new(
@@ -98,14 +98,14 @@ impl Watcher {
 
 /// What the watcher touches in a target's own account; only these are linked.
 fn in_other_account(clients: &Clients) -> Account {
-    let ecs = Arc::new(EcsServices::new(clients.ecs.clone()));
+    let ecs = Arc::new(EcsServices::new(clients.ecs().clone()));
     Account {
-        queues: Arc::new(SqsQueues::new(clients.sqs.clone())),
+        queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
         services: ecs.clone(),
         protections: ecs.clone(),
         scaler: ecs,
-        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling.clone())),
-        metrics: Arc::new(CloudWatchMetrics::new(clients.cloudwatch.clone())),
+        autoscaling: Arc::new(AutoScaling::new(clients.autoscaling().clone())),
+        metrics: Arc::new(CloudWatchMetrics::new(clients.cloudwatch().clone())),
         ..Account::unused()
     }
 }

@@ -131,7 +131,7 @@ pub fn arrivals(loaded: &Loaded) -> Result<Vec<u32>> {
 /// `--days`, from the Backlog and RunningTasks the publisher wrote, and when it began.
 async fn history(args: &SimulateArgs, loaded: &Loaded) -> Result<(jiff::Timestamp, Vec<u32>)> {
     let clients = sluice_aws::Clients::new(&sluice_aws::load_sdk_config().await);
-    let metrics = sluice_aws::CloudWatchMetrics::new(clients.cloudwatch);
+    let metrics = sluice_aws::CloudWatchMetrics::new(clients.cloudwatch().clone());
     let end = jiff::Timestamp::now().as_second() / 60 * 60;
     let start = end - i64::from(args.days) * 86_400;
     let target = &loaded.file.target;

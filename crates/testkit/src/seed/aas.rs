@@ -15,7 +15,7 @@ impl Emulators {
     ) -> Result<()> {
         use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
         self.clients
-            .autoscaling
+            .autoscaling()
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
@@ -33,7 +33,7 @@ impl Emulators {
         use aws_sdk_applicationautoscaling::types::ServiceNamespace;
         let output = self
             .clients
-            .autoscaling
+            .autoscaling()
             .describe_scalable_targets()
             .service_namespace(ServiceNamespace::Ecs)
             .resource_ids(sluice_aws::ecs_resource_id(cluster, service))

@@ -57,7 +57,7 @@ impl Emulators {
                 })
                 .collect();
             self.clients
-                .cloudwatch
+                .cloudwatch()
                 .put_metric_data()
                 .namespace(namespace)
                 .set_metric_data(Some(datums))
@@ -123,7 +123,7 @@ impl Emulators {
         let now = SystemTime::now();
         let output = self
             .clients
-            .cloudwatch
+            .cloudwatch()
             .get_metric_data()
             .set_metric_data_queries(Some(queries))
             .start_time(DateTime::from(now - Duration::from_secs(900)))
@@ -159,7 +159,7 @@ impl Emulators {
             .map(|(name, value)| vec![DimensionFilter::builder().name(name).value(value).build()]);
         let listed = self
             .clients
-            .cloudwatch
+            .cloudwatch()
             .list_metrics()
             .namespace(namespace)
             .set_dimensions(filter)
@@ -184,7 +184,7 @@ impl Emulators {
     pub async fn metric_count(&self, namespace: &str) -> Result<usize> {
         let listed = self
             .clients
-            .cloudwatch
+            .cloudwatch()
             .list_metrics()
             .namespace(namespace)
             .send()

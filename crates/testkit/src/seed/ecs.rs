@@ -7,7 +7,7 @@ use crate::Emulators;
 impl Emulators {
     pub async fn create_cluster(&self, name: &str) -> Result<()> {
         self.clients
-            .ecs
+            .ecs()
             .create_cluster()
             .cluster_name(name)
             .send()
@@ -30,7 +30,7 @@ impl Emulators {
 
     pub async fn set_desired(&self, cluster: &str, name: &str, desired: i32) -> Result<()> {
         self.clients
-            .ecs
+            .ecs()
             .update_service()
             .cluster(cluster)
             .service(name)
@@ -44,7 +44,7 @@ impl Emulators {
     /// A service as moto creates it: `desired` tasks pending, none running yet.
     pub async fn create_service(&self, cluster: &str, name: &str, desired: i32) -> Result<()> {
         self.clients
-            .ecs
+            .ecs()
             .create_service()
             .cluster(cluster)
             .service_name(name)
@@ -64,7 +64,7 @@ impl Emulators {
             .memory(512)
             .build();
         self.clients
-            .ecs
+            .ecs()
             .register_task_definition()
             .family("sluice-worker")
             .container_definitions(container)
@@ -73,7 +73,7 @@ impl Emulators {
             .context("RegisterTaskDefinition")?;
         let output = self
             .clients
-            .ecs
+            .ecs()
             .run_task()
             .cluster(cluster)
             .task_definition("sluice-worker")
@@ -92,7 +92,7 @@ impl Emulators {
     /// What a worker does around a job: UpdateTaskProtection on its own task.
     pub async fn protect_task(&self, cluster: &str, task: &str, enabled: bool) -> Result<()> {
         self.clients
-            .ecs
+            .ecs()
             .update_task_protection()
             .cluster(cluster)
             .tasks(task)
@@ -108,7 +108,7 @@ impl Emulators {
     pub async fn desired_count(&self, cluster: &str, service: &str) -> Result<i32> {
         let output = self
             .clients
-            .ecs
+            .ecs()
             .describe_services()
             .cluster(cluster)
             .services(service)

@@ -14,7 +14,7 @@ impl Emulators {
         max: i32,
         warm_pool: bool,
     ) -> Result<()> {
-        let client = &self.clients.groups;
+        let client = &self.clients.groups();
         client
             .create_launch_configuration()
             .launch_configuration_name(name)
@@ -48,7 +48,7 @@ impl Emulators {
 
     /// (MinSize, warm pool MinSize) of a group, as Auto Scaling reports them.
     pub async fn group_floors(&self, name: &str) -> Result<(i32, Option<i32>)> {
-        let client = &self.clients.groups;
+        let client = &self.clients.groups();
         let groups = client
             .describe_auto_scaling_groups()
             .auto_scaling_group_names(name)

@@ -11,7 +11,7 @@ impl Emulators {
     pub async fn queue_url(&self, name: &str) -> Result<String> {
         let output = self
             .clients
-            .sqs
+            .sqs()
             .get_queue_url()
             .queue_name(name)
             .send()
@@ -23,7 +23,7 @@ impl Emulators {
     pub async fn create_queue(&self, name: &str) -> Result<String> {
         let output = self
             .clients
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(name)
             .send()
@@ -40,7 +40,7 @@ impl Emulators {
     ) -> Result<()> {
         for index in 0..count {
             self.clients
-                .sqs
+                .sqs()
                 .send_message()
                 .queue_url(queue_url)
                 .message_body(format!("{{\"job\": {index}}}"))
@@ -58,7 +58,7 @@ impl Emulators {
         while taken < count as usize {
             let output = self
                 .clients
-                .sqs
+                .sqs()
                 .receive_message()
                 .queue_url(queue_url)
                 .max_number_of_messages((count - taken as i32).min(10))
@@ -78,7 +78,7 @@ impl Emulators {
     pub async fn queue_counts(&self, queue_url: &str) -> Result<BTreeMap<String, String>> {
         let output = self
             .clients
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(queue_url)
             .attribute_names(QueueAttributeName::All)
@@ -97,7 +97,7 @@ impl Emulators {
     pub async fn consume(&self, queue_url: &str, count: i32) -> Result<usize> {
         let output = self
             .clients
-            .sqs
+            .sqs()
             .receive_message()
             .queue_url(queue_url)
             .max_number_of_messages(count.min(10))
@@ -107,7 +107,7 @@ impl Emulators {
         for message in output.messages() {
             if let Some(handle) = message.receipt_handle() {
                 self.clients
-                    .sqs
+                    .sqs()
                     .delete_message()
                     .queue_url(queue_url)
                     .receipt_handle(handle)

@@ -26,7 +26,7 @@ impl Emulators {
         };
         let result = self
             .clients
-            .dynamodb
+            .dynamodb()
             .create_table()
             .table_name(table)
             .attribute_definitions(attribute("pk")?)
@@ -44,7 +44,7 @@ impl Emulators {
                 return Err(error).context("CreateTable");
             }
         }
-        Ok(DynamoStore::new(self.clients.dynamodb.clone(), table))
+        Ok(DynamoStore::new(self.clients.dynamodb().clone(), table))
     }
 
     /// Stores the targets as `sluicectl apply` would, 16 at once.

@@ -561,9 +561,9 @@ mod fleet {
                 let probe = InFlightProbe::with_delay(latency);
                 let config = limit_in_flight(&emulators.config_with_probe(&probe), concurrency);
                 let clients = Clients::counted(&config, &counter);
-                let store = DynamoStore::new(clients.dynamodb.clone(), table.clone());
-                let queues = SqsQueues::new(clients.sqs.clone());
-                let services = EcsServices::new(clients.ecs.clone());
+                let store = DynamoStore::new(clients.dynamodb().clone(), table.clone());
+                let queues = SqsQueues::new(clients.sqs().clone());
+                let services = EcsServices::new(clients.ecs().clone());
                 let ports = Ports {
                     store: &store,
                     queues: &queues,

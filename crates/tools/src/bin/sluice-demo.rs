@@ -126,7 +126,7 @@ async fn main() -> Result<()> {
             let emulators = Emulators::connect().await?;
             let output = emulators
                 .clients
-                .ecs
+                .ecs()
                 .describe_services()
                 .cluster(&cluster)
                 .services(&service)
