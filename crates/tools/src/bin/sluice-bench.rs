@@ -49,9 +49,10 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         latency_ms: u64,
     },
-    /// Cold-start init: from exec to the function's first poll of the Runtime API (a
-    /// local stand-in that records the poll), per binary, against a bare
-    /// lambda_runtime function. Build first: `cargo build --release --bins`.
+    /// Cold starts: from exec to the function's first poll of the Runtime API (init,
+    /// as Lambda counts it) and to its first AWS request once given its scheduled
+    /// event (a local stand-in for each), per binary, against a bare lambda_runtime
+    /// function's answer. Build first: `cargo build --release --bins`.
     Init {
         #[arg(long, default_value_t = 20)]
         runs: usize,
@@ -62,6 +63,10 @@ enum Command {
             default_value = "bare-runtime,metric-publisher,zero-watcher,prescaler"
         )]
         binaries: Vec<String>,
+        /// SSL_CERT_FILE for every run (the template's TrustBundle): the system's trust
+        /// roots read from this one bundle instead of probed for
+        #[arg(long)]
+        ssl_cert_file: Option<std::path::PathBuf>,
     },
     /// The zero-watcher's wake latency: message sent (or SNS delivered) to desiredCount
     /// raised, as ECS reports it
@@ -118,7 +123,11 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::Init { runs, binaries } => init::bench(runs, &binaries).await,
+        Command::Init {
+            runs,
+            binaries,
+            ssl_cert_file,
+        } => init::bench(runs, &binaries, ssl_cert_file.as_deref()).await,
         Command::Wake {
             runs,
             interval,
@@ -662,49 +671,90 @@ mod fleet {
 mod init {
     //! `sluice-bench init`: the part of a cold start that is the function's own.
 
+    use std::path::Path;
     use std::time::{Duration, Instant};
 
-    use anyhow::{Context, Result};
-    use tokio::io::AsyncReadExt;
-    use tokio::net::TcpListener;
+    use anyhow::{Context, Result, bail};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
     use tokio::process::Command;
 
     use super::percentile;
 
-    pub async fn bench(runs: usize, binaries: &[String]) -> Result<()> {
-        println!("| binary | runs | init p50 | min | max | size |");
-        println!("|---|---:|---:|---:|---:|---:|");
+    /// The floor: it answers its event without calling AWS.
+    const BARE: &str = "bare-runtime";
+
+    pub async fn bench(runs: usize, binaries: &[String], trust: Option<&Path>) -> Result<()> {
+        println!(
+            "| binary | runs | init p50 | init min | first AWS request (bare: answer) p50 | min | size |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|");
         let dir = sluice_testkit::repo_root().join("target/release");
         for binary in binaries {
             let path = dir.join(binary);
             let size = std::fs::metadata(&path)
                 .with_context(|| format!("{} (cargo build --release --bins)", path.display()))?
                 .len();
-            let mut times = Vec::with_capacity(runs);
+            let event = event_of(binary)?;
+            let (mut init, mut work) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
             for _ in 0..runs {
-                times.push(once(&path).await?.as_secs_f64() * 1000.0);
+                let cold = once(&path, &event, binary.starts_with(BARE), trust).await?;
+                init.push(cold.init.as_secs_f64() * 1000.0);
+                work.push(cold.work.as_secs_f64() * 1000.0);
             }
-            times.sort_by(f64::total_cmp);
+            init.sort_by(f64::total_cmp);
+            work.sort_by(f64::total_cmp);
             println!(
-                "| {binary} | {runs} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} MB |",
-                percentile(&times, 50.0),
-                times[0],
-                times[times.len() - 1],
+                "| {binary} | {runs} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} MB |",
+                percentile(&init, 50.0),
+                init[0],
+                percentile(&work, 50.0),
+                work[0],
                 size as f64 / 1e6,
             );
         }
         Ok(())
     }
 
-    /// Exec to the first byte of the first request the function sends its Runtime
-    /// API (GET /2018-06-01/runtime/invocation/next), as Lambda's environment gives it.
-    async fn once(path: &std::path::Path) -> Result<Duration> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let api = listener.local_addr()?.to_string();
+    /// The function's scheduled event from events/ (the name up to a `-` suffix, so a
+    /// copy such as `metric-publisher-eager` finds it too); `{}` for the bare runtime.
+    fn event_of(binary: &str) -> Result<String> {
+        let events = sluice_testkit::repo_root().join("events");
+        let Some(function) = ["metric-publisher", "zero-watcher", "prescaler"]
+            .into_iter()
+            .find(|f| binary.starts_with(f))
+        else {
+            return Ok("{}".to_owned());
+        };
+        let path = events.join(function).join("scheduled.json");
+        std::fs::read_to_string(&path).with_context(|| path.display().to_string())
+    }
+
+    /// When, after exec, the function first polled its Runtime API, and when it first
+    /// did its work: its first AWS request (the first byte at a stand-in endpoint), or
+    /// for the bare runtime its answer.
+    struct Cold {
+        init: Duration,
+        work: Duration,
+    }
+
+    /// One cold start, with Lambda's environment and a local stand-in for the Runtime
+    /// API (GET /2018-06-01/runtime/invocation/next answered with `event`).
+    async fn once(
+        path: &Path,
+        event: &str,
+        answers_only: bool,
+        trust: Option<&Path>,
+    ) -> Result<Cold> {
+        let runtime_api = TcpListener::bind("127.0.0.1:0").await?;
+        let aws = TcpListener::bind("127.0.0.1:0").await?;
         let mut command = Command::new(path);
         command
             .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", &api)
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                runtime_api.local_addr()?.to_string(),
+            )
             .env("AWS_LAMBDA_FUNCTION_NAME", "init-bench")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
@@ -714,23 +764,115 @@ mod init {
             .env("AWS_ACCESS_KEY_ID", "ASIAINITBENCH")
             .env("AWS_SECRET_ACCESS_KEY", "init-bench")
             .env("AWS_SESSION_TOKEN", "init-bench")
+            .env("AWS_ENDPOINT_URL", format!("http://{}", aws.local_addr()?))
             .env("SLUICE_TABLE", "init-bench")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .env("RUST_LOG", "debug")
+            .stdout(std::fs::File::create("/tmp/bench-out.log")?)
+            .stderr(std::fs::File::create("/tmp/bench-err.log")?)
             .kill_on_drop(true);
+        if let Some(bundle) = trust {
+            command.env("SSL_CERT_FILE", bundle);
+        }
         let started = Instant::now();
         let mut child = command
             .spawn()
             .with_context(|| path.display().to_string())?;
-        let polled = tokio::time::timeout(Duration::from_secs(10), async {
-            let (mut socket, _) = listener.accept().await?;
-            let mut first = [0u8; 1];
-            socket.read_exact(&mut first).await?;
-            Ok::<_, std::io::Error>(started.elapsed())
-        })
-        .await
-        .with_context(|| format!("{} never polled the Runtime API", path.display()))??;
+        let (mut poll, _) = within("poll the Runtime API", runtime_api.accept()).await?;
+        let mut head = [0u8; 1024];
+        within("send its poll", poll.read_exact(&mut head[..1])).await?;
+        let init = started.elapsed();
+        within("finish its poll", read_head(&mut poll, &mut head)).await?;
+        poll.write_all(invocation(event).as_bytes()).await?;
+        let work = if answers_only {
+            within("answer", answered(&mut poll, &runtime_api)).await?
+        } else {
+            within("call AWS", async {
+                tokio::select! {
+                    called = first_byte(&aws) => called,
+                    _ = answered(&mut poll, &runtime_api) => bail!("it answered without calling AWS"),
+                }
+            })
+            .await?
+        };
+        let cold = Cold {
+            init,
+            work: work - started,
+        };
         child.kill().await?;
-        Ok(polled)
+        Ok(cold)
+    }
+
+    /// `step` of a cold start, or an error naming it after 10 s.
+    async fn within<T, E: Into<anyhow::Error>>(
+        step: &str,
+        doing: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(Duration::from_secs(10), doing).await {
+            Ok(done) => done
+                .map_err(Into::into)
+                .with_context(|| format!("could not {step}")),
+            Err(_) => bail!("did not {step} within 10 s"),
+        }
+    }
+
+    /// Reads the rest of a request head (a GET: no body).
+    async fn read_head(socket: &mut TcpStream, buffer: &mut [u8]) -> Result<()> {
+        let mut read = 1;
+        while !buffer[..read].ends_with(b"\r\n\r\n") {
+            if read == buffer.len() {
+                bail!("request head over {} bytes", buffer.len());
+            }
+            match socket.read(&mut buffer[read..]).await? {
+                0 => bail!("the function closed its poll"),
+                more => read += more,
+            }
+        }
+        Ok(())
+    }
+
+    /// The Runtime API's answer to `next`, with the headers lambda_runtime requires.
+    fn invocation(event: &str) -> String {
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+            + 60_000;
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Lambda-Runtime-Aws-Request-Id: init-bench-1\r\n\
+             Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
+             Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:init-bench\r\n\
+             Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\
+             Content-Length: {}\r\n\r\n{event}",
+            event.len()
+        )
+    }
+
+    /// The first byte the function sends after its event: its answer, on the poll's
+    /// connection or on any new one (its client may open one, and send on either).
+    async fn answered(poll: &mut TcpStream, runtime_api: &TcpListener) -> Result<Instant> {
+        let (sent, mut first) = tokio::sync::mpsc::unbounded_channel();
+        let mut byte = [0u8; 1];
+        loop {
+            tokio::select! {
+                read = poll.read(&mut byte) => { read?; return Ok(Instant::now()); }
+                Some(at) = first.recv() => return Ok(at),
+                accepted = runtime_api.accept() => {
+                    let (mut socket, _) = accepted?;
+                    let sent = sent.clone();
+                    tokio::spawn(async move {
+                        if socket.read_exact(&mut [0u8; 1]).await.is_ok() {
+                            let _ = sent.send(Instant::now());
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    async fn first_byte(listener: &TcpListener) -> Result<Instant> {
+        let (mut socket, _) = listener.accept().await?;
+        socket.read_exact(&mut [0u8; 1]).await?;
+        Ok(Instant::now())
     }
 }
