@@ -132,6 +132,24 @@ class TransformedTemplate(unittest.TestCase):
             self.assertLessEqual(props["Timeout"], 60, name)
             self.assertEqual(source[name]["Metadata"]["BuildMethod"], "rust-cargolambda", name)
 
+    def test_trust_bundle_is_the_systems_unless_one_file_is_named(self):
+        """SSL_CERT_FILE reaches every function only when TrustBundle names a file;
+        the pattern takes absolute paths only, so a stray value cannot be deployed."""
+        for name in FUNCTIONS:
+            variables = self.resources[name]["Properties"]["Environment"]["Variables"]
+            self.assertEqual(
+                variables["SSL_CERT_FILE"],
+                {"Fn::If": ["HasTrustBundle", {"Ref": "TrustBundle"}, {"Ref": "AWS::NoValue"}]},
+                name,
+            )
+        template = sam_template()
+        self.assertEqual(template["Parameters"]["TrustBundle"]["Default"], "")
+        pattern = re.compile(template["Parameters"]["TrustBundle"]["AllowedPattern"])
+        for value in ["", "/etc/pki/tls/certs/ca-bundle.crt", "/opt/certs/corporate+aws.pem"]:
+            self.assertTrue(pattern.fullmatch(value), f"TrustBundle refuses {value!r}")
+        for value in ["ca-bundle.crt", "/etc/my bundle.pem", "/a.pem,/b.pem", "$HOME/x.pem"]:
+            self.assertFalse(pattern.fullmatch(value), f"TrustBundle accepts {value!r}")
+
     def test_every_function_has_its_trigger(self):
         schedules = self.of_type("AWS::Scheduler::Schedule")
         scheduled = {s["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]: s["Properties"] for s in schedules.values()}

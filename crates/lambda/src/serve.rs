@@ -3,6 +3,7 @@
 //! invocation's error turned into a diagnostic that says whether a retry helps.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
@@ -11,13 +12,48 @@ use serde_json::Value;
 
 use crate::failure::Failure;
 
-/// Starts the log subscriber and reads the settings, logging a bad one so it shows
-/// in the function's JSON logs too.
+/// Starts the log subscriber, checks the trust bundle and reads the settings,
+/// logging a bad one so it shows in the function's JSON logs too.
 pub fn start<S, E: std::error::Error + Send + Sync + 'static>(
     settings: impl FnOnce() -> Result<S, E>,
 ) -> Result<S, Error> {
     init_logs();
+    let trust = std::env::var_os(TRUST_BUNDLE).map(PathBuf::from);
+    trust_bundle_readable(trust.as_deref())
+        .inspect_err(|error| tracing::error!(%error, "cannot start"))?;
     Ok(settings().inspect_err(|error| tracing::error!(%error, "cannot start"))?)
+}
+
+/// The one file the SDK's TLS client reads its trusted roots from when set (the
+/// template's TrustBundle), instead of probing the system's bundle and directories.
+pub const TRUST_BUNDLE: &str = "SSL_CERT_FILE";
+
+/// A trust bundle that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{TRUST_BUNDLE} names {path}, which cannot be read ({reason}): the functions would \
+     trust no certificate and every AWS call would fail its TLS handshake. Set the \
+     TrustBundle parameter to the runtime's CA bundle, or leave it empty for the system's"
+)]
+pub struct UnreadableTrustBundle {
+    path: String,
+    reason: String,
+}
+
+/// The SDK's TLS client only warns when the bundle it was told to read is missing,
+/// then trusts nothing: say so at start instead, where the cause is plain.
+pub fn trust_bundle_readable(bundle: Option<&Path>) -> Result<(), UnreadableTrustBundle> {
+    let Some(path) = bundle else { return Ok(()) };
+    let unreadable = |reason: String| UnreadableTrustBundle {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    match file.metadata() {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(unreadable("not a file".to_owned())),
+        Err(e) => Err(unreadable(e.to_string())),
+    }
 }
 
 /// Logs as lambda_runtime's default subscriber writes them: to standard output, JSON
@@ -75,4 +111,43 @@ where
 fn instant_of(deadline: SystemTime) -> Option<Instant> {
     let left = deadline.duration_since(SystemTime::now()).ok()?;
     Instant::now().checked_add(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_bundle_named_leaves_the_system_trust() {
+        assert!(trust_bundle_readable(None).is_ok());
+    }
+
+    #[test]
+    fn a_readable_bundle_passes() {
+        let bundle = std::env::temp_dir().join(format!("sluice-bundle-{}.pem", std::process::id()));
+        std::fs::write(&bundle, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        let checked = trust_bundle_readable(Some(&bundle));
+        std::fs::remove_file(&bundle).unwrap();
+        assert!(checked.is_ok(), "{checked:?}");
+    }
+
+    #[test]
+    fn a_missing_bundle_or_a_directory_stops_the_start_naming_the_path() {
+        let missing = Path::new("/etc/pki/tls/certs/no-such-bundle.crt");
+        let error = trust_bundle_readable(Some(missing))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "SSL_CERT_FILE names /etc/pki/tls/certs/no-such-bundle.crt, which cannot be read"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("TrustBundle"), "{error}");
+        let directory = std::env::temp_dir();
+        let error = trust_bundle_readable(Some(&directory))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("which cannot be read"), "{error}");
+    }
 }
