@@ -4,7 +4,7 @@
 #   infra/bench.sh publisher                      10, 100 and 1000 targets
 #   infra/bench.sh publisher --targets 50
 #   infra/bench.sh fleet                          1,000 and 10,000 targets in 1 and 4 shards
-#   infra/bench.sh init                           cold-start init (cargo build --release --bins first)
+#   infra/bench.sh init                           cold starts: to the first Runtime API poll and to the first AWS request (cargo build --release --bins first)
 #   infra/bench.sh simulate                       1 and 1000 targets over 30 days
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
