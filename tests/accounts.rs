@@ -156,7 +156,8 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
 }
 
 #[tokio::test]
-async fn the_prescaler_raises_the_floor_in_the_targets_account() -> Result<()> {
+async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refused_role()
+-> Result<()> {
     let home = Emulators::connect().await?;
     let member = home.in_account(MEMBER_ROLE).await?;
     let (cluster, service, queue) = member_service(&member, 1, 0).await?;
@@ -171,17 +172,24 @@ async fn the_prescaler_raises_the_floor_in_the_targets_account() -> Result<()> {
         .with_backlog_per_task(10.0)
         .with_profile("business-hours")
         .in_account(MEMBER_ROLE, None);
-    home.store_targets(&store, &[team]).await?;
+    let refused = Target::new(&unique("refused"), &cluster, &service)
+        .with_capacity(1, 20)
+        .with_profile("business-hours")
+        .in_account(REFUSED_ROLE, None);
+    home.store_targets(&store, &[team, refused.clone()]).await?;
     let weekdays = business_hours();
     home.store_profile(&store, &weekdays).await?;
+    let plan = FaultPlan::new();
+    plan.always_for("STS.AssumeRole", "sluice-refused", Fault::AccessDenied);
+    let namespace = unique("SluiceAccounts");
     let settings = prescaler::Settings {
-        common: common(&table, &unique("SluiceAccounts")),
+        common: common(&table, &namespace),
         dry_run: false,
         forecast_only: false,
         interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
     };
 
-    prescaler::Prescaler::new(&home.clients, settings)
+    let report = prescaler::Prescaler::new(&home.clients_with_faults(&plan)?, settings)
         .handle(&json!({"at": "2026-11-30T09:00:00+01:00", "apply": true}))
         .await?;
 
@@ -190,6 +198,12 @@ async fn the_prescaler_raises_the_floor_in_the_targets_account() -> Result<()> {
         (5, 20),
         "MinCapacity raised in the member account"
     );
+    let lost = report.targets.iter().find(|t| t.target == refused.name);
+    let reason = lost.map(|t| t.reason.clone()).unwrap_or_default();
+    assert!(reason.contains(REFUSED_ROLE), "names the role: {reason}");
+    assert_eq!(report.targets_failed, 1);
+    let fleet = home.published_fleet_wide(&namespace).await?;
+    assert_eq!(fleet.get("PrescalerFailed"), Some(&1.0), "{fleet:?}");
     Ok(())
 }
 

@@ -66,6 +66,10 @@ pub const START_UP_P95: &str = "StartUpP95";
 // The prescaler, fleet-wide: targets with a profile whose floor could not be computed
 // (the profile is missing or invalid, e.g. an unknown time zone).
 pub const TARGETS_WITHOUT_FLOOR: &str = "TargetsWithoutFloor";
+// The prescaler, fleet-wide: targets it could not plan because a fact could not be
+// read (their account's role could not be assumed included), or whose change AWS
+// refused.
+pub const PRESCALER_FAILED: &str = "PrescalerFailed";
 
 // The prescaler, per budget (dimension Budget): spend this period in the budget's
 // unit, and that spend as a percentage of the limit (docs/prescaler.md, "Budgets").

@@ -9,6 +9,7 @@ use sluice_aws::memory::MemoryAws;
 use sluice_core::budget::{Budget, BudgetMode, Period, SpendUnit};
 use sluice_core::config::Target;
 use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
+use sluice_core::names;
 use sluice_core::prescale::Change;
 use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
@@ -65,7 +66,7 @@ fn floors(aws: &MemoryAws) -> Vec<f64> {
     aws.put_datums()
         .iter()
         .flat_map(|(_, datums)| datums)
-        .filter(|d| d.name == sluice_core::names::PRESCALE_FLOOR)
+        .filter(|d| d.name == names::PRESCALE_FLOOR)
         .map(|d| d.value)
         .collect()
 }
@@ -313,7 +314,11 @@ async fn targets_whose_profile_cannot_be_evaluated_are_counted_and_published() {
         .filter(|d| d.target.is_none())
         .map(|d| (d.name, d.value))
         .collect();
-    assert_eq!(fleet, vec![("TargetsWithoutFloor", 1.0)]);
+    assert_eq!(
+        fleet,
+        vec![("TargetsWithoutFloor", 1.0), ("PrescalerFailed", 0.0)],
+        "a bad profile is its own count, not a failure to read or change"
+    );
 }
 
 #[tokio::test]
@@ -785,6 +790,25 @@ async fn a_target_elsewhere_gets_its_floor_in_its_own_account() {
 }
 
 #[tokio::test]
+async fn a_refused_raise_is_counted_as_failed_and_a_clean_run_publishes_zero() {
+    let fakes = world(1, business_hours());
+    fakes.fail_next("ECS.UpdateService", None, ErrorKind::AccessDenied, 1);
+    let refused = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
+        .await
+        .unwrap();
+    assert_eq!(refused.targets[0].outcome, ChangeStatus::Failed);
+    assert_eq!(refused.targets_failed, 1);
+    assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(1.0));
+
+    let raised = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:55"))
+        .await
+        .unwrap();
+    assert_eq!(raised.targets[0].outcome, ChangeStatus::Changed);
+    assert_eq!(raised.targets_failed, 0);
+    assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(0.0));
+}
+
+#[tokio::test]
 async fn a_role_that_cannot_be_assumed_leaves_its_targets_unchanged_and_unrecorded() {
     let aws = world(1, business_hours());
     let role = "arn:aws:iam::444455556666:role/sluice-missing";
@@ -812,4 +836,15 @@ async fn a_role_that_cannot_be_assumed_leaves_its_targets_unchanged_and_unrecord
     assert!(lost.reason.contains(role), "{}", lost.reason);
     assert!(aws.own_write("lost").is_none(), "nothing recorded for it");
     assert_eq!(desired_writes(&aws), vec![5], "gold still raised");
+    assert_eq!(report.targets_failed, 1, "lost, and gold is not");
+    assert_eq!(fleet_datum(&aws, names::PRESCALER_FAILED), Some(1.0));
+}
+
+/// The last fleet-wide value of `name` the prescaler published.
+fn fleet_datum(aws: &MemoryAws, name: &str) -> Option<f64> {
+    aws.put_datums()
+        .into_iter()
+        .flat_map(|(_, datums)| datums)
+        .rfind(|d| d.name == name && d.target.is_none())
+        .map(|d| d.value)
 }

@@ -107,7 +107,7 @@ fn plan_target(
     }
     let (facts, own) = match facts {
         Ok(facts) => facts,
-        Err(error) => return skipped(report, format!("not decided, nothing changed: {error}")),
+        Err(error) => return unread(report, error),
     };
     report.floor_error = Some(floor_error(
         target,
@@ -116,7 +116,7 @@ fn plan_target(
         settings.interval_minutes,
     ));
     match spent {
-        Err(unread) => return skipped(report, format!("not decided, nothing changed: {unread}")),
+        Err(error) => return unread(report, error),
         Ok(spent) => {
             let required = floor.required.max(target.capacity.min);
             hold.budget_cap = spent.then(|| budget::cap(facts.running, required));
@@ -163,6 +163,12 @@ fn floor_error(target: &Target, floor: u32, backlog: u64, interval_minutes: i64)
         over_task_hours: (held - need).max(0.0) * hours,
         under_task_hours: (need - held).max(0.0) * hours,
     }
+}
+
+/// Nothing decided for want of a fact, and which.
+fn unread(mut report: TargetReport, error: impl std::fmt::Display) -> Planned {
+    report.unread = true;
+    skipped(report, format!("not decided, nothing changed: {error}"))
 }
 
 /// Nothing decided, and why.

@@ -11,8 +11,8 @@ use super::plan::Planned;
 use super::report::TargetReport;
 use crate::settings::Settings;
 
-/// How many floors were published. The count of targets without a floor goes out
-/// with them, fleet-wide.
+/// How many floors were published. The counts of targets without a floor and of
+/// targets failed go out with them, fleet-wide.
 pub async fn publish(
     planned: &[Planned],
     budgets: &[Budgeted],
@@ -23,9 +23,13 @@ pub async fn publish(
         return 0;
     }
     let unevaluated = super::report::without_floor(planned) as f64;
-    let fleet = Datum::fleet_count(names::TARGETS_WITHOUT_FLOOR, unevaluated);
+    let failed = super::report::failed(planned) as f64;
     let mut datums: Vec<Datum> = planned.iter().flat_map(|p| per_target(&p.report)).collect();
-    datums.push(fleet);
+    datums.push(Datum::fleet_count(
+        names::TARGETS_WITHOUT_FLOOR,
+        unevaluated,
+    ));
+    datums.push(Datum::fleet_count(names::PRESCALER_FAILED, failed));
     datums.extend(budget_datums(budgets));
     let mut published = 0;
     for batch in metrics::batches(

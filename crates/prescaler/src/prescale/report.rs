@@ -58,6 +58,10 @@ pub struct TargetReport {
     pub outcome: ChangeStatus,
     pub change: Change,
     pub reason: String,
+    /// Nothing was decided because a fact could not be read (the target's account
+    /// could not be reached included): counted in PrescalerFailed.
+    #[serde(skip)]
+    pub unread: bool,
 }
 
 impl TargetReport {
@@ -76,6 +80,7 @@ impl TargetReport {
             outcome: ChangeStatus::Skipped,
             change: Change::None,
             reason: String::new(),
+            unread: false,
         }
     }
 }
@@ -101,6 +106,9 @@ pub struct Report {
     /// Targets with a profile whose floor could not be computed (published fleet-wide
     /// as TargetsWithoutFloor, which an alarm watches).
     pub targets_without_floor: usize,
+    /// Targets not planned for a fact that could not be read, or whose change AWS
+    /// refused (published fleet-wide as PrescalerFailed, which an alarm watches).
+    pub targets_failed: usize,
 }
 
 /// What one run decided and did, for the report.
@@ -122,6 +130,7 @@ impl Report {
             published_floors,
         } = done;
         let targets_without_floor = without_floor(&planned);
+        let targets_failed = failed(&planned);
         let targets: Vec<TargetReport> = planned.into_iter().map(|p| p.report).collect();
         for report in &targets {
             tracing::info!(
@@ -146,6 +155,7 @@ impl Report {
             invalid,
             published_floors,
             targets_without_floor,
+            targets_failed,
         }
     }
 }
@@ -176,6 +186,15 @@ impl BudgetReport {
             error: standing.as_ref().err().cloned(),
         }
     }
+}
+
+/// Targets left undecided by a fact that could not be read, or whose change AWS
+/// refused.
+pub fn failed(planned: &[Planned]) -> usize {
+    planned
+        .iter()
+        .filter(|p| p.report.unread || p.report.outcome == ChangeStatus::Failed)
+        .count()
 }
 
 /// Targets whose profile gave no floor: it is missing or does not compile.

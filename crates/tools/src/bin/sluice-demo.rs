@@ -327,9 +327,12 @@ fn report_prescale() -> Result<()> {
     let report: serde_json::Value =
         serde_json::from_reader(std::io::stdin()).context("report JSON on stdin")?;
     println!(
-        "prescaler ({}) at {}:",
+        "prescaler ({}) at {}: {} floor(s) published, {} target(s) without a floor, {} failed",
         report["trigger"].as_str().unwrap_or("?"),
-        report["at"].as_str().unwrap_or("?")
+        report["at"].as_str().unwrap_or("?"),
+        report["published_floors"],
+        report["targets_without_floor"],
+        report["targets_failed"],
     );
     for target in report["targets"].as_array().into_iter().flatten() {
         println!(
