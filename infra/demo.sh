@@ -33,6 +33,9 @@ step "sluicectl apply -f $config (the table, then each target's scalable target 
 target/debug/sluicectl apply -f "$config"
 step "sluicectl status: the policies as Application Auto Scaling holds them (read back from moto)"
 target/debug/sluicectl status
+step "team-translate lives in another account: its scalable target is there, read through its role"
+member_role=arn:aws:iam::111122223333:role/sluice-member
+target/debug/sluice-demo service --cluster translate-cluster --service translate-workers --role "$member_role"
 
 step "cargo lambda watch (the functions, built and run as Lambda runs them)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -18,7 +18,7 @@ fn validate_accepts_the_example() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stdout.contains("ok (3 targets, 1 profiles, 1 budgets)"),
+        stdout.contains("ok (4 targets, 1 profiles, 1 budgets)"),
         "{stdout}"
     );
 }
@@ -100,7 +100,7 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
     ));
     assert_eq!(
         stdout.matches(": unchanged").count(),
-        5,
+        6,
         "second apply changes nothing:\n{stdout}"
     );
 
@@ -131,11 +131,7 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         ],
         Some(&table),
     ));
-    assert_eq!(
-        stdout.matches("target ").filter(|_| true).count(),
-        3,
-        "{stdout}"
-    );
+    assert_eq!(stdout.matches("target ").count(), 4, "{stdout}");
     assert!(
         !stdout.contains("updated") && !stdout.contains("created"),
         "{stdout}"
@@ -181,7 +177,7 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
         stdout.contains("target gold-inference: would be deleted (--prune)"),
         "{stdout}"
     );
-    assert_eq!(store.list(ItemKind::Target).await?.len(), 3);
+    assert_eq!(store.list(ItemKind::Target).await?.len(), 4);
     let (stdout, _) = text(&sluicectl(
         &["apply", "--skip-scaling", "-f", one, "--prune"],
         Some(&table),
@@ -592,12 +588,12 @@ async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
         let (_, stderr) = text(&output);
         assert!(!output.status.success(), "{contents:?}");
         assert!(
-            stderr.contains("holds no targets and no profiles: --prune would delete all 3 targets and 1 profiles"),
+            stderr.contains("holds no targets and no profiles: --prune would delete all 4 targets and 1 profiles"),
             "{stderr}"
         );
         assert_eq!(
             store.list(ItemKind::Target).await?.len(),
-            3,
+            4,
             "nothing deleted"
         );
     }

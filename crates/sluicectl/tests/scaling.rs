@@ -497,11 +497,16 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
     let file = common::example();
     let document = Document::parse(&std::fs::read_to_string(&file)?, Format::Yaml)
         .map_err(|problems| anyhow::anyhow!("{problems}"))?;
-    // Application Auto Scaling (moto too) registers only services that exist.
+    // Application Auto Scaling (moto too) registers only services that exist, in the
+    // target's own account.
     for target in &document.targets {
-        emulators.create_cluster(&target.cluster).await?;
+        let account = match &target.role_arn {
+            Some(role) => emulators.in_account(role).await?,
+            None => Emulators::connect().await?,
+        };
+        account.create_cluster(&target.cluster).await?;
         // Already there when an earlier run used the same emulators: fine.
-        let _ = emulators
+        let _ = account
             .create_service(&target.cluster, &target.service, 0)
             .await;
     }
@@ -528,7 +533,7 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
             continue;
         };
         managed += 1;
-        let live = scaling::read_live(&ports, target).await?;
+        let (_, live) = scaling::read_live_in_account(&ports, target).await?;
         let left = sluice_core::policy::reconcile(&declared, &live);
         assert!(left.is_empty(), "{}: {left:?}", target.name);
     }

@@ -47,6 +47,9 @@ enum Command {
         cluster: String,
         #[arg(long)]
         service: String,
+        /// Read it in this role's account (a target's role_arn)
+        #[arg(long)]
+        role: Option<String>,
     },
 }
 
@@ -90,6 +93,11 @@ fn scene(target: &str) -> Scene {
             pending: 3,
             ..quiet
         },
+        "team-translate" => Scene {
+            visible: 45,
+            running: 1,
+            ..quiet
+        },
         _ => quiet,
     }
 }
@@ -122,8 +130,19 @@ async fn main() -> Result<()> {
             println!("a worker processed and deleted {drained} message(s) from {queue}");
             Ok(())
         }
-        Command::Service { cluster, service } => {
-            let emulators = Emulators::connect().await?;
+        Command::Service {
+            cluster,
+            service,
+            role,
+        } => {
+            let home = Emulators::connect().await?;
+            let (emulators, account) = match &role {
+                Some(role) => (
+                    home.in_account(role).await?,
+                    format!(" in the account of {role}"),
+                ),
+                None => (home, String::new()),
+            };
             let output = emulators
                 .clients
                 .ecs()
@@ -140,7 +159,7 @@ async fn main() -> Result<()> {
                 Err(_) => String::new(),
             };
             println!(
-                "ECS says {cluster}/{service}: desired {}, running {}{scalable}",
+                "ECS says {cluster}/{service}{account}: desired {}, running {}{scalable}",
                 found.desired_count(),
                 found.running_count()
             );
@@ -157,7 +176,12 @@ async fn seed(table: &str, file: &str) -> Result<()> {
     emulators.create_table(table).await?;
     println!("table {table}");
     for target in &document.targets {
-        seed_target(&emulators, target).await?;
+        // A target in another account lives there: moto files what the role's
+        // credentials create under the role's account.
+        match &target.role_arn {
+            Some(role) => seed_target(&emulators.in_account(role).await?, target).await?,
+            None => seed_target(&emulators, target).await?,
+        }
     }
     Ok(())
 }
@@ -208,8 +232,13 @@ async fn seed_target(emulators: &Emulators, target: &Target) -> Result<()> {
         .scalable
         .map(|(min, max)| format!("; scalable target {min}-{max}"))
         .unwrap_or_default();
+    let account = target
+        .role_arn
+        .as_deref()
+        .map(|role| format!(" (account of {role})"))
+        .unwrap_or_default();
     println!(
-        "seeded {:<16} {}/{}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
+        "seeded {:<16} {}/{}{account}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
         target.name,
         target.cluster,
         target.service,
