@@ -152,15 +152,7 @@ async fn bench_publisher(count: usize, concurrency: usize, latency_ms: u64) -> R
     // As the function's main builds them: SLUICE_CONCURRENCY requests in flight.
     let config = limit_in_flight(&emulators.config_with_probe(&probe), concurrency);
     let clients = Clients::counted(&config, &counter);
-    let settings = Settings {
-        common: Common {
-            namespace: unique("Bench"),
-            concurrency,
-            ..Common::for_table(&table)
-        },
-        ..Settings::for_table(&table)
-    };
-    let publisher = Publisher::new(&clients, settings);
+    let publisher = Publisher::new(&clients, publisher_settings(&table, concurrency));
     let event = serde_json::json!({});
     // Cold: a new container (queue URLs unknown). Warm: the next minute's invocation.
     for invocation in ["cold", "warm"] {
@@ -288,6 +280,19 @@ impl Sleeper {
             anyhow::ensure!(Instant::now() < deadline, "not woken within {give_up:?}");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// The publisher's settings for a bench run: its own namespace, `concurrency`
+/// requests in flight.
+fn publisher_settings(table: &str, concurrency: usize) -> Settings {
+    Settings {
+        common: Common {
+            namespace: unique("Bench"),
+            concurrency,
+            ..Common::for_table(table)
+        },
+        ..Settings::for_table(table)
     }
 }
 
@@ -472,9 +477,9 @@ mod fleet {
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
+    use super::publisher_settings;
     use anyhow::{Context, Result};
     use async_trait::async_trait;
-    use metric_publisher::Settings;
     use metric_publisher::publish::{Ports, publish};
     use sluice_aws::memory::MemoryAws;
     use sluice_aws::{
@@ -483,9 +488,8 @@ mod fleet {
     };
     use sluice_core::facts::MetricQuery;
     use sluice_core::metrics::Datum;
-    use sluice_core::settings::Common;
+    use sluice_testkit::Emulators;
     use sluice_testkit::probe::InFlightProbe;
-    use sluice_testkit::{Emulators, unique};
 
     use super::{Discard, peak_rss, reset_peak_rss};
 
@@ -583,14 +587,7 @@ mod fleet {
                     emf: &Discard,
                     accounts: &cloudwatch.store,
                 };
-                let settings = Settings {
-                    common: Common {
-                        namespace: unique("Bench"),
-                        concurrency,
-                        ..Common::for_table(&table)
-                    },
-                    ..Settings::for_table(&table)
-                };
+                let settings = publisher_settings(&table, concurrency);
                 let event = serde_json::json!({
                     "source": "sluice.scheduler",
                     "shard": {"index": index, "count": shard_count},
@@ -849,15 +846,23 @@ mod init {
     }
 
     /// The first byte the function sends after its event: its answer, on the poll's
-    /// connection or on any new one (its client may open one, and send on either).
+    /// connection or on a new one.
     async fn answered(poll: &mut TcpStream, runtime_api: &TcpListener) -> Result<Instant> {
-        let (sent, mut first) = tokio::sync::mpsc::unbounded_channel();
         let mut byte = [0u8; 1];
+        tokio::select! {
+            read = poll.read(&mut byte) => { read?; Ok(Instant::now()) }
+            sent = first_byte(runtime_api) => sent,
+        }
+    }
+
+    /// The first byte on any connection `listener` accepts: a client may open several
+    /// (lambda_runtime sometimes does, the SDK may) and send on any of them first.
+    async fn first_byte(listener: &TcpListener) -> Result<Instant> {
+        let (sent, mut first) = tokio::sync::mpsc::unbounded_channel();
         loop {
             tokio::select! {
-                read = poll.read(&mut byte) => { read?; return Ok(Instant::now()); }
                 Some(at) = first.recv() => return Ok(at),
-                accepted = runtime_api.accept() => {
+                accepted = listener.accept() => {
                     let (mut socket, _) = accepted?;
                     let sent = sent.clone();
                     tokio::spawn(async move {
@@ -868,11 +873,5 @@ mod init {
                 }
             }
         }
-    }
-
-    async fn first_byte(listener: &TcpListener) -> Result<Instant> {
-        let (mut socket, _) = listener.accept().await?;
-        socket.read_exact(&mut [0u8; 1]).await?;
-        Ok(Instant::now())
     }
 }
