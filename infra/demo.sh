@@ -113,9 +113,9 @@ invoke prescaler "$work/after.json" > "$work/prescale.json"
 $demo report-prescale < "$work/prescale.json"
 $demo service --cluster gaming-system-cluster --service gold-tier-inference
 
-step "sluicectl simulate: GPU tasks slow to start, BacklogPerTask per desired task (as published) against per running task"
-target/debug/sluicectl simulate --scenario infra/examples/gpu-inference/slow-start.yaml \
-  --compare infra/examples/gpu-inference/running-slow-start.yaml --out "$work/simulate"
-echo "(the chart and the minute-by-minute series: docs/simulate.md shows the same run)"
+step "sluicectl simulate: the gold tier's surge, the load model against the loop before it"
+target/debug/sluicectl simulate --scenario infra/examples/gpu-inference/scenario.yaml \
+  --compare infra/examples/gpu-inference/before-scenario.yaml --out "$work/simulate"
+echo "(the chart and the minute-by-minute series: the README shows the same run; docs/control.md the peers)"
 
 printf '\nDone. The emulators stop now; nothing is left running.\n'

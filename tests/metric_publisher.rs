@@ -156,6 +156,11 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         ("GpuUtilizationMax", 40.0),
         ("ScalingChanges", 0.0),
         ("OldestMessageAge", 75.0),
+        // The load model, before any rate is learnt: the backlog's share at
+        // backlog_per_task 5 is 2 tasks, 100 % of the 2 desired.
+        ("BacklogWithoutCapacity", 0.0),
+        ("CapacityUtilization", 100.0),
+        ("TasksNeeded", 2.0),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -180,7 +185,12 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         !silver.contains_key("GpuUtilizationAverage"),
         "missing GPU reading never published as 0: {silver:?}"
     );
-    assert_eq!(silver.len(), 9, "eight readings and ScalingChanges");
+    assert_eq!(
+        silver.len(),
+        12,
+        "eight readings, ScalingChanges, BacklogWithoutCapacity and the need (2)"
+    );
+    assert_eq!(silver.get("CapacityUtilization"), Some(&0.0));
 
     let broken = scenario
         .emulators
@@ -239,10 +249,86 @@ async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
             ("TargetsAtMaxCapacity".to_owned(), 1.0),
             ("TargetsAsleepWithWork".to_owned(), 0.0),
             ("TargetsScalingTooOften".to_owned(), 0.0),
+            ("TargetsBacklogWithoutCapacity".to_owned(), 0.0),
         ]
         .into(),
         "fleet-wide metrics, without dimensions, for the template's alarms"
     );
+    Ok(())
+}
+
+/// The load model across runs, against the emulators: SQS's counts (in CloudWatch)
+/// become rates stored in the table, read back from DynamoDB; a service rate stored
+/// there is what the next run's need is reckoned on, read back from CloudWatch.
+#[tokio::test]
+async fn the_load_model_stores_what_it_learns_and_publishes_its_rates() -> Result<()> {
+    use sluice_aws::{ConfigStore, RateRecords};
+    let scenario = seed().await?;
+    let store = sluice_aws::DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        scenario.table.clone(),
+    );
+    let gold_queue = store
+        .list(sluice_aws::ItemKind::Target)
+        .await?
+        .into_iter()
+        .find(|t| t.name == scenario.gold)
+        .and_then(|t| sluice_core::config::Target::from_stored(&t.name, &t.spec).ok())
+        .context("gold stored")?
+        .queues[0]
+        .short_name()
+        .to_owned();
+    let queue = [("QueueName".to_owned(), gold_queue)].into();
+    for (metric, counts) in [
+        ("NumberOfMessagesSent", [(5, 90.0), (4, 120.0), (3, 150.0)]),
+        (
+            "NumberOfMessagesDeleted",
+            [(5, 80.0), (4, 100.0), (3, 100.0)],
+        ),
+    ] {
+        scenario
+            .emulators
+            .put_readings("AWS/SQS", metric, &queue, &counts)
+            .await?;
+    }
+    let publisher = Publisher::new(
+        &scenario.emulators.clients,
+        settings(&scenario, Output::PutMetricData),
+    );
+    publisher.handle(&serde_json::json!({})).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let stored = store.rates(now).await?;
+    let gold = stored.get(&scenario.gold).context("gold's rates stored")?;
+    assert_eq!(
+        gold.arrival,
+        Some(120.0),
+        "the three complete minutes' mean"
+    );
+    assert_eq!(
+        gold.looks.len(),
+        1,
+        "this run's look, for the next to learn from"
+    );
+    assert!(
+        !stored.contains_key(&scenario.broken),
+        "a target that failed stores nothing"
+    );
+    store
+        .save_rates(
+            &scenario.gold,
+            &sluice_core::capacity::Rates {
+                service: Some(40.0),
+                ..gold.clone()
+            },
+        )
+        .await?;
+    publisher.handle(&serde_json::json!({})).await?;
+    let published = scenario
+        .emulators
+        .published(&scenario.namespace, &scenario.gold)
+        .await?;
+    assert_eq!(published.get("ArrivalRate"), Some(&120.0), "{published:?}");
+    assert_eq!(published.get("ServiceRate"), Some(&40.0));
     Ok(())
 }
 
@@ -269,7 +355,7 @@ async fn a_direct_invocation_publishes_only_the_named_targets() -> Result<()> {
             .published(&scenario.namespace, &scenario.silver)
             .await?
             .len(),
-        9
+        12
     );
     Ok(())
 }
@@ -578,5 +664,49 @@ async fn two_shards_publish_each_target_exactly_once() -> Result<()> {
         seen += usize::from(figures.contains_key("Backlog"));
     }
     assert_eq!(seen, 20, "every target published by one of the shards");
+    Ok(())
+}
+
+/// Work waiting and no task running: `BacklogWithoutCapacity` 1 on the target's own
+/// series and `TargetsBacklogWithoutCapacity` 1 fleet-wide (what the template's alarm
+/// watches), read back from CloudWatch.
+#[tokio::test]
+async fn backlog_without_capacity_is_published_for_the_target_and_the_fleet() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let service = emulators.one_service("stranded", 0).await?;
+    emulators.send_messages(&service.queue_url, 5, 0).await?;
+    let name = unique("stranded");
+    let target = target(
+        &name,
+        &service.cluster,
+        &service.service,
+        vec![service.queue],
+    );
+    emulators.store_targets(&service.store, &[target]).await?;
+    let namespace = unique("SluiceStranded");
+    let settings = Settings {
+        common: Common {
+            namespace: namespace.clone(),
+            concurrency: 8,
+            ..Common::for_table(&service.table)
+        },
+        output: Output::PutMetricData,
+        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+    };
+    Publisher::new(&emulators.clients, settings)
+        .handle(&serde_json::json!({}))
+        .await?;
+    let published = emulators.published(&namespace, &name).await?;
+    assert_eq!(
+        published.get("BacklogWithoutCapacity"),
+        Some(&1.0),
+        "{published:?}"
+    );
+    let fleet = emulators.published_fleet_wide(&namespace).await?;
+    assert_eq!(
+        fleet.get("TargetsBacklogWithoutCapacity"),
+        Some(&1.0),
+        "{fleet:?}"
+    );
     Ok(())
 }

@@ -732,3 +732,98 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
     assert_eq!(seconds, vec![start.unwrap_or(-1)], "{kept:?}");
     Ok(())
 }
+
+/// The fast path against the emulators: an awake service under the load model (its
+/// scalable target registered, as `sluicectl apply` leaves it) meets a 1000-message
+/// burst with one UpdateService, counted at moto, to what the backlog needs within
+/// MaxCapacity; the next look changes nothing.
+#[tokio::test]
+async fn a_burst_on_an_awake_service_is_met_in_one_update_service() -> Result<()> {
+    moto_recorder::start()?;
+    let scenario = scenario(1).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 0, 10)
+        .await?;
+    scenario
+        .emulators
+        .set_desired(&scenario.cluster, &scenario.service, 1)
+        .await?;
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1000, 0)
+        .await?;
+    let needle = format!("\"{}\"", scenario.service);
+    let seeded = moto_recorder::count("UpdateService", &needle)?;
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let report = watcher.handle(&event).await?;
+    let raised = report
+        .capacity
+        .iter()
+        .find(|c| c.target == TARGET)
+        .context("a capacity decision")?;
+    assert_eq!(
+        raised.effect,
+        zero_watcher::watch::control::ControlEffect::Raised,
+        "{report:?}"
+    );
+    assert_eq!(
+        scenario.desired().await?,
+        10,
+        "1000 at 10 a task, capped at 10"
+    );
+    let again = watcher.handle(&event).await?;
+    assert_eq!(
+        again.capacity[0].effect,
+        zero_watcher::watch::control::ControlEffect::Held
+    );
+    assert_eq!(
+        moto_recorder::count("UpdateService", &needle)? - seeded,
+        1,
+        "one UpdateService for the burst, as moto recorded them"
+    );
+    Ok(())
+}
+
+/// The idle clock knows about start-up, against the emulators: a service whose tasks
+/// moto still holds pending (2 desired, none running) is not slept an hour later.
+#[tokio::test]
+async fn idle_time_does_not_count_while_tasks_start() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let OneService {
+        table,
+        store,
+        cluster,
+        queue,
+        ..
+    } = emulators.one_service("starting", 0).await?;
+    let service = unique("loading-svc");
+    emulators.create_service(&cluster, &service, 2).await?;
+    let target = Target::new(TARGET, &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 10)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero::default());
+    emulators.store_targets(&store, &[target]).await?;
+    let settings = Settings {
+        common: Common {
+            namespace: "SluiceE2E".to_owned(),
+            concurrency: 8,
+            ..Common::for_table(&table)
+        },
+        dry_run: false,
+        poll_interval_seconds: 1,
+        poll_window_seconds: 0,
+    };
+    let watcher = Watcher::new(&emulators.clients, settings);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    watcher.handle(&event).await?;
+    let report = watcher.handle_at(&event, &Later(3600), None).await?;
+    assert_eq!(
+        report.decisions[0].reason, "starting: 0 of 2 task(s) running; the idle clock waits",
+        "{report:?}"
+    );
+    assert_eq!(emulators.desired_count(&cluster, &service).await?, 2);
+    Ok(())
+}

@@ -165,7 +165,7 @@ proptest! {
         let aws = world();
         let ports = metric_publisher::publish::Ports {
             store: &aws, queues: &aws, services: &aws, metrics: &aws, own_metrics: &aws, sink: &aws,
-            emf: &aws, accounts: &aws,
+            emf: &aws, accounts: &aws, rates: &aws, clock: &sluice_lambda::SystemClock,
         };
         let settings = metric_publisher::Settings {
             common: Common::for_table("t"),
@@ -187,6 +187,7 @@ proptest! {
         let ports = zero_watcher::watch::Ports {
             store: &aws, states: &aws, starts: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
             autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks, accounts: &aws,
+            rates: &aws, memories: &aws,
         };
         let settings = zero_watcher::Settings {
             common: Common::for_table("t"),

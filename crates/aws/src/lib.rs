@@ -21,6 +21,7 @@ mod store;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use sluice_core::capacity::{Memory, Rates};
 use sluice_core::facts::ScalableBounds;
 use sluice_core::facts::{MetricQuery, QueueDepth, TaskCounts};
 use sluice_core::instances::{GroupFacts, GroupFloor, GroupOwn};
@@ -213,6 +214,25 @@ pub trait StartUpRecords: Send + Sync {
     /// Adds one start-up to the target's record, safely against a concurrent writer
     /// and a repeat.
     async fn record_start(&self, target: &str, sample: StartUp, now: i64) -> Result<(), AwsError>;
+}
+
+/// Each target's load rates (sluice_core::capacity::Rates): written by the metric
+/// publisher every run, read by it and by the zero-watcher.
+#[async_trait]
+pub trait RateRecords: Send + Sync {
+    /// Every target's rates, by target name, each cleaned of what cannot be right at
+    /// `now` (said in the log); an unreadable record is skipped.
+    async fn rates(&self, now: i64) -> Result<BTreeMap<String, Rates>, AwsError>;
+    async fn save_rates(&self, target: &str, rates: &Rates) -> Result<(), AwsError>;
+}
+
+/// The zero-watcher's memory of each target's need (sluice_core::capacity::Memory):
+/// written and read by the zero-watcher alone.
+#[async_trait]
+pub trait ControlMemories: Send + Sync {
+    /// Every target's memory, by target name, cleaned as [`RateRecords::rates`].
+    async fn memories(&self, now: i64) -> Result<BTreeMap<String, Memory>, AwsError>;
+    async fn save_memory(&self, target: &str, memory: &Memory) -> Result<(), AwsError>;
 }
 
 /// The zero-watcher's per-target state, written only with optimistic concurrency.

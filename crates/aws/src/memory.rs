@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use sluice_core::capacity::{Memory, Rates};
 use sluice_core::facts::{MetricQuery, QueueDepth, ScalableBounds, TaskCounts};
 use sluice_core::instances::{GroupFacts, GroupFloor, GroupOwn};
 use sluice_core::metrics::Datum;
@@ -18,10 +19,10 @@ use sluice_core::zero::WatchState;
 
 use crate::accounts::{Account, Accounts};
 use crate::{
-    AlarmStore, AwsError, ConfigStore, DecisionNote, EmfLog, ErrorKind, GroupFloors, GroupStates,
-    ItemKind, MetricReader, MetricSink, PrescaleStates, QueueDepths, ScalableTargets,
-    ScalingPolicies, ServiceCounts, ServiceResult, ServiceScaler, StartUpRecords, StoredItem,
-    TaskProtections, Version, Versioned, WatchStates, ecs_resource_id,
+    AlarmStore, AwsError, ConfigStore, ControlMemories, DecisionNote, EmfLog, ErrorKind,
+    GroupFloors, GroupStates, ItemKind, MetricReader, MetricSink, PrescaleStates, QueueDepths,
+    RateRecords, ScalableTargets, ScalingPolicies, ServiceCounts, ServiceResult, ServiceScaler,
+    StartUpRecords, StoredItem, TaskProtections, Version, Versioned, WatchStates, ecs_resource_id,
 };
 
 /// What an operation does instead of succeeding.
@@ -73,6 +74,8 @@ struct World {
     emf: Vec<String>,
     /// The other accounts targets name, each an in-memory AWS of its own.
     accounts: BTreeMap<Place, Arc<MemoryAws>>,
+    rates: BTreeMap<String, Rates>,
+    memories: BTreeMap<String, Memory>,
 }
 
 /// The in-memory AWS. Seed it with the `with_*`/`set_*` methods, hand it to a
@@ -194,6 +197,20 @@ impl MemoryAws {
                 problems: Vec::new(),
             },
         );
+    }
+
+    /// A target's load record as the publisher would have stored it.
+    pub fn set_rates(&self, target: &str, rates: Rates) {
+        self.world().rates.insert(target.to_owned(), rates);
+    }
+
+    /// The load record stored for a target.
+    pub fn stored_rates(&self, target: &str) -> Option<Rates> {
+        self.world().rates.get(target).cloned()
+    }
+
+    pub fn stored_memory(&self, target: &str) -> Option<Memory> {
+        self.world().memories.get(target).cloned()
     }
 
     pub fn set_own_write(&self, target: &str, own: OwnWrite) {
@@ -652,6 +669,44 @@ impl PrescaleStates for MemoryAws {
             Some(own) => world.prescale_states.insert(target.to_owned(), own),
             None => world.prescale_states.remove(target),
         };
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateRecords for MemoryAws {
+    async fn rates(&self, now: i64) -> Result<BTreeMap<String, Rates>, AwsError> {
+        self.check("DynamoDB.Query", &["state#rates"], 1)?;
+        let stored = self.world().rates.clone();
+        Ok(stored
+            .into_iter()
+            .map(|(name, rates)| (name, rates.sanitized(now).0))
+            .collect())
+    }
+
+    async fn save_rates(&self, target: &str, rates: &Rates) -> Result<(), AwsError> {
+        self.check("DynamoDB.PutItem", &[target, "state#rates"], 1)?;
+        self.world().rates.insert(target.to_owned(), rates.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ControlMemories for MemoryAws {
+    async fn memories(&self, now: i64) -> Result<BTreeMap<String, Memory>, AwsError> {
+        self.check("DynamoDB.Query", &["state#control"], 1)?;
+        let stored = self.world().memories.clone();
+        Ok(stored
+            .into_iter()
+            .map(|(name, memory)| (name, memory.sanitized(now).0))
+            .collect())
+    }
+
+    async fn save_memory(&self, target: &str, memory: &Memory) -> Result<(), AwsError> {
+        self.check("DynamoDB.PutItem", &[target, "state#control"], 1)?;
+        self.world()
+            .memories
+            .insert(target.to_owned(), memory.clone());
         Ok(())
     }
 }

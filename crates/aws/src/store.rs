@@ -2,6 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use sluice_core::capacity::{Memory, Rates};
 use sluice_core::instances::GroupOwn;
 use sluice_core::prescale::OwnWrite;
 use sluice_core::startup::{StartUp, StartUps};
@@ -9,8 +10,8 @@ use sluice_core::zero::WatchState;
 
 use crate::item::{self, Version, Versioned};
 use crate::{
-    AwsError, ConfigStore, DecisionNote, ErrorKind, GroupStates, PrescaleStates, StartUpRecords,
-    WatchStates,
+    AwsError, ConfigStore, ControlMemories, DecisionNote, ErrorKind, GroupStates, PrescaleStates,
+    RateRecords, StartUpRecords, WatchStates,
 };
 
 /// What an item of the table holds. The partition key is the kind, the sort key the
@@ -517,5 +518,80 @@ impl GroupStates for DynamoStore {
             ]
         });
         self.put_or_delete(GROUP_PARTITION, group, attributes).await
+    }
+}
+
+const RATES_PARTITION: &str = "state#rates";
+const CONTROL_PARTITION: &str = "state#control";
+/// The one attribute a JSON state record keeps its value in.
+const VALUE: &str = "value";
+
+impl DynamoStore {
+    /// Every record of a partition whose `value` is `T` as JSON, cleaned by `clean` at
+    /// `now`; one that does not parse is skipped, and it and every note are logged.
+    async fn json_records<T: serde::de::DeserializeOwned>(
+        &self,
+        partition: &str,
+        clean: impl Fn(&T) -> (T, Vec<String>),
+    ) -> Result<BTreeMap<String, T>, AwsError> {
+        let mut records = BTreeMap::new();
+        for item in self.partition(partition).await? {
+            let Some(name) = text(&item, SORT_KEY) else {
+                continue;
+            };
+            let parsed = text(&item, VALUE)
+                .ok_or_else(|| format!("no {VALUE} attribute"))
+                .and_then(|json| serde_json::from_str::<T>(&json).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(value) => {
+                    let (value, notes) = clean(&value);
+                    for note in notes {
+                        tracing::warn!(target_name = %name, %note, partition, "stored record");
+                    }
+                    records.insert(name, value);
+                }
+                Err(problem) => {
+                    tracing::warn!(target_name = %name, %problem, partition, "unreadable record skipped")
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    async fn put_json<T: serde::Serialize>(
+        &self,
+        partition: &str,
+        name: &str,
+        value: &T,
+    ) -> Result<(), AwsError> {
+        let json = serde_json::to_string(value).map_err(|e| {
+            AwsError::new("DynamoDB.PutItem", ErrorKind::BadResponse, e.to_string())
+        })?;
+        let attributes = vec![(VALUE, AttributeValue::S(json))];
+        self.put_or_delete(partition, name, Some(attributes)).await
+    }
+}
+
+#[async_trait]
+impl RateRecords for DynamoStore {
+    async fn rates(&self, now: i64) -> Result<BTreeMap<String, Rates>, AwsError> {
+        self.json_records(RATES_PARTITION, |rates: &Rates| rates.sanitized(now))
+            .await
+    }
+
+    async fn save_rates(&self, target: &str, rates: &Rates) -> Result<(), AwsError> {
+        self.put_json(RATES_PARTITION, target, rates).await
+    }
+}
+
+#[async_trait]
+impl ControlMemories for DynamoStore {
+    async fn memories(&self, now: i64) -> Result<BTreeMap<String, Memory>, AwsError> {
+        self.json_records(CONTROL_PARTITION, |memory: &Memory| memory.sanitized(now))
+            .await
+    }
+
+    async fn save_memory(&self, target: &str, memory: &Memory) -> Result<(), AwsError> {
+        self.put_json(CONTROL_PARTITION, target, memory).await
     }
 }

@@ -58,8 +58,17 @@ pub struct Target {
     #[serde(default)]
     pub queues: Vec<Queue>,
     pub capacity: Capacity,
-    /// Acceptable backlog per task: the target value for target tracking.
+    /// Acceptable backlog per task: messages a task may have waiting. With the
+    /// service rate `s` the tasks show, a message may wait `backlog_per_task / s`
+    /// minutes: the latency goal when `latency_goal_seconds` is not declared.
     pub backlog_per_task: f64,
+    /// How long a message may wait, in seconds: the need drains what waits within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_goal_seconds: Option<u32>,
+    /// Messages one task finishes a minute, declared: what the need plans with until
+    /// the publisher has measured it (minutes the tasks were saturated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_per_task_minute: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<GpuSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +159,14 @@ pub struct ScaleToZero {
     /// took minutes to load is not dropped after one short job. 0: only idle_minutes.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub min_awake_minutes: u32,
+    /// Minutes after a wake before tasks not yet running are reported overdue
+    /// (`StartOverdue`, alarmed): the idle clock holds while tasks start, so a start
+    /// that never ends must be heard of.
+    #[serde(
+        default = "ScaleToZero::default_start_timeout",
+        skip_serializing_if = "ScaleToZero::is_default_start_timeout"
+    )]
+    pub start_timeout_minutes: u32,
     /// GPU utilisation (percent, the target's `gpu` source) above which the service
     /// is busy: the idle clock restarts even with empty queues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -212,6 +229,14 @@ impl ScaleToZero {
     fn default_wake_tasks() -> u32 {
         1
     }
+    /// Half an hour: longer than the slowest GPU placement and model load seen, short
+    /// enough that a stuck start is heard of the same shift.
+    fn default_start_timeout() -> u32 {
+        30
+    }
+    fn is_default_start_timeout(minutes: &u32) -> bool {
+        *minutes == Self::default_start_timeout()
+    }
 }
 
 impl Default for ScaleToZero {
@@ -223,6 +248,7 @@ impl Default for ScaleToZero {
             wake_tasks: Self::default_wake_tasks(),
             wake: WakeCount::default(),
             min_awake_minutes: 0,
+            start_timeout_minutes: Self::default_start_timeout(),
             busy_gpu_percent: None,
             activation_backlog: 0,
             topics: Vec::new(),
@@ -479,6 +505,8 @@ impl Target {
             queues: Vec::new(),
             capacity: Capacity { min: 0, max: 1 },
             backlog_per_task: 1.0,
+            latency_goal_seconds: None,
+            messages_per_task_minute: None,
             gpu: None,
             scale_to_zero: None,
             profile: None,
@@ -558,6 +586,24 @@ impl GpuSource {
 }
 
 impl Target {
+    /// What the target asks of its capacity (crate::capacity). A GPU target
+    /// (`scaling.gpu_utilization`) caps the utilisation the need plans with: a task's
+    /// GPU is busy while it works, so planning tasks busy at most that share of their
+    /// time holds the GPUs at or under it, without a second, noisier signal minutes
+    /// late.
+    pub fn goal(&self) -> crate::capacity::Goal {
+        let gpu = self.scaling.gpu_utilization.filter(|_| self.gpu.is_some());
+        let percent = gpu.map_or(self.scaling.utilization, |g| {
+            g.min(self.scaling.utilization)
+        });
+        crate::capacity::Goal {
+            backlog_per_task: self.backlog_per_task,
+            latency_seconds: self.latency_goal_seconds,
+            utilization: percent / 100.0,
+            prior_service: self.messages_per_task_minute,
+        }
+    }
+
     /// The ECS service as (cluster name, service name): a cluster may be given by name
     /// or by ARN.
     pub fn service_key(&self) -> (&str, &str) {
@@ -650,6 +696,22 @@ impl Target {
             found.add(
                 "backlog_per_task",
                 format!("must be a number above 0, got {}", self.backlog_per_task),
+            );
+        }
+        if let Some(seconds) = self.latency_goal_seconds
+            && !(1..=86_400).contains(&seconds)
+        {
+            found.add(
+                "latency_goal_seconds",
+                format!("must be 1 to 86400 (a day), got {seconds}"),
+            );
+        }
+        if let Some(rate) = self.messages_per_task_minute
+            && !(rate.is_finite() && (1e-3..=1e6).contains(&rate))
+        {
+            found.add(
+                "messages_per_task_minute",
+                format!("must be a number from 0.001 to 1000000, got {rate}"),
             );
         }
         if let Some(gpu) = &self.gpu {
@@ -781,6 +843,15 @@ impl ScaleToZero {
                 format!(
                     "must be at most 1440 (a day), got {}",
                     self.min_awake_minutes
+                ),
+            );
+        }
+        if !(1..=1440).contains(&self.start_timeout_minutes) {
+            found.add(
+                "scale_to_zero.start_timeout_minutes",
+                format!(
+                    "must be 1 to 1440 (a day), got {}",
+                    self.start_timeout_minutes
                 ),
             );
         }

@@ -6,6 +6,7 @@
 //! `prescale`, `learn`) on `config` and the facts.
 
 pub mod budget;
+pub mod capacity;
 pub mod config;
 pub mod facts;
 pub mod instances;
@@ -21,7 +22,6 @@ pub mod queue;
 pub mod scaling;
 pub mod settings;
 pub mod shard;
-pub mod simulate;
 pub mod startup;
 pub mod tz;
 pub mod yaml;

@@ -101,6 +101,8 @@ pub struct Reading {
     /// Desired-count changes within the alert's window (see [`ScalingChangeLimit`]);
     /// None when its history could not be read or the alert is off.
     pub scaling_changes: Option<u32>,
+    /// The tasks needed now (crate::capacity), for a target under the load model.
+    pub need: Option<crate::capacity::Need>,
 }
 
 /// "Scaling too often": at least `changes` desired-count changes within `minutes`.
@@ -137,6 +139,11 @@ impl Reading {
         self.backlog.weighted
     }
 
+    /// Work waiting and no task running: the condition an operator must hear about.
+    pub fn backlog_without_capacity(&self) -> bool {
+        self.backlog() > 0 && self.tasks.running == 0
+    }
+
     pub fn backlog_per_task(&self) -> f64 {
         // Divided by desired tasks, not running ones: Application Auto Scaling's
         // proportional step multiplies this by its current (desired) capacity, so tasks
@@ -163,6 +170,29 @@ impl Reading {
         }
         if let Some(changes) = self.scaling_changes {
             datums.push(count(names::SCALING_CHANGES, f64::from(changes)));
+        }
+        let stranded = if self.backlog_without_capacity() {
+            1.0
+        } else {
+            0.0
+        };
+        datums.push(count(names::BACKLOG_WITHOUT_CAPACITY, stranded));
+        if let Some(need) = &self.need {
+            datums.push(Datum {
+                unit: Unit::Percent,
+                ..count(
+                    names::CAPACITY_UTILIZATION,
+                    need.utilization(self.tasks.desired),
+                )
+            });
+            datums.push(count(names::TASKS_NEEDED, need.raw));
+            if let crate::capacity::Basis::Rates {
+                arrival, service, ..
+            } = need.basis
+            {
+                datums.push(count(names::ARRIVAL_RATE, arrival));
+                datums.push(count(names::SERVICE_RATE, service));
+            }
         }
         if let Some(gpu) = self.gpu {
             for (name, value) in [(names::GPU_AVERAGE, gpu.average), (names::GPU_MAX, gpu.max)] {
@@ -279,6 +309,8 @@ pub struct FleetTally {
     /// Targets whose desired count changed at least `limit.changes` times within
     /// `limit.minutes`.
     pub scaling_too_often: u32,
+    /// Targets not paused with work waiting and no task running.
+    pub backlog_without_capacity: u32,
 }
 
 impl FleetTally {
@@ -300,6 +332,9 @@ impl FleetTally {
         if target.capacity.max > 0 && reading.tasks.desired >= target.capacity.max {
             self.at_max_capacity += 1;
         }
+        if !target.paused && reading.backlog_without_capacity() {
+            self.backlog_without_capacity += 1;
+        }
         if let Some(scale_to_zero) = &target.scale_to_zero
             && !target.paused
             && reading.tasks.desired == 0
@@ -320,6 +355,10 @@ impl FleetTally {
             (names::TARGETS_AT_MAX_CAPACITY, self.at_max_capacity),
             (names::TARGETS_ASLEEP_WITH_WORK, self.asleep_with_work),
             (names::TARGETS_SCALING_TOO_OFTEN, self.scaling_too_often),
+            (
+                names::TARGETS_BACKLOG_WITHOUT_CAPACITY,
+                self.backlog_without_capacity,
+            ),
         ]
         .into_iter()
         .map(|(name, value)| Datum::fleet_count(name, f64::from(value)))
@@ -378,6 +417,7 @@ mod tests {
             gpu: None,
             oldest_age: None,
             scaling_changes: None,
+            need: None,
         };
         let datums = reading.datums(&target("t"));
         assert_eq!(value(&datums, names::VISIBLE), Some(0.0));
@@ -420,9 +460,11 @@ mod tests {
             gpu: None,
             oldest_age: None,
             scaling_changes: None,
+            need: None,
         };
         let datums = reading.datums(&target("t"));
-        assert_eq!(datums.len(), 8);
+        assert_eq!(datums.len(), 9);
+        assert_eq!(value(&datums, names::BACKLOG_WITHOUT_CAPACITY), Some(0.0));
         assert_eq!(value(&datums, names::GPU_AVERAGE), None);
         assert_eq!(value(&datums, names::GPU_MAX), None);
         assert_eq!(value(&datums, names::OLDEST_MESSAGE_AGE), None, "none read");
@@ -441,6 +483,45 @@ mod tests {
         assert_eq!(value(&datums, names::GPU_AVERAGE), Some(40.0));
         assert_eq!(value(&datums, names::GPU_MAX), Some(90.0));
         assert!(datums.iter().all(|d| d.is_for("t")));
+    }
+
+    #[test]
+    fn a_target_under_the_load_model_publishes_its_need_and_rates() {
+        use crate::capacity::{Basis, Need};
+        let mut reading = reading(120, 3);
+        reading.need = Some(Need {
+            raw: 4.5,
+            tasks: 5,
+            basis: Basis::Rates {
+                arrival: 200.0,
+                service: 50.0,
+                keep_up: 4.44,
+                drain: 2.4,
+                drain_within_goal: 2.4,
+            },
+        });
+        let datums = reading.datums(&target("t"));
+        assert_eq!(
+            value(&datums, names::CAPACITY_UTILIZATION),
+            Some(150.0),
+            "4.5 of 3"
+        );
+        assert_eq!(value(&datums, names::TASKS_NEEDED), Some(4.5));
+        assert_eq!(value(&datums, names::ARRIVAL_RATE), Some(200.0));
+        assert_eq!(value(&datums, names::SERVICE_RATE), Some(50.0));
+        let unit = datums
+            .iter()
+            .find(|d| d.name == names::CAPACITY_UTILIZATION)
+            .map(|d| d.unit);
+        assert_eq!(unit, Some(Unit::Percent));
+        reading.tasks.running = 0;
+        assert_eq!(
+            value(
+                &reading.datums(&target("t")),
+                names::BACKLOG_WITHOUT_CAPACITY
+            ),
+            Some(1.0)
+        );
     }
 
     fn many(count: usize) -> Vec<Datum> {
@@ -496,6 +577,7 @@ mod tests {
             }),
             oldest_age: None,
             scaling_changes: None,
+            need: None,
         };
         let datums = reading.datums(&target("gold"));
         let line =
@@ -552,6 +634,7 @@ mod tests {
             gpu: None,
             oldest_age: None,
             scaling_changes: None,
+            need: None,
         }
     }
 
@@ -579,6 +662,9 @@ mod tests {
                 failed: 1,
                 at_max_capacity: 1,
                 asleep_with_work: 1,
+                // Work waiting, no task: both sleepers and the target without one,
+                // not the paused one.
+                backlog_without_capacity: 3,
                 ..FleetTally::default()
             }
         );
@@ -592,6 +678,7 @@ mod tests {
                 ("TargetsAtMaxCapacity", 1.0),
                 ("TargetsAsleepWithWork", 1.0),
                 ("TargetsScalingTooOften", 0.0),
+                ("TargetsBacklogWithoutCapacity", 3.0),
             ]
         );
     }
@@ -632,6 +719,7 @@ mod scaling_change_tests {
                 gpu: None,
                 oldest_age: None,
                 scaling_changes: changes,
+                need: None,
             };
             tally.count_published(&target, &reading);
         }

@@ -23,11 +23,24 @@ pub const GPU_MAX: &str = "GpuUtilizationMax";
 pub const OLDEST_MESSAGE_AGE: &str = "OldestMessageAge";
 /// Desired-count changes within the scaling-too-often window (docs/metrics.md).
 pub const SCALING_CHANGES: &str = "ScalingChanges";
+/// 100 x the tasks needed now / desired tasks (crate::capacity): what the default
+/// target-tracking policy holds at 100.
+pub const CAPACITY_UTILIZATION: &str = "CapacityUtilization";
+/// The tasks needed now, unrounded.
+pub const TASKS_NEEDED: &str = "TasksNeeded";
+/// Messages arriving a minute, and messages a running task finishes a minute, as the
+/// load model has them (docs/metrics.md).
+pub const ARRIVAL_RATE: &str = "ArrivalRate";
+pub const SERVICE_RATE: &str = "ServiceRate";
+/// 1 while work waits and no task runs, else 0: the condition an operator must hear
+/// about at once (SageMaker's HasBacklogWithoutCapacity, for queues).
+pub const BACKLOG_WITHOUT_CAPACITY: &str = "BacklogWithoutCapacity";
 
 /// What a target's scaling policies and their alarms watch (crate::policy). A target
 /// in another account gets these in its own account too, where Application Auto
 /// Scaling reads them: a policy's metric names no account.
-pub const WATCHED_BY_POLICIES: [&str; 3] = [BACKLOG_PER_TASK, GPU_AVERAGE, BACKLOG];
+pub const WATCHED_BY_POLICIES: [&str; 4] =
+    [CAPACITY_UTILIZATION, BACKLOG_PER_TASK, GPU_AVERAGE, BACKLOG];
 
 // Fleet-wide, without dimensions, by the metric publisher: what the template's alarms
 // watch, so they need no per-target alarm and notice a publisher that stopped.
@@ -36,6 +49,8 @@ pub const TARGETS_FAILED: &str = "TargetsFailed";
 pub const TARGETS_AT_MAX_CAPACITY: &str = "TargetsAtMaxCapacity";
 pub const TARGETS_ASLEEP_WITH_WORK: &str = "TargetsAsleepWithWork";
 pub const TARGETS_SCALING_TOO_OFTEN: &str = "TargetsScalingTooOften";
+/// Targets with work waiting and no task running (the alarm's metric).
+pub const TARGETS_BACKLOG_WITHOUT_CAPACITY: &str = "TargetsBacklogWithoutCapacity";
 
 // The zero-watcher's decision counts (EMF), per target and fleet-wide.
 pub const WATCHER_WOKE: &str = "WatcherWoke";
@@ -43,6 +58,12 @@ pub const WATCHER_SLEPT: &str = "WatcherSlept";
 pub const WATCHER_STAYED: &str = "WatcherStayed";
 pub const WATCHER_SKIPPED: &str = "WatcherSkipped";
 pub const WATCHER_FAILED: &str = "WatcherFailed";
+/// The zero-watcher's capacity moves on the need (crate::capacity::control).
+pub const WATCHER_RAISED: &str = "WatcherRaised";
+pub const WATCHER_LOWERED: &str = "WatcherLowered";
+/// Per target, 1 for each look that finds a wake's tasks not running after
+/// `start_timeout_minutes` (crate::zero::start_overdue); fleet-wide, alarmed.
+pub const START_OVERDUE: &str = "StartOverdue";
 /// Per wake, in seconds: from the first moment the watcher could have seen the work
 /// to its UpdateService call (docs/zero-watcher.md, "Latency, measured").
 pub const WAKE_LATENCY: &str = "WakeLatency";

@@ -15,11 +15,13 @@ use crate::facts::ScalableBounds;
 use crate::names;
 use crate::prescale::{Hold, wanted_bounds};
 use crate::queue::AGE_OF_OLDEST_MESSAGE;
-use crate::scaling::Burst;
+use crate::scaling::{Burst, Controller, Tracks};
 
 /// Names of policies Sluice owns start with this.
 pub const OWNED_PREFIX: &str = "sluice-";
 
+pub const CAPACITY_POLICY: &str = "sluice-capacity";
+pub const SAFETY_NET_POLICY: &str = "sluice-safety-net";
 pub const BACKLOG_POLICY: &str = "sluice-backlog-per-task";
 pub const GPU_POLICY: &str = "sluice-gpu-utilization";
 pub const AGE_POLICY: &str = "sluice-oldest-message-age";
@@ -212,15 +214,46 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
             disable_scale_in: scaling.disable_scale_in,
         },
     };
-    let mut policies = vec![tracking(
-        BACKLOG_POLICY,
-        Series::One(own(names::BACKLOG_PER_TASK, "Average")),
-        target.backlog_per_task,
-    )];
-    if let Some(percent) = scaling.gpu_utilization {
-        let series = Series::One(own(names::GPU_AVERAGE, "Average"));
-        policies.push(tracking(GPU_POLICY, series, percent));
-    }
+    let mut policies = match (scaling.tracks, scaling.controller) {
+        // The need against desired: the proportional step lands on the need; the GPUs
+        // are part of the need. Scaling in is the zero-watcher's give-back alone (one
+        // owner: a scale-in here, a tenth short of the give-back's, would be raised
+        // again at the next look).
+        (Tracks::Capacity, Controller::Tracking) => vec![PolicySpec {
+            name: CAPACITY_POLICY.to_owned(),
+            rule: Rule::TargetTracking {
+                series: Series::One(own(names::CAPACITY_UTILIZATION, "Average")),
+                target: 100.0,
+                scale_out_cooldown: scaling.scale_out_cooldown,
+                scale_in_cooldown: scaling.scale_in_cooldown,
+                disable_scale_in: true,
+            },
+        }],
+        // Sluice sets desired itself; SQS's own age of the oldest message adds tasks if
+        // Sluice stops, and never removes any.
+        (Tracks::Capacity, Controller::Direct) => vec![PolicySpec {
+            name: SAFETY_NET_POLICY.to_owned(),
+            rule: Rule::TargetTracking {
+                series: oldest_message(target),
+                target: f64::from(safety_net_seconds(target)),
+                scale_out_cooldown: scaling.scale_out_cooldown,
+                scale_in_cooldown: scaling.scale_in_cooldown,
+                disable_scale_in: true,
+            },
+        }],
+        (Tracks::BacklogPerTask, _) => {
+            let mut before = vec![tracking(
+                BACKLOG_POLICY,
+                Series::One(own(names::BACKLOG_PER_TASK, "Average")),
+                target.backlog_per_task,
+            )];
+            if let Some(percent) = scaling.gpu_utilization {
+                let series = Series::One(own(names::GPU_AVERAGE, "Average"));
+                before.push(tracking(GPU_POLICY, series, percent));
+            }
+            before
+        }
+    };
     if let Some(seconds) = scaling.oldest_message_age {
         policies.push(tracking(
             AGE_POLICY,
@@ -243,6 +276,15 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         policies,
         alarms,
     })
+}
+
+/// The age of the oldest message at which the direct controller's safety net adds
+/// tasks: four latency goals, or ten minutes without a declared goal.
+pub fn safety_net_seconds(target: &Target) -> u32 {
+    target
+        .latency_goal_seconds
+        .map_or(600, |goal| goal.saturating_mul(4))
+        .clamp(60, 86_400)
 }
 
 /// The burst step policy on `Backlog` and the one-datapoint alarm that invokes it.
@@ -499,24 +541,47 @@ mod tests {
         let names: Vec<&str> = declared.policies.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
-            [BACKLOG_POLICY, GPU_POLICY, AGE_POLICY, BURST_POLICY]
+            [CAPACITY_POLICY, AGE_POLICY, BURST_POLICY],
+            "the GPUs are part of the need: no policy of their own"
         );
         let Rule::TargetTracking { series, target, .. } = &declared.policies[0].rule else {
             panic!("tracking")
         };
-        assert_eq!(*target, 50.0);
+        assert_eq!(*target, 100.0);
         assert!(
-            matches!(series, Series::One(m) if m.metric == "BacklogPerTask" && m.namespace == "Sluice")
+            matches!(series, Series::One(m) if m.metric == "CapacityUtilization" && m.namespace == "Sluice")
         );
-        let Rule::TargetTracking { series, .. } = &declared.policies[2].rule else {
+        let Rule::TargetTracking { series, .. } = &declared.policies[1].rule else {
             panic!("tracking")
         };
         assert!(
             matches!(series, Series::MaxOf(queues) if queues[1].dimensions["QueueName"] == "q2"),
             "the oldest message over both queues, by name: {series:?}"
         );
+        let mut before = gold();
+        before.scaling.tracks = Tracks::BacklogPerTask;
+        let before = super::declared(&before, "Sluice", Hold::default()).expect("managed");
+        let names: Vec<&str> = before.policies.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
-            declared.policies[3].rule,
+            names,
+            [BACKLOG_POLICY, GPU_POLICY, AGE_POLICY, BURST_POLICY]
+        );
+        assert!(
+            matches!(&before.policies[0].rule, Rule::TargetTracking { target, .. } if *target == 50.0)
+        );
+        let mut direct = gold();
+        direct.scaling.controller = Controller::Direct;
+        direct.latency_goal_seconds = Some(120);
+        let direct = super::declared(&direct, "Sluice", Hold::default()).expect("managed");
+        assert_eq!(direct.policies[0].name, SAFETY_NET_POLICY);
+        assert!(
+            matches!(&direct.policies[0].rule, Rule::TargetTracking { target, disable_scale_in: true, .. } if *target == 480.0),
+            "four latency goals of the oldest message, adding only: {:?}",
+            direct.policies[0].rule
+        );
+        let declared = super::declared(&gold(), "Sluice", Hold::default()).expect("managed");
+        assert_eq!(
+            declared.policies[2].rule,
             Rule::Step {
                 steps: vec![
                     Step {
@@ -577,7 +642,7 @@ mod tests {
             changes,
             [
                 "bounds 3-10 -> 1-10",
-                "put policy sluice-backlog-per-task (changed)",
+                "put policy sluice-capacity (changed)",
                 "delete policy sluice-old (no longer declared)",
                 "put alarm sluice-gold-burst (action changed)",
             ]
@@ -604,7 +669,7 @@ mod tests {
             .map(|c| c.to_string())
             .collect();
         assert_eq!(fresh[0], "register scalable target 1-10");
-        assert_eq!(fresh.len(), 1 + 4 + 1);
+        assert_eq!(fresh.len(), 1 + 3 + 1);
     }
 
     #[test]

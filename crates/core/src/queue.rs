@@ -13,6 +13,8 @@ pub const SQS_NAMESPACE: &str = "AWS/SQS";
 pub const AGE_OF_OLDEST_MESSAGE: &str = "ApproximateAgeOfOldestMessage";
 pub const MESSAGES_SENT: &str = "NumberOfMessagesSent";
 pub const MESSAGES_RECEIVED: &str = "NumberOfMessagesReceived";
+/// Messages deleted: what the consumers finished.
+pub const MESSAGES_DELETED: &str = "NumberOfMessagesDeleted";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queue {
@@ -122,6 +124,9 @@ pub struct Backlog {
     /// Visible + in flight + delayed, each queue's count times its weight, rounded
     /// up: what activation, wake sizing and BacklogPerTask use.
     pub weighted: u64,
+    /// The in-flight part of `weighted` (received, not yet deleted), weighted the
+    /// same way, rounded up: what the load model counts as work in hand.
+    pub weighted_in_flight: u64,
     /// Messages (visible, in flight or delayed) on priority queues.
     pub priority: u64,
 }
@@ -132,6 +137,7 @@ impl Backlog {
         Backlog {
             depth,
             weighted: depth.backlog(),
+            weighted_in_flight: depth.in_flight,
             priority: 0,
         }
     }
@@ -140,16 +146,19 @@ impl Backlog {
 /// The backlog of `queues` from their depths, in the same order.
 pub fn backlog(queues: &[Queue], depths: &[QueueDepth]) -> Backlog {
     let mut weighted = 0.0;
+    let mut in_flight = 0.0;
     let mut total = Backlog::default();
     for (queue, depth) in queues.iter().zip(depths) {
         total.depth = total.depth + *depth;
         weighted += depth.backlog() as f64 * queue.weight;
+        in_flight += depth.in_flight as f64 * queue.weight;
         if queue.priority {
             total.priority = total.priority.saturating_add(depth.backlog());
         }
     }
     // f64 -> u64 saturates; the weight is validated finite and above 0.
     total.weighted = weighted.ceil() as u64;
+    total.weighted_in_flight = (in_flight.ceil() as u64).min(total.weighted);
     total
 }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::behavior::Behavior;
 use crate::problem::Problem;
 
 /// A target's `scaling:` block.
@@ -19,6 +20,28 @@ pub struct Scaling {
     /// (they come from CloudFormation, e.g. infra/examples/worker-stack.yaml).
     #[serde(default = "yes")]
     pub managed: bool,
+    /// What the main target-tracking policy tracks: `capacity` (the default),
+    /// CapacityUtilization, the need against desired; or `backlog-per-task`, the loop
+    /// before the load model (BacklogPerTask at `backlog_per_task`, a GPU policy of its
+    /// own, no fast path and no give-back).
+    #[serde(default, skip_serializing_if = "Tracks::is_default")]
+    pub tracks: Tracks,
+    /// Who sets desiredCount between Application Auto Scaling's bounds: `tracking`
+    /// (the default: target tracking, with Sluice raising at once and giving back
+    /// after a window) or `direct` (Sluice every look, with `behavior`).
+    #[serde(default, skip_serializing_if = "Controller::is_default")]
+    pub controller: Controller,
+    /// Kubernetes HPA `behavior` for `controller: direct` (stabilisation windows, rate
+    /// policies, selectPolicy); the HPA's defaults when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<Behavior>,
+    /// Percent of each task's time the need plans to keep busy with arrivals.
+    #[serde(default = "Scaling::default_utilization")]
+    pub utilization: f64,
+    /// Seconds the need must stay below desired before Sluice gives capacity back
+    /// (`controller: tracking`).
+    #[serde(default = "Scaling::default_give_back")]
+    pub give_back_after_seconds: u32,
     /// Seconds after a scale-out before the next one may add more. Short, because
     /// Application Auto Scaling counts capacity already added during the cooldown,
     /// so a short one follows a surge without piling up tasks.
@@ -127,6 +150,36 @@ fn yes() -> bool {
     true
 }
 
+/// What the main target-tracking policy tracks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tracks {
+    #[default]
+    Capacity,
+    BacklogPerTask,
+}
+
+impl Tracks {
+    fn is_default(&self) -> bool {
+        *self == Tracks::default()
+    }
+}
+
+/// Who sets desiredCount between the bounds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Controller {
+    #[default]
+    Tracking,
+    Direct,
+}
+
+impl Controller {
+    fn is_default(&self) -> bool {
+        *self == Controller::default()
+    }
+}
+
 fn is_false(value: &bool) -> bool {
     !*value
 }
@@ -142,6 +195,30 @@ impl Scaling {
     }
     fn default_scale_in_cooldown() -> u32 {
         300
+    }
+    /// All of a task's time: rounding up to whole tasks leaves headroom already (a need
+    /// of 3.2 runs 4), and the drain term adds tasks when a queue forms. Measured on
+    /// the seed workloads and the real traces (docs/control.md): 90 % cost 4-10 % more
+    /// task-hours for waits already well inside the goal.
+    fn default_utilization() -> f64 {
+        100.0
+    }
+    /// Three minutes: longer than a burst's gaps, and a 10 -> 1 give-back well inside
+    /// the quarter of an hour GPU teams ask for.
+    fn default_give_back() -> u32 {
+        180
+    }
+
+    /// Whether Sluice's load model drives this target (not the loop before it).
+    pub fn uses_need(&self) -> bool {
+        self.tracks == Tracks::Capacity
+    }
+
+    /// Whether the zero-watcher sets this target's desired count on its need (raising
+    /// at once, giving back, or under a behavior): the load model, with the policies
+    /// Sluice owns. A target whose policies are someone else's is left to them.
+    pub fn sluice_sets_desired(&self) -> bool {
+        self.managed && self.uses_need()
     }
 
     pub fn is_default(&self) -> bool {
@@ -165,6 +242,41 @@ impl Scaling {
                     format!("{value} s is more than a day ({})", Self::MAX_COOLDOWN),
                 );
             }
+        }
+        if !(self.utilization.is_finite() && self.utilization >= 10.0 && self.utilization <= 100.0)
+        {
+            add(
+                "utilization",
+                format!(
+                    "must be a percentage from 10 to 100, got {}",
+                    self.utilization
+                ),
+            );
+        }
+        if self.give_back_after_seconds > Self::MAX_COOLDOWN {
+            add(
+                "give_back_after_seconds",
+                format!("{} s is more than a day", self.give_back_after_seconds),
+            );
+        }
+        if let Some(behavior) = &self.behavior {
+            for problem in behavior.problems("behavior") {
+                add(&problem.path, problem.message);
+            }
+            if self.controller != Controller::Direct {
+                add(
+                    "behavior",
+                    "is for controller: direct; with target tracking it would do nothing"
+                        .to_owned(),
+                );
+            }
+        }
+        if self.controller == Controller::Direct && self.tracks == Tracks::BacklogPerTask {
+            add(
+                "controller",
+                "direct control sets desired from the need; tracks: backlog-per-task has none"
+                    .to_owned(),
+            );
         }
         if let Some(percent) = self.gpu_utilization {
             if !(percent > 0.0 && percent <= 100.0) {
@@ -215,11 +327,17 @@ impl Scaling {
 }
 
 impl Default for Scaling {
-    /// What a target without `scaling:` gets: managed, tracking `backlog_per_task`
-    /// with a 60 s scale-out and 300 s scale-in cooldown.
+    /// What a target without `scaling:` gets: managed, tracking CapacityUtilization
+    /// (the need against desired), raising at once and giving back after three
+    /// minutes, with a 60 s scale-out and 300 s scale-in cooldown.
     fn default() -> Self {
         Scaling {
             managed: true,
+            tracks: Tracks::default(),
+            controller: Controller::default(),
+            behavior: None,
+            utilization: Self::default_utilization(),
+            give_back_after_seconds: Self::default_give_back(),
             scale_out_cooldown: Self::default_scale_out_cooldown(),
             scale_in_cooldown: Self::default_scale_in_cooldown(),
             disable_scale_in: false,
@@ -352,6 +470,11 @@ mod tests {
         assert!(messages(&Scaling::default(), false, false).is_empty());
         let bad = Scaling {
             managed: true,
+            tracks: Tracks::BacklogPerTask,
+            controller: Controller::Direct,
+            behavior: Some(Behavior::default()),
+            utilization: 5.0,
+            give_back_after_seconds: 90_000,
             scale_out_cooldown: 90_000,
             scale_in_cooldown: 300,
             disable_scale_in: false,
@@ -380,6 +503,9 @@ mod tests {
             messages(&bad, false, false),
             [
                 "s.scale_out_cooldown: 90000 s is more than a day (86400)",
+                "s.utilization: must be a percentage from 10 to 100, got 5",
+                "s.give_back_after_seconds: 90000 s is more than a day",
+                "s.controller: direct control sets desired from the need; tracks: backlog-per-task has none",
                 "s.gpu_utilization: must be a percentage above 0 and at most 100, got 120",
                 "s.gpu_utilization: needs the target's gpu source: nothing publishes its utilisation",
                 "s.oldest_message_age: must be at least 1 second",

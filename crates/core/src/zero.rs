@@ -72,17 +72,23 @@ impl Sizing {
 }
 
 /// Whether this look could put the service to sleep, so the facts only a sleep needs
-/// (task protection, activity between looks) are worth reading: tasks at most the
-/// wake count, no floor above 0, and an empty backlog.
-pub fn sleep_possible(
-    settings: &ScaleToZero,
-    desired: u32,
-    backlog: u64,
-    bounds: Option<ScalableBounds>,
-) -> bool {
-    (1..=settings.wake_tasks).contains(&desired)
-        && backlog == 0
-        && bounds.is_none_or(|b| b.min == 0)
+/// (task protection, activity between looks) are worth reading: tasks running (at
+/// any count: idle means idle), no floor above 0, and an empty backlog.
+pub fn sleep_possible(desired: u32, backlog: u64, bounds: Option<ScalableBounds>) -> bool {
+    desired >= 1 && backlog == 0 && bounds.is_none_or(|b| b.min == 0)
+}
+
+/// Whether a wake's tasks are overdue: woken `start_timeout_minutes` ago or more and
+/// no task seen running since. Reported and alarmed (a stuck placement, an image that
+/// does not pull), while the idle clock keeps holding: the service is not slept and
+/// woken again in a loop.
+pub fn start_overdue(settings: &ScaleToZero, state: &WatchState, running: u32, now: i64) -> bool {
+    let limit = i64::from(settings.start_timeout_minutes).saturating_mul(60);
+    running == 0
+        && state.running_at.is_none()
+        && state
+            .woke_at
+            .is_some_and(|woke| now.saturating_sub(woke) >= limit)
 }
 
 /// The watcher's memory of a target, kept in DynamoDB.
@@ -145,6 +151,14 @@ impl WatchState {
             skipped: self.skipped,
         };
         (clean, notes)
+    }
+}
+
+impl WatchState {
+    /// Whether an invocation is carrying out a wake or a sleep now (its claim's lease
+    /// runs): nothing else changes the service's count meanwhile.
+    pub fn in_transition(&self, now: i64) -> bool {
+        claim_in_force(self, Transition::Wake, now) || claim_in_force(self, Transition::Sleep, now)
     }
 }
 
@@ -369,8 +383,11 @@ impl<'a> Look<'a> {
             Cause::Poll => work || (facts.desired == 0 && state.wake_requested.is_some()),
             Cause::ManualSleep => work,
         };
-        let idle = !active && facts.backlog == 0 && !facts.metric_active;
-        let seen_now = active || state.last_activity.is_none() || facts.backlog > 0;
+        // Tasks still starting (an instance placed, an image pulled, a model loaded)
+        // have not had their chance at the work: the idle clock does not run.
+        let starting = facts.running < facts.desired;
+        let idle = !active && facts.backlog == 0 && !facts.metric_active && !starting;
+        let seen_now = active || state.last_activity.is_none() || facts.backlog > 0 || starting;
         // Work done between looks (a job sent and finished within a minute) restarts
         // the idle clock as if it had been seen; a time ahead of the clock is capped.
         let between = facts.recent_activity.map(|at| at.min(now));
@@ -466,8 +483,8 @@ impl<'a> Look<'a> {
         (to, how)
     }
 
-    /// desiredCount above 0: sleep only from at most the wake count, with no floor,
-    /// after `idle_minutes` of nothing (or on a manual sleep).
+    /// desiredCount above 0, at any count: sleep with no floor, after `idle_minutes` of
+    /// nothing while no task was starting (or on a manual sleep).
     fn awake(&self) -> Verdict {
         let facts = self.facts;
         if let Some(bounds) = facts.bounds
@@ -478,15 +495,14 @@ impl<'a> Look<'a> {
                 bounds.min
             ));
         }
-        if facts.desired > self.settings.wake_tasks {
-            return self.stay(format!(
-                "{} tasks, above the wake count {}: scaling in is the primary autoscaler's job",
-                facts.desired, self.settings.wake_tasks
-            ));
-        }
         if !self.idle {
             return self.stay(if facts.backlog > 0 {
                 format!("busy: backlog {}", facts.backlog)
+            } else if facts.running < facts.desired {
+                format!(
+                    "starting: {} of {} task(s) running; the idle clock waits",
+                    facts.running, facts.desired
+                )
             } else {
                 "busy: activity".to_owned()
             });
@@ -1099,12 +1115,9 @@ mod tests {
             },
             Case {
                 state: idle_since(T0 - 3600),
-                want: (
-                    "stay",
-                    "3 tasks, above the wake count 1: scaling in is the primary autoscaler's job",
-                ),
+                want: ("sleep", "idle for 60 min (idle_minutes 5)"),
                 ..case(
-                    "above the wake count is left to the primary autoscaler",
+                    "idle at any size sleeps: a sized wake to 3 of a wake count of 1",
                     (3, 0, false, None),
                 )
             },

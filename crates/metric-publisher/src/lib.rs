@@ -52,6 +52,8 @@ impl Publisher {
             sink: &self.cloudwatch,
             accounts: &self.accounts,
             emf: &sluice_aws::StdoutEmf,
+            rates: &self.store,
+            clock: &sluice_lambda::SystemClock,
         };
         publish::publish(event, &self.settings, &ports).await
     }

@@ -25,6 +25,8 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
         sink: aws,
         emf: aws,
         accounts: aws,
+        rates: aws,
+        clock: &sluice_lambda::SystemClock,
     }
 }
 
@@ -122,7 +124,90 @@ async fn publishes_backlog_per_task_summed_over_queues() {
         values["OldestMessageAge"], 95.0,
         "the oldest over its queues"
     );
-    assert_eq!(values.len(), 12);
+    // No rate learned yet: the need is the backlog's share at backlog_per_task 10.
+    assert_eq!(values["TasksNeeded"], 2.0);
+    assert_eq!(values["CapacityUtilization"], 50.0, "2 of the 4 desired");
+    assert_eq!(values["BacklogWithoutCapacity"], 0.0);
+    assert_eq!(values.len(), 15);
+}
+
+/// The load model learns across runs: SQS's counts and the looks become stored rates,
+/// which the next run's need is reckoned on (ArrivalRate, ServiceRate published).
+#[tokio::test]
+async fn the_load_model_learns_rates_and_stores_them_between_runs() {
+    use sluice_core::capacity::Rates;
+    use sluice_core::queue::{MESSAGES_DELETED, MESSAGES_SENT};
+    let aws = MemoryAws::new();
+    with_target(&aws, "gold", &["q1"], false);
+    aws.set_queue("q1", depth(40, 2, 0));
+    set_service(&aws, "gold-svc", tasks(2));
+    let queue = Queue::new("q1");
+    let now = sluice_lambda::Clock::now(&sluice_lambda::SystemClock);
+    let minute = now / 60 * 60 - 300;
+    aws.set_points(
+        &queue.sqs_metric(MESSAGES_SENT, "Sum"),
+        vec![(minute, 120.0), (minute + 60, 150.0)],
+    );
+    aws.set_points(
+        &queue.sqs_metric(MESSAGES_DELETED, "Sum"),
+        vec![(minute, 100.0), (minute + 60, 100.0)],
+    );
+    publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect("published");
+    let stored = aws.stored_rates("gold").expect("rates stored");
+    assert_eq!(
+        stored.arrival,
+        Some(135.0),
+        "the mean of the complete minutes"
+    );
+    assert_eq!(stored.looks.len(), 1);
+    assert!(
+        stored.service.is_none(),
+        "no saturated minute bracketed yet"
+    );
+    aws.set_rates(
+        "gold",
+        Rates {
+            service: Some(50.0),
+            ..stored
+        },
+    );
+    publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect("published");
+    let values = aws.published_for("gold");
+    assert_eq!(values["ArrivalRate"], 135.0);
+    assert_eq!(values["ServiceRate"], 50.0);
+}
+
+/// Rates that cannot be read are not guessed: the need is not published (target
+/// tracking does nothing on missing data) and the target's other metrics are.
+#[tokio::test]
+async fn unreadable_rates_publish_no_need_and_store_nothing() {
+    let aws = MemoryAws::new();
+    with_target(&aws, "gold", &["q1"], false);
+    aws.set_queue("q1", depth(40, 0, 0));
+    set_service(&aws, "gold-svc", tasks(2));
+    aws.fail_next(
+        "DynamoDB.Query",
+        Some("state#rates"),
+        ErrorKind::Throttled,
+        1,
+    );
+    let summary = publish(&json!({}), &settings(Output::PutMetricData), &ports(&aws))
+        .await
+        .expect("published");
+    let values = aws.published_for("gold");
+    assert!(!values.contains_key("CapacityUtilization"), "{values:?}");
+    assert_eq!(values["BacklogPerTask"], 20.0);
+    assert!(
+        summary.targets[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("need not published"))
+    );
+    assert_eq!(aws.stored_rates("gold"), None);
 }
 
 #[tokio::test]
@@ -205,13 +290,15 @@ async fn reads_and_writes_are_batched() {
     );
     assert_eq!(
         aws.batch_sizes("CloudWatch.GetMetricData"),
-        vec![120, 120, 120],
+        vec![120, 120, 240, 120],
         "all 60 GPU sources (avg + max) in one GetMetricData, the 120 targets' desired \
-         histories in another, their queues' oldest-message ages in a third"
+         histories in another, their queues' sent and deleted counts in a third, their \
+         oldest-message ages in a fourth"
     );
-    // 120 targets x 9 datums + 60 x 2 GPU datums = 1200 datums in two calls, then the
-    // 5 fleet-wide counts in a third.
-    assert_eq!((summary.datums, summary.put_metric_data_calls), (1205, 3));
+    // 120 targets x 12 datums (9, BacklogWithoutCapacity, CapacityUtilization,
+    // TasksNeeded) + 60 x 2 GPU datums = 1560 datums in two calls, then the 6
+    // fleet-wide counts in a third.
+    assert_eq!((summary.datums, summary.put_metric_data_calls), (1566, 3));
     assert_eq!((summary.fleet.published, summary.fleet.failed), (120, 0));
 }
 
@@ -423,7 +510,7 @@ async fn a_target_elsewhere_is_read_in_its_account_and_its_policy_metrics_go_the
     let names: Vec<&str> = theirs.keys().copied().collect();
     assert_eq!(
         names,
-        ["Backlog", "BacklogPerTask"],
+        ["Backlog", "BacklogPerTask", "CapacityUtilization"],
         "what its policies watch"
     );
     assert_eq!(theirs["BacklogPerTask"], 20.0);

@@ -92,14 +92,29 @@ pub enum Command {
 }
 
 #[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["scenario", "workloads"]))]
 pub struct SimulateArgs {
     /// The scenario (YAML); infra/examples/*/scenario.yaml are examples
     #[arg(short, long)]
-    pub scenario: String,
+    pub scenario: Option<String>,
     /// A second scenario to run on the first one's demand trace, side by side (e.g.
     /// the same target with idle_minutes 15, or without its profile)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "peers")]
     pub compare: Option<String>,
+    /// Run the scenario's target under the peers too, on the same trace: AWS's
+    /// documented SQS recipe and KEDA's SQS scaler with the HPA, beside the clairvoyant
+    /// limit (docs/control.md)
+    #[arg(long)]
+    pub peers: bool,
+    /// Instead of a scenario: the seed workloads and the real traces of --traces, each
+    /// with 90 s and 4-7 min start-ups, under Sluice and the peers; one table and one
+    /// chart per workload (infra/bench.sh control; docs/control.md)
+    #[arg(long)]
+    pub workloads: bool,
+    /// The folder of real arrival traces for --workloads (minute,arrivals CSVs);
+    /// default ../shared/traces when it exists
+    #[arg(long, requires = "workloads")]
+    pub traces: Option<String>,
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]
     pub out: Option<String>,

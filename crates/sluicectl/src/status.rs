@@ -20,6 +20,9 @@ struct TargetStatus {
     target: String,
     /// "in sync", "drift", "unmanaged", "paused" or "unreadable".
     state: String,
+    /// Which loop sizes it (docs/control.md): `need, tracking`, `need, direct`, or
+    /// `backlog-per-task` (the loop before the load model).
+    control: String,
     bounds: String,
     /// One line per policy or alarm: name and state.
     parts: Vec<(String, String)>,
@@ -89,6 +92,7 @@ async fn status(
     let mut status = TargetStatus {
         target: target.name.clone(),
         state: String::new(),
+        control: control(target).to_owned(),
         bounds: String::new(),
         parts: Vec::new(),
     };
@@ -149,6 +153,16 @@ async fn status(
     status
 }
 
+/// The loop that sizes `target`, in the words `status` prints.
+fn control(target: &Target) -> &'static str {
+    use sluice_core::scaling::{Controller, Tracks};
+    match (target.scaling.tracks, target.scaling.controller) {
+        (Tracks::BacklogPerTask, _) => "backlog-per-task",
+        (Tracks::Capacity, Controller::Tracking) => "need, tracking",
+        (Tracks::Capacity, Controller::Direct) => "need, direct",
+    }
+}
+
 /// What `changes` say of the policy or alarm `name`.
 fn part_state(changes: &[Change], name: &str) -> String {
     changes
@@ -172,8 +186,8 @@ fn print_table(statuses: &[TargetStatus]) {
     let width = statuses.iter().map(|s| s.target.len()).max().unwrap_or(6);
     for status in statuses {
         println!(
-            "{:width$}  {:9}  bounds {}",
-            status.target, status.state, status.bounds
+            "{:width$}  {:9}  {}  bounds {}",
+            status.target, status.state, status.control, status.bounds
         );
         for (name, state) in &status.parts {
             println!("{:width$}    {name}: {state}", "");

@@ -294,6 +294,11 @@ pub fn answer(target: &Target, seen: &Seen, now: i64) -> Vec<String> {
             "{desired} task(s) with nothing waiting: {}",
             watcher_says(seen).unwrap_or("no zero-watcher decision stored")
         ),
+        (desired, waiting) if target.scaling.uses_need() => format!(
+            "working: {desired} task(s) for a backlog of {waiting}, sized on the load \
+             model's need (TasksNeeded, ArrivalRate and ServiceRate in `sluicectl metrics`; \
+             docs/control.md)"
+        ),
         (desired, waiting) => format!(
             "working: {desired} task(s) for a backlog of {waiting} ({:.1} per task; the \
              target-tracking policy aims at {})",

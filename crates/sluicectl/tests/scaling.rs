@@ -197,15 +197,14 @@ async fn apply_makes_the_declared_policies_and_a_second_apply_changes_nothing() 
     assert_eq!(
         names,
         [
-            "sluice-backlog-per-task",
             "sluice-burst",
-            "sluice-gpu-utilization",
+            "sluice-capacity",
             "sluice-oldest-message-age",
             "team-cpu"
-        ]
+        ],
+        "the GPUs are part of the need the capacity policy tracks"
     );
-    assert_eq!(policies["sluice-backlog-per-task"].1, Some(5.0));
-    assert_eq!(policies["sluice-gpu-utilization"].1, Some(75.0));
+    assert_eq!(policies["sluice-capacity"].1, Some(100.0));
     assert_eq!(
         policies["team-cpu"].1,
         Some(70.0),
@@ -258,43 +257,37 @@ async fn drift_is_shown_and_undone_and_removed_policies_are_deleted() -> Result<
         .service_namespace(ServiceNamespace::Ecs)
         .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
         .resource_id(scene.resource())
-        .policy_name("sluice-backlog-per-task")
+        .policy_name("sluice-capacity")
         .policy_type(PolicyType::TargetTrackingScaling)
         .target_tracking_scaling_policy_configuration(config)
         .send()
         .await?;
     let (code, stdout) = scene.status();
     assert_eq!(code, Some(3), "{stdout}");
-    assert!(
-        stdout.contains("sluice-backlog-per-task: drift"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("sluice-capacity: drift"), "{stdout}");
     assert!(
         stdout.contains("team-cpu: not Sluice's: left alone"),
         "{stdout}"
     );
     let (ok, stdout, _) = scene.apply(&file, &["--dry-run"]);
     assert!(
-        ok && stdout.contains("would put policy sluice-backlog-per-task"),
+        ok && stdout.contains("would put policy sluice-capacity"),
         "{stdout}"
     );
     assert_eq!(
-        scene.policies().await?["sluice-backlog-per-task"].1,
+        scene.policies().await?["sluice-capacity"].1,
         Some(1.0),
         "dry run"
     );
     assert!(scene.apply(&file, &[]).0);
-    assert_eq!(
-        scene.policies().await?["sluice-backlog-per-task"].1,
-        Some(5.0)
-    );
+    assert_eq!(scene.policies().await?["sluice-capacity"].1, Some(100.0));
 
-    // The burst, GPU and age policies leave the file: theirs go, team-cpu stays.
+    // The burst and age policies leave the file: theirs go, team-cpu stays.
     let plain = scene.file("", "");
     let (ok, stdout, stderr) = scene.apply(&plain, &[]);
     assert!(ok, "{stdout}{stderr}");
     let names: Vec<String> = scene.policies().await?.into_keys().collect();
-    assert_eq!(names, ["sluice-backlog-per-task", "team-cpu"]);
+    assert_eq!(names, ["sluice-capacity", "team-cpu"]);
     assert_eq!(scene.burst_alarm().await?, None, "its alarm is deleted");
     assert_eq!(scene.status().0, Some(0));
     Ok(())
@@ -329,10 +322,7 @@ async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()>
     let empty = write_temp("empty.yaml", "").display().to_string();
     let (ok, stdout, stderr) = scene.apply(&empty, &["--prune", "--allow-empty"]);
     assert!(ok, "{stdout}{stderr}");
-    assert!(
-        stdout.contains("delete policy sluice-backlog-per-task"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("delete policy sluice-capacity"), "{stdout}");
     let names: Vec<String> = scene.policies().await?.into_keys().collect();
     assert_eq!(names, ["team-cpu"], "only what Sluice owned is gone");
     Ok(())
@@ -418,7 +408,7 @@ async fn two_applies_at_once_end_where_the_file_says() -> Result<()> {
         let output = output.map_err(|_| anyhow::anyhow!("apply thread"))??;
         assert!(output.status.success(), "{:?}", text(&output));
     }
-    assert_eq!(scene.policies().await?.len(), 4);
+    assert_eq!(scene.policies().await?.len(), 3);
     let (ok, stdout, _) = scene.apply(&file, &[]);
     assert!(ok && stdout.contains("in sync"), "{stdout}");
     Ok(())
@@ -459,9 +449,9 @@ async fn a_refused_policy_fails_only_its_target_and_the_next_apply_finishes() ->
     let (made, planned, error) = by_name(&first, &victim.target).context("victim")?;
     assert_eq!((made, planned), (1, 2), "bounds made, policy refused");
     assert!(
-        error.as_deref().is_some_and(
-            |e| e.contains("put policy sluice-backlog-per-task") && e.contains("Throttled")
-        ),
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("put policy sluice-capacity") && e.contains("Throttled")),
         "{error:?}"
     );
     assert_eq!(by_name(&first, &bystander.target), Some((2, 2, None)));

@@ -91,6 +91,8 @@ impl Watcher {
             clock,
             looks: &self.looks,
             accounts: &self.accounts,
+            rates: &self.store,
+            memories: &self.store,
         };
         watch::watch_until(event, &self.settings, &ports, deadline).await
     }

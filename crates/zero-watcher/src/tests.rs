@@ -105,6 +105,8 @@ impl World {
             clock: &self.clock,
             looks: &self.looks,
             accounts: &self.aws,
+            rates: &self.aws,
+            memories: &self.aws,
         }
     }
 
@@ -477,7 +479,7 @@ async fn events_for_nobody_change_nothing() {
     ));
     assert_eq!(
         error.to_string(),
-        "unknown target(s) in the event: nope; stored targets with scale_to_zero: gold"
+        "unknown target(s) in the event: nope; stored targets with scale_to_zero or under the load model: gold"
     );
     let error = watch(&json!({"nonsense": true}), &settings(), &fakes.ports())
         .await
@@ -832,5 +834,174 @@ async fn a_role_that_cannot_be_assumed_fails_its_targets_and_the_others_go_on() 
             .iter()
             .any(|l| l.contains("WatcherFailed")),
         "counted in the failure metric"
+    );
+}
+
+/// `gold` awake at `desired` tasks, its scalable target 0-10, its rates learnt by the
+/// publisher: a task finishes 10 messages a minute, 10 arrive.
+fn sized(fakes: &World, desired: u32) {
+    use sluice_core::capacity::Rates;
+    fakes.aws.set_service("cluster", "gold-svc", desired);
+    fakes.aws.set_scalable("cluster", "gold-svc", 0, 10);
+    fakes.aws.set_rates(
+        "gold",
+        Rates {
+            service: Some(10.0),
+            samples: 5,
+            arrival: Some(10.0),
+            ..Rates::default()
+        },
+    );
+}
+
+fn capacity(report: &crate::watch::Report) -> Vec<(crate::watch::control::ControlEffect, String)> {
+    report
+        .capacity
+        .iter()
+        .map(|c| (c.effect, c.reason.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_burst_on_an_awake_service_is_met_in_one_update_service() {
+    use crate::watch::control::ControlEffect;
+    let fakes = World::new();
+    sized(&fakes, 1);
+    fakes.set_backlog("gold-q", 1000, 1);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    // 1000 waiting at backlog_per_task 10: a need of 100, capped at MaxCapacity 10.
+    assert_eq!(capacity(&report)[0].0, ControlEffect::Raised, "{report:?}");
+    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 10)]);
+    fakes.advance(5);
+    let again = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        capacity(&again)[0].0,
+        ControlEffect::Held,
+        "at the maximum: nothing more"
+    );
+    assert_eq!(fakes.writes().len(), 1, "one UpdateService for the burst");
+}
+
+#[tokio::test]
+async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
+    use crate::watch::control::ControlEffect;
+    let fakes = World::new();
+    sized(&fakes, 8);
+    // One message in hand: the tasks keep up with 10 a minute, one task's worth; with
+    // room for three standard deviations of a 30-message count, 1.55.
+    fakes.set_backlog("gold-q", 0, 1);
+    for minute in 0..3 {
+        let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+        assert_eq!(
+            capacity(&report)[0].0,
+            ControlEffect::Held,
+            "minute {minute}"
+        );
+        fakes.advance(60);
+    }
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let (effect, reason) = &capacity(&report)[0];
+    assert_eq!(*effect, ControlEffect::Lowered, "{reason}");
+    assert!(
+        reason.starts_with("lower to 2: needed at most 1.55 tasks for 180s"),
+        "{reason}"
+    );
+    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 2)]);
+    assert!(
+        fakes.aws.stored_memory("gold").is_some(),
+        "the window is remembered between looks"
+    );
+}
+
+#[tokio::test]
+async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
+    use crate::watch::control::ControlEffect;
+    let fakes = World::new();
+    sized(&fakes, 1);
+    fakes.set_backlog("gold-q", 1000, 1);
+    fakes.aws.fail_next(
+        "DynamoDB.Query",
+        Some("state#rates"),
+        ErrorKind::Throttled,
+        1,
+    );
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let (effect, reason) = &capacity(&report)[0];
+    assert_eq!(*effect, ControlEffect::Skipped);
+    assert!(reason.contains("not decided, nothing changed"), "{reason}");
+    assert!(fakes.writes().is_empty());
+
+    let dry = Settings {
+        dry_run: true,
+        ..settings()
+    };
+    let report = watch(&poll(), &dry, &fakes.ports()).await.unwrap();
+    assert_eq!(capacity(&report)[0].0, ControlEffect::WouldRaise);
+    assert!(fakes.writes().is_empty(), "a dry run changes nothing");
+
+    let unregistered = World::new();
+    unregistered.aws.set_service("cluster", "gold-svc", 1);
+    unregistered.set_backlog("gold-q", 1000, 1);
+    let report = watch(&poll(), &settings(), &unregistered.ports())
+        .await
+        .unwrap();
+    let (effect, reason) = &capacity(&report)[0];
+    assert_eq!(*effect, ControlEffect::Skipped);
+    assert!(reason.starts_with("no scalable target"), "{reason}");
+    assert!(unregistered.writes().is_empty());
+}
+
+#[tokio::test]
+async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_is_reported() {
+    let fakes = World::new();
+    fakes.aws.set_tasks(
+        "cluster",
+        "gold-svc",
+        TaskCounts {
+            running: 0,
+            pending: 2,
+            desired: 2,
+        },
+    );
+    fakes.aws.set_watch_state(
+        "gold",
+        WatchState {
+            last_activity: Some(T0 - 3600),
+            woke_at: Some(T0 - 600),
+            ..WatchState::default()
+        },
+        1,
+    );
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        (
+            report.decisions[0].outcome,
+            report.decisions[0].reason.as_str()
+        ),
+        (
+            Effect::Stayed,
+            "starting: 0 of 2 task(s) running; the idle clock waits"
+        ),
+        "an hour without work, but its model is still loading"
+    );
+    assert!(!report.decisions[0].start_overdue);
+    fakes.advance(30 * 60);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert!(
+        report.decisions[0].start_overdue,
+        "40 minutes and no task running"
+    );
+    assert_eq!(
+        report.decisions[0].outcome,
+        Effect::Stayed,
+        "not slept and woken in a loop"
+    );
+    assert!(
+        fakes
+            .aws
+            .emf_lines()
+            .iter()
+            .any(|l| l.contains("StartOverdue")),
+        "counted for the alarm"
     );
 }

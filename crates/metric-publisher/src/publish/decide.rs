@@ -1,8 +1,12 @@
 //! From what was read to what is published: each target's reading and datums (the
 //! rules live in sluice_core::metrics), its report, and the fleet-wide counts.
 
+use sluice_aws::AwsError;
+use sluice_core::capacity::{Look, Need, QueueCounts, Rates, queue_minutes};
 use sluice_core::config::Target;
+use sluice_core::facts::TaskCounts;
 use sluice_core::metrics::{Datum, FleetTally, Reading, ScalingChangeLimit, scaling_changes};
+use sluice_core::queue::Backlog;
 use sluice_lambda::Selection;
 
 use super::read::Facts;
@@ -16,9 +20,16 @@ pub struct Decided {
     pub invalid: Vec<TargetReport>,
     pub fleet: FleetTally,
     pub datum_groups: Vec<Vec<Datum>>,
+    /// The rates to store for the targets under the load model, by target name.
+    pub rates: Vec<(String, Rates)>,
 }
 
-pub fn decide(selection: &Selection, facts: Vec<Facts>, limit: ScalingChangeLimit) -> Decided {
+pub fn decide(
+    selection: &Selection,
+    facts: Vec<Facts>,
+    limit: ScalingChangeLimit,
+    now: i64,
+) -> Decided {
     let mut fleet = FleetTally::new(limit);
     let invalid: Vec<TargetReport> = selection
         .invalid
@@ -35,24 +46,64 @@ pub fn decide(selection: &Selection, facts: Vec<Facts>, limit: ScalingChangeLimi
         .collect();
     let mut reports = Vec::with_capacity(selection.targets.len());
     let mut datum_groups = Vec::with_capacity(selection.targets.len() + 1);
+    let mut rates = Vec::new();
     for (target, facts) in selection.targets.iter().zip(facts) {
-        let (report, datums) = decide_target(target, facts, &mut fleet);
+        let (report, datums, learned) = decide_target(target, facts, &mut fleet, now);
         reports.push(report);
         datum_groups.push(datums);
+        rates.extend(learned.map(|r| (target.name.clone(), r)));
     }
     Decided {
         reports,
         invalid,
         fleet,
         datum_groups,
+        rates,
     }
+}
+
+/// The load model's turn for a target under it: the need now on the rates stored, and
+/// the rates this look and SQS's complete minutes teach. None when the rates could not
+/// be read (said in a warning): a need from no rates would be a guess.
+fn learn(
+    target: &Target,
+    backlog: &Backlog,
+    tasks: &TaskCounts,
+    stored: Result<Option<Rates>, AwsError>,
+    counts: Result<Vec<QueueCounts>, AwsError>,
+    now: i64,
+    warnings: &mut Vec<String>,
+) -> Option<(Need, Rates)> {
+    if !target.scaling.uses_need() {
+        return None;
+    }
+    let stored = match stored {
+        Ok(stored) => stored.unwrap_or_default(),
+        Err(error) => {
+            warnings.push(format!("need not published: {error}"));
+            return None;
+        }
+    };
+    let look = Look::of(now, backlog, tasks);
+    let need = Need::of(&target.goal(), &stored, &look);
+    let minutes = match counts {
+        Ok(counts) => queue_minutes(&counts, now),
+        Err(error) => {
+            warnings.push(format!(
+                "SQS's counts not read, rates not refreshed: {error}"
+            ));
+            Vec::new()
+        }
+    };
+    Some((need, stored.observe(look, &minutes)))
 }
 
 fn decide_target(
     target: &Target,
     facts: Facts,
     fleet: &mut FleetTally,
-) -> (TargetReport, Vec<Datum>) {
+    now: i64,
+) -> (TargetReport, Vec<Datum>, Option<Rates>) {
     let mut report = TargetReport {
         name: target.name.clone(),
         ..TargetReport::default()
@@ -91,12 +142,23 @@ fn decide_target(
     });
     match (facts.backlog, facts.tasks) {
         (Ok(backlog), Ok(tasks)) => {
+            let learned = learn(
+                target,
+                &backlog,
+                &tasks,
+                facts.rates,
+                facts.queue_counts,
+                now,
+                &mut report.warnings,
+            );
+            let (need, rates) = learned.map_or((None, None), |(n, r)| (Some(n), Some(r)));
             let reading = Reading {
                 backlog,
                 tasks,
                 gpu,
                 oldest_age,
                 scaling_changes: history.map(|h| scaling_changes(&h, tasks.desired)),
+                need,
             };
             fleet.count_published(target, &reading);
             let datums = reading.datums(target);
@@ -107,16 +169,17 @@ fn decide_target(
                 backlog_per_task: reading.backlog_per_task(),
                 gpu,
                 oldest_message_age: oldest_age,
+                need,
                 metrics: datums.len(),
             });
-            (report, datums)
+            (report, datums, rates)
         }
         (Err(error), _) | (_, Err(error)) => {
             fleet.count_failed();
             report.status = Status::Failed;
             report.retryable = error.kind.is_retryable();
             report.error = Some(error.to_string());
-            (report, Vec::new())
+            (report, Vec::new(), None)
         }
     }
 }

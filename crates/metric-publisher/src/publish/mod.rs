@@ -11,9 +11,10 @@ mod write;
 
 use serde_json::Value;
 use sluice_aws::{
-    Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, QueueDepths, ServiceCounts,
+    Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, QueueDepths, RateRecords,
+    ServiceCounts,
 };
-use sluice_lambda::{Failure, RequestError, Retry, select};
+use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 
 pub use report::{ReadingReport, Status, Summary, TargetReport};
 
@@ -34,6 +35,9 @@ pub struct Ports<'a> {
     pub sink: &'a dyn MetricSink,
     pub emf: &'a dyn EmfLog,
     pub accounts: &'a dyn Accounts,
+    /// The load model's records (sluice_core::capacity::Rates): the stack's account.
+    pub rates: &'a dyn RateRecords,
+    pub clock: &'a dyn Clock,
 }
 
 impl<'a> Ports<'a> {
@@ -103,7 +107,8 @@ pub async fn publish(
         "publishing"
     );
     let facts = read::read(&selection.targets, settings, ports).await;
-    let mut decided = decide::decide(&selection, facts, settings.scaling_changes);
+    let now = ports.clock.now();
+    let mut decided = decide::decide(&selection, facts, settings.scaling_changes, now);
     let mut summary = Summary::new(request.trigger, settings);
     write::write(
         &mut decided,
@@ -113,5 +118,6 @@ pub async fn publish(
         ports,
     )
     .await;
+    write::save_rates(&mut decided, settings, ports).await;
     summary.finish(decided)
 }

@@ -3,11 +3,14 @@
 //! queries a call) and GetQueueAttributes, each bounded in concurrency. Each target gets its own results,
 //! so one failed read fails only the targets it concerned.
 
+use std::collections::BTreeMap;
+
 use sluice_aws::{AwsError, read_backlogs, read_latest, read_series, read_task_counts};
+use sluice_core::capacity::{QueueCounts, Rates};
 use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
 use sluice_core::names;
-use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Backlog, Queue};
+use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Backlog, MESSAGES_DELETED, MESSAGES_SENT, Queue};
 
 use sluice_lambda::per_place;
 
@@ -26,12 +29,20 @@ pub struct Facts {
     /// The desired counts this publisher wrote over the scaling-changes window, oldest
     /// first; Ok(None) when that count is off.
     pub desired_history: Result<Option<Vec<f64>>, AwsError>,
+    /// For a target under the load model: SQS's per-minute counts of its queues
+    /// (empty otherwise), and its stored rates (None: none stored yet).
+    pub queue_counts: Result<Vec<QueueCounts>, AwsError>,
+    pub rates: Result<Option<Rates>, AwsError>,
 }
+
+/// Minutes of SQS's counts read each run: the newest complete minutes come two to three
+/// minutes late, and the rates learn from each minute once.
+const QUEUE_COUNT_MINUTES: u32 = 6;
 
 /// Facts for each target, in order: what its own account says (per place, with
 /// that account's clients), and the desired counts this publisher wrote (here).
 pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) -> Vec<Facts> {
-    let (theirs, histories) = futures::join!(
+    let (theirs, histories, rates) = futures::join!(
         per_place(
             targets,
             |t| t,
@@ -40,16 +51,39 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
             |_, error| Theirs::unreachable(error),
         ),
         read_desired_histories(targets, settings, ports),
+        read_rates(targets, ports),
     );
     theirs
         .into_iter()
         .zip(histories)
-        .map(|(theirs, desired_history)| Facts {
+        .zip(rates)
+        .map(|((theirs, desired_history), rates)| Facts {
             backlog: theirs.backlog,
             tasks: theirs.tasks,
             gpu: theirs.gpu,
             oldest_age: theirs.oldest_age,
             desired_history,
+            queue_counts: theirs.queue_counts,
+            rates,
+        })
+        .collect()
+}
+
+/// Each target's stored rates, in one read of the records when any target is under
+/// the load model; an unreadable store fails those targets' rates (their need is then
+/// not published: a guess would be a different law).
+async fn read_rates(targets: &[Target], ports: &Ports<'_>) -> Vec<Result<Option<Rates>, AwsError>> {
+    if !targets.iter().any(|t| t.scaling.uses_need()) {
+        return targets.iter().map(|_| Ok(None)).collect();
+    }
+    let stored: Result<BTreeMap<String, Rates>, AwsError> =
+        ports.rates.rates(ports.clock.now()).await;
+    targets
+        .iter()
+        .map(|target| match &stored {
+            _ if !target.scaling.uses_need() => Ok(None),
+            Ok(all) => Ok(all.get(&target.name).cloned()),
+            Err(error) => Err(error.clone().about("the load records")),
         })
         .collect()
 }
@@ -60,6 +94,7 @@ struct Theirs {
     tasks: Result<TaskCounts, AwsError>,
     gpu: Result<Option<GpuUtilization>, AwsError>,
     oldest_age: Result<Option<f64>, AwsError>,
+    queue_counts: Result<Vec<QueueCounts>, AwsError>,
 }
 
 impl Theirs {
@@ -69,6 +104,7 @@ impl Theirs {
             tasks: Err(error.clone()),
             gpu: Err(error.clone()),
             oldest_age: Err(error.clone()),
+            queue_counts: Err(error.clone()),
         }
     }
 }
@@ -83,22 +119,83 @@ async fn read_in_account(
         .map(|t| (t.cluster.as_str(), t.service.as_str()))
         .collect();
     let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
-    let (counts, gpus, backlogs, ages) = futures::join!(
+    let (counts, gpus, backlogs, ages, queue_counts) = futures::join!(
         read_task_counts(ports.services, &services, settings.common.concurrency),
         read_gpus(targets, settings, ports),
         read_backlogs(ports.queues, &queues, settings.common.concurrency),
         read_oldest_ages(targets, settings, ports),
+        read_queue_counts(targets, settings, ports),
     );
-    let read = counts.into_iter().zip(gpus).zip(backlogs).zip(ages);
+    let read = counts
+        .into_iter()
+        .zip(gpus)
+        .zip(backlogs)
+        .zip(ages)
+        .zip(queue_counts);
     targets
         .iter()
         .zip(read)
-        .map(|(target, (((tasks, gpu), backlog), oldest_age))| Theirs {
-            backlog,
-            tasks: tasks
-                .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
-            gpu,
-            oldest_age,
+        .map(
+            |(target, ((((tasks, gpu), backlog), oldest_age), queue_counts))| Theirs {
+                backlog,
+                tasks: tasks
+                    .map_err(|e| e.about(format!("service {}/{}", target.cluster, target.service))),
+                gpu,
+                oldest_age,
+                queue_counts,
+            },
+        )
+        .collect()
+}
+
+/// SQS's `NumberOfMessagesSent` and `NumberOfMessagesDeleted` (Sum a minute) of each
+/// queue of the targets under the load model, in the GetMetricData path of the GPU
+/// readings (500 queries a call); per target Err when any of its queries failed.
+async fn read_queue_counts(
+    targets: &[Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Vec<QueueCounts>, AwsError>> {
+    let modelled = |t: &&Target| t.scaling.uses_need();
+    let queries: Vec<MetricQuery> = targets
+        .iter()
+        .filter(modelled)
+        .flat_map(|t| &t.queues)
+        .flat_map(|queue| {
+            [MESSAGES_SENT, MESSAGES_DELETED].map(|metric| queue.sqs_metric(metric, "Sum"))
+        })
+        .collect();
+    let mut answers = read_series(
+        ports.metrics,
+        &queries,
+        QUEUE_COUNT_MINUTES,
+        settings.common.concurrency,
+    )
+    .await
+    .into_iter();
+    targets
+        .iter()
+        .map(|target| {
+            if !target.scaling.uses_need() {
+                return Ok(Vec::new());
+            }
+            let mut counts = Vec::with_capacity(target.queues.len());
+            for queue in &target.queues {
+                let (sent, deleted) = (answers.next(), answers.next());
+                let (Some(sent), Some(deleted)) = (sent, deleted) else {
+                    return Err(AwsError::new(
+                        "CloudWatch.GetMetricData",
+                        sluice_aws::ErrorKind::BadResponse,
+                        "fewer answers than queries",
+                    ));
+                };
+                counts.push(QueueCounts {
+                    weight: queue.weight,
+                    sent: sent?,
+                    deleted: deleted?,
+                });
+            }
+            Ok(counts)
         })
         .collect()
 }

@@ -59,6 +59,9 @@ pub struct ReadingReport {
     pub gpu: Option<GpuUtilization>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oldest_message_age: Option<f64>,
+    /// The tasks needed now, for a target under the load model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<sluice_core::capacity::Need>,
     pub metrics: usize,
 }
 

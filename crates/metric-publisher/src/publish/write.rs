@@ -36,6 +36,24 @@ pub async fn write(
     }
 }
 
+/// Stores the rates the load model learned, each target's on its own: a failed write
+/// costs that target one minute of learning (said in its report), never its metrics.
+pub async fn save_rates(decided: &mut Decided, settings: &Settings, ports: &Ports<'_>) {
+    let rates = std::mem::take(&mut decided.rates);
+    let failures: Vec<(&String, AwsError)> = stream::iter(&rates)
+        .map(|(name, rates)| async move { (name, ports.rates.save_rates(name, rates).await) })
+        .buffer_unordered(settings.common.concurrency.max(1))
+        .filter_map(|(name, result)| async move { result.err().map(|e| (name, e)) })
+        .collect()
+        .await;
+    for (name, error) in failures {
+        tracing::warn!(target_name = %name, %error, "rates not stored");
+        if let Some(report) = decided.reports.iter_mut().find(|r| &r.name == name) {
+            report.warnings.push(format!("rates not stored: {error}"));
+        }
+    }
+}
+
 async fn put_fleet(
     datums: &[Datum],
     summary: &mut Summary,

@@ -4,7 +4,8 @@
 
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
-use sluice_core::simulate::{Changed, Minute};
+use sluice_sim::compare::Contest;
+use sluice_sim::{Changed, Kind, Minute};
 
 use super::Outcome;
 
@@ -49,13 +50,15 @@ const MESSAGE_LINES: [MessageLine; 2] = [
     ("arrivals a minute (right)", RGBColor(245, 166, 35), |m| {
         f64::from(m.arrivals)
     }),
-    ("backlog (right)", RGBColor(208, 2, 27), |m| {
-        (m.visible + m.in_flight) as f64
+    ("waiting (right)", RGBColor(208, 2, 27), |m| {
+        m.visible as f64
     }),
 ];
 
 const TASK_LINES: [Line; 4] = [
-    ("needed", RGBColor(155, 155, 155), 2, |m| m.needed),
+    ("needed (clairvoyant)", RGBColor(155, 155, 155), 2, |m| {
+        m.needed
+    }),
     ("MinCapacity (profile)", RGBColor(65, 117, 5), 2, |m| {
         m.min_capacity
     }),
@@ -72,7 +75,7 @@ fn draw(panel: &Panel<'_>, outcome: &Outcome, tasks_max: f64) -> Result<(), Fail
     let hours = (minutes.len().max(1) as f64) / 60.0;
     let messages_max = minutes
         .iter()
-        .map(|m| f64::from(m.arrivals).max((m.visible + m.in_flight) as f64))
+        .map(|m| f64::from(m.arrivals).max(m.visible as f64))
         .fold(1.0, f64::max)
         * 1.15;
     let mut chart = ChartBuilder::on(panel)
@@ -103,6 +106,11 @@ fn draw(panel: &Panel<'_>, outcome: &Outcome, tasks_max: f64) -> Result<(), Fail
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
     }
     draw_tasks(&mut chart, minutes)?;
+    draw_legend(&mut chart)
+}
+
+/// The legend of a panel, top left.
+fn draw_legend<'a>(chart: &mut Chart<'a, 'a>) -> Result<(), Failure> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -139,4 +147,102 @@ fn draw_tasks(chart: &mut Chart<'_, '_>, minutes: &[Minute]) -> Result<(), Failu
         .label("wake / to zero")
         .legend(|(x, y)| TriangleMarker::new((x + 9, y), 5, GREEN.filled()));
     Ok(())
+}
+
+/// The most points a line of the overlay draws: longer runs are averaged into
+/// buckets, so a fortnight's chart stays small enough to read in a browser.
+const OVERLAY_POINTS: usize = 1500;
+
+/// Colours of the controllers' lines, in the contest's order, and the limit's.
+const OVERLAY_COLOURS: [RGBColor; 6] = [
+    RGBColor(0, 40, 120),
+    RGBColor(245, 166, 35),
+    RGBColor(208, 2, 27),
+    RGBColor(65, 117, 5),
+    RGBColor(144, 19, 254),
+    RGBColor(80, 227, 194),
+];
+const LIMIT_COLOUR: RGBColor = RGBColor(155, 155, 155);
+
+/// A line of the overlay: its label, colour and (hour, tasks) points.
+type OverlayLine = (String, RGBColor, Vec<(f64, f64)>);
+
+/// One chart of a contest: the running tasks of each controller and the clairvoyant
+/// schedule over time, on one axis.
+pub fn overlay(title: &str, contest: &Contest) -> Result<String> {
+    let Some(first) = contest.entries.first() else {
+        return Err(anyhow!("chart: no runs"));
+    };
+    // `sluice (direct)` runs within a few percent of `sluice`: its line would hide it.
+    let mut lines: Vec<OverlayLine> = contest
+        .entries
+        .iter()
+        .filter(|entry| entry.controller != Kind::SluiceDirect)
+        .zip(OVERLAY_COLOURS.iter().cycle())
+        .map(|(entry, colour)| {
+            let series = buckets(&entry.run.minutes, |m| f64::from(m.running));
+            (entry.label(), *colour, series)
+        })
+        .collect();
+    let needed = buckets(&first.run.minutes, |m| f64::from(m.needed));
+    lines.push(("clairvoyant limit".to_owned(), LIMIT_COLOUR, needed));
+    let hours = first.run.minutes.len().max(1) as f64 / 60.0;
+    let top = lines
+        .iter()
+        .flat_map(|(_, _, points)| points.iter().map(|(_, y)| *y))
+        .fold(1.0, f64::max)
+        * 1.15;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, PANEL_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("chart: {e}"))?;
+        draw_overlay(&root, title, hours, top, &lines).map_err(|e| anyhow!("chart: {e}"))?;
+        root.present().map_err(|e| anyhow!("chart: {e}"))?;
+    }
+    Ok(svg)
+}
+
+fn draw_overlay(
+    panel: &Panel<'_>,
+    title: &str,
+    hours: f64,
+    top: f64,
+    lines: &[OverlayLine],
+) -> Result<(), Failure> {
+    let mut chart = ChartBuilder::on(panel)
+        .caption(title, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(34)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..hours, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("hours from the start")
+        .y_desc("tasks running")
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (label, colour, points) in lines {
+        let colour = *colour;
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(2),
+            ))?
+            .label(label.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+    }
+    draw_legend(&mut chart)
+}
+
+/// (hour, value) points, averaged over buckets of minutes when there are more than
+/// [`OVERLAY_POINTS`].
+fn buckets(minutes: &[Minute], value: impl Fn(&Minute) -> f64) -> Vec<(f64, f64)> {
+    let size = minutes.len().div_ceil(OVERLAY_POINTS).max(1);
+    minutes
+        .chunks(size)
+        .map(|chunk| {
+            let mean = chunk.iter().map(&value).sum::<f64>() / chunk.len() as f64;
+            (hour(&chunk[0]), mean)
+        })
+        .collect()
 }

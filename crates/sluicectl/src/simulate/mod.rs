@@ -1,26 +1,39 @@
 //! `sluicectl simulate`: read a scenario (and the configuration it names), build the
-//! demand, run it (and a comparison on the same trace), print the report, check the
-//! scenario's promises, and write the report, the series and a chart.
+//! demand, run it (and a comparison, or the peers, on the same trace), print the
+//! report, check the scenario's promises, and write the report, the series and a
+//! chart. `--workloads` runs the set of workloads instead ([`workloads`]).
 
 mod chart;
+mod workloads;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use sluice_core::config::{Document, Format};
-use sluice_core::simulate::demand::{self, DemandSpec};
-use sluice_core::simulate::report::{self, Summary};
-use sluice_core::simulate::scenario::{DemandSource, ScenarioFile};
-use sluice_core::simulate::{self as sim, Denominator, Run, Scenario};
+use sluice_sim::demand::{self, DemandSpec};
+use sluice_sim::report::{self, Summary};
+use sluice_sim::scenario::{DemandSource, ScenarioFile};
+use sluice_sim::{self as sim, Denominator, Kind, Run, Scenario};
 
 use crate::cli::{DenominatorArg, SimulateArgs};
 
 /// A scenario ready to run, with where it came from.
+#[derive(Clone)]
 pub struct Loaded {
     pub path: String,
     pub file: ScenarioFile,
     pub scenario: Scenario,
+}
+
+impl Loaded {
+    /// The same scenario run by `controller`.
+    fn clone_as(&self, controller: Kind) -> Loaded {
+        let mut loaded = self.clone();
+        loaded.file.controller = controller;
+        loaded.scenario.controller = controller;
+        loaded
+    }
 }
 
 /// One run and what it means.
@@ -35,7 +48,10 @@ pub struct Outcome {
 }
 
 pub async fn run(args: SimulateArgs) -> Result<ExitCode> {
-    let mut main = load(&args.scenario, &args)?;
+    let Some(path) = &args.scenario else {
+        return workloads::run(&args);
+    };
+    let mut main = load(path, &args)?;
     let mut compared = match &args.compare {
         Some(other) => Some(load(other, &args)?),
         None => None,
@@ -55,6 +71,14 @@ pub async fn run(args: SimulateArgs) -> Result<ExitCode> {
     let mut outcomes = vec![outcome(&main, &arrivals)];
     if let Some(compared) = &compared {
         outcomes.push(outcome(compared, &arrivals));
+    }
+    if args.peers {
+        for peer in Kind::PEERS {
+            let mut run_as = main.clone_as(peer);
+            // A peer keeps no promise of Sluice's: its report is for comparison.
+            run_as.file.expect = Default::default();
+            outcomes.push(outcome(&run_as, &arrivals));
+        }
     }
     let text = print(&outcomes, &arrivals, &main);
     if let Some(out) = &args.out {
@@ -195,8 +219,12 @@ fn outcome(loaded: &Loaded, arrivals: &[u32]) -> Outcome {
     let label = Path::new(&loaded.path)
         .file_stem()
         .map_or_else(|| loaded.path.clone(), |s| s.to_string_lossy().into_owned());
+    let label = match loaded.scenario.controller {
+        Kind::Sluice => format!("{label} ({})", loaded.file.target),
+        peer => format!("{label} ({}, {})", loaded.file.target, peer.label()),
+    };
     Outcome {
-        label: format!("{label} ({})", loaded.file.target),
+        label,
         path: loaded.path.clone(),
         scenario: loaded.scenario.clone(),
         run,
@@ -222,14 +250,15 @@ fn print(outcomes: &[Outcome], arrivals: &[u32], main: &Loaded) -> String {
     );
     match outcomes {
         [one] => text.push_str(&report::text("", &one.summary)),
-        [a, b] => {
+        [_, b] if b.path != main.path => {
             text.push_str(&format!("compared with {}\n", b.path));
-            text.push_str(&report::compare(
-                [&a.label, &b.label],
-                [&a.summary, &b.summary],
-            ));
         }
-        _ => {}
+        _ => text.push_str("compared with the peers on the same trace\n"),
+    }
+    if outcomes.len() > 1 {
+        let labels: Vec<&str> = outcomes.iter().map(|o| o.label.as_str()).collect();
+        let summaries: Vec<&Summary> = outcomes.iter().map(|o| &o.summary).collect();
+        text.push_str(&report::compare(&labels, &summaries));
     }
     for outcome in outcomes {
         for (promise, kept) in &outcome.checks {

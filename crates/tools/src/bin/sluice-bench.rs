@@ -410,7 +410,7 @@ async fn bench_wake(runs: usize, interval: u64, burst: u64) -> Result<()> {
 /// and prints how many simulated minutes a second of wall time covers.
 fn bench_simulate(targets: usize, days: u32) -> Result<()> {
     use sluice_core::config::{Document, Format};
-    use sluice_core::simulate::{self as sim, demand, ecs, report};
+    use sluice_sim::{self as sim, demand, ecs, report};
     let config = sluice_testkit::repo_root().join("infra/examples/gpu-inference/sluice.yaml");
     let text = std::fs::read_to_string(&config).context("the gold tier's configuration")?;
     let document = Document::parse(&text, Format::Yaml).map_err(|p| anyhow::anyhow!("{p}"))?;
@@ -454,6 +454,7 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
             denominator: sim::Denominator::Desired,
             initial_tasks: 1,
             seed,
+            controller: sim::Kind::Sluice,
         };
         let run = sim::run(&scenario, &arrivals);
         checksum += report::summarize(&scenario, &run, &[]).task_hours;
@@ -586,6 +587,8 @@ mod fleet {
                     sink: &cloudwatch,
                     emf: &Discard,
                     accounts: &cloudwatch.store,
+                    rates: &store,
+                    clock: &sluice_lambda::SystemClock,
                 };
                 let settings = publisher_settings(&table, concurrency);
                 let event = serde_json::json!({

@@ -296,6 +296,7 @@ fn measure(
         report.wake_latency_seconds = Some(zero::wake_latency(&stored.value, cause, quiet, now));
     }
     report.start_latency_seconds = zero::start_latency(&stored.value, &verdict.state);
+    report.start_overdue = zero::start_overdue(watched.zero, &verdict.state, facts.running, now);
     let work = zero::shows_work(
         watched.zero,
         facts.backlog,

@@ -95,10 +95,10 @@ async fn add_sleep_facts(
 ) {
     let candidates: Vec<usize> = (0..work.len())
         .filter(|&i| {
-            let (watched, cause) = &work[i];
+            let (_, cause) = &work[i];
             !matches!(cause, Cause::Push(_))
                 && matches!(&facts[i], Ok(f)
-                    if zero::sleep_possible(watched.zero, f.desired, f.backlog, f.bounds))
+                    if zero::sleep_possible(f.desired, f.backlog, f.bounds))
         })
         .collect();
     if candidates.is_empty() {

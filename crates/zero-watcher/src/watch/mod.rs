@@ -4,6 +4,7 @@
 //! ([`poll`]), and the report ([`report`]). The decisions themselves live in
 //! sluice_core::zero; a failed read changes nothing.
 
+pub mod control;
 mod evaluate;
 mod facts;
 mod looks;
@@ -16,8 +17,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sluice_aws::{
-    Account, Accounts, ConfigStore, EmfLog, MetricReader, QueueDepths, ScalableTargets,
-    ServiceCounts, ServiceScaler, StartUpRecords, TaskProtections, WatchStates,
+    Account, Accounts, ConfigStore, ControlMemories, EmfLog, MetricReader, QueueDepths,
+    RateRecords, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords, TaskProtections,
+    WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -49,6 +51,10 @@ pub struct Ports<'a> {
     /// The last quiet look at each sleeping target: what a wake's latency counts from.
     pub looks: &'a QuietLooks,
     pub accounts: &'a dyn Accounts,
+    /// The load model's rates (written by the metric publisher) and the watcher's
+    /// memory of each target's need: the stack's account.
+    pub rates: &'a dyn RateRecords,
+    pub memories: &'a dyn ControlMemories,
 }
 
 impl<'a> Ports<'a> {
@@ -140,13 +146,15 @@ pub async fn watch_until(
     let deadline = deadline.map(Instant::from_std);
     let request = request::parse(event).map_err(RequestError::from)?;
     let only = request.only_target().map(|name| vec![name.to_owned()]);
-    let keep = |t: &sluice_core::config::Target| t.scale_to_zero.is_some();
+    let keep = |t: &sluice_core::config::Target| {
+        t.scale_to_zero.is_some() || t.scaling.sluice_sets_desired()
+    };
     let selection = select(
         ports.store,
         only.as_deref(),
         request.shard(),
         keep,
-        " with scale_to_zero",
+        " with scale_to_zero or under the load model",
     )
     .await
     .map_err(RequestError::from)?;
@@ -156,9 +164,22 @@ pub async fn watch_until(
     report.decisions = evaluate::evaluate(&work, 0, settings, ports).await;
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {
+        let controlled = control::controlled(&selection.targets);
+        let moved: std::collections::BTreeSet<String> = report
+            .decisions
+            .iter()
+            .filter(|d| matches!(d.outcome, Effect::Woke | Effect::Slept | Effect::Failed))
+            .map(|d| d.target.clone())
+            .collect();
+        let (first, mut known) = control::first_look(&controlled, &moved, settings, ports).await;
+        report.capacity = first;
         let window = started + Duration::from_secs(settings.poll_window_seconds);
         let until = deadline.map_or(window, |d| window.min(d - poll::LAST_LOOK_MARGIN));
-        poll::poll(&watched, &mut report, until, settings, ports).await;
+        let look = poll::Control {
+            targets: &controlled,
+            known: &mut known,
+        };
+        poll::poll(&watched, look, &mut report, until, settings, ports).await;
     } else if report.decisions.iter().any(|d| d.error.is_some()) {
         return Err(WatchError::PushNotCarriedOut(Box::new(report)));
     }

@@ -10,10 +10,17 @@ use tokio::time::Instant;
 
 use sluice_lambda::per_place;
 
+use super::control::{self, Known};
 use super::report::{Effect, Report};
 use super::work::Watched;
 use super::{Ports, evaluate, facts};
 use crate::settings::Settings;
+
+/// The controlled targets, and what the first look learnt of them.
+pub struct Control<'k, 't> {
+    pub targets: &'k [&'t sluice_core::config::Target],
+    pub known: &'k mut Known,
+}
 
 /// Activation metrics are read at most this often: CloudWatch's standard resolution
 /// gives nothing newer in between, and each read is a billed request (docs/cost.md).
@@ -23,9 +30,11 @@ const ACTIVATION_METRIC_RESOLUTION: Duration = Duration::from_secs(60);
 /// decision and write, with room to answer.
 pub const LAST_LOOK_MARGIN: Duration = Duration::from_secs(3);
 
-/// Looks again every interval while some target sleeps, until `until`.
+/// Looks again every interval while some target sleeps or some controlled target is
+/// awake, until `until`.
 pub async fn poll(
     watched: &[Watched<'_>],
+    control: Control<'_, '_>,
     report: &mut Report,
     until: Instant,
     settings: &Settings,
@@ -44,13 +53,20 @@ pub async fn poll(
         .copied()
         .collect();
     let mut pass = 0;
-    while !asleep.is_empty() && Instant::now() + interval <= until {
+    let awake = |known: &Known| control.targets.iter().any(|t| known.is_awake(&t.name));
+    while (!asleep.is_empty() || awake(control.known)) && Instant::now() + interval <= until {
         tokio::time::sleep(interval).await;
         pass += 1;
         report.passes += 1;
+        let raised =
+            control::poll_look(control.targets, control.known, pass, settings, ports).await;
+        report.capacity.extend(raised);
         let read_metrics = metrics_read.elapsed() >= ACTIVATION_METRIC_RESOLUTION;
         if read_metrics {
             metrics_read = Instant::now();
+        }
+        if asleep.is_empty() {
+            continue;
         }
         let active = active_everywhere(&asleep, read_metrics, settings, ports).await;
         if active.is_empty() {

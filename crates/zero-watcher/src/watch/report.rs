@@ -67,6 +67,10 @@ pub struct DecisionReport {
     /// The look that first saw a task running after a wake: seconds since the wake.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_latency_seconds: Option<i64>,
+    /// The wake's tasks are not running after `start_timeout_minutes`
+    /// (sluice_core::zero::start_overdue): published and alarmed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub start_overdue: bool,
     /// The AWS failure that kept it from being decided or carried out.
     #[serde(skip)]
     pub error: Option<sluice_aws::AwsError>,
@@ -82,6 +86,9 @@ pub struct Report {
     pub dry_run: bool,
     pub passes: u32,
     pub decisions: Vec<DecisionReport>,
+    /// The capacity moves on the need (`control`), every look's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<super::control::ControlReport>,
     /// Parts of the event that concern no target, and why they were ignored.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped_events: Vec<String>,
@@ -118,6 +125,7 @@ impl DecisionReport {
             skipped_in_a_row: 0,
             wake_latency_seconds: None,
             start_latency_seconds: None,
+            start_overdue: false,
             error: None,
         }
     }
@@ -157,6 +165,7 @@ impl DecisionReport {
             skipped_in_a_row: 0,
             wake_latency_seconds: None,
             start_latency_seconds: None,
+            start_overdue: false,
             error: None,
         }
     }
@@ -192,6 +201,9 @@ impl DecisionReport {
             if let Some(seconds) = seconds {
                 datums.push(Datum::seconds(&self.target, name, seconds as f64));
             }
+        }
+        if self.start_overdue {
+            datums.push(Datum::count(&self.target, names::START_OVERDUE, 1.0));
         }
         if self.skipped_in_a_row > 0 {
             let streak = f64::from(self.skipped_in_a_row);

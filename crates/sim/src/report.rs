@@ -1,10 +1,16 @@
-//! What a run means to the team that pays for it and the users who wait: queue waits,
-//! how long capacity fell short of the load, task- and GPU-hours and their cost,
-//! capacity above the load, and how often the service was scaled.
+//! What a run means to the team that pays for it and the users who wait: task-hours
+//! (billed: running and starting) against the clairvoyant limit, queue waits, minutes
+//! with a message older than the latency goal, and how often the service was scaled.
 
 use serde::Serialize;
 
-use super::{Changed, Run, Scenario};
+use crate::clock::TICK_SECONDS;
+use crate::engine::Changed;
+use crate::{Run, Scenario};
+
+/// Minutes within which capacity given back and asked for again counts as a
+/// reversal: a start-up paid twice, and the waits of the second surge.
+pub const REVERSAL_MINUTES: u32 = 10;
 
 /// A run in numbers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -13,37 +19,59 @@ pub struct Summary {
     pub arrived: u64,
     pub served: u64,
     pub waiting_at_end: u64,
-    /// Queue wait of served messages, in whole minutes (0: served the minute it came).
+    /// Queue wait of served messages, in seconds.
     pub wait_p50: u32,
     pub wait_p95: u32,
     pub wait_max: u32,
+    /// The latency goal the run is measured against, in seconds.
+    pub latency_goal: u32,
+    /// Minutes in which a message waited longer than the latency goal.
+    pub late_minutes: u32,
     pub peak_tasks: u32,
+    /// The fewest tasks running at any minute.
+    pub fewest_tasks: u32,
+    /// Task-hours billed: tasks running and tasks starting.
     pub task_hours: f64,
     pub gpu_hours: f64,
     pub cost: f64,
-    /// Task-hours of running tasks above what each minute needed.
+    /// The clairvoyant limit's task-hours (`crate::limit`), and the messages' service
+    /// time alone (a bound below any schedule).
+    pub limit_task_hours: f64,
+    pub work_task_hours: f64,
+    /// Task-hours billed above the clairvoyant schedule, minute by minute.
     pub over_need_task_hours: f64,
-    /// The longest run of minutes with fewer tasks running than needed: how long a
-    /// surge waited for capacity.
+    /// The longest run of minutes with fewer tasks running than the clairvoyant
+    /// schedule: how long a surge waited for capacity.
     pub longest_shortfall: u32,
-    /// The longest run of minutes with more tasks running than needed.
+    /// The longest run of minutes with more tasks running than it.
     pub longest_excess: u32,
-    /// Task-hours above need beyond what Application Auto Scaling's scale-in can undo
-    /// (15 datapoints below target, then the scale-in cooldown): capacity a better
-    /// configuration could have given back.
-    pub over_need_beyond_scale_in: f64,
     /// After each end of load the demand names (a surge's last minute), minutes until
     /// no more tasks ran than needed: the longest.
     pub settle_after_load: Option<u32>,
-    /// The fewest tasks running at any minute.
-    pub fewest_tasks: u32,
-    /// The zero-watcher's wakes.
+    /// The zero-watcher's (or KEDA's) wakes.
     pub wakes: u32,
-    /// Times the service went to 0 tasks, by the zero-watcher or target tracking.
+    /// Times the service went to 0 tasks.
     pub sleeps: u32,
     pub scale_outs: u32,
     pub scale_ins: u32,
+    /// desiredCount raised and lowered, by anyone (wakes and sleeps included).
+    pub ups: u32,
+    pub downs: u32,
+    /// Capacity given back (a scale-in or a sleep) and asked for again (a scale-out
+    /// or a wake) within [`REVERSAL_MINUTES`].
+    pub reversals: u32,
     pub floor_raises: Vec<FloorReady>,
+}
+
+impl Summary {
+    /// Task-hours as a multiple of the clairvoyant limit.
+    pub fn limit_ratio(&self) -> f64 {
+        if self.limit_task_hours > 0.0 {
+            self.task_hours / self.limit_task_hours
+        } else {
+            f64::INFINITY
+        }
+    }
 }
 
 /// A MinCapacity raise by the profile, and when the capacity was there.
@@ -70,52 +98,78 @@ impl FloorReady {
 /// how fast capacity follows it down.
 pub fn summarize(scenario: &Scenario, run: &Run, load_ends: &[u32]) -> Summary {
     let minutes = &run.minutes;
-    let task_minutes: u64 = minutes.iter().map(|m| u64::from(m.running)).sum();
-    let over: u64 = minutes
+    let billed: f64 = minutes.iter().map(|m| m.billed).sum();
+    let over: f64 = minutes
         .iter()
-        .map(|m| u64::from(m.running.saturating_sub(m.needed)))
+        .map(|m| (m.billed - f64::from(m.needed)).max(0.0))
         .sum();
-    let task_hours = task_minutes as f64 / 60.0;
+    let task_hours = billed / 60.0;
+    let goal = scenario.latency_goal_seconds();
+    let tick = |ticks: u32| ticks.saturating_mul(TICK_SECONDS as u32);
     let mut summary = Summary {
         minutes: u32::try_from(minutes.len()).unwrap_or(u32::MAX),
         arrived: minutes.iter().map(|m| u64::from(m.arrivals)).sum(),
         served: minutes.iter().map(|m| m.served).sum(),
-        waiting_at_end: minutes.last().map_or(0, |m| m.visible + m.in_flight),
-        wait_p50: quantile(&run.waits, 0.5),
-        wait_p95: quantile(&run.waits, 0.95),
-        wait_max: u32::try_from(run.waits.len().saturating_sub(1)).unwrap_or(u32::MAX),
+        waiting_at_end: minutes.last().map_or(0, |m| m.visible),
+        wait_p50: tick(quantile(&run.waits, 0.5)),
+        wait_p95: tick(quantile(&run.waits, 0.95)),
+        wait_max: tick(u32::try_from(run.waits.len().saturating_sub(1)).unwrap_or(u32::MAX)),
+        latency_goal: u32::try_from(goal).unwrap_or(u32::MAX),
+        late_minutes: minutes
+            .iter()
+            .filter(|m| i64::from(m.oldest_age) > goal)
+            .count() as u32,
         peak_tasks: minutes.iter().map(|m| m.running).max().unwrap_or(0),
+        fewest_tasks: minutes.iter().map(|m| m.running).min().unwrap_or(0),
         task_hours,
         gpu_hours: task_hours * f64::from(scenario.tasks.gpus_per_task),
         cost: task_hours * scenario.tasks.price_per_hour,
-        over_need_task_hours: over as f64 / 60.0,
+        limit_task_hours: run.limit.task_hours,
+        work_task_hours: run.limit.work_task_hours,
+        over_need_task_hours: over / 60.0,
         longest_shortfall: longest(minutes.iter().map(|m| m.running < m.needed)),
         longest_excess: longest(minutes.iter().map(|m| m.running > m.needed)),
-        over_need_beyond_scale_in: beyond_scale_in(scenario, run) as f64 / 60.0,
         settle_after_load: settle(run, load_ends),
-        fewest_tasks: minutes.iter().map(|m| m.running).min().unwrap_or(0),
         floor_raises: floor_raises(scenario, run),
         ..Summary::default()
     };
-    for change in minutes.iter().flat_map(|m| &m.changes) {
-        match change {
-            Changed::Woke { .. } => summary.wakes += 1,
-            Changed::Slept { .. } => summary.sleeps += 1,
-            Changed::ScaledOut { .. } => summary.scale_outs += 1,
-            Changed::ScaledIn { to, .. } => {
-                summary.scale_ins += 1;
-                summary.sleeps += u32::from(*to == 0);
-            }
-            Changed::Floor { .. }
-            | Changed::RaisedToMin { .. }
-            | Changed::Cap { .. }
-            | Changed::LoweredToMax { .. } => {}
-        }
-    }
+    count_actions(run, &mut summary);
     summary
 }
 
-/// The wait (minutes) below which `q` of the served messages fall.
+/// Wakes, sleeps, scale-outs and -ins, and reversals.
+fn count_actions(run: &Run, summary: &mut Summary) {
+    let mut last_given_back: Option<u32> = None;
+    for minute in &run.minutes {
+        for change in &minute.changes {
+            let Some((from, to)) = change.desired() else {
+                continue;
+            };
+            match change {
+                Changed::Woke { .. } => summary.wakes += 1,
+                Changed::Slept { .. } => summary.sleeps += 1,
+                Changed::ScaledOut { .. } => summary.scale_outs += 1,
+                Changed::ScaledIn { to, .. } => {
+                    summary.scale_ins += 1;
+                    summary.sleeps += u32::from(*to == 0);
+                }
+                _ => {}
+            }
+            if to < from {
+                summary.downs += 1;
+                last_given_back = Some(minute.minute);
+                continue;
+            }
+            summary.ups += 1;
+            if last_given_back.is_some_and(|at| minute.minute - at <= REVERSAL_MINUTES) {
+                summary.reversals += 1;
+                last_given_back = None;
+            }
+        }
+    }
+}
+
+/// The wait (in ticks) below which `q` of the served messages fall.
 fn quantile(waits: &[u64], q: f64) -> u32 {
     let total: u64 = waits.iter().sum();
     if total == 0 {
@@ -139,27 +193,6 @@ fn longest(flags: impl Iterator<Item = bool>) -> u32 {
         best = best.max(current);
     }
     best
-}
-
-/// Excess task-minutes past the scale-in allowance of an excess episode: up to three
-/// datapoints for the tracked metric to fall below target as the backlog drains,
-/// fifteen below it, then the scale-in cooldown.
-fn beyond_scale_in(scenario: &Scenario, run: &Run) -> u64 {
-    let cooldown = u64::from(scenario.target.scaling.scale_in_cooldown).div_ceil(60);
-    let allowance = (super::aas::HIGH_DATAPOINTS + super::aas::LOW_DATAPOINTS) as u64 + cooldown;
-    let mut since = 0u64;
-    let mut beyond = 0u64;
-    for minute in &run.minutes {
-        if minute.running > minute.needed {
-            since += 1;
-            if since > allowance {
-                beyond += u64::from(minute.running - minute.needed);
-            }
-        } else {
-            since = 0;
-        }
-    }
-    beyond
 }
 
 fn settle(run: &Run, load_ends: &[u32]) -> Option<u32> {
@@ -205,6 +238,11 @@ fn floor_raises(scenario: &Scenario, run: &Run) -> Vec<FloorReady> {
     raises
 }
 
+/// Seconds as `m:ss`.
+pub fn clock_time(seconds: u32) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
 /// The summary as rows of (label, value), the order the text report prints.
 pub fn rows(s: &Summary) -> Vec<(&'static str, String)> {
     let over_share = if s.task_hours > 0.0 {
@@ -228,43 +266,46 @@ pub fn rows(s: &Summary) -> Vec<(&'static str, String)> {
         (
             "queue wait",
             format!(
-                "p50 {} min, p95 {} min, max {} min",
-                s.wait_p50, s.wait_p95, s.wait_max
+                "p50 {}, p95 {}, max {} (goal {}); {} min with a message older than the goal",
+                clock_time(s.wait_p50),
+                clock_time(s.wait_p95),
+                clock_time(s.wait_max),
+                clock_time(s.latency_goal),
+                s.late_minutes
             ),
         ),
         (
             "tasks",
             format!(
-                "{}..{} running; {:.1} task-hours, {:.1} GPU-hours, ${:.2}",
+                "{}..{} running; {:.1} task-hours billed, {:.1} GPU-hours, ${:.2}",
                 s.fewest_tasks, s.peak_tasks, s.task_hours, s.gpu_hours, s.cost
+            ),
+        ),
+        (
+            "vs the limit",
+            format!(
+                "{:.2} x the clairvoyant limit's {:.1} task-hours (the work alone: {:.1})",
+                s.limit_ratio(),
+                s.limit_task_hours,
+                s.work_task_hours
             ),
         ),
         (
             "above need",
             format!(
-                "{:.1} task-hours ({over_share:.0}%)",
-                s.over_need_task_hours
+                "{:.1} task-hours ({over_share:.0}%); longest {} min{back}",
+                s.over_need_task_hours, s.longest_excess
             ),
         ),
         (
             "short of need",
-            format!(
-                "longest {} min; longest above need {} min",
-                s.longest_shortfall, s.longest_excess
-            ),
-        ),
-        (
-            "giving back",
-            format!(
-                "{:.1} task-hours above need past what scale-in allows{back}",
-                s.over_need_beyond_scale_in
-            ),
+            format!("longest {} min", s.longest_shortfall),
         ),
         (
             "actions",
             format!(
-                "{} wakes, {} times to zero, {} scale-outs, {} scale-ins",
-                s.wakes, s.sleeps, s.scale_outs, s.scale_ins
+                "{} wakes, {} times to zero, {} scale-outs, {} scale-ins, {} reversals",
+                s.wakes, s.sleeps, s.scale_outs, s.scale_ins, s.reversals
             ),
         ),
     ];
@@ -297,23 +338,38 @@ pub fn text(title: &str, summary: &Summary) -> String {
     out
 }
 
-/// Two runs side by side, one row per measure.
-pub fn compare(labels: [&str; 2], summaries: [&Summary; 2]) -> String {
-    let left = rows(summaries[0]);
-    let right = rows(summaries[1]);
-    let width = left
+/// Runs side by side, one row per measure.
+pub fn compare(labels: &[&str], summaries: &[&Summary]) -> String {
+    let columns: Vec<Vec<(&'static str, String)>> = summaries.iter().map(|s| rows(s)).collect();
+    let count = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = columns
         .iter()
-        .map(|(_, v)| v.len())
-        .max()
-        .unwrap_or(0)
-        .max(labels[0].len());
-    let mut out = format!("  {:<14}{:<width$}  {}\n", "", labels[0], labels[1]);
-    let count = left.len().max(right.len());
+        .zip(labels)
+        .map(|(rows, label)| {
+            rows.iter()
+                .map(|(_, v)| v.len())
+                .max()
+                .unwrap_or(0)
+                .max(label.len())
+        })
+        .collect();
+    let mut out = format!("  {:<14}", "");
+    for (label, width) in labels.iter().zip(&widths) {
+        out.push_str(&format!("{label:<width$}  "));
+    }
+    out = out.trim_end().to_owned() + "\n";
     for index in 0..count {
-        let (label, a) = left.get(index).cloned().unwrap_or(("", String::new()));
-        let (other, b) = right.get(index).cloned().unwrap_or(("", String::new()));
-        let label = if label.is_empty() { other } else { label };
-        out.push_str(&format!("  {label:<14}{a:<width$}  {b}\n"));
+        let label = columns
+            .iter()
+            .find_map(|rows| rows.get(index).map(|(l, _)| *l))
+            .unwrap_or("");
+        let mut line = format!("  {label:<14}");
+        for (rows, width) in columns.iter().zip(&widths) {
+            let value = rows.get(index).map_or("", |(_, v)| v.as_str());
+            line.push_str(&format!("{value:<width$}  "));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
@@ -321,7 +377,7 @@ pub fn compare(labels: [&str; 2], summaries: [&Summary; 2]) -> String {
 /// The minute-by-minute series as CSV, one row per minute.
 pub fn csv(scenario: &Scenario, run: &Run) -> String {
     let mut out = String::from(
-        "minute,time,arrivals,visible,in_flight,served,running,starting,desired,min_capacity,needed,backlog_per_task,oldest_age_seconds,changes\n",
+        "minute,time,arrivals,visible,in_flight,served,running,starting,billed,desired,min_capacity,needed,oldest_age_seconds,changes\n",
     );
     for m in &run.minutes {
         let at =
@@ -330,7 +386,7 @@ pub fn csv(scenario: &Scenario, run: &Run) -> String {
                 .unwrap_or_default();
         let changes: Vec<String> = m.changes.iter().map(ToString::to_string).collect();
         out.push_str(&format!(
-            "{},{at},{},{},{},{},{},{},{},{},{},{:.2},{},\"{}\"\n",
+            "{},{at},{},{},{},{},{},{},{:.2},{},{},{},{},\"{}\"\n",
             m.minute,
             m.arrivals,
             m.visible,
@@ -338,10 +394,10 @@ pub fn csv(scenario: &Scenario, run: &Run) -> String {
             m.served,
             m.running,
             m.starting,
+            m.billed,
             m.desired,
             m.min_capacity,
             m.needed,
-            m.backlog_per_task,
             m.oldest_age,
             changes.join("; ").replace('"', "'")
         ));
@@ -355,7 +411,7 @@ mod tests {
 
     #[test]
     fn quantiles_longest_runs_and_floor_lateness() {
-        // 10 served at once, 8 after a minute, 2 after four.
+        // 10 served at once, 8 after a tick, 2 after four.
         let waits = [10, 8, 0, 0, 2];
         assert_eq!((quantile(&waits, 0.5), quantile(&waits, 0.95)), (0, 4));
         assert_eq!(quantile(&[], 0.5), 0);
@@ -367,5 +423,6 @@ mod tests {
             ready_at: Some(23),
         };
         assert_eq!(late.early_by(), Some(-3));
+        assert_eq!(clock_time(95), "1:35");
     }
 }

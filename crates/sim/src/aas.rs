@@ -1,5 +1,5 @@
 //! A model of what Application Auto Scaling does with the policies `sluicectl apply`
-//! puts (`crate::policy::declared`), minute by minute. The emulators store policies
+//! puts (`sluice_core::policy::declared`), minute by minute. The emulators store policies
 //! but never act on them, so this is built from AWS's documentation; each rule names
 //! the page it comes from, and `tests` below hold one test per rule.
 //!
@@ -9,14 +9,18 @@
 //! - [CONCEPTS] https://docs.aws.amazon.com/autoscaling/application/userguide/getting-started.html
 //! - [ECS-TT] https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
 //!
+//! Each evaluation reads the newest period CloudWatch can give (`crate::cloudwatch`):
+//! a datapoint reaches an alarm one to two minutes after it was published.
+//!
 //! Where the model ends: one evaluation a minute (alarms' period), scaling activities
 //! that take effect at once, scale-in by the same proportional rule as scale-out (AWS
 //! says only that it is "more gradual"), and no predictive scaling.
 
-use crate::facts::ScalableBounds;
-use crate::names;
-use crate::policy::{AlarmAction, AlarmWhen, Declared, Rule, Series, Step};
-use crate::queue::AGE_OF_OLDEST_MESSAGE;
+use sluice_core::facts::ScalableBounds;
+use sluice_core::policy::{AlarmAction, AlarmWhen, Declared, MetricRef, Rule, Series, Step};
+
+use crate::cloudwatch::{CloudWatch, Statistic};
+use crate::engine::{Changed, Levers};
 
 /// Datapoints above target before the high alarm invokes scale-out: the alarm target
 /// tracking creates evaluates 3 one-minute periods [TT, "How it works"; the alarm
@@ -27,19 +31,6 @@ pub const LOW_DATAPOINTS: usize = 15;
 /// Scale-in waits for the metric "sufficiently below" target, typically more than 10%
 /// lower [TT, "How it works"].
 pub const LOW_FRACTION: f64 = 0.9;
-
-/// What the policies can track, as the simulation measures it each minute. None is a
-/// missing datapoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Signals {
-    pub backlog_per_task: Option<f64>,
-    pub gpu_utilization: Option<f64>,
-    pub oldest_message_age: Option<f64>,
-    /// A team's own metric (`scaling.metric`): modelled as the visible backlog, e.g.
-    /// a run queue's waiting runs.
-    pub custom: Option<f64>,
-    pub backlog: f64,
-}
 
 /// A change Application Auto Scaling makes.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +52,7 @@ struct Tracking {
 
 #[derive(Debug, Clone)]
 struct Burst {
+    metric: MetricRef,
     threshold: f64,
     steps: Vec<Step>,
     cooldown: i64,
@@ -99,19 +91,22 @@ impl Model {
                     history: Vec::new(),
                 }),
                 Rule::Step { steps, cooldown } => {
-                    let threshold = declared
+                    let alarm = declared
                         .alarms
                         .iter()
                         .find_map(|a| match (&a.action, a.when) {
                             (AlarmAction::Policy(name), AlarmWhen::AtLeast(threshold))
                                 if *name == policy.name =>
                             {
-                                Some(threshold)
+                                Some((a.metric.clone(), threshold))
                             }
                             _ => None,
-                        })
-                        .unwrap_or(0.0);
+                        });
+                    let Some((metric, threshold)) = alarm else {
+                        continue;
+                    };
                     burst = Some(Burst {
+                        metric,
                         threshold,
                         steps: steps.clone(),
                         cooldown: i64::from(*cooldown),
@@ -128,20 +123,50 @@ impl Model {
         }
     }
 
-    /// One evaluation at `now` (seconds): the datapoints of this minute are added to
-    /// the alarms, and the new desired count returned if the policies change it.
+    /// One evaluation at `now` on `levers`, carrying out what it decides.
+    pub fn act(&mut self, now: i64, cloudwatch: &CloudWatch, levers: &mut Levers) {
+        let Some(scaled) = self.evaluate(now, levers.desired, levers.bounds, cloudwatch) else {
+            return;
+        };
+        let (from, to, why) = (levers.desired, scaled.to, scaled.why);
+        let change = if to > from {
+            Changed::ScaledOut { from, to, why }
+        } else {
+            Changed::ScaledIn { from, to, why }
+        };
+        levers.set_desired(to, change);
+    }
+
+    /// One evaluation at `now` (seconds, once a minute) on what CloudWatch can give:
+    /// the newest readable datapoints are added to the alarms, and the new desired
+    /// count returned if the policies change it.
     pub fn evaluate(
         &mut self,
         now: i64,
         desired: u32,
         bounds: ScalableBounds,
-        signals: &Signals,
+        cloudwatch: &CloudWatch,
+    ) -> Option<Scaled> {
+        let read = |metric: &MetricRef| {
+            cloudwatch.newest(&metric.metric, Statistic::named(&metric.statistic), now)
+        };
+        self.evaluate_with(now, desired, bounds, read)
+    }
+
+    /// [`Model::evaluate`] on values read by `read`.
+    pub fn evaluate_with(
+        &mut self,
+        now: i64,
+        desired: u32,
+        bounds: ScalableBounds,
+        read: impl Fn(&MetricRef) -> Option<f64>,
     ) -> Option<Scaled> {
         for policy in &mut self.tracking {
-            let value = measure(&policy.series, signals);
+            let value = measure(&policy.series, &read);
             policy.history.push(value);
         }
-        let out = self.scale_out(now, desired, signals);
+        let burst_value = self.burst.as_ref().and_then(|b| read(&b.metric));
+        let out = self.scale_out(now, desired, burst_value);
         if let Some(mut scaled) = out.filter(|s| s.to > desired) {
             scaled.to = scaled.to.min(bounds.max).max(bounds.min);
             if scaled.to > desired {
@@ -159,7 +184,7 @@ impl Model {
 
     /// The largest capacity any policy asks for [TT, "Multiple scaling policies":
     /// scale out if any policy is ready; the largest capacity wins].
-    fn scale_out(&mut self, now: i64, desired: u32, signals: &Signals) -> Option<Scaled> {
+    fn scale_out(&mut self, now: i64, desired: u32, backlog: Option<f64>) -> Option<Scaled> {
         let mut best: Option<Scaled> = None;
         for policy in &self.tracking {
             // [TT, cooldown]: no scale-out starts within the cooldown of the last one;
@@ -175,7 +200,7 @@ impl Model {
                 best = larger(best, Scaled { to, why });
             }
         }
-        if let Some(scaled) = self.burst_out(now, desired, signals) {
+        if let Some(scaled) = backlog.and_then(|b| self.burst_out(now, desired, b)) {
             best = larger(best, scaled);
         }
         best
@@ -184,15 +209,15 @@ impl Model {
     /// [STEP]: the alarm (one datapoint at or above the first step) invokes the
     /// policy, which adds the tasks of the step the backlog falls in; its cooldown
     /// keeps it from adding again at once.
-    fn burst_out(&mut self, now: i64, desired: u32, signals: &Signals) -> Option<Scaled> {
+    fn burst_out(&mut self, now: i64, desired: u32, backlog: f64) -> Option<Scaled> {
         let burst = self.burst.as_ref()?;
-        if signals.backlog < burst.threshold {
+        if backlog < burst.threshold {
             return None;
         }
         if self.last_burst.is_some_and(|at| now - at < burst.cooldown) {
             return None;
         }
-        let above = signals.backlog - burst.threshold;
+        let above = backlog - burst.threshold;
         let step = burst
             .steps
             .iter()
@@ -204,7 +229,7 @@ impl Model {
             why: format!(
                 "{} (backlog {} >= {})",
                 names_burst(),
-                signals.backlog,
+                backlog,
                 burst.threshold
             ),
         })
@@ -243,7 +268,7 @@ impl Model {
 }
 
 fn names_burst() -> &'static str {
-    crate::policy::BURST_POLICY
+    sluice_core::policy::BURST_POLICY
 }
 
 fn larger(best: Option<Scaled>, candidate: Scaled) -> Option<Scaled> {
@@ -297,26 +322,19 @@ fn proportional(desired: u32, metric: f64, target: f64) -> u32 {
     }
 }
 
-/// The simulated value of what a policy tracks.
-fn measure(series: &Series, signals: &Signals) -> Option<f64> {
-    let metric = match series {
-        Series::One(metric) => metric.metric.as_str(),
-        Series::MaxOf(_) => return signals.oldest_message_age,
-    };
-    match metric {
-        names::BACKLOG_PER_TASK => signals.backlog_per_task,
-        names::GPU_AVERAGE => signals.gpu_utilization,
-        AGE_OF_OLDEST_MESSAGE | names::OLDEST_MESSAGE_AGE => signals.oldest_message_age,
-        names::BACKLOG => Some(signals.backlog),
-        _ => signals.custom,
+/// The value of what a policy tracks: one series, or the largest of several.
+fn measure(series: &Series, read: &impl Fn(&MetricRef) -> Option<f64>) -> Option<f64> {
+    match series {
+        Series::One(metric) => read(metric),
+        Series::MaxOf(metrics) => metrics.iter().filter_map(read).reduce(f64::max),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Target;
-    use crate::scaling::{BurstStep, Scaling};
+    use sluice_core::config::Target;
+    use sluice_core::scaling::{BurstStep, Scaling};
 
     const BOUNDS: ScalableBounds = ScalableBounds { min: 0, max: 20 };
 
@@ -325,12 +343,40 @@ mod tests {
             .with_queues(["q"])
             .with_capacity(0, 20)
             .with_backlog_per_task(10.0)
-            .with_gpu(crate::config::GpuSource::agent([("S", "s")]))
-            .with_scaling(scaling);
+            .with_gpu(sluice_core::config::GpuSource::agent([("S", "s")]))
+            .with_scaling(Scaling {
+                // The mechanics of target tracking, on the policies of the loop before
+                // the load model (BacklogPerTask and the GPU, each of its own).
+                tracks: sluice_core::scaling::Tracks::BacklogPerTask,
+                ..scaling
+            });
         Model::new(
-            &crate::policy::declared(&target, "Sluice", crate::prescale::Hold::default())
-                .expect("managed"),
+            &sluice_core::policy::declared(
+                &target,
+                "Sluice",
+                sluice_core::prescale::Hold::default(),
+            )
+            .expect("managed"),
         )
+    }
+
+    /// What the tests feed the policies, by the metric each reads.
+    #[derive(Debug, Clone, Copy, Default)]
+    struct Signals {
+        backlog_per_task: Option<f64>,
+        gpu_utilization: Option<f64>,
+        backlog: Option<f64>,
+    }
+
+    impl Signals {
+        fn read(&self, metric: &MetricRef) -> Option<f64> {
+            match metric.metric.as_str() {
+                sluice_core::names::BACKLOG_PER_TASK => self.backlog_per_task,
+                sluice_core::names::GPU_AVERAGE => self.gpu_utilization,
+                sluice_core::names::BACKLOG => self.backlog,
+                _ => None,
+            }
+        }
     }
 
     fn per_task(value: f64) -> Signals {
@@ -344,7 +390,8 @@ mod tests {
     fn run(model: &mut Model, desired: &mut u32, signals: &[Signals]) -> Vec<(usize, u32)> {
         let mut changes = Vec::new();
         for (minute, s) in signals.iter().enumerate() {
-            if let Some(scaled) = model.evaluate(minute as i64 * 60, *desired, BOUNDS, s) {
+            let read = |metric: &MetricRef| s.read(metric);
+            if let Some(scaled) = model.evaluate_with(minute as i64 * 60, *desired, BOUNDS, read) {
                 *desired = scaled.to;
                 changes.push((minute, scaled.to));
             }
@@ -436,7 +483,7 @@ mod tests {
     #[test]
     fn a_burst_adds_its_step_on_one_datapoint_then_cools_down() {
         let mut m = model(Scaling {
-            burst: Some(crate::scaling::Burst {
+            burst: Some(sluice_core::scaling::Burst {
                 steps: vec![
                     BurstStep {
                         backlog: 100,
@@ -453,7 +500,7 @@ mod tests {
         });
         let mut desired = 1;
         let surge = Signals {
-            backlog: 450.0,
+            backlog: Some(450.0),
             backlog_per_task: Some(5.0),
             ..Signals::default()
         };

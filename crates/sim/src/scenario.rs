@@ -5,12 +5,14 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::demand::DemandSpec;
-use super::ecs::TaskModel;
-use super::report::Summary;
-use super::{Denominator, Scenario};
-use crate::config::Document;
-use crate::profile::Schedule;
+use sluice_core::config::Document;
+use sluice_core::profile::Schedule;
+
+use crate::controller::Kind;
+use crate::demand::DemandSpec;
+use crate::ecs::TaskModel;
+use crate::report::Summary;
+use crate::{Denominator, Scenario};
 
 /// Where the demand comes from: a generator, or a CSV trace (one row per minute).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,10 @@ pub struct ScenarioFile {
     pub initial_tasks: u32,
     #[serde(default)]
     pub denominator: Denominator,
+    /// What decides the service's size: `sluice` (the configuration), or a peer
+    /// (`aws-recipe`, `keda-hpa`) run on the same target and trace.
+    #[serde(default = "ScenarioFile::default_controller")]
+    pub controller: Kind,
     /// The outcomes this scenario promises; `simulate` checks each.
     #[serde(default, skip_serializing_if = "Expect::is_empty")]
     pub expect: Expect,
@@ -57,16 +63,23 @@ pub struct Expect {
     /// Minutes after the load ends (a surge's end) until capacity is back at need.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settle_at_most: Option<u32>,
-    /// Task-hours above need beyond what scale-in can undo sooner.
+    /// Capacity given back and asked for again within ten minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub beyond_scale_in_at_most: Option<f64>,
+    pub reversals_at_most: Option<u32>,
+    /// Task-hours billed as a multiple of the clairvoyant limit's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_ratio_at_most: Option<f64>,
+    /// Minutes in which a message waited longer than the latency goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_minutes_at_most: Option<u32>,
     /// The fewest tasks that may ever run (an always-on engine's 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fewest_tasks_at_least: Option<u32>,
+    /// Minutes (a fraction for seconds) the 95th percentile of waits may reach.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_p95_at_most: Option<u32>,
+    pub wait_p95_at_most: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_max_at_most: Option<u32>,
+    pub wait_max_at_most: Option<f64>,
     /// Percent of task-hours above need.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above_need_percent_at_most: Option<f64>,
@@ -120,7 +133,12 @@ fn tenths(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
-const PROMISES: [Promise; 11] = [
+/// Seconds as minutes, to two decimals.
+fn minutes(seconds: u32) -> f64 {
+    (f64::from(seconds) / 60.0 * 100.0).round() / 100.0
+}
+
+const PROMISES: [Promise; 13] = [
     (
         "longest shortfall (min)",
         |e| e.shortfall_at_most.map(f64::from),
@@ -140,21 +158,33 @@ const PROMISES: [Promise; 11] = [
         true,
     ),
     (
-        "above need beyond scale-in (task-hours)",
-        |e| e.beyond_scale_in_at_most,
-        |s| tenths(s.over_need_beyond_scale_in),
+        "reversals",
+        |e| e.reversals_at_most.map(f64::from),
+        |s| f64::from(s.reversals),
+        true,
+    ),
+    (
+        "task-hours x the limit",
+        |e| e.limit_ratio_at_most,
+        |s| (s.limit_ratio() * 100.0).round() / 100.0,
+        true,
+    ),
+    (
+        "minutes late",
+        |e| e.late_minutes_at_most.map(f64::from),
+        |s| f64::from(s.late_minutes),
         true,
     ),
     (
         "wait p95 (min)",
-        |e| e.wait_p95_at_most.map(f64::from),
-        |s| f64::from(s.wait_p95),
+        |e| e.wait_p95_at_most,
+        |s| minutes(s.wait_p95),
         true,
     ),
     (
         "wait max (min)",
-        |e| e.wait_max_at_most.map(f64::from),
-        |s| f64::from(s.wait_max),
+        |e| e.wait_max_at_most,
+        |s| minutes(s.wait_max),
         true,
     ),
     (
@@ -212,6 +242,10 @@ fn floors_ready(summary: &Summary) -> (String, bool) {
 impl ScenarioFile {
     fn default_minutes() -> u32 {
         24 * 60
+    }
+
+    fn default_controller() -> Kind {
+        Kind::Sluice
     }
 
     /// The minutes at which the demand's load ends, to measure how fast capacity
@@ -292,6 +326,7 @@ impl ScenarioFile {
             denominator: self.denominator,
             initial_tasks: self.initial_tasks,
             seed: self.seed,
+            controller: self.controller,
         })
     }
 }

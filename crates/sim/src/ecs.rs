@@ -2,10 +2,14 @@
 //! a minute, a GPU model load several), optionally on capacity-provider instances that
 //! take time to warm up, each task working through a number of messages a minute.
 //!
-//! Where the model ends: tasks become ready whole minutes after they are asked for,
-//! a stopped task stops at once (no draining), instances are released after 15 idle
-//! minutes (ECS managed scaling's scale-in), and placement never fails for lack of
-//! account capacity.
+//! Times are seconds (to the five-second tick), not minutes: a 90 s start-up is ready
+//! after 90 s. A task is billed from the moment it is asked for (Fargate bills from
+//! the image pull; an EC2 GPU task holds its instance), so tasks still starting cost
+//! what running ones do.
+//!
+//! Where the model ends: a stopped task stops at once (no draining), the youngest
+//! task stops first, instances are released after 15 idle minutes (ECS managed
+//! scaling's scale-in), and placement never fails for lack of account capacity.
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -45,9 +49,6 @@ fn one() -> u32 {
     1
 }
 
-/// Minutes an unneeded instance stays before managed scaling releases it.
-const INSTANCE_IDLE_MINUTES: u32 = 15;
-
 impl TaskModel {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -77,15 +78,18 @@ impl TaskModel {
     }
 }
 
+/// Seconds an unneeded instance stays before managed scaling releases it.
+const INSTANCE_IDLE_SECONDS: i64 = 15 * 60;
+
 /// The service's tasks and instances over a run.
 #[derive(Debug, Clone)]
 pub struct Ecs {
     model: TaskModel,
-    /// The minute each task is (or will be) working, oldest first.
-    tasks: Vec<u32>,
-    /// The minute each instance is (or will be) ready.
-    instances: Vec<u32>,
-    surplus_since: Option<u32>,
+    /// The second each task is (or will be) working, oldest first.
+    tasks: Vec<i64>,
+    /// The second each instance is (or will be) ready.
+    instances: Vec<i64>,
+    surplus_since: Option<i64>,
     rng: Pcg64,
 }
 
@@ -100,7 +104,7 @@ impl Ecs {
         }
     }
 
-    /// A service already running `tasks` warm tasks (and their instances) at minute 0.
+    /// A service already running `tasks` warm tasks (and their instances) at second 0.
     pub fn with_running(model: TaskModel, seed: u64, tasks: u32) -> Ecs {
         let mut ecs = Ecs::new(model, seed);
         ecs.tasks = vec![0; tasks as usize];
@@ -110,48 +114,44 @@ impl Ecs {
         ecs
     }
 
-    /// Starts or stops tasks so that `desired` exist at `minute`: new ones start after
+    /// Starts or stops tasks so that `desired` exist at `now`: new ones work after
     /// their start-up (and an instance's warm-up); the youngest stop first.
-    pub fn reconcile(&mut self, minute: u32, desired: u32) {
+    pub fn reconcile(&mut self, now: i64, desired: u32) {
         let desired = desired as usize;
-        while self.tasks.len() > desired {
-            self.tasks.pop();
-        }
+        self.tasks.truncate(desired);
         while self.tasks.len() < desired {
             let slot = self.tasks.len();
-            let placed = self.place(minute, slot);
-            let ready = placed.saturating_add(self.startup_minutes());
+            let placed = self.place(now, slot);
+            let ready = placed.saturating_add(self.startup_seconds());
             self.tasks.push(ready);
         }
-        self.release_instances(minute);
+        self.release_instances(now);
     }
 
-    /// The minute the task in `slot` can begin starting: now, or when its instance is.
-    fn place(&mut self, minute: u32, slot: usize) -> u32 {
+    /// The second the task in `slot` can begin starting: now, or when its instance is.
+    fn place(&mut self, now: i64, slot: usize) -> i64 {
         let Some(per) = self.model.tasks_per_instance else {
-            return minute;
+            return now;
         };
         let instance = slot / per.max(1) as usize;
         if let Some(ready) = self.instances.get(instance) {
-            return (*ready).max(minute);
+            return (*ready).max(now);
         }
-        let warmup = self.model.instance_warmup_seconds.div_ceil(60);
-        let ready = minute.saturating_add(warmup);
+        let ready = now.saturating_add(i64::from(self.model.instance_warmup_seconds));
         self.instances.push(ready);
         ready
     }
 
-    fn startup_minutes(&mut self) -> u32 {
-        let seconds = match self.model.startup_seconds {
+    fn startup_seconds(&mut self) -> i64 {
+        i64::from(match self.model.startup_seconds {
             Latency::Fixed(seconds) => seconds,
             Latency::Range([low, high]) => {
                 rand::RngExt::random_range(&mut self.rng, low..=high.max(low))
             }
-        };
-        seconds.div_ceil(60)
+        })
     }
 
-    fn release_instances(&mut self, minute: u32) {
+    fn release_instances(&mut self, now: i64) {
         let Some(per) = self.model.tasks_per_instance else {
             return;
         };
@@ -160,26 +160,33 @@ impl Ecs {
             self.surplus_since = None;
             return;
         }
-        let since = *self.surplus_since.get_or_insert(minute);
-        if minute.saturating_sub(since) >= INSTANCE_IDLE_MINUTES {
+        let since = *self.surplus_since.get_or_insert(now);
+        if now.saturating_sub(since) >= INSTANCE_IDLE_SECONDS {
             self.instances.truncate(needed);
             self.surplus_since = None;
         }
     }
 
-    pub fn running(&self, minute: u32) -> u32 {
-        self.count(|ready| ready <= minute)
+    /// Tasks working at `now`.
+    pub fn running(&self, now: i64) -> u32 {
+        self.count(|ready| ready <= now)
     }
 
-    pub fn starting(&self, minute: u32) -> u32 {
-        self.count(|ready| ready > minute)
+    /// Tasks asked for and not yet working at `now`.
+    pub fn starting(&self, now: i64) -> u32 {
+        self.count(|ready| ready > now)
+    }
+
+    /// Tasks billed: every task asked for, working or starting.
+    pub fn billed(&self) -> u32 {
+        u32::try_from(self.tasks.len()).unwrap_or(u32::MAX)
     }
 
     pub fn instances(&self) -> u32 {
         u32::try_from(self.instances.len()).unwrap_or(u32::MAX)
     }
 
-    fn count(&self, keep: impl Fn(u32) -> bool) -> u32 {
+    fn count(&self, keep: impl Fn(i64) -> bool) -> u32 {
         let count = self.tasks.iter().filter(|ready| keep(**ready)).count();
         u32::try_from(count).unwrap_or(u32::MAX)
     }
@@ -205,18 +212,14 @@ mod tests {
     }
 
     #[test]
-    fn tasks_work_after_their_start_up_and_the_youngest_stop_first() {
-        let mut ecs = Ecs::new(model(Latency::Fixed(150)), 1);
+    fn a_start_up_takes_its_seconds_not_whole_minutes_and_is_billed_throughout() {
+        let mut ecs = Ecs::new(model(Latency::Fixed(90)), 1);
         ecs.reconcile(0, 2);
-        assert_eq!(
-            (ecs.running(2), ecs.starting(2)),
-            (0, 2),
-            "150 s is 3 minutes"
-        );
-        assert_eq!(ecs.running(3), 2);
-        ecs.reconcile(3, 4);
-        ecs.reconcile(4, 3);
-        assert_eq!((ecs.running(4), ecs.starting(4)), (2, 1));
+        assert_eq!((ecs.running(85), ecs.starting(85), ecs.billed()), (0, 2, 2));
+        assert_eq!(ecs.running(90), 2, "ready at 90 s, not at 120");
+        ecs.reconcile(90, 4);
+        ecs.reconcile(95, 3);
+        assert_eq!((ecs.running(95), ecs.starting(95), ecs.billed()), (2, 1, 3));
     }
 
     #[test]
@@ -232,18 +235,18 @@ mod tests {
         ecs.reconcile(0, 3);
         assert_eq!(ecs.instances(), 2);
         assert_eq!(
-            (ecs.running(5), ecs.running(6)),
+            (ecs.running(355), ecs.running(360)),
             (0, 3),
-            "5 minutes' warm-up, then 1"
+            "300 s of warm-up, then 60 s"
         );
-        ecs.reconcile(10, 1);
-        ecs.reconcile(24, 1);
+        ecs.reconcile(600, 1);
+        ecs.reconcile(600 + 895, 1);
         assert_eq!(ecs.instances(), 2, "still within 15 idle minutes");
-        ecs.reconcile(25, 1);
+        ecs.reconcile(600 + 900, 1);
         assert_eq!(ecs.instances(), 1);
-        ecs.reconcile(26, 2);
+        ecs.reconcile(1600, 2);
         assert_eq!(
-            ecs.running(27),
+            ecs.running(1660),
             2,
             "a slot on a warm instance: start-up only"
         );
@@ -253,7 +256,7 @@ mod tests {
     fn a_latency_range_is_drawn_per_task_from_the_seed() {
         let mut ecs = Ecs::new(model(Latency::Range([60, 600])), 9);
         ecs.reconcile(0, 50);
-        let ready: Vec<u32> = (0..=10).map(|m| ecs.running(m)).collect();
+        let ready: Vec<u32> = (0..=10).map(|m| ecs.running(m * 60)).collect();
         assert_eq!(ready[0], 0);
         assert_eq!(ready[10], 50);
         assert!(

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Poisson};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{LeadMode, Profile, Schedule, WindowSpec};
+use sluice_core::profile::{LeadMode, Profile, Schedule, WindowSpec};
 
 /// A demand generator, as a scenario file names it. Rates are messages per minute;
 /// each minute's arrivals are drawn from a Poisson distribution around the rate.
@@ -266,7 +266,8 @@ fn diurnal(base: f64, peak: f64, peak_hour: u32, timezone: &str) -> Result<Rate,
     if peak_hour > 23 {
         return Err(format!("peak_hour must be 0 to 23, got {peak_hour}"));
     }
-    let zone = crate::tz::get(timezone).map_err(|_| format!("unknown time zone {timezone:?}"))?;
+    let zone =
+        sluice_core::tz::get(timezone).map_err(|_| format!("unknown time zone {timezone:?}"))?;
     Ok(Box::new(move |_, at| {
         let local = zone.to_datetime(at);
         let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;

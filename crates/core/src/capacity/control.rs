@@ -1,0 +1,483 @@
+//! What Sluice does with a target's desired count at a look, on its need:
+//!
+//! - `controller: tracking` (the default): raise at once when the need is above
+//!   desired (the fast path: no waiting for three one-minute datapoints), and give
+//!   capacity back once the need has stayed below desired for the give-back window,
+//!   to the largest need seen in it (with a tenth more, so noise does not flap).
+//!   Application Auto Scaling's target tracking on CapacityUtilization does the same
+//!   more slowly if Sluice stops.
+//! - `controller: direct`: the need is the recommendation, and the HPA behaviour
+//!   (`super::behavior`) decides how fast the count follows it.
+//!
+//! Either way: never outside the scalable target's bounds (a floor the prescaler holds
+//! is its MinCapacity), never below the tasks with a message in hand.
+
+use serde::{Deserialize, Serialize};
+
+use super::behavior::{self, Behavior, History};
+use super::need::Need;
+use crate::facts::ScalableBounds;
+
+/// What the need must exceed the give-back's lowest count by, as a share.
+pub const GIVE_BACK_TOLERANCE: f64 = 0.1;
+
+/// Why a look moved the count, or did not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "why")]
+pub enum Why {
+    /// The need is above desired.
+    NeedAbove { need: u32 },
+    /// The need is above desired, but desired is at the scalable target's maximum.
+    AtMaximum { max: u32 },
+    /// The need is at desired.
+    AtNeed,
+    /// The need has been below desired for `seconds` of the `window`.
+    Waiting { seconds: i64, window: i64 },
+    /// The need stayed below desired for the window; the largest need in it.
+    StayedBelow { window: i64, peak: f64 },
+    /// The count is already at what the window's largest need (with tolerance), the
+    /// floor or the busy tasks allow.
+    NothingToGive { floor: u32, busy: u32 },
+    /// The HPA behaviour's stabilisation and rates let the count go this far.
+    Behavior { recommended: u32 },
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Why::NeedAbove { need } => write!(f, "needs {need} tasks"),
+            Why::AtMaximum { max } => write!(f, "needs more, but the maximum is {max}"),
+            Why::AtNeed => write!(f, "at need"),
+            Why::Waiting { seconds, window } => {
+                write!(
+                    f,
+                    "below need for {seconds}s of the {window}s give-back window"
+                )
+            }
+            Why::StayedBelow { window, peak } => {
+                write!(f, "needed at most {peak:.2} tasks for {window}s")
+            }
+            Why::NothingToGive { floor, busy } => write!(
+                f,
+                "below need, but at the floor {floor} or the {busy} busy task(s)"
+            ),
+            Why::Behavior { recommended } => {
+                write!(f, "toward {recommended} as the behavior allows")
+            }
+        }
+    }
+}
+
+/// The decision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "move")]
+pub enum Move {
+    Raise { to: u32, why: Why },
+    Lower { to: u32, why: Why },
+    Hold { why: Why },
+}
+
+impl Move {
+    /// The desired count to set, when the move changes it.
+    pub fn to(&self) -> Option<u32> {
+        match self {
+            Move::Raise { to, .. } | Move::Lower { to, .. } => Some(*to),
+            Move::Hold { .. } => None,
+        }
+    }
+
+    pub fn why(&self) -> Why {
+        match self {
+            Move::Raise { why, .. } | Move::Lower { why, .. } | Move::Hold { why } => *why,
+        }
+    }
+}
+
+impl std::fmt::Display for Move {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Move::Raise { to, why } => write!(f, "raise to {to}: {why}"),
+            Move::Lower { to, why } => write!(f, "lower to {to}: {why}"),
+            Move::Hold { why } => write!(f, "hold: {why}"),
+        }
+    }
+}
+
+/// What the controller remembers of a target between looks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// Since when the need has been below desired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below_since: Option<i64>,
+    /// The needs (with room for noise, `Need::with_noise`) of the looks within the
+    /// give-back window: (when, need).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<(i64, f64)>,
+    /// The HPA behaviour's recommendations and changes (`controller: direct`).
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub history: History,
+}
+
+fn is_empty(history: &History) -> bool {
+    *history == History::default()
+}
+
+impl Memory {
+    /// The memory as stored, with what cannot be right dropped (a time ahead of `now`,
+    /// a need that is not a number of tasks) and one note per thing dropped: a corrupt
+    /// record delays a give-back, never stops a run.
+    pub fn sanitized(&self, now: i64) -> (Memory, Vec<String>) {
+        let mut notes = Vec::new();
+        let ahead = now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS);
+        let below_since = self.below_since.filter(|at| {
+            let fine = *at <= ahead;
+            if !fine {
+                notes.push(format!(
+                    "stored below_since {at} is ahead of the clock: ignored"
+                ));
+            }
+            fine
+        });
+        let needs: Vec<(i64, f64)> = self
+            .needs
+            .iter()
+            .copied()
+            .filter(|(at, raw)| {
+                let fine = *at <= ahead && raw.is_finite() && *raw >= 0.0;
+                if !fine {
+                    notes.push(format!("stored need {raw} at {at} is not a need: ignored"));
+                }
+                fine
+            })
+            .collect();
+        let mut history = self.history.clone();
+        let before = history.recommendations.len() + history.changes.len();
+        history.recommendations.retain(|(at, _)| *at <= ahead);
+        history.changes.retain(|(at, _, _)| *at <= ahead);
+        if history.recommendations.len() + history.changes.len() < before {
+            notes.push("stored behavior history ahead of the clock: ignored".to_owned());
+        }
+        let clean = Memory {
+            below_since,
+            needs,
+            history,
+        };
+        (clean, notes)
+    }
+}
+
+/// What a look knows besides the need.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Situation {
+    pub desired: u32,
+    pub bounds: ScalableBounds,
+    /// Messages in hand: a task holding one is not given back.
+    pub in_flight: f64,
+    pub now: i64,
+}
+
+impl Situation {
+    /// The fewest tasks a lowering may leave: the floor, and the busy tasks.
+    fn lowest(&self) -> (u32, u32) {
+        let busy = if self.in_flight.is_finite() {
+            self.in_flight.max(0.0).ceil().min(f64::from(u32::MAX)) as u32
+        } else {
+            0
+        };
+        (self.bounds.min, busy)
+    }
+
+    fn within_bounds(&self, count: u32) -> u32 {
+        // Not clamp(): bounds read from AWS may be odd (min above max).
+        count.max(self.bounds.min).min(self.bounds.max)
+    }
+}
+
+/// `controller: tracking`: up at once; down once the need has stayed below desired
+/// for `window_seconds`, to the largest need of the last `window_seconds` (and a
+/// tenth more), step by step as that window slides.
+pub fn tracking(
+    need: &Need,
+    at: &Situation,
+    memory: &Memory,
+    window_seconds: i64,
+) -> (Move, Memory) {
+    let desired = at.desired;
+    let mut needs: Vec<(i64, f64)> = memory
+        .needs
+        .iter()
+        .copied()
+        .filter(|(when, raw)| at.now - when <= window_seconds && *when < at.now && raw.is_finite())
+        .collect();
+    needs.push((at.now, need.with_noise()));
+    let remember = |below_since: Option<i64>| Memory {
+        below_since,
+        needs: needs.clone(),
+        history: History::default(),
+    };
+    if need.tasks > desired {
+        let to = at.within_bounds(need.tasks);
+        let decision = if to > desired {
+            Move::Raise {
+                to,
+                why: Why::NeedAbove { need: need.tasks },
+            }
+        } else {
+            Move::Hold {
+                why: Why::AtMaximum { max: at.bounds.max },
+            }
+        };
+        return (decision, remember(None));
+    }
+    if need.tasks == desired {
+        return (Move::Hold { why: Why::AtNeed }, remember(None));
+    }
+    let since = memory
+        .below_since
+        .filter(|since| *since <= at.now)
+        .unwrap_or(at.now);
+    let below_for = at.now - since;
+    if below_for < window_seconds {
+        let why = Why::Waiting {
+            seconds: below_for,
+            window: window_seconds,
+        };
+        return (Move::Hold { why }, remember(Some(since)));
+    }
+    let peak = needs.iter().map(|(_, raw)| *raw).fold(0.0, f64::max);
+    let wanted = (peak * (1.0 + GIVE_BACK_TOLERANCE) - 1e-6).ceil().max(0.0);
+    let wanted = wanted.min(f64::from(u32::MAX)) as u32;
+    let (floor, busy) = at.lowest();
+    let to = at.within_bounds(wanted.max(busy)).max(floor);
+    if to >= desired {
+        let why = Why::NothingToGive { floor, busy };
+        return (Move::Hold { why }, remember(Some(since)));
+    }
+    let why = Why::StayedBelow {
+        window: window_seconds,
+        peak,
+    };
+    (Move::Lower { to, why }, remember(Some(since)))
+}
+
+/// `controller: direct`: the HPA behaviour toward the need.
+pub fn direct(need: &Need, at: &Situation, memory: &Memory, rules: &Behavior) -> (Move, Memory) {
+    let recommended = at.within_bounds(need.tasks);
+    let (to, history) = behavior::next(rules, &memory.history, at.desired, recommended, at.now);
+    let (floor, busy) = at.lowest();
+    let to = if to < at.desired {
+        at.within_bounds(to.max(busy).max(floor)).min(at.desired)
+    } else {
+        at.within_bounds(to)
+    };
+    let kept = Memory {
+        history,
+        ..Memory::default()
+    };
+    let why = Why::Behavior { recommended };
+    let decision = match to.cmp(&at.desired) {
+        std::cmp::Ordering::Greater => Move::Raise { to, why },
+        std::cmp::Ordering::Less => Move::Lower { to, why },
+        std::cmp::Ordering::Equal => Move::Hold { why },
+    };
+    (decision, kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capacity::need::Basis;
+
+    fn need(raw: f64) -> Need {
+        Need {
+            raw,
+            tasks: (raw - 1e-6).ceil().max(0.0) as u32,
+            basis: Basis::Backlog { per_task: 1.0 },
+        }
+    }
+
+    fn at(desired: u32, now: i64) -> Situation {
+        Situation {
+            desired,
+            bounds: ScalableBounds { min: 1, max: 20 },
+            in_flight: 0.0,
+            now,
+        }
+    }
+
+    /// Looks a minute apart at `needs`, from `start` tasks: the counts set.
+    fn follow(start: u32, needs: &[f64], window: i64) -> Vec<u32> {
+        let mut desired = start;
+        let mut memory = Memory::default();
+        needs
+            .iter()
+            .enumerate()
+            .map(|(minute, raw)| {
+                let (decision, kept) = tracking(
+                    &need(*raw),
+                    &at(desired, minute as i64 * 60),
+                    &memory,
+                    window,
+                );
+                memory = kept;
+                desired = decision.to().unwrap_or(desired);
+                desired
+            })
+            .collect()
+    }
+
+    #[test]
+    fn up_at_once_and_down_after_the_window_to_its_largest_need() {
+        let mut needs = vec![1.0, 9.5];
+        needs.extend([3.2, 3.3, 3.1, 3.4, 3.2, 3.3]);
+        let counts = follow(1, &needs, 180);
+        assert_eq!(counts[1], 10, "raised the look it was needed");
+        assert_eq!(&counts[2..5], &[10, 10, 10], "three minutes below: waiting");
+        assert_eq!(counts[5], 4, "the window's largest, 3.4: ceil(3.74)");
+        assert_eq!(counts[7], 4, "and steady");
+    }
+
+    #[test]
+    fn a_window_with_nothing_to_give_does_not_keep_its_peak() {
+        // Desired 9; the need falls from 8.5 to 1 over the first window.
+        let mut needs = vec![8.5, 8.5, 4.0, 1.0];
+        needs.extend([1.0; 6]);
+        let counts = follow(9, &needs, 180);
+        assert_eq!(&counts[..5], &[9; 5], "three minutes below from minute 2");
+        assert_eq!(
+            counts[5], 5,
+            "the window (minutes 3 to 5) held 4.0: ceil(4.4)"
+        );
+        assert_eq!(counts[6], 2, "it slides past the 4.0: ceil(1.1)");
+    }
+
+    #[test]
+    fn a_noisy_steady_need_moves_nothing() {
+        let needs: Vec<f64> = (0..240)
+            .map(|m| 3.33 + 0.15 * ((m * 7 % 11) as f64 / 10.0 - 0.5))
+            .collect();
+        let counts = follow(4, &needs, 180);
+        assert!(counts.iter().all(|c| *c == 4), "{counts:?}");
+    }
+
+    #[test]
+    fn a_count_that_came_in_low_gives_nothing_back() {
+        // 150 a minute at 50 a task holds 4 (3.0 with noise room: 3.42). Three minutes
+        // of SQS counts averaging 125 (a dip Poisson arrivals at 150 make a few times a
+        // day) read 2.5 tasks, 2.89 with noise room, a tenth more 3.18: still 4.
+        let counted = |arrival: f64| Need {
+            raw: arrival / 50.0,
+            tasks: (arrival / 50.0 - 1e-6).ceil() as u32,
+            basis: Basis::Rates {
+                arrival,
+                service: 50.0,
+                keep_up: arrival / 50.0,
+                drain: 0.0,
+                drain_within_goal: 0.0,
+            },
+        };
+        let mut memory = Memory::default();
+        let mut desired = 4;
+        for (minute, arrival) in [150.0, 125.0, 125.0, 125.0, 125.0, 150.0]
+            .iter()
+            .enumerate()
+        {
+            let now = minute as i64 * 60;
+            let (decision, kept) = tracking(&counted(*arrival), &at(desired, now), &memory, 180);
+            memory = kept;
+            desired = decision.to().unwrap_or(desired);
+        }
+        assert_eq!(desired, 4);
+        // A real fall, to 60 a minute (1.2 tasks, 1.47 with noise room), is given back.
+        for minute in 6..12 {
+            let (decision, kept) =
+                tracking(&counted(60.0), &at(desired, minute * 60), &memory, 180);
+            memory = kept;
+            desired = decision.to().unwrap_or(desired);
+        }
+        assert_eq!(desired, 2, "ceil(1.47 x 1.1)");
+    }
+
+    #[test]
+    fn never_below_the_floor_or_the_busy_tasks_nor_above_the_maximum() {
+        let memory = Memory {
+            below_since: Some(0),
+            ..Memory::default()
+        };
+        let busy = Situation {
+            in_flight: 3.0,
+            ..at(10, 600)
+        };
+        let (decision, _) = tracking(&need(0.5), &busy, &memory, 180);
+        assert_eq!(decision.to(), Some(3), "three tasks hold a message");
+        let floored = Situation {
+            bounds: ScalableBounds { min: 6, max: 20 },
+            ..at(10, 600)
+        };
+        assert_eq!(tracking(&need(0.5), &floored, &memory, 180).0.to(), Some(6));
+        let at_floor = Situation {
+            bounds: ScalableBounds { min: 6, max: 20 },
+            ..at(6, 600)
+        };
+        assert_eq!(
+            tracking(&need(0.5), &at_floor, &memory, 180).0,
+            Move::Hold {
+                why: Why::NothingToGive { floor: 6, busy: 0 }
+            }
+        );
+        let capped = tracking(&need(40.0), &at(20, 0), &Memory::default(), 180).0;
+        assert_eq!(
+            capped,
+            Move::Hold {
+                why: Why::AtMaximum { max: 20 }
+            }
+        );
+    }
+
+    #[test]
+    fn a_corrupt_memory_is_cleaned_and_said() {
+        let stored = Memory {
+            below_since: Some(i64::MAX),
+            needs: vec![(0, 1.0), (60, f64::NAN), (i64::MAX, 2.0), (120, -1.0)],
+            history: History {
+                recommendations: vec![(0, 3), (i64::MAX, 9)],
+                changes: Vec::new(),
+            },
+        };
+        let (clean, notes) = stored.sanitized(600);
+        assert_eq!(clean.below_since, None);
+        assert_eq!(clean.needs, vec![(0, 1.0)]);
+        assert_eq!(clean.history.recommendations, vec![(0, 3)]);
+        assert_eq!(notes.len(), 5, "{notes:?}");
+    }
+
+    #[test]
+    fn direct_control_follows_the_behavior() {
+        let mut desired = 1;
+        let mut memory = Memory::default();
+        let mut counts = Vec::new();
+        for step in 0..4 {
+            let (decision, kept) = direct(
+                &need(20.0),
+                &at(desired, step * 15),
+                &memory,
+                &Behavior::default(),
+            );
+            memory = kept;
+            desired = decision.to().unwrap_or(desired);
+            counts.push(desired);
+        }
+        assert_eq!(counts, [5, 10, 20, 20]);
+        assert_eq!(
+            Move::Lower {
+                to: 4,
+                why: Why::StayedBelow {
+                    window: 180,
+                    peak: 3.4
+                }
+            }
+            .to_string(),
+            "lower to 4: needed at most 3.40 tasks for 180s"
+        );
+    }
+}

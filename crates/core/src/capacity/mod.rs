@@ -1,0 +1,17 @@
+//! Capacity that matches the load: a load model per target and what Sluice does with
+//! it. Pure; the metric publisher, the zero-watcher and the simulator call it.
+//!
+//! - [`rates`]: arrival and service rates, learned from SQS's counts and the looks.
+//! - [`need`]: the tasks needed now (keep up at a target utilisation, drain within
+//!   the latency goal), and CapacityUtilization.
+//! - [`control`]: raise at once, give back after a window, or follow an HPA
+//!   behaviour ([`behavior`]).
+
+pub mod behavior;
+pub mod control;
+pub mod need;
+pub mod rates;
+
+pub use control::{Memory, Move, Situation, Why};
+pub use need::{Basis, Goal, Need};
+pub use rates::{Look, QueueCounts, QueueMinute, Rates, queue_minutes};

@@ -1,0 +1,451 @@
+//! The tasks a target needs now: enough to keep up with what arrives at the target
+//! utilisation, and enough that what waits now is received within the latency goal.
+//! Tasks still starting count as asked for: the need is a count of tasks, not of
+//! tasks to add.
+//!
+//! ```text
+//! keep_up = arrival / (service x utilisation)
+//! drain   = waiting / (service x latency goal)        (waiting / backlog_per_task
+//!                                                      when no goal is declared;
+//!                                                      while tasks start, over the
+//!                                                      time they have been starting
+//!                                                      when that is longer)
+//! need    = ceil(max(keep_up, drain))
+//! ```
+//!
+//! The larger, not the sum: messages are received oldest first, so `c` tasks reach the
+//! last of `waiting` messages after `waiting / (c x service)` minutes while those
+//! arriving meanwhile queue behind it; within the goal once `c` is the drain term, and
+//! the queue cannot grow once it is the keep-up term.
+//!
+//! Before a service rate is known (learned or declared) the need is the backlog's
+//! share at `backlog_per_task` (what the configuration always meant), said as such.
+
+use serde::Serialize;
+
+use super::rates::{ARRIVAL_MINUTES, Look, Rates};
+
+/// What a target asks of its capacity (from its configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Goal {
+    /// Messages a task may have waiting: the latency goal when none is declared
+    /// (at a service rate `s`, `backlog_per_task / s` minutes).
+    pub backlog_per_task: f64,
+    /// Seconds a message may wait, when declared.
+    pub latency_seconds: Option<u32>,
+    /// The share of each task's time the keep-up term plans to use, 0 to 1.
+    pub utilization: f64,
+    /// Messages a task finishes a minute, declared, until one is learned.
+    pub prior_service: Option<f64>,
+}
+
+/// How the need was reckoned.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "basis")]
+pub enum Basis {
+    /// From the arrival and service rates.
+    Rates {
+        arrival: f64,
+        service: f64,
+        keep_up: f64,
+        /// What a raise plans to drain: over the goal or a start-up, the longer.
+        drain: f64,
+        /// What holding the tasks there are drains: over the goal alone. A give-back
+        /// never goes below it (tasks starting are not cancelled while a queue they
+        /// would work through within the goal waits).
+        drain_within_goal: f64,
+    },
+    /// No service rate yet: the backlog at `backlog_per_task`.
+    Backlog { per_task: f64 },
+}
+
+/// The tasks a target needs now, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Need {
+    /// Unrounded: what CapacityUtilization reports against desired.
+    pub raw: f64,
+    /// Whole tasks.
+    pub tasks: u32,
+    pub basis: Basis,
+}
+
+/// Standard deviations of the arrival count's noise a give-back leaves room for: three
+/// keep a steady load steady through the dips a day of Poisson counts makes (two gave
+/// a steady 150 a minute back to exactly its three tasks' worth, then asked again).
+pub const NOISE_DEVIATIONS: f64 = 3.0;
+
+/// A hair under a whole task is a whole task's work: sums of rates drift.
+const ROUNDING: f64 = 1e-6;
+/// Seconds each interval a growth reading spans lasts at least: shorter, a few
+/// messages more or less read as a rate.
+const GROWTH_INTERVAL_SECONDS: i64 = 10;
+
+impl Need {
+    pub fn of(goal: &Goal, rates: &Rates, now: &Look) -> Need {
+        let waiting = finite(now.waiting);
+        let in_flight = finite(now.in_flight);
+        let (raw, basis) = match rates.service_or(goal.prior_service) {
+            Some(service) => {
+                // Nothing waiting and nothing in hand: whatever SQS counted a few
+                // minutes ago, no task has work now.
+                let arrival = if waiting <= 0.0 && in_flight <= 0.0 {
+                    0.0
+                } else {
+                    arrival_now(rates, now, service, goal.backlog_per_task / 2.0)
+                };
+                let keep_up = arrival / (service * goal.utilization.clamp(0.05, 1.0));
+                let (goal_minutes, start_up_minutes) = drain_minutes(goal, service, rates, now);
+                let drain_within_goal = waiting / (service * goal_minutes);
+                let drain = waiting / (service * goal_minutes.max(start_up_minutes));
+                let basis = Basis::Rates {
+                    arrival,
+                    service,
+                    keep_up,
+                    drain,
+                    drain_within_goal,
+                };
+                (keep_up.max(drain), basis)
+            }
+            None => {
+                let per_task = goal.backlog_per_task.max(f64::MIN_POSITIVE);
+                (
+                    (waiting + in_flight) / per_task,
+                    Basis::Backlog { per_task },
+                )
+            }
+        };
+        let raw = raw.max(0.0);
+        let mut tasks = (raw - ROUNDING).ceil().max(0.0);
+        // Work waiting is work for at least one task.
+        if tasks < 1.0 && (waiting > 0.0 || in_flight > 0.0) {
+            tasks = 1.0;
+        }
+        Need {
+            raw,
+            tasks: tasks.min(f64::from(u32::MAX)) as u32,
+            basis,
+        }
+    }
+
+    /// What a give-back compares with: the need with room for the noise of the arrival
+    /// count it was reckoned on (SQS's counts over [`ARRIVAL_MINUTES`] minutes vary by
+    /// their square root, Poisson arrivals, when the rate does not: the keep-up term is
+    /// taken [`NOISE_DEVIATIONS`] standard deviations high), and the queue drained
+    /// within the goal. Capacity is given back when the need fell, not when a count
+    /// came in low or while the tasks still starting have a queue to work through.
+    pub fn with_noise(&self) -> f64 {
+        match self.basis {
+            Basis::Rates {
+                arrival,
+                keep_up,
+                drain_within_goal,
+                ..
+            } if arrival > 0.0 => {
+                let spread = 1.0 / (arrival * ARRIVAL_MINUTES as f64).sqrt();
+                let keep_up = keep_up * (1.0 + NOISE_DEVIATIONS * spread);
+                keep_up.max(drain_within_goal).max(self.raw)
+            }
+            Basis::Rates {
+                drain_within_goal, ..
+            } => drain_within_goal.max(self.raw),
+            Basis::Backlog { .. } => self.raw,
+        }
+    }
+
+    /// 100 x need / desired (desired 0 counted as 1, so the metric exists at zero):
+    /// what target tracking holds at 100, its proportional step then landing on the
+    /// need in one move.
+    pub fn utilization(&self, desired: u32) -> f64 {
+        100.0 * self.raw / f64::from(desired.max(1))
+    }
+}
+
+fn finite(value: f64) -> f64 {
+    if value.is_finite() {
+        value.max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// The minutes the drain term plans to receive what waits in: the latency goal
+/// (`backlog_per_task / service` without one), and how much later than the tasks
+/// already asked for a task asked now would work; a raise plans over the longer. While
+/// tasks start, a new one works as much later as they have been starting; once they
+/// run, a start-up (learned) from now. Planning to drain faster buys tasks that arrive
+/// to a queue others have emptied, not shorter waits (a GPU model loading for 5
+/// minutes would otherwise be asked for again every minute the queue grows behind it,
+/// and given back as soon as it ran).
+fn drain_minutes(goal: &Goal, service: f64, rates: &Rates, now: &Look) -> (f64, f64) {
+    let goal_minutes = match goal.latency_seconds {
+        Some(seconds) => f64::from(seconds.max(1)) / 60.0,
+        None => goal.backlog_per_task.max(f64::MIN_POSITIVE) / service,
+    };
+    // While tasks start, one asked now works that much later than they do; once they
+    // run, a start-up from now.
+    let start_up = if now.running < now.desired {
+        starting_for(rates, now) as f64
+    } else {
+        rates.start_up.unwrap_or(0.0)
+    };
+    (goal_minutes, start_up / 60.0)
+}
+
+/// Seconds the tasks starting now have been starting at least: back through the
+/// looks while each showed fewer running than desired.
+fn starting_for(rates: &Rates, now: &Look) -> i64 {
+    if now.running >= now.desired {
+        return 0;
+    }
+    let since = rates
+        .looks
+        .iter()
+        .rev()
+        .filter(|l| l.at <= now.at)
+        .take_while(|l| l.running < l.desired)
+        .last()
+        .map_or(now.at, |l| l.at);
+    now.at - since
+}
+
+/// Messages arriving a minute: SQS's counts (a few minutes late), or, when a queue
+/// of at least `surge` messages grows while every task works, what the growth of the
+/// queue shows: fresher, so a surge is met before SQS says so. The growth is read over
+/// the two latest intervals of at least [`GROWTH_INTERVAL_SECONDS`] that end now, and
+/// the smaller reading taken: a rate shows in both, a batch dropped at once in one
+/// only (its messages are the drain term's, not a rate to keep up with). Below
+/// `surge` waiting (half a task's acceptable backlog) growth is a bunch of arrivals.
+fn arrival_now(rates: &Rates, now: &Look, service: f64, surge: f64) -> f64 {
+    let counted = rates.arrival.map_or(0.0, finite);
+    if !now.saturated() || now.waiting < surge {
+        return counted;
+    }
+    let before = |later: &Look| {
+        rates
+            .looks
+            .iter()
+            .rev()
+            .find(|l| later.at - l.at >= GROWTH_INTERVAL_SECONDS)
+            .copied()
+    };
+    let Some(middle) = before(now) else {
+        return counted;
+    };
+    let Some(first) = before(&middle) else {
+        return counted;
+    };
+    let growing = arriving(&first, &middle, service).min(arriving(&middle, now, service));
+    counted.max(finite(growing))
+}
+
+/// Messages a minute that arrived between two looks, at least: what the queue grew
+/// by, and what the tasks took when every one was busy at both looks.
+fn arriving(from: &Look, to: &Look, service: f64) -> f64 {
+    let minutes = (to.at - from.at) as f64 / 60.0;
+    let grown = (to.waiting + to.in_flight) - (from.waiting + from.in_flight);
+    let taken = if from.saturated() && to.saturated() {
+        f64::from(from.running.min(to.running)) * service
+    } else {
+        0.0
+    };
+    grown / minutes + taken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goal() -> Goal {
+        Goal {
+            backlog_per_task: 50.0,
+            latency_seconds: None,
+            utilization: 0.9,
+            prior_service: None,
+        }
+    }
+
+    /// A look; with work waiting every task holds a message, without half do.
+    fn look(at: i64, waiting: f64, running: u32) -> Look {
+        let busy = if waiting > 0.0 { 1.0 } else { 0.5 };
+        let in_flight = f64::from(running) * busy;
+        Look {
+            at,
+            waiting,
+            in_flight,
+            running,
+            desired: running,
+        }
+    }
+
+    fn learned(arrival: f64, service: f64) -> Rates {
+        Rates {
+            service: Some(service),
+            arrival: Some(arrival),
+            samples: 3,
+            ..Rates::default()
+        }
+    }
+
+    #[test]
+    fn keep_up_plus_drain_table() {
+        // (arrival, service, waiting, tasks, raw) at 90 % utilisation, 50 a task.
+        let cases = [
+            (150.0, 50.0, 0.0, 4, 150.0 / 45.0), // a steady 3.33 tasks' worth
+            (135.0, 50.0, 0.0, 3, 3.0),          // exactly three
+            (150.0, 50.0, 500.0, 10, 10.0),      // 500 waiting: ten to reach them in a minute
+            (500.0, 50.0, 100.0, 12, 500.0 / 45.0), // arrivals ask for more than the queue
+            (0.0, 50.0, 0.0, 1, 0.0),            // nothing arriving, one in hand
+            (0.0, 50.0, 1.0, 1, 0.02),           // one message: one task
+            (150.0, 50.0, 0.0, 4, 150.0 / 45.0), // busy tasks: the counted rate
+        ];
+        for (arrival, service, waiting, tasks, raw) in cases {
+            let need = Need::of(&goal(), &learned(arrival, service), &look(0, waiting, 1));
+            assert_eq!(need.tasks, tasks, "{arrival}/{service}/{waiting}: {need:?}");
+            assert!((need.raw - raw).abs() < 1e-9, "{need:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_waiting_and_nothing_in_hand_needs_nothing_whatever_was_counted() {
+        let idle = Look {
+            in_flight: 0.0,
+            ..look(0, 0.0, 3)
+        };
+        let need = Need::of(&goal(), &learned(300.0, 50.0), &idle);
+        assert_eq!((need.tasks, need.raw), (0, 0.0));
+    }
+
+    #[test]
+    fn a_latency_goal_sets_the_drain() {
+        let goal = Goal {
+            latency_seconds: Some(120),
+            ..goal()
+        };
+        // 200 waiting, 50 a task a minute, 2 minutes: two tasks to drain.
+        let need = Need::of(&goal, &learned(0.0, 50.0), &look(0, 200.0, 1));
+        assert_eq!(need.tasks, 2);
+    }
+
+    #[test]
+    fn without_a_service_rate_the_backlog_share_stands_in() {
+        let need = Need::of(&goal(), &Rates::default(), &look(0, 120.0, 1));
+        assert_eq!(
+            (need.tasks, need.basis),
+            (3, Basis::Backlog { per_task: 50.0 })
+        );
+        let prior = Goal {
+            prior_service: Some(40.0),
+            ..goal()
+        };
+        let need = Need::of(&prior, &Rates::default(), &look(0, 0.0, 1));
+        assert!(matches!(need.basis, Basis::Rates { service, .. } if service == 40.0));
+    }
+
+    #[test]
+    fn growth_while_saturated_shows_a_surge_before_sqs_counts_it() {
+        let mut rates = learned(30.0, 50.0);
+        rates.looks = vec![look(0, 100.0, 1), look(15, 237.5, 1)];
+        // 150 more wait every 15 s while the one task takes 12.5: 600 a minute.
+        let now = look(30, 375.0, 1);
+        let need = Need::of(&goal(), &rates, &now);
+        let Basis::Rates { arrival, .. } = need.basis else {
+            panic!("rates")
+        };
+        assert!((arrival - 600.0).abs() < 1e-9, "{arrival}");
+        let too_soon = Need::of(&goal(), &rates, &look(20, 300.0, 1));
+        assert!(
+            matches!(too_soon.basis, Basis::Rates { arrival, .. } if arrival == 30.0),
+            "two intervals of 10 s do not fit yet: {too_soon:?}"
+        );
+    }
+
+    #[test]
+    fn a_batch_dropped_at_once_is_drained_not_kept_up_with() {
+        let mut rates = learned(30.0, 50.0);
+        // 1000 messages land between the second and third looks, then nothing more.
+        rates.looks = vec![look(0, 10.0, 2), look(15, 10.0, 2)];
+        let now = look(30, 1010.0, 2);
+        let need = Need::of(&goal(), &rates, &now);
+        let Basis::Rates { arrival, drain, .. } = need.basis else {
+            panic!("rates")
+        };
+        assert!(arrival < 150.0, "the batch is not a rate: {arrival}");
+        assert_eq!(need.tasks, (drain - 1e-6).ceil() as u32, "{need:?}");
+        assert_eq!(need.tasks, 21, "1010 waiting at 50 a task: {need:?}");
+    }
+
+    #[test]
+    fn a_surge_from_an_idle_queue_reads_its_growth_as_a_floor() {
+        let mut rates = learned(30.0, 50.0);
+        // The look before the surge: nothing waiting, the task not saturated.
+        let idle = Look {
+            in_flight: 0.0,
+            ..look(0, 0.0, 1)
+        };
+        rates.looks = vec![idle, look(10, 55.0, 1)];
+        let need = Need::of(&goal(), &rates, &look(20, 118.0, 1));
+        let Basis::Rates { arrival, .. } = need.basis else {
+            panic!("rates")
+        };
+        // 56 in the first 10 s: 336 a minute (the idle task's take unknown, so not
+        // counted); 63 in the next and the busy task's 50 a minute: 428. The smaller.
+        assert!((arrival - 336.0).abs() < 1e-9, "{arrival}");
+    }
+
+    #[test]
+    fn the_need_with_noise_leaves_room_for_a_count_that_came_in_low() {
+        let full = Goal {
+            utilization: 1.0,
+            ..goal()
+        };
+        let need = Need::of(&full, &learned(150.0, 50.0), &look(0, 0.0, 3));
+        // Three minutes of a Poisson count of 150 vary by sqrt(450): 4.7 %, three times.
+        let expected = 3.0 * (1.0 + 3.0 / 450f64.sqrt());
+        assert!((need.with_noise() - expected).abs() < 1e-9, "{need:?}");
+        // A queue to drain is not noise: the drain term stands as it is.
+        let draining = Need::of(&full, &learned(150.0, 50.0), &look(0, 500.0, 3));
+        assert_eq!(draining.with_noise(), 10.0);
+        let backlog = Need::of(&goal(), &Rates::default(), &look(0, 120.0, 1));
+        assert_eq!(backlog.with_noise(), backlog.raw);
+    }
+
+    #[test]
+    fn while_tasks_start_the_drain_waits_as_long_as_they_have() {
+        let start = |at: i64, waiting: f64| Look {
+            desired: 4,
+            ..look(at, waiting, 1)
+        };
+        let mut rates = learned(150.0, 50.0);
+        // Four asked for at 0; one running since. 600 wait after five minutes.
+        rates.looks = (0..5)
+            .map(|minute| start(minute * 60, 100.0 * minute as f64))
+            .collect();
+        let need = Need::of(&goal(), &rates, &start(300, 600.0));
+        let Basis::Rates { drain, .. } = need.basis else {
+            panic!("rates")
+        };
+        assert!(
+            (drain - 600.0 / (50.0 * 5.0)).abs() < 1e-9,
+            "over 5 minutes: {drain}"
+        );
+        assert_eq!(
+            need.with_noise(),
+            12.0,
+            "a give-back keeps what drains the queue within the goal: the starting tasks"
+        );
+        // Once they run, the goal's minute again.
+        let running = Look {
+            desired: 4,
+            ..look(360, 600.0, 4)
+        };
+        let need = Need::of(&goal(), &rates, &running);
+        assert!(matches!(need.basis, Basis::Rates { drain, .. } if (drain - 12.0).abs() < 1e-9));
+    }
+
+    #[test]
+    fn capacity_utilization_is_the_need_against_desired() {
+        let need = Need::of(&goal(), &learned(500.0, 50.0), &look(0, 0.0, 4));
+        assert_eq!(need.utilization(4), 100.0 * need.raw / 4.0);
+        assert_eq!(need.utilization(0), 100.0 * need.raw);
+    }
+}

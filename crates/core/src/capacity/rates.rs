@@ -1,0 +1,593 @@
+//! How fast messages arrive and how fast a task serves them, learned from what the
+//! functions read: SQS's own per-minute counts (`NumberOfMessagesSent`,
+//! `NumberOfMessagesDeleted`) beside the publisher's looks at the queue and the tasks.
+//!
+//! The service rate comes from two readings of the same minutes:
+//!
+//! - **Saturated minutes** (at the looks on both sides, messages waiting and every
+//!   running task holding one): what the tasks deleted is what they can do. With the
+//!   same tasks running throughout, the minute is a sample; a task that started within
+//!   it worked part of it, so such a minute only says the rate is at least what the
+//!   most tasks could have done.
+//! - **Little's law** on every minute: messages in hand = deletions a minute x the
+//!   minutes each is held, so deletions over messages in hand (both smoothed over the
+//!   minutes) is what one task finishes a minute while it works, whether or not the
+//!   tasks kept up. It assumes a task holds one message at a time; a consumer holding
+//!   several (prefetch) makes it an underestimate, so it only ever raises the rate.
+//!
+//! A minute the tasks kept up says they can do at least what they did, which may raise
+//! an estimate but never start one (a task keeping up with 3 messages a minute may do
+//! 50). Until a rate is known the declared `messages_per_task_minute` stands in.
+
+use serde::{Deserialize, Serialize};
+
+/// A look at a target's queue and tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Look {
+    /// Epoch seconds.
+    pub at: i64,
+    /// Messages waiting for a consumer: visible and delayed, weighted.
+    pub waiting: f64,
+    /// Messages received and not yet deleted, weighted.
+    pub in_flight: f64,
+    pub running: u32,
+    pub desired: u32,
+}
+
+impl Look {
+    /// A look at `backlog` and `tasks` at `at`.
+    pub fn of(at: i64, backlog: &crate::queue::Backlog, tasks: &crate::facts::TaskCounts) -> Look {
+        let in_flight = backlog.weighted_in_flight.min(backlog.weighted);
+        Look {
+            at,
+            waiting: (backlog.weighted - in_flight) as f64,
+            in_flight: in_flight as f64,
+            running: tasks.running,
+            desired: tasks.desired,
+        }
+    }
+
+    /// Every task busy and more waiting: what the tasks do now is what they can do.
+    pub fn saturated(&self) -> bool {
+        self.running > 0 && self.waiting > 0.0 && self.in_flight >= f64::from(self.running)
+    }
+}
+
+/// SQS's counts over a target's queues for one complete minute, weighted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct QueueMinute {
+    /// Epoch seconds of the minute's start.
+    pub start: i64,
+    pub sent: f64,
+    pub deleted: f64,
+}
+
+/// What the publisher keeps of a target between runs (the load record).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// The publisher's recent looks, oldest first.
+    #[serde(default)]
+    pub looks: Vec<Look>,
+    /// Messages a running task finishes a minute, learned; None until measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<f64>,
+    /// Saturated minutes the service rate was learned from.
+    #[serde(default)]
+    pub samples: u32,
+    /// Messages arriving a minute over the newest complete minutes SQS counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<f64>,
+    /// The newest minute already learned from: each minute counts once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_through: Option<i64>,
+    /// Little's law, smoothed over the minutes: messages in hand, and deleted a minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_hand: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting: Option<f64>,
+    /// Minutes Little's law has been smoothed over.
+    #[serde(default)]
+    pub little_minutes: u32,
+    /// Seconds the service's tasks take to start, at least, smoothed over the
+    /// start-ups seen: from the first look with fewer running than desired to the look
+    /// they all ran at (`learn_start_up`). None until one is seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_up: Option<f64>,
+}
+
+/// Seconds after a minute ends before its SQS counts are taken as complete: CloudWatch
+/// gives a minute still filling (or just ended) a part of its count.
+pub const SETTLED_SECONDS: i64 = 60;
+
+/// One queue's SQS counts, as CloudWatch gave them: (minute start, value) points.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueCounts {
+    /// How much one of its messages counts (the queue's `weight`).
+    pub weight: f64,
+    pub sent: Vec<(i64, f64)>,
+    pub deleted: Vec<(i64, f64)>,
+}
+
+/// The complete minutes of a target's queues at `now`: each a minute that ended at
+/// least [`SETTLED_SECONDS`] ago with a count from every queue; a queue without a
+/// point for a minute it was asked about sent or deleted nothing (CloudWatch gives no
+/// datapoint where SQS counted none), a negative or non-finite count makes the minute
+/// unknown.
+pub fn queue_minutes(queues: &[QueueCounts], now: i64) -> Vec<QueueMinute> {
+    let mut starts: Vec<i64> = queues
+        .iter()
+        .flat_map(|q| {
+            q.sent
+                .iter()
+                .chain(&q.deleted)
+                .map(|(at, _)| at.div_euclid(60) * 60)
+        })
+        .filter(|start| start + 60 + SETTLED_SECONDS <= now)
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let count = |points: &[(i64, f64)], start: i64| -> Option<f64> {
+        let found = points
+            .iter()
+            .find(|(at, _)| at.div_euclid(60) * 60 == start);
+        match found {
+            None => Some(0.0),
+            Some((_, value)) if value.is_finite() && *value >= 0.0 => Some(*value),
+            Some(_) => None,
+        }
+    };
+    starts
+        .into_iter()
+        .filter_map(|start| {
+            let mut minute = QueueMinute {
+                start,
+                sent: 0.0,
+                deleted: 0.0,
+            };
+            for queue in queues {
+                minute.sent += count(&queue.sent, start)? * queue.weight;
+                minute.deleted += count(&queue.deleted, start)? * queue.weight;
+            }
+            Some(minute)
+        })
+        .collect()
+}
+
+/// Looks kept: enough to bracket the minutes SQS reports two to three minutes late,
+/// and to see a start-up of up to a quarter of an hour.
+pub const LOOKS_KEPT: usize = 16;
+/// No start-up Sluice plans with is longer than this (a stored one that is, is
+/// corrupt): a day.
+pub const MAX_START_UP: f64 = 86_400.0;
+/// The watcher's poll looks kept beside them (a minute of five-second polls).
+pub const POLL_LOOKS_KEPT: usize = 12;
+/// No rate Sluice plans with is above this many messages a minute (a stored one that
+/// is, is corrupt).
+pub const MAX_RATE: f64 = 1e9;
+/// Minutes of SQS counts the arrival rate averages.
+pub const ARRIVAL_MINUTES: usize = 3;
+/// Weight of a new saturated minute in the service rate.
+const LEARNING_WEIGHT: f64 = 0.3;
+/// How far from a minute's edge a look may be and still bracket it.
+const BRACKET_SECONDS: i64 = 45;
+/// Weight of a minute in Little's smoothed readings.
+const LITTLE_WEIGHT: f64 = 0.2;
+/// Minutes, and messages in hand on average, before Little's law is trusted.
+const LITTLE_MINUTES: u32 = 3;
+const LITTLE_IN_HAND: f64 = 0.5;
+
+impl Rates {
+    /// The rates after a look at `look` with SQS's complete `minutes` (any order, those
+    /// already learned from are skipped).
+    pub fn observe(&self, look: Look, minutes: &[QueueMinute]) -> Rates {
+        let mut next = self.keeping(look, LOOKS_KEPT);
+        let mut ordered: Vec<QueueMinute> = minutes.to_vec();
+        ordered.sort_by_key(|m| m.start);
+        for minute in &ordered {
+            if next
+                .learned_through
+                .is_some_and(|done| minute.start <= done)
+            {
+                continue;
+            }
+            next.learn(minute);
+            next.learned_through = Some(minute.start);
+        }
+        let recent: Vec<f64> = ordered
+            .iter()
+            .rev()
+            .take(ARRIVAL_MINUTES)
+            .map(|m| m.sent)
+            .collect();
+        if !recent.is_empty() {
+            next.arrival = Some(recent.iter().sum::<f64>() / recent.len() as f64);
+        }
+        next
+    }
+
+    /// One minute's deletions against the tasks that ran through it.
+    fn learn(&mut self, minute: &QueueMinute) {
+        let end = minute.start + 60;
+        let before = self.looks.iter().rev().find(|l| {
+            l.at <= minute.start + BRACKET_SECONDS && l.at >= minute.start - BRACKET_SECONDS
+        });
+        let after = self
+            .looks
+            .iter()
+            .find(|l| l.at >= end - BRACKET_SECONDS && l.at <= end + BRACKET_SECONDS);
+        let (Some(before), Some(after)) = (before.copied(), after.copied()) else {
+            return;
+        };
+        if !minute.deleted.is_finite() || minute.deleted < 0.0 {
+            return;
+        }
+        self.learn_little(minute.deleted, (before.in_flight + after.in_flight) / 2.0);
+        let saturated = before.saturated() && after.saturated() && minute.deleted > 0.0;
+        if saturated && before.running == after.running {
+            let per_task = minute.deleted / f64::from(before.running);
+            // A rate too high shows at once (the queue grows, the need rises, more
+            // saturated minutes follow); one too low never would (tasks to spare, never
+            // saturated again). So a sample above the estimate is taken at once, one
+            // below only in part.
+            self.service = Some(match self.service {
+                Some(rate) if per_task < rate => rate + LEARNING_WEIGHT * (per_task - rate),
+                _ => per_task,
+            });
+            self.samples = self.samples.saturating_add(1);
+            return;
+        }
+        // Keeping up, or tasks starting within the minute, shows a floor of what a task
+        // can do: the most tasks that could have done the work. It may raise an
+        // estimate, never start one.
+        let most = before.running.max(after.running);
+        if most > 0 {
+            self.raise(minute.deleted / f64::from(most), false);
+        }
+        if let Some(little) = self.little() {
+            self.raise(little, true);
+        }
+    }
+
+    /// A start-up seen: `look` has every task running, the looks before it a run of
+    /// fewer running than desired that began after a look without one (so its start
+    /// is known). The run's length is a start-up, at least: tasks asked for during it
+    /// start later than its first.
+    fn learn_start_up(&mut self, look: &Look) {
+        if look.running < look.desired {
+            return;
+        }
+        let starting = |l: &&Look| l.running < l.desired && l.at <= look.at;
+        let run: Vec<&Look> = self.looks.iter().rev().take_while(starting).collect();
+        let (Some(first), true) = (run.last(), run.len() < self.looks.len()) else {
+            return;
+        };
+        let seconds = (look.at - first.at) as f64;
+        if seconds <= 0.0 {
+            return;
+        }
+        self.start_up = Some(match self.start_up {
+            Some(old) => old + LEARNING_WEIGHT * (seconds - old),
+            None => seconds,
+        });
+    }
+
+    /// Smooths the minute's deletions and messages in hand into Little's readings.
+    fn learn_little(&mut self, deleted: f64, in_hand: f64) {
+        if !in_hand.is_finite() || in_hand < 0.0 {
+            return;
+        }
+        let smooth = |old: Option<f64>, new: f64| {
+            Some(old.map_or(new, |old| old + LITTLE_WEIGHT * (new - old)))
+        };
+        self.in_hand = smooth(self.in_hand, in_hand);
+        self.deleting = smooth(self.deleting, deleted);
+        self.little_minutes = self.little_minutes.saturating_add(1);
+    }
+
+    /// What one task finishes a minute while it works, by Little's law, once enough
+    /// minutes and messages in hand say so.
+    pub fn little(&self) -> Option<f64> {
+        let (in_hand, deleting) = (self.in_hand?, self.deleting?);
+        (self.little_minutes >= LITTLE_MINUTES && in_hand >= LITTLE_IN_HAND)
+            .then(|| deleting / in_hand)
+            .filter(|rate| rate.is_finite() && *rate > 0.0)
+    }
+
+    /// Raises the service rate to `floor`; `may_start` lets it set a first estimate.
+    fn raise(&mut self, floor: f64, may_start: bool) {
+        if !floor.is_finite() || floor <= 0.0 {
+            return;
+        }
+        match self.service {
+            Some(rate) if floor > rate => self.service = Some(floor),
+            None if may_start => self.service = Some(floor),
+            _ => {}
+        }
+    }
+
+    /// The service rate to plan with: the learned one, else the declared prior.
+    pub fn service_or(&self, prior: Option<f64>) -> Option<f64> {
+        self.service.or(prior).filter(|r| r.is_finite() && *r > 0.0)
+    }
+
+    /// The record with a look taken between the publisher's (the watcher's poll): kept
+    /// for the growth of the queue, never learned from, never stored.
+    pub fn with_look(&self, look: Look) -> Rates {
+        self.keeping(look, LOOKS_KEPT + POLL_LOOKS_KEPT)
+    }
+
+    fn keeping(&self, look: Look, kept: usize) -> Rates {
+        let mut next = self.clone();
+        next.learn_start_up(&look);
+        next.looks.push(look);
+        let excess = next.looks.len().saturating_sub(kept);
+        next.looks.drain(..excess);
+        next
+    }
+
+    /// The record as stored, with what cannot be right about it dropped (a look with
+    /// counts that are not counts, a rate that is not a rate, a time ahead of `now`)
+    /// and one note per thing dropped: a corrupt record costs what it held, never a
+    /// run.
+    pub fn sanitized(&self, now: i64) -> (Rates, Vec<String>) {
+        let mut notes = Vec::new();
+        let rate = |name: &str, value: Option<f64>, notes: &mut Vec<String>| {
+            value.filter(|v| {
+                let fine = v.is_finite() && *v >= 0.0 && *v <= MAX_RATE;
+                if !fine {
+                    notes.push(format!("stored {name} {v} is not a rate: ignored"));
+                }
+                fine
+            })
+        };
+        let looks: Vec<Look> = self
+            .looks
+            .iter()
+            .filter(|look| {
+                let fine = look.waiting.is_finite()
+                    && look.waiting >= 0.0
+                    && look.in_flight.is_finite()
+                    && look.in_flight >= 0.0
+                    && look.at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS);
+                if !fine {
+                    notes.push(format!("stored look at {} is not a look: ignored", look.at));
+                }
+                fine
+            })
+            .copied()
+            .collect();
+        let service = rate("service rate", self.service, &mut notes).filter(|r| *r > 0.0);
+        let clean = Rates {
+            looks,
+            service,
+            samples: if service.is_some() { self.samples } else { 0 },
+            arrival: rate("arrival rate", self.arrival, &mut notes),
+            learned_through: self.learned_through.filter(|at| {
+                let fine = *at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS);
+                if !fine {
+                    notes.push(format!("stored minute {at} is ahead of the clock: ignored"));
+                }
+                fine
+            }),
+            in_hand: rate("messages in hand", self.in_hand, &mut notes),
+            deleting: rate("deletions", self.deleting, &mut notes),
+            little_minutes: self.little_minutes,
+            start_up: self.start_up.filter(|seconds| {
+                let fine = seconds.is_finite() && *seconds > 0.0 && *seconds <= MAX_START_UP;
+                if !fine {
+                    notes.push(format!(
+                        "stored start-up {seconds}s is not a start-up: ignored"
+                    ));
+                }
+                fine
+            }),
+        };
+        (clean, notes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A look; with work waiting, every task holds a message.
+    fn look(at: i64, waiting: f64, running: u32) -> Look {
+        let busy = if waiting > 0.0 { running } else { running / 2 };
+        Look {
+            at,
+            waiting,
+            in_flight: f64::from(busy),
+            running,
+            desired: running,
+        }
+    }
+
+    fn minute(start: i64, sent: f64, deleted: f64) -> QueueMinute {
+        QueueMinute {
+            start,
+            sent,
+            deleted,
+        }
+    }
+
+    #[test]
+    fn a_saturated_minute_teaches_the_service_rate_and_a_kept_up_one_does_not_start_it() {
+        let rates = Rates::default()
+            .observe(look(0, 0.0, 2), &[])
+            .observe(look(60, 0.0, 2), &[minute(0, 30.0, 30.0)]);
+        assert_eq!(
+            rates.service, None,
+            "keeping up with 30 says nothing of the most"
+        );
+        assert_eq!(rates.arrival, Some(30.0));
+        let rates = rates
+            .observe(look(120, 40.0, 2), &[minute(60, 150.0, 100.0)])
+            .observe(look(180, 90.0, 2), &[minute(120, 150.0, 100.0)]);
+        assert_eq!(
+            rates.service,
+            Some(50.0),
+            "two tasks deleted 100 while work waited"
+        );
+        assert_eq!(rates.samples, 1, "the minute 60-120 had no waiting at 60");
+        let rates = rates.observe(look(240, 120.0, 2), &[minute(180, 150.0, 120.0)]);
+        assert_eq!(rates.service, Some(60.0), "a higher rate is taken at once");
+        let rates = rates.observe(look(300, 130.0, 2), &[minute(240, 150.0, 100.0)]);
+        assert!(
+            (rates.service.unwrap_or(0.0) - 57.0).abs() < 1e-9,
+            "a lower one in part: {rates:?}"
+        );
+        assert_eq!(rates.arrival, Some(150.0));
+    }
+
+    #[test]
+    fn waiting_messages_with_idle_tasks_are_not_saturation() {
+        // Messages just sent wait a moment even while tasks keep up: in flight shows
+        // the tasks were not all busy.
+        let idle = |at| Look {
+            in_flight: 1.0,
+            ..look(at, 12.0, 4)
+        };
+        let rates = Rates::default()
+            .observe(idle(0), &[])
+            .observe(idle(60), &[minute(0, 30.0, 30.0)]);
+        assert_eq!(rates.service, None);
+        assert!(!idle(0).saturated() && look(0, 12.0, 4).saturated());
+    }
+
+    #[test]
+    fn each_minute_is_learned_once_and_looks_are_bounded() {
+        let mut rates = Rates::default();
+        for step in 0..20 {
+            let at = step * 60;
+            rates = rates.observe(
+                look(at, 10.0, 1),
+                &[minute(at - 120, 5.0, 40.0), minute(at - 60, 5.0, 40.0)],
+            );
+        }
+        assert_eq!(rates.looks.len(), LOOKS_KEPT);
+        assert_eq!(rates.learned_through, Some(19 * 60 - 60));
+        assert!(rates.samples <= 19, "{}", rates.samples);
+        assert_eq!(rates.service, Some(40.0));
+    }
+
+    #[test]
+    fn complete_minutes_over_queues_weighted_and_missing_points_as_none_sent() {
+        let queues = [
+            QueueCounts {
+                weight: 1.0,
+                sent: vec![(0, 10.0), (60, 12.0), (120, 5.0)],
+                deleted: vec![(0, 8.0), (60, 11.0)],
+            },
+            QueueCounts {
+                weight: 0.5,
+                sent: vec![(60, 4.0)],
+                deleted: vec![(60, f64::NAN)],
+            },
+        ];
+        // At 240 the minute 120-180 ended 60 s ago: complete; 180 not.
+        let minutes = queue_minutes(&queues, 240);
+        assert_eq!(
+            minutes,
+            [
+                QueueMinute {
+                    start: 0,
+                    sent: 10.0,
+                    deleted: 8.0
+                },
+                QueueMinute {
+                    start: 120,
+                    sent: 5.0,
+                    deleted: 0.0
+                },
+            ],
+            "the minute at 60 holds a count that is not one: unknown"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_record_is_cleaned_and_said() {
+        let stored = Rates {
+            looks: vec![
+                look(0, 1.0, 1),
+                Look {
+                    waiting: f64::NAN,
+                    ..look(60, 0.0, 1)
+                },
+                look(9_000_000_000, 1.0, 1),
+            ],
+            service: Some(-3.0),
+            samples: 5,
+            arrival: Some(f64::INFINITY),
+            learned_through: Some(i64::MAX),
+            in_hand: Some(1e300),
+            deleting: Some(2.0),
+            little_minutes: 4,
+            start_up: Some(-90.0),
+        };
+        let (clean, notes) = stored.sanitized(600);
+        assert_eq!(clean.looks, vec![look(0, 1.0, 1)]);
+        assert_eq!(
+            (clean.service, clean.samples, clean.arrival),
+            (None, 0, None)
+        );
+        assert_eq!(
+            (clean.learned_through, clean.in_hand, clean.deleting),
+            (None, None, Some(2.0))
+        );
+        assert_eq!(clean.start_up, None);
+        assert_eq!(notes.len(), 7, "{notes:?}");
+        let (same, none) = clean.sanitized(600);
+        assert_eq!(
+            (same, none.len()),
+            (clean, 0),
+            "a clean record stays as it is"
+        );
+    }
+
+    #[test]
+    fn a_start_up_is_learned_from_the_looks_that_waited_for_it() {
+        let asked = |at: i64, running: u32| Look {
+            desired: 4,
+            ..look(at, 10.0, running)
+        };
+        // Running 1 of 1, then 4 asked: 1 running for four looks, then all 4.
+        let rates = [
+            asked(60, 1),
+            asked(120, 1),
+            asked(180, 1),
+            asked(240, 1),
+            asked(300, 4),
+        ]
+        .into_iter()
+        .fold(Rates::default().observe(look(0, 10.0, 1), &[]), |r, l| {
+            r.observe(l, &[])
+        });
+        assert_eq!(
+            rates.start_up,
+            Some(240.0),
+            "from the first starting look to all running"
+        );
+        // A run whose start is not in the looks teaches nothing.
+        let unknown = [asked(0, 1), asked(60, 1), asked(120, 4)]
+            .into_iter()
+            .fold(Rates::default(), |r, l| r.observe(l, &[]));
+        assert_eq!(unknown.start_up, None);
+        // The next start-up is smoothed in.
+        let again = [look(360, 10.0, 4), asked(420, 2), asked(480, 4)]
+            .into_iter()
+            .fold(rates, |r, l| r.observe(l, &[]));
+        assert!((again.start_up.unwrap_or(0.0) - (240.0 + 0.3 * (60.0 - 240.0))).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_prior_stands_in_until_a_rate_is_learned() {
+        let rates = Rates::default();
+        assert_eq!(rates.service_or(Some(12.0)), Some(12.0));
+        assert_eq!(rates.service_or(Some(f64::NAN)), None);
+        let learned = Rates {
+            service: Some(30.0),
+            ..Rates::default()
+        };
+        assert_eq!(learned.service_or(Some(12.0)), Some(30.0));
+    }
+}

@@ -1,0 +1,328 @@
+//! Sluice's loop as it runs in AWS, with its own code deciding: the prescaler's floors
+//! every five minutes (`Schedule::floor_at`, `prescale::wanted_bounds`), the metric
+//! publisher's metrics every minute (`sluice_core::metrics`), Application Auto
+//! Scaling acting on the policies `sluicectl apply` puts (`policy::declared`, modelled
+//! in `crate::aas`), and the zero-watcher's look every minute and its polls every
+//! five seconds in between: its wakes and sleeps (`zero::decide`), and the capacity it
+//! raises at once and gives back after a window, or sets itself under an HPA behaviour
+//! (`capacity::control`), on the need the load model gives (`capacity::Need`, with the
+//! rates the publisher learns, `capacity::Rates`).
+
+use jiff::Timestamp;
+use sluice_core::capacity::{self, Look, Memory, Move, Need, QueueMinute, Rates, Situation};
+use sluice_core::config::Target;
+use sluice_core::facts::ScalableBounds;
+use sluice_core::names;
+use sluice_core::policy;
+use sluice_core::prescale::{Hold, wanted_bounds};
+use sluice_core::profile::Schedule;
+use sluice_core::scaling::Controller as Mode;
+use sluice_core::zero::{self, Cause, Decision, Facts, WatchState};
+
+use super::Controller;
+use crate::aas;
+use crate::clock::{self, TICK_SECONDS};
+use crate::cloudwatch::{CloudWatch, Statistic};
+use crate::engine::{Changed, GPU_AGENT, Levers, View, sqs};
+use crate::{Denominator, Scenario};
+
+/// Seconds between the zero-watcher's polls of a sleeping service (the stack's
+/// WatcherPollIntervalSeconds), and how long a scheduled invocation keeps polling
+/// (WatcherPollWindowSeconds).
+const POLL_INTERVAL_SECONDS: i64 = TICK_SECONDS;
+const POLL_WINDOW_SECONDS: i64 = 50;
+
+pub struct SluiceLoop {
+    target: Target,
+    schedule: Option<Schedule>,
+    denominator: Denominator,
+    autoscaling: aas::Model,
+    declared_bounds: ScalableBounds,
+    watch: WatchState,
+    /// The publisher's load record.
+    rates: Rates,
+    /// The watcher's copy of it: the record it read at its look, and its polls' looks
+    /// since (never stored, never learned from).
+    seen: Rates,
+    /// The watcher's memory of the need.
+    memory: Memory,
+}
+
+/// Minutes of SQS's counts the publisher reads each run.
+const SQS_MINUTES_READ: i64 = 5;
+
+impl SluiceLoop {
+    pub fn new(scenario: &Scenario) -> SluiceLoop {
+        // The simulation models Sluice-managed scaling, whatever `managed` says.
+        let mut target = scenario.target.clone();
+        target.scaling.managed = true;
+        let declared =
+            policy::declared(&target, "Sluice", Hold::default()).unwrap_or(policy::Declared {
+                bounds: wanted_bounds(&target, Hold::default()),
+                policies: Vec::new(),
+                alarms: Vec::new(),
+            });
+        SluiceLoop {
+            autoscaling: aas::Model::new(&declared),
+            declared_bounds: declared.bounds,
+            target,
+            schedule: scenario.schedule.clone(),
+            denominator: scenario.denominator,
+            watch: WatchState::default(),
+            rates: Rates::default(),
+            seen: Rates::default(),
+            memory: Memory::default(),
+        }
+    }
+
+    /// A look at the queue and the tasks now.
+    fn look(view: &View<'_>, desired: u32) -> Look {
+        Look {
+            at: view.now,
+            waiting: view.queue.visible() as f64,
+            in_flight: view.queue.in_flight() as f64,
+            running: view.running(),
+            desired,
+        }
+    }
+
+    /// The need at `look`, on the rates the publisher last stored and the watcher's
+    /// looks since.
+    fn need(&self, look: &Look) -> Need {
+        Need::of(&self.target.goal(), &self.seen, look)
+    }
+
+    /// The prescaler's run: the bounds from the profile's floor now; Application Auto
+    /// Scaling raises desiredCount to a new minimum at once, and scales in to a new
+    /// maximum below it (RegisterScalableTarget,
+    /// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
+    fn prescale(&self, now: i64, levers: &mut Levers) {
+        let Some(schedule) = &self.schedule else {
+            return;
+        };
+        let Ok(at) = Timestamp::from_second(now) else {
+            return;
+        };
+        let ScalableBounds { min, max } = wanted_bounds(&self.target, schedule.floor_at(at).hold());
+        let before = levers.bounds;
+        if max != before.max {
+            levers.note(Changed::Cap {
+                from: before.max,
+                to: max,
+            });
+            levers.bounds.max = max;
+        }
+        if levers.desired > max {
+            let from = levers.desired;
+            levers.set_desired(max, Changed::LoweredToMax { from, to: max });
+        }
+        if min != before.min {
+            levers.note(Changed::Floor {
+                from: before.min,
+                to: min,
+            });
+            levers.bounds.min = min;
+        }
+        if levers.desired < min {
+            let from = levers.desired;
+            levers.set_desired(min, Changed::RaisedToMin { from, to: min });
+        }
+    }
+
+    /// The metric publisher's run: what it reads now, published at `now` (its
+    /// datapoints reach the policies' alarms a minute or two later).
+    fn publish(&self, view: &View<'_>, cloudwatch: &mut CloudWatch, levers: &Levers) {
+        let now = view.now;
+        let (visible, in_flight) = (view.queue.visible(), view.queue.in_flight());
+        let backlog = visible + in_flight;
+        let running = view.running();
+        let denominator = match self.denominator {
+            Denominator::Desired => levers.desired,
+            Denominator::Running => running,
+            Denominator::RunningAndPending => running + view.starting(),
+        };
+        let per_task = sluice_core::metrics::backlog_per_task(backlog, denominator);
+        cloudwatch.put(names::BACKLOG, now, backlog as f64);
+        cloudwatch.put(names::BACKLOG_PER_TASK, now, per_task);
+        // The GPU average as the publisher reads it: the agent's newest datapoint.
+        if self.target.gpu.is_some()
+            && let Some(gpu) = cloudwatch.newest(GPU_AGENT, Statistic::Average, now)
+        {
+            cloudwatch.put(names::GPU_AVERAGE, now, gpu);
+        }
+        // A team's own metric (`scaling.metric`), e.g. a run queue's waiting runs: its
+        // exporter publishes the waiting messages.
+        if let Some(metric) = &self.target.scaling.metric {
+            cloudwatch.put(&metric.metric, now, visible as f64);
+        }
+    }
+
+    /// The publisher's load model: the need against desired, and the rates learned
+    /// from this look and SQS's counts as far as CloudWatch has them.
+    fn publish_need(&mut self, view: &View<'_>, cloudwatch: &mut CloudWatch, desired: u32) {
+        if !self.target.scaling.uses_need() {
+            return;
+        }
+        let now = view.now;
+        let look = Self::look(view, desired);
+        let need = Need::of(&self.target.goal(), &self.rates, &look);
+        cloudwatch.put(names::CAPACITY_UTILIZATION, now, need.utilization(desired));
+        cloudwatch.put(names::TASKS_NEEDED, now, need.raw);
+        let newest = CloudWatch::newest_visible(now);
+        let minutes: Vec<QueueMinute> = (newest - SQS_MINUTES_READ + 1..=newest)
+            .filter_map(|minute| {
+                let sent = cloudwatch.read(sqs::SENT, minute, Statistic::Sum, now)?;
+                let deleted = cloudwatch.read(sqs::DELETED, minute, Statistic::Sum, now)?;
+                Some(QueueMinute {
+                    start: minute * 60,
+                    sent,
+                    deleted,
+                })
+            })
+            .collect();
+        self.rates = self.rates.observe(look, &minutes);
+        self.seen = self.rates.clone();
+    }
+
+    /// The watcher's control of an awake service: raise at once, give back after the
+    /// window (`controller: tracking`, a minute look; polls only raise), or follow the
+    /// HPA behaviour (`controller: direct`). Going to zero is the sleep's to decide.
+    fn control(&mut self, view: &View<'_>, levers: &mut Levers, minute: bool) {
+        let scaling = &self.target.scaling;
+        if !scaling.uses_need() || levers.desired == 0 {
+            return;
+        }
+        let look = Self::look(view, levers.desired);
+        if !minute {
+            self.seen = self.seen.with_look(look);
+        }
+        let need = self.need(&look);
+        let at = Situation {
+            desired: levers.desired,
+            bounds: ScalableBounds {
+                min: levers.bounds.min.max(1),
+                max: levers.bounds.max,
+            },
+            in_flight: look.in_flight,
+            now: view.now,
+        };
+        let (decision, memory) = match scaling.controller {
+            Mode::Tracking => capacity::control::tracking(
+                &need,
+                &at,
+                &self.memory,
+                i64::from(scaling.give_back_after_seconds),
+            ),
+            Mode::Direct => {
+                let behavior = scaling.behavior.clone().unwrap_or_default();
+                capacity::control::direct(&need, &at, &self.memory, &behavior)
+            }
+        };
+        let (from, why) = (levers.desired, format!("Sluice: {}", decision.why()));
+        match decision {
+            Move::Raise { to, .. } => levers.set_desired(to, Changed::ScaledOut { from, to, why }),
+            Move::Lower { to, .. }
+                if (minute || scaling.controller == Mode::Direct) && !scaling.disable_scale_in =>
+            {
+                levers.set_desired(to, Changed::ScaledIn { from, to, why });
+            }
+            _ => {}
+        }
+        if minute || scaling.controller == Mode::Direct {
+            self.memory = memory;
+        }
+    }
+
+    /// The zero-watcher's look, with the real decision code.
+    fn watch(&mut self, view: &View<'_>, cloudwatch: &CloudWatch, levers: &mut Levers) {
+        let Some(settings) = &self.target.scale_to_zero else {
+            return;
+        };
+        let now = view.now;
+        let facts = Facts {
+            desired: levers.desired,
+            running: view.running(),
+            backlog: view.queue.visible() + view.queue.in_flight(),
+            // Simulated queues are unweighted, without priority.
+            priority_backlog: 0,
+            metric_active: false,
+            bounds: Some(levers.bounds),
+            recent_activity: recent_activity(cloudwatch, now, settings.idle_minutes),
+            // Simulated tasks never protect themselves.
+            protection: zero::Protection::Clear,
+        };
+        let sizing = zero::Sizing::of(&self.target);
+        let verdict = zero::decide(settings, sizing, &facts, &self.watch, &Cause::Poll, now);
+        let reason = verdict.decision.reason().to_owned();
+        let (to, change) = match &verdict.decision {
+            Decision::Wake { to, .. } => (*to, Changed::Woke { to: *to, reason }),
+            Decision::Sleep { .. } => (
+                0,
+                Changed::Slept {
+                    from: levers.desired,
+                    reason,
+                },
+            ),
+            Decision::Stay { .. } => {
+                self.watch = verdict.state;
+                return;
+            }
+        };
+        levers.set_desired(to, change);
+        self.watch = zero::confirmed(&verdict.state, to, now);
+    }
+}
+
+/// The newest minute SQS counted a message sent or received, as the watcher reads it
+/// from CloudWatch over its idle window.
+fn recent_activity(cloudwatch: &CloudWatch, now: i64, idle_minutes: u32) -> Option<i64> {
+    let newest = CloudWatch::newest_visible(now);
+    (0..i64::from(idle_minutes.max(1)))
+        .map(|back| newest - back)
+        .find(|minute| {
+            [sqs::SENT, sqs::RECEIVED].iter().any(|metric| {
+                cloudwatch
+                    .read(metric, *minute, Statistic::Sum, now)
+                    .is_some_and(|count| count > 0.0)
+            })
+        })
+        .map(|minute| minute * 60)
+}
+
+impl Controller for SluiceLoop {
+    fn levers(&self, initial: u32) -> Levers {
+        // Tasks already running are warm; registering the scalable target raises
+        // desiredCount to MinCapacity at once.
+        let warm = initial.min(self.target.capacity.max);
+        Levers::new(warm.max(self.declared_bounds.min), self.declared_bounds)
+    }
+
+    fn tick(&mut self, view: &View<'_>, cloudwatch: &mut CloudWatch, levers: &mut Levers) {
+        let now = view.now;
+        let second = now.rem_euclid(60);
+        if clock::starts_minute(view.tick) {
+            if now.div_euclid(60).rem_euclid(5) == 0 {
+                self.prescale(now, levers);
+            }
+            self.publish(view, cloudwatch, levers);
+            self.publish_need(view, cloudwatch, levers.desired);
+            self.autoscaling.act(now, cloudwatch, levers);
+            let before = levers.desired;
+            self.watch(view, cloudwatch, levers);
+            if levers.desired == before {
+                self.control(view, levers, true);
+            }
+            return;
+        }
+        if second % POLL_INTERVAL_SECONDS != 0 || second > POLL_WINDOW_SECONDS {
+            return;
+        }
+        // Between scheduled looks the watcher polls: sleeping services for work, and,
+        // under the load model, awake ones for a need above desired.
+        if levers.desired == 0 {
+            self.watch(view, cloudwatch, levers);
+        } else {
+            self.control(view, levers, false);
+        }
+    }
+}

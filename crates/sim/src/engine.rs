@@ -1,0 +1,304 @@
+//! The run: every tick (five seconds) messages arrive, the controller looks and pulls
+//! its levers (desiredCount, the scalable target's bounds), ECS starts and stops
+//! tasks, and the running tasks work through the queue. Each minute the queue's own
+//! SQS metrics reach CloudWatch, and a row of what happened is kept.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sluice_core::facts::ScalableBounds;
+
+use crate::clock::{self, TICKS_PER_MINUTE, Tick};
+use crate::cloudwatch::CloudWatch;
+use crate::controller::Controller;
+use crate::ecs::{Ecs, TaskModel};
+use crate::queue::{Queue, Waits};
+
+/// What SQS publishes for the queue each minute (AWS/SQS, one queue).
+pub mod sqs {
+    pub const SENT: &str = sluice_core::queue::MESSAGES_SENT;
+    pub const RECEIVED: &str = sluice_core::queue::MESSAGES_RECEIVED;
+    pub const DELETED: &str = sluice_core::queue::MESSAGES_DELETED;
+    pub const VISIBLE: &str = "ApproximateNumberOfMessagesVisible";
+    pub const AGE: &str = sluice_core::queue::AGE_OF_OLDEST_MESSAGE;
+}
+
+/// What the service does each minute as the CloudWatch agent sees it.
+pub const GPU_AGENT: &str = "nvidia_smi_utilization_gpu";
+
+/// What one minute looked like.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Minute {
+    pub minute: u32,
+    pub arrivals: u32,
+    /// Waiting (visible) and being worked on (in flight) at the end of the minute.
+    pub visible: u64,
+    pub in_flight: u64,
+    pub served: u64,
+    pub running: u32,
+    pub starting: u32,
+    pub desired: u32,
+    pub min_capacity: u32,
+    /// Tasks billed over the minute, on average: running and starting.
+    pub billed: f64,
+    /// The clairvoyant schedule's tasks at the end of the minute (`crate::limit`):
+    /// what the load needed, known in advance.
+    pub needed: u32,
+    /// The largest age of a waiting message during the minute, in seconds.
+    pub oldest_age: u32,
+    /// What changed desiredCount or the bounds this minute, in order.
+    pub changes: Vec<Changed>,
+}
+
+/// Who moved a lever, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Changed {
+    Woke {
+        to: u32,
+        reason: String,
+    },
+    Slept {
+        from: u32,
+        reason: String,
+    },
+    ScaledOut {
+        from: u32,
+        to: u32,
+        why: String,
+    },
+    ScaledIn {
+        from: u32,
+        to: u32,
+        why: String,
+    },
+    /// MinCapacity set (and desiredCount raised to it if below).
+    Floor {
+        from: u32,
+        to: u32,
+    },
+    RaisedToMin {
+        from: u32,
+        to: u32,
+    },
+    /// MaxCapacity set: a window's cap, or its end.
+    Cap {
+        from: u32,
+        to: u32,
+    },
+    /// A MaxCapacity below desired: Application Auto Scaling scales in to it.
+    LoweredToMax {
+        from: u32,
+        to: u32,
+    },
+}
+
+impl std::fmt::Display for Changed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Changed::Woke { to, reason } => write!(f, "woke 0 -> {to} ({reason})"),
+            Changed::Slept { from, reason } => write!(f, "slept {from} -> 0 ({reason})"),
+            Changed::ScaledOut { from, to, why } => write!(f, "scaled out {from} -> {to} ({why})"),
+            Changed::ScaledIn { from, to, why } => write!(f, "scaled in {from} -> {to} ({why})"),
+            Changed::Floor { from, to } => write!(f, "MinCapacity {from} -> {to} (profile)"),
+            Changed::RaisedToMin { from, to } => {
+                write!(f, "desired {from} -> {to} (MinCapacity)")
+            }
+            Changed::Cap { from, to } => write!(f, "MaxCapacity {from} -> {to} (profile)"),
+            Changed::LoweredToMax { from, to } => {
+                write!(f, "desired {from} -> {to} (MaxCapacity)")
+            }
+        }
+    }
+}
+
+impl Changed {
+    /// The desired count before and after, when this change moved it.
+    pub fn desired(&self) -> Option<(u32, u32)> {
+        match self {
+            Changed::Woke { to, .. } => Some((0, *to)),
+            Changed::Slept { from, .. } => Some((*from, 0)),
+            Changed::ScaledOut { from, to, .. }
+            | Changed::ScaledIn { from, to, .. }
+            | Changed::RaisedToMin { from, to }
+            | Changed::LoweredToMax { from, to } => Some((*from, *to)),
+            Changed::Floor { .. } | Changed::Cap { .. } => None,
+        }
+    }
+}
+
+/// The levers a controller pulls: ECS's desiredCount and the scalable target's bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Levers {
+    pub desired: u32,
+    pub bounds: ScalableBounds,
+    changes: Vec<Changed>,
+}
+
+impl Levers {
+    pub fn new(desired: u32, bounds: ScalableBounds) -> Levers {
+        Levers {
+            desired,
+            bounds,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Sets desiredCount to `to`, recording `change` when it moves.
+    pub fn set_desired(&mut self, to: u32, change: Changed) {
+        if to != self.desired {
+            self.desired = to;
+            self.changes.push(change);
+        }
+    }
+
+    /// Records a change of the bounds (the caller sets them).
+    pub fn note(&mut self, change: Changed) {
+        self.changes.push(change);
+    }
+
+    fn take_changes(&mut self) -> Vec<Changed> {
+        std::mem::take(&mut self.changes)
+    }
+}
+
+/// What a controller can see at a tick: the queue and the service, as AWS shows them.
+pub struct View<'a> {
+    pub tick: Tick,
+    /// Epoch seconds.
+    pub now: i64,
+    pub queue: &'a Queue,
+    pub ecs: &'a Ecs,
+}
+
+impl View<'_> {
+    pub fn running(&self) -> u32 {
+        self.ecs.running(self.now)
+    }
+
+    pub fn starting(&self) -> u32 {
+        self.ecs.starting(self.now)
+    }
+}
+
+/// A whole run: every minute, and how long each served message waited.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Run {
+    pub minutes: Vec<Minute>,
+    /// `waits[t]`: messages served `t` ticks after they arrived.
+    pub waits: Waits,
+}
+
+/// Runs `controller` on `arrivals` (messages per minute) from `start`, with the
+/// service `tasks` and `initial` warm tasks.
+pub fn run(
+    controller: &mut dyn Controller,
+    tasks: &TaskModel,
+    start: Timestamp,
+    initial: u32,
+    seed: u64,
+    arrivals: &[u32],
+) -> Run {
+    let start = start.as_second();
+    let mut world = World {
+        queue: Queue::new(tasks.per_task_per_minute),
+        ecs: Ecs::with_running(tasks.clone(), seed, initial),
+        cloudwatch: CloudWatch::default(),
+        levers: controller.levers(initial),
+    };
+    let mut run = Run::default();
+    for (minute, arrived) in arrivals.iter().enumerate() {
+        let minute = u32::try_from(minute).unwrap_or(u32::MAX);
+        let row = world.minute(minute, *arrived, start, controller, &mut run.waits);
+        run.minutes.push(row);
+    }
+    run
+}
+
+struct World {
+    queue: Queue,
+    ecs: Ecs,
+    cloudwatch: CloudWatch,
+    levers: Levers,
+}
+
+/// What the ticks of a minute add up to.
+#[derive(Default)]
+struct Tally {
+    served: u64,
+    busy_seconds: f64,
+    billed_ticks: u64,
+    ready_ticks: u64,
+    oldest_age: i64,
+}
+
+impl World {
+    fn minute(
+        &mut self,
+        minute: u32,
+        arrived: u32,
+        start: i64,
+        controller: &mut dyn Controller,
+        waits: &mut Waits,
+    ) -> Minute {
+        let first = u64::from(minute) * TICKS_PER_MINUTE;
+        let mut tally = Tally::default();
+        for tick in first..first + TICKS_PER_MINUTE {
+            let now = start + clock::second(tick);
+            // Tasks that became ready take a message at once; then the controller looks,
+            // the tick's messages arrive and the tasks work through the tick.
+            self.queue.staff(self.ecs.running(now));
+            self.queue.hand_out(tick, waits);
+            let view = View {
+                tick,
+                now,
+                queue: &self.queue,
+                ecs: &self.ecs,
+            };
+            controller.tick(&view, &mut self.cloudwatch, &mut self.levers);
+            self.queue
+                .arrive(tick, clock::spread(arrived, tick - first));
+            self.ecs.reconcile(now, self.levers.desired);
+            let running = self.ecs.running(now);
+            self.queue.staff(running);
+            let worked = self.queue.work(tick, waits);
+            tally.served += worked.served;
+            tally.busy_seconds += worked.busy_seconds;
+            tally.billed_ticks += u64::from(self.ecs.billed());
+            tally.ready_ticks += u64::from(running);
+            tally.oldest_age = tally.oldest_age.max(self.queue.oldest_age(tick + 1));
+        }
+        let end = start + clock::second(first + TICKS_PER_MINUTE - 1);
+        self.publish_minute(start + i64::from(minute) * 60, arrived, &tally);
+        Minute {
+            minute,
+            arrivals: arrived,
+            visible: self.queue.visible(),
+            in_flight: self.queue.in_flight(),
+            served: tally.served,
+            running: self.ecs.running(end),
+            starting: self.ecs.starting(end),
+            desired: self.levers.desired,
+            min_capacity: self.levers.bounds.min,
+            billed: tally.billed_ticks as f64 / TICKS_PER_MINUTE as f64,
+            needed: 0,
+            oldest_age: u32::try_from(tally.oldest_age).unwrap_or(u32::MAX),
+            changes: self.levers.take_changes(),
+        }
+    }
+
+    /// The minute's SQS metrics and the GPUs' utilisation (the CloudWatch agent's),
+    /// in the minute's period.
+    fn publish_minute(&mut self, at: i64, arrived: u32, tally: &Tally) {
+        let cloudwatch = &mut self.cloudwatch;
+        cloudwatch.put(sqs::SENT, at, f64::from(arrived));
+        cloudwatch.put(sqs::RECEIVED, at, tally.served as f64);
+        cloudwatch.put(sqs::DELETED, at, tally.served as f64);
+        cloudwatch.put(sqs::VISIBLE, at, self.queue.visible() as f64);
+        cloudwatch.put(sqs::AGE, at, tally.oldest_age as f64);
+        // A task's GPU is busy while it works; no reading from no task.
+        if tally.ready_ticks > 0 {
+            let ready_seconds = tally.ready_ticks as f64 * clock::TICK_SECONDS as f64;
+            let busy = (tally.busy_seconds / ready_seconds * 100.0).min(100.0);
+            cloudwatch.put(GPU_AGENT, at, busy);
+        }
+    }
+}

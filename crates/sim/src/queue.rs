@@ -1,0 +1,328 @@
+//! The queue a target's tasks consume, as SQS shows it to the functions: messages
+//! wait in arrival order; each running task receives one message at a time and works
+//! on it for its service time (60 / `per_task_per_minute` seconds); a look reads what
+//! is visible and what is in flight.
+//!
+//! A message's wait is the time until a task received it (what SQS's age of the
+//! oldest message measures). A task stopped with a message in hand gives it back to
+//! the head of the queue at once and its work on it is lost. Where the model ends:
+//! every message takes the same time, a consumer holds one message at a time, and a
+//! message given back is visible again at once (SQS waits for its visibility timeout).
+
+use std::collections::VecDeque;
+
+use crate::clock::{TICK_SECONDS, Tick};
+
+/// How long served messages waited, in ticks: `waits[t]` were received `t` ticks after
+/// they arrived.
+pub type Waits = Vec<u64>;
+
+/// Messages that arrived in one tick and wait together.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    arrived: Tick,
+    count: u64,
+    /// Given back by a stopped task: its wait was counted when it was first received.
+    counted: bool,
+}
+
+/// A task's hands: the message it works on, if any.
+#[derive(Debug, Clone, Copy, Default)]
+struct Worker {
+    /// (arrived, seconds of work left)
+    holding: Option<(Tick, f64)>,
+    /// The tick it ended empty-handed, while it stays so.
+    idle_since: Option<Tick>,
+}
+
+/// What the workers did in a tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Worked {
+    /// Messages finished (deleted).
+    pub served: u64,
+    /// Seconds of work done, over all workers.
+    pub busy_seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Queue {
+    waiting: VecDeque<Waiting>,
+    waiting_total: u64,
+    /// One per running task, oldest first.
+    workers: Vec<Worker>,
+    service_seconds: f64,
+    /// Seconds of work done in the last tick, over all workers.
+    busy_seconds: f64,
+}
+
+impl Queue {
+    pub fn new(per_task_per_minute: f64) -> Queue {
+        let service_seconds = if per_task_per_minute > 0.0 {
+            60.0 / per_task_per_minute
+        } else {
+            f64::INFINITY
+        };
+        Queue {
+            waiting: VecDeque::new(),
+            waiting_total: 0,
+            workers: Vec::new(),
+            service_seconds,
+            busy_seconds: 0.0,
+        }
+    }
+
+    pub fn arrive(&mut self, tick: Tick, count: u64) {
+        if count == 0 {
+            return;
+        }
+        self.waiting.push_back(Waiting {
+            arrived: tick,
+            count,
+            counted: false,
+        });
+        self.waiting_total += count;
+    }
+
+    /// One worker per running task: new tasks come empty-handed, stopped ones (the
+    /// youngest) give their message back.
+    pub fn staff(&mut self, running: u32) {
+        let running = running as usize;
+        while self.workers.len() > running {
+            if let Some(Worker {
+                holding: Some((arrived, _)),
+                ..
+            }) = self.workers.pop()
+            {
+                self.waiting.push_front(Waiting {
+                    arrived,
+                    count: 1,
+                    counted: true,
+                });
+                self.waiting_total += 1;
+            }
+        }
+        self.workers.resize(running, Worker::default());
+    }
+
+    /// Every empty-handed worker receives the oldest waiting message: consumers
+    /// long-poll, so while a task is free no message stays visible for long.
+    pub fn hand_out(&mut self, tick: Tick, waits: &mut Waits) {
+        for index in 0..self.workers.len() {
+            if self.workers[index].holding.is_some() {
+                continue;
+            }
+            let Some(arrived) = self.take_one(tick, waits) else {
+                return;
+            };
+            self.workers[index].holding = Some((arrived, self.service_seconds));
+        }
+    }
+
+    /// Every worker works one tick, taking messages oldest first.
+    pub fn work(&mut self, tick: Tick, waits: &mut Waits) -> Worked {
+        let mut worked = Worked::default();
+        for index in 0..self.workers.len() {
+            self.work_one(index, tick, waits, &mut worked);
+        }
+        self.busy_seconds = worked.busy_seconds;
+        for worker in &mut self.workers {
+            worker.idle_since = match worker.holding {
+                Some(_) => None,
+                None => worker.idle_since.or(Some(tick)),
+            };
+        }
+        worked
+    }
+
+    fn work_one(&mut self, index: usize, tick: Tick, waits: &mut Waits, worked: &mut Worked) {
+        let service = self.service_seconds;
+        let mut budget = TICK_SECONDS as f64;
+        if let Some((arrived, left)) = self.workers[index].holding {
+            let used = left.min(budget);
+            worked.busy_seconds += used;
+            budget -= used;
+            if left - used > 1e-9 {
+                self.workers[index].holding = Some((arrived, left - used));
+                return;
+            }
+            worked.served += 1;
+            self.workers[index].holding = None;
+        }
+        // Whole messages that fit in what is left of the tick, then one begun.
+        let whole = (budget / service + 1e-9).floor();
+        let whole = if whole.is_finite() { whole as u64 } else { 0 };
+        let taken = self.take(whole, tick, waits);
+        worked.served += taken;
+        worked.busy_seconds += taken as f64 * service;
+        budget -= taken as f64 * service;
+        if budget > 1e-9
+            && let Some(arrived) = self.take_one(tick, waits)
+        {
+            worked.busy_seconds += budget;
+            self.workers[index].holding = Some((arrived, service - budget));
+        }
+    }
+
+    /// Receives up to `most` messages, oldest first; counts their waits.
+    fn take(&mut self, most: u64, tick: Tick, waits: &mut Waits) -> u64 {
+        let mut taken = 0;
+        while taken < most {
+            let Some(front) = self.waiting.front_mut() else {
+                break;
+            };
+            let now = front.count.min(most - taken);
+            if !front.counted {
+                count_wait(waits, tick.saturating_sub(front.arrived), now);
+            }
+            front.count -= now;
+            taken += now;
+            if front.count == 0 {
+                self.waiting.pop_front();
+            }
+        }
+        self.waiting_total -= taken;
+        taken
+    }
+
+    fn take_one(&mut self, tick: Tick, waits: &mut Waits) -> Option<Tick> {
+        let arrived = self.waiting.front()?.arrived;
+        (self.take(1, tick, waits) == 1).then_some(arrived)
+    }
+
+    /// Messages waiting for a consumer (SQS's ApproximateNumberOfMessages).
+    pub fn visible(&self) -> u64 {
+        self.waiting_total
+    }
+
+    /// Messages a consumer holds (ApproximateNumberOfMessagesNotVisible), as a look
+    /// at any moment would find them: the tasks holding one now, or, when more, the
+    /// tasks busy on average over the last tick (a tick's arrivals come at its start
+    /// here, so its tasks are busy early in it and idle at its end).
+    pub fn in_flight(&self) -> u64 {
+        let holding = self.workers.iter().filter(|w| w.holding.is_some()).count() as u64;
+        let busy = (self.busy_seconds / TICK_SECONDS as f64).round() as u64;
+        holding.max(busy.min(self.workers.len() as u64))
+    }
+
+    /// Seconds the oldest waiting message has waited at `tick`.
+    pub fn oldest_age(&self, tick: Tick) -> i64 {
+        self.waiting.front().map_or(0, |w| {
+            (tick.saturating_sub(w.arrived) as i64) * TICK_SECONDS
+        })
+    }
+
+    /// Messages waiting that arrived `goal_ticks` or more before `tick`: those a
+    /// consumer must receive now to keep the latency goal.
+    pub fn due(&self, tick: Tick, goal_ticks: u64) -> u64 {
+        self.waiting
+            .iter()
+            .take_while(|w| w.arrived + goal_ticks <= tick)
+            .map(|w| w.count)
+            .sum()
+    }
+
+    pub fn workers(&self) -> u32 {
+        u32::try_from(self.workers.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Adds a worker and lets it work the rest of `tick` (the clairvoyant schedule
+    /// starts one for a message that must be received now).
+    pub fn add_worker(&mut self, tick: Tick, waits: &mut Waits) -> Worked {
+        self.workers.push(Worker::default());
+        let mut worked = Worked::default();
+        self.work_one(self.workers.len() - 1, tick, waits, &mut worked);
+        worked
+    }
+
+    /// Drops workers empty-handed for `hold` ticks or more at `tick`, keeping at
+    /// least `keep` workers.
+    pub fn release_idle(&mut self, keep: u32, hold: u64, tick: Tick) {
+        let keep = keep as usize;
+        let mut excess = self.workers.len().saturating_sub(keep);
+        self.workers.retain(|w| {
+            let idle_long = w.holding.is_none()
+                && w.idle_since
+                    .is_some_and(|since| tick.saturating_sub(since) >= hold);
+            let drop = excess > 0 && idle_long;
+            if drop {
+                excess -= 1;
+            }
+            !drop
+        });
+        let staffed = self.workers.len().max(keep);
+        self.workers.resize(staffed, Worker::default());
+    }
+}
+
+fn count_wait(waits: &mut Waits, ticks: u64, count: u64) {
+    let wait = usize::try_from(ticks).unwrap_or(usize::MAX);
+    if waits.len() <= wait {
+        waits.resize(wait + 1, 0);
+    }
+    waits[wait] += count;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_take_the_oldest_first_and_waits_count_until_received() {
+        let mut queue = Queue::new(60.0); // a second a message: 5 a tick
+        let mut waits = Waits::new();
+        queue.arrive(0, 10);
+        queue.arrive(1, 10);
+        queue.staff(1);
+        let worked = queue.work(1, &mut waits);
+        assert_eq!(worked.served, 5);
+        assert_eq!(
+            waits,
+            [0, 5],
+            "the first five were received a tick after they came"
+        );
+        assert_eq!(queue.visible(), 15);
+        assert_eq!(queue.oldest_age(3), 15, "three ticks of five seconds");
+    }
+
+    #[test]
+    fn a_long_message_keeps_one_task_busy_for_its_whole_service_time() {
+        // 0.8 a minute: 75 s a message, fifteen ticks, and one task at a time on it.
+        let mut queue = Queue::new(0.8);
+        let mut waits = Waits::new();
+        queue.arrive(0, 1);
+        queue.staff(4);
+        let served: u64 = (0..14).map(|t| queue.work(t, &mut waits).served).sum();
+        assert_eq!((served, queue.in_flight()), (0, 1), "three tasks stay idle");
+        assert_eq!(queue.work(14, &mut waits).served, 1);
+        queue.work(15, &mut waits);
+        assert_eq!(queue.in_flight(), 0, "a tick later, empty-handed");
+    }
+
+    #[test]
+    fn in_flight_is_the_busy_tasks_not_the_running_ones() {
+        // 150 a minute on 40 tasks that each do 50 (1.2 s a message).
+        let mut queue = Queue::new(50.0);
+        let mut waits = Waits::new();
+        queue.staff(40);
+        for tick in 0..12 {
+            queue.arrive(tick, 12 + tick % 2);
+            queue.work(tick, &mut waits);
+        }
+        assert_eq!(queue.visible(), 0, "all received: nothing waits at the end");
+        assert!(queue.in_flight() <= 13, "{}", queue.in_flight());
+    }
+
+    #[test]
+    fn a_stopped_task_gives_its_message_back_counted_once() {
+        let mut queue = Queue::new(1.0); // a minute a message
+        let mut waits = Waits::new();
+        queue.arrive(0, 1);
+        queue.staff(1);
+        queue.work(0, &mut waits);
+        queue.staff(0);
+        assert_eq!((queue.visible(), queue.in_flight()), (1, 0));
+        queue.staff(1);
+        queue.work(5, &mut waits);
+        assert_eq!(waits.iter().sum::<u64>(), 1, "its wait counted once");
+    }
+}

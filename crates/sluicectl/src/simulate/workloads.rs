@@ -1,0 +1,93 @@
+//! `sluicectl simulate --workloads`: every workload (the seed workloads, and the real
+//! traces of `--traces`) under every controller, with both start-ups: a Markdown
+//! table per workload, printed and written with one chart per workload to `--out`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use sluice_sim::Kind;
+use sluice_sim::compare::{self, Contest};
+use sluice_sim::workloads::{self, StartUp, TRACES, Workload};
+
+use super::chart;
+use crate::cli::SimulateArgs;
+
+/// Where the real traces are when `--traces` is not given.
+const DEFAULT_TRACES: &str = "../shared/traces";
+
+pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
+    let traces = traces_dir(args.traces.as_deref())?;
+    let mut text = String::new();
+    for startup in StartUp::BOTH {
+        for workload in workloads(startup, traces.as_deref(), args.minutes)? {
+            let contest = compare::contest(&workload, &Kind::ALL);
+            let section = format!(
+                "### {} ({})\n\n{}.\n\n{}\n",
+                workload.name,
+                startup.label(),
+                workload.about,
+                compare::markdown(&contest)
+            );
+            print!("{section}");
+            text.push_str(&section);
+            if let Some(out) = &args.out {
+                write_chart(Path::new(out), &workload, startup, &contest)?;
+            }
+        }
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {out}"))?;
+        std::fs::write(Path::new(out).join("control.md"), &text)?;
+        println!("wrote {out}/control.md and a chart per workload");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--traces`, or the default folder when it exists; an explicit folder must exist.
+fn traces_dir(given: Option<&str>) -> Result<Option<PathBuf>> {
+    match given {
+        Some(dir) => {
+            let path = PathBuf::from(dir);
+            anyhow::ensure!(path.is_dir(), "--traces {dir}: no such folder");
+            Ok(Some(path))
+        }
+        None => Ok(Some(PathBuf::from(DEFAULT_TRACES)).filter(|p| p.is_dir())),
+    }
+}
+
+/// The seed workloads, then each real trace found in `traces`.
+fn workloads(
+    startup: StartUp,
+    traces: Option<&Path>,
+    minutes: Option<u32>,
+) -> Result<Vec<Workload>> {
+    let mut all = workloads::seeds(startup).map_err(anyhow::Error::msg)?;
+    let Some(dir) = traces else {
+        return Ok(all);
+    };
+    for spec in TRACES {
+        let path = dir.join(spec.file);
+        let Ok(csv) = std::fs::read_to_string(&path) else {
+            eprintln!("{}: not found, skipped", path.display());
+            continue;
+        };
+        all.push(
+            spec.workload(&csv, startup, minutes)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    Ok(all)
+}
+
+fn write_chart(out: &Path, workload: &Workload, startup: StartUp, contest: &Contest) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let slug = match startup {
+        StartUp::Seconds90 => "90s",
+        StartUp::Minutes4To7 => "4-7min",
+    };
+    let title = format!("{} ({}): running tasks", workload.name, startup.label());
+    let svg = chart::overlay(&title, contest)?;
+    std::fs::write(out.join(format!("{}-{slug}.svg", workload.name)), svg)?;
+    Ok(())
+}

@@ -1,0 +1,509 @@
+//! Capacity on the need (sluice_core::capacity) for each target Sluice sets desired on
+//! (`Scaling::sluice_sets_desired`): raise at once and give back after the window
+//! (`controller: tracking`), or follow the HPA behaviour (`controller: direct`).
+//!
+//! An invocation's first look reads each target's counts, bounds and queues and
+//! decides in full; its later polls read only the queues of the awake targets and, when
+//! the need is above desired, read the service again and raise (the fast path: seconds,
+//! not the three one-minute datapoints target tracking waits for). Nothing is changed
+//! without a scalable target (its MinCapacity is the floor in effect: the prescaler's
+//! window included), while the zero-watcher wakes or sleeps the service, or when the
+//! load records cannot be read.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use sluice_aws::{AwsError, ecs_resource_id, read_backlogs, read_bounds, read_task_counts};
+use sluice_core::capacity::control::{direct, tracking};
+use sluice_core::capacity::{Look, Memory, Move, Need, Rates, Situation};
+use sluice_core::config::{Queue, Target};
+use sluice_core::facts::{ScalableBounds, TaskCounts};
+use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
+use sluice_core::names;
+use sluice_core::queue::Backlog;
+use sluice_core::scaling::Controller;
+use sluice_lambda::per_place;
+
+use super::Ports;
+use crate::settings::Settings;
+
+/// What a look did to a target's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlEffect {
+    Raised,
+    Lowered,
+    /// Dry run: what would have been done.
+    WouldRaise,
+    WouldLower,
+    Held,
+    /// Nothing decided: a fact could not be read, or the service is not Sluice's to
+    /// size now.
+    Skipped,
+    /// Decided, but ECS refused.
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlReport {
+    pub target: String,
+    /// Which look of the invocation decided it (0: the first).
+    pub pass: u32,
+    pub effect: ControlEffect,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<Need>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Move>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_before: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_after: Option<u32>,
+    #[serde(skip)]
+    pub error: Option<AwsError>,
+}
+
+impl ControlReport {
+    fn skipped(target: &Target, pass: u32, reason: String) -> Self {
+        ControlReport {
+            target: target.name.clone(),
+            pass,
+            effect: ControlEffect::Skipped,
+            reason,
+            need: None,
+            decision: None,
+            desired_before: None,
+            desired_after: None,
+            error: None,
+        }
+    }
+
+    /// One log event, and an EMF count for a change (fleet-wide too).
+    fn record(&self, settings: &Settings, ports: &Ports<'_>) {
+        tracing::info!(
+            target_name = %self.target,
+            effect = ?self.effect,
+            reason = %self.reason,
+            desired_before = ?self.desired_before,
+            desired_after = ?self.desired_after,
+            pass = self.pass,
+            "capacity"
+        );
+        let name = match self.effect {
+            ControlEffect::Raised | ControlEffect::WouldRaise => names::WATCHER_RAISED,
+            ControlEffect::Lowered | ControlEffect::WouldLower => names::WATCHER_LOWERED,
+            ControlEffect::Failed => names::WATCHER_FAILED,
+            ControlEffect::Held | ControlEffect::Skipped => return,
+        };
+        let datums = [Datum::count(&self.target, name, 1.0)];
+        ports.emf.emit(&embedded_metric_line(
+            &settings.common.namespace,
+            ports.clock.now().saturating_mul(1000),
+            &datums,
+            Rollup::AlsoFleetWide,
+        ));
+    }
+}
+
+/// What control keeps of its targets between the looks of one invocation.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The load records, read once: None when they could not be read.
+    rates: Option<BTreeMap<String, Rates>>,
+    /// The last count each awake target was seen at (or raised to), and its bounds.
+    seen: BTreeMap<String, (TaskCounts, ScalableBounds)>,
+}
+
+impl Known {
+    /// Whether the first look left the target awake, under Sluice's control.
+    pub fn is_awake(&self, name: &str) -> bool {
+        self.seen.contains_key(name)
+    }
+}
+
+/// What a look reads of a target besides the rates.
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    tasks: TaskCounts,
+    bounds: Option<ScalableBounds>,
+    backlog: Backlog,
+}
+
+/// The targets Sluice sets the count of, of those watched.
+pub fn controlled(targets: &[Target]) -> Vec<&Target> {
+    targets
+        .iter()
+        .filter(|t| t.scaling.sluice_sets_desired() && !t.paused)
+        .collect()
+}
+
+/// The first look: every controlled target not woken or slept in this look (`moved`)
+/// decided in full, its memory of the need kept.
+pub async fn first_look(
+    targets: &[&Target],
+    moved: &BTreeSet<String>,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> (Vec<ControlReport>, Known) {
+    let mut known = Known::default();
+    if targets.is_empty() {
+        return (Vec::new(), known);
+    }
+    let now = ports.clock.now();
+    let (rates, memories, states) = futures::join!(
+        ports.rates.rates(now),
+        ports.memories.memories(now),
+        ports.states.load_all(),
+    );
+    let stores = rates.and_then(|r| Ok((r, memories?, states?)));
+    let (rates, memories, states) = match stores {
+        Ok(stores) => stores,
+        Err(error) => {
+            let reason = format!("not decided, nothing changed: {error}");
+            let reports = targets
+                .iter()
+                .map(|t| ControlReport::skipped(t, 0, reason.clone()))
+                .collect();
+            return (reports, known);
+        }
+    };
+    let facts = read_facts(targets, settings, ports).await;
+    let mut reports = Vec::with_capacity(targets.len());
+    let mut changed_memories = Vec::new();
+    for (target, facts) in targets.iter().zip(facts) {
+        let in_transition = states
+            .get(&target.name)
+            .is_some_and(|s| s.value.in_transition(now));
+        let why_not = if moved.contains(&target.name) {
+            Some("woken or slept in this look".to_owned())
+        } else if in_transition {
+            Some("another invocation wakes or sleeps it".to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = why_not {
+            reports.push(ControlReport::skipped(target, 0, reason));
+            continue;
+        }
+        let facts = match facts {
+            Ok(facts) => facts,
+            Err(error) => {
+                let mut report = ControlReport::skipped(target, 0, format!("not decided: {error}"));
+                report.error = Some(error);
+                reports.push(report);
+                continue;
+            }
+        };
+        let memory = memories.get(&target.name).cloned().unwrap_or_default();
+        let stored = rates.get(&target.name).cloned().unwrap_or_default();
+        let (report, kept) = decide(target, &facts, &stored, &memory, 0, true, now);
+        if let Some(bounds) = facts.bounds
+            && facts.tasks.desired > 0
+        {
+            let after = report.desired_after.unwrap_or(facts.tasks.desired);
+            let tasks = TaskCounts {
+                desired: after,
+                ..facts.tasks
+            };
+            known.seen.insert(target.name.clone(), (tasks, bounds));
+        }
+        if kept != memory {
+            changed_memories.push((target.name.clone(), kept));
+        }
+        reports.push(report);
+    }
+    known.rates = Some(rates);
+    let reports = act_all(targets, reports, settings, ports).await;
+    if !settings.dry_run {
+        save_memories(changed_memories, settings, ports).await;
+    }
+    for report in &reports {
+        report.record(settings, ports);
+    }
+    (reports, known)
+}
+
+/// A later poll: the queues of the awake controlled targets, and a raise where the
+/// need is above what they were last seen at.
+pub async fn poll_look(
+    targets: &[&Target],
+    known: &mut Known,
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<ControlReport> {
+    if known.rates.is_none() {
+        return Vec::new();
+    }
+    let awake: Vec<&Target> = targets
+        .iter()
+        .filter(|t| known.seen.contains_key(&t.name))
+        .copied()
+        .collect();
+    if awake.is_empty() {
+        return Vec::new();
+    }
+    let now = ports.clock.now();
+    let backlogs = per_place(
+        &awake,
+        |t| *t,
+        ports.accounts,
+        async |account, mine| {
+            let ports = ports.in_account(account);
+            let queues: Vec<&[Queue]> = mine.iter().map(|t| t.queues.as_slice()).collect();
+            read_backlogs(ports.queues, &queues, settings.common.concurrency).await
+        },
+        |_, error| Err(error.clone()),
+    )
+    .await;
+    let rising: Vec<&Target> = awake
+        .iter()
+        .zip(backlogs)
+        .filter_map(|(target, backlog)| {
+            let (tasks, _) = known.seen.get(&target.name)?;
+            let look = Look::of(now, &backlog.ok()?, tasks);
+            // The poll's look joins the record read at the first look (for the queue's
+            // growth; never stored: the record is the publisher's).
+            let stored = known
+                .rates
+                .as_mut()?
+                .entry(target.name.clone())
+                .or_default();
+            *stored = stored.with_look(look);
+            let need = Need::of(&target.goal(), stored, &look);
+            (need.tasks > tasks.desired).then_some(*target)
+        })
+        .collect();
+    if rising.is_empty() {
+        return Vec::new();
+    }
+    // The count may have moved since the first look (target tracking, a person):
+    // decide on a fresh read, never on the remembered one.
+    let facts = read_facts(&rising, settings, ports).await;
+    let mut reports = Vec::new();
+    for (target, facts) in rising.iter().zip(facts) {
+        let Ok(facts) = facts else {
+            continue;
+        };
+        let stored = known
+            .rates
+            .as_ref()
+            .and_then(|rates| rates.get(&target.name))
+            .cloned()
+            .unwrap_or_default();
+        let (report, _) = decide(
+            target,
+            &facts,
+            &stored,
+            &Memory::default(),
+            pass,
+            false,
+            now,
+        );
+        if let (Some(after), Some(bounds)) = (report.desired_after, facts.bounds) {
+            let tasks = TaskCounts {
+                desired: after,
+                ..facts.tasks
+            };
+            known.seen.insert(target.name.clone(), (tasks, bounds));
+        }
+        reports.push(report);
+    }
+    let reports = act_all(&rising, reports, settings, ports).await;
+    for report in &reports {
+        report.record(settings, ports);
+    }
+    reports
+}
+
+/// The decision for one target on its facts; `minute` allows a give-back (a poll only
+/// raises). Returns the report (a move not yet carried out) and the memory to keep.
+fn decide(
+    target: &Target,
+    facts: &Facts,
+    rates: &Rates,
+    memory: &Memory,
+    pass: u32,
+    minute: bool,
+    now: i64,
+) -> (ControlReport, Memory) {
+    let desired = facts.tasks.desired;
+    let Some(bounds) = facts.bounds else {
+        let reason = "no scalable target: `sluicectl apply` registers it".to_owned();
+        return (ControlReport::skipped(target, pass, reason), memory.clone());
+    };
+    if desired == 0 {
+        let reason = "asleep: the zero-watcher wakes it".to_owned();
+        return (ControlReport::skipped(target, pass, reason), memory.clone());
+    }
+    let look = Look::of(now, &facts.backlog, &facts.tasks);
+    let need = Need::of(&target.goal(), rates, &look);
+    // Going to zero is the sleep's to decide, after its idle minutes.
+    let situation = Situation {
+        desired,
+        bounds: ScalableBounds {
+            min: bounds.min.max(1),
+            max: bounds.max,
+        },
+        in_flight: look.in_flight,
+        now,
+    };
+    let scaling = &target.scaling;
+    let (decision, kept) = match scaling.controller {
+        Controller::Tracking => tracking(
+            &need,
+            &situation,
+            memory,
+            i64::from(scaling.give_back_after_seconds),
+        ),
+        Controller::Direct => {
+            let behavior = scaling.behavior.clone().unwrap_or_default();
+            direct(&need, &situation, memory, &behavior)
+        }
+    };
+    let allowed = match decision {
+        Move::Raise { .. } => true,
+        Move::Lower { .. } => minute && !scaling.disable_scale_in,
+        Move::Hold { .. } => false,
+    };
+    let report = ControlReport {
+        target: target.name.clone(),
+        pass,
+        effect: ControlEffect::Held,
+        reason: decision.to_string(),
+        need: Some(need),
+        decision: Some(decision),
+        desired_before: Some(desired),
+        desired_after: decision.to().filter(|_| allowed),
+        error: None,
+    };
+    let kept = if minute { kept } else { memory.clone() };
+    (report, kept)
+}
+
+/// Carries out each report's move (UpdateService), or says what it would do.
+async fn act_all(
+    targets: &[&Target],
+    reports: Vec<ControlReport>,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<ControlReport> {
+    let by_name: BTreeMap<&str, &Target> = targets.iter().map(|t| (t.name.as_str(), *t)).collect();
+    let mut done = Vec::with_capacity(reports.len());
+    for mut report in reports {
+        let (Some(before), Some(after)) = (report.desired_before, report.desired_after) else {
+            done.push(report);
+            continue;
+        };
+        let up = after > before;
+        if settings.dry_run {
+            report.effect = if up {
+                ControlEffect::WouldRaise
+            } else {
+                ControlEffect::WouldLower
+            };
+            done.push(report);
+            continue;
+        }
+        let Some(target) = by_name.get(report.target.as_str()) else {
+            done.push(report);
+            continue;
+        };
+        let account = sluice_aws::reach(ports.accounts, &target.place()).await;
+        let result = match &account {
+            Ok(account) => {
+                let ports = ports.in_account(account.as_deref());
+                ports
+                    .scaler
+                    .set_desired(&target.cluster, &target.service, after)
+                    .await
+            }
+            Err(error) => Err(error.clone()),
+        };
+        match result {
+            Ok(()) => {
+                report.effect = if up {
+                    ControlEffect::Raised
+                } else {
+                    ControlEffect::Lowered
+                };
+                report.reason = format!("{}; UpdateService to {after} done", report.reason);
+            }
+            Err(error) => {
+                report.effect = ControlEffect::Failed;
+                report.reason = format!("{}; UpdateService failed: {error}", report.reason);
+                report.desired_after = Some(before);
+                report.error = Some(error);
+            }
+        }
+        done.push(report);
+    }
+    done
+}
+
+async fn save_memories(memories: Vec<(String, Memory)>, settings: &Settings, ports: &Ports<'_>) {
+    let failures: Vec<(String, AwsError)> = stream::iter(memories)
+        .map(|(name, memory)| async move {
+            let result = ports.memories.save_memory(&name, &memory).await;
+            (name, result)
+        })
+        .buffer_unordered(settings.common.concurrency.max(1))
+        .filter_map(|(name, result)| async move { result.err().map(|e| (name, e)) })
+        .collect()
+        .await;
+    for (name, error) in failures {
+        // A lost memory delays a give-back by a window, never changes a count.
+        tracing::warn!(target_name = %name, %error, "memory of the need not stored");
+    }
+}
+
+/// Counts, bounds and queues of each target, in its own account.
+async fn read_facts(
+    targets: &[&Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Facts, AwsError>> {
+    per_place(
+        targets,
+        |t| *t,
+        ports.accounts,
+        async |account, mine| read_facts_here(mine, settings, &ports.in_account(account)).await,
+        |_, error| Err(error.clone()),
+    )
+    .await
+}
+
+async fn read_facts_here(
+    targets: &[&Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Facts, AwsError>> {
+    let concurrency = settings.common.concurrency;
+    let services: Vec<(&str, &str)> = targets
+        .iter()
+        .map(|t| (t.cluster.as_str(), t.service.as_str()))
+        .collect();
+    let resource_ids: Vec<String> = targets
+        .iter()
+        .map(|t| ecs_resource_id(&t.cluster, &t.service))
+        .collect();
+    let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
+    let (counts, bounds, backlogs) = futures::join!(
+        read_task_counts(ports.services, &services, concurrency),
+        read_bounds(ports.autoscaling, &resource_ids, concurrency),
+        read_backlogs(ports.queues, &queues, concurrency),
+    );
+    targets
+        .iter()
+        .zip(counts.into_iter().zip(bounds).zip(backlogs))
+        .map(|(target, ((tasks, bounds), backlog))| {
+            let service = format!("service {}/{}", target.cluster, target.service);
+            Ok(Facts {
+                tasks: tasks.map_err(|e| e.about(&service))?,
+                bounds: bounds.map_err(|e| e.about(format!("scalable target of {service}")))?,
+                backlog: backlog?,
+            })
+        })
+        .collect()
+}
