@@ -272,6 +272,37 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(property_config())]
+
+    /// Any stored start-up samples, at the extremes of i64 included: the lead is
+    /// within zero and a day, the percentiles only of samples a wake could measure,
+    /// never a panic; a sample that is not a start-up is never added.
+    #[test]
+    fn any_stored_start_ups_give_a_lead_within_a_day(
+        samples in proptest::collection::vec(
+            (prop_oneof![any::<i64>(), 1_700_000_000i64..1_900_000_000], prop_oneof![any::<i64>(), -10i64..100_000]),
+            0..30,
+        ),
+        fallback in 0i64..=1440,
+        interval in prop_oneof![any::<i64>(), 1i64..60],
+        now in 1_700_000_000i64..1_900_000_000,
+    ) {
+        use sluice_core::startup::{self, MAX_LEAD_MINUTES, MAX_START_UP_SECONDS, StartUp, StartUps};
+        let stored = StartUps(samples.iter().map(|(at, seconds)| StartUp { at: *at, seconds: *seconds }).collect());
+        let lead = startup::auto(&stored, fallback, interval, now);
+        prop_assert!((0..=MAX_LEAD_MINUTES).contains(&lead.minutes), "{lead:?}");
+        if let Some(p) = stored.percentiles(now) {
+            prop_assert!((0..=MAX_START_UP_SECONDS).contains(&p.p50) && p.p50 <= p.p95 && p.p95 <= MAX_START_UP_SECONDS);
+        }
+        for (at, seconds) in samples {
+            let sample = StartUp { at, seconds };
+            let added = StartUps::default().with(sample, now);
+            prop_assert_eq!(added.0.is_empty(), !sample.is_plausible(now) || added.recent(now).is_empty());
+        }
+    }
+}
+
+proptest! {
     // Each case walks a week minute by minute: fewer cases than the other properties.
     #![proptest_config(proptest::test_runner::Config { cases: 200, ..property_config() })]
 

@@ -15,6 +15,10 @@ pub const RECENT_DAYS: i64 = 14;
 pub const MIN_SAMPLES: usize = 3;
 /// At most a day ahead, as for `lead_minutes`.
 pub const MAX_LEAD_MINUTES: i64 = 24 * 60;
+/// The longest start-up Sluice believes: a day. A stored sample longer than this,
+/// negative, or ending ahead of the clock is a corrupt record, not a start-up (0 is
+/// one: a task running at the first look after its wake).
+pub const MAX_START_UP_SECONDS: i64 = 86_400;
 
 /// One measured start-up: when it ended (epoch seconds) and how long it took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,16 +27,27 @@ pub struct StartUp {
     pub seconds: i64,
 }
 
+impl StartUp {
+    /// Whether this could be a start-up measured by now: it took 0 s to a day and
+    /// ended after 1970 and no later than the clock allows.
+    pub fn is_plausible(&self, now: i64) -> bool {
+        (0..=MAX_START_UP_SECONDS).contains(&self.seconds)
+            && self.at > 0
+            && self.at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS)
+    }
+}
+
 /// A target's recent start-ups, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartUps(pub Vec<StartUp>);
 
 impl StartUps {
-    /// With `sample` added (once: a repeat of the same end is ignored), keeping the
-    /// newest [`KEPT`] of the last [`RECENT_DAYS`].
+    /// With `sample` added (once: a repeat of the same end is ignored; one that is
+    /// not a start-up is not added), keeping the newest [`KEPT`] plausible ones of the
+    /// last [`RECENT_DAYS`].
     pub fn with(&self, sample: StartUp, now: i64) -> StartUps {
         let mut all = self.clone();
-        if !all.0.iter().any(|s| s.at == sample.at) {
+        if sample.is_plausible(now) && !all.0.iter().any(|s| s.at == sample.at) {
             all.0.push(sample);
         }
         let mut kept = all.recent(now);
@@ -41,10 +56,30 @@ impl StartUps {
         StartUps(kept.split_off(skip))
     }
 
-    /// The start-ups of the last [`RECENT_DAYS`] before `now`.
+    /// The plausible start-ups of the last [`RECENT_DAYS`] before `now`: a stored
+    /// sample that cannot be a start-up (a negative or year-long one, one dated ahead)
+    /// counts for nothing.
     pub fn recent(&self, now: i64) -> Vec<StartUp> {
         let since = now.saturating_sub(RECENT_DAYS * 86_400);
-        self.0.iter().copied().filter(|s| s.at >= since).collect()
+        self.0
+            .iter()
+            .copied()
+            .filter(|s| s.at >= since && s.is_plausible(now))
+            .collect()
+    }
+
+    /// The stored samples that cannot be start-ups, said once each (for a warning).
+    pub fn implausible(&self, now: i64) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|s| !s.is_plausible(now))
+            .map(|s| {
+                format!(
+                    "stored start-up of {}s ending at {} is not a start-up: ignored",
+                    s.seconds, s.at
+                )
+            })
+            .collect()
     }
 
     /// p50 and p95 in seconds (nearest rank) of the recent start-ups, and how many.
@@ -124,8 +159,12 @@ pub fn fixed(minutes: i64) -> Lead {
 pub fn auto(starts: &StartUps, fallback_minutes: i64, interval_minutes: i64, now: i64) -> Lead {
     match starts.percentiles(now) {
         Some(p) if p.count >= MIN_SAMPLES => {
-            let start_minutes = (p.p95 + 59) / 60;
-            let minutes = (start_minutes + interval_minutes + 1).min(MAX_LEAD_MINUTES);
+            // p95 is a day at most (`recent`); the interval is the caller's: saturate.
+            let start_minutes = (p.p95.clamp(0, MAX_START_UP_SECONDS) + 59) / 60;
+            let minutes = start_minutes
+                .saturating_add(interval_minutes.max(0))
+                .saturating_add(1)
+                .min(MAX_LEAD_MINUTES);
             Lead {
                 minutes,
                 why: format!(
@@ -198,6 +237,60 @@ mod tests {
         ]);
         assert_eq!(auto(&stale, 7, 5, NOW).minutes, 7);
         assert_eq!(auto(&StartUps::default(), 0, 5, NOW).minutes, 0);
+    }
+
+    #[test]
+    fn a_stored_sample_that_is_not_a_start_up_counts_for_nothing() {
+        let corrupt = [
+            StartUp {
+                at: NOW,
+                seconds: i64::MAX,
+            },
+            StartUp {
+                at: NOW,
+                seconds: -1_000_000_000_000,
+            },
+            StartUp {
+                at: NOW,
+                seconds: MAX_START_UP_SECONDS + 1,
+            },
+            StartUp {
+                at: NOW + 100 * 365 * 86_400,
+                seconds: 100,
+            }, // in 2100
+            StartUp {
+                at: i64::MIN,
+                seconds: 100,
+            },
+        ];
+        let mut samples = corrupt.to_vec();
+        samples.extend(starts(&[120, 120, 120]).0);
+        let stored = StartUps(samples);
+        let lead = auto(&stored, 10, 5, NOW);
+        assert_eq!(
+            lead.minutes,
+            2 + 5 + 1,
+            "only the three real ones: {}",
+            lead.why
+        );
+        assert_eq!(
+            stored.implausible(NOW).len(),
+            5,
+            "{:?}",
+            stored.implausible(NOW)
+        );
+        // Only the corrupt ones: the profile's lead_minutes, never a lead of a day or
+        // below zero.
+        let lead = auto(&StartUps(corrupt.to_vec()), 10, 5, NOW);
+        assert_eq!(lead.minutes, 10, "{}", lead.why);
+        assert_eq!(
+            auto(&starts(&[120; 3]), 10, i64::MAX, NOW).minutes,
+            MAX_LEAD_MINUTES
+        );
+        // And none is ever added.
+        for sample in corrupt {
+            assert_eq!(StartUps::default().with(sample, NOW), StartUps::default());
+        }
     }
 
     #[test]

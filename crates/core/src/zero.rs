@@ -326,7 +326,8 @@ pub fn shows_work(
 /// running, when this look is that look (`after` is the state it stores).
 pub fn start_latency(before: &WatchState, after: &WatchState) -> Option<i64> {
     match (before.running_at, after.running_at, after.woke_at) {
-        (None, Some(running), Some(woke)) => Some(running.saturating_sub(woke).max(0)),
+        (None, Some(running), Some(woke)) => Some(running.saturating_sub(woke))
+            .filter(|seconds| (0..=crate::startup::MAX_START_UP_SECONDS).contains(seconds)),
         _ => None,
     }
 }
@@ -796,6 +797,16 @@ mod tests {
         assert_eq!(start_latency(&starting, &started), Some(120));
         let later = look(busy(1), &started, T0 + 180);
         assert_eq!(start_latency(&started, &later), None, "measured once");
+        // A stored wake at i64::MIN (a corrupt record) measures nothing, never i64::MAX.
+        let corrupt = WatchState {
+            woke_at: Some(i64::MIN),
+            ..starting
+        };
+        let after = WatchState {
+            running_at: Some(T0 + 120),
+            ..corrupt
+        };
+        assert_eq!(start_latency(&corrupt, &after), None);
         assert_eq!(later.running_at, Some(T0 + 120));
         let unknown_wake = look(busy(1), &idle_since(T0), T0 + 60);
         assert_eq!(

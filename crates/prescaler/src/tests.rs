@@ -437,6 +437,41 @@ async fn lead_auto_rises_ahead_by_the_measured_p95_start_up_and_says_so() {
     }
 }
 
+/// A stored record with samples no wake could have measured (i64::MAX seconds, a
+/// negative one, one dated 2100): the run goes on, on the real samples alone.
+#[tokio::test]
+async fn a_corrupt_start_up_sample_stops_nothing() {
+    let fakes = world(1, business_hours());
+    auto_lead(&fakes);
+    let mut stored = start_ups(&[240, 250, 270, 245]);
+    let at = monday("07:00").as_second();
+    stored.0.extend([
+        StartUp {
+            at,
+            seconds: i64::MAX,
+        },
+        StartUp {
+            at,
+            seconds: -1_000_000_000_000,
+        },
+        StartUp {
+            at: at + 74 * 365 * 86_400,
+            seconds: 300,
+        },
+        StartUp {
+            at: i64::MIN,
+            seconds: 60,
+        },
+    ]);
+    fakes.set_start_ups("gold", stored);
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
+        .await
+        .unwrap();
+    let target = &report.targets[0];
+    assert_eq!(target.lead_minutes, Some(11), "{}", target.lead);
+    assert_eq!(target.change, Change::SetDesired { from: 1, to: 5 });
+}
+
 #[tokio::test]
 async fn lead_auto_without_enough_start_ups_uses_lead_minutes() {
     let fakes = world(1, business_hours());

@@ -91,6 +91,7 @@ pub async fn prescale(
         ports.starts.start_ups(),
         budgets::standings(budgets, settings, ports, now),
     );
+    warn_implausible(&starts, now.as_second());
     let mut planned = plan::plan_all(&loaded, facts, &starts, &budgets, at, now, settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
     let shard = request.shard;
@@ -104,4 +105,17 @@ pub async fn prescale(
         published_floors,
     };
     Ok(Report::new(&request, at, settings, done))
+}
+
+/// Stored start-up samples no wake could have measured count for nothing
+/// (`StartUps::recent`); each is said once a run, so a corrupt record is seen.
+fn warn_implausible<E>(starts: &Result<BTreeMap<String, StartUps>, E>, now: i64) {
+    let Ok(records) = starts else {
+        return;
+    };
+    for (name, record) in records {
+        for problem in record.implausible(now) {
+            tracing::warn!(target_name = %name, %problem, "start-up sample ignored");
+        }
+    }
 }
