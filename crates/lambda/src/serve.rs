@@ -41,8 +41,12 @@ pub struct UnreadableTrustBundle {
 }
 
 /// The SDK's TLS client only warns when the bundle it was told to read is missing,
-/// then trusts nothing: say so at start instead, where the cause is plain.
+/// and panics in its set-up on one that holds no certificate (empty, truncated, not
+/// PEM): say so at start instead, naming the file, where the cause is plain. The
+/// bundle is parsed with the PEM reader the SDK's TLS stack uses.
 pub fn trust_bundle_readable(bundle: Option<&Path>) -> Result<(), UnreadableTrustBundle> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
     let Some(path) = bundle else { return Ok(()) };
     let unreadable = |reason: String| UnreadableTrustBundle {
         path: path.display().to_string(),
@@ -50,10 +54,21 @@ pub fn trust_bundle_readable(bundle: Option<&Path>) -> Result<(), UnreadableTrus
     };
     let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
     match file.metadata() {
-        Ok(meta) if meta.is_file() => Ok(()),
-        Ok(_) => Err(unreadable("not a file".to_owned())),
-        Err(e) => Err(unreadable(e.to_string())),
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err(unreadable("not a file".to_owned())),
+        Err(e) => return Err(unreadable(e.to_string())),
     }
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| unreadable(format!("not a PEM bundle: {e}")))?;
+    let mut count = 0usize;
+    for certificate in certificates {
+        certificate.map_err(|e| unreadable(format!("not a PEM bundle: {e}")))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(unreadable("it holds no PEM certificate".to_owned()));
+    }
+    Ok(())
 }
 
 /// Logs as lambda_runtime's default subscriber writes them: to standard output, JSON
@@ -122,13 +137,46 @@ mod tests {
         assert!(trust_bundle_readable(None).is_ok());
     }
 
-    #[test]
-    fn a_readable_bundle_passes() {
-        let bundle = std::env::temp_dir().join(format!("sluice-bundle-{}.pem", std::process::id()));
-        std::fs::write(&bundle, "-----BEGIN CERTIFICATE-----\n").unwrap();
+    /// A bundle with `text` in a file of its own, checked.
+    fn check(name: &str, text: &str) -> Result<(), UnreadableTrustBundle> {
+        let bundle =
+            std::env::temp_dir().join(format!("sluice-bundle-{name}-{}.pem", std::process::id()));
+        std::fs::write(&bundle, text).unwrap();
         let checked = trust_bundle_readable(Some(&bundle));
         std::fs::remove_file(&bundle).unwrap();
+        checked
+    }
+
+    /// One certificate as PEM (a self-signed test root; its bytes are not checked).
+    const ONE: &str =
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUVGVzdA==\n-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn a_bundle_with_a_certificate_passes() {
+        let checked = check("one", ONE);
         assert!(checked.is_ok(), "{checked:?}");
+    }
+
+    #[test]
+    fn an_empty_truncated_or_foreign_bundle_stops_the_start_naming_the_path() {
+        for (name, text, why) in [
+            ("empty", "", "holds no PEM certificate"),
+            (
+                "text",
+                "not a certificate at all\n",
+                "holds no PEM certificate",
+            ),
+            (
+                "truncated",
+                "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n",
+                "not a PEM bundle",
+            ),
+        ] {
+            let error = check(name, text).unwrap_err().to_string();
+            assert!(error.contains(&format!("sluice-bundle-{name}")), "{error}");
+            assert!(error.contains(why), "{name}: {error}");
+            assert!(error.contains("TrustBundle"), "{error}");
+        }
     }
 
     #[test]
