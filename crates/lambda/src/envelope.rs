@@ -125,14 +125,17 @@ pub fn parse(event: &Value) -> Result<Trigger, BadEvent> {
     };
     let source = fields.get("source").map(|s| s.as_str().ok_or(s));
     if fields.contains_key("Records") {
+        only(fields, SNS_FIELDS, "an SNS event")?;
         return parse_sns(event);
     }
     if let Some(detail_type) = fields.get("detail-type") {
+        only(fields, EVENTBRIDGE_FIELDS, "an EventBridge event")?;
         return parse_eventbridge(detail_type, source, fields);
     }
     match source {
         Some(Ok(SCHEDULER_SOURCE)) => parse_scheduler(event),
         Some(Ok("aws.cloudwatch")) if fields.contains_key("alarmData") => {
+            only(fields, ALARM_ACTION_FIELDS, "an alarm's Lambda action")?;
             let data = fields.get("alarmData").cloned().unwrap_or(Value::Null);
             alarm_from(data, "alarmData")
         }
@@ -148,6 +151,46 @@ pub fn parse(event: &Value) -> Result<Trigger, BadEvent> {
     }
 }
 
+/// The top-level fields of an SNS event as Lambda delivers it.
+const SNS_FIELDS: &[&str] = &["Records"];
+/// The EventBridge envelope (<https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html>).
+const EVENTBRIDGE_FIELDS: &[&str] = &[
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+    "replay-name",
+];
+/// What CloudWatch sends a Lambda function an alarm invokes directly
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions-Lambda>).
+const ALARM_ACTION_FIELDS: &[&str] = &[
+    "source",
+    "alarmArn",
+    "accountId",
+    "time",
+    "region",
+    "alarmData",
+];
+
+/// Refuses an event that carries a field its kind does not have: two kinds in one
+/// event (SNS records and a manual action, an alarm and a wake) would otherwise be
+/// acted on as one of them and the other dropped unsaid.
+fn only(fields: &Map<String, Value>, allowed: &[&str], kind: &str) -> Result<(), BadEvent> {
+    match fields.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(BadEvent(format!(
+            "{kind} carrying {key:?} as well: one kind of event at a time ({kind} has only \
+             {})",
+            allowed.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn parse_eventbridge(
     detail_type: &Value,
     source: Option<Result<&str, &Value>>,
@@ -159,6 +202,17 @@ fn parse_eventbridge(
     };
     match (detail_type.as_str(), source) {
         (Some("Scheduled Event"), "aws.events" | "aws.scheduler") => {
+            // A rule's scheduled event has an empty detail; anything in it (a shard)
+            // would be ignored and every target looked at.
+            if let Some(Value::Object(detail)) = fields.get("detail")
+                && let Some(key) = detail.keys().next()
+            {
+                return Err(BadEvent(format!(
+                    "a Scheduled Event's detail is empty, this one carries {key:?}: a shard \
+                     goes in the Scheduler's input ({{\"source\": \"{SCHEDULER_SOURCE}\", \
+                     \"shard\": {{\"index\", \"count\"}}}})"
+                )));
+            }
             Ok(Trigger::Schedule(Schedule {
                 via: "eventbridge-schedule",
                 ..Schedule::default()
@@ -191,8 +245,17 @@ struct SchedulerInput {
     execution_id: Option<String>,
     #[serde(default)]
     attempt_number: Option<Value>,
-    #[serde(default)]
-    shard: Option<Shard>,
+    /// Absent: every target. Null is refused, not read as absent: a template that
+    /// meant to shard and wrote null would look at every shard's targets.
+    #[serde(default, deserialize_with = "present")]
+    shard: Option<Option<Shard>>,
+}
+
+/// A field that may be absent but not null: `Some(None)` when it is null.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 fn parse_scheduler(event: &Value) -> Result<Trigger, BadEvent> {
@@ -215,7 +278,14 @@ fn parse_scheduler(event: &Value) -> Result<Trigger, BadEvent> {
     };
     let shard = match input.shard {
         None => Shard::default(),
-        Some(given) => Shard::new(given.index, given.count)
+        Some(None) => {
+            return Err(BadEvent(
+                "Scheduler input: shard is null; give {\"index\", \"count\"}, or leave it out \
+                 for every target"
+                    .to_owned(),
+            ));
+        }
+        Some(Some(given)) => Shard::new(given.index, given.count)
             .map_err(|e| BadEvent(format!("Scheduler input: {e}")))?,
     };
     Ok(Trigger::Schedule(Schedule {
@@ -416,6 +486,26 @@ mod tests {
                 "unknown field `targets`",
             ),
             (json!({"Records": []}), "SNS event with no records"),
+            (
+                json!({"Records": [], "action": "wake", "target": "gold"}),
+                "an SNS event carrying \"action\" as well: one kind of event at a time",
+            ),
+            (
+                json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a", "state": {"value": "ALARM"}}, "action": "sleep"}),
+                "an alarm's Lambda action carrying \"action\" as well",
+            ),
+            (
+                json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "shard": {"index": 0, "count": 2}}),
+                "an EventBridge event carrying \"shard\" as well",
+            ),
+            (
+                json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {"shard": {"index": 0, "count": 2}}}),
+                "a Scheduled Event's detail is empty, this one carries \"shard\"",
+            ),
+            (
+                json!({"source": "sluice.scheduler", "shard": null}),
+                "shard is null",
+            ),
             (json!({"Records": 3}), "not an SNS event"),
             (
                 json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a"}}),
