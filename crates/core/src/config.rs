@@ -692,10 +692,24 @@ impl Target {
         if self.capacity.max == 0 {
             found.add("capacity.max", "must be at least 1".to_owned());
         }
-        if !(self.backlog_per_task.is_finite() && self.backlog_per_task > 0.0) {
+        if self.capacity.max > MAX_TASKS {
+            found.add(
+                "capacity.max",
+                format!(
+                    "must be at most {MAX_TASKS} (ECS runs 5,000 tasks a service by default), got {}",
+                    self.capacity.max
+                ),
+            );
+        }
+        if !(self.backlog_per_task.is_finite()
+            && (MIN_BACKLOG_PER_TASK..=MAX_BACKLOG_PER_TASK).contains(&self.backlog_per_task))
+        {
             found.add(
                 "backlog_per_task",
-                format!("must be a number above 0, got {}", self.backlog_per_task),
+                format!(
+                    "must be a number from {MIN_BACKLOG_PER_TASK} to {MAX_BACKLOG_PER_TASK}, got {}",
+                    shown(self.backlog_per_task)
+                ),
             );
         }
         if let Some(seconds) = self.latency_goal_seconds
@@ -717,11 +731,8 @@ impl Target {
         if let Some(gpu) = &self.gpu {
             found.not_blank("gpu.namespace", &gpu.namespace);
             found.not_blank("gpu.metric", &gpu.metric);
-            if gpu.dimensions.len() > 30 {
-                found.add(
-                    "gpu.dimensions",
-                    "CloudWatch allows at most 30 dimensions".to_owned(),
-                );
+            for (field, message) in dimension_problems("gpu.dimensions", &gpu.dimensions) {
+                found.add(&field, message);
             }
         }
         if let Some(zero) = &self.scale_to_zero {
@@ -773,6 +784,61 @@ impl Target {
 }
 
 /// Problems of one part of a document, each under the part's path.
+/// The most tasks a target may declare: beyond ECS's adjustable 5,000 a service, and
+/// far below the 2^31 - 1 Application Auto Scaling takes.
+pub const MAX_TASKS: u32 = 100_000;
+/// `backlog_per_task` between a thousandth of a message and a billion: every division
+/// by it stays a number (a subnormal one made the need infinite).
+pub const MIN_BACKLOG_PER_TASK: f64 = 1e-3;
+pub const MAX_BACKLOG_PER_TASK: f64 = 1e9;
+/// `idle_minutes` at most a week: the idle clock reads SQS's 1-minute counts over it,
+/// which CloudWatch keeps 15 days.
+pub const MAX_IDLE_MINUTES: u32 = 7 * 1440;
+
+/// A number as a reader would write it: plain, or in exponent form when tiny or huge
+/// (a subnormal written out is 300 zeros).
+fn shown(value: f64) -> String {
+    if value == 0.0 || (1e-3..1e15).contains(&value.abs()) {
+        value.to_string()
+    } else {
+        format!("{value:e}")
+    }
+}
+
+/// What CloudWatch refuses in a metric's dimensions (at most 30; each name and value
+/// not empty, names at most 255 characters, values at most 1024), as (field, message)
+/// under `path`.
+pub(crate) fn dimension_problems(
+    path: &str,
+    dimensions: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    if dimensions.len() > 30 {
+        problems.push((
+            path.to_owned(),
+            format!(
+                "CloudWatch allows at most 30 dimensions, got {}",
+                dimensions.len()
+            ),
+        ));
+    }
+    for (name, value) in dimensions {
+        if name.trim().is_empty() || name.chars().count() > 255 {
+            problems.push((
+                path.to_owned(),
+                format!("dimension name {name:?} must be 1 to 255 characters"),
+            ));
+        }
+        if value.trim().is_empty() || value.chars().count() > 1024 {
+            problems.push((
+                format!("{path}.{name}"),
+                format!("must be 1 to 1024 characters, got {value:?}"),
+            ));
+        }
+    }
+    problems
+}
+
 struct Found<'p> {
     path: &'p str,
     problems: Vec<Problem>,
@@ -800,10 +866,13 @@ impl<'p> Found<'p> {
 
 impl ScaleToZero {
     fn problems(&self, target: &Target, found: &mut Found<'_>) {
-        if self.idle_minutes == 0 {
+        if !(1..=MAX_IDLE_MINUTES).contains(&self.idle_minutes) {
             found.add(
                 "scale_to_zero.idle_minutes",
-                "must be at least 1".to_owned(),
+                format!(
+                    "must be 1 to {MAX_IDLE_MINUTES} (a week), got {}",
+                    self.idle_minutes
+                ),
             );
         }
         if self.wake_tasks == 0 {
@@ -888,6 +957,11 @@ impl ActivationMetric {
     fn problems(&self, found: &mut Found<'_>) {
         found.not_blank("scale_to_zero.metric.namespace", &self.namespace);
         found.not_blank("scale_to_zero.metric.metric", &self.metric);
+        for (field, message) in
+            dimension_problems("scale_to_zero.metric.dimensions", &self.dimensions)
+        {
+            found.add(&field, message);
+        }
         if self.query().is_none() {
             found.add(
                 "scale_to_zero.metric.statistic",
@@ -936,6 +1010,41 @@ profiles:
         match Document::parse(text, Format::Yaml) {
             Ok(_) => Vec::new(),
             Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// Values CloudWatch, ECS or the arithmetic cannot honour, refused by path.
+    #[test]
+    fn values_aws_cannot_honour_are_refused_by_path() {
+        let text = r#"
+targets:
+  - name: t
+    cluster: c
+    service: s
+    queues: [q]
+    capacity: { min: 0, max: 4294967295 }
+    backlog_per_task: 1e-310
+    gpu: { dimensions: { "": gold, ServiceName: "" } }
+    scale_to_zero:
+      idle_minutes: 4294967295
+      metric: { namespace: N, metric: M, dimensions: { " ": x } }
+    scaling:
+      metric: { namespace: N, metric: M, target: 10, dimensions: { Queue: "" } }
+"#;
+        let problems = problems_of(text);
+        for expected in [
+            "targets[0].capacity.max: must be at most 100000",
+            "targets[0].backlog_per_task: must be a number from 0.001 to 1000000000, got 1e-310",
+            "targets[0].gpu.dimensions: dimension name \"\" must be 1 to 255 characters",
+            "targets[0].gpu.dimensions.ServiceName: must be 1 to 1024 characters",
+            "targets[0].scale_to_zero.idle_minutes: must be 1 to 10080 (a week), got 4294967295",
+            "targets[0].scale_to_zero.metric.dimensions: dimension name \" \" must be 1 to 255",
+            "targets[0].scaling.metric.dimensions.Queue: must be 1 to 1024 characters",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(expected)),
+                "{expected} in {problems:#?}"
+            );
         }
     }
 
@@ -1006,11 +1115,11 @@ profiles:
             ),
             (
                 "backlog_per_task: 0",
-                "targets[0].backlog_per_task: must be a number above 0, got 0",
+                "targets[0].backlog_per_task: must be a number from 0.001 to 1000000000, got 0",
             ),
             (
                 "backlog_per_task: -3",
-                "targets[0].backlog_per_task: must be a number above 0, got -3",
+                "targets[0].backlog_per_task: must be a number from 0.001 to 1000000000, got -3",
             ),
             (
                 "name: 'has space'",
@@ -1026,7 +1135,7 @@ profiles:
             ),
             (
                 "scale_to_zero: { idle_minutes: 0 }",
-                "targets[0].scale_to_zero.idle_minutes: must be at least 1",
+                "targets[0].scale_to_zero.idle_minutes: must be 1 to 10080 (a week), got 0",
             ),
             ("queues: ['']", "targets[0].queues[0]: must not be empty"),
             (

@@ -380,11 +380,10 @@ impl TrackedMetric {
                 format!("must be a number above 0, got {}", self.target),
             );
         }
-        if self.dimensions.len() > 30 {
-            add(
-                "metric.dimensions",
-                "CloudWatch allows at most 30 dimensions".to_owned(),
-            );
+        for (field, message) in
+            crate::config::dimension_problems("metric.dimensions", &self.dimensions)
+        {
+            add(&field, message);
         }
         if let Some(missing) = &self.missing {
             missing.problems(add);

@@ -389,7 +389,7 @@ async fn an_invalid_stored_target_is_skipped_by_name() {
     assert!(
         invalid[1]
             .1
-            .contains("backlog_per_task: must be a number above 0"),
+            .contains("backlog_per_task: must be a number from 0.001 to 1000000000"),
         "{invalid:?}"
     );
 }

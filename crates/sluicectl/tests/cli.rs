@@ -35,7 +35,7 @@ fn validate_lists_every_problem_by_path_and_fails() {
     for expected in [
         "4 problem(s)",
         "targets[0].capacity.max: must be >= min (4)",
-        "targets[0].backlog_per_task: must be a number above 0, got 0",
+        "targets[0].backlog_per_task: must be a number from 0.001 to 1000000000, got 0",
         "targets[1].name: duplicate target name \"a\" (also targets[0])",
         "targets[1].service: service c/s is already the target \"a\" (targets[0])",
     ] {
