@@ -85,9 +85,10 @@ impl Common {
                 "SLUICE_TABLE",
                 "name the DynamoDB table that holds targets, profiles and state (the stack's SluiceTable output)",
             )?,
-            namespace: env
-                .get("SLUICE_NAMESPACE")
-                .unwrap_or_else(|| Self::DEFAULT_NAMESPACE.to_owned()),
+            namespace: namespace(
+                env.get("SLUICE_NAMESPACE")
+                    .unwrap_or_else(|| Self::DEFAULT_NAMESPACE.to_owned()),
+            )?,
             concurrency: env.parsed(
                 "SLUICE_CONCURRENCY",
                 Self::DEFAULT_CONCURRENCY,
@@ -111,6 +112,24 @@ impl Common {
             concurrency: Self::DEFAULT_CONCURRENCY,
             metric_lookback_minutes: Self::DEFAULT_METRIC_LOOKBACK_MINUTES,
         }
+    }
+}
+
+/// A namespace CloudWatch takes for custom metrics: 1 to 255 printable ASCII
+/// characters, not beginning with `AWS/` (reserved for AWS's own). Refused at start,
+/// not by every PutMetricData of every run.
+fn namespace(name: String) -> Result<String, SettingsError> {
+    let fine = (1..=255).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        && !name.trim().is_empty()
+        && !name.starts_with("AWS/");
+    if fine {
+        Ok(name)
+    } else {
+        Err(SettingsError(format!(
+            "SLUICE_NAMESPACE={name:?}: expected 1 to 255 printable ASCII characters, not \
+             beginning with AWS/ (CloudWatch's rule for custom namespaces)"
+        )))
     }
 }
 
@@ -184,6 +203,13 @@ mod tests {
                 "90",
                 "expected whole minutes from 1 to 60",
             ),
+            (
+                "SLUICE_NAMESPACE",
+                "",
+                "SLUICE_NAMESPACE=\"\": expected 1 to 255",
+            ),
+            ("SLUICE_NAMESPACE", "AWS/SQS", "not beginning with AWS/"),
+            ("SLUICE_NAMESPACE", "Slüice", "printable ASCII"),
         ];
         for (variable, value, expected) in cases {
             let env = |name: &str| match name {
