@@ -220,12 +220,12 @@ async fn apply_kind(
             store.put(kind, name, spec).await?;
         }
         let verb = if change == "unchanged" { "" } else { verb };
-        println!("{} {name}: {verb}{change}", kind.partition());
+        outln!("{} {name}: {verb}{change}", kind.partition());
     }
     let in_file = |name: &str| items.iter().any(|(k, n, _)| *k == kind && *n == name);
     for gone in stored.iter().filter(|s| !in_file(&s.name)) {
         if !prune {
-            println!(
+            outln!(
                 "{} {}: kept (not in the file; --prune deletes it)",
                 kind.partition(),
                 gone.name
@@ -235,7 +235,7 @@ async fn apply_kind(
         if !dry_run {
             store.delete(kind, &gone.name).await?;
         }
-        println!(
+        outln!(
             "{} {}: {verb}deleted (--prune)",
             kind.partition(),
             gone.name

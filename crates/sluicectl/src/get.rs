@@ -49,8 +49,8 @@ async fn get(store: &DynamoStore, kind: Kind, output: OutputFormat) -> Result<Ex
         }
     }
     match output {
-        OutputFormat::Yaml => print!("{}", document.to_yaml().context("cannot render YAML")?),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&document)?),
+        OutputFormat::Yaml => out!("{}", document.to_yaml().context("cannot render YAML")?),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&document)?),
     }
     Ok(if invalid > 0 {
         ExitCode::FAILURE

@@ -28,11 +28,11 @@ pub async fn run(args: LearnArgs) -> Result<std::process::ExitCode> {
     match args.output {
         Some(path) => {
             std::fs::write(&path, &proposal).with_context(|| format!("cannot write {path}"))?;
-            println!(
+            outln!(
                 "wrote {path}; check it with `sluicectl validate -f {path}` and `sluicectl plan`"
             );
         }
-        None => print!("{proposal}"),
+        None => out!("{proposal}"),
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -265,7 +265,7 @@ pub async fn score(args: crate::cli::ScoreArgs) -> Result<std::process::ExitCode
         target.capacity.min,
         300,
     );
-    print!(
+    out!(
         "{}",
         score_table(&target, &profile, args.days, samples.len(), &rows)
     );

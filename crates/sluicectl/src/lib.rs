@@ -3,6 +3,24 @@
 //! this file only dispatches. The binary (main.rs) parses the command line and calls
 //! [`run`]; tests call the modules in process.
 
+/// `println!` that never panics: a reader who closed standard output (`sluicectl
+/// status | head -3`) loses the rest of the output, not the command, and what the
+/// command does (an apply's changes) is done whole.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that never panics, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod apply;
 pub mod cli;
 mod get;
@@ -45,7 +63,7 @@ fn validate(file: &str) -> Result<ExitCode> {
         Ok(document) => document,
         Err(code) => return Ok(code),
     };
-    println!(
+    outln!(
         "{file}: ok ({} targets, {} profiles, {} budgets)",
         document.targets.len(),
         document.profiles.len(),
@@ -56,9 +74,9 @@ fn validate(file: &str) -> Result<ExitCode> {
         .date();
     let warnings = document.warnings(today);
     if !warnings.is_empty() {
-        println!("{} warning(s), valid but likely not meant:", warnings.len());
+        outln!("{} warning(s), valid but likely not meant:", warnings.len());
         for warning in &warnings {
-            println!("  {warning}");
+            outln!("  {warning}");
         }
     }
     Ok(ExitCode::SUCCESS)

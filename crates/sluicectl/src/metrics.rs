@@ -92,22 +92,22 @@ async fn metrics(
     let metrics: Vec<&str> = COLUMNS.iter().map(|(metric, _)| *metric).collect();
     let latest = latest(cloudwatch, namespace, &targets, &metrics, minutes).await?;
     let width = targets.iter().map(String::len).max().unwrap_or(6).max(6);
-    print!("{:<width$}", "target");
+    out!("{:<width$}", "target");
     for (_, header) in COLUMNS {
-        print!(" {header:>12}");
+        out!(" {header:>12}");
     }
-    println!();
+    outln!();
     for target in &targets {
-        print!("{target:<width$}");
+        out!("{target:<width$}");
         for (metric, _) in COLUMNS {
             match latest.get(&(target.clone(), metric.to_owned())) {
-                Some(value) => print!(" {:>12}", format_value(*value)),
-                None => print!(" {:>12}", "-"),
+                Some(value) => out!(" {:>12}", format_value(*value)),
+                None => out!(" {:>12}", "-"),
             }
         }
-        println!();
+        outln!();
     }
-    println!(
+    outln!(
         "(latest datapoint of the last {minutes} min in namespace {namespace}, of the last \
          day for the last wake's latencies; '-' = none published)"
     );

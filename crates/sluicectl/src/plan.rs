@@ -101,14 +101,18 @@ pub fn print_plan(
         bail!("--hours must be from 1 to 840 (35 days)");
     }
     let lead = startup::lead(&schedule, starts, interval_minutes, from.as_second());
-    println!(
+    outln!(
         "{}: profile {} ({}), capacity {}-{}",
-        target.name, profile.name, profile.timezone, target.capacity.min, target.capacity.max
+        target.name,
+        profile.name,
+        profile.timezone,
+        target.capacity.min,
+        target.capacity.max
     );
-    println!("lead {} min: {}", lead.minutes, lead.why);
-    println!("floor changes over the {hours} h from {from}:");
+    outln!("lead {} min: {}", lead.minutes, lead.why);
+    outln!("floor changes over the {hours} h from {from}:");
     for (at, floor) in schedule.changes(from, hours, lead.minutes) {
-        println!("  {}", plan_line(target, profile, &schedule, at, &floor));
+        outln!("  {}", plan_line(target, profile, &schedule, at, &floor));
     }
     Ok(())
 }

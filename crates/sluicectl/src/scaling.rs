@@ -363,16 +363,16 @@ pub fn print(all: &[Reconciled], dry_run: bool) -> bool {
     for reconciled in all {
         let name = &reconciled.target;
         if let Some(reason) = &reconciled.skipped {
-            println!("scaling {name}: skipped ({reason})");
+            outln!("scaling {name}: skipped ({reason})");
             continue;
         }
         if reconciled.changes.is_empty() && reconciled.error.is_none() {
-            println!("scaling {name}: in sync");
+            outln!("scaling {name}: in sync");
         }
         for (index, change) in reconciled.changes.iter().enumerate() {
             let made = dry_run || index < reconciled.made;
             let how = if made { would } else { "not made: " };
-            println!("scaling {name}: {how}{change}");
+            outln!("scaling {name}: {how}{change}");
         }
         if let Some(error) = &reconciled.error {
             eprintln!(

@@ -46,7 +46,7 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
         statuses.push(status(&ports, target, &args.namespace, hold).await);
     }
     match args.output {
-        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&statuses)?),
+        StatusFormat::Json => outln!("{}", serde_json::to_string_pretty(&statuses)?),
         StatusFormat::Table => print_table(&statuses),
     }
     let in_sync = statuses.iter().all(|s| s.state != "drift");
@@ -185,12 +185,15 @@ fn reason_word(reason: &str) -> String {
 fn print_table(statuses: &[TargetStatus]) {
     let width = statuses.iter().map(|s| s.target.len()).max().unwrap_or(6);
     for status in statuses {
-        println!(
+        outln!(
             "{:width$}  {:9}  {}  bounds {}",
-            status.target, status.state, status.control, status.bounds
+            status.target,
+            status.state,
+            status.control,
+            status.bounds
         );
         for (name, state) in &status.parts {
-            println!("{:width$}    {name}: {state}", "");
+            outln!("{:width$}    {name}: {state}", "");
         }
     }
 }

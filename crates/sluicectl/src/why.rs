@@ -67,9 +67,9 @@ pub async fn run(args: WhyArgs) -> Result<ExitCode> {
     let seen = read(&clients, &store, &target, &args.namespace).await;
     let now = Timestamp::now();
     print(&target, &seen, now);
-    println!();
+    outln!();
     for line in answer(&target, &seen, now.as_second()) {
-        println!("why: {line}");
+        outln!("why: {line}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -153,7 +153,7 @@ fn kept<T, E: std::fmt::Display>(
 
 fn print(target: &Target, seen: &Seen, now: Timestamp) {
     let queues: Vec<&str> = target.queues.iter().map(|q| q.name.as_str()).collect();
-    println!(
+    outln!(
         "target   {} (service {}/{}, queues {}, capacity {}-{}{})",
         target.name,
         target.cluster,
@@ -169,20 +169,20 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
             t.desired, t.running, t.pending
         )
     });
-    println!("ecs      {tasks}");
+    outln!("ecs      {tasks}");
     let backlog = seen.backlog.map_or("unread".to_owned(), |b| {
         format!(
             "backlog {} (visible {}, in flight {}, delayed {}; {} on priority queues)",
             b.weighted, b.depth.visible, b.depth.in_flight, b.depth.delayed, b.priority
         )
     });
-    println!("queues   {backlog}");
+    outln!("queues   {backlog}");
     let bounds = match seen.bounds {
         Some(Some(b)) => format!("MinCapacity {}, MaxCapacity {}", b.min, b.max),
         Some(None) => "no scalable target registered".to_owned(),
         None => "unread".to_owned(),
     };
-    println!("scaling  {bounds}");
+    outln!("scaling  {bounds}");
     print_watcher(seen, now);
     let floor = seen.hold.map_or("no profile".to_owned(), |hold| {
         let cap = hold.cap.map_or(String::new(), |c| format!(", cap {c}"));
@@ -193,9 +193,9 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
         .map_or("no raise of its own in force".to_owned(), |o| {
             format!("raised MinCapacity to {} at {}", o.raised_to, at(o.at, now))
         });
-    println!("prescaler {floor}; {own}");
+    outln!("prescaler {floor}; {own}");
     if let Some(next) = prescaler_next(target, seen, now.as_second()) {
-        println!("          its next run: {next}");
+        outln!("          its next run: {next}");
     }
     let published: Vec<String> = READINGS
         .iter()
@@ -207,9 +207,9 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     } else {
         published.join(", ")
     };
-    println!("publisher {published}");
+    outln!("publisher {published}");
     for error in &seen.errors {
-        println!("unread   {error}");
+        outln!("unread   {error}");
     }
 }
 
@@ -220,7 +220,7 @@ fn print_watcher(seen: &Seen, now: Timestamp) {
         } else {
             "unread"
         };
-        println!("watcher  {what}");
+        outln!("watcher  {what}");
         return;
     };
     let when = record.updated_at.as_deref().unwrap_or("at an unknown time");
@@ -228,9 +228,9 @@ fn print_watcher(seen: &Seen, now: Timestamp) {
         .last_decision
         .as_deref()
         .unwrap_or("(no decision text)");
-    println!("watcher  last decision ({when}): {decision}");
+    outln!("watcher  last decision ({when}): {decision}");
     if let Some(facts) = &record.last_facts {
-        println!("         on facts {facts}");
+        outln!("         on facts {facts}");
     }
     let state = &record.state.value;
     let mut notes = Vec::new();
@@ -247,7 +247,7 @@ fn print_watcher(seen: &Seen, now: Timestamp) {
         notes.push(format!("{} look(s) in a row undecided", state.skipped));
     }
     if !notes.is_empty() {
-        println!("         {}", notes.join(", "));
+        outln!("         {}", notes.join(", "));
     }
 }
 

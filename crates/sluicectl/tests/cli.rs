@@ -61,6 +61,29 @@ fn validate_lists_every_problem_by_path_and_fails() {
     );
 }
 
+/// A reader that stops reading (`sluicectl simulate ... | head -3`) costs the rest of
+/// the output, never a panic: the command finishes and says nothing on stderr.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let scenario = repo_root().join("infra/examples/gpu-inference/scenario.yaml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sluicectl"))
+        .args([
+            "simulate",
+            "--scenario",
+            &scenario.display().to_string(),
+            "--peers",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sluicectl");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("sluicectl ran");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}
+
 #[test]
 fn help_explains_the_commands() {
     let (stdout, _) = text(&sluicectl(&["--help"], None));

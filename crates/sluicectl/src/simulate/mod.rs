@@ -269,7 +269,7 @@ fn print(outcomes: &[Outcome], arrivals: &[u32], main: &Loaded) -> String {
             ));
         }
     }
-    print!("{text}");
+    out!("{text}");
     text
 }
 
@@ -286,7 +286,7 @@ fn write(dir: &Path, outcomes: &[Outcome], text: &str) -> Result<()> {
     }
     let svg = chart::svg(outcomes)?;
     std::fs::write(dir.join("chart.svg"), svg)?;
-    println!(
+    outln!(
         "wrote {}/report.txt, series.csv and chart.svg",
         dir.display()
     );

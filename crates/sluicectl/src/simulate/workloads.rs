@@ -29,7 +29,7 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
                 workload.about,
                 compare::markdown(&contest)
             );
-            print!("{section}");
+            out!("{section}");
             text.push_str(&section);
             if let Some(out) = &args.out {
                 write_chart(Path::new(out), &workload, startup, &contest)?;
@@ -39,7 +39,7 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {out}"))?;
         std::fs::write(Path::new(out).join("control.md"), &text)?;
-        println!("wrote {out}/control.md and a chart per workload");
+        outln!("wrote {out}/control.md and a chart per workload");
     }
     Ok(ExitCode::SUCCESS)
 }
