@@ -450,7 +450,43 @@ impl Document {
             }
         }
         problems.extend(self.budget_problems());
+        problems.extend(self.group_problems());
         Problems::into_result(problems)
+    }
+
+    /// Targets that share an Auto Scaling group must raise the same floor of it: the
+    /// prescaler keeps one record of its raise per group, so a MinSize raise and a warm
+    /// pool raise on one group would take each other's record (MinSize 2 -> 3 -> 0,
+    /// below what the group's owners set, and a warm pool stranded).
+    fn group_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (index, target) in self.targets.iter().enumerate() {
+            let Some(mine) = &target.instances else {
+                continue;
+            };
+            let other = self.targets[..index]
+                .iter()
+                .enumerate()
+                .find_map(|(first, t)| {
+                    let theirs = t.instances.as_ref()?;
+                    (theirs.auto_scaling_group == mine.auto_scaling_group
+                        && theirs.floor != mine.floor
+                        && t.region == target.region
+                        && t.role_arn == target.role_arn)
+                        .then_some((first, theirs.floor))
+                });
+            if let Some((first, floor)) = other {
+                problems.push(Problem::new(
+                    format!("targets[{index}].instances.floor"),
+                    format!(
+                        "group {:?} is raised as {:?} by targets[{first}] and as {:?} here: one \
+                         group takes one kind of floor",
+                        mine.auto_scaling_group, floor, mine.floor
+                    ),
+                ));
+            }
+        }
+        problems
     }
 
     /// Each budget's problems, and duplicate budget names.
@@ -1011,6 +1047,22 @@ profiles:
             Ok(_) => Vec::new(),
             Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
         }
+    }
+
+    #[test]
+    fn one_group_takes_one_kind_of_floor() {
+        let text = |second: &str| {
+            format!(
+                "targets:\n  - {{ name: a, cluster: c, service: a, capacity: {{ min: 0, max: 4 }}, backlog_per_task: 1, instances: {{ auto_scaling_group: g }} }}\n  - {{ name: b, cluster: c, service: b, capacity: {{ min: 0, max: 4 }}, backlog_per_task: 1, instances: {{ auto_scaling_group: g{second} }} }}\n"
+            )
+        };
+        assert_eq!(problems_of(&text("")), Vec::<String>::new(), "both MinSize");
+        assert_eq!(
+            problems_of(&text(", floor: warm_pool")),
+            [
+                "targets[1].instances.floor: group \"g\" is raised as MinSize by targets[0] and as WarmPool here: one group takes one kind of floor"
+            ]
+        );
     }
 
     /// Values CloudWatch, ECS or the arithmetic cannot honour, refused by path.

@@ -775,6 +775,41 @@ async fn a_group_shared_by_two_shards_is_decided_once_for_all_its_targets() {
     assert_eq!(fakes.group("gpu-asg"), Some((6, None, 8)));
 }
 
+/// A table that holds a MinSize target and a warm-pool target on one group (written
+/// before validation refused the mix): the prescaler changes the group not at all,
+/// and says why, rather than let each kind take the other's record of its raise.
+#[tokio::test]
+async fn a_group_with_two_kinds_of_floor_is_left_alone_and_said() {
+    let fakes = world(1, business_hours());
+    fakes.put_target(&fakes_target_on_group());
+    fakes.set_group("gpu-asg", 1, Some(0), 8);
+    let mut pooled = Target {
+        name: "silver".into(),
+        service: "silver-svc".into(),
+        ..fakes_target_on_group()
+    };
+    if let Some(instances) = pooled.instances.as_mut() {
+        instances.floor = sluice_core::instances::GroupFloor::WarmPool;
+    }
+    fakes.put_target(&pooled);
+    fakes.set_service("c", "silver-svc", 1);
+    for at in ["07:45", "07:50", "18:30"] {
+        let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday(at))
+            .await
+            .unwrap();
+        assert_eq!(report.groups.len(), 2, "{:?}", report.groups);
+        for group in &report.groups {
+            assert_eq!(group.outcome, ChangeStatus::Skipped);
+            assert!(
+                group.reason.contains("one group takes one kind of floor"),
+                "{}",
+                group.reason
+            );
+        }
+    }
+    assert_eq!(fakes.group("gpu-asg"), Some((1, Some(0), 8)), "untouched");
+}
+
 /// `gold` with its tasks two to an instance on group `gpu-asg`, warm-up 5 minutes.
 fn fakes_target_on_group() -> Target {
     Target {

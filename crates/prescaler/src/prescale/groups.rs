@@ -87,6 +87,15 @@ pub async fn groups(
     }
     let owns = ports.group_states.group_owns().await;
     let mut reports = Vec::with_capacity(needs.len());
+    // One record of the raise per group: a group declared with two kinds of floor (a
+    // table written before validation refused it) would have each kind take the
+    // other's record, so neither is changed.
+    let kinds = |group: &str| needs.keys().filter(|(g, _)| g == group).count();
+    let mixed: Vec<String> = needs
+        .keys()
+        .filter(|(group, _)| kinds(group) > 1)
+        .map(|(group, _)| group.clone())
+        .collect();
     for ((group, floor), (needed, targets)) in needs {
         let mut report = GroupReport {
             group,
@@ -97,6 +106,13 @@ pub async fn groups(
             outcome: ChangeStatus::Skipped,
             reason: String::new(),
         };
+        if mixed.contains(&report.group) {
+            report.reason = "not decided, nothing changed: the group is declared with both a \
+                             MinSize and a warm pool floor; one group takes one kind of floor"
+                .to_owned();
+            reports.push(report);
+            continue;
+        }
         let own = match &owns {
             Ok(owns) => owns.get(&report.group).copied(),
             Err(error) => {
