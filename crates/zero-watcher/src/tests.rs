@@ -837,6 +837,55 @@ async fn a_role_that_cannot_be_assumed_fails_its_targets_and_the_others_go_on() 
     );
 }
 
+/// A push for a target whose role cannot be assumed is recorded in the stack's table,
+/// and the first look that reaches the account wakes it: a topic-only target is not
+/// left asleep once Lambda's retries run out.
+#[tokio::test]
+async fn a_push_for_an_unreachable_account_is_kept_for_the_next_look() {
+    let role = "arn:aws:iam::444455556666:role/sluice-late";
+    let fakes = World::new();
+    let late = target("late", 1).in_account(role, None);
+    fakes.aws.put_target(&late);
+
+    let pushed = watch(&sns(), &settings(), &fakes.ports()).await;
+    let report = match &pushed {
+        Ok(report) => report,
+        Err(crate::watch::WatchError::PushNotCarriedOut(report)) => report.as_ref(),
+        Err(other) => panic!("{other}"),
+    };
+    let decision = report
+        .decisions
+        .iter()
+        .find(|d| d.target == "late")
+        .expect("reported");
+    assert_eq!(decision.outcome, Effect::Failed);
+    assert!(
+        decision
+            .reason
+            .contains("the push is recorded for the next look"),
+        "{}",
+        decision.reason
+    );
+    let stored = fakes
+        .aws
+        .watch_state("late")
+        .expect("recorded in the stack's table");
+    assert!(stored.value.wake_requested.is_some(), "{:?}", stored.value);
+
+    // The role works again; the queue is still empty: the next look wakes it anyway.
+    let account = fakes.aws.account(&late.place());
+    account.set_service("cluster", "late-svc", 0);
+    account.set_queue("late-q", Default::default());
+    fakes.advance(60);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let decision = report
+        .decisions
+        .iter()
+        .find(|d| d.target == "late")
+        .expect("reported");
+    assert_eq!(decision.outcome, Effect::Woke, "{}", decision.reason);
+}
+
 /// `gold` awake at `desired` tasks, its scalable target 0-10, its rates learnt by the
 /// publisher: a task finishes 10 messages a minute, 10 arrive.
 fn sized(fakes: &World, desired: u32) {

@@ -125,18 +125,23 @@ async fn attempt_once<'t>(
             let facts = facts::read(&work, settings, ports).await;
             let mut attempts = Vec::with_capacity(mine.len());
             for ((item, stored), facts) in mine.iter().zip(facts) {
-                attempts
-                    .push(decide_and_act(item, facts, stored, now, pass, settings, ports).await);
+                attempts.push(Ok(decide_and_act(
+                    item, facts, stored, now, pass, settings, ports,
+                )
+                .await));
             }
             attempts
         },
-        |((watched, _), _), error| {
-            Attempt::done(DecisionReport::unreachable(*watched, pass, error))
-        },
+        |_, error| Err(error.clone()),
     )
     .await;
-    let items = needs_facts.into_iter().map(|(item, _)| item);
-    results.extend(items.zip(attempts));
+    for ((item, stored), attempt) in needs_facts.into_iter().zip(attempts) {
+        let attempt = match attempt {
+            Ok(attempt) => attempt,
+            Err(error) => unreachable(&item, &error, &stored, now, pass, ports).await,
+        };
+        results.push((item, attempt));
+    }
     results
 }
 
@@ -343,6 +348,31 @@ async fn unread(
     report.skipped_in_a_row = recorded.skipped;
     report.error = Some(error);
     Attempt::done(report)
+}
+
+/// A target whose account cannot be reached (its role cannot be assumed): failed, and
+/// a push for it recorded in the stack's own table like any push whose facts could not
+/// be read, so the next look that reaches the account wakes it. Without the record a
+/// topic- or alarm-only target stayed asleep once Lambda's retries ran out.
+async fn unreachable(
+    (watched, cause): &Work<'_>,
+    error: &AwsError,
+    stored: &Versioned<WatchState>,
+    now: i64,
+    pass: u32,
+    ports: &Ports<'_>,
+) -> Attempt {
+    let failed = DecisionReport::unreachable(*watched, pass, error);
+    if !matches!(cause, Cause::Push(_)) {
+        return Attempt::done(failed);
+    }
+    match unread(*watched, cause, error.clone(), stored, now, pass, ports).await {
+        Attempt::Done(mut report) => {
+            report.outcome = failed.outcome;
+            Attempt::Done(report)
+        }
+        lost => lost,
+    }
 }
 
 /// Whether a "stay" changes what is stored enough to write it.
