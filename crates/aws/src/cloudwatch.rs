@@ -193,6 +193,13 @@ fn merge(slot: &mut Gathered, result: &aws_sdk_cloudwatch::types::MetricDataResu
 #[async_trait]
 impl MetricSink for CloudWatchMetrics {
     async fn put_metric_data(&self, namespace: &str, datums: &[Datum]) -> Result<(), AwsError> {
+        let (datums, refused) = sluice_core::metrics::publishable(datums);
+        for problem in refused {
+            tracing::warn!(%problem, "datum dropped");
+        }
+        if datums.is_empty() {
+            return Ok(());
+        }
         let now = DateTime::from(SystemTime::now());
         let metric_data = datums
             .iter()

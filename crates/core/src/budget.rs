@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::problem::{Problem, name_problem};
 
+/// A budget's figures (its limit, a price, GPUs a task) lie between these: spend over
+/// limit stays a finite number for CloudWatch, and no figure is a rounding error.
+pub const MIN_FIGURE: f64 = 1e-6;
+pub const MAX_FIGURE: f64 = 1e12;
+
 /// A budget as written in a configuration file and stored in the table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,10 +93,13 @@ impl Budget {
                 );
             }
         }
-        if !(self.limit.is_finite() && self.limit > 0.0) {
+        if !(self.limit.is_finite() && (MIN_FIGURE..=MAX_FIGURE).contains(&self.limit)) {
             problem(
                 "limit",
-                format!("must be a number above 0, got {}", self.limit),
+                format!(
+                    "must be a number from {MIN_FIGURE:e} to {MAX_FIGURE:e}, got {}",
+                    crate::problem::shown(self.limit)
+                ),
             );
         }
         if crate::tz::get(&self.timezone).is_err() {
@@ -100,15 +108,23 @@ impl Budget {
                 format!("unknown IANA time zone {:?}", self.timezone),
             );
         }
-        let positive = |value: Option<f64>| value.is_some_and(|v| v.is_finite() && v > 0.0);
+        // Spent over limit, a share published as a metric, must stay a finite number:
+        // CloudWatch refuses a whole PutMetricData batch for one infinite value.
+        let positive = |value: Option<f64>| {
+            value.is_some_and(|v| v.is_finite() && (MIN_FIGURE..=MAX_FIGURE).contains(&v))
+        };
         match (self.unit, self.gpus_per_task, self.price_per_task_hour) {
             (SpendUnit::GpuHours, gpus, _) if !positive(gpus) => problem(
                 "gpus_per_task",
-                "unit gpu_hours needs gpus_per_task, a number above 0".to_owned(),
+                format!(
+                    "unit gpu_hours needs gpus_per_task, a number from {MIN_FIGURE:e} to {MAX_FIGURE:e}"
+                ),
             ),
             (SpendUnit::Money, _, price) if !positive(price) => problem(
                 "price_per_task_hour",
-                "unit money needs price_per_task_hour, a number above 0".to_owned(),
+                format!(
+                    "unit money needs price_per_task_hour, a number from {MIN_FIGURE:e} to {MAX_FIGURE:e}"
+                ),
             ),
             _ => {}
         }
@@ -329,7 +345,7 @@ mod tests {
         for expected in [
             "budgets[0].name: must not be empty",
             "budgets[0].targets[0]: no target named \"nobody\" in this file",
-            "budgets[0].limit: must be a number above 0, got -1",
+            "budgets[0].limit: must be a number from 1e-6 to 1e12, got -1",
             "budgets[0].timezone: unknown IANA time zone \"Mars/Base\"",
             "budgets[0].price_per_task_hour: unit money needs price_per_task_hour",
             "budgets[0].gpus_per_task: only with unit gpu_hours",
@@ -339,5 +355,29 @@ mod tests {
                 "{expected} in {said:#?}"
             );
         }
+    }
+
+    /// Figures whose spend over limit is no finite number (CloudWatch refuses the whole
+    /// batch the share is in) are refused, by path.
+    #[test]
+    fn figures_that_make_an_infinite_share_are_refused() {
+        let b = Budget {
+            limit: 1e-320,
+            unit: SpendUnit::Money,
+            price_per_task_hour: Some(1e308),
+            ..budget(Period::Day, BudgetMode::Enforce)
+        };
+        let said: Vec<String> = b
+            .problems("budgets[0]", &["a"])
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "budgets[0].limit: must be a number from 1e-6 to 1e12, got 1e-320",
+                "budgets[0].price_per_task_hour: unit money needs price_per_task_hour, a number from 1e-6 to 1e12",
+            ]
+        );
     }
 }

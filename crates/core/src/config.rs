@@ -744,7 +744,7 @@ impl Target {
                 "backlog_per_task",
                 format!(
                     "must be a number from {MIN_BACKLOG_PER_TASK} to {MAX_BACKLOG_PER_TASK}, got {}",
-                    shown(self.backlog_per_task)
+                    crate::problem::shown(self.backlog_per_task)
                 ),
             );
         }
@@ -830,16 +830,6 @@ pub const MAX_BACKLOG_PER_TASK: f64 = 1e9;
 /// `idle_minutes` at most a week: the idle clock reads SQS's 1-minute counts over it,
 /// which CloudWatch keeps 15 days.
 pub const MAX_IDLE_MINUTES: u32 = 7 * 1440;
-
-/// A number as a reader would write it: plain, or in exponent form when tiny or huge
-/// (a subnormal written out is 300 zeros).
-fn shown(value: f64) -> String {
-    if value == 0.0 || (1e-3..1e15).contains(&value.abs()) {
-        value.to_string()
-    } else {
-        format!("{value:e}")
-    }
-}
 
 /// What CloudWatch refuses in a metric's dimensions (at most 30; each name and value
 /// not empty, names at most 255 characters, values at most 1024), as (field, message)

@@ -248,6 +248,45 @@ pub enum Rollup {
     AlsoFleetWide,
 }
 
+/// The largest magnitude CloudWatch takes in a datum's value (and, besides 0, the
+/// smallest): "Values ... between 8.515920e-109 and 1.174271e+108"
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html>).
+pub const LARGEST_VALUE: f64 = 1.174_271e108;
+pub const SMALLEST_VALUE: f64 = 8.515_920e-109;
+
+impl Datum {
+    /// Whether CloudWatch takes this value: finite and within its range. One it does
+    /// not take makes PutMetricData refuse the whole batch (every target's datums and
+    /// the fleet's heartbeat with it).
+    pub fn is_publishable(&self) -> bool {
+        let size = self.value.abs();
+        self.value.is_finite() && (size == 0.0 || (SMALLEST_VALUE..=LARGEST_VALUE).contains(&size))
+    }
+}
+
+/// The datums CloudWatch takes, and one note for each it would refuse (dropped, so the
+/// rest of the batch lands).
+pub fn publishable(datums: &[Datum]) -> (Vec<Datum>, Vec<String>) {
+    let mut notes = Vec::new();
+    let kept = datums
+        .iter()
+        .filter(|datum| {
+            let fine = datum.is_publishable();
+            if !fine {
+                notes.push(format!(
+                    "{} of {} is {}, which CloudWatch does not take: not published",
+                    datum.name,
+                    datum.target.as_deref().unwrap_or("the fleet"),
+                    datum.value
+                ));
+            }
+            fine
+        })
+        .cloned()
+        .collect();
+    (kept, notes)
+}
+
 /// One CloudWatch Embedded Metric Format log line holding datums of one target (or
 /// fleet-wide ones): CloudWatch Logs turns it into the metrics PutMetricData would
 /// write.
@@ -257,6 +296,7 @@ pub fn embedded_metric_line(
     datums: &[Datum],
     rollup: Rollup,
 ) -> String {
+    let (datums, _) = publishable(datums);
     let Some(first) = datums.first() else {
         return String::new();
     };
@@ -287,7 +327,7 @@ pub fn embedded_metric_line(
             serde_json::Value::String(target.clone()),
         );
     }
-    for datum in datums {
+    for datum in &datums {
         root.insert(datum.name.to_owned(), serde_json::json!(datum.value));
     }
     serde_json::Value::Object(root).to_string()
@@ -681,6 +721,28 @@ mod tests {
                 ("TargetsBacklogWithoutCapacity", 3.0),
             ]
         );
+    }
+
+    #[test]
+    fn what_cloudwatch_would_refuse_is_dropped_and_said_not_the_batch() {
+        let values = [5.0, 0.0, f64::NAN, f64::INFINITY, 1e300, 1e-200, -3.0];
+        let datums: Vec<Datum> = values
+            .iter()
+            .map(|v| Datum::count("t", names::BACKLOG, *v))
+            .collect();
+        let (kept, notes) = publishable(&datums);
+        let kept: Vec<f64> = kept.iter().map(|d| d.value).collect();
+        assert_eq!(kept, [5.0, 0.0, -3.0]);
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        assert!(notes[0].starts_with("Backlog of t is NaN"), "{notes:?}");
+        let line = embedded_metric_line("Sluice", 0, &datums, Rollup::PerTargetOnly);
+        let parsed: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+        assert_eq!(
+            parsed["Backlog"],
+            serde_json::json!(-3.0),
+            "the last kept value: {line}"
+        );
+        assert!(!line.contains("null"), "{line}");
     }
 }
 

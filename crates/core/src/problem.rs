@@ -70,3 +70,13 @@ pub fn name_problem(name: &str) -> Option<String> {
     }
     None
 }
+
+/// A number as a reader would write it in a problem: plain, or in exponent form when
+/// tiny or huge (a subnormal written out is 300 zeros).
+pub(crate) fn shown(value: f64) -> String {
+    if value == 0.0 || (1e-3..1e15).contains(&value.abs()) {
+        value.to_string()
+    } else {
+        format!("{value:e}")
+    }
+}
