@@ -799,15 +799,45 @@ async fn a_group_with_two_kinds_of_floor_is_left_alone_and_said() {
             .unwrap();
         assert_eq!(report.groups.len(), 2, "{:?}", report.groups);
         for group in &report.groups {
-            assert_eq!(group.outcome, ChangeStatus::Skipped);
+            assert_eq!(group.outcome, ChangeStatus::Failed);
             assert!(
                 group.reason.contains("one group takes one kind of floor"),
                 "{}",
                 group.reason
             );
         }
+        assert_eq!(
+            fleet_datum(&fakes, names::PRESCALER_FAILED),
+            Some(2.0),
+            "the alarm hears it"
+        );
     }
     assert_eq!(fakes.group("gpu-asg"), Some((1, Some(0), 8)), "untouched");
+}
+
+/// A stored budget that no longer parses holds no cap while it is invalid: the
+/// PrescalerFailed alarm hears of it, as of a refused group raise.
+#[tokio::test]
+async fn an_invalid_stored_budget_and_a_refused_group_raise_are_counted_failed() {
+    let fakes = world(1, business_hours());
+    on_instances(&fakes);
+    fakes.put_item(ItemKind::Budget, "spent", "{not json");
+    fakes.fail_next(
+        "AutoScaling.UpdateAutoScalingGroup",
+        None,
+        ErrorKind::AccessDenied,
+        1,
+    );
+    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:45"))
+        .await
+        .unwrap();
+    assert!(
+        report.invalid.contains_key("budget spent"),
+        "{:?}",
+        report.invalid
+    );
+    assert_eq!(report.groups[0].outcome, ChangeStatus::Failed);
+    assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(2.0));
 }
 
 /// `gold` with its tasks two to an instance on group `gpu-asg`, warm-up 5 minutes.

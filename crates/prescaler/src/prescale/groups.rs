@@ -110,6 +110,7 @@ pub async fn groups(
             report.reason = "not decided, nothing changed: the group is declared with both a \
                              MinSize and a warm pool floor; one group takes one kind of floor"
                 .to_owned();
+            report.outcome = ChangeStatus::Failed;
             reports.push(report);
             continue;
         }
@@ -118,6 +119,7 @@ pub async fn groups(
             Err(error) => {
                 report.reason =
                     format!("not decided, nothing changed: the prescaler's group records: {error}");
+                report.outcome = ChangeStatus::Failed;
                 reports.push(report);
                 continue;
             }
@@ -139,6 +141,7 @@ async fn decide(
         Ok(facts) => facts,
         Err(error) => {
             report.reason = format!("not decided, nothing changed: {error}");
+            report.outcome = ChangeStatus::Failed;
             return;
         }
     };
@@ -174,6 +177,7 @@ async fn decide(
     {
         report.reason =
             format!("not changed: the record of the raise could not be written: {error}");
+        report.outcome = ChangeStatus::Failed;
         return;
     }
     if let Err(error) = ports

@@ -96,7 +96,8 @@ pub async fn prescale(
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
     let shard = request.shard;
     let groups = groups::groups(&loaded, &starts, (at, now, shard), settings, ports).await;
-    let published_floors = publish::publish(&planned, &budgets, settings, ports).await;
+    let failed = report::failures(&planned, &groups, &loaded.invalid);
+    let published_floors = publish::publish(&planned, &budgets, failed, settings, ports).await;
     let done = report::Done {
         planned,
         budgets: &budgets,

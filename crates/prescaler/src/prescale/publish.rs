@@ -12,10 +12,12 @@ use super::report::TargetReport;
 use crate::settings::Settings;
 
 /// How many floors were published. The counts of targets without a floor and of
-/// targets failed go out with them, fleet-wide.
+/// failures (`failed`: targets, groups, stored budgets; `report::failures`) go out
+/// with them, fleet-wide.
 pub async fn publish(
     planned: &[Planned],
     budgets: &[Budgeted],
+    failed: usize,
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> usize {
@@ -23,7 +25,7 @@ pub async fn publish(
         return 0;
     }
     let unevaluated = super::report::without_floor(planned) as f64;
-    let failed = super::report::failed(planned) as f64;
+    let failed = failed as f64;
     let mut datums: Vec<Datum> = planned.iter().flat_map(|p| per_target(&p.report)).collect();
     datums.push(Datum::fleet_count(
         names::TARGETS_WITHOUT_FLOOR,

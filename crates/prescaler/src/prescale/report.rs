@@ -197,6 +197,22 @@ pub fn failed(planned: &[Planned]) -> usize {
         .count()
 }
 
+/// What the PrescalerFailed alarm hears: targets failed, groups whose floor could not
+/// be decided or changed, and stored budgets that do not parse (their caps are not
+/// enforced while they are invalid).
+pub fn failures(
+    planned: &[Planned],
+    groups: &[GroupReport],
+    invalid: &BTreeMap<String, String>,
+) -> usize {
+    let groups_failed = groups
+        .iter()
+        .filter(|g| g.outcome == ChangeStatus::Failed)
+        .count();
+    let budgets_invalid = invalid.keys().filter(|k| k.starts_with("budget ")).count();
+    failed(planned) + groups_failed + budgets_invalid
+}
+
 /// Targets whose profile gave no floor: it is missing or does not compile.
 pub fn without_floor(planned: &[Planned]) -> usize {
     planned
