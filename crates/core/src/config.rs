@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::budget::Budget;
 use crate::facts::MetricQuery;
 use crate::instances::Instances;
-use crate::place::{Place, account_of, external_id_problem, region_problem, role_arn_problem};
+use crate::place::{
+    Place, account_of, external_id_problem, partition_problem, region_problem, role_arn_problem,
+};
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
 use crate::profile::Profile;
@@ -795,6 +797,11 @@ impl Target {
         }
         if let Some(message) = self.region.as_deref().and_then(region_problem) {
             found.add("region", message);
+        } else if let (Some(role), Some(region)) = (&self.role_arn, &self.region)
+            && role_arn_problem(role).is_none()
+            && let Some(message) = partition_problem(role, region)
+        {
+            found.add("region", message);
         }
         match (&self.external_id, &self.role_arn) {
             (Some(_), None) => found.add(
@@ -1134,6 +1141,13 @@ targets:
                 "targets[1].instances"
             ],
             "{bad:#?}"
+        );
+        let wild = problems_of(&two(", role_arn: 'arn:aws:iam::111122223333:role/*'", ""));
+        assert!(wild[0].starts_with("targets[0].role_arn: "), "{wild:?}");
+        let mixed = problems_of(&two(&format!("{role}, region: cn-north-1"), ""));
+        assert!(
+            mixed[0].starts_with("targets[0].region: region cn-north-1 is in the aws-cn"),
+            "{mixed:?}"
         );
     }
 

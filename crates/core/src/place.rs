@@ -49,21 +49,72 @@ pub fn account_of(role_arn: &str) -> Option<&str> {
     role_arn.split(':').nth(4)
 }
 
+/// The partitions AWS has, and the region prefix each one's regions start with
+/// (<https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html>);
+/// `aws` takes every region the others do not.
+const PARTITIONS: &[(&str, &str)] = &[
+    ("aws-cn", "cn-"),
+    ("aws-us-gov", "us-gov-"),
+    ("aws-iso", "us-iso-"),
+    ("aws-iso-b", "us-isob-"),
+    ("aws-iso-e", "eu-isoe-"),
+    ("aws-iso-f", "us-isof-"),
+    ("aws-eusc", "eusc-"),
+    ("aws", ""),
+];
+
+/// The partition a region is in.
+pub fn partition_of(region: &str) -> &'static str {
+    PARTITIONS
+        .iter()
+        .find(|(_, prefix)| region.starts_with(prefix))
+        .map_or("aws", |(partition, _)| partition)
+}
+
 /// What is wrong with an IAM role ARN, if anything:
-/// `arn:<partition>:iam::<12-digit account>:role/<path/>name`.
+/// `arn:<partition>:iam::<12-digit account>:role/<path/>name`, the name and path in
+/// the characters IAM allows (`[\w+=,.@-]`, so no wildcard: a role is one role), the
+/// partition one AWS has.
 pub fn role_arn_problem(arn: &str) -> Option<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let name_ok = |name: &str| {
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    };
     let shape_ok = parts.len() == 6
         && parts[0] == "arn"
-        && parts[1].starts_with("aws")
+        && PARTITIONS
+            .iter()
+            .any(|(partition, _)| *partition == parts[1])
         && parts[2] == "iam"
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > "role/".len();
+        && parts[5].strip_prefix("role/").is_some_and(|path| {
+            path.split('/').next_back().is_some_and(name_ok)
+                && path.split('/').all(|p| p.is_empty() || name_ok(p))
+        });
     (!shape_ok).then(|| {
-        format!("{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/sluice-member)")
+        format!(
+            "{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/sluice-member; \
+             names of letters, digits and _+=,.@-, no wildcard)"
+        )
+    })
+}
+
+/// What is wrong with a role in one partition reaching a region of another: STS
+/// there does not know the role.
+pub fn partition_problem(role_arn: &str, region: &str) -> Option<String> {
+    let partition = role_arn.split(':').nth(1)?;
+    let wanted = partition_of(region);
+    (partition != wanted).then(|| {
+        format!(
+            "region {region} is in the {wanted} partition, but role_arn {role_arn} is in \
+             {partition}: a role reaches its own partition only"
+        )
     })
 }
 
@@ -115,9 +166,30 @@ mod tests {
             "arn:aws:iam::123456789012:user/x",
             "arn:aws:iam::123456789012:role/",
             "arn:aws:sts::123456789012:role/x",
+            "arn:aws:iam::123456789012:role/*",
+            "arn:aws:iam::123456789012:role/team/*",
+            "arn:aws:iam::123456789012:role/sluice?",
+            "arn:awsx:iam::123456789012:role/x",
+            "arn:aws:iam::123456789012:role/team/",
         ] {
             assert!(role_arn_problem(bad).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_role_reaches_only_its_own_partition() {
+        let commercial = "arn:aws:iam::123456789012:role/sluice";
+        let china = "arn:aws-cn:iam::123456789012:role/sluice";
+        assert_eq!(partition_problem(commercial, "eu-west-1"), None);
+        assert_eq!(partition_problem(china, "cn-north-1"), None);
+        assert_eq!(
+            partition_problem("arn:aws-us-gov:iam::123456789012:role/s", "us-gov-west-1"),
+            None
+        );
+        let problem = partition_problem(commercial, "cn-north-1").expect("mismatch");
+        assert!(problem.contains("aws-cn partition"), "{problem}");
+        assert!(partition_problem(china, "us-east-1").is_some());
+        assert!(partition_problem(commercial, "us-gov-east-1").is_some());
     }
 
     #[test]
