@@ -139,6 +139,7 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
         dry_run: false,
         poll_interval_seconds: 1,
         poll_window_seconds: 0,
+        account: None,
     };
     let watcher = zero_watcher::Watcher::new(&home.clients, settings);
 

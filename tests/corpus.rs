@@ -155,6 +155,7 @@ async fn the_zero_watcher_refuses_its_corpus_and_wakes_nothing() -> Result<()> {
         dry_run: false,
         poll_interval_seconds: 1,
         poll_window_seconds: 0,
+        account: None,
     };
     let watcher = zero_watcher::Watcher::new(&scene.emulators.clients, settings);
     refuses_all("zero-watcher", &scene, |event| {

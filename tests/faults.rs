@@ -307,6 +307,7 @@ async fn run_watcher_at(scene: &WatcherScene, clients: &Clients, later: i64) -> 
         dry_run: false,
         poll_interval_seconds: 1,
         poll_window_seconds: 0,
+        account: None,
     };
     let watcher = zero_watcher::Watcher::new(clients, settings);
     let clock = sluice_lambda::FixedClock::at(sluice_lambda::SystemClock.now() + later);

@@ -18,6 +18,8 @@ use zero_watcher::{Settings, Watcher};
 const TARGET: &str = "gold-inference";
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-inference-requests";
 const ALARM: &str = "gold-inference-backlog";
+/// The account moto answers as unless told otherwise: the stack's own here.
+const MOTO_ACCOUNT: &str = "123456789012";
 
 struct Scenario {
     emulators: Emulators,
@@ -85,6 +87,7 @@ impl Scenario {
             dry_run: false,
             poll_interval_seconds: 1,
             poll_window_seconds,
+            account: Some(MOTO_ACCOUNT.to_owned()),
         }
     }
 
@@ -187,6 +190,30 @@ async fn alarm_state_changes_wake_their_target() -> Result<()> {
             .await?;
         assert_eq!(outcome(&report), Effect::Woke, "{shape}: {report:?}");
         assert_eq!(scenario.desired().await?, 1, "{shape}");
+    }
+    Ok(())
+}
+
+/// Alarm names are unique within an account only: an alarm of the same name in
+/// another account (EventBridge forwards other accounts' events to the bus) is not
+/// the target's, and wakes nothing. Read back at moto: the service stays at 0.
+#[tokio::test]
+async fn an_alarm_of_another_account_wakes_nothing() -> Result<()> {
+    for (shape, field) in [
+        ("alarm-eventbridge.json", "account"),
+        ("alarm-action.json", "accountId"),
+    ] {
+        let scenario = scenario(1).await?;
+        let mut event = fixture(&format!("zero-watcher/{shape}"))?;
+        event[field] = Value::from("999999999999");
+        let report = scenario.watcher(0).handle(&event).await?;
+        assert!(report.decisions.is_empty(), "{shape}: {report:?}");
+        assert!(
+            report.skipped_events[0].contains("is in account 999999999999, not the account of"),
+            "{shape}: {:?}",
+            report.skipped_events
+        );
+        assert_eq!(scenario.desired().await?, 0, "{shape}");
     }
     Ok(())
 }
@@ -815,6 +842,7 @@ async fn idle_time_does_not_count_while_tasks_start() -> Result<()> {
         dry_run: false,
         poll_interval_seconds: 1,
         poll_window_seconds: 0,
+        account: Some(MOTO_ACCOUNT.to_owned()),
     };
     let watcher = Watcher::new(&emulators.clients, settings);
     let event = fixture("zero-watcher/scheduled.json")?;

@@ -194,6 +194,7 @@ proptest! {
             dry_run: false,
             poll_interval_seconds: 1,
             poll_window_seconds: 0,
+            account: None,
         };
         let result = runtime()?.block_on(zero_watcher::watch::watch(&event, &settings, &ports));
         if let Err(zero_watcher::WatchError::Request(_)) = result {

@@ -132,6 +132,13 @@ class TransformedTemplate(unittest.TestCase):
             self.assertLessEqual(props["Timeout"], 60, name)
             self.assertEqual(source[name]["Metadata"]["BuildMethod"], "rust-cargolambda", name)
 
+    def test_every_function_knows_the_stacks_account(self):
+        """The watcher compares an alarm event's account with its targets' (alarm
+        names are unique per account only); the stack's own is the template's."""
+        for name in FUNCTIONS:
+            variables = self.resources[name]["Properties"]["Environment"]["Variables"]
+            self.assertEqual(variables["SLUICE_ACCOUNT_ID"], {"Ref": "AWS::AccountId"}, name)
+
     def test_trust_bundle_is_the_systems_unless_one_file_is_named(self):
         """SSL_CERT_FILE reaches every function only when TrustBundle names a file;
         the pattern takes absolute paths only, so a stray value cannot be deployed."""

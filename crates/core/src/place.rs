@@ -44,6 +44,12 @@ impl fmt::Display for Place {
     }
 }
 
+/// What is wrong with an account id, if anything: twelve digits.
+pub fn account_id_problem(id: &str) -> Option<String> {
+    let fine = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+    (!fine).then(|| format!("{id:?} is not an AWS account id (12 digits)"))
+}
+
 /// The account a role ARN names (its fifth field).
 pub fn account_of(role_arn: &str) -> Option<&str> {
     role_arn.split(':').nth(4)
@@ -173,6 +179,14 @@ mod tests {
             "arn:aws:iam::123456789012:role/team/",
         ] {
             assert!(role_arn_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert_eq!(account_id_problem("123456789012"), None);
+        for bad in ["", "12345678901", "1234567890123", "12345678901x", "*"] {
+            assert!(account_id_problem(bad).is_some(), "{bad}");
         }
     }
 

@@ -60,6 +60,10 @@ pub struct AlarmChange {
     pub name: String,
     /// `ALARM`, `OK` or `INSUFFICIENT_DATA`.
     pub state: String,
+    /// The account the alarm is in, when the event says (EventBridge's `account`, an
+    /// alarm action's `accountId`): alarm names are unique per account only, so a
+    /// name alone could be anyone's.
+    pub account: Option<String>,
 }
 
 impl AlarmChange {
@@ -137,7 +141,7 @@ pub fn parse(event: &Value) -> Result<Trigger, BadEvent> {
         Some(Ok("aws.cloudwatch")) if fields.contains_key("alarmData") => {
             only(fields, ALARM_ACTION_FIELDS, "an alarm's Lambda action")?;
             let data = fields.get("alarmData").cloned().unwrap_or(Value::Null);
-            alarm_from(data, "alarmData")
+            alarm_from(data, "alarmData", account(fields, "accountId")?)
         }
         Some(Ok(other)) => Err(BadEvent(format!(
             "source {other:?} is not one Sluice accepts (\"{SCHEDULER_SOURCE}\" for the \
@@ -220,7 +224,7 @@ fn parse_eventbridge(
         }
         (Some("CloudWatch Alarm State Change"), "aws.cloudwatch") => {
             let detail = fields.get("detail").cloned().unwrap_or(Value::Null);
-            alarm_from(detail, "detail")
+            alarm_from(detail, "detail", account(fields, "account")?)
         }
         _ => Err(BadEvent(format!(
             "EventBridge event with detail-type {detail_type} from source {source:?}; \
@@ -330,9 +334,11 @@ fn parse_sns(event: &Value) -> Result<Trigger, BadEvent> {
 /// `NewStateValue` (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html>).
 fn alarm_notification(message: &str) -> Option<AlarmChange> {
     let message: Value = serde_json::from_str(message).ok()?;
+    // The topic the target lists is what it trusts here, whoever published to it.
     Some(AlarmChange {
         name: message.get("AlarmName")?.as_str()?.to_owned(),
         state: message.get("NewStateValue")?.as_str()?.to_owned(),
+        account: None,
     })
 }
 
@@ -348,7 +354,22 @@ struct AlarmState {
     value: String,
 }
 
-fn alarm_from(data: Value, field: &str) -> Result<Trigger, BadEvent> {
+/// The account an alarm event names in `field`, when it names one: twelve digits.
+fn account(fields: &Map<String, Value>, field: &str) -> Result<Option<String>, BadEvent> {
+    match fields.get(field) {
+        None => Ok(None),
+        Some(Value::String(id)) => match sluice_core::place::account_id_problem(id) {
+            None => Ok(Some(id.clone())),
+            Some(problem) => Err(BadEvent(format!("{field}: {problem}"))),
+        },
+        Some(other) => Err(BadEvent(format!(
+            "{field}: expected an account id string, got {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn alarm_from(data: Value, field: &str, account: Option<String>) -> Result<Trigger, BadEvent> {
     let data: AlarmData = serde_json::from_value(data).map_err(|e| {
         BadEvent(format!(
             "alarm state change without {field}.alarmName and {field}.state.value: {e}"
@@ -357,6 +378,7 @@ fn alarm_from(data: Value, field: &str) -> Result<Trigger, BadEvent> {
     Ok(Trigger::Alarm(AlarmChange {
         name: data.alarm_name,
         state: data.state.value,
+        account,
     }))
 }
 
@@ -413,7 +435,8 @@ mod tests {
             alarm,
             AlarmChange {
                 name: "gold-inference-backlog".into(),
-                state: "ALARM".into()
+                state: "ALARM".into(),
+                account: Some("123456789012".into()),
             }
         );
     }
@@ -450,7 +473,8 @@ mod tests {
             notifications[0].alarm,
             Some(AlarmChange {
                 name: "gold-inference-backlog".into(),
-                state: "OK".into()
+                state: "OK".into(),
+                account: None,
             })
         );
     }
@@ -493,6 +517,14 @@ mod tests {
             (
                 json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "a", "state": {"value": "ALARM"}}, "action": "sleep"}),
                 "an alarm's Lambda action carrying \"action\" as well",
+            ),
+            (
+                json!({"source": "aws.cloudwatch", "accountId": "12", "alarmData": {"alarmName": "a", "state": {"value": "ALARM"}}}),
+                "accountId: \"12\" is not an AWS account id",
+            ),
+            (
+                json!({"detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch", "account": 123456789012_u64, "detail": {"alarmName": "a", "state": {"value": "ALARM"}}}),
+                "account: expected an account id string, got a number",
             ),
             (
                 json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "shard": {"index": 0, "count": 2}}),

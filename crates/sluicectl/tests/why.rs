@@ -57,6 +57,7 @@ impl Scene {
             dry_run: false,
             poll_interval_seconds: 1,
             poll_window_seconds: 0,
+            account: None,
         };
         let watcher = Watcher::new(&self.emulators.clients, settings);
         let poll = serde_json::json!({"source": "sluice.scheduler"});

@@ -13,6 +13,10 @@ pub struct Settings {
     /// `SLUICE_POLL_WINDOW_SECONDS` (default 50): how long a scheduled invocation keeps
     /// polling before it returns; 0 = one look. Keep it under the function's timeout.
     pub poll_window_seconds: u64,
+    /// `SLUICE_ACCOUNT_ID` (the template sets the stack's): the account of targets
+    /// without `role_arn`. An alarm event from another account wakes none of them;
+    /// unset (a local run), the account of such targets is not compared.
+    pub account: Option<String>,
 }
 
 impl Settings {
@@ -36,8 +40,19 @@ impl Settings {
                 |n| *n <= 840,
                 "whole seconds from 0 to 840",
             )?,
+            account: account(env)?,
         };
         Ok(settings)
+    }
+}
+
+fn account(env: &impl Lookup) -> Result<Option<String>, SettingsError> {
+    let Some(id) = env.get("SLUICE_ACCOUNT_ID") else {
+        return Ok(None);
+    };
+    match sluice_core::place::account_id_problem(id.trim()) {
+        None => Ok(Some(id.trim().to_owned())),
+        Some(problem) => Err(SettingsError(format!("SLUICE_ACCOUNT_ID: {problem}"))),
     }
 }
 
@@ -65,6 +80,21 @@ mod tests {
         assert_eq!(
             Settings::from_lookup(&bad).unwrap_err().to_string(),
             "configuration error: SLUICE_POLL_INTERVAL_SECONDS=\"0\": expected whole seconds from 1 to 60"
+        );
+        let account = |id: &'static str| {
+            move |name: &str| match name {
+                "SLUICE_TABLE" => Some("t".to_owned()),
+                "SLUICE_ACCOUNT_ID" => Some(id.to_owned()),
+                _ => None,
+            }
+        };
+        let home = Settings::from_lookup(&account("123456789012")).expect("an account");
+        assert_eq!(home.account.as_deref(), Some("123456789012"));
+        assert_eq!(
+            Settings::from_lookup(&account("me"))
+                .unwrap_err()
+                .to_string(),
+            "configuration error: SLUICE_ACCOUNT_ID: \"me\" is not an AWS account id (12 digits)"
         );
     }
 }

@@ -144,6 +144,7 @@ fn settings() -> Settings {
         dry_run: false,
         poll_interval_seconds: 1,
         poll_window_seconds: 0,
+        account: None,
     }
 }
 

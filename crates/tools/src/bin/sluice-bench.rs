@@ -252,6 +252,7 @@ async fn sleeper(interval: u64, window: u64) -> Result<Sleeper> {
         dry_run: false,
         poll_interval_seconds: interval,
         poll_window_seconds: window,
+        account: None,
     };
     let watcher =
         zero_watcher::Watcher::new(&emulators.clients, settings).with_emf(Box::new(Discard));

@@ -160,7 +160,8 @@ pub async fn watch_until(
     .map_err(RequestError::from)?;
     let watched = Watched::all(&selection.targets);
     let mut report = Report::new(&request, settings, selection.invalid.clone());
-    let work = work::for_request(&request, &watched, &mut report.skipped_events);
+    let home = settings.account.as_deref();
+    let work = work::for_request(&request, &watched, home, &mut report.skipped_events);
     report.decisions = evaluate::evaluate(&work, 0, settings, ports).await;
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {

@@ -36,9 +36,11 @@ impl<'t> Watched<'t> {
 pub type Work<'t> = (Watched<'t>, Cause);
 
 /// The work an event gives; parts of it that concern no target go to `skipped`.
+/// `home` is the stack's account, where targets without `role_arn` are.
 pub fn for_request<'t>(
     request: &WatchRequest,
     watched: &[Watched<'t>],
+    home: Option<&str>,
     skipped: &mut Vec<String>,
 ) -> Vec<Work<'t>> {
     let work = match request {
@@ -81,8 +83,20 @@ pub fn for_request<'t>(
             Vec::new()
         }
         WatchRequest::Alarm(alarm) => {
-            let owners = listing(watched, |z| &z.alarms, &alarm.name);
-            if owners.is_empty() {
+            let named = listing(watched, |z| &z.alarms, &alarm.name);
+            let (owners, strangers): (Vec<_>, Vec<_>) = named
+                .into_iter()
+                .partition(|w| same_account(alarm.account.as_deref(), w, home));
+            for stranger in &strangers {
+                skipped.push(format!(
+                    "alarm {} is in account {}, not the account of {}: an alarm wakes the \
+                     targets of its own account only",
+                    alarm.name,
+                    alarm.account.as_deref().unwrap_or("?"),
+                    stranger.name()
+                ));
+            }
+            if owners.is_empty() && strangers.is_empty() {
                 skipped.push(format!(
                     "alarm {}: no target lists it in scale_to_zero.alarms",
                     alarm.name
@@ -107,6 +121,18 @@ pub fn for_request<'t>(
         tracing::warn!(%event, "ignored");
     }
     work
+}
+
+/// Whether an alarm of `account` may be `watched`'s: alarm names are unique within an
+/// account only. Either account unknown (an event without one, a local run without
+/// `SLUICE_ACCOUNT_ID`) is not a mismatch.
+fn same_account(account: Option<&str>, watched: &Watched<'_>, home: Option<&str>) -> bool {
+    let place = watched.target.place();
+    let theirs = place.account().or(home);
+    match (account, theirs) {
+        (Some(alarm), Some(target)) => alarm == target,
+        _ => true,
+    }
 }
 
 /// The watched targets whose `scale_to_zero` lists `name` (a topic, an alarm).
