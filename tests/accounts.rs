@@ -156,6 +156,115 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
     Ok(())
 }
 
+/// Log lines written into memory, to read back what a run logged.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut all) = self.0.lock() {
+            all.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|all| String::from_utf8_lossy(&all).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// No level logs a secret. The watcher reaches a member account through a role with
+/// an external id, logging at TRACE through the functions' filter
+/// (`sluice_lambda::serve::log_filter`) and, beside it, with no filter at all: the
+/// unfiltered log carries what the SDK writes at TRACE (STS's request with the external
+/// id), so the check can fail; the functions' log carries neither the external id nor
+/// the credentials STS returned.
+#[tokio::test]
+async fn no_log_level_writes_the_external_id_or_credentials() -> Result<()> {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    const EXTERNAL_ID: &str = "team-a-external-7f3c9e";
+    let home = Emulators::connect().await?;
+    let member = home.in_account(MEMBER_ROLE).await?;
+    let (cluster, service, queue) = member_service(&member, 0, 3).await?;
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let mut team = Target::new(&unique("team"), &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 4)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero::default())
+        .in_account(MEMBER_ROLE, None);
+    team.external_id = Some(EXTERNAL_ID.to_owned());
+    home.store_targets(&store, std::slice::from_ref(&team))
+        .await?;
+    let settings = zero_watcher::Settings {
+        common: common(&table, &unique("SluiceAccounts")),
+        dry_run: false,
+        poll_interval_seconds: 1,
+        poll_window_seconds: 0,
+        account: None,
+    };
+    let watcher = zero_watcher::Watcher::new(&home.clients, settings);
+    let (ours, everything) = (Captured::default(), Captured::default());
+    let (a, b) = (ours.clone(), everything.clone());
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || a.clone())
+                .with_filter(sluice_lambda::serve::log_filter(LevelFilter::TRACE)),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || b.clone())
+                .with_filter(LevelFilter::TRACE),
+        );
+    let report = {
+        let _logging = tracing::subscriber::set_default(subscriber);
+        watcher
+            .handle(&json!({"source": "sluice.scheduler"}))
+            .await?
+    };
+    assert_eq!(
+        report.decisions[0].outcome,
+        zero_watcher::watch::Effect::Woke,
+        "{report:?}"
+    );
+    let (ours, everything) = (ours.text(), everything.text());
+    assert!(
+        everything.contains(EXTERNAL_ID),
+        "the SDK writes STS's request at TRACE: the check below can fail"
+    );
+    assert!(
+        ours.lines().count() > 0,
+        "the functions' own events are logged"
+    );
+    for secret in [
+        EXTERNAL_ID,
+        "SecretAccessKey",
+        "SessionToken",
+        "x-amz-security-token",
+    ] {
+        assert!(
+            !ours.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret} in the log: {}",
+            ours.lines()
+                .find(|l| l.to_lowercase().contains(&secret.to_lowercase()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refused_role()
 -> Result<()> {

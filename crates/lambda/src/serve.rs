@@ -73,10 +73,12 @@ pub fn trust_bundle_readable(bundle: Option<&Path>) -> Result<(), UnreadableTrus
 
 /// Logs as lambda_runtime's default subscriber writes them: to standard output, JSON
 /// when Lambda's log format is JSON, at the level of `AWS_LAMBDA_LOG_LEVEL` (else
-/// `RUST_LOG`, else INFO). A level only: per-module directives would need a regex
-/// engine in every binary.
+/// `RUST_LOG`, else INFO), through [`log_filter`]. A level only: per-module
+/// directives would need a regex engine in every binary.
 fn init_logs() {
     use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
@@ -90,16 +92,42 @@ fn init_logs() {
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let logs = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt::layer()
         .with_target(false)
-        .without_time()
-        .with_max_level(level);
+        .without_time();
+    let registry = tracing_subscriber::registry().with(log_filter(level));
     // Only the first subscriber set in a process counts (a test may have set one).
     let _ = if json {
-        logs.json().try_init()
+        registry.with(logs.json()).try_init()
     } else {
-        logs.try_init()
+        registry.with(logs).try_init()
     };
+}
+
+/// The crates whose events are Sluice's own: they log at the level asked for.
+const OWN_CRATES: &[&str] = &[
+    "sluice_core",
+    "sluice_aws",
+    "sluice_lambda",
+    "metric_publisher",
+    "zero_watcher",
+    "prescaler",
+    "sluicectl",
+];
+
+/// What a function logs at `level`: Sluice's own events at that level, every other
+/// crate's (the SDK, its HTTP and TLS stack) at DEBUG at most. At TRACE the SDK
+/// writes request and response bodies (a DynamoDB item read back, STS's AssumeRole
+/// with the external id, the credentials it returns): no level may log a secret.
+pub fn log_filter(
+    level: tracing::level_filters::LevelFilter,
+) -> tracing_subscriber::filter::Targets {
+    use tracing::level_filters::LevelFilter;
+    let others = level.min(LevelFilter::DEBUG);
+    OWN_CRATES.iter().fold(
+        tracing_subscriber::filter::Targets::new().with_default(others),
+        |filter, own| filter.with_target(*own, level),
+    )
 }
 
 /// Runs `handler` for every invocation until the runtime stops, giving it the event
@@ -131,6 +159,28 @@ fn instant_of(deadline: SystemTime) -> Option<Instant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_sluices_own_events_reach_trace() {
+        use tracing::Level;
+        use tracing::level_filters::LevelFilter;
+        let trace = log_filter(LevelFilter::TRACE);
+        assert!(trace.would_enable("zero_watcher::watch", &Level::TRACE));
+        assert!(trace.would_enable("sluice_aws::store", &Level::TRACE));
+        for sdk in [
+            "aws_smithy_runtime::client",
+            "aws_sigv4",
+            "hyper",
+            "aws_config",
+        ] {
+            assert!(!trace.would_enable(sdk, &Level::TRACE), "{sdk}");
+            assert!(trace.would_enable(sdk, &Level::DEBUG), "{sdk}");
+        }
+        let info = log_filter(LevelFilter::INFO);
+        assert!(!info.would_enable("zero_watcher", &Level::DEBUG));
+        assert!(!info.would_enable("aws_smithy_runtime", &Level::DEBUG));
+        assert!(info.would_enable("aws_smithy_runtime", &Level::INFO));
+    }
 
     #[test]
     fn no_bundle_named_leaves_the_system_trust() {
