@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Result;
 use metric_publisher::Publisher;
 use serde_json::json;
-use sluice_aws::{Account, Accounts, AssumedAccounts, SqsQueues};
+use sluice_aws::{Account, Accounts, AssumedAccounts, Assumer, SqsQueues};
 use sluice_core::config::{ScaleToZero, Target};
 use sluice_core::settings::Common;
 use sluice_testkit::faults::{Fault, FaultPlan};
@@ -265,6 +265,63 @@ async fn no_log_level_writes_the_external_id_or_credentials() -> Result<()> {
     Ok(())
 }
 
+/// Each function assumes a member role as itself: its session is named after it and
+/// tagged `sluice-function=<it>`, the tag the member role grants each one's calls by
+/// (infra/examples/member-account-role.yaml). Read from moto's own record of the
+/// AssumeRole requests: a real function (the watcher's poll) and each other assumer.
+#[tokio::test]
+async fn each_function_assumes_a_member_role_as_itself() -> Result<()> {
+    let home = Emulators::connect().await?;
+    sluice_testkit::moto_recorder::start()?;
+    let role = |name: &str| format!("arn:aws:iam::111122223333:role/{}", unique(name));
+    let asked = |role: &str, who: &str| {
+        let encoded = role.replace(':', "%3A").replace('/', "%2F");
+        sluice_testkit::moto_recorder::count_form(
+            "AssumeRole",
+            &[
+                &format!("RoleArn={encoded}"),
+                &format!("RoleSessionName=sluice-{who}"),
+                "Tags.member.1.Key=sluice-function",
+                &format!("Tags.member.1.Value={who}"),
+            ],
+        )
+    };
+
+    let watcher_role = role("watcher-role");
+    let member = home.in_account(&watcher_role).await?;
+    let (cluster, service, queue) = member_service(&member, 0, 1).await?;
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let team = Target::new(&unique("team"), &cluster, &service)
+        .with_queues([queue])
+        .with_capacity(0, 4)
+        .with_backlog_per_task(10.0)
+        .with_scale_to_zero(ScaleToZero::default())
+        .in_account(&watcher_role, None);
+    home.store_targets(&store, std::slice::from_ref(&team))
+        .await?;
+    let settings = zero_watcher::Settings {
+        common: common(&table, &unique("SluiceAccounts")),
+        dry_run: false,
+        poll_interval_seconds: 1,
+        poll_window_seconds: 0,
+        account: None,
+    };
+    zero_watcher::Watcher::new(&home.clients, settings)
+        .handle(&json!({"source": "sluice.scheduler"}))
+        .await?;
+    assert_eq!(asked(&watcher_role, "watcher")?, 1, "the watcher's poll");
+
+    for assumer in [Assumer::Publisher, Assumer::Prescaler, Assumer::Operator] {
+        let role = role(assumer.name());
+        let accounts = AssumedAccounts::new(home.config.clone(), 2, assumer, |_| Account::unused());
+        let place = Target::new("t", "c", "s").in_account(&role, None).place();
+        accounts.at(&place).await?;
+        assert_eq!(asked(&role, assumer.name())?, 1, "{assumer:?}");
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refused_role()
 -> Result<()> {
@@ -332,10 +389,15 @@ async fn each_account_has_its_own_bound_of_requests_in_flight() -> Result<()> {
     }
     // Every request held 50 ms beneath the SDK, as a slow region would.
     let probe = InFlightProbe::with_delay(Duration::from_millis(50));
-    let accounts = AssumedAccounts::new(home.config_with_probe(&probe), 2, |clients| Account {
-        queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
-        ..Account::unused()
-    });
+    let accounts = AssumedAccounts::new(
+        home.config_with_probe(&probe),
+        2,
+        Assumer::Publisher,
+        |clients| Account {
+            queues: Arc::new(SqsQueues::new(clients.sqs().clone())),
+            ..Account::unused()
+        },
+    );
     let mut reads = Vec::new();
     for (role, queue) in roles.iter().zip(&queues) {
         let place = Target::new("t", "c", "s").in_account(role, None).place();

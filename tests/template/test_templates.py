@@ -332,6 +332,58 @@ class TransformedTemplate(unittest.TestCase):
                 self.assertEqual(statement["Resource"], {"Ref": "MemberRoleArns"}, role)
         self.assertEqual(granted, 3)
 
+    def test_a_member_role_grants_each_caller_its_own_calls_only(self):
+        """infra/examples/member-account-role.yaml: each caller may assume the role
+        only tagging its session with its own name (crates/aws/src/accounts.rs,
+        Assumer), and each call is granted by that tag to the callers that make it."""
+        member = yaml_parse((ROOT / "infra/examples/member-account-role.yaml").read_text())
+        role = member["Resources"]["SluiceMemberRole"]["Properties"]
+        principals = {
+            "publisher": {"Ref": "PublisherRoleArn"},
+            "watcher": {"Ref": "WatcherRoleArn"},
+            "prescaler": {"Ref": "PrescalerRoleArn"},
+            "operator": {"Ref": "OperatorRoleArns"},
+        }
+        trust = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(len(trust), len(principals))
+        for statement in trust:
+            condition = statement["Condition"]
+            claimed = condition["StringEquals"]["aws:RequestTag/sluice-function"]
+            self.assertEqual(statement["Principal"]["AWS"], principals[claimed], claimed)
+            self.assertEqual(condition["StringEquals"]["sts:ExternalId"], {"Ref": "ExternalId"})
+            self.assertEqual(condition["ForAllValues:StringEquals"]["aws:TagKeys"], ["sluice-function"])
+            self.assertEqual(sorted(statement["Action"]), ["sts:AssumeRole", "sts:TagSession"])
+        granted = {who: set() for who in principals}
+        for statement in role["Policies"][0]["PolicyDocument"]["Statement"]:
+            callers = as_list(statement["Condition"]["StringEquals"]["aws:PrincipalTag/sluice-function"])
+            for who in callers:
+                granted[who].update(as_list(statement["Action"]))
+        # What each caller's adapters in another account call (in_other_account in
+        # each function's lib.rs; sluicectl's scaling.rs and why.rs).
+        expected = {
+            "publisher": {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "ecs:DescribeServices",
+                          "cloudwatch:GetMetricData", "cloudwatch:PutMetricData"},
+            "watcher": {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "ecs:DescribeServices",
+                        "ecs:UpdateService", "ecs:ListTasks", "ecs:GetTaskProtection",
+                        "application-autoscaling:DescribeScalableTargets", "cloudwatch:GetMetricData"},
+            "prescaler": {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "ecs:DescribeServices",
+                          "ecs:UpdateService", "application-autoscaling:DescribeScalableTargets",
+                          "application-autoscaling:RegisterScalableTarget"},
+            "operator": {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "ecs:DescribeServices",
+                         "application-autoscaling:DescribeScalableTargets",
+                         "application-autoscaling:RegisterScalableTarget",
+                         "application-autoscaling:DescribeScalingPolicies",
+                         "application-autoscaling:PutScalingPolicy",
+                         "application-autoscaling:DeleteScalingPolicy",
+                         "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"},
+        }
+        self.assertEqual(granted, expected)
+
+    def test_each_function_may_tag_its_member_session(self):
+        for role, statement in statements(self.resources):
+            if "sts:AssumeRole" in as_list(statement["Action"]):
+                self.assertIn("sts:TagSession", as_list(statement["Action"]), role)
+
     def test_roles_carry_no_managed_policies(self):
         for name, role in self.of_type("AWS::IAM::Role").items():
             if name.endswith(("EveryRole", "PollRole")):

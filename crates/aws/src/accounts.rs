@@ -221,10 +221,39 @@ pub async fn reach(
 
 /// Production [`Accounts`]: clients per place over the SDK, each place with its own
 /// bound of requests in flight.
+/// Who assumes a member role. Each says so in its session (name `sluice-<who>`, tag
+/// `sluice-function=<who>`), and the member role grants each only its own calls by
+/// that tag, which its trust policy binds to the caller's own role
+/// (`infra/examples/member-account-role.yaml`): the publisher cannot scale, the
+/// watcher cannot move bounds, no function can put policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assumer {
+    Publisher,
+    Watcher,
+    Prescaler,
+    /// `sluicectl`, run by an operator.
+    Operator,
+}
+
+impl Assumer {
+    /// The session tag's key.
+    pub const TAG: &'static str = "sluice-function";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Assumer::Publisher => "publisher",
+            Assumer::Watcher => "watcher",
+            Assumer::Prescaler => "prescaler",
+            Assumer::Operator => "operator",
+        }
+    }
+}
+
 pub struct AssumedAccounts {
     /// The functions' own configuration, before any bound on requests in flight.
     base: aws_config::SdkConfig,
     concurrency: usize,
+    assumer: Assumer,
     /// The adapters the function uses in another account, over that account's clients.
     adapters: fn(&Clients) -> Account,
     places: Mutex<HashMap<Place, Arc<Reached>>>,
@@ -237,15 +266,18 @@ struct Reached {
 
 impl AssumedAccounts {
     /// `base` is the configuration from [`crate::load_sdk_config`]; every place gets
-    /// `concurrency` requests in flight of its own, and `adapters` over its clients.
+    /// `concurrency` requests in flight of its own, and `adapters` over its clients;
+    /// roles are assumed as `assumer`.
     pub fn new(
         base: aws_config::SdkConfig,
         concurrency: usize,
+        assumer: Assumer,
         adapters: fn(&Clients) -> Account,
     ) -> Self {
         Self {
             base,
             concurrency,
+            assumer,
             adapters,
             places: Mutex::new(HashMap::new()),
         }
@@ -265,7 +297,8 @@ impl AssumedAccounts {
         let mut role = None;
         if let Some(arn) = &place.role_arn {
             let mut builder = AssumeRoleProvider::builder(arn.clone())
-                .session_name("sluice")
+                .session_name(format!("sluice-{}", self.assumer.name()))
+                .tags([(Assumer::TAG, self.assumer.name())])
                 .configure(&regional);
             if let Some(id) = &place.external_id {
                 builder = builder.external_id(id.clone());

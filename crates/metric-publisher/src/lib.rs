@@ -9,7 +9,8 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use sluice_aws::{
-    Account, AssumedAccounts, Clients, CloudWatchMetrics, DynamoStore, EcsServices, SqsQueues,
+    Account, AssumedAccounts, Assumer, Clients, CloudWatchMetrics, DynamoStore, EcsServices,
+    SqsQueues,
 };
 
 pub use publish::{PublishError, Summary};
@@ -32,6 +33,7 @@ impl Publisher {
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 settings.common.concurrency,
+                Assumer::Publisher,
                 in_other_account,
             ),
             store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),

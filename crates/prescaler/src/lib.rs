@@ -10,8 +10,8 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use sluice_aws::{
-    Account, AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, Ec2AutoScaling,
-    EcsServices, SqsQueues,
+    Account, AssumedAccounts, Assumer, AutoScaling, Clients, CloudWatchMetrics, DynamoStore,
+    Ec2AutoScaling, EcsServices, SqsQueues,
 };
 
 pub use prescale::Report;
@@ -41,6 +41,7 @@ impl Prescaler {
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 settings.common.concurrency,
+                Assumer::Prescaler,
                 in_other_account,
             ),
             settings,

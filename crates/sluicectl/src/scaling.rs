@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use sluice_aws::{
-    Account, Accounts, AlarmStore, AssumedAccounts, AutoScaling, AwsError, Clients,
+    Account, Accounts, AlarmStore, AssumedAccounts, Assumer, AutoScaling, AwsError, Clients,
     CloudWatchMetrics, ScalableTargets, ScalingPolicies, ecs_resource_id, reach,
 };
 use sluice_core::config::Target;
@@ -44,7 +44,12 @@ impl ScalingClients {
         Self {
             autoscaling: AutoScaling::new(clients.autoscaling().clone()),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
-            accounts: AssumedAccounts::new(clients.config.clone(), CONCURRENCY, in_other_account),
+            accounts: AssumedAccounts::new(
+                clients.config.clone(),
+                CONCURRENCY,
+                Assumer::Operator,
+                in_other_account,
+            ),
         }
     }
 

@@ -12,9 +12,9 @@ use anyhow::Result;
 use jiff::Timestamp;
 
 use sluice_aws::{
-    Account, AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, ConfigStore, DynamoStore,
-    EcsServices, ItemKind, SqsQueues, WatchRecord, ecs_resource_id, reach, read_backlogs,
-    read_bounds, read_task_counts,
+    Account, AssumedAccounts, Assumer, AutoScaling, Clients, CloudWatchMetrics, ConfigStore,
+    DynamoStore, EcsServices, ItemKind, SqsQueues, WatchRecord, ecs_resource_id, reach,
+    read_backlogs, read_bounds, read_task_counts,
 };
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
@@ -86,7 +86,7 @@ fn in_account(clients: &Clients) -> Account {
 
 async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace: &str) -> Seen {
     let cloudwatch = CloudWatchMetrics::new(clients.cloudwatch().clone());
-    let accounts = AssumedAccounts::new(clients.config.clone(), 4, in_account);
+    let accounts = AssumedAccounts::new(clients.config.clone(), 4, Assumer::Operator, in_account);
     let account = match reach(&accounts, &target.place()).await {
         Ok(Some(theirs)) => theirs,
         Ok(None) => Arc::new(in_account(clients)),

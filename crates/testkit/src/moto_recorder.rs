@@ -88,3 +88,25 @@ fn body(entry: &serde_json::Value) -> String {
         body.to_owned()
     }
 }
+
+/// Recorded requests of the query protocol (STS: a form body with `Action=...`) for
+/// `action` whose body holds every one of `needles`, each a whole `key=value` field
+/// form-encoded as sent.
+pub fn count_form(action: &str, needles: &[&str]) -> Result<usize> {
+    let log = request("GET", "/moto-api/recorder/download-recording")?;
+    let complete = match log.rfind('\n') {
+        Some(end) => &log[..=end],
+        None => "",
+    };
+    let wanted = format!("Action={action}");
+    let mut count = 0;
+    for line in complete.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: serde_json::Value = serde_json::from_str(line).context("recorder line")?;
+        let body = body(&entry);
+        let fields: Vec<&str> = body.split('&').collect();
+        if fields.contains(&wanted.as_str()) && needles.iter().all(|n| fields.contains(n)) {
+            count += 1;
+        }
+    }
+    Ok(count)
+}

@@ -11,8 +11,8 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use sluice_aws::{
-    Account, AssumedAccounts, AutoScaling, Clients, CloudWatchMetrics, DynamoStore, EcsServices,
-    EmfLog, SqsQueues, StdoutEmf,
+    Account, AssumedAccounts, Assumer, AutoScaling, Clients, CloudWatchMetrics, DynamoStore,
+    EcsServices, EmfLog, SqsQueues, StdoutEmf,
 };
 use sluice_lambda::{Clock, SystemClock};
 
@@ -45,6 +45,7 @@ impl Watcher {
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 settings.common.concurrency,
+                Assumer::Watcher,
                 in_other_account,
             ),
             settings,
