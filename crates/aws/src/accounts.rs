@@ -24,7 +24,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
-use sluice_core::place::Place;
+use sluice_core::place::{Home, Place};
 use tokio::sync::Mutex;
 
 use crate::{
@@ -332,6 +332,20 @@ impl Accounts for AssumedAccounts {
         }
         Ok(reached.account.clone())
     }
+}
+
+/// The account and region `config` reaches: its region, and the account STS
+/// GetCallerIdentity says the credentials are of.
+pub async fn home(config: &aws_config::SdkConfig) -> Result<Home, AwsError> {
+    let identity = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("STS.GetCallerIdentity", e))?;
+    Ok(Home {
+        account: identity.account().map(str::to_owned),
+        region: config.region().map(|r| r.as_ref().to_owned()),
+    })
 }
 
 /// How long before their expiry assumed credentials are replaced: longer than an

@@ -32,7 +32,7 @@ use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
-pub use accounts::{Account, Accounts, AssumedAccounts, Assumer, reach};
+pub use accounts::{Account, Accounts, AssumedAccounts, Assumer, home, reach};
 pub use batch::{
     read_backlogs, read_bounds, read_hourly, read_latest, read_series, read_task_counts,
 };

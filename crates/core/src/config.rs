@@ -13,7 +13,8 @@ use crate::budget::Budget;
 use crate::facts::MetricQuery;
 use crate::instances::Instances;
 use crate::place::{
-    Place, account_of, external_id_problem, partition_problem, region_problem, role_arn_problem,
+    Home, Place, account_of, external_id_problem, partition_problem, region_problem,
+    role_arn_problem,
 };
 use crate::problem::name_problem;
 use crate::problem::{Problem, Problems};
@@ -391,6 +392,30 @@ impl Document {
         serde_yaml_ng::to_string(self)
     }
 
+    /// Two targets on one service, with the stack's own account and region `home`
+    /// filled in where a target names none: a region spelled out, or a role in the
+    /// stack's own account, is the same service as the default. `validate` knows no
+    /// home; `sluicectl apply` checks again with the one it runs against.
+    pub fn same_service_problems(&self, home: &Home) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (index, target) in self.targets.iter().enumerate() {
+            let service = target.service_key();
+            if let Some(first) = self.targets[..index]
+                .iter()
+                .position(|t| t.service_anywhere(home) == target.service_anywhere(home))
+            {
+                problems.push(Problem::new(
+                    format!("targets[{index}].service"),
+                    format!(
+                        "service {}/{} is already the target {:?} (targets[{first}]); two targets would fight over one service",
+                        service.0, service.1, self.targets[first].name
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+
     pub fn validate(&self) -> Result<(), Problems> {
         let mut problems = Vec::new();
         let mut seen_targets = BTreeMap::new();
@@ -406,20 +431,8 @@ impl Document {
                 });
             }
             problems.extend(target.problems(&path));
-            let service = target.service_key();
-            if let Some(first) = self.targets[..index]
-                .iter()
-                .position(|t| t.service_anywhere() == target.service_anywhere())
-            {
-                problems.push(Problem::new(
-                    format!("{path}.service"),
-                    format!(
-                        "service {}/{} is already the target {:?} (targets[{first}]); two targets would fight over one service",
-                        service.0, service.1, self.targets[first].name
-                    ),
-                ));
-            }
         }
+        problems.extend(self.same_service_problems(&Home::default()));
         let mut seen_profiles = BTreeMap::new();
         for (index, profile) in self.profiles.iter().enumerate() {
             let path = format!("profiles[{index}]");
@@ -660,10 +673,15 @@ impl Target {
 
     /// The service as (account, region, cluster, service): two targets may share the
     /// names of a cluster and service in different accounts or regions.
-    fn service_anywhere(&self) -> (Option<&str>, Option<&str>, &str, &str) {
+    fn service_anywhere<'a>(
+        &'a self,
+        home: &'a Home,
+    ) -> (Option<&'a str>, Option<&'a str>, &'a str, &'a str) {
         let (cluster, service) = self.service_key();
         let account = self.role_arn.as_deref().and_then(account_of);
-        (account, self.region.as_deref(), cluster, service)
+        let account = account.or(home.account.as_deref());
+        let region = self.region.as_deref().or(home.region.as_deref());
+        (account, region, cluster, service)
     }
 
     /// A target as stored in the table: its spec must parse, validate and carry the
@@ -1142,6 +1160,19 @@ targets:
             ],
             "{bad:#?}"
         );
+        // The stack's own account and region, spelled out: the same service.
+        let home = Home {
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+        };
+        for spelled in [role, ", region: eu-west-1"] {
+            let text = two("", spelled);
+            let document = Document::parse(&text, Format::Yaml).expect("valid offline");
+            let problems = document.same_service_problems(&home);
+            assert_eq!(problems.len(), 1, "{spelled}: {problems:?}");
+            assert_eq!(problems[0].path, "targets[1].service");
+            assert!(document.same_service_problems(&Home::default()).is_empty());
+        }
         let wild = problems_of(&two(", role_arn: 'arn:aws:iam::111122223333:role/*'", ""));
         assert!(wild[0].starts_with("targets[0].role_arn: "), "{wild:?}");
         let mixed = problems_of(&two(&format!("{role}, region: cn-north-1"), ""));

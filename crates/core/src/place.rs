@@ -33,6 +33,14 @@ impl Place {
     }
 }
 
+/// The stack's own account and region, where a target without `role_arn` or
+/// `region` lives; each None when not known (an offline `validate`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Home {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
 impl fmt::Display for Place {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.role_arn, &self.region) {

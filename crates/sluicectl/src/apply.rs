@@ -23,6 +23,9 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let clients = Clients::new(&sluice_aws::load_sdk_config().await);
+    if let Err(code) = same_services_at_home(&clients, &document, &args.file).await? {
+        return Ok(code);
+    }
     let store = DynamoStore::new(clients.dynamodb().clone(), args.table.table.clone());
     if args.prune
         && !args.allow_empty
@@ -58,6 +61,33 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Two targets on one service once the account and region apply runs against fill
+/// in what targets leave out (a region spelled out, a role in this very account):
+/// refused before anything is written, as `validate`'s problems are.
+async fn same_services_at_home(
+    clients: &Clients,
+    document: &Document,
+    file: &str,
+) -> Result<Result<(), ExitCode>> {
+    let home = sluice_aws::home(&clients.config)
+        .await
+        .context("cannot tell which account apply runs in (STS GetCallerIdentity)")?;
+    let problems = document.same_service_problems(&home);
+    if problems.is_empty() {
+        return Ok(Ok(()));
+    }
+    eprintln!(
+        "{file}: {} problem(s) in account {} region {}:",
+        problems.len(),
+        home.account.as_deref().unwrap_or("?"),
+        home.region.as_deref().unwrap_or("?")
+    );
+    for problem in &problems {
+        eprintln!("  {problem}");
+    }
+    Ok(Err(ExitCode::FAILURE))
 }
 
 /// Stored targets the file no longer names (deleted by --prune): their Sluice-owned

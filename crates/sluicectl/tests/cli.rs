@@ -245,6 +245,45 @@ async fn an_invalid_file_writes_nothing() -> Result<()> {
     Ok(())
 }
 
+/// Issue 23 item 9: a target that spells out the region apply runs in, or names a
+/// role in the account apply runs in, is the same service as one that says neither.
+/// `validate` cannot know the account; `apply` asks STS and refuses before writing.
+#[tokio::test]
+async fn apply_refuses_one_service_twice_in_its_own_account_and_region() -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let table = unique("sluicectl");
+    let store = emulators.create_table(&table).await?;
+    let region = emulators
+        .config
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .unwrap_or_default();
+    for spelled in [
+        format!("region: {region}"),
+        // moto's account: the one apply's credentials are of.
+        "role_arn: 'arn:aws:iam::123456789012:role/own'".to_owned(),
+    ] {
+        let file = write_temp(
+            "twice.yaml",
+            &format!(
+                "targets:\n  - {{ name: a, cluster: c, service: s, capacity: {{ min: 0, max: 2 }}, backlog_per_task: 1 }}\n  - {{ name: b, cluster: c, service: s, capacity: {{ min: 0, max: 2 }}, backlog_per_task: 1, {spelled} }}\n"
+            ),
+        );
+        let path = file.to_str().unwrap_or_default();
+        let offline = sluicectl(&["validate", "-f", path], None);
+        assert!(offline.status.success(), "{spelled}: {:?}", text(&offline));
+        let output = sluicectl(&["apply", "-f", path], Some(&table));
+        let (_, stderr) = text(&output);
+        assert!(!output.status.success(), "{spelled}: {stderr}");
+        assert!(
+            stderr.contains("targets[1].service") && stderr.contains("account 123456789012"),
+            "{spelled}: {stderr}"
+        );
+        assert!(store.list(ItemKind::Target).await?.is_empty(), "{spelled}");
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_missing_table_is_a_clear_error() -> Result<()> {
     let _emulators = Emulators::connect().await?;
