@@ -167,6 +167,78 @@ async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()
     Ok(())
 }
 
+/// Two writers of one desiredCount, together (issue 23 item 9): on a service without a
+/// scalable target the prescaler holds its window floor as desiredCount; the watcher,
+/// seeing the service idle, slept it, the prescaler raised it again at its next run,
+/// and the two took turns through the window. The watcher now reads the prescaler's
+/// own write as a floor, as it reads MinCapacity. Read back at moto.
+#[tokio::test]
+async fn the_watcher_does_not_sleep_a_window_floor_without_a_scalable_target() -> Result<()> {
+    use sluice_core::config::ScaleToZero;
+    let scenario = scenario(false).await?;
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        scenario.table.clone(),
+    );
+    let stored = store.list(ItemKind::Target).await?;
+    let mut target: Target = serde_json::from_str(&stored[0].spec)?;
+    target.capacity.min = 0;
+    target.scale_to_zero = Some(ScaleToZero {
+        wake_tasks: 1,
+        idle_minutes: 5,
+        ..ScaleToZero::default()
+    });
+    scenario.emulators.store_targets(&store, &[target]).await?;
+    scenario.prescaler().handle(&at("07:50")).await?;
+    assert_eq!(scenario.desired().await?, 5, "the window's floor");
+
+    let watcher = zero_watcher::Watcher::new(
+        &scenario.emulators.clients,
+        zero_watcher::Settings {
+            common: Common {
+                namespace: scenario.namespace.clone(),
+                concurrency: 8,
+                ..Common::for_table(&scenario.table)
+            },
+            dry_run: false,
+            poll_interval_seconds: 1,
+            poll_window_seconds: 0,
+            account: None,
+        },
+    );
+    let poll = fixture("zero-watcher/scheduled.json")?;
+    for later in [0, 6 * 60, 30 * 60] {
+        let report = watcher.handle_at(&poll, &LaterBy(later), None).await?;
+        let decision = &report.decisions[0];
+        assert_eq!(
+            decision.outcome,
+            zero_watcher::watch::Effect::Stayed,
+            "{later} s: {report:?}"
+        );
+        if later > 0 {
+            assert!(
+                decision.reason.contains("the prescaler's window floor 5"),
+                "{}",
+                decision.reason
+            );
+        }
+        assert_eq!(scenario.desired().await?, 5, "{later} s");
+    }
+    // The window's end gives the floor back; then idleness may sleep the service.
+    scenario.prescaler().handle(&at("18:00")).await?;
+    assert_eq!(scenario.desired().await?, 0);
+    Ok(())
+}
+
+/// Real time moved forward by so many seconds.
+struct LaterBy(i64);
+
+impl sluice_lambda::Clock for LaterBy {
+    fn now(&self) -> i64 {
+        sluice_lambda::SystemClock.now() + self.0
+    }
+}
+
 /// Start-ups kept in DynamoDB by ten concurrent writers (as the watcher records
 /// them) all count, and `lead: auto` raises the floor ahead by their p95: 600 s is
 /// 10 min, + the 5 min interval + 1 = 16 min before 08:00.

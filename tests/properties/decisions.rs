@@ -113,18 +113,22 @@ fn facts() -> impl Strategy<Value = Facts> {
         prop_oneof![Just(0u64), 0u64..5],
         proptest::option::of(time()),
         protection(),
+        proptest::option::of(0u32..4),
     )
         .prop_map(
-            |(desired, backlog, metric_active, bounds, priority, recent, protection)| Facts {
-                desired,
-                // Some of the desired tasks still starting.
-                running: desired / 2,
-                backlog,
-                priority_backlog: priority,
-                metric_active,
-                bounds,
-                recent_activity: recent,
-                protection,
+            |(desired, backlog, metric_active, bounds, priority, recent, protection, prescaled)| {
+                Facts {
+                    desired,
+                    // Some of the desired tasks still starting.
+                    running: desired / 2,
+                    backlog,
+                    priority_backlog: priority,
+                    metric_active,
+                    bounds,
+                    prescaled,
+                    recent_activity: recent,
+                    protection,
+                }
             },
         )
 }
@@ -155,6 +159,7 @@ proptest! {
                 prop_assert_eq!(facts.priority_backlog, 0);
                 prop_assert!(!matches!(cause, Cause::Push(_)));
                 prop_assert!(facts.bounds.is_none_or(|b| b.min == 0));
+                prop_assert!(facts.prescaled.is_none_or(|floor| floor == 0));
                 prop_assert_eq!(&facts.protection, &Protection::Clear);
                 if cause == Cause::Poll {
                     let idle = i64::from(settings.idle_minutes) * 60;

@@ -187,7 +187,7 @@ proptest! {
         let ports = zero_watcher::watch::Ports {
             store: &aws, states: &aws, starts: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
             autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks, accounts: &aws,
-            rates: &aws, memories: &aws,
+            rates: &aws, memories: &aws, prescaled: &aws,
         };
         let settings = zero_watcher::Settings {
             common: Common::for_table("t"),

@@ -33,6 +33,9 @@ pub struct Facts {
     /// Whether the configured activation metric is above its threshold.
     pub metric_active: bool,
     pub bounds: Option<ScalableBounds>,
+    /// The window floor the prescaler holds as desiredCount on a service without a
+    /// scalable target (its own write, kept in the table): a floor as MinCapacity is.
+    pub prescaled: Option<u32>,
     /// The newest time work was seen arriving or being done between looks (messages
     /// sent to or received from its queues, the GPU busy); None when nothing showed.
     /// Read only when a sleep is possible ([`sleep_possible`]).
@@ -74,8 +77,24 @@ impl Sizing {
 /// Whether this look could put the service to sleep, so the facts only a sleep needs
 /// (task protection, activity between looks) are worth reading: tasks running (at
 /// any count: idle means idle), no floor above 0, and an empty backlog.
-pub fn sleep_possible(desired: u32, backlog: u64, bounds: Option<ScalableBounds>) -> bool {
-    desired >= 1 && backlog == 0 && bounds.is_none_or(|b| b.min == 0)
+pub fn sleep_possible(facts: &Facts) -> bool {
+    facts.desired >= 1 && facts.backlog == 0 && facts.floor().is_none()
+}
+
+impl Facts {
+    /// A floor above zero and who holds it: the scalable target's MinCapacity, or the
+    /// prescaler's window floor on a service without one. A service with a floor
+    /// never sleeps (the floor's owner decides when it ends).
+    pub fn floor(&self) -> Option<String> {
+        if let Some(bounds) = self.bounds
+            && bounds.min > 0
+        {
+            return Some(format!("scalable target MinCapacity {} > 0", bounds.min));
+        }
+        self.prescaled
+            .filter(|floor| *floor > 0)
+            .map(|floor| format!("the prescaler's window floor {floor} (no scalable target)"))
+    }
 }
 
 /// Whether a wake's tasks are overdue: woken `start_timeout_minutes` ago or more and
@@ -488,13 +507,8 @@ impl<'a> Look<'a> {
     /// nothing while no task was starting (or on a manual sleep).
     fn awake(&self) -> Verdict {
         let facts = self.facts;
-        if let Some(bounds) = facts.bounds
-            && bounds.min > 0
-        {
-            return self.stay(format!(
-                "scalable target MinCapacity {} > 0: never sleeps",
-                bounds.min
-            ));
+        if let Some(floor) = facts.floor() {
+            return self.stay(format!("{floor}: never sleeps"));
         }
         if !self.idle {
             return self.stay(if facts.backlog > 0 {
@@ -687,6 +701,7 @@ mod tests {
             priority_backlog: 0,
             metric_active: false,
             bounds: None,
+            prescaled: None,
             recent_activity: None,
             protection: Protection::Clear,
         }
@@ -1268,6 +1283,7 @@ mod tests {
                 priority_backlog: 0,
                 metric_active,
                 bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
+                prescaled: None,
                 recent_activity: None,
                 protection: Protection::Clear,
             };
@@ -1292,6 +1308,38 @@ mod tests {
                 assert_eq!(verdict.state.last_activity, last_activity, "{}", case.name);
             }
         }
+    }
+
+    /// Issue 23 item 9: on a service without a scalable target the prescaler holds its
+    /// window floor as desiredCount; the watcher slept it, the prescaler raised it
+    /// again at its next run, and the two took turns through the window.
+    #[test]
+    fn the_prescalers_floor_without_a_scalable_target_never_sleeps() {
+        let facts = Facts {
+            prescaled: Some(2),
+            ..facts(2, 0)
+        };
+        assert!(!sleep_possible(&facts));
+        for cause in [Cause::Poll, Cause::ManualSleep] {
+            let verdict = decide(
+                &settings(),
+                SIZING,
+                &facts,
+                &idle_since(T0 - 3600),
+                &cause,
+                T0,
+            );
+            assert_eq!(
+                verdict.decision.reason(),
+                "the prescaler's window floor 2 (no scalable target): never sleeps",
+                "{cause:?}"
+            );
+        }
+        let ended = Facts {
+            prescaled: Some(0),
+            ..facts
+        };
+        assert!(sleep_possible(&ended), "a record of 0 is no floor");
     }
 
     #[test]

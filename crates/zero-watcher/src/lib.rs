@@ -94,6 +94,7 @@ impl Watcher {
             accounts: &self.accounts,
             rates: &self.store,
             memories: &self.store,
+            prescaled: &self.store,
         };
         watch::watch_until(event, &self.settings, &ports, deadline).await
     }

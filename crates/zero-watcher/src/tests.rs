@@ -107,6 +107,7 @@ impl World {
             accounts: &self.aws,
             rates: &self.aws,
             memories: &self.aws,
+            prescaled: &self.aws,
         }
     }
 

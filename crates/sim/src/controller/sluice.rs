@@ -247,6 +247,9 @@ impl SluiceLoop {
             priority_backlog: 0,
             metric_active: false,
             bounds: Some(levers.bounds),
+            // The simulated service always has a scalable target: floors are its
+            // MinCapacity.
+            prescaled: None,
             recent_activity: recent_activity(cloudwatch, now, settings.idle_minutes),
             // Simulated tasks never protect themselves.
             protection: zero::Protection::Clear,

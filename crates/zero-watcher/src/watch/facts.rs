@@ -4,6 +4,8 @@
 //! work done between looks. A target whose facts cannot all be read gets Err (or, for
 //! protection, "unknown"): never decide on a guess.
 
+use std::collections::BTreeMap;
+
 use futures::stream::{self, StreamExt};
 use sluice_aws::ErrorKind;
 use sluice_aws::{
@@ -76,6 +78,7 @@ pub async fn read(
                 priority_backlog: backlog.priority,
                 metric_active,
                 bounds,
+                prescaled: None,
                 recent_activity: None,
                 protection: Protection::NotRead,
             })
@@ -98,14 +101,17 @@ async fn add_sleep_facts(
             let (_, cause) = &work[i];
             !matches!(cause, Cause::Push(_))
                 && matches!(&facts[i], Ok(f)
-                    if zero::sleep_possible(f.desired, f.backlog, f.bounds))
+                    if zero::sleep_possible(f))
         })
         .collect();
     if candidates.is_empty() {
         return;
     }
     let watched: Vec<Watched<'_>> = candidates.iter().map(|&i| work[i].0).collect();
-    let (protections, activity) = futures::join!(
+    let unbounded = candidates
+        .iter()
+        .any(|&i| matches!(&facts[i], Ok(f) if f.bounds.is_none()));
+    let (protections, activity, prescaled) = futures::join!(
         stream::iter(&watched)
             .map(|w| ports
                 .protections
@@ -113,11 +119,21 @@ async fn add_sleep_facts(
             .buffered(settings.common.concurrency.max(1))
             .collect::<Vec<_>>(),
         recent_activity(&watched, settings, ports),
+        prescaler_floors(unbounded, ports),
     );
     for ((index, protection), activity) in candidates.into_iter().zip(protections).zip(activity) {
         let Ok(found) = &mut facts[index] else {
             continue;
         };
+        if found.bounds.is_none() {
+            match &prescaled {
+                Ok(floors) => found.prescaled = floors.get(work[index].0.name()).copied(),
+                Err(error) => {
+                    facts[index] = Err(error.clone().about("the prescaler's window floors"));
+                    continue;
+                }
+            }
+        }
         found.protection = match protection {
             Ok(0) => Protection::Clear,
             Ok(tasks) => Protection::Protected(tasks),
@@ -129,6 +145,23 @@ async fn add_sleep_facts(
             Err(error) => facts[index] = Err(error.about("activity between looks")),
         }
     }
+}
+
+/// The floors the prescaler holds as desiredCount on services without a scalable
+/// target (its own writes), by target; read only when such a service could sleep.
+/// Unread, those targets are not slept this look.
+async fn prescaler_floors(
+    needed: bool,
+    ports: &Ports<'_>,
+) -> Result<BTreeMap<String, u32>, AwsError> {
+    if !needed {
+        return Ok(BTreeMap::new());
+    }
+    let writes = ports.prescaled.load_all().await?;
+    Ok(writes
+        .into_iter()
+        .map(|(target, own)| (target, own.raised_to))
+        .collect())
 }
 
 /// Each target's newest minute of work between looks within its idle window: messages

@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sluice_aws::{
-    Account, Accounts, ConfigStore, ControlMemories, EmfLog, MetricReader, QueueDepths,
-    RateRecords, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords, TaskProtections,
-    WatchStates,
+    Account, Accounts, ConfigStore, ControlMemories, EmfLog, MetricReader, PrescaleStates,
+    QueueDepths, RateRecords, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
+    TaskProtections, WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -55,6 +55,9 @@ pub struct Ports<'a> {
     /// memory of each target's need: the stack's account.
     pub rates: &'a dyn RateRecords,
     pub memories: &'a dyn ControlMemories,
+    /// The prescaler's own desiredCount writes: its window floors on services
+    /// without a scalable target, which a sleep must not undo.
+    pub prescaled: &'a dyn PrescaleStates,
 }
 
 impl<'a> Ports<'a> {
