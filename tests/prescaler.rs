@@ -59,6 +59,10 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
 
 impl Scenario {
     fn prescaler(&self) -> Prescaler {
+        self.prescaler_with(&self.emulators.clients)
+    }
+
+    fn prescaler_with(&self, clients: &sluice_aws::Clients) -> Prescaler {
         let settings = Settings {
             common: Common {
                 namespace: self.namespace.clone(),
@@ -69,7 +73,7 @@ impl Scenario {
             forecast_only: false,
             interval_minutes: Settings::DEFAULT_INTERVAL_MINUTES,
         };
-        Prescaler::new(&self.emulators.clients, settings)
+        Prescaler::new(clients, settings)
     }
 
     async fn desired(&self) -> Result<i32> {
@@ -237,6 +241,38 @@ impl sluice_lambda::Clock for LaterBy {
     fn now(&self) -> i64 {
         sluice_lambda::SystemClock.now() + self.0
     }
+}
+
+/// Issue 23 item 4: a window's end forgot the prescaler's own write before it gave
+/// the raise back, so a refused UpdateService left the raise with no record of
+/// whose it was, for good. Now the record goes only after the give-back is made:
+/// refused, the next run gives back. Read back at moto.
+#[tokio::test]
+async fn a_refused_give_back_is_given_back_at_the_next_run() -> Result<()> {
+    use sluice_testkit::faults::{Fault, FaultPlan};
+    let scenario = scenario(false).await?;
+    scenario.prescaler().handle(&at("07:50")).await?;
+    assert_eq!(scenario.desired().await?, 5);
+    let plan = FaultPlan::new();
+    plan.always("ECS.UpdateService", Fault::AccessDenied);
+    let refused = scenario
+        .prescaler_with(&scenario.emulators.clients_with_faults(&plan)?)
+        .handle(&at("18:00"))
+        .await?;
+    assert_eq!(
+        refused.targets[0].outcome,
+        ChangeStatus::Failed,
+        "{refused:?}"
+    );
+    assert_eq!(scenario.desired().await?, 5, "refused: still raised");
+    let report = scenario.prescaler().handle(&at("18:05")).await?;
+    assert_eq!(
+        report.targets[0].change,
+        Change::SetDesired { from: 5, to: 1 },
+        "{report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1, "given back at the next run");
+    Ok(())
 }
 
 /// Start-ups kept in DynamoDB by ten concurrent writers (as the watcher records

@@ -1,7 +1,8 @@
 //! The changes, bounded in concurrency. The prescaler's own write is recorded before
 //! it acts: a write is never made without its record, and a record whose write
 //! failed is harmless, since a window's end restores only when ECS still holds
-//! exactly that number.
+//! exactly that number. A record is forgotten only after the give-back it ends has
+//! been made: a refused give-back keeps it, and the next run gives back again.
 
 use futures::stream::{self, StreamExt};
 use sluice_aws::{ecs_resource_id, reach};
@@ -42,13 +43,26 @@ async fn apply_one(planned: &Planned, target: &Target, ports: &Ports<'_>) -> Res
         .await
         .map_err(|e| e.to_string())?;
     let ports = &ports.in_account(account.as_deref());
-    if let Some(own) = planned.record {
+    // A record to keep goes first; one to forget waits for the change.
+    if let Some(own @ Some(_)) = planned.record {
         ports
             .states
             .save(&target.name, own)
             .await
             .map_err(|e| e.to_string())?;
     }
+    change(planned, target, ports).await?;
+    if let Some(None) = planned.record {
+        ports
+            .states
+            .save(&target.name, None)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+async fn change(planned: &Planned, target: &Target, ports: &Ports<'_>) -> Result<(), String> {
     match planned.report.change {
         Change::SetBounds { min, max } => {
             let resource_id = ecs_resource_id(&target.cluster, &target.service);
