@@ -494,6 +494,88 @@ async fn a_groups_min_size_rises_ahead_by_the_warm_up_and_its_end_gives_it_back(
     Ok(())
 }
 
+/// Issue 23 item 4: a raise no target asks for any more is given back. A group raised
+/// for a target that is then made forecast-only (or loses its `instances`, or is
+/// deleted) is no longer among the groups declared; the prescaler's record says
+/// which floor it raised, and the next run gives that back. A forecast-only target
+/// never raises its group. Read back at moto's Auto Scaling.
+#[tokio::test]
+async fn a_group_raise_is_given_back_when_its_target_no_longer_asks() -> Result<()> {
+    let (scenario, group) = group_scenario(GroupFloor::WarmPool).await?;
+    let prescaler = scenario.prescaler();
+    prescaler.handle(&at("07:50")).await?;
+    assert_eq!(scenario.emulators.group_floors(&group).await?, (0, Some(3)));
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let stored = store.list(ItemKind::Target).await?;
+    let mut target: Target = serde_json::from_str(&stored[0].spec)?;
+    target.forecast_only = true;
+    scenario.emulators.store_targets(&store, &[target]).await?;
+    let report = prescaler.handle(&at("09:00")).await?;
+    assert_eq!(report.groups[0].change, Some((3, 0)), "{report:?}");
+    assert!(
+        report.groups[0]
+            .reason
+            .starts_with("no target declares the group any more"),
+        "{}",
+        report.groups[0].reason
+    );
+    assert_eq!(
+        scenario.emulators.group_floors(&group).await?,
+        (0, Some(0)),
+        "the warm pool given back, MinSize untouched"
+    );
+    let again = prescaler.handle(&at("09:05")).await?;
+    assert!(again.groups.is_empty(), "nothing left to give: {again:?}");
+    Ok(())
+}
+
+/// A what-if applied for named targets moves only the groups they declare.
+#[tokio::test]
+async fn a_what_if_for_named_targets_moves_only_their_groups() -> Result<()> {
+    let (scenario, group) = group_scenario(GroupFloor::MinSize).await?;
+    let other_group = unique("other-asg");
+    scenario
+        .emulators
+        .create_group(&other_group, 0, 8, false)
+        .await?;
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let other_service = unique("other-svc");
+    scenario
+        .emulators
+        .create_service(&scenario.cluster, &other_service, 1)
+        .await?;
+    let other = Target {
+        instances: Some(Instances {
+            auto_scaling_group: other_group.clone(),
+            tasks_per_instance: 2,
+            warm_up_minutes: 5,
+            floor: GroupFloor::MinSize,
+        }),
+        ..Target::new("other", &scenario.cluster, &other_service)
+            .with_capacity(0, 20)
+            .with_backlog_per_task(10.0)
+            .with_profile("business-hours")
+    };
+    scenario.emulators.store_targets(&store, &[other]).await?;
+    let named = json!({ "at": "2026-11-30T09:00:00+01:00", "apply": true, "targets": [TARGET] });
+    let report = scenario.prescaler().handle(&named).await?;
+    assert_eq!(report.groups.len(), 1, "{report:?}");
+    assert_eq!(report.groups[0].group, group);
+    assert_eq!(scenario.emulators.group_floors(&group).await?.0, 3);
+    assert_eq!(
+        scenario.emulators.group_floors(&other_group).await?.0,
+        0,
+        "a group no named target declares is left alone"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_warm_pool_is_filled_ahead_and_emptied_after() -> Result<()> {
     let (scenario, group) = group_scenario(GroupFloor::WarmPool).await?;

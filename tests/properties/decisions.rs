@@ -272,7 +272,7 @@ proptest! {
         max_size in 0u32..30,
         own in proptest::option::of((0u32..30, 0u32..30)),
     ) {
-        let own = own.map(|(raised_to, baseline)| GroupOwn { raised_to: raised_to.max(baseline), baseline });
+        let own = own.map(|(raised_to, baseline)| GroupOwn { raised_to: raised_to.max(baseline), baseline, floor: None });
         let facts = GroupFacts { floor: Some(live), max_size };
         let plan = plan_group(needed, facts, own);
         let after = plan.change.map_or(live, |(_, to)| to);

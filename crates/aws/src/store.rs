@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use sluice_core::capacity::{Memory, Rates};
-use sluice_core::instances::GroupOwn;
+use sluice_core::instances::{GroupFloor, GroupOwn};
 use sluice_core::prescale::OwnWrite;
 use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
@@ -488,21 +488,31 @@ impl GroupStates for DynamoStore {
                     .and_then(|v| v.as_n().ok())
                     .and_then(|n| n.parse::<u32>().ok())
             };
+            // Absent in a record written before the kind was kept; anything else
+            // unreadable makes the record so.
+            let floor = match text(&item, "floor").as_deref() {
+                None => Ok(None),
+                Some("min_size") => Ok(Some(GroupFloor::MinSize)),
+                Some("warm_pool") => Ok(Some(GroupFloor::WarmPool)),
+                Some(_) => Err(()),
+            };
             match (
                 text(&item, SORT_KEY),
                 number("raised_to"),
                 number("baseline"),
+                floor,
             ) {
-                (Some(group), Some(raised_to), Some(baseline)) => {
+                (Some(group), Some(raised_to), Some(baseline), Ok(floor)) => {
                     owns.insert(
                         group,
                         GroupOwn {
                             raised_to,
                             baseline,
+                            floor,
                         },
                     );
                 }
-                (group, _, _) => {
+                (group, _, _, _) => {
                     tracing::warn!(group = ?group, "unreadable group record ignored")
                 }
             }
@@ -512,10 +522,18 @@ impl GroupStates for DynamoStore {
 
     async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError> {
         let attributes = own.map(|own| {
-            vec![
+            let mut attributes = vec![
                 ("raised_to", AttributeValue::N(own.raised_to.to_string())),
                 ("baseline", AttributeValue::N(own.baseline.to_string())),
-            ]
+            ];
+            if let Some(floor) = own.floor {
+                let kind = match floor {
+                    GroupFloor::MinSize => "min_size",
+                    GroupFloor::WarmPool => "warm_pool",
+                };
+                attributes.push(("floor", AttributeValue::S(kind.to_owned())));
+            }
+            attributes
         });
         self.put_or_delete(GROUP_PARTITION, group, attributes).await
     }

@@ -92,6 +92,10 @@ pub struct GroupOwn {
     pub raised_to: u32,
     /// The floor before the raise, restored after the window.
     pub baseline: u32,
+    /// Which floor was raised: what gives it back once no target declares the group
+    /// any more. None in a record written before the kind was kept.
+    #[serde(default)]
+    pub floor: Option<GroupFloor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,6 +132,7 @@ pub fn plan_group(needed: u32, facts: GroupFacts, own: Option<GroupOwn>) -> Grou
             own: Some(GroupOwn {
                 raised_to: wanted,
                 baseline,
+                floor: own.and_then(|o| o.floor),
             }),
             reason: format!(
                 "{needed} instances needed ahead of the windows: {live} -> {wanted}{capped}"
@@ -141,7 +146,7 @@ pub fn plan_group(needed: u32, facts: GroupFacts, own: Option<GroupOwn>) -> Grou
             let to = wanted.max(own.baseline);
             let kept = (to > own.baseline).then_some(GroupOwn {
                 raised_to: to,
-                baseline: own.baseline,
+                ..own
             });
             if to == live {
                 return GroupPlan {
@@ -208,7 +213,8 @@ mod tests {
             own,
             Some(GroupOwn {
                 raised_to: 3,
-                baseline: 1
+                baseline: 1,
+                floor: None,
             })
         );
         // Repeated in the window: nothing to do, the record kept.
@@ -258,6 +264,7 @@ mod tests {
         let own = Some(GroupOwn {
             raised_to: 3,
             baseline: 1,
+            floor: None,
         });
         let higher = plan_group(3, facts(5), own);
         assert_eq!(higher.change, None);

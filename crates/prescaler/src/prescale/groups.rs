@@ -33,7 +33,8 @@ pub struct GroupReport {
 }
 
 /// Instances each group's targets need at `at`, ahead by each one's lead + warm-up:
-/// every target naming the group counts, in whatever shard it is planned.
+/// every target naming the group counts, in whatever shard it is planned, but for a
+/// `forecast_only` one, which changes nothing.
 fn needs(
     loaded: &Loaded,
     starts: &StartUpsRead,
@@ -41,7 +42,11 @@ fn needs(
     settings: &Settings,
 ) -> BTreeMap<(String, GroupFloor), (u32, Vec<String>)> {
     let mut needs: BTreeMap<(String, GroupFloor), (u32, Vec<String>)> = BTreeMap::new();
-    for target in loaded.everyone.iter().filter(|t| !t.paused) {
+    for target in loaded
+        .everyone
+        .iter()
+        .filter(|t| !t.paused && !t.forecast_only)
+    {
         let Some(instances) = &target.instances else {
             continue;
         };
@@ -72,21 +77,49 @@ fn needs(
     needs
 }
 
-/// The groups this invocation's shard owns (by the group's name), each decided once.
+/// The groups this invocation's shard owns (by the group's name), each decided once:
+/// those its targets declare, and those the prescaler raised that no target declares
+/// any more (the target deleted, its `instances` removed, made forecast-only), so
+/// their raise is given back. A run for named targets (`only`) decides only the
+/// groups those targets declare.
 pub async fn groups(
     loaded: &Loaded,
     starts: &StartUpsRead,
-    (at, now, shard): (Timestamp, Timestamp, Shard),
+    (at, now, shard, only): (Timestamp, Timestamp, Shard, bool),
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<GroupReport> {
     let mut needs = needs(loaded, starts, (at, now), settings);
     needs.retain(|(group, _), _| shard.owns(group));
-    if needs.is_empty() {
-        return Vec::new();
+    if only {
+        let named = |group: &str| {
+            loaded.selection.targets.iter().any(|t| {
+                t.instances
+                    .as_ref()
+                    .is_some_and(|i| i.auto_scaling_group == group)
+            })
+        };
+        needs.retain(|(group, _), _| named(group));
     }
     let owns = ports.group_states.group_owns().await;
-    let mut reports = Vec::with_capacity(needs.len());
+    let mut reports = Vec::new();
+    if !only && let Ok(owns) = &owns {
+        for (group, own) in owns {
+            let declared = needs.keys().any(|(g, _)| g == group);
+            if declared || !shard.owns(group) {
+                continue;
+            }
+            match own.floor {
+                Some(floor) => {
+                    needs.insert((group.clone(), floor), (0, Vec::new()));
+                }
+                None => reports.push(unknown_kind(group, own)),
+            }
+        }
+    }
+    if needs.is_empty() {
+        return reports;
+    }
     // One record of the raise per group: a group declared with two kinds of floor (a
     // table written before validation refused it) would have each kind take the
     // other's record, so neither is changed.
@@ -130,6 +163,26 @@ pub async fn groups(
     reports
 }
 
+/// A raise no target declares any more, in a record written before the kind of floor
+/// was kept: which floor to give back is not known, so nothing is changed, and the
+/// run says so (counted failed) until an operator gives it back.
+fn unknown_kind(group: &str, own: &GroupOwn) -> GroupReport {
+    GroupReport {
+        group: group.to_owned(),
+        floor: GroupFloor::default(),
+        targets: Vec::new(),
+        needed: 0,
+        change: None,
+        outcome: ChangeStatus::Failed,
+        reason: format!(
+            "not decided, nothing changed: no target declares the group any more, and the \
+             prescaler's record of its raise ({} -> {}) does not say which floor it raised: \
+             give it back by hand, then delete the record (pk state#groups, sk {group})",
+            own.baseline, own.raised_to
+        ),
+    }
+}
+
 /// Reads the group, plans, records the own raise, then changes the floor.
 async fn decide(
     report: &mut GroupReport,
@@ -145,9 +198,19 @@ async fn decide(
             return;
         }
     };
-    let plan = plan_group(report.needed, facts, own);
+    let mut plan = plan_group(report.needed, facts, own);
+    // The record says which floor it raised: what gives it back once no target
+    // declares the group.
+    plan.own = plan.own.map(|o| GroupOwn {
+        floor: Some(report.floor),
+        ..o
+    });
     report.change = plan.change;
-    report.reason = plan.reason;
+    report.reason = if report.targets.is_empty() {
+        format!("no target declares the group any more; {}", plan.reason)
+    } else {
+        plan.reason
+    };
     let Some((from, to)) = plan.change else {
         report.outcome = ChangeStatus::Unchanged;
         if plan.own != own && !(settings.dry_run || settings.forecast_only) {

@@ -95,7 +95,8 @@ pub async fn prescale(
     let mut planned = plan::plan_all(&loaded, facts, &starts, &budgets, at, now, settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
     let shard = request.shard;
-    let groups = groups::groups(&loaded, &starts, (at, now, shard), settings, ports).await;
+    let only = request.only.is_some();
+    let groups = groups::groups(&loaded, &starts, (at, now, shard, only), settings, ports).await;
     let failed = report::failures(&planned, &groups, &loaded.invalid);
     let published_floors = publish::publish(&planned, &budgets, failed, settings, ports).await;
     let done = report::Done {
