@@ -322,6 +322,47 @@ async fn each_function_assumes_a_member_role_as_itself() -> Result<()> {
     Ok(())
 }
 
+/// Issue 23 item 6: waiting for a `SLUICE_CONCURRENCY` permit must not count against
+/// the SDK's timeouts, or under slow AWS the requests queued behind the first ones
+/// time out without ever being sent. One request in flight at a time, each held 1.5 s
+/// beneath the SDK (a slow region); three reads of two requests each: the last waits
+/// 7.5 s for its turn, more than the 5 s a request may take and more than the SDK's
+/// grace for a stalled upload, and must still be sent, once, and answered. Before
+/// the fix, reads failed with "operation timeout" and requests were sent again. Prints
+/// how long each read took.
+#[tokio::test]
+async fn a_request_waiting_for_its_turn_is_not_timed_out_by_the_wait() -> Result<()> {
+    use sluice_aws::QueueDepths;
+    let home = Emulators::connect().await?;
+    let queue = unique("slow-q");
+    home.create_queue(&queue).await?;
+    let probe = InFlightProbe::with_delay(Duration::from_millis(1500));
+    let clients = sluice_aws::Clients::limited(&home.config_with_probe(&probe), Some(1));
+    let queues = SqsQueues::new(clients.sqs().clone());
+    let started = std::time::Instant::now();
+    let reads = (0..3).map(|_| async {
+        let read = queues.queue_depth(&queue).await;
+        (read, started.elapsed())
+    });
+    let results = futures::future::join_all(reads).await;
+    for (index, (read, took)) in results.iter().enumerate() {
+        println!(
+            "read {index}: {:.1} s, {:?}",
+            took.as_secs_f64(),
+            read.as_ref().err()
+        );
+    }
+    for (index, (read, _)) in results.iter().enumerate() {
+        assert!(
+            read.is_ok(),
+            "read {index} failed: {:?}",
+            read.as_ref().err()
+        );
+    }
+    assert_eq!(probe.most(), 1, "one in flight at a time");
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refused_role()
 -> Result<()> {

@@ -88,6 +88,8 @@ impl ScalableTargets for AutoScaling {
             .resource_id(resource_id)
             .min_capacity(bound(min))
             .max_capacity(bound(max))
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_applicationautoscaling))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ApplicationAutoScaling.RegisterScalableTarget", e))?;

@@ -76,6 +76,8 @@ impl AlarmStore for CloudWatchMetrics {
             .comparison_operator(comparison)
             .treat_missing_data(missing_data)
             .alarm_actions(action)
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_cloudwatch))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(PUT, e))?;
@@ -87,6 +89,8 @@ impl AlarmStore for CloudWatchMetrics {
         self.client()
             .delete_alarms()
             .alarm_names(name)
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_cloudwatch))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(DELETE, e))?;

@@ -228,6 +228,8 @@ impl MetricSink for CloudWatchMetrics {
             .put_metric_data()
             .namespace(namespace)
             .set_metric_data(Some(metric_data))
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_cloudwatch))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("CloudWatch.PutMetricData", e))?;

@@ -114,6 +114,8 @@ impl ServiceScaler for EcsServices {
             .cluster(cluster)
             .service(service)
             .desired_count(desired)
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_ecs))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ECS.UpdateService", e))?;

@@ -85,6 +85,8 @@ impl GroupFloors for Ec2AutoScaling {
                     .update_auto_scaling_group()
                     .auto_scaling_group_name(name)
                     .min_size(count(to))
+                    .customize()
+                    .config_override(crate::write_bound!(aws_sdk_autoscaling))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("AutoScaling.UpdateAutoScalingGroup", e))?;
@@ -105,6 +107,8 @@ impl GroupFloors for Ec2AutoScaling {
                         .set_instance_reuse_policy(pool.instance_reuse_policy().cloned());
                 }
                 request
+                    .customize()
+                    .config_override(crate::write_bound!(aws_sdk_autoscaling))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("AutoScaling.PutWarmPool", e))?;

@@ -52,14 +52,19 @@ pub use store::{DynamoStore, ItemKind, StoredItem, WatchRecord};
 ///
 /// Every call gets the retry budget the functions are designed around: the standard
 /// retry mode (throttles and transient errors retried with jittered backoff, at most 3
-/// attempts, under the SDK's per-client retry quota), a 5 s limit per attempt and 15 s
-/// per call, so one hung call cannot use up an invocation's minute.
+/// attempts, under the SDK's per-client retry quota), 2 s to connect and 5 s for an
+/// answer once a request is sent. Those bounds sit in the HTTP client, beneath the
+/// bound on requests in flight ([`limit_in_flight`]), so a request waiting for its
+/// turn under `SLUICE_CONCURRENCY` is not timed out by the wait: it is sent, late.
+/// Writes are bounded in all as well ([`write_timeouts`]). The SDK's check of upload
+/// throughput is off: it counted that wait as a stalled upload (no byte sent for its
+/// grace period) and failed the request unsent; Sluice's request bodies are a few
+/// kilobytes, and the 5 s for an answer covers sending them. Downloads keep theirs.
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
     use std::time::Duration;
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(5))
-        .operation_timeout(Duration::from_secs(15))
+        .read_timeout(Duration::from_secs(5))
         .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         // The one HTTP client, named here: the SDK crates are built without their
@@ -67,8 +72,37 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
         .http_client(default_https_client())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
         .timeout_config(timeouts)
+        .stalled_stream_protection(
+            aws_config::stalled_stream_protection::StalledStreamProtectionConfig::enabled()
+                .upload_enabled(false)
+                .build(),
+        )
         .load()
         .await
+}
+
+/// [`write_timeouts`] as a per-call override of one SDK's configuration:
+/// `request.customize().config_override(write_bound!(aws_sdk_ecs)).send()`.
+macro_rules! write_bound {
+    ($sdk:ident) => {
+        $sdk::config::Builder::default().timeout_config($crate::write_timeouts())
+    };
+}
+pub(crate) use write_bound;
+
+/// The bound of every write: 5 s an attempt and 15 s in all, the wait for a turn under
+/// `SLUICE_CONCURRENCY` included. A write that was not made within 15 s of being asked
+/// for is not made at all: the zero-watcher's claims (30 s) rely on a sleep never
+/// landing after a newer wake (sluice_core::zero::CLAIM_LEASE_SECONDS). A read has no
+/// such bound; a late answer is still an answer.
+pub(crate) fn write_timeouts() -> aws_config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .read_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(15))
+        .build()
 }
 
 /// Reads SQS's approximate counts of one queue.

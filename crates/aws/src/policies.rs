@@ -72,6 +72,8 @@ impl ScalingPolicies for AutoScaling {
                 .step_scaling_policy_configuration(stepping(steps, *cooldown)?),
         };
         let output = request
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_applicationautoscaling))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(PUT, e))?;
@@ -86,6 +88,8 @@ impl ScalingPolicies for AutoScaling {
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
             .resource_id(resource_id)
             .policy_name(name)
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_applicationautoscaling))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(DELETE, e));

@@ -141,6 +141,8 @@ impl ConfigStore for DynamoStore {
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(kind.partition(), name)))
+            .customize()
+            .config_override(crate::write_bound!(aws_sdk_dynamodb))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
@@ -153,7 +155,12 @@ impl ConfigStore for DynamoStore {
 async fn put_if(
     request: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
 ) -> Result<bool, AwsError> {
-    match request.send().await {
+    match request
+        .customize()
+        .config_override(crate::write_bound!(aws_sdk_dynamodb))
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(error)
             if error
@@ -375,6 +382,8 @@ impl DynamoStore {
                     .put_item()
                     .table_name(&self.table)
                     .set_item(Some(item))
+                    .customize()
+                    .config_override(crate::write_bound!(aws_sdk_dynamodb))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DynamoDB.PutItem", e))?;
@@ -384,6 +393,8 @@ impl DynamoStore {
                     .delete_item()
                     .table_name(&self.table)
                     .set_key(Some(key))
+                    .customize()
+                    .config_override(crate::write_bound!(aws_sdk_dynamodb))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;

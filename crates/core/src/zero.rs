@@ -190,8 +190,8 @@ pub enum Transition {
 
 /// How long a claimed transition keeps others from claiming it again. It must outlast
 /// the claimant's UpdateService, so that a slow sleep can never land after a newer
-/// wake: the SDK configuration bounds that call at 15 s, retries included
-/// (sluice_aws::load_sdk_config), and the lease doubles it. A claim whose holder died,
+/// wake: every write is bounded at 15 s from being asked for, retries and the wait
+/// for a turn included (sluice_aws::write_timeouts), and the lease doubles it. A claim whose holder died,
 /// or never learnt that its write landed, blocks the next looks for at most this long.
 pub const CLAIM_LEASE_SECONDS: i64 = 30;
 
