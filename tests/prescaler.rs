@@ -413,6 +413,49 @@ async fn a_spent_enforcing_budget_caps_max_capacity_in_moto() -> Result<()> {
     Ok(())
 }
 
+/// Issue 23 item 3: a stored budget that no longer parses was dropped, and the cap it
+/// held lifted at the next run. Which targets it covered is unknown, so while any
+/// stored budget is unreadable no cap in force is lifted (and PrescalerFailed counts
+/// it). Read back at moto.
+#[tokio::test]
+async fn an_unreadable_budget_lifts_no_cap() -> Result<()> {
+    let scenario = scenario(false).await?;
+    scenario
+        .emulators
+        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
+        .await?;
+    let name = store_budget(&scenario, BudgetMode::Enforce).await?;
+    let prescaler = scenario.prescaler();
+    prescaler.handle(&at("03:00")).await?;
+    let bounds = || {
+        scenario
+            .emulators
+            .scalable_bounds(&scenario.cluster, &scenario.service)
+    };
+    assert_eq!(bounds().await?, (1, 1), "the spent budget's cap");
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    store
+        .put(ItemKind::Budget, &name, "{\"name\": \"garbled\"")
+        .await?;
+    let report = prescaler.handle(&at("03:05")).await?;
+    assert!(
+        report.invalid.contains_key(&format!("budget {name}")),
+        "{report:?}"
+    );
+    assert!(
+        report.targets[0]
+            .reason
+            .contains("MaxCapacity 1 kept: a stored budget does not parse"),
+        "{}",
+        report.targets[0].reason
+    );
+    assert_eq!(bounds().await?, (1, 1), "not lifted");
+    Ok(())
+}
+
 #[tokio::test]
 async fn an_alert_only_budget_publishes_its_spend_and_changes_nothing() -> Result<()> {
     let scenario = scenario(false).await?;

@@ -521,6 +521,24 @@ impl Document {
                 ));
             }
             problems.extend(budget.problems(&path, &targets));
+            if budget.mode == crate::budget::BudgetMode::Enforce {
+                for name in &budget.targets {
+                    let unplanned = self
+                        .targets
+                        .iter()
+                        .any(|t| &t.name == name && t.profile.is_none());
+                    if unplanned {
+                        problems.push(Problem::new(
+                            format!("{path}.targets"),
+                            format!(
+                                "target {name:?} has no profile: the prescaler plans only targets \
+                                 with one, so an enforcing budget could never cap it (give it a \
+                                 profile, or use mode: alert)"
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         problems
     }
@@ -1062,6 +1080,27 @@ profiles:
             Ok(_) => Vec::new(),
             Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
         }
+    }
+
+    /// Issue 23 item 3: the prescaler plans only targets with a profile, so an
+    /// enforcing budget over a target without one would never cap it.
+    #[test]
+    fn an_enforcing_budget_needs_profiled_targets() {
+        let with = |mode: &str, profile: &str| {
+            format!(
+                "targets:\n  - {{ name: gpu, cluster: c, service: s, capacity: {{ min: 0, max: 8 }}, backlog_per_task: 10{profile} }}\n\
+                 profiles:\n  - name: office\n    timezone: UTC\n    windows:\n      - {{ days: [mon], start: '08:00', end: '18:00', min_tasks: 3 }}\n\
+                 budgets:\n  - {{ name: b, targets: [gpu], period: day, limit: 10, mode: {mode} }}\n"
+            )
+        };
+        let refused = problems_of(&with("enforce", ""));
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0].starts_with("budgets[0].targets: target \"gpu\" has no profile"),
+            "{refused:?}"
+        );
+        assert!(problems_of(&with("alert", "")).is_empty());
+        assert!(problems_of(&with("enforce", ", profile: office")).is_empty());
     }
 
     #[test]

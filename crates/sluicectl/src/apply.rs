@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
-use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind, StartUpRecords, StoredItem};
+use sluice_aws::{
+    Clients, ConfigStore, DynamoStore, ItemKind, PrescaleStates, StartUpRecords, StoredItem,
+};
 use sluice_core::config::{Document, Target};
-use sluice_core::prescale::Hold;
+use sluice_core::prescale::{Hold, OwnWrite};
 use sluice_core::profile::{Profile, Schedule};
 use sluice_core::startup::{self, StartUps};
 
@@ -34,6 +36,11 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     {
         refuse_empty_prune(&store, &args.file).await?;
     }
+    let owns = if args.skip_scaling {
+        BTreeMap::new()
+    } else {
+        prescaler_records(&store).await?
+    };
     let stored = apply(&store, &document, args.prune, args.dry_run).await?;
     if args.skip_scaling {
         return Ok(ExitCode::SUCCESS);
@@ -46,7 +53,13 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
         Vec::new()
     };
     let starts = start_ups(&store).await;
-    let floors = floors_now(&document, &stored.profiles, &starts, Timestamp::now());
+    let floors = floors_now(
+        &document,
+        &stored.profiles,
+        &starts,
+        &owns,
+        Timestamp::now(),
+    );
     let reconciled = scaling::reconcile_all(
         &ports,
         &document.targets,
@@ -111,11 +124,15 @@ fn forgotten_targets(document: &Document, stored: &[StoredItem]) -> Vec<Target> 
 
 /// The floor each target's profile gives now (from the file, else the table), with
 /// the lead the prescaler uses (`lead: auto` from the kept start-ups, at the default
-/// interval), so an apply during a window keeps the MinCapacity the prescaler raised.
+/// interval), so an apply during a window keeps the MinCapacity the prescaler raised;
+/// and the cap the prescaler holds (`owns`, its records: a window's, or a spent
+/// budget's), so an apply never lifts a MaxCapacity the prescaler holds down. The
+/// prescaler alone lifts its caps, when their reason ends.
 pub fn floors_now(
     document: &Document,
     stored_profiles: &[StoredItem],
     starts: &StartUpsRead,
+    owns: &BTreeMap<String, OwnWrite>,
     now: Timestamp,
 ) -> BTreeMap<String, Hold> {
     let mut floors = BTreeMap::new();
@@ -142,7 +159,25 @@ pub fn floors_now(
             floors.insert(target.name.clone(), floor.hold());
         }
     }
+    for target in &document.targets {
+        if let Some(in_force) = owns.get(&target.name).and_then(|own| own.capped_to) {
+            let hold = floors.entry(target.name.clone()).or_default();
+            hold.budget_cap = Some(hold.budget_cap.map_or(in_force, |cap| cap.min(in_force)));
+        }
+    }
     floors
+}
+
+/// The prescaler's records of its own writes: the caps it holds. Unread, nothing is
+/// applied (an apply would lift them).
+pub async fn prescaler_records(store: &DynamoStore) -> Result<BTreeMap<String, OwnWrite>> {
+    store.load_all().await.with_context(|| {
+        format!(
+            "cannot read the prescaler's records in {} (a MaxCapacity it holds down would be \
+             lifted): nothing applied",
+            store.table()
+        )
+    })
 }
 
 /// Every target's kept start-ups, or why they cannot be read.

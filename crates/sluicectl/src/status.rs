@@ -37,7 +37,8 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot read the table {}", store.table()))?;
     let starts = start_ups(&store).await;
-    let floors = floors_now(&document, &profiles, &starts, Timestamp::now());
+    let owns = crate::apply::prescaler_records(&store).await?;
+    let floors = floors_now(&document, &profiles, &starts, &owns, Timestamp::now());
     let scaling_clients = ScalingClients::new(&clients);
     let ports = scaling_clients.ports();
     let mut statuses = Vec::new();

@@ -120,8 +120,13 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
             budgets: Vec::new(),
         };
         let starts = start_ups(store).await;
+        let owns: std::collections::BTreeMap<String, _> = seen
+            .own_write
+            .map(|own| (target.name.clone(), own))
+            .into_iter()
+            .collect();
         seen.hold =
-            floors_now(&document, &profiles, &starts, Timestamp::now()).remove(&target.name);
+            floors_now(&document, &profiles, &starts, &owns, Timestamp::now()).remove(&target.name);
     }
     let name = [target.name.clone()];
     let metrics: Vec<&str> = READINGS.iter().chain(&LATENCIES).map(|(m, _)| *m).collect();
@@ -186,7 +191,13 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     print_watcher(seen, now);
     let floor = seen.hold.map_or("no profile".to_owned(), |hold| {
         let cap = hold.cap.map_or(String::new(), |c| format!(", cap {c}"));
-        format!("floor now {}{cap}", hold.floor)
+        let held = hold.budget_cap.map_or(String::new(), |c| {
+            format!(", MaxCapacity held at {c} by the prescaler (apply keeps it)")
+        });
+        match target.profile {
+            Some(_) => format!("floor now {}{cap}{held}", hold.floor),
+            None => format!("no profile{held}"),
+        }
     });
     let own = seen
         .own_write

@@ -410,7 +410,8 @@ async fn budgets_apply_and_get_round_trip() -> Result<()> {
     emulators.create_table(&table).await?;
     let file = write_temp(
         "budget.yaml",
-        "targets:\n  - { name: gpu, cluster: c, service: s, capacity: { min: 0, max: 8 }, backlog_per_task: 10 }\n\
+        "targets:\n  - { name: gpu, cluster: c, service: s, capacity: { min: 0, max: 8 }, backlog_per_task: 10, profile: office }\n\
+         profiles:\n  - name: office\n    timezone: UTC\n    windows:\n      - { days: [mon], start: '08:00', end: '18:00', min_tasks: 3 }\n\
          budgets:\n  - { name: gpu-month, targets: [gpu], period: month, limit: 4000, unit: money, price_per_task_hour: 1.21, mode: enforce }\n",
     );
     let file = file.to_str().unwrap_or_default();

@@ -328,6 +328,51 @@ async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()>
     Ok(())
 }
 
+/// Issue 23 item 3: while the prescaler holds MaxCapacity down (a spent enforcing
+/// budget, a window's cap: its own write says `capped_to`), an apply put it back to
+/// `capacity.max`, so each apply lifted the cap until the prescaler's next run took it
+/// down again. Apply now keeps the cap in force; the prescaler alone lifts it.
+#[tokio::test]
+async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
+    use sluice_aws::{DynamoStore, PrescaleStates};
+    use sluice_core::prescale::OwnWrite;
+    let scene = Scene::new("capped").await?;
+    let file = scene.file("", "");
+    assert!(scene.apply(&file, &[]).0);
+    let store = DynamoStore::new(scene.emulators.clients.dynamodb().clone(), &scene.table);
+    let held = OwnWrite {
+        raised_to: 0,
+        capped_to: Some(2),
+        at: jiff::Timestamp::now().as_second(),
+    };
+    store.save(&scene.target, Some(held)).await?;
+    scene
+        .emulators
+        .register_scalable_target(&scene.cluster, &scene.service, 0, 2)
+        .await?;
+    let (ok, stdout, stderr) = scene.apply(&file, &[]);
+    assert!(ok, "{stdout}{stderr}");
+    assert_eq!(
+        scene
+            .emulators
+            .scalable_bounds(&scene.cluster, &scene.service)
+            .await?,
+        (0, 2),
+        "MaxCapacity stays where the prescaler holds it: {stdout}"
+    );
+    // Once the prescaler lifts its cap (its record gone), apply sets capacity.max.
+    store.save(&scene.target, None).await?;
+    assert!(scene.apply(&file, &[]).0);
+    assert_eq!(
+        scene
+            .emulators
+            .scalable_bounds(&scene.cluster, &scene.service)
+            .await?,
+        (0, 10)
+    );
+    Ok(())
+}
+
 /// The run queue's custom metric, with the alarm for when it stops arriving.
 fn waiting_runs(missing: &str) -> String {
     format!(

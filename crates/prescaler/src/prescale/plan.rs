@@ -30,6 +30,9 @@ struct Shared<'a> {
     now: Timestamp,
     settings: &'a Settings,
     budgets: &'a [Budgeted],
+    /// Some stored budget does not parse: which targets it covers is unknown, so no
+    /// cap in force is lifted (unread budgets never lift caps).
+    budgets_unread: bool,
 }
 
 pub fn plan_all(
@@ -46,6 +49,7 @@ pub fn plan_all(
         now,
         settings,
         budgets,
+        budgets_unread: loaded.invalid.keys().any(|k| k.starts_with("budget ")),
     };
     loaded
         .selection
@@ -78,6 +82,7 @@ fn plan_target(
         now,
         settings,
         budgets,
+        budgets_unread,
     } = *shared;
     let mut report = TargetReport::new(target, profile);
     let schedule = match schedule {
@@ -122,9 +127,19 @@ fn plan_target(
             hold.budget_cap = spent.then(|| budget::cap(facts.running, required));
         }
     }
+    let kept = own.and_then(|o| o.capped_to).filter(|_| budgets_unread);
+    if let Some(in_force) = kept {
+        hold.budget_cap = Some(hold.budget_cap.map_or(in_force, |cap| cap.min(in_force)));
+    }
     let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
     report.reason = planned.reason;
+    if let Some(in_force) = kept {
+        report.reason.push_str(&format!(
+            "; MaxCapacity {in_force} kept: a stored budget does not parse, and an unread \
+             budget lifts no cap"
+        ));
+    }
     if hold.budget_cap.is_some() && facts.bounds.is_none() {
         report
             .reason
