@@ -866,6 +866,9 @@ impl Target {
 /// The most tasks a target may declare: beyond ECS's adjustable 5,000 a service, and
 /// far below the 2^31 - 1 Application Auto Scaling takes.
 pub const MAX_TASKS: u32 = 100_000;
+/// The most messages a backlog threshold may name: SQS's counts are approximate, and a
+/// threshold nearer u64::MAX than any queue ever holds would never trip, unsaid.
+pub const MAX_BACKLOG: u64 = 1_000_000_000;
 /// `backlog_per_task` between a thousandth of a message and a billion: every division
 /// by it stays a number (a subnormal one made the need infinite).
 pub const MIN_BACKLOG_PER_TASK: f64 = 1e-3;
@@ -990,6 +993,15 @@ impl ScaleToZero {
                 format!(
                     "must be 1 to 1440 (a day), got {}",
                     self.start_timeout_minutes
+                ),
+            );
+        }
+        if self.activation_backlog > MAX_BACKLOG {
+            found.add(
+                "scale_to_zero.activation_backlog",
+                format!(
+                    "must be at most {MAX_BACKLOG} messages, got {}",
+                    self.activation_backlog
                 ),
             );
         }
@@ -1131,11 +1143,20 @@ targets:
     capacity: { min: 0, max: 4294967295 }
     backlog_per_task: 1e-310
     gpu: { dimensions: { "": gold, ServiceName: "" } }
+    profile: p
+    instances: { auto_scaling_group: g, tasks_per_instance: 4294967295, warm_up_minutes: 1 }
     scale_to_zero:
       idle_minutes: 4294967295
+      activation_backlog: 18446744073709551615
       metric: { namespace: N, metric: M, dimensions: { " ": x } }
     scaling:
       metric: { namespace: N, metric: M, target: 10, dimensions: { Queue: "" } }
+      burst: { steps: [ { backlog: 18446744073709551615, add: 4294967295 } ] }
+profiles:
+  - name: p
+    timezone: UTC
+    windows:
+      - { days: [mon], start: '08:00', end: '18:00', min_tasks: 4294967295, max_tasks: 4294967295 }
 "#;
         let problems = problems_of(text);
         for expected in [
@@ -1146,6 +1167,12 @@ targets:
             "targets[0].scale_to_zero.idle_minutes: must be 1 to 10080 (a week), got 4294967295",
             "targets[0].scale_to_zero.metric.dimensions: dimension name \" \" must be 1 to 255",
             "targets[0].scaling.metric.dimensions.Queue: must be 1 to 1024 characters",
+            "targets[0].scale_to_zero.activation_backlog: must be at most 1000000000 messages",
+            "targets[0].scaling.burst.steps[0].add: must add 1 to 100000 tasks, got 4294967295",
+            "targets[0].scaling.burst.steps[0].backlog: must be at most 1000000000 messages",
+            "targets[0].instances.tasks_per_instance: must be at most 100000",
+            "profiles[0].windows[0].min_tasks: must be a whole number of tasks, 0 to 100000",
+            "profiles[0].windows[0].max_tasks: must be at most 100000 tasks",
         ] {
             assert!(
                 problems.iter().any(|p| p.starts_with(expected)),

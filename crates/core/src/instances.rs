@@ -57,6 +57,16 @@ impl Instances {
                 ),
             ));
         }
+        if self.tasks_per_instance > crate::config::MAX_TASKS {
+            problems.push(Problem::new(
+                format!("{path}.tasks_per_instance"),
+                format!(
+                    "must be at most {}, got {}",
+                    crate::config::MAX_TASKS,
+                    self.tasks_per_instance
+                ),
+            ));
+        }
         if self.tasks_per_instance == 0 {
             problems.push(Problem::new(
                 format!("{path}.tasks_per_instance"),

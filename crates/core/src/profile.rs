@@ -160,13 +160,29 @@ pub fn parse_holiday(text: &str) -> Result<(), String> {
     holiday(text).map(|_| ())
 }
 
+/// A calendar date written exactly `YYYY-MM-DD`: jiff's parser also takes a date with
+/// a time and an offset (`2026-12-24T10:00+01:00`) and drops them, which a profile
+/// must not (a window's or a holiday's day is a local day, and a time in it means a
+/// mistake).
+fn calendar_date(text: &str) -> Option<Date> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shaped.then(|| text.parse::<Date>().ok()).flatten()
+}
+
 fn holiday(text: &str) -> Result<Holiday, String> {
-    if let Ok(date) = text.parse::<Date>() {
+    if let Some(date) = calendar_date(text) {
         return Ok(Holiday::Date(date));
     }
     // Checked against a leap year, so that 02-29 is a valid yearly day.
-    match format!("2024-{text}").parse::<Date>() {
-        Ok(date) if text.len() == 5 => Ok(Holiday::Yearly(date.month(), date.day())),
+    match calendar_date(&format!("2024-{text}")) {
+        Some(date) => Ok(Holiday::Yearly(date.month(), date.day())),
         _ => Err(format!(
             "{text:?} is not a date YYYY-MM-DD or a yearly MM-DD"
         )),
@@ -478,14 +494,21 @@ impl WindowSpec {
         let applies = self.applies(&mut problem);
         let (start, end) = self.times(&mut problem);
         let min_tasks = self.min_tasks;
+        let most = crate::config::MAX_TASKS;
         if !(min_tasks.is_finite()
             && min_tasks >= 0.0
             && min_tasks.fract() == 0.0
-            && min_tasks <= f64::from(u32::MAX))
+            && min_tasks <= f64::from(most))
         {
             problem(
                 ".min_tasks",
-                format!("must be a whole number of tasks, 0 or more; got {min_tasks}"),
+                format!("must be a whole number of tasks, 0 to {most}; got {min_tasks}"),
+            );
+        }
+        if let Some(cap) = self.max_tasks.filter(|cap| *cap > most) {
+            problem(
+                ".max_tasks",
+                format!("must be at most {most} tasks, got {cap}"),
             );
         }
         if let Some(cap) = self.max_tasks
@@ -555,9 +578,9 @@ impl WindowSpec {
         }
         let mut dates = Vec::new();
         for (index, text) in self.dates.iter().enumerate() {
-            match text.parse::<Date>() {
-                Ok(date) => dates.push(date),
-                Err(_) => problem(
+            match calendar_date(text) {
+                Some(date) => dates.push(date),
+                None => problem(
                     &format!(".dates[{index}]"),
                     format!("{text:?} is not a date YYYY-MM-DD"),
                 ),
@@ -1095,6 +1118,26 @@ mod tests {
         }
     }
 
+    /// Issue 23 item 10: jiff reads "2026-12-24T10:00+01:00" as a date and drops the
+    /// rest; a profile's dates are days, written exactly so.
+    #[test]
+    fn a_date_is_a_day_written_yyyy_mm_dd() {
+        for good in ["2026-12-24", "12-24", "02-29", "2028-02-29"] {
+            assert_eq!(parse_holiday(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "2026-12-24T10:00:00+01:00",
+            "2026-12-24T10:00",
+            "2026-12-24 ",
+            "12-24T10",
+            "2026-02-30",
+            "2026-2-3",
+            "+02026-12-24",
+        ] {
+            assert!(parse_holiday(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn holidays_close_windows_or_open_their_own() {
         let workdays = window(&["mon", "tue", "wed", "thu", "fri"], "08:00", "18:00", 4.0);
@@ -1276,8 +1319,8 @@ mod tests {
                 "profiles[0].windows[0].start: \"25:00\" is not a time of day HH:MM (00:00 to 23:59)",
                 "profiles[0].windows[1].end: must differ from start: an empty window never opens",
                 "profiles[0].windows[2].days[0]: \"funday\" is not a day of the week (mon, tue, wed, thu, fri, sat, sun; mon#1 to mon#5 for the nth in the month, mon#L for the last)",
-                "profiles[0].windows[2].min_tasks: must be a whole number of tasks, 0 or more; got -1",
-                "profiles[0].windows[3].min_tasks: must be a whole number of tasks, 0 or more; got 2.5",
+                "profiles[0].windows[2].min_tasks: must be a whole number of tasks, 0 to 100000; got -1",
+                "profiles[0].windows[3].min_tasks: must be a whole number of tasks, 0 to 100000; got 2.5",
                 "profiles[0].windows[4].days_of_month: \"31-30\" cannot occur: the range ends before it starts",
                 "profiles[0].windows[5].days_of_month: \"0\" is not a day of the month (1-31, L, L-n, BDn for the nth business day, BDL or BDL-n)",
                 "profiles[0].windows[6]: give exactly one of days, days_of_month and dates",

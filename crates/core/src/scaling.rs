@@ -411,10 +411,24 @@ impl Burst {
             );
         }
         for (index, step) in self.steps.iter().enumerate() {
-            if step.add == 0 {
+            if step.add == 0 || step.add > crate::config::MAX_TASKS {
                 add(
                     &format!("burst.steps[{index}].add"),
-                    "must add at least 1 task".to_owned(),
+                    format!(
+                        "must add 1 to {} tasks, got {}",
+                        crate::config::MAX_TASKS,
+                        step.add
+                    ),
+                );
+            }
+            if step.backlog > crate::config::MAX_BACKLOG {
+                add(
+                    &format!("burst.steps[{index}].backlog"),
+                    format!(
+                        "must be at most {} messages, got {}",
+                        crate::config::MAX_BACKLOG,
+                        step.backlog
+                    ),
                 );
             }
             if index > 0 && step.backlog <= self.steps[index - 1].backlog {
@@ -514,7 +528,7 @@ mod tests {
                 "s.metric.target: must be a number above 0, got NaN",
                 "s.metric.missing.topic: must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got \"alarms\"",
                 "s.metric.missing.minutes: must be 1 to 1440, got 0",
-                "s.burst.steps[1].add: must add at least 1 task",
+                "s.burst.steps[1].add: must add 1 to 100000 tasks, got 0",
                 "s.burst.steps[1].backlog: 0 must be above the previous step's 0",
                 "s.burst.steps[0].backlog: must be above 0: a burst at no backlog is no burst",
             ]
