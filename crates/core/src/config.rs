@@ -307,18 +307,37 @@ impl Format {
 
 impl Document {
     /// What is valid but likely not meant, by path: each profile's
-    /// [`Schedule::warnings`](crate::profile::Schedule::warnings) from `from`.
+    /// [`Schedule::warnings`](crate::profile::Schedule::warnings) from `from`, and a
+    /// target naming a profile the file does not define (valid only if the table
+    /// holds it already: the prescaler leaves the target alone until it is applied).
     pub fn warnings(&self, from: jiff::civil::Date) -> Vec<Problem> {
-        self.profiles
+        let schedules = self
+            .profiles
             .iter()
             .enumerate()
             .filter_map(|(index, profile)| {
                 let path = format!("profiles[{index}]");
                 let schedule = crate::profile::Schedule::compile(profile, &path).ok()?;
                 Some(schedule.warnings(&path, from))
-            })
-            .flatten()
-            .collect()
+            });
+        let elsewhere = self
+            .targets
+            .iter()
+            .enumerate()
+            .filter_map(|(index, target)| {
+                let name = target.profile.as_ref()?;
+                let defined = self.profiles.iter().any(|p| &p.name == name);
+                (!defined).then(|| {
+                    Problem::new(
+                        format!("targets[{index}].profile"),
+                        format!(
+                            "{name:?} is not defined in this file: it must be in the table \
+                         already, or the prescaler leaves the target alone"
+                        ),
+                    )
+                })
+            });
+        schedules.flatten().chain(elsewhere).collect()
     }
 
     /// Parses and validates; a type error stops at the first field (the parser cannot

@@ -751,12 +751,17 @@ async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result
 fn validate_warns_about_what_never_opens_and_still_succeeds() {
     let file = write_temp(
         "warn.yaml",
-        "profiles:\n  - name: p\n    timezone: Europe/Berlin\n    windows:\n      - { days_of_month: \"30-L\", min_tasks: 2 }\n      - { days: [sun#L], start: \"02:30\", end: \"04:00\", min_tasks: 1 }\n      - { dates: [\"2020-01-01\"], min_tasks: 1 }\n",
+        "targets:\n  - { name: t, cluster: c, service: s, capacity: { min: 0, max: 2 }, backlog_per_task: 1, profile: elsewhere }\n\
+         profiles:\n  - name: p\n    timezone: Europe/Berlin\n    windows:\n      - { days_of_month: \"30-L\", min_tasks: 2 }\n      - { days: [sun#L], start: \"02:30\", end: \"04:00\", min_tasks: 1 }\n      - { dates: [\"2020-01-01\"], min_tasks: 1 }\n",
     );
     let output = sluicectl(&["validate", "-f", &file.display().to_string()], None);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "warnings never fail: {stderr}");
-    assert!(stdout.contains("3 warning(s)"), "{stdout}");
+    assert!(stdout.contains("4 warning(s)"), "{stdout}");
+    assert!(
+        stdout.contains("targets[0].profile: \"elsewhere\" is not defined in this file"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("profiles[0].windows[0].days_of_month: never opens in February"),
         "{stdout}"
