@@ -933,6 +933,21 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() {
     assert_eq!(fakes.writes().len(), 1, "one UpdateService for the burst");
 }
 
+/// Regression case found by the control plane's model-based test
+/// (tests/properties/control_plane.rs): an apply lowered capacity.max to 2 but its
+/// RegisterScalableTarget failed, leaving MaxCapacity at 10; the watcher's raise then
+/// went to 3, past the configuration that owns the bound. A raise stops at the lower of
+/// the two.
+#[tokio::test]
+async fn a_raise_never_passes_capacity_max_when_max_capacity_is_stale() {
+    let fakes = World::new();
+    fakes.aws.put_target(&gold(1).with_capacity(0, 2));
+    sized(&fakes, 1);
+    fakes.set_backlog("gold-q", 1000, 1);
+    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 2)]);
+}
+
 #[tokio::test]
 async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
     use crate::watch::control::ControlEffect;

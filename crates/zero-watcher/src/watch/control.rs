@@ -340,11 +340,14 @@ fn decide(
     let look = Look::of(now, &facts.backlog, &facts.tasks);
     let need = Need::of(&target.goal(), rates, &look);
     // Going to zero is the sleep's to decide, after its idle minutes.
+    // MaxCapacity as read, and never above capacity.max: an apply that lowered the
+    // max but could not register it leaves the live MaxCapacity higher, and the
+    // configuration owns the bound (found by the control plane's model-based test).
     let situation = Situation {
         desired,
         bounds: ScalableBounds {
             min: bounds.min.max(1),
-            max: bounds.max,
+            max: bounds.max.min(target.capacity.max),
         },
         in_flight: look.in_flight,
         now,
