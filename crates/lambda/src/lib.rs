@@ -5,11 +5,13 @@
 //! - [`place`]: a stage run per account and region, with that account's clients;
 //! - [`failure`]: handler errors as Lambda diagnostics that say whether a retry helps;
 //! - [`request`]: the errors every handler can meet before deciding anything;
-//! - [`serve`]: what every `main` does around its handler.
+//! - [`serve`]: what every `main` does around its handler;
+//! - [`isolate`]: one target's work run so that a panic ends it alone.
 
 pub mod clock;
 pub mod envelope;
 pub mod failure;
+pub mod isolate;
 pub mod place;
 pub mod request;
 pub mod select;
@@ -18,6 +20,7 @@ pub mod serve;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use envelope::{AlarmChange, BadEvent, Notification, Schedule, Trigger};
 pub use failure::{Failure, Retry};
+pub use isolate::{isolated, isolated_now};
 pub use place::per_place;
 pub use request::RequestError;
 pub use select::{SelectError, Selection, load_all, narrow, select};

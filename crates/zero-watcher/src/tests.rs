@@ -1071,3 +1071,57 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
         "counted for the alarm"
     );
 }
+
+/// An ECS that panics on one service: a stand-in for a bug met on one target's odd
+/// record, wherever in its work.
+struct PanicsOn<'a> {
+    service: &'static str,
+    rest: &'a MemoryAws,
+}
+
+#[async_trait::async_trait]
+impl sluice_aws::ServiceScaler for PanicsOn<'_> {
+    async fn set_desired(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: u32,
+    ) -> Result<(), sluice_aws::AwsError> {
+        if service == self.service {
+            panic!("odd record of {service}");
+        }
+        self.rest.set_desired(cluster, service, desired).await
+    }
+}
+
+/// Issue 23 item 1: a panic in one target's work ends that target's work alone. Two
+/// targets need a wake; the victim's panics: the other is woken, the victim is
+/// reported failed with the panic's message, and the invocation answers.
+#[tokio::test]
+async fn a_panic_in_one_targets_work_ends_only_that_targets_work() {
+    let fakes = World::new();
+    fakes.add(target("victim", 1));
+    fakes.set_backlog("gold-q", 3, 0);
+    fakes.set_backlog("victim-q", 3, 0);
+    let scaler = PanicsOn {
+        service: "victim-svc",
+        rest: &fakes.aws,
+    };
+    let ports = Ports {
+        scaler: &scaler,
+        ..fakes.ports()
+    };
+    let report = watch(&poll(), &settings(), &ports).await.unwrap();
+    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
+    let victim = report
+        .decisions
+        .iter()
+        .find(|d| d.target == "victim")
+        .expect("reported");
+    assert_eq!(victim.outcome, Effect::Failed, "{victim:?}");
+    assert!(
+        victim.reason.contains("panicked") && victim.reason.contains("odd record of victim-svc"),
+        "{}",
+        victim.reason
+    );
+}

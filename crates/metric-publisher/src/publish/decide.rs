@@ -48,7 +48,20 @@ pub fn decide(
     let mut datum_groups = Vec::with_capacity(selection.targets.len() + 1);
     let mut rates = Vec::new();
     for (target, facts) in selection.targets.iter().zip(facts) {
-        let (report, datums, learned) = decide_target(target, facts, &mut fleet, now);
+        let decided = sluice_lambda::isolated_now(|| decide_target(target, facts, &mut fleet, now));
+        let (report, datums, learned) = match decided {
+            Ok(decided) => decided,
+            Err(panicked) => {
+                fleet.count_failed();
+                let failed = TargetReport {
+                    name: target.name.clone(),
+                    status: Status::Failed,
+                    error: Some(panicked),
+                    ..TargetReport::default()
+                };
+                (failed, Vec::new(), None)
+            }
+        };
         reports.push(report);
         datum_groups.push(datums);
         rates.extend(learned.map(|r| (target.name.clone(), r)));

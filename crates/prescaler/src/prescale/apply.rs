@@ -25,7 +25,10 @@ pub async fn apply(
             let acts = p.record.is_some() || p.report.change != Change::None;
             std::future::ready(acts && p.report.outcome != ChangeStatus::WouldChange)
         })
-        .map(|(index, p)| async move { (index, apply_one(p, &targets[index], ports).await) })
+        .map(|(index, p)| async move {
+            let applied = sluice_lambda::isolated(apply_one(p, &targets[index], ports)).await;
+            (index, applied.unwrap_or_else(Err))
+        })
         .buffer_unordered(settings.common.concurrency)
         .collect()
         .await;

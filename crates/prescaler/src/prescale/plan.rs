@@ -60,7 +60,14 @@ pub fn plan_all(
             let profile = target.profile.clone().unwrap_or_default();
             let schedule = loaded.schedules.get(&profile);
             let starts = starts.as_ref().map(|all| all.get(&target.name));
-            let mut planned = plan_target(target, (&profile, schedule), starts, facts, &shared);
+            let planned = sluice_lambda::isolated_now(|| {
+                plan_target(target, (&profile, schedule), starts, facts, &shared)
+            });
+            let mut planned = planned.unwrap_or_else(|panicked| {
+                let mut report = TargetReport::new(target, &profile);
+                report.outcome = ChangeStatus::Failed;
+                skipped(report, format!("not decided, nothing changed: {panicked}"))
+            });
             planned.report.start_up = starts
                 .ok()
                 .flatten()

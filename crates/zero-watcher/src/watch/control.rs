@@ -197,7 +197,15 @@ pub async fn first_look(
         };
         let memory = memories.get(&target.name).cloned().unwrap_or_default();
         let stored = rates.get(&target.name).cloned().unwrap_or_default();
-        let (report, kept) = decide(target, &facts, &stored, &memory, 0, true, now);
+        let decided =
+            sluice_lambda::isolated_now(|| decide(target, &facts, &stored, &memory, 0, true, now));
+        let (report, kept) = match decided {
+            Ok(decided) => decided,
+            Err(panicked) => {
+                reports.push(ControlReport::skipped(target, 0, panicked));
+                continue;
+            }
+        };
         if let Some(bounds) = facts.bounds
             && facts.tasks.desired > 0
         {
@@ -292,15 +300,24 @@ pub async fn poll_look(
             .and_then(|rates| rates.get(&target.name))
             .cloned()
             .unwrap_or_default();
-        let (report, _) = decide(
-            target,
-            &facts,
-            &stored,
-            &Memory::default(),
-            pass,
-            false,
-            now,
-        );
+        let decided = sluice_lambda::isolated_now(|| {
+            decide(
+                target,
+                &facts,
+                &stored,
+                &Memory::default(),
+                pass,
+                false,
+                now,
+            )
+        });
+        let report = match decided {
+            Ok((report, _)) => report,
+            Err(panicked) => {
+                reports.push(ControlReport::skipped(target, pass, panicked));
+                continue;
+            }
+        };
         if let (Some(after), Some(bounds)) = (report.desired_after, facts.bounds) {
             let tasks = TaskCounts {
                 desired: after,

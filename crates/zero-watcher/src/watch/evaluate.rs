@@ -125,10 +125,12 @@ async fn attempt_once<'t>(
             let facts = facts::read(&work, settings, ports).await;
             let mut attempts = Vec::with_capacity(mine.len());
             for ((item, stored), facts) in mine.iter().zip(facts) {
-                attempts.push(Ok(decide_and_act(
-                    item, facts, stored, now, pass, settings, ports,
-                )
-                .await));
+                let work = decide_and_act(item, facts, stored, now, pass, settings, ports);
+                let attempt = match sluice_lambda::isolated(work).await {
+                    Ok(attempt) => attempt,
+                    Err(panicked) => Attempt::done(DecisionReport::failed(item.0, pass, panicked)),
+                };
+                attempts.push(Ok(attempt));
             }
             attempts
         },

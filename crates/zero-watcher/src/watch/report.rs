@@ -113,6 +113,15 @@ impl Report {
 
 impl DecisionReport {
     /// Nothing decided, and why.
+    /// Not decided or not carried out for a reason that is Sluice's own (a panic in
+    /// the target's work): counted failed, so the alarm hears it.
+    pub fn failed(watched: Watched<'_>, pass: u32, reason: String) -> Self {
+        DecisionReport {
+            outcome: Effect::Failed,
+            ..DecisionReport::skipped(watched, pass, reason)
+        }
+    }
+
     pub fn skipped(watched: Watched<'_>, pass: u32, reason: String) -> Self {
         DecisionReport {
             target: watched.name().to_owned(),
