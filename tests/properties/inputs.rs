@@ -358,3 +358,136 @@ fn window_minutes(spec: &WindowSpec) -> i64 {
     };
     minutes(&spec.end) - minutes(&spec.start)
 }
+
+/// Numbers at the edges a stored record can hold: 0 and -0, the smallest subnormal,
+/// 1e308 and f64::MAX, the i64 bounds, the years 1 and 9999 in epoch seconds, and
+/// anything finite (JSON holds no NaN or infinity: a record cannot either).
+fn extreme_number() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        proptest::sample::select(
+            &[
+                0.0,
+                -0.0,
+                5e-324,
+                1e-310,
+                1e308,
+                -1e308,
+                f64::MAX,
+                f64::MIN,
+                9.223_372_036_854_776e18,
+            ][..]
+        )
+        .prop_map(|f| serde_json::json!(f)),
+        proptest::sample::select(
+            &[
+                i64::MIN,
+                i64::MAX,
+                -1,
+                0,
+                253_402_300_799,
+                -62_135_596_800,
+                1_800_000_000,
+            ][..]
+        )
+        .prop_map(|n| serde_json::json!(n)),
+        any::<f64>()
+            .prop_filter("JSON numbers are finite", |f| f.is_finite())
+            .prop_map(|f| serde_json::json!(f)),
+        Just(serde_json::json!("")),
+        Just(serde_json::Value::Null),
+    ]
+}
+
+/// A stored record's JSON: the fields of `template` with some replaced by extremes.
+fn record(
+    template: serde_json::Value,
+    fields: &'static [&'static str],
+) -> impl Strategy<Value = serde_json::Value> {
+    proptest::collection::btree_map(proptest::sample::select(fields), extreme_number(), 0..6)
+        .prop_map(move |replaced| {
+            let mut record = template.clone();
+            if let Some(object) = record.as_object_mut() {
+                for (field, value) in replaced {
+                    object.insert(field.to_owned(), value);
+                }
+            }
+            record
+        })
+}
+
+fn rates_record() -> impl Strategy<Value = serde_json::Value> {
+    let look = record(
+        serde_json::json!({"at": 1_800_000_000, "waiting": 10.0, "in_flight": 2.0, "running": 2, "desired": 2}),
+        &["at", "waiting", "in_flight", "running", "desired"],
+    );
+    (
+        record(
+            serde_json::json!({"service": 10.0, "samples": 3, "arrival": 20.0, "learned_through": 1_800_000_000, "start_up": 90.0}),
+            &["service", "samples", "arrival", "learned_through", "in_hand", "deleting", "little_minutes", "start_up"],
+        ),
+        proptest::collection::vec(look, 0..4),
+    )
+        .prop_map(|(mut rates, looks)| {
+            rates["looks"] = serde_json::Value::Array(looks);
+            rates
+        })
+}
+
+proptest! {
+    #![proptest_config(property_config())]
+
+    /// Every kind of stored record at the extremes (issue 23): a budget decodes or is
+    /// refused with a reason and its figures stay in range; a group record decodes to
+    /// u32 counts or is unreadable; the load model's rates and the watcher's memory,
+    /// once cleaned, give a finite need and a decision without a panic.
+    #[test]
+    fn stored_records_at_the_extremes_decode_or_are_refused(
+        budget in record(
+            serde_json::json!({"name": "b", "targets": ["t"], "period": "day", "limit": 10.0, "unit": "money", "price_per_task_hour": 1.2, "mode": "enforce"}),
+            &["limit", "price_per_task_hour", "gpus_per_task", "period", "timezone"],
+        ),
+        group in proptest::collection::hash_map(
+            proptest::sample::select(&["sk", "raised_to", "baseline", "floor"][..]),
+            attribute(),
+            0..5,
+        ),
+        rates in rates_record(),
+        memory in record(
+            serde_json::json!({"below_since": 1_800_000_000, "needs": [[1_800_000_000, 3.0]]}),
+            &["below_since"],
+        ),
+        // The clock is real (not stored): any instant from 1970 to 9999.
+        need_at in proptest::sample::select(&[0, 1_800_000_000, 253_402_300_799][..]),
+    ) {
+        if let Ok(budget) = sluice_core::budget::Budget::from_stored("b", &budget.to_string()) {
+            prop_assert!((1e-6..=1e12).contains(&budget.limit), "{budget:?}");
+        }
+
+        let item: HashMap<String, AttributeValue> = group.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let _ = sluice_aws::item::group_own(&item);
+
+        if let Ok(stored) = serde_json::from_value::<sluice_core::capacity::Rates>(rates) {
+            let (clean, _) = stored.sanitized(need_at);
+            let goal = sluice_core::capacity::Goal {
+                backlog_per_task: 10.0,
+                latency_seconds: Some(120),
+                utilization: 1.0,
+                prior_service: None,
+            };
+            let look = sluice_core::capacity::Look { at: need_at, waiting: 5.0, in_flight: 1.0, running: 1, desired: 1 };
+            let need = sluice_core::capacity::Need::of(&goal, &clean, &look);
+            prop_assert!(need.raw.is_finite() && need.raw >= 0.0, "{need:?}");
+            if let Ok(memory) = serde_json::from_value::<sluice_core::capacity::Memory>(memory) {
+                let (memory, _) = memory.sanitized(need_at);
+                let at = sluice_core::capacity::control::Situation {
+                    desired: 1,
+                    bounds: sluice_core::facts::ScalableBounds { min: 0, max: 10 },
+                    in_flight: 1.0,
+                    now: need_at,
+                };
+                let (decision, _) = sluice_core::capacity::control::tracking(&need, &at, &memory, 180);
+                prop_assert!(decision.to().is_none_or(|to| to <= 10), "{decision:?}");
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! as read, so the next conditional write replaces the record instead of failing on it
 //! forever.
 
+use sluice_core::instances::{GroupFloor, GroupOwn};
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -178,6 +179,42 @@ pub fn own_write(item: &Item) -> Result<OwnWrite, String> {
             } else {
                 problems.join("; ")
             }
+        )),
+    }
+}
+
+/// The prescaler's record of a group floor it raised, and the group's name (the sort
+/// key), when the item holds a readable one. MinSize values are u32: anything else
+/// (negative, past u32, not a number) makes the record unreadable.
+pub fn group_own(item: &Item) -> Result<(String, GroupOwn), String> {
+    let count = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    // Absent in a record written before the kind was kept; anything else unreadable
+    // makes the record so.
+    let floor = match item.get("floor").map(|v| v.as_s().map(String::as_str)) {
+        None => Ok(None),
+        Some(Ok("min_size")) => Ok(Some(GroupFloor::MinSize)),
+        Some(Ok("warm_pool")) => Ok(Some(GroupFloor::WarmPool)),
+        Some(_) => Err(()),
+    };
+    let group = item
+        .get(crate::store::SORT_KEY)
+        .and_then(|v| v.as_s().ok())
+        .cloned();
+    match (group, count("raised_to"), count("baseline"), floor) {
+        (Some(group), Some(raised_to), Some(baseline), Ok(floor)) => Ok((
+            group,
+            GroupOwn {
+                raised_to,
+                baseline,
+                floor,
+            },
+        )),
+        (group, ..) => Err(format!(
+            "group record {group:?} is unreadable: treated as absent"
         )),
     }
 }

@@ -494,38 +494,11 @@ impl GroupStates for DynamoStore {
     async fn group_owns(&self) -> Result<BTreeMap<String, GroupOwn>, AwsError> {
         let mut owns = BTreeMap::new();
         for item in self.partition(GROUP_PARTITION).await? {
-            let number = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse::<u32>().ok())
-            };
-            // Absent in a record written before the kind was kept; anything else
-            // unreadable makes the record so.
-            let floor = match text(&item, "floor").as_deref() {
-                None => Ok(None),
-                Some("min_size") => Ok(Some(GroupFloor::MinSize)),
-                Some("warm_pool") => Ok(Some(GroupFloor::WarmPool)),
-                Some(_) => Err(()),
-            };
-            match (
-                text(&item, SORT_KEY),
-                number("raised_to"),
-                number("baseline"),
-                floor,
-            ) {
-                (Some(group), Some(raised_to), Some(baseline), Ok(floor)) => {
-                    owns.insert(
-                        group,
-                        GroupOwn {
-                            raised_to,
-                            baseline,
-                            floor,
-                        },
-                    );
+            match crate::item::group_own(&item) {
+                Ok((group, own)) => {
+                    owns.insert(group, own);
                 }
-                (group, _, _, _) => {
-                    tracing::warn!(group = ?group, "unreadable group record ignored")
-                }
+                Err(problem) => tracing::warn!(%problem, "unreadable group record ignored"),
             }
         }
         Ok(owns)

@@ -814,7 +814,7 @@ impl Target {
             );
         }
         if let Some(rate) = self.messages_per_task_minute
-            && !(rate.is_finite() && (1e-3..=1e6).contains(&rate))
+            && !crate::capacity::rates::SERVICE_RATES.contains(&rate)
         {
             found.add(
                 "messages_per_task_minute",

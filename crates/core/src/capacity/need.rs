@@ -205,7 +205,7 @@ fn starting_for(rates: &Rates, now: &Look) -> i64 {
         .take_while(|l| l.running < l.desired)
         .last()
         .map_or(now.at, |l| l.at);
-    now.at - since
+    now.at.saturating_sub(since)
 }
 
 /// Messages arriving a minute: SQS's counts (a few minutes late), or, when a queue
@@ -225,7 +225,7 @@ fn arrival_now(rates: &Rates, now: &Look, service: f64, surge: f64) -> f64 {
             .looks
             .iter()
             .rev()
-            .find(|l| later.at - l.at >= GROWTH_INTERVAL_SECONDS)
+            .find(|l| later.at.saturating_sub(l.at) >= GROWTH_INTERVAL_SECONDS)
             .copied()
     };
     let Some(middle) = before(now) else {
@@ -241,7 +241,7 @@ fn arrival_now(rates: &Rates, now: &Look, service: f64, surge: f64) -> f64 {
 /// Messages a minute that arrived between two looks, at least: what the queue grew
 /// by, and what the tasks took when every one was busy at both looks.
 fn arriving(from: &Look, to: &Look, service: f64) -> f64 {
-    let minutes = (to.at - from.at) as f64 / 60.0;
+    let minutes = to.at.saturating_sub(from.at) as f64 / 60.0;
     let grown = (to.waiting + to.in_flight) - (from.waiting + from.in_flight);
     let taken = if from.saturated() && to.saturated() {
         f64::from(from.running.min(to.running)) * service

@@ -164,6 +164,10 @@ pub const POLL_LOOKS_KEPT: usize = 12;
 /// No rate Sluice plans with is above this many messages a minute (a stored one that
 /// is, is corrupt).
 pub const MAX_RATE: f64 = 1e9;
+/// The messages a task finishes a minute, declared or learned, lie in this range: one
+/// every thousand minutes to a million a minute. Below it the need divides by nearly
+/// nothing (a subnormal stored rate made it infinite, and every task up to the max).
+pub const SERVICE_RATES: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
 /// Minutes of SQS counts the arrival rate averages.
 pub const ARRIVAL_MINUTES: usize = 3;
 /// Weight of a new saturated minute in the service rate.
@@ -261,7 +265,7 @@ impl Rates {
         let (Some(first), true) = (run.last(), run.len() < self.looks.len()) else {
             return;
         };
-        let seconds = (look.at - first.at) as f64;
+        let seconds = look.at.saturating_sub(first.at) as f64;
         if seconds <= 0.0 {
             return;
         }
@@ -307,7 +311,14 @@ impl Rates {
 
     /// The service rate to plan with: the learned one, else the declared prior.
     pub fn service_or(&self, prior: Option<f64>) -> Option<f64> {
-        self.service.or(prior).filter(|r| r.is_finite() && *r > 0.0)
+        // A learned rate outside the range (a minute's odd counts) is clamped into it:
+        // planned with, it never divides the need by nearly nothing.
+        let (low, high) = (*SERVICE_RATES.start(), *SERVICE_RATES.end());
+        self.service
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| r.clamp(low, high))
+            .or(prior)
+            .filter(|r| SERVICE_RATES.contains(r))
     }
 
     /// The record with a look taken between the publisher's (the watcher's poll): kept
@@ -348,7 +359,10 @@ impl Rates {
                     && look.waiting >= 0.0
                     && look.in_flight.is_finite()
                     && look.in_flight >= 0.0
-                    && look.at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS);
+                    && look.at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS)
+                    // Looks are minutes old: one from before yesterday is not this
+                    // record's.
+                    && look.at >= now.saturating_sub(86_400);
                 if !fine {
                     notes.push(format!("stored look at {} is not a look: ignored", look.at));
                 }
@@ -356,7 +370,15 @@ impl Rates {
             })
             .copied()
             .collect();
-        let service = rate("service rate", self.service, &mut notes).filter(|r| *r > 0.0);
+        let service = self.service.filter(|r| {
+            let fine = SERVICE_RATES.contains(r);
+            if !fine {
+                notes.push(format!(
+                    "stored service rate {r} is not a service rate: ignored"
+                ));
+            }
+            fine
+        });
         let clean = Rates {
             looks,
             service,
@@ -541,6 +563,33 @@ mod tests {
             (same, none.len()),
             (clean, 0),
             "a clean record stays as it is"
+        );
+    }
+
+    /// Regression cases found by the stored-record extremes property
+    /// (tests/properties/inputs.rs): a subnormal service rate made the need infinite,
+    /// and every task up to the max was asked for; a look dated i64::MIN overflowed
+    /// the growth arithmetic.
+    #[test]
+    fn a_service_rate_near_nothing_and_a_look_from_the_year_minus_infinity_are_dropped() {
+        let stored = Rates {
+            looks: vec![look(i64::MIN, 5.0, 1), look(1_800_000_000, 5.0, 1)],
+            service: Some(5e-324),
+            samples: 3,
+            ..Rates::default()
+        };
+        let (clean, notes) = stored.sanitized(1_800_000_060);
+        assert_eq!(clean.looks, vec![look(1_800_000_000, 5.0, 1)]);
+        assert_eq!((clean.service, clean.samples), (None, 0));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let learned = Rates {
+            service: Some(1e-9),
+            ..Rates::default()
+        };
+        assert_eq!(
+            learned.service_or(None),
+            Some(1e-3),
+            "clamped into the range"
         );
     }
 
