@@ -363,6 +363,69 @@ async fn a_request_waiting_for_its_turn_is_not_timed_out_by_the_wait() -> Result
     Ok(())
 }
 
+/// Issue 23 item 4: records are kept by target name, so a target moved to another
+/// account took its old service's record for its new one's: after the window the
+/// prescaler "gave back" a raise it never made, on the new service (desiredCount, a
+/// service without a scalable target). Now the record names the service it was made
+/// on; on the new service it is not ours (left as it is, read back from moto), and
+/// the raise left on the old one is said and counted failed.
+#[tokio::test]
+async fn a_target_moved_to_another_account_does_not_take_its_old_record_along() -> Result<()> {
+    let home = Emulators::connect().await?;
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let cluster = unique("moving-cluster");
+    let service = unique("moving-svc");
+    home.create_cluster(&cluster).await?;
+    // No scalable targets: the prescaler holds its floor as desiredCount, and after
+    // the window gives back only what its record says it raised.
+    home.create_running_service(&cluster, &service, 1).await?;
+    let member = home.in_account(MEMBER_ROLE).await?;
+    member.create_cluster(&cluster).await?;
+    // The team's own count there: 5, as the prescaler's window floor happens to be.
+    member.create_running_service(&cluster, &service, 5).await?;
+    let name = unique("moving");
+    let here = Target::new(&name, &cluster, &service)
+        .with_capacity(1, 20)
+        .with_backlog_per_task(10.0)
+        .with_profile("business-hours");
+    home.store_targets(&store, std::slice::from_ref(&here))
+        .await?;
+    home.store_profile(&store, &business_hours()).await?;
+    let settings = || prescaler::Settings {
+        common: common(&table, &unique("SluiceAccounts")),
+        dry_run: false,
+        forecast_only: false,
+        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
+    };
+    let prescaler = prescaler::Prescaler::new(&home.clients, settings());
+    let first = prescaler
+        .handle(&json!({"at": "2026-11-30T09:00:00+01:00", "apply": true}))
+        .await?;
+    assert_eq!(
+        home.desired_count(&cluster, &service).await?,
+        5,
+        "{first:?}"
+    );
+
+    let moved = here.clone().in_account(MEMBER_ROLE, None);
+    home.store_targets(&store, &[moved]).await?;
+    let report = prescaler
+        .handle(&json!({"at": "2026-11-30T18:30:00+01:00", "apply": true}))
+        .await?;
+    assert_eq!(
+        member.desired_count(&cluster, &service).await?,
+        5,
+        "the member's own count is not a raise of ours: {report:?}"
+    );
+    let said = report.targets[0].left_behind.clone().unwrap_or_default();
+    assert!(
+        said.contains("raise (to 5)") && said.contains("moved"),
+        "{said}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refused_role()
 -> Result<()> {

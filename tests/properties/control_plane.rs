@@ -237,6 +237,7 @@ impl Model {
                     raised_to: *raised_to,
                     capped_to: Some(*raised_to),
                     at: self.now + 86_400,
+                    resource: None,
                 },
             ),
         }

@@ -208,7 +208,7 @@ proptest! {
             .with_backlog_per_task(10.0)
             .with_profile("p");
         let facts = PrescaleFacts { desired, running, backlog, bounds };
-        let own = own.map(|raised_to| OwnWrite { raised_to, capped_to: None, at: NOW - 60 });
+        let own = own.map(|raised_to| OwnWrite { raised_to, capped_to: None, at: NOW - 60, resource: None });
         // An enforcing budget that is spent holds MaxCapacity at what runs, never below
         // the required floor or the configured min.
         let budget_cap = spent.then(|| budget::cap(running, required.max(min)));

@@ -170,6 +170,12 @@ pub fn own_write(item: &Item) -> Result<OwnWrite, String> {
             raised_to,
             capped_to,
             at,
+            // Hex text: a u64 does not fit the numbers the other fields are read as.
+            // Absent or unreadable, the record is taken as the target's service's.
+            resource: item
+                .get("resource")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|hex| u64::from_str_radix(hex, 16).ok()),
         }),
         _ => Err(format!(
             "the prescaler's record is unreadable ({}): treated as absent, so nothing it \\
@@ -325,7 +331,8 @@ mod tests {
             Ok(OwnWrite {
                 raised_to: 5,
                 capped_to: None,
-                at: 9
+                at: 9,
+                resource: None,
             })
         );
         assert_eq!(

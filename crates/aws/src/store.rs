@@ -351,6 +351,9 @@ impl PrescaleStates for DynamoStore {
                 ("raised_to", AttributeValue::N(own.raised_to.to_string())),
                 ("at", AttributeValue::N(own.at.to_string())),
             ];
+            if let Some(resource) = own.resource {
+                attributes.push(("resource", AttributeValue::S(format!("{resource:x}"))));
+            }
             if let Some(cap) = own.capped_to {
                 attributes.push(("capped_to", AttributeValue::N(cap.to_string())));
             }

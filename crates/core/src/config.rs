@@ -708,6 +708,22 @@ impl Target {
         }
     }
 
+    /// The service as one number, stable across builds (FNV-1a of its account, region,
+    /// cluster and service as written): what a record made on it names, so that a
+    /// target moved elsewhere does not take its old service's records for its new one's.
+    pub fn resource(&self) -> u64 {
+        let home = Home::default();
+        let (account, region, cluster, service) = self.service_anywhere(&home);
+        let key = format!(
+            "{}/{}/{cluster}/{service}",
+            account.unwrap_or("-"),
+            region.unwrap_or("-")
+        );
+        key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
     /// The service as (account, region, cluster, service): two targets may share the
     /// names of a cluster and service in different accounts or regions.
     fn service_anywhere<'a>(

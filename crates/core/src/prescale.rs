@@ -28,6 +28,19 @@ pub struct OwnWrite {
     /// MaxCapacity a window's cap set, so that its end is known for ours.
     pub capped_to: Option<u32>,
     pub at: i64,
+    /// The service the write was made on ([`Target::resource`]): records are kept by
+    /// target name, and a target moved to another account, region or service leaves
+    /// its record behind; it is not its new service's. None in a record written
+    /// before this was kept (taken as the target's service).
+    pub resource: Option<u64>,
+}
+
+impl OwnWrite {
+    /// Whether the record was made on `target`'s service as it is configured now.
+    pub fn is_for(&self, target: &Target) -> bool {
+        self.resource
+            .is_none_or(|made_on| made_on == target.resource())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,6 +151,7 @@ fn plan_bounds(
     // end is known for ours.
     let capped_to = (max < target.capacity.max).then_some(max);
     let ours = (to > baseline || capped_to.is_some()).then_some(OwnWrite {
+        resource: Some(target.resource()),
         raised_to: to,
         capped_to,
         at: own
@@ -234,6 +248,7 @@ fn plan_window(
                 raised_to: to,
                 capped_to: None,
                 at: now,
+                resource: Some(target.resource()),
             }),
         };
     }
@@ -592,6 +607,7 @@ mod tests {
                 capped_to: None,
                 raised_to,
                 at: NOW - 3600,
+                resource: None,
             });
             let planned = plan(&target, Hold::floor(case.floor), &facts, own, NOW);
             assert_eq!(planned.change, case.want, "{}", case.name);

@@ -344,6 +344,7 @@ async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
         raised_to: 0,
         capped_to: Some(2),
         at: jiff::Timestamp::now().as_second(),
+        resource: None,
     };
     store.save(&scene.target, Some(held)).await?;
     scene

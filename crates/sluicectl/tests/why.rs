@@ -83,6 +83,7 @@ async fn why_says_work_below_the_activation_threshold_keeps_a_service_at_zero() 
         raised_to: 3,
         capped_to: None,
         at: 1_800_000_000,
+        resource: None,
     };
     PrescaleStates::save(&scene.service.store, &scene.target, Some(own)).await?;
     let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);

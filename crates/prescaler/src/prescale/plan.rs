@@ -138,6 +138,22 @@ fn plan_target(
     if let Some(in_force) = kept {
         hold.budget_cap = Some(hold.budget_cap.map_or(in_force, |cap| cap.min(in_force)));
     }
+    // A record made on the service the target named before it moved is not this
+    // service's: planned afresh, and the raise it names said to be left there.
+    let stored = own;
+    let own = stored.filter(|o| o.is_for(target));
+    if let Some(elsewhere) = stored.filter(|o| !o.is_for(target)) {
+        report.left_behind = Some(format!(
+            "the prescaler's record of a raise (to {}{}) was made on the service this \
+             target named before it moved; that raise is left there: give it back by \
+             hand. This service is planned afresh.",
+            elsewhere.raised_to,
+            elsewhere
+                .capped_to
+                .map_or(String::new(), |cap| format!(", MaxCapacity {cap}"))
+        ));
+        tracing::warn!(target = %target.name, "a raise was left on the service it moved from");
+    }
     let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
     report.reason = planned.reason;
@@ -170,7 +186,7 @@ fn plan_target(
             record: None,
         };
     }
-    let record = (planned.own != own).then_some(planned.own);
+    let record = (planned.own != stored).then_some(planned.own);
     Planned { report, record }
 }
 

@@ -62,6 +62,10 @@ pub struct TargetReport {
     /// could not be reached included): counted in PrescalerFailed.
     #[serde(skip)]
     pub unread: bool,
+    /// A raise recorded on the service the target named before it moved (another
+    /// account, region or service): not given back here, said, and counted failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_behind: Option<String>,
 }
 
 impl TargetReport {
@@ -81,6 +85,7 @@ impl TargetReport {
             change: Change::None,
             reason: String::new(),
             unread: false,
+            left_behind: None,
         }
     }
 }
@@ -210,7 +215,11 @@ pub fn failures(
         .filter(|g| g.outcome == ChangeStatus::Failed)
         .count();
     let budgets_invalid = invalid.keys().filter(|k| k.starts_with("budget ")).count();
-    failed(planned) + groups_failed + budgets_invalid
+    let left_behind = planned
+        .iter()
+        .filter(|p| p.report.left_behind.is_some())
+        .count();
+    failed(planned) + groups_failed + budgets_invalid + left_behind
 }
 
 /// Targets whose profile gave no floor: it is missing or does not compile.
