@@ -23,6 +23,42 @@ fn validate_accepts_the_example() {
     );
 }
 
+/// The README's simplest target works as written: the block on its first screen is
+/// `infra/examples/first-target.yaml`, which validates, and applies against the
+/// emulators leaving the scalable target 0-4 in moto.
+#[tokio::test]
+async fn the_readmes_first_target_works_as_written() -> Result<()> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md"))?;
+    let after = readme
+        .split("<!-- first-target: checked by crates/sluicectl/tests/cli.rs -->")
+        .nth(1)
+        .unwrap_or_default();
+    let block = after
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_default();
+    let file = repo_root().join("infra/examples/first-target.yaml");
+    assert_eq!(
+        block,
+        std::fs::read_to_string(&file)?,
+        "README and file differ"
+    );
+    assert!(block.lines().count() <= 8, "a few lines: {block}");
+    let path = file.display().to_string();
+    let output = sluicectl(&["validate", "-f", &path], None);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let emulators = Emulators::connect().await?;
+    let table = unique("first-target");
+    emulators.create_table(&table).await?;
+    emulators.create_cluster("ml").await?;
+    emulators.create_service("ml", "gpu-module", 0).await?;
+    let output = sluicectl(&["apply", "-f", &path], Some(&table));
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert_eq!(emulators.scalable_bounds("ml", "gpu-module").await?, (0, 4));
+    Ok(())
+}
+
 #[test]
 fn validate_lists_every_problem_by_path_and_fails() {
     let bad = write_temp(
