@@ -65,7 +65,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
         &document.targets,
         &forgotten,
         &floors,
-        &args.namespace,
+        &args.cloudwatch.namespace,
         args.dry_run,
     )
     .await;

@@ -27,6 +27,16 @@ pub struct TableArgs {
     pub table: String,
 }
 
+/// The one definition of `--namespace`, shared by every command that reads or writes
+/// Sluice's metrics.
+#[derive(clap::Args)]
+pub struct NamespaceArgs {
+    /// CloudWatch namespace the functions write to (the stack's MetricNamespace): the
+    /// metrics the policies track and the commands read
+    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
+    pub namespace: String,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Check a configuration file and list every problem by path; changes nothing
@@ -135,9 +145,8 @@ pub struct SimulateArgs {
     /// Days of history for --from-cloudwatch (1-14: CloudWatch keeps 1-minute data 15 days)
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=14))]
     pub days: u32,
-    /// CloudWatch namespace the publisher writes to (--from-cloudwatch)
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -171,9 +180,8 @@ pub struct ApplyArgs {
     /// Write the table only; leave Application Auto Scaling as it is
     #[arg(long)]
     pub skip_scaling: bool,
-    /// CloudWatch namespace the publisher writes to: the policies track its metrics
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -186,9 +194,8 @@ pub struct StatusArgs {
     /// Output format: a table, or JSON for scripts
     #[arg(short, long, value_enum, default_value_t = StatusFormat::Table)]
     pub output: StatusFormat,
-    /// CloudWatch namespace the publisher writes to
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -242,9 +249,8 @@ pub struct MetricsArgs {
     /// How far back to look for a datapoint
     #[arg(long, default_value_t = 10)]
     pub minutes: u32,
-    /// CloudWatch namespace the publisher writes to
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -253,9 +259,8 @@ pub struct MetricsArgs {
 pub struct WhyArgs {
     /// The target's name
     pub target: String,
-    /// CloudWatch namespace the functions write to
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -296,9 +301,8 @@ pub struct ScoreArgs {
     /// Read the profile from this file first, the table for the rest
     #[arg(short, long)]
     pub file: Option<String>,
-    /// CloudWatch namespace the publisher writes to
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -325,9 +329,8 @@ pub struct LearnArgs {
     /// Write the proposal here instead of standard output
     #[arg(short, long)]
     pub output: Option<String>,
-    /// CloudWatch namespace the publisher writes to
-    #[arg(long, env = "SLUICE_NAMESPACE", default_value = "Sluice")]
-    pub namespace: String,
+    #[command(flatten)]
+    pub cloudwatch: NamespaceArgs,
     #[command(flatten)]
     pub table: TableArgs,
 }

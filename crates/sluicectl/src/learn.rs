@@ -17,7 +17,7 @@ pub async fn run(args: LearnArgs) -> Result<std::process::ExitCode> {
     let (store, cloudwatch) = store_and_metrics(&args.table).await;
     let target = stored_target(&store, &args.target).await?;
     let options = Options {
-        namespace: &args.namespace,
+        namespace: &args.cloudwatch.namespace,
         days: args.days,
         timezone: &args.timezone,
         quantile: args.quantile,
@@ -254,7 +254,7 @@ pub async fn score(args: crate::cli::ScoreArgs) -> Result<std::process::ExitCode
         )
     })?;
     let options = HistoryOptions {
-        namespace: &args.namespace,
+        namespace: &args.cloudwatch.namespace,
         days: args.days,
     };
     let samples = history(&cloudwatch, &target, &options).await?;

@@ -14,7 +14,7 @@ pub async fn run(args: MetricsArgs) -> Result<ExitCode> {
     metrics(
         &store,
         &cloudwatch,
-        &args.namespace,
+        &args.cloudwatch.namespace,
         args.target,
         args.minutes,
     )

@@ -44,7 +44,7 @@ pub async fn run(args: StatusArgs) -> Result<ExitCode> {
     let mut statuses = Vec::new();
     for target in &document.targets {
         let hold = floors.get(&target.name).copied().unwrap_or_default();
-        statuses.push(status(&ports, target, &args.namespace, hold).await);
+        statuses.push(status(&ports, target, &args.cloudwatch.namespace, hold).await);
     }
     match args.output {
         StatusFormat::Json => outln!("{}", serde_json::to_string_pretty(&statuses)?),

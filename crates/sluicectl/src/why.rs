@@ -64,7 +64,7 @@ pub async fn run(args: WhyArgs) -> Result<ExitCode> {
     let clients = Clients::new(&sluice_aws::load_sdk_config().await);
     let store = DynamoStore::new(clients.dynamodb().clone(), args.table.table.clone());
     let target = stored_target(&store, &args.target).await?;
-    let seen = read(&clients, &store, &target, &args.namespace).await;
+    let seen = read(&clients, &store, &target, &args.cloudwatch.namespace).await;
     let now = Timestamp::now();
     print(&target, &seen, now);
     outln!();

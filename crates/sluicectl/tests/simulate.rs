@@ -32,7 +32,9 @@ fn args(scenario: &str) -> SimulateArgs {
         denominator: None,
         from_cloudwatch: false,
         days: 14,
-        namespace: "Sluice".to_owned(),
+        cloudwatch: sluicectl::cli::NamespaceArgs {
+            namespace: "Sluice".to_owned(),
+        },
     }
 }
 

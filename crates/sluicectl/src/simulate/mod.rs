@@ -161,7 +161,7 @@ async fn history(args: &SimulateArgs, loaded: &Loaded) -> Result<(jiff::Timestam
     let target = &loaded.file.target;
     let read = |name: &'static str| {
         let query = sluice_core::facts::MetricQuery {
-            namespace: args.namespace.clone(),
+            namespace: args.cloudwatch.namespace.clone(),
             metric: name.to_owned(),
             dimensions: [("Target".to_owned(), target.clone())].into(),
             statistic: "Maximum",
@@ -178,7 +178,7 @@ async fn history(args: &SimulateArgs, loaded: &Loaded) -> Result<(jiff::Timestam
         bail!(
             "no Backlog for target {target} in namespace {} over the last {} days: \
              is the publisher writing to another namespace (--namespace)?",
-            args.namespace,
+            args.cloudwatch.namespace,
             args.days
         );
     }
