@@ -39,9 +39,11 @@ pub struct Scaling {
     #[serde(default = "Scaling::default_utilization")]
     pub utilization: f64,
     /// Seconds the need must stay below desired before Sluice gives capacity back
-    /// (`controller: tracking`).
-    #[serde(default = "Scaling::default_give_back")]
-    pub give_back_after_seconds: u32,
+    /// (`controller: tracking`). Unset: the target's learned start-up, at least 60 s
+    /// and at most 180 s (180 until one is learned); see
+    /// [`crate::capacity::control::give_back_window`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub give_back_after_seconds: Option<u32>,
     /// Seconds after a scale-out before the next one may add more. Short, because
     /// Application Auto Scaling counts capacity already added during the cooldown,
     /// so a short one follows a surge without piling up tasks.
@@ -203,11 +205,6 @@ impl Scaling {
     fn default_utilization() -> f64 {
         100.0
     }
-    /// Three minutes: longer than a burst's gaps, and a 10 -> 1 give-back well inside
-    /// the quarter of an hour GPU teams ask for.
-    fn default_give_back() -> u32 {
-        180
-    }
 
     /// Whether Sluice's load model drives this target (not the loop before it).
     pub fn uses_need(&self) -> bool {
@@ -253,10 +250,13 @@ impl Scaling {
                 ),
             );
         }
-        if self.give_back_after_seconds > Self::MAX_COOLDOWN {
+        if let Some(seconds) = self
+            .give_back_after_seconds
+            .filter(|s| *s > Self::MAX_COOLDOWN)
+        {
             add(
                 "give_back_after_seconds",
-                format!("{} s is more than a day", self.give_back_after_seconds),
+                format!("{seconds} s is more than a day"),
             );
         }
         if let Some(behavior) = &self.behavior {
@@ -328,8 +328,8 @@ impl Scaling {
 
 impl Default for Scaling {
     /// What a target without `scaling:` gets: managed, tracking CapacityUtilization
-    /// (the need against desired), raising at once and giving back after three
-    /// minutes, with a 60 s scale-out and 300 s scale-in cooldown.
+    /// (the need against desired), raising at once and giving back after a start-up
+    /// (one to three minutes), with a 60 s scale-out and 300 s scale-in cooldown.
     fn default() -> Self {
         Scaling {
             managed: true,
@@ -337,7 +337,7 @@ impl Default for Scaling {
             controller: Controller::default(),
             behavior: None,
             utilization: Self::default_utilization(),
-            give_back_after_seconds: Self::default_give_back(),
+            give_back_after_seconds: None,
             scale_out_cooldown: Self::default_scale_out_cooldown(),
             scale_in_cooldown: Self::default_scale_in_cooldown(),
             disable_scale_in: false,
@@ -487,7 +487,7 @@ mod tests {
             controller: Controller::Direct,
             behavior: Some(Behavior::default()),
             utilization: 5.0,
-            give_back_after_seconds: 90_000,
+            give_back_after_seconds: Some(90_000),
             scale_out_cooldown: 90_000,
             scale_in_cooldown: 300,
             disable_scale_in: false,

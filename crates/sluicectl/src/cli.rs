@@ -125,6 +125,11 @@ pub struct SimulateArgs {
     /// default ../shared/traces when it exists
     #[arg(long, requires = "workloads")]
     pub traces: Option<String>,
+    /// With --workloads: every workload's target gives capacity back after this many
+    /// seconds below its need (`scaling.give_back_after_seconds`; by default a start-up, 60 to 180 s), to
+    /// see what a shorter or longer give-back costs and saves (docs/control.md)
+    #[arg(long, requires = "workloads", value_parser = clap::value_parser!(u32).range(15..=3600))]
+    pub give_back: Option<u32>,
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]
     pub out: Option<String>,

@@ -32,6 +32,7 @@ fn args(scenario: &str) -> SimulateArgs {
         denominator: None,
         from_cloudwatch: false,
         days: 14,
+        give_back: None,
         cloudwatch: sluicectl::cli::NamespaceArgs {
             namespace: "Sluice".to_owned(),
         },

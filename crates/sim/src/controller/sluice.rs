@@ -211,7 +211,10 @@ impl SluiceLoop {
                 &need,
                 &at,
                 &self.memory,
-                i64::from(scaling.give_back_after_seconds),
+                capacity::control::give_back_window(
+                    scaling.give_back_after_seconds,
+                    self.seen.start_up,
+                ),
             ),
             Mode::Direct => {
                 let behavior = scaling.behavior.clone().unwrap_or_default();

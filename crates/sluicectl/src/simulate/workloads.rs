@@ -20,7 +20,10 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
     let traces = traces_dir(args.traces.as_deref())?;
     let mut text = String::new();
     for startup in StartUp::BOTH {
-        for workload in workloads(startup, traces.as_deref(), args.minutes)? {
+        for mut workload in workloads(startup, traces.as_deref(), args.minutes)? {
+            if let Some(seconds) = args.give_back {
+                workload.target.scaling.give_back_after_seconds = Some(seconds);
+            }
             let contest = compare::contest(&workload, &Kind::ALL);
             let section = format!(
                 "### {} ({})\n\n{}.\n\n{}\n",

@@ -375,7 +375,10 @@ fn decide(
             &need,
             &situation,
             memory,
-            i64::from(scaling.give_back_after_seconds),
+            sluice_core::capacity::control::give_back_window(
+                scaling.give_back_after_seconds,
+                rates.start_up,
+            ),
         ),
         Controller::Direct => {
             let behavior = scaling.behavior.clone().unwrap_or_default();
