@@ -53,6 +53,17 @@ fn common(table: &str, namespace: &str) -> Common {
     }
 }
 
+/// The watcher's settings for one look (no polling) over `table`.
+fn watcher_settings(table: &str) -> zero_watcher::Settings {
+    zero_watcher::Settings {
+        common: common(table, &unique("SluiceAccounts")),
+        dry_run: false,
+        poll_interval_seconds: 1,
+        poll_window_seconds: 0,
+        account: None,
+    }
+}
+
 #[tokio::test]
 async fn the_publisher_reads_each_target_in_its_account_and_a_refused_role_fails_only_its_own()
 -> Result<()> {
@@ -134,14 +145,7 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
         .in_account(MEMBER_ROLE, Some("us-east-1"));
     home.store_targets(&store, std::slice::from_ref(&team))
         .await?;
-    let settings = zero_watcher::Settings {
-        common: common(&table, &unique("SluiceAccounts")),
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    };
-    let watcher = zero_watcher::Watcher::new(&home.clients, settings);
+    let watcher = zero_watcher::Watcher::new(&home.clients, watcher_settings(&table));
 
     let report = watcher
         .handle(&json!({"source": "sluice.scheduler"}))
@@ -207,14 +211,7 @@ async fn no_log_level_writes_the_external_id_or_credentials() -> Result<()> {
     team.external_id = Some(EXTERNAL_ID.to_owned());
     home.store_targets(&store, std::slice::from_ref(&team))
         .await?;
-    let settings = zero_watcher::Settings {
-        common: common(&table, &unique("SluiceAccounts")),
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    };
-    let watcher = zero_watcher::Watcher::new(&home.clients, settings);
+    let watcher = zero_watcher::Watcher::new(&home.clients, watcher_settings(&table));
     let (ours, everything) = (Captured::default(), Captured::default());
     let (a, b) = (ours.clone(), everything.clone());
     let subscriber = tracing_subscriber::registry()
@@ -300,14 +297,7 @@ async fn each_function_assumes_a_member_role_as_itself() -> Result<()> {
         .in_account(&watcher_role, None);
     home.store_targets(&store, std::slice::from_ref(&team))
         .await?;
-    let settings = zero_watcher::Settings {
-        common: common(&table, &unique("SluiceAccounts")),
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    };
-    zero_watcher::Watcher::new(&home.clients, settings)
+    zero_watcher::Watcher::new(&home.clients, watcher_settings(&table))
         .handle(&json!({"source": "sluice.scheduler"}))
         .await?;
     assert_eq!(asked(&watcher_role, "watcher")?, 1, "the watcher's poll");

@@ -360,17 +360,24 @@ async fn store_budget(scenario: &Scenario, mode: BudgetMode) -> Result<String> {
     Ok(budget.name)
 }
 
-/// Spend summed from RunningTasks in LocalStack; an enforcing budget that is spent
-/// holds MaxCapacity (read back from moto) at what runs, and the spend is published
-/// per budget and fleet-wide (read back from LocalStack).
-#[tokio::test]
-async fn a_spent_enforcing_budget_caps_max_capacity_in_moto() -> Result<()> {
+/// A scenario whose service has a scalable target (1-20) and a budget of `mode`
+/// already spent today; the budget's name.
+async fn budget_scenario(mode: BudgetMode) -> Result<(Scenario, String)> {
     let scenario = scenario(false).await?;
     scenario
         .emulators
         .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
         .await?;
-    let name = store_budget(&scenario, BudgetMode::Enforce).await?;
+    let name = store_budget(&scenario, mode).await?;
+    Ok((scenario, name))
+}
+
+/// Spend summed from RunningTasks in LocalStack; an enforcing budget that is spent
+/// holds MaxCapacity (read back from moto) at what runs, and the spend is published
+/// per budget and fleet-wide (read back from LocalStack).
+#[tokio::test]
+async fn a_spent_enforcing_budget_caps_max_capacity_in_moto() -> Result<()> {
+    let (scenario, name) = budget_scenario(BudgetMode::Enforce).await?;
     let prescaler = scenario.prescaler();
     let report = prescaler.handle(&at("03:00")).await?;
     let target = &report.targets[0];
@@ -419,12 +426,7 @@ async fn a_spent_enforcing_budget_caps_max_capacity_in_moto() -> Result<()> {
 /// it). Read back at moto.
 #[tokio::test]
 async fn an_unreadable_budget_lifts_no_cap() -> Result<()> {
-    let scenario = scenario(false).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
-        .await?;
-    let name = store_budget(&scenario, BudgetMode::Enforce).await?;
+    let (scenario, name) = budget_scenario(BudgetMode::Enforce).await?;
     let prescaler = scenario.prescaler();
     prescaler.handle(&at("03:00")).await?;
     let bounds = || {
@@ -458,12 +460,7 @@ async fn an_unreadable_budget_lifts_no_cap() -> Result<()> {
 
 #[tokio::test]
 async fn an_alert_only_budget_publishes_its_spend_and_changes_nothing() -> Result<()> {
-    let scenario = scenario(false).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
-        .await?;
-    store_budget(&scenario, BudgetMode::Alert).await?;
+    let (scenario, _) = budget_scenario(BudgetMode::Alert).await?;
     let report = scenario.prescaler().handle(&at("03:00")).await?;
     assert_eq!(
         report.targets[0].outcome,

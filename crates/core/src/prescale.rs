@@ -87,6 +87,14 @@ impl Hold {
             budget_cap: None,
         }
     }
+
+    /// This hold with a MaxCapacity the prescaler holds now kept in force: the lower
+    /// of it and any budget cap. What `sluicectl apply` keeps, and what a run keeps
+    /// while a stored budget cannot be read.
+    pub fn keeping_cap(mut self, in_force: u32) -> Hold {
+        self.budget_cap = Some(self.budget_cap.map_or(in_force, |cap| cap.min(in_force)));
+        self
+    }
 }
 
 /// Tasks the backlog needs at the target's backlog per task.

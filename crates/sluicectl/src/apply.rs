@@ -162,7 +162,7 @@ pub fn floors_now(
     for target in &document.targets {
         if let Some(in_force) = owns.get(&target.name).and_then(|own| own.capped_to) {
             let hold = floors.entry(target.name.clone()).or_default();
-            hold.budget_cap = Some(hold.budget_cap.map_or(in_force, |cap| cap.min(in_force)));
+            *hold = hold.keeping_cap(in_force);
         }
     }
     floors

@@ -52,6 +52,13 @@ impl Scene {
         })
     }
 
+    /// The service's scalable target's (MinCapacity, MaxCapacity), read from moto.
+    async fn bounds(&self) -> Result<(i32, i32)> {
+        self.emulators
+            .scalable_bounds(&self.cluster, &self.service)
+            .await
+    }
+
     fn resource(&self) -> String {
         ecs_resource_id(&self.cluster, &self.service)
     }
@@ -185,13 +192,7 @@ async fn apply_makes_the_declared_policies_and_a_second_apply_changes_nothing() 
     let (ok, stdout, stderr) = scene.apply(&file, &[]);
     assert!(ok, "{stdout}{stderr}");
     assert!(stdout.contains("bounds 0-3 -> 0-10"), "{stdout}");
-    assert_eq!(
-        scene
-            .emulators
-            .scalable_bounds(&scene.cluster, &scene.service)
-            .await?,
-        (0, 10)
-    );
+    assert_eq!(scene.bounds().await?, (0, 10));
     let policies = scene.policies().await?;
     let names: Vec<&str> = policies.keys().map(String::as_str).collect();
     assert_eq!(
@@ -300,20 +301,11 @@ async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()>
     let file = scene.file("", always);
     let with_profile = scene.file("    profile: always\n", always);
     assert!(scene.apply(&file, &[]).0);
-    assert_eq!(
-        scene
-            .emulators
-            .scalable_bounds(&scene.cluster, &scene.service)
-            .await?,
-        (0, 10)
-    );
+    assert_eq!(scene.bounds().await?, (0, 10));
     let (ok, stdout, stderr) = scene.apply(&with_profile, &[]);
     assert!(ok, "{stdout}{stderr}");
     assert_eq!(
-        scene
-            .emulators
-            .scalable_bounds(&scene.cluster, &scene.service)
-            .await?,
+        scene.bounds().await?,
         (4, 10),
         "the window's floor, as the prescaler would hold it"
     );
@@ -354,23 +346,14 @@ async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
     let (ok, stdout, stderr) = scene.apply(&file, &[]);
     assert!(ok, "{stdout}{stderr}");
     assert_eq!(
-        scene
-            .emulators
-            .scalable_bounds(&scene.cluster, &scene.service)
-            .await?,
+        scene.bounds().await?,
         (0, 2),
         "MaxCapacity stays where the prescaler holds it: {stdout}"
     );
     // Once the prescaler lifts its cap (its record gone), apply sets capacity.max.
     store.save(&scene.target, None).await?;
     assert!(scene.apply(&file, &[]).0);
-    assert_eq!(
-        scene
-            .emulators
-            .scalable_bounds(&scene.cluster, &scene.service)
-            .await?,
-        (0, 10)
-    );
+    assert_eq!(scene.bounds().await?, (0, 10));
     Ok(())
 }
 

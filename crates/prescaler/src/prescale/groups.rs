@@ -32,6 +32,9 @@ pub struct GroupReport {
     pub reason: String,
 }
 
+/// Each group (and kind of floor) with the instances its targets need and their names.
+type Needs = BTreeMap<(String, GroupFloor), (u32, Vec<String>)>;
+
 /// Instances each group's targets need at `at`, ahead by each one's lead + warm-up:
 /// every target naming the group counts, in whatever shard it is planned, but for a
 /// `forecast_only` one, which changes nothing.
@@ -40,8 +43,8 @@ fn needs(
     starts: &StartUpsRead,
     (at, now): (Timestamp, Timestamp),
     settings: &Settings,
-) -> BTreeMap<(String, GroupFloor), (u32, Vec<String>)> {
-    let mut needs: BTreeMap<(String, GroupFloor), (u32, Vec<String>)> = BTreeMap::new();
+) -> Needs {
+    let mut needs = Needs::new();
     for target in loaded
         .everyone
         .iter()
@@ -92,30 +95,12 @@ pub async fn groups(
     let mut needs = needs(loaded, starts, (at, now), settings);
     needs.retain(|(group, _), _| shard.owns(group));
     if only {
-        let named = |group: &str| {
-            loaded.selection.targets.iter().any(|t| {
-                t.instances
-                    .as_ref()
-                    .is_some_and(|i| i.auto_scaling_group == group)
-            })
-        };
-        needs.retain(|(group, _), _| named(group));
+        needs.retain(|(group, _), _| named(loaded, group));
     }
     let owns = ports.group_states.group_owns().await;
     let mut reports = Vec::new();
     if !only && let Ok(owns) = &owns {
-        for (group, own) in owns {
-            let declared = needs.keys().any(|(g, _)| g == group);
-            if declared || !shard.owns(group) {
-                continue;
-            }
-            match own.floor {
-                Some(floor) => {
-                    needs.insert((group.clone(), floor), (0, Vec::new()));
-                }
-                None => reports.push(unknown_kind(group, own)),
-            }
-        }
+        reports = undeclared(&mut needs, owns, shard);
     }
     if needs.is_empty() {
         return reports;
@@ -159,6 +144,39 @@ pub async fn groups(
         };
         decide(&mut report, own, settings, ports).await;
         reports.push(report);
+    }
+    reports
+}
+
+/// Whether one of the run's own targets declares `group`.
+fn named(loaded: &Loaded, group: &str) -> bool {
+    loaded.selection.targets.iter().any(|t| {
+        t.instances
+            .as_ref()
+            .is_some_and(|i| i.auto_scaling_group == group)
+    })
+}
+
+/// Adds to `needs` each group of this shard the prescaler raised that no target
+/// declares any more, with a need of 0, so its raise is given back; a record that
+/// does not say which floor it raised is reported instead.
+fn undeclared(
+    needs: &mut Needs,
+    owns: &BTreeMap<String, GroupOwn>,
+    shard: Shard,
+) -> Vec<GroupReport> {
+    let mut reports = Vec::new();
+    for (group, own) in owns {
+        let declared = needs.keys().any(|(g, _)| g == group);
+        if declared || !shard.owns(group) {
+            continue;
+        }
+        match own.floor {
+            Some(floor) => {
+                needs.insert((group.clone(), floor), (0, Vec::new()));
+            }
+            None => reports.push(unknown_kind(group, own)),
+        }
     }
     reports
 }

@@ -136,24 +136,11 @@ fn plan_target(
     }
     let kept = own.and_then(|o| o.capped_to).filter(|_| budgets_unread);
     if let Some(in_force) = kept {
-        hold.budget_cap = Some(hold.budget_cap.map_or(in_force, |cap| cap.min(in_force)));
+        hold = hold.keeping_cap(in_force);
     }
-    // A record made on the service the target named before it moved is not this
-    // service's: planned afresh, and the raise it names said to be left there.
     let stored = own;
     let own = stored.filter(|o| o.is_for(target));
-    if let Some(elsewhere) = stored.filter(|o| !o.is_for(target)) {
-        report.left_behind = Some(format!(
-            "the prescaler's record of a raise (to {}{}) was made on the service this \
-             target named before it moved; that raise is left there: give it back by \
-             hand. This service is planned afresh.",
-            elsewhere.raised_to,
-            elsewhere
-                .capped_to
-                .map_or(String::new(), |cap| format!(", MaxCapacity {cap}"))
-        ));
-        tracing::warn!(target = %target.name, "a raise was left on the service it moved from");
-    }
+    report.left_behind = left_behind(target, stored);
     let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
     report.reason = planned.reason;
@@ -188,6 +175,23 @@ fn plan_target(
     }
     let record = (planned.own != stored).then_some(planned.own);
     Planned { report, record }
+}
+
+/// A record made on the service the target named before it moved is not this
+/// service's: it is planned afresh, and the raise the record names is said to be left
+/// there.
+fn left_behind(target: &Target, stored: Option<OwnWrite>) -> Option<String> {
+    let elsewhere = stored.filter(|o| !o.is_for(target))?;
+    tracing::warn!(target = %target.name, "a raise was left on the service it moved from");
+    Some(format!(
+        "the prescaler's record of a raise (to {}{}) was made on the service this target \
+         named before it moved; that raise is left there: give it back by hand. This \
+         service is planned afresh.",
+        elsewhere.raised_to,
+        elsewhere
+            .capped_to
+            .map_or(String::new(), |cap| format!(", MaxCapacity {cap}"))
+    ))
 }
 
 /// The floor in force now (no lead) against the tasks the backlog needs, over one
