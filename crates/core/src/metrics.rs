@@ -538,6 +538,7 @@ mod tests {
                 keep_up: 4.44,
                 drain: 2.4,
                 drain_within_goal: 2.4,
+                deviations: crate::capacity::need::NOISE_DEVIATIONS,
             },
         });
         let datums = reading.datums(&target("t"));

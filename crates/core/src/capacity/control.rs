@@ -417,6 +417,7 @@ mod tests {
                 keep_up: arrival / 50.0,
                 drain: 0.0,
                 drain_within_goal: 0.0,
+                deviations: crate::capacity::need::NOISE_DEVIATIONS,
             },
         };
         let mut memory = Memory::default();

@@ -54,6 +54,9 @@ pub enum Basis {
         /// never goes below it (tasks starting are not cancelled while a queue they
         /// would work through within the goal waits).
         drain_within_goal: f64,
+        /// Standard deviations of the arrival count's noise a give-back leaves room
+        /// for ([`noise_deviations`]).
+        deviations: f64,
     },
     /// No service rate yet: the backlog at `backlog_per_task`.
     Backlog { per_task: f64 },
@@ -72,7 +75,11 @@ pub struct Need {
 /// Standard deviations of the arrival count's noise a give-back leaves room for: three
 /// keep a steady load steady through the dips a day of Poisson counts makes (two gave
 /// a steady 150 a minute back to exactly its three tasks' worth, then asked again).
+/// The most: a start-up at least as long as the goal ([`noise_deviations`]).
 pub const NOISE_DEVIATIONS: f64 = 3.0;
+/// The least share of [`NOISE_DEVIATIONS`] a give-back keeps room for: a start-up
+/// short against the goal still pays a start-up's billing for each give-back undone.
+pub const LEAST_NOISE_SHARE: f64 = 1.0 / 3.0;
 
 /// A hair under a whole task is a whole task's work: sums of rates drift.
 const ROUNDING: f64 = 1e-6;
@@ -103,6 +110,7 @@ impl Need {
                     keep_up,
                     drain,
                     drain_within_goal,
+                    deviations: noise_deviations(goal_minutes, rates.start_up),
                 };
                 (keep_up.max(drain), basis)
             }
@@ -130,7 +138,7 @@ impl Need {
     /// What a give-back compares with: the need with room for the noise of the arrival
     /// count it was reckoned on (SQS's counts over [`ARRIVAL_MINUTES`] minutes vary by
     /// their square root, Poisson arrivals, when the rate does not: the keep-up term is
-    /// taken [`NOISE_DEVIATIONS`] standard deviations high), and the queue drained
+    /// taken [`noise_deviations`] standard deviations high), and the queue drained
     /// within the goal. Capacity is given back when the need fell, not when a count
     /// came in low or while the tasks still starting have a queue to work through.
     pub fn with_noise(&self) -> f64 {
@@ -139,10 +147,11 @@ impl Need {
                 arrival,
                 keep_up,
                 drain_within_goal,
+                deviations,
                 ..
             } if arrival > 0.0 => {
                 let spread = 1.0 / (arrival * ARRIVAL_MINUTES as f64).sqrt();
-                let keep_up = keep_up * (1.0 + NOISE_DEVIATIONS * spread);
+                let keep_up = keep_up * (1.0 + deviations * spread);
                 keep_up.max(drain_within_goal).max(self.raw)
             }
             Basis::Rates {
@@ -158,6 +167,22 @@ impl Need {
     pub fn utilization(&self, desired: u32) -> f64 {
         100.0 * self.raw / f64::from(desired.max(1))
     }
+}
+
+/// The room for noise a give-back leaves, in standard deviations of the arrival count:
+/// [`NOISE_DEVIATIONS`] times the start-up's share of the latency goal (at most all of
+/// it, at least [`LEAST_NOISE_SHARE`]). A give-back that noise proves wrong is raised
+/// again at once and leaves a start-up of shortfall; a queue the goal allows absorbs a
+/// shortfall that lasts less than the goal, so the shorter the start-up against the
+/// goal, the less room a give-back needs. Unknown start-up: all of it.
+pub fn noise_deviations(goal_minutes: f64, start_up_seconds: Option<f64>) -> f64 {
+    let share = match start_up_seconds.filter(|s| s.is_finite() && *s > 0.0) {
+        Some(seconds) if goal_minutes > 0.0 => {
+            (seconds / 60.0 / goal_minutes).clamp(LEAST_NOISE_SHARE, 1.0)
+        }
+        _ => 1.0,
+    };
+    NOISE_DEVIATIONS * share
 }
 
 fn finite(value: f64) -> f64 {
@@ -407,6 +432,43 @@ mod tests {
         assert_eq!(draining.with_noise(), 10.0);
         let backlog = Need::of(&goal(), &Rates::default(), &look(0, 120.0, 1));
         assert_eq!(backlog.with_noise(), backlog.raw);
+    }
+
+    #[test]
+    fn the_room_for_noise_is_the_start_ups_share_of_the_goal() {
+        // (goal minutes, start-up seconds, deviations)
+        let cases = [
+            (1.0, Some(90.0), 3.0),  // a start-up longer than the goal: all of it
+            (2.0, Some(90.0), 2.25), // 1.5 of 2 minutes
+            (2.0, Some(60.0), 1.5),
+            (5.0, Some(30.0), 1.0), // a tenth: at least a third
+            (2.0, None, 3.0),       // unknown: all of it
+            (2.0, Some(f64::NAN), 3.0),
+            (2.0, Some(-60.0), 3.0),
+            (0.0, Some(60.0), 3.0),
+        ];
+        for (goal_minutes, start_up, want) in cases {
+            let got = noise_deviations(goal_minutes, start_up);
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{goal_minutes} {start_up:?}: {got}"
+            );
+        }
+        // A 2-minute goal (100 a task at 50 a minute) and a 30 s start-up: a give-back
+        // that noise proves wrong leaves 30 s of shortfall the queue absorbs within the
+        // goal, so it leaves room for one deviation, not three.
+        let full = Goal {
+            utilization: 1.0,
+            backlog_per_task: 100.0,
+            ..goal()
+        };
+        let rates = Rates {
+            start_up: Some(30.0),
+            ..learned(150.0, 50.0)
+        };
+        let need = Need::of(&full, &rates, &look(0, 0.0, 3));
+        let expected = 3.0 * (1.0 + 1.0 / 450f64.sqrt());
+        assert!((need.with_noise() - expected).abs() < 1e-9, "{need:?}");
     }
 
     #[test]
