@@ -1,15 +1,16 @@
 //! Application Auto Scaling's scaling policies of an ECS service, read into and
 //! written from `sluice_core::policy`'s rules. A rule this adapter cannot read back
-//! (a predefined metric, another adjustment type) is reported as unreadable, so a
-//! Sluice-owned policy in that state is replaced and anyone else's is left alone.
+//! (another adjustment type, a metric type it does not know) is reported as
+//! unreadable, so a Sluice-owned policy in that state is replaced and anyone else's is
+//! left alone.
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
     AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
-    MetricStatistic, PolicyType, ScalableDimension, ScalingPolicy, ServiceNamespace,
-    StepAdjustment, StepScalingPolicyConfiguration, TargetTrackingMetric,
-    TargetTrackingMetricDataQuery, TargetTrackingMetricDimension, TargetTrackingMetricStat,
-    TargetTrackingScalingPolicyConfiguration,
+    MetricStatistic, MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension,
+    ScalingPolicy, ServiceNamespace, StepAdjustment, StepScalingPolicyConfiguration,
+    TargetTrackingMetric, TargetTrackingMetricDataQuery, TargetTrackingMetricDimension,
+    TargetTrackingMetricStat, TargetTrackingScalingPolicyConfiguration,
 };
 use sluice_core::policy::{LivePolicy, MetricRef, PolicySpec, Rule, Series, Step};
 
@@ -123,9 +124,21 @@ fn tracking(rule: &Rule) -> Result<TargetTrackingScalingPolicyConfiguration, Aws
     else {
         return Err(invalid(PUT, "not a target-tracking rule"));
     };
-    TargetTrackingScalingPolicyConfiguration::builder()
-        .target_value(*target)
-        .customized_metric_specification(customized(series)?)
+    let builder = TargetTrackingScalingPolicyConfiguration::builder().target_value(*target);
+    let builder = match series {
+        Series::Predefined {
+            metric_type,
+            resource_label,
+        } => builder.predefined_metric_specification(
+            PredefinedMetricSpecification::builder()
+                .predefined_metric_type(MetricType::from(metric_type.as_str()))
+                .set_resource_label(resource_label.clone())
+                .build()
+                .map_err(|e| invalid(PUT, e))?,
+        ),
+        _ => builder.customized_metric_specification(customized(series)?),
+    };
+    builder
         .scale_out_cooldown(seconds(*scale_out_cooldown))
         .scale_in_cooldown(seconds(*scale_in_cooldown))
         .disable_scale_in(*disable_scale_in)
@@ -135,6 +148,7 @@ fn tracking(rule: &Rule) -> Result<TargetTrackingScalingPolicyConfiguration, Aws
 
 fn customized(series: &Series) -> Result<CustomizedMetricSpecification, AwsError> {
     match series {
+        Series::Predefined { .. } => Err(invalid(PUT, "a predefined metric is not customized")),
         Series::One(metric) => {
             let mut dimensions = Vec::new();
             for (name, value) in &metric.dimensions {
@@ -223,8 +237,12 @@ fn read_rule(policy: &ScalingPolicy) -> Option<Rule> {
     match policy.policy_type() {
         PolicyType::TargetTrackingScaling => {
             let config = policy.target_tracking_scaling_policy_configuration()?;
+            let series = match config.predefined_metric_specification() {
+                Some(predefined) => read_predefined(predefined),
+                None => read_series(config.customized_metric_specification()?)?,
+            };
             Some(Rule::TargetTracking {
-                series: read_series(config.customized_metric_specification()?)?,
+                series,
                 target: config.target_value(),
                 scale_out_cooldown: cooldown(config.scale_out_cooldown())?,
                 scale_in_cooldown: cooldown(config.scale_in_cooldown())?,
@@ -255,6 +273,13 @@ fn read_rule(policy: &ScalingPolicy) -> Option<Rule> {
             })
         }
         _ => None,
+    }
+}
+
+fn read_predefined(spec: &PredefinedMetricSpecification) -> Series {
+    Series::Predefined {
+        metric_type: spec.predefined_metric_type().as_str().to_owned(),
+        resource_label: spec.resource_label().map(str::to_owned),
     }
 }
 

@@ -43,6 +43,12 @@ pub struct MetricRef {
 pub enum Series {
     One(MetricRef),
     MaxOf(Vec<MetricRef>),
+    /// A metric AWS defines (PredefinedMetricType), with its ResourceLabel when it
+    /// needs one (ALBRequestCountPerTarget).
+    Predefined {
+        metric_type: String,
+        resource_label: Option<String>,
+    },
 }
 
 /// A step of a step policy, its bounds relative to the alarm's threshold as
@@ -219,6 +225,9 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         // are part of the need. Scaling in is the zero-watcher's give-back alone (one
         // owner: a scale-in here, a tenth short of the give-back's, would be raised
         // again at the next look).
+        // With a policy on a signal the need does not see, the watcher does not give
+        // back (`Scaling::gives_back`) and scale-in is Application Auto Scaling's, when
+        // every policy agrees: this one's is enabled then.
         (Tracks::Capacity, Controller::Tracking) => vec![PolicySpec {
             name: CAPACITY_POLICY.to_owned(),
             rule: Rule::TargetTracking {
@@ -226,7 +235,7 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
                 target: 100.0,
                 scale_out_cooldown: scaling.scale_out_cooldown,
                 scale_in_cooldown: scaling.scale_in_cooldown,
-                disable_scale_in: true,
+                disable_scale_in: scaling.disable_scale_in || scaling.unseen_signals().is_empty(),
             },
         }],
         // Sluice sets desired itself; SQS's own age of the oldest message adds tasks if
@@ -265,6 +274,19 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         let series = Series::One(tracked(metric, &metric.statistic));
         policies.push(tracking(METRIC_POLICY, series, metric.target));
     }
+    policies.extend(scaling.predefined().into_iter().map(|p| PolicySpec {
+        name: p.kind.policy().to_owned(),
+        rule: Rule::TargetTracking {
+            series: Series::Predefined {
+                metric_type: p.metric_type.to_owned(),
+                resource_label: p.resource_label,
+            },
+            target: p.target,
+            scale_out_cooldown: p.scale_out_cooldown,
+            scale_in_cooldown: p.scale_in_cooldown,
+            disable_scale_in: scaling.disable_scale_in,
+        },
+    }));
     let mut alarms = Vec::new();
     if let Some((policy, alarm)) = burst(target, own(names::BACKLOG, "Maximum")) {
         policies.push(policy);
@@ -532,6 +554,78 @@ mod tests {
         );
         let live = live_of(&declared);
         assert!(reconcile(&declared, &live).is_empty(), "in sync once made");
+    }
+
+    #[test]
+    fn predefined_metrics_are_policies_and_take_scale_in_to_application_auto_scaling() {
+        let plain = declared(
+            &Target::new("t", "c", "s").with_queues(["q"]),
+            "Sluice",
+            Hold::default(),
+        )
+        .expect("managed");
+        assert!(
+            matches!(
+                plain.policies[0].rule,
+                Rule::TargetTracking {
+                    disable_scale_in: true,
+                    ..
+                }
+            ),
+            "the give-back is the watcher's"
+        );
+        let scaling: Scaling = serde_yaml_ng::from_str(
+            "scale_in_cooldown: 600\n\
+             cpu_utilization: { target: 70, high_resolution: true, scale_out_cooldown: 30 }\n\
+             requests_per_task:\n\
+             \x20 target: 1000\n\
+             \x20 load_balancer: arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188\n\
+             \x20 target_group: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/943f017f100becff\n",
+        )
+        .expect("scaling");
+        let target = Target::new("t", "c", "s")
+            .with_queues(["q"])
+            .with_scaling(scaling);
+        let declared = declared(&target, "Sluice", Hold::default()).expect("managed");
+        let names: Vec<&str> = declared.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                CAPACITY_POLICY,
+                "sluice-cpu-utilization",
+                "sluice-requests-per-task"
+            ]
+        );
+        assert!(
+            matches!(
+                declared.policies[0].rule,
+                Rule::TargetTracking {
+                    disable_scale_in: false,
+                    ..
+                }
+            ),
+            "scale-in when every policy agrees, the need's included"
+        );
+        assert_eq!(
+            declared.policies[1].rule,
+            Rule::TargetTracking {
+                series: Series::Predefined {
+                    metric_type: "ECSServiceAverageCPUUtilizationHighResolution".into(),
+                    resource_label: None,
+                },
+                target: 70.0,
+                scale_out_cooldown: 30,
+                scale_in_cooldown: 600,
+                disable_scale_in: false,
+            }
+        );
+        assert!(matches!(
+            &declared.policies[2].rule,
+            Rule::TargetTracking { series: Series::Predefined { metric_type, resource_label: Some(label) }, target, .. }
+                if metric_type == "ALBRequestCountPerTarget"
+                    && label == "app/web/50dc6c495c0c9188/targetgroup/web-tg/943f017f100becff"
+                    && *target == 1000.0
+        ));
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::capacity::behavior::Behavior;
 use crate::problem::Problem;
 
+mod predefined;
+pub use predefined::{Predefined, PredefinedPolicy, Requests, Utilization};
+
 /// A target's `scaling:` block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +74,23 @@ pub struct Scaling {
     /// datapoint (target tracking waits for three).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<Burst>,
+    /// Target tracking on the service's average CPU (`sluice-cpu-utilization`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "predefined::percent_or_long"
+    )]
+    pub cpu_utilization: Option<Utilization>,
+    /// Target tracking on the service's average memory (`sluice-memory-utilization`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "predefined::percent_or_long"
+    )]
+    pub memory_utilization: Option<Utilization>,
+    /// Target tracking on ALB requests per task (`sluice-requests-per-task`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_task: Option<Requests>,
 }
 
 /// A custom metric to track at a target value.
@@ -152,6 +172,28 @@ fn yes() -> bool {
     true
 }
 
+/// Why the zero-watcher leaves scale-in to others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoGiveBack {
+    /// `disable_scale_in`: nothing but the sleep removes tasks.
+    ScaleInDisabled,
+    /// Policies on signals the need does not see (their fields).
+    Unseen(Vec<&'static str>),
+}
+
+impl std::fmt::Display for NoGiveBack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoGiveBack::ScaleInDisabled => write!(f, "scale-in is disabled"),
+            NoGiveBack::Unseen(fields) => write!(
+                f,
+                "scale-in is Application Auto Scaling's, when every policy agrees: {} track what the need does not see",
+                fields.join(", ")
+            ),
+        }
+    }
+}
+
 /// What the main target-tracking policy tracks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -216,6 +258,72 @@ impl Scaling {
     /// Sluice owns. A target whose policies are someone else's is left to them.
     pub fn sluice_sets_desired(&self) -> bool {
         self.managed && self.uses_need()
+    }
+
+    /// The policies that track what the load model does not see (CPU, memory,
+    /// requests, a team's own metric, the oldest message's age), by field name.
+    pub fn unseen_signals(&self) -> Vec<&'static str> {
+        [
+            (self.cpu_utilization.is_some(), "cpu_utilization"),
+            (self.memory_utilization.is_some(), "memory_utilization"),
+            (self.requests_per_task.is_some(), "requests_per_task"),
+            (self.metric.is_some(), "metric"),
+            (self.oldest_message_age.is_some(), "oldest_message_age"),
+        ]
+        .into_iter()
+        .filter_map(|(declared, field)| declared.then_some(field))
+        .collect()
+    }
+
+    /// Whether the zero-watcher gives capacity back below desired. Not when scale-in
+    /// is disabled, and not when a policy tracks a signal the need does not see:
+    /// giving back what CPU or a team's metric asked for would be asked for again
+    /// three minutes later. Then scale-in is Application Auto Scaling's alone, when
+    /// every policy agrees (`sluice-capacity` included, its scale-in enabled).
+    pub fn gives_back(&self) -> bool {
+        self.no_give_back().is_none()
+    }
+
+    /// Why the zero-watcher does not give capacity back, when it does not.
+    pub fn no_give_back(&self) -> Option<NoGiveBack> {
+        let unseen = self.unseen_signals();
+        if self.disable_scale_in {
+            Some(NoGiveBack::ScaleInDisabled)
+        } else if !unseen.is_empty() {
+            Some(NoGiveBack::Unseen(unseen))
+        } else {
+            None
+        }
+    }
+
+    /// The predefined-metric policies declared, in a fixed order.
+    pub fn predefined(&self) -> Vec<PredefinedPolicy> {
+        let utilization = |kind, u: &Option<Utilization>| {
+            u.as_ref().map(|u| PredefinedPolicy {
+                kind,
+                metric_type: kind.metric_type(u.high_resolution),
+                resource_label: None,
+                target: u.target,
+                scale_out_cooldown: u.scale_out_cooldown.unwrap_or(self.scale_out_cooldown),
+                scale_in_cooldown: u.scale_in_cooldown.unwrap_or(self.scale_in_cooldown),
+            })
+        };
+        let requests = self.requests_per_task.as_ref().map(|r| PredefinedPolicy {
+            kind: Predefined::Requests,
+            metric_type: Predefined::Requests.metric_type(false),
+            resource_label: r.resource_label(),
+            target: r.target,
+            scale_out_cooldown: r.scale_out_cooldown.unwrap_or(self.scale_out_cooldown),
+            scale_in_cooldown: r.scale_in_cooldown.unwrap_or(self.scale_in_cooldown),
+        });
+        [
+            utilization(Predefined::Cpu, &self.cpu_utilization),
+            utilization(Predefined::Memory, &self.memory_utilization),
+            requests,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     pub fn is_default(&self) -> bool {
@@ -309,6 +417,25 @@ impl Scaling {
         if let Some(burst) = &self.burst {
             burst.problems(&mut add);
         }
+        for (field, utilization) in [
+            ("cpu_utilization", &self.cpu_utilization),
+            ("memory_utilization", &self.memory_utilization),
+        ] {
+            if let Some(utilization) = utilization {
+                utilization.problems(field, &mut add);
+            }
+        }
+        if let Some(requests) = &self.requests_per_task {
+            requests.problems("requests_per_task", &mut add);
+        }
+        if let Some(field) = self.unseen_signals().first()
+            && self.controller == Controller::Direct
+        {
+            add(
+                field,
+                "direct control sets desired from the need every look and would undo what this policy adds: use controller: tracking".to_owned(),
+            );
+        }
         if !self.managed
             && *self
                 != (Scaling {
@@ -345,6 +472,9 @@ impl Default for Scaling {
             oldest_message_age: None,
             metric: None,
             burst: None,
+            cpu_utilization: None,
+            memory_utilization: None,
+            requests_per_task: None,
         }
     }
 }
@@ -511,6 +641,14 @@ mod tests {
                 ],
                 cooldown: 60,
             }),
+            cpu_utilization: Some(Utilization {
+                target: 0.0,
+                high_resolution: false,
+                scale_out_cooldown: None,
+                scale_in_cooldown: Some(90_000),
+            }),
+            memory_utilization: None,
+            requests_per_task: None,
         };
         assert_eq!(
             messages(&bad, false, false),
@@ -531,8 +669,70 @@ mod tests {
                 "s.burst.steps[1].add: must add 1 to 100000 tasks, got 0",
                 "s.burst.steps[1].backlog: 0 must be above the previous step's 0",
                 "s.burst.steps[0].backlog: must be above 0: a burst at no backlog is no burst",
+                "s.cpu_utilization.target: must be a percentage from 1 to 100, got 0",
+                "s.cpu_utilization.scale_in_cooldown: 90000 s is more than a day",
+                "s.cpu_utilization: direct control sets desired from the need every look and would undo what this policy adds: use controller: tracking",
             ]
         );
+    }
+
+    fn parse(yaml: &str) -> Result<Scaling, String> {
+        serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_predefined_metric_is_a_percentage_or_the_long_form() {
+        let short = parse("cpu_utilization: 70").expect("short");
+        let long = parse("cpu_utilization: { target: 70 }").expect("long");
+        assert_eq!(short, long);
+        let fast = parse(
+            "memory_utilization: { target: 80, high_resolution: true, scale_in_cooldown: 600 }",
+        )
+        .expect("long");
+        let policies = fast.predefined();
+        assert_eq!(policies.len(), 1);
+        assert_eq!(
+            policies[0].metric_type,
+            "ECSServiceAverageMemoryUtilizationHighResolution"
+        );
+        assert_eq!(
+            (
+                policies[0].scale_out_cooldown,
+                policies[0].scale_in_cooldown
+            ),
+            (60, 600),
+            "its own scale-in cooldown, the block's scale-out one"
+        );
+        // Round trip: what `sluicectl get` prints parses to the same.
+        let printed = serde_yaml_ng::to_string(&fast).expect("print");
+        assert_eq!(parse(&printed).expect("again"), fast);
+        // Wrong fields and types are named.
+        let typo = parse("cpu_utilization: { targt: 70 }").expect_err("typo");
+        assert!(typo.contains("unknown field `targt`"), "{typo}");
+        let word = parse("cpu_utilization: high").expect_err("word");
+        assert!(
+            word.contains("must be a percentage (70) or {target: 70, high_resolution, scale_out_cooldown, scale_in_cooldown}, got high"),
+            "{word}"
+        );
+        let unknown = parse("gpu_memory_utilization: 70").expect_err("unknown metric");
+        assert!(
+            unknown.contains("unknown field `gpu_memory_utilization`"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn a_signal_the_need_does_not_see_takes_the_give_back_away() {
+        assert!(Scaling::default().gives_back());
+        let cpu = parse("cpu_utilization: 70").expect("cpu");
+        assert_eq!(cpu.unseen_signals(), ["cpu_utilization"]);
+        assert!(!cpu.gives_back());
+        let age = parse("oldest_message_age: 300").expect("age");
+        assert!(!age.gives_back(), "SQS's age is not the need either");
+        let gpu = parse("gpu_utilization: 75").expect("gpu");
+        assert!(gpu.gives_back(), "the GPU share is part of the need");
+        let off = parse("disable_scale_in: true").expect("off");
+        assert!(!off.gives_back());
     }
 
     #[test]

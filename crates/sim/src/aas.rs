@@ -75,6 +75,13 @@ impl Model {
         let mut burst = None;
         for policy in &declared.policies {
             match &policy.rule {
+                // Memory does not follow from the load here: the run is as if its policy
+                // were absent (no data would also block every scale-in), and the report
+                // says so (`report::not_modelled`).
+                Rule::TargetTracking {
+                    series: Series::Predefined { metric_type, .. },
+                    ..
+                } if !modelled(metric_type) => {}
                 Rule::TargetTracking {
                     series,
                     target,
@@ -322,11 +329,29 @@ fn proportional(desired: u32, metric: f64, target: f64) -> u32 {
     }
 }
 
+/// Whether the engine publishes this predefined metric (`crate::engine::predefined`).
+fn modelled(metric_type: &str) -> bool {
+    let series = metric_type.trim_end_matches("HighResolution");
+    [
+        crate::engine::predefined::CPU,
+        crate::engine::predefined::REQUESTS,
+    ]
+    .contains(&series)
+}
+
 /// The value of what a policy tracks: one series, or the largest of several.
 fn measure(series: &Series, read: &impl Fn(&MetricRef) -> Option<f64>) -> Option<f64> {
     match series {
         Series::One(metric) => read(metric),
         Series::MaxOf(metrics) => metrics.iter().filter_map(read).reduce(f64::max),
+        // The 20-second series is read once a minute like the rest: the model's one
+        // evaluation a minute.
+        Series::Predefined { metric_type, .. } => read(&MetricRef {
+            namespace: "AWS/ECS".to_owned(),
+            metric: metric_type.trim_end_matches("HighResolution").to_owned(),
+            dimensions: Default::default(),
+            statistic: "Average".to_owned(),
+        }),
     }
 }
 
@@ -405,6 +430,37 @@ mod tests {
         let mut desired = 2;
         let signals = [per_task(30.0), per_task(30.0), per_task(30.0)];
         assert_eq!(run(&mut m, &mut desired, &signals), [(2, 6)], "2 x 30/10");
+    }
+
+    #[test]
+    fn a_cpu_policy_tracks_the_busy_share_the_engine_publishes() {
+        for high_resolution in [false, true] {
+            let mut m = model(Scaling {
+                cpu_utilization: Some(sluice_core::scaling::Utilization {
+                    target: 50.0,
+                    high_resolution,
+                    scale_out_cooldown: None,
+                    scale_in_cooldown: None,
+                }),
+                ..Scaling::default()
+            });
+            let mut desired = 2;
+            let mut changes = Vec::new();
+            for minute in 0..3 {
+                let read = |metric: &MetricRef| {
+                    (metric.metric == crate::engine::predefined::CPU).then_some(100.0)
+                };
+                if let Some(scaled) = m.evaluate_with(minute * 60, desired, BOUNDS, read) {
+                    desired = scaled.to;
+                    changes.push((minute, scaled.to));
+                }
+            }
+            assert_eq!(
+                changes,
+                [(2, 4)],
+                "2 x 100/50, high resolution {high_resolution}"
+            );
+        }
     }
 
     #[test]

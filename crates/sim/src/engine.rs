@@ -25,6 +25,14 @@ pub mod sqs {
 /// What the service does each minute as the CloudWatch agent sees it.
 pub const GPU_AGENT: &str = "nvidia_smi_utilization_gpu";
 
+/// What AWS publishes for the service each minute, as predefined metrics name it
+/// (`scaling.cpu_utilization`, `scaling.requests_per_task`; memory is not modelled:
+/// it does not follow from the load).
+pub mod predefined {
+    pub const CPU: &str = "ECSServiceAverageCPUUtilization";
+    pub const REQUESTS: &str = "ALBRequestCountPerTarget";
+}
+
 /// What one minute looked like.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Minute {
@@ -294,11 +302,15 @@ impl World {
         cloudwatch.put(sqs::DELETED, at, tally.served as f64);
         cloudwatch.put(sqs::VISIBLE, at, self.queue.visible() as f64);
         cloudwatch.put(sqs::AGE, at, tally.oldest_age as f64);
-        // A task's GPU is busy while it works; no reading from no task.
+        // A task's GPU and CPU are busy while it works, idle otherwise; each message
+        // is one request through the load balancer. No reading from no task.
         if tally.ready_ticks > 0 {
             let ready_seconds = tally.ready_ticks as f64 * clock::TICK_SECONDS as f64;
             let busy = (tally.busy_seconds / ready_seconds * 100.0).min(100.0);
             cloudwatch.put(GPU_AGENT, at, busy);
+            cloudwatch.put(predefined::CPU, at, busy);
+            let tasks = tally.ready_ticks as f64 / TICKS_PER_MINUTE as f64;
+            cloudwatch.put(predefined::REQUESTS, at, f64::from(arrived) / tasks);
         }
     }
 }

@@ -329,6 +329,27 @@ fn floor_row(raise: &FloorReady) -> String {
     )
 }
 
+/// What the run leaves out of `scaling`, one sentence each: a policy whose signal the
+/// simulator cannot derive from the load never acts in it.
+pub fn not_modelled(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
+    let mut notes = Vec::new();
+    if scaling.memory_utilization.is_some() {
+        notes.push(
+            "memory_utilization: memory does not follow from the load here; the run is as if sluice-memory-utilization were absent".to_owned(),
+        );
+    }
+    let high = [&scaling.cpu_utilization, &scaling.memory_utilization]
+        .into_iter()
+        .flatten()
+        .any(|u| u.high_resolution);
+    if high {
+        notes.push(
+            "high_resolution: read once a minute here, as every policy is; AWS evaluates the 20-second series sooner".to_owned(),
+        );
+    }
+    notes
+}
+
 /// The text report of one run.
 pub fn text(title: &str, summary: &Summary) -> String {
     let mut out = format!("{title}\n");
@@ -408,6 +429,35 @@ pub fn csv(scenario: &Scenario, run: &Run) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_simulator_cannot_derive_from_the_load_is_said() {
+        use sluice_core::scaling::{Scaling, Utilization};
+        let percent = |target, high_resolution| Utilization {
+            target,
+            high_resolution,
+            scale_out_cooldown: None,
+            scale_in_cooldown: None,
+        };
+        assert!(not_modelled(&Scaling::default()).is_empty());
+        let cpu = Scaling {
+            cpu_utilization: Some(percent(70.0, false)),
+            ..Scaling::default()
+        };
+        assert!(
+            not_modelled(&cpu).is_empty(),
+            "CPU is the tasks' busy share"
+        );
+        let both = Scaling {
+            cpu_utilization: Some(percent(70.0, true)),
+            memory_utilization: Some(percent(80.0, false)),
+            ..Scaling::default()
+        };
+        let notes = not_modelled(&both);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("memory_utilization:"));
+        assert!(notes[1].starts_with("high_resolution:"));
+    }
 
     #[test]
     fn quantiles_longest_runs_and_floor_lateness() {

@@ -20,7 +20,7 @@ use aws_sdk_applicationautoscaling::types::{
 use common::{sluicectl, text, write_temp};
 use sluice_aws::ecs_resource_id;
 use sluice_testkit::faults::{Fault, FaultPlan};
-use sluice_testkit::{Emulators, moto_recorder, unique};
+use sluice_testkit::{Emulators, moto_recorder, repo_root, unique};
 use sluicectl::scaling::{self, ScalingClients};
 
 /// One service in moto and a configuration naming it, with every kind of policy.
@@ -87,6 +87,24 @@ impl Scene {
             Some(&self.table),
         );
         (output.status.code(), text(&output).0)
+    }
+
+    /// A second apply of `file`: in sync, no write to Application Auto Scaling as moto
+    /// recorded them, and status without drift.
+    fn again_changes_nothing(&self, file: &str) -> Result<()> {
+        let writes = self.aas_writes()?;
+        let (ok, stdout, _) = self.apply(file, &[]);
+        assert!(
+            ok && stdout.contains(&format!("scaling {}: in sync", self.target)),
+            "{stdout}"
+        );
+        assert_eq!(
+            self.aas_writes()? - writes,
+            0,
+            "a second apply writes nothing"
+        );
+        assert_eq!(self.status().0, Some(0), "{}", self.status().1);
+        Ok(())
     }
 
     /// The policies on the service, by name, with their ARN and tracked target value.
@@ -219,19 +237,106 @@ async fn apply_makes_the_declared_policies_and_a_second_apply_changes_nothing() 
         "the alarm invokes the burst policy"
     );
 
-    let writes = scene.aas_writes()?;
-    let (ok, stdout, _) = scene.apply(&file, &[]);
-    assert!(
-        ok && stdout.contains(&format!("scaling {}: in sync", scene.target)),
-        "{stdout}"
-    );
+    scene.again_changes_nothing(&file)
+}
+
+/// A target-tracking policy as moto holds it: name, metric type, resource label,
+/// target, scale-in cooldown, scale-in disabled.
+type ReadBack = (
+    String,
+    String,
+    Option<String>,
+    f64,
+    Option<i32>,
+    Option<bool>,
+);
+
+/// The tracking server of an ML orchestrator: CPU at 65 % (the 20-second series, its
+/// own scale-in cooldown) and load-balancer requests per task at 1000 a minute.
+const PREDEFINED: &str = "    scaling:\n      cpu_utilization: { target: 65, high_resolution: true, scale_in_cooldown: 600 }\n      memory_utilization: 80\n      requests_per_task:\n        target: 1000\n        load_balancer: arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/tracking/50dc6c495c0c9188\n        target_group: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tracking-tg/943f017f100becff\n";
+
+#[tokio::test]
+async fn predefined_metrics_are_applied_as_aws_names_them_and_again_changes_nothing() -> Result<()>
+{
+    moto_recorder::start()?;
+    let scene = Scene::new("predef").await?;
+    let file = scene.file(PREDEFINED, "");
+    let (ok, stdout, stderr) = scene.apply(&file, &[]);
+    assert!(ok, "{stdout}{stderr}");
+    let output = scene
+        .emulators
+        .clients
+        .autoscaling()
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(scene.resource())
+        .send()
+        .await?;
+    let mut read: Vec<ReadBack> = output
+        .scaling_policies()
+        .iter()
+        .filter(|p| p.resource_id() == scene.resource())
+        .filter_map(|p| {
+            let config = p.target_tracking_scaling_policy_configuration()?;
+            let (kind, label) = match config.predefined_metric_specification() {
+                Some(spec) => (
+                    spec.predefined_metric_type().as_str().to_owned(),
+                    spec.resource_label().map(str::to_owned),
+                ),
+                None => ("customized".to_owned(), None),
+            };
+            Some((
+                p.policy_name().to_owned(),
+                kind,
+                label,
+                config.target_value(),
+                config.scale_in_cooldown(),
+                config.disable_scale_in(),
+            ))
+        })
+        .collect();
+    read.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
-        scene.aas_writes()? - writes,
-        0,
-        "a second apply writes nothing"
+        read,
+        [
+            (
+                "sluice-capacity".into(),
+                "customized".into(),
+                None,
+                100.0,
+                Some(300),
+                Some(false)
+            ),
+            (
+                "sluice-cpu-utilization".into(),
+                "ECSServiceAverageCPUUtilizationHighResolution".into(),
+                None,
+                65.0,
+                Some(600),
+                Some(false)
+            ),
+            (
+                "sluice-memory-utilization".into(),
+                "ECSServiceAverageMemoryUtilization".into(),
+                None,
+                80.0,
+                Some(300),
+                Some(false)
+            ),
+            (
+                "sluice-requests-per-task".into(),
+                "ALBRequestCountPerTarget".into(),
+                Some(
+                    "app/tracking/50dc6c495c0c9188/targetgroup/tracking-tg/943f017f100becff".into()
+                ),
+                1000.0,
+                Some(300),
+                Some(false)
+            ),
+        ],
+        "as moto holds them: scale-in is Application Auto Scaling's when every policy agrees"
     );
-    assert_eq!(scene.status().0, Some(0), "{}", scene.status().1);
-    Ok(())
+    scene.again_changes_nothing(&file)
 }
 
 #[tokio::test]
@@ -506,15 +611,36 @@ async fn a_refused_policy_fails_only_its_target_and_the_next_apply_finishes() ->
 /// The Done-when of policies as data: `apply` of the shipped example leaves, for every
 /// target it manages, exactly what the file declares in moto and LocalStack (read back
 /// and compared by the same reconcile `status` uses), and a second apply changes nothing.
+/// infra/examples/sluice.yaml and every workload's sluice.yaml: applied, each managed
+/// target's policies and alarms read back as declared (bounds aside: a profile's floor
+/// now depends on the day the test runs), and a second apply changes nothing.
 #[tokio::test]
-async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing() -> Result<()> {
+async fn the_examples_applied_leave_what_they_declare_and_again_change_nothing() -> Result<()> {
+    let mut files = vec![common::example()];
+    for workload in std::fs::read_dir(repo_root().join("infra/examples"))? {
+        let config = workload?.path().join("sluice.yaml");
+        if config.is_file() {
+            files.push(config.display().to_string());
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    let mut managed = 0;
+    for file in &files {
+        managed += apply_example(file).await.with_context(|| file.clone())?;
+    }
+    assert!(managed >= 8, "the examples manage many targets: {managed}");
+    Ok(())
+}
+
+/// Applies one example file twice; the targets it manages.
+async fn apply_example(file: &str) -> Result<usize> {
     use sluice_core::config::{Document, Format};
     let emulators = Emulators::connect().await?;
     let table = unique("example-table");
     emulators.create_table(&table).await?;
     let namespace = unique("SluiceExample");
-    let file = common::example();
-    let document = Document::parse(&std::fs::read_to_string(&file)?, Format::Yaml)
+    let document = Document::parse(&std::fs::read_to_string(file)?, Format::Yaml)
         .map_err(|problems| anyhow::anyhow!("{problems}"))?;
     // Application Auto Scaling (moto too) registers only services that exist, in the
     // target's own account.
@@ -531,11 +657,11 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
     }
     let apply = || {
         let output = sluicectl(
-            &["apply", "-f", &file, "--namespace", &namespace],
+            &["apply", "-f", file, "--namespace", &namespace],
             Some(&table),
         );
         let (stdout, stderr) = text(&output);
-        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(output.status.success(), "{file}: {stdout}{stderr}");
         stdout
     };
     apply();
@@ -553,10 +679,12 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
         };
         managed += 1;
         let (_, live) = scaling::read_live_in_account(&ports, target).await?;
-        let left = sluice_core::policy::reconcile(&declared, &live);
-        assert!(left.is_empty(), "{}: {left:?}", target.name);
+        let left: Vec<_> = sluice_core::policy::reconcile(&declared, &live)
+            .into_iter()
+            .filter(|c| !matches!(c, sluice_core::policy::Change::Register { .. }))
+            .collect();
+        assert!(left.is_empty(), "{file} {}: {left:?}", target.name);
     }
-    assert!(managed >= 2, "the example manages several targets");
 
     let again = apply();
     let scaling_lines: Vec<&str> = again
@@ -567,7 +695,7 @@ async fn the_example_applied_leaves_what_it_declares_and_again_changes_nothing()
         scaling_lines
             .iter()
             .all(|l| l.ends_with(": in sync") || l.contains("skipped")),
-        "{again}"
+        "{file}: {again}"
     );
-    Ok(())
+    Ok(managed)
 }

@@ -980,6 +980,37 @@ async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
 }
 
 #[tokio::test]
+async fn a_cpu_policy_takes_the_give_back_to_application_auto_scaling() {
+    use crate::watch::control::ControlEffect;
+    let fakes = World::new();
+    let mut cpu = gold(1);
+    cpu.scaling.cpu_utilization = Some(sluice_core::scaling::Utilization {
+        target: 65.0,
+        high_resolution: false,
+        scale_out_cooldown: None,
+        scale_in_cooldown: None,
+    });
+    fakes.aws.put_target(&cpu);
+    sized(&fakes, 8);
+    fakes.set_backlog("gold-q", 0, 1);
+    for _ in 0..4 {
+        fakes.advance(60);
+        watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    }
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let (effect, reason) = &capacity(&report)[0];
+    assert_eq!(*effect, ControlEffect::Held, "{reason}");
+    assert!(
+        reason.ends_with("not done: scale-in is Application Auto Scaling's, when every policy agrees: cpu_utilization track what the need does not see"),
+        "{reason}"
+    );
+    assert!(
+        fakes.writes().is_empty(),
+        "the CPU policy's eight tasks are not undone"
+    );
+}
+
+#[tokio::test]
 async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
     use crate::watch::control::ControlEffect;
     let fakes = World::new();

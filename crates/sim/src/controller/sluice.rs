@@ -225,7 +225,7 @@ impl SluiceLoop {
         match decision {
             Move::Raise { to, .. } => levers.set_desired(to, Changed::ScaledOut { from, to, why }),
             Move::Lower { to, .. }
-                if (minute || scaling.controller == Mode::Direct) && !scaling.disable_scale_in =>
+                if (minute || scaling.controller == Mode::Direct) && scaling.gives_back() =>
             {
                 levers.set_desired(to, Changed::ScaledIn { from, to, why });
             }

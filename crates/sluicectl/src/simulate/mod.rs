@@ -248,6 +248,9 @@ fn print(outcomes: &[Outcome], arrivals: &[u32], main: &Loaded) -> String {
         arrivals.iter().map(|a| u64::from(*a)).sum::<u64>(),
         main.file.seed
     );
+    for note in report::not_modelled(&main.scenario.target.scaling) {
+        text.push_str(&format!("  not modelled  {note}\n"));
+    }
     match outcomes {
         [one] => text.push_str(&report::text("", &one.summary)),
         [_, b] if b.path != main.path => {

@@ -387,14 +387,18 @@ fn decide(
     };
     let allowed = match decision {
         Move::Raise { .. } => true,
-        Move::Lower { .. } => minute && !scaling.disable_scale_in,
+        Move::Lower { .. } => minute && scaling.gives_back(),
         Move::Hold { .. } => false,
+    };
+    let reason = match (decision, scaling.no_give_back()) {
+        (Move::Lower { .. }, Some(why)) if minute => format!("{decision}; not done: {why}"),
+        _ => decision.to_string(),
     };
     let report = ControlReport {
         target: target.name.clone(),
         pass,
         effect: ControlEffect::Held,
-        reason: decision.to_string(),
+        reason,
         need: Some(need),
         decision: Some(decision),
         desired_before: Some(desired),
