@@ -12,7 +12,7 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingMetric, TargetTrackingMetricDataQuery, TargetTrackingMetricDimension,
     TargetTrackingMetricStat, TargetTrackingScalingPolicyConfiguration,
 };
-use sluice_core::policy::{LivePolicy, MetricRef, PolicySpec, Rule, Series, Step};
+use sluice_core::policy::{LivePolicy, MathOp, MetricRef, PolicySpec, Rule, Series, Step};
 
 use crate::aas::AutoScaling;
 use crate::{AwsError, ErrorKind, ScalingPolicies};
@@ -162,17 +162,14 @@ fn customized(series: &Series) -> Result<CustomizedMetricSpecification, AwsError
                 .statistic(MetricStatistic::from(metric.statistic.as_str()))
                 .build())
         }
-        Series::MaxOf(metrics) => {
+        Series::Math { metrics, op } => {
             let mut queries = Vec::new();
-            let mut ids = Vec::new();
             for (index, metric) in metrics.iter().enumerate() {
-                let id = format!("m{index}");
-                queries.push(math_input(&id, metric)?);
-                ids.push(id);
+                queries.push(math_input(&format!("m{index}"), metric)?);
             }
             let expression = TargetTrackingMetricDataQuery::builder()
-                .id("largest")
-                .expression(format!("MAX([{}])", ids.join(",")))
+                .id("e")
+                .expression(op.expression(metrics.len()))
                 .return_data(true)
                 .build()
                 .map_err(|e| invalid(PUT, e))?;
@@ -296,24 +293,32 @@ fn read_series(spec: &CustomizedMetricSpecification) -> Option<Series> {
             statistic: spec.statistic()?.as_str().to_owned(),
         }));
     }
-    let inputs: Option<Vec<MetricRef>> = spec
-        .metrics()
-        .iter()
-        .filter(|q| q.expression().is_none())
-        .map(|q| {
-            let stat = q.metric_stat()?;
-            let metric = stat.metric()?;
-            Some(MetricRef {
-                namespace: metric.namespace()?.to_owned(),
-                metric: metric.metric_name()?.to_owned(),
-                dimensions: metric
-                    .dimensions()
-                    .iter()
-                    .map(|d| (d.name().to_owned(), d.value().to_owned()))
-                    .collect(),
-                statistic: stat.stat().to_owned(),
-            })
-        })
-        .collect();
-    Some(Series::MaxOf(inputs?))
+    // Inputs named m0, m1, ... in order and one expression returning the data: what
+    // Sluice writes. Anything else is unreadable, so a Sluice-owned one is replaced.
+    let mut inputs = Vec::new();
+    let mut expression = None;
+    for query in spec.metrics() {
+        match (query.expression(), query.metric_stat()) {
+            (Some(text), None) if query.return_data() != Some(false) => expression = Some(text),
+            (None, Some(stat)) if query.id() == format!("m{}", inputs.len()) => {
+                let metric = stat.metric()?;
+                inputs.push(MetricRef {
+                    namespace: metric.namespace()?.to_owned(),
+                    metric: metric.metric_name()?.to_owned(),
+                    dimensions: metric
+                        .dimensions()
+                        .iter()
+                        .map(|d| (d.name().to_owned(), d.value().to_owned()))
+                        .collect(),
+                    statistic: stat.stat().to_owned(),
+                });
+            }
+            _ => return None,
+        }
+    }
+    let op = MathOp::read(expression?, inputs.len())?;
+    Some(Series::Math {
+        metrics: inputs,
+        op,
+    })
 }

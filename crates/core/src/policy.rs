@@ -15,7 +15,7 @@ use crate::facts::ScalableBounds;
 use crate::names;
 use crate::prescale::{Hold, wanted_bounds};
 use crate::queue::AGE_OF_OLDEST_MESSAGE;
-use crate::scaling::{Burst, Controller, Tracks};
+use crate::scaling::{Burst, Controller, TrackedMetric, Tracks};
 
 /// Names of policies Sluice owns start with this.
 pub const OWNED_PREFIX: &str = "sluice-";
@@ -37,18 +37,80 @@ pub struct MetricRef {
     pub statistic: String,
 }
 
-/// What a target-tracking policy tracks: one series, or the largest of several (the
-/// oldest message over a target's queues), as metric math.
+/// What a target-tracking policy tracks: one series, metric math over several, or a
+/// metric AWS defines.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Series {
     One(MetricRef),
-    MaxOf(Vec<MetricRef>),
+    /// `metrics` as m0, m1, ... and one expression over them.
+    Math {
+        metrics: Vec<MetricRef>,
+        op: MathOp,
+    },
     /// A metric AWS defines (PredefinedMetricType), with its ResourceLabel when it
     /// needs one (ALBRequestCountPerTarget).
     Predefined {
         metric_type: String,
         resource_label: Option<String>,
     },
+}
+
+/// The expressions Sluice writes, each over m0, m1, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum MathOp {
+    /// The largest of all (the oldest message over a target's queues).
+    MaxOf,
+    /// m0 over m1, the target's running tasks.
+    PerTask,
+    /// How much m0 grows a minute.
+    Rate,
+    /// How much m0 grows a minute, over m1, the running tasks.
+    RatePerTask,
+}
+
+impl MathOp {
+    /// The expression over `inputs` metrics, as CloudWatch's metric math takes it.
+    pub fn expression(self, inputs: usize) -> String {
+        match self {
+            MathOp::MaxOf => {
+                let ids: Vec<String> = (0..inputs).map(|i| format!("m{i}")).collect();
+                format!("MAX([{}])", ids.join(","))
+            }
+            MathOp::PerTask => "m0 / m1".to_owned(),
+            MathOp::Rate => "RATE(m0) * 60".to_owned(),
+            MathOp::RatePerTask => "RATE(m0) * 60 / m1".to_owned(),
+        }
+    }
+
+    /// The op an expression over `inputs` metrics is, when it is one Sluice writes
+    /// (spaces aside).
+    pub fn read(expression: &str, inputs: usize) -> Option<MathOp> {
+        let squeezed: String = expression.chars().filter(|c| !c.is_whitespace()).collect();
+        [
+            MathOp::MaxOf,
+            MathOp::PerTask,
+            MathOp::Rate,
+            MathOp::RatePerTask,
+        ]
+        .into_iter()
+        .find(|op| {
+            let wanted: String = op
+                .expression(inputs)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            wanted == squeezed && inputs == op.inputs().unwrap_or(inputs)
+        })
+    }
+
+    /// How many metrics the op reads, when fixed.
+    fn inputs(self) -> Option<usize> {
+        match self {
+            MathOp::MaxOf => None,
+            MathOp::Rate => Some(1),
+            MathOp::PerTask | MathOp::RatePerTask => Some(2),
+        }
+    }
 }
 
 /// A step of a step policy, its bounds relative to the alarm's threshold as
@@ -270,9 +332,9 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
             f64::from(seconds),
         ));
     }
-    if let Some(metric) = &scaling.metric {
-        let series = Series::One(tracked(metric, &metric.statistic));
-        policies.push(tracking(METRIC_POLICY, series, metric.target));
+    for (name, _, metric) in tracked_metrics(target) {
+        let series = tracked_series(metric, own(names::RUNNING_TASKS, "Average"));
+        policies.push(tracking(&name, series, metric.target));
     }
     policies.extend(scaling.predefined().into_iter().map(|p| PolicySpec {
         name: p.kind.policy().to_owned(),
@@ -292,7 +354,7 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         policies.push(policy);
         alarms.push(alarm);
     }
-    alarms.extend(missing_metric_alarm(target));
+    alarms.extend(missing_metric_alarms(target));
     Some(Declared {
         bounds: wanted_bounds(target, hold),
         policies,
@@ -329,22 +391,60 @@ fn burst(target: &Target, backlog: MetricRef) -> Option<(PolicySpec, AlarmSpec)>
     Some((policy, alarm))
 }
 
-/// The alarm on the custom tracked metric going missing, counted in datapoints.
-fn missing_metric_alarm(target: &Target) -> Option<AlarmSpec> {
-    let metric = target.scaling.metric.as_ref()?;
-    let missing = metric.missing.as_ref()?;
-    Some(AlarmSpec {
-        name: format!("{}metric-missing", alarm_prefix(&target.name)),
-        metric: tracked(metric, "SampleCount"),
-        when: AlarmWhen::Missing {
-            minutes: missing.minutes,
-        },
-        action: AlarmAction::Topic(missing.topic.clone()),
-    })
+/// The team's metrics with their policy's name and alarm name: `metric` as
+/// `sluice-metric`, each of `metrics` as `sluice-metric-<id>`.
+fn tracked_metrics(target: &Target) -> Vec<(String, String, &TrackedMetric)> {
+    let prefix = alarm_prefix(&target.name);
+    let one = target.scaling.metric.iter().map(|metric| {
+        let alarm = format!("{prefix}metric-missing");
+        (METRIC_POLICY.to_owned(), alarm, metric)
+    });
+    let several = target.scaling.metrics.iter().map(|metric| {
+        let id = metric.id();
+        let alarm = format!("{prefix}metric-{id}-missing");
+        (format!("{METRIC_POLICY}-{id}"), alarm, metric)
+    });
+    one.chain(several).collect()
+}
+
+/// What a team's metric's policy tracks: the metric, per running task, or its growth
+/// a minute (`tasks`: the target's published running tasks).
+fn tracked_series(metric: &TrackedMetric, tasks: MetricRef) -> Series {
+    let value = tracked(metric, &metric.statistic);
+    let op = match (metric.per_task, metric.rate) {
+        (false, false) => return Series::One(value),
+        (true, false) => MathOp::PerTask,
+        (false, true) => MathOp::Rate,
+        (true, true) => MathOp::RatePerTask,
+    };
+    let metrics = if metric.per_task {
+        vec![value, tasks]
+    } else {
+        vec![value]
+    };
+    Series::Math { metrics, op }
+}
+
+/// The alarms on the team's metrics going missing, counted in datapoints.
+fn missing_metric_alarms(target: &Target) -> Vec<AlarmSpec> {
+    tracked_metrics(target)
+        .into_iter()
+        .filter_map(|(_, name, metric)| {
+            let missing = metric.missing.as_ref()?;
+            Some(AlarmSpec {
+                name,
+                metric: tracked(metric, "SampleCount"),
+                when: AlarmWhen::Missing {
+                    minutes: missing.minutes,
+                },
+                action: AlarmAction::Topic(missing.topic.clone()),
+            })
+        })
+        .collect()
 }
 
 /// The custom tracked metric's series, read with `statistic`.
-fn tracked(metric: &crate::scaling::TrackedMetric, statistic: &str) -> MetricRef {
+fn tracked(metric: &TrackedMetric, statistic: &str) -> MetricRef {
     MetricRef {
         namespace: metric.namespace.clone(),
         metric: metric.metric.clone(),
@@ -371,7 +471,10 @@ fn oldest_message(target: &Target) -> Series {
     if series.len() == 1 {
         Series::One(series.remove(0))
     } else {
-        Series::MaxOf(series)
+        Series::Math {
+            metrics: series,
+            op: MathOp::MaxOf,
+        }
     }
 }
 
@@ -531,11 +634,14 @@ mod tests {
     fn a_missing_tracked_metric_alarms_to_its_topic() {
         let target = Target::new("runs", "ml", "runners").with_scaling(Scaling {
             metric: Some(crate::scaling::TrackedMetric {
+                id: None,
                 namespace: "Orchestrator".into(),
                 metric: "WaitingRuns".into(),
                 dimensions: BTreeMap::new(),
                 statistic: "Maximum".into(),
                 target: 10.0,
+                per_task: false,
+                rate: false,
                 missing: Some(crate::scaling::MissingMetric {
                     topic: "arn:aws:sns:us-east-1:1:alarms".into(),
                     minutes: 5,
@@ -556,6 +662,86 @@ mod tests {
         assert!(reconcile(&declared, &live).is_empty(), "in sync once made");
     }
 
+    /// What a target `t` with queue `q` and this `scaling:` block declares, and the
+    /// names of its policies.
+    fn declared_from(yaml: &str) -> (Declared, Vec<String>) {
+        let scaling: Scaling = serde_yaml_ng::from_str(yaml).expect("scaling");
+        let target = Target::new("t", "c", "s")
+            .with_queues(["q"])
+            .with_scaling(scaling);
+        let declared = declared(&target, "Sluice", Hold::default()).expect("managed");
+        let names = declared.policies.iter().map(|p| p.name.clone()).collect();
+        (declared, names)
+    }
+
+    #[test]
+    fn several_metrics_are_policies_per_task_or_as_their_growth() {
+        let (declared, names) = declared_from(
+            "metrics:\n\
+             \x20 - { namespace: Agents, metric: ActiveTasks, target: 70, per_task: true }\n\
+             \x20 - id: lag-growth\n\
+             \x20   namespace: Pipestream/Kafka\n\
+             \x20   metric: ConsumerLag\n\
+             \x20   statistic: Maximum\n\
+             \x20   dimensions: { ConsumerGroup: engine }\n\
+             \x20   target: 200\n\
+             \x20   rate: true\n\
+             \x20   missing: { topic: 'arn:aws:sns:us-east-1:123456789012:alarms' }\n",
+        );
+        assert_eq!(
+            names,
+            [
+                CAPACITY_POLICY,
+                "sluice-metric-activetasks",
+                "sluice-metric-lag-growth"
+            ]
+        );
+        let series = |index: usize| match &declared.policies[index].rule {
+            Rule::TargetTracking { series, .. } => series.clone(),
+            other => panic!("{other:?}"),
+        };
+        let Series::Math { metrics, op } = series(1) else {
+            panic!("math")
+        };
+        assert_eq!(op, MathOp::PerTask);
+        assert_eq!(
+            (metrics[0].metric.as_str(), metrics[1].metric.as_str()),
+            ("ActiveTasks", "RunningTasks"),
+            "over the tasks Sluice publishes"
+        );
+        assert_eq!(metrics[1].dimensions["Target"], "t");
+        let Series::Math { metrics, op } = series(2) else {
+            panic!("math")
+        };
+        assert_eq!((op, metrics.len()), (MathOp::Rate, 1));
+        assert_eq!(
+            declared.alarms[0].name,
+            "sluice-t-metric-lag-growth-missing"
+        );
+    }
+
+    #[test]
+    fn the_expressions_sluice_writes_read_back_as_written() {
+        let cases = [
+            (MathOp::MaxOf, 3, "MAX([m0,m1,m2])"),
+            (MathOp::PerTask, 2, "m0 / m1"),
+            (MathOp::Rate, 1, "RATE(m0) * 60"),
+            (MathOp::RatePerTask, 2, "RATE(m0) * 60 / m1"),
+        ];
+        for (op, inputs, text) in cases {
+            assert_eq!(op.expression(inputs), text);
+            assert_eq!(MathOp::read(text, inputs), Some(op), "{text}");
+            assert_eq!(MathOp::read(&text.replace(' ', ""), inputs), Some(op));
+        }
+        assert_eq!(
+            MathOp::read("m0 / m1", 3),
+            None,
+            "a third input is not ours"
+        );
+        assert_eq!(MathOp::read("m0 * 2", 1), None);
+        assert_eq!(MathOp::read("MAX([m0,m1])", 3), None);
+    }
+
     #[test]
     fn predefined_metrics_are_policies_and_take_scale_in_to_application_auto_scaling() {
         let plain = declared(
@@ -574,20 +760,14 @@ mod tests {
             ),
             "the give-back is the watcher's"
         );
-        let scaling: Scaling = serde_yaml_ng::from_str(
+        let (declared, names) = declared_from(
             "scale_in_cooldown: 600\n\
              cpu_utilization: { target: 70, high_resolution: true, scale_out_cooldown: 30 }\n\
              requests_per_task:\n\
              \x20 target: 1000\n\
              \x20 load_balancer: arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188\n\
              \x20 target_group: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/943f017f100becff\n",
-        )
-        .expect("scaling");
-        let target = Target::new("t", "c", "s")
-            .with_queues(["q"])
-            .with_scaling(scaling);
-        let declared = declared(&target, "Sluice", Hold::default()).expect("managed");
-        let names: Vec<&str> = declared.policies.iter().map(|p| p.name.as_str()).collect();
+        );
         assert_eq!(
             names,
             [
@@ -649,7 +829,7 @@ mod tests {
             panic!("tracking")
         };
         assert!(
-            matches!(series, Series::MaxOf(queues) if queues[1].dimensions["QueueName"] == "q2"),
+            matches!(series, Series::Math { metrics: queues, op: MathOp::MaxOf } if queues[1].dimensions["QueueName"] == "q2"),
             "the oldest message over both queues, by name: {series:?}"
         );
         let mut before = gold();

@@ -5,15 +5,15 @@
 //! Every target gets the target-tracking policy on its published `BacklogPerTask`,
 //! whose target value is the target's `backlog_per_task`; the rest is optional.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::behavior::Behavior;
 use crate::problem::Problem;
 
 mod predefined;
+mod tracked;
 pub use predefined::{Predefined, PredefinedPolicy, Requests, Utilization};
+pub use tracked::{MissingMetric, TrackedMetric};
 
 /// A target's `scaling:` block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +70,9 @@ pub struct Scaling {
     /// A target-tracking policy on a metric of the team's own (a run queue's depth).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<TrackedMetric>,
+    /// Several, each a policy of its own (`sluice-metric-<id>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<TrackedMetric>,
     /// A step policy on `Backlog` for surges, with an alarm that acts on one
     /// datapoint (target tracking waits for three).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,62 +94,6 @@ pub struct Scaling {
     /// Target tracking on ALB requests per task (`sluice-requests-per-task`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_task: Option<Requests>,
-}
-
-/// A custom metric to track at a target value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrackedMetric {
-    pub namespace: String,
-    pub metric: String,
-    #[serde(default)]
-    pub dimensions: BTreeMap<String, String>,
-    #[serde(default = "TrackedMetric::default_statistic")]
-    pub statistic: String,
-    /// The value to keep the metric at or below, e.g. 10 waiting runs.
-    pub target: f64,
-    /// An alarm when the metric stops arriving: target tracking does nothing on
-    /// missing data, so a silent exporter would otherwise freeze the service's size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub missing: Option<MissingMetric>,
-}
-
-/// Alarm (to an SNS topic) after `minutes` without one datapoint of the metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MissingMetric {
-    /// The SNS topic to notify, e.g. the stack's `AlarmTopic` output.
-    pub topic: String,
-    #[serde(default = "MissingMetric::default_minutes")]
-    pub minutes: u32,
-}
-
-impl MissingMetric {
-    /// Five minutes: longer than an exporter's restart, shorter than a backlog
-    /// piling up unnoticed while the service cannot scale.
-    fn default_minutes() -> u32 {
-        5
-    }
-
-    fn problems(&self, add: &mut impl FnMut(&str, String)) {
-        let parts: Vec<&str> = self.topic.split(':').collect();
-        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sns" {
-            add(
-                "metric.missing.topic",
-                format!(
-                    "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got {:?}",
-                    self.topic
-                ),
-            );
-        }
-        // CloudWatch: evaluation periods x period at most one day.
-        if !(1..=1440).contains(&self.minutes) {
-            add(
-                "metric.missing.minutes",
-                format!("must be 1 to 1440, got {}", self.minutes),
-            );
-        }
-    }
 }
 
 /// Step scaling on the target's `Backlog`: at each threshold, add that many tasks.
@@ -268,6 +215,7 @@ impl Scaling {
             (self.memory_utilization.is_some(), "memory_utilization"),
             (self.requests_per_task.is_some(), "requests_per_task"),
             (self.metric.is_some(), "metric"),
+            (!self.metrics.is_empty(), "metrics"),
             (self.oldest_message_age.is_some(), "oldest_message_age"),
         ]
         .into_iter()
@@ -411,9 +359,7 @@ impl Scaling {
                 );
             }
         }
-        if let Some(metric) = &self.metric {
-            metric.problems(&mut add);
-        }
+        tracked::problems(self.metric.as_ref(), &self.metrics, &mut add);
         if let Some(burst) = &self.burst {
             burst.problems(&mut add);
         }
@@ -471,52 +417,11 @@ impl Default for Scaling {
             gpu_utilization: None,
             oldest_message_age: None,
             metric: None,
+            metrics: Vec::new(),
             burst: None,
             cpu_utilization: None,
             memory_utilization: None,
             requests_per_task: None,
-        }
-    }
-}
-
-impl TrackedMetric {
-    pub const STATISTICS: [&'static str; 5] =
-        ["Average", "Maximum", "Minimum", "Sum", "SampleCount"];
-
-    fn default_statistic() -> String {
-        "Average".to_owned()
-    }
-
-    fn problems(&self, add: &mut impl FnMut(&str, String)) {
-        if self.namespace.trim().is_empty() {
-            add("metric.namespace", "must not be empty".to_owned());
-        }
-        if self.metric.trim().is_empty() {
-            add("metric.metric", "must not be empty".to_owned());
-        }
-        if !Self::STATISTICS.contains(&self.statistic.as_str()) {
-            add(
-                "metric.statistic",
-                format!(
-                    "{:?} is not one of {}",
-                    self.statistic,
-                    Self::STATISTICS.join(", ")
-                ),
-            );
-        }
-        if !(self.target.is_finite() && self.target > 0.0) {
-            add(
-                "metric.target",
-                format!("must be a number above 0, got {}", self.target),
-            );
-        }
-        for (field, message) in
-            crate::config::dimension_problems("metric.dimensions", &self.dimensions)
-        {
-            add(&field, message);
-        }
-        if let Some(missing) = &self.missing {
-            missing.problems(add);
         }
     }
 }
@@ -624,16 +529,20 @@ mod tests {
             gpu_utilization: Some(120.0),
             oldest_message_age: Some(0),
             metric: Some(TrackedMetric {
+                id: None,
                 namespace: String::new(),
                 metric: "Runs".into(),
-                dimensions: BTreeMap::new(),
+                dimensions: Default::default(),
                 statistic: "Median".into(),
                 target: f64::NAN,
+                per_task: false,
+                rate: false,
                 missing: Some(MissingMetric {
                     topic: "alarms".into(),
                     minutes: 0,
                 }),
             }),
+            metrics: Vec::new(),
             burst: Some(Burst {
                 steps: vec![
                     BurstStep { backlog: 0, add: 2 },
@@ -719,6 +628,34 @@ mod tests {
             unknown.contains("unknown field `gpu_memory_utilization`"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn several_metrics_each_name_their_policy_and_their_problems() {
+        let scaling = parse(
+            "metrics:\n\
+             \x20 - { namespace: Agents, metric: ActiveTasks, target: 70, per_task: true }\n\
+             \x20 - { namespace: Agents, metric: Active.Requests, target: 50, per_task: true }\n\
+             \x20 - { namespace: Agents, metric: ActiveTasks, target: 5, rate: true }\n\
+             \x20 - { id: 'no spaces', namespace: Agents, metric: Lag, target: 1 }\n",
+        )
+        .expect("parses");
+        let ids: Vec<String> = scaling.metrics.iter().map(TrackedMetric::id).collect();
+        assert_eq!(
+            ids,
+            ["activetasks", "active-requests", "activetasks", "no spaces"]
+        );
+        assert_eq!(
+            messages(&scaling, false, true),
+            [
+                "s.metrics[2].id: \"activetasks\" names an earlier metric too: give each its own id",
+                "s.metrics[3].id: must be 1 to 64 letters, digits, - or _, got \"no spaces\"",
+            ]
+        );
+        assert_eq!(scaling.unseen_signals(), ["metrics"]);
+        let typo = parse("metrics: [ { namespace: A, metric: B, target: 1, per_tasks: true } ]")
+            .expect_err("typo");
+        assert!(typo.contains("unknown field `per_tasks`"), "{typo}");
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! says only that it is "more gradual"), and no predictive scaling.
 
 use sluice_core::facts::ScalableBounds;
-use sluice_core::policy::{AlarmAction, AlarmWhen, Declared, MetricRef, Rule, Series, Step};
+use sluice_core::policy::{
+    AlarmAction, AlarmWhen, Declared, MathOp, MetricRef, Rule, Series, Step,
+};
 
 use crate::cloudwatch::{CloudWatch, Statistic};
 use crate::engine::{Changed, Levers};
@@ -48,6 +50,42 @@ struct Tracking {
     scale_in_cooldown: i64,
     disable_scale_in: bool,
     history: Vec<Option<f64>>,
+    /// The last minute's reading of m0, for a rate.
+    previous: Option<f64>,
+}
+
+impl Tracking {
+    /// This minute's value of what the policy tracks; a rate is m0's change since
+    /// the last minute (CloudWatch's RATE, per second, times 60).
+    fn measure(&mut self, read: &impl Fn(&MetricRef) -> Option<f64>) -> Option<f64> {
+        let (metrics, op) = match &self.series {
+            Series::One(metric) => return read(metric),
+            // The 20-second series is read once a minute like the rest: the model's
+            // one evaluation a minute.
+            Series::Predefined { metric_type, .. } => {
+                return read(&MetricRef {
+                    namespace: "AWS/ECS".to_owned(),
+                    metric: metric_type.trim_end_matches("HighResolution").to_owned(),
+                    dimensions: Default::default(),
+                    statistic: "Average".to_owned(),
+                });
+            }
+            Series::Math { metrics, op } => (metrics, op),
+        };
+        let first = metrics.first().and_then(read);
+        let growth = match (first, self.previous) {
+            (Some(now), Some(before)) => Some(now - before),
+            _ => None,
+        };
+        self.previous = first;
+        let tasks = || metrics.get(1).and_then(read).filter(|t| *t > 0.0);
+        match op {
+            MathOp::MaxOf => metrics.iter().filter_map(read).reduce(f64::max),
+            MathOp::PerTask => Some(first? / tasks()?),
+            MathOp::Rate => growth,
+            MathOp::RatePerTask => Some(growth? / tasks()?),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +134,7 @@ impl Model {
                     scale_in_cooldown: i64::from(*scale_in_cooldown),
                     disable_scale_in: *disable_scale_in,
                     history: Vec::new(),
+                    previous: None,
                 }),
                 Rule::Step { steps, cooldown } => {
                     let alarm = declared
@@ -169,7 +208,7 @@ impl Model {
         read: impl Fn(&MetricRef) -> Option<f64>,
     ) -> Option<Scaled> {
         for policy in &mut self.tracking {
-            let value = measure(&policy.series, &read);
+            let value = policy.measure(&read);
             policy.history.push(value);
         }
         let burst_value = self.burst.as_ref().and_then(|b| read(&b.metric));
@@ -339,22 +378,6 @@ fn modelled(metric_type: &str) -> bool {
     .contains(&series)
 }
 
-/// The value of what a policy tracks: one series, or the largest of several.
-fn measure(series: &Series, read: &impl Fn(&MetricRef) -> Option<f64>) -> Option<f64> {
-    match series {
-        Series::One(metric) => read(metric),
-        Series::MaxOf(metrics) => metrics.iter().filter_map(read).reduce(f64::max),
-        // The 20-second series is read once a minute like the rest: the model's one
-        // evaluation a minute.
-        Series::Predefined { metric_type, .. } => read(&MetricRef {
-            namespace: "AWS/ECS".to_owned(),
-            metric: metric_type.trim_end_matches("HighResolution").to_owned(),
-            dimensions: Default::default(),
-            statistic: "Average".to_owned(),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,6 +484,63 @@ mod tests {
                 "2 x 100/50, high resolution {high_resolution}"
             );
         }
+    }
+
+    /// Minutes of `reads` (metric name -> value) on a fresh model from 2 tasks: the
+    /// changes it makes.
+    fn feed(scaling: Scaling, reads: &[&[(&str, f64)]]) -> Vec<(i64, u32)> {
+        let mut m = model(scaling);
+        let mut desired = 2;
+        let mut changes = Vec::new();
+        for (minute, values) in (0i64..).zip(reads) {
+            let read = |metric: &MetricRef| {
+                values
+                    .iter()
+                    .find(|(name, _)| *name == metric.metric)
+                    .map(|(_, v)| *v)
+            };
+            if let Some(scaled) = m.evaluate_with(minute * 60, desired, BOUNDS, read) {
+                desired = scaled.to;
+                changes.push((minute, scaled.to));
+            }
+        }
+        changes
+    }
+
+    #[test]
+    fn a_metric_per_task_and_a_rate_are_read_as_metric_math_would() {
+        let metric = |per_task, rate, target| sluice_core::scaling::TrackedMetric {
+            id: None,
+            namespace: "Agents".into(),
+            metric: "Lag".into(),
+            dimensions: Default::default(),
+            statistic: "Maximum".into(),
+            target,
+            per_task,
+            rate,
+            missing: None,
+        };
+        let tasks = sluice_core::names::RUNNING_TASKS;
+        let per_task = Scaling {
+            metrics: vec![metric(true, false, 70.0)],
+            ..Scaling::default()
+        };
+        // 280 over 2 running tasks: 140 a task, twice the target.
+        let minute: &[(&str, f64)] = &[("Lag", 280.0), (tasks, 2.0)];
+        assert_eq!(feed(per_task.clone(), &[minute; 3]), [(2, 4)]);
+        let no_tasks: &[(&str, f64)] = &[("Lag", 280.0), (tasks, 0.0)];
+        assert_eq!(feed(per_task, &[no_tasks; 3]), [], "no task, no datapoint");
+        // Lag growing by 300 a minute against a growth target of 200: the first
+        // minute has no rate yet, then three above it.
+        let rate = Scaling {
+            metrics: vec![metric(false, true, 200.0)],
+            ..Scaling::default()
+        };
+        let lags: Vec<[(&str, f64); 1]> = (0..4)
+            .map(|m| [("Lag", 1000.0 + 300.0 * f64::from(m))])
+            .collect();
+        let lags: Vec<&[(&str, f64)]> = lags.iter().map(|l| l.as_slice()).collect();
+        assert_eq!(feed(rate, &lags), [(3, 3)], "ceil(2 x 300 / 200)");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use aws_sdk_applicationautoscaling::types::{
-    PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
 use common::{sluicectl, text, write_temp};
@@ -89,6 +89,33 @@ impl Scene {
         (output.status.code(), text(&output).0)
     }
 
+    /// Applies `file` and reads the service's policies back as moto holds them.
+    async fn applied(&self, file: &str) -> Result<Vec<ScalingPolicy>> {
+        let (ok, stdout, stderr) = self.apply(file, &[]);
+        assert!(ok, "{stdout}{stderr}");
+        self.live_policies().await
+    }
+
+    /// The service's policies as moto holds them.
+    async fn live_policies(&self) -> Result<Vec<ScalingPolicy>> {
+        let output = self
+            .emulators
+            .clients
+            .autoscaling()
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(self.resource())
+            .send()
+            .await
+            .context("DescribeScalingPolicies")?;
+        Ok(output
+            .scaling_policies()
+            .iter()
+            .filter(|p| p.resource_id() == self.resource())
+            .cloned()
+            .collect())
+    }
+
     /// A second apply of `file`: in sync, no write to Application Auto Scaling as moto
     /// recorded them, and status without drift.
     fn again_changes_nothing(&self, file: &str) -> Result<()> {
@@ -109,20 +136,10 @@ impl Scene {
 
     /// The policies on the service, by name, with their ARN and tracked target value.
     async fn policies(&self) -> Result<BTreeMap<String, (String, Option<f64>)>> {
-        let output = self
-            .emulators
-            .clients
-            .autoscaling()
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(self.resource())
-            .send()
-            .await
-            .context("DescribeScalingPolicies")?;
-        Ok(output
-            .scaling_policies()
+        Ok(self
+            .live_policies()
+            .await?
             .iter()
-            .filter(|p| p.resource_id() == self.resource())
             .map(|p| {
                 let target = p
                     .target_tracking_scaling_policy_configuration()
@@ -261,21 +278,9 @@ async fn predefined_metrics_are_applied_as_aws_names_them_and_again_changes_noth
     moto_recorder::start()?;
     let scene = Scene::new("predef").await?;
     let file = scene.file(PREDEFINED, "");
-    let (ok, stdout, stderr) = scene.apply(&file, &[]);
-    assert!(ok, "{stdout}{stderr}");
-    let output = scene
-        .emulators
-        .clients
-        .autoscaling()
-        .describe_scaling_policies()
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(scene.resource())
-        .send()
-        .await?;
-    let mut read: Vec<ReadBack> = output
-        .scaling_policies()
+    let policies = scene.applied(&file).await?;
+    let mut read: Vec<ReadBack> = policies
         .iter()
-        .filter(|p| p.resource_id() == scene.resource())
         .filter_map(|p| {
             let config = p.target_tracking_scaling_policy_configuration()?;
             let (kind, label) = match config.predefined_metric_specification() {
@@ -335,6 +340,53 @@ async fn predefined_metrics_are_applied_as_aws_names_them_and_again_changes_noth
             ),
         ],
         "as moto holds them: scale-in is Application Auto Scaling's when every policy agrees"
+    );
+    scene.again_changes_nothing(&file)
+}
+
+/// The agents' active tasks per agent at 70, and a lag's growth a minute at 200.
+const METRICS: &str = "    scaling:\n      metrics:\n        - { namespace: Agents, metric: ActiveTasks, statistic: Sum, target: 70, per_task: true }\n        - { id: lag-growth, namespace: Pipestream/Kafka, metric: ConsumerLag, statistic: Maximum, dimensions: { ConsumerGroup: engine }, target: 200, rate: true }\n";
+
+#[tokio::test]
+async fn several_metrics_are_applied_as_metric_math_and_again_change_nothing() -> Result<()> {
+    moto_recorder::start()?;
+    let scene = Scene::new("math").await?;
+    let file = scene.file(METRICS, "");
+    let policies = scene.applied(&file).await?;
+    let math = |name: &str| -> Vec<(String, String)> {
+        policies
+            .iter()
+            .filter(|p| p.policy_name() == name)
+            .filter_map(|p| p.target_tracking_scaling_policy_configuration())
+            .filter_map(|c| c.customized_metric_specification())
+            .flat_map(|spec| spec.metrics())
+            .map(|q| {
+                let what = match (q.expression(), q.metric_stat()) {
+                    (Some(expression), _) => expression.to_owned(),
+                    (None, Some(stat)) => stat
+                        .metric()
+                        .and_then(|m| m.metric_name())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    _ => String::new(),
+                };
+                (q.id().to_owned(), what)
+            })
+            .collect()
+    };
+    let pair = |id: &str, what: &str| (id.to_owned(), what.to_owned());
+    assert_eq!(
+        math("sluice-metric-activetasks"),
+        [
+            pair("m0", "ActiveTasks"),
+            pair("m1", "RunningTasks"),
+            pair("e", "m0 / m1")
+        ],
+        "per agent: over the running tasks Sluice publishes"
+    );
+    assert_eq!(
+        math("sluice-metric-lag-growth"),
+        [pair("m0", "ConsumerLag"), pair("e", "RATE(m0) * 60")]
     );
     scene.again_changes_nothing(&file)
 }

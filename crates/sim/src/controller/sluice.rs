@@ -150,9 +150,12 @@ impl SluiceLoop {
         {
             cloudwatch.put(names::GPU_AVERAGE, now, gpu);
         }
-        // A team's own metric (`scaling.metric`), e.g. a run queue's waiting runs: its
-        // exporter publishes the waiting messages.
-        if let Some(metric) = &self.target.scaling.metric {
+        cloudwatch.put(names::RUNNING_TASKS, now, f64::from(running));
+        // A team's own metrics (`scaling.metric`, `scaling.metrics`), e.g. a run
+        // queue's waiting runs or a consumer group's lag: its exporter publishes the
+        // waiting messages.
+        let scaling = &self.target.scaling;
+        for metric in scaling.metric.iter().chain(&scaling.metrics) {
             cloudwatch.put(&metric.metric, now, visible as f64);
         }
     }
