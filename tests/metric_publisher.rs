@@ -190,7 +190,11 @@ async fn assert_published(scenario: &Scenario) -> Result<()> {
         12,
         "eight readings, ScalingChanges, BacklogWithoutCapacity and the need (2)"
     );
-    assert_eq!(silver.get("CapacityUtilization"), Some(&0.0));
+    assert_eq!(
+        silver.get("CapacityUtilization"),
+        Some(&100.0),
+        "asleep and idle: at target, so target tracking neither wakes nor scales in"
+    );
 
     let broken = scenario
         .emulators

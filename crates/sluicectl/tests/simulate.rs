@@ -89,6 +89,27 @@ fn every_example_keeps_the_promises_it_states() {
     assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
 
+/// Going to zero is the sleep's alone (docs/guarantees.md). A scale-to-zero module
+/// beside policies of its own (step rules: scale-in is Application Auto Scaling's)
+/// was taken back to zero by target tracking on CapacityUtilization a minute after
+/// each wake, from the low datapoints it saw while the module slept.
+#[test]
+fn no_example_is_put_to_zero_by_application_auto_scaling() {
+    for path in example_scenarios() {
+        let path = path.display().to_string();
+        let loaded = load(&path);
+        let arrivals = simulate::arrivals(&loaded).expect("arrivals");
+        let run = sim::run(&loaded.scenario, &arrivals);
+        for minute in &run.minutes {
+            for change in &minute.changes {
+                if let sim::Changed::ScaledIn { to: 0, .. } = change {
+                    panic!("{path} minute {}: {change}", minute.minute);
+                }
+            }
+        }
+    }
+}
+
 /// The decision docs/metrics.md records, for the loop that tracks BacklogPerTask: with
 /// GPU tasks that take minutes to start, dividing it by running tasks costs more and
 /// meets the surge no sooner than dividing by desired tasks.

@@ -161,11 +161,15 @@ impl Need {
         }
     }
 
-    /// 100 x need / desired (desired 0 counted as 1, so the metric exists at zero):
-    /// what target tracking holds at 100, its proportional step then landing on the
-    /// need in one move.
+    /// 100 x need / desired: what target tracking holds at 100, its proportional step
+    /// then landing on the need in one move. Desired 0 counts as 1, so the metric
+    /// exists at zero; a need under one task counts as one, so the policy never asks
+    /// for fewer than one task. Going to zero is the sleep's alone: where the policy's
+    /// scale-in is enabled (beside a CPU policy), a need of 0 would otherwise let
+    /// Application Auto Scaling take an idle service to zero, or, from the 15 low
+    /// datapoints it saw while the service slept, back to zero just after a wake.
     pub fn utilization(&self, desired: u32) -> f64 {
-        100.0 * self.raw / f64::from(desired.max(1))
+        100.0 * self.raw.max(1.0) / f64::from(desired.max(1))
     }
 }
 
@@ -509,5 +513,10 @@ mod tests {
         let need = Need::of(&goal(), &learned(500.0, 50.0), &look(0, 0.0, 4));
         assert_eq!(need.utilization(4), 100.0 * need.raw / 4.0);
         assert_eq!(need.utilization(0), 100.0 * need.raw);
+        // Idle: one task's worth, so a scale-in never asks for zero; asleep, at target.
+        let idle = Need::of(&goal(), &learned(0.0, 50.0), &look(0, 0.0, 2));
+        assert_eq!(idle.raw, 0.0);
+        assert_eq!(idle.utilization(2), 50.0);
+        assert_eq!(idle.utilization(0), 100.0);
     }
 }
