@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
 use sluice_core::policy::{AlarmSpec, AlarmWhen, LiveAlarm, MetricRef};
+use sluice_core::scaling::Compare;
 
 use crate::cloudwatch::CloudWatchMetrics;
 use crate::{AlarmStore, AwsError};
@@ -40,41 +41,29 @@ impl AlarmStore for CloudWatchMetrics {
             .iter()
             .map(|(name, value)| Dimension::builder().name(name).value(value).build())
             .collect();
-        let (description, comparison, periods, threshold, missing_data) = match spec.when {
-            // No data is no burst: the publisher's own alarm watches for missing data.
-            AlarmWhen::AtLeast(threshold) => (
-                "invokes its step policy on one datapoint",
-                ComparisonOperator::GreaterThanOrEqualToThreshold,
-                1,
-                threshold,
-                "notBreaching",
-            ),
-            // Fewer than one sample a minute for `minutes` minutes, missing counted as
-            // breaching: the metric a policy tracks stopped arriving.
-            AlarmWhen::Missing { minutes } => (
-                "the metric a scaling policy tracks is missing",
-                ComparisonOperator::LessThanThreshold,
-                minutes as i32,
-                1.0,
-                "breaching",
-            ),
-        };
+        let shape = Shape::of(spec.when);
         self.client()
             .put_metric_alarm()
             .alarm_name(&spec.name)
             .alarm_description(format!(
-                "Sluice: {description}. Managed by sluicectl apply; edits are overwritten."
+                "Sluice: {}. Managed by sluicectl apply; edits are overwritten.",
+                shape.description
             ))
             .namespace(&spec.metric.namespace)
             .metric_name(&spec.metric.metric)
             .set_dimensions(Some(dimensions))
-            .statistic(Statistic::from(spec.metric.statistic.as_str()))
+            .set_statistic(
+                percentile(&spec.metric.statistic)
+                    .is_none()
+                    .then(|| Statistic::from(spec.metric.statistic.as_str())),
+            )
+            .set_extended_statistic(percentile(&spec.metric.statistic))
             .period(60)
-            .evaluation_periods(periods)
-            .datapoints_to_alarm(periods)
-            .threshold(threshold)
-            .comparison_operator(comparison)
-            .treat_missing_data(missing_data)
+            .evaluation_periods(shape.periods)
+            .datapoints_to_alarm(shape.datapoints)
+            .threshold(shape.threshold)
+            .comparison_operator(shape.comparison)
+            .treat_missing_data(shape.missing_data)
             .alarm_actions(action)
             .customize()
             .config_override(crate::write_bound!(aws_sdk_cloudwatch))
@@ -98,8 +87,63 @@ impl AlarmStore for CloudWatchMetrics {
     }
 }
 
+/// An alarm as CloudWatch takes it.
+struct Shape {
+    description: &'static str,
+    comparison: ComparisonOperator,
+    datapoints: i32,
+    periods: i32,
+    threshold: f64,
+    missing_data: &'static str,
+}
+
+impl Shape {
+    fn of(when: AlarmWhen) -> Shape {
+        let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        match when {
+            // No data is no breach: the publisher's own alarm watches for missing data.
+            AlarmWhen::Breach {
+                compare,
+                threshold,
+                datapoints,
+                periods,
+            } => Shape {
+                description: "invokes its step policy",
+                comparison: match compare {
+                    Compare::AtLeast => ComparisonOperator::GreaterThanOrEqualToThreshold,
+                    Compare::Above => ComparisonOperator::GreaterThanThreshold,
+                    Compare::Below => ComparisonOperator::LessThanThreshold,
+                },
+                datapoints: count(datapoints),
+                periods: count(periods),
+                threshold,
+                missing_data: "notBreaching",
+            },
+            // Fewer than one sample a minute for `minutes` minutes, missing counted as
+            // breaching: the metric a policy tracks stopped arriving.
+            AlarmWhen::Missing { minutes } => Shape {
+                description: "the metric a scaling policy tracks is missing",
+                comparison: ComparisonOperator::LessThanThreshold,
+                datapoints: count(minutes),
+                periods: count(minutes),
+                threshold: 1.0,
+                missing_data: "breaching",
+            },
+        }
+    }
+}
+
+/// `p99` as CloudWatch's ExtendedStatistic; None for a plain statistic.
+fn percentile(statistic: &str) -> Option<String> {
+    sluice_core::scaling::StepRule::is_percentile(statistic).then(|| statistic.to_owned())
+}
+
 fn live_alarm(alarm: &MetricAlarm) -> LiveAlarm {
-    let metric = match (alarm.namespace(), alarm.metric_name(), alarm.statistic()) {
+    let statistic = alarm
+        .statistic()
+        .map(|s| s.as_str().to_owned())
+        .or_else(|| alarm.extended_statistic().map(str::to_owned));
+    let metric = match (alarm.namespace(), alarm.metric_name(), statistic) {
         (Some(namespace), Some(metric), Some(statistic)) => Some(MetricRef {
             namespace: namespace.to_owned(),
             metric: metric.to_owned(),
@@ -108,7 +152,7 @@ fn live_alarm(alarm: &MetricAlarm) -> LiveAlarm {
                 .iter()
                 .filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned())))
                 .collect(),
-            statistic: statistic.as_str().to_owned(),
+            statistic,
         }),
         _ => None,
     };
@@ -120,14 +164,30 @@ fn live_alarm(alarm: &MetricAlarm) -> LiveAlarm {
     }
 }
 
-/// The condition of an alarm, if it has one of the two shapes Sluice makes.
+/// The condition of an alarm, if it has one of the shapes Sluice makes. Missing data
+/// breaching is the missing-metric alarm; not breaching, a step policy's.
 fn alarm_when(alarm: &MetricAlarm) -> Option<AlarmWhen> {
     let threshold = alarm.threshold()?;
-    match alarm.comparison_operator()? {
-        ComparisonOperator::GreaterThanOrEqualToThreshold => Some(AlarmWhen::AtLeast(threshold)),
-        ComparisonOperator::LessThanThreshold if threshold == 1.0 => Some(AlarmWhen::Missing {
-            minutes: u32::try_from(alarm.evaluation_periods()?).ok()?,
-        }),
-        _ => None,
-    }
+    let periods = u32::try_from(alarm.evaluation_periods()?).ok()?;
+    let datapoints = match alarm.datapoints_to_alarm() {
+        Some(n) => u32::try_from(n).ok()?,
+        None => periods,
+    };
+    let breaching = alarm.treat_missing_data() == Some("breaching");
+    let compare = match alarm.comparison_operator()? {
+        ComparisonOperator::LessThanThreshold if breaching && threshold == 1.0 => {
+            return (datapoints == periods).then_some(AlarmWhen::Missing { minutes: periods });
+        }
+        _ if breaching => return None,
+        ComparisonOperator::GreaterThanOrEqualToThreshold => Compare::AtLeast,
+        ComparisonOperator::GreaterThanThreshold => Compare::Above,
+        ComparisonOperator::LessThanThreshold => Compare::Below,
+        _ => return None,
+    };
+    Some(AlarmWhen::Breach {
+        compare,
+        threshold,
+        datapoints,
+        periods,
+    })
 }

@@ -213,7 +213,7 @@ fn stepping(steps: &[Step], cooldown: u32) -> Result<StepScalingPolicyConfigurat
     let mut adjustments = Vec::new();
     for step in steps {
         let adjustment = StepAdjustment::builder()
-            .metric_interval_lower_bound(step.lower)
+            .set_metric_interval_lower_bound(step.lower)
             .set_metric_interval_upper_bound(step.upper)
             .scaling_adjustment(step.add)
             .build()
@@ -258,7 +258,7 @@ fn read_rule(policy: &ScalingPolicy) -> Option<Rule> {
                 .iter()
                 .map(|s| {
                     Some(Step {
-                        lower: s.metric_interval_lower_bound()?,
+                        lower: s.metric_interval_lower_bound(),
                         upper: s.metric_interval_upper_bound(),
                         add: s.scaling_adjustment(),
                     })

@@ -15,7 +15,7 @@ use crate::facts::ScalableBounds;
 use crate::names;
 use crate::prescale::{Hold, wanted_bounds};
 use crate::queue::AGE_OF_OLDEST_MESSAGE;
-use crate::scaling::{Burst, Controller, TrackedMetric, Tracks};
+use crate::scaling::{Burst, Compare, Controller, StepRule, TrackedMetric, Tracks};
 
 /// Names of policies Sluice owns start with this.
 pub const OWNED_PREFIX: &str = "sluice-";
@@ -27,6 +27,8 @@ pub const GPU_POLICY: &str = "sluice-gpu-utilization";
 pub const AGE_POLICY: &str = "sluice-oldest-message-age";
 pub const METRIC_POLICY: &str = "sluice-metric";
 pub const BURST_POLICY: &str = "sluice-burst";
+/// Step rules' policies: `sluice-step-<id>`.
+pub const STEP_POLICY_PREFIX: &str = "sluice-step-";
 
 /// One CloudWatch series a policy or alarm reads.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,7 +119,8 @@ impl MathOp {
 /// Application Auto Scaling takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Step {
-    pub lower: f64,
+    /// None: no lower bound (a step below the threshold, removing tasks).
+    pub lower: Option<f64>,
     pub upper: Option<f64>,
     pub add: i32,
 }
@@ -154,8 +157,14 @@ pub struct AlarmSpec {
 /// When the alarm fires, on 1-minute periods.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub enum AlarmWhen {
-    /// One datapoint at or above the threshold; no data is no alarm.
-    AtLeast(f64),
+    /// `datapoints` of the latest `periods` datapoints past `threshold` (a burst:
+    /// one of one at or above it); no data is no alarm.
+    Breach {
+        compare: Compare,
+        threshold: f64,
+        datapoints: u32,
+        periods: u32,
+    },
     /// No datapoint for this many consecutive minutes (SampleCount below 1, missing
     /// data breaching).
     Missing { minutes: u32 },
@@ -350,7 +359,10 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         },
     }));
     let mut alarms = Vec::new();
-    if let Some((policy, alarm)) = burst(target, own(names::BACKLOG, "Maximum")) {
+    let steps = burst(target, own(names::BACKLOG, "Maximum"))
+        .into_iter()
+        .chain(step_rules(target));
+    for (policy, alarm) in steps {
         policies.push(policy);
         alarms.push(alarm);
     }
@@ -375,20 +387,99 @@ pub fn safety_net_seconds(target: &Target) -> u32 {
 fn burst(target: &Target, backlog: MetricRef) -> Option<(PolicySpec, AlarmSpec)> {
     let burst = target.scaling.burst.as_ref()?;
     let first = burst.steps.first()?;
-    let policy = PolicySpec {
-        name: BURST_POLICY.to_owned(),
-        rule: Rule::Step {
-            steps: steps(burst),
-            cooldown: burst.cooldown,
-        },
+    let when = AlarmWhen::Breach {
+        compare: Compare::AtLeast,
+        threshold: first.backlog as f64,
+        datapoints: 1,
+        periods: 1,
+    };
+    let alarm = format!("{}burst", alarm_prefix(&target.name));
+    let rule = Rule::Step {
+        steps: steps(burst),
+        cooldown: burst.cooldown,
+    };
+    Some(step_policy(BURST_POLICY, alarm, backlog, when, rule))
+}
+
+/// The step rules, each a step policy `sluice-step-<id>` on its alarm
+/// `sluice-<target>-step-<id>`: one step of the rule's tasks past its threshold.
+fn step_rules(target: &Target) -> Vec<(PolicySpec, AlarmSpec)> {
+    let scaling = &target.scaling;
+    scaling
+        .step_rules
+        .iter()
+        .filter_map(|rule| {
+            let (compare, threshold) = rule.threshold()?;
+            let (datapoints, periods) = rule.datapoints();
+            let when = AlarmWhen::Breach {
+                compare,
+                threshold,
+                datapoints,
+                periods,
+            };
+            let change = rule.change();
+            let (step, cooldown) = if change > 0 {
+                let step = Step {
+                    lower: Some(0.0),
+                    upper: None,
+                    add: change,
+                };
+                (step, rule.cooldown.unwrap_or(scaling.scale_out_cooldown))
+            } else {
+                let step = Step {
+                    lower: None,
+                    upper: Some(0.0),
+                    add: change,
+                };
+                (step, rule.cooldown.unwrap_or(scaling.scale_in_cooldown))
+            };
+            let id = rule.id();
+            let policy = format!("{STEP_POLICY_PREFIX}{id}");
+            let alarm = format!("{}step-{id}", alarm_prefix(&target.name));
+            let rule_spec = Rule::Step {
+                steps: vec![step],
+                cooldown,
+            };
+            Some(step_policy(
+                &policy,
+                alarm,
+                step_metric(rule),
+                when,
+                rule_spec,
+            ))
+        })
+        .collect()
+}
+
+/// The series a step rule's alarm reads.
+fn step_metric(rule: &StepRule) -> MetricRef {
+    MetricRef {
+        namespace: rule.namespace.clone(),
+        metric: rule.metric.clone(),
+        dimensions: rule.dimensions.clone(),
+        statistic: rule.statistic.clone(),
+    }
+}
+
+/// A step policy and the alarm that invokes it.
+fn step_policy(
+    policy: &str,
+    alarm: String,
+    metric: MetricRef,
+    when: AlarmWhen,
+    rule: Rule,
+) -> (PolicySpec, AlarmSpec) {
+    let spec = PolicySpec {
+        name: policy.to_owned(),
+        rule,
     };
     let alarm = AlarmSpec {
-        name: format!("{}burst", alarm_prefix(&target.name)),
-        metric: backlog,
-        when: AlarmWhen::AtLeast(first.backlog as f64),
-        action: AlarmAction::Policy(BURST_POLICY.to_owned()),
+        name: alarm,
+        metric,
+        when,
+        action: AlarmAction::Policy(policy.to_owned()),
     };
-    Some((policy, alarm))
+    (spec, alarm)
 }
 
 /// The team's metrics with their policy's name and alarm name: `metric` as
@@ -487,7 +578,7 @@ fn steps(burst: &Burst) -> Vec<Step> {
         .iter()
         .enumerate()
         .map(|(index, step)| Step {
-            lower: step.backlog as f64 - base,
+            lower: Some(step.backlog as f64 - base),
             upper: burst.steps.get(index + 1).map(|n| n.backlog as f64 - base),
             add: i32::try_from(step.add).unwrap_or(i32::MAX),
         })
@@ -721,6 +812,64 @@ mod tests {
     }
 
     #[test]
+    fn a_step_rule_is_a_step_policy_on_an_alarm_of_its_own() {
+        let (declared, names) = declared_from(
+            "scale_in_cooldown: 600\n\
+             step_rules:\n\
+             \x20 - { id: cpu-high, namespace: AWS/ECS, metric: CPUUtilization, above: 65, for_minutes: 5, add: 1, cooldown: 120 }\n\
+             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, below: 20, for_minutes: 10, of_minutes: 15, remove: 2 }\n",
+        );
+        assert_eq!(
+            names,
+            [
+                CAPACITY_POLICY,
+                "sluice-step-cpu-high",
+                "sluice-step-cpuutilization-below"
+            ]
+        );
+        assert_eq!(
+            declared.policies[1].rule,
+            Rule::Step {
+                steps: vec![Step {
+                    lower: Some(0.0),
+                    upper: None,
+                    add: 1
+                }],
+                cooldown: 120
+            }
+        );
+        assert_eq!(
+            declared.policies[2].rule,
+            Rule::Step {
+                steps: vec![Step {
+                    lower: None,
+                    upper: Some(0.0),
+                    add: -2
+                }],
+                cooldown: 600
+            },
+            "removing: below the threshold, the scale-in cooldown"
+        );
+        let alarm = &declared.alarms[1];
+        assert_eq!(alarm.name, "sluice-t-step-cpuutilization-below");
+        assert_eq!(
+            alarm.when,
+            AlarmWhen::Breach {
+                compare: Compare::Below,
+                threshold: 20.0,
+                datapoints: 10,
+                periods: 15
+            }
+        );
+        assert_eq!(
+            alarm.action,
+            AlarmAction::Policy("sluice-step-cpuutilization-below".into())
+        );
+        let live = live_of(&declared);
+        assert!(reconcile(&declared, &live).is_empty(), "in sync once made");
+    }
+
+    #[test]
     fn the_expressions_sluice_writes_read_back_as_written() {
         let cases = [
             (MathOp::MaxOf, 3, "MAX([m0,m1,m2])"),
@@ -859,12 +1008,12 @@ mod tests {
             Rule::Step {
                 steps: vec![
                     Step {
-                        lower: 0.0,
+                        lower: Some(0.0),
                         upper: Some(1500.0),
                         add: 5
                     },
                     Step {
-                        lower: 1500.0,
+                        lower: Some(1500.0),
                         upper: None,
                         add: 10
                     },
@@ -873,7 +1022,15 @@ mod tests {
             }
         );
         assert_eq!(declared.alarms[0].name, "sluice-gold-burst");
-        assert_eq!(declared.alarms[0].when, AlarmWhen::AtLeast(500.0));
+        assert_eq!(
+            declared.alarms[0].when,
+            AlarmWhen::Breach {
+                compare: Compare::AtLeast,
+                threshold: 500.0,
+                datapoints: 1,
+                periods: 1
+            }
+        );
     }
 
     #[test]

@@ -7,13 +7,62 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::capacity::behavior::Behavior;
 use crate::problem::Problem;
 
 mod predefined;
+mod step_rule;
 mod tracked;
 pub use predefined::{Predefined, PredefinedPolicy, Requests, Utilization};
+pub use step_rule::{Compare, StepRule};
 pub use tracked::{MissingMetric, TrackedMetric};
+
+/// `name` in letters, digits, `-` and `_`, lowercased (others as `-`): the default id
+/// that names a policy Sluice owns.
+pub(crate) fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The problems of a metric's name and place, and its configured id, under `field`.
+pub(crate) fn metric_problems(
+    field: &str,
+    (namespace, metric, dimensions): (&str, &str, &BTreeMap<String, String>),
+    id: Option<&str>,
+    add: &mut impl FnMut(&str, String),
+) {
+    let at = |name: &str| format!("{field}.{name}");
+    if namespace.trim().is_empty() {
+        add(&at("namespace"), "must not be empty".to_owned());
+    }
+    if metric.trim().is_empty() {
+        add(&at("metric"), "must not be empty".to_owned());
+    }
+    for (name, message) in crate::config::dimension_problems(&at("dimensions"), dimensions) {
+        add(&name, message);
+    }
+    if let Some(message) = id.and_then(id_problem) {
+        add(&at("id"), message);
+    }
+}
+
+/// What is wrong with a configured `id`, if anything.
+pub(crate) fn id_problem(id: &str) -> Option<String> {
+    let fine = (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (!fine).then(|| format!("must be 1 to 64 letters, digits, - or _, got {id:?}"))
+}
 
 /// A target's `scaling:` block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +122,10 @@ pub struct Scaling {
     /// Several, each a policy of its own (`sluice-metric-<id>`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<TrackedMetric>,
+    /// "Above X for N minutes => +k tasks" (or below, removing), each a step policy
+    /// on an alarm of its own (`sluice-step-<id>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_rules: Vec<StepRule>,
     /// A step policy on `Backlog` for surges, with an alarm that acts on one
     /// datapoint (target tracking waits for three).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +269,7 @@ impl Scaling {
             (self.requests_per_task.is_some(), "requests_per_task"),
             (self.metric.is_some(), "metric"),
             (!self.metrics.is_empty(), "metrics"),
+            (!self.step_rules.is_empty(), "step_rules"),
             (self.oldest_message_age.is_some(), "oldest_message_age"),
         ]
         .into_iter()
@@ -360,6 +414,7 @@ impl Scaling {
             }
         }
         tracked::problems(self.metric.as_ref(), &self.metrics, &mut add);
+        step_rule::problems(&self.step_rules, &mut add);
         if let Some(burst) = &self.burst {
             burst.problems(&mut add);
         }
@@ -418,6 +473,7 @@ impl Default for Scaling {
             oldest_message_age: None,
             metric: None,
             metrics: Vec::new(),
+            step_rules: Vec::new(),
             burst: None,
             cpu_utilization: None,
             memory_utilization: None,
@@ -543,6 +599,7 @@ mod tests {
                 }),
             }),
             metrics: Vec::new(),
+            step_rules: Vec::new(),
             burst: Some(Burst {
                 steps: vec![
                     BurstStep { backlog: 0, add: 2 },
@@ -656,6 +713,56 @@ mod tests {
         let typo = parse("metrics: [ { namespace: A, metric: B, target: 1, per_tasks: true } ]")
             .expect_err("typo");
         assert!(typo.contains("unknown field `per_tasks`"), "{typo}");
+    }
+
+    #[test]
+    fn step_rules_say_which_side_how_long_and_how_many() {
+        let scaling = parse(
+            "step_rules:\n\
+             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, above: 65, for_minutes: 5, add: 1 }\n\
+             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, below: 20, for_minutes: 15, remove: 1 }\n\
+             \x20 - { namespace: Modules, metric: Latency, statistic: p99, above: 2, for_minutes: 3, of_minutes: 5, add: 2 }\n",
+        )
+        .expect("parses");
+        assert!(
+            messages(&scaling, false, true).is_empty(),
+            "{:?}",
+            messages(&scaling, false, true)
+        );
+        let ids: Vec<String> = scaling.step_rules.iter().map(StepRule::id).collect();
+        assert_eq!(
+            ids,
+            [
+                "cpuutilization-above",
+                "cpuutilization-below",
+                "latency-above"
+            ]
+        );
+        assert_eq!(scaling.step_rules[2].datapoints(), (3, 5));
+        assert_eq!(scaling.step_rules[1].change(), -1);
+        assert_eq!(scaling.unseen_signals(), ["step_rules"]);
+        let bad = parse(
+            "step_rules:\n\
+             \x20 - { namespace: A, metric: B, above: 1, below: 2, add: 1 }\n\
+             \x20 - { namespace: A, metric: B, above: 1, for_minutes: 0, remove: 1 }\n\
+             \x20 - { namespace: A, metric: B, below: .nan, for_minutes: 5, of_minutes: 3, remove: 0 }\n\
+             \x20 - { namespace: A, metric: C, statistic: p101, above: 1, add: 1, cooldown: 90000 }\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            messages(&bad, false, true),
+            [
+                "s.step_rules[0]: needs exactly one of above or below: the side of the threshold that fires it",
+                "s.step_rules[1].add: a rule above a threshold adds tasks: give add (and no remove)",
+                "s.step_rules[1].for_minutes: must be 1 to 1440 (one-minute datapoints), got 0",
+                "s.step_rules[2].below: must be a number, got NaN",
+                "s.step_rules[2].remove: must be 1 to 100000 tasks, got 0",
+                "s.step_rules[2].of_minutes: 3 is fewer than for_minutes 5: 5 of 3 minutes cannot happen",
+                "s.step_rules[2].id: \"b-below\" names an earlier rule too: give each its own id",
+                "s.step_rules[3].statistic: \"p101\" is not one of Average, Maximum, Minimum, Sum, SampleCount or a percentile (p99)",
+                "s.step_rules[3].cooldown: 90000 s is more than a day",
+            ]
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - [STEP] https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html
 //! - [CONCEPTS] https://docs.aws.amazon.com/autoscaling/application/userguide/getting-started.html
 //! - [ECS-TT] https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
+//! - [ALARM] https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+//!   (evaluating an alarm: "M out of N" datapoints, missing data not breaching)
 //!
 //! Each evaluation reads the newest period CloudWatch can give (`crate::cloudwatch`):
 //! a datapoint reaches an alarm one to two minutes after it was published.
@@ -20,6 +22,7 @@ use sluice_core::facts::ScalableBounds;
 use sluice_core::policy::{
     AlarmAction, AlarmWhen, Declared, MathOp, MetricRef, Rule, Series, Step,
 };
+use sluice_core::scaling::Compare;
 
 use crate::cloudwatch::{CloudWatch, Statistic};
 use crate::engine::{Changed, Levers};
@@ -88,12 +91,61 @@ impl Tracking {
     }
 }
 
+/// A step policy and the alarm that invokes it (the burst, a step rule).
 #[derive(Debug, Clone)]
-struct Burst {
+struct StepAlarm {
+    name: String,
     metric: MetricRef,
+    compare: Compare,
     threshold: f64,
+    /// In alarm when `datapoints` of the latest `periods` breach [ALARM, "M out of N"].
+    datapoints: usize,
+    periods: usize,
     steps: Vec<Step>,
     cooldown: i64,
+    /// Whether each minute's datapoint breached; a missing one does not
+    /// (notBreaching).
+    breached: Vec<bool>,
+    last: Option<i64>,
+}
+
+impl StepAlarm {
+    fn observe(&mut self, value: Option<f64>) {
+        let breach = value.is_some_and(|v| match self.compare {
+            Compare::AtLeast => v >= self.threshold,
+            Compare::Above => v > self.threshold,
+            Compare::Below => v < self.threshold,
+        });
+        self.breached.push(breach);
+    }
+
+    fn in_alarm(&self) -> bool {
+        let latest = self.breached.iter().rev().take(self.periods);
+        latest.filter(|b| **b).count() >= self.datapoints
+    }
+
+    /// [STEP]: in alarm and out of its cooldown, the policy changes capacity by the
+    /// step the metric falls in, relative to the threshold (lower bound inclusive,
+    /// upper exclusive).
+    fn act(&mut self, now: i64, desired: u32, value: Option<f64>) -> Option<Scaled> {
+        if !self.in_alarm() || self.last.is_some_and(|at| now - at < self.cooldown) {
+            return None;
+        }
+        let past = value? - self.threshold;
+        let step = self
+            .steps
+            .iter()
+            .find(|s| s.lower.is_none_or(|l| past >= l) && s.upper.is_none_or(|u| past < u))?;
+        self.last = Some(now);
+        let to = i64::from(desired) + i64::from(step.add);
+        Some(Scaled {
+            to: u32::try_from(to.max(0)).unwrap_or(u32::MAX),
+            why: format!(
+                "{} ({} {} {:?} {})",
+                self.name, self.metric.metric, value?, self.compare, self.threshold
+            ),
+        })
+    }
 }
 
 /// The policies of one target and what Application Auto Scaling remembers between
@@ -101,16 +153,15 @@ struct Burst {
 #[derive(Debug, Clone)]
 pub struct Model {
     tracking: Vec<Tracking>,
-    burst: Option<Burst>,
+    steps: Vec<StepAlarm>,
     last_scale_out: Option<i64>,
     last_scale_in: Option<i64>,
-    last_burst: Option<i64>,
 }
 
 impl Model {
     pub fn new(declared: &Declared) -> Model {
         let mut tracking = Vec::new();
-        let mut burst = None;
+        let mut step_alarms = Vec::new();
         for policy in &declared.policies {
             match &policy.rule {
                 // Memory does not follow from the load here: the run is as if its policy
@@ -141,31 +192,37 @@ impl Model {
                         .alarms
                         .iter()
                         .find_map(|a| match (&a.action, a.when) {
-                            (AlarmAction::Policy(name), AlarmWhen::AtLeast(threshold))
-                                if *name == policy.name =>
-                            {
-                                Some((a.metric.clone(), threshold))
-                            }
+                            (
+                                AlarmAction::Policy(name),
+                                AlarmWhen::Breach {
+                                    compare,
+                                    threshold,
+                                    datapoints,
+                                    periods,
+                                },
+                            ) if *name == policy.name => Some(StepAlarm {
+                                name: policy.name.clone(),
+                                metric: a.metric.clone(),
+                                compare,
+                                threshold,
+                                datapoints: datapoints as usize,
+                                periods: periods as usize,
+                                steps: steps.clone(),
+                                cooldown: i64::from(*cooldown),
+                                breached: Vec::new(),
+                                last: None,
+                            }),
                             _ => None,
                         });
-                    let Some((metric, threshold)) = alarm else {
-                        continue;
-                    };
-                    burst = Some(Burst {
-                        metric,
-                        threshold,
-                        steps: steps.clone(),
-                        cooldown: i64::from(*cooldown),
-                    });
+                    step_alarms.extend(alarm);
                 }
             }
         }
         Model {
             tracking,
-            burst,
+            steps: step_alarms,
             last_scale_out: None,
             last_scale_in: None,
-            last_burst: None,
         }
     }
 
@@ -211,8 +268,12 @@ impl Model {
             let value = policy.measure(&read);
             policy.history.push(value);
         }
-        let burst_value = self.burst.as_ref().and_then(|b| read(&b.metric));
-        let out = self.scale_out(now, desired, burst_value);
+        let values: Vec<Option<f64>> = self.steps.iter().map(|a| read(&a.metric)).collect();
+        for (alarm, value) in self.steps.iter_mut().zip(&values) {
+            alarm.observe(*value);
+        }
+        let (out, step_in) = self.steps_act(now, desired, &values);
+        let out = larger_of(self.scale_out(now, desired), out);
         if let Some(mut scaled) = out.filter(|s| s.to > desired) {
             scaled.to = scaled.to.min(bounds.max).max(bounds.min);
             if scaled.to > desired {
@@ -220,7 +281,10 @@ impl Model {
                 return Some(scaled);
             }
         }
-        let mut scaled = self.scale_in(now, desired)?;
+        let mut scaled = match step_in {
+            Some(scaled) => scaled,
+            None => self.scale_in(now, desired)?,
+        };
         scaled.to = scaled.to.max(bounds.min).min(bounds.max);
         (scaled.to < desired).then(|| {
             self.last_scale_in = Some(now);
@@ -228,9 +292,9 @@ impl Model {
         })
     }
 
-    /// The largest capacity any policy asks for [TT, "Multiple scaling policies":
-    /// scale out if any policy is ready; the largest capacity wins].
-    fn scale_out(&mut self, now: i64, desired: u32, backlog: Option<f64>) -> Option<Scaled> {
+    /// The largest capacity any tracking policy asks for [TT, "Multiple scaling
+    /// policies": scale out if any policy is ready; the largest capacity wins].
+    fn scale_out(&self, now: i64, desired: u32) -> Option<Scaled> {
         let mut best: Option<Scaled> = None;
         for policy in &self.tracking {
             // [TT, cooldown]: no scale-out starts within the cooldown of the last one;
@@ -246,39 +310,31 @@ impl Model {
                 best = larger(best, Scaled { to, why });
             }
         }
-        if let Some(scaled) = backlog.and_then(|b| self.burst_out(now, desired, b)) {
-            best = larger(best, scaled);
-        }
         best
     }
 
-    /// [STEP]: the alarm (one datapoint at or above the first step) invokes the
-    /// policy, which adds the tasks of the step the backlog falls in; its cooldown
-    /// keeps it from adding again at once.
-    fn burst_out(&mut self, now: i64, desired: u32, backlog: f64) -> Option<Scaled> {
-        let burst = self.burst.as_ref()?;
-        if backlog < burst.threshold {
-            return None;
+    /// What the step policies in alarm do this minute: the largest capacity those
+    /// adding ask for, and the largest those removing leave (one acts, the one that
+    /// keeps the most: Application Auto Scaling favours availability). A removal
+    /// waits for a minute without a scale-out.
+    fn steps_act(
+        &mut self,
+        now: i64,
+        desired: u32,
+        values: &[Option<f64>],
+    ) -> (Option<Scaled>, Option<Scaled>) {
+        let (mut out, mut inward) = (None, None);
+        for (alarm, value) in self.steps.iter_mut().zip(values) {
+            let Some(scaled) = alarm.act(now, desired, *value) else {
+                continue;
+            };
+            if scaled.to > desired {
+                out = larger(out, scaled);
+            } else if scaled.to < desired {
+                inward = larger(inward, scaled);
+            }
         }
-        if self.last_burst.is_some_and(|at| now - at < burst.cooldown) {
-            return None;
-        }
-        let above = backlog - burst.threshold;
-        let step = burst
-            .steps
-            .iter()
-            .find(|s| above >= s.lower && s.upper.is_none_or(|u| above < u))?;
-        self.last_burst = Some(now);
-        let add = u32::try_from(step.add).unwrap_or(0);
-        Some(Scaled {
-            to: desired.saturating_add(add),
-            why: format!(
-                "{} (backlog {} >= {})",
-                names_burst(),
-                backlog,
-                burst.threshold
-            ),
-        })
+        (out, inward)
     }
 
     /// [TT, "Multiple scaling policies"]: scale in only when every policy with
@@ -313,8 +369,11 @@ impl Model {
     }
 }
 
-fn names_burst() -> &'static str {
-    sluice_core::policy::BURST_POLICY
+fn larger_of(a: Option<Scaled>, b: Option<Scaled>) -> Option<Scaled> {
+    match b {
+        Some(b) => larger(a, b),
+        None => a,
+    }
 }
 
 fn larger(best: Option<Scaled>, candidate: Scaled) -> Option<Scaled> {
@@ -541,6 +600,31 @@ mod tests {
             .collect();
         let lags: Vec<&[(&str, f64)]> = lags.iter().map(|l| l.as_slice()).collect();
         assert_eq!(feed(rate, &lags), [(3, 3)], "ceil(2 x 300 / 200)");
+    }
+
+    #[test]
+    fn a_step_rule_acts_after_its_minutes_and_a_missing_one_is_no_breach() {
+        let rules: Scaling = serde_yaml_ng::from_str(
+            "step_rules:\n\
+             \x20 - { namespace: O, metric: Cpu, above: 65, for_minutes: 3, add: 1, cooldown: 120 }\n\
+             \x20 - { namespace: O, metric: Cpu, below: 20, for_minutes: 2, of_minutes: 3, remove: 1, cooldown: 60 }\n",
+        )
+        .expect("rules");
+        let cpu = |v: f64| [("Cpu", v)];
+        let minutes = [
+            cpu(70.0),
+            cpu(70.0),
+            cpu(70.0), // three above: +1 at minute 2
+            cpu(70.0), // cooling (120 s)
+            cpu(70.0), // +1 again
+            cpu(10.0),
+            cpu(30.0),
+            cpu(10.0), // 2 of the last 3 below: -1
+        ];
+        let minutes: Vec<&[(&str, f64)]> = minutes.iter().map(|m| m.as_slice()).collect();
+        assert_eq!(feed(rules.clone(), &minutes), [(2, 3), (4, 4), (7, 3)]);
+        let gap: [&[(&str, f64)]; 3] = [&[("Cpu", 70.0)], &[], &[("Cpu", 70.0)]];
+        assert_eq!(feed(rules, &gap), [], "a missing minute is not breaching");
     }
 
     #[test]

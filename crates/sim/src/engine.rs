@@ -31,6 +31,8 @@ pub const GPU_AGENT: &str = "nvidia_smi_utilization_gpu";
 pub mod predefined {
     pub const CPU: &str = "ECSServiceAverageCPUUtilization";
     pub const REQUESTS: &str = "ALBRequestCountPerTarget";
+    /// The AWS/ECS series the predefined CPU metric is made of, for step rules.
+    pub const ECS_CPU: &str = "CPUUtilization";
 }
 
 /// What one minute looked like.
@@ -309,6 +311,7 @@ impl World {
             let busy = (tally.busy_seconds / ready_seconds * 100.0).min(100.0);
             cloudwatch.put(GPU_AGENT, at, busy);
             cloudwatch.put(predefined::CPU, at, busy);
+            cloudwatch.put(predefined::ECS_CPU, at, busy);
             let tasks = tally.ready_ticks as f64 / TICKS_PER_MINUTE as f64;
             cloudwatch.put(predefined::REQUESTS, at, f64::from(arrived) / tasks);
         }

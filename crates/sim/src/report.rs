@@ -338,6 +338,15 @@ pub fn not_modelled(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
             "memory_utilization: memory does not follow from the load here; the run is as if sluice-memory-utilization were absent".to_owned(),
         );
     }
+    for (index, rule) in scaling.step_rules.iter().enumerate() {
+        let cpu = rule.namespace == "AWS/ECS" && rule.metric == crate::engine::predefined::ECS_CPU;
+        if rule.namespace.starts_with("AWS/") && !cpu {
+            notes.push(format!(
+                "step_rules[{index}]: {}/{} is not derived from the load here; the rule never fires in this run",
+                rule.namespace, rule.metric
+            ));
+        }
+    }
     let high = [&scaling.cpu_utilization, &scaling.memory_utilization]
         .into_iter()
         .flatten()
@@ -457,6 +466,20 @@ mod tests {
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].starts_with("memory_utilization:"));
         assert!(notes[1].starts_with("high_resolution:"));
+        let rules: Scaling = serde_yaml_ng::from_str(
+            "step_rules:\n\
+             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, above: 65, add: 1 }\n\
+             \x20 - { namespace: AWS/ECS, metric: MemoryUtilization, above: 80, add: 1 }\n\
+             \x20 - { namespace: Orchestrator, metric: WaitingRuns, above: 10, add: 1 }\n",
+        )
+        .expect("rules");
+        assert_eq!(
+            not_modelled(&rules),
+            [
+                "step_rules[1]: AWS/ECS/MemoryUtilization is not derived from the load here; the rule never fires in this run"
+            ],
+            "CPU is the busy share, a team's metric the waiting messages"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use aws_sdk_applicationautoscaling::types::{
     PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
+use aws_sdk_cloudwatch::types::MetricAlarm;
 use common::{sluicectl, text, write_temp};
 use sluice_aws::ecs_resource_id;
 use sluice_testkit::faults::{Fault, FaultPlan};
@@ -154,7 +155,15 @@ impl Scene {
 
     /// The burst alarm in CloudWatch (LocalStack): its threshold and actions.
     async fn burst_alarm(&self) -> Result<Option<(f64, Vec<String>)>> {
-        let name = format!("sluice-{}-burst", self.target);
+        Ok(self
+            .alarm("burst")
+            .await?
+            .map(|a| (a.threshold().unwrap_or(-1.0), a.alarm_actions().to_vec())))
+    }
+
+    /// The alarm `sluice-<target>-<suffix>` as CloudWatch (LocalStack) holds it.
+    async fn alarm(&self, suffix: &str) -> Result<Option<MetricAlarm>> {
+        let name = format!("sluice-{}-{suffix}", self.target);
         let output = self
             .emulators
             .clients
@@ -164,10 +173,7 @@ impl Scene {
             .send()
             .await
             .context("DescribeAlarms")?;
-        Ok(output
-            .metric_alarms()
-            .first()
-            .map(|a| (a.threshold().unwrap_or(-1.0), a.alarm_actions().to_vec())))
+        Ok(output.metric_alarms().first().cloned())
     }
 
     /// A policy of the team's own, which Sluice must never touch.
@@ -387,6 +393,85 @@ async fn several_metrics_are_applied_as_metric_math_and_again_change_nothing() -
     assert_eq!(
         math("sluice-metric-lag-growth"),
         [pair("m0", "ConsumerLag"), pair("e", "RATE(m0) * 60")]
+    );
+    scene.again_changes_nothing(&file)
+}
+
+/// The orchestrator's rules as its team wrote them: "CPU above 65 % for 5 minutes =>
+/// +1 task", and a module's "latency p99 above 2 s for 3 of 5 minutes => +2".
+const STEP_RULES: &str = "    scaling:\n      step_rules:\n        - { id: cpu-high, namespace: AWS/ECS, metric: CPUUtilization, dimensions: { ClusterName: ml, ServiceName: orchestrator }, above: 65, for_minutes: 5, add: 1, cooldown: 300 }\n        - { id: slow, namespace: Modules, metric: Latency, statistic: p99, above: 2, for_minutes: 3, of_minutes: 5, add: 2 }\n";
+
+#[tokio::test]
+async fn step_rules_are_step_policies_on_alarms_with_their_minutes() -> Result<()> {
+    moto_recorder::start()?;
+    let scene = Scene::new("steps").await?;
+    let file = scene.file(STEP_RULES, "");
+    let policies = scene.applied(&file).await?;
+    let step = |name: &str| {
+        policies
+            .iter()
+            .find(|p| p.policy_name() == name)
+            .and_then(|p| p.step_scaling_policy_configuration())
+            .map(|c| {
+                let steps: Vec<(Option<f64>, Option<f64>, i32)> = c
+                    .step_adjustments()
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.metric_interval_lower_bound(),
+                            s.metric_interval_upper_bound(),
+                            s.scaling_adjustment(),
+                        )
+                    })
+                    .collect();
+                (steps, c.cooldown())
+            })
+    };
+    assert_eq!(
+        step("sluice-step-cpu-high"),
+        Some((vec![(Some(0.0), None, 1)], Some(300)))
+    );
+    assert_eq!(
+        step("sluice-step-slow"),
+        Some((vec![(Some(0.0), None, 2)], Some(60))),
+        "the block's scale-out cooldown"
+    );
+    let cpu = scene.alarm("step-cpu-high").await?.context("cpu alarm")?;
+    assert_eq!(
+        (
+            cpu.comparison_operator().map(|c| c.as_str().to_owned()),
+            cpu.threshold(),
+            cpu.evaluation_periods(),
+            cpu.datapoints_to_alarm(),
+            cpu.treat_missing_data()
+        ),
+        (
+            Some("GreaterThanThreshold".to_owned()),
+            Some(65.0),
+            Some(5),
+            Some(5),
+            Some("notBreaching")
+        )
+    );
+    let arn = policies
+        .iter()
+        .find(|p| p.policy_name() == "sluice-step-cpu-high")
+        .map(|p| p.policy_arn().to_owned());
+    assert_eq!(
+        cpu.alarm_actions().first().cloned(),
+        arn,
+        "it invokes its policy"
+    );
+    let slow = scene.alarm("step-slow").await?.context("latency alarm")?;
+    assert_eq!(
+        (
+            slow.extended_statistic(),
+            slow.statistic().is_none(),
+            slow.evaluation_periods(),
+            slow.datapoints_to_alarm()
+        ),
+        (Some("p99"), true, Some(5), Some(3)),
+        "3 of 5 minutes of the p99"
     );
     scene.again_changes_nothing(&file)
 }

@@ -86,41 +86,18 @@ impl TrackedMetric {
 
     /// What names this metric's policy and alarm in `scaling.metrics`.
     pub fn id(&self) -> String {
-        self.id.clone().unwrap_or_else(|| {
-            self.metric
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '-'
-                    }
-                })
-                .collect()
-        })
+        self.id.clone().unwrap_or_else(|| super::slug(&self.metric))
     }
 
     /// The problems of this metric, under `field` (`metric` or `metrics[1]`).
     pub(crate) fn problems(&self, field: &str, add: &mut impl FnMut(&str, String)) {
         let at = |name: &str| format!("{field}.{name}");
-        if self.namespace.trim().is_empty() {
-            add(&at("namespace"), "must not be empty".to_owned());
-        }
-        if self.metric.trim().is_empty() {
-            add(&at("metric"), "must not be empty".to_owned());
-        }
-        if let Some(id) = &self.id {
-            let fine = (1..=64).contains(&id.len())
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !fine {
-                add(
-                    &at("id"),
-                    format!("must be 1 to 64 letters, digits, - or _, got {id:?}"),
-                );
-            }
-        }
+        let place = (
+            self.namespace.as_str(),
+            self.metric.as_str(),
+            &self.dimensions,
+        );
+        super::metric_problems(field, place, self.id.as_deref(), add);
         if !Self::STATISTICS.contains(&self.statistic.as_str()) {
             add(
                 &at("statistic"),
@@ -136,11 +113,6 @@ impl TrackedMetric {
                 &at("target"),
                 format!("must be a number above 0, got {}", self.target),
             );
-        }
-        for (name, message) in
-            crate::config::dimension_problems(&at("dimensions"), &self.dimensions)
-        {
-            add(&name, message);
         }
         if let Some(missing) = &self.missing {
             missing.problems(field, add);

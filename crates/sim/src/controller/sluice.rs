@@ -155,8 +155,18 @@ impl SluiceLoop {
         // queue's waiting runs or a consumer group's lag: its exporter publishes the
         // waiting messages.
         let scaling = &self.target.scaling;
-        for metric in scaling.metric.iter().chain(&scaling.metrics) {
-            cloudwatch.put(&metric.metric, now, visible as f64);
+        let teams = scaling
+            .metric
+            .iter()
+            .chain(&scaling.metrics)
+            .map(|m| &m.metric);
+        let rules = scaling
+            .step_rules
+            .iter()
+            .filter(|r| !r.namespace.starts_with("AWS/"))
+            .map(|r| &r.metric);
+        for metric in teams.chain(rules) {
+            cloudwatch.put(metric, now, visible as f64);
         }
     }
 
