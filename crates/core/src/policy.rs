@@ -417,22 +417,24 @@ fn step_rules(target: &Target) -> Vec<(PolicySpec, AlarmSpec)> {
                 datapoints,
                 periods,
             };
-            let change = rule.change();
-            let (step, cooldown) = if change > 0 {
-                let step = Step {
-                    lower: Some(0.0),
-                    upper: None,
-                    add: change,
-                };
-                (step, rule.cooldown.unwrap_or(scaling.scale_out_cooldown))
-            } else {
-                let step = Step {
+            // The step spans the side of the threshold that fires the alarm.
+            let step = match compare {
+                Compare::Below => Step {
                     lower: None,
                     upper: Some(0.0),
-                    add: change,
-                };
-                (step, rule.cooldown.unwrap_or(scaling.scale_in_cooldown))
+                    add: rule.change(),
+                },
+                Compare::Above | Compare::AtLeast => Step {
+                    lower: Some(0.0),
+                    upper: None,
+                    add: rule.change(),
+                },
             };
+            let cooldown = rule.cooldown.unwrap_or(if step.add > 0 {
+                scaling.scale_out_cooldown
+            } else {
+                scaling.scale_in_cooldown
+            });
             let id = rule.id();
             let policy = format!("{STEP_POLICY_PREFIX}{id}");
             let alarm = format!("{}step-{id}", alarm_prefix(&target.name));
@@ -817,15 +819,29 @@ mod tests {
             "scale_in_cooldown: 600\n\
              step_rules:\n\
              \x20 - { id: cpu-high, namespace: AWS/ECS, metric: CPUUtilization, above: 65, for_minutes: 5, add: 1, cooldown: 120 }\n\
-             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, below: 20, for_minutes: 10, of_minutes: 15, remove: 2 }\n",
+             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, below: 20, for_minutes: 10, of_minutes: 15, remove: 2 }\n\
+             \x20 - { namespace: Gpu, metric: CacheHitRate, below: 60, add: 1 }\n",
         );
         assert_eq!(
             names,
             [
                 CAPACITY_POLICY,
                 "sluice-step-cpu-high",
-                "sluice-step-cpuutilization-below"
+                "sluice-step-cpuutilization-below",
+                "sluice-step-cachehitrate-below"
             ]
+        );
+        assert_eq!(
+            declared.policies[3].rule,
+            Rule::Step {
+                steps: vec![Step {
+                    lower: None,
+                    upper: Some(0.0),
+                    add: 1
+                }],
+                cooldown: 60
+            },
+            "a low cache hit rate adds: below the threshold, the scale-out cooldown"
         );
         assert_eq!(
             declared.policies[1].rule,

@@ -746,20 +746,20 @@ mod tests {
              \x20 - { namespace: A, metric: B, above: 1, below: 2, add: 1 }\n\
              \x20 - { namespace: A, metric: B, above: 1, for_minutes: 0, remove: 1 }\n\
              \x20 - { namespace: A, metric: B, below: .nan, for_minutes: 5, of_minutes: 3, remove: 0 }\n\
-             \x20 - { namespace: A, metric: C, statistic: p101, above: 1, add: 1, cooldown: 90000 }\n",
+             \x20 - { namespace: A, metric: C, statistic: p101, above: 1, add: 1, remove: 1, cooldown: 90000 }\n",
         )
         .expect("parses");
         assert_eq!(
             messages(&bad, false, true),
             [
                 "s.step_rules[0]: needs exactly one of above or below: the side of the threshold that fires it",
-                "s.step_rules[1].add: a rule above a threshold adds tasks: give add (and no remove)",
                 "s.step_rules[1].for_minutes: must be 1 to 1440 (one-minute datapoints), got 0",
                 "s.step_rules[2].below: must be a number, got NaN",
                 "s.step_rules[2].remove: must be 1 to 100000 tasks, got 0",
                 "s.step_rules[2].of_minutes: 3 is fewer than for_minutes 5: 5 of 3 minutes cannot happen",
                 "s.step_rules[2].id: \"b-below\" names an earlier rule too: give each its own id",
                 "s.step_rules[3].statistic: \"p101\" is not one of Average, Maximum, Minimum, Sum, SampleCount or a percentile (p99)",
+                "s.step_rules[3]: needs exactly one of add or remove: what the rule does to the tasks",
                 "s.step_rules[3].cooldown: 90000 s is more than a day",
             ]
         );
