@@ -307,9 +307,10 @@ impl Format {
 
 impl Document {
     /// What is valid but likely not meant, by path: each profile's
-    /// [`Schedule::warnings`](crate::profile::Schedule::warnings) from `from`, and a
+    /// [`Schedule::warnings`](crate::profile::Schedule::warnings) from `from`, a
     /// target naming a profile the file does not define (valid only if the table
-    /// holds it already: the prescaler leaves the target alone until it is applied).
+    /// holds it already: the prescaler leaves the target alone until it is applied),
+    /// and each target's [`Scaling::warnings`](crate::scaling::Scaling::warnings).
     pub fn warnings(&self, from: jiff::civil::Date) -> Vec<Problem> {
         let schedules = self
             .profiles
@@ -337,7 +338,17 @@ impl Document {
                     )
                 })
             });
-        schedules.flatten().chain(elsewhere).collect()
+        let scaling = self.targets.iter().enumerate().flat_map(|(index, target)| {
+            let path = format!("targets[{index}].scaling");
+            target
+                .scaling
+                .warnings(&path, target.scale_to_zero.is_some())
+        });
+        schedules
+            .flatten()
+            .chain(elsewhere)
+            .chain(scaling)
+            .collect()
     }
 
     /// Parses and validates; a type error stops at the first field (the parser cannot

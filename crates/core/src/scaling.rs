@@ -187,8 +187,9 @@ impl std::fmt::Display for NoGiveBack {
             NoGiveBack::ScaleInDisabled => write!(f, "scale-in is disabled"),
             NoGiveBack::Unseen(fields) => write!(
                 f,
-                "scale-in is Application Auto Scaling's, when every policy agrees: {} track what the need does not see",
-                fields.join(", ")
+                "scale-in is Application Auto Scaling's, when every policy agrees: {} {} what the need does not see",
+                fields.join(", "),
+                if fields.len() == 1 { "tracks" } else { "track" }
             ),
         }
     }
@@ -451,6 +452,46 @@ impl Scaling {
             );
         }
         problems
+    }
+}
+
+impl Scaling {
+    /// What is valid but likely not meant, under `path`; `sleeps`: the target scales
+    /// to zero.
+    pub fn warnings(&self, path: &str, sleeps: bool) -> Vec<Problem> {
+        let mut warnings = Vec::new();
+        let mut warn = |field: &str, message: String| {
+            warnings.push(Problem::new(format!("{path}.{field}"), message));
+        };
+        if let Some(seconds) = self.give_back_after_seconds
+            && self.no_give_back().is_some()
+        {
+            warn(
+                "give_back_after_seconds",
+                format!(
+                    "{seconds} s is never used: the zero-watcher does not give back on this target"
+                ),
+            );
+        }
+        for (field, utilization) in [
+            ("cpu_utilization", &self.cpu_utilization),
+            ("memory_utilization", &self.memory_utilization),
+        ] {
+            if utilization.as_ref().is_some_and(|u| u.high_resolution) {
+                warn(
+                    &format!("{field}.high_resolution"),
+                    "needs the service to publish the metric at 20 s (its monitoringConfiguration); without it the policy has no data and never acts".to_owned(),
+                );
+            }
+        }
+        let per_task = self.metric.iter().chain(&self.metrics).any(|m| m.per_task);
+        if sleeps && per_task {
+            warn(
+                "metrics",
+                "a per-task metric has no tasks to divide by while the service sleeps: it cannot wake it (the zero-watcher does)".to_owned(),
+            );
+        }
+        warnings
     }
 }
 
@@ -762,6 +803,34 @@ mod tests {
                 "s.step_rules[3]: needs exactly one of add or remove: what the rule does to the tasks",
                 "s.step_rules[3].cooldown: 90000 s is more than a day",
             ]
+        );
+    }
+
+    #[test]
+    fn what_is_valid_but_not_meant_is_a_warning() {
+        let warnings = |yaml: &str, sleeps: bool| -> Vec<String> {
+            parse(yaml)
+                .expect("parses")
+                .warnings("s", sleeps)
+                .into_iter()
+                .map(|p| p.to_string())
+                .collect()
+        };
+        assert!(warnings("cpu_utilization: 70", false).is_empty(), "meant");
+        assert_eq!(
+            warnings(
+                "give_back_after_seconds: 90\ncpu_utilization: { target: 70, high_resolution: true }\nmetrics: [ { namespace: A, metric: B, target: 5, per_task: true } ]",
+                true
+            ),
+            [
+                "s.give_back_after_seconds: 90 s is never used: the zero-watcher does not give back on this target",
+                "s.cpu_utilization.high_resolution: needs the service to publish the metric at 20 s (its monitoringConfiguration); without it the policy has no data and never acts",
+                "s.metrics: a per-task metric has no tasks to divide by while the service sleeps: it cannot wake it (the zero-watcher does)",
+            ]
+        );
+        assert!(
+            warnings("give_back_after_seconds: 90", false).is_empty(),
+            "used"
         );
     }
 

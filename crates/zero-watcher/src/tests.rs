@@ -1001,7 +1001,7 @@ async fn a_cpu_policy_takes_the_give_back_to_application_auto_scaling() {
     let (effect, reason) = &capacity(&report)[0];
     assert_eq!(*effect, ControlEffect::Held, "{reason}");
     assert!(
-        reason.ends_with("not done: scale-in is Application Auto Scaling's, when every policy agrees: cpu_utilization track what the need does not see"),
+        reason.ends_with("not done: scale-in is Application Auto Scaling's, when every policy agrees: cpu_utilization tracks what the need does not see"),
         "{reason}"
     );
     assert!(
