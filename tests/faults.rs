@@ -274,6 +274,7 @@ async fn watcher_scene(emulators: Emulators) -> Result<WatcherScene> {
         dimensions: Default::default(),
         statistic: "Maximum".into(),
         threshold: 100.0,
+        rate: false,
     };
     let targets = [
         Target::new(&v.service, &v.cluster, &v.service)

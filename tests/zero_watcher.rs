@@ -344,6 +344,7 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
             dimensions: dimensions.clone(),
             statistic: "Maximum".to_owned(),
             threshold: 10.0,
+            rate: false,
         });
     }
     scenario.emulators.store_targets(&store, &[target]).await?;
@@ -370,6 +371,58 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
             "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
         )
     );
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
+/// The lag-growth form against LocalStack: a lag that grew by 200 in the last minute
+/// wakes the target; a larger one that shrinks did not.
+#[tokio::test]
+async fn an_activation_rate_in_cloudwatch_wakes_on_growth() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let store = sluice_aws::DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        scenario.table.clone(),
+    );
+    let namespace = unique("Kafka");
+    let dimensions: std::collections::BTreeMap<String, String> =
+        [("ConsumerGroup".to_owned(), "engine".to_owned())].into();
+    let mut target = sluice_core::config::Target::from_stored(
+        TARGET,
+        &sluice_aws::ConfigStore::list(&store, sluice_aws::ItemKind::Target).await?[0].spec,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if let Some(zero) = target.scale_to_zero.as_mut() {
+        zero.metric = Some(sluice_core::config::ActivationMetric {
+            namespace: namespace.clone(),
+            metric: "ConsumerLag".to_owned(),
+            dimensions: dimensions.clone(),
+            statistic: "Maximum".to_owned(),
+            threshold: 100.0,
+            rate: true,
+        });
+    }
+    scenario.emulators.store_targets(&store, &[target]).await?;
+    let watcher = scenario.watcher(0);
+    let put = |readings: Vec<(u64, f64)>| {
+        let (namespace, dimensions) = (namespace.clone(), dimensions.clone());
+        let emulators = &scenario.emulators;
+        async move {
+            emulators
+                .put_readings(&namespace, "ConsumerLag", &dimensions, &readings)
+                .await
+        }
+    };
+    put(vec![(3, 9000.0), (2, 8000.0)]).await?;
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Stayed, "a large lag that shrinks");
+    put(vec![(1, 100.0), (0, 300.0)]).await?;
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{:?}", report.decisions);
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
 }

@@ -198,9 +198,14 @@ pub struct ActivationMetric {
     pub dimensions: BTreeMap<String, String>,
     #[serde(default = "ActivationMetric::default_statistic")]
     pub statistic: String,
-    /// Activity when the newest datapoint is above this.
+    /// Activity when the newest datapoint is above this (with `rate`: when the metric
+    /// grew by more than this a minute).
     #[serde(default)]
     pub threshold: f64,
+    /// Activity is the metric's growth a minute between its two newest datapoints,
+    /// not its value: a consumer lag that grows, not one that is large and shrinking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate: bool,
 }
 
 impl ActivationMetric {
@@ -209,6 +214,20 @@ impl ActivationMetric {
 
     fn default_statistic() -> String {
         "Maximum".to_owned()
+    }
+
+    /// Whether the datapoints (epoch seconds, value; oldest first) show activity: the
+    /// newest above the threshold, or, with `rate`, the growth a minute between the two
+    /// newest above it (one datapoint is no rate: no activity).
+    pub fn shows_activity(&self, points: &[(i64, f64)]) -> bool {
+        if !self.rate {
+            return points.last().is_some_and(|(_, v)| *v > self.threshold);
+        }
+        let [.., (before, older), (at, newer)] = points else {
+            return false;
+        };
+        let minutes = at.saturating_sub(*before) as f64 / 60.0;
+        minutes > 0.0 && (newer - older) / minutes > self.threshold
     }
 
     /// The query for the newest datapoint; None for a statistic validation refuses.
@@ -1111,6 +1130,37 @@ impl ActivationMetric {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_activation_metric_is_its_value_or_its_growth_a_minute() {
+        let metric = |rate| ActivationMetric {
+            namespace: "AWS/Kafka".into(),
+            metric: "SumOffsetLag".into(),
+            dimensions: BTreeMap::new(),
+            statistic: "Maximum".into(),
+            threshold: 100.0,
+            rate,
+        };
+        // (points, as a value, as a rate)
+        type Case<'a> = (&'a [(i64, f64)], bool, bool);
+        let cases: [Case; 6] = [
+            (&[], false, false),
+            (&[(0, 5000.0)], true, false), // large, but one point is no rate
+            (&[(0, 5000.0), (60, 4000.0)], true, false), // large and shrinking
+            (&[(0, 10.0), (60, 50.0)], false, false), // small, growing 40 a minute
+            (&[(0, 10.0), (60, 150.0)], true, true), // growing 140 a minute
+            (&[(0, 10.0), (300, 400.0)], true, false), // 390 over 5 minutes: 78
+        ];
+        for (points, value, rate) in cases {
+            assert_eq!(metric(false).shows_activity(points), value, "{points:?}");
+            assert_eq!(metric(true).shows_activity(points), rate, "rate {points:?}");
+        }
+        let same_minute = [(60, 10.0), (60, 500.0)];
+        assert!(
+            !metric(true).shows_activity(&same_minute),
+            "no time, no rate"
+        );
+    }
 
     const GOOD: &str = r#"
 targets:

@@ -49,6 +49,7 @@ fn activation_metric(threshold: f64) -> ActivationMetric {
         dimensions: Default::default(),
         statistic: "Maximum".into(),
         threshold,
+        rate: false,
     }
 }
 
@@ -575,6 +576,31 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
             report.decisions[0].reason.as_str()
         ),
         (Effect::Stayed, "busy: activity")
+    );
+}
+
+/// "Scale on lag growth, not lag": a lag of 5000 that shrinks is no work to wake for;
+/// one growing by 150 a minute is.
+#[tokio::test]
+async fn an_activation_rate_wakes_on_growth_not_on_size() {
+    let mut target = gold(1);
+    if let Some(zero) = target.scale_to_zero.as_mut() {
+        zero.metric = Some(ActivationMetric {
+            rate: true,
+            ..activation_metric(100.0)
+        });
+    }
+    let fakes = World::with(target);
+    let query = activation_metric(0.0).query().unwrap();
+    fakes.aws.set_series(&query, vec![6000.0, 5000.0]);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Stayed, "shrinking");
+    fakes.aws.set_series(&query, vec![200.0, 350.0]);
+    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    assert_eq!(
+        report.decisions[0].outcome,
+        Effect::Woke,
+        "growing 150 a minute"
     );
 }
 

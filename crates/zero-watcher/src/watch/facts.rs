@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use futures::stream::{self, StreamExt};
 use sluice_aws::ErrorKind;
 use sluice_aws::{
-    AwsError, ecs_resource_id, read_backlogs, read_bounds, read_latest, read_series,
-    read_task_counts,
+    AwsError, ecs_resource_id, read_backlogs, read_bounds, read_series, read_task_counts,
 };
 use sluice_core::config::Queue;
 use sluice_core::facts::MetricQuery;
@@ -252,18 +251,19 @@ pub async fn active<'t>(
         .collect()
 }
 
-/// Whether each target's activation metric is above its threshold (false without one).
+/// Whether each target's activation metric shows activity (false without one):
+/// above its threshold, or growing faster (`ActivationMetric::shows_activity`).
 async fn activation_metrics(
     watched: &[Watched<'_>],
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<bool, AwsError>> {
-    let configured: Vec<(usize, MetricQuery, f64)> = watched
+    let configured: Vec<(usize, MetricQuery, &sluice_core::config::ActivationMetric)> = watched
         .iter()
         .enumerate()
         .filter_map(|(index, w)| {
             let metric = w.zero.metric.as_ref()?;
-            Some((index, metric.query()?, metric.threshold))
+            Some((index, metric.query()?, metric))
         })
         .collect();
     let mut results = vec![Ok(false); watched.len()];
@@ -272,17 +272,17 @@ async fn activation_metrics(
     }
     let queries: Vec<MetricQuery> = configured.iter().map(|(_, q, _)| q.clone()).collect();
     let common = &settings.common;
-    let answers = read_latest(
+    let answers = read_series(
         ports.metrics,
         &queries,
         common.metric_lookback_minutes,
         common.concurrency,
     )
     .await;
-    for ((index, _, threshold), answer) in configured.iter().zip(answers) {
+    for ((index, _, metric), answer) in configured.iter().zip(answers) {
         // A failed query is unknown, never "inactive": the target is not decided on it.
         results[*index] = answer
-            .map(|value| value.is_some_and(|v| v > *threshold))
+            .map(|points| metric.shows_activity(&points))
             .map_err(|e| e.about("activation metric"));
     }
     results
