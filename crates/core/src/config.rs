@@ -359,9 +359,8 @@ impl Document {
             });
         let scaling = self.targets.iter().enumerate().flat_map(|(index, target)| {
             let path = format!("targets[{index}].scaling");
-            target
-                .scaling
-                .warnings(&path, target.scale_to_zero.is_some())
+            let (sleeps, has_queues) = (target.scale_to_zero.is_some(), !target.queues.is_empty());
+            target.scaling.warnings(&path, sleeps, has_queues)
         });
         schedules
             .flatten()
@@ -704,6 +703,13 @@ impl GpuSource {
 }
 
 impl Target {
+    /// Whether the zero-watcher sets this target's count on its need: the load model
+    /// with the policies Sluice owns, and queues to read the need from (a target
+    /// without them, an orchestrator on its CPU, has none: its policies size it).
+    pub fn sizes_on_need(&self) -> bool {
+        self.scaling.sluice_sets_desired() && !self.queues.is_empty()
+    }
+
     /// What the target asks of its capacity (crate::capacity). A GPU target
     /// (`scaling.gpu_utilization`) caps the utilisation the need plans with: a task's
     /// GPU is busy while it works, so planning tasks busy at most that share of their

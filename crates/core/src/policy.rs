@@ -292,6 +292,8 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         },
     };
     let mut policies = match (scaling.tracks, scaling.controller) {
+        // No queues, no need to track: the target's own policies size it.
+        (Tracks::Capacity, _) if target.queues.is_empty() => Vec::new(),
         // The need against desired: the proportional step lands on the need; the GPUs
         // are part of the need. Scaling in is the zero-watcher's give-back alone (one
         // owner: a scale-in here, a tenth short of the give-back's, would be raised
@@ -810,6 +812,23 @@ mod tests {
         assert_eq!(
             declared.alarms[0].name,
             "sluice-t-metric-lag-growth-missing"
+        );
+    }
+
+    #[test]
+    fn a_target_without_queues_has_no_need_to_track() {
+        let scaling: Scaling = serde_yaml_ng::from_str("cpu_utilization: 65").expect("scaling");
+        let target = Target::new("t", "c", "s").with_scaling(scaling);
+        assert!(
+            !target.sizes_on_need(),
+            "the watcher leaves its count to its policies"
+        );
+        let declared = declared(&target, "Sluice", Hold::default()).expect("managed");
+        let names: Vec<&str> = declared.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["sluice-cpu-utilization"],
+            "no sluice-capacity: its need would always be zero and drag the count to one"
         );
     }
 

@@ -382,6 +382,13 @@ impl Scaling {
                 );
             }
         }
+        if self.controller == Controller::Direct && !has_queues {
+            add(
+                "controller",
+                "direct control sets desired from the need, and a target without queues has none"
+                    .to_owned(),
+            );
+        }
         if self.controller == Controller::Direct && self.tracks == Tracks::BacklogPerTask {
             add(
                 "controller",
@@ -457,12 +464,26 @@ impl Scaling {
 
 impl Scaling {
     /// What is valid but likely not meant, under `path`; `sleeps`: the target scales
-    /// to zero.
-    pub fn warnings(&self, path: &str, sleeps: bool) -> Vec<Problem> {
+    /// to zero; `has_queues`: it names queues (a need to size it on).
+    pub fn warnings(&self, path: &str, sleeps: bool, has_queues: bool) -> Vec<Problem> {
         let mut warnings = Vec::new();
         let mut warn = |field: &str, message: String| {
             warnings.push(Problem::new(format!("{path}.{field}"), message));
         };
+        let tracking_in = self.cpu_utilization.is_some()
+            || self.memory_utilization.is_some()
+            || self.requests_per_task.is_some()
+            || self.metric.is_some()
+            || !self.metrics.is_empty()
+            || self.oldest_message_age.is_some();
+        let removes = self.step_rules.iter().any(|r| r.change() < 0);
+        let adds_only = !self.step_rules.is_empty() && !removes;
+        if self.managed && !has_queues && !sleeps && !tracking_in && adds_only {
+            warn(
+                "step_rules",
+                "nothing scales this target in (no queues to size it on, no rule that removes tasks, no policy that tracks a target): it stays at the most its rules reached".to_owned(),
+            );
+        }
         if let Some(seconds) = self.give_back_after_seconds
             && self.no_give_back().is_some()
         {
@@ -663,6 +684,7 @@ mod tests {
                 "s.scale_out_cooldown: 90000 s is more than a day (86400)",
                 "s.utilization: must be a percentage from 10 to 100, got 5",
                 "s.give_back_after_seconds: 90000 s is more than a day",
+                "s.controller: direct control sets desired from the need, and a target without queues has none",
                 "s.controller: direct control sets desired from the need; tracks: backlog-per-task has none",
                 "s.gpu_utilization: must be a percentage above 0 and at most 100, got 120",
                 "s.gpu_utilization: needs the target's gpu source: nothing publishes its utilisation",
@@ -811,7 +833,7 @@ mod tests {
         let warnings = |yaml: &str, sleeps: bool| -> Vec<String> {
             parse(yaml)
                 .expect("parses")
-                .warnings("s", sleeps)
+                .warnings("s", sleeps, true)
                 .into_iter()
                 .map(|p| p.to_string())
                 .collect()
@@ -832,6 +854,25 @@ mod tests {
             warnings("give_back_after_seconds: 90", false).is_empty(),
             "used"
         );
+        let adds =
+            "step_rules: [ { namespace: AWS/ECS, metric: CPUUtilization, above: 65, add: 1 } ]";
+        let no_queues = |yaml: &str| -> Vec<String> {
+            let scaling = parse(yaml).expect("parses");
+            let found = scaling.warnings("s", false, false);
+            found.into_iter().map(|p| p.to_string()).collect()
+        };
+        assert_eq!(
+            no_queues(adds),
+            [
+                "s.step_rules: nothing scales this target in (no queues to size it on, no rule that removes tasks, no policy that tracks a target): it stays at the most its rules reached"
+            ]
+        );
+        assert!(
+            warnings(adds, false).is_empty(),
+            "with queues, the need gives back"
+        );
+        let removes = "step_rules: [ { namespace: A, metric: B, above: 65, add: 1 }, { namespace: A, metric: B, below: 20, remove: 1 } ]";
+        assert!(no_queues(removes).is_empty());
     }
 
     #[test]

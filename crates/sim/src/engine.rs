@@ -55,6 +55,9 @@ pub struct Minute {
     pub needed: u32,
     /// The largest age of a waiting message during the minute, in seconds.
     pub oldest_age: u32,
+    /// The running tasks' busy share of the minute, in percent: their CPU and GPU
+    /// utilisation as the model has them (None: no task ran).
+    pub busy_percent: Option<f64>,
     /// What changed desiredCount or the bounds this minute, in order.
     pub changes: Vec<Changed>,
 }
@@ -240,6 +243,16 @@ struct Tally {
     oldest_age: i64,
 }
 
+impl Tally {
+    /// The running tasks' busy share of the minute, in percent; None without a task.
+    fn busy_percent(&self) -> Option<f64> {
+        (self.ready_ticks > 0).then(|| {
+            let ready_seconds = self.ready_ticks as f64 * clock::TICK_SECONDS as f64;
+            (self.busy_seconds / ready_seconds * 100.0).min(100.0)
+        })
+    }
+}
+
 impl World {
     fn minute(
         &mut self,
@@ -291,6 +304,7 @@ impl World {
             billed: tally.billed_ticks as f64 / TICKS_PER_MINUTE as f64,
             needed: 0,
             oldest_age: u32::try_from(tally.oldest_age).unwrap_or(u32::MAX),
+            busy_percent: tally.busy_percent(),
             changes: self.levers.take_changes(),
         }
     }
@@ -306,9 +320,7 @@ impl World {
         cloudwatch.put(sqs::AGE, at, tally.oldest_age as f64);
         // A task's GPU and CPU are busy while it works, idle otherwise; each message
         // is one request through the load balancer. No reading from no task.
-        if tally.ready_ticks > 0 {
-            let ready_seconds = tally.ready_ticks as f64 * clock::TICK_SECONDS as f64;
-            let busy = (tally.busy_seconds / ready_seconds * 100.0).min(100.0);
+        if let Some(busy) = tally.busy_percent() {
             cloudwatch.put(GPU_AGENT, at, busy);
             cloudwatch.put(predefined::CPU, at, busy);
             cloudwatch.put(predefined::ECS_CPU, at, busy);

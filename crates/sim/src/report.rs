@@ -407,7 +407,7 @@ pub fn compare(labels: &[&str], summaries: &[&Summary]) -> String {
 /// The minute-by-minute series as CSV, one row per minute.
 pub fn csv(scenario: &Scenario, run: &Run) -> String {
     let mut out = String::from(
-        "minute,time,arrivals,visible,in_flight,served,running,starting,billed,desired,min_capacity,needed,oldest_age_seconds,changes\n",
+        "minute,time,arrivals,visible,in_flight,served,running,starting,billed,desired,min_capacity,needed,oldest_age_seconds,busy_percent,changes\n",
     );
     for m in &run.minutes {
         let at =
@@ -416,7 +416,7 @@ pub fn csv(scenario: &Scenario, run: &Run) -> String {
                 .unwrap_or_default();
         let changes: Vec<String> = m.changes.iter().map(ToString::to_string).collect();
         out.push_str(&format!(
-            "{},{at},{},{},{},{},{},{},{:.2},{},{},{},{},\"{}\"\n",
+            "{},{at},{},{},{},{},{},{},{:.2},{},{},{},{},{},\"{}\"\n",
             m.minute,
             m.arrivals,
             m.visible,
@@ -429,6 +429,9 @@ pub fn csv(scenario: &Scenario, run: &Run) -> String {
             m.min_capacity,
             m.needed,
             m.oldest_age,
+            m.busy_percent
+                .map(|b| format!("{b:.1}"))
+                .unwrap_or_default(),
             changes.join("; ").replace('"', "'")
         ));
     }

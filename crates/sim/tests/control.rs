@@ -139,3 +139,24 @@ fn the_limit_lies_between_the_work_and_sluice() {
         );
     }
 }
+
+/// The simulator must not flatter: a target that names no queues has no need Sluice
+/// could read (its backlog is somewhere Sluice does not look), so the surge's work
+/// waits on what its own policies do; here none, so nothing moves. Before, the
+/// simulated watcher read the scenario's queue anyway and met the surge.
+#[test]
+fn a_target_without_queues_is_sized_by_nothing_but_its_policies() {
+    let mut workload = seed("surge", StartUp::Seconds90);
+    workload.target.queues.clear();
+    let contest = compare::contest(&workload, &[Kind::Sluice]);
+    let minutes = &sluice(&contest).run.minutes;
+    let moves: Vec<String> = minutes
+        .iter()
+        .flat_map(|m| m.changes.iter().map(|c| format!("{}: {c}", m.minute)))
+        .collect();
+    assert!(moves.is_empty(), "{moves:?}");
+    assert!(
+        sluice(&contest).summary.late_minutes > 0,
+        "the surge waited"
+    );
+}

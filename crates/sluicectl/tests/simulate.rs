@@ -356,6 +356,10 @@ fn the_runs_the_docs_show_are_what_the_examples_produce() {
                 "infra/examples/gpu-inference/before-slow-start.yaml",
             ],
         ),
+        (
+            "orchestrator",
+            vec!["--scenario", "infra/examples/run-queue/orchestrator.yaml"],
+        ),
     ];
     let bless = std::env::var_os("SLUICE_BLESS").is_some();
     for (name, args) in runs {

@@ -75,12 +75,25 @@ impl SluiceLoop {
         }
     }
 
+    /// The queue as Sluice's functions read it (visible, in flight): the work
+    /// waiting, when the target names the queues it comes through; nothing when it
+    /// names none (an orchestrator scaled on its CPU and its own metrics: Sluice has
+    /// no queue to read, so no need and no backlog).
+    fn queue_seen(&self, view: &View<'_>) -> (u64, u64) {
+        if self.target.queues.is_empty() {
+            (0, 0)
+        } else {
+            (view.queue.visible(), view.queue.in_flight())
+        }
+    }
+
     /// A look at the queue and the tasks now.
-    fn look(view: &View<'_>, desired: u32) -> Look {
+    fn look(&self, view: &View<'_>, desired: u32) -> Look {
+        let (visible, in_flight) = self.queue_seen(view);
         Look {
             at: view.now,
-            waiting: view.queue.visible() as f64,
-            in_flight: view.queue.in_flight() as f64,
+            waiting: visible as f64,
+            in_flight: in_flight as f64,
             running: view.running(),
             desired,
         }
@@ -133,8 +146,9 @@ impl SluiceLoop {
     /// datapoints reach the policies' alarms a minute or two later).
     fn publish(&self, view: &View<'_>, cloudwatch: &mut CloudWatch, levers: &Levers) {
         let now = view.now;
-        let (visible, in_flight) = (view.queue.visible(), view.queue.in_flight());
-        let backlog = visible + in_flight;
+        let (seen, in_flight) = self.queue_seen(view);
+        let backlog = seen + in_flight;
+        let visible = view.queue.visible();
         let running = view.running();
         let denominator = match self.denominator {
             Denominator::Desired => levers.desired,
@@ -177,12 +191,18 @@ impl SluiceLoop {
             return;
         }
         let now = view.now;
-        let look = Self::look(view, desired);
+        let look = self.look(view, desired);
         let need = Need::of(&self.target.goal(), &self.rates, &look);
         cloudwatch.put(names::CAPACITY_UTILIZATION, now, need.utilization(desired));
         cloudwatch.put(names::TASKS_NEEDED, now, need.raw);
         let newest = CloudWatch::newest_visible(now);
-        let minutes: Vec<QueueMinute> = (newest - SQS_MINUTES_READ + 1..=newest)
+        // SQS counts only the queues the target names.
+        let read = if self.target.queues.is_empty() {
+            0
+        } else {
+            SQS_MINUTES_READ
+        };
+        let minutes: Vec<QueueMinute> = (newest - read + 1..=newest)
             .filter_map(|minute| {
                 let sent = cloudwatch.read(sqs::SENT, minute, Statistic::Sum, now)?;
                 let deleted = cloudwatch.read(sqs::DELETED, minute, Statistic::Sum, now)?;
@@ -202,10 +222,10 @@ impl SluiceLoop {
     /// HPA behaviour (`controller: direct`). Going to zero is the sleep's to decide.
     fn control(&mut self, view: &View<'_>, levers: &mut Levers, minute: bool) {
         let scaling = &self.target.scaling;
-        if !scaling.uses_need() || levers.desired == 0 {
+        if !self.target.sizes_on_need() || levers.desired == 0 {
             return;
         }
-        let look = Self::look(view, levers.desired);
+        let look = self.look(view, levers.desired);
         if !minute {
             self.seen = self.seen.with_look(look);
         }
@@ -258,7 +278,10 @@ impl SluiceLoop {
         let facts = Facts {
             desired: levers.desired,
             running: view.running(),
-            backlog: view.queue.visible() + view.queue.in_flight(),
+            backlog: {
+                let (visible, in_flight) = self.queue_seen(view);
+                visible + in_flight
+            },
             // Simulated queues are unweighted, without priority.
             priority_backlog: 0,
             metric_active: false,

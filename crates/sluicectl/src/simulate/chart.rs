@@ -106,7 +106,35 @@ fn draw(panel: &Panel<'_>, outcome: &Outcome, tasks_max: f64) -> Result<(), Fail
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
     }
     draw_tasks(&mut chart, minutes)?;
+    if scales_on_cpu(&outcome.scenario.target.scaling) {
+        draw_busy(&mut chart, minutes, tasks_max)?;
+    }
     draw_legend(&mut chart)
+}
+
+/// Whether a policy or rule of the target reads the tasks' CPU, which the model takes
+/// as their busy share.
+fn scales_on_cpu(scaling: &sluice_core::scaling::Scaling) -> bool {
+    scaling.cpu_utilization.is_some()
+        || scaling
+            .step_rules
+            .iter()
+            .any(|r| r.namespace == "AWS/ECS" && r.metric == "CPUUtilization")
+}
+
+/// The tasks' busy share (their CPU, as the model has it), dashed, 100 % at the top
+/// of the tasks axis.
+fn draw_busy(chart: &mut Chart<'_, '_>, minutes: &[Minute], tasks_max: f64) -> Result<(), Failure> {
+    let color = RGBColor(144, 19, 254);
+    let points: Vec<(f64, f64)> = minutes
+        .iter()
+        .filter_map(|m| Some((hour(m), m.busy_percent? / 100.0 * tasks_max)))
+        .collect();
+    chart
+        .draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(1)))?
+        .label("CPU, busy share (100 % at the top)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
+    Ok(())
 }
 
 /// The legend of a panel, top left.

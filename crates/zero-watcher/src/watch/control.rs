@@ -134,7 +134,7 @@ struct Facts {
 pub fn controlled(targets: &[Target]) -> Vec<&Target> {
     targets
         .iter()
-        .filter(|t| t.scaling.sluice_sets_desired() && !t.paused)
+        .filter(|t| t.sizes_on_need() && !t.paused)
         .collect()
 }
 

@@ -149,9 +149,7 @@ pub async fn watch_until(
     let deadline = deadline.map(Instant::from_std);
     let request = request::parse(event).map_err(RequestError::from)?;
     let only = request.only_target().map(|name| vec![name.to_owned()]);
-    let keep = |t: &sluice_core::config::Target| {
-        t.scale_to_zero.is_some() || t.scaling.sluice_sets_desired()
-    };
+    let keep = |t: &sluice_core::config::Target| t.scale_to_zero.is_some() || t.sizes_on_need();
     let selection = select(
         ports.store,
         only.as_deref(),
