@@ -15,14 +15,47 @@ use crate::{AwsError, ErrorKind, MetricReader, MetricSink};
 #[derive(Debug, Clone)]
 pub struct CloudWatchMetrics {
     client: aws_sdk_cloudwatch::Client,
+    /// The same, for reads of more than an hour of history: given
+    /// [`HISTORY_READ_SECONDS`] to answer.
+    history: aws_sdk_cloudwatch::Client,
 }
+
+/// Seconds a read of history (days of one-minute datapoints: `sluicectl profile
+/// learn`, a replay) may take to answer. CloudWatch takes longer to gather days than
+/// the newest minutes, and an emulator under load longer still: the 5 s that bound a
+/// function's per-minute reads failed `profile learn` on LocalStack in CI. A read has
+/// no deadline of its own to keep (`write_timeouts` is for writes).
+pub const HISTORY_READ_SECONDS: u64 = 30;
+
+/// Look-backs longer than this read history.
+const HISTORY_MINUTES: u32 = 60;
 
 impl CloudWatchMetrics {
     /// GetMetricData takes at most 500 queries a call.
     pub const MAX_QUERIES_PER_CALL: usize = 500;
 
     pub fn new(client: aws_sdk_cloudwatch::Client) -> Self {
-        Self { client }
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .read_timeout(Duration::from_secs(HISTORY_READ_SECONDS))
+            .build();
+        let history = aws_sdk_cloudwatch::Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .timeout_config(timeouts)
+                .build(),
+        );
+        Self { client, history }
+    }
+
+    /// The client for a read `lookback_minutes` back.
+    fn reader(&self, lookback_minutes: u32) -> &aws_sdk_cloudwatch::Client {
+        if lookback_minutes > HISTORY_MINUTES {
+            &self.history
+        } else {
+            &self.client
+        }
     }
 
     pub(crate) fn client(&self) -> &aws_sdk_cloudwatch::Client {
@@ -127,7 +160,7 @@ impl CloudWatchMetrics {
         let end = now + Duration::from_secs(60);
         let start = now - Duration::from_secs(u64::from(lookback_minutes.max(1)) * 60);
         let mut pages = self
-            .client
+            .reader(lookback_minutes)
             .get_metric_data()
             .set_metric_data_queries(Some(data_queries))
             .start_time(DateTime::from(start))
@@ -292,7 +325,7 @@ impl CloudWatchMetrics {
             stat.period = Some(period);
         }
         let pages: Vec<_> = self
-            .client
+            .history
             .get_metric_data()
             .metric_data_queries(data_query)
             .start_time(DateTime::from_secs(start))
