@@ -1,10 +1,13 @@
-//! CloudWatch alarms Sluice owns: the one-datapoint alarm that invokes a target's
-//! burst step policy, and the alarm on a tracked custom metric going missing. Only alarms under a target's `sluice-<target>-` prefix are read,
-//! written or deleted.
+//! CloudWatch alarms Sluice owns: those that invoke a target's step policies (its
+//! burst, its step rules; on one metric or on metric math), and the alarm on a tracked
+//! metric going missing. Only alarms under a target's `sluice-<target>-` prefix are
+//! read, written or deleted.
 
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic};
-use sluice_core::policy::{AlarmSpec, AlarmWhen, LiveAlarm, MetricRef};
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat, Statistic,
+};
+use sluice_core::policy::{AlarmSpec, AlarmWhen, LiveAlarm, MathOp, MathQuery, MetricRef, Series};
 use sluice_core::scaling::Compare;
 
 use crate::cloudwatch::CloudWatchMetrics;
@@ -35,36 +38,39 @@ impl AlarmStore for CloudWatchMetrics {
     }
 
     async fn put_alarm(&self, spec: &AlarmSpec, action: &str) -> Result<(), AwsError> {
-        let dimensions = spec
-            .metric
-            .dimensions
-            .iter()
-            .map(|(name, value)| Dimension::builder().name(name).value(value).build())
-            .collect();
         let shape = Shape::of(spec.when);
-        self.client()
+        let request = self
+            .client()
             .put_metric_alarm()
             .alarm_name(&spec.name)
             .alarm_description(format!(
                 "Sluice: {}. Managed by sluicectl apply; edits are overwritten.",
                 shape.description
             ))
-            .namespace(&spec.metric.namespace)
-            .metric_name(&spec.metric.metric)
-            .set_dimensions(Some(dimensions))
-            .set_statistic(
-                percentile(&spec.metric.statistic)
-                    .is_none()
-                    .then(|| Statistic::from(spec.metric.statistic.as_str())),
-            )
-            .set_extended_statistic(percentile(&spec.metric.statistic))
-            .period(60)
             .evaluation_periods(shape.periods)
             .datapoints_to_alarm(shape.datapoints)
             .threshold(shape.threshold)
             .comparison_operator(shape.comparison)
             .treat_missing_data(shape.missing_data)
-            .alarm_actions(action)
+            .alarm_actions(action);
+        let request = match &spec.metric {
+            Series::One(metric) => request
+                .namespace(&metric.namespace)
+                .metric_name(&metric.metric)
+                .set_dimensions(Some(dimensions(metric)))
+                .set_statistic(
+                    percentile(&metric.statistic)
+                        .is_none()
+                        .then(|| Statistic::from(metric.statistic.as_str())),
+                )
+                .set_extended_statistic(percentile(&metric.statistic))
+                .period(60),
+            Series::Math { metrics, op } => request.set_metrics(Some(math(metrics, *op))),
+            Series::Predefined { .. } => {
+                return Err(invalid("an alarm cannot read a predefined scaling metric"));
+            }
+        };
+        request
             .customize()
             .config_override(crate::write_bound!(aws_sdk_cloudwatch))
             .send()
@@ -133,28 +139,87 @@ impl Shape {
     }
 }
 
+fn invalid(error: impl std::fmt::Display) -> AwsError {
+    AwsError::new(PUT, crate::ErrorKind::InvalidRequest, error.to_string())
+}
+
+fn dimensions(metric: &MetricRef) -> Vec<Dimension> {
+    metric
+        .dimensions
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+        .collect()
+}
+
+/// The metric math an alarm reads: m0, m1, ... (one-minute periods, not returned) and
+/// the expression `e` over them, returned.
+fn math(metrics: &[MetricRef], op: MathOp) -> Vec<MetricDataQuery> {
+    let mut queries = Vec::new();
+    for (index, metric) in metrics.iter().enumerate() {
+        let stat = MetricStat::builder()
+            .metric(
+                Metric::builder()
+                    .namespace(&metric.namespace)
+                    .metric_name(&metric.metric)
+                    .set_dimensions(Some(dimensions(metric)))
+                    .build(),
+            )
+            .period(60)
+            .stat(&metric.statistic)
+            .build();
+        let query = MetricDataQuery::builder()
+            .id(format!("m{index}"))
+            .metric_stat(stat)
+            .return_data(false)
+            .build();
+        queries.push(query);
+    }
+    let expression = MetricDataQuery::builder()
+        .id("e")
+        .expression(op.expression(metrics.len()))
+        .return_data(true)
+        .build();
+    queries.push(expression);
+    queries
+}
+
+/// The metric math an alarm reads, when it is what [`math`] writes.
+fn read_math(queries: &[MetricDataQuery]) -> Option<Series> {
+    Series::from_math(queries.iter().map(|query| {
+        if let Some(text) = query.expression() {
+            return Some(MathQuery::Expression {
+                text: text.to_owned(),
+                returned: query.return_data() != Some(false),
+            });
+        }
+        let stat = query.metric_stat()?;
+        let metric = stat.metric()?;
+        Some(MathQuery::Input {
+            id: query.id()?.to_owned(),
+            metric: MetricRef {
+                namespace: metric.namespace()?.to_owned(),
+                metric: metric.metric_name()?.to_owned(),
+                dimensions: metric
+                    .dimensions()
+                    .iter()
+                    .filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned())))
+                    .collect(),
+                statistic: stat.stat()?.to_owned(),
+            },
+        })
+    }))
+}
+
 /// `p99` as CloudWatch's ExtendedStatistic; None for a plain statistic.
 fn percentile(statistic: &str) -> Option<String> {
     sluice_core::scaling::StepRule::is_percentile(statistic).then(|| statistic.to_owned())
 }
 
 fn live_alarm(alarm: &MetricAlarm) -> LiveAlarm {
-    let statistic = alarm
-        .statistic()
-        .map(|s| s.as_str().to_owned())
-        .or_else(|| alarm.extended_statistic().map(str::to_owned));
-    let metric = match (alarm.namespace(), alarm.metric_name(), statistic) {
-        (Some(namespace), Some(metric), Some(statistic)) => Some(MetricRef {
-            namespace: namespace.to_owned(),
-            metric: metric.to_owned(),
-            dimensions: alarm
-                .dimensions()
-                .iter()
-                .filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned())))
-                .collect(),
-            statistic,
-        }),
-        _ => None,
+    let metric = if alarm.metrics().is_empty() {
+        one_metric(alarm).map(Series::One)
+    } else {
+        read_math(alarm.metrics())
     };
     LiveAlarm {
         name: alarm.alarm_name().unwrap_or_default().to_owned(),
@@ -162,6 +227,24 @@ fn live_alarm(alarm: &MetricAlarm) -> LiveAlarm {
         when: alarm_when(alarm),
         actions: alarm.alarm_actions().to_vec(),
     }
+}
+
+/// The one metric an alarm reads, with its statistic or percentile.
+fn one_metric(alarm: &MetricAlarm) -> Option<MetricRef> {
+    let statistic = alarm
+        .statistic()
+        .map(|s| s.as_str().to_owned())
+        .or_else(|| alarm.extended_statistic().map(str::to_owned));
+    Some(MetricRef {
+        namespace: alarm.namespace()?.to_owned(),
+        metric: alarm.metric_name()?.to_owned(),
+        dimensions: alarm
+            .dimensions()
+            .iter()
+            .filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned())))
+            .collect(),
+        statistic: statistic?,
+    })
 }
 
 /// The condition of an alarm, if it has one of the shapes Sluice makes. Missing data

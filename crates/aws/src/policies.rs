@@ -12,7 +12,7 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingMetric, TargetTrackingMetricDataQuery, TargetTrackingMetricDimension,
     TargetTrackingMetricStat, TargetTrackingScalingPolicyConfiguration,
 };
-use sluice_core::policy::{LivePolicy, MathOp, MetricRef, PolicySpec, Rule, Series, Step};
+use sluice_core::policy::{LivePolicy, MathQuery, MetricRef, PolicySpec, Rule, Series, Step};
 
 use crate::aas::AutoScaling;
 use crate::{AwsError, ErrorKind, ScalingPolicies};
@@ -293,32 +293,27 @@ fn read_series(spec: &CustomizedMetricSpecification) -> Option<Series> {
             statistic: spec.statistic()?.as_str().to_owned(),
         }));
     }
-    // Inputs named m0, m1, ... in order and one expression returning the data: what
-    // Sluice writes. Anything else is unreadable, so a Sluice-owned one is replaced.
-    let mut inputs = Vec::new();
-    let mut expression = None;
-    for query in spec.metrics() {
-        match (query.expression(), query.metric_stat()) {
-            (Some(text), None) if query.return_data() != Some(false) => expression = Some(text),
-            (None, Some(stat)) if query.id() == format!("m{}", inputs.len()) => {
-                let metric = stat.metric()?;
-                inputs.push(MetricRef {
-                    namespace: metric.namespace()?.to_owned(),
-                    metric: metric.metric_name()?.to_owned(),
-                    dimensions: metric
-                        .dimensions()
-                        .iter()
-                        .map(|d| (d.name().to_owned(), d.value().to_owned()))
-                        .collect(),
-                    statistic: stat.stat().to_owned(),
-                });
-            }
-            _ => return None,
+    Series::from_math(spec.metrics().iter().map(|query| {
+        if let Some(text) = query.expression() {
+            return Some(MathQuery::Expression {
+                text: text.to_owned(),
+                returned: query.return_data() != Some(false),
+            });
         }
-    }
-    let op = MathOp::read(expression?, inputs.len())?;
-    Some(Series::Math {
-        metrics: inputs,
-        op,
-    })
+        let stat = query.metric_stat()?;
+        let metric = stat.metric()?;
+        Some(MathQuery::Input {
+            id: query.id().to_owned(),
+            metric: MetricRef {
+                namespace: metric.namespace()?.to_owned(),
+                metric: metric.metric_name()?.to_owned(),
+                dimensions: metric
+                    .dimensions()
+                    .iter()
+                    .map(|d| (d.name().to_owned(), d.value().to_owned()))
+                    .collect(),
+                statistic: stat.stat().to_owned(),
+            },
+        })
+    }))
 }

@@ -115,6 +115,43 @@ impl MathOp {
     }
 }
 
+/// One query of a metric-math specification as AWS hands it back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MathQuery {
+    /// A metric read under `id`.
+    Input { id: String, metric: MetricRef },
+    /// An expression; `returned`: its data is what the policy or alarm reads.
+    Expression { text: String, returned: bool },
+}
+
+impl Series {
+    /// The math as Sluice writes it (inputs `m0`, `m1`, ... in order, one returned
+    /// expression of a [`MathOp`]), or None: anything else is unreadable, so a
+    /// Sluice-owned policy or alarm holding it is put again. A query an adapter could
+    /// not read is None.
+    pub fn from_math(queries: impl IntoIterator<Item = Option<MathQuery>>) -> Option<Series> {
+        let mut inputs = Vec::new();
+        let mut expression = None;
+        for query in queries {
+            match query? {
+                MathQuery::Expression {
+                    text,
+                    returned: true,
+                } => expression = Some(text),
+                MathQuery::Input { id, metric } if id == format!("m{}", inputs.len()) => {
+                    inputs.push(metric);
+                }
+                _ => return None,
+            }
+        }
+        let op = MathOp::read(&expression?, inputs.len())?;
+        Some(Series::Math {
+            metrics: inputs,
+            op,
+        })
+    }
+}
+
 /// A step of a step policy, its bounds relative to the alarm's threshold as
 /// Application Auto Scaling takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -149,7 +186,8 @@ pub struct PolicySpec {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlarmSpec {
     pub name: String,
-    pub metric: MetricRef,
+    /// One series, or metric math over several (a step rule per task or on a rate).
+    pub metric: Series,
     pub when: AlarmWhen,
     pub action: AlarmAction,
 }
@@ -207,7 +245,7 @@ pub struct LivePolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveAlarm {
     pub name: String,
-    pub metric: Option<MetricRef>,
+    pub metric: Option<Series>,
     /// None when the alarm is of a shape Sluice does not make (it is then put again).
     pub when: Option<AlarmWhen>,
     pub actions: Vec<String>,
@@ -344,7 +382,13 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         ));
     }
     for (name, _, metric) in tracked_metrics(target) {
-        let series = tracked_series(metric, own(names::RUNNING_TASKS, "Average"));
+        let tasks = own(names::RUNNING_TASKS, "Average");
+        let series = math_of(
+            tracked(metric, &metric.statistic),
+            metric.per_task,
+            metric.rate,
+            &tasks,
+        );
         policies.push(tracking(&name, series, metric.target));
     }
     policies.extend(scaling.predefined().into_iter().map(|p| PolicySpec {
@@ -361,9 +405,10 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         },
     }));
     let mut alarms = Vec::new();
+    let tasks = own(names::RUNNING_TASKS, "Average");
     let steps = burst(target, own(names::BACKLOG, "Maximum"))
         .into_iter()
-        .chain(step_rules(target));
+        .chain(step_rules(target, &tasks));
     for (policy, alarm) in steps {
         policies.push(policy);
         alarms.push(alarm);
@@ -400,14 +445,21 @@ fn burst(target: &Target, backlog: MetricRef) -> Option<(PolicySpec, AlarmSpec)>
         steps: steps(burst),
         cooldown: burst.cooldown,
     };
-    Some(step_policy(BURST_POLICY, alarm, backlog, when, rule))
+    Some(step_policy(
+        BURST_POLICY,
+        alarm,
+        Series::One(backlog),
+        when,
+        rule,
+    ))
 }
 
 /// The step rules, each a step policy `sluice-step-<id>` on its alarm
-/// `sluice-<target>-step-<id>`: one step of the rule's tasks past its threshold.
-fn step_rules(target: &Target) -> Vec<(PolicySpec, AlarmSpec)> {
-    let scaling = &target.scaling;
-    scaling
+/// `sluice-<target>-step-<id>`: one step of the rule's tasks past its threshold
+/// (`tasks`: the target's published running tasks, for a rule per task).
+fn step_rules(target: &Target, tasks: &MetricRef) -> Vec<(PolicySpec, AlarmSpec)> {
+    target
+        .scaling
         .step_rules
         .iter()
         .filter_map(|rule| {
@@ -419,40 +471,33 @@ fn step_rules(target: &Target) -> Vec<(PolicySpec, AlarmSpec)> {
                 datapoints,
                 periods,
             };
-            // The step spans the side of the threshold that fires the alarm.
-            let step = match compare {
-                Compare::Below => Step {
-                    lower: None,
-                    upper: Some(0.0),
-                    add: rule.change(),
-                },
-                Compare::Above | Compare::AtLeast => Step {
-                    lower: Some(0.0),
-                    upper: None,
-                    add: rule.change(),
-                },
-            };
-            let cooldown = rule.cooldown.unwrap_or(if step.add > 0 {
-                scaling.scale_out_cooldown
-            } else {
-                scaling.scale_in_cooldown
-            });
             let id = rule.id();
             let policy = format!("{STEP_POLICY_PREFIX}{id}");
             let alarm = format!("{}step-{id}", alarm_prefix(&target.name));
-            let rule_spec = Rule::Step {
-                steps: vec![step],
-                cooldown,
-            };
-            Some(step_policy(
-                &policy,
-                alarm,
-                step_metric(rule),
-                when,
-                rule_spec,
-            ))
+            let series = math_of(step_metric(rule), rule.per_task, rule.rate, tasks);
+            let spec = rule_step(rule, compare, &target.scaling);
+            Some(step_policy(&policy, alarm, series, when, spec))
         })
         .collect()
+}
+
+/// A step rule's one step, spanning the side of the threshold that fires its alarm,
+/// and its cooldown (the block's scale-out one when it adds, scale-in when it removes).
+fn rule_step(rule: &StepRule, compare: Compare, scaling: &crate::scaling::Scaling) -> Rule {
+    let (lower, upper) = match compare {
+        Compare::Below => (None, Some(0.0)),
+        Compare::Above | Compare::AtLeast => (Some(0.0), None),
+    };
+    let add = rule.change();
+    let cooldown = rule.cooldown.unwrap_or(if add > 0 {
+        scaling.scale_out_cooldown
+    } else {
+        scaling.scale_in_cooldown
+    });
+    Rule::Step {
+        steps: vec![Step { lower, upper, add }],
+        cooldown,
+    }
 }
 
 /// The series a step rule's alarm reads.
@@ -469,7 +514,7 @@ fn step_metric(rule: &StepRule) -> MetricRef {
 fn step_policy(
     policy: &str,
     alarm: String,
-    metric: MetricRef,
+    metric: Series,
     when: AlarmWhen,
     rule: Rule,
 ) -> (PolicySpec, AlarmSpec) {
@@ -502,18 +547,17 @@ fn tracked_metrics(target: &Target) -> Vec<(String, String, &TrackedMetric)> {
     one.chain(several).collect()
 }
 
-/// What a team's metric's policy tracks: the metric, per running task, or its growth
-/// a minute (`tasks`: the target's published running tasks).
-fn tracked_series(metric: &TrackedMetric, tasks: MetricRef) -> Series {
-    let value = tracked(metric, &metric.statistic);
-    let op = match (metric.per_task, metric.rate) {
+/// `value` as it is, over `tasks` (the target's published running tasks), as its
+/// growth a minute, or both, as metric math.
+fn math_of(value: MetricRef, per_task: bool, rate: bool, tasks: &MetricRef) -> Series {
+    let op = match (per_task, rate) {
         (false, false) => return Series::One(value),
         (true, false) => MathOp::PerTask,
         (false, true) => MathOp::Rate,
         (true, true) => MathOp::RatePerTask,
     };
-    let metrics = if metric.per_task {
-        vec![value, tasks]
+    let metrics = if per_task {
+        vec![value, tasks.clone()]
     } else {
         vec![value]
     };
@@ -528,7 +572,7 @@ fn missing_metric_alarms(target: &Target) -> Vec<AlarmSpec> {
             let missing = metric.missing.as_ref()?;
             Some(AlarmSpec {
                 name,
-                metric: tracked(metric, "SampleCount"),
+                metric: Series::One(tracked(metric, "SampleCount")),
                 when: AlarmWhen::Missing {
                     minutes: missing.minutes,
                 },
@@ -748,7 +792,7 @@ mod tests {
         let alarm = &declared.alarms[0];
         assert_eq!(alarm.name, "sluice-runs-metric-missing");
         assert_eq!(alarm.when, AlarmWhen::Missing { minutes: 5 });
-        assert_eq!(alarm.metric.statistic, "SampleCount");
+        assert!(matches!(&alarm.metric, Series::One(m) if m.statistic == "SampleCount"));
         assert_eq!(
             alarm.action,
             AlarmAction::Topic("arn:aws:sns:us-east-1:1:alarms".into())
@@ -902,6 +946,68 @@ mod tests {
         );
         let live = live_of(&declared);
         assert!(reconcile(&declared, &live).is_empty(), "in sync once made");
+    }
+
+    #[test]
+    fn a_step_rule_on_a_rate_or_per_task_alarms_on_metric_math() {
+        let (declared, _) = declared_from(
+            "step_rules:\n\
+             \x20 - { id: growth, namespace: Kafka, metric: Lag, statistic: Maximum, rate: true, above: 500, for_minutes: 3, add: 2 }\n\
+             \x20 - { id: busy, namespace: Agents, metric: Active, statistic: Sum, per_task: true, above: 70, add: 1 }\n",
+        );
+        let Series::Math { metrics, op } = &declared.alarms[0].metric else {
+            panic!("math: {:?}", declared.alarms[0].metric)
+        };
+        assert_eq!((*op, metrics[0].metric.as_str()), (MathOp::Rate, "Lag"));
+        let Series::Math { metrics, op } = &declared.alarms[1].metric else {
+            panic!("math: {:?}", declared.alarms[1].metric)
+        };
+        assert_eq!(*op, MathOp::PerTask);
+        assert_eq!(metrics[1].metric, "RunningTasks");
+        let live = live_of(&declared);
+        assert!(reconcile(&declared, &live).is_empty(), "in sync once made");
+    }
+
+    #[test]
+    fn metric_math_reads_back_only_as_sluice_writes_it() {
+        let metric = |name: &str| MetricRef {
+            namespace: "N".into(),
+            metric: name.into(),
+            dimensions: BTreeMap::new(),
+            statistic: "Sum".into(),
+        };
+        let input = |id: &str, name: &str| {
+            Some(MathQuery::Input {
+                id: id.into(),
+                metric: metric(name),
+            })
+        };
+        let expression = |text: &str, returned: bool| {
+            Some(MathQuery::Expression {
+                text: text.into(),
+                returned,
+            })
+        };
+        assert_eq!(
+            Series::from_math([
+                input("m0", "Lag"),
+                input("m1", "Tasks"),
+                expression("m0 / m1", true)
+            ]),
+            Some(Series::Math {
+                metrics: vec![metric("Lag"), metric("Tasks")],
+                op: MathOp::PerTask
+            })
+        );
+        let unreadable = [
+            vec![input("m1", "Lag"), expression("RATE(m1) * 60", true)], // not m0
+            vec![input("m0", "Lag"), expression("RATE(m0) * 60", false)], // nothing returned
+            vec![input("m0", "Lag"), expression("m0 * 2", true)],        // not Sluice's
+            vec![input("m0", "Lag"), None, expression("RATE(m0) * 60", true)], // a query unread
+        ];
+        for queries in unreadable {
+            assert_eq!(Series::from_math(queries.clone()), None, "{queries:?}");
+        }
     }
 
     #[test]

@@ -47,19 +47,40 @@ pub struct Scaled {
 #[derive(Debug, Clone)]
 struct Tracking {
     name: String,
-    series: Series,
+    reading: Reading,
     target: f64,
     scale_out_cooldown: i64,
     scale_in_cooldown: i64,
     disable_scale_in: bool,
     history: Vec<Option<f64>>,
-    /// The last minute's reading of m0, for a rate.
+}
+
+/// What a policy or an alarm reads, and m0's last minute, for a rate.
+#[derive(Debug, Clone)]
+struct Reading {
+    series: Series,
     previous: Option<f64>,
 }
 
-impl Tracking {
-    /// This minute's value of what the policy tracks; a rate is m0's change since
-    /// the last minute (CloudWatch's RATE, per second, times 60).
+impl Reading {
+    fn of(series: Series) -> Reading {
+        Reading {
+            series,
+            previous: None,
+        }
+    }
+
+    /// The name of what is read, for the reasons of a change.
+    fn label(&self) -> &str {
+        match &self.series {
+            Series::One(metric) => &metric.metric,
+            Series::Math { metrics, .. } => metrics.first().map_or("", |m| m.metric.as_str()),
+            Series::Predefined { metric_type, .. } => metric_type,
+        }
+    }
+
+    /// This minute's value; a rate is m0's change since the last minute
+    /// (CloudWatch's RATE, per second, times 60).
     fn measure(&mut self, read: &impl Fn(&MetricRef) -> Option<f64>) -> Option<f64> {
         let (metrics, op) = match &self.series {
             Series::One(metric) => return read(metric),
@@ -95,7 +116,7 @@ impl Tracking {
 #[derive(Debug, Clone)]
 struct StepAlarm {
     name: String,
-    metric: MetricRef,
+    reading: Reading,
     compare: Compare,
     threshold: f64,
     /// In alarm when `datapoints` of the latest `periods` breach [ALARM, "M out of N"].
@@ -142,7 +163,11 @@ impl StepAlarm {
             to: u32::try_from(to.max(0)).unwrap_or(u32::MAX),
             why: format!(
                 "{} ({} {} {:?} {})",
-                self.name, self.metric.metric, value?, self.compare, self.threshold
+                self.name,
+                self.reading.label(),
+                value?,
+                self.compare,
+                self.threshold
             ),
         })
     }
@@ -179,13 +204,12 @@ impl Model {
                     disable_scale_in,
                 } => tracking.push(Tracking {
                     name: policy.name.clone(),
-                    series: series.clone(),
+                    reading: Reading::of(series.clone()),
                     target: *target,
                     scale_out_cooldown: i64::from(*scale_out_cooldown),
                     scale_in_cooldown: i64::from(*scale_in_cooldown),
                     disable_scale_in: *disable_scale_in,
                     history: Vec::new(),
-                    previous: None,
                 }),
                 Rule::Step { steps, cooldown } => {
                     let alarm = declared
@@ -202,7 +226,7 @@ impl Model {
                                 },
                             ) if *name == policy.name => Some(StepAlarm {
                                 name: policy.name.clone(),
-                                metric: a.metric.clone(),
+                                reading: Reading::of(a.metric.clone()),
                                 compare,
                                 threshold,
                                 datapoints: datapoints as usize,
@@ -265,10 +289,14 @@ impl Model {
         read: impl Fn(&MetricRef) -> Option<f64>,
     ) -> Option<Scaled> {
         for policy in &mut self.tracking {
-            let value = policy.measure(&read);
+            let value = policy.reading.measure(&read);
             policy.history.push(value);
         }
-        let values: Vec<Option<f64>> = self.steps.iter().map(|a| read(&a.metric)).collect();
+        let values: Vec<Option<f64>> = self
+            .steps
+            .iter_mut()
+            .map(|a| a.reading.measure(&read))
+            .collect();
         for (alarm, value) in self.steps.iter_mut().zip(&values) {
             alarm.observe(*value);
         }
@@ -625,6 +653,19 @@ mod tests {
         assert_eq!(feed(rules.clone(), &minutes), [(2, 3), (4, 4), (7, 3)]);
         let gap: [&[(&str, f64)]; 3] = [&[("Cpu", 70.0)], &[], &[("Cpu", 70.0)]];
         assert_eq!(feed(rules, &gap), [], "a missing minute is not breaching");
+    }
+
+    #[test]
+    fn a_step_rule_on_a_rate_acts_on_the_growth() {
+        let rules: Scaling = serde_yaml_ng::from_str(
+            "step_rules: [ { namespace: K, metric: Lag, rate: true, above: 500, for_minutes: 2, add: 2 } ]",
+        )
+        .expect("rules");
+        // A large lag that shrinks, then one growing by 600 a minute.
+        let lags = [9000.0, 8000.0, 7000.0, 7600.0, 8200.0];
+        let minutes: Vec<[(&str, f64); 1]> = lags.iter().map(|l| [("Lag", *l)]).collect();
+        let minutes: Vec<&[(&str, f64)]> = minutes.iter().map(|m| m.as_slice()).collect();
+        assert_eq!(feed(rules, &minutes), [(4, 4)], "two minutes growing: +2");
     }
 
     #[test]

@@ -399,7 +399,7 @@ async fn several_metrics_are_applied_as_metric_math_and_again_change_nothing() -
 
 /// The orchestrator's rules as its team wrote them: "CPU above 65 % for 5 minutes =>
 /// +1 task", and a module's "latency p99 above 2 s for 3 of 5 minutes => +2".
-const STEP_RULES: &str = "    scaling:\n      step_rules:\n        - { id: cpu-high, namespace: AWS/ECS, metric: CPUUtilization, dimensions: { ClusterName: ml, ServiceName: orchestrator }, above: 65, for_minutes: 5, add: 1, cooldown: 300 }\n        - { id: slow, namespace: Modules, metric: Latency, statistic: p99, above: 2, for_minutes: 3, of_minutes: 5, add: 2 }\n";
+const STEP_RULES: &str = "    scaling:\n      step_rules:\n        - { id: cpu-high, namespace: AWS/ECS, metric: CPUUtilization, dimensions: { ClusterName: ml, ServiceName: orchestrator }, above: 65, for_minutes: 5, add: 1, cooldown: 300 }\n        - { id: slow, namespace: Modules, metric: Latency, statistic: p99, above: 2, for_minutes: 3, of_minutes: 5, add: 2 }\n        - { id: lag-growth, namespace: Pipestream/Kafka, metric: ConsumerLag, statistic: Maximum, rate: true, above: 500, for_minutes: 3, add: 2 }\n";
 
 #[tokio::test]
 async fn step_rules_are_step_policies_on_alarms_with_their_minutes() -> Result<()> {
@@ -472,6 +472,32 @@ async fn step_rules_are_step_policies_on_alarms_with_their_minutes() -> Result<(
         ),
         (Some("p99"), true, Some(5), Some(3)),
         "3 of 5 minutes of the p99"
+    );
+    let growth = scene
+        .alarm("step-lag-growth")
+        .await?
+        .context("growth alarm")?;
+    let queries: Vec<(Option<String>, Option<String>, Option<String>)> = growth
+        .metrics()
+        .iter()
+        .map(|q| {
+            (
+                q.id().map(str::to_owned),
+                q.expression().map(str::to_owned),
+                q.metric_stat()
+                    .and_then(|s| s.metric())
+                    .and_then(|m| m.metric_name())
+                    .map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            (Some("m0".into()), None, Some("ConsumerLag".into())),
+            (Some("e".into()), Some("RATE(m0) * 60".into()), None),
+        ],
+        "the lag's growth a minute, as metric math"
     );
     scene.again_changes_nothing(&file)
 }

@@ -28,6 +28,13 @@ pub struct StepRule {
     /// `p99` (request latency).
     #[serde(default = "StepRule::default_statistic")]
     pub statistic: String,
+    /// The metric over the target's running tasks (as in `metrics`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_task: bool,
+    /// The metric's growth a minute (as in `metrics`): "lag growing by more than 500
+    /// a minute for 3 minutes => +2".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate: bool,
     /// Fires when the metric is above this (more than).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<f64>,
