@@ -359,6 +359,37 @@ pub fn not_modelled(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
     notes
 }
 
+/// What the run assumes of the team's own metrics, one sentence each: the simulator
+/// knows only its queue, so a metric of the team's (tracked, or a step rule's outside
+/// AWS/) is read as the messages waiting. Right for a queue depth or a lag; for a
+/// latency, an error rate or a cache hit rate it is a stand-in, said here.
+pub fn assumed(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
+    let tracked = scaling.metric.iter().map(|m| ("metric".to_owned(), m));
+    let several = scaling
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(index, m)| (format!("metrics[{index}]"), m));
+    let mut notes: Vec<String> = tracked
+        .chain(several)
+        .map(|(field, m)| {
+            format!(
+                "{field} ({}/{}): read as the messages waiting",
+                m.namespace, m.metric
+            )
+        })
+        .collect();
+    for (index, rule) in scaling.step_rules.iter().enumerate() {
+        if !rule.namespace.starts_with("AWS/") {
+            notes.push(format!(
+                "step_rules[{index}] ({}/{}): read as the messages waiting",
+                rule.namespace, rule.metric
+            ));
+        }
+    }
+    notes
+}
+
 /// The text report of one run.
 pub fn text(title: &str, summary: &Summary) -> String {
     let mut out = format!("{title}\n");
@@ -482,6 +513,24 @@ mod tests {
                 "step_rules[1]: AWS/ECS/MemoryUtilization is not derived from the load here; the rule never fires in this run"
             ],
             "CPU is the busy share, a team's metric the waiting messages"
+        );
+    }
+
+    #[test]
+    fn what_the_run_assumes_of_a_teams_metrics_is_said() {
+        let scaling: sluice_core::scaling::Scaling = serde_yaml_ng::from_str(
+            "metric: { namespace: Orchestrator, metric: WaitingRuns, target: 10 }\n\
+             step_rules:\n\
+             \x20 - { namespace: AWS/ECS, metric: CPUUtilization, above: 65, add: 1 }\n\
+             \x20 - { namespace: Modules, metric: RequestLatency, above: 10, add: 1 }\n",
+        )
+        .expect("scaling");
+        assert_eq!(
+            assumed(&scaling),
+            [
+                "metric (Orchestrator/WaitingRuns): read as the messages waiting",
+                "step_rules[1] (Modules/RequestLatency): read as the messages waiting",
+            ]
         );
     }
 

@@ -248,8 +248,12 @@ fn print(outcomes: &[Outcome], arrivals: &[u32], main: &Loaded) -> String {
         arrivals.iter().map(|a| u64::from(*a)).sum::<u64>(),
         main.file.seed
     );
-    for note in report::not_modelled(&main.scenario.target.scaling) {
+    let scaling = &main.scenario.target.scaling;
+    for note in report::not_modelled(scaling) {
         text.push_str(&format!("  not modelled  {note}\n"));
+    }
+    for note in report::assumed(scaling) {
+        text.push_str(&format!("  assumed       {note}\n"));
     }
     match outcomes {
         [one] => text.push_str(&report::text("", &one.summary)),
