@@ -322,32 +322,41 @@ async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Re
     Ok(())
 }
 
-#[tokio::test]
-async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
-    let scenario = scenario(1).await?;
+/// Stores the scenario's target again, woken also by `metric`.
+async fn store_activation_metric(
+    scenario: &Scenario,
+    metric: sluice_core::config::ActivationMetric,
+) -> Result<()> {
     let store = sluice_aws::DynamoStore::new(
         scenario.emulators.clients.dynamodb().clone(),
         scenario.table.clone(),
     );
-    let namespace = unique("Kafka");
-    let dimensions: std::collections::BTreeMap<String, String> =
-        [("Cluster Name".to_owned(), "events".to_owned())].into();
     let mut target = sluice_core::config::Target::from_stored(
         TARGET,
         &sluice_aws::ConfigStore::list(&store, sluice_aws::ItemKind::Target).await?[0].spec,
     )
     .map_err(anyhow::Error::msg)?;
     if let Some(zero) = target.scale_to_zero.as_mut() {
-        zero.metric = Some(sluice_core::config::ActivationMetric {
-            namespace: namespace.clone(),
-            metric: "SumOffsetLag".to_owned(),
-            dimensions: dimensions.clone(),
-            statistic: "Maximum".to_owned(),
-            threshold: 10.0,
-            rate: false,
-        });
+        zero.metric = Some(metric);
     }
-    scenario.emulators.store_targets(&store, &[target]).await?;
+    scenario.emulators.store_targets(&store, &[target]).await
+}
+
+#[tokio::test]
+async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
+    let scenario = scenario(1).await?;
+    let namespace = unique("Kafka");
+    let dimensions: std::collections::BTreeMap<String, String> =
+        [("Cluster Name".to_owned(), "events".to_owned())].into();
+    let metric = sluice_core::config::ActivationMetric {
+        namespace: namespace.clone(),
+        metric: "SumOffsetLag".to_owned(),
+        dimensions: dimensions.clone(),
+        statistic: "Maximum".to_owned(),
+        threshold: 10.0,
+        rate: false,
+    };
+    store_activation_metric(&scenario, metric).await?;
     let watcher = scenario.watcher(0);
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
@@ -380,29 +389,18 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
 #[tokio::test]
 async fn an_activation_rate_in_cloudwatch_wakes_on_growth() -> Result<()> {
     let scenario = scenario(1).await?;
-    let store = sluice_aws::DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        scenario.table.clone(),
-    );
     let namespace = unique("Kafka");
     let dimensions: std::collections::BTreeMap<String, String> =
         [("ConsumerGroup".to_owned(), "engine".to_owned())].into();
-    let mut target = sluice_core::config::Target::from_stored(
-        TARGET,
-        &sluice_aws::ConfigStore::list(&store, sluice_aws::ItemKind::Target).await?[0].spec,
-    )
-    .map_err(anyhow::Error::msg)?;
-    if let Some(zero) = target.scale_to_zero.as_mut() {
-        zero.metric = Some(sluice_core::config::ActivationMetric {
-            namespace: namespace.clone(),
-            metric: "ConsumerLag".to_owned(),
-            dimensions: dimensions.clone(),
-            statistic: "Maximum".to_owned(),
-            threshold: 100.0,
-            rate: true,
-        });
-    }
-    scenario.emulators.store_targets(&store, &[target]).await?;
+    let metric = sluice_core::config::ActivationMetric {
+        namespace: namespace.clone(),
+        metric: "ConsumerLag".to_owned(),
+        dimensions: dimensions.clone(),
+        statistic: "Maximum".to_owned(),
+        threshold: 100.0,
+        rate: true,
+    };
+    store_activation_metric(&scenario, metric).await?;
     let watcher = scenario.watcher(0);
     let put = |readings: Vec<(u64, f64)>| {
         let (namespace, dimensions) = (namespace.clone(), dimensions.clone());

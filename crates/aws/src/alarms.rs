@@ -11,7 +11,7 @@ use sluice_core::policy::{AlarmSpec, AlarmWhen, LiveAlarm, MathOp, MathQuery, Me
 use sluice_core::scaling::Compare;
 
 use crate::cloudwatch::CloudWatchMetrics;
-use crate::{AlarmStore, AwsError};
+use crate::{AlarmStore, AwsError, ErrorKind};
 
 const DESCRIBE: &str = "CloudWatch.DescribeAlarms";
 const PUT: &str = "CloudWatch.PutMetricAlarm";
@@ -67,7 +67,12 @@ impl AlarmStore for CloudWatchMetrics {
                 .period(60),
             Series::Math { metrics, op } => request.set_metrics(Some(math(metrics, *op))),
             Series::Predefined { .. } => {
-                return Err(invalid("an alarm cannot read a predefined scaling metric"));
+                let why = "an alarm cannot read a predefined scaling metric";
+                return Err(AwsError::new(
+                    PUT,
+                    ErrorKind::InvalidRequest,
+                    why.to_owned(),
+                ));
             }
         };
         request
@@ -137,10 +142,6 @@ impl Shape {
             },
         }
     }
-}
-
-fn invalid(error: impl std::fmt::Display) -> AwsError {
-    AwsError::new(PUT, crate::ErrorKind::InvalidRequest, error.to_string())
 }
 
 fn dimensions(metric: &MetricRef) -> Vec<Dimension> {
