@@ -16,7 +16,11 @@ export SAM_CLI_TELEMETRY=0
 export RUST_LOG="${RUST_LOG:-warn}"
 
 locked=()
-[[ -n "${CI:-}" ]] && locked=(--locked)
+if [[ -n "${CI:-}" ]]; then
+  locked=(--locked)
+  # A CI build is built once: an incremental cache would only take disk (gigabytes).
+  export CARGO_INCREMENTAL=0
+fi
 # What the working tree looks like before the tests: they must leave it so.
 tree_before=$(git status --porcelain --untracked-files=all 2>/dev/null || true)
 

@@ -551,7 +551,8 @@ async fn profile_learn_turns_published_history_into_a_profile_that_validates() -
         .put_history(&namespace, "gold-inference", "BacklogPerTask", &per_task)
         .await?;
 
-    let proposal = std::env::temp_dir().join(format!("{}-learned.yaml", unique("learn")));
+    let proposal = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-learned.yaml", unique("learn")));
     let proposal = proposal.to_str().unwrap_or_default();
     let args = [
         "profile",

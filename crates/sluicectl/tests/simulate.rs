@@ -177,7 +177,8 @@ fn a_run_is_the_same_for_the_same_seed() {
 #[test]
 fn the_binary_compares_two_configurations_and_writes_report_series_and_chart() {
     let dir = repo_root().join("infra/examples/gpu-inference");
-    let out = std::env::temp_dir().join(sluice_testkit::unique("simulate-out"));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(sluice_testkit::unique("simulate-out"));
     let output = sluicectl(
         &[
             "simulate",
@@ -363,7 +364,8 @@ fn the_runs_the_docs_show_are_what_the_examples_produce() {
     ];
     let bless = std::env::var_os("SLUICE_BLESS").is_some();
     for (name, args) in runs {
-        let out = std::env::temp_dir().join(sluice_testkit::unique("simulate-docs"));
+        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(sluice_testkit::unique("simulate-docs"));
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_sluicectl"))
             .arg("simulate")
             .args(&args)

@@ -29,7 +29,8 @@ pub fn text(output: &Output) -> (String, String) {
 }
 
 pub fn write_temp(name: &str, contents: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("{}-{name}", unique("sluicectl")));
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-{name}", unique("sluicectl")));
     std::fs::write(&path, contents).expect("write temp file");
     path
 }
