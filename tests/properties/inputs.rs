@@ -287,7 +287,8 @@ proptest! {
         interval in prop_oneof![any::<i64>(), 1i64..60],
         now in 1_700_000_000i64..1_900_000_000,
     ) {
-        use sluice_core::startup::{self, MAX_LEAD_MINUTES, MAX_START_UP_SECONDS, StartUp, StartUps};
+        use sluice_core::limits::MAX_START_UP_SECONDS;
+        use sluice_core::startup::{self, MAX_LEAD_MINUTES, StartUp, StartUps};
         let stored = StartUps(samples.iter().map(|(at, seconds)| StartUp { at: *at, seconds: *seconds }).collect());
         let lead = startup::auto(&stored, fallback, interval, now);
         prop_assert!((0..=MAX_LEAD_MINUTES).contains(&lead.minutes), "{lead:?}");

@@ -57,12 +57,12 @@ impl Instances {
                 ),
             ));
         }
-        if self.tasks_per_instance > crate::config::MAX_TASKS {
+        if self.tasks_per_instance > crate::limits::MAX_TASKS {
             problems.push(Problem::new(
                 format!("{path}.tasks_per_instance"),
                 format!(
                     "must be at most {}, got {}",
-                    crate::config::MAX_TASKS,
+                    crate::limits::MAX_TASKS,
                     self.tasks_per_instance
                 ),
             ));

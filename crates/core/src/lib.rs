@@ -1,16 +1,19 @@
 //! Sluice's pure core: the configuration model and the decisions the Lambdas make.
 //! No AWS SDK and no I/O here, so every rule is unit-tested directly.
 //!
-//! Modules depend one way only: `problem`, `facts` and `names` depend on nothing;
-//! `profile` and `scaling` on `problem`; `config` on those; the decisions (`metrics`, `zero`,
-//! `prescale`, `learn`) on `config` and the facts.
+//! Modules depend one way only, and no two import each other: `problem`, `facts`,
+//! `names`, `limits` (the ranges every number is checked against) and `dimensions`
+//! depend on nothing; `profile` and `scaling` on those; `config` on those; the decisions
+//! (`metrics`, `zero`, `prescale`, `learn`) on `config` and the facts.
 
 pub mod budget;
 pub mod capacity;
 pub mod config;
+pub mod dimensions;
 pub mod facts;
 pub mod instances;
 pub mod learn;
+pub mod limits;
 pub mod metrics;
 pub mod names;
 pub mod place;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::config::{Capacity, Target};
 use crate::facts::ScalableBounds;
+use crate::profile::Floor;
 
 /// What was read for a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,6 +77,18 @@ pub struct Hold {
     pub cap: Option<u32>,
     /// MaxCapacity held by an enforcing budget that is spent (sluice_core::budget::cap).
     pub budget_cap: Option<u32>,
+}
+
+/// What a profile's floor holds: its floor and cap, no budget's. Here rather than on
+/// [`Floor`]: profiles know nothing of the prescaler that acts on them.
+impl From<&Floor> for Hold {
+    fn from(floor: &Floor) -> Hold {
+        Hold {
+            floor: floor.min_tasks,
+            cap: floor.max_tasks,
+            budget_cap: None,
+        }
+    }
 }
 
 impl Hold {

@@ -47,7 +47,7 @@ pub(crate) fn metric_problems(
     if metric.trim().is_empty() {
         add(&at("metric"), "must not be empty".to_owned());
     }
-    for (name, message) in crate::config::dimension_problems(&at("dimensions"), dimensions) {
+    for (name, message) in crate::dimensions::dimension_problems(&at("dimensions"), dimensions) {
         add(&name, message);
     }
     if let Some(message) = id.and_then(id_problem) {
@@ -564,22 +564,22 @@ impl Burst {
             );
         }
         for (index, step) in self.steps.iter().enumerate() {
-            if step.add == 0 || step.add > crate::config::MAX_TASKS {
+            if step.add == 0 || step.add > crate::limits::MAX_TASKS {
                 add(
                     &format!("burst.steps[{index}].add"),
                     format!(
                         "must add 1 to {} tasks, got {}",
-                        crate::config::MAX_TASKS,
+                        crate::limits::MAX_TASKS,
                         step.add
                     ),
                 );
             }
-            if step.backlog > crate::config::MAX_BACKLOG {
+            if step.backlog > crate::limits::MAX_BACKLOG {
                 add(
                     &format!("burst.steps[{index}].backlog"),
                     format!(
                         "must be at most {} messages, got {}",
-                        crate::config::MAX_BACKLOG,
+                        crate::limits::MAX_BACKLOG,
                         step.backlog
                     ),
                 );

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::MAX_START_UP_SECONDS;
 use crate::profile::{LeadMode, Schedule};
 
 /// How many start-ups are kept per target: enough for a p95 that is not one outlier.
@@ -15,10 +16,6 @@ pub const RECENT_DAYS: i64 = 14;
 pub const MIN_SAMPLES: usize = 3;
 /// At most a day ahead, as for `lead_minutes`.
 pub const MAX_LEAD_MINUTES: i64 = 24 * 60;
-/// The longest start-up Sluice believes: a day. A stored sample longer than this,
-/// negative, or ending ahead of the clock is a corrupt record, not a start-up (0 is
-/// one: a task running at the first look after its wake).
-pub const MAX_START_UP_SECONDS: i64 = 86_400;
 
 /// One measured start-up: when it ended (epoch seconds) and how long it took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +30,7 @@ impl StartUp {
     pub fn is_plausible(&self, now: i64) -> bool {
         (0..=MAX_START_UP_SECONDS).contains(&self.seconds)
             && self.at > 0
-            && self.at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS)
+            && self.at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS)
     }
 }
 

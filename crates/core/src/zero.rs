@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::config::{ScaleToZero, WakeCount};
 use crate::facts::ScalableBounds;
+use crate::limits::CLOCK_SKEW_SECONDS;
 
 /// Why the watcher is looking at a target now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -133,10 +134,6 @@ pub struct WatchState {
     /// written); published so an alarm notices a target the watcher cannot see.
     pub skipped: u32,
 }
-
-/// How far ahead of this invocation's clock a stored time may be and still be taken
-/// as written by another invocation (clock skew); beyond it, it cannot be right.
-pub const CLOCK_SKEW_SECONDS: i64 = 300;
 
 impl WatchState {
     /// The state with every time that lies ahead of `now` by more than the clock skew
@@ -346,7 +343,7 @@ pub fn shows_work(
 pub fn start_latency(before: &WatchState, after: &WatchState) -> Option<i64> {
     match (before.running_at, after.running_at, after.woke_at) {
         (None, Some(running), Some(woke)) => Some(running.saturating_sub(woke))
-            .filter(|seconds| (0..=crate::startup::MAX_START_UP_SECONDS).contains(seconds)),
+            .filter(|seconds| (0..=crate::limits::MAX_START_UP_SECONDS).contains(seconds)),
         _ => None,
     }
 }

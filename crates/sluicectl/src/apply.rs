@@ -156,7 +156,7 @@ pub fn floors_now(
                 now.as_second(),
             );
             let floor = schedule.floor_ahead(now, lead.minutes);
-            floors.insert(target.name.clone(), floor.hold());
+            floors.insert(target.name.clone(), Hold::from(&floor));
         }
     }
     for target in &document.targets {

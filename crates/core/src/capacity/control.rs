@@ -151,7 +151,7 @@ impl Memory {
     /// record delays a give-back, never stops a run.
     pub fn sanitized(&self, now: i64) -> (Memory, Vec<String>) {
         let mut notes = Vec::new();
-        let ahead = now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS);
+        let ahead = now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS);
         let below_since = self.below_since.filter(|at| {
             let fine = *at <= ahead;
             if !fine {

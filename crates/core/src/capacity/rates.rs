@@ -359,7 +359,7 @@ impl Rates {
                     && look.waiting >= 0.0
                     && look.in_flight.is_finite()
                     && look.in_flight >= 0.0
-                    && look.at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS)
+                    && look.at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS)
                     // Looks are minutes old: one from before yesterday is not this
                     // record's.
                     && look.at >= now.saturating_sub(86_400);
@@ -385,7 +385,7 @@ impl Rates {
             samples: if service.is_some() { self.samples } else { 0 },
             arrival: rate("arrival rate", self.arrival, &mut notes),
             learned_through: self.learned_through.filter(|at| {
-                let fine = *at <= now.saturating_add(crate::zero::CLOCK_SKEW_SECONDS);
+                let fine = *at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS);
                 if !fine {
                     notes.push(format!("stored minute {at} is ahead of the clock: ignored"));
                 }

@@ -1,44 +1,8 @@
-//! The checks the parts of a target share: CloudWatch dimensions, and a collector of
-//! problems by path.
-
-use std::collections::BTreeMap;
+//! The problems of the parts of a target, collected by path.
 
 use crate::problem::Problem;
 
-/// What CloudWatch refuses in a metric's dimensions (at most 30; each name and value
-/// not empty, names at most 255 characters, values at most 1024), as (field, message)
-/// under `path`.
-pub(crate) fn dimension_problems(
-    path: &str,
-    dimensions: &BTreeMap<String, String>,
-) -> Vec<(String, String)> {
-    let mut problems = Vec::new();
-    if dimensions.len() > 30 {
-        problems.push((
-            path.to_owned(),
-            format!(
-                "CloudWatch allows at most 30 dimensions, got {}",
-                dimensions.len()
-            ),
-        ));
-    }
-    for (name, value) in dimensions {
-        if name.trim().is_empty() || name.chars().count() > 255 {
-            problems.push((
-                path.to_owned(),
-                format!("dimension name {name:?} must be 1 to 255 characters"),
-            ));
-        }
-        if value.trim().is_empty() || value.chars().count() > 1024 {
-            problems.push((
-                format!("{path}.{name}"),
-                format!("must be 1 to 1024 characters, got {value:?}"),
-            ));
-        }
-    }
-    problems
-}
-
+/// Problems of one part of a document, each under the part's path.
 pub(super) struct Found<'p> {
     path: &'p str,
     pub(super) problems: Vec<Problem>,

@@ -12,13 +12,9 @@ mod target;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use check::dimension_problems;
 pub use document::{Calendar, Document, Format};
 pub use gpu::GpuSource;
 pub use scale_to_zero::{ActivationMetric, ScaleToZero, WakeCount};
-pub use target::{
-    Capacity, MAX_BACKLOG, MAX_BACKLOG_PER_TASK, MAX_IDLE_MINUTES, MAX_TASKS, MIN_BACKLOG_PER_TASK,
-    Target,
-};
+pub use target::{Capacity, Target};
 
 pub use crate::queue::Queue;

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::check::{Found, dimension_problems};
-use super::target::{MAX_BACKLOG, MAX_IDLE_MINUTES, Target};
+use super::check::Found;
+use super::target::Target;
+use crate::dimensions::dimension_problems;
 use crate::facts::MetricQuery;
+use crate::limits::{MAX_BACKLOG, MAX_IDLE_MINUTES};
 
 /// Scale-to-zero settings, used by the zero-watcher.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::check::{Found, dimension_problems};
+use super::check::Found;
 use super::{GpuSource, ScaleToZero};
+use crate::dimensions::dimension_problems;
 use crate::instances::Instances;
+use crate::limits::{MAX_BACKLOG_PER_TASK, MAX_TASKS, MIN_BACKLOG_PER_TASK};
 use crate::place::{
     Home, Place, account_of, external_id_problem, partition_problem, region_problem,
     role_arn_problem,
@@ -389,22 +391,3 @@ impl Target {
         }
     }
 }
-
-/// Problems of one part of a document, each under the part's path.
-/// The most tasks a target may declare: beyond ECS's adjustable 5,000 a service, and
-/// far below the 2^31 - 1 Application Auto Scaling takes.
-pub const MAX_TASKS: u32 = 100_000;
-
-/// The most messages a backlog threshold may name: SQS's counts are approximate, and a
-/// threshold nearer u64::MAX than any queue ever holds would never trip, unsaid.
-pub const MAX_BACKLOG: u64 = 1_000_000_000;
-
-/// `backlog_per_task` between a thousandth of a message and a billion: every division
-/// by it stays a number (a subnormal one made the need infinite).
-pub const MIN_BACKLOG_PER_TASK: f64 = 1e-3;
-
-pub const MAX_BACKLOG_PER_TASK: f64 = 1e9;
-
-/// `idle_minutes` at most a week: the idle clock reads SQS's 1-minute counts over it,
-/// which CloudWatch keeps 15 days.
-pub const MAX_IDLE_MINUTES: u32 = 7 * 1440;

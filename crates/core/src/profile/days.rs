@@ -1,9 +1,7 @@
 //! The days a window applies to: weekdays, the nth weekday of a month, days of the
 //! month counted from either end or in business days, and times of day.
 
-use jiff::civil::Date;
-use jiff::civil::Time;
-use jiff::civil::Weekday;
+use jiff::civil::{Date, Time, Weekday};
 
 use super::holidays::Holidays;
 

@@ -1,8 +1,9 @@
 //! Days off: dates that close a profile's windows, or open windows of their own.
 
+use jiff::civil::{Date, Weekday};
+use serde::{Deserialize, Serialize};
+
 use crate::problem::Problem;
-use jiff::civil::Date;
-use jiff::civil::Weekday;
 
 /// A profile's days off.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,5 +75,21 @@ impl Holidays {
 
     pub(super) fn is_business_day(&self, date: Date) -> bool {
         !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) && !self.contains(date)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+/// What a window does on a holiday: closes (skip), opens only then, or opens also then.
+pub enum OnHolidays {
+    #[default]
+    Skip,
+    Only,
+    Also,
+}
+
+impl OnHolidays {
+    pub(super) fn is_skip(&self) -> bool {
+        *self == OnHolidays::Skip
     }
 }

@@ -14,7 +14,7 @@ mod spec;
 mod tests;
 mod window;
 
-pub use holidays::{Holidays, parse_holiday};
+pub use holidays::{Holidays, OnHolidays, parse_holiday};
 pub use schedule::{Floor, Schedule};
-pub use spec::{LeadMode, OnHolidays, Profile, WindowSpec};
+pub use spec::{LeadMode, Profile, WindowSpec};
 pub use window::{MAX_WINDOWS, Window};

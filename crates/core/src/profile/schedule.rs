@@ -1,19 +1,16 @@
 //! A compiled profile: the floor (and cap) it gives at an instant, its warnings and
 //! the changes it plans over a span of time.
 
-use crate::problem::Problem;
-use jiff::Timestamp;
-use jiff::ToSpan;
-use jiff::civil::Date;
-use jiff::civil::Time;
-use jiff::tz::AmbiguousOffset;
-use jiff::tz::TimeZone;
+use jiff::civil::{Date, Time};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use super::days::Applies;
 use super::holidays::Holidays;
 use super::spec::{LeadMode, Profile};
 use super::window::{MAX_WINDOWS, Window, skipped_months};
+use crate::problem::{Problem, Problems, name_problem};
 
 /// A validated profile, ready to give floors.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,16 +41,6 @@ pub struct Floor {
 
 pub(super) fn is_zero(n: &u32) -> bool {
     *n == 0
-}
-
-impl Floor {
-    pub fn hold(&self) -> crate::prescale::Hold {
-        crate::prescale::Hold {
-            floor: self.min_tasks,
-            cap: self.max_tasks,
-            budget_cap: None,
-        }
-    }
 }
 
 impl Schedule {
@@ -257,5 +244,33 @@ impl Schedule {
             }
         }
         changes
+    }
+}
+
+/// Profiles are checked by compiling them: here, where the compiler is.
+impl Profile {
+    /// A profile as stored in the table, compiled for use; the error says why not.
+    pub fn from_stored(name: &str, spec: &str) -> Result<Schedule, String> {
+        let profile: Profile =
+            serde_json::from_str(spec).map_err(|e| format!("stored spec does not parse: {e}"))?;
+        if profile.name != name {
+            return Err(format!(
+                "stored under {name:?} but named {:?}",
+                profile.name
+            ));
+        }
+        Schedule::compile(&profile, "profile").map_err(|problems| Problems(problems).to_string())
+    }
+
+    /// Every problem of the profile on its own, by path.
+    pub fn problems(&self, path: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if let Some(message) = name_problem(&self.name) {
+            problems.push(Problem::new(format!("{path}.name"), message));
+        }
+        if let Err(more) = Schedule::compile(self, path) {
+            problems.extend(more);
+        }
+        problems
     }
 }

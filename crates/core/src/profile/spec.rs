@@ -1,17 +1,13 @@
 //! A profile as written: its windows, lead and holidays, checked and compiled into a
 //! [`Schedule`](super::Schedule).
 
-use crate::problem::Problem;
-use crate::problem::Problems;
-use crate::problem::name_problem;
 use jiff::civil::Time;
-use serde::Deserialize;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::days::{Applies, parse_day_of_week, parse_days_of_month, parse_time};
-use super::holidays::calendar_date;
-use super::schedule::Schedule;
+use super::holidays::{OnHolidays, calendar_date};
 use super::window::Window;
+use crate::problem::Problem;
 
 /// A capacity profile as written and stored: windows of local time in which a
 /// target needs a floor. [`Schedule::compile`] validates it into a [`Schedule`].
@@ -39,33 +35,6 @@ pub struct Profile {
     pub calendars: Vec<String>,
     #[serde(default)]
     pub windows: Vec<WindowSpec>,
-}
-
-impl Profile {
-    /// A profile as stored in the table, compiled for use; the error says why not.
-    pub fn from_stored(name: &str, spec: &str) -> Result<Schedule, String> {
-        let profile: Profile =
-            serde_json::from_str(spec).map_err(|e| format!("stored spec does not parse: {e}"))?;
-        if profile.name != name {
-            return Err(format!(
-                "stored under {name:?} but named {:?}",
-                profile.name
-            ));
-        }
-        Schedule::compile(&profile, "profile").map_err(|problems| Problems(problems).to_string())
-    }
-
-    /// Every problem of the profile on its own, by path.
-    pub fn problems(&self, path: &str) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        if let Some(message) = name_problem(&self.name) {
-            problems.push(Problem::new(format!("{path}.name"), message));
-        }
-        if let Err(more) = Schedule::compile(self, path) {
-            problems.extend(more);
-        }
-        problems
-    }
 }
 
 /// A window as written in a configuration file. Exactly one of `days`,
@@ -126,21 +95,6 @@ impl LeadMode {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnHolidays {
-    #[default]
-    Skip,
-    Only,
-    Also,
-}
-
-impl OnHolidays {
-    fn is_skip(&self) -> bool {
-        *self == OnHolidays::Skip
-    }
-}
-
 /// Writes `4`, not `4.0`, for whole counts.
 pub(super) fn whole_if_possible<S: serde::Serializer>(
     value: &f64,
@@ -163,7 +117,7 @@ impl WindowSpec {
         let applies = self.applies(&mut problem);
         let (start, end) = self.times(&mut problem);
         let min_tasks = self.min_tasks;
-        let most = crate::config::MAX_TASKS;
+        let most = crate::limits::MAX_TASKS;
         if !(min_tasks.is_finite()
             && min_tasks >= 0.0
             && min_tasks.fract() == 0.0

@@ -2,15 +2,11 @@
 //! to, and its occurrence on a given day across daylight saving.
 
 use jiff::Timestamp;
-use jiff::civil::Date;
-use jiff::civil::DateTime;
-use jiff::civil::Time;
-use jiff::tz::AmbiguousOffset;
-use jiff::tz::TimeZone;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 use super::days::Applies;
-use super::holidays::Holidays;
-use super::spec::OnHolidays;
+use super::holidays::{Holidays, OnHolidays};
 
 /// More windows than this make a profile unreadable and every evaluation slow.
 pub const MAX_WINDOWS: usize = 1000;

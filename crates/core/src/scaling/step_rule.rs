@@ -179,7 +179,7 @@ impl StepRule {
             }
             _ => {}
         }
-        let tasks = crate::config::MAX_TASKS;
+        let tasks = crate::limits::MAX_TASKS;
         match (self.add, self.remove) {
             (Some(n), None) | (None, Some(n)) if (1..=tasks).contains(&n) => {}
             (Some(n), None) | (None, Some(n)) => {

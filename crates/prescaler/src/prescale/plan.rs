@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sluice_aws::AwsError;
 use sluice_core::budget;
-use sluice_core::prescale::{Change, OwnWrite, demand, plan};
+use sluice_core::prescale::{Change, Hold, OwnWrite, demand, plan};
 use sluice_core::profile::Schedule;
 use sluice_core::startup::{self, StartUps};
 
@@ -106,7 +106,7 @@ fn plan_target(
     let starts = starts.map_err(|e| e.to_string());
     let lead = startup::lead(schedule, starts, settings.interval_minutes, now.as_second());
     let floor = schedule.floor_ahead(at, lead.minutes);
-    let mut hold = floor.hold();
+    let mut hold = Hold::from(&floor);
     report.lead_minutes = Some(lead.minutes);
     report.lead = lead.why;
     report.floor = Some(floor.min_tasks);

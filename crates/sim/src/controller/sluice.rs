@@ -116,7 +116,8 @@ impl SluiceLoop {
         let Ok(at) = Timestamp::from_second(now) else {
             return;
         };
-        let ScalableBounds { min, max } = wanted_bounds(&self.target, schedule.floor_at(at).hold());
+        let ScalableBounds { min, max } =
+            wanted_bounds(&self.target, Hold::from(&schedule.floor_at(at)));
         let before = levers.bounds;
         if max != before.max {
             levers.note(Changed::Cap {
