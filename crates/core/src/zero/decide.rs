@@ -1,0 +1,370 @@
+//! The decision itself: wake, sleep or leave alone, from the facts, the state and the
+//! clock.
+
+use serde::Serialize;
+
+use super::facts::{Cause, Facts, Protection, Sizing};
+use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
+use crate::config::{ScaleToZero, WakeCount};
+
+/// For a push: when the service was seen awake recently, the push only resets the
+/// idle clock and nothing needs reading. None means: read the facts and decide.
+pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {
+    // A sleep being carried out: the push must be decided (and remembered), not absorbed.
+    if claim_in_force(state, Transition::Sleep, now) {
+        return None;
+    }
+    match state.observed {
+        Some((desired, at))
+            if desired > 0 && (0..OBSERVATION_TRUST_SECONDS).contains(&now.saturating_sub(at)) =>
+        {
+            Some(Verdict {
+                decision: Decision::Stay {
+                    reason: format!(
+                        "awake ({desired} tasks seen {}s ago): idle clock reset",
+                        now.saturating_sub(at)
+                    ),
+                },
+                state: WatchState {
+                    last_activity: Some(now),
+                    ..*state
+                },
+            })
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Decision {
+    /// Raise desiredCount from 0 to `to`.
+    Wake { to: u32, reason: String },
+    /// Lower desiredCount to 0.
+    Sleep { reason: String },
+    /// Change nothing in ECS.
+    Stay { reason: String },
+}
+
+impl Decision {
+    pub fn reason(&self) -> &str {
+        match self {
+            Decision::Wake { reason, .. }
+            | Decision::Sleep { reason }
+            | Decision::Stay { reason } => reason,
+        }
+    }
+
+    pub fn transition(&self) -> Option<Transition> {
+        match self {
+            Decision::Wake { .. } => Some(Transition::Wake),
+            Decision::Sleep { .. } => Some(Transition::Sleep),
+            Decision::Stay { .. } => None,
+        }
+    }
+}
+
+/// The decision and the state to store with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub state: WatchState,
+}
+
+/// Whether the facts show work to wake for: a backlog above the activation threshold,
+/// a message on a priority queue, or the activation metric above its threshold.
+pub fn shows_work(
+    settings: &ScaleToZero,
+    backlog: u64,
+    priority_backlog: u64,
+    metric_active: bool,
+) -> bool {
+    backlog > settings.activation_backlog || priority_backlog > 0 || metric_active
+}
+
+/// Decides for one target. `now` is epoch seconds.
+pub fn decide(
+    settings: &ScaleToZero,
+    sizing: Sizing,
+    facts: &Facts,
+    state: &WatchState,
+    cause: &Cause,
+    now: i64,
+) -> Verdict {
+    let look = Look::new(settings, sizing, facts, state, cause, now);
+    if facts.desired == 0 {
+        look.asleep()
+    } else {
+        look.awake()
+    }
+}
+
+/// One look at a target: its inputs and what follows from them for every branch.
+struct Look<'a> {
+    settings: &'a ScaleToZero,
+    sizing: Sizing,
+    facts: &'a Facts,
+    state: &'a WatchState,
+    cause: &'a Cause,
+    now: i64,
+    active: bool,
+    /// Nothing at all: not even a message below the activation threshold or one in
+    /// flight.
+    idle: bool,
+    last_activity: Option<i64>,
+}
+
+impl<'a> Look<'a> {
+    fn new(
+        settings: &'a ScaleToZero,
+        sizing: Sizing,
+        facts: &'a Facts,
+        state: &'a WatchState,
+        cause: &'a Cause,
+        now: i64,
+    ) -> Self {
+        let work = shows_work(
+            settings,
+            facts.backlog,
+            facts.priority_backlog,
+            facts.metric_active,
+        );
+        let active = match cause {
+            Cause::Push(_) => true,
+            Cause::Poll => work || (facts.desired == 0 && state.wake_requested.is_some()),
+            Cause::ManualSleep => work,
+        };
+        // Tasks still starting (an instance placed, an image pulled, a model loaded)
+        // have not had their chance at the work: the idle clock does not run.
+        let starting = facts.running < facts.desired;
+        let idle = !active && facts.backlog == 0 && !facts.metric_active && !starting;
+        let seen_now = active || state.last_activity.is_none() || facts.backlog > 0 || starting;
+        // Work done between looks (a job sent and finished within a minute) restarts
+        // the idle clock as if it had been seen; a time ahead of the clock is capped.
+        let between = facts.recent_activity.map(|at| at.min(now));
+        let last_activity = if seen_now {
+            Some(now)
+        } else {
+            state.last_activity.max(between)
+        };
+        Look {
+            settings,
+            sizing,
+            facts,
+            state,
+            cause,
+            now,
+            active,
+            idle,
+            last_activity,
+        }
+    }
+
+    /// desiredCount 0: wake on activity, to the wake count within the bounds.
+    fn asleep(&self) -> Verdict {
+        if *self.cause == Cause::ManualSleep {
+            return self.stay("already asleep: a manual sleep never wakes".to_owned());
+        }
+        if !self.active {
+            return self.stay("asleep, no activity".to_owned());
+        }
+        let (mut to, mut how) = self.wake_count();
+        if let Some(bounds) = self.facts.bounds {
+            if bounds.max == 0 {
+                return self
+                    .stay("activity, but the scalable target's MaxCapacity is 0".to_owned());
+            }
+            // Not clamp(): bounds read from AWS may be odd (MinCapacity above
+            // MaxCapacity), and a decision never panics on what it reads.
+            let bounded = to.max(bounds.min.max(1)).min(bounds.max);
+            if bounded != to {
+                how.push_str(&format!(
+                    ", {bounded} within the scalable target's {}-{}",
+                    bounds.min, bounds.max
+                ));
+            }
+            to = bounded;
+        }
+        if self.claim_in_force(Transition::Wake) {
+            return self.stay("wake already claimed by another invocation".to_owned());
+        }
+        let reason = match self.cause {
+            Cause::Push(what) => what.clone(),
+            _ if self.facts.metric_active => "activation metric above its threshold".to_owned(),
+            _ if self.facts.priority_backlog > 0 => format!(
+                "{} message(s) on a priority queue",
+                self.facts.priority_backlog
+            ),
+            _ => format!(
+                "backlog {} above activation threshold {}",
+                self.facts.backlog, self.settings.activation_backlog
+            ),
+        };
+        let reason = format!("{reason}; {to} task(s): {how}");
+        self.act(Decision::Wake { to, reason })
+    }
+
+    /// The tasks a wake starts before the scalable target's bounds, and how that
+    /// count was derived.
+    fn wake_count(&self) -> (u32, String) {
+        let wake_tasks = self.settings.wake_tasks;
+        let per_task = self.sizing.backlog_per_task;
+        if matches!(self.cause, Cause::Push(_)) {
+            return (
+                wake_tasks,
+                format!("wake_tasks {wake_tasks} (a push: backlog not read)"),
+            );
+        }
+        if self.settings.wake == WakeCount::Fixed || !per_task.is_finite() || per_task <= 0.0 {
+            return (wake_tasks, format!("wake_tasks {wake_tasks}"));
+        }
+        // f64 -> u32 saturates; a huge backlog is capped by max just below.
+        let need = (self.facts.backlog as f64 / per_task).ceil() as u32;
+        let max = self.sizing.capacity_max.max(wake_tasks);
+        let to = need.max(wake_tasks).min(max);
+        let mut how = format!(
+            "ceil(backlog {} / {per_task} per task) = {need}",
+            self.facts.backlog
+        );
+        if to > need {
+            how.push_str(&format!(", raised to wake_tasks {wake_tasks}"));
+        } else if to < need {
+            how.push_str(&format!(", capped at capacity.max {max}"));
+        }
+        (to, how)
+    }
+
+    /// desiredCount above 0, at any count: sleep with no floor, after `idle_minutes` of
+    /// nothing while no task was starting (or on a manual sleep).
+    fn awake(&self) -> Verdict {
+        let facts = self.facts;
+        if let Some(floor) = facts.floor() {
+            return self.stay(format!("{floor}: never sleeps"));
+        }
+        if !self.idle {
+            return self.stay(if facts.backlog > 0 {
+                format!("busy: backlog {}", facts.backlog)
+            } else if facts.running < facts.desired {
+                format!(
+                    "starting: {} of {} task(s) running; the idle clock waits",
+                    facts.running, facts.desired
+                )
+            } else {
+                "busy: activity".to_owned()
+            });
+        }
+        if self.claim_in_force(Transition::Sleep) {
+            return self.stay("sleep already claimed by another invocation".to_owned());
+        }
+        let reason = if *self.cause == Cause::ManualSleep {
+            "manual sleep".to_owned()
+        } else {
+            let idle_seconds = self
+                .now
+                .saturating_sub(self.last_activity.unwrap_or(self.now));
+            let needed = i64::from(self.settings.idle_minutes).saturating_mul(60);
+            if idle_seconds < needed {
+                return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
+            }
+            if let Some(woke) = self.state.woke_at {
+                let awake = self.now.saturating_sub(woke);
+                let minimum = i64::from(self.settings.min_awake_minutes).saturating_mul(60);
+                if awake < minimum {
+                    return self.stay(format!(
+                        "idle, but woken {awake}s ago: min_awake_minutes {}",
+                        self.settings.min_awake_minutes
+                    ));
+                }
+            }
+            format!(
+                "idle for {} min (idle_minutes {})",
+                idle_seconds / 60,
+                self.settings.idle_minutes
+            )
+        };
+        // Only ECS's own task protection can keep a task from being stopped: a
+        // protected task is mid-job, and unknown protection is not "none".
+        match &self.facts.protection {
+            Protection::Clear => self.act(Decision::Sleep { reason }),
+            Protection::Protected(tasks) => {
+                self.stay(format!("blocked: {tasks} task(s) protected ({reason})"))
+            }
+            Protection::Unknown(why) => self.stay(format!(
+                "blocked: task protection unknown: {why} ({reason})"
+            )),
+            Protection::NotRead => {
+                self.stay(format!("blocked: task protection not read ({reason})"))
+            }
+        }
+    }
+
+    fn claim_in_force(&self, transition: Transition) -> bool {
+        claim_in_force(self.state, transition, self.now)
+    }
+
+    /// A push asks for a wake while the service is at 0, or while a sleep is being
+    /// carried out; ECS showing tasks fulfils it.
+    fn wake_requested(&self) -> Option<i64> {
+        let asked = matches!(self.cause, Cause::Push(_))
+            && (self.facts.desired == 0 || self.claim_in_force(Transition::Sleep));
+        if asked {
+            return Some(self.state.wake_requested.unwrap_or(self.now));
+        }
+        if self.facts.desired > 0 && !self.claim_in_force(Transition::Sleep) {
+            return None;
+        }
+        self.state.wake_requested
+    }
+
+    fn stay(&self, reason: String) -> Verdict {
+        Verdict {
+            decision: Decision::Stay { reason },
+            state: WatchState {
+                last_activity: self.last_activity,
+                claimed: self.state.claimed,
+                observed: Some((self.facts.desired, self.now)),
+                wake_requested: self.wake_requested(),
+                woke_at: self.state.woke_at,
+                running_at: self.running_at(),
+                skipped: 0,
+            },
+        }
+    }
+
+    /// The first look with a task running after a wake ends that wake's start-up.
+    fn running_at(&self) -> Option<i64> {
+        let started = self.state.woke_at.is_some() && self.facts.running > 0;
+        self.state
+            .running_at
+            .or(started.then_some(self.now))
+            .filter(|_| self.state.woke_at.is_some())
+    }
+
+    /// A wake or a sleep, claimed now. Observed is 0 either way: before a wake ECS
+    /// showed 0, and a wake is trusted as done only once the handler confirms its call
+    /// ([`confirmed`]); after a sleep no push may be absorbed as "awake".
+    fn act(&self, decision: Decision) -> Verdict {
+        let claimed = match &decision {
+            Decision::Wake { .. } => Some((Transition::Wake, self.now)),
+            Decision::Sleep { .. } => Some((Transition::Sleep, self.now)),
+            Decision::Stay { .. } => self.state.claimed,
+        };
+        let woke_at = match &decision {
+            Decision::Wake { .. } => Some(self.now),
+            Decision::Sleep { .. } => None,
+            Decision::Stay { .. } => self.state.woke_at,
+        };
+        Verdict {
+            state: WatchState {
+                last_activity: self.last_activity,
+                claimed,
+                observed: Some((0, self.now)),
+                wake_requested: self.wake_requested(),
+                woke_at,
+                running_at: None,
+                skipped: 0,
+            },
+            decision,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! What the watcher knows of a target when it looks: why it looks, the counts it read,
+//! its tasks' protection and how a wake is sized.
+
+use serde::Serialize;
+
+use crate::facts::ScalableBounds;
+
+/// Why the watcher is looking at a target now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Cause {
+    /// A scheduled poll: activity is whatever the facts show.
+    Poll,
+    /// A push (SNS notification, alarm in ALARM, manual wake): activity by itself.
+    Push(String),
+    /// A manual `sleep` event: sleep now if allowed, whatever the idle clock says.
+    ManualSleep,
+}
+
+/// What was read for a target. Every field the decision needs must have been read:
+/// the handler passes `Err` for the whole target when any read failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Facts {
+    pub desired: u32,
+    /// Tasks ECS reports running: the first one after a wake ends its start-up.
+    pub running: u32,
+    /// Visible + in flight + delayed over the target's queues, weighted by queue.
+    pub backlog: u64,
+    /// Messages on priority queues: activity whatever the activation threshold.
+    pub priority_backlog: u64,
+    /// Whether the configured activation metric is above its threshold.
+    pub metric_active: bool,
+    pub bounds: Option<ScalableBounds>,
+    /// The window floor the prescaler holds as desiredCount on a service without a
+    /// scalable target (its own write, kept in the table): a floor as MinCapacity is.
+    pub prescaled: Option<u32>,
+    /// The newest time work was seen arriving or being done between looks (messages
+    /// sent to or received from its queues, the GPU busy); None when nothing showed.
+    /// Read only when a sleep is possible ([`sleep_possible`]).
+    pub recent_activity: Option<i64>,
+    /// Task scale-in protection; read only when a sleep is possible.
+    pub protection: Protection,
+}
+
+/// ECS task scale-in protection of the service's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Protection {
+    /// Not read (no sleep was possible): never enough to sleep on.
+    NotRead,
+    /// No task protected.
+    Clear,
+    /// This many tasks protected: they are in the middle of work.
+    Protected(u32),
+    /// Could not be read (not permitted, failed): never enough to sleep on.
+    Unknown(String),
+}
+
+/// What sizes a wake: the target's backlog per task and its configured maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sizing {
+    pub backlog_per_task: f64,
+    pub capacity_max: u32,
+}
+
+impl Sizing {
+    pub fn of(target: &crate::config::Target) -> Sizing {
+        Sizing {
+            backlog_per_task: target.backlog_per_task,
+            capacity_max: target.capacity.max,
+        }
+    }
+}
+
+/// Whether this look could put the service to sleep, so the facts only a sleep needs
+/// (task protection, activity between looks) are worth reading: tasks running (at
+/// any count: idle means idle), no floor above 0, and an empty backlog.
+pub fn sleep_possible(facts: &Facts) -> bool {
+    facts.desired >= 1 && facts.backlog == 0 && facts.floor().is_none()
+}
+
+impl Facts {
+    /// A floor above zero and who holds it: the scalable target's MinCapacity, or the
+    /// prescaler's window floor on a service without one. A service with a floor
+    /// never sleeps (the floor's owner decides when it ends).
+    pub fn floor(&self) -> Option<String> {
+        if let Some(bounds) = self.bounds
+            && bounds.min > 0
+        {
+            return Some(format!("scalable target MinCapacity {} > 0", bounds.min));
+        }
+        self.prescaled
+            .filter(|floor| *floor > 0)
+            .map(|floor| format!("the prescaler's window floor {floor} (no scalable target)"))
+    }
+}

@@ -1,0 +1,16 @@
+//! The zero-watcher's decision: wake a sleeping service on activity, put an idle one
+//! to sleep, and otherwise leave it alone. Pure: facts, state and the clock come in,
+//! a decision goes out; the handler reads, claims the transition in DynamoDB and acts.
+
+mod decide;
+mod facts;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use decide::{Decision, Verdict, decide, push_while_awake, shows_work};
+pub use facts::{Cause, Facts, Protection, Sizing, sleep_possible};
+pub use state::{
+    CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,
+    start_latency, start_overdue, unread, wake_latency,
+};

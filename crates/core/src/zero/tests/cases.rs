@@ -1,0 +1,389 @@
+//! The watcher's rules one by one: wakes, idle clocks, latencies, protection.
+
+use super::*;
+
+#[test]
+fn a_push_to_a_recently_awake_service_needs_no_reads() {
+    let awake = WatchState {
+        last_activity: Some(T0 - 200),
+        claimed: None,
+        observed: Some((2, T0 - 30)),
+        wake_requested: None,
+        woke_at: None,
+        running_at: None,
+        skipped: 0,
+    };
+    let outcome = push_while_awake(&awake, T0).expect("trusted");
+    assert_eq!(outcome.state.last_activity, Some(T0));
+    assert_eq!(
+        outcome.decision.reason(),
+        "awake (2 tasks seen 30s ago): idle clock reset"
+    );
+    let stale = WatchState {
+        observed: Some((2, T0 - OBSERVATION_TRUST_SECONDS)),
+        ..awake
+    };
+    assert_eq!(push_while_awake(&stale, T0), None, "stale: read ECS");
+    let asleep = WatchState {
+        observed: Some((0, T0 - 5)),
+        ..awake
+    };
+    assert_eq!(
+        push_while_awake(&asleep, T0),
+        None,
+        "asleep: decide, maybe wake"
+    );
+}
+
+#[test]
+fn activity_during_the_idle_window_resets_the_clock() {
+    let busy = decide(
+        &settings(),
+        SIZING,
+        &facts(1, 1),
+        &idle_since(T0 - 290),
+        &Cause::Poll,
+        T0,
+    );
+    assert_eq!(busy.state.last_activity, Some(T0));
+    let later = decide(
+        &settings(),
+        SIZING,
+        &facts(1, 0),
+        &busy.state,
+        &Cause::Poll,
+        T0 + 60,
+    );
+    assert_eq!(later.decision.reason(), "idle for 60s of 300s");
+    let push = decide(
+        &settings(),
+        SIZING,
+        &facts(1, 0),
+        &idle_since(T0 - 299),
+        &Cause::Push("sns".into()),
+        T0,
+    );
+    assert_eq!(
+        (action(&push), push.state.last_activity),
+        ("stay", Some(T0))
+    );
+}
+
+#[test]
+fn a_wakes_latency_counts_from_what_the_watcher_could_see() {
+    let asleep = WatchState {
+        observed: Some((0, T0 - 50)),
+        ..idle_since(T0 - 900)
+    };
+    let poll = |state: &WatchState, quiet| wake_latency(state, &Cause::Poll, quiet, T0);
+    assert_eq!(poll(&asleep, None), 50, "the stored quiet look");
+    assert_eq!(poll(&asleep, Some(T0 - 5)), 5, "a newer one");
+    assert_eq!(
+        poll(&asleep, Some(T0 - 500)),
+        50,
+        "an older one: the stored"
+    );
+    let asked = WatchState {
+        wake_requested: Some(T0 - 120),
+        ..asleep
+    };
+    assert_eq!(poll(&asked, Some(T0 - 5)), 120, "a push before");
+    let push = Cause::Push("sns".to_owned());
+    assert_eq!(wake_latency(&asked, &push, Some(T0 - 5), T0), 120);
+    assert_eq!(
+        wake_latency(&asleep, &push, Some(T0 - 5), T0),
+        0,
+        "the push"
+    );
+    let awake_seen = WatchState {
+        observed: Some((2, T0 - 50)),
+        ..idle_since(T0 - 900)
+    };
+    assert_eq!(poll(&awake_seen, None), 0, "nothing known");
+    assert_eq!(poll(&asleep, Some(T0 + 30)), 0, "never negative");
+}
+
+#[test]
+fn a_wakes_start_up_is_measured_once_at_the_first_running_task() {
+    let look = |facts: Facts, state: &WatchState, at: i64| {
+        decide(&settings(), SIZING, &facts, state, &Cause::Poll, at).state
+    };
+    let woke = look(facts(0, 10), &idle_since(T0 - 900), T0);
+    assert_eq!((woke.woke_at, woke.running_at), (Some(T0), None));
+    let busy = |running| Facts {
+        running,
+        ..facts(1, 10)
+    };
+    let starting = look(busy(0), &woke, T0 + 60);
+    assert_eq!(start_latency(&woke, &starting), None, "still starting");
+    let started = look(busy(1), &starting, T0 + 120);
+    assert_eq!(start_latency(&starting, &started), Some(120));
+    let later = look(busy(1), &started, T0 + 180);
+    assert_eq!(start_latency(&started, &later), None, "measured once");
+    // A stored wake at i64::MIN (a corrupt record) measures nothing, never i64::MAX.
+    let corrupt = WatchState {
+        woke_at: Some(i64::MIN),
+        ..starting
+    };
+    let after = WatchState {
+        running_at: Some(T0 + 120),
+        ..corrupt
+    };
+    assert_eq!(start_latency(&corrupt, &after), None);
+    assert_eq!(later.running_at, Some(T0 + 120));
+    let unknown_wake = look(busy(1), &idle_since(T0), T0 + 60);
+    assert_eq!(
+        unknown_wake.running_at, None,
+        "a wake not ours is not measured"
+    );
+}
+
+#[test]
+fn a_wake_is_sized_to_the_backlog() {
+    let gold = Sizing {
+        backlog_per_task: 50.0,
+        capacity_max: 20,
+    };
+    let look = |settings: &ScaleToZero, facts: &Facts, sizing: Sizing| {
+        decide(
+            settings,
+            sizing,
+            facts,
+            &WatchState::default(),
+            &Cause::Poll,
+            T0,
+        )
+    };
+    let burst = look(&settings(), &asleep_with(400, 0), gold);
+    assert_eq!(wake_to(&burst), Some(8), "400 at 50 a task: 8 in one step");
+    assert!(
+        burst
+            .decision
+            .reason()
+            .ends_with("8 task(s): ceil(backlog 400 / 50 per task) = 8"),
+        "{}",
+        burst.decision.reason()
+    );
+    let one = look(&settings(), &asleep_with(3, 0), gold);
+    assert_eq!(wake_to(&one), Some(1), "never below what a message needs");
+    let three = ScaleToZero {
+        wake_tasks: 3,
+        ..settings()
+    };
+    assert_eq!(wake_to(&look(&three, &asleep_with(3, 0), gold)), Some(3));
+    let flood = look(&settings(), &asleep_with(1_000_000, 0), gold);
+    assert_eq!(wake_to(&flood), Some(20), "capped at capacity.max");
+    assert!(
+        flood
+            .decision
+            .reason()
+            .contains("capped at capacity.max 20")
+    );
+    let bounded = Facts {
+        bounds: Some(ScalableBounds { min: 0, max: 5 }),
+        ..asleep_with(400, 0)
+    };
+    let within = look(&settings(), &bounded, gold);
+    assert_eq!(wake_to(&within), Some(5));
+    assert!(
+        within
+            .decision
+            .reason()
+            .contains("5 within the scalable target's 0-5")
+    );
+    let floor = Facts {
+        bounds: Some(ScalableBounds { min: 12, max: 30 }),
+        ..asleep_with(400, 0)
+    };
+    assert_eq!(
+        wake_to(&look(&settings(), &floor, gold)),
+        Some(12),
+        "a floor in effect"
+    );
+    let fixed = ScaleToZero {
+        wake: WakeCount::Fixed,
+        ..settings()
+    };
+    assert_eq!(wake_to(&look(&fixed, &asleep_with(400, 0), gold)), Some(1));
+    // A push with nothing visible yet: the wake count.
+    let push = decide(
+        &settings(),
+        gold,
+        &asleep_with(0, 0),
+        &WatchState::default(),
+        &Cause::Push("sns".into()),
+        T0,
+    );
+    assert_eq!(wake_to(&push), Some(1));
+}
+
+#[test]
+fn a_priority_message_wakes_whatever_the_threshold() {
+    let high = ScaleToZero {
+        activation_backlog: 100,
+        ..settings()
+    };
+    let look = |facts: &Facts| {
+        decide(
+            &high,
+            SIZING,
+            facts,
+            &WatchState::default(),
+            &Cause::Poll,
+            T0,
+        )
+    };
+    assert_eq!(
+        action(&look(&asleep_with(50, 0))),
+        "stay",
+        "below the threshold"
+    );
+    let urgent = look(&asleep_with(1, 1));
+    assert_eq!(wake_to(&urgent), Some(1));
+    assert!(
+        urgent
+            .decision
+            .reason()
+            .starts_with("1 message(s) on a priority queue")
+    );
+}
+
+#[test]
+fn work_between_looks_restarts_the_idle_clock() {
+    // A job every 3 minutes that takes 20 s: every look finds the queue empty,
+    // but SQS counted the messages received in between.
+    let mut state = idle_since(T0 - 600);
+    for look in 0..20 {
+        let now = T0 + look * 60;
+        let last_job = now - (look % 3) * 60 - 40;
+        let facts = Facts {
+            recent_activity: Some(last_job),
+            ..facts(1, 0)
+        };
+        let verdict = decide(&settings(), SIZING, &facts, &state, &Cause::Poll, now);
+        assert_eq!(
+            action(&verdict),
+            "stay",
+            "look {look}: {}",
+            verdict.decision.reason()
+        );
+        state = verdict.state;
+    }
+    // Once the work stops, the idle window runs from the last of it.
+    let last = T0 + 19 * 60 - 40;
+    let quiet = |now: i64| {
+        let facts = Facts {
+            recent_activity: Some(last),
+            ..facts(1, 0)
+        };
+        decide(&settings(), SIZING, &facts, &state, &Cause::Poll, now)
+    };
+    assert_eq!(action(&quiet(last + 299)), "stay");
+    assert_eq!(action(&quiet(last + 300)), "sleep");
+    // A time ahead of the clock counts as now, not as a far future.
+    let ahead = Facts {
+        recent_activity: Some(T0 + 86_400),
+        ..facts(1, 0)
+    };
+    let verdict = decide(
+        &settings(),
+        SIZING,
+        &ahead,
+        &idle_since(T0 - 600),
+        &Cause::Poll,
+        T0,
+    );
+    assert_eq!(verdict.state.last_activity, Some(T0));
+}
+
+#[test]
+fn protected_or_unknown_tasks_block_a_sleep() {
+    let idle = idle_since(T0 - 600);
+    let look = |protection: Protection, cause: Cause| {
+        let facts = Facts {
+            protection,
+            ..facts(1, 0)
+        };
+        decide(&settings(), SIZING, &facts, &idle, &cause, T0)
+    };
+    let blocked = look(Protection::Protected(2), Cause::Poll);
+    assert_eq!(action(&blocked), "stay");
+    assert!(
+        blocked
+            .decision
+            .reason()
+            .starts_with("blocked: 2 task(s) protected")
+    );
+    let unknown = look(
+        Protection::Unknown("AccessDenied".into()),
+        Cause::ManualSleep,
+    );
+    assert_eq!(action(&unknown), "stay");
+    assert!(
+        unknown
+            .decision
+            .reason()
+            .starts_with("blocked: task protection unknown")
+    );
+    assert_eq!(action(&look(Protection::NotRead, Cause::Poll)), "stay");
+    assert_eq!(action(&look(Protection::Clear, Cause::Poll)), "sleep");
+}
+
+#[test]
+fn no_sleep_within_min_awake_minutes_of_a_wake() {
+    let settings = ScaleToZero {
+        min_awake_minutes: 15,
+        ..settings()
+    };
+    let woke = decide(
+        &settings,
+        SIZING,
+        &asleep_with(1, 0),
+        &WatchState::default(),
+        &Cause::Poll,
+        T0,
+    );
+    assert_eq!(woke.state.woke_at, Some(T0));
+    let state = confirmed(&woke.state, 1, T0);
+    let at = |now: i64| decide(&settings, SIZING, &facts(1, 0), &state, &Cause::Poll, now);
+    let early = at(T0 + 600);
+    assert_eq!(action(&early), "stay", "idle 10 min, but awake only 10");
+    assert!(early.decision.reason().contains("min_awake_minutes 15"));
+    assert_eq!(action(&at(T0 + 900)), "sleep");
+    assert_eq!(at(T0 + 900).state.woke_at, None, "a sleep forgets the wake");
+}
+
+#[test]
+fn times_ahead_of_the_clock_are_dropped_and_said() {
+    let stored = WatchState {
+        last_activity: Some(T0 + 86_400),
+        claimed: Some((Transition::Wake, T0 + 86_400)),
+        observed: Some((1, T0 + 86_400)),
+        wake_requested: Some(T0 + 86_400),
+        woke_at: None,
+        running_at: None,
+        skipped: 0,
+    };
+    let (clean, notes) = stored.sanitized(T0);
+    assert_eq!(
+        clean,
+        WatchState {
+            last_activity: Some(T0),
+            ..WatchState::default()
+        }
+    );
+    assert_eq!(notes.len(), 4, "{notes:?}");
+    assert!(
+        notes[0].contains("last_activity is 86400s ahead of the clock"),
+        "{notes:?}"
+    );
+    let near = WatchState {
+        last_activity: Some(T0 + CLOCK_SKEW_SECONDS),
+        ..WatchState::default()
+    };
+    assert_eq!(
+        near.sanitized(T0),
+        (near, Vec::new()),
+        "within clock skew: kept"
+    );
+}
