@@ -93,7 +93,7 @@ pub(super) fn parse_time(text: &str, allow_24: bool) -> Result<Option<Time>, Str
     Time::new(hours, minutes, 0, 0).map(Some).map_err(|_| bad())
 }
 
-pub(super) fn parse_weekday(text: &str) -> Option<Weekday> {
+fn parse_weekday(text: &str) -> Option<Weekday> {
     Some(match text.to_ascii_lowercase().as_str() {
         "mon" | "monday" => Weekday::Monday,
         "tue" | "tuesday" => Weekday::Tuesday,
@@ -124,7 +124,7 @@ pub(super) fn parse_day_of_week(text: &str) -> Option<(Weekday, Option<Nth>)> {
 }
 
 /// One day of a `days_of_month` item: `15`, `L`, `L-2`, `BD3`, `BDL`, `BDL-1`.
-pub(super) fn parse_day_of_month(part: &str) -> Result<DayOfMonth, String> {
+fn parse_day_of_month(part: &str) -> Result<DayOfMonth, String> {
     let bad = || {
         format!(
             "{part:?} is not a day of the month (1-31, L, L-n, BDn for the nth business day, \
@@ -161,7 +161,7 @@ pub(super) fn parse_day_of_month(part: &str) -> Result<DayOfMonth, String> {
 
 /// Splits `first-last` at the hyphen that separates the two days: `L-2` and `BDL-1`
 /// alone are one day, `25-L-2` and `L-3-L` are ranges.
-pub(super) fn split_range(item: &str) -> Option<(&str, &str)> {
+fn split_range(item: &str) -> Option<(&str, &str)> {
     let hyphens: Vec<usize> = item.match_indices('-').map(|(i, _)| i).collect();
     let upper = item.to_ascii_uppercase();
     let starts_with_last = upper.starts_with('L') || upper.starts_with("BDL");

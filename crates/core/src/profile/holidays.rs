@@ -40,7 +40,7 @@ pub(super) fn calendar_date(text: &str) -> Option<Date> {
     shaped.then(|| text.parse::<Date>().ok()).flatten()
 }
 
-pub(super) fn holiday(text: &str) -> Result<Holiday, String> {
+fn holiday(text: &str) -> Result<Holiday, String> {
     if let Some(date) = calendar_date(text) {
         return Ok(Holiday::Date(date));
     }

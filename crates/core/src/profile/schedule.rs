@@ -39,7 +39,7 @@ pub struct Floor {
     pub windows: Vec<usize>,
 }
 
-pub(super) fn is_zero(n: &u32) -> bool {
+fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 

@@ -96,10 +96,7 @@ impl LeadMode {
 }
 
 /// Writes `4`, not `4.0`, for whole counts.
-pub(super) fn whole_if_possible<S: serde::Serializer>(
-    value: &f64,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+fn whole_if_possible<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     if value.fract() == 0.0 && *value >= 0.0 && *value <= f64::from(u32::MAX) {
         serializer.serialize_u32(*value as u32)
     } else {

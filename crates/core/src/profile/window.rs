@@ -81,7 +81,7 @@ impl Window {
 }
 
 /// A local date and time as an instant, by the rules in the module comment.
-pub(super) fn local_instant(local: DateTime, tz: &TimeZone) -> Option<Timestamp> {
+fn local_instant(local: DateTime, tz: &TimeZone) -> Option<Timestamp> {
     let ambiguous = tz.to_ambiguous_timestamp(local);
     match ambiguous.offset() {
         AmbiguousOffset::Unambiguous { offset } => offset.to_timestamp(local).ok(),
