@@ -444,7 +444,7 @@ async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Resul
     emulators.send_messages(&queue_url, 2, 0).await?;
     let mut sleeper = target(&unique("sleeper"), &cluster, &service, vec![queue]);
     sleeper.scale_to_zero = Some(sluice_core::config::ScaleToZero {
-        idle_minutes: 5,
+        idle_minutes: Some(5),
         wake_tasks: 1,
         activation_backlog: 1,
         ..Default::default()

@@ -189,7 +189,7 @@ async fn the_watcher_does_not_sleep_a_window_floor_without_a_scalable_target() -
     target.capacity.min = 0;
     target.scale_to_zero = Some(ScaleToZero {
         wake_tasks: 1,
-        idle_minutes: 5,
+        idle_minutes: Some(5),
         ..ScaleToZero::default()
     });
     scenario.emulators.store_targets(&store, &[target]).await?;

@@ -50,6 +50,9 @@ async fn scenario_with(wake_tasks: u32, change: impl FnOnce(&mut Target)) -> Res
         .with_capacity(0, 10)
         .with_backlog_per_task(10.0)
         .with_scale_to_zero(ScaleToZero {
+            // Declared: these tests count minutes against it. Unset, the wait follows
+            // the measured start-up (an_unset_idle_wait_is_the_measured_start_up).
+            idle_minutes: Some(5),
             wake_tasks,
             topics: vec![TOPIC.to_owned()],
             alarms: vec![ALARM.to_owned()],
@@ -158,6 +161,53 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
         )
         .await?;
     assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(scenario.desired().await?, 0);
+    Ok(())
+}
+
+/// Without `idle_minutes`, the service sleeps once idle for its last start-up (at
+/// least a minute): moto starts tasks at once, so the wait is the least, and the
+/// service is asleep at moto after 90 idle seconds, where a declared five minutes
+/// would still hold it.
+#[tokio::test]
+async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
+    let scenario = scenario_with(1, |target| {
+        if let Some(zero) = &mut target.scale_to_zero {
+            zero.idle_minutes = None;
+        }
+    })
+    .await?;
+    let watcher = scenario.watcher(0);
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduler.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(scenario.emulators.consume(&scenario.queue_url, 1).await?, 1);
+    // The first look after the wake sees the task running: the start-up is measured.
+    let report = watcher
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    assert!(
+        report.decisions[0].start_latency_seconds.is_some(),
+        "{report:?}"
+    );
+    let report = watcher
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(30), None)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Stayed, "30 s idle: {report:?}");
+    let report = watcher
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(90), None)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(
+        report.decisions[0].reason,
+        "idle for 1 min (idle wait 60s: the last start-up)"
+    );
     assert_eq!(scenario.desired().await?, 0);
     Ok(())
 }

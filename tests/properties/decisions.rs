@@ -9,7 +9,7 @@ use sluice_core::instances::{GroupFacts, GroupOwn, plan_group};
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::startup::{self, StartUp, StartUps};
 use sluice_core::zero::{
-    Cause, Decision, Facts, Protection, Sizing, Transition, WatchState, decide,
+    Cause, Decision, Facts, IdleWait, Protection, Sizing, Transition, WatchState, decide,
 };
 use sluice_testkit::property_config;
 
@@ -70,20 +70,29 @@ fn cause() -> impl Strategy<Value = Cause> {
 }
 
 fn settings() -> impl Strategy<Value = ScaleToZero> {
-    (1u32..30, 1u32..8, 0u64..20, any::<bool>(), 0u32..30).prop_map(
-        |(idle_minutes, wake_tasks, activation_backlog, sized, min_awake_minutes)| ScaleToZero {
-            idle_minutes,
-            wake_tasks,
-            activation_backlog,
-            wake: if sized {
-                WakeCount::Sized
-            } else {
-                WakeCount::Fixed
-            },
-            min_awake_minutes,
-            ..ScaleToZero::default()
-        },
+    (
+        proptest::option::of(1u32..30),
+        1u32..8,
+        0u64..20,
+        any::<bool>(),
+        0u32..30,
     )
+        .prop_map(
+            |(idle_minutes, wake_tasks, activation_backlog, sized, min_awake_minutes)| {
+                ScaleToZero {
+                    idle_minutes,
+                    wake_tasks,
+                    activation_backlog,
+                    wake: if sized {
+                        WakeCount::Sized
+                    } else {
+                        WakeCount::Fixed
+                    },
+                    min_awake_minutes,
+                    ..ScaleToZero::default()
+                }
+            },
+        )
 }
 
 fn sizing() -> impl Strategy<Value = Sizing> {
@@ -162,7 +171,11 @@ proptest! {
                 prop_assert!(facts.prescaled.is_none_or(|floor| floor == 0));
                 prop_assert_eq!(&facts.protection, &Protection::Clear);
                 if cause == Cause::Poll {
-                    let idle = i64::from(settings.idle_minutes) * 60;
+                    // Declared, the wait is at least what it says; unset, at least a
+                    // minute (sluice_core::zero::IdleWait).
+                    let idle = settings
+                        .idle_minutes
+                        .map_or(IdleWait::AUTO_LEAST_SECONDS, |m| i64::from(m) * 60);
                     prop_assert!(facts.recent_activity.is_none_or(|at| now.saturating_sub(at.min(now)) >= idle));
                     let awake = i64::from(settings.min_awake_minutes) * 60;
                     prop_assert!(state.woke_at.is_none_or(|at| now.saturating_sub(at) >= awake));

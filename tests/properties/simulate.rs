@@ -36,7 +36,7 @@ fn target() -> impl Strategy<Value = Target> {
                 });
             if let (Some(idle_minutes), 0) = (idle, min) {
                 target = target.with_scale_to_zero(ScaleToZero {
-                    idle_minutes,
+                    idle_minutes: Some(idle_minutes),
                     wake_tasks: 1,
                     ..ScaleToZero::default()
                 });

@@ -35,6 +35,9 @@ fn target(name: &str, wake_tasks: u32) -> Target {
         .with_capacity(0, 10)
         .with_backlog_per_task(10.0)
         .with_scale_to_zero(ScaleToZero {
+            // Declared: the tests count minutes against it (unset, the wait follows
+            // the measured start-up: sluice_core::zero::IdleWait).
+            idle_minutes: Some(5),
             wake_tasks,
             topics: vec![TOPIC.to_owned()],
             alarms: vec!["gold-backlog".to_owned()],

@@ -15,8 +15,11 @@ use crate::limits::{MAX_BACKLOG, MAX_IDLE_MINUTES};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleToZero {
-    #[serde(default = "ScaleToZero::default_idle_minutes")]
-    pub idle_minutes: u32,
+    /// Minutes without work before the service sleeps. Unset (auto): as long as this
+    /// service's last measured start-up, 1 to 5 minutes, or 5 before one is measured
+    /// (crate::zero::IdleWait).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_minutes: Option<u32>,
     #[serde(default = "ScaleToZero::default_wake_tasks")]
     pub wake_tasks: u32,
     /// `sized` (default): wake to what the backlog needs at `backlog_per_task`, at
@@ -110,8 +113,14 @@ impl ActivationMetric {
 }
 
 impl ScaleToZero {
-    fn default_idle_minutes() -> u32 {
-        5
+    /// The longest idle wait when `idle_minutes` is unset (crate::zero::IdleWait): the
+    /// fixed wait `scale_to_zero: {}` meant before it followed the start-up.
+    pub const AUTO_IDLE_MOST_MINUTES: u32 = 5;
+
+    /// The minutes of activity the watcher reads back: the longest idle wait it may
+    /// apply.
+    pub fn activity_minutes(&self) -> u32 {
+        self.idle_minutes.unwrap_or(Self::AUTO_IDLE_MOST_MINUTES)
     }
     fn default_wake_tasks() -> u32 {
         1
@@ -127,11 +136,11 @@ impl ScaleToZero {
 }
 
 impl Default for ScaleToZero {
-    /// What `scale_to_zero: {}` means: sleep after 5 idle minutes, wake to 1 task on
+    /// What `scale_to_zero: {}` means: sleep once idle for a start-up (1 to 5 minutes), wake to 1 task on
     /// any backlog.
     fn default() -> Self {
         ScaleToZero {
-            idle_minutes: Self::default_idle_minutes(),
+            idle_minutes: None,
             wake_tasks: Self::default_wake_tasks(),
             wake: WakeCount::default(),
             min_awake_minutes: 0,
@@ -169,13 +178,13 @@ impl WakeCount {
 
 impl ScaleToZero {
     pub(super) fn problems(&self, target: &Target, found: &mut Found<'_>) {
-        if !(1..=MAX_IDLE_MINUTES).contains(&self.idle_minutes) {
+        if let Some(minutes) = self
+            .idle_minutes
+            .filter(|m| !(1..=MAX_IDLE_MINUTES).contains(m))
+        {
             found.add(
                 "scale_to_zero.idle_minutes",
-                format!(
-                    "must be 1 to {MAX_IDLE_MINUTES} (a week), got {}",
-                    self.idle_minutes
-                ),
+                format!("must be 1 to {MAX_IDLE_MINUTES} (a week), got {minutes}"),
             );
         }
         if self.wake_tasks == 0 {

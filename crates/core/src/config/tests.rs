@@ -157,7 +157,7 @@ fn a_good_document_parses_with_defaults_filled_in() {
     assert_eq!(gpu.namespace, "CWAgent");
     assert_eq!(gpu.metric, "nvidia_smi_utilization_gpu");
     let zero = target.scale_to_zero.as_ref().expect("scale_to_zero");
-    assert_eq!((zero.idle_minutes, zero.wake_tasks), (5, 1));
+    assert_eq!((zero.idle_minutes, zero.wake_tasks), (Some(5), 1));
     assert!(!target.paused);
 }
 

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::facts::{Cause, Facts, Protection, Sizing};
+use super::idle::IdleWait;
 use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
 use crate::config::{ScaleToZero, WakeCount};
 
@@ -262,7 +263,8 @@ impl<'a> Look<'a> {
             let idle_seconds = self
                 .now
                 .saturating_sub(self.last_activity.unwrap_or(self.now));
-            let needed = i64::from(self.settings.idle_minutes).saturating_mul(60);
+            let wait = IdleWait::of(self.settings, self.state);
+            let needed = wait.seconds();
             if idle_seconds < needed {
                 return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
             }
@@ -276,11 +278,7 @@ impl<'a> Look<'a> {
                     ));
                 }
             }
-            format!(
-                "idle for {} min (idle_minutes {})",
-                idle_seconds / 60,
-                self.settings.idle_minutes
-            )
+            format!("idle for {} min ({wait})", idle_seconds / 60)
         };
         // Only ECS's own task protection can keep a task from being stopped: a
         // protected task is mid-job, and unknown protection is not "none".

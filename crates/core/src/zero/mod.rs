@@ -4,12 +4,14 @@
 
 mod decide;
 mod facts;
+mod idle;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub use decide::{Decision, Verdict, decide, push_while_awake, shows_work};
 pub use facts::{Cause, Facts, Protection, Sizing, sleep_possible};
+pub use idle::IdleWait;
 pub use state::{
     CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,
     start_latency, start_overdue, unread, wake_latency,

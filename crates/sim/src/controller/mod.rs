@@ -8,6 +8,7 @@ mod keda;
 mod sluice;
 
 use serde::{Deserialize, Serialize};
+use sluice_core::config::ScaleToZero;
 
 use crate::Scenario;
 use crate::cloudwatch::CloudWatch;
@@ -35,7 +36,8 @@ pub enum Kind {
     /// under the HPA behaviour (the HPA's defaults unless the target names one).
     SluiceDirect,
     /// Sluice before the load model: target tracking on BacklogPerTask
-    /// (`tracks: backlog-per-task`).
+    /// (`tracks: backlog-per-task`), and a sleep after five idle minutes whatever the
+    /// start-up.
     SluiceBefore,
     /// AWS's documented SQS recipe: visible messages per running task, target tracking.
     AwsRecipe,
@@ -76,6 +78,11 @@ impl Kind {
                     scaling.tracks = sluice_core::scaling::Tracks::BacklogPerTask;
                     scaling.controller = sluice_core::scaling::Controller::Tracking;
                     scaling.behavior = None;
+                    if let Some(zero) = &mut variant.target.scale_to_zero {
+                        zero.idle_minutes = zero
+                            .idle_minutes
+                            .or(Some(ScaleToZero::AUTO_IDLE_MOST_MINUTES));
+                    }
                 }
                 Box::new(SluiceLoop::new(&variant))
             }

@@ -290,7 +290,7 @@ impl SluiceLoop {
             // The simulated service always has a scalable target: floors are its
             // MinCapacity.
             prescaled: None,
-            recent_activity: recent_activity(cloudwatch, now, settings.idle_minutes),
+            recent_activity: recent_activity(cloudwatch, now, settings.activity_minutes()),
             // Simulated tasks never protect themselves.
             protection: zero::Protection::Clear,
         };

@@ -191,7 +191,7 @@ async fn recent_activity(
     }
     let window = watched
         .iter()
-        .map(|w| w.zero.idle_minutes)
+        .map(|w| w.zero.activity_minutes())
         .max()
         .unwrap_or(1);
     let only: Vec<MetricQuery> = queries.iter().map(|(_, q, _)| q.clone()).collect();

@@ -12,7 +12,7 @@ const T0: i64 = 1_800_000_000;
 
 fn settings() -> ScaleToZero {
     ScaleToZero {
-        idle_minutes: 5,
+        idle_minutes: Some(5),
         wake_tasks: 1,
         activation_backlog: 0,
         ..ScaleToZero::default()
