@@ -11,6 +11,7 @@ pub mod capacity;
 pub mod config;
 pub mod dimensions;
 pub mod facts;
+pub mod handover;
 pub mod instances;
 pub mod learn;
 pub mod limits;

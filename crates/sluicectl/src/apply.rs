@@ -11,6 +11,7 @@ use sluice_aws::{
     Clients, ConfigStore, DynamoStore, ItemKind, PrescaleStates, StartUpRecords, StoredItem,
 };
 use sluice_core::config::{Document, Target};
+use sluice_core::handover;
 use sluice_core::prescale::{Hold, OwnWrite};
 use sluice_core::profile::{Profile, Schedule};
 use sluice_core::startup::{self, StartUps};
@@ -36,11 +37,10 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
     {
         refuse_empty_prune(&store, &args.file).await?;
     }
-    let owns = if args.skip_scaling {
-        BTreeMap::new()
-    } else {
-        prescaler_records(&store).await?
-    };
+    let owns = prescaler_records(&store).await?;
+    if let Err(code) = strands_nothing(&store, &document, &owns, &args).await? {
+        return Ok(code);
+    }
     let stored = apply(&store, &document, args.prune, args.dry_run).await?;
     if args.skip_scaling {
         return Ok(ExitCode::SUCCESS);
@@ -100,6 +100,44 @@ async fn same_services_at_home(
     for problem in &problems {
         eprintln!("  {problem}");
     }
+    Ok(Err(ExitCode::FAILURE))
+}
+
+/// A target the file moves to another service, or that --prune deletes, while the
+/// prescaler holds a raise on its service: refused before anything is written, unless
+/// --leave-raises (then said, for a give-back by hand). sluice_core::handover.
+async fn strands_nothing(
+    store: &DynamoStore,
+    document: &Document,
+    owns: &BTreeMap<String, OwnWrite>,
+    args: &ApplyArgs,
+) -> Result<Result<(), ExitCode>> {
+    let stored = store
+        .list(ItemKind::Target)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))?;
+    let stored: Vec<Target> = stored
+        .iter()
+        .filter_map(|item| Target::from_stored(&item.name, &item.spec).ok())
+        .collect();
+    let stranded = handover::stranded(&stored, &document.targets, args.prune, owns);
+    if stranded.is_empty() {
+        return Ok(Ok(()));
+    }
+    if args.leave_raises {
+        for raise in &stranded {
+            eprintln!("warning: {raise}: left as --leave-raises asks; give it back by hand");
+        }
+        return Ok(Ok(()));
+    }
+    eprintln!("{}: nothing applied:", args.file);
+    for raise in &stranded {
+        eprintln!("  {raise}");
+    }
+    eprintln!(
+        "apply again once the prescaler has given it back (at its window's end), or give \
+         --leave-raises and give it back by hand"
+    );
     Ok(Err(ExitCode::FAILURE))
 }
 

@@ -182,6 +182,11 @@ pub struct ApplyArgs {
     /// Show what would change without writing
     #[arg(long)]
     pub dry_run: bool,
+    /// Move or delete (--prune) a target even while the prescaler holds a raise or cap
+    /// on the service it names now: refused without it, because nothing would give
+    /// that raise back (the command says which raise, to give back by hand)
+    #[arg(long)]
+    pub leave_raises: bool,
     /// Write the table only; leave Application Auto Scaling as it is
     #[arg(long)]
     pub skip_scaling: bool,

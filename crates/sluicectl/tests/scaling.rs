@@ -625,6 +625,83 @@ async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
     Ok(())
 }
 
+/// A target moved to another service, or pruned, while the prescaler holds a raise on
+/// its service: refused, the table and the old service as they were (read back from
+/// moto); with --leave-raises it goes through and says what it left.
+#[tokio::test]
+async fn a_move_or_prune_that_would_strand_a_raise_is_refused() -> Result<()> {
+    use sluice_aws::{ConfigStore, DynamoStore, ItemKind, PrescaleStates};
+    use sluice_core::prescale::OwnWrite;
+    let scene = Scene::new("moved").await?;
+    let file = scene.file("", "");
+    assert!(scene.apply(&file, &[]).0);
+    let store = DynamoStore::new(scene.emulators.clients.dynamodb().clone(), &scene.table);
+    let raised = OwnWrite {
+        raised_to: 3,
+        capped_to: None,
+        at: jiff::Timestamp::now().as_second(),
+        resource: None,
+    };
+    store.save(&scene.target, Some(raised)).await?;
+    let stored = || async {
+        let items = store.list(ItemKind::Target).await?;
+        anyhow::Ok(
+            items
+                .into_iter()
+                .find(|i| i.name == scene.target)
+                .map(|i| i.spec),
+        )
+    };
+    let before = stored().await?;
+    let elsewhere = unique("moved-svc-2");
+    scene
+        .emulators
+        .create_service(&scene.cluster, &elsewhere, 0)
+        .await?;
+    let moved = write_temp(
+        "moved.yaml",
+        &std::fs::read_to_string(&file)?.replace(
+            &format!("service: {}", scene.service),
+            &format!("service: {elsewhere}"),
+        ),
+    )
+    .display()
+    .to_string();
+    let (ok, stdout, stderr) = scene.apply(&moved, &[]);
+    assert!(!ok, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "target {}: the prescaler holds a raise to 3 task(s) on {}/{}; moving the target to {}/{elsewhere} would leave it there",
+            scene.target, scene.cluster, scene.service, scene.cluster
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stored().await?, before, "nothing written");
+    assert!(
+        scene
+            .emulators
+            .scalable_bounds(&scene.cluster, &elsewhere)
+            .await
+            .is_err()
+    );
+
+    let empty = write_temp("empty.yaml", "targets: []\nprofiles: []\n")
+        .display()
+        .to_string();
+    let (ok, _, stderr) = scene.apply(&empty, &["--prune", "--allow-empty"]);
+    assert!(
+        !ok && stderr.contains("deleting the target (--prune)"),
+        "{stderr}"
+    );
+    assert_eq!(stored().await?, before, "nothing deleted");
+
+    let (ok, stdout, stderr) = scene.apply(&moved, &["--leave-raises"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stderr.contains("left as --leave-raises asks"), "{stderr}");
+    assert_ne!(stored().await?, before, "the move is stored");
+    Ok(())
+}
+
 /// The run queue's custom metric, with the alarm for when it stops arriving.
 fn waiting_runs(missing: &str) -> String {
     format!(
