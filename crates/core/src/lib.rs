@@ -4,7 +4,8 @@
 //! Modules depend one way only, and no two import each other: `problem`, `facts`,
 //! `names`, `limits` (the ranges every number is checked against) and `dimensions`
 //! depend on nothing; `profile` and `scaling` on those; `config` on those; the decisions
-//! (`metrics`, `zero`, `prescale`, `learn`) on `config` and the facts.
+//! (`metrics`, `zero`, `prescale`) on `config` and the facts. The simulator and
+//! profile learning, which no Lambda runs, are in `sluice-sim`.
 
 pub mod budget;
 pub mod capacity;
@@ -13,7 +14,6 @@ pub mod dimensions;
 pub mod facts;
 pub mod handover;
 pub mod instances;
-pub mod learn;
 pub mod limits;
 pub mod metrics;
 pub mod names;

@@ -1,5 +1,6 @@
 //! `sluicectl simulate`: a target's configuration run on a demand trace before it runs
-//! for real, beside the peers it is measured against and the clairvoyant limit.
+//! for real, beside the peers it is measured against and the clairvoyant limit; and
+//! `sluicectl profile learn`: a profile learned from a target's history ([`learn`]).
 //! Deterministic for a given scenario and seed. No Lambda links this crate.
 //!
 //! Layout:
@@ -23,6 +24,7 @@ pub mod controller;
 pub mod demand;
 pub mod ecs;
 pub mod engine;
+pub mod learn;
 pub mod limit;
 pub mod queue;
 pub mod report;

@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use sluice_aws::CloudWatchMetrics;
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::MetricQuery;
-use sluice_core::learn::{Sample, learn, learn_month_edges, score as score_history};
 use sluice_core::names::{self, TARGET_DIMENSION};
 use sluice_core::profile::{Profile, Schedule, WindowSpec};
+use sluice_sim::learn::{Sample, learn, learn_month_edges, score as score_history};
 
 use crate::cli::LearnArgs;
 use crate::table::{store_and_metrics, stored_target};
@@ -277,7 +277,7 @@ fn score_table(
     profile: &Profile,
     days: u32,
     samples: usize,
-    rows: &[sluice_core::learn::WindowScore],
+    rows: &[sluice_sim::learn::WindowScore],
 ) -> String {
     let mut out = format!(
         "{}: profile {} over {days} days ({samples} five-minute datapoints), goal {} backlog per task\n",

@@ -9,7 +9,7 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::profile::{Schedule, WindowSpec};
+use sluice_core::profile::{Schedule, WindowSpec};
 
 /// One moment of history: running tasks and backlog per task (as published, with
 /// zero running counted as one).
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn business_hours_history_becomes_one_weekday_window() {
-        let tz = crate::tz::get("Europe/Berlin").unwrap();
+        let tz = sluice_core::tz::get("Europe/Berlin").unwrap();
         // Two weeks of 5-minute datapoints from Monday 2026-11-16 00:00 in Berlin.
         let monday: jiff::civil::DateTime = "2026-11-16T00:00".parse().unwrap();
         let start = tz
@@ -357,7 +357,7 @@ mod tests {
     /// Hourly samples from `from` (Berlin, local) for `days`, the need given by
     /// `need(local)` at a goal of 10 with one task running.
     fn history(from: &str, days: i64, need: impl Fn(jiff::civil::DateTime) -> f64) -> Vec<Sample> {
-        let tz = crate::tz::get("Europe/Berlin").unwrap();
+        let tz = sluice_core::tz::get("Europe/Berlin").unwrap();
         let start: jiff::civil::DateTime = from.parse().unwrap();
         let start = tz
             .to_ambiguous_timestamp(start)
@@ -383,11 +383,11 @@ mod tests {
     }
 
     fn profile(windows: Vec<WindowSpec>) -> Schedule {
-        let profile = crate::profile::Profile {
+        let profile = sluice_core::profile::Profile {
             name: "p".into(),
             timezone: "Europe/Berlin".into(),
             lead_minutes: 0,
-            lead: crate::profile::LeadMode::Fixed,
+            lead: sluice_core::profile::LeadMode::Fixed,
             holidays: Vec::new(),
             calendars: Vec::new(),
             windows,
@@ -437,7 +437,7 @@ mod tests {
                 0.0
             }
         });
-        let tz = crate::tz::get("Europe/Berlin").unwrap();
+        let tz = sluice_core::tz::get("Europe/Berlin").unwrap();
         let weekly = learn(&samples, 10.0, &tz, 0.9, 20);
         let edges = learn_month_edges(&samples, 10.0, &tz, 0.9, 20, &profile(weekly.clone()));
         assert_eq!(edges.len(), 1, "{edges:#?}");
