@@ -85,6 +85,7 @@ proptest! {
             initial_tasks: initial,
             seed: 1,
             controller,
+            signals: Default::default(),
         };
         let ran = run(&scenario, &arrivals);
         let arrived: u64 = arrivals.iter().map(|a| u64::from(*a)).sum();

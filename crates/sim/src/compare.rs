@@ -110,6 +110,7 @@ pub fn scenario(workload: &Workload, controller: Kind) -> Scenario {
         initial_tasks: workload.initial,
         seed: workload.seed,
         controller,
+        signals: Default::default(),
     }
 }
 

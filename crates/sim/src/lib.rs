@@ -29,6 +29,7 @@ pub mod limit;
 pub mod queue;
 pub mod report;
 pub mod scenario;
+pub mod signals;
 pub mod workloads;
 
 use jiff::Timestamp;
@@ -66,6 +67,8 @@ pub struct Scenario {
     pub seed: u64,
     /// What decides the service's size.
     pub controller: Kind,
+    /// What each of the team's own metrics stands for (unsaid: the messages waiting).
+    pub signals: signals::Signals,
 }
 
 impl Scenario {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::clock::TICK_SECONDS;
 use crate::engine::Changed;
+use crate::signals::Signals;
 use crate::{Run, Scenario};
 
 /// Minutes within which capacity given back and asked for again counts as a
@@ -360,10 +361,12 @@ pub fn not_modelled(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
 }
 
 /// What the run assumes of the team's own metrics, one sentence each: the simulator
-/// knows only its queue, so a metric of the team's (tracked, or a step rule's outside
-/// AWS/) is read as the messages waiting. Right for a queue depth or a lag; for a
-/// latency, an error rate or a cache hit rate it is a stand-in, said here.
-pub fn assumed(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
+/// knows only its queue and tasks, so a metric of the team's (tracked, or a step
+/// rule's outside AWS/) is read as what the scenario's `signals` say it stands for, by
+/// default the messages waiting. Right for a queue depth or a lag, and for a latency
+/// said to be one; for an error rate or a cache hit rate a stand-in, said here.
+pub fn assumed(scaling: &sluice_core::scaling::Scaling, signals: &Signals) -> Vec<String> {
+    let said = |metric: &str| signals.get(metric).copied().unwrap_or_default().said();
     let tracked = scaling.metric.iter().map(|m| ("metric".to_owned(), m));
     let several = scaling
         .metrics
@@ -374,16 +377,20 @@ pub fn assumed(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
         .chain(several)
         .map(|(field, m)| {
             format!(
-                "{field} ({}/{}): read as the messages waiting",
-                m.namespace, m.metric
+                "{field} ({}/{}): {}",
+                m.namespace,
+                m.metric,
+                said(&m.metric)
             )
         })
         .collect();
     for (index, rule) in scaling.step_rules.iter().enumerate() {
         if !rule.namespace.starts_with("AWS/") {
             notes.push(format!(
-                "step_rules[{index}] ({}/{}): read as the messages waiting",
-                rule.namespace, rule.metric
+                "step_rules[{index}] ({}/{}): {}",
+                rule.namespace,
+                rule.metric,
+                said(&rule.metric)
             ));
         }
     }
@@ -472,6 +479,7 @@ pub fn csv(scenario: &Scenario, run: &Run) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signals::Signal;
 
     #[test]
     fn what_the_simulator_cannot_derive_from_the_load_is_said() {
@@ -526,11 +534,17 @@ mod tests {
         )
         .expect("scaling");
         assert_eq!(
-            assumed(&scaling),
+            assumed(&scaling, &Signals::new()),
             [
                 "metric (Orchestrator/WaitingRuns): read as the messages waiting",
                 "step_rules[1] (Modules/RequestLatency): read as the messages waiting",
             ]
+        );
+        let latency = Signals::from([("RequestLatency".to_owned(), Signal::WaitSeconds)]);
+        assert_eq!(
+            assumed(&scaling, &latency)[1],
+            "step_rules[1] (Modules/RequestLatency): read as a request's latency: the oldest \
+             waiting message's age plus one message's service, in seconds"
         );
     }
 

@@ -2,6 +2,8 @@
 //! the assumptions about the service (start-up, throughput, price), the demand, and
 //! the outcomes it promises. `sluicectl simulate --scenario FILE` runs it.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +14,7 @@ use crate::controller::Kind;
 use crate::demand::DemandSpec;
 use crate::ecs::TaskModel;
 use crate::report::Summary;
+use crate::signals::{self, Signals};
 use crate::{Denominator, Scenario};
 
 /// Where the demand comes from: a generator, or a CSV trace (one row per minute).
@@ -48,6 +51,10 @@ pub struct ScenarioFile {
     /// The outcomes this scenario promises; `simulate` checks each.
     #[serde(default, skip_serializing_if = "Expect::is_empty")]
     pub expect: Expect,
+    /// What each of the team's own metrics stands for in the run, by metric name:
+    /// `waiting` (the default) or `wait_seconds` (crate::signals).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signals: Signals,
 }
 
 /// Promised outcomes, each an upper or lower bound on a measure of the report.
@@ -312,6 +319,10 @@ impl ScenarioFile {
         if !problems.is_empty() {
             return Err(problems.join("; "));
         }
+        let problems = signals::problems(&self.signals, &target.scaling, &target.name);
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
         if self.minutes == 0 || self.minutes > 60 * 24 * 62 {
             return Err(format!(
                 "minutes must be 1 to 89280 (62 days), got {}",
@@ -327,6 +338,7 @@ impl ScenarioFile {
             initial_tasks: self.initial_tasks,
             seed: self.seed,
             controller: self.controller,
+            signals: self.signals.clone(),
         })
     }
 }

@@ -24,6 +24,7 @@ use crate::aas;
 use crate::clock::{self, TICK_SECONDS};
 use crate::cloudwatch::{CloudWatch, Statistic};
 use crate::engine::{Changed, GPU_AGENT, Levers, View, sqs};
+use crate::signals::{self, Signals};
 use crate::{Denominator, Scenario};
 
 /// Seconds between the zero-watcher's polls of a sleeping service (the stack's
@@ -46,6 +47,10 @@ pub struct SluiceLoop {
     seen: Rates,
     /// The watcher's memory of the need.
     memory: Memory,
+    /// What the team's own metrics stand for, and one message's service in seconds
+    /// (a latency's least).
+    signals: Signals,
+    service_seconds: f64,
 }
 
 /// Minutes of SQS's counts the publisher reads each run.
@@ -72,6 +77,8 @@ impl SluiceLoop {
             rates: Rates::default(),
             seen: Rates::default(),
             memory: Memory::default(),
+            signals: scenario.signals.clone(),
+            service_seconds: 60.0 / scenario.tasks.per_task_per_minute,
         }
     }
 
@@ -166,22 +173,14 @@ impl SluiceLoop {
             cloudwatch.put(names::GPU_AVERAGE, now, gpu);
         }
         cloudwatch.put(names::RUNNING_TASKS, now, f64::from(running));
-        // A team's own metrics (`scaling.metric`, `scaling.metrics`), e.g. a run
-        // queue's waiting runs or a consumer group's lag: its exporter publishes the
-        // waiting messages.
-        let scaling = &self.target.scaling;
-        let teams = scaling
-            .metric
-            .iter()
-            .chain(&scaling.metrics)
-            .map(|m| &m.metric);
-        let rules = scaling
-            .step_rules
-            .iter()
-            .filter(|r| !r.namespace.starts_with("AWS/"))
-            .map(|r| &r.metric);
-        for metric in teams.chain(rules) {
-            cloudwatch.put(metric, now, visible as f64);
+        // A team's own metrics (tracked, or a step rule's outside AWS/): what the
+        // scenario says each stands for, by default the waiting messages (a run
+        // queue's waiting runs, a consumer group's lag).
+        let oldest = view.queue.oldest_age(view.tick);
+        for metric in signals::teams_metrics(&self.target.scaling) {
+            let signal = self.signals.get(metric).copied().unwrap_or_default();
+            let value = signal.value(visible, oldest, self.service_seconds);
+            cloudwatch.put(metric, now, value);
         }
     }
 

@@ -252,7 +252,7 @@ fn print(outcomes: &[Outcome], arrivals: &[u32], main: &Loaded) -> String {
     for note in report::not_modelled(scaling) {
         text.push_str(&format!("  not modelled  {note}\n"));
     }
-    for note in report::assumed(scaling) {
+    for note in report::assumed(scaling, &main.scenario.signals) {
         text.push_str(&format!("  assumed       {note}\n"));
     }
     match outcomes {

@@ -456,6 +456,7 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
             initial_tasks: 1,
             seed,
             controller: sim::Kind::Sluice,
+            signals: Default::default(),
         };
         let run = sim::run(&scenario, &arrivals);
         checksum += report::summarize(&scenario, &run, &[]).task_hours;
