@@ -18,10 +18,10 @@ use sluice_core::startup::{self, StartUps};
 
 use crate::cli::ApplyArgs;
 use crate::scaling::{self, ScalingClients};
-use crate::table::read_document;
+use crate::table::read_document_for;
 
 pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
-    let document = match read_document(&args.file)? {
+    let document = match read_document_for(&args.file, args.env.as_deref())? {
         Ok(document) => document,
         Err(code) => return Ok(code),
     };

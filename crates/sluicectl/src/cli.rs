@@ -166,12 +166,21 @@ pub struct ValidateArgs {
     /// YAML or JSON file (JSON when the name ends in .json)
     #[arg(short, long)]
     pub file: String,
+    /// Check the file as this environment runs it only (default: as written, and as
+    /// each environment its targets name in `capacity_by_env`)
+    #[arg(long)]
+    pub env: Option<String>,
 }
 
 #[derive(clap::Args)]
 pub struct ApplyArgs {
     #[arg(short, long)]
     pub file: String,
+    /// The environment to run the file as: each target's `capacity_by_env.ENV` as its
+    /// capacity (a dev stack's bounds beside prod's, in one file). Without it,
+    /// `capacity` as written
+    #[arg(long)]
+    pub env: Option<String>,
     /// Delete stored targets and profiles that the file does not name
     #[arg(long)]
     pub prune: bool,
@@ -238,6 +247,11 @@ pub struct PlanArgs {
     /// Plan with this profile instead of the target's own
     #[arg(long)]
     pub profile: Option<String>,
+    /// The environment to run the file as: each target's `capacity_by_env.ENV` as its
+    /// capacity (a dev stack's bounds beside prod's, in one file). Without it,
+    /// `capacity` as written
+    #[arg(long)]
+    pub env: Option<String>,
     /// Read targets and profiles from this file first, the table for the rest
     #[arg(short, long)]
     pub file: Option<String>,

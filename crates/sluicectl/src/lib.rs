@@ -40,7 +40,7 @@ use cli::{Cli, Command, ProfileCommand};
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Validate(args) => validate(&args.file),
+        Command::Validate(args) => validate(&args.file, args.env.as_deref()),
         Command::Apply(args) => apply::run(args).await,
         Command::Get(args) => get::run(args).await,
         Command::Status(args) => status::run(args).await,
@@ -58,11 +58,29 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// `sluicectl validate`: every problem of a file, by path; changes nothing.
-fn validate(file: &str) -> Result<ExitCode> {
+fn validate(file: &str, env: Option<&str>) -> Result<ExitCode> {
     let document = match table::read_document(file)? {
         Ok(document) => document,
         Err(code) => return Ok(code),
     };
+    // As each environment runs it: its bounds may make a wake count unreachable.
+    let environments = match env {
+        Some(env) => vec![env.to_owned()],
+        None => document.environments(),
+    };
+    let mut failed = false;
+    for env in &environments {
+        if let Err(problems) = document.clone().for_env(Some(env)) {
+            eprintln!("{file} with --env {env}: {} problem(s):", problems.0.len());
+            for problem in &problems.0 {
+                eprintln!("  {problem}");
+            }
+            failed = true;
+        }
+    }
+    if failed {
+        return Ok(ExitCode::FAILURE);
+    }
     outln!(
         "{file}: ok ({} targets, {} profiles, {} budgets)",
         document.targets.len(),

@@ -10,7 +10,7 @@ use sluice_core::profile::{Floor, LeadMode, OnHolidays, Profile, Schedule, Windo
 use sluice_core::startup::{self, StartUps};
 
 use crate::cli::{PlanArgs, TableArgs};
-use crate::table::{read_document, store, stored_profile, stored_target};
+use crate::table::{read_document_for, store, stored_profile, stored_target};
 
 /// One change of the floor: when (local and UTC), the floor, and which windows give it.
 fn plan_line(
@@ -124,12 +124,13 @@ pub async fn run(args: PlanArgs) -> Result<ExitCode> {
         from,
         profile,
         file,
+        env,
         table,
         prescale_interval_minutes,
     } = args;
     let target = target.as_str();
     let document = match file.as_deref() {
-        Some(file) => match read_document(file)? {
+        Some(file) => match read_document_for(file, env.as_deref())? {
             Ok(document) => Some(document),
             Err(_) => bail!("{file} has problems (listed above)"),
         },

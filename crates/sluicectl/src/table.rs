@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use sluice_aws::{Clients, CloudWatchMetrics, ConfigStore, DynamoStore, ItemKind};
 use sluice_core::config::{Document, Format, Target};
+use sluice_core::problem::Problems;
 use sluice_core::profile::Profile;
 
 use crate::cli::TableArgs;
@@ -42,16 +43,27 @@ pub async fn stored_profile(store: &DynamoStore, name: &str) -> Result<Profile> 
 /// The document, or the exit code after printing its problems.
 pub fn read_document(file: &str) -> Result<Result<Document, ExitCode>> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
-    match Document::parse(&text, Format::from_path(file)) {
-        Ok(document) => Ok(Ok(document)),
-        Err(problems) => {
-            eprintln!("{file}: {} problem(s):", problems.0.len());
-            for problem in &problems.0 {
-                eprintln!("  {problem}");
-            }
-            Ok(Err(ExitCode::FAILURE))
+    Ok(said(file, Document::parse(&text, Format::from_path(file))))
+}
+
+/// The file as `env` runs it (`capacity_by_env`; None: `capacity` as written), its
+/// problems printed.
+pub fn read_document_for(file: &str, env: Option<&str>) -> Result<Result<Document, ExitCode>> {
+    Ok(match read_document(file)? {
+        Ok(document) => said(file, document.for_env(env)),
+        Err(code) => Err(code),
+    })
+}
+
+/// The document, or its problems printed to stderr under the file's name.
+fn said(file: &str, read: Result<Document, Problems>) -> Result<Document, ExitCode> {
+    read.map_err(|problems| {
+        eprintln!("{file}: {} problem(s):", problems.0.len());
+        for problem in &problems.0 {
+            eprintln!("  {problem}");
         }
-    }
+        ExitCode::FAILURE
+    })
 }
 
 pub async fn store(table: &TableArgs) -> DynamoStore {

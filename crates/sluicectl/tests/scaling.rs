@@ -702,6 +702,36 @@ async fn a_move_or_prune_that_would_strand_a_raise_is_refused() -> Result<()> {
     Ok(())
 }
 
+/// One file, two environments: `--env dev` applies dev's bounds to the scalable target
+/// and stores no map; without `--env` the bounds as written; a misspelt environment
+/// is refused and changes nothing (bounds read back from moto).
+#[tokio::test]
+async fn an_environment_applies_its_own_bounds() -> Result<()> {
+    let scene = Scene::new("envs").await?;
+    let file = write_temp(
+        "envs.yaml",
+        &std::fs::read_to_string(scene.file("", ""))?.replace(
+            "    capacity: { min: 0, max: 10 }\n",
+            "    capacity: { min: 0, max: 10 }\n    capacity_by_env: { dev: { min: 0, max: 2 } }\n",
+        ),
+    )
+    .display()
+    .to_string();
+    let (ok, stdout, stderr) = scene.apply(&file, &["--env", "dev"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert_eq!(scene.bounds().await?, (0, 2), "dev's bounds");
+    let (ok, _, stderr) = scene.apply(&file, &["--env", "prd"]);
+    assert!(
+        !ok && stderr.contains("no target declares capacity_by_env.prd"),
+        "{stderr}"
+    );
+    assert_eq!(scene.bounds().await?, (0, 2), "nothing applied");
+    let (ok, stdout, stderr) = scene.apply(&file, &[]);
+    assert!(ok, "{stdout}{stderr}");
+    assert_eq!(scene.bounds().await?, (0, 10), "as written");
+    Ok(())
+}
+
 /// The run queue's custom metric, with the alarm for when it stops arriving.
 fn waiting_runs(missing: &str) -> String {
     format!(

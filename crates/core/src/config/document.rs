@@ -123,6 +123,57 @@ impl Document {
         Ok(document)
     }
 
+    /// The document as one environment runs it: each target's `capacity_by_env.<env>`
+    /// (where it names one) as its `capacity`, and no target carrying the map, so what
+    /// is stored is what runs. None: `capacity` as written. An environment no target
+    /// names is refused: a misspelt `--env` would otherwise apply one environment's
+    /// bounds to another. The result is validated again (a wake count above an
+    /// environment's max, say).
+    pub fn for_env(mut self, env: Option<&str>) -> Result<Document, Problems> {
+        if let Some(env) = env
+            && !self
+                .targets
+                .iter()
+                .any(|t| t.capacity_by_env.contains_key(env))
+        {
+            let named: std::collections::BTreeSet<&str> = self
+                .targets
+                .iter()
+                .flat_map(|t| t.capacity_by_env.keys().map(String::as_str))
+                .collect();
+            let named: Vec<&str> = named.into_iter().collect();
+            return Err(Problems(vec![Problem::new(
+                "--env",
+                format!(
+                    "no target declares capacity_by_env.{env} (declared: {})",
+                    if named.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        named.join(", ")
+                    }
+                ),
+            )]));
+        }
+        for target in &mut self.targets {
+            let by_env = std::mem::take(&mut target.capacity_by_env);
+            if let Some(capacity) = env.and_then(|env| by_env.get(env)) {
+                target.capacity = *capacity;
+            }
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Every environment the document's targets name, for `validate` to check each.
+    pub fn environments(&self) -> Vec<String> {
+        let named: std::collections::BTreeSet<&String> = self
+            .targets
+            .iter()
+            .flat_map(|t| t.capacity_by_env.keys())
+            .collect();
+        named.into_iter().cloned().collect()
+    }
+
     /// Adds each profile's referenced calendars to its holidays, once each; an unknown
     /// or duplicate calendar name is a problem by path.
     fn resolve_calendars(&mut self) -> Result<(), Problems> {

@@ -1,6 +1,8 @@
 //! One ECS service Sluice scales: its queues, bounds and scaling, built in code by
 //! name, and every problem its fields can have.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::check::Found;
@@ -29,6 +31,12 @@ pub struct Target {
     #[serde(default)]
     pub queues: Vec<Queue>,
     pub capacity: Capacity,
+    /// Bounds by environment: `sluicectl apply --env dev` applies `capacity_by_env.dev`
+    /// as `capacity` (a dev stack's one task beside prod's five, in one file); without
+    /// `--env`, or for an environment a target does not name, `capacity` applies. Never
+    /// stored: what the table holds is what runs (Document::for_env).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capacity_by_env: BTreeMap<String, Capacity>,
     /// Acceptable backlog per task: messages a task may have waiting. With the
     /// service rate `s` the tasks show, a message may wait `backlog_per_task / s`
     /// minutes: the latency goal when `latency_goal_seconds` is not declared.
@@ -78,6 +86,28 @@ pub struct Capacity {
     pub max: u32,
 }
 
+impl Capacity {
+    /// What is wrong with these bounds, under `field`.
+    fn problems(&self, field: &str, found: &mut Found<'_>) {
+        let max = format!("{field}.max");
+        if self.max < self.min {
+            found.add(&max, format!("must be >= min ({})", self.min));
+        }
+        if self.max == 0 {
+            found.add(&max, "must be at least 1".to_owned());
+        }
+        if self.max > MAX_TASKS {
+            found.add(
+                &max,
+                format!(
+                    "must be at most {MAX_TASKS} (ECS runs 5,000 tasks a service by default), got {}",
+                    self.max
+                ),
+            );
+        }
+    }
+}
+
 fn is_false(value: &bool) -> bool {
     !*value
 }
@@ -94,6 +124,7 @@ impl Target {
             service: service.to_owned(),
             queues: Vec::new(),
             capacity: Capacity { min: 0, max: 1 },
+            capacity_by_env: BTreeMap::new(),
             backlog_per_task: 1.0,
             latency_goal_seconds: None,
             messages_per_task_minute: None,
@@ -282,28 +313,18 @@ impl Target {
                 );
             }
         }
-        if self.capacity.max < self.capacity.min {
-            found.add(
-                "capacity.max",
-                format!("must be >= min ({})", self.capacity.min),
-            );
+        self.capacity.problems("capacity", &mut found);
+        for (env, capacity) in &self.capacity_by_env {
+            let field = format!("capacity_by_env.{env}");
+            if let Some(message) = name_problem(env) {
+                found.add(&field, message);
+            }
+            capacity.problems(&field, &mut found);
         }
         if let Some(instances) = &self.instances {
             for problem in instances.problems(&format!("{path}.instances")) {
                 found.problems.push(problem);
             }
-        }
-        if self.capacity.max == 0 {
-            found.add("capacity.max", "must be at least 1".to_owned());
-        }
-        if self.capacity.max > MAX_TASKS {
-            found.add(
-                "capacity.max",
-                format!(
-                    "must be at most {MAX_TASKS} (ECS runs 5,000 tasks a service by default), got {}",
-                    self.capacity.max
-                ),
-            );
         }
         if !(self.backlog_per_task.is_finite()
             && (MIN_BACKLOG_PER_TASK..=MAX_BACKLOG_PER_TASK).contains(&self.backlog_per_task))

@@ -479,3 +479,78 @@ fn holes_that_once_passed_validation() {
         assert_eq!(problems_of(text), vec![expected.to_owned()], "{text}");
     }
 }
+
+#[test]
+fn an_environment_runs_its_own_bounds_and_stores_no_map() {
+    let text = "targets:\n\
+                \x20 - name: orchestrator\n\
+                \x20   cluster: ml\n\
+                \x20   service: orchestrator\n\
+                \x20   capacity: { min: 1, max: 5 }\n\
+                \x20   capacity_by_env: { dev: { min: 1, max: 1 } }\n\
+                \x20   backlog_per_task: 10\n\
+                \x20 - name: runners\n\
+                \x20   cluster: ml\n\
+                \x20   service: runners\n\
+                \x20   queues: [runs]\n\
+                \x20   capacity: { min: 0, max: 30 }\n\
+                \x20   backlog_per_task: 10\n\
+                \x20   scale_to_zero: { wake_tasks: 4 }\n";
+    let document = Document::parse(text, Format::Yaml).expect("valid");
+    assert_eq!(document.environments(), ["dev"]);
+    let bounds = |document: &Document| -> Vec<(u32, u32, usize)> {
+        document
+            .targets
+            .iter()
+            .map(|t| (t.capacity.min, t.capacity.max, t.capacity_by_env.len()))
+            .collect()
+    };
+    let dev = document.clone().for_env(Some("dev")).expect("dev");
+    assert_eq!(
+        bounds(&dev),
+        [(1, 1, 0), (0, 30, 0)],
+        "dev's own, the rest as written"
+    );
+    let prod = document.clone().for_env(None).expect("as written");
+    assert_eq!(bounds(&prod), [(1, 5, 0), (0, 30, 0)]);
+    let typo = document
+        .clone()
+        .for_env(Some("prd"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        typo.contains("--env: no target declares capacity_by_env.prd (declared: dev)"),
+        "{typo}"
+    );
+    // An environment's bounds that a wake could not reach, found once resolved.
+    let unreachable = text.replace(
+        "    backlog_per_task: 10\n    scale_to_zero",
+        "    capacity_by_env: { dev: { min: 0, max: 2 } }\n    backlog_per_task: 10\n    scale_to_zero",
+    );
+    let document = Document::parse(&unreachable, Format::Yaml).expect("valid as written");
+    let problems = document.for_env(Some("dev")).unwrap_err().to_string();
+    assert!(
+        problems.contains("targets[1].scale_to_zero.wake_tasks: must be <= capacity.max (2)"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn an_environments_bounds_are_checked_by_path() {
+    let text = "targets:\n\
+                \x20 - name: orchestrator\n\
+                \x20   cluster: ml\n\
+                \x20   service: orchestrator\n\
+                \x20   capacity: { min: 1, max: 5 }\n\
+                \x20   capacity_by_env: { dev: { min: 3, max: 2 }, \"\": { min: 0, max: 1 } }\n\
+                \x20   backlog_per_task: 10\n";
+    let problems = Document::parse(text, Format::Yaml).unwrap_err().to_string();
+    assert!(
+        problems.contains("targets[0].capacity_by_env.dev.max: must be >= min (3)"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("targets[0].capacity_by_env."),
+        "{problems}"
+    );
+}
