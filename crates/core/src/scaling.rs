@@ -230,6 +230,28 @@ impl Scaling {
         let mut add = |field: &str, message: String| {
             problems.push(Problem::new(format!("{path}.{field}"), message));
         };
+        self.number_problems(&mut add);
+        self.controller_problems(has_queues, &mut add);
+        self.signal_problems(has_gpu, has_queues, &mut add);
+        self.undone_problems(&mut add);
+        if !self.managed
+            && *self
+                != (Scaling {
+                    managed: false,
+                    ..Scaling::default()
+                })
+        {
+            add(
+                "managed",
+                "is false, so nothing here would be applied: remove the policies or manage them"
+                    .to_owned(),
+            );
+        }
+        problems
+    }
+
+    /// Cooldowns, the utilisation the need plans with, the give-back window.
+    fn number_problems(&self, add: &mut impl FnMut(&str, String)) {
         for (field, value) in [
             ("scale_out_cooldown", self.scale_out_cooldown),
             ("scale_in_cooldown", self.scale_in_cooldown),
@@ -260,6 +282,10 @@ impl Scaling {
                 format!("{seconds} s is more than a day"),
             );
         }
+    }
+
+    /// Who sets desiredCount, and what it would contradict.
+    fn controller_problems(&self, has_queues: bool, add: &mut impl FnMut(&str, String)) {
         if let Some(behavior) = &self.behavior {
             for problem in behavior.problems("behavior") {
                 add(&problem.path, problem.message);
@@ -286,6 +312,22 @@ impl Scaling {
                     .to_owned(),
             );
         }
+    }
+
+    /// A policy that direct control would undo every look.
+    fn undone_problems(&self, add: &mut impl FnMut(&str, String)) {
+        if let Some(field) = self.unseen_signals().first()
+            && self.controller == Controller::Direct
+        {
+            add(
+                field,
+                "direct control sets desired from the need every look and would undo what this policy adds: use controller: tracking".to_owned(),
+            );
+        }
+    }
+
+    /// Each signal a policy or rule tracks, and what it needs of the target.
+    fn signal_problems(&self, has_gpu: bool, has_queues: bool, add: &mut impl FnMut(&str, String)) {
         if let Some(percent) = self.gpu_utilization {
             if !(percent > 0.0 && percent <= 100.0) {
                 add(
@@ -311,44 +353,22 @@ impl Scaling {
                 );
             }
         }
-        tracked::problems(self.metric.as_ref(), &self.metrics, &mut add);
-        step_rule::problems(&self.step_rules, &mut add);
+        tracked::problems(self.metric.as_ref(), &self.metrics, add);
+        step_rule::problems(&self.step_rules, add);
         if let Some(burst) = &self.burst {
-            burst.problems(&mut add);
+            burst.problems(add);
         }
         for (field, utilization) in [
             ("cpu_utilization", &self.cpu_utilization),
             ("memory_utilization", &self.memory_utilization),
         ] {
             if let Some(utilization) = utilization {
-                utilization.problems(field, &mut add);
+                utilization.problems(field, add);
             }
         }
         if let Some(requests) = &self.requests_per_task {
-            requests.problems("requests_per_task", &mut add);
+            requests.problems("requests_per_task", add);
         }
-        if let Some(field) = self.unseen_signals().first()
-            && self.controller == Controller::Direct
-        {
-            add(
-                field,
-                "direct control sets desired from the need every look and would undo what this policy adds: use controller: tracking".to_owned(),
-            );
-        }
-        if !self.managed
-            && *self
-                != (Scaling {
-                    managed: false,
-                    ..Scaling::default()
-                })
-        {
-            add(
-                "managed",
-                "is false, so nothing here would be applied: remove the policies or manage them"
-                    .to_owned(),
-            );
-        }
-        problems
     }
 }
 
