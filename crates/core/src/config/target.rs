@@ -282,6 +282,36 @@ impl Target {
 
     pub(super) fn problems(&self, path: &str) -> Vec<Problem> {
         let mut found = Found::at(path);
+        self.identity_problems(&mut found);
+        self.queue_problems(&mut found);
+        self.bounds_problems(path, &mut found);
+        self.goal_problems(&mut found);
+        if let Some(gpu) = &self.gpu {
+            found.not_blank("gpu.namespace", &gpu.namespace);
+            found.not_blank("gpu.metric", &gpu.metric);
+            for (field, message) in dimension_problems("gpu.dimensions", &gpu.dimensions) {
+                found.add(&field, message);
+            }
+        }
+        if let Some(zero) = &self.scale_to_zero {
+            zero.problems(self, &mut found);
+        }
+        found.problems.extend(self.scaling.problems(
+            &format!("{path}.scaling"),
+            self.gpu.is_some(),
+            !self.queues.is_empty(),
+        ));
+        if let Some(profile) = &self.profile
+            && let Some(message) = name_problem(profile)
+        {
+            found.add("profile", message);
+        }
+        self.place_problems(&mut found);
+        found.problems
+    }
+
+    /// Its name, cluster and service.
+    fn identity_problems(&self, found: &mut Found<'_>) {
         if let Some(message) = name_problem(&self.name) {
             found.add("name", message);
         }
@@ -297,6 +327,10 @@ impl Target {
                 ),
             );
         }
+    }
+
+    /// Each queue: named, once, with a weight.
+    fn queue_problems(&self, found: &mut Found<'_>) {
         for (index, queue) in self.queues.iter().enumerate() {
             let name = &queue.name;
             found.not_blank(&format!("queues[{index}]"), name);
@@ -313,19 +347,27 @@ impl Target {
                 );
             }
         }
-        self.capacity.problems("capacity", &mut found);
+    }
+
+    /// Its bounds, in every environment, and its instances.
+    fn bounds_problems(&self, path: &str, found: &mut Found<'_>) {
+        self.capacity.problems("capacity", found);
         for (env, capacity) in &self.capacity_by_env {
             let field = format!("capacity_by_env.{env}");
             if let Some(message) = name_problem(env) {
                 found.add(&field, message);
             }
-            capacity.problems(&field, &mut found);
+            capacity.problems(&field, found);
         }
         if let Some(instances) = &self.instances {
             for problem in instances.problems(&format!("{path}.instances")) {
                 found.problems.push(problem);
             }
         }
+    }
+
+    /// What it asks of its capacity: backlog per task, latency goal, service rate.
+    fn goal_problems(&self, found: &mut Found<'_>) {
         if !(self.backlog_per_task.is_finite()
             && (MIN_BACKLOG_PER_TASK..=MAX_BACKLOG_PER_TASK).contains(&self.backlog_per_task))
         {
@@ -353,28 +395,6 @@ impl Target {
                 format!("must be a number from 0.001 to 1000000, got {rate}"),
             );
         }
-        if let Some(gpu) = &self.gpu {
-            found.not_blank("gpu.namespace", &gpu.namespace);
-            found.not_blank("gpu.metric", &gpu.metric);
-            for (field, message) in dimension_problems("gpu.dimensions", &gpu.dimensions) {
-                found.add(&field, message);
-            }
-        }
-        if let Some(zero) = &self.scale_to_zero {
-            zero.problems(self, &mut found);
-        }
-        found.problems.extend(self.scaling.problems(
-            &format!("{path}.scaling"),
-            self.gpu.is_some(),
-            !self.queues.is_empty(),
-        ));
-        if let Some(profile) = &self.profile
-            && let Some(message) = name_problem(profile)
-        {
-            found.add("profile", message);
-        }
-        self.place_problems(&mut found);
-        found.problems
     }
 
     /// `role_arn`, `external_id` and `region` (crate::place).
