@@ -178,6 +178,13 @@ impl WakeCount {
 
 impl ScaleToZero {
     pub(super) fn problems(&self, target: &Target, found: &mut Found<'_>) {
+        self.wait_and_wake_problems(target, found);
+        self.busy_problems(target, found);
+        self.reach_problems(target, found);
+    }
+
+    /// The idle wait, the wake's size and the topics that wake it.
+    fn wait_and_wake_problems(&self, target: &Target, found: &mut Found<'_>) {
         if let Some(minutes) = self
             .idle_minutes
             .filter(|m| !(1..=MAX_IDLE_MINUTES).contains(m))
@@ -204,6 +211,10 @@ impl ScaleToZero {
                 );
             }
         }
+    }
+
+    /// The thresholds and clocks that say the service is busy or starting.
+    fn busy_problems(&self, target: &Target, found: &mut Found<'_>) {
         if let Some(percent) = self.busy_gpu_percent {
             if !(percent.is_finite() && percent > 0.0 && percent <= 100.0) {
                 found.add(
@@ -245,6 +256,10 @@ impl ScaleToZero {
                 ),
             );
         }
+    }
+
+    /// What else wakes it, and whether it can sleep at all.
+    fn reach_problems(&self, target: &Target, found: &mut Found<'_>) {
         for (index, alarm) in self.alarms.iter().enumerate() {
             found.not_blank(&format!("scale_to_zero.alarms[{index}]"), alarm);
         }
