@@ -10,7 +10,7 @@ use crate::config::Target;
 use crate::names;
 use crate::prescale::{Hold, wanted_bounds};
 use crate::queue::AGE_OF_OLDEST_MESSAGE;
-use crate::scaling::{Burst, Compare, Controller, StepRule, TrackedMetric, Tracks};
+use crate::scaling::{Burst, Compare, Controller, Scaling, StepRule, TrackedMetric, Tracks};
 
 /// The prefix of the alarms Sluice owns for `target`.
 pub fn alarm_prefix(target: &str) -> String {
@@ -21,17 +21,49 @@ pub fn alarm_prefix(target: &str) -> String {
 /// prescaler's floor now, so an apply never undoes a window); None when the target
 /// leaves Application Auto Scaling to others (`scaling.managed: false`).
 pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared> {
-    let scaling = &target.scaling;
-    if !scaling.managed {
+    if !target.scaling.managed {
         return None;
     }
-    let own = |metric: &str, statistic: &str| MetricRef {
-        namespace: namespace.to_owned(),
-        metric: metric.to_owned(),
-        dimensions: [(names::TARGET_DIMENSION.to_owned(), target.name.clone())].into(),
-        statistic: statistic.to_owned(),
-    };
-    let tracking = |name: &str, series: Series, value: f64| PolicySpec {
+    let own = Own { namespace, target };
+    let mut policies = main_policies(target, &own);
+    policies.extend(tracked_policies(target, &own));
+    let mut alarms = Vec::new();
+    let tasks = own.metric(names::RUNNING_TASKS, "Average");
+    let steps = burst(target, own.metric(names::BACKLOG, "Maximum"))
+        .into_iter()
+        .chain(step_rules(target, &tasks));
+    for (policy, alarm) in steps {
+        policies.push(policy);
+        alarms.push(alarm);
+    }
+    alarms.extend(missing_metric_alarms(target));
+    Some(Declared {
+        bounds: wanted_bounds(target, hold),
+        policies,
+        alarms,
+    })
+}
+
+/// A metric Sluice publishes for the target, in the stack's namespace.
+struct Own<'a> {
+    namespace: &'a str,
+    target: &'a Target,
+}
+
+impl Own<'_> {
+    fn metric(&self, metric: &str, statistic: &str) -> MetricRef {
+        MetricRef {
+            namespace: self.namespace.to_owned(),
+            metric: metric.to_owned(),
+            dimensions: [(names::TARGET_DIMENSION.to_owned(), self.target.name.clone())].into(),
+            statistic: statistic.to_owned(),
+        }
+    }
+}
+
+/// A target-tracking policy with the target's cooldowns and scale-in setting.
+fn tracking(scaling: &Scaling, name: &str, series: Series, value: f64) -> PolicySpec {
+    PolicySpec {
         name: name.to_owned(),
         rule: Rule::TargetTracking {
             series,
@@ -40,8 +72,13 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
             scale_in_cooldown: scaling.scale_in_cooldown,
             disable_scale_in: scaling.disable_scale_in,
         },
-    };
-    let mut policies = match (scaling.tracks, scaling.controller) {
+    }
+}
+
+/// The policy that sizes the target on what it tracks, by who sets desiredCount.
+fn main_policies(target: &Target, own: &Own<'_>) -> Vec<PolicySpec> {
+    let scaling = &target.scaling;
+    match (scaling.tracks, scaling.controller) {
         // No queues, no need to track: the target's own policies size it.
         (Tracks::Capacity, _) if target.queues.is_empty() => Vec::new(),
         // The need against desired: the proportional step lands on the need; the GPUs
@@ -54,7 +91,7 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         (Tracks::Capacity, Controller::Tracking) => vec![PolicySpec {
             name: CAPACITY_POLICY.to_owned(),
             rule: Rule::TargetTracking {
-                series: Series::One(own(names::CAPACITY_UTILIZATION, "Average")),
+                series: Series::One(own.metric(names::CAPACITY_UTILIZATION, "Average")),
                 target: 100.0,
                 scale_out_cooldown: scaling.scale_out_cooldown,
                 scale_in_cooldown: scaling.scale_in_cooldown,
@@ -75,33 +112,42 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
         }],
         (Tracks::BacklogPerTask, _) => {
             let mut before = vec![tracking(
+                scaling,
                 BACKLOG_POLICY,
-                Series::One(own(names::BACKLOG_PER_TASK, "Average")),
+                Series::One(own.metric(names::BACKLOG_PER_TASK, "Average")),
                 target.backlog_per_task,
             )];
             if let Some(percent) = scaling.gpu_utilization {
-                let series = Series::One(own(names::GPU_AVERAGE, "Average"));
-                before.push(tracking(GPU_POLICY, series, percent));
+                let series = Series::One(own.metric(names::GPU_AVERAGE, "Average"));
+                before.push(tracking(scaling, GPU_POLICY, series, percent));
             }
             before
         }
-    };
+    }
+}
+
+/// The policies on the target's other signals: the oldest message's age, its team's
+/// metrics, and AWS's predefined metrics.
+fn tracked_policies(target: &Target, own: &Own<'_>) -> Vec<PolicySpec> {
+    let scaling = &target.scaling;
+    let mut policies = Vec::new();
     if let Some(seconds) = scaling.oldest_message_age {
         policies.push(tracking(
+            scaling,
             AGE_POLICY,
             oldest_message(target),
             f64::from(seconds),
         ));
     }
     for (name, _, metric) in tracked_metrics(target) {
-        let tasks = own(names::RUNNING_TASKS, "Average");
+        let tasks = own.metric(names::RUNNING_TASKS, "Average");
         let series = math_of(
             tracked(metric, &metric.statistic),
             metric.per_task,
             metric.rate,
             &tasks,
         );
-        policies.push(tracking(&name, series, metric.target));
+        policies.push(tracking(scaling, &name, series, metric.target));
     }
     policies.extend(scaling.predefined().into_iter().map(|p| PolicySpec {
         name: p.kind.policy().to_owned(),
@@ -116,21 +162,7 @@ pub fn declared(target: &Target, namespace: &str, hold: Hold) -> Option<Declared
             disable_scale_in: scaling.disable_scale_in,
         },
     }));
-    let mut alarms = Vec::new();
-    let tasks = own(names::RUNNING_TASKS, "Average");
-    let steps = burst(target, own(names::BACKLOG, "Maximum"))
-        .into_iter()
-        .chain(step_rules(target, &tasks));
-    for (policy, alarm) in steps {
-        policies.push(policy);
-        alarms.push(alarm);
-    }
-    alarms.extend(missing_metric_alarms(target));
-    Some(Declared {
-        bounds: wanted_bounds(target, hold),
-        policies,
-        alarms,
-    })
+    policies
 }
 
 /// The age of the oldest message at which the direct controller's safety net adds
