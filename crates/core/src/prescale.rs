@@ -164,9 +164,7 @@ fn plan_bounds(
     own: Option<OwnWrite>,
     now: i64,
 ) -> PrescalePlan {
-    let floor = hold.floor;
     let baseline = target.capacity.min;
-    let wanted = floor.max(baseline);
     let ScalableBounds { min: to, max } = wanted_bounds(target, hold);
     // Remembered while a window holds MinCapacity up or MaxCapacity down, so that its
     // end is known for ours.
@@ -186,52 +184,14 @@ fn plan_bounds(
             own: ours,
         };
     }
-    let mut parts = Vec::new();
-    if bounds.min != to {
-        let capped = if wanted > to && max < target.capacity.max {
-            format!(" (capped at MaxCapacity {max}; the floor is {wanted})")
-        } else if wanted > to {
-            format!(" (capped at capacity.max {max}; the floor is {wanted})")
-        } else {
-            String::new()
-        };
-        parts.push(if floor > baseline {
-            format!(
-                "window floor {floor}: MinCapacity {} -> {to}{capped}",
-                bounds.min
-            )
-        } else {
-            format!(
-                "no window: MinCapacity {} -> the configured min {to}",
-                bounds.min
-            )
-        });
-    }
-    if bounds.max != max {
-        let window_cap = hold.cap.filter(|cap| *cap < target.capacity.max);
-        parts.push(
-            match (hold.budget_cap.filter(|cap| *cap == max), window_cap) {
-                (Some(cap), _) => format!(
-                    "budget spent: MaxCapacity {} -> {cap} (what runs, or the required floor)",
-                    bounds.max
-                ),
-                (None, Some(cap)) => {
-                    format!("window cap {cap}: MaxCapacity {} -> {max}", bounds.max)
-                }
-                (None, None) => format!("MaxCapacity {} -> capacity.max {max}", bounds.max),
-            },
-        );
-    }
-    // A bound neither the configuration nor the prescaler's own last write explains
-    // was set outside Sluice.
-    // A live MaxCapacity is explained by the configuration or by a cap of ours.
-    let by_hand = (bounds.max != max
-        && bounds.max != target.capacity.max
-        && own.and_then(|o| o.capped_to) != Some(bounds.max))
-        || (bounds.min != to
-            && bounds.min > baseline
-            && own.map(|o| o.raised_to) != Some(bounds.min));
-    let owner = if by_hand {
+    let parts: Vec<String> = [
+        min_change(target, hold, bounds.min, (to, max)),
+        max_change(target, hold, bounds.max, max),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let owner = if set_outside(target, bounds, (to, max), own) {
         " (the target's configuration owns the bounds: change capacity with sluicectl apply, or pause the target)"
     } else {
         ""
@@ -244,6 +204,62 @@ fn plan_bounds(
         reason: format!("{}{owner}", parts.join("; ")),
         own: ours,
     }
+}
+
+/// Why MinCapacity moves from `live` to `to` (None: it does not); `max` is the
+/// MaxCapacity it is capped at.
+fn min_change(target: &Target, hold: Hold, live: u32, (to, max): (u32, u32)) -> Option<String> {
+    if live == to {
+        return None;
+    }
+    let (floor, baseline) = (hold.floor, target.capacity.min);
+    let wanted = floor.max(baseline);
+    let capped = if wanted > to && max < target.capacity.max {
+        format!(" (capped at MaxCapacity {max}; the floor is {wanted})")
+    } else if wanted > to {
+        format!(" (capped at capacity.max {max}; the floor is {wanted})")
+    } else {
+        String::new()
+    };
+    Some(if floor > baseline {
+        format!("window floor {floor}: MinCapacity {live} -> {to}{capped}")
+    } else {
+        format!("no window: MinCapacity {live} -> the configured min {to}")
+    })
+}
+
+/// Why MaxCapacity moves from `live` to `max` (None: it does not).
+fn max_change(target: &Target, hold: Hold, live: u32, max: u32) -> Option<String> {
+    if live == max {
+        return None;
+    }
+    let window_cap = hold.cap.filter(|cap| *cap < target.capacity.max);
+    Some(
+        match (hold.budget_cap.filter(|cap| *cap == max), window_cap) {
+            (Some(cap), _) => format!(
+                "budget spent: MaxCapacity {live} -> {cap} (what runs, or the required floor)"
+            ),
+            (None, Some(cap)) => format!("window cap {cap}: MaxCapacity {live} -> {max}"),
+            (None, None) => format!("MaxCapacity {live} -> capacity.max {max}"),
+        },
+    )
+}
+
+/// Whether a live bound was set outside Sluice: neither the configuration nor the
+/// prescaler's own last write explains it (a live MaxCapacity is explained by the
+/// configuration or by a cap of ours).
+fn set_outside(
+    target: &Target,
+    live: ScalableBounds,
+    (to, max): (u32, u32),
+    own: Option<OwnWrite>,
+) -> bool {
+    (live.max != max
+        && live.max != target.capacity.max
+        && own.and_then(|o| o.capped_to) != Some(live.max))
+        || (live.min != to
+            && live.min > target.capacity.min
+            && own.map(|o| o.raised_to) != Some(live.min))
 }
 
 /// In a window without a scalable target: raise desiredCount to the floor and
