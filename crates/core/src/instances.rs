@@ -149,6 +149,18 @@ pub fn plan_group(needed: u32, facts: GroupFacts, own: Option<GroupOwn>) -> Grou
             ),
         };
     }
+    at_or_above_need(needed, live, wanted, &capped, own)
+}
+
+/// A group's floor at or above what its targets need: only the prescaler's own raise
+/// comes down, to the need or to the floor it found; any other floor is left.
+fn at_or_above_need(
+    needed: u32,
+    live: u32,
+    wanted: u32,
+    capped: &str,
+    own: Option<GroupOwn>,
+) -> GroupPlan {
     match own {
         // Our raise (or what is left of it after a lowering whose record was lost),
         // now above the need: lowered to the need, or to what we found.
