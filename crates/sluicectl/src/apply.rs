@@ -21,7 +21,7 @@ use crate::scaling::{self, ScalingClients};
 use crate::table::read_document_for;
 
 pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
-    let document = match read_document_for(&args.file, args.env.as_deref())? {
+    let document = match read_document_for(&args.file, args.env.env.as_deref())? {
         Ok(document) => document,
         Err(code) => return Ok(code),
     };

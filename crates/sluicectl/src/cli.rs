@@ -37,6 +37,16 @@ pub struct NamespaceArgs {
     pub namespace: String,
 }
 
+/// The one definition of `--env`, shared by the commands that run a file's targets.
+#[derive(clap::Args)]
+pub struct EnvArgs {
+    /// The environment to run the file as: each target's `capacity_by_env.ENV` as its
+    /// capacity (a dev stack's bounds beside prod's, in one file). Without it,
+    /// `capacity` as written
+    #[arg(long)]
+    pub env: Option<String>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Check a configuration file and list every problem by path; changes nothing
@@ -176,11 +186,8 @@ pub struct ValidateArgs {
 pub struct ApplyArgs {
     #[arg(short, long)]
     pub file: String,
-    /// The environment to run the file as: each target's `capacity_by_env.ENV` as its
-    /// capacity (a dev stack's bounds beside prod's, in one file). Without it,
-    /// `capacity` as written
-    #[arg(long)]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Delete stored targets and profiles that the file does not name
     #[arg(long)]
     pub prune: bool,
@@ -247,11 +254,8 @@ pub struct PlanArgs {
     /// Plan with this profile instead of the target's own
     #[arg(long)]
     pub profile: Option<String>,
-    /// The environment to run the file as: each target's `capacity_by_env.ENV` as its
-    /// capacity (a dev stack's bounds beside prod's, in one file). Without it,
-    /// `capacity` as written
-    #[arg(long)]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Read targets and profiles from this file first, the table for the rest
     #[arg(short, long)]
     pub file: Option<String>,

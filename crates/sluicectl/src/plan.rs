@@ -130,7 +130,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitCode> {
     } = args;
     let target = target.as_str();
     let document = match file.as_deref() {
-        Some(file) => match read_document_for(file, env.as_deref())? {
+        Some(file) => match read_document_for(file, env.env.as_deref())? {
             Ok(document) => Some(document),
             Err(_) => bail!("{file} has problems (listed above)"),
         },
