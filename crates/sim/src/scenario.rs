@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use sluice_core::config::Document;
+use sluice_core::config::{Document, Target};
 use sluice_core::profile::Schedule;
 
 use crate::controller::Kind;
@@ -274,22 +274,12 @@ impl ScenarioFile {
         })
     }
 
-    /// The scenario for `document`'s target; an error names what is missing or wrong.
-    pub fn scenario(&self, document: &Document) -> Result<Scenario, String> {
-        let target = document
-            .targets
-            .iter()
-            .find(|t| t.name == self.target)
-            .cloned()
-            .ok_or_else(|| {
-                let known: Vec<&str> = document.targets.iter().map(|t| t.name.as_str()).collect();
-                format!(
-                    "no target {:?} in {} (it has: {})",
-                    self.target,
-                    self.config,
-                    known.join(", ")
-                )
-            })?;
+    /// The target's profile from the document, compiled; None without one.
+    fn schedule_of(
+        &self,
+        document: &Document,
+        target: &Target,
+    ) -> Result<Option<Schedule>, String> {
         let schedule = match &target.profile {
             None => None,
             Some(name) => {
@@ -309,6 +299,26 @@ impl ScenarioFile {
                 })?)
             }
         };
+        Ok(schedule)
+    }
+
+    /// The scenario for `document`'s target; an error names what is missing or wrong.
+    pub fn scenario(&self, document: &Document) -> Result<Scenario, String> {
+        let target = document
+            .targets
+            .iter()
+            .find(|t| t.name == self.target)
+            .cloned()
+            .ok_or_else(|| {
+                let known: Vec<&str> = document.targets.iter().map(|t| t.name.as_str()).collect();
+                format!(
+                    "no target {:?} in {} (it has: {})",
+                    self.target,
+                    self.config,
+                    known.join(", ")
+                )
+            })?;
+        let schedule = self.schedule_of(document, &target)?;
         let start: Timestamp = self.start.parse().map_err(|e| {
             format!(
                 "start {:?} is not an RFC 3339 time with an offset: {e}",
