@@ -108,6 +108,12 @@ impl Budget {
                 format!("unknown IANA time zone {:?}", self.timezone),
             );
         }
+        self.unit_problems(&mut problem);
+        problems
+    }
+
+    /// The unit and the figure it is counted in: what turns task-hours into spend.
+    fn unit_problems(&self, problem: &mut impl FnMut(&str, String)) {
         // Spent over limit, a share published as a metric, must stay a finite number:
         // CloudWatch refuses a whole PutMetricData batch for one infinite value.
         let positive = |value: Option<f64>| {
@@ -134,7 +140,6 @@ impl Budget {
         if self.price_per_task_hour.is_some() && self.unit != SpendUnit::Money {
             problem("price_per_task_hour", "only with unit money".to_owned());
         }
-        problems
     }
 
     /// A budget as stored in the table; the error says why not.
