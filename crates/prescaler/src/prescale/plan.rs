@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use sluice_aws::AwsError;
 use sluice_core::budget;
-use sluice_core::prescale::{Change, Hold, OwnWrite, demand, plan};
-use sluice_core::profile::Schedule;
+use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, demand, plan};
+use sluice_core::profile::{Floor, Schedule};
 use sluice_core::startup::{self, StartUps};
 
 use super::budgets::{self, Budgeted};
@@ -92,26 +92,12 @@ fn plan_target(
         budgets_unread,
     } = *shared;
     let mut report = TargetReport::new(target, profile);
-    let schedule = match schedule {
-        Some(Ok(schedule)) => schedule,
-        Some(Err(error)) => {
-            let reason = format!("profile {profile} is invalid, target left as it is: {error}");
-            return skipped(report, reason);
-        }
-        None => {
-            let reason = format!("profile {profile} is not in the table, target left as it is");
-            return skipped(report, reason);
-        }
+    let schedule = match compiled(profile, schedule) {
+        Ok(schedule) => schedule,
+        Err(reason) => return skipped(report, reason),
     };
-    let starts = starts.map_err(|e| e.to_string());
-    let lead = startup::lead(schedule, starts, settings.interval_minutes, now.as_second());
-    let floor = schedule.floor_ahead(at, lead.minutes);
-    let mut hold = Hold::from(&floor);
-    report.lead_minutes = Some(lead.minutes);
-    report.lead = lead.why;
-    report.floor = Some(floor.min_tasks);
-    report.cap = floor.max_tasks;
-    report.windows = floor.windows;
+    let floor = floor_ahead(schedule, starts, shared, &mut report);
+    let hold = Hold::from(&floor);
     let (said, spent) = budgets::verdict(budgets, &target.name);
     report.budgets = said;
     if target.paused {
@@ -127,36 +113,113 @@ fn plan_target(
         facts.backlog,
         settings.interval_minutes,
     ));
-    match spent {
+    let spent = match spent {
+        Ok(spent) => spent,
         Err(error) => return unread(report, error),
-        Ok(spent) => {
-            let required = floor.required.max(target.capacity.min);
-            hold.budget_cap = spent.then(|| budget::cap(facts.running, required));
-        }
-    }
-    let kept = own.and_then(|o| o.capped_to).filter(|_| budgets_unread);
-    if let Some(in_force) = kept {
-        hold = hold.keeping_cap(in_force);
-    }
+    };
+    let required = floor.required.max(target.capacity.min);
+    let (hold, kept) = with_budgets(hold, spent, (facts.running, required), own, budgets_unread);
     let stored = own;
     let own = stored.filter(|o| o.is_for(target));
     report.left_behind = left_behind(target, stored);
     let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
     report.reason = planned.reason;
+    report.reason.push_str(&budget_notes(kept, hold, &facts));
+    settle(
+        report,
+        (planned.change, planned.own),
+        stored,
+        target,
+        settings,
+    )
+}
+
+/// The floor the profile gives a lead ahead of `at` (the lead from the measured
+/// start-ups), said in the report.
+fn floor_ahead(
+    schedule: &Schedule,
+    starts: Result<Option<&StartUps>, &AwsError>,
+    shared: &Shared<'_>,
+    report: &mut TargetReport,
+) -> Floor {
+    let starts = starts.map_err(|e| e.to_string());
+    let interval = shared.settings.interval_minutes;
+    let lead = startup::lead(schedule, starts, interval, shared.now.as_second());
+    let floor = schedule.floor_ahead(shared.at, lead.minutes);
+    report.lead_minutes = Some(lead.minutes);
+    report.lead = lead.why;
+    report.floor = Some(floor.min_tasks);
+    report.cap = floor.max_tasks;
+    report.windows = floor.windows.clone();
+    floor
+}
+
+/// The target's profile, compiled, or why the target is left as it is.
+fn compiled<'s>(
+    profile: &str,
+    schedule: Option<&'s Result<Schedule, String>>,
+) -> Result<&'s Schedule, String> {
+    match schedule {
+        Some(Ok(schedule)) => Ok(schedule),
+        Some(Err(error)) => Err(format!(
+            "profile {profile} is invalid, target left as it is: {error}"
+        )),
+        None => Err(format!(
+            "profile {profile} is not in the table, target left as it is"
+        )),
+    }
+}
+
+/// The hold with the budgets' cap: while a budget is spent, MaxCapacity at what runs
+/// (never below the `required` floor); while a stored budget cannot be read, the cap
+/// the prescaler holds kept in force (returned, to be said).
+fn with_budgets(
+    hold: Hold,
+    spent: bool,
+    (running, required): (u32, u32),
+    own: Option<OwnWrite>,
+    budgets_unread: bool,
+) -> (Hold, Option<u32>) {
+    let mut hold = Hold {
+        budget_cap: spent.then(|| budget::cap(running, required)),
+        ..hold
+    };
+    let kept = own.and_then(|o| o.capped_to).filter(|_| budgets_unread);
     if let Some(in_force) = kept {
-        report.reason.push_str(&format!(
+        hold = hold.keeping_cap(in_force);
+    }
+    (hold, kept)
+}
+
+/// What a plan's reason adds about budgets: a cap kept because a stored budget does
+/// not parse, and a spent budget with no scalable target to cap.
+fn budget_notes(kept: Option<u32>, hold: Hold, facts: &PrescaleFacts) -> String {
+    let mut notes = String::new();
+    if let Some(in_force) = kept {
+        notes.push_str(&format!(
             "; MaxCapacity {in_force} kept: a stored budget does not parse, and an unread \
              budget lifts no cap"
         ));
     }
     if hold.budget_cap.is_some() && facts.bounds.is_none() {
-        report
-            .reason
-            .push_str("; a budget is spent but not enforced: no scalable target to cap");
+        notes.push_str("; a budget is spent but not enforced: no scalable target to cap");
     }
+    notes
+}
+
+/// The plan's outcome: changed, or what would change on a dry run or a forecast-only
+/// target (said first in the reason, and nothing recorded); the record to keep when
+/// it differs from the stored one.
+fn settle(
+    mut report: TargetReport,
+    (change, own): (Change, Option<OwnWrite>),
+    stored: Option<OwnWrite>,
+    target: &Target,
+    settings: &Settings,
+) -> Planned {
     let hold = settings.dry_run || settings.forecast_only || target.forecast_only;
-    report.outcome = match (planned.change, hold) {
+    report.outcome = match (change, hold) {
         (Change::None, _) => ChangeStatus::Unchanged,
         (_, true) => ChangeStatus::WouldChange,
         (_, false) => ChangeStatus::Changed,
@@ -173,7 +236,7 @@ fn plan_target(
             record: None,
         };
     }
-    let record = (planned.own != stored).then_some(planned.own);
+    let record = (own != stored).then_some(own);
     Planned { report, record }
 }
 
