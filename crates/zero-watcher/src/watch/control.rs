@@ -253,8 +253,27 @@ pub async fn poll_look(
         return Vec::new();
     }
     let now = ports.clock.now();
-    let backlogs = per_place(
-        &awake,
+    let backlogs = awake_backlogs(&awake, settings, ports).await;
+    let rising = rising(&awake, backlogs, known, now);
+    if rising.is_empty() {
+        return Vec::new();
+    }
+    let reports = decide_rising(&rising, known, pass, now, settings, ports).await;
+    let reports = act_all(&rising, reports, settings, ports).await;
+    for report in &reports {
+        report.record(settings, ports);
+    }
+    reports
+}
+
+/// The backlogs of the awake targets, read in each target's account.
+async fn awake_backlogs(
+    awake: &[&Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Backlog, AwsError>> {
+    per_place(
+        awake,
         |t| *t,
         ports.accounts,
         async |account, mine| {
@@ -264,8 +283,19 @@ pub async fn poll_look(
         },
         |_, error| Err(error.clone()),
     )
-    .await;
-    let rising: Vec<&Target> = awake
+    .await
+}
+
+/// The awake targets whose need, on this poll's look, is above the desired count they
+/// were last seen at; the look joins each one's rates (never stored: the record is the
+/// publisher's).
+fn rising<'t>(
+    awake: &[&'t Target],
+    backlogs: Vec<Result<Backlog, AwsError>>,
+    known: &mut Known,
+    now: i64,
+) -> Vec<&'t Target> {
+    awake
         .iter()
         .zip(backlogs)
         .filter_map(|(target, backlog)| {
@@ -282,13 +312,22 @@ pub async fn poll_look(
             let need = Need::of(&target.goal(), stored, &look);
             (need.tasks > tasks.desired).then_some(*target)
         })
-        .collect();
-    if rising.is_empty() {
-        return Vec::new();
-    }
+        .collect()
+}
+
+/// Each rising target decided on a fresh read of its facts, and its last seen count
+/// updated.
+async fn decide_rising(
+    rising: &[&Target],
+    known: &mut Known,
+    pass: u32,
+    now: i64,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<ControlReport> {
     // The count may have moved since the first look (target tracking, a person):
     // decide on a fresh read, never on the remembered one.
-    let facts = read_facts(&rising, settings, ports).await;
+    let facts = read_facts(rising, settings, ports).await;
     let mut reports = Vec::new();
     for (target, facts) in rising.iter().zip(facts) {
         let Ok(facts) = facts else {
@@ -326,10 +365,6 @@ pub async fn poll_look(
             known.seen.insert(target.name.clone(), (tasks, bounds));
         }
         reports.push(report);
-    }
-    let reports = act_all(&rising, reports, settings, ports).await;
-    for report in &reports {
-        report.record(settings, ports);
     }
     reports
 }
