@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use sluice_aws::{AwsError, ecs_resource_id, read_backlogs, read_bounds, read_task_counts};
+use sluice_aws::{
+    AwsError, Versioned, ecs_resource_id, read_backlogs, read_bounds, read_task_counts,
+};
 use sluice_core::capacity::control::{direct, tracking};
 use sluice_core::capacity::{Look, Memory, Move, Need, Rates, Situation};
 use sluice_core::config::{Queue, Target};
@@ -23,6 +25,7 @@ use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
 use sluice_core::names;
 use sluice_core::queue::Backlog;
 use sluice_core::scaling::Controller;
+use sluice_core::zero::WatchState;
 use sluice_lambda::per_place;
 
 use super::Ports;
@@ -79,6 +82,23 @@ impl ControlReport {
         }
     }
 
+    /// Every target left as it is, for one reason.
+    fn all_skipped(targets: &[&Target], reason: &str) -> Vec<Self> {
+        targets
+            .iter()
+            .map(|t| Self::skipped(t, 0, reason.to_owned()))
+            .collect()
+    }
+
+    /// Nothing decided for want of a fact, the error kept.
+    fn unread(target: &Target, error: AwsError) -> Self {
+        let reason = format!("not decided: {error}");
+        ControlReport {
+            error: Some(error),
+            ..Self::skipped(target, 0, reason)
+        }
+    }
+
     /// One log event, and an EMF count for a change (fleet-wide too).
     fn record(&self, settings: &Settings, ports: &Ports<'_>) {
         tracing::info!(
@@ -116,6 +136,19 @@ pub struct Known {
 }
 
 impl Known {
+    /// The count an awake target was seen at (or set to, `after`), for the polls.
+    fn saw(&mut self, target: &Target, facts: &Facts, after: Option<u32>) {
+        if let Some(bounds) = facts.bounds
+            && facts.tasks.desired > 0
+        {
+            let tasks = TaskCounts {
+                desired: after.unwrap_or(facts.tasks.desired),
+                ..facts.tasks
+            };
+            self.seen.insert(target.name.clone(), (tasks, bounds));
+        }
+    }
+
     /// Whether the first look left the target awake, under Sluice's control.
     pub fn is_awake(&self, name: &str) -> bool {
         self.seen.contains_key(name)
@@ -151,47 +184,25 @@ pub async fn first_look(
         return (Vec::new(), known);
     }
     let now = ports.clock.now();
-    let (rates, memories, states) = futures::join!(
-        ports.rates.rates(now),
-        ports.memories.memories(now),
-        ports.states.load_all(),
-    );
-    let stores = rates.and_then(|r| Ok((r, memories?, states?)));
-    let (rates, memories, states) = match stores {
+    let (rates, memories, states) = match stores(now, ports).await {
         Ok(stores) => stores,
         Err(error) => {
             let reason = format!("not decided, nothing changed: {error}");
-            let reports = targets
-                .iter()
-                .map(|t| ControlReport::skipped(t, 0, reason.clone()))
-                .collect();
-            return (reports, known);
+            return (ControlReport::all_skipped(targets, &reason), known);
         }
     };
     let facts = read_facts(targets, settings, ports).await;
     let mut reports = Vec::with_capacity(targets.len());
     let mut changed_memories = Vec::new();
     for (target, facts) in targets.iter().zip(facts) {
-        let in_transition = states
-            .get(&target.name)
-            .is_some_and(|s| s.value.in_transition(now));
-        let why_not = if moved.contains(&target.name) {
-            Some("woken or slept in this look".to_owned())
-        } else if in_transition {
-            Some("another invocation wakes or sleeps it".to_owned())
-        } else {
-            None
-        };
-        if let Some(reason) = why_not {
+        if let Some(reason) = left_alone(target, moved, &states, now) {
             reports.push(ControlReport::skipped(target, 0, reason));
             continue;
         }
         let facts = match facts {
             Ok(facts) => facts,
             Err(error) => {
-                let mut report = ControlReport::skipped(target, 0, format!("not decided: {error}"));
-                report.error = Some(error);
-                reports.push(report);
+                reports.push(ControlReport::unread(target, error));
                 continue;
             }
         };
@@ -206,16 +217,7 @@ pub async fn first_look(
                 continue;
             }
         };
-        if let Some(bounds) = facts.bounds
-            && facts.tasks.desired > 0
-        {
-            let after = report.desired_after.unwrap_or(facts.tasks.desired);
-            let tasks = TaskCounts {
-                desired: after,
-                ..facts.tasks
-            };
-            known.seen.insert(target.name.clone(), (tasks, bounds));
-        }
+        known.saw(target, &facts, report.desired_after);
         if kept != memory {
             changed_memories.push((target.name.clone(), kept));
         }
@@ -226,10 +228,53 @@ pub async fn first_look(
     if !settings.dry_run {
         save_memories(changed_memories, settings, ports).await;
     }
-    for report in &reports {
+    record_all(&reports, settings, ports);
+    (reports, known)
+}
+
+/// Each report logged and counted.
+fn record_all(reports: &[ControlReport], settings: &Settings, ports: &Ports<'_>) {
+    for report in reports {
         report.record(settings, ports);
     }
-    (reports, known)
+}
+
+/// What the first look decides on besides the facts, read together: the publisher's
+/// rates, the watcher's memories of the need and its states (for transitions in
+/// flight). One unread, nothing is decided.
+async fn stores(now: i64, ports: &Ports<'_>) -> Result<Stores, AwsError> {
+    let (rates, memories, states) = futures::join!(
+        ports.rates.rates(now),
+        ports.memories.memories(now),
+        ports.states.load_all(),
+    );
+    Ok((rates?, memories?, states?))
+}
+
+type Stores = (
+    BTreeMap<String, Rates>,
+    BTreeMap<String, Memory>,
+    BTreeMap<String, Versioned<WatchState>>,
+);
+
+/// Why the first look leaves a target alone this time: woken or slept in this look, or
+/// in another invocation's transition.
+fn left_alone(
+    target: &Target,
+    moved: &BTreeSet<String>,
+    states: &BTreeMap<String, Versioned<WatchState>>,
+    now: i64,
+) -> Option<String> {
+    if moved.contains(&target.name) {
+        Some("woken or slept in this look".to_owned())
+    } else if states
+        .get(&target.name)
+        .is_some_and(|s| s.value.in_transition(now))
+    {
+        Some("another invocation wakes or sleeps it".to_owned())
+    } else {
+        None
+    }
 }
 
 /// A later poll: the queues of the awake controlled targets, and a raise where the
@@ -260,9 +305,7 @@ pub async fn poll_look(
     }
     let reports = decide_rising(&rising, known, pass, now, settings, ports).await;
     let reports = act_all(&rising, reports, settings, ports).await;
-    for report in &reports {
-        report.record(settings, ports);
-    }
+    record_all(&reports, settings, ports);
     reports
 }
 
