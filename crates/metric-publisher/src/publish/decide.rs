@@ -111,6 +111,18 @@ fn learn(
     Some((need, stored.observe(look, &minutes)))
 }
 
+/// A reading the target is published without when it fails: said as a warning.
+fn optional<T, E: std::fmt::Display>(
+    read: Result<Option<T>, E>,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> Option<T> {
+    read.unwrap_or_else(|error| {
+        warnings.push(format!("{what} not published: {error}"));
+        None
+    })
+}
+
 fn decide_target(
     target: &Target,
     facts: Facts,
@@ -121,38 +133,15 @@ fn decide_target(
         name: target.name.clone(),
         ..TargetReport::default()
     };
-    let gpu = match facts.gpu {
-        Ok(gpu) => {
-            if target.gpu.is_some() && gpu.is_none() {
-                report.warnings.push(
-                    "no GPU datapoint in the look-back window: GPU metrics not published"
-                        .to_owned(),
-                );
-            }
-            gpu
-        }
-        Err(error) => {
-            report
-                .warnings
-                .push(format!("GPU metrics not published: {error}"));
-            None
-        }
-    };
-    let history = match facts.desired_history {
-        Ok(history) => history,
-        Err(error) => {
-            report
-                .warnings
-                .push(format!("ScalingChanges not published: {error}"));
-            None
-        }
-    };
-    let oldest_age = facts.oldest_age.unwrap_or_else(|error| {
-        report
-            .warnings
-            .push(format!("OldestMessageAge not published: {error}"));
-        None
-    });
+    let warnings = &mut report.warnings;
+    let no_datapoint = target.gpu.is_some() && matches!(facts.gpu, Ok(None));
+    let gpu = optional(facts.gpu, "GPU metrics", warnings);
+    if no_datapoint {
+        warnings
+            .push("no GPU datapoint in the look-back window: GPU metrics not published".to_owned());
+    }
+    let history = optional(facts.desired_history, "ScalingChanges", warnings);
+    let oldest_age = optional(facts.oldest_age, "OldestMessageAge", warnings);
     match (facts.backlog, facts.tasks) {
         (Ok(backlog), Ok(tasks)) => {
             let learned = learn(
@@ -175,16 +164,7 @@ fn decide_target(
             };
             fleet.count_published(target, &reading);
             let datums = reading.datums(target);
-            report.reading = Some(ReadingReport {
-                depth: backlog.depth,
-                backlog: reading.backlog(),
-                tasks,
-                backlog_per_task: reading.backlog_per_task(),
-                gpu,
-                oldest_message_age: oldest_age,
-                need,
-                metrics: datums.len(),
-            });
+            report.reading = Some(ReadingReport::of(&reading, datums.len()));
             (report, datums, rates)
         }
         (Err(error), _) | (_, Err(error)) => {

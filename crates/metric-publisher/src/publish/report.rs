@@ -3,6 +3,7 @@
 use serde::Serialize;
 use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
 use sluice_core::metrics::FleetTally;
+use sluice_core::metrics::Reading;
 
 use super::PublishError;
 use crate::settings::Settings;
@@ -63,6 +64,22 @@ pub struct ReadingReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub need: Option<sluice_core::capacity::Need>,
     pub metrics: usize,
+}
+
+impl ReadingReport {
+    /// What the report says of a reading published as `metrics` data.
+    pub fn of(reading: &Reading, metrics: usize) -> Self {
+        ReadingReport {
+            depth: reading.backlog.depth,
+            backlog: reading.backlog(),
+            tasks: reading.tasks,
+            backlog_per_task: reading.backlog_per_task(),
+            gpu: reading.gpu,
+            oldest_message_age: reading.oldest_age,
+            need: reading.need,
+            metrics,
+        }
+    }
 }
 
 impl Summary {
