@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use sluice_core::config::{ScaleToZero, Target};
 use sluice_core::zero::Cause;
+use sluice_lambda::envelope::{AlarmChange, Notification};
 
 use super::request::{ManualAction, WatchRequest};
 
@@ -45,36 +46,7 @@ pub fn for_request<'t>(
 ) -> Vec<Work<'t>> {
     let work = match request {
         WatchRequest::Poll { .. } => watched.iter().map(|w| (*w, Cause::Poll)).collect(),
-        WatchRequest::Sns(notifications) => {
-            // An alarm's notification through a topic wakes only when it goes to ALARM.
-            for n in notifications {
-                if let Some(alarm) = n.alarm.as_ref().filter(|a| !a.is_alarm()) {
-                    skipped.push(format!(
-                        "alarm {} is {} (through {}): only ALARM wakes",
-                        alarm.name, alarm.state, n.topic_arn
-                    ));
-                }
-            }
-            let waking = notifications
-                .iter()
-                .filter(|n| n.alarm.as_ref().is_none_or(|a| a.is_alarm()));
-            let topics: BTreeSet<&String> = waking.map(|n| &n.topic_arn).collect();
-            let mut work: Vec<Work<'t>> = Vec::new();
-            for topic in topics {
-                let owners = listing(watched, |z| &z.topics, topic);
-                if owners.is_empty() {
-                    skipped.push(format!(
-                        "SNS topic {topic}: no target lists it in scale_to_zero.topics"
-                    ));
-                }
-                for owner in owners {
-                    if !work.iter().any(|(w, _)| w.name() == owner.name()) {
-                        work.push((owner, Cause::Push(format!("SNS notification from {topic}"))));
-                    }
-                }
-            }
-            work
-        }
+        WatchRequest::Sns(notifications) => from_sns(notifications, watched, skipped),
         WatchRequest::Alarm(alarm) if !alarm.is_alarm() => {
             skipped.push(format!(
                 "alarm {} is {}: only ALARM wakes",
@@ -82,29 +54,7 @@ pub fn for_request<'t>(
             ));
             Vec::new()
         }
-        WatchRequest::Alarm(alarm) => {
-            let named = listing(watched, |z| &z.alarms, &alarm.name);
-            let (owners, strangers): (Vec<_>, Vec<_>) = named
-                .into_iter()
-                .partition(|w| same_account(alarm.account.as_deref(), w, home));
-            for stranger in &strangers {
-                skipped.push(format!(
-                    "alarm {} is in account {}, not the account of {}: an alarm wakes the \
-                     targets of its own account only",
-                    alarm.name,
-                    alarm.account.as_deref().unwrap_or("?"),
-                    stranger.name()
-                ));
-            }
-            if owners.is_empty() && strangers.is_empty() {
-                skipped.push(format!(
-                    "alarm {}: no target lists it in scale_to_zero.alarms",
-                    alarm.name
-                ));
-            }
-            let cause = Cause::Push(format!("alarm {} in ALARM", alarm.name));
-            owners.into_iter().map(|w| (w, cause.clone())).collect()
-        }
+        WatchRequest::Alarm(alarm) => from_alarm(alarm, watched, home, skipped),
         WatchRequest::Manual { action, target } => {
             let cause = match action {
                 ManualAction::Wake => Cause::Push("manual wake".to_owned()),
@@ -121,6 +71,73 @@ pub fn for_request<'t>(
         tracing::warn!(%event, "ignored");
     }
     work
+}
+
+/// The targets SNS notifications wake: those listing a topic notified, once each; an
+/// alarm's notification only when it goes to ALARM.
+fn from_sns<'t>(
+    notifications: &[Notification],
+    watched: &[Watched<'t>],
+    skipped: &mut Vec<String>,
+) -> Vec<Work<'t>> {
+    // An alarm's notification through a topic wakes only when it goes to ALARM.
+    for n in notifications {
+        if let Some(alarm) = n.alarm.as_ref().filter(|a| !a.is_alarm()) {
+            skipped.push(format!(
+                "alarm {} is {} (through {}): only ALARM wakes",
+                alarm.name, alarm.state, n.topic_arn
+            ));
+        }
+    }
+    let waking = notifications
+        .iter()
+        .filter(|n| n.alarm.as_ref().is_none_or(|a| a.is_alarm()));
+    let topics: BTreeSet<&String> = waking.map(|n| &n.topic_arn).collect();
+    let mut work: Vec<Work<'t>> = Vec::new();
+    for topic in topics {
+        let owners = listing(watched, |z| &z.topics, topic);
+        if owners.is_empty() {
+            skipped.push(format!(
+                "SNS topic {topic}: no target lists it in scale_to_zero.topics"
+            ));
+        }
+        for owner in owners {
+            if !work.iter().any(|(w, _)| w.name() == owner.name()) {
+                work.push((owner, Cause::Push(format!("SNS notification from {topic}"))));
+            }
+        }
+    }
+    work
+}
+
+/// The targets an alarm in ALARM wakes: those of its own account listing it.
+fn from_alarm<'t>(
+    alarm: &AlarmChange,
+    watched: &[Watched<'t>],
+    home: Option<&str>,
+    skipped: &mut Vec<String>,
+) -> Vec<Work<'t>> {
+    let named = listing(watched, |z| &z.alarms, &alarm.name);
+    let (owners, strangers): (Vec<_>, Vec<_>) = named
+        .into_iter()
+        .partition(|w| same_account(alarm.account.as_deref(), w, home));
+    for stranger in &strangers {
+        skipped.push(format!(
+            "alarm {} is in account {}, not the account of {}: an alarm wakes the \
+             targets of its own account only",
+            alarm.name,
+            alarm.account.as_deref().unwrap_or("?"),
+            stranger.name()
+        ));
+    }
+    if owners.is_empty() && strangers.is_empty() {
+        skipped.push(format!(
+            "alarm {}: no target lists it in scale_to_zero.alarms",
+            alarm.name
+        ));
+    }
+    let cause = Cause::Push(format!("alarm {} in ALARM", alarm.name));
+    owners.into_iter().map(|w| (w, cause.clone())).collect()
 }
 
 /// Whether an alarm of `account` may be `watched`'s: alarm names are unique within an
