@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sluice_core::instances::{GroupFloor, GroupOwn, plan_group};
+use sluice_core::instances::{GroupFacts, GroupFloor, GroupOwn, GroupPlan, plan_group};
 use sluice_core::shard::Shard;
 use sluice_core::startup;
 
@@ -216,19 +216,7 @@ async fn decide(
             return;
         }
     };
-    let mut plan = plan_group(report.needed, facts, own);
-    // The record says which floor it raised: what gives it back once no target
-    // declares the group.
-    plan.own = plan.own.map(|o| GroupOwn {
-        floor: Some(report.floor),
-        ..o
-    });
-    report.change = plan.change;
-    report.reason = if report.targets.is_empty() {
-        format!("no target declares the group any more; {}", plan.reason)
-    } else {
-        plan.reason
-    };
+    let plan = planned(report, facts, own);
     let Some((from, to)) = plan.change else {
         report.outcome = ChangeStatus::Unchanged;
         if plan.own != own && !(settings.dry_run || settings.forecast_only) {
@@ -247,15 +235,38 @@ async fn decide(
         report.outcome = ChangeStatus::WouldChange;
         return;
     }
-    // A raise is recorded before it is made, a lowering only after it is made: either
-    // way a failure leaves the record of what is ours, so a raise is never stranded.
+    carry_out(report, plan.own, (from, to), ports).await;
+}
+
+/// The group's plan, its record naming the floor it raised (what gives it back once no
+/// target declares the group), said in the report.
+fn planned(report: &mut GroupReport, facts: GroupFacts, own: Option<GroupOwn>) -> GroupPlan {
+    let mut plan = plan_group(report.needed, facts, own);
+    plan.own = plan.own.map(|o| GroupOwn {
+        floor: Some(report.floor),
+        ..o
+    });
+    report.change = plan.change;
+    let reason = std::mem::take(&mut plan.reason);
+    report.reason = if report.targets.is_empty() {
+        format!("no target declares the group any more; {reason}")
+    } else {
+        reason
+    };
+    plan
+}
+
+/// The floor changed from `from` to `to`, with the record `own`: a raise recorded
+/// before it is made, a lowering only after it is made; either way a failure leaves the
+/// record of what is ours, so a raise is never stranded.
+async fn carry_out(
+    report: &mut GroupReport,
+    own: Option<GroupOwn>,
+    (from, to): (u32, u32),
+    ports: &Ports<'_>,
+) {
     let raising = to > from;
-    if raising
-        && let Err(error) = ports
-            .group_states
-            .save_group_own(&report.group, plan.own)
-            .await
-    {
+    if raising && let Err(error) = ports.group_states.save_group_own(&report.group, own).await {
         report.reason =
             format!("not changed: the record of the raise could not be written: {error}");
         report.outcome = ChangeStatus::Failed;
@@ -271,12 +282,7 @@ async fn decide(
         return;
     }
     report.outcome = ChangeStatus::Changed;
-    if !raising
-        && let Err(error) = ports
-            .group_states
-            .save_group_own(&report.group, plan.own)
-            .await
-    {
+    if !raising && let Err(error) = ports.group_states.save_group_own(&report.group, own).await {
         // The old record still names the raise: the next run lowers from there.
         tracing::warn!(group = %report.group, %error, "group record not updated");
     }
