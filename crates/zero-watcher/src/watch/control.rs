@@ -412,6 +412,56 @@ async fn decide_rising(
     reports
 }
 
+/// Where the target stands for a move. Going to zero is the sleep's to decide, after
+/// its idle wait, so MinCapacity counts as at least 1. MaxCapacity as read, and never
+/// above capacity.max: an apply that lowered the max but could not register it leaves
+/// the live MaxCapacity higher, and the configuration owns the bound (found by the
+/// control plane's model-based test).
+fn situation(
+    target: &Target,
+    bounds: ScalableBounds,
+    desired: u32,
+    in_flight: f64,
+    now: i64,
+) -> Situation {
+    Situation {
+        desired,
+        bounds: ScalableBounds {
+            min: bounds.min.max(1),
+            max: bounds.max.min(target.capacity.max),
+        },
+        in_flight,
+        now,
+    }
+}
+
+/// The move the target's controller makes on the need, and the memory to keep:
+/// target tracking's raise and give-back window, or direct control's HPA behaviour.
+fn choose(
+    target: &Target,
+    need: &Need,
+    situation: &Situation,
+    memory: &Memory,
+    rates: &Rates,
+) -> (Move, Memory) {
+    let scaling = &target.scaling;
+    match scaling.controller {
+        Controller::Tracking => tracking(
+            need,
+            situation,
+            memory,
+            sluice_core::capacity::control::give_back_window(
+                scaling.give_back_after_seconds,
+                rates.start_up,
+            ),
+        ),
+        Controller::Direct => {
+            let behavior = scaling.behavior.clone().unwrap_or_default();
+            direct(need, situation, memory, &behavior)
+        }
+    }
+}
+
 /// The decision for one target on its facts; `minute` allows a give-back (a poll only
 /// raises). Returns the report (a move not yet carried out) and the memory to keep.
 fn decide(
@@ -434,35 +484,9 @@ fn decide(
     }
     let look = Look::of(now, &facts.backlog, &facts.tasks);
     let need = Need::of(&target.goal(), rates, &look);
-    // Going to zero is the sleep's to decide, after its idle minutes.
-    // MaxCapacity as read, and never above capacity.max: an apply that lowered the
-    // max but could not register it leaves the live MaxCapacity higher, and the
-    // configuration owns the bound (found by the control plane's model-based test).
-    let situation = Situation {
-        desired,
-        bounds: ScalableBounds {
-            min: bounds.min.max(1),
-            max: bounds.max.min(target.capacity.max),
-        },
-        in_flight: look.in_flight,
-        now,
-    };
+    let situation = situation(target, bounds, desired, look.in_flight, now);
     let scaling = &target.scaling;
-    let (decision, kept) = match scaling.controller {
-        Controller::Tracking => tracking(
-            &need,
-            &situation,
-            memory,
-            sluice_core::capacity::control::give_back_window(
-                scaling.give_back_after_seconds,
-                rates.start_up,
-            ),
-        ),
-        Controller::Direct => {
-            let behavior = scaling.behavior.clone().unwrap_or_default();
-            direct(&need, &situation, memory, &behavior)
-        }
-    };
+    let (decision, kept) = choose(target, &need, &situation, memory, rates);
     let allowed = match decision {
         Move::Raise { .. } => true,
         Move::Lower { .. } => minute && scaling.gives_back(),
