@@ -239,18 +239,7 @@ pub fn tracking(
         history: History::default(),
     };
     if need.tasks > desired {
-        let to = at.within_bounds(need.tasks);
-        let decision = if to > desired {
-            Move::Raise {
-                to,
-                why: Why::NeedAbove { need: need.tasks },
-            }
-        } else {
-            Move::Hold {
-                why: Why::AtMaximum { max: at.bounds.max },
-            }
-        };
-        return (decision, remember(None));
+        return (raise(need, at), remember(None));
     }
     if need.tasks == desired {
         return (Move::Hold { why: Why::AtNeed }, remember(None));
@@ -281,6 +270,22 @@ pub fn tracking(
         peak,
     };
     (Move::Lower { to, why }, remember(Some(since)))
+}
+
+/// Up at once to a need above desired, within the bounds; held when the bounds allow
+/// no more.
+fn raise(need: &Need, at: &Situation) -> Move {
+    let to = at.within_bounds(need.tasks);
+    if to > at.desired {
+        Move::Raise {
+            to,
+            why: Why::NeedAbove { need: need.tasks },
+        }
+    } else {
+        Move::Hold {
+            why: Why::AtMaximum { max: at.bounds.max },
+        }
+    }
 }
 
 /// `controller: direct`: the HPA behaviour toward the need.
