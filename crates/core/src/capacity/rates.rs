@@ -35,6 +35,18 @@ pub struct Look {
 }
 
 impl Look {
+    /// Whether a stored look can be one taken by now: counts that are counts, a time
+    /// not ahead of the clock, and minutes old (one from before yesterday is not this
+    /// record's).
+    fn plausible(&self, now: i64) -> bool {
+        self.waiting.is_finite()
+            && self.waiting >= 0.0
+            && self.in_flight.is_finite()
+            && self.in_flight >= 0.0
+            && self.at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS)
+            && self.at >= now.saturating_sub(86_400)
+    }
+
     /// A look at `backlog` and `tasks` at `at`.
     pub fn of(at: i64, backlog: &crate::queue::Backlog, tasks: &crate::facts::TaskCounts) -> Look {
         let in_flight = backlog.weighted_in_flight.min(backlog.weighted);
@@ -343,26 +355,19 @@ impl Rates {
     pub fn sanitized(&self, now: i64) -> (Rates, Vec<String>) {
         let mut notes = Vec::new();
         let rate = |name: &str, value: Option<f64>, notes: &mut Vec<String>| {
-            value.filter(|v| {
-                let fine = v.is_finite() && *v >= 0.0 && *v <= MAX_RATE;
-                if !fine {
-                    notes.push(format!("stored {name} {v} is not a rate: ignored"));
-                }
-                fine
-            })
+            let fine = |v: f64| v.is_finite() && (0.0..=MAX_RATE).contains(&v);
+            kept(
+                value,
+                fine,
+                |v| format!("stored {name} {v} is not a rate: ignored"),
+                notes,
+            )
         };
         let looks: Vec<Look> = self
             .looks
             .iter()
             .filter(|look| {
-                let fine = look.waiting.is_finite()
-                    && look.waiting >= 0.0
-                    && look.in_flight.is_finite()
-                    && look.in_flight >= 0.0
-                    && look.at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS)
-                    // Looks are minutes old: one from before yesterday is not this
-                    // record's.
-                    && look.at >= now.saturating_sub(86_400);
+                let fine = look.plausible(now);
                 if !fine {
                     notes.push(format!("stored look at {} is not a look: ignored", look.at));
                 }
@@ -370,42 +375,52 @@ impl Rates {
             })
             .copied()
             .collect();
-        let service = self.service.filter(|r| {
-            let fine = SERVICE_RATES.contains(r);
-            if !fine {
-                notes.push(format!(
-                    "stored service rate {r} is not a service rate: ignored"
-                ));
-            }
-            fine
-        });
+        let service = kept(
+            self.service,
+            |r| SERVICE_RATES.contains(&r),
+            |r| format!("stored service rate {r} is not a service rate: ignored"),
+            &mut notes,
+        );
+        let ahead = now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS);
         let clean = Rates {
             looks,
             service,
             samples: if service.is_some() { self.samples } else { 0 },
             arrival: rate("arrival rate", self.arrival, &mut notes),
-            learned_through: self.learned_through.filter(|at| {
-                let fine = *at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS);
-                if !fine {
-                    notes.push(format!("stored minute {at} is ahead of the clock: ignored"));
-                }
-                fine
-            }),
+            learned_through: kept(
+                self.learned_through,
+                |at| at <= ahead,
+                |at| format!("stored minute {at} is ahead of the clock: ignored"),
+                &mut notes,
+            ),
             in_hand: rate("messages in hand", self.in_hand, &mut notes),
             deleting: rate("deletions", self.deleting, &mut notes),
             little_minutes: self.little_minutes,
-            start_up: self.start_up.filter(|seconds| {
-                let fine = seconds.is_finite() && *seconds > 0.0 && *seconds <= MAX_START_UP;
-                if !fine {
-                    notes.push(format!(
-                        "stored start-up {seconds}s is not a start-up: ignored"
-                    ));
-                }
-                fine
-            }),
+            start_up: kept(
+                self.start_up,
+                |s| s.is_finite() && s > 0.0 && s <= MAX_START_UP,
+                |s| format!("stored start-up {s}s is not a start-up: ignored"),
+                &mut notes,
+            ),
         };
         (clean, notes)
     }
+}
+
+/// `value` when it is `fine`; otherwise none, and a note of what was dropped.
+fn kept<T: Copy>(
+    value: Option<T>,
+    fine: impl Fn(T) -> bool,
+    note: impl Fn(T) -> String,
+    notes: &mut Vec<String>,
+) -> Option<T> {
+    value.filter(|v| {
+        let ok = fine(*v);
+        if !ok {
+            notes.push(note(*v));
+        }
+        ok
+    })
 }
 
 #[cfg(test)]
