@@ -38,10 +38,11 @@ pub async fn run(args: ApplyArgs) -> Result<ExitCode> {
         refuse_empty_prune(&store, &args.file).await?;
     }
     let owns = prescaler_records(&store).await?;
-    if let Err(code) = strands_nothing(&store, &document, &owns, &args).await? {
+    let targets = list(&store, ItemKind::Target).await?;
+    if let Err(code) = strands_nothing(&targets, &document, &owns, &args) {
         return Ok(code);
     }
-    let stored = apply(&store, &document, args.prune, args.dry_run).await?;
+    let stored = apply(&store, &document, targets, args.prune, args.dry_run).await?;
     if args.skip_scaling {
         return Ok(ExitCode::SUCCESS);
     }
@@ -106,29 +107,25 @@ async fn same_services_at_home(
 /// A target the file moves to another service, or that --prune deletes, while the
 /// prescaler holds a raise on its service: refused before anything is written, unless
 /// --leave-raises (then said, for a give-back by hand). sluice_core::handover.
-async fn strands_nothing(
-    store: &DynamoStore,
+fn strands_nothing(
+    stored: &[StoredItem],
     document: &Document,
     owns: &BTreeMap<String, OwnWrite>,
     args: &ApplyArgs,
-) -> Result<Result<(), ExitCode>> {
-    let stored = store
-        .list(ItemKind::Target)
-        .await
-        .with_context(|| format!("cannot read the table {}", store.table()))?;
+) -> Result<(), ExitCode> {
     let stored: Vec<Target> = stored
         .iter()
         .filter_map(|item| Target::from_stored(&item.name, &item.spec).ok())
         .collect();
     let stranded = handover::stranded(&stored, &document.targets, args.prune, owns);
     if stranded.is_empty() {
-        return Ok(Ok(()));
+        return Ok(());
     }
     if args.leave_raises {
         for raise in &stranded {
             eprintln!("warning: {raise}: left as --leave-raises asks; give it back by hand");
         }
-        return Ok(Ok(()));
+        return Ok(());
     }
     eprintln!("{}: nothing applied:", args.file);
     for raise in &stranded {
@@ -138,7 +135,7 @@ async fn strands_nothing(
         "apply again once the prescaler has given it back (at its window's end), or give \
          --leave-raises and give it back by hand"
     );
-    Ok(Err(ExitCode::FAILURE))
+    Err(ExitCode::FAILURE)
 }
 
 /// Stored targets the file no longer names (deleted by --prune): their Sluice-owned
@@ -227,17 +224,8 @@ pub async fn start_ups(store: &DynamoStore) -> StartUpsRead {
 
 /// An empty file with --prune would delete everything: refused, saying how much.
 async fn refuse_empty_prune(store: &DynamoStore, file: &str) -> Result<()> {
-    let count = |kind| async move {
-        store
-            .list(kind)
-            .await
-            .map(|items| items.len())
-            .with_context(|| format!("cannot read the table {}", store.table()))
-    };
-    let (targets, profiles) = (
-        count(ItemKind::Target).await?,
-        count(ItemKind::Profile).await?,
-    );
+    let targets = list(store, ItemKind::Target).await?.len();
+    let profiles = list(store, ItemKind::Profile).await?.len();
     anyhow::bail!(
         "{file} holds no targets and no profiles: --prune would delete all {targets} targets \
          and {profiles} profiles in {}. Give --allow-empty too if that is what you mean",
@@ -257,6 +245,7 @@ struct Stored {
 async fn apply(
     store: &DynamoStore,
     document: &Document,
+    stored_targets: Vec<StoredItem>,
     prune: bool,
     dry_run: bool,
 ) -> Result<Stored> {
@@ -282,9 +271,12 @@ async fn apply(
             serde_json::to_string(budget)?,
         ));
     }
-    let targets = apply_kind(store, ItemKind::Target, &items, prune, dry_run).await?;
-    let profiles = apply_kind(store, ItemKind::Profile, &items, prune, dry_run).await?;
-    apply_kind(store, ItemKind::Budget, &items, prune, dry_run).await?;
+    let stored = (ItemKind::Target, stored_targets);
+    let targets = apply_kind(store, stored, &items, prune, dry_run).await?;
+    let stored = (ItemKind::Profile, list(store, ItemKind::Profile).await?);
+    let profiles = apply_kind(store, stored, &items, prune, dry_run).await?;
+    let stored = (ItemKind::Budget, list(store, ItemKind::Budget).await?);
+    apply_kind(store, stored, &items, prune, dry_run).await?;
     for target in &document.targets {
         if let Some(profile) = &target.profile
             && !document.profiles.iter().any(|p| &p.name == profile)
@@ -299,20 +291,24 @@ async fn apply(
     Ok(Stored { targets, profiles })
 }
 
+/// The items of one kind the table holds.
+async fn list(store: &DynamoStore, kind: ItemKind) -> Result<Vec<StoredItem>> {
+    store
+        .list(kind)
+        .await
+        .with_context(|| format!("cannot read the table {}", store.table()))
+}
+
 /// Writes the file's items of one kind, prunes or keeps the others, and prints one
 /// line per item; returns the items stored before.
 async fn apply_kind(
     store: &DynamoStore,
-    kind: ItemKind,
+    (kind, stored): (ItemKind, Vec<StoredItem>),
     items: &[Item<'_>],
     prune: bool,
     dry_run: bool,
 ) -> Result<Vec<StoredItem>> {
     let verb = if dry_run { "would be " } else { "" };
-    let stored = store
-        .list(kind)
-        .await
-        .with_context(|| format!("cannot read the table {}", store.table()))?;
     for (_, name, spec) in items.iter().filter(|(k, _, _)| *k == kind) {
         let change = match stored.iter().find(|s| s.name == *name) {
             Some(before) if before.spec == *spec => "unchanged",

@@ -136,12 +136,7 @@ impl Document {
                 .iter()
                 .any(|t| t.capacity_by_env.contains_key(env))
         {
-            let named: std::collections::BTreeSet<&str> = self
-                .targets
-                .iter()
-                .flat_map(|t| t.capacity_by_env.keys().map(String::as_str))
-                .collect();
-            let named: Vec<&str> = named.into_iter().collect();
+            let named = self.environments();
             return Err(Problems(vec![Problem::new(
                 "--env",
                 format!(
