@@ -392,20 +392,36 @@ async fn store_activation_metric(
     scenario.emulators.store_targets(&store, &[target]).await
 }
 
+/// One CloudWatch dimension, as a metric's dimensions.
+fn dimension(name: &str, value: &str) -> std::collections::BTreeMap<String, String> {
+    [(name.to_owned(), value.to_owned())].into()
+}
+
+/// A consumer lag (its Maximum) as the activation metric, its value or (`rate`) its
+/// growth a minute above `threshold`.
+fn lag_metric(
+    namespace: &str,
+    metric: &str,
+    dimensions: &std::collections::BTreeMap<String, String>,
+    threshold: f64,
+    rate: bool,
+) -> sluice_core::config::ActivationMetric {
+    sluice_core::config::ActivationMetric {
+        namespace: namespace.to_owned(),
+        metric: metric.to_owned(),
+        dimensions: dimensions.clone(),
+        statistic: "Maximum".to_owned(),
+        threshold,
+        rate,
+    }
+}
+
 #[tokio::test]
 async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
     let scenario = scenario(1).await?;
     let namespace = unique("Kafka");
-    let dimensions: std::collections::BTreeMap<String, String> =
-        [("Cluster Name".to_owned(), "events".to_owned())].into();
-    let metric = sluice_core::config::ActivationMetric {
-        namespace: namespace.clone(),
-        metric: "SumOffsetLag".to_owned(),
-        dimensions: dimensions.clone(),
-        statistic: "Maximum".to_owned(),
-        threshold: 10.0,
-        rate: false,
-    };
+    let dimensions = dimension("Cluster Name", "events");
+    let metric = lag_metric(&namespace, "SumOffsetLag", &dimensions, 10.0, false);
     store_activation_metric(&scenario, metric).await?;
     let watcher = scenario.watcher(0);
     let report = watcher
@@ -440,16 +456,8 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
 async fn an_activation_rate_in_cloudwatch_wakes_on_growth() -> Result<()> {
     let scenario = scenario(1).await?;
     let namespace = unique("Kafka");
-    let dimensions: std::collections::BTreeMap<String, String> =
-        [("ConsumerGroup".to_owned(), "engine".to_owned())].into();
-    let metric = sluice_core::config::ActivationMetric {
-        namespace: namespace.clone(),
-        metric: "ConsumerLag".to_owned(),
-        dimensions: dimensions.clone(),
-        statistic: "Maximum".to_owned(),
-        threshold: 100.0,
-        rate: true,
-    };
+    let dimensions = dimension("ConsumerGroup", "engine");
+    let metric = lag_metric(&namespace, "ConsumerLag", &dimensions, 100.0, true);
     store_activation_metric(&scenario, metric).await?;
     let watcher = scenario.watcher(0);
     let put = |readings: Vec<(u64, f64)>| {

@@ -480,23 +480,27 @@ fn holes_that_once_passed_validation() {
     }
 }
 
+/// A document whose one target, the orchestrator (1 to 5 tasks), has these bounds by
+/// environment.
+fn orchestrator(capacity_by_env: &str) -> String {
+    format!(
+        "targets:\n  - name: orchestrator\n    cluster: ml\n    service: orchestrator\n    \
+         capacity: {{ min: 1, max: 5 }}\n    capacity_by_env: {capacity_by_env}\n    \
+         backlog_per_task: 10\n"
+    )
+}
+
 #[test]
 fn an_environment_runs_its_own_bounds_and_stores_no_map() {
-    let text = "targets:\n\
-                \x20 - name: orchestrator\n\
-                \x20   cluster: ml\n\
-                \x20   service: orchestrator\n\
-                \x20   capacity: { min: 1, max: 5 }\n\
-                \x20   capacity_by_env: { dev: { min: 1, max: 1 } }\n\
-                \x20   backlog_per_task: 10\n\
-                \x20 - name: runners\n\
+    let text = orchestrator("{ dev: { min: 1, max: 1 } }")
+        + "  - name: runners\n\
                 \x20   cluster: ml\n\
                 \x20   service: runners\n\
                 \x20   queues: [runs]\n\
                 \x20   capacity: { min: 0, max: 30 }\n\
                 \x20   backlog_per_task: 10\n\
                 \x20   scale_to_zero: { wake_tasks: 4 }\n";
-    let document = Document::parse(text, Format::Yaml).expect("valid");
+    let document = Document::parse(&text, Format::Yaml).expect("valid");
     assert_eq!(document.environments(), ["dev"]);
     let bounds = |document: &Document| -> Vec<(u32, u32, usize)> {
         document
@@ -537,14 +541,10 @@ fn an_environment_runs_its_own_bounds_and_stores_no_map() {
 
 #[test]
 fn an_environments_bounds_are_checked_by_path() {
-    let text = "targets:\n\
-                \x20 - name: orchestrator\n\
-                \x20   cluster: ml\n\
-                \x20   service: orchestrator\n\
-                \x20   capacity: { min: 1, max: 5 }\n\
-                \x20   capacity_by_env: { dev: { min: 3, max: 2 }, \"\": { min: 0, max: 1 } }\n\
-                \x20   backlog_per_task: 10\n";
-    let problems = Document::parse(text, Format::Yaml).unwrap_err().to_string();
+    let text = orchestrator("{ dev: { min: 3, max: 2 }, \"\": { min: 0, max: 1 } }");
+    let problems = Document::parse(&text, Format::Yaml)
+        .unwrap_err()
+        .to_string();
     assert!(
         problems.contains("targets[0].capacity_by_env.dev.max: must be >= min (3)"),
         "{problems}"
