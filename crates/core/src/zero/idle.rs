@@ -19,6 +19,7 @@ use std::fmt;
 
 use super::state::WatchState;
 use crate::config::ScaleToZero;
+use crate::limits::MAX_START_UP_SECONDS;
 
 /// The idle wait a look applies, and where it comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +43,19 @@ impl IdleWait {
         if let Some(minutes) = settings.idle_minutes {
             return IdleWait::Declared { minutes };
         }
-        match (state.woke_at, state.running_at) {
-            (Some(woke), Some(running)) if running >= woke => IdleWait::StartUp {
-                seconds: (running - woke).clamp(Self::AUTO_LEAST_SECONDS, Self::AUTO_MOST_SECONDS),
+        // Stored times, so range-checked: a start-up that is negative, longer than
+        // Sluice believes, or does not even subtract is no start-up.
+        let measured = match (state.woke_at, state.running_at) {
+            (Some(woke), Some(running)) => running
+                .checked_sub(woke)
+                .filter(|seconds| (0..=MAX_START_UP_SECONDS).contains(seconds)),
+            _ => None,
+        };
+        match measured {
+            Some(seconds) => IdleWait::StartUp {
+                seconds: seconds.clamp(Self::AUTO_LEAST_SECONDS, Self::AUTO_MOST_SECONDS),
             },
-            _ => IdleWait::Unmeasured,
+            None => IdleWait::Unmeasured,
         }
     }
 
@@ -96,7 +105,7 @@ mod tests {
         };
         // (settings, woke, running, wait seconds, said)
         type Case<'a> = (&'a ScaleToZero, Option<i64>, Option<i64>, i64, &'a str);
-        let cases: [Case; 7] = [
+        let cases: [Case; 9] = [
             (&declared, Some(0), Some(90), 900, "idle_minutes 15"),
             (
                 &auto,
@@ -138,6 +147,21 @@ mod tests {
                 &auto,
                 Some(100),
                 Some(40),
+                300,
+                "idle wait 300s: no start-up measured yet",
+            ),
+            // Corrupt stored times: no overflow, no start-up.
+            (
+                &auto,
+                Some(i64::MIN),
+                Some(100),
+                300,
+                "idle wait 300s: no start-up measured yet",
+            ),
+            (
+                &auto,
+                Some(0),
+                Some(3 * 86_400),
                 300,
                 "idle wait 300s: no start-up measured yet",
             ),
