@@ -200,14 +200,16 @@ pub struct Situation {
 }
 
 impl Situation {
-    /// The fewest tasks a lowering may leave: the floor, and the busy tasks.
+    /// The fewest tasks a lowering may leave: the floor, and the busy tasks. A floor
+    /// above the maximum (bounds read while a lowered max failed to register) counts
+    /// as the maximum, as in `within_bounds`: a lowering never lands above MaxCapacity.
     fn lowest(&self) -> (u32, u32) {
         let busy = if self.in_flight.is_finite() {
             self.in_flight.max(0.0).ceil().min(f64::from(u32::MAX)) as u32
         } else {
             0
         };
-        (self.bounds.min, busy)
+        (self.bounds.min.min(self.bounds.max), busy)
     }
 
     fn within_bounds(&self, count: u32) -> u32 {
@@ -372,6 +374,25 @@ mod tests {
                 desired
             })
             .collect()
+    }
+
+    /// Found by the control plane's model-based test: a MinCapacity above the
+    /// MaxCapacity read (a lowered max that failed to register, under a window floor)
+    /// made a give-back land on the floor, above the max.
+    #[test]
+    fn a_give_back_never_lands_above_max_capacity_even_under_an_odd_floor() {
+        let odd = |desired, now| Situation {
+            bounds: ScalableBounds { min: 3, max: 2 },
+            ..at(desired, now)
+        };
+        let mut memory = Memory::default();
+        let mut last = None;
+        for minute in 0..10 {
+            let (decision, kept) = tracking(&need(0.5), &odd(4, minute * 60), &memory, 60);
+            memory = kept;
+            last = decision.to().or(last);
+        }
+        assert_eq!(last, Some(2), "lowered to the max, not to the floor of 3");
     }
 
     #[test]
