@@ -169,23 +169,11 @@ impl<'a> Look<'a> {
         if !self.active {
             return self.stay("asleep, no activity".to_owned());
         }
-        let (mut to, mut how) = self.wake_count();
-        if let Some(bounds) = self.facts.bounds {
-            if bounds.max == 0 {
-                return self
-                    .stay("activity, but the scalable target's MaxCapacity is 0".to_owned());
-            }
-            // Not clamp(): bounds read from AWS may be odd (MinCapacity above
-            // MaxCapacity), and a decision never panics on what it reads.
-            let bounded = to.max(bounds.min.max(1)).min(bounds.max);
-            if bounded != to {
-                how.push_str(&format!(
-                    ", {bounded} within the scalable target's {}-{}",
-                    bounds.min, bounds.max
-                ));
-            }
-            to = bounded;
+        let (to, mut how) = self.wake_count();
+        if self.facts.bounds.is_some_and(|bounds| bounds.max == 0) {
+            return self.stay("activity, but the scalable target's MaxCapacity is 0".to_owned());
         }
+        let to = self.within_bounds(to, &mut how);
         if self.claim_in_force(Transition::Wake) {
             return self.stay("wake already claimed by another invocation".to_owned());
         }
@@ -203,6 +191,32 @@ impl<'a> Look<'a> {
         };
         let reason = format!("{reason}; {to} task(s): {how}");
         self.act(Decision::Wake { to, reason })
+    }
+
+    /// The wake count within the bounds: MinCapacity raises it, MaxCapacity and
+    /// capacity.max cap it, and the caps win. Bounds read from AWS may be odd: an apply
+    /// that lowered capacity.max but failed to register the new bounds leaves a
+    /// window's floor as MinCapacity above the max the operator asked for.
+    fn within_bounds(&self, to: u32, how: &mut String) -> u32 {
+        let mut to = to;
+        if let Some(bounds) = self.facts.bounds {
+            // Not clamp(): min may be above max, and a decision never panics.
+            let bounded = to.max(bounds.min.max(1)).min(bounds.max);
+            if bounded != to {
+                how.push_str(&format!(
+                    ", {bounded} within the scalable target's {}-{}",
+                    bounds.min, bounds.max
+                ));
+            }
+            to = bounded;
+        }
+        // Validation keeps capacity.max at least wake_tasks, so at least 1.
+        let max = self.sizing.capacity_max.max(1);
+        if to > max {
+            how.push_str(&format!(", {max} within capacity.max {max}"));
+            to = max;
+        }
+        to
     }
 
     /// The tasks a wake starts before the scalable target's bounds, and how that

@@ -387,3 +387,37 @@ fn times_ahead_of_the_clock_are_dropped_and_said() {
         "within clock skew: kept"
     );
 }
+
+/// An apply that lowered capacity.max but could not lower the scalable target's bounds
+/// leaves MinCapacity (a window's floor) above the new max: the wake keeps the max.
+#[test]
+fn a_wake_never_lands_above_capacity_max_even_under_a_min_capacity_above_it() {
+    let lowered = Sizing {
+        backlog_per_task: 10.0,
+        capacity_max: 2,
+    };
+    let odd = Facts {
+        bounds: Some(ScalableBounds { min: 4, max: 6 }),
+        ..asleep_with(30, 0)
+    };
+    let push = Cause::Push("a push".to_owned());
+    for cause in [Cause::Poll, push] {
+        let verdict = decide(
+            &settings(),
+            lowered,
+            &odd,
+            &WatchState::default(),
+            &cause,
+            T0,
+        );
+        assert_eq!(wake_to(&verdict), Some(2), "{cause:?}: {verdict:?}");
+        assert!(
+            verdict
+                .decision
+                .reason()
+                .contains("2 within capacity.max 2"),
+            "{}",
+            verdict.decision.reason()
+        );
+    }
+}
