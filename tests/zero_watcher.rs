@@ -209,6 +209,26 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
         "idle for 1 min (idle wait 60s: the last start-up)"
     );
     assert_eq!(scenario.desired().await?, 0);
+    // Work an hour later wakes it, and the watcher's record at moto keeps the gap the
+    // idle wait learns from (zero::IdleGaps).
+    scenario
+        .emulators
+        .send_messages(&scenario.queue_url, 1, 0)
+        .await?;
+    let report = watcher
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3690), None)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let stored = sluice_aws::WatchStates::load_all(&store).await?;
+    let gaps = stored[TARGET].value.idle_gaps;
+    assert!(
+        matches!(gaps.seconds(), [gap] if (3600..=3700).contains(gap)),
+        "{stored:?}"
+    );
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use sluice_core::instances::{GroupFacts, GroupOwn, plan_group};
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::startup::{self, StartUp, StartUps};
 use sluice_core::zero::{
-    Cause, Decision, Facts, IdleWait, Protection, Sizing, Transition, WatchState, decide,
+    Cause, Decision, Facts, IdleGaps, IdleWait, Protection, Sizing, Transition, WatchState, decide,
 };
 use sluice_testkit::property_config;
 
@@ -38,9 +38,19 @@ fn state() -> impl Strategy<Value = WatchState> {
         any::<u32>(),
         proptest::option::of(time()),
         proptest::option::of(time()),
+        proptest::collection::vec(any::<i64>(), 0..12),
     )
         .prop_map(
-            |(last_activity, claimed, observed, wake_requested, skipped, woke_at, running_at)| {
+            |(
+                last_activity,
+                claimed,
+                observed,
+                wake_requested,
+                skipped,
+                woke_at,
+                running_at,
+                gaps,
+            )| {
                 WatchState {
                     last_activity,
                     claimed: claimed.map(|(wake, at)| {
@@ -55,6 +65,7 @@ fn state() -> impl Strategy<Value = WatchState> {
                     wake_requested,
                     woke_at,
                     running_at,
+                    idle_gaps: gaps.iter().fold(IdleGaps::default(), |g, s| g.with(*s)),
                     skipped,
                 }
             },
@@ -96,12 +107,18 @@ fn settings() -> impl Strategy<Value = ScaleToZero> {
 }
 
 fn sizing() -> impl Strategy<Value = Sizing> {
-    (prop_oneof![Just(1.0), 0.5f64..500.0], 1u32..100).prop_map(
-        |(backlog_per_task, capacity_max)| Sizing {
-            backlog_per_task,
-            capacity_max,
-        },
+    (
+        prop_oneof![Just(1.0), 0.5f64..500.0],
+        1u32..100,
+        prop::option::of(1u32..3600),
     )
+        .prop_map(
+            |(backlog_per_task, capacity_max, latency_goal_seconds)| Sizing {
+                backlog_per_task,
+                capacity_max,
+                latency_goal_seconds,
+            },
+        )
 }
 
 fn protection() -> impl Strategy<Value = Protection> {

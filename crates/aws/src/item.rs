@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use sluice_core::prescale::OwnWrite;
-use sluice_core::zero::{Transition, WatchState};
+use sluice_core::zero::{IdleGaps, Transition, WatchState};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -112,6 +112,7 @@ pub fn watch_state(item: &Item) -> Versioned<WatchState> {
         wake_requested: number(item, "wake_requested", &mut problems),
         woke_at: number(item, "woke_at", &mut problems),
         running_at: number(item, "running_at", &mut problems),
+        idle_gaps: idle_gaps(item, &mut problems),
         skipped: skipped.unwrap_or(0),
     };
     Versioned {
@@ -119,6 +120,25 @@ pub fn watch_state(item: &Item) -> Versioned<WatchState> {
         version,
         problems,
     }
+}
+
+/// The idle gaps kept as a list of whole seconds; anything else is none kept.
+fn idle_gaps(item: &Item, problems: &mut Vec<String>) -> IdleGaps {
+    let Some(value) = item.get("idle_gaps") else {
+        return IdleGaps::default();
+    };
+    let seconds: Option<Vec<i64>> = value.as_l().ok().and_then(|list| {
+        list.iter()
+            .map(|v| v.as_n().ok().and_then(|n| n.parse::<i64>().ok()))
+            .collect()
+    });
+    let read = seconds
+        .ok_or_else(|| format!("stored idle_gaps is not a list of whole numbers ({value:?})"))
+        .and_then(|seconds| IdleGaps::from_stored(&seconds));
+    read.unwrap_or_else(|why| {
+        problems.push(format!("{why}: ignored"));
+        IdleGaps::default()
+    })
 }
 
 /// The state's attributes (the key, version and bookkeeping are the caller's).
@@ -148,6 +168,11 @@ pub fn watch_state_attributes(state: &WatchState) -> Item {
     }
     if let Some(at) = state.running_at {
         item.insert("running_at".to_owned(), n(at));
+    }
+    if !state.idle_gaps.seconds().is_empty() {
+        let gaps = state.idle_gaps.seconds().iter();
+        let list = gaps.map(|s| n(i64::from(*s))).collect();
+        item.insert("idle_gaps".to_owned(), AttributeValue::L(list));
     }
     if state.skipped > 0 {
         item.insert("skipped".to_owned(), n(i64::from(state.skipped)));
@@ -249,6 +274,7 @@ mod tests {
             wake_requested: Some(1_800_000_030),
             woke_at: Some(1_800_000_040),
             running_at: Some(1_800_000_100),
+            idle_gaps: IdleGaps::default().with(3600).with(75),
             skipped: 2,
         };
         let mut stored = watch_state_attributes(&state);
@@ -300,6 +326,19 @@ mod tests {
                 item(&[
                     ("version", n("1")),
                     ("last_activity", AttributeValue::Bool(true)),
+                ]),
+                Version::Number(1),
+                1,
+            ),
+            (
+                item(&[("version", n("1")), ("idle_gaps", n("60"))]),
+                Version::Number(1),
+                1,
+            ),
+            (
+                item(&[
+                    ("version", n("1")),
+                    ("idle_gaps", AttributeValue::L(vec![n("60"), n("-5")])),
                 ]),
                 Version::Number(1),
                 1,

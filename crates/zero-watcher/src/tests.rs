@@ -287,7 +287,7 @@ async fn a_failed_read_changes_nothing() {
             wake_requested: None,
             woke_at: None,
             running_at: None,
-            skipped: 0,
+            ..WatchState::default()
         },
         4,
     );
@@ -375,7 +375,7 @@ async fn a_lost_claim_never_acts_twice() {
             wake_requested: None,
             woke_at: None,
             running_at: None,
-            skipped: 0,
+            ..WatchState::default()
         },
         1,
     );

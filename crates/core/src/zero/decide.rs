@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::facts::{Cause, Facts, Protection, Sizing};
+use super::gaps::IdleGaps;
 use super::idle::IdleWait;
 use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
 use crate::config::{ScaleToZero, WakeCount};
@@ -28,6 +29,7 @@ pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {
                 },
                 state: WatchState {
                     last_activity: Some(now),
+                    idle_gaps: state.gap_until(now),
                     ..*state
                 },
             })
@@ -113,6 +115,7 @@ struct Look<'a> {
     /// flight.
     idle: bool,
     last_activity: Option<i64>,
+    idle_gaps: IdleGaps,
 }
 
 impl<'a> Look<'a> {
@@ -148,6 +151,17 @@ impl<'a> Look<'a> {
         } else {
             state.last_activity.max(between)
         };
+        // Work seen now or between looks ends an idle gap; tasks starting do not. SQS's
+        // counts cover whole minutes: work in two minutes in a row may have had no gap
+        // at all, so a gap they show is taken a minute shorter.
+        let work_at = if active || facts.backlog > 0 {
+            Some(now)
+        } else {
+            between
+                .filter(|at| Some(*at) > state.last_activity)
+                .map(|at| at.saturating_sub(60))
+        };
+        let idle_gaps = work_at.map_or(state.idle_gaps, |at| state.gap_until(at));
         Look {
             settings,
             sizing,
@@ -158,6 +172,7 @@ impl<'a> Look<'a> {
             active,
             idle,
             last_activity,
+            idle_gaps,
         }
     }
 
@@ -277,7 +292,7 @@ impl<'a> Look<'a> {
             let idle_seconds = self
                 .now
                 .saturating_sub(self.last_activity.unwrap_or(self.now));
-            let wait = IdleWait::of(self.settings, self.state);
+            let wait = IdleWait::of(self.settings, self.state, self.sizing.latency_goal_seconds);
             let needed = wait.seconds();
             if idle_seconds < needed {
                 return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
@@ -338,6 +353,7 @@ impl<'a> Look<'a> {
                 wake_requested: self.wake_requested(),
                 woke_at: self.state.woke_at,
                 running_at: self.running_at(),
+                idle_gaps: self.idle_gaps,
                 skipped: 0,
             },
         }
@@ -374,6 +390,7 @@ impl<'a> Look<'a> {
                 wake_requested: self.wake_requested(),
                 woke_at,
                 running_at: None,
+                idle_gaps: self.idle_gaps,
                 skipped: 0,
             },
             decision,

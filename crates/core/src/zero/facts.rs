@@ -61,6 +61,8 @@ pub enum Protection {
 pub struct Sizing {
     pub backlog_per_task: f64,
     pub capacity_max: u32,
+    /// How long a message may wait, when declared: whether a wake makes work late.
+    pub latency_goal_seconds: Option<u32>,
 }
 
 impl Sizing {
@@ -68,6 +70,7 @@ impl Sizing {
         Sizing {
             backlog_per_task: target.backlog_per_task,
             capacity_max: target.capacity.max,
+            latency_goal_seconds: target.latency_goal_seconds,
         }
     }
 }

@@ -14,9 +14,14 @@
 //! it saw running), at least a minute (the watcher's clock reads SQS's one-minute
 //! counts) and at most [`IdleWait::AUTO_MOST_SECONDS`], the fixed wait Sluice had
 //! before: auto never waits longer than that. Until one is measured, that most.
+//!
+//! Once the service has seen a few idle gaps, the wait is the cheapest over them, at
+//! most the start-up ([`super::IdleGaps`]): jobs hours apart sleep after a minute, since
+//! the next job pays a start-up whatever the wait.
 
 use std::fmt;
 
+use super::gaps::Undone;
 use super::state::WatchState;
 use crate::config::ScaleToZero;
 use crate::limits::MAX_START_UP_SECONDS;
@@ -28,6 +33,13 @@ pub enum IdleWait {
     Declared { minutes: u32 },
     /// Unset: the service's last measured start-up, in seconds (already bounded).
     StartUp { seconds: i64 },
+    /// Unset: shorter than the start-up, because the idle gaps this service has seen
+    /// make that wait the cheapest ([`super::IdleGaps::cheapest_wait`]).
+    Learned {
+        seconds: i64,
+        start_up: i64,
+        gaps: usize,
+    },
     /// Unset, and no start-up measured yet.
     Unmeasured,
 }
@@ -39,7 +51,8 @@ impl IdleWait {
     pub const AUTO_MOST_SECONDS: i64 = ScaleToZero::AUTO_IDLE_MOST_MINUTES as i64 * 60;
 
     /// The wait for a target with `settings` whose watcher keeps `state`.
-    pub fn of(settings: &ScaleToZero, state: &WatchState) -> IdleWait {
+    /// `latency_goal` (seconds) says whether a wake's start-up makes work late.
+    pub fn of(settings: &ScaleToZero, state: &WatchState, latency_goal: Option<u32>) -> IdleWait {
         if let Some(minutes) = settings.idle_minutes {
             return IdleWait::Declared { minutes };
         }
@@ -51,18 +64,31 @@ impl IdleWait {
                 .filter(|seconds| (0..=MAX_START_UP_SECONDS).contains(seconds)),
             _ => None,
         };
-        match measured {
-            Some(seconds) => IdleWait::StartUp {
-                seconds: seconds.clamp(Self::AUTO_LEAST_SECONDS, Self::AUTO_MOST_SECONDS),
+        let Some(measured) = measured else {
+            return IdleWait::Unmeasured;
+        };
+        let start_up = measured.clamp(Self::AUTO_LEAST_SECONDS, Self::AUTO_MOST_SECONDS);
+        let undone = match latency_goal {
+            Some(goal) if measured <= i64::from(goal) => Undone::BillingOnly,
+            _ => Undone::WorkLate,
+        };
+        match state
+            .idle_gaps
+            .cheapest_wait(Self::AUTO_LEAST_SECONDS, start_up, undone)
+        {
+            Some(seconds) if seconds < start_up => IdleWait::Learned {
+                seconds,
+                start_up,
+                gaps: state.idle_gaps.seconds().len(),
             },
-            None => IdleWait::Unmeasured,
+            _ => IdleWait::StartUp { seconds: start_up },
         }
     }
 
     pub fn seconds(self) -> i64 {
         match self {
             IdleWait::Declared { minutes } => i64::from(minutes).saturating_mul(60),
-            IdleWait::StartUp { seconds } => seconds,
+            IdleWait::StartUp { seconds } | IdleWait::Learned { seconds, .. } => seconds,
             IdleWait::Unmeasured => Self::AUTO_MOST_SECONDS,
         }
     }
@@ -75,6 +101,15 @@ impl fmt::Display for IdleWait {
             IdleWait::StartUp { seconds } => {
                 write!(f, "idle wait {seconds}s: the last start-up")
             }
+            IdleWait::Learned {
+                seconds,
+                start_up,
+                gaps,
+            } => write!(
+                f,
+                "idle wait {seconds}s: the cheapest over the last {gaps} idle gaps \
+                 (start-up {start_up}s)"
+            ),
             IdleWait::Unmeasured => write!(
                 f,
                 "idle wait {}s: no start-up measured yet",
@@ -167,7 +202,7 @@ mod tests {
             ),
         ];
         for (settings, woke, running, seconds, said) in cases {
-            let wait = IdleWait::of(settings, &state(woke, running));
+            let wait = IdleWait::of(settings, &state(woke, running), None);
             assert_eq!(wait.seconds(), seconds, "{woke:?} {running:?}");
             assert_eq!(wait.to_string(), said);
         }

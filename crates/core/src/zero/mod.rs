@@ -4,6 +4,7 @@
 
 mod decide;
 mod facts;
+mod gaps;
 mod idle;
 mod state;
 #[cfg(test)]
@@ -11,6 +12,7 @@ mod tests;
 
 pub use decide::{Decision, Verdict, decide, push_while_awake, shows_work};
 pub use facts::{Cause, Facts, Protection, Sizing, sleep_possible};
+pub use gaps::IdleGaps;
 pub use idle::IdleWait;
 pub use state::{
     CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::facts::Cause;
+use super::gaps::IdleGaps;
 use crate::config::ScaleToZero;
 use crate::limits::CLOCK_SKEW_SECONDS;
 
@@ -39,12 +40,27 @@ pub struct WatchState {
     /// When a look first saw a task running after that wake: the wake's start-up
     /// is measured once, from `woke_at` to here.
     pub running_at: Option<i64>,
+    /// The newest idle gaps the watcher saw: what the idle wait learns from.
+    pub idle_gaps: IdleGaps,
     /// Looks in a row that decided nothing (a fact or the state could not be read or
     /// written); published so an alarm notices a target the watcher cannot see.
     pub skipped: u32,
 }
 
 impl WatchState {
+    /// The idle gaps with the one that work seen at `at` ends: from the last activity,
+    /// when a look since then saw none. Work seen by every look is no gap, however far
+    /// apart the looks (a watcher that looks once a minute saw "gaps" of a minute).
+    pub fn gap_until(&self, at: i64) -> IdleGaps {
+        let looked_quiet = self
+            .observed
+            .is_some_and(|(_, seen)| Some(seen) > self.last_activity);
+        match self.last_activity {
+            Some(last) if looked_quiet => self.idle_gaps.with(at.saturating_sub(last)),
+            _ => self.idle_gaps,
+        }
+    }
+
     /// The state with every time that lies ahead of `now` by more than the clock skew
     /// dropped (a claim or observation) or brought back to `now` (the last activity),
     /// and one note per change: such a record would otherwise block wakes or keep a
@@ -73,6 +89,7 @@ impl WatchState {
                 .filter(|at| !ahead("wake_requested", *at)),
             woke_at: self.woke_at.filter(|at| !ahead("woke_at", *at)),
             running_at: self.running_at.filter(|at| !ahead("running_at", *at)),
+            idle_gaps: self.idle_gaps,
             skipped: self.skipped,
         };
         (clean, notes)

@@ -11,6 +11,7 @@ fn a_push_to_a_recently_awake_service_needs_no_reads() {
         wake_requested: None,
         woke_at: None,
         running_at: None,
+        idle_gaps: IdleGaps::default(),
         skipped: 0,
     };
     let outcome = push_while_awake(&awake, T0).expect("trusted");
@@ -143,6 +144,7 @@ fn a_wake_is_sized_to_the_backlog() {
     let gold = Sizing {
         backlog_per_task: 50.0,
         capacity_max: 20,
+        latency_goal_seconds: None,
     };
     let look = |settings: &ScaleToZero, facts: &Facts, sizing: Sizing| {
         decide(
@@ -362,6 +364,7 @@ fn times_ahead_of_the_clock_are_dropped_and_said() {
         wake_requested: Some(T0 + 86_400),
         woke_at: None,
         running_at: None,
+        idle_gaps: IdleGaps::default(),
         skipped: 0,
     };
     let (clean, notes) = stored.sanitized(T0);
@@ -395,6 +398,7 @@ fn a_wake_never_lands_above_capacity_max_even_under_a_min_capacity_above_it() {
     let lowered = Sizing {
         backlog_per_task: 10.0,
         capacity_max: 2,
+        latency_goal_seconds: None,
     };
     let odd = Facts {
         bounds: Some(ScalableBounds { min: 4, max: 6 }),
@@ -420,4 +424,73 @@ fn a_wake_never_lands_above_capacity_max_even_under_a_min_capacity_above_it() {
             verdict.decision.reason()
         );
     }
+}
+
+/// Jobs that come hours apart: once the watcher has seen a few such gaps, the service
+/// sleeps a minute after its job instead of a start-up later. The gaps are learned
+/// from the looks themselves: work after a quiet hour records an hour.
+#[test]
+fn a_service_whose_jobs_come_hours_apart_sleeps_a_minute_after_its_job() {
+    let auto = ScaleToZero {
+        idle_minutes: None,
+        ..settings()
+    };
+    let woken = WatchState {
+        woke_at: Some(T0 - 1000),
+        running_at: Some(T0 - 910),
+        ..idle_since(T0 - 70)
+    };
+    let look = |state: &WatchState| decide(&auto, SIZING, &facts(2, 0), state, &Cause::Poll, T0);
+    let unlearned = look(&woken);
+    assert_eq!(action(&unlearned), "stay", "{unlearned:?}");
+    assert_eq!(unlearned.decision.reason(), "idle for 70s of 90s");
+    // No latency goal declared: a wake may make work late, so a full memory of quiet
+    // longer than the start-up.
+    let hours = (0..IdleGaps::KEPT).fold(IdleGaps::default(), |gaps, _| gaps.with(3600));
+    let learned = look(&WatchState {
+        idle_gaps: hours,
+        ..woken
+    });
+    assert_eq!(action(&learned), "sleep", "{learned:?}");
+    assert!(
+        learned
+            .decision
+            .reason()
+            .contains("idle wait 60s: the cheapest over the last 8 idle gaps (start-up 90s)"),
+        "{}",
+        learned.decision.reason()
+    );
+    // The next job, an hour and a half later, is one more gap: a look since the last
+    // activity saw none.
+    let asleep = WatchState {
+        observed: Some((0, T0 - 60)),
+        ..idle_since(T0 - 5400)
+    };
+    let next = decide(
+        &auto,
+        SIZING,
+        &asleep_with(40, 0),
+        &asleep,
+        &Cause::Poll,
+        T0,
+    );
+    assert_eq!(next.state.idle_gaps.seconds(), &[5400]);
+    // Work seen by every look, however far apart the looks, is no gap.
+    let busy = WatchState {
+        observed: Some((2, T0 - 60)),
+        ..idle_since(T0 - 60)
+    };
+    let still = decide(&auto, SIZING, &facts(2, 40), &busy, &Cause::Poll, T0);
+    assert!(still.state.idle_gaps.seconds().is_empty());
+    // Starting tasks hold the idle clock but are no work: no gap.
+    let starting = Facts {
+        running: 0,
+        ..facts(2, 0)
+    };
+    let quiet = WatchState {
+        observed: Some((2, T0 - 60)),
+        ..idle_since(T0 - 600)
+    };
+    let held = decide(&auto, SIZING, &starting, &quiet, &Cause::Poll, T0);
+    assert!(held.state.idle_gaps.seconds().is_empty());
 }

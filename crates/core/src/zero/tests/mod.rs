@@ -24,6 +24,7 @@ fn settings() -> ScaleToZero {
 const SIZING: Sizing = Sizing {
     backlog_per_task: 1e12,
     capacity_max: 10,
+    latency_goal_seconds: None,
 };
 
 fn facts(desired: u32, backlog: u64) -> Facts {
@@ -48,6 +49,7 @@ fn idle_since(at: i64) -> WatchState {
         wake_requested: None,
         woke_at: None,
         running_at: None,
+        idle_gaps: IdleGaps::default(),
         skipped: 0,
     }
 }
@@ -110,6 +112,7 @@ fn claimed(transition: Transition, at: i64) -> WatchState {
         wake_requested: None,
         woke_at: None,
         running_at: None,
+        idle_gaps: IdleGaps::default(),
         skipped: 0,
     }
 }

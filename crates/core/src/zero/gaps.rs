@@ -1,0 +1,201 @@
+//! The idle gaps a service has seen: how long after its idle clock's last activity
+//! the next work came. They tell the idle wait what kind of quiet this service has.
+//!
+//! Waiting `w` through a gap `g` costs `g` task-seconds a task when the work comes
+//! within the wait, and `w` plus a start-up `s` of billing when it comes after the
+//! service slept. Over the gaps the service has seen, the cheapest wait is one of the
+//! least wait, a gap itself, or the start-up: a wait longer than the start-up never
+//! costs less than sleeping at once (`s`, whatever the gap). Jobs that come hours
+//! apart make the least wait cheapest (a sparse batch queue sleeps a minute after its
+//! job instead of a start-up later); requests that pause for a minute or two keep the
+//! start-up (the break-even rule of [`super::IdleWait`]). When a start-up is longer
+//! than the latency goal (or no goal is declared to say it is not), a sleep the next
+//! work undoes also makes that work late: the wait then shortens only after a full
+//! memory of gaps all longer than the start-up, where sleeping at once adds no wake on
+//! any gap seen. The observations are not
+//! biased by the wait in force: a sleeping service still wakes when the work comes,
+//! so every gap is seen whole.
+
+use serde::Serialize;
+
+/// What a sleep that the next work undoes costs besides a start-up of billing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undone {
+    /// Nothing: the start-up fits in the latency goal.
+    BillingOnly,
+    /// The work waits past its latency goal (or no goal is known to say otherwise).
+    WorkLate,
+}
+
+/// The newest idle gaps of a service, in seconds, newest last.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IdleGaps {
+    seconds: [u32; IdleGaps::KEPT],
+    len: u8,
+}
+
+impl IdleGaps {
+    /// Gaps kept: enough that one odd gap does not decide, few enough that a service
+    /// whose quiet changes is learned again within a few gaps.
+    pub const KEPT: usize = 8;
+    /// Gaps before they decide a wait; until then, the start-up.
+    pub const ENOUGH: usize = 4;
+    /// Shorter gaps are a look's own cadence (SQS's one-minute counts): they cost the
+    /// same under every wait, so they are not kept.
+    pub const SHORTEST: i64 = 60;
+    /// Longer gaps are kept as this: longer than any wait.
+    pub const LONGEST: u32 = 86_400;
+
+    /// These gaps and one more, `seconds` long, when it is one worth keeping.
+    pub fn with(self, seconds: i64) -> IdleGaps {
+        if seconds < Self::SHORTEST {
+            return self;
+        }
+        let gap = u32::try_from(seconds).map_or(Self::LONGEST, |s| s.min(Self::LONGEST));
+        let mut next = self;
+        if usize::from(next.len) == Self::KEPT {
+            next.seconds.rotate_left(1);
+            next.seconds[Self::KEPT - 1] = gap;
+        } else {
+            next.seconds[usize::from(next.len)] = gap;
+            next.len += 1;
+        }
+        next
+    }
+
+    /// The gaps, oldest first.
+    pub fn seconds(&self) -> &[u32] {
+        &self.seconds[..usize::from(self.len).min(Self::KEPT)]
+    }
+
+    /// Gaps read from a store: each within SHORTEST..=LONGEST, at most KEPT of them.
+    pub fn from_stored(values: &[i64]) -> Result<IdleGaps, String> {
+        if values.len() > Self::KEPT {
+            return Err(format!(
+                "{} idle gaps stored, at most {} are kept",
+                values.len(),
+                Self::KEPT
+            ));
+        }
+        let longest = i64::from(Self::LONGEST);
+        match values
+            .iter()
+            .find(|s| !(Self::SHORTEST..=longest).contains(*s))
+        {
+            Some(odd) => Err(format!(
+                "stored idle gap {odd} is not within {}..={longest} seconds",
+                Self::SHORTEST
+            )),
+            None => Ok(values.iter().fold(IdleGaps::default(), |g, s| g.with(*s))),
+        }
+    }
+
+    /// The wait from `least` to `start_up` seconds that bills the fewest task-seconds
+    /// over these gaps (the longest of equals: fewer wakes for the same bill), once
+    /// there are enough of them.
+    /// With `Undone::WorkLate`, only when every gap of a full memory outlasted the
+    /// start-up.
+    pub fn cheapest_wait(&self, least: i64, start_up: i64, undone: Undone) -> Option<i64> {
+        let gaps = self.seconds();
+        let gaps_enough = match undone {
+            Undone::BillingOnly => gaps.len() >= Self::ENOUGH,
+            // Only a full memory of quiet longer than the start-up: sleeping at once
+            // then wakes for no gap seen, and no wake it adds makes work late.
+            Undone::WorkLate => {
+                gaps.len() == Self::KEPT && gaps.iter().all(|g| i64::from(*g) >= start_up)
+            }
+        };
+        if !gaps_enough || start_up <= least {
+            return None;
+        }
+        let cost = |wait: i64| -> i64 {
+            gaps.iter()
+                .map(|g| i64::from(*g))
+                .map(|g| if g <= wait { g } else { wait + start_up })
+                .sum()
+        };
+        let inside = gaps
+            .iter()
+            .map(|g| i64::from(*g))
+            .filter(|g| (least..start_up).contains(g));
+        std::iter::once(least)
+            .chain(inside)
+            .chain(std::iter::once(start_up))
+            .min_by_key(|wait| (cost(*wait), std::cmp::Reverse(*wait)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gaps(seconds: &[i64]) -> IdleGaps {
+        seconds.iter().fold(IdleGaps::default(), |g, s| g.with(*s))
+    }
+
+    #[test]
+    fn only_gaps_longer_than_a_look_are_kept_and_only_the_newest() {
+        assert_eq!(gaps(&[5, 59]).seconds(), &[] as &[u32]);
+        assert_eq!(gaps(&[60, i64::MAX]).seconds(), &[60, IdleGaps::LONGEST]);
+        let many: Vec<i64> = (1..=10).map(|n| n * 100).collect();
+        assert_eq!(
+            gaps(&many).seconds(),
+            &[300, 400, 500, 600, 700, 800, 900, 1000]
+        );
+    }
+
+    #[test]
+    fn the_cheapest_wait_follows_the_gaps() {
+        // (gaps, start-up, wait): hand-computed bills in the comments.
+        let cases: [(&[i64], i64, Option<i64>); 6] = [
+            // Too few gaps: no opinion.
+            (&[3600, 3600, 3600], 90, None),
+            // Jobs hours apart: any wait is followed by a start-up; the least bills least.
+            (&[3600, 5400, 7200, 3600], 90, Some(60)),
+            // Pauses of 80 s: waiting 80 or 90 bills 80 each, sleeping at 60 bills 150;
+            // the longer of equals.
+            (&[80, 80, 80, 80], 90, Some(90)),
+            // Mixed: waiting 90 bills 80+80+180+180 = 520; 80 bills 80+80+170+170 = 500;
+            // 60 bills 4 x 150 = 600.
+            (&[80, 80, 3600, 3600], 90, Some(80)),
+            // Every gap past a long start-up: 60 bills 4 x 360, 300 bills 4 x 600.
+            (&[400, 500, 600, 700], 300, Some(60)),
+            // A start-up no longer than the least wait leaves nothing to choose.
+            (&[3600, 3600, 3600, 3600], 60, None),
+        ];
+        for (seen, start_up, wait) in cases {
+            assert_eq!(
+                gaps(seen).cheapest_wait(60, start_up, Undone::BillingOnly),
+                wait,
+                "{seen:?} at {start_up}s"
+            );
+        }
+    }
+
+    #[test]
+    fn when_a_wake_makes_work_late_only_a_full_memory_of_long_quiet_shortens_the_wait() {
+        let late = |seen: &[i64]| gaps(seen).cheapest_wait(60, 300, Undone::WorkLate);
+        assert_eq!(late(&[3600; 4]), None, "not yet a full memory");
+        assert_eq!(late(&[3600; 8]), Some(60));
+        // One pause shorter than the start-up among them: sleeping early would have
+        // woken for it, late.
+        let paused = [3600, 3600, 3600, 200, 3600, 3600, 3600, 3600];
+        assert_eq!(late(&paused), None);
+        // Billing only, such a pause is cheaper slept through: 60 bills 4 x 360.
+        let billed = gaps(&[3600, 200, 7200, 3600]).cheapest_wait(60, 300, Undone::BillingOnly);
+        assert_eq!(billed, Some(60));
+    }
+
+    #[test]
+    fn stored_gaps_are_range_checked() {
+        assert_eq!(IdleGaps::from_stored(&[60, 3600]), Ok(gaps(&[60, 3600])));
+        assert!(IdleGaps::from_stored(&[59]).unwrap_err().contains("59"));
+        assert!(IdleGaps::from_stored(&[-1]).is_err());
+        assert!(IdleGaps::from_stored(&[86_401]).is_err());
+        assert!(
+            IdleGaps::from_stored(&[60; 9])
+                .unwrap_err()
+                .contains("9 idle gaps")
+        );
+    }
+}
