@@ -10,9 +10,9 @@
 //! job instead of a start-up later); requests that pause for a minute or two keep the
 //! start-up (the break-even rule of [`super::IdleWait`]). When a start-up is longer
 //! than the latency goal (or no goal is declared to say it is not), a sleep the next
-//! work undoes also makes that work late: the wait then shortens only after a full
-//! memory of gaps all longer than the start-up, where sleeping at once adds no wake on
-//! any gap seen. The observations are not
+//! work undoes also makes that work late: the wait then shortens only when every gap
+//! kept (at least [`IdleGaps::ENOUGH`]) was longer than the start-up, where sleeping at
+//! once adds no wake on any gap seen. The observations are not
 //! biased by the wait in force: a sleeping service still wakes when the work comes,
 //! so every gap is seen whole.
 
@@ -92,20 +92,13 @@ impl IdleGaps {
 
     /// The wait from `least` to `start_up` seconds that bills the fewest task-seconds
     /// over these gaps (the longest of equals: fewer wakes for the same bill), once
-    /// there are enough of them.
-    /// With `Undone::WorkLate`, only when every gap of a full memory outlasted the
-    /// start-up.
+    /// there are enough of them; when a wake makes work late, only when every gap
+    /// kept outlasted the start-up (sleeping at once then wakes for no gap seen).
     pub fn cheapest_wait(&self, least: i64, start_up: i64, undone: Undone) -> Option<i64> {
         let gaps = self.seconds();
-        let gaps_enough = match undone {
-            Undone::BillingOnly => gaps.len() >= Self::ENOUGH,
-            // Only a full memory of quiet longer than the start-up: sleeping at once
-            // then wakes for no gap seen, and no wake it adds makes work late.
-            Undone::WorkLate => {
-                gaps.len() == Self::KEPT && gaps.iter().all(|g| i64::from(*g) >= start_up)
-            }
-        };
-        if !gaps_enough || start_up <= least {
+        let all_outlast = gaps.iter().all(|g| i64::from(*g) >= start_up);
+        let late_risk = undone == Undone::WorkLate && !all_outlast;
+        if gaps.len() < Self::ENOUGH || start_up <= least || late_risk {
             return None;
         }
         let cost = |wait: i64| -> i64 {
@@ -173,9 +166,10 @@ mod tests {
     }
 
     #[test]
-    fn when_a_wake_makes_work_late_only_a_full_memory_of_long_quiet_shortens_the_wait() {
+    fn when_a_wake_makes_work_late_only_gaps_all_longer_than_the_start_up_shorten_it() {
         let late = |seen: &[i64]| gaps(seen).cheapest_wait(60, 300, Undone::WorkLate);
-        assert_eq!(late(&[3600; 4]), None, "not yet a full memory");
+        assert_eq!(late(&[3600; 3]), None, "not yet enough");
+        assert_eq!(late(&[3600; 4]), Some(60));
         assert_eq!(late(&[3600; 8]), Some(60));
         // One pause shorter than the start-up among them: sleeping early would have
         // woken for it, late.

@@ -444,9 +444,9 @@ fn a_service_whose_jobs_come_hours_apart_sleeps_a_minute_after_its_job() {
     let unlearned = look(&woken);
     assert_eq!(action(&unlearned), "stay", "{unlearned:?}");
     assert_eq!(unlearned.decision.reason(), "idle for 70s of 90s");
-    // No latency goal declared: a wake may make work late, so a full memory of quiet
-    // longer than the start-up.
-    let hours = (0..IdleGaps::KEPT).fold(IdleGaps::default(), |gaps, _| gaps.with(3600));
+    // No latency goal declared: a wake may make work late, so every gap kept longer
+    // than the start-up.
+    let hours = (0..IdleGaps::ENOUGH).fold(IdleGaps::default(), |gaps, _| gaps.with(3600));
     let learned = look(&WatchState {
         idle_gaps: hours,
         ..woken
@@ -456,7 +456,7 @@ fn a_service_whose_jobs_come_hours_apart_sleeps_a_minute_after_its_job() {
         learned
             .decision
             .reason()
-            .contains("idle wait 60s: the cheapest over the last 8 idle gaps (start-up 90s)"),
+            .contains("idle wait 60s: the cheapest over the last 4 idle gaps (start-up 90s)"),
         "{}",
         learned.decision.reason()
     );
