@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::capacity::behavior::Behavior;
 use crate::problem::Problem;
 
+mod at_zero;
 mod burst;
 mod controller;
 mod names;

@@ -301,6 +301,7 @@ impl Target {
             self.gpu.is_some(),
             !self.queues.is_empty(),
         ));
+        self.zero_problems(&mut found);
         if let Some(profile) = &self.profile
             && let Some(message) = name_problem(profile)
         {
@@ -308,6 +309,23 @@ impl Target {
         }
         self.place_problems(&mut found);
         found.problems
+    }
+
+    /// A service that may stand at zero tasks with nothing to raise it: every signal
+    /// divides by the running tasks, and no zero-watcher wakes it.
+    fn zero_problems(&self, found: &mut Found<'_>) {
+        if self.capacity.min > 0 || self.scale_to_zero.is_some() {
+            return;
+        }
+        if let Some(field) = self.scaling.per_task_without_tasks(!self.queues.is_empty()) {
+            found.add(
+                &format!("scaling.{field}"),
+                "is per task, and at capacity.min 0 there may be no task to divide by: \
+                 nothing here would raise the service from 0 (set capacity.min to 1, add \
+                 scale_to_zero so the zero-watcher wakes it, or a signal that is not per task)"
+                    .to_owned(),
+            );
+        }
     }
 
     /// Its name, cluster and service.

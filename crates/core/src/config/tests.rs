@@ -554,3 +554,33 @@ fn an_environments_bounds_are_checked_by_path() {
         "{problems}"
     );
 }
+
+/// Issue 24: a per-task metric at capacity.min 0 with nothing else to raise the
+/// service from zero is refused; any signal that sees work without tasks, the
+/// zero-watcher, or a floor of one task makes it fine.
+#[test]
+fn a_per_task_metric_without_tasks_is_refused_by_field() {
+    let runs = "{ namespace: Orchestrator, metric: RunQueue, target: 10, per_task: true }";
+    let target = |extra: &str| {
+        format!(
+            "targets:\n  - name: t\n    cluster: c\n    service: s\n    backlog_per_task: 10\n    {extra}\n    scaling: {{ metrics: [{runs}] }}\n"
+        )
+    };
+    let refused = "targets[0].scaling.metrics: is per task, and at capacity.min 0 there may be no task to divide by: nothing here would raise the service from 0 (set capacity.min to 1, add scale_to_zero so the zero-watcher wakes it, or a signal that is not per task)";
+    assert_eq!(
+        problems_of(&target("capacity: { min: 0, max: 5 }")),
+        [refused]
+    );
+    let step = "targets:\n  - name: t\n    cluster: c\n    service: s\n    backlog_per_task: 10\n    capacity: { min: 0, max: 5 }\n    scaling: { step_rules: [ { namespace: O, metric: RunQueue, above: 10, add: 1, per_task: true } ] }\n";
+    assert_eq!(
+        problems_of(step),
+        [refused.replace("scaling.metrics", "scaling.step_rules")]
+    );
+    for fine in [
+        "capacity: { min: 1, max: 5 }",
+        "capacity: { min: 0, max: 5 }\n    queues: [runs]",
+        "capacity: { min: 0, max: 5 }\n    queues: [runs]\n    scale_to_zero: {}",
+    ] {
+        assert_eq!(problems_of(&target(fine)), [] as [String; 0], "{fine}");
+    }
+}
