@@ -212,33 +212,7 @@ impl Model {
                     history: Vec::new(),
                 }),
                 Rule::Step { steps, cooldown } => {
-                    let alarm = declared
-                        .alarms
-                        .iter()
-                        .find_map(|a| match (&a.action, a.when) {
-                            (
-                                AlarmAction::Policy(name),
-                                AlarmWhen::Breach {
-                                    compare,
-                                    threshold,
-                                    datapoints,
-                                    periods,
-                                },
-                            ) if *name == policy.name => Some(StepAlarm {
-                                name: policy.name.clone(),
-                                reading: Reading::of(a.metric.clone()),
-                                compare,
-                                threshold,
-                                datapoints: datapoints as usize,
-                                periods: periods as usize,
-                                steps: steps.clone(),
-                                cooldown: i64::from(*cooldown),
-                                breached: Vec::new(),
-                                last: None,
-                            }),
-                            _ => None,
-                        });
-                    step_alarms.extend(alarm);
+                    step_alarms.extend(step_alarm(declared, &policy.name, steps, *cooldown));
                 }
             }
         }
@@ -463,6 +437,37 @@ fn modelled(metric_type: &str) -> bool {
         crate::engine::predefined::REQUESTS,
     ]
     .contains(&series)
+}
+
+/// The alarm that invokes the step policy `name`, with the policy's steps: what the
+/// model evaluates each minute.
+fn step_alarm(declared: &Declared, name: &str, steps: &[Step], cooldown: u32) -> Option<StepAlarm> {
+    declared
+        .alarms
+        .iter()
+        .find_map(|a| match (&a.action, a.when) {
+            (
+                AlarmAction::Policy(policy),
+                AlarmWhen::Breach {
+                    compare,
+                    threshold,
+                    datapoints,
+                    periods,
+                },
+            ) if policy == name => Some(StepAlarm {
+                name: name.to_owned(),
+                reading: Reading::of(a.metric.clone()),
+                compare,
+                threshold,
+                datapoints: datapoints as usize,
+                periods: periods as usize,
+                steps: steps.to_vec(),
+                cooldown: i64::from(cooldown),
+                breached: Vec::new(),
+                last: None,
+            }),
+            _ => None,
+        })
 }
 
 #[cfg(test)]

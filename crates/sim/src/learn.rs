@@ -207,6 +207,37 @@ pub fn learn_month_edges(
     max_tasks: u32,
     weekly: &Schedule,
 ) -> Vec<Explained> {
+    let needs = edge_needs(samples, goal, tz, max_tasks, weekly);
+    // (edge day, hour) -> tasks, where the edge day needs more than the weekly floor.
+    let mut above: BTreeMap<(usize, i8), u32> = BTreeMap::new();
+    let mut dates: BTreeMap<usize, Vec<Date>> = BTreeMap::new();
+    for ((edge, hour), mut seen) in needs {
+        let tasks = quantile(&mut seen.needs, q);
+        if months(&seen.dates) >= 2 && tasks > seen.weekly_floor {
+            above.insert((edge, hour), tasks);
+            dates.entry(edge).or_default().extend(seen.dates);
+        }
+    }
+    hour_runs(&above)
+        .into_iter()
+        .map(|((start, end, tasks), edges)| {
+            let mut behind: Vec<Date> = edges.iter().flat_map(|e| dates[e].clone()).collect();
+            behind.sort_unstable();
+            behind.dedup();
+            explain_run(start, end, tasks, &edges, &behind, q)
+        })
+        .collect()
+}
+
+/// The needs seen on each (edge day, hour), with their dates and the weekly floor
+/// then.
+fn edge_needs(
+    samples: &[Sample],
+    goal: f64,
+    tz: &TimeZone,
+    max_tasks: u32,
+    weekly: &Schedule,
+) -> BTreeMap<(usize, i8), EdgeHour> {
     let mut needs: BTreeMap<(usize, i8), EdgeHour> = BTreeMap::new();
     for sample in samples {
         let Ok(at) = Timestamp::from_second(sample.at) else {
@@ -223,23 +254,19 @@ pub fn learn_month_edges(
         }
         entry.weekly_floor = entry.weekly_floor.max(weekly.floor_ahead(at, 0).min_tasks);
     }
-    let months = |dates: &[Date]| {
-        let mut seen: Vec<(i16, i8)> = dates.iter().map(|d| (d.year(), d.month())).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        seen.len()
-    };
-    // (edge day, hour) -> tasks, where the edge day needs more than the weekly floor.
-    let mut above: BTreeMap<(usize, i8), u32> = BTreeMap::new();
-    let mut dates: BTreeMap<usize, Vec<Date>> = BTreeMap::new();
-    for ((edge, hour), mut seen) in needs {
-        let tasks = quantile(&mut seen.needs, q);
-        if months(&seen.dates) >= 2 && tasks > seen.weekly_floor {
-            above.insert((edge, hour), tasks);
-            dates.entry(edge).or_default().extend(seen.dates);
-        }
-    }
-    // Per edge day, runs of hours with one need: (start, end, tasks) -> edge days.
+    needs
+}
+
+/// The months the dates fall in.
+fn months(dates: &[Date]) -> usize {
+    let mut seen: Vec<(i16, i8)> = dates.iter().map(|d| (d.year(), d.month())).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+/// Per edge day, runs of hours with one need: (start, end, tasks) -> edge days.
+fn hour_runs(above: &BTreeMap<(usize, i8), u32>) -> BTreeMap<(i8, i8, u32), Vec<usize>> {
     let mut runs: BTreeMap<(i8, i8, u32), Vec<usize>> = BTreeMap::new();
     for edge in 0..EDGE_DAYS.len() {
         let mut hour = 0;
@@ -255,32 +282,37 @@ pub fn learn_month_edges(
             runs.entry((start, hour, tasks)).or_default().push(edge);
         }
     }
-    runs.into_iter()
-        .map(|((start, end, tasks), edges)| {
-            let mut behind: Vec<Date> = edges.iter().flat_map(|e| dates[e].clone()).collect();
-            behind.sort_unstable();
-            behind.dedup();
-            let days: Vec<&str> = edges.iter().map(|e| EDGE_DAYS[*e]).collect();
-            let shown: Vec<String> = behind.iter().take(6).map(ToString::to_string).collect();
-            Explained {
-                window: WindowSpec {
-                    days_of_month: Some(days.join(",")),
-                    start: Some(format!("{start:02}:00")),
-                    end: Some(format!("{end:02}:00")),
-                    min_tasks: f64::from(tasks),
-                    ..WindowSpec::default()
-                },
-                because: format!(
-                    "the {q} quantile of the need on {} dates in {} months ({}{}) was {tasks}, \
-                     above what the weekday windows give then",
-                    behind.len(),
-                    months(&behind),
-                    shown.join(", "),
-                    if behind.len() > 6 { ", ..." } else { "" },
-                ),
-            }
-        })
-        .collect()
+    runs
+}
+
+/// One run as a day-of-month window, explained by the dates behind it.
+fn explain_run(
+    start: i8,
+    end: i8,
+    tasks: u32,
+    edges: &[usize],
+    behind: &[Date],
+    q: f64,
+) -> Explained {
+    let days: Vec<&str> = edges.iter().map(|e| EDGE_DAYS[*e]).collect();
+    let shown: Vec<String> = behind.iter().take(6).map(ToString::to_string).collect();
+    Explained {
+        window: WindowSpec {
+            days_of_month: Some(days.join(",")),
+            start: Some(format!("{start:02}:00")),
+            end: Some(format!("{end:02}:00")),
+            min_tasks: f64::from(tasks),
+            ..WindowSpec::default()
+        },
+        because: format!(
+            "the {q} quantile of the need on {} dates in {} months ({}{}) was {tasks}, \
+             above what the weekday windows give then",
+            behind.len(),
+            months(behind),
+            shown.join(", "),
+            if behind.len() > 6 { ", ..." } else { "" },
+        ),
+    }
 }
 
 #[cfg(test)]

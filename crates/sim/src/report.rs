@@ -246,15 +246,6 @@ pub fn clock_time(seconds: u32) -> String {
 
 /// The summary as rows of (label, value), the order the text report prints.
 pub fn rows(s: &Summary) -> Vec<(&'static str, String)> {
-    let over_share = if s.task_hours > 0.0 {
-        s.over_need_task_hours / s.task_hours * 100.0
-    } else {
-        0.0
-    };
-    let back = s
-        .settle_after_load
-        .map(|m| format!("; back to need {m} min after the load ended"))
-        .unwrap_or_default();
     let mut rows = vec![
         ("minutes", s.minutes.to_string()),
         (
@@ -264,17 +255,7 @@ pub fn rows(s: &Summary) -> Vec<(&'static str, String)> {
                 s.arrived, s.served, s.waiting_at_end
             ),
         ),
-        (
-            "queue wait",
-            format!(
-                "p50 {}, p95 {}, max {} (goal {}); {} min with a message older than the goal",
-                clock_time(s.wait_p50),
-                clock_time(s.wait_p95),
-                clock_time(s.wait_max),
-                clock_time(s.latency_goal),
-                s.late_minutes
-            ),
-        ),
+        ("queue wait", wait_row(s)),
         (
             "tasks",
             format!(
@@ -291,13 +272,7 @@ pub fn rows(s: &Summary) -> Vec<(&'static str, String)> {
                 s.work_task_hours
             ),
         ),
-        (
-            "above need",
-            format!(
-                "{:.1} task-hours ({over_share:.0}%); longest {} min{back}",
-                s.over_need_task_hours, s.longest_excess
-            ),
-        ),
+        ("above need", above_need_row(s)),
         (
             "short of need",
             format!("longest {} min", s.longest_shortfall),
@@ -316,6 +291,33 @@ pub fn rows(s: &Summary) -> Vec<(&'static str, String)> {
             .map(|raise| ("floor", floor_row(raise))),
     );
     rows
+}
+
+fn wait_row(s: &Summary) -> String {
+    format!(
+        "p50 {}, p95 {}, max {} (goal {}); {} min with a message older than the goal",
+        clock_time(s.wait_p50),
+        clock_time(s.wait_p95),
+        clock_time(s.wait_max),
+        clock_time(s.latency_goal),
+        s.late_minutes
+    )
+}
+
+fn above_need_row(s: &Summary) -> String {
+    let over_share = if s.task_hours > 0.0 {
+        s.over_need_task_hours / s.task_hours * 100.0
+    } else {
+        0.0
+    };
+    let back = s
+        .settle_after_load
+        .map(|m| format!("; back to need {m} min after the load ended"))
+        .unwrap_or_default();
+    format!(
+        "{:.1} task-hours ({over_share:.0}%); longest {} min{back}",
+        s.over_need_task_hours, s.longest_excess
+    )
 }
 
 fn floor_row(raise: &FloorReady) -> String {

@@ -127,19 +127,54 @@ pub fn seeds(startup: StartUp) -> Result<Vec<Workload>, String> {
     let monday = at("2026-11-30T00:00:00Z");
     let generate = |spec: &DemandSpec, minutes: u32| demand::generate(spec, monday, minutes, 7);
     let steady = generate(&DemandSpec::Steady { rate: 150.0 }, 240)?;
-    let surge_spec = DemandSpec::Surge {
-        base: 30.0,
-        peak: 375.0,
-        at_minute: 60,
-        minutes: 30,
-    };
     let diurnal_spec = DemandSpec::Diurnal {
         base: 30.0,
         peak: 400.0,
         peak_hour: 14,
         timezone: "Europe/Berlin".to_owned(),
     };
-    let bursty_spec = DemandSpec::Bursty {
+    Ok(vec![
+        INFERENCE.workload(
+            "steady",
+            "150 a minute for 4 hours (3 tasks' worth), 50 a task a minute, goal 1 min",
+            startup,
+            steady,
+            monday,
+        ),
+        surge(startup, monday)?,
+        INFERENCE.workload(
+            "diurnal",
+            "a daily wave 30 -> 400 a minute, two days, 50 a task a minute, goal 1 min",
+            startup,
+            generate(&diurnal_spec, 2 * 1440)?,
+            monday,
+        ),
+        bursty(startup, monday)?,
+    ])
+}
+
+/// The seed surge: 30 -> 375 a minute for half an hour, its load ending at minute 90.
+fn surge(startup: StartUp, monday: Timestamp) -> Result<Workload, String> {
+    let spec = DemandSpec::Surge {
+        base: 30.0,
+        peak: 375.0,
+        at_minute: 60,
+        minutes: 30,
+    };
+    let mut surge = INFERENCE.workload(
+        "surge",
+        "30 -> 375 a minute for 30 minutes, 50 a task a minute, goal 1 min",
+        startup,
+        demand::generate(&spec, monday, 180, 7)?,
+        monday,
+    );
+    surge.load_ends = vec![90];
+    Ok(surge)
+}
+
+/// The seed pipeline module: jobs of 40 about every 90 minutes, asleep between.
+fn bursty(startup: StartUp, monday: Timestamp) -> Result<Workload, String> {
+    let spec = DemandSpec::Bursty {
         size: 40,
         every_minutes: 90,
         spread_minutes: 2,
@@ -151,38 +186,13 @@ pub fn seeds(startup: StartUp) -> Result<Vec<Workload>, String> {
         max: 10,
         sleeps: true,
     };
-    let mut surge = INFERENCE.workload(
-        "surge",
-        "30 -> 375 a minute for 30 minutes, 50 a task a minute, goal 1 min",
+    Ok(module.workload(
+        "bursty",
+        "jobs of 40 every 90 min on average, asleep between, 10 a task a minute, goal 2 min",
         startup,
-        generate(&surge_spec, 180)?,
+        demand::generate(&spec, monday, 1440, 7)?,
         monday,
-    );
-    surge.load_ends = vec![90];
-    Ok(vec![
-        INFERENCE.workload(
-            "steady",
-            "150 a minute for 4 hours (3 tasks' worth), 50 a task a minute, goal 1 min",
-            startup,
-            steady,
-            monday,
-        ),
-        surge,
-        INFERENCE.workload(
-            "diurnal",
-            "a daily wave 30 -> 400 a minute, two days, 50 a task a minute, goal 1 min",
-            startup,
-            generate(&diurnal_spec, 2 * 1440)?,
-            monday,
-        ),
-        module.workload(
-            "bursty",
-            "jobs of 40 every 90 min on average, asleep between, 10 a task a minute, goal 2 min",
-            startup,
-            generate(&bursty_spec, 1440)?,
-            monday,
-        ),
-    ])
+    ))
 }
 
 /// A real trace of `../shared/traces` and the service it feeds.

@@ -113,12 +113,39 @@ impl Reconciled {
     }
 }
 
+/// Why a target's Application Auto Scaling is left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftAlone {
+    Unmanaged,
+    Paused,
+}
+
+impl LeftAlone {
+    /// The target's state in a word or two, as `status` shows it.
+    pub fn state(self) -> &'static str {
+        match self {
+            LeftAlone::Unmanaged => "scaling.managed is false",
+            LeftAlone::Paused => "paused",
+        }
+    }
+
+    /// The state and what follows from it, as apply reports a skip.
+    pub fn reason(self) -> &'static str {
+        match self {
+            LeftAlone::Unmanaged => {
+                "scaling.managed is false: Application Auto Scaling left to others"
+            }
+            LeftAlone::Paused => "paused: Application Auto Scaling left as it is",
+        }
+    }
+}
+
 /// Why a target's Application Auto Scaling is left alone, if it is.
-pub fn left_alone(target: &Target) -> Option<&'static str> {
+pub fn left_alone(target: &Target) -> Option<LeftAlone> {
     if !target.scaling.managed {
-        Some("scaling.managed is false: Application Auto Scaling left to others")
+        Some(LeftAlone::Unmanaged)
     } else if target.paused {
-        Some("paused: Application Auto Scaling left as it is")
+        Some(LeftAlone::Paused)
     } else {
         None
     }
@@ -161,8 +188,8 @@ pub async fn reconcile(
     hold: Hold,
     dry_run: bool,
 ) -> Reconciled {
-    if let Some(reason) = left_alone(target) {
-        return Reconciled::skipped(target, reason);
+    if let Some(alone) = left_alone(target) {
+        return Reconciled::skipped(target, alone.reason());
     }
     let Some(declared) = policy::declared(target, namespace, hold) else {
         return Reconciled::skipped(target, "nothing declared");
@@ -306,8 +333,8 @@ impl Making<'_, '_> {
 /// its policies and alarms. The scalable target stays, with its bounds: whatever
 /// scales the service next starts from them.
 pub async fn forget(ports: &ScalingPorts<'_>, target: &Target, dry_run: bool) -> Reconciled {
-    if let Some(reason) = left_alone(target) {
-        return Reconciled::skipped(target, reason);
+    if let Some(alone) = left_alone(target) {
+        return Reconciled::skipped(target, alone.reason());
     }
     let nothing = Declared {
         bounds: sluice_core::facts::ScalableBounds { min: 0, max: 0 },

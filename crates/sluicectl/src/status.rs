@@ -7,7 +7,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind};
 use sluice_core::config::{Document, Target};
-use sluice_core::policy::{self, Change, OWNED_PREFIX};
+use sluice_core::facts::ScalableBounds;
+use sluice_core::policy::{self, Change, Declared, Live, OWNED_PREFIX};
 use sluice_core::prescale::Hold;
 
 use crate::apply::{floors_now, start_ups};
@@ -97,8 +98,8 @@ async fn status(
         bounds: String::new(),
         parts: Vec::new(),
     };
-    if let Some(reason) = left_alone(target) {
-        status.state = reason.split(':').next().unwrap_or(reason).to_owned();
+    if let Some(alone) = left_alone(target) {
+        status.state = alone.state().to_owned();
         return status;
     }
     let Some(declared) = policy::declared(target, namespace, hold) else {
@@ -113,38 +114,8 @@ async fn status(
         }
     };
     let changes = policy::reconcile(&declared, &live);
-    let wanted = declared.bounds;
-    status.bounds = match live.bounds {
-        None => format!("declared {}-{}, not registered", wanted.min, wanted.max),
-        Some(b) if b == wanted => format!("{}-{}", b.min, b.max),
-        Some(b) => format!(
-            "{}-{} (declared {}-{})",
-            b.min, b.max, wanted.min, wanted.max
-        ),
-    };
-    for spec in &declared.policies {
-        status
-            .parts
-            .push((spec.name.clone(), part_state(&changes, &spec.name)));
-    }
-    for live_policy in &live.policies {
-        if !live_policy.name.starts_with(OWNED_PREFIX) {
-            let state = "not Sluice's: left alone".to_owned();
-            status.parts.push((live_policy.name.clone(), state));
-        }
-    }
-    for alarm in &declared.alarms {
-        status
-            .parts
-            .push((alarm.name.clone(), part_state(&changes, &alarm.name)));
-    }
-    for change in &changes {
-        if let Change::DeletePolicy { name } | Change::DeleteAlarm { name } = change {
-            status
-                .parts
-                .push((name.clone(), "no longer declared".to_owned()));
-        }
-    }
+    status.bounds = bounds_text(live.bounds, declared.bounds);
+    status.parts = parts(&declared, &live, &changes);
     status.state = if changes.is_empty() {
         "in sync"
     } else {
@@ -152,6 +123,43 @@ async fn status(
     }
     .to_owned();
     status
+}
+
+/// The live bounds beside the declared ones.
+fn bounds_text(live: Option<ScalableBounds>, wanted: ScalableBounds) -> String {
+    match live {
+        None => format!("declared {}-{}, not registered", wanted.min, wanted.max),
+        Some(b) if b == wanted => format!("{}-{}", b.min, b.max),
+        Some(b) => format!(
+            "{}-{} (declared {}-{})",
+            b.min, b.max, wanted.min, wanted.max
+        ),
+    }
+}
+
+/// Each declared policy and alarm with its state, the live policies not Sluice's, and
+/// what Sluice still owns but no longer declares.
+fn parts(declared: &Declared, live: &Live, changes: &[Change]) -> Vec<(String, String)> {
+    let mut parts: Vec<(String, String)> = declared
+        .policies
+        .iter()
+        .map(|spec| (spec.name.clone(), part_state(changes, &spec.name)))
+        .collect();
+    for live_policy in &live.policies {
+        if !live_policy.name.starts_with(OWNED_PREFIX) {
+            let state = "not Sluice's: left alone".to_owned();
+            parts.push((live_policy.name.clone(), state));
+        }
+    }
+    for alarm in &declared.alarms {
+        parts.push((alarm.name.clone(), part_state(changes, &alarm.name)));
+    }
+    for change in changes {
+        if let Change::DeletePolicy { name } | Change::DeleteAlarm { name } = change {
+            parts.push((name.clone(), "no longer declared".to_owned()));
+        }
+    }
+    parts
 }
 
 /// The loop that sizes `target`, in the words `status` prints.

@@ -189,6 +189,25 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     };
     outln!("scaling  {bounds}");
     print_watcher(seen, now);
+    print_prescaler(target, seen, now);
+    let published: Vec<String> = READINGS
+        .iter()
+        .chain(&LATENCIES)
+        .filter_map(|(metric, label)| Some(format!("{label} {}", seen.metrics.get(*metric)?)))
+        .collect();
+    let published = if published.is_empty() {
+        "nothing in the last 15 min".to_owned()
+    } else {
+        published.join(", ")
+    };
+    outln!("publisher {published}");
+    for error in &seen.errors {
+        outln!("unread   {error}");
+    }
+}
+
+/// The profile's floor now, the prescaler's own raise in force, and its next run.
+fn print_prescaler(target: &Target, seen: &Seen, now: Timestamp) {
     let floor = seen.hold.map_or("no profile".to_owned(), |hold| {
         let cap = hold.cap.map_or(String::new(), |c| format!(", cap {c}"));
         let held = hold.budget_cap.map_or(String::new(), |c| {
@@ -207,20 +226,6 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     outln!("prescaler {floor}; {own}");
     if let Some(next) = prescaler_next(target, seen, now.as_second()) {
         outln!("          its next run: {next}");
-    }
-    let published: Vec<String> = READINGS
-        .iter()
-        .chain(&LATENCIES)
-        .filter_map(|(metric, label)| Some(format!("{label} {}", seen.metrics.get(*metric)?)))
-        .collect();
-    let published = if published.is_empty() {
-        "nothing in the last 15 min".to_owned()
-    } else {
-        published.join(", ")
-    };
-    outln!("publisher {published}");
-    for error in &seen.errors {
-        outln!("unread   {error}");
     }
 }
 
@@ -359,6 +364,11 @@ fn asleep_with_work(target: &Target, seen: &Seen, waiting: u64, priority: u64, n
         }
         Some(Some(record)) => record,
     };
+    watcher_record_says(record, seen, waiting, now)
+}
+
+/// Why the zero-watcher, whose record this is, has not woken a service at 0.
+fn watcher_record_says(record: &WatchRecord, seen: &Seen, waiting: u64, now: i64) -> String {
     let state = &record.state.value;
     if state.skipped > 0 {
         return format!(
@@ -389,7 +399,8 @@ fn asleep_with_work(target: &Target, seen: &Seen, waiting: u64, priority: u64, n
         );
     }
     format!(
-        "at 0 with {waiting} waiting; the zero-watcher's last decision was: {}. The work          came after it: its next look wakes the service",
+        "at 0 with {waiting} waiting; the zero-watcher's last decision was: {}. The work \
+         came after it: its next look wakes the service",
         watcher_says(seen).unwrap_or("none stored")
     )
 }
