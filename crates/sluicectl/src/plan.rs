@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
-use sluice_aws::StartUpRecords;
-use sluice_core::config::Target;
+use sluice_aws::{DynamoStore, StartUpRecords};
+use sluice_core::config::{Document, Target};
 use sluice_core::profile::{Floor, LeadMode, OnHolidays, Profile, Schedule, WindowSpec};
 use sluice_core::startup::{self, StartUps};
 
@@ -117,6 +117,36 @@ pub fn print_plan(
     Ok(())
 }
 
+/// The target and its profile (or `profile`), from the file first, else the table.
+async fn target_and_profile(
+    document: Option<&Document>,
+    store: Option<&DynamoStore>,
+    target: &str,
+    profile: Option<String>,
+) -> Result<(Target, Profile)> {
+    let need_table = |what: &str| {
+        anyhow::anyhow!(
+            "{what} is not in the file: give --table or set SLUICE_TABLE to read it from the table"
+        )
+    };
+    let found = document.and_then(|d| d.targets.iter().find(|t| t.name == target).cloned());
+    let target = match (found, store) {
+        (Some(target), _) => target,
+        (None, Some(store)) => stored_target(store, target).await?,
+        (None, None) => return Err(need_table(&format!("target {target}"))),
+    };
+    let profile_name = profile
+        .or_else(|| target.profile.clone())
+        .with_context(|| format!("target {} names no profile; give --profile", target.name))?;
+    let found = document.and_then(|d| d.profiles.iter().find(|p| p.name == profile_name).cloned());
+    let profile = match (found, store) {
+        (Some(profile), _) => profile,
+        (None, Some(store)) => stored_profile(store, &profile_name).await?,
+        (None, None) => return Err(need_table(&format!("profile {profile_name}"))),
+    };
+    Ok((target, profile))
+}
+
 pub async fn run(args: PlanArgs) -> Result<ExitCode> {
     let PlanArgs {
         target,
@@ -140,30 +170,8 @@ pub async fn run(args: PlanArgs) -> Result<ExitCode> {
         Some(table) => Some(store(&TableArgs { table }).await),
         None => None,
     };
-    let need_table = |what: &str| {
-        anyhow::anyhow!(
-            "{what} is not in the file: give --table or set SLUICE_TABLE to read it from the table"
-        )
-    };
-    let found = document
-        .as_ref()
-        .and_then(|d| d.targets.iter().find(|t| t.name == target).cloned());
-    let target = match (found, &store) {
-        (Some(target), _) => target,
-        (None, Some(store)) => stored_target(store, target).await?,
-        (None, None) => return Err(need_table(&format!("target {target}"))),
-    };
-    let profile_name = profile
-        .or_else(|| target.profile.clone())
-        .with_context(|| format!("target {} names no profile; give --profile", target.name))?;
-    let found = document
-        .as_ref()
-        .and_then(|d| d.profiles.iter().find(|p| p.name == profile_name).cloned());
-    let profile = match (found, &store) {
-        (Some(profile), _) => profile,
-        (None, Some(store)) => stored_profile(store, &profile_name).await?,
-        (None, None) => return Err(need_table(&format!("profile {profile_name}"))),
-    };
+    let (target, profile) =
+        target_and_profile(document.as_ref(), store.as_ref(), target, profile).await?;
     let starts = match (profile.lead, &store) {
         (LeadMode::Fixed, _) => Ok(None),
         (LeadMode::Auto, Some(store)) => store

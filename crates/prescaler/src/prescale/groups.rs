@@ -105,15 +105,7 @@ pub async fn groups(
     if needs.is_empty() {
         return reports;
     }
-    // One record of the raise per group: a group declared with two kinds of floor (a
-    // table written before validation refused it) would have each kind take the
-    // other's record, so neither is changed.
-    let kinds = |group: &str| needs.keys().filter(|(g, _)| g == group).count();
-    let mixed: Vec<String> = needs
-        .keys()
-        .filter(|(group, _)| kinds(group) > 1)
-        .map(|(group, _)| group.clone())
-        .collect();
+    let mixed = mixed_kinds(&needs);
     for ((group, floor), (needed, targets)) in needs {
         let mut report = GroupReport {
             group,
@@ -146,6 +138,18 @@ pub async fn groups(
         reports.push(report);
     }
     reports
+}
+
+/// The groups declared with two kinds of floor. One record of the raise per group: a
+/// group declared with both (a table written before validation refused it) would have
+/// each kind take the other's record, so neither is changed.
+fn mixed_kinds(needs: &Needs) -> Vec<String> {
+    let kinds = |group: &str| needs.keys().filter(|(g, _)| g == group).count();
+    needs
+        .keys()
+        .filter(|(group, _)| kinds(group) > 1)
+        .map(|(group, _)| group.clone())
+        .collect()
 }
 
 /// Whether one of the run's own targets declares `group`.

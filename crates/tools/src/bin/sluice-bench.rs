@@ -740,16 +740,14 @@ mod init {
         work: Duration,
     }
 
-    /// One cold start, with Lambda's environment and a local stand-in for the Runtime
-    /// API (GET /2018-06-01/runtime/invocation/next answered with `event`).
-    async fn once(
+    /// The function binary at `path` with Lambda's environment, its Runtime API at
+    /// `runtime_api` and every AWS endpoint at `aws`.
+    fn lambda_command(
         path: &Path,
-        event: &str,
-        answers_only: bool,
+        runtime_api: &TcpListener,
+        aws: &TcpListener,
         trust: Option<&Path>,
-    ) -> Result<Cold> {
-        let runtime_api = TcpListener::bind("127.0.0.1:0").await?;
-        let aws = TcpListener::bind("127.0.0.1:0").await?;
+    ) -> Result<Command> {
         let mut command = Command::new(path);
         command
             .env_clear()
@@ -775,6 +773,20 @@ mod init {
         if let Some(bundle) = trust {
             command.env("SSL_CERT_FILE", bundle);
         }
+        Ok(command)
+    }
+
+    /// One cold start, with Lambda's environment and a local stand-in for the Runtime
+    /// API (GET /2018-06-01/runtime/invocation/next answered with `event`).
+    async fn once(
+        path: &Path,
+        event: &str,
+        answers_only: bool,
+        trust: Option<&Path>,
+    ) -> Result<Cold> {
+        let runtime_api = TcpListener::bind("127.0.0.1:0").await?;
+        let aws = TcpListener::bind("127.0.0.1:0").await?;
+        let mut command = lambda_command(path, &runtime_api, &aws, trust)?;
         let started = Instant::now();
         let mut child = command
             .spawn()

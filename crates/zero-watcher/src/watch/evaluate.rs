@@ -239,10 +239,34 @@ async fn decide_and_act(
     if transition.is_none() && !repair && !worth_storing(&verdict.state, &stored.value, now) {
         return Attempt::done(report);
     }
-    let failing = "cannot claim the decision";
+    let attempt = claim_and_act(
+        (*watched, &facts),
+        &verdict,
+        stored,
+        report,
+        pass,
+        now,
+        ports,
+    )
+    .await;
+    record_start_up(attempt, watched.name(), now, ports).await
+}
+
+/// Claims the verdict's state; once claimed, carries out its transition, if any.
+async fn claim_and_act(
+    (watched, facts): (Watched<'_>, &Facts),
+    verdict: &zero::Verdict,
+    stored: &Versioned<WatchState>,
+    report: DecisionReport,
+    pass: u32,
+    now: i64,
+    ports: &Ports<'_>,
+) -> Attempt {
     let version = &stored.version;
-    let attempt = match claim(
-        (*watched, Some(&facts)),
+    let failing = "cannot claim the decision";
+    let transition = verdict.decision.transition();
+    match claim(
+        (watched, Some(facts)),
         &verdict.state,
         version,
         report,
@@ -258,11 +282,10 @@ async fn decide_and_act(
                 version: version.next(),
                 problems: Vec::new(),
             };
-            Attempt::done(act((*watched, &facts), *report, &claimed, now, ports).await)
+            Attempt::done(act((watched, facts), *report, &claimed, now, ports).await)
         }
         other => other,
-    };
-    record_start_up(attempt, watched.name(), now, ports).await
+    }
 }
 
 /// A start-up this look measured, kept for `lead: auto` once the look's state is
@@ -380,6 +403,7 @@ async fn unreachable(
 /// Whether a "stay" changes what is stored enough to write it.
 fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
     new.last_activity != stored.last_activity
+        || new.idle_gaps != stored.idle_gaps
         || new.wake_requested != stored.wake_requested
         || new.running_at != stored.running_at
         || new.observed.map(|(d, _)| d) != stored.observed.map(|(d, _)| d)
