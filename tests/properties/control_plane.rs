@@ -472,3 +472,31 @@ proptest! {
         model.settle()?;
     }
 }
+
+/// A case the property found (CI at 49963e7): work waiting, target tracking at 2,
+/// the prescaler's record overwritten with a raise to 0 a day ahead, an apply, then
+/// two looks three minutes apart. The second look slept the service with a message
+/// waiting.
+#[test]
+fn a_look_never_sleeps_a_service_with_work_after_an_odd_own_write() -> Result<(), TestCaseError> {
+    let mut model = Model::new(true, 0);
+    let steps = [
+        (0, Step::Work { visible: 1 }),
+        (0, Step::Track { to: 2 }),
+        (0, Step::CorruptOwnWrite { raised_to: 0 }),
+        (
+            0,
+            Step::Apply {
+                max: 2,
+                paused: false,
+            },
+        ),
+        (0, Step::Look),
+        (3, Step::Look),
+    ];
+    for (minutes, step) in &steps {
+        model.now += minutes * 60;
+        model.run(step)?;
+    }
+    model.settle()
+}

@@ -63,6 +63,9 @@ pub enum Why {
     NothingToGive { floor: u32, busy: u32 },
     /// The HPA behaviour's stabilisation and rates let the count go this far.
     Behavior { recommended: u32 },
+    /// Below need, but the bounds allow no count above 0 (MaxCapacity 0): going to 0
+    /// is the zero-watcher's sleep, not a give-back.
+    ZeroIsTheSleeps,
 }
 
 impl std::fmt::Display for Why {
@@ -87,6 +90,10 @@ impl std::fmt::Display for Why {
             Why::Behavior { recommended } => {
                 write!(f, "toward {recommended} as the behavior allows")
             }
+            Why::ZeroIsTheSleeps => write!(
+                f,
+                "below need, but MaxCapacity is 0: going to 0 is the sleep's, not a give-back"
+            ),
         }
     }
 }
@@ -271,7 +278,20 @@ pub fn tracking(
         window: window_seconds,
         peak,
     };
-    (Move::Lower { to, why }, remember(Some(since)))
+    (lowered(to, why), remember(Some(since)))
+}
+
+/// A lowering to `to`, or a hold when that is 0: zero is the sleep's, after the idle
+/// wait. Only a MaxCapacity of 0 brings a give-back there, and Application Auto
+/// Scaling keeps desired within its own bounds.
+fn lowered(to: u32, why: Why) -> Move {
+    if to == 0 {
+        Move::Hold {
+            why: Why::ZeroIsTheSleeps,
+        }
+    } else {
+        Move::Lower { to, why }
+    }
 }
 
 /// Up at once to a need above desired, within the bounds; held when the bounds allow
@@ -307,7 +327,7 @@ pub fn direct(need: &Need, at: &Situation, memory: &Memory, rules: &Behavior) ->
     let why = Why::Behavior { recommended };
     let decision = match to.cmp(&at.desired) {
         std::cmp::Ordering::Greater => Move::Raise { to, why },
-        std::cmp::Ordering::Less => Move::Lower { to, why },
+        std::cmp::Ordering::Less => lowered(to, why),
         std::cmp::Ordering::Equal => Move::Hold { why },
     };
     (decision, kept)
@@ -393,6 +413,35 @@ mod tests {
             last = decision.to().or(last);
         }
         assert_eq!(last, Some(2), "lowered to the max, not to the floor of 3");
+    }
+
+    /// Found by the control-plane property (CI at 49963e7): an apply kept a cap of 0
+    /// from an odd prescaler record, MaxCapacity became 0, and the give-back lowered a
+    /// service with a message waiting to 0. Zero is the sleep's, after the idle wait;
+    /// under MaxCapacity 0 the give-back holds, and Application Auto Scaling keeps
+    /// desired within its own bounds.
+    #[test]
+    fn a_give_back_never_goes_to_zero_even_under_a_max_capacity_of_zero() {
+        let zero_max = |desired, now| Situation {
+            bounds: ScalableBounds { min: 1, max: 0 },
+            ..at(desired, now)
+        };
+        let behavior = Behavior::default();
+        let mut memory = Memory::default();
+        let mut direct_memory = Memory::default();
+        for minute in 0..10 {
+            let (decision, kept) = tracking(&need(0.1), &zero_max(2, minute * 60), &memory, 60);
+            memory = kept;
+            assert!(matches!(decision, Move::Hold { .. }), "{decision:?}");
+            let (decision, kept) = direct(
+                &need(0.1),
+                &zero_max(2, minute * 60),
+                &direct_memory,
+                &behavior,
+            );
+            direct_memory = kept;
+            assert!(decision.to().is_none_or(|to| to > 0), "{decision:?}");
+        }
     }
 
     #[test]
