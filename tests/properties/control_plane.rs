@@ -474,9 +474,9 @@ proptest! {
 }
 
 /// A case the property found (CI at 49963e7): work waiting, target tracking at 2,
-/// the prescaler's record overwritten with a raise to 0 a day ahead, an apply, then
-/// two looks three minutes apart. The second look slept the service with a message
-/// waiting.
+/// the prescaler's record overwritten with a cap of 0 a day ahead, an apply, then
+/// two looks three minutes apart. The apply kept the odd cap (MaxCapacity 0) and the
+/// second look's give-back slept the service with a message waiting.
 #[test]
 fn a_look_never_sleeps_a_service_with_work_after_an_odd_own_write() -> Result<(), TestCaseError> {
     let mut model = Model::new(true, 0);
@@ -497,6 +497,11 @@ fn a_look_never_sleeps_a_service_with_work_after_an_odd_own_write() -> Result<()
     for (minutes, step) in &steps {
         model.now += minutes * 60;
         model.run(step)?;
+        if matches!(step, Step::Apply { .. }) {
+            // The record dated a day ahead is odd: its cap of 0 is not kept.
+            let bounds = model.aws.scalable(CLUSTER, SERVICE).map(|b| (b.min, b.max));
+            prop_assert_eq!(bounds, Some((0, 2)));
+        }
     }
     model.settle()
 }

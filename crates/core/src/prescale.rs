@@ -42,6 +42,13 @@ impl OwnWrite {
         self.resource
             .is_none_or(|made_on| made_on == target.resource())
     }
+
+    /// Whether what the record holds is in force for `target` at `now`: made on its
+    /// service, and not dated ahead of the clock by more than the skew (a record from
+    /// the future is an odd one, and its cap must not be kept).
+    pub fn in_force_for(&self, target: &Target, now: i64) -> bool {
+        self.is_for(target) && self.at <= now.saturating_add(crate::limits::CLOCK_SKEW_SECONDS)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -381,6 +388,34 @@ mod tests {
             want_own: None,
             want_exact: false,
         }
+    }
+
+    /// Issue found by the control-plane property: a record dated a day ahead kept its
+    /// cap of 0 through an apply, and MaxCapacity became 0.
+    #[test]
+    fn a_record_is_in_force_only_on_its_service_and_not_from_the_future() {
+        let target = Target::new("t", "c", "s");
+        let now = 1_800_000_000;
+        let own = |at, resource| OwnWrite {
+            raised_to: 0,
+            capped_to: Some(0),
+            at,
+            resource,
+        };
+        assert!(own(now - 3600, None).in_force_for(&target, now));
+        assert!(
+            own(now + 60, Some(target.resource())).in_force_for(&target, now),
+            "skew"
+        );
+        assert!(
+            !own(now + 86_400, None).in_force_for(&target, now),
+            "a day ahead"
+        );
+        let moved = Target::new("t", "c", "elsewhere");
+        assert!(
+            !own(now, Some(moved.resource())).in_force_for(&target, now),
+            "another service"
+        );
     }
 
     #[test]

@@ -195,7 +195,12 @@ pub fn floors_now(
         }
     }
     for target in &document.targets {
-        if let Some(in_force) = owns.get(&target.name).and_then(|own| own.capped_to) {
+        // Only a record made on this service and not dated ahead of the clock: an odd
+        // one's cap would otherwise become the service's MaxCapacity.
+        let own = owns
+            .get(&target.name)
+            .filter(|own| own.in_force_for(target, now.as_second()));
+        if let Some(in_force) = own.and_then(|own| own.capped_to) {
             let hold = floors.entry(target.name.clone()).or_default();
             *hold = hold.keeping_cap(in_force);
         }
