@@ -85,6 +85,9 @@ pub fn shows_work(
     backlog > settings.activation_backlog || priority_backlog > 0 || metric_active
 }
 
+/// What one of SQS's sent and received counts covers: a minute.
+const SQS_COUNT_SECONDS: i64 = 60;
+
 /// Decides for one target. `now` is epoch seconds.
 pub fn decide(
     settings: &ScaleToZero,
@@ -159,7 +162,7 @@ impl<'a> Look<'a> {
         } else {
             between
                 .filter(|at| Some(*at) > state.last_activity)
-                .map(|at| at.saturating_sub(60))
+                .map(|at| at.saturating_sub(SQS_COUNT_SECONDS))
         };
         let idle_gaps = work_at.map_or(state.idle_gaps, |at| state.gap_until(at));
         Look {
