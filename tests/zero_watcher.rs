@@ -1,7 +1,7 @@
 //! The zero-watcher through its real handler against the emulators: ECS desired counts
 //! and UpdateService calls are read back from moto, never from the function.
 
-use sluice_aws::{DynamoStore, StartUpRecords};
+use sluice_aws::{ControlMemories, DynamoStore, StartUpRecords};
 use sluice_core::settings::Common;
 use std::time::Duration;
 
@@ -92,6 +92,17 @@ impl Scenario {
             poll_window_seconds,
             account: Some(MOTO_ACCOUNT.to_owned()),
         }
+    }
+
+    /// Awake at one task under the load model: its scalable target registered (0 to
+    /// 10), as `sluicectl apply` leaves it.
+    async fn awake_at_one_task(&self) -> Result<()> {
+        self.emulators
+            .register_scalable_target(&self.cluster, &self.service, 0, 10)
+            .await?;
+        self.emulators
+            .set_desired(&self.cluster, &self.service, 1)
+            .await
     }
 
     async fn desired(&self) -> Result<i32> {
@@ -897,14 +908,7 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
 async fn a_burst_on_an_awake_service_is_met_in_one_update_service() -> Result<()> {
     moto_recorder::start()?;
     let scenario = scenario(1).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 0, 10)
-        .await?;
-    scenario
-        .emulators
-        .set_desired(&scenario.cluster, &scenario.service, 1)
-        .await?;
+    scenario.awake_at_one_task().await?;
     scenario
         .emulators
         .send_messages(&scenario.queue_url, 1000, 0)
@@ -938,6 +942,61 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() -> Result<()
         moto_recorder::count("UpdateService", &needle)? - seeded,
         1,
         "one UpdateService for the burst, as moto recorded them"
+    );
+    Ok(())
+}
+
+/// A poll's raise starts the give-back window again, against the emulators: the
+/// first look finds an awake service's queue empty (the need below desired, kept in
+/// DynamoDB as "below since"), a burst arrives between looks, a poll raises, and the
+/// memory read back from DynamoDB says the need is not below desired. Kept as the
+/// first look left it, the next minute's look, on SQS's counts minutes late, would
+/// give the new tasks back at once.
+#[tokio::test]
+async fn a_raise_between_looks_starts_the_give_back_window_again() -> Result<()> {
+    let scenario = scenario(1).await?;
+    scenario.awake_at_one_task().await?;
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let burst = {
+        let (store, queue_url) = (store.clone(), scenario.queue_url.clone());
+        // Once the first look has kept its memory: the polls come after it.
+        tokio::spawn(async move {
+            let emulators = Emulators::connect().await?;
+            for _ in 0..100 {
+                let kept = store.memories(SystemClock.now()).await?;
+                if kept.get(TARGET).is_some_and(|m| m.below_since.is_some()) {
+                    return emulators.send_messages(&queue_url, 100, 0).await;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            anyhow::bail!("the first look kept no memory of a need below desired")
+        })
+    };
+    let report = scenario
+        .watcher(8)
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    burst.await??;
+    let raised = report
+        .capacity
+        .iter()
+        .find(|c| c.effect == zero_watcher::watch::control::ControlEffect::Raised)
+        .context("a raise")?;
+    assert!(raised.pass > 0, "raised by a poll: {report:?}");
+    assert_eq!(scenario.desired().await?, 10, "100 at 10 a task");
+    let kept = store.memories(SystemClock.now()).await?;
+    let memory = kept.get(TARGET).context("the memory of the need")?;
+    assert_eq!(memory.below_since, None, "{memory:?}");
+    // The messages land in batches of ten: a poll may raise on 96 of them (9.6 tasks).
+    assert!(
+        memory
+            .needs
+            .iter()
+            .any(|(_, need)| (need - 1e-6).ceil() >= 10.0),
+        "the last raise's need is in the window: {memory:?}"
     );
     Ok(())
 }

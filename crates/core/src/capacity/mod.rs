@@ -5,13 +5,16 @@
 //! - [`need`]: the tasks needed now (keep up at a target utilisation, drain within
 //!   the latency goal), and CapacityUtilization.
 //! - [`control`]: raise at once, give back after a window, or follow an HPA
-//!   behaviour ([`behavior`]).
+//!   behaviour ([`behavior`]); [`pass`]: what a poll between the minute's looks may
+//!   do and keep.
 
 pub mod behavior;
 pub mod control;
 pub mod need;
+pub mod pass;
 pub mod rates;
 
 pub use control::{Memory, Move, Situation, Why};
 pub use need::{Basis, Goal, Need};
+pub use pass::Pass;
 pub use rates::{Look, QueueCounts, QueueMinute, Rates, queue_minutes};

@@ -9,7 +9,7 @@
 //! rates the publisher learns, `capacity::Rates`).
 
 use jiff::Timestamp;
-use sluice_core::capacity::{self, Look, Memory, Move, Need, QueueMinute, Rates, Situation};
+use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, QueueMinute, Rates, Situation};
 use sluice_core::config::Target;
 use sluice_core::facts::ScalableBounds;
 use sluice_core::names;
@@ -254,17 +254,16 @@ impl SluiceLoop {
                 capacity::control::direct(&need, &at, &self.memory, &behavior)
             }
         };
+        let pass = if minute { Pass::Minute } else { Pass::Poll };
         let (from, why) = (levers.desired, format!("Sluice: {}", decision.why()));
         match decision {
             Move::Raise { to, .. } => levers.set_desired(to, Changed::ScaledOut { from, to, why }),
-            Move::Lower { to, .. }
-                if (minute || scaling.controller == Mode::Direct) && scaling.gives_back() =>
-            {
+            Move::Lower { to, .. } if pass.may(&decision) && scaling.gives_back() => {
                 levers.set_desired(to, Changed::ScaledIn { from, to, why });
             }
             _ => {}
         }
-        if minute || scaling.controller == Mode::Direct {
+        if pass.keeps_memory(&decision) {
             self.memory = memory;
         }
     }

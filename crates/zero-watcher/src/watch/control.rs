@@ -18,7 +18,7 @@ use sluice_aws::{
     AwsError, Versioned, ecs_resource_id, read_backlogs, read_bounds, read_task_counts,
 };
 use sluice_core::capacity::control::{direct, tracking};
-use sluice_core::capacity::{Look, Memory, Move, Need, Rates, Situation};
+use sluice_core::capacity::{Look, Memory, Move, Need, Pass, Rates, Situation};
 use sluice_core::config::{Queue, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
@@ -133,6 +133,9 @@ pub struct Known {
     rates: Option<BTreeMap<String, Rates>>,
     /// The last count each awake target was seen at (or raised to), and its bounds.
     seen: BTreeMap<String, (TaskCounts, ScalableBounds)>,
+    /// Each decided target's memory of the need, as last kept: a poll's raise
+    /// starts its give-back window again.
+    memories: BTreeMap<String, Memory>,
 }
 
 impl Known {
@@ -208,8 +211,9 @@ pub async fn first_look(
         };
         let memory = memories.get(&target.name).cloned().unwrap_or_default();
         let stored = rates.get(&target.name).cloned().unwrap_or_default();
-        let decided =
-            sluice_lambda::isolated_now(|| decide(target, &facts, &stored, &memory, 0, true, now));
+        let decided = sluice_lambda::isolated_now(|| {
+            decide(target, &facts, &stored, &memory, 0, Pass::Minute, now)
+        });
         let (report, kept) = match decided {
             Ok(decided) => decided,
             Err(panicked) => {
@@ -218,6 +222,7 @@ pub async fn first_look(
             }
         };
         known.saw(target, &facts, report.desired_after);
+        known.memories.insert(target.name.clone(), kept.clone());
         if kept != memory {
             changed_memories.push((target.name.clone(), kept));
         }
@@ -303,10 +308,37 @@ pub async fn poll_look(
     if rising.is_empty() {
         return Vec::new();
     }
-    let reports = decide_rising(&rising, known, pass, now, settings, ports).await;
+    let (reports, memories) = decide_rising(&rising, known, pass, now, settings, ports).await;
     let reports = act_all(&rising, reports, settings, ports).await;
+    if !settings.dry_run {
+        save_memories(raised_memories(&reports, memories, known), settings, ports).await;
+    }
     record_all(&reports, settings, ports);
     reports
+}
+
+/// The memories a poll keeps: those of the targets it raised (`Pass::keeps_memory`),
+/// also kept for the invocation's later polls.
+fn raised_memories(
+    reports: &[ControlReport],
+    memories: Vec<(String, Memory)>,
+    known: &mut Known,
+) -> Vec<(String, Memory)> {
+    let raised: BTreeSet<&str> = reports
+        .iter()
+        .filter(|r| r.effect == ControlEffect::Raised)
+        .map(|r| r.target.as_str())
+        .collect();
+    let kept: Vec<(String, Memory)> = memories
+        .into_iter()
+        .filter(|(name, memory)| {
+            raised.contains(name.as_str()) && known.memories.get(name) != Some(memory)
+        })
+        .collect();
+    for (name, memory) in &kept {
+        known.memories.insert(name.clone(), memory.clone());
+    }
+    kept
 }
 
 /// The backlogs of the awake targets, read in each target's account.
@@ -359,7 +391,7 @@ fn rising<'t>(
 }
 
 /// Each rising target decided on a fresh read of its facts, and its last seen count
-/// updated.
+/// updated; with the memory each decision would keep.
 async fn decide_rising(
     rising: &[&Target],
     known: &mut Known,
@@ -367,15 +399,21 @@ async fn decide_rising(
     now: i64,
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Vec<ControlReport> {
+) -> (Vec<ControlReport>, Vec<(String, Memory)>) {
     // The count may have moved since the first look (target tracking, a person):
     // decide on a fresh read, never on the remembered one.
     let facts = read_facts(rising, settings, ports).await;
     let mut reports = Vec::new();
+    let mut memories = Vec::new();
     for (target, facts) in rising.iter().zip(facts) {
         let Ok(facts) = facts else {
             continue;
         };
+        let memory = known
+            .memories
+            .get(&target.name)
+            .cloned()
+            .unwrap_or_default();
         let stored = known
             .rates
             .as_ref()
@@ -383,18 +421,13 @@ async fn decide_rising(
             .cloned()
             .unwrap_or_default();
         let decided = sluice_lambda::isolated_now(|| {
-            decide(
-                target,
-                &facts,
-                &stored,
-                &Memory::default(),
-                pass,
-                false,
-                now,
-            )
+            decide(target, &facts, &stored, &memory, pass, Pass::Poll, now)
         });
         let report = match decided {
-            Ok((report, _)) => report,
+            Ok((report, kept)) => {
+                memories.push((target.name.clone(), kept));
+                report
+            }
             Err(panicked) => {
                 reports.push(ControlReport::skipped(target, pass, panicked));
                 continue;
@@ -409,7 +442,7 @@ async fn decide_rising(
         }
         reports.push(report);
     }
-    reports
+    (reports, memories)
 }
 
 /// Where the target stands for a move. Going to zero is the sleep's to decide, after
@@ -462,15 +495,15 @@ fn choose(
     }
 }
 
-/// The decision for one target on its facts; `minute` allows a give-back (a poll only
-/// raises). Returns the report (a move not yet carried out) and the memory to keep.
+/// The decision for one target on its facts at the look `kind` (a poll only raises). Returns
+/// the report (a move not yet carried out) and the memory to keep.
 fn decide(
     target: &Target,
     facts: &Facts,
     rates: &Rates,
     memory: &Memory,
     pass: u32,
-    minute: bool,
+    kind: Pass,
     now: i64,
 ) -> (ControlReport, Memory) {
     let desired = facts.tasks.desired;
@@ -488,12 +521,13 @@ fn decide(
     let scaling = &target.scaling;
     let (decision, kept) = choose(target, &need, &situation, memory, rates);
     let allowed = match decision {
-        Move::Raise { .. } => true,
-        Move::Lower { .. } => minute && scaling.gives_back(),
-        Move::Hold { .. } => false,
+        Move::Lower { .. } => kind.may(&decision) && scaling.gives_back(),
+        _ => kind.may(&decision),
     };
     let reason = match (decision, scaling.no_give_back()) {
-        (Move::Lower { .. }, Some(why)) if minute => format!("{decision}; not done: {why}"),
+        (Move::Lower { .. }, Some(why)) if kind.may(&decision) => {
+            format!("{decision}; not done: {why}")
+        }
         _ => decision.to_string(),
     };
     let report = ControlReport {
@@ -507,7 +541,11 @@ fn decide(
         desired_after: decision.to().filter(|_| allowed),
         error: None,
     };
-    let kept = if minute { kept } else { memory.clone() };
+    let kept = if kind.keeps_memory(&decision) {
+        kept
+    } else {
+        memory.clone()
+    };
     (report, kept)
 }
 
