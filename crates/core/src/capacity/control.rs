@@ -3,7 +3,8 @@
 //! - `controller: tracking` (the default): raise at once when the need is above
 //!   desired (the fast path: no waiting for three one-minute datapoints), and give
 //!   capacity back once the need has stayed below desired for the give-back window,
-//!   to the largest need seen in it (with a tenth more, so noise does not flap).
+//!   to the largest need seen in it (with room for noise and a tenth more, so noise
+//!   does not flap; the need itself where the queue carries a fraction of a task).
 //!   Application Auto Scaling's target tracking on CapacityUtilization does the same
 //!   more slowly if Sluice stops.
 //! - `controller: direct`: the need is the recommendation, and the HPA behaviour
@@ -17,9 +18,6 @@ use serde::{Deserialize, Serialize};
 use super::behavior::{self, Behavior, History};
 use super::need::Need;
 use crate::facts::ScalableBounds;
-
-/// What the need must exceed the give-back's lowest count by, as a share.
-pub const GIVE_BACK_TOLERANCE: f64 = 0.1;
 
 /// The give-back window when none is configured: a start-up, between these.
 pub const GIVE_BACK_SECONDS: std::ops::RangeInclusive<i64> = 60..=180;
@@ -56,7 +54,8 @@ pub enum Why {
     AtNeed,
     /// The need has been below desired for `seconds` of the `window`.
     Waiting { seconds: i64, window: i64 },
-    /// The need stayed below desired for the window; the largest need in it.
+    /// The need stayed below desired for the window; the largest give-back level in
+    /// it (`Need::give_back_level`: with room for noise and a tenth more).
     StayedBelow { window: i64, peak: f64 },
     /// The count is already at what the window's largest need (with tolerance), the
     /// floor or the busy tasks allow.
@@ -139,8 +138,8 @@ pub struct Memory {
     /// Since when the need has been below desired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below_since: Option<i64>,
-    /// The needs (with room for noise, `Need::with_noise`) of the looks within the
-    /// give-back window: (when, need).
+    /// The needs (with room for noise, `Need::give_back_level`) of the looks within
+    /// the give-back window: (when, need).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<(i64, f64)>,
     /// The HPA behaviour's recommendations and changes (`controller: direct`).
@@ -226,8 +225,8 @@ impl Situation {
 }
 
 /// `controller: tracking`: up at once; down once the need has stayed below desired
-/// for `window_seconds`, to the largest need of the last `window_seconds` (and a
-/// tenth more), step by step as that window slides.
+/// for `window_seconds`, to the largest give-back level (`Need::give_back_level`) of
+/// the last `window_seconds`, step by step as that window slides.
 pub fn tracking(
     need: &Need,
     at: &Situation,
@@ -241,7 +240,7 @@ pub fn tracking(
         .copied()
         .filter(|(when, raw)| at.now - when <= window_seconds && *when < at.now && raw.is_finite())
         .collect();
-    needs.push((at.now, need.with_noise()));
+    needs.push((at.now, need.give_back_level()));
     let remember = |below_since: Option<i64>| Memory {
         below_since,
         needs: needs.clone(),
@@ -266,7 +265,7 @@ pub fn tracking(
         return (Move::Hold { why }, remember(Some(since)));
     }
     let peak = needs.iter().map(|(_, raw)| *raw).fold(0.0, f64::max);
-    let wanted = (peak * (1.0 + GIVE_BACK_TOLERANCE) - 1e-6).ceil().max(0.0);
+    let wanted = (peak - 1e-6).ceil().max(0.0);
     let wanted = wanted.min(f64::from(u32::MAX)) as u32;
     let (floor, busy) = at.lowest();
     let to = at.within_bounds(wanted.max(busy)).max(floor);
@@ -493,6 +492,7 @@ mod tests {
                 drain: 0.0,
                 drain_within_goal: 0.0,
                 deviations: crate::capacity::need::NOISE_DEVIATIONS,
+                carried: 0.0,
             },
         };
         let mut memory = Memory::default();
