@@ -52,23 +52,7 @@ where
                 .collect()
                 .await;
         for (range, answer) in answers {
-            match answer {
-                Ok(values) => {
-                    for (index, value) in range.zip(values) {
-                        results[index] = Some(value);
-                    }
-                }
-                Err(error) if error.kind == ErrorKind::InvalidRequest && range.len() > 1 => {
-                    let middle = range.start + range.len() / 2;
-                    pending.push(range.start..middle);
-                    pending.push(middle..range.end);
-                }
-                Err(error) => {
-                    for index in range {
-                        results[index] = Some(Err(error.clone()));
-                    }
-                }
-            }
+            pending.extend(settle(&mut results, range, answer));
         }
     }
     results
@@ -83,6 +67,34 @@ where
             })
         })
         .collect()
+}
+
+/// One batch's answer into its items' results: each item its own answer, the batch's
+/// error for every item, or, for a batch the service refused as a whole (one bad
+/// item), its two halves to try again, returned.
+fn settle<R>(
+    results: &mut [Option<Result<R, AwsError>>],
+    range: Range<usize>,
+    answer: BatchAnswer<R>,
+) -> Vec<Range<usize>> {
+    match answer {
+        Ok(values) => {
+            for (index, value) in range.zip(values) {
+                results[index] = Some(value);
+            }
+            Vec::new()
+        }
+        Err(error) if error.kind == ErrorKind::InvalidRequest && range.len() > 1 => {
+            let middle = range.start + range.len() / 2;
+            vec![range.start..middle, middle..range.end]
+        }
+        Err(error) => {
+            for index in range {
+                results[index] = Some(Err(error.clone()));
+            }
+            Vec::new()
+        }
+    }
 }
 
 /// Task counts for `(cluster, service)` pairs, in their order: DescribeServices with 10

@@ -143,17 +143,7 @@ impl CloudWatchMetrics {
         if queries.is_empty() {
             return Ok(Vec::new());
         }
-        let data_queries: Vec<MetricDataQuery> = queries
-            .iter()
-            .enumerate()
-            .map(|(index, query)| {
-                let mut data_query = data_query(format!("q{index}"), query);
-                if let Some(stat) = data_query.metric_stat.as_mut() {
-                    stat.period = Some(period);
-                }
-                data_query
-            })
-            .collect();
+        let data_queries = period_queries(queries, period);
         // Bins run from the start time in whole periods and the end is exclusive: end a
         // minute ahead so a datapoint written seconds ago still falls in a bin.
         let now = SystemTime::now();
@@ -183,18 +173,38 @@ impl CloudWatchMetrics {
                 }
             }
         }
-        // Ordered by timestamp rather than by position: not every CloudWatch
-        // implementation honours `ScanBy` (LocalStack does not).
-        Ok(gathered
-            .into_iter()
-            .map(|points| {
-                points.map(|mut points| {
-                    points.sort_by_key(|(seconds, _)| *seconds);
-                    points
-                })
-            })
-            .collect())
+        Ok(oldest_first(gathered))
     }
+}
+
+/// The queries as GetMetricData takes them, each binned over `period` seconds and
+/// named by its position (`q0`, `q1`, ...) so the answers find their query.
+fn period_queries(queries: &[MetricQuery], period: i32) -> Vec<MetricDataQuery> {
+    queries
+        .iter()
+        .enumerate()
+        .map(|(index, query)| {
+            let mut data_query = data_query(format!("q{index}"), query);
+            if let Some(stat) = data_query.metric_stat.as_mut() {
+                stat.period = Some(period);
+            }
+            data_query
+        })
+        .collect()
+}
+
+/// Each query's points ordered by timestamp rather than by position: not every
+/// CloudWatch implementation honours `ScanBy` (LocalStack does not).
+fn oldest_first(gathered: Vec<Gathered>) -> Vec<Gathered> {
+    gathered
+        .into_iter()
+        .map(|points| {
+            points.map(|mut points| {
+                points.sort_by_key(|(seconds, _)| *seconds);
+                points
+            })
+        })
+        .collect()
 }
 
 /// Adds one page's answer for a query to what earlier pages said; a query whose own

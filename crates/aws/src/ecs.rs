@@ -40,41 +40,7 @@ impl ServiceCounts for EcsServices {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ECS.DescribeServices", e))?;
-        let mut found: BTreeMap<&str, ServiceResult> = BTreeMap::new();
-        for service in output.services() {
-            let name = service.service_name().unwrap_or_default();
-            let result = if service.status() == Some("INACTIVE") {
-                Err(AwsError::new(
-                    "ECS.DescribeServices",
-                    ErrorKind::NotFound,
-                    "service is INACTIVE (deleted)",
-                ))
-            } else {
-                let count = |value: i32| u32::try_from(value).unwrap_or(0);
-                Ok(TaskCounts {
-                    running: count(service.running_count()),
-                    pending: count(service.pending_count()),
-                    desired: count(service.desired_count()),
-                })
-            };
-            found.insert(service_name(name), result);
-        }
-        for failure in output.failures() {
-            let arn = failure.arn().unwrap_or_default();
-            let reason = failure.reason().unwrap_or("unknown reason");
-            // DescribeServices reports MISSING for a service that does not exist.
-            let kind = if reason == "MISSING" {
-                ErrorKind::NotFound
-            } else {
-                ErrorKind::Other
-            };
-            let error = AwsError::new(
-                "ECS.DescribeServices",
-                kind,
-                format!("ECS could not describe it: {reason}"),
-            );
-            found.insert(service_name(arn), Err(error));
-        }
+        let found = answers(&output);
         Ok(services
             .iter()
             .map(|requested| {
@@ -92,6 +58,49 @@ impl ServiceCounts for EcsServices {
             })
             .collect())
     }
+}
+
+/// What DescribeServices said of each service it named, by service name: its counts,
+/// or why not (INACTIVE, MISSING, another failure).
+fn answers(
+    output: &aws_sdk_ecs::operation::describe_services::DescribeServicesOutput,
+) -> BTreeMap<&str, ServiceResult> {
+    let mut found: BTreeMap<&str, ServiceResult> = BTreeMap::new();
+    for service in output.services() {
+        let name = service.service_name().unwrap_or_default();
+        let result = if service.status() == Some("INACTIVE") {
+            Err(AwsError::new(
+                "ECS.DescribeServices",
+                ErrorKind::NotFound,
+                "service is INACTIVE (deleted)",
+            ))
+        } else {
+            let count = |value: i32| u32::try_from(value).unwrap_or(0);
+            Ok(TaskCounts {
+                running: count(service.running_count()),
+                pending: count(service.pending_count()),
+                desired: count(service.desired_count()),
+            })
+        };
+        found.insert(service_name(name), result);
+    }
+    for failure in output.failures() {
+        let arn = failure.arn().unwrap_or_default();
+        let reason = failure.reason().unwrap_or("unknown reason");
+        // DescribeServices reports MISSING for a service that does not exist.
+        let kind = if reason == "MISSING" {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Other
+        };
+        let error = AwsError::new(
+            "ECS.DescribeServices",
+            kind,
+            format!("ECS could not describe it: {reason}"),
+        );
+        found.insert(service_name(arn), Err(error));
+    }
+    found
 }
 
 #[async_trait]

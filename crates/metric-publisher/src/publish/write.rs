@@ -154,19 +154,8 @@ async fn put_in_accounts(
                 .filter(|d| names::WATCHED_BY_POLICIES.contains(&d.name))
                 .cloned()
                 .collect();
-            let batches = metrics::batches(
-                &datums,
-                metrics::MAX_DATUMS_PER_CALL,
-                metrics::MAX_BYTES_PER_CALL,
-            );
-            calls.fetch_add(batches.len(), std::sync::atomic::Ordering::Relaxed);
-            let mut refused: Vec<(&[Datum], AwsError)> = Vec::new();
-            for batch in batches {
-                let namespace = &settings.common.namespace;
-                if let Err(error) = account.sink.put_metric_data(namespace, batch).await {
-                    refused.push((batch, error));
-                }
-            }
+            let (made, refused) = put_batches(&datums, account.sink.as_ref(), settings).await;
+            calls.fetch_add(made, std::sync::atomic::Ordering::Relaxed);
             mine.iter()
                 .map(|(_, target)| {
                     refused
@@ -186,6 +175,28 @@ async fn put_in_accounts(
             fail(decided, *index, &error);
         }
     }
+}
+
+/// `datums` put in batches CloudWatch takes: the calls made, and each batch it
+/// refused with why.
+async fn put_batches<'d>(
+    datums: &'d [Datum],
+    sink: &dyn sluice_aws::MetricSink,
+    settings: &Settings,
+) -> (usize, Vec<(&'d [Datum], AwsError)>) {
+    let batches = metrics::batches(
+        datums,
+        metrics::MAX_DATUMS_PER_CALL,
+        metrics::MAX_BYTES_PER_CALL,
+    );
+    let mut refused = Vec::new();
+    for batch in &batches {
+        let namespace = &settings.common.namespace;
+        if let Err(error) = sink.put_metric_data(namespace, batch).await {
+            refused.push((*batch, error));
+        }
+    }
+    (batches.len(), refused)
 }
 
 fn emit_all(decided: &Decided, summary: &mut Summary, settings: &Settings, ports: &Ports<'_>) {

@@ -106,6 +106,11 @@ impl Emulators {
 
     /// desiredCount of a service, as ECS (moto) reports it.
     pub async fn desired_count(&self, cluster: &str, service: &str) -> Result<i32> {
+        Ok(self.task_counts(cluster, service).await?.0)
+    }
+
+    /// (desired, running) of a service, as ECS (moto) reports them.
+    pub async fn task_counts(&self, cluster: &str, service: &str) -> Result<(i32, i32)> {
         let output = self
             .clients
             .ecs()
@@ -119,6 +124,6 @@ impl Emulators {
             .services()
             .first()
             .with_context(|| format!("service {cluster}/{service} not found"))?;
-        Ok(found.desired_count())
+        Ok((found.desired_count(), found.running_count()))
     }
 }

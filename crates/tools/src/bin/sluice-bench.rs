@@ -410,23 +410,8 @@ async fn bench_wake(runs: usize, interval: u64, burst: u64) -> Result<()> {
 /// Runs the gold tier's configuration for `days` once per target (each its own seed)
 /// and prints how many simulated minutes a second of wall time covers.
 fn bench_simulate(targets: usize, days: u32) -> Result<()> {
-    use sluice_core::config::{Document, Format};
     use sluice_sim::{self as sim, demand, ecs, report};
-    let config = sluice_testkit::repo_root().join("infra/examples/gpu-inference/sluice.yaml");
-    let text = std::fs::read_to_string(&config).context("the gold tier's configuration")?;
-    let document = Document::parse(&text, Format::Yaml).map_err(|p| anyhow::anyhow!("{p}"))?;
-    let target = document
-        .targets
-        .iter()
-        .find(|t| t.name == "gold-inference")
-        .context("gold-inference")?
-        .clone();
-    let schedule = document
-        .profiles
-        .first()
-        .map(|p| sluice_core::profile::Schedule::compile(p, "profile"))
-        .transpose()
-        .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let (target, schedule) = gold_tier()?;
     let start: jiff::Timestamp = "2026-11-01T00:00:00Z".parse()?;
     let minutes = days * 24 * 60;
     let spec = demand::DemandSpec::Diurnal {
@@ -470,6 +455,30 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
     // Keeps the runs from being optimised away, and says they did something.
     eprintln!("({targets} targets: {checksum:.0} task-hours in total)");
     Ok(())
+}
+
+/// The gold tier's target and compiled profile, from its example configuration.
+fn gold_tier() -> Result<(
+    sluice_core::config::Target,
+    Option<sluice_core::profile::Schedule>,
+)> {
+    use sluice_core::config::{Document, Format};
+    let config = sluice_testkit::repo_root().join("infra/examples/gpu-inference/sluice.yaml");
+    let text = std::fs::read_to_string(&config).context("the gold tier's configuration")?;
+    let document = Document::parse(&text, Format::Yaml).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let target = document
+        .targets
+        .iter()
+        .find(|t| t.name == "gold-inference")
+        .context("gold-inference")?
+        .clone();
+    let schedule = document
+        .profiles
+        .first()
+        .map(|p| sluice_core::profile::Schedule::compile(p, "profile"))
+        .transpose()
+        .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    Ok((target, schedule))
 }
 
 mod fleet {
@@ -569,60 +578,16 @@ mod fleet {
                 cloudwatch.store.set_metric(&query, Some(50.0));
             }
         }
+        let fleet = Fleet {
+            emulators: &emulators,
+            table: &table,
+            cloudwatch: &cloudwatch,
+            concurrency,
+        };
         for &shard_count in shards {
             let mut invocations = Vec::new();
             for index in 0..shard_count {
-                // Each shard is its own Lambda container: its own clients and caches.
-                let counter = CallCounter::default();
-                let probe = InFlightProbe::with_delay(latency);
-                let config = limit_in_flight(&emulators.config_with_probe(&probe), concurrency);
-                let clients = Clients::counted(&config, &counter);
-                let store = DynamoStore::new(clients.dynamodb().clone(), table.clone());
-                let queues = SqsQueues::new(clients.sqs().clone());
-                let services = EcsServices::new(clients.ecs().clone());
-                let ports = Ports {
-                    store: &store,
-                    queues: &queues,
-                    services: &services,
-                    metrics: &cloudwatch,
-                    own_metrics: &cloudwatch,
-                    sink: &cloudwatch,
-                    emf: &Discard,
-                    accounts: &cloudwatch.store,
-                    rates: &store,
-                    clock: &sluice_lambda::SystemClock,
-                };
-                let settings = publisher_settings(&table, concurrency);
-                let event = serde_json::json!({
-                    "source": "sluice.scheduler",
-                    "shard": {"index": index, "count": shard_count},
-                });
-                for (run, invocation) in ["cold", "warm"].into_iter().enumerate() {
-                    counter.reset();
-                    cloudwatch.take_calls();
-                    reset_peak_rss();
-                    let started = Instant::now();
-                    let summary = publish(&event, &settings, &ports)
-                        .await
-                        .context("publish")?;
-                    let wall = started.elapsed();
-                    anyhow::ensure!(
-                        summary.failed_targets == 0,
-                        "{} failed",
-                        summary.failed_targets
-                    );
-                    let mut calls = counter.snapshot();
-                    calls.extend(cloudwatch.take_calls());
-                    invocations.push(Invocation {
-                        run,
-                        label: invocation,
-                        wall,
-                        published: summary.published_targets,
-                        calls,
-                        rss_kib: peak_rss().unwrap_or(0),
-                        most: probe.most(),
-                    });
-                }
+                invocations.extend(fleet.shard(index, shard_count).await?);
             }
             for run in 0..2 {
                 print_row(
@@ -633,6 +598,75 @@ mod fleet {
             }
         }
         Ok(())
+    }
+
+    /// The seeded fleet the shards publish for.
+    struct Fleet<'a> {
+        emulators: &'a Emulators,
+        table: &'a str,
+        cloudwatch: &'a CloudWatchStandIn,
+        concurrency: usize,
+    }
+
+    impl Fleet<'_> {
+        /// One shard's cold and warm invocations, as its own Lambda container: its own
+        /// clients and caches.
+        async fn shard(&self, index: u64, shard_count: u64) -> Result<Vec<Invocation>> {
+            let cloudwatch = self.cloudwatch;
+            let counter = CallCounter::default();
+            let probe = InFlightProbe::with_delay(cloudwatch.latency);
+            let config =
+                limit_in_flight(&self.emulators.config_with_probe(&probe), self.concurrency);
+            let clients = Clients::counted(&config, &counter);
+            let store = DynamoStore::new(clients.dynamodb().clone(), self.table.to_owned());
+            let queues = SqsQueues::new(clients.sqs().clone());
+            let services = EcsServices::new(clients.ecs().clone());
+            let ports = Ports {
+                store: &store,
+                queues: &queues,
+                services: &services,
+                metrics: cloudwatch,
+                own_metrics: cloudwatch,
+                sink: cloudwatch,
+                emf: &Discard,
+                accounts: &cloudwatch.store,
+                rates: &store,
+                clock: &sluice_lambda::SystemClock,
+            };
+            let settings = publisher_settings(self.table, self.concurrency);
+            let event = serde_json::json!({
+                "source": "sluice.scheduler",
+                "shard": {"index": index, "count": shard_count},
+            });
+            let mut invocations = Vec::new();
+            for (run, invocation) in ["cold", "warm"].into_iter().enumerate() {
+                counter.reset();
+                cloudwatch.take_calls();
+                reset_peak_rss();
+                let started = Instant::now();
+                let summary = publish(&event, &settings, &ports)
+                    .await
+                    .context("publish")?;
+                let wall = started.elapsed();
+                anyhow::ensure!(
+                    summary.failed_targets == 0,
+                    "{} failed",
+                    summary.failed_targets
+                );
+                let mut calls = counter.snapshot();
+                calls.extend(cloudwatch.take_calls());
+                invocations.push(Invocation {
+                    run,
+                    label: invocation,
+                    wall,
+                    published: summary.published_targets,
+                    calls,
+                    rss_kib: peak_rss().unwrap_or(0),
+                    most: probe.most(),
+                });
+            }
+            Ok(invocations)
+        }
     }
 
     struct Invocation {

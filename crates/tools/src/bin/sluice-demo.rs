@@ -109,63 +109,62 @@ async fn main() -> Result<()> {
         Command::ReportPublish => report_publish(),
         Command::ReportWatch => report_watch(),
         Command::ReportPrescale => report_prescale(),
-        Command::Send { queue, count } => {
-            let emulators = Emulators::connect().await?;
-            let url = emulators.queue_url(&queue).await?;
-            emulators.send_messages(&url, count, 0).await?;
-            println!("sent {count} message(s) to {queue}");
-            Ok(())
-        }
-        Command::Drain { queue } => {
-            let emulators = Emulators::connect().await?;
-            let url = emulators.queue_url(&queue).await?;
-            let mut drained = 0;
-            loop {
-                let taken = emulators.consume(&url, 10).await?;
-                if taken == 0 {
-                    break;
-                }
-                drained += taken;
-            }
-            println!("a worker processed and deleted {drained} message(s) from {queue}");
-            Ok(())
-        }
+        Command::Send { queue, count } => send(&queue, count).await,
+        Command::Drain { queue } => drain(&queue).await,
         Command::Service {
             cluster,
             service,
             role,
-        } => {
-            let home = Emulators::connect().await?;
-            let (emulators, account) = match &role {
-                Some(role) => (
-                    home.in_account(role).await?,
-                    format!(" in the account of {role}"),
-                ),
-                None => (home, String::new()),
-            };
-            let output = emulators
-                .clients
-                .ecs()
-                .describe_services()
-                .cluster(&cluster)
-                .services(&service)
-                .send()
-                .await?;
-            let found = output.services().first().context("no such service")?;
-            let scalable = match emulators.scalable_bounds(&cluster, &service).await {
-                Ok((min, max)) => {
-                    format!("; Application Auto Scaling MinCapacity {min}, MaxCapacity {max}")
-                }
-                Err(_) => String::new(),
-            };
-            println!(
-                "ECS says {cluster}/{service}{account}: desired {}, running {}{scalable}",
-                found.desired_count(),
-                found.running_count()
-            );
-            Ok(())
-        }
+        } => show_service(&cluster, &service, role.as_deref()).await,
     }
+}
+
+/// `send`: messages on a queue, as producers put them.
+async fn send(queue: &str, count: usize) -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let url = emulators.queue_url(queue).await?;
+    emulators.send_messages(&url, count, 0).await?;
+    println!("sent {count} message(s) to {queue}");
+    Ok(())
+}
+
+/// `drain`: a worker receives and deletes every message on a queue.
+async fn drain(queue: &str) -> Result<()> {
+    let emulators = Emulators::connect().await?;
+    let url = emulators.queue_url(queue).await?;
+    let mut drained = 0;
+    loop {
+        let taken = emulators.consume(&url, 10).await?;
+        if taken == 0 {
+            break;
+        }
+        drained += taken;
+    }
+    println!("a worker processed and deleted {drained} message(s) from {queue}");
+    Ok(())
+}
+
+/// `service`: what ECS (and Application Auto Scaling) say of a service, in its account.
+async fn show_service(cluster: &str, service: &str, role: Option<&str>) -> Result<()> {
+    let home = Emulators::connect().await?;
+    let (emulators, account) = match role {
+        Some(role) => (
+            home.in_account(role).await?,
+            format!(" in the account of {role}"),
+        ),
+        None => (home, String::new()),
+    };
+    let (desired, running) = emulators.task_counts(cluster, service).await?;
+    let scalable = match emulators.scalable_bounds(cluster, service).await {
+        Ok((min, max)) => {
+            format!("; Application Auto Scaling MinCapacity {min}, MaxCapacity {max}")
+        }
+        Err(_) => String::new(),
+    };
+    println!(
+        "ECS says {cluster}/{service}{account}: desired {desired}, running {running}{scalable}"
+    );
+    Ok(())
 }
 
 async fn seed(table: &str, file: &str) -> Result<()> {
@@ -205,6 +204,34 @@ async fn seed_target(emulators: &Emulators, target: &Target) -> Result<()> {
             .register_scalable_target(&target.cluster, &target.service, min, max)
             .await?;
     }
+    seed_queues(emulators, target, &scene).await?;
+    let scalable = scene
+        .scalable
+        .map(|(min, max)| format!("; scalable target {min}-{max}"))
+        .unwrap_or_default();
+    let account = target
+        .role_arn
+        .as_deref()
+        .map(|role| format!(" (account of {role})"))
+        .unwrap_or_default();
+    println!(
+        "seeded {:<16} {}/{}{account}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
+        target.name,
+        target.cluster,
+        target.service,
+        scene.visible,
+        scene.in_flight,
+        scene.delayed,
+        scene.running,
+        scene.pending,
+        scene.gpu
+    );
+    Ok(())
+}
+
+/// The target's queues as its scene has them (the first holds the visible and in-flight
+/// messages, the others delayed ones), and its GPU readings.
+async fn seed_queues(emulators: &Emulators, target: &Target, scene: &Scene) -> Result<()> {
     for (index, queue) in target.queues.iter().enumerate() {
         let url = emulators.create_queue(&queue.name).await?;
         if index == 0 {
@@ -228,27 +255,6 @@ async fn seed_target(emulators: &Emulators, target: &Target) -> Result<()> {
             )
             .await?;
     }
-    let scalable = scene
-        .scalable
-        .map(|(min, max)| format!("; scalable target {min}-{max}"))
-        .unwrap_or_default();
-    let account = target
-        .role_arn
-        .as_deref()
-        .map(|role| format!(" (account of {role})"))
-        .unwrap_or_default();
-    println!(
-        "seeded {:<16} {}/{}{account}: {} visible, {} in flight, {} delayed; {} running, {} pending{scalable}; GPU readings {:?}",
-        target.name,
-        target.cluster,
-        target.service,
-        scene.visible,
-        scene.in_flight,
-        scene.delayed,
-        scene.running,
-        scene.pending,
-        scene.gpu
-    );
     Ok(())
 }
 

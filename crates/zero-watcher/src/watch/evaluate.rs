@@ -113,10 +113,29 @@ async fn attempt_once<'t>(
     if needs_facts.is_empty() {
         return results;
     }
-    // The facts and the change live in each target's own account: once per account,
-    // on the one state read above.
-    let attempts = per_place(
-        &needs_facts,
+    let attempts = with_facts(&needs_facts, now, pass, settings, ports).await;
+    for ((item, stored), attempt) in needs_facts.into_iter().zip(attempts) {
+        let attempt = match attempt {
+            Ok(attempt) => attempt,
+            Err(error) => unreachable(&item, &error, &stored, now, pass, ports).await,
+        };
+        results.push((item, attempt));
+    }
+    results
+}
+
+/// Each target that needs facts decided on them and acted on. The facts and the change
+/// live in each target's own account: once per account, on the one state read before;
+/// an account that cannot be reached is an error for each of its targets.
+async fn with_facts<'t>(
+    needs_facts: &[(Work<'t>, Versioned<WatchState>)],
+    now: i64,
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<Attempt, AwsError>> {
+    per_place(
+        needs_facts,
         |((watched, _), _)| watched.target,
         ports.accounts,
         async |account, mine| {
@@ -136,15 +155,7 @@ async fn attempt_once<'t>(
         },
         |_, error| Err(error.clone()),
     )
-    .await;
-    for ((item, stored), attempt) in needs_facts.into_iter().zip(attempts) {
-        let attempt = match attempt {
-            Ok(attempt) => attempt,
-            Err(error) => unreachable(&item, &error, &stored, now, pass, ports).await,
-        };
-        results.push((item, attempt));
-    }
-    results
+    .await
 }
 
 /// The stored state with what could not be right about it set aside, and said: the

@@ -11,8 +11,9 @@ use sluice_aws::ErrorKind;
 use sluice_aws::{
     AwsError, ecs_resource_id, read_backlogs, read_bounds, read_series, read_task_counts,
 };
-use sluice_core::config::Queue;
-use sluice_core::facts::MetricQuery;
+use sluice_core::config::{Queue, Target};
+use sluice_core::facts::{MetricQuery, ScalableBounds, TaskCounts};
+use sluice_core::queue::Backlog;
 use sluice_core::queue::{MESSAGES_RECEIVED, MESSAGES_SENT};
 use sluice_core::zero::{self, Cause, Facts, Protection};
 
@@ -53,39 +54,53 @@ pub async fn read(
         .iter()
         .zip(counts.into_iter().zip(bounds))
         .map(|((watched, cause), (counts, bounds))| {
-            let target = watched.target;
-            let service = format!("service {}/{}", target.cluster, target.service);
-            let counts = counts.map_err(|e| e.about(&service))?;
-            let bounds = bounds.map_err(|e| e.about(format!("scalable target of {service}")))?;
-            let (backlog, metric_active) = if matches!(cause, Cause::Push(_)) {
-                (Default::default(), false)
-            } else {
-                let Some((backlog, metric)) = polled_results.next() else {
-                    let missing = "backlog not read";
-                    return Err(AwsError::new(
-                        "SQS.GetQueueAttributes",
-                        ErrorKind::BadResponse,
-                        missing,
-                    ));
-                };
-                (backlog?, metric?)
-            };
-            Ok(Facts {
-                desired: counts.desired,
-                running: counts.running,
-                backlog: backlog.weighted,
-                priority_backlog: backlog.priority,
-                metric_active,
-                bounds,
-                prescaled: None,
-                recent_activity: None,
-                protection: Protection::NotRead,
-            })
+            // A push reads no queue: the polled answers are the others', in order.
+            let polled = (!matches!(cause, Cause::Push(_))).then(|| polled_results.next());
+            assemble(watched.target, counts, bounds, polled)
         })
         .collect();
     add_sleep_facts(work, &mut facts, settings, ports).await;
     facts
 }
+
+/// One target's facts from what was read: its counts and bounds, and for a polled
+/// target (`polled` is Some) its backlog and activation metric.
+fn assemble(
+    target: &Target,
+    counts: Result<TaskCounts, AwsError>,
+    bounds: Result<Option<ScalableBounds>, AwsError>,
+    polled: Option<Option<PolledAnswer>>,
+) -> Result<Facts, AwsError> {
+    let service = format!("service {}/{}", target.cluster, target.service);
+    let counts = counts.map_err(|e| e.about(&service))?;
+    let bounds = bounds.map_err(|e| e.about(format!("scalable target of {service}")))?;
+    let (backlog, metric_active) = match polled {
+        None => (Backlog::default(), false),
+        Some(None) => {
+            let missing = "backlog not read";
+            return Err(AwsError::new(
+                "SQS.GetQueueAttributes",
+                ErrorKind::BadResponse,
+                missing,
+            ));
+        }
+        Some(Some((backlog, metric))) => (backlog?, metric?),
+    };
+    Ok(Facts {
+        desired: counts.desired,
+        running: counts.running,
+        backlog: backlog.weighted,
+        priority_backlog: backlog.priority,
+        metric_active,
+        bounds,
+        prescaled: None,
+        recent_activity: None,
+        protection: Protection::NotRead,
+    })
+}
+
+/// A polled target's backlog and whether its activation metric is active, as read.
+type PolledAnswer = (Result<Backlog, AwsError>, Result<bool, AwsError>);
 
 /// For the polled targets a sleep is possible for: their task protection, and the
 /// newest activity between looks.
