@@ -97,11 +97,27 @@ impl Scenario {
     /// Awake at one task under the load model: its scalable target registered (0 to
     /// 10), as `sluicectl apply` leaves it.
     async fn awake_at_one_task(&self) -> Result<()> {
+        self.register(0, 10).await?;
+        self.set_desired(1).await
+    }
+
+    async fn set_desired(&self, desired: i32) -> Result<()> {
         self.emulators
-            .register_scalable_target(&self.cluster, &self.service, 0, 10)
-            .await?;
+            .set_desired(&self.cluster, &self.service, desired)
+            .await
+    }
+
+    /// `count` messages on the target's queue, each delayed `delay` seconds.
+    async fn send(&self, count: usize, delay: i32) -> Result<()> {
         self.emulators
-            .set_desired(&self.cluster, &self.service, 1)
+            .send_messages(&self.queue_url, count, delay)
+            .await
+    }
+
+    /// The service's scalable target registered with these bounds.
+    async fn register(&self, min: i32, max: i32) -> Result<()> {
+        self.emulators
+            .register_scalable_target(&self.cluster, &self.service, min, max)
             .await
     }
 
@@ -135,10 +151,7 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
 
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let report = watcher
         .handle(&fixture("zero-watcher/scheduler.json")?)
         .await?;
@@ -189,10 +202,7 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
     })
     .await?;
     let watcher = scenario.watcher(0);
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let report = watcher
         .handle(&fixture("zero-watcher/scheduler.json")?)
         .await?;
@@ -222,10 +232,7 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
     assert_eq!(scenario.desired().await?, 0);
     // Work an hour later wakes it, and the watcher's record at moto keeps the gap the
     // idle wait learns from (zero::IdleGaps).
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3690), None)
         .await?;
@@ -315,10 +322,7 @@ async fn manual_wake_and_sleep() -> Result<()> {
 #[tokio::test]
 async fn bad_events_change_nothing() -> Result<()> {
     let scenario = scenario(1).await?;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let watcher = scenario.watcher(0);
     let error = watcher
         .handle(&fixture("zero-watcher/malformed.json")?)
@@ -353,10 +357,7 @@ async fn bad_events_change_nothing() -> Result<()> {
 async fn twenty_concurrent_invocations_make_exactly_one_update_service() -> Result<()> {
     moto_recorder::start()?;
     let scenario = scenario(1).await?;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 3, 0)
-        .await?;
+    scenario.send(3, 0).await?;
     let needle = format!("\"{}\"", scenario.service);
     let seeded = moto_recorder::count("UpdateService", &needle)?;
     let watchers: Vec<Watcher> = (0..20).map(|_| scenario.watcher(0)).collect();
@@ -517,15 +518,9 @@ async fn an_activation_rate_in_cloudwatch_wakes_on_growth() -> Result<()> {
 #[tokio::test]
 async fn a_scalable_target_is_never_fought() -> Result<()> {
     let scenario = scenario(4).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 0, 2)
-        .await?;
+    scenario.register(0, 2).await?;
     let watcher = scenario.watcher(0);
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
@@ -536,15 +531,9 @@ async fn a_scalable_target_is_never_fought() -> Result<()> {
     );
     assert_eq!(scenario.desired().await?, 2);
 
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 2)
-        .await?;
+    scenario.register(1, 2).await?;
     scenario.emulators.consume(&scenario.queue_url, 1).await?;
-    scenario
-        .emulators
-        .set_desired(&scenario.cluster, &scenario.service, 1)
-        .await?;
+    scenario.set_desired(1).await?;
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3600), None)
         .await?;
@@ -563,10 +552,7 @@ async fn poll_mode_wakes_within_seconds_of_a_message() -> Result<()> {
     let event = fixture("zero-watcher/scheduled.json")?;
     let send = async {
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        scenario
-            .emulators
-            .send_messages(&scenario.queue_url, 1, 0)
-            .await
+        scenario.send(1, 0).await
     };
     let (report, sent) = tokio::join!(watcher.handle(&event), send);
     sent?;
@@ -639,14 +625,8 @@ async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
             .item("claimed_at", AttributeValue::S("not a time".into()))
             .send()
             .await?;
-        scenario
-            .emulators
-            .set_desired(&scenario.cluster, &scenario.service, 0)
-            .await?;
-        scenario
-            .emulators
-            .send_messages(&scenario.queue_url, 1, 0)
-            .await?;
+        scenario.set_desired(0).await?;
+        scenario.send(1, 0).await?;
         let report = scenario
             .watcher(0)
             .handle(&fixture("zero-watcher/scheduler.json")?)
@@ -683,10 +663,7 @@ async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
 #[tokio::test]
 async fn a_claim_whose_answer_was_lost_is_recognised_by_its_retry() -> Result<()> {
     let scenario = scenario(1).await?;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let plan = FaultPlan::new();
     plan.next("DynamoDB.PutItem", Fault::ResponseLost, 1);
     let report = scenario
@@ -707,10 +684,7 @@ async fn a_claim_whose_answer_was_lost_is_recognised_by_its_retry() -> Result<()
 #[tokio::test]
 async fn a_protected_task_blocks_the_sleep_until_its_job_is_done() -> Result<()> {
     let scenario = scenario(1).await?;
-    scenario
-        .emulators
-        .set_desired(&scenario.cluster, &scenario.service, 1)
-        .await?;
+    scenario.set_desired(1).await?;
     let task = scenario
         .emulators
         .run_worker_task(&scenario.cluster)
@@ -748,10 +722,7 @@ async fn a_protected_task_blocks_the_sleep_until_its_job_is_done() -> Result<()>
 async fn a_burst_wakes_to_what_the_backlog_needs_in_one_update() -> Result<()> {
     moto_recorder::start()?;
     let scenario = scenario_with(1, |target| target.backlog_per_task = 50.0).await?;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 400, 0)
-        .await?;
+    scenario.send(400, 0).await?;
     let updates =
         || moto_recorder::count_any(&["UpdateService"], &[&format!("\"{}\"", scenario.service)]);
     let seeded = updates()?;
@@ -787,10 +758,7 @@ async fn a_priority_message_wakes_past_a_high_threshold() -> Result<()> {
     })
     .await?;
     let urgent_url = scenario.emulators.create_queue(&urgent).await?;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 50, 0)
-        .await?;
+    scenario.send(50, 0).await?;
     let watcher = scenario.watcher(0);
     let event = fixture("zero-watcher/scheduled.json")?;
     let report = watcher.handle(&event).await?;
@@ -823,10 +791,7 @@ async fn a_priority_message_wakes_past_a_high_threshold() -> Result<()> {
 #[tokio::test]
 async fn a_trickle_between_looks_never_sleeps_the_service() -> Result<()> {
     let scenario = scenario(1).await?;
-    scenario
-        .emulators
-        .set_desired(&scenario.cluster, &scenario.service, 1)
-        .await?;
+    scenario.set_desired(1).await?;
     let queue = scenario
         .queue_url
         .rsplit('/')
@@ -869,10 +834,7 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
     let quiet = watcher.handle(&event).await?;
     assert_eq!(outcome(&quiet), Effect::Stayed);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1, 0)
-        .await?;
+    scenario.send(1, 0).await?;
     let woke = watcher.handle(&event).await?;
     let latency = woke.decisions[0].wake_latency_seconds;
     assert_eq!(outcome(&woke), Effect::Woke, "{woke:?}");
@@ -909,10 +871,7 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() -> Result<()
     moto_recorder::start()?;
     let scenario = scenario(1).await?;
     scenario.awake_at_one_task().await?;
-    scenario
-        .emulators
-        .send_messages(&scenario.queue_url, 1000, 0)
-        .await?;
+    scenario.send(1000, 0).await?;
     let needle = format!("\"{}\"", scenario.service);
     let seeded = moto_recorder::count("UpdateService", &needle)?;
     let watcher = scenario.watcher(0);
