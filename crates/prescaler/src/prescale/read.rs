@@ -2,7 +2,7 @@
 //! and the prescaler's own last writes. A target whose facts cannot all be read gets
 //! Err and is left as it is.
 
-use sluice_aws::{AwsError, ecs_resource_id, read_backlogs, read_bounds, read_task_counts};
+use sluice_aws::{AwsError, ServiceReaders, read_service_facts};
 use sluice_core::config::Target;
 use sluice_core::prescale::{OwnWrite, PrescaleFacts};
 
@@ -45,35 +45,22 @@ async fn read_in_account(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<PrescaleFacts, AwsError>> {
-    let services: Vec<(&str, &str)> = targets
-        .iter()
-        .map(|t| (t.cluster.as_str(), t.service.as_str()))
-        .collect();
-    let resource_ids: Vec<String> = targets
-        .iter()
-        .map(|t| ecs_resource_id(&t.cluster, &t.service))
-        .collect();
-    let queues: Vec<&[sluice_core::config::Queue]> =
-        targets.iter().map(|t| t.queues.as_slice()).collect();
-    let concurrency = settings.common.concurrency;
-    let (counts, bounds, backlogs) = futures::join!(
-        read_task_counts(ports.services, &services, concurrency),
-        read_bounds(ports.autoscaling, &resource_ids, concurrency),
-        read_backlogs(ports.queues, &queues, concurrency),
-    );
-    let answers = counts.into_iter().zip(bounds).zip(backlogs);
-    targets
-        .iter()
-        .zip(answers)
-        .map(|(target, ((counts, bounds), backlog))| {
-            let service = format!("service {}/{}", target.cluster, target.service);
-            let counts = counts.map_err(|e| e.about(&service))?;
-            let bounds = bounds.map_err(|e| e.about(format!("scalable target of {service}")))?;
+    let targets: Vec<&Target> = targets.iter().collect();
+    let readers = ServiceReaders {
+        services: ports.services,
+        autoscaling: ports.autoscaling,
+        queues: ports.queues,
+    };
+    read_service_facts(&targets, &readers, settings.common.concurrency)
+        .await
+        .into_iter()
+        .map(|facts| {
+            let facts = facts?;
             Ok(PrescaleFacts {
-                desired: counts.desired,
-                running: counts.running,
-                backlog: backlog?.weighted,
-                bounds,
+                desired: facts.tasks.desired,
+                running: facts.tasks.running,
+                backlog: facts.backlog.weighted,
+                bounds: facts.bounds,
             })
         })
         .collect()

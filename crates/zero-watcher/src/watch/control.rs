@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use sluice_aws::{
-    AwsError, Versioned, ecs_resource_id, read_backlogs, read_bounds, read_task_counts,
+    AwsError, ServiceFacts, ServiceReaders, Versioned, read_backlogs, read_service_facts,
 };
 use sluice_core::capacity::control::{direct, tracking};
 use sluice_core::capacity::{Look, Memory, Move, Need, Pass, Rates, Situation};
@@ -159,12 +159,7 @@ impl Known {
 }
 
 /// What a look reads of a target besides the rates.
-#[derive(Debug, Clone, Copy)]
-struct Facts {
-    tasks: TaskCounts,
-    bounds: Option<ScalableBounds>,
-    backlog: Backlog,
-}
+type Facts = ServiceFacts;
 
 /// The targets Sluice sets the count of, of those watched.
 pub fn controlled(targets: &[Target]) -> Vec<&Target> {
@@ -646,31 +641,10 @@ async fn read_facts_here(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<Facts, AwsError>> {
-    let concurrency = settings.common.concurrency;
-    let services: Vec<(&str, &str)> = targets
-        .iter()
-        .map(|t| (t.cluster.as_str(), t.service.as_str()))
-        .collect();
-    let resource_ids: Vec<String> = targets
-        .iter()
-        .map(|t| ecs_resource_id(&t.cluster, &t.service))
-        .collect();
-    let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
-    let (counts, bounds, backlogs) = futures::join!(
-        read_task_counts(ports.services, &services, concurrency),
-        read_bounds(ports.autoscaling, &resource_ids, concurrency),
-        read_backlogs(ports.queues, &queues, concurrency),
-    );
-    targets
-        .iter()
-        .zip(counts.into_iter().zip(bounds).zip(backlogs))
-        .map(|(target, ((tasks, bounds), backlog))| {
-            let service = format!("service {}/{}", target.cluster, target.service);
-            Ok(Facts {
-                tasks: tasks.map_err(|e| e.about(&service))?,
-                bounds: bounds.map_err(|e| e.about(format!("scalable target of {service}")))?,
-                backlog: backlog?,
-            })
-        })
-        .collect()
+    let readers = ServiceReaders {
+        services: ports.services,
+        autoscaling: ports.autoscaling,
+        queues: ports.queues,
+    };
+    read_service_facts(targets, &readers, settings.common.concurrency).await
 }
