@@ -63,7 +63,6 @@ pub enum Basis {
         deviations: f64,
         /// The fraction of a task's work the queue carries ([`carried`]): the need
         /// asks for the keep-up term's whole tasks only. 0 when it does not.
-        #[serde(default)]
         carried: f64,
     },
     /// No service rate yet: the backlog at `backlog_per_task`.

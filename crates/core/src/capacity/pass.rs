@@ -13,13 +13,13 @@ pub enum Pass {
 }
 
 impl Pass {
-    /// Whether this look may carry out `decision` (before the target's own
-    /// settings: a give-back may also be the policy's alone). A poll only raises: a
-    /// give-back waits for the look that reads every fact.
-    pub fn may(self, decision: &Move) -> bool {
+    /// Whether this look carries out `decision` on a target that gives capacity back
+    /// itself (`gives_back`: false where scale-in is Application Auto Scaling's). A
+    /// poll only raises: a give-back waits for the look that reads every fact.
+    pub fn may(self, decision: &Move, gives_back: bool) -> bool {
         match decision {
             Move::Raise { .. } => true,
-            Move::Lower { .. } => self == Pass::Minute,
+            Move::Lower { .. } => self == Pass::Minute && gives_back,
             Move::Hold { .. } => false,
         }
     }
@@ -64,12 +64,15 @@ mod tests {
             (Pass::Poll, hold, false, false),
         ];
         for (pass, decision, may, keeps) in cases {
-            assert_eq!(pass.may(&decision), may, "{pass:?} may {decision}");
+            assert_eq!(pass.may(&decision, true), may, "{pass:?} may {decision}");
             assert_eq!(
                 pass.keeps_memory(&decision),
                 keeps,
                 "{pass:?} keeps after {decision}"
             );
         }
+        // Where scale-in is Application Auto Scaling's, no look gives back.
+        assert!(!Pass::Minute.may(&lower, false));
+        assert!(Pass::Minute.may(&raise, false));
     }
 }

@@ -154,7 +154,8 @@ async fn put_in_accounts(
                 .filter(|d| names::WATCHED_BY_POLICIES.contains(&d.name))
                 .cloned()
                 .collect();
-            let (made, refused) = put_batches(&datums, account.sink.as_ref(), settings).await;
+            let (made, refused) =
+                put_batches(&datums, account.sink.as_ref(), &settings.common.namespace).await;
             calls.fetch_add(made, std::sync::atomic::Ordering::Relaxed);
             mine.iter()
                 .map(|(_, target)| {
@@ -177,12 +178,12 @@ async fn put_in_accounts(
     }
 }
 
-/// `datums` put in batches CloudWatch takes: the calls made, and each batch it
-/// refused with why.
+/// `datums` put into `namespace` in batches CloudWatch takes: the calls made, and
+/// each batch it refused with why.
 async fn put_batches<'d>(
     datums: &'d [Datum],
     sink: &dyn sluice_aws::MetricSink,
-    settings: &Settings,
+    namespace: &str,
 ) -> (usize, Vec<(&'d [Datum], AwsError)>) {
     let batches = metrics::batches(
         datums,
@@ -191,7 +192,6 @@ async fn put_batches<'d>(
     );
     let mut refused = Vec::new();
     for batch in &batches {
-        let namespace = &settings.common.namespace;
         if let Err(error) = sink.put_metric_data(namespace, batch).await {
             refused.push((*batch, error));
         }

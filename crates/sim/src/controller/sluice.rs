@@ -258,7 +258,7 @@ impl SluiceLoop {
         let (from, why) = (levers.desired, format!("Sluice: {}", decision.why()));
         match decision {
             Move::Raise { to, .. } => levers.set_desired(to, Changed::ScaledOut { from, to, why }),
-            Move::Lower { to, .. } if pass.may(&decision) && scaling.gives_back() => {
+            Move::Lower { to, .. } if pass.may(&decision, scaling.gives_back()) => {
                 levers.set_desired(to, Changed::ScaledIn { from, to, why });
             }
             _ => {}

@@ -515,12 +515,9 @@ fn decide(
     let situation = situation(target, bounds, desired, look.in_flight, now);
     let scaling = &target.scaling;
     let (decision, kept) = choose(target, &need, &situation, memory, rates);
-    let allowed = match decision {
-        Move::Lower { .. } => kind.may(&decision) && scaling.gives_back(),
-        _ => kind.may(&decision),
-    };
+    let allowed = kind.may(&decision, scaling.gives_back());
     let reason = match (decision, scaling.no_give_back()) {
-        (Move::Lower { .. }, Some(why)) if kind.may(&decision) => {
+        (Move::Lower { .. }, Some(why)) if kind == Pass::Minute => {
             format!("{decision}; not done: {why}")
         }
         _ => decision.to_string(),
