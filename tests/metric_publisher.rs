@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use metric_publisher::publish::Status;
 use metric_publisher::{Output, Publisher, Settings};
 use sluice_core::config::{GpuSource, Target};
-use sluice_testkit::{Emulators, fixture, unique};
+use sluice_testkit::{Emulators, OneService, fixture, unique};
 
 struct Scenario {
     emulators: Emulators,
@@ -127,15 +127,43 @@ async fn seed() -> Result<Scenario> {
 }
 
 fn settings(scenario: &Scenario, output: Output) -> Settings {
+    settings_for(&scenario.table, &scenario.namespace, output)
+}
+
+/// Settings for `table`, publishing to `namespace` through `output`, 8 requests at once.
+fn settings_for(table: &str, namespace: &str, output: Output) -> Settings {
     Settings {
         common: Common {
-            namespace: scenario.namespace.clone(),
+            namespace: namespace.to_owned(),
             concurrency: 8,
-            ..Common::for_table(&scenario.table)
+            ..Common::for_table(table)
         },
         output,
         scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
     }
+}
+
+/// One service running `tasks`, `messages` on its queue, stored as one target
+/// (capacity 0-20, backlog per task 5) named after `prefix`.
+async fn one_target(
+    emulators: &Emulators,
+    prefix: &str,
+    tasks: i32,
+    messages: usize,
+) -> Result<(OneService, String)> {
+    let scene = emulators.one_service(prefix, tasks).await?;
+    emulators
+        .send_messages(&scene.queue_url, messages, 0)
+        .await?;
+    let name = unique(prefix);
+    let stored = target(
+        &name,
+        &scene.cluster,
+        &scene.service,
+        vec![scene.queue.clone()],
+    );
+    emulators.store_targets(&scene.store, &[stored]).await?;
+    Ok((scene, name))
 }
 
 async fn assert_published(scenario: &Scenario) -> Result<()> {
@@ -433,33 +461,23 @@ async fn the_call_counter_counts_real_calls_by_operation() -> Result<()> {
 #[tokio::test]
 async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Result<()> {
     let emulators = Emulators::connect().await?;
-    let table = unique("sluice-e2e");
-    let store = emulators.create_table(&table).await?;
-    let cluster = unique("cluster");
-    emulators.create_cluster(&cluster).await?;
-    let service = unique("sleeper-svc");
-    emulators.create_service(&cluster, &service, 0).await?;
-    let queue = unique("sleeper");
-    let queue_url = emulators.create_queue(&queue).await?;
-    emulators.send_messages(&queue_url, 2, 0).await?;
-    let mut sleeper = target(&unique("sleeper"), &cluster, &service, vec![queue]);
+    let scene = emulators.one_service("sleeper", 0).await?;
+    emulators.send_messages(&scene.queue_url, 2, 0).await?;
+    let mut sleeper = target(
+        &unique("sleeper"),
+        &scene.cluster,
+        &scene.service,
+        vec![scene.queue],
+    );
     sleeper.scale_to_zero = Some(sluice_core::config::ScaleToZero {
         idle_minutes: Some(5),
         wake_tasks: 1,
         activation_backlog: 1,
         ..Default::default()
     });
-    emulators.store_targets(&store, &[sleeper]).await?;
+    emulators.store_targets(&scene.store, &[sleeper]).await?;
     let namespace = unique("SluiceE2E");
-    let settings = Settings {
-        common: Common {
-            namespace: namespace.clone(),
-            concurrency: 8,
-            ..Common::for_table(&table)
-        },
-        output: Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-    };
+    let settings = settings_for(&scene.table, &namespace, Output::PutMetricData);
     Publisher::new(&emulators.clients, settings)
         .handle(&fixture("metric-publisher/scheduler.json")?)
         .await?;
@@ -481,16 +499,7 @@ async fn a_sleeping_target_with_work_is_counted_for_the_watcher_alarm() -> Resul
 async fn a_missing_queue_attribute_is_a_failed_read_not_zero() -> Result<()> {
     use sluice_testkit::faults::{Fault, FaultPlan};
     let emulators = Emulators::connect().await?;
-    let scene = emulators.one_service("attr", 1).await?;
-    emulators.send_messages(&scene.queue_url, 3, 0).await?;
-    let name = unique("attr");
-    let target = target(
-        &name,
-        &scene.cluster,
-        &scene.service,
-        vec![scene.queue.clone()],
-    );
-    emulators.store_targets(&scene.store, &[target]).await?;
+    let (scene, name) = one_target(&emulators, "attr", 1, 3).await?;
     let plan = FaultPlan::new();
     plan.always(
         "SQS.GetQueueAttributes",
@@ -500,14 +509,7 @@ async fn a_missing_queue_attribute_is_a_failed_read_not_zero() -> Result<()> {
         ),
     );
     let namespace = unique("SluiceE2E");
-    let settings = Settings {
-        common: Common {
-            namespace: namespace.clone(),
-            ..Common::for_table(&scene.table)
-        },
-        output: Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-    };
+    let settings = settings_for(&scene.table, &namespace, Output::PutMetricData);
     let error = Publisher::new(&emulators.clients_with_faults(&plan)?, settings)
         .handle(&fixture("metric-publisher/scheduler.json")?)
         .await
@@ -638,15 +640,7 @@ async fn two_shards_publish_each_target_exactly_once() -> Result<()> {
     let emulators = Emulators::connect().await?;
     let table = emulators.seed_fleet(20).await?;
     let namespace = unique("Shards");
-    let settings = Settings {
-        common: Common {
-            namespace: namespace.clone(),
-            concurrency: 8,
-            ..Common::for_table(&table)
-        },
-        output: Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-    };
+    let settings = settings_for(&table, &namespace, Output::PutMetricData);
     let publisher = Publisher::new(&emulators.clients, settings);
     let mut fixture_shard = fixture("metric-publisher/scheduler-shard.json")?;
     let mut published = Vec::new();
@@ -677,26 +671,9 @@ async fn two_shards_publish_each_target_exactly_once() -> Result<()> {
 #[tokio::test]
 async fn backlog_without_capacity_is_published_for_the_target_and_the_fleet() -> Result<()> {
     let emulators = Emulators::connect().await?;
-    let service = emulators.one_service("stranded", 0).await?;
-    emulators.send_messages(&service.queue_url, 5, 0).await?;
-    let name = unique("stranded");
-    let target = target(
-        &name,
-        &service.cluster,
-        &service.service,
-        vec![service.queue],
-    );
-    emulators.store_targets(&service.store, &[target]).await?;
+    let (service, name) = one_target(&emulators, "stranded", 0, 5).await?;
     let namespace = unique("SluiceStranded");
-    let settings = Settings {
-        common: Common {
-            namespace: namespace.clone(),
-            concurrency: 8,
-            ..Common::for_table(&service.table)
-        },
-        output: Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-    };
+    let settings = settings_for(&service.table, &namespace, Output::PutMetricData);
     Publisher::new(&emulators.clients, settings)
         .handle(&serde_json::json!({}))
         .await?;

@@ -22,6 +22,7 @@ const TARGET: &str = "gold-inference";
 struct Scenario {
     emulators: Emulators,
     table: String,
+    store: DynamoStore,
     namespace: String,
     cluster: String,
     service: String,
@@ -51,6 +52,7 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
     Ok(Scenario {
         emulators,
         table,
+        store,
         namespace: unique("SluicePrescale"),
         cluster,
         service,
@@ -81,6 +83,20 @@ impl Scenario {
             .desired_count(&self.cluster, &self.service)
             .await
     }
+
+    /// The service's scalable target's (MinCapacity, MaxCapacity), read at moto.
+    async fn bounds(&self) -> Result<(i32, i32)> {
+        self.emulators
+            .scalable_bounds(&self.cluster, &self.service)
+            .await
+    }
+
+    /// Registers the service as a scalable target with these bounds.
+    async fn register(&self, min: i32, max: i32) -> Result<()> {
+        self.emulators
+            .register_scalable_target(&self.cluster, &self.service, min, max)
+            .await
+    }
 }
 
 /// A what-if that acts: Monday 30 November at a Berlin (CET) local time.
@@ -91,10 +107,7 @@ fn at(local: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_scalable_targets_bounds_follow_the_configuration_and_the_window() -> Result<()> {
     let scenario = scenario(false).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 10)
-        .await?;
+    scenario.register(1, 10).await?;
     let prescaler = scenario.prescaler();
     let report = prescaler
         .handle(&fixture("prescaler/what-if-apply.json")?)
@@ -114,10 +127,7 @@ async fn a_scalable_targets_bounds_follow_the_configuration_and_the_window() -> 
         "the override is named: {report:?}"
     );
     assert_eq!(
-        scenario
-            .emulators
-            .scalable_bounds(&scenario.cluster, &scenario.service)
-            .await?,
+        scenario.bounds().await?,
         (5, 20),
         "07:55: 5 minutes before 08:00 with a 10 minute lead; MaxCapacity is capacity.max"
     );
@@ -138,13 +148,7 @@ async fn a_scalable_targets_bounds_follow_the_configuration_and_the_window() -> 
         report.targets[0].reason, "no window: MinCapacity 5 -> the configured min 1",
         "the window's end is the prescaler's own, not an override"
     );
-    assert_eq!(
-        scenario
-            .emulators
-            .scalable_bounds(&scenario.cluster, &scenario.service)
-            .await?,
-        (1, 20)
-    );
+    assert_eq!(scenario.bounds().await?, (1, 20));
     Ok(())
 }
 
@@ -180,10 +184,7 @@ async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()
 async fn the_watcher_does_not_sleep_a_window_floor_without_a_scalable_target() -> Result<()> {
     use sluice_core::config::ScaleToZero;
     let scenario = scenario(false).await?;
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        scenario.table.clone(),
-    );
+    let store = &scenario.store;
     let stored = store.list(ItemKind::Target).await?;
     let mut target: Target = serde_json::from_str(&stored[0].spec)?;
     target.capacity.min = 0;
@@ -192,7 +193,7 @@ async fn the_watcher_does_not_sleep_a_window_floor_without_a_scalable_target() -
         idle_minutes: Some(5),
         ..ScaleToZero::default()
     });
-    scenario.emulators.store_targets(&store, &[target]).await?;
+    scenario.emulators.store_targets(store, &[target]).await?;
     scenario.prescaler().handle(&at("07:50")).await?;
     assert_eq!(scenario.desired().await?, 5, "the window's floor");
 
@@ -281,15 +282,12 @@ async fn a_refused_give_back_is_given_back_at_the_next_run() -> Result<()> {
 #[tokio::test]
 async fn lead_auto_rises_ahead_by_start_ups_kept_in_dynamodb() -> Result<()> {
     let scenario = scenario(false).await?;
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        &scenario.table,
-    );
+    let store = &scenario.store;
     let profile = Profile {
         lead: LeadMode::Auto,
         ..business_hours()
     };
-    scenario.emulators.store_profile(&store, &profile).await?;
+    scenario.emulators.store_profile(store, &profile).await?;
     let now = jiff::Timestamp::now().as_second();
     let writes = (0..10).map(|i| {
         let sample = StartUp {
@@ -328,10 +326,7 @@ fn zone_past_midnight() -> &'static str {
 }
 
 async fn store_budget(scenario: &Scenario, mode: BudgetMode) -> Result<String> {
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        &scenario.table,
-    );
+    let store = &scenario.store;
     let budget = Budget {
         name: unique("gpus"),
         targets: vec![TARGET.to_owned()],
@@ -364,10 +359,7 @@ async fn store_budget(scenario: &Scenario, mode: BudgetMode) -> Result<String> {
 /// already spent today; the budget's name.
 async fn budget_scenario(mode: BudgetMode) -> Result<(Scenario, String)> {
     let scenario = scenario(false).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
-        .await?;
+    scenario.register(1, 20).await?;
     let name = store_budget(&scenario, mode).await?;
     Ok((scenario, name))
 }
@@ -390,10 +382,7 @@ async fn a_spent_enforcing_budget_caps_max_capacity_in_moto() -> Result<()> {
         "{report:?}"
     );
     assert_eq!(
-        scenario
-            .emulators
-            .scalable_bounds(&scenario.cluster, &scenario.service)
-            .await?,
+        scenario.bounds().await?,
         (1, 1),
         "held at what runs (moto's one task, and capacity.min 1)"
     );
@@ -429,16 +418,9 @@ async fn an_unreadable_budget_lifts_no_cap() -> Result<()> {
     let (scenario, name) = budget_scenario(BudgetMode::Enforce).await?;
     let prescaler = scenario.prescaler();
     prescaler.handle(&at("03:00")).await?;
-    let bounds = || {
-        scenario
-            .emulators
-            .scalable_bounds(&scenario.cluster, &scenario.service)
-    };
+    let bounds = || scenario.bounds();
     assert_eq!(bounds().await?, (1, 1), "the spent budget's cap");
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        &scenario.table,
-    );
+    let store = &scenario.store;
     store
         .put(ItemKind::Budget, &name, "{\"name\": \"garbled\"")
         .await?;
@@ -471,13 +453,7 @@ async fn an_alert_only_budget_publishes_its_spend_and_changes_nothing() -> Resul
         report.targets[0].budgets[0].ends_with("alert only"),
         "{report:?}"
     );
-    assert_eq!(
-        scenario
-            .emulators
-            .scalable_bounds(&scenario.cluster, &scenario.service)
-            .await?,
-        (1, 20)
-    );
+    assert_eq!(scenario.bounds().await?, (1, 20));
     Ok(())
 }
 
@@ -491,10 +467,7 @@ async fn group_scenario(floor: GroupFloor) -> Result<(Scenario, String)> {
         .emulators
         .create_group(&group, 0, 8, floor == GroupFloor::WarmPool)
         .await?;
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        &scenario.table,
-    );
+    let store = &scenario.store;
     let target = Target {
         instances: Some(Instances {
             auto_scaling_group: group.clone(),
@@ -507,7 +480,7 @@ async fn group_scenario(floor: GroupFloor) -> Result<(Scenario, String)> {
             .with_backlog_per_task(10.0)
             .with_profile("business-hours")
     };
-    scenario.emulators.store_targets(&store, &[target]).await?;
+    scenario.emulators.store_targets(store, &[target]).await?;
     Ok((scenario, group))
 }
 
@@ -545,14 +518,11 @@ async fn a_group_raise_is_given_back_when_its_target_no_longer_asks() -> Result<
     let prescaler = scenario.prescaler();
     prescaler.handle(&at("07:50")).await?;
     assert_eq!(scenario.emulators.group_floors(&group).await?, (0, Some(3)));
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        &scenario.table,
-    );
+    let store = &scenario.store;
     let stored = store.list(ItemKind::Target).await?;
     let mut target: Target = serde_json::from_str(&stored[0].spec)?;
     target.forecast_only = true;
-    scenario.emulators.store_targets(&store, &[target]).await?;
+    scenario.emulators.store_targets(store, &[target]).await?;
     let report = prescaler.handle(&at("09:00")).await?;
     assert_eq!(report.groups[0].change, Some((3, 0)), "{report:?}");
     assert!(
@@ -581,10 +551,7 @@ async fn a_what_if_for_named_targets_moves_only_their_groups() -> Result<()> {
         .emulators
         .create_group(&other_group, 0, 8, false)
         .await?;
-    let store = DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        &scenario.table,
-    );
+    let store = &scenario.store;
     let other_service = unique("other-svc");
     scenario
         .emulators
@@ -602,7 +569,7 @@ async fn a_what_if_for_named_targets_moves_only_their_groups() -> Result<()> {
             .with_backlog_per_task(10.0)
             .with_profile("business-hours")
     };
-    scenario.emulators.store_targets(&store, &[other]).await?;
+    scenario.emulators.store_targets(store, &[other]).await?;
     let named = json!({ "at": "2026-11-30T09:00:00+01:00", "apply": true, "targets": [TARGET] });
     let report = scenario.prescaler().handle(&named).await?;
     assert_eq!(report.groups.len(), 1, "{report:?}");
@@ -709,10 +676,7 @@ async fn scheduled_fixtures_run_and_bad_events_change_nothing() -> Result<()> {
 async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Result<()> {
     let scenario = scenario(false).await?;
     // The night is capped at 2 tasks (a cheaper night), Monday 22:00 to Tuesday 06:00.
-    let store = sluice_aws::DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        scenario.table.clone(),
-    );
+    let store = &scenario.store;
     let profile = Profile {
         name: "business-hours".to_owned(),
         timezone: "Europe/Berlin".to_owned(),
@@ -729,16 +693,9 @@ async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Re
             ..WindowSpec::default()
         }],
     };
-    scenario.emulators.store_profile(&store, &profile).await?;
-    scenario
-        .emulators
-        .register_scalable_target(&scenario.cluster, &scenario.service, 1, 20)
-        .await?;
-    let bounds = || {
-        scenario
-            .emulators
-            .scalable_bounds(&scenario.cluster, &scenario.service)
-    };
+    scenario.emulators.store_profile(store, &profile).await?;
+    scenario.register(1, 20).await?;
+    let bounds = || scenario.bounds();
     let prescaler = scenario.prescaler();
     let before = prescaler.handle(&at("21:55")).await?;
     assert_eq!(
