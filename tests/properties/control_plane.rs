@@ -323,9 +323,7 @@ impl Model {
         let floors =
             sluicectl::apply::floors_now(&document, &profiles, &Ok(BTreeMap::new()), &owns, now);
         let ports = sluicectl::scaling::ScalingPorts {
-            targets: &self.aws,
-            policies: &self.aws,
-            alarms: &self.aws,
+            here: self.aws.here(),
             accounts: &self.aws,
         };
         let hold = floors.get(TARGET).copied().unwrap_or_default();
@@ -341,10 +339,7 @@ impl Model {
             store: aws,
             states: aws,
             starts: aws,
-            services: aws,
-            scaler: aws,
-            autoscaling: aws,
-            queues: aws,
+            here: aws.here(),
             sink: aws,
             metrics: aws,
             groups: aws,
@@ -373,12 +368,7 @@ impl Model {
             store: aws,
             states: aws,
             starts: aws,
-            queues: aws,
-            services: aws,
-            protections: aws,
-            scaler: aws,
-            autoscaling: aws,
-            metrics: aws,
+            here: aws.here(),
             emf: aws,
             clock: &clock,
             looks: &looks,

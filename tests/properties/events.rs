@@ -164,7 +164,7 @@ proptest! {
     fn the_publisher_answers_or_refuses_and_a_refusal_writes_nothing(event in event()) {
         let aws = world();
         let ports = metric_publisher::publish::Ports {
-            store: &aws, queues: &aws, services: &aws, metrics: &aws, own_metrics: &aws, sink: &aws,
+            store: &aws, here: aws.here(), own_metrics: &aws, sink: &aws,
             emf: &aws, accounts: &aws, rates: &aws, clock: &sluice_lambda::SystemClock,
         };
         let settings = metric_publisher::Settings {
@@ -185,8 +185,7 @@ proptest! {
         let clock = FixedClock::at(1_800_000_000);
         let looks = zero_watcher::watch::QuietLooks::default();
         let ports = zero_watcher::watch::Ports {
-            store: &aws, states: &aws, starts: &aws, queues: &aws, services: &aws, protections: &aws, scaler: &aws,
-            autoscaling: &aws, metrics: &aws, emf: &aws, clock: &clock, looks: &looks, accounts: &aws,
+            store: &aws, states: &aws, starts: &aws, here: aws.here(), emf: &aws, clock: &clock, looks: &looks, accounts: &aws,
             rates: &aws, memories: &aws, prescaled: &aws,
         };
         let settings = zero_watcher::Settings {
@@ -208,8 +207,7 @@ proptest! {
     fn the_prescaler_answers_or_refuses_and_a_refusal_changes_nothing(event in event()) {
         let aws = world();
         let ports = prescaler::prescale::Ports {
-            store: &aws, states: &aws, starts: &aws, services: &aws, scaler: &aws, autoscaling: &aws,
-            queues: &aws, sink: &aws, metrics: &aws, groups: &aws, group_states: &aws, accounts: &aws,
+            store: &aws, states: &aws, starts: &aws, here: aws.here(), sink: &aws, metrics: &aws, groups: &aws, group_states: &aws, accounts: &aws,
         };
         let settings = prescaler::Settings {
             common: Common::for_table("t"),

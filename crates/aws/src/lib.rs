@@ -45,7 +45,7 @@ pub use error::{AwsError, ErrorKind};
 pub use groups::Ec2AutoScaling;
 pub use item::{Version, Versioned};
 pub use limit::{default_https_client, limit_in_flight};
-pub use service_facts::{ServiceFacts, ServiceReaders, read_service_facts};
+pub use service_facts::{ServiceFacts, read_service_facts};
 pub use sqs::SqsQueues;
 pub use store::{DynamoStore, ItemKind, StoredItem, WatchRecord};
 

@@ -4,7 +4,7 @@
 //! The same paths run against the real SDK and the emulators in tests/.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 use sluice_core::capacity::{Memory, Rates};
@@ -79,10 +79,20 @@ struct World {
 }
 
 /// The in-memory AWS. Seed it with the `with_*`/`set_*` methods, hand it to a
-/// handler as every port, then read back what the handler did.
-#[derive(Debug, Default)]
+/// handler as every port (and [`MemoryAws::here`] as the account its targets live
+/// in), then read back what the handler did.
+#[derive(Default)]
 pub struct MemoryAws {
-    world: Mutex<World>,
+    world: Arc<Mutex<World>>,
+    here: OnceLock<Account>,
+}
+
+impl std::fmt::Debug for MemoryAws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryAws")
+            .field("world", &self.world)
+            .finish_non_exhaustive()
+    }
 }
 
 fn service_key(cluster: &str, service: &str) -> String {
@@ -108,6 +118,17 @@ fn metric_key(query: &MetricQuery) -> String {
 impl MemoryAws {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// This AWS as the account a function acts in for targets that name no other:
+    /// every capability of an [`Account`], on this AWS's own state.
+    pub fn here(&self) -> &Account {
+        self.here.get_or_init(|| {
+            Account::of(Arc::new(MemoryAws {
+                world: self.world.clone(),
+                here: OnceLock::new(),
+            }))
+        })
     }
 
     fn world(&self) -> MutexGuard<'_, World> {

@@ -6,10 +6,7 @@ use sluice_core::config::Target;
 use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::queue::{Backlog, Queue};
 
-use crate::{
-    AwsError, QueueDepths, ScalableTargets, ServiceCounts, ecs_resource_id, read_backlogs,
-    read_bounds, read_task_counts,
-};
+use crate::{Account, AwsError, ecs_resource_id, read_backlogs, read_bounds, read_task_counts};
 
 /// One target's service as read.
 #[derive(Debug, Clone, Copy)]
@@ -20,19 +17,12 @@ pub struct ServiceFacts {
     pub backlog: Backlog,
 }
 
-/// The capabilities the read goes through, in one target's account.
-pub struct ServiceReaders<'a> {
-    pub services: &'a dyn ServiceCounts,
-    pub autoscaling: &'a dyn ScalableTargets,
-    pub queues: &'a dyn QueueDepths,
-}
-
-/// Each target's service facts, in order: DescribeServices, DescribeScalableTargets
+/// Each target's service facts, read in `account` (where the targets live), in order: DescribeServices, DescribeScalableTargets
 /// and GetQueueAttributes batched, at most `concurrency` calls of each in flight. A
 /// target fails alone, its error naming the service or scalable target it is about.
 pub async fn read_service_facts(
     targets: &[&Target],
-    readers: &ServiceReaders<'_>,
+    account: &Account,
     concurrency: usize,
 ) -> Vec<Result<ServiceFacts, AwsError>> {
     let services: Vec<(&str, &str)> = targets
@@ -45,9 +35,9 @@ pub async fn read_service_facts(
         .collect();
     let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
     let (counts, bounds, backlogs) = futures::join!(
-        read_task_counts(readers.services, &services, concurrency),
-        read_bounds(readers.autoscaling, &resource_ids, concurrency),
-        read_backlogs(readers.queues, &queues, concurrency),
+        read_task_counts(&*account.services, &services, concurrency),
+        read_bounds(&*account.autoscaling, &resource_ids, concurrency),
+        read_backlogs(&*account.queues, &queues, concurrency),
     );
     targets
         .iter()

@@ -21,8 +21,8 @@ pub use settings::{Output, Settings};
 pub struct Publisher {
     settings: Settings,
     store: DynamoStore,
-    queues: SqsQueues,
-    services: EcsServices,
+    /// The stack's own account, as every other is built ([`account`]).
+    home: Account,
     cloudwatch: CloudWatchMetrics,
     accounts: AssumedAccounts,
 }
@@ -34,11 +34,10 @@ impl Publisher {
                 clients.config.clone(),
                 settings.common.concurrency,
                 Assumer::Publisher,
-                in_other_account,
+                account,
             ),
             store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),
-            queues: SqsQueues::new(clients.sqs().clone()),
-            services: EcsServices::new(clients.ecs().clone()),
+            home: account(clients),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
             settings,
         }
@@ -47,9 +46,7 @@ impl Publisher {
     pub async fn handle(&self, event: &Value) -> Result<Summary, PublishError> {
         let ports = publish::Ports {
             store: &self.store,
-            queues: &self.queues,
-            services: &self.services,
-            metrics: &self.cloudwatch,
+            here: &self.home,
             own_metrics: &self.cloudwatch,
             sink: &self.cloudwatch,
             accounts: &self.accounts,
@@ -61,8 +58,9 @@ impl Publisher {
     }
 }
 
-/// What the publisher touches in a target's own account; only these are linked.
-fn in_other_account(clients: &Clients) -> Account {
+/// What the publisher touches in the account a target lives in, the stack's own or
+/// another; only these are linked.
+fn account(clients: &Clients) -> Account {
     let cloudwatch = Arc::new(CloudWatchMetrics::new(clients.cloudwatch().clone()));
     Account {
         queues: Arc::new(SqsQueues::new(clients.sqs().clone())),

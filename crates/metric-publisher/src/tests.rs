@@ -18,9 +18,7 @@ use crate::settings::{Output, Settings};
 fn ports(aws: &MemoryAws) -> Ports<'_> {
     Ports {
         store: aws,
-        queues: aws,
-        services: aws,
-        metrics: aws,
+        here: aws.here(),
         own_metrics: aws,
         sink: aws,
         emf: aws,

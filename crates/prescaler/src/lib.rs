@@ -21,9 +21,8 @@ pub use settings::Settings;
 pub struct Prescaler {
     settings: Settings,
     store: DynamoStore,
-    services: EcsServices,
-    autoscaling: AutoScaling,
-    queues: SqsQueues,
+    /// The stack's own account, as every other is built ([`account`]).
+    home: Account,
     cloudwatch: CloudWatchMetrics,
     groups: Ec2AutoScaling,
     accounts: AssumedAccounts,
@@ -33,16 +32,14 @@ impl Prescaler {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
             store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),
-            services: EcsServices::new(clients.ecs().clone()),
-            autoscaling: AutoScaling::new(clients.autoscaling().clone()),
-            queues: SqsQueues::new(clients.sqs().clone()),
+            home: account(clients),
             cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
             groups: Ec2AutoScaling::new(clients.groups().clone()),
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 settings.common.concurrency,
                 Assumer::Prescaler,
-                in_other_account,
+                account,
             ),
             settings,
         }
@@ -53,10 +50,7 @@ impl Prescaler {
             store: &self.store,
             states: &self.store,
             starts: &self.store,
-            services: &self.services,
-            scaler: &self.services,
-            autoscaling: &self.autoscaling,
-            queues: &self.queues,
+            here: &self.home,
             sink: &self.cloudwatch,
             metrics: &self.cloudwatch,
             groups: &self.groups,
@@ -67,8 +61,9 @@ impl Prescaler {
     }
 }
 
-/// What the prescaler touches in a target's own account; only these are linked.
-fn in_other_account(clients: &Clients) -> Account {
+/// What the prescaler touches in the account a target lives in, the stack's own or
+/// another; only these are linked.
+fn account(clients: &Clients) -> Account {
     let ecs = Arc::new(EcsServices::new(clients.ecs().clone()));
     Account {
         queues: Arc::new(SqsQueues::new(clients.sqs().clone())),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use sluice_aws::{
-    Account, Accounts, AlarmStore, AssumedAccounts, Assumer, AutoScaling, AwsError, Clients,
-    CloudWatchMetrics, ScalableTargets, ScalingPolicies, ecs_resource_id, reach,
+    Account, Accounts, AssumedAccounts, Assumer, AutoScaling, AwsError, Clients, CloudWatchMetrics,
+    ecs_resource_id, reach,
 };
 use sluice_core::config::Target;
 use sluice_core::policy::{self, AlarmAction, Change, Declared, Live};
@@ -22,49 +22,46 @@ use sluice_core::prescale::Hold;
 /// Targets reconciled at once; also the requests in flight per other account.
 pub const CONCURRENCY: usize = 8;
 
-/// The AWS parts apply reconciles: the stack's account's, and `accounts` for targets
-/// elsewhere, whose policies and alarms live in their own account.
+/// The AWS parts apply reconciles: `here`, the account a target lives in (the stack's
+/// own until [`ScalingPorts::in_account`] names another from `accounts`), whose
+/// scalable targets, policies and alarms it changes.
 #[derive(Clone, Copy)]
 pub struct ScalingPorts<'a> {
-    pub targets: &'a dyn ScalableTargets,
-    pub policies: &'a dyn ScalingPolicies,
-    pub alarms: &'a dyn AlarmStore,
+    pub here: &'a Account,
     pub accounts: &'a dyn Accounts,
 }
 
 /// The SDK adapters behind [`ScalingPorts`], from one set of clients.
 pub struct ScalingClients {
-    autoscaling: AutoScaling,
-    cloudwatch: CloudWatchMetrics,
+    /// The stack's own account, as every other is built ([`account`]).
+    home: Account,
     accounts: AssumedAccounts,
 }
 
 impl ScalingClients {
     pub fn new(clients: &Clients) -> Self {
         Self {
-            autoscaling: AutoScaling::new(clients.autoscaling().clone()),
-            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
+            home: account(clients),
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 CONCURRENCY,
                 Assumer::Operator,
-                in_other_account,
+                account,
             ),
         }
     }
 
     pub fn ports(&self) -> ScalingPorts<'_> {
         ScalingPorts {
-            targets: &self.autoscaling,
-            policies: &self.autoscaling,
-            alarms: &self.cloudwatch,
+            here: &self.home,
             accounts: &self.accounts,
         }
     }
 }
 
-/// What apply and status touch in a target's own account.
-fn in_other_account(clients: &Clients) -> Account {
+/// What apply and status touch in the account a target lives in, the stack's own or
+/// another.
+fn account(clients: &Clients) -> Account {
     let autoscaling = Arc::new(AutoScaling::new(clients.autoscaling().clone()));
     Account {
         autoscaling: autoscaling.clone(),
@@ -75,16 +72,11 @@ fn in_other_account(clients: &Clients) -> Account {
 }
 
 impl<'a> ScalingPorts<'a> {
-    /// These ports with those of `account` (None: the stack's own).
+    /// These ports acting in `account` (None: the stack's own).
     pub fn in_account(&self, account: Option<&'a Account>) -> ScalingPorts<'a> {
-        match account {
-            None => *self,
-            Some(account) => ScalingPorts {
-                targets: &*account.autoscaling,
-                policies: &*account.policies,
-                alarms: &*account.alarms,
-                ..*self
-            },
+        ScalingPorts {
+            here: account.unwrap_or(self.here),
+            ..*self
         }
     }
 }
@@ -156,13 +148,15 @@ pub async fn read_live(ports: &ScalingPorts<'_>, target: &Target) -> Result<Live
     let (cluster, service) = target.service_key();
     let resource = ecs_resource_id(cluster, service);
     let bounds = ports
-        .targets
+        .here
+        .autoscaling
         .bounds(std::slice::from_ref(&resource))
         .await?;
     Ok(Live {
         bounds: bounds.get(&resource).copied(),
-        policies: ports.policies.policies(&resource).await?,
+        policies: ports.here.policies.policies(&resource).await?,
         alarms: ports
+            .here
             .alarms
             .alarms(&policy::alarm_prefix(&target.name))
             .await?,
@@ -298,17 +292,27 @@ impl Making<'_, '_> {
         match change {
             Change::Register { to, .. } => {
                 self.ports
-                    .targets
+                    .here
+                    .autoscaling
                     .set_bounds(self.resource, to.min, to.max)
                     .await
             }
             Change::PutPolicy { spec, .. } => {
-                let arn = self.ports.policies.put_policy(self.resource, spec).await?;
+                let arn = self
+                    .ports
+                    .here
+                    .policies
+                    .put_policy(self.resource, spec)
+                    .await?;
                 self.arns.insert(spec.name.clone(), arn);
                 Ok(())
             }
             Change::DeletePolicy { name } => {
-                self.ports.policies.delete_policy(self.resource, name).await
+                self.ports
+                    .here
+                    .policies
+                    .delete_policy(self.resource, name)
+                    .await
             }
             Change::PutAlarm { spec, action, .. } => {
                 let action = action.clone().or_else(|| match &spec.action {
@@ -322,9 +326,9 @@ impl Making<'_, '_> {
                         format!("{:?} has no ARN to invoke", spec.action),
                     ));
                 };
-                self.ports.alarms.put_alarm(spec, &action).await
+                self.ports.here.alarms.put_alarm(spec, &action).await
             }
-            Change::DeleteAlarm { name } => self.ports.alarms.delete_alarm(name).await,
+            Change::DeleteAlarm { name } => self.ports.here.alarms.delete_alarm(name).await,
         }
     }
 }

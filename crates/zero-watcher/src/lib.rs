@@ -23,10 +23,8 @@ pub use watch::{Report, WatchError};
 pub struct Watcher {
     settings: Settings,
     store: DynamoStore,
-    queues: SqsQueues,
-    services: EcsServices,
-    autoscaling: AutoScaling,
-    cloudwatch: CloudWatchMetrics,
+    /// The stack's own account, as every other is built ([`account`]).
+    home: Account,
     emf: Box<dyn EmfLog>,
     looks: watch::QuietLooks,
     accounts: AssumedAccounts,
@@ -36,17 +34,14 @@ impl Watcher {
     pub fn new(clients: &Clients, settings: Settings) -> Self {
         Self {
             store: DynamoStore::new(clients.dynamodb().clone(), settings.common.table.clone()),
-            queues: SqsQueues::new(clients.sqs().clone()),
-            services: EcsServices::new(clients.ecs().clone()),
-            autoscaling: AutoScaling::new(clients.autoscaling().clone()),
-            cloudwatch: CloudWatchMetrics::new(clients.cloudwatch().clone()),
+            home: account(clients),
             emf: Box::new(StdoutEmf),
             looks: watch::QuietLooks::default(),
             accounts: AssumedAccounts::new(
                 clients.config.clone(),
                 settings.common.concurrency,
                 Assumer::Watcher,
-                in_other_account,
+                account,
             ),
             settings,
         }
@@ -82,12 +77,7 @@ impl Watcher {
             store: &self.store,
             states: &self.store,
             starts: &self.store,
-            queues: &self.queues,
-            services: &self.services,
-            protections: &self.services,
-            scaler: &self.services,
-            autoscaling: &self.autoscaling,
-            metrics: &self.cloudwatch,
+            here: &self.home,
             emf: self.emf.as_ref(),
             clock,
             looks: &self.looks,
@@ -100,8 +90,9 @@ impl Watcher {
     }
 }
 
-/// What the watcher touches in a target's own account; only these are linked.
-fn in_other_account(clients: &Clients) -> Account {
+/// What the watcher touches in the account a target lives in, the stack's own or
+/// another; only these are linked.
+fn account(clients: &Clients) -> Account {
     let ecs = Arc::new(EcsServices::new(clients.ecs().clone()));
     Account {
         queues: Arc::new(SqsQueues::new(clients.sqs().clone())),

@@ -99,12 +99,7 @@ impl World {
             store: &self.aws,
             states: &self.aws,
             starts: &self.aws,
-            queues: &self.aws,
-            services: &self.aws,
-            protections: &self.aws,
-            scaler: &self.aws,
-            autoscaling: &self.aws,
-            metrics: &self.aws,
+            here: self.aws.here(),
             emf: &self.aws,
             clock: &self.clock,
             looks: &self.looks,
@@ -1135,13 +1130,13 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
 
 /// An ECS that panics on one service: a stand-in for a bug met on one target's odd
 /// record, wherever in its work.
-struct PanicsOn<'a> {
+struct PanicsOn {
     service: &'static str,
-    rest: &'a MemoryAws,
+    rest: std::sync::Arc<dyn sluice_aws::ServiceScaler>,
 }
 
 #[async_trait::async_trait]
-impl sluice_aws::ServiceScaler for PanicsOn<'_> {
+impl sluice_aws::ServiceScaler for PanicsOn {
     async fn set_desired(
         &self,
         cluster: &str,
@@ -1164,12 +1159,15 @@ async fn a_panic_in_one_targets_work_ends_only_that_targets_work() {
     fakes.add(target("victim", 1));
     fakes.set_backlog("gold-q", 3, 0);
     fakes.set_backlog("victim-q", 3, 0);
-    let scaler = PanicsOn {
-        service: "victim-svc",
-        rest: &fakes.aws,
+    let here = sluice_aws::Account {
+        scaler: std::sync::Arc::new(PanicsOn {
+            service: "victim-svc",
+            rest: fakes.aws.here().scaler.clone(),
+        }),
+        ..fakes.aws.here().clone()
     };
     let ports = Ports {
-        scaler: &scaler,
+        here: &here,
         ..fakes.ports()
     };
     let report = watch(&poll(), &settings(), &ports).await.unwrap();

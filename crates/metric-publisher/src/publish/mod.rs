@@ -10,26 +10,21 @@ mod request;
 mod write;
 
 use serde_json::Value;
-use sluice_aws::{
-    Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, QueueDepths, RateRecords,
-    ServiceCounts,
-};
+use sluice_aws::{Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, RateRecords};
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 
 pub use report::{ReadingReport, Status, Summary, TargetReport};
 
 use crate::settings::Settings;
 
-/// The capabilities a publish needs. `queues`, `services` and `metrics` are those of
-/// the stack's own account; targets elsewhere get their account's from `accounts`
-/// ([`Ports::in_account`]).
+/// The capabilities a publish needs. `here` is the account a target lives in: the
+/// stack's own, until [`Ports::in_account`] names another (from `accounts`); the rest
+/// are the stack's.
 #[derive(Clone, Copy)]
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
-    pub queues: &'a dyn QueueDepths,
-    pub services: &'a dyn ServiceCounts,
-    /// Where GPU and SQS metrics are read: the target's account.
-    pub metrics: &'a dyn MetricReader,
+    /// Queues, services, and the GPU and SQS metrics: where the target lives.
+    pub here: &'a Account,
     /// Where Sluice's own metrics are read back: the stack's account.
     pub own_metrics: &'a dyn MetricReader,
     pub sink: &'a dyn MetricSink,
@@ -41,16 +36,11 @@ pub struct Ports<'a> {
 }
 
 impl<'a> Ports<'a> {
-    /// These ports with the target-side ones of `account` (None: the stack's own).
+    /// These ports acting in `account` (None: the stack's own).
     pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
-        match account {
-            None => *self,
-            Some(account) => Ports {
-                queues: &*account.queues,
-                services: &*account.services,
-                metrics: &*account.metrics,
-                ..*self
-            },
+        Ports {
+            here: account.unwrap_or(self.here),
+            ..*self
         }
     }
 }

@@ -120,9 +120,13 @@ async fn read_in_account(
         .collect();
     let queues: Vec<&[Queue]> = targets.iter().map(|t| t.queues.as_slice()).collect();
     let (counts, gpus, backlogs, ages, queue_counts) = futures::join!(
-        read_task_counts(ports.services, &services, settings.common.concurrency),
+        read_task_counts(
+            &*ports.here.services,
+            &services,
+            settings.common.concurrency
+        ),
         read_gpus(targets, settings, ports),
-        read_backlogs(ports.queues, &queues, settings.common.concurrency),
+        read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency),
         read_oldest_ages(targets, settings, ports),
         read_queue_counts(targets, settings, ports),
     );
@@ -166,7 +170,7 @@ async fn read_queue_counts(
         })
         .collect();
     let mut answers = read_series(
-        ports.metrics,
+        &*ports.here.metrics,
         &queries,
         QUEUE_COUNT_MINUTES,
         settings.common.concurrency,
@@ -240,7 +244,7 @@ async fn read_recent(
 ) -> std::vec::IntoIter<Result<Option<f64>, AwsError>> {
     let common = &settings.common;
     read_latest(
-        ports.metrics,
+        &*ports.here.metrics,
         queries,
         common.metric_lookback_minutes,
         common.concurrency,

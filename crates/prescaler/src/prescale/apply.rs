@@ -70,12 +70,14 @@ async fn change(planned: &Planned, target: &Target, ports: &Ports<'_>) -> Result
         Change::SetBounds { min, max } => {
             let resource_id = ecs_resource_id(&target.cluster, &target.service);
             ports
+                .here
                 .autoscaling
                 .set_bounds(&resource_id, min.1, max.1)
                 .await
         }
         Change::SetDesired { to, .. } => {
             ports
+                .here
                 .scaler
                 .set_desired(&target.cluster, &target.service, to)
                 .await

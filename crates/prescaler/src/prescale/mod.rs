@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sluice_aws::{
     Account, Accounts, AwsError, ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink,
-    PrescaleStates, QueueDepths, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
+    PrescaleStates, StartUpRecords,
 };
 use sluice_core::startup::StartUps;
 use sluice_lambda::RequestError;
@@ -31,19 +31,17 @@ pub use report::{ChangeStatus, Report, TargetReport};
 
 use crate::settings::Settings;
 
-/// The capabilities a prescale needs. `services`, `scaler`, `autoscaling` and
-/// `queues` are the stack's own account's; targets elsewhere get their account's from
-/// `accounts` ([`Ports::in_account`]). Budgets' spend (`metrics`), the published
-/// floors (`sink`) and instance groups stay in the stack's account.
+/// The capabilities a prescale needs. `here` is the account a target lives in: the
+/// stack's own, until [`Ports::in_account`] names another (from `accounts`). Budgets'
+/// spend (`metrics`), the published floors (`sink`) and instance groups stay in the
+/// stack's account.
 #[derive(Clone, Copy)]
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn PrescaleStates,
     pub starts: &'a dyn StartUpRecords,
-    pub services: &'a dyn ServiceCounts,
-    pub scaler: &'a dyn ServiceScaler,
-    pub autoscaling: &'a dyn ScalableTargets,
-    pub queues: &'a dyn QueueDepths,
+    /// Services, desired counts, scalable targets and queues: where the target lives.
+    pub here: &'a Account,
     pub sink: &'a dyn MetricSink,
     /// Where budgets' spend is read: the published RunningTasks.
     pub metrics: &'a dyn MetricReader,
@@ -54,17 +52,11 @@ pub struct Ports<'a> {
 }
 
 impl<'a> Ports<'a> {
-    /// These ports with the target-side ones of `account` (None: the stack's own).
+    /// These ports acting in `account` (None: the stack's own).
     pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
-        match account {
-            None => *self,
-            Some(account) => Ports {
-                services: &*account.services,
-                scaler: &*account.scaler,
-                autoscaling: &*account.autoscaling,
-                queues: &*account.queues,
-                ..*self
-            },
+        Ports {
+            here: account.unwrap_or(self.here),
+            ..*self
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and the prescaler's own last writes. A target whose facts cannot all be read gets
 //! Err and is left as it is.
 
-use sluice_aws::{AwsError, ServiceReaders, read_service_facts};
+use sluice_aws::{AwsError, read_service_facts};
 use sluice_core::config::Target;
 use sluice_core::prescale::{OwnWrite, PrescaleFacts};
 
@@ -46,12 +46,7 @@ async fn read_in_account(
     ports: &Ports<'_>,
 ) -> Vec<Result<PrescaleFacts, AwsError>> {
     let targets: Vec<&Target> = targets.iter().collect();
-    let readers = ServiceReaders {
-        services: ports.services,
-        autoscaling: ports.autoscaling,
-        queues: ports.queues,
-    };
-    read_service_facts(&targets, &readers, settings.common.concurrency)
+    read_service_facts(&targets, ports.here, settings.common.concurrency)
         .await
         .into_iter()
         .map(|facts| {

@@ -568,11 +568,11 @@ mod fleet {
             seeding.elapsed().as_secs_f64()
         );
         let latency = Duration::from_millis(latency_ms);
-        let cloudwatch = CloudWatchStandIn {
+        let cloudwatch = std::sync::Arc::new(CloudWatchStandIn {
             store: MemoryAws::new(),
             latency,
             calls: Mutex::default(),
-        };
+        });
         for gpu in targets.iter().filter_map(|t| t.gpu.as_ref()) {
             for query in gpu.queries() {
                 cloudwatch.store.set_metric(&query, Some(50.0));
@@ -604,7 +604,7 @@ mod fleet {
     struct Fleet<'a> {
         emulators: &'a Emulators,
         table: &'a str,
-        cloudwatch: &'a CloudWatchStandIn,
+        cloudwatch: &'a std::sync::Arc<CloudWatchStandIn>,
         concurrency: usize,
     }
 
@@ -619,13 +619,16 @@ mod fleet {
                 limit_in_flight(&self.emulators.config_with_probe(&probe), self.concurrency);
             let clients = Clients::counted(&config, &counter);
             let store = DynamoStore::new(clients.dynamodb().clone(), self.table.to_owned());
-            let queues = SqsQueues::new(clients.sqs().clone());
-            let services = EcsServices::new(clients.ecs().clone());
+            let here = sluice_aws::Account {
+                queues: std::sync::Arc::new(SqsQueues::new(clients.sqs().clone())),
+                services: std::sync::Arc::new(EcsServices::new(clients.ecs().clone())),
+                metrics: cloudwatch.clone(),
+                ..sluice_aws::Account::unused()
+            };
+            let cloudwatch = cloudwatch.as_ref();
             let ports = Ports {
                 store: &store,
-                queues: &queues,
-                services: &services,
-                metrics: cloudwatch,
+                here: &here,
                 own_metrics: cloudwatch,
                 sink: cloudwatch,
                 emf: &Discard,

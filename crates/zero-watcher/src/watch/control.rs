@@ -14,9 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use sluice_aws::{
-    AwsError, ServiceFacts, ServiceReaders, Versioned, read_backlogs, read_service_facts,
-};
+use sluice_aws::{AwsError, ServiceFacts, Versioned, read_backlogs, read_service_facts};
 use sluice_core::capacity::control::{direct, tracking};
 use sluice_core::capacity::{Look, Memory, Move, Need, Pass, Rates, Situation};
 use sluice_core::config::{Queue, Target};
@@ -349,7 +347,7 @@ async fn awake_backlogs(
         async |account, mine| {
             let ports = ports.in_account(account);
             let queues: Vec<&[Queue]> = mine.iter().map(|t| t.queues.as_slice()).collect();
-            read_backlogs(ports.queues, &queues, settings.common.concurrency).await
+            read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency).await
         },
         |_, error| Err(error.clone()),
     )
@@ -574,6 +572,7 @@ async fn act_all(
             Ok(account) => {
                 let ports = ports.in_account(account.as_deref());
                 ports
+                    .here
                     .scaler
                     .set_desired(&target.cluster, &target.service, after)
                     .await
@@ -638,10 +637,5 @@ async fn read_facts_here(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<Facts, AwsError>> {
-    let readers = ServiceReaders {
-        services: ports.services,
-        autoscaling: ports.autoscaling,
-        queues: ports.queues,
-    };
-    read_service_facts(targets, &readers, settings.common.concurrency).await
+    read_service_facts(targets, ports.here, settings.common.concurrency).await
 }

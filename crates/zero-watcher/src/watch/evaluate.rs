@@ -470,6 +470,7 @@ async fn act(
     };
     let target = watched.target;
     let result = ports
+        .here
         .scaler
         .set_desired(&target.cluster, &target.service, desired)
         .await;

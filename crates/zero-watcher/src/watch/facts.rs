@@ -44,9 +44,9 @@ pub async fn read(
     let queues: Vec<&[Queue]> = polled.iter().map(|w| w.target.queues.as_slice()).collect();
     let concurrency = settings.common.concurrency;
     let (counts, bounds, backlogs, metrics) = futures::join!(
-        read_task_counts(ports.services, &services, concurrency),
-        read_bounds(ports.autoscaling, &resource_ids, concurrency),
-        read_backlogs(ports.queues, &queues, concurrency),
+        read_task_counts(&*ports.here.services, &services, concurrency),
+        read_bounds(&*ports.here.autoscaling, &resource_ids, concurrency),
+        read_backlogs(&*ports.here.queues, &queues, concurrency),
         activation_metrics(&polled, settings, ports),
     );
     let mut polled_results = backlogs.into_iter().zip(metrics);
@@ -128,6 +128,7 @@ async fn add_sleep_facts(
     let (protections, activity, prescaled) = futures::join!(
         stream::iter(&watched)
             .map(|w| ports
+                .here
                 .protections
                 .protected_tasks(&w.target.cluster, &w.target.service))
             .buffered(settings.common.concurrency.max(1))
@@ -210,7 +211,13 @@ async fn recent_activity(
         .max()
         .unwrap_or(1);
     let only: Vec<MetricQuery> = queries.iter().map(|(_, q, _)| q.clone()).collect();
-    let answers = read_series(ports.metrics, &only, window, settings.common.concurrency).await;
+    let answers = read_series(
+        &*ports.here.metrics,
+        &only,
+        window,
+        settings.common.concurrency,
+    )
+    .await;
     for ((index, _, work), answer) in queries.iter().zip(answers) {
         results[*index] = match (&results[*index], answer) {
             (Err(first), _) => Err(first.clone()),
@@ -238,7 +245,7 @@ pub async fn active<'t>(
 ) -> Vec<Watched<'t>> {
     let queues: Vec<&[Queue]> = asleep.iter().map(|w| w.target.queues.as_slice()).collect();
     let (backlogs, metrics) = futures::join!(
-        read_backlogs(ports.queues, &queues, settings.common.concurrency),
+        read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency),
         async {
             if read_metrics {
                 activation_metrics(asleep, settings, ports).await
@@ -288,7 +295,7 @@ async fn activation_metrics(
     let queries: Vec<MetricQuery> = configured.iter().map(|(_, q, _)| q.clone()).collect();
     let common = &settings.common;
     let answers = read_series(
-        ports.metrics,
+        &*ports.here.metrics,
         &queries,
         common.metric_lookback_minutes,
         common.concurrency,

@@ -17,9 +17,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sluice_aws::{
-    Account, Accounts, ConfigStore, ControlMemories, EmfLog, MetricReader, PrescaleStates,
-    QueueDepths, RateRecords, ScalableTargets, ServiceCounts, ServiceScaler, StartUpRecords,
-    TaskProtections, WatchStates,
+    Account, Accounts, ConfigStore, ControlMemories, EmfLog, PrescaleStates, RateRecords,
+    StartUpRecords, WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -31,21 +30,18 @@ pub use work::Watched;
 
 use crate::settings::Settings;
 
-/// The capabilities an invocation needs. The target-side ones (queues, services,
-/// protections, scaler, autoscaling, metrics) are the stack's own account's; targets
-/// elsewhere get their account's from `accounts` ([`Ports::in_account`]).
+/// The capabilities an invocation needs. `here` is the account a target lives in: the
+/// stack's own, until [`Ports::in_account`] names another (from `accounts`); the rest
+/// are the stack's.
 #[derive(Clone, Copy)]
 pub struct Ports<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn WatchStates,
     /// Where measured start-ups are kept for the prescaler's `lead: auto`.
     pub starts: &'a dyn StartUpRecords,
-    pub queues: &'a dyn QueueDepths,
-    pub services: &'a dyn ServiceCounts,
-    pub protections: &'a dyn TaskProtections,
-    pub scaler: &'a dyn ServiceScaler,
-    pub autoscaling: &'a dyn ScalableTargets,
-    pub metrics: &'a dyn MetricReader,
+    /// Queues, services, task protection, desired counts, scalable targets and
+    /// activation metrics: where the target lives.
+    pub here: &'a Account,
     pub emf: &'a dyn EmfLog,
     pub clock: &'a dyn Clock,
     /// The last quiet look at each sleeping target: what a wake's latency counts from.
@@ -61,19 +57,11 @@ pub struct Ports<'a> {
 }
 
 impl<'a> Ports<'a> {
-    /// These ports with the target-side ones of `account` (None: the stack's own).
+    /// These ports acting in `account` (None: the stack's own).
     pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
-        match account {
-            None => *self,
-            Some(account) => Ports {
-                queues: &*account.queues,
-                services: &*account.services,
-                protections: &*account.protections,
-                scaler: &*account.scaler,
-                autoscaling: &*account.autoscaling,
-                metrics: &*account.metrics,
-                ..*self
-            },
+        Ports {
+            here: account.unwrap_or(self.here),
+            ..*self
         }
     }
 }
