@@ -58,6 +58,13 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
     }
 }
 
+/// The scheduled run at `time` on Monday 30 November, with the default settings.
+async fn scheduled_at(aws: &MemoryAws, time: &str) -> crate::prescale::Report {
+    prescale(&scheduled(), &settings(), &ports(aws), monday(time))
+        .await
+        .expect("a scheduled run answers")
+}
+
 /// The floors published, in order.
 fn floors(aws: &MemoryAws) -> Vec<f64> {
     aws.put_datums()
@@ -107,16 +114,12 @@ fn scheduled() -> Value {
 #[tokio::test]
 async fn raises_desired_ahead_of_the_window_and_restores_its_own_write_after() {
     let fakes = world(1, business_hours());
-    let before = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
-        .await
-        .unwrap();
+    let before = scheduled_at(&fakes, "07:49").await;
     assert_eq!(
         (before.targets[0].floor, before.targets[0].outcome),
         (Some(0), ChangeStatus::Unchanged)
     );
-    let raised = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
-        .await
-        .unwrap();
+    let raised = scheduled_at(&fakes, "07:50").await;
     assert_eq!(
         raised.targets[0].change,
         Change::SetDesired { from: 1, to: 5 }
@@ -127,13 +130,9 @@ async fn raises_desired_ahead_of_the_window_and_restores_its_own_write_after() {
         Some(5),
         "recorded as the prescaler's own write"
     );
-    let during = prescale(&scheduled(), &settings(), &ports(&fakes), monday("12:00"))
-        .await
-        .unwrap();
+    let during = scheduled_at(&fakes, "12:00").await;
     assert_eq!(during.targets[0].outcome, ChangeStatus::Unchanged);
-    let after = prescale(&scheduled(), &settings(), &ports(&fakes), monday("18:00"))
-        .await
-        .unwrap();
+    let after = scheduled_at(&fakes, "18:00").await;
     assert_eq!(
         after.targets[0].change,
         Change::SetDesired { from: 5, to: 1 }
@@ -146,13 +145,9 @@ async fn raises_desired_ahead_of_the_window_and_restores_its_own_write_after() {
 #[tokio::test]
 async fn someone_elses_change_in_between_is_left_alone() {
     let fakes = world(1, business_hours());
-    prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
-        .await
-        .unwrap();
+    scheduled_at(&fakes, "09:00").await;
     fakes.set_service("c", "gold-svc", 7);
-    let after = prescale(&scheduled(), &settings(), &ports(&fakes), monday("18:30"))
-        .await
-        .unwrap();
+    let after = scheduled_at(&fakes, "18:30").await;
     assert_eq!(after.targets[0].change, Change::None);
     assert!(
         after.targets[0].reason.contains("someone else changed it"),
@@ -166,9 +161,7 @@ async fn someone_elses_change_in_between_is_left_alone() {
 async fn with_a_scalable_target_the_bounds_move_and_desired_is_never_written() {
     let fakes = world(1, business_hours());
     fakes.set_scalable("c", "gold-svc", 1, 3);
-    let raised = prescale(&scheduled(), &settings(), &ports(&fakes), monday("08:00"))
-        .await
-        .unwrap();
+    let raised = scheduled_at(&fakes, "08:00").await;
     assert_eq!(
         raised.targets[0].change,
         Change::SetBounds {
@@ -183,9 +176,7 @@ async fn with_a_scalable_target_the_bounds_move_and_desired_is_never_written() {
         "{}",
         raised.targets[0].reason
     );
-    let restored = prescale(&scheduled(), &settings(), &ports(&fakes), monday("19:00"))
-        .await
-        .unwrap();
+    let restored = scheduled_at(&fakes, "19:00").await;
     assert_eq!(
         restored.targets[0].change,
         Change::SetBounds {
@@ -234,9 +225,7 @@ async fn a_bad_stored_profile_skips_its_targets_by_name() {
         "business",
         r#"{"name": "business", "timezone": "Mars/Olympus", "windows": []}"#,
     );
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "09:00").await;
     assert_eq!(report.targets[0].outcome, ChangeStatus::Skipped);
     assert!(
         report.targets[0]
@@ -300,9 +289,7 @@ async fn targets_whose_profile_cannot_be_evaluated_are_counted_and_published() {
         "business",
         r#"{"name": "business", "timezone": "Europe/Atlantis", "windows": []}"#,
     );
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "09:00").await;
     assert_eq!(report.targets_without_floor, 1);
     let fleet: Vec<(&str, f64)> = fakes
         .put_datums()
@@ -400,13 +387,9 @@ async fn lead_auto_rises_ahead_by_the_measured_p95_start_up_and_says_so() {
     auto_lead(&fakes);
     // GPU start-ups of 4-4.5 min: p95 270 s = 5 min, + interval 5 + 1 = 11 min.
     fakes.set_start_ups("gold", start_ups(&[240, 250, 270, 245]));
-    let early = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:48"))
-        .await
-        .unwrap();
+    let early = scheduled_at(&fakes, "07:48").await;
     assert_eq!(early.targets[0].floor, Some(0), "{:?}", early.targets[0]);
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "07:49").await;
     let target = &report.targets[0];
     assert_eq!(target.change, Change::SetDesired { from: 1, to: 5 });
     assert_eq!(target.lead_minutes, Some(11));
@@ -461,9 +444,7 @@ async fn a_corrupt_start_up_sample_stops_nothing() {
         },
     ]);
     fakes.set_start_ups("gold", stored);
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "07:49").await;
     let target = &report.targets[0];
     assert_eq!(target.lead_minutes, Some(11), "{}", target.lead);
     assert_eq!(target.change, Change::SetDesired { from: 1, to: 5 });
@@ -474,9 +455,7 @@ async fn lead_auto_without_enough_start_ups_uses_lead_minutes() {
     let fakes = world(1, business_hours());
     auto_lead(&fakes);
     fakes.set_start_ups("gold", start_ups(&[240, 250]));
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:49"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "07:49").await;
     assert_eq!(report.targets[0].floor, Some(0));
     assert!(
         report.targets[0].lead.contains("2 start-up(s)"),
@@ -490,9 +469,7 @@ async fn lead_auto_without_enough_start_ups_uses_lead_minutes() {
         ErrorKind::Unavailable,
         1,
     );
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "07:50").await;
     let target = &report.targets[0];
     assert_eq!(target.lead_minutes, Some(10));
     assert!(target.lead.contains("cannot be read"), "{}", target.lead);
@@ -587,9 +564,7 @@ async fn a_spent_enforcing_budget_holds_max_capacity_at_what_runs_and_says_so() 
         assert!(figures.contains(&expected), "{expected:?} in {figures:?}");
     }
     // In the window the floor (5) is above the cap: MinCapacity rises to the cap only.
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("08:00"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "08:00").await;
     let target = &report.targets[0];
     assert_eq!(
         target.change,
@@ -673,9 +648,7 @@ async fn each_run_publishes_the_floors_error_against_the_backlogs_need() {
             .next_back()
     };
     // Floor 5, nothing queued: 5 tasks idle for the 5-minute interval.
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:00"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "09:00").await;
     let error = report.targets[0].floor_error.unwrap();
     assert!(
         (error.over_task_hours - 5.0 * 5.0 / 60.0).abs() < 1e-9,
@@ -690,9 +663,7 @@ async fn each_run_publishes_the_floors_error_against_the_backlogs_need() {
             ..QueueDepth::default()
         },
     );
-    prescale(&scheduled(), &settings(), &ports(&fakes), monday("09:05"))
-        .await
-        .unwrap();
+    scheduled_at(&fakes, "09:05").await;
     let under = figure("FloorUnderTaskHours").unwrap_or(0.0);
     assert!((under - 5.0 * 5.0 / 60.0).abs() < 1e-9, "{under}");
     assert_eq!(figure("FloorOverTaskHours"), Some(0.0));
@@ -714,9 +685,7 @@ async fn a_refused_group_raise_keeps_its_record_and_the_next_run_finishes_it() {
         ErrorKind::Throttled,
         1,
     );
-    let refused = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:45"))
-        .await
-        .unwrap();
+    let refused = scheduled_at(&fakes, "07:45").await;
     let group = &refused.groups[0];
     assert_eq!(
         (group.needed, group.outcome),
@@ -724,15 +693,11 @@ async fn a_refused_group_raise_keeps_its_record_and_the_next_run_finishes_it() {
         "{group:?}"
     );
     assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
-    let done = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
-        .await
-        .unwrap();
+    let done = scheduled_at(&fakes, "07:50").await;
     assert_eq!(done.groups[0].change, Some((1, 3)));
     assert_eq!(fakes.group("gpu-asg"), Some((3, None, 8)));
     // The window's end gives back exactly the raise, to the MinSize it found.
-    prescale(&scheduled(), &settings(), &ports(&fakes), monday("18:30"))
-        .await
-        .unwrap();
+    scheduled_at(&fakes, "18:30").await;
     assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
     // A dry run says what it would do and changes nothing.
     let dry = Settings {
@@ -825,9 +790,7 @@ async fn an_invalid_stored_budget_and_a_refused_group_raise_are_counted_failed()
         ErrorKind::AccessDenied,
         1,
     );
-    let report = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:45"))
-        .await
-        .unwrap();
+    let report = scheduled_at(&fakes, "07:45").await;
     assert!(
         report.invalid.contains_key("budget spent"),
         "{:?}",
@@ -890,16 +853,12 @@ async fn a_target_elsewhere_gets_its_floor_in_its_own_account() {
 async fn a_refused_raise_is_counted_as_failed_and_a_clean_run_publishes_zero() {
     let fakes = world(1, business_hours());
     fakes.fail_next("ECS.UpdateService", None, ErrorKind::AccessDenied, 1);
-    let refused = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:50"))
-        .await
-        .unwrap();
+    let refused = scheduled_at(&fakes, "07:50").await;
     assert_eq!(refused.targets[0].outcome, ChangeStatus::Failed);
     assert_eq!(refused.targets_failed, 1);
     assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(1.0));
 
-    let raised = prescale(&scheduled(), &settings(), &ports(&fakes), monday("07:55"))
-        .await
-        .unwrap();
+    let raised = scheduled_at(&fakes, "07:55").await;
     assert_eq!(raised.targets[0].outcome, ChangeStatus::Changed);
     assert_eq!(raised.targets_failed, 0);
     assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(0.0));

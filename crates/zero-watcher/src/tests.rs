@@ -94,6 +94,16 @@ impl World {
         self.aws.set_metric(&query, value);
     }
 
+    /// One invocation on `event` with the default settings.
+    async fn run(&self, event: &Value) -> Result<crate::watch::Report, WatchError> {
+        watch(event, &settings(), &self.ports()).await
+    }
+
+    /// The next call of `operation` fails with `kind`.
+    fn fail_once(&self, operation: &'static str, kind: ErrorKind) {
+        self.aws.fail_next(operation, None, kind, 1);
+    }
+
     fn ports(&self) -> Ports<'_> {
         Ports {
             store: &self.aws,
@@ -164,7 +174,7 @@ fn sns() -> Value {
 #[tokio::test]
 async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     let fakes = World::new();
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
         Effect::Stayed,
@@ -172,14 +182,14 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     );
 
     fakes.set_backlog("gold-q", 2, 0);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Woke);
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
 
     // Work picked up: in flight only still counts as busy.
     fakes.advance(60);
     fakes.set_backlog("gold-q", 0, 2);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         (
             report.decisions[0].outcome,
@@ -190,13 +200,13 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
 
     fakes.set_backlog("gold-q", 0, 0);
     fakes.advance(4 * 60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].reason, "idle for 240s of 300s",
         "one minute short"
     );
     fakes.advance(60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Slept);
     assert_eq!(
         fakes.writes(),
@@ -209,10 +219,10 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
 #[tokio::test]
 async fn a_wake_reports_its_latency_and_the_first_running_task_its_start_up() {
     let fakes = World::new();
-    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.run(&poll()).await.unwrap();
     fakes.advance(5);
     fakes.set_backlog("gold-q", 2, 0);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let woke = &report.decisions[0];
     assert_eq!(
         (woke.outcome, woke.wake_latency_seconds),
@@ -226,14 +236,14 @@ async fn a_wake_reports_its_latency_and_the_first_running_task_its_start_up() {
     };
     fakes.aws.set_tasks("cluster", "gold-svc", starting);
     fakes.advance(60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].start_latency_seconds, None, "starting");
     fakes.aws.set_service("cluster", "gold-svc", 1);
     fakes.advance(60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].start_latency_seconds, Some(120));
     fakes.advance(60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].start_latency_seconds, None, "once");
     let lines = fakes.aws.emf_lines().join("\n");
     for metric in ["\"WakeLatency\":5", "\"StartLatency\":120"] {
@@ -247,9 +257,9 @@ async fn a_wake_reports_its_latency_and_the_first_running_task_its_start_up() {
 #[tokio::test]
 async fn a_start_up_that_cannot_be_kept_loses_the_sample_not_the_look() {
     let fakes = World::new();
-    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.run(&poll()).await.unwrap();
     fakes.set_backlog("gold-q", 2, 0);
-    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.run(&poll()).await.unwrap();
     fakes.aws.set_service("cluster", "gold-svc", 1);
     fakes.advance(60);
     fakes.aws.fail_next(
@@ -258,7 +268,7 @@ async fn a_start_up_that_cannot_be_kept_loses_the_sample_not_the_look() {
         ErrorKind::Throttled,
         1,
     );
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let look = &report.decisions[0];
     assert_eq!(look.start_latency_seconds, Some(60));
     assert!(
@@ -289,7 +299,7 @@ async fn a_failed_read_changes_nothing() {
     fakes
         .aws
         .fail("SQS.GetQueueAttributes", ErrorKind::Throttled);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let decision = &report.decisions[0];
     assert_eq!(decision.outcome, Effect::Skipped);
     assert!(
@@ -314,13 +324,13 @@ async fn a_failed_read_changes_nothing() {
         (Some(T0 - 3600), 1, 1)
     );
     fakes.advance(60);
-    let again = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let again = fakes.run(&poll()).await.unwrap();
     assert_eq!(again.decisions[0].skipped_in_a_row, 2, "in a row");
     let line = fakes.aws.emf_lines().pop().unwrap_or_default();
     assert!(line.contains("\"WatcherSkippedInARow\":2.0"), "{line}");
     fakes.aws.heal();
     fakes.advance(60);
-    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.run(&poll()).await.unwrap();
     assert_eq!(
         fakes.aws.watch_state("gold").map(|v| v.value.skipped),
         Some(0),
@@ -331,12 +341,12 @@ async fn a_failed_read_changes_nothing() {
 #[tokio::test]
 async fn a_burst_of_sns_to_an_awake_service_makes_no_ecs_call() {
     let fakes = World::new();
-    let first = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+    let first = fakes.run(&sns()).await.unwrap();
     assert_eq!(first.decisions[0].outcome, Effect::Woke);
     let reads_after_wake = fakes.aws.calls("ECS.DescribeServices");
     for _ in 0..100 {
         fakes.advance(1);
-        let report = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+        let report = fakes.run(&sns()).await.unwrap();
         assert_eq!(report.decisions[0].outcome, Effect::Stayed);
     }
     assert_eq!(
@@ -374,7 +384,7 @@ async fn a_lost_claim_never_acts_twice() {
         },
         1,
     );
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].reason,
         "wake already claimed by another invocation"
@@ -387,7 +397,7 @@ async fn aas_bounds_are_respected() {
     let fakes = World::with(gold(4));
     fakes.aws.set_scalable("cluster", "gold-svc", 0, 2);
     fakes.set_backlog("gold-q", 1, 0);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].desired_after,
         Some(2),
@@ -434,7 +444,7 @@ async fn dry_run_decides_and_changes_nothing() {
 async fn paused_targets_are_skipped() {
     let fakes = World::with(gold(1).paused());
     fakes.set_backlog("gold-q", 3, 0);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         (
             report.decisions[0].outcome,
@@ -548,14 +558,14 @@ async fn poll_mode_wakes_within_the_interval() {
 async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     let fakes = World::with_activation_metric(100.0);
     fakes.set_metric(Some(100.0));
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
         Effect::Stayed,
         "at the threshold is not above it"
     );
     fakes.set_metric(Some(250.0));
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         (
             report.decisions[0].outcome,
@@ -567,7 +577,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
         )
     );
     fakes.advance(3600);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         (
             report.decisions[0].outcome,
@@ -591,10 +601,10 @@ async fn an_activation_rate_wakes_on_growth_not_on_size() {
     let fakes = World::with(target);
     let query = activation_metric(0.0).query().unwrap();
     fakes.aws.set_series(&query, vec![6000.0, 5000.0]);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Stayed, "shrinking");
     fakes.aws.set_series(&query, vec![200.0, 350.0]);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
         Effect::Woke,
@@ -641,7 +651,7 @@ async fn a_failed_activation_query_is_unknown_and_affects_only_its_target() {
         ErrorKind::Unavailable,
         10,
     );
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let gold = report
         .decisions
         .iter()
@@ -667,17 +677,16 @@ fn topic_only() -> World {
 #[tokio::test]
 async fn a_push_wake_refused_once_fails_the_invocation_and_the_next_poll_honours_it() {
     let fakes = topic_only();
-    fakes
-        .aws
-        .fail_next("ECS.UpdateService", None, ErrorKind::Unavailable, 1);
-    let error = watch(&sns(), &settings(), &fakes.ports())
+    fakes.fail_once("ECS.UpdateService", ErrorKind::Unavailable);
+    let error = fakes
+        .run(&sns())
         .await
         .expect_err("the push could not be carried out: Lambda must retry it");
     assert_eq!(error.retry(), Retry::Retryable, "{error}");
     assert!(error.to_string().contains("gold"), "{error}");
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(0));
     fakes.advance(30);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
 }
@@ -685,12 +694,10 @@ async fn a_push_wake_refused_once_fails_the_invocation_and_the_next_poll_honours
 #[tokio::test]
 async fn a_refused_wake_is_not_mistaken_for_an_awake_service() {
     let fakes = topic_only();
-    fakes
-        .aws
-        .fail_next("ECS.UpdateService", None, ErrorKind::Throttled, 1);
-    let _ = watch(&sns(), &settings(), &fakes.ports()).await;
+    fakes.fail_once("ECS.UpdateService", ErrorKind::Throttled);
+    let _ = fakes.run(&sns()).await;
     fakes.advance(5);
-    let report = watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&sns()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
 }
@@ -698,29 +705,25 @@ async fn a_refused_wake_is_not_mistaken_for_an_awake_service() {
 #[tokio::test]
 async fn a_push_whose_facts_cannot_be_read_is_recorded_for_the_next_poll() {
     let fakes = topic_only();
-    fakes
-        .aws
-        .fail_next("ECS.DescribeServices", None, ErrorKind::Unavailable, 1);
-    let error = watch(&sns(), &settings(), &fakes.ports())
-        .await
-        .expect_err("not carried out");
+    fakes.fail_once("ECS.DescribeServices", ErrorKind::Unavailable);
+    let error = fakes.run(&sns()).await.expect_err("not carried out");
     assert_eq!(error.retry(), Retry::Retryable, "{error}");
     assert!(
         fakes.aws.desired_writes().is_empty(),
         "no change on unread facts"
     );
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
 }
 
 #[tokio::test]
 async fn a_burst_after_a_wake_still_costs_no_ecs_call() {
     let fakes = topic_only();
-    watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.run(&sns()).await.unwrap();
     let reads = fakes.aws.calls("ECS.DescribeServices");
     for _ in 0..10 {
         fakes.advance(1);
-        watch(&sns(), &settings(), &fakes.ports()).await.unwrap();
+        fakes.run(&sns()).await.unwrap();
     }
     assert_eq!(fakes.aws.calls("ECS.DescribeServices"), reads);
 }
@@ -822,7 +825,7 @@ async fn a_target_elsewhere_is_woken_in_its_own_account() {
         },
     );
 
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
 
     let team_decision = report.decisions.iter().find(|d| d.target == "team");
     assert_eq!(team_decision.map(|d| d.outcome), Some(Effect::Woke));
@@ -846,7 +849,7 @@ async fn a_role_that_cannot_be_assumed_fails_its_targets_and_the_others_go_on() 
         .aws
         .put_target(&target("lost", 1).in_account(role, None));
 
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
 
     let outcome = |name: &str| report.decisions.iter().find(|d| d.target == name);
     assert_eq!(outcome("gold").map(|d| d.outcome), Some(Effect::Woke));
@@ -873,7 +876,7 @@ async fn a_push_for_an_unreachable_account_is_kept_for_the_next_look() {
     let late = target("late", 1).in_account(role, None);
     fakes.aws.put_target(&late);
 
-    let pushed = watch(&sns(), &settings(), &fakes.ports()).await;
+    let pushed = fakes.run(&sns()).await;
     let report = match &pushed {
         Ok(report) => report,
         Err(crate::watch::WatchError::PushNotCarriedOut(report)) => report.as_ref(),
@@ -903,7 +906,7 @@ async fn a_push_for_an_unreachable_account_is_kept_for_the_next_look() {
     account.set_service("cluster", "late-svc", 0);
     account.set_queue("late-q", Default::default());
     fakes.advance(60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let decision = report
         .decisions
         .iter()
@@ -943,12 +946,12 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() {
     let fakes = World::new();
     sized(&fakes, 1);
     fakes.set_backlog("gold-q", 1000, 1);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     // 1000 waiting at backlog_per_task 10: a need of 100, capped at MaxCapacity 10.
     assert_eq!(capacity(&report)[0].0, ControlEffect::Raised, "{report:?}");
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 10)]);
     fakes.advance(5);
-    let again = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let again = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         capacity(&again)[0].0,
         ControlEffect::Held,
@@ -968,7 +971,7 @@ async fn a_raise_never_passes_capacity_max_when_max_capacity_is_stale() {
     fakes.aws.put_target(&gold(1).with_capacity(0, 2));
     sized(&fakes, 1);
     fakes.set_backlog("gold-q", 1000, 1);
-    watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    fakes.run(&poll()).await.unwrap();
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 2)]);
 }
 
@@ -982,7 +985,7 @@ async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
     // more, 1.70.
     fakes.set_backlog("gold-q", 0, 1);
     for minute in 0..3 {
-        let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+        let report = fakes.run(&poll()).await.unwrap();
         assert_eq!(
             capacity(&report)[0].0,
             ControlEffect::Held,
@@ -990,7 +993,7 @@ async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
         );
         fakes.advance(60);
     }
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let (effect, reason) = &capacity(&report)[0];
     assert_eq!(*effect, ControlEffect::Lowered, "{reason}");
     assert!(
@@ -1020,9 +1023,9 @@ async fn a_cpu_policy_takes_the_give_back_to_application_auto_scaling() {
     fakes.set_backlog("gold-q", 0, 1);
     for _ in 0..4 {
         fakes.advance(60);
-        watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+        fakes.run(&poll()).await.unwrap();
     }
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let (effect, reason) = &capacity(&report)[0];
     assert_eq!(*effect, ControlEffect::Held, "{reason}");
     assert!(
@@ -1047,7 +1050,7 @@ async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
         ErrorKind::Throttled,
         1,
     );
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     let (effect, reason) = &capacity(&report)[0];
     assert_eq!(*effect, ControlEffect::Skipped);
     assert!(reason.contains("not decided, nothing changed"), "{reason}");
@@ -1094,7 +1097,7 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
         },
         1,
     );
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         (
             report.decisions[0].outcome,
@@ -1108,7 +1111,7 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
     );
     assert!(!report.decisions[0].start_overdue);
     fakes.advance(30 * 60);
-    let report = watch(&poll(), &settings(), &fakes.ports()).await.unwrap();
+    let report = fakes.run(&poll()).await.unwrap();
     assert!(
         report.decisions[0].start_overdue,
         "40 minutes and no task running"
