@@ -13,6 +13,10 @@ use sluice_core::zero::{IdleGaps, Transition, WatchState};
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// The table's keys: the kind of record (`target`, `state`, ...) and its name.
+pub const PARTITION_KEY: &str = "pk";
+pub const SORT_KEY: &str = "sk";
+
 /// The version a record was read at: what a conditional write must still find.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Version {
@@ -231,10 +235,7 @@ pub fn group_own(item: &Item) -> Result<(String, GroupOwn), String> {
         Some(Ok("warm_pool")) => Ok(Some(GroupFloor::WarmPool)),
         Some(_) => Err(()),
     };
-    let group = item
-        .get(crate::store::SORT_KEY)
-        .and_then(|v| v.as_s().ok())
-        .cloned();
+    let group = item.get(SORT_KEY).and_then(|v| v.as_s().ok()).cloned();
     match (group, count("raised_to"), count("baseline"), floor) {
         (Some(group), Some(raised_to), Some(baseline), Ok(floor)) => Ok((
             group,

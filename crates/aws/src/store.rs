@@ -41,8 +41,7 @@ pub struct StoredItem {
     pub spec: String,
 }
 
-pub const PARTITION_KEY: &str = "pk";
-pub const SORT_KEY: &str = "sk";
+pub use crate::item::{PARTITION_KEY, SORT_KEY};
 const SPEC: &str = "spec";
 const UPDATED_AT: &str = "updated_at";
 

@@ -25,7 +25,7 @@ use sluice_core::policy::{
 use sluice_core::scaling::Compare;
 
 use crate::cloudwatch::{CloudWatch, Statistic};
-use crate::engine::{Changed, Levers};
+use crate::levers::{Changed, Levers};
 
 /// Datapoints above target before the high alarm invokes scale-out: the alarm target
 /// tracking creates evaluates 3 one-minute periods [TT, "How it works"; the alarm
@@ -429,12 +429,12 @@ fn proportional(desired: u32, metric: f64, target: f64) -> u32 {
     }
 }
 
-/// Whether the engine publishes this predefined metric (`crate::engine::predefined`).
+/// Whether the engine publishes this predefined metric (`crate::levers::predefined`).
 fn modelled(metric_type: &str) -> bool {
     let series = metric_type.trim_end_matches("HighResolution");
     [
-        crate::engine::predefined::CPU,
-        crate::engine::predefined::REQUESTS,
+        crate::levers::predefined::CPU,
+        crate::levers::predefined::REQUESTS,
     ]
     .contains(&series)
 }
@@ -563,7 +563,7 @@ mod tests {
             let mut changes = Vec::new();
             for minute in 0..3 {
                 let read = |metric: &MetricRef| {
-                    (metric.metric == crate::engine::predefined::CPU).then_some(100.0)
+                    (metric.metric == crate::levers::predefined::CPU).then_some(100.0)
                 };
                 if let Some(scaled) = m.evaluate_with(minute * 60, desired, BOUNDS, read) {
                     desired = scaled.to;

@@ -25,6 +25,7 @@ pub mod demand;
 pub mod ecs;
 pub mod engine;
 pub mod learn;
+pub mod levers;
 pub mod limit;
 pub mod queue;
 pub mod report;
@@ -39,7 +40,8 @@ use sluice_core::profile::Schedule;
 
 pub use controller::Kind;
 use ecs::{Latency, TaskModel};
-pub use engine::{Changed, Minute};
+pub use engine::Minute;
+pub use levers::Changed;
 use limit::{Limit, LimitSpec};
 
 /// Which task count BacklogPerTask divides by. The publisher uses `Desired`

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::clock::TICK_SECONDS;
-use crate::engine::Changed;
+use crate::levers::Changed;
 use crate::signals::Signals;
 use crate::{Run, Scenario};
 
@@ -342,7 +342,7 @@ pub fn not_modelled(scaling: &sluice_core::scaling::Scaling) -> Vec<String> {
         );
     }
     for (index, rule) in scaling.step_rules.iter().enumerate() {
-        let cpu = rule.namespace == "AWS/ECS" && rule.metric == crate::engine::predefined::ECS_CPU;
+        let cpu = rule.namespace == "AWS/ECS" && rule.metric == crate::levers::predefined::ECS_CPU;
         if rule.namespace.starts_with("AWS/") && !cpu {
             notes.push(format!(
                 "step_rules[{index}]: {}/{} is not derived from the load here; the rule never fires in this run",

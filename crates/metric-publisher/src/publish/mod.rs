@@ -109,5 +109,5 @@ pub async fn publish(
     )
     .await;
     write::save_rates(&mut decided, settings, ports).await;
-    summary.finish(decided)
+    summary.finish(decided.reports, decided.invalid, decided.fleet)
 }

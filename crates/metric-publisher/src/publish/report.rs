@@ -92,12 +92,18 @@ impl Summary {
         }
     }
 
-    /// Logs one line per target and counts; fails as a whole only when there was
-    /// something to publish and nothing was.
-    pub fn finish(mut self, decided: super::decide::Decided) -> Result<Summary, PublishError> {
-        self.targets = decided.reports;
-        self.invalid_targets = decided.invalid;
-        self.fleet = decided.fleet;
+    /// With each target's report (`targets`, then those whose configuration is
+    /// invalid) and the fleet's tally: logs one line per target and counts; fails as
+    /// a whole only when there was something to publish and nothing was.
+    pub fn finish(
+        mut self,
+        targets: Vec<TargetReport>,
+        invalid: Vec<TargetReport>,
+        fleet: FleetTally,
+    ) -> Result<Summary, PublishError> {
+        self.targets = targets;
+        self.invalid_targets = invalid;
+        self.fleet = fleet;
         for report in &self.targets {
             match report.status {
                 Status::Published => {

@@ -10,8 +10,8 @@ use sluice_core::config::Target;
 use sluice_core::prescale::Change;
 
 use super::Ports;
+use super::outcome::ChangeStatus;
 use super::plan::Planned;
-use super::report::ChangeStatus;
 use crate::settings::Settings;
 
 pub async fn apply(

@@ -14,7 +14,7 @@ use sluice_core::startup;
 use super::Ports;
 use super::StartUpsRead;
 use super::load::Loaded;
-use super::report::ChangeStatus;
+use super::outcome::ChangeStatus;
 use crate::settings::Settings;
 
 /// What became of one group's floor.

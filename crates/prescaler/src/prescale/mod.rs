@@ -9,6 +9,7 @@ mod apply;
 mod budgets;
 mod groups;
 mod load;
+mod outcome;
 mod plan;
 mod publish;
 mod read;
@@ -27,7 +28,8 @@ use sluice_core::startup::StartUps;
 use sluice_lambda::RequestError;
 
 pub use groups::GroupReport;
-pub use report::{ChangeStatus, Report, TargetReport};
+pub use outcome::{ChangeStatus, TargetReport};
+pub use report::Report;
 
 use crate::settings::Settings;
 

@@ -12,8 +12,8 @@ use sluice_core::startup::{self, StartUps};
 
 use super::budgets::{self, Budgeted};
 use super::load::Loaded;
+use super::outcome::{ChangeStatus, FloorError, TargetReport};
 use super::read::Facts;
-use super::report::{ChangeStatus, FloorError, TargetReport};
 use crate::settings::Settings;
 
 /// A target's report and, when something is to be done, what.

@@ -7,8 +7,8 @@ use sluice_core::names;
 
 use super::Ports;
 use super::budgets::Budgeted;
+use super::outcome::TargetReport;
 use super::plan::Planned;
-use super::report::TargetReport;
 use crate::settings::Settings;
 
 /// How many floors were published. The counts of targets without a floor and of

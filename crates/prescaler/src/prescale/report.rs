@@ -5,90 +5,13 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 use sluice_core::budget::Standing;
-use sluice_core::config::Target;
-use sluice_core::prescale::Change;
-use sluice_core::startup::Percentiles;
 
 use super::budgets::Budgeted;
 use super::groups::GroupReport;
+use super::outcome::{ChangeStatus, TargetReport};
 use super::plan::Planned;
 use super::request::Request;
 use crate::settings::Settings;
-
-/// What became of a target's planned change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeStatus {
-    Changed,
-    /// Dry run or forecast only: what would have changed.
-    WouldChange,
-    Unchanged,
-    /// Nothing decided: a read failed, the profile is bad, or the target is paused.
-    Skipped,
-    /// Decided, but AWS refused the change.
-    Failed,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TargetReport {
-    pub target: String,
-    pub profile: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub floor: Option<u32>,
-    /// The cap (MaxCapacity) of a capped window open now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cap: Option<u32>,
-    /// Indexes of the profile's windows that give the floor.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub windows: Vec<usize>,
-    /// Minutes ahead of a window its floor rises, and why that lead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lead_minutes: Option<i64>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub lead: String,
-    /// The target's measured start-ups (p50, p95, how many), when any were kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_up: Option<Percentiles>,
-    /// Each budget that counts the target: its spend, and what it does.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub budgets: Vec<String>,
-    /// This interval's floor against the backlog's need.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub floor_error: Option<FloorError>,
-    pub outcome: ChangeStatus,
-    pub change: Change,
-    pub reason: String,
-    /// Nothing was decided because a fact could not be read (the target's account
-    /// could not be reached included): counted in PrescalerFailed.
-    #[serde(skip)]
-    pub unread: bool,
-    /// A raise recorded on the service the target named before it moved (another
-    /// account, region or service): not given back here, said, and counted failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub left_behind: Option<String>,
-}
-
-impl TargetReport {
-    pub fn new(target: &Target, profile: &str) -> Self {
-        TargetReport {
-            target: target.name.clone(),
-            profile: profile.to_owned(),
-            floor: None,
-            cap: None,
-            windows: Vec::new(),
-            lead_minutes: None,
-            lead: String::new(),
-            start_up: None,
-            budgets: Vec::new(),
-            floor_error: None,
-            outcome: ChangeStatus::Skipped,
-            change: Change::None,
-            reason: String::new(),
-            unread: false,
-            left_behind: None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -163,14 +86,6 @@ impl Report {
             targets_failed,
         }
     }
-}
-
-/// Task-hours this interval that the floor in force held above the backlog's need
-/// (paid for idle) and below it (left to reactive scaling).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct FloorError {
-    pub over_task_hours: f64,
-    pub under_task_hours: f64,
 }
 
 /// A budget's standing as the report shows it.

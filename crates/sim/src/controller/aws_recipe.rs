@@ -16,7 +16,7 @@ use super::Controller;
 use crate::aas;
 use crate::clock;
 use crate::cloudwatch::CloudWatch;
-use crate::engine::{Levers, View};
+use crate::levers::{Levers, View};
 
 const METRIC: &str = "BacklogPerInstance";
 const DEFAULT_COOLDOWN: u32 = 300;

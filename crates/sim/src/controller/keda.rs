@@ -23,7 +23,7 @@ use sluice_core::facts::ScalableBounds;
 
 use super::Controller;
 use crate::cloudwatch::CloudWatch;
-use crate::engine::{Changed, Levers, View};
+use crate::levers::{Changed, Levers, View};
 
 const HPA_SYNC_SECONDS: i64 = 15;
 const TOLERANCE: f64 = 0.1;

@@ -12,7 +12,7 @@ use sluice_core::config::ScaleToZero;
 
 use crate::Scenario;
 use crate::cloudwatch::CloudWatch;
-use crate::engine::{Levers, View};
+use crate::levers::{Levers, View};
 
 pub use aws_recipe::AwsRecipe;
 pub use keda::KedaHpa;

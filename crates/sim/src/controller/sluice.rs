@@ -23,7 +23,7 @@ use super::Controller;
 use crate::aas;
 use crate::clock::{self, TICK_SECONDS};
 use crate::cloudwatch::{CloudWatch, Statistic};
-use crate::engine::{Changed, GPU_AGENT, Levers, View, sqs};
+use crate::levers::{Changed, GPU_AGENT, Levers, View, sqs};
 use crate::signals::{self, Signals};
 use crate::{Denominator, Scenario};
 
