@@ -8,7 +8,7 @@ use sluice_core::prescale::OwnWrite;
 use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::WatchState;
 
-use crate::item::{self, Version, Versioned};
+use crate::item::{self, Item, Version, Versioned};
 use crate::{
     AwsError, ConfigStore, ControlMemories, DecisionNote, ErrorKind, GroupStates, PrescaleStates,
     RateRecords, StartUpRecords, WatchStates,
@@ -327,21 +327,8 @@ impl DynamoStore {
 #[async_trait]
 impl PrescaleStates for DynamoStore {
     async fn load_all(&self) -> Result<BTreeMap<String, OwnWrite>, AwsError> {
-        let mut records = BTreeMap::new();
-        for item in self.partition(PRESCALE_PARTITION).await? {
-            let Some(name) = text(&item, SORT_KEY) else {
-                continue;
-            };
-            match item::own_write(&item) {
-                Ok(own) => {
-                    records.insert(name, own);
-                }
-                Err(problem) => {
-                    tracing::warn!(target_name = %name, %problem, "unreadable prescaler record")
-                }
-            }
-        }
-        Ok(records)
+        self.named_records(PRESCALE_PARTITION, item::own_write)
+            .await
     }
 
     async fn save(&self, target: &str, own: Option<OwnWrite>) -> Result<(), AwsError> {
@@ -422,21 +409,7 @@ fn start_ups(item: &HashMap<String, AttributeValue>) -> Result<StartUps, String>
 #[async_trait]
 impl StartUpRecords for DynamoStore {
     async fn start_ups(&self) -> Result<BTreeMap<String, StartUps>, AwsError> {
-        let mut records = BTreeMap::new();
-        for item in self.partition(STARTUP_PARTITION).await? {
-            let Some(name) = text(&item, SORT_KEY) else {
-                continue;
-            };
-            match start_ups(&item) {
-                Ok(starts) => {
-                    records.insert(name, starts);
-                }
-                Err(problem) => {
-                    tracing::warn!(target_name = %name, %problem, "start-ups ignored")
-                }
-            }
-        }
-        Ok(records)
+        self.named_records(STARTUP_PARTITION, start_ups).await
     }
 
     /// Read, add, and write back only if the samples are still what was read: two
@@ -494,16 +467,10 @@ const GROUP_PARTITION: &str = "state#groups";
 #[async_trait]
 impl GroupStates for DynamoStore {
     async fn group_owns(&self) -> Result<BTreeMap<String, GroupOwn>, AwsError> {
-        let mut owns = BTreeMap::new();
-        for item in self.partition(GROUP_PARTITION).await? {
-            match crate::item::group_own(&item) {
-                Ok((group, own)) => {
-                    owns.insert(group, own);
-                }
-                Err(problem) => tracing::warn!(%problem, "unreadable group record ignored"),
-            }
-        }
-        Ok(owns)
+        self.named_records(GROUP_PARTITION, |item| {
+            item::group_own(item).map(|(_, own)| own)
+        })
+        .await
     }
 
     async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError> {
@@ -538,20 +505,39 @@ impl DynamoStore {
         partition: &str,
         clean: impl Fn(&T) -> (T, Vec<String>),
     ) -> Result<BTreeMap<String, T>, AwsError> {
+        let parsed = self
+            .named_records(partition, |item| {
+                text(item, VALUE)
+                    .ok_or_else(|| format!("no {VALUE} attribute"))
+                    .and_then(|json| serde_json::from_str::<T>(&json).map_err(|e| e.to_string()))
+            })
+            .await?;
+        Ok(parsed
+            .into_iter()
+            .map(|(name, value)| {
+                let (value, notes) = clean(&value);
+                for note in notes {
+                    tracing::warn!(target_name = %name, %note, partition, "stored record");
+                }
+                (name, value)
+            })
+            .collect())
+    }
+
+    /// Each record of `partition` by its name, decoded; one that does not decode is
+    /// skipped and logged with why, so one odd record never hides the others.
+    async fn named_records<T>(
+        &self,
+        partition: &str,
+        decode: impl Fn(&Item) -> Result<T, String>,
+    ) -> Result<BTreeMap<String, T>, AwsError> {
         let mut records = BTreeMap::new();
         for item in self.partition(partition).await? {
             let Some(name) = text(&item, SORT_KEY) else {
                 continue;
             };
-            let parsed = text(&item, VALUE)
-                .ok_or_else(|| format!("no {VALUE} attribute"))
-                .and_then(|json| serde_json::from_str::<T>(&json).map_err(|e| e.to_string()));
-            match parsed {
+            match decode(&item) {
                 Ok(value) => {
-                    let (value, notes) = clean(&value);
-                    for note in notes {
-                        tracing::warn!(target_name = %name, %note, partition, "stored record");
-                    }
                     records.insert(name, value);
                 }
                 Err(problem) => {
