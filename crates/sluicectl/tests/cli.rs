@@ -8,15 +8,13 @@
 mod common;
 
 use anyhow::Result;
-use common::{example, sluicectl, text, write_temp};
+use common::{example, sluicectl, succeeds, text, write_temp};
 use sluice_aws::{ConfigStore, ItemKind};
 use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
 
 #[test]
 fn validate_accepts_the_example() {
-    let output = sluicectl(&["validate", "-f", &example()], None);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
+    let stdout = succeeds(&["validate", "-f", &example()], None);
     assert!(
         stdout.contains("ok (4 targets, 1 profiles, 1 budgets)"),
         "{stdout}"
@@ -338,7 +336,7 @@ async fn a_missing_table_is_a_clear_error() -> Result<()> {
 
 #[test]
 fn plan_prints_the_floors_of_a_file_before_it_is_applied() {
-    let output = sluicectl(
+    let stdout = succeeds(
         &[
             "plan",
             "--target",
@@ -352,8 +350,6 @@ fn plan_prints_the_floors_of_a_file_before_it_is_applied() {
         ],
         None,
     );
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
     assert!(
         stdout.contains("gold-inference: profile business-hours (Europe/Berlin), capacity 0-50"),
         "{stdout}"
@@ -490,9 +486,7 @@ async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
         "--hours",
         "12",
     ];
-    let output = sluicectl(&args, None);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
+    let stdout = succeeds(&args, None);
     assert!(
         stdout.contains("lead 10 min: auto, but the start-ups cannot be read (no --table"),
         "{stdout}"
@@ -505,9 +499,7 @@ async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
         let sample = sluice_core::startup::StartUp { at, seconds };
         sluice_aws::StartUpRecords::record_start(&store, "gpu", sample, now.as_second()).await?;
     }
-    let output = sluicectl(&args, Some(&table));
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
+    let stdout = succeeds(&args, Some(&table));
     assert!(
         stdout.contains(
             "lead 15 min: auto: p95 start-up 510s over 3 start-ups in 14 days (9 min) + prescaler interval 5 min + 1"

@@ -64,6 +64,24 @@ impl Scene {
         ecs_resource_id(&self.cluster, &self.service)
     }
 
+    fn store(&self) -> sluice_aws::DynamoStore {
+        sluice_aws::DynamoStore::new(self.emulators.clients.dynamodb().clone(), &self.table)
+    }
+
+    /// The prescaler's own record on the target's service, as its run would save it:
+    /// a floor raised to `raised_to`, MaxCapacity capped to `capped_to`.
+    async fn prescaler_holds(&self, raised_to: u32, capped_to: Option<u32>) -> Result<()> {
+        use sluice_aws::PrescaleStates;
+        let held = sluice_core::prescale::OwnWrite {
+            raised_to,
+            capped_to,
+            at: jiff::Timestamp::now().as_second(),
+            resource: None,
+        };
+        self.store().save(&self.target, Some(held)).await?;
+        Ok(())
+    }
+
     /// The configuration file: `scaling` is the target's scaling block, `extra` more
     /// top-level YAML (profiles).
     fn file(&self, scaling: &str, extra: &str) -> String {
@@ -594,19 +612,11 @@ async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()>
 /// down again. Apply now keeps the cap in force; the prescaler alone lifts it.
 #[tokio::test]
 async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
-    use sluice_aws::{DynamoStore, PrescaleStates};
-    use sluice_core::prescale::OwnWrite;
+    use sluice_aws::PrescaleStates;
     let scene = Scene::new("capped").await?;
     let file = scene.file("", "");
     assert!(scene.apply(&file, &[]).0);
-    let store = DynamoStore::new(scene.emulators.clients.dynamodb().clone(), &scene.table);
-    let held = OwnWrite {
-        raised_to: 0,
-        capped_to: Some(2),
-        at: jiff::Timestamp::now().as_second(),
-        resource: None,
-    };
-    store.save(&scene.target, Some(held)).await?;
+    scene.prescaler_holds(0, Some(2)).await?;
     scene
         .emulators
         .register_scalable_target(&scene.cluster, &scene.service, 0, 2)
@@ -619,7 +629,7 @@ async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
         "MaxCapacity stays where the prescaler holds it: {stdout}"
     );
     // Once the prescaler lifts its cap (its record gone), apply sets capacity.max.
-    store.save(&scene.target, None).await?;
+    scene.store().save(&scene.target, None).await?;
     assert!(scene.apply(&file, &[]).0);
     assert_eq!(scene.bounds().await?, (0, 10));
     Ok(())
@@ -630,19 +640,12 @@ async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
 /// moto); with --leave-raises it goes through and says what it left.
 #[tokio::test]
 async fn a_move_or_prune_that_would_strand_a_raise_is_refused() -> Result<()> {
-    use sluice_aws::{ConfigStore, DynamoStore, ItemKind, PrescaleStates};
-    use sluice_core::prescale::OwnWrite;
+    use sluice_aws::{ConfigStore, ItemKind};
     let scene = Scene::new("moved").await?;
     let file = scene.file("", "");
     assert!(scene.apply(&file, &[]).0);
-    let store = DynamoStore::new(scene.emulators.clients.dynamodb().clone(), &scene.table);
-    let raised = OwnWrite {
-        raised_to: 3,
-        capped_to: None,
-        at: jiff::Timestamp::now().as_second(),
-        resource: None,
-    };
-    store.save(&scene.target, Some(raised)).await?;
+    scene.prescaler_holds(3, None).await?;
+    let store = scene.store();
     let stored = || async {
         let items = store.list(ItemKind::Target).await?;
         anyhow::Ok(

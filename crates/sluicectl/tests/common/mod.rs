@@ -21,6 +21,15 @@ pub fn sluicectl(args: &[&str], table: Option<&str>) -> Output {
     command.output().expect("run sluicectl")
 }
 
+/// Runs sluicectl as [`sluicectl`] does and returns its standard output; a failed run
+/// fails the test with its standard error.
+pub fn succeeds(args: &[&str], table: Option<&str>) -> String {
+    let output = sluicectl(args, table);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    stdout
+}
+
 pub fn text(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
