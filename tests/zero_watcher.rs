@@ -960,6 +960,83 @@ async fn a_raise_between_looks_starts_the_give_back_window_again() -> Result<()>
     Ok(())
 }
 
+/// The publisher's record as the watcher finds it: SQS's counts show nothing arriving,
+/// the tasks do 10 a minute, its newest look `age` seconds before `clock`'s now.
+async fn store_rates(store: &DynamoStore, clock: &dyn Clock, age: i64) -> Result<()> {
+    use sluice_aws::RateRecords;
+    use sluice_core::capacity::{Look, Rates};
+    let rates = Rates {
+        service: Some(10.0),
+        samples: 5,
+        arrival: Some(0.0),
+        looks: vec![Look {
+            at: clock.now() - age,
+            waiting: 0.0,
+            in_flight: 0.0,
+            running: 4,
+            desired: 4,
+        }],
+        ..Rates::default()
+    };
+    store.save_rates(TARGET, &rates).await?;
+    Ok(())
+}
+
+/// A give-back waits for the publisher's next record, against the emulators: a
+/// service at 4 tasks with nothing to do, the need below desired for five minutes (its
+/// memory kept in DynamoDB by an earlier look); the record the first look reads is 55 s
+/// old, so that look holds, and the poll once the next record is due gives back, on
+/// that record (read back at moto: desired 1, set by a poll, not the first look).
+#[tokio::test]
+async fn a_give_back_waits_for_the_publishers_next_record() -> Result<()> {
+    use zero_watcher::watch::control::ControlEffect;
+    // Not scaled to zero: idle, it would be slept, not given back to.
+    let scenario = scenario_with(1, |t| t.scale_to_zero = None).await?;
+    scenario.register(0, 10).await?;
+    scenario.set_desired(4).await?;
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let event = fixture("zero-watcher/scheduled.json")?;
+    store_rates(&store, &SystemClock, 0).await?;
+    let first = scenario.watcher(0).handle(&event).await?;
+    assert_eq!(first.capacity[0].effect, ControlEffect::Held, "{first:?}");
+    let later = Later(300);
+    store_rates(&store, &later, 55).await?;
+    let next = {
+        let store = store.clone();
+        // The publisher's next run, 8 s on: its record is fresh.
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(8)).await;
+            store_rates(&store, &Later(300), 0).await
+        })
+    };
+    let report = scenario.watcher(15).handle_at(&event, &later, None).await?;
+    next.await??;
+    let looks: Vec<(u32, ControlEffect, &str)> = report
+        .capacity
+        .iter()
+        .map(|c| (c.pass, c.effect, c.reason.as_str()))
+        .collect();
+    let (pass, effect, reason) = looks[0];
+    assert_eq!((pass, effect), (0, ControlEffect::Held), "{looks:?}");
+    assert!(
+        reason.contains("on the publisher's next record, due in 10s"),
+        "{reason}"
+    );
+    let lowered = looks
+        .iter()
+        .find(|(_, effect, _)| *effect == ControlEffect::Lowered)
+        .context("a give-back once the record was due")?;
+    assert!(
+        lowered.0 >= 10,
+        "by the poll the record was due at: {looks:?}"
+    );
+    assert_eq!(scenario.desired().await?, 1, "read back at moto");
+    Ok(())
+}
+
 /// The idle clock knows about start-up, against the emulators: a service whose tasks
 /// moto still holds pending (2 desired, none running) is not slept an hour later.
 #[tokio::test]

@@ -75,6 +75,7 @@ proptest! {
             Just(Kind::AwsRecipe),
             Just(Kind::KedaHpa),
         ],
+        watcher_phase in prop_oneof![Just(0u32), 0u32..60],
     ) {
         let scenario = Scenario {
             target: target.clone(),
@@ -86,6 +87,7 @@ proptest! {
             seed: 1,
             controller,
             signals: Default::default(),
+            watcher_phase_seconds: watcher_phase,
         };
         let ran = run(&scenario, &arrivals);
         let arrived: u64 = arrivals.iter().map(|a| u64::from(*a)).sum();

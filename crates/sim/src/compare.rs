@@ -111,6 +111,7 @@ pub fn scenario(workload: &Workload, controller: Kind) -> Scenario {
         seed: workload.seed,
         controller,
         signals: Default::default(),
+        watcher_phase_seconds: workload.watcher_phase_seconds,
     }
 }
 

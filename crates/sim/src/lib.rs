@@ -71,6 +71,11 @@ pub struct Scenario {
     pub controller: Kind,
     /// What each of the team's own metrics stands for (unsaid: the messages waiting).
     pub signals: signals::Signals,
+    /// Seconds into each minute the zero-watcher's scheduled invocation starts, the
+    /// metric publisher's starting the minute (0 to 59). The two schedules run a
+    /// minute apart in no set order; 0 has the watcher read the record the publisher
+    /// has just stored. See docs/simulate.md for how the figures move with it.
+    pub watcher_phase_seconds: u32,
 }
 
 impl Scenario {

@@ -349,6 +349,7 @@ impl ScenarioFile {
             seed: self.seed,
             controller: self.controller,
             signals: self.signals.clone(),
+            watcher_phase_seconds: 0,
         })
     }
 }

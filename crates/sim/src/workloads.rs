@@ -51,6 +51,8 @@ pub struct Workload {
     pub seed: u64,
     /// Minutes at which the load ends (a surge's end).
     pub load_ends: Vec<u32>,
+    /// `Scenario::watcher_phase_seconds` of every run of it.
+    pub watcher_phase_seconds: u32,
 }
 
 /// The service a workload feeds: throughput, latency goal (as `backlog_per_task`
@@ -105,6 +107,7 @@ impl Service {
             initial: self.min.max(u32::from(!self.sleeps)),
             seed: 7,
             load_ends: Vec::new(),
+            watcher_phase_seconds: 0,
         }
     }
 }

@@ -45,6 +45,7 @@ fn workload() -> Workload {
         initial: 1,
         seed: 1,
         load_ends: Vec::new(),
+        watcher_phase_seconds: 0,
     }
 }
 

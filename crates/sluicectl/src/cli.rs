@@ -140,6 +140,13 @@ pub struct SimulateArgs {
     /// see what a shorter or longer give-back costs and saves (docs/control.md)
     #[arg(long, requires = "workloads", value_parser = clap::value_parser!(u32).range(15..=3600))]
     pub give_back: Option<u32>,
+    /// With --workloads: the zero-watcher's scheduled invocation starts this many
+    /// seconds into each minute, the metric publisher's starting it (default 0: the
+    /// watcher reads the record the publisher has just stored). Two schedules run a
+    /// minute apart in no set order; see how the figures move with it
+    /// (docs/simulate.md#where-the-model-ends)
+    #[arg(long, requires = "workloads", value_parser = clap::value_parser!(u32).range(0..=59))]
+    pub watcher_phase: Option<u32>,
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]
     pub out: Option<String>,

@@ -13,6 +13,17 @@ use sluice_aws::{ConfigStore, ItemKind};
 use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
 
 #[test]
+fn a_watcher_phase_outside_the_minute_is_refused() {
+    let output = sluicectl(&["simulate", "--workloads", "--watcher-phase", "60"], None);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("--watcher-phase") && stderr.contains("0..=59"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn validate_accepts_the_example() {
     let stdout = succeeds(&["validate", "-f", &example()], None);
     assert!(

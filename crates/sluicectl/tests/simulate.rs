@@ -33,6 +33,7 @@ fn args(scenario: &str) -> SimulateArgs {
         from_cloudwatch: false,
         days: 14,
         give_back: None,
+        watcher_phase: None,
         cloudwatch: sluicectl::cli::NamespaceArgs {
             namespace: "Sluice".to_owned(),
         },

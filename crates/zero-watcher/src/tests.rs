@@ -975,6 +975,67 @@ async fn a_raise_never_passes_capacity_max_when_max_capacity_is_stale() {
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 2)]);
 }
 
+/// The publisher and the watcher run a minute apart in no set order. The record the
+/// first look reads is 40 s old: it does not give back on it (an arrival rate a minute
+/// staler than it need be); the look once the publisher's next record is due does, on
+/// that record.
+#[tokio::test]
+async fn a_give_back_waits_for_the_publishers_next_record() {
+    use crate::watch::control::{self, ControlEffect};
+    use sluice_core::capacity::{Look, Rates};
+    use sluice_lambda::Clock;
+    let fakes = World::new();
+    sized(&fakes, 8);
+    fakes.set_backlog("gold-q", 0, 1);
+    for _ in 0..3 {
+        fakes.run(&poll()).await.unwrap();
+        fakes.advance(60);
+    }
+    let stored_at = |at: i64| Rates {
+        service: Some(10.0),
+        samples: 5,
+        arrival: Some(10.0),
+        looks: vec![Look {
+            at,
+            waiting: 0.0,
+            in_flight: 1.0,
+            running: 8,
+            desired: 8,
+        }],
+        ..Rates::default()
+    };
+    let now = fakes.clock.now();
+    fakes.aws.set_rates("gold", stored_at(now - 40));
+    let gold = gold(1);
+    let targets = control::controlled(std::slice::from_ref(&gold));
+    let moved = std::collections::BTreeSet::new();
+    let ports = fakes.ports();
+    let (first, mut known) =
+        control::first_look(&targets, &moved, now + 50, &settings(), &ports).await;
+    assert_eq!(first[0].effect, ControlEffect::Held, "{first:?}");
+    assert!(
+        first[0]
+            .reason
+            .ends_with("decided again on the publisher's next record, due in 25s"),
+        "{}",
+        first[0].reason
+    );
+    fakes.advance(10);
+    let early = control::due_looks(&targets, &mut known, 2, &settings(), &ports).await;
+    assert!(early.is_empty(), "not due yet: {early:?}");
+    assert!(fakes.writes().is_empty());
+    fakes.advance(15);
+    fakes
+        .aws
+        .set_rates("gold", stored_at(fakes.clock.now() - 3));
+    let due = control::due_looks(&targets, &mut known, 5, &settings(), &ports).await;
+    assert_eq!(due[0].effect, ControlEffect::Lowered, "{due:?}");
+    assert_eq!(due[0].pass, 5);
+    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 2)]);
+    let again = control::due_looks(&targets, &mut known, 6, &settings(), &ports).await;
+    assert!(again.is_empty(), "one give-back look: {again:?}");
+}
+
 #[tokio::test]
 async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
     use crate::watch::control::ControlEffect;

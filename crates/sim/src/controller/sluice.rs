@@ -47,6 +47,12 @@ pub struct SluiceLoop {
     seen: Rates,
     /// The watcher's memory of the need.
     memory: Memory,
+    /// Seconds into each minute the watcher's scheduled invocation starts
+    /// (`Scenario::watcher_phase_seconds`); its last poll, and when its give-back look
+    /// is due (None: done, or not put off).
+    watcher_phase: i64,
+    last_poll: i64,
+    give_back_at: Option<i64>,
     /// What the team's own metrics stand for, and one message's service in seconds
     /// (a latency's least).
     signals: Signals,
@@ -77,6 +83,9 @@ impl SluiceLoop {
             rates: Rates::default(),
             seen: Rates::default(),
             memory: Memory::default(),
+            watcher_phase: i64::from(scenario.watcher_phase_seconds.min(59)),
+            last_poll: i64::MIN,
+            give_back_at: None,
             signals: scenario.signals.clone(),
             service_seconds: 60.0 / scenario.tasks.per_task_per_minute,
         }
@@ -214,7 +223,6 @@ impl SluiceLoop {
             })
             .collect();
         self.rates = self.rates.observe(look, &minutes);
-        self.seen = self.rates.clone();
     }
 
     /// The watcher's control of an awake service: raise at once, give back after the
@@ -266,6 +274,25 @@ impl SluiceLoop {
         if pass.keeps_memory(&decision) {
             self.memory = memory;
         }
+    }
+
+    /// The zero-watcher's scheduled invocation: it reads the publisher's record as
+    /// stored, wakes or sleeps, then looks at capacity, the give-back put off to the
+    /// poll the next record is due at when the one read is not fresh.
+    fn invoke_watcher(&mut self, view: &View<'_>, cloudwatch: &CloudWatch, levers: &mut Levers) {
+        let now = view.now;
+        self.seen = self.rates.clone();
+        self.last_poll = now + POLL_WINDOW_SECONDS;
+        let before = levers.desired;
+        self.watch(view, cloudwatch, levers);
+        if levers.desired != before {
+            self.give_back_at = None;
+            return;
+        }
+        let stored_at = self.rates.looks.last().map(|l| l.at);
+        let at = capacity::pass::give_back_look_at(stored_at, now, self.last_poll);
+        self.give_back_at = (at > now).then_some(at);
+        self.control(view, levers, at <= now);
     }
 
     /// The zero-watcher's look, with the real decision code.
@@ -340,7 +367,6 @@ impl Controller for SluiceLoop {
 
     fn tick(&mut self, view: &View<'_>, cloudwatch: &mut CloudWatch, levers: &mut Levers) {
         let now = view.now;
-        let second = now.rem_euclid(60);
         if clock::starts_minute(view.tick) {
             if now.div_euclid(60).rem_euclid(5) == 0 {
                 self.prescale(now, levers);
@@ -348,20 +374,23 @@ impl Controller for SluiceLoop {
             self.publish(view, cloudwatch, levers);
             self.publish_need(view, cloudwatch, levers.desired);
             self.autoscaling.act(now, cloudwatch, levers);
-            let before = levers.desired;
-            self.watch(view, cloudwatch, levers);
-            if levers.desired == before {
-                self.control(view, levers, true);
-            }
+        }
+        if now.rem_euclid(60) == self.watcher_phase {
+            self.invoke_watcher(view, cloudwatch, levers);
             return;
         }
-        if second % POLL_INTERVAL_SECONDS != 0 || second > POLL_WINDOW_SECONDS {
+        if now > self.last_poll || (self.last_poll - now) % POLL_INTERVAL_SECONDS != 0 {
             return;
         }
         // Between scheduled looks the watcher polls: sleeping services for work, and,
-        // under the load model, awake ones for a need above desired.
+        // under the load model, awake ones for a need above desired; and, once the
+        // record it waited for is due, gives back on it.
         if levers.desired == 0 {
             self.watch(view, cloudwatch, levers);
+        } else if self.give_back_at.is_some_and(|at| now >= at) {
+            self.give_back_at = None;
+            self.seen = self.rates.clone();
+            self.control(view, levers, true);
         } else {
             self.control(view, levers, false);
         }

@@ -24,6 +24,7 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
             if let Some(seconds) = args.give_back {
                 workload.target.scaling.give_back_after_seconds = Some(seconds);
             }
+            workload.watcher_phase_seconds = args.watcher_phase.unwrap_or(0);
             let contest = compare::contest(&workload, &Kind::ALL);
             let section = format!(
                 "### {} ({})\n\n{}.\n\n{}\n",

@@ -442,6 +442,7 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
             seed,
             controller: sim::Kind::Sluice,
             signals: Default::default(),
+            watcher_phase_seconds: 0,
         };
         let run = sim::run(&scenario, &arrivals);
         checksum += report::summarize(&scenario, &run, &[]).task_hours;

@@ -16,6 +16,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use sluice_aws::{AwsError, ServiceFacts, Versioned, read_backlogs, read_service_facts};
 use sluice_core::capacity::control::{direct, tracking};
+use sluice_core::capacity::pass::give_back_look_at;
 use sluice_core::capacity::{Look, Memory, Move, Need, Pass, Rates, Situation};
 use sluice_core::config::{Queue, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
@@ -134,6 +135,11 @@ pub struct Known {
     /// Each decided target's memory of the need, as last kept: a poll's raise
     /// starts its give-back window again.
     memories: BTreeMap<String, Memory>,
+    /// Targets whose give-back waits for the publisher's next record, and when it is
+    /// due (`capacity::pass::give_back_look_at`).
+    deferred: BTreeMap<String, i64>,
+    /// The invocation's last poll, epoch seconds.
+    last_poll: i64,
 }
 
 impl Known {
@@ -154,6 +160,30 @@ impl Known {
     pub fn is_awake(&self, name: &str) -> bool {
         self.seen.contains_key(name)
     }
+
+    /// The look a target's first look is: the give-back's (`Pass::Minute`) on a fresh
+    /// record, or one that only raises while the give-back waits for the next record,
+    /// when that is due before the invocation's last poll (kept in `deferred`).
+    fn pass_for(&mut self, target: &Target, stored: &Rates, now: i64) -> Pass {
+        let stored_at = stored.looks.last().map(|l| l.at);
+        let at = give_back_look_at(stored_at, now, self.last_poll);
+        if at > now {
+            self.deferred.insert(target.name.clone(), at);
+            Pass::Poll
+        } else {
+            Pass::Minute
+        }
+    }
+
+    /// What a later full look learnt, over what the first one did.
+    fn absorb(&mut self, later: Known) {
+        if later.rates.is_some() {
+            self.rates = later.rates;
+        }
+        self.seen.extend(later.seen);
+        self.memories.extend(later.memories);
+        self.deferred.extend(later.deferred);
+    }
 }
 
 /// What a look reads of a target besides the rates.
@@ -172,10 +202,14 @@ pub fn controlled(targets: &[Target]) -> Vec<&Target> {
 pub async fn first_look(
     targets: &[&Target],
     moved: &BTreeSet<String>,
+    last_poll: i64,
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> (Vec<ControlReport>, Known) {
-    let mut known = Known::default();
+    let mut known = Known {
+        last_poll,
+        ..Known::default()
+    };
     if targets.is_empty() {
         return (Vec::new(), known);
     }
@@ -204,16 +238,25 @@ pub async fn first_look(
         };
         let memory = memories.get(&target.name).cloned().unwrap_or_default();
         let stored = rates.get(&target.name).cloned().unwrap_or_default();
-        let decided = sluice_lambda::isolated_now(|| {
-            decide(target, &facts, &stored, &memory, 0, Pass::Minute, now)
-        });
-        let (report, kept) = match decided {
+        let kind = known.pass_for(target, &stored, now);
+        let decided =
+            sluice_lambda::isolated_now(|| decide(target, &facts, &stored, &memory, 0, kind, now));
+        let (mut report, kept) = match decided {
             Ok(decided) => decided,
             Err(panicked) => {
                 reports.push(ControlReport::skipped(target, 0, panicked));
                 continue;
             }
         };
+        if let (Some(due), Some(Move::Lower { .. })) =
+            (known.deferred.get(&target.name), report.decision)
+        {
+            let wait = due.saturating_sub(now);
+            report.reason = format!(
+                "{}; decided again on the publisher's next record, due in {wait}s",
+                report.reason
+            );
+        }
         known.saw(target, &facts, report.desired_after);
         known.memories.insert(target.name.clone(), kept.clone());
         if kept != memory {
@@ -228,6 +271,37 @@ pub async fn first_look(
     }
     record_all(&reports, settings, ports);
     (reports, known)
+}
+
+/// The give-back looks the first look put off (`Known::deferred`) that are due: each
+/// such target looked at in full again, on the records as stored now, its give-back
+/// decided on them.
+pub async fn due_looks(
+    targets: &[&Target],
+    known: &mut Known,
+    pass: u32,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<ControlReport> {
+    let now = ports.clock.now();
+    let due: Vec<&Target> = targets
+        .iter()
+        .filter(|t| known.deferred.get(&t.name).is_some_and(|at| *at <= now))
+        .copied()
+        .collect();
+    if due.is_empty() {
+        return Vec::new();
+    }
+    for target in &due {
+        known.deferred.remove(&target.name);
+    }
+    let (mut reports, later) =
+        first_look(&due, &BTreeSet::new(), known.last_poll, settings, ports).await;
+    for report in &mut reports {
+        report.pass = pass;
+    }
+    known.absorb(later);
+    reports
 }
 
 /// Each report logged and counted.

@@ -161,10 +161,13 @@ pub async fn watch_until(
             .filter(|d| matches!(d.outcome, Effect::Woke | Effect::Slept | Effect::Failed))
             .map(|d| d.target.clone())
             .collect();
-        let (first, mut known) = control::first_look(&controlled, &moved, settings, ports).await;
-        report.capacity = first;
         let window = started + Duration::from_secs(settings.poll_window_seconds);
         let until = deadline.map_or(window, |d| window.min(d - poll::LAST_LOOK_MARGIN));
+        let polls_for = until.saturating_duration_since(Instant::now()).as_secs();
+        let last_poll = ports.clock.now().saturating_add_unsigned(polls_for);
+        let (first, mut known) =
+            control::first_look(&controlled, &moved, last_poll, settings, ports).await;
+        report.capacity = first;
         let look = poll::Control {
             targets: &controlled,
             known: &mut known,

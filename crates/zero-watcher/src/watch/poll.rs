@@ -61,6 +61,9 @@ pub async fn poll(
         let raised =
             control::poll_look(control.targets, control.known, pass, settings, ports).await;
         report.capacity.extend(raised);
+        let given_back =
+            control::due_looks(control.targets, control.known, pass, settings, ports).await;
+        report.capacity.extend(given_back);
         let read_metrics = metrics_read.elapsed() >= ACTIVATION_METRIC_RESOLUTION;
         if read_metrics {
             metrics_read = Instant::now();
