@@ -13,10 +13,6 @@ use sluice_core::zero::{IdleGaps, Transition, WatchState};
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// The table's keys: the kind of record (`target`, `state`, ...) and its name.
-pub const PARTITION_KEY: &str = "pk";
-pub const SORT_KEY: &str = "sk";
-
 /// The version a record was read at: what a conditional write must still find.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Version {
@@ -221,7 +217,7 @@ pub fn own_write(item: &Item) -> Result<OwnWrite, String> {
 /// The prescaler's record of a group floor it raised, and the group's name (the sort
 /// key), when the item holds a readable one. MinSize values are u32: anything else
 /// (negative, past u32, not a number) makes the record unreadable.
-pub fn group_own(item: &Item) -> Result<(String, GroupOwn), String> {
+pub fn group_own(item: &Item) -> Result<GroupOwn, String> {
     let count = |name: &str| {
         item.get(name)
             .and_then(|v| v.as_n().ok())
@@ -235,19 +231,13 @@ pub fn group_own(item: &Item) -> Result<(String, GroupOwn), String> {
         Some(Ok("warm_pool")) => Ok(Some(GroupFloor::WarmPool)),
         Some(_) => Err(()),
     };
-    let group = item.get(SORT_KEY).and_then(|v| v.as_s().ok()).cloned();
-    match (group, count("raised_to"), count("baseline"), floor) {
-        (Some(group), Some(raised_to), Some(baseline), Ok(floor)) => Ok((
-            group,
-            GroupOwn {
-                raised_to,
-                baseline,
-                floor,
-            },
-        )),
-        (group, ..) => Err(format!(
-            "group record {group:?} is unreadable: treated as absent"
-        )),
+    match (count("raised_to"), count("baseline"), floor) {
+        (Some(raised_to), Some(baseline), Ok(floor)) => Ok(GroupOwn {
+            raised_to,
+            baseline,
+            floor,
+        }),
+        _ => Err("group record is unreadable: treated as absent".to_owned()),
     }
 }
 

@@ -41,7 +41,8 @@ pub struct StoredItem {
     pub spec: String,
 }
 
-pub use crate::item::{PARTITION_KEY, SORT_KEY};
+pub const PARTITION_KEY: &str = "pk";
+pub const SORT_KEY: &str = "sk";
 const SPEC: &str = "spec";
 const UPDATED_AT: &str = "updated_at";
 
@@ -467,10 +468,7 @@ const GROUP_PARTITION: &str = "state#groups";
 #[async_trait]
 impl GroupStates for DynamoStore {
     async fn group_owns(&self) -> Result<BTreeMap<String, GroupOwn>, AwsError> {
-        self.named_records(GROUP_PARTITION, |item| {
-            item::group_own(item).map(|(_, own)| own)
-        })
-        .await
+        self.named_records(GROUP_PARTITION, item::group_own).await
     }
 
     async fn save_group_own(&self, group: &str, own: Option<GroupOwn>) -> Result<(), AwsError> {

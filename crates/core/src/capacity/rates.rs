@@ -333,6 +333,11 @@ impl Rates {
             .filter(|r| SERVICE_RATES.contains(r))
     }
 
+    /// When the publisher stored this record: its newest look (None: none yet).
+    pub fn stored_at(&self) -> Option<i64> {
+        self.looks.last().map(|l| l.at)
+    }
+
     /// The record with a look taken between the publisher's (the watcher's poll): kept
     /// for the growth of the queue, never learned from, never stored.
     pub fn with_look(&self, look: Look) -> Rates {

@@ -289,8 +289,7 @@ impl SluiceLoop {
             self.give_back_at = None;
             return;
         }
-        let stored_at = self.rates.looks.last().map(|l| l.at);
-        let at = capacity::pass::give_back_look_at(stored_at, now, self.last_poll);
+        let at = capacity::pass::give_back_look_at(self.rates.stored_at(), now, self.last_poll);
         self.give_back_at = (at > now).then_some(at);
         self.control(view, levers, at <= now);
     }

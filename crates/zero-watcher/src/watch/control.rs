@@ -165,8 +165,7 @@ impl Known {
     /// record, or one that only raises while the give-back waits for the next record,
     /// when that is due before the invocation's last poll (kept in `deferred`).
     fn pass_for(&mut self, target: &Target, stored: &Rates, now: i64) -> Pass {
-        let stored_at = stored.looks.last().map(|l| l.at);
-        let at = give_back_look_at(stored_at, now, self.last_poll);
+        let at = give_back_look_at(stored.stored_at(), now, self.last_poll);
         if at > now {
             self.deferred.insert(target.name.clone(), at);
             Pass::Poll
@@ -252,10 +251,9 @@ pub async fn first_look(
             (known.deferred.get(&target.name), report.decision)
         {
             let wait = due.saturating_sub(now);
-            report.reason = format!(
-                "{}; decided again on the publisher's next record, due in {wait}s",
-                report.reason
-            );
+            report.reason.push_str(&format!(
+                "; decided again on the publisher's next record, due in {wait}s"
+            ));
         }
         known.saw(target, &facts, report.desired_after);
         known.memories.insert(target.name.clone(), kept.clone());
