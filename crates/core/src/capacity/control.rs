@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::behavior::{self, Behavior, History};
 use super::need::Need;
+use super::starting::Starting;
 use crate::facts::ScalableBounds;
 
 /// The give-back window when none is configured: a start-up, between these.
@@ -145,6 +146,11 @@ pub struct Memory {
     /// The HPA behaviour's recommendations and changes (`controller: direct`).
     #[serde(default, skip_serializing_if = "is_empty")]
     pub history: History,
+    /// The watcher's last raise while its tasks start, to measure their start-up
+    /// (`starting`): set by the watcher once ECS took the raise, carried by the
+    /// decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting: Option<Starting>,
 }
 
 fn is_empty(history: &History) -> bool {
@@ -186,10 +192,21 @@ impl Memory {
         if history.recommendations.len() + history.changes.len() < before {
             notes.push("stored behavior history ahead of the clock: ignored".to_owned());
         }
+        let starting = self.starting.filter(|s| {
+            let fine = s.since <= ahead;
+            if !fine {
+                notes.push(format!(
+                    "stored raise at {} is ahead of the clock: ignored",
+                    s.since
+                ));
+            }
+            fine
+        });
         let clean = Memory {
             below_since,
             needs,
             history,
+            starting,
         };
         (clean, notes)
     }
@@ -245,6 +262,7 @@ pub fn tracking(
         below_since,
         needs: needs.clone(),
         history: History::default(),
+        starting: memory.starting,
     };
     if need.tasks > desired {
         return (raise(need, at), remember(None));
@@ -321,6 +339,7 @@ pub fn direct(need: &Need, at: &Situation, memory: &Memory, rules: &Behavior) ->
     };
     let kept = Memory {
         history,
+        starting: memory.starting,
         ..Memory::default()
     };
     let why = Why::Behavior { recommended };
@@ -562,12 +581,17 @@ mod tests {
                 recommendations: vec![(0, 3), (i64::MAX, 9)],
                 changes: Vec::new(),
             },
+            starting: Some(Starting {
+                since: i64::MAX,
+                to: 3,
+            }),
         };
         let (clean, notes) = stored.sanitized(600);
         assert_eq!(clean.below_since, None);
         assert_eq!(clean.needs, vec![(0, 1.0)]);
         assert_eq!(clean.history.recommendations, vec![(0, 3)]);
-        assert_eq!(notes.len(), 5, "{notes:?}");
+        assert_eq!(clean.starting, None);
+        assert_eq!(notes.len(), 6, "{notes:?}");
     }
 
     #[test]

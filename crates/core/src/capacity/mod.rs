@@ -7,14 +7,17 @@
 //! - [`control`]: raise at once, give back after a window, or follow an HPA
 //!   behaviour ([`behavior`]); [`pass`]: what a poll between the minute's looks may
 //!   do and keep.
+//! - [`starting`]: a raise's start-up, measured at the watcher's polls.
 
 pub mod behavior;
 pub mod control;
 pub mod need;
 pub mod pass;
 pub mod rates;
+pub mod starting;
 
 pub use control::{Memory, Move, Situation, Why};
 pub use need::{Basis, Goal, Need};
 pub use pass::Pass;
 pub use rates::{Look, QueueCounts, QueueMinute, Rates, queue_minutes};
+pub use starting::{Seen, Starting, measure, planned_start_up};

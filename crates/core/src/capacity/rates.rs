@@ -333,6 +333,14 @@ impl Rates {
             .filter(|r| SERVICE_RATES.contains(r))
     }
 
+    /// The record planning with `start_up` (`starting::planned_start_up`).
+    pub fn with_start_up(&self, start_up: Option<f64>) -> Rates {
+        Rates {
+            start_up,
+            ..self.clone()
+        }
+    }
+
     /// When the publisher stored this record: its newest look (None: none yet).
     pub fn stored_at(&self) -> Option<i64> {
         self.looks.last().map(|l| l.at)

@@ -16,5 +16,5 @@ pub use gaps::IdleGaps;
 pub use idle::IdleWait;
 pub use state::{
     CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,
-    start_latency, start_overdue, unread, wake_latency,
+    start_latency, start_overdue, unread, wake_latency, wake_starting,
 };

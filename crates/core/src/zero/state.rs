@@ -189,6 +189,13 @@ pub fn wake_latency(state: &WatchState, cause: &Cause, quiet_look: Option<i64>, 
     now.saturating_sub(since).max(0)
 }
 
+/// Whether a wake's tasks are still starting (no look has seen one running since):
+/// the watcher looks at the service at its polls until one runs, so that the wake's
+/// start-up is measured to the poll, not to the next minute.
+pub fn wake_starting(state: &WatchState) -> bool {
+    state.woke_at.is_some() && state.running_at.is_none()
+}
+
 /// A wake's start-up, once: from the wake to the first look that saw a task
 /// running, when this look is that look (`after` is the state it stores).
 pub fn start_latency(before: &WatchState, after: &WatchState) -> Option<i64> {
