@@ -862,6 +862,72 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
     Ok(())
 }
 
+/// A wake's start-up is measured at the poll that first sees its task running, against
+/// the emulators: moto runs the new task at once, so the poll a second after the wake
+/// measures it (the minute's next look would have made it a minute), kept in DynamoDB.
+#[tokio::test]
+async fn a_wakes_start_up_is_measured_at_a_poll() -> Result<()> {
+    let scenario = scenario(1).await?;
+    scenario.send(1, 0).await?;
+    let report = scenario
+        .watcher(3)
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    let started = report
+        .decisions
+        .iter()
+        .find(|d| d.start_latency_seconds.is_some())
+        .context("the start-up measured")?;
+    assert!(started.pass > 0, "at a poll: {report:?}");
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let kept = store.start_ups().await?;
+    let seconds: Vec<i64> = kept[TARGET].0.iter().map(|s| s.seconds).collect();
+    assert_eq!(seconds, vec![started.start_latency_seconds.unwrap_or(-1)]);
+    assert!(matches!(seconds[..], [0..=3]), "{seconds:?}");
+    Ok(())
+}
+
+/// The watcher's own raise is measured at a poll, against the emulators: a burst on an
+/// awake service is raised by the first look, moto runs the new tasks at once, the
+/// next poll sees them all running; the start-up is kept in DynamoDB and the raise
+/// forgotten in the memory of the need (both read back).
+#[tokio::test]
+async fn a_raises_start_up_is_measured_at_a_poll() -> Result<()> {
+    use zero_watcher::watch::control::ControlEffect;
+    let scenario = scenario(1).await?;
+    scenario.awake_at_one_task().await?;
+    scenario.send(1000, 0).await?;
+    let report = scenario
+        .watcher(3)
+        .handle(&fixture("zero-watcher/scheduled.json")?)
+        .await?;
+    let raised = report
+        .capacity
+        .iter()
+        .find(|c| c.effect == ControlEffect::Raised)
+        .context("a raise")?;
+    assert_eq!(raised.pass, 0, "{report:?}");
+    assert_eq!(scenario.desired().await?, 10);
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let kept = store.start_ups().await?;
+    let samples = &kept.get(TARGET).context("a start-up kept")?.0;
+    assert!(
+        matches!(samples[..], [one] if (0..=3).contains(&one.seconds)),
+        "one, measured at a poll a second or so on: {samples:?}"
+    );
+    let memories = store.memories(SystemClock.now()).await?;
+    let memory = memories.get(TARGET).context("the memory of the need")?;
+    assert_eq!(memory.starting, None, "{memory:?}");
+    Ok(())
+}
+
 /// The fast path against the emulators: an awake service under the load model (its
 /// scalable target registered, as `sluicectl apply` leaves it) meets a 1000-message
 /// burst with one UpdateService, counted at moto, to what the backlog needs within

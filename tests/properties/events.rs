@@ -165,7 +165,7 @@ proptest! {
         let aws = world();
         let ports = metric_publisher::publish::Ports {
             store: &aws, here: aws.here(), own_metrics: &aws, sink: &aws,
-            emf: &aws, accounts: &aws, rates: &aws, clock: &sluice_lambda::SystemClock,
+            emf: &aws, accounts: &aws, rates: &aws, starts: &aws, clock: &sluice_lambda::SystemClock,
         };
         let settings = metric_publisher::Settings {
             common: Common::for_table("t"),

@@ -3,7 +3,7 @@
 //! every write is logged, and faults can be programmed per operation (and resource).
 //! The same paths run against the real SDK and the emulators in tests/.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_trait::async_trait;
@@ -76,6 +76,8 @@ struct World {
     accounts: BTreeMap<Place, Arc<MemoryAws>>,
     rates: BTreeMap<String, Rates>,
     memories: BTreeMap<String, Memory>,
+    /// Services whose new tasks stay pending until `set_tasks` says they run.
+    slow_starts: BTreeSet<String>,
 }
 
 /// The in-memory AWS. Seed it with the `with_*`/`set_*` methods, hand it to a
@@ -177,6 +179,14 @@ impl MemoryAws {
                 desired,
             },
         );
+    }
+
+    /// The service's new tasks stay pending after an UpdateService, until
+    /// [`MemoryAws::set_tasks`] says they run (a start-up that takes time).
+    pub fn start_slowly(&self, cluster: &str, service: &str) {
+        self.world()
+            .slow_starts
+            .insert(service_key(cluster, service));
     }
 
     pub fn set_tasks(&self, cluster: &str, service: &str, counts: TaskCounts) {
@@ -505,14 +515,19 @@ impl ServiceScaler for MemoryAws {
         self.check("ECS.UpdateService", &[service], 1)?;
         let mut world = self.world();
         world.desired_writes.push((service.to_owned(), desired));
-        let counts = world
-            .services
-            .entry(service_key(cluster, service))
-            .or_default();
-        // As moto does: the new count is running at once.
+        let key = service_key(cluster, service);
+        let counts = world.services.get(&key).copied().unwrap_or_default();
+        // As moto does: the new count is running at once; a slow start's new tasks are
+        // pending until the test says they run.
+        let running = if world.slow_starts.contains(&key) {
+            counts.running.min(desired)
+        } else {
+            desired
+        };
+        let counts = world.services.entry(key).or_default();
         *counts = TaskCounts {
-            running: desired,
-            pending: 0,
+            running,
+            pending: desired - running,
             desired,
         };
         Ok(())

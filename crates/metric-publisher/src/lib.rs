@@ -52,6 +52,7 @@ impl Publisher {
             accounts: &self.accounts,
             emf: &sluice_aws::StdoutEmf,
             rates: &self.store,
+            starts: &self.store,
             clock: &sluice_lambda::SystemClock,
         };
         publish::publish(event, &self.settings, &ports).await

@@ -24,6 +24,7 @@ fn ports(aws: &MemoryAws) -> Ports<'_> {
         emf: aws,
         accounts: aws,
         rates: aws,
+        starts: aws,
         clock: &sluice_lambda::SystemClock,
     }
 }
@@ -566,4 +567,57 @@ async fn a_refused_copy_in_the_targets_account_fails_that_target() {
     };
     let error = summary.targets[0].error.as_deref().unwrap_or_default();
     assert!(error.contains("policy metrics"), "{error}");
+}
+
+/// The need plans with the start-up the zero-watcher measured at its polls (here 90 s:
+/// the room for noise is 3 deviations times its share of the 4-minute goal); the load
+/// record keeps the publisher's own (240 s, all the goal: 3). When the measured ones
+/// cannot be read, the record's stands and the need is still published.
+#[tokio::test]
+async fn the_need_plans_with_the_start_up_the_watcher_measured() {
+    use sluice_core::capacity::{Basis, Rates};
+    use sluice_core::startup::{StartUp, StartUps};
+    let aws = MemoryAws::new();
+    with_target(&aws, "gold", &["q1"], false);
+    aws.set_queue("q1", depth(4, 2, 0));
+    set_service(&aws, "gold-svc", tasks(2));
+    let rates = Rates {
+        service: Some(2.5),
+        samples: 5,
+        arrival: Some(5.0),
+        start_up: Some(240.0),
+        ..Rates::default()
+    };
+    let now = sluice_lambda::Clock::now(&sluice_lambda::SystemClock);
+    let measured = StartUp {
+        at: now - 60,
+        seconds: 90,
+    };
+    aws.set_start_ups("gold", StartUps(vec![measured]));
+    let deviations = async |aws: &MemoryAws| {
+        let summary = publish(&json!({}), &settings(Output::PutMetricData), &ports(aws))
+            .await
+            .expect("published");
+        let reading = summary.targets[0].reading.clone().expect("read");
+        match reading.need.map(|n| n.basis) {
+            Some(Basis::Rates { deviations, .. }) => deviations,
+            other => panic!("no need on the rates: {other:?}"),
+        }
+    };
+    aws.set_rates("gold", rates.clone());
+    assert!((deviations(&aws).await - 1.125).abs() < 1e-9);
+    let stored = aws.stored_rates("gold").expect("stored");
+    assert_eq!(stored.start_up, Some(240.0), "the record keeps its own");
+    aws.set_rates("gold", rates);
+    aws.fail_next(
+        "DynamoDB.Query",
+        Some("state#startups"),
+        ErrorKind::Throttled,
+        1,
+    );
+    assert!((deviations(&aws).await - 3.0).abs() < 1e-9);
+    assert!(
+        aws.published_for("gold")
+            .contains_key("CapacityUtilization")
+    );
 }

@@ -13,6 +13,7 @@ use sluice_core::zero::WatchState;
 use crate::settings::Settings;
 use sluice_lambda::{Failure, FixedClock, RequestError, Retry, SelectError};
 
+use crate::watch::control::{self, ControlEffect, ControlReport, Known};
 use crate::watch::{Effect, Ports, QuietLooks, WatchError, watch};
 
 const T0: i64 = 1_800_000_000;
@@ -547,11 +548,63 @@ async fn poll_mode_wakes_within_the_interval() {
     // one after if a loaded machine delays the timers.
     assert!((2..=4).contains(&woke.pass), "woken at look {}", woke.pass);
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
+    // The fake runs the new task at once: the next look sees it and measures the
+    // wake's start-up (the fixed clock made it 0 s), then nothing sleeps or starts.
+    let started = report
+        .decisions
+        .iter()
+        .find(|d| d.start_latency_seconds.is_some())
+        .expect("start-up measured at a poll");
+    assert_eq!(
+        (started.pass, started.start_latency_seconds),
+        (woke.pass + 1, Some(0))
+    );
+    assert_eq!(
+        fakes.aws.start_ups_of("gold").0,
+        vec![sluice_core::startup::StartUp { at: T0, seconds: 0 }]
+    );
     assert_eq!(
         report.passes,
-        woke.pass + 1,
-        "stops polling once nothing sleeps"
+        woke.pass + 2,
+        "stops polling once nothing sleeps or starts"
     );
+}
+
+/// A wake's start-up is measured at the poll that first sees a task running, not at
+/// the next minute's look: the polls look at the woken service while its tasks start.
+#[tokio::test]
+async fn a_wake_is_measured_at_the_poll_its_task_runs() {
+    let fakes = World::new();
+    fakes.aws.start_slowly("cluster", "gold-svc");
+    fakes.set_backlog("gold-q", 3, 0);
+    let mut polling = settings();
+    polling.poll_window_seconds = 6;
+    let ports = fakes.ports();
+    let event = poll();
+    let run = watch(&event, &polling, &ports);
+    let start = async {
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        fakes.advance(40);
+        fakes.aws.set_service("cluster", "gold-svc", 1);
+    };
+    let (report, ()) = futures::join!(run, start);
+    let report = report.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Woke);
+    let started = report
+        .decisions
+        .iter()
+        .find(|d| d.start_latency_seconds.is_some())
+        .expect("start-up measured at a poll");
+    assert!((2..=4).contains(&started.pass), "at look {}", started.pass);
+    assert_eq!(started.start_latency_seconds, Some(40));
+    assert_eq!(
+        fakes.aws.start_ups_of("gold").0,
+        vec![sluice_core::startup::StartUp {
+            at: T0 + 40,
+            seconds: 40
+        }]
+    );
+    assert_eq!(report.passes, started.pass + 1, "no look once it runs");
 }
 
 #[tokio::test]
@@ -942,7 +995,6 @@ fn capacity(report: &crate::watch::Report) -> Vec<(crate::watch::control::Contro
 
 #[tokio::test]
 async fn a_burst_on_an_awake_service_is_met_in_one_update_service() {
-    use crate::watch::control::ControlEffect;
     let fakes = World::new();
     sized(&fakes, 1);
     fakes.set_backlog("gold-q", 1000, 1);
@@ -981,7 +1033,6 @@ async fn a_raise_never_passes_capacity_max_when_max_capacity_is_stale() {
 /// that record.
 #[tokio::test]
 async fn a_give_back_waits_for_the_publishers_next_record() {
-    use crate::watch::control::{self, ControlEffect};
     use sluice_core::capacity::{Look, Rates};
     use sluice_lambda::Clock;
     let fakes = World::new();
@@ -1038,7 +1089,6 @@ async fn a_give_back_waits_for_the_publishers_next_record() {
 
 #[tokio::test]
 async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
-    use crate::watch::control::ControlEffect;
     let fakes = World::new();
     sized(&fakes, 8);
     // One message in hand: the tasks keep up with 10 a minute, one task's worth; with
@@ -1070,7 +1120,6 @@ async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
 
 #[tokio::test]
 async fn a_cpu_policy_takes_the_give_back_to_application_auto_scaling() {
-    use crate::watch::control::ControlEffect;
     let fakes = World::new();
     let mut cpu = gold(1);
     cpu.scaling.cpu_utilization = Some(sluice_core::scaling::Utilization {
@@ -1101,7 +1150,6 @@ async fn a_cpu_policy_takes_the_give_back_to_application_auto_scaling() {
 
 #[tokio::test]
 async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
-    use crate::watch::control::ControlEffect;
     let fakes = World::new();
     sized(&fakes, 1);
     fakes.set_backlog("gold-q", 1000, 1);
@@ -1247,4 +1295,116 @@ async fn a_panic_in_one_targets_work_ends_only_that_targets_work() {
         "{}",
         victim.reason
     );
+}
+
+/// The first capacity look at gold alone, with two minutes of polls ahead.
+async fn first_capacity_look(fakes: &World) -> (ControlReport, Known) {
+    let gold = gold(1);
+    let targets = control::controlled(std::slice::from_ref(&gold));
+    let last_poll = sluice_lambda::Clock::now(&fakes.clock) + 120;
+    let moved = std::collections::BTreeSet::new();
+    let (mut first, known) =
+        control::first_look(&targets, &moved, last_poll, &settings(), &fakes.ports()).await;
+    (first.remove(0), known)
+}
+
+/// A poll of gold alone, 5 s after the last.
+async fn capacity_poll(fakes: &World, known: &mut Known, pass: u32) {
+    let gold = gold(1);
+    let targets = control::controlled(std::slice::from_ref(&gold));
+    fakes.advance(5);
+    control::poll_look(&targets, known, pass, &settings(), &fakes.ports()).await;
+}
+
+/// A service at one task, a burst the first look raises to 10 for, and new tasks that
+/// start only when the test says.
+fn a_burst_on_slow_starts() -> World {
+    let fakes = World::new();
+    sized(&fakes, 1);
+    fakes.aws.start_slowly("cluster", "gold-svc");
+    fakes.set_backlog("gold-q", 1000, 1);
+    fakes
+}
+
+/// The watcher measures the start-up of its own raise at the poll that first sees every
+/// task it asked for running (the publisher's minute looks would make a 90 s start 60
+/// or 120 s), keeps it, and forgets the raise then.
+#[tokio::test]
+async fn a_raise_is_measured_at_the_poll_its_tasks_run() {
+    use sluice_core::startup::StartUp;
+    let fakes = a_burst_on_slow_starts();
+    let start = sluice_lambda::Clock::now(&fakes.clock);
+    let (first, mut known) = first_capacity_look(&fakes).await;
+    assert_eq!(first.effect, ControlEffect::Raised, "{first:?}");
+    let raise = fakes.aws.stored_memory("gold").and_then(|m| m.starting);
+    assert_eq!(raise.map(|r| (r.since, r.to)), Some((start, 10)));
+    for pass in 1..=17 {
+        capacity_poll(&fakes, &mut known, pass).await;
+    }
+    assert!(
+        fakes.aws.start_ups_of("gold").0.is_empty(),
+        "still starting"
+    );
+    fakes.aws.set_service("cluster", "gold-svc", 10);
+    capacity_poll(&fakes, &mut known, 18).await;
+    let measured = StartUp {
+        at: start + 90,
+        seconds: 90,
+    };
+    assert_eq!(fakes.aws.start_ups_of("gold").0, vec![measured]);
+    let memory = fakes.aws.stored_memory("gold").unwrap_or_default();
+    assert_eq!(memory.starting, None, "measured once");
+    capacity_poll(&fakes, &mut known, 19).await;
+    assert_eq!(fakes.aws.start_ups_of("gold").0.len(), 1);
+}
+
+/// A raise given back before its tasks all ran measures nothing: the tasks it asked
+/// for may never start, and what runs then is not its start-up.
+#[tokio::test]
+async fn a_raise_given_back_before_its_tasks_run_measures_nothing() {
+    let fakes = a_burst_on_slow_starts();
+    let (first, mut known) = first_capacity_look(&fakes).await;
+    assert_eq!(first.effect, ControlEffect::Raised, "{first:?}");
+    fakes.aws.set_service("cluster", "gold-svc", 4);
+    fakes.set_backlog("gold-q", 0, 1);
+    capacity_poll(&fakes, &mut known, 1).await;
+    assert!(fakes.aws.start_ups_of("gold").0.is_empty());
+    let memory = fakes.aws.stored_memory("gold").unwrap_or_default();
+    assert_eq!(memory.starting, None, "dropped, not measured");
+}
+
+/// A failed UpdateService starts no measurement: no task was asked for.
+#[tokio::test]
+async fn a_failed_raise_measures_nothing() {
+    let fakes = a_burst_on_slow_starts();
+    fakes.fail_once("ECS.UpdateService", ErrorKind::Throttled);
+    let (first, _) = first_capacity_look(&fakes).await;
+    assert_eq!(first.effect, ControlEffect::Failed, "{first:?}");
+    let starting = fakes.aws.stored_memory("gold").and_then(|m| m.starting);
+    assert_eq!(starting, None);
+}
+
+/// The load model plans with the start-up the watcher measured: the give-back window
+/// (a start-up, one to three minutes) is the measured minute, not the three minutes
+/// of a start-up not yet learned.
+#[tokio::test]
+async fn the_give_back_window_is_the_measured_start_up() {
+    use sluice_core::startup::{StartUp, StartUps};
+    let fakes = World::new();
+    sized(&fakes, 8);
+    let measured = (1..=3).map(|i| StartUp {
+        at: T0 - 600 * i,
+        seconds: 60,
+    });
+    fakes
+        .aws
+        .set_start_ups("gold", StartUps(measured.rev().collect()));
+    fakes.set_backlog("gold-q", 0, 1);
+    let report = fakes.run(&poll()).await.unwrap();
+    assert_eq!(capacity(&report)[0].0, ControlEffect::Held);
+    fakes.advance(60);
+    let report = fakes.run(&poll()).await.unwrap();
+    let (effect, reason) = &capacity(&report)[0];
+    assert_eq!(*effect, ControlEffect::Lowered, "{reason}");
+    assert!(reason.contains("tasks for 60s"), "{reason}");
 }

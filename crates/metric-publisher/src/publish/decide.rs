@@ -2,11 +2,10 @@
 //! rules live in sluice_core::metrics), its report, and the fleet-wide counts.
 
 use sluice_aws::AwsError;
-use sluice_core::capacity::{Look, Need, QueueCounts, Rates, queue_minutes};
+use sluice_core::capacity::{Look, Need, QueueCounts, Rates, planned_start_up, queue_minutes};
 use sluice_core::config::Target;
-use sluice_core::facts::TaskCounts;
 use sluice_core::metrics::{Datum, FleetTally, Reading, ScalingChangeLimit, scaling_changes};
-use sluice_core::queue::Backlog;
+use sluice_core::startup::StartUps;
 use sluice_lambda::Selection;
 
 use super::read::Facts;
@@ -80,10 +79,10 @@ pub fn decide(
 /// be read (said in a warning): a need from no rates would be a guess.
 fn learn(
     target: &Target,
-    backlog: &Backlog,
-    tasks: &TaskCounts,
+    look: Look,
     stored: Result<Option<Rates>, AwsError>,
     counts: Result<Vec<QueueCounts>, AwsError>,
+    measured: &StartUps,
     now: i64,
     warnings: &mut Vec<String>,
 ) -> Option<(Need, Rates)> {
@@ -97,8 +96,10 @@ fn learn(
             return None;
         }
     };
-    let look = Look::of(now, backlog, tasks);
-    let need = Need::of(&target.goal(), &stored, &look);
+    // The need plans with the start-up the watcher measured at its polls; the record
+    // keeps the publisher's own, learned from its minute looks.
+    let planned = stored.with_start_up(planned_start_up(measured, stored.start_up, now));
+    let need = Need::of(&target.goal(), &planned, &look);
     let minutes = match counts {
         Ok(counts) => queue_minutes(&counts, now),
         Err(error) => {
@@ -146,10 +147,10 @@ fn decide_target(
         (Ok(backlog), Ok(tasks)) => {
             let learned = learn(
                 target,
-                &backlog,
-                &tasks,
+                Look::of(now, &backlog, &tasks),
                 facts.rates,
                 facts.queue_counts,
+                &facts.start_ups,
                 now,
                 &mut report.warnings,
             );

@@ -10,7 +10,9 @@ mod request;
 mod write;
 
 use serde_json::Value;
-use sluice_aws::{Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, RateRecords};
+use sluice_aws::{
+    Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, RateRecords, StartUpRecords,
+};
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 
 pub use report::{ReadingReport, Status, Summary, TargetReport};
@@ -32,6 +34,9 @@ pub struct Ports<'a> {
     pub accounts: &'a dyn Accounts,
     /// The load model's records (sluice_core::capacity::Rates): the stack's account.
     pub rates: &'a dyn RateRecords,
+    /// The start-ups the zero-watcher measured, which the need plans with: the stack's
+    /// account.
+    pub starts: &'a dyn StartUpRecords,
     pub clock: &'a dyn Clock,
 }
 

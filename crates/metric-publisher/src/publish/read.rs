@@ -11,6 +11,7 @@ use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
 use sluice_core::names;
 use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Backlog, MESSAGES_DELETED, MESSAGES_SENT, Queue};
+use sluice_core::startup::StartUps;
 
 use sluice_lambda::per_place;
 
@@ -33,6 +34,9 @@ pub struct Facts {
     /// (empty otherwise), and its stored rates (None: none stored yet).
     pub queue_counts: Result<Vec<QueueCounts>, AwsError>,
     pub rates: Result<Option<Rates>, AwsError>,
+    /// The start-ups the zero-watcher measured (none when none were, or they cannot be
+    /// read: the need then plans with the record's own).
+    pub start_ups: StartUps,
 }
 
 /// Minutes of SQS's counts read each run: the newest complete minutes come two to three
@@ -42,7 +46,7 @@ const QUEUE_COUNT_MINUTES: u32 = 6;
 /// Facts for each target, in order: what its own account says (per place, with
 /// that account's clients), and the desired counts this publisher wrote (here).
 pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) -> Vec<Facts> {
-    let (theirs, histories, rates) = futures::join!(
+    let (theirs, histories, rates, mut start_ups) = futures::join!(
         per_place(
             targets,
             |t| t,
@@ -52,12 +56,14 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
         ),
         read_desired_histories(targets, settings, ports),
         read_rates(targets, ports),
+        read_start_ups(targets, ports),
     );
     theirs
         .into_iter()
         .zip(histories)
         .zip(rates)
-        .map(|((theirs, desired_history), rates)| Facts {
+        .zip(targets)
+        .map(|(((theirs, desired_history), rates), target)| Facts {
             backlog: theirs.backlog,
             tasks: theirs.tasks,
             gpu: theirs.gpu,
@@ -65,6 +71,7 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
             desired_history,
             queue_counts: theirs.queue_counts,
             rates,
+            start_ups: start_ups.remove(&target.name).unwrap_or_default(),
         })
         .collect()
 }
@@ -86,6 +93,19 @@ async fn read_rates(targets: &[Target], ports: &Ports<'_>) -> Vec<Result<Option<
             Err(error) => Err(error.clone().about("the load records")),
         })
         .collect()
+}
+
+/// The start-ups the zero-watcher measured, in one read when any target is under the
+/// load model. Unreadable, none (said in the log): the need plans with the start-up
+/// the load records hold, a measurement too, only coarser.
+async fn read_start_ups(targets: &[Target], ports: &Ports<'_>) -> BTreeMap<String, StartUps> {
+    if !targets.iter().any(|t| t.scaling.uses_need()) {
+        return BTreeMap::new();
+    }
+    ports.starts.start_ups().await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "measured start-ups not read: the need plans with the load records'");
+        BTreeMap::new()
+    })
 }
 
 /// What the target's own account says about it.

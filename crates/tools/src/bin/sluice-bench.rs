@@ -635,6 +635,7 @@ mod fleet {
                 emf: &Discard,
                 accounts: &cloudwatch.store,
                 rates: &store,
+                starts: &store,
                 clock: &sluice_lambda::SystemClock,
             };
             let settings = publisher_settings(self.table, self.concurrency);

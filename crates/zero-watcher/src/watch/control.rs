@@ -17,7 +17,7 @@ use serde::Serialize;
 use sluice_aws::{AwsError, ServiceFacts, Versioned, read_backlogs, read_service_facts};
 use sluice_core::capacity::control::{direct, tracking};
 use sluice_core::capacity::pass::give_back_look_at;
-use sluice_core::capacity::{Look, Memory, Move, Need, Pass, Rates, Situation};
+use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, Rates, Situation, Starting};
 use sluice_core::config::{Queue, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
@@ -27,7 +27,7 @@ use sluice_core::scaling::Controller;
 use sluice_core::zero::WatchState;
 use sluice_lambda::per_place;
 
-use super::Ports;
+use super::{Ports, starts};
 use crate::settings::Settings;
 
 /// What a look did to a target's count.
@@ -174,6 +174,33 @@ impl Known {
         }
     }
 
+    /// A raise ECS took starts the measurement of its start-up
+    /// (`capacity::starting`), from the running tasks it was decided on.
+    fn start_measuring(&mut self, reports: &[ControlReport], now: i64) {
+        for report in reports.iter().filter(|r| r.effect == ControlEffect::Raised) {
+            let (Some(to), Some((tasks, _))) =
+                (report.desired_after, self.seen.get(&report.target))
+            else {
+                continue;
+            };
+            let starting = Starting::after_raise(to, tasks.running, now);
+            if let Some(memory) = self.memories.get_mut(&report.target) {
+                memory.starting = starting;
+            }
+        }
+    }
+
+    /// The memories that differ from those stored (`stored`), to be kept.
+    fn changed_since(&self, stored: &BTreeMap<String, Memory>) -> Vec<(String, Memory)> {
+        stored
+            .iter()
+            .filter_map(|(name, before)| {
+                let now = self.memories.get(name)?;
+                (now != before).then(|| (name.clone(), now.clone()))
+            })
+            .collect()
+    }
+
     /// What a later full look learnt, over what the first one did.
     fn absorb(&mut self, later: Known) {
         if later.rates.is_some() {
@@ -222,7 +249,8 @@ pub async fn first_look(
     };
     let facts = read_facts(targets, settings, ports).await;
     let mut reports = Vec::with_capacity(targets.len());
-    let mut changed_memories = Vec::new();
+    let mut stored_memories = BTreeMap::new();
+    let mut samples = Vec::new();
     for (target, facts) in targets.iter().zip(facts) {
         if let Some(reason) = left_alone(target, moved, &states, now) {
             reports.push(ControlReport::skipped(target, 0, reason));
@@ -235,7 +263,11 @@ pub async fn first_look(
                 continue;
             }
         };
-        let memory = memories.get(&target.name).cloned().unwrap_or_default();
+        let stored_memory = memories.get(&target.name).cloned().unwrap_or_default();
+        let mut memory = stored_memory.clone();
+        let started = capacity::measure(&mut memory.starting, &facts.tasks, now);
+        samples.extend(started.map(|sample| (target.name.clone(), sample)));
+        stored_memories.insert(target.name.clone(), stored_memory);
         let stored = rates.get(&target.name).cloned().unwrap_or_default();
         let kind = known.pass_for(target, &stored, now);
         let decided =
@@ -256,17 +288,16 @@ pub async fn first_look(
             ));
         }
         known.saw(target, &facts, report.desired_after);
-        known.memories.insert(target.name.clone(), kept.clone());
-        if kept != memory {
-            changed_memories.push((target.name.clone(), kept));
-        }
+        known.memories.insert(target.name.clone(), kept);
         reports.push(report);
     }
     known.rates = Some(rates);
     let reports = act_all(targets, reports, settings, ports).await;
+    known.start_measuring(&reports, now);
     if !settings.dry_run {
-        save_memories(changed_memories, settings, ports).await;
+        save_memories(known.changed_since(&stored_memories), settings, ports).await;
     }
+    starts::record(samples, settings, ports).await;
     record_all(&reports, settings, ports);
     (reports, known)
 }
@@ -310,15 +341,17 @@ fn record_all(reports: &[ControlReport], settings: &Settings, ports: &Ports<'_>)
 }
 
 /// What the first look decides on besides the facts, read together: the publisher's
-/// rates, the watcher's memories of the need and its states (for transitions in
-/// flight). One unread, nothing is decided.
+/// rates (planning with the start-ups the watcher measured, `starts`), the watcher's
+/// memories of the need and its states (for transitions in flight). One unread,
+/// nothing is decided.
 async fn stores(now: i64, ports: &Ports<'_>) -> Result<Stores, AwsError> {
-    let (rates, memories, states) = futures::join!(
+    let (rates, memories, states, measured) = futures::join!(
         ports.rates.rates(now),
         ports.memories.memories(now),
         ports.states.load_all(),
+        starts::read(ports),
     );
-    Ok((rates?, memories?, states?))
+    Ok((starts::planned(rates?, &measured, now), memories?, states?))
 }
 
 type Stores = (
@@ -368,6 +401,7 @@ pub async fn poll_look(
         return Vec::new();
     }
     let now = ports.clock.now();
+    measure_raises(&awake, known, now, settings, ports).await;
     let backlogs = awake_backlogs(&awake, settings, ports).await;
     let rising = rising(&awake, backlogs, known, now);
     if rising.is_empty() {
@@ -375,35 +409,78 @@ pub async fn poll_look(
     }
     let (reports, memories) = decide_rising(&rising, known, pass, now, settings, ports).await;
     let reports = act_all(&rising, reports, settings, ports).await;
+    let raised = raised_memories(&reports, memories, known, now);
     if !settings.dry_run {
-        save_memories(raised_memories(&reports, memories, known), settings, ports).await;
+        save_memories(raised, settings, ports).await;
     }
     record_all(&reports, settings, ports);
     reports
 }
 
 /// The memories a poll keeps: those of the targets it raised (`Pass::keeps_memory`),
-/// also kept for the invocation's later polls.
+/// each measuring its raise's start-up, also kept for the invocation's later polls.
 fn raised_memories(
     reports: &[ControlReport],
     memories: Vec<(String, Memory)>,
     known: &mut Known,
+    now: i64,
 ) -> Vec<(String, Memory)> {
     let raised: BTreeSet<&str> = reports
         .iter()
         .filter(|r| r.effect == ControlEffect::Raised)
         .map(|r| r.target.as_str())
         .collect();
-    let kept: Vec<(String, Memory)> = memories
-        .into_iter()
-        .filter(|(name, memory)| {
-            raised.contains(name.as_str()) && known.memories.get(name) != Some(memory)
-        })
-        .collect();
-    for (name, memory) in &kept {
-        known.memories.insert(name.clone(), memory.clone());
+    for (name, memory) in memories {
+        if raised.contains(name.as_str()) {
+            known.memories.insert(name, memory);
+        }
     }
-    kept
+    known.start_measuring(reports, now);
+    raised
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), known.memories.get(*name)?.clone())))
+        .collect()
+}
+
+/// A look at the tasks of each awake target whose raise is still starting: once every
+/// task it asked for runs, its start-up is kept (measured to the poll, not to the
+/// minute). A count that cannot be read is looked at again at the next poll.
+async fn measure_raises(
+    awake: &[&Target],
+    known: &mut Known,
+    now: i64,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) {
+    let starting: Vec<&Target> = awake
+        .iter()
+        .filter(|t| {
+            known
+                .memories
+                .get(&t.name)
+                .is_some_and(|m| m.starting.is_some())
+        })
+        .copied()
+        .collect();
+    if starting.is_empty() {
+        return;
+    }
+    let counts = starts::task_counts(&starting, settings, ports).await;
+    let (mut samples, mut changed) = (Vec::new(), Vec::new());
+    for (target, counts) in starting.iter().zip(counts) {
+        let (Ok(tasks), Some(memory)) = (counts, known.memories.get_mut(&target.name)) else {
+            continue;
+        };
+        let started = capacity::measure(&mut memory.starting, &tasks, now);
+        if memory.starting.is_none() {
+            changed.push((target.name.clone(), memory.clone()));
+        }
+        samples.extend(started.map(|sample| (target.name.clone(), sample)));
+    }
+    if !settings.dry_run {
+        save_memories(changed, settings, ports).await;
+    }
+    starts::record(samples, settings, ports).await;
 }
 
 /// The backlogs of the awake targets, read in each target's account.

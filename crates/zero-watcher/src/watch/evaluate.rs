@@ -338,6 +338,7 @@ fn measure(
     }
     report.start_latency_seconds = zero::start_latency(&stored.value, &verdict.state);
     report.start_overdue = zero::start_overdue(watched.zero, &verdict.state, facts.running, now);
+    report.starting = zero::wake_starting(&verdict.state);
     let work = zero::shows_work(
         watched.zero,
         facts.backlog,

@@ -11,6 +11,7 @@ mod looks;
 mod poll;
 mod report;
 mod request;
+mod starts;
 mod work;
 
 use std::time::Duration;

@@ -1,7 +1,9 @@
 //! After a scheduled poll's first look, keep looking at the sleeping targets every
 //! poll interval until the window closes, so a message that arrives mid-minute wakes
 //! its service within seconds. Only a cheap read (backlog, activation metric) is made
-//! per look; a full decision follows only for targets that show activity.
+//! per look; a full decision follows only for targets that show activity, and for
+//! targets whose wake's tasks are still starting (its start-up is measured to the
+//! poll, `zero::wake_starting`).
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use tokio::time::Instant;
 use sluice_lambda::per_place;
 
 use super::control::{self, Known};
-use super::report::{Effect, Report};
+use super::report::{DecisionReport, Effect, Report};
 use super::work::Watched;
 use super::{Ports, evaluate, facts};
 use crate::settings::Settings;
@@ -52,9 +54,21 @@ pub async fn poll(
         })
         .copied()
         .collect();
+    let mut waking: Vec<Watched<'_>> = watched
+        .iter()
+        .filter(|w| {
+            report
+                .decisions
+                .iter()
+                .any(|d| d.target == w.name() && starting(d))
+        })
+        .copied()
+        .collect();
     let mut pass = 0;
     let awake = |known: &Known| control.targets.iter().any(|t| known.is_awake(&t.name));
-    while (!asleep.is_empty() || awake(control.known)) && Instant::now() + interval <= until {
+    while (!asleep.is_empty() || !waking.is_empty() || awake(control.known))
+        && Instant::now() + interval <= until
+    {
         tokio::time::sleep(interval).await;
         pass += 1;
         report.passes += 1;
@@ -68,23 +82,38 @@ pub async fn poll(
         if read_metrics {
             metrics_read = Instant::now();
         }
-        if asleep.is_empty() {
+        let active = if asleep.is_empty() {
+            Vec::new()
+        } else {
+            active_everywhere(&asleep, read_metrics, settings, ports).await
+        };
+        let work: Vec<_> = active
+            .iter()
+            .chain(&waking)
+            .map(|w| (*w, Cause::Poll))
+            .collect();
+        if work.is_empty() {
             continue;
         }
-        let active = active_everywhere(&asleep, read_metrics, settings, ports).await;
-        if active.is_empty() {
-            continue;
-        }
-        let work: Vec<_> = active.iter().map(|w| (*w, Cause::Poll)).collect();
         for decision in evaluate::evaluate(&work, pass, settings, ports).await {
             if decision.desired_after != Some(0) {
                 asleep.retain(|w| w.name() != decision.target);
             }
-            if decision.outcome != Effect::Stayed {
+            waking.retain(|w| w.name() != decision.target);
+            if starting(&decision) {
+                waking.extend(watched.iter().find(|w| w.name() == decision.target));
+            }
+            if decision.outcome != Effect::Stayed || decision.start_latency_seconds.is_some() {
                 report.decisions.push(decision);
             }
         }
     }
+}
+
+/// Whether a look left a wake's tasks starting, to be looked at again at the next poll
+/// (not a dry run's wake: nothing starts).
+fn starting(decision: &DecisionReport) -> bool {
+    decision.starting && matches!(decision.outcome, Effect::Woke | Effect::Stayed)
 }
 
 /// [`facts::active`] for the sleeping targets of each account, with its clients; a

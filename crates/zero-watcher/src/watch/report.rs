@@ -71,6 +71,10 @@ pub struct DecisionReport {
     /// (sluice_core::zero::start_overdue): published and alarmed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub start_overdue: bool,
+    /// The wake's tasks are still starting (sluice_core::zero::wake_starting): the
+    /// polls look again, to measure its start-up.
+    #[serde(skip)]
+    pub starting: bool,
     /// The AWS failure that kept it from being decided or carried out.
     #[serde(skip)]
     pub error: Option<sluice_aws::AwsError>,
@@ -135,6 +139,7 @@ impl DecisionReport {
             wake_latency_seconds: None,
             start_latency_seconds: None,
             start_overdue: false,
+            starting: false,
             error: None,
         }
     }
@@ -175,6 +180,7 @@ impl DecisionReport {
             wake_latency_seconds: None,
             start_latency_seconds: None,
             start_overdue: false,
+            starting: false,
             error: None,
         }
     }
