@@ -9,14 +9,17 @@
 //! rates the publisher learns, `capacity::Rates`).
 
 use jiff::Timestamp;
-use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, QueueMinute, Rates, Situation};
+use sluice_core::capacity::{
+    self, Look, Memory, Move, Need, Pass, QueueMinute, Rates, Situation, Starting,
+};
 use sluice_core::config::Target;
-use sluice_core::facts::ScalableBounds;
+use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::names;
 use sluice_core::policy;
 use sluice_core::prescale::{Hold, wanted_bounds};
 use sluice_core::profile::Schedule;
 use sluice_core::scaling::Controller as Mode;
+use sluice_core::startup::{StartUp, StartUps};
 use sluice_core::zero::{self, Cause, Decision, Facts, WatchState};
 
 use super::Controller;
@@ -47,6 +50,11 @@ pub struct SluiceLoop {
     seen: Rates,
     /// The watcher's memory of the need.
     memory: Memory,
+    /// The start-ups the watcher measured (its wakes and raises), as stored.
+    starts: StartUps,
+    /// Whether the watcher's invocation sizes the service at its polls: not when it
+    /// woke or slept it in this invocation (`control::first_look` leaves it alone).
+    controls: bool,
     /// Seconds into each minute the watcher's scheduled invocation starts
     /// (`Scenario::watcher_phase_seconds`); its last poll, and when its give-back look
     /// is due (None: done, or not put off).
@@ -83,6 +91,8 @@ impl SluiceLoop {
             rates: Rates::default(),
             seen: Rates::default(),
             memory: Memory::default(),
+            starts: StartUps::default(),
+            controls: true,
             watcher_phase: i64::from(scenario.watcher_phase_seconds.min(59)),
             last_poll: i64::MIN,
             give_back_at: None,
@@ -115,10 +125,13 @@ impl SluiceLoop {
         }
     }
 
-    /// The need at `look`, on the rates the publisher last stored and the watcher's
-    /// looks since.
-    fn need(&self, look: &Look) -> Need {
-        Need::of(&self.target.goal(), &self.seen, look)
+    /// `rates` planning with the start-up the watcher measured, if any.
+    fn planned(&self, rates: &Rates, now: i64) -> Rates {
+        rates.with_start_up(capacity::planned_start_up(
+            &self.starts,
+            rates.start_up,
+            now,
+        ))
     }
 
     /// The prescaler's run: the bounds from the profile's floor now; Application Auto
@@ -201,7 +214,7 @@ impl SluiceLoop {
         }
         let now = view.now;
         let look = self.look(view, desired);
-        let need = Need::of(&self.target.goal(), &self.rates, &look);
+        let need = Need::of(&self.target.goal(), &self.planned(&self.rates, now), &look);
         cloudwatch.put(names::CAPACITY_UTILIZATION, now, need.utilization(desired));
         cloudwatch.put(names::TASKS_NEEDED, now, need.raw);
         let newest = CloudWatch::newest_visible(now);
@@ -237,7 +250,8 @@ impl SluiceLoop {
         if !minute {
             self.seen = self.seen.with_look(look);
         }
-        let need = self.need(&look);
+        let planned = self.planned(&self.seen, view.now);
+        let need = Need::of(&self.target.goal(), &planned, &look);
         let at = Situation {
             desired: levers.desired,
             bounds: ScalableBounds {
@@ -254,7 +268,7 @@ impl SluiceLoop {
                 &self.memory,
                 capacity::control::give_back_window(
                     scaling.give_back_after_seconds,
-                    self.seen.start_up,
+                    planned.start_up,
                 ),
             ),
             Mode::Direct => {
@@ -264,16 +278,42 @@ impl SluiceLoop {
         };
         let pass = if minute { Pass::Minute } else { Pass::Poll };
         let (from, why) = (levers.desired, format!("Sluice: {}", decision.why()));
-        match decision {
-            Move::Raise { to, .. } => levers.set_desired(to, Changed::ScaledOut { from, to, why }),
+        let raised = match decision {
+            Move::Raise { to, .. } => {
+                levers.set_desired(to, Changed::ScaledOut { from, to, why });
+                Some(to)
+            }
             Move::Lower { to, .. } if pass.may(&decision, scaling.gives_back()) => {
                 levers.set_desired(to, Changed::ScaledIn { from, to, why });
+                None
             }
-            _ => {}
-        }
+            _ => None,
+        };
         if pass.keeps_memory(&decision) {
             self.memory = memory;
         }
+        if let Some(to) = raised {
+            self.memory.starting = Starting::after_raise(to, view.running(), view.now);
+        }
+    }
+
+    /// The watcher's look at a raise whose tasks are starting: once they all run, its
+    /// start-up is kept.
+    fn measure_raise(&mut self, view: &View<'_>, levers: &Levers) {
+        let tasks = TaskCounts {
+            desired: levers.desired,
+            running: view.running(),
+            ..TaskCounts::default()
+        };
+        if let Some(sample) = capacity::measure(&mut self.memory.starting, &tasks, view.now) {
+            self.starts = self.starts.with(sample, view.now);
+        }
+    }
+
+    /// Whether a wake's tasks are still starting: the watcher looks at the service at
+    /// its polls until one runs (its start-up is measured then).
+    fn waking(&self, levers: &Levers) -> bool {
+        levers.desired > 0 && zero::wake_starting(&self.watch)
     }
 
     /// The zero-watcher's scheduled invocation: it reads the publisher's record as
@@ -285,10 +325,12 @@ impl SluiceLoop {
         self.last_poll = now + POLL_WINDOW_SECONDS;
         let before = levers.desired;
         self.watch(view, cloudwatch, levers);
-        if levers.desired != before {
+        self.controls = levers.desired == before;
+        if !self.controls {
             self.give_back_at = None;
             return;
         }
+        self.measure_raise(view, levers);
         let at = capacity::pass::give_back_look_at(self.rates.stored_at(), now, self.last_poll);
         self.give_back_at = (at > now).then_some(at);
         self.control(view, levers, at <= now);
@@ -331,6 +373,10 @@ impl SluiceLoop {
                 },
             ),
             Decision::Stay { .. } => {
+                if let Some(seconds) = zero::start_latency(&self.watch, &verdict.state) {
+                    let sample = StartUp { at: now, seconds };
+                    self.starts = self.starts.with(sample, now);
+                }
                 self.watch = verdict.state;
                 return;
             }
@@ -384,9 +430,16 @@ impl Controller for SluiceLoop {
         // Between scheduled looks the watcher polls: sleeping services for work, and,
         // under the load model, awake ones for a need above desired; and, once the
         // record it waited for is due, gives back on it.
-        if levers.desired == 0 {
+        if levers.desired == 0 || self.waking(levers) {
+            let before = levers.desired;
             self.watch(view, cloudwatch, levers);
-        } else if self.give_back_at.is_some_and(|at| now >= at) {
+            self.controls &= levers.desired == before;
+        }
+        if !self.controls || levers.desired == 0 {
+            return;
+        }
+        self.measure_raise(view, levers);
+        if self.give_back_at.is_some_and(|at| now >= at) {
             self.give_back_at = None;
             self.seen = self.rates.clone();
             self.control(view, levers, true);
