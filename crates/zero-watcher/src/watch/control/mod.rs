@@ -10,120 +10,27 @@
 //! window included), while the zero-watcher wakes or sleeps the service, or when the
 //! load records cannot be read.
 
+mod act;
+mod decide;
+mod report;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::stream::{self, StreamExt};
-use serde::Serialize;
 use sluice_aws::{AwsError, ServiceFacts, Versioned, read_backlogs, read_service_facts};
-use sluice_core::capacity::control::{direct, tracking};
 use sluice_core::capacity::pass::give_back_look_at;
-use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, Rates, Situation, Starting};
+use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, Rates, Starting};
 use sluice_core::config::{Queue, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
-use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
-use sluice_core::names;
 use sluice_core::queue::Backlog;
-use sluice_core::scaling::Controller;
 use sluice_core::zero::WatchState;
 use sluice_lambda::per_place;
 
 use super::{Ports, starts};
 use crate::settings::Settings;
-
-/// What a look did to a target's count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlEffect {
-    Raised,
-    Lowered,
-    /// Dry run: what would have been done.
-    WouldRaise,
-    WouldLower,
-    Held,
-    /// Nothing decided: a fact could not be read, or the service is not Sluice's to
-    /// size now.
-    Skipped,
-    /// Decided, but ECS refused.
-    Failed,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ControlReport {
-    pub target: String,
-    /// Which look of the invocation decided it (0: the first).
-    pub pass: u32,
-    pub effect: ControlEffect,
-    pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub need: Option<Need>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Move>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub desired_before: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub desired_after: Option<u32>,
-    #[serde(skip)]
-    pub error: Option<AwsError>,
-}
-
-impl ControlReport {
-    fn skipped(target: &Target, pass: u32, reason: String) -> Self {
-        ControlReport {
-            target: target.name.clone(),
-            pass,
-            effect: ControlEffect::Skipped,
-            reason,
-            need: None,
-            decision: None,
-            desired_before: None,
-            desired_after: None,
-            error: None,
-        }
-    }
-
-    /// Every target left as it is, for one reason.
-    fn all_skipped(targets: &[&Target], reason: &str) -> Vec<Self> {
-        targets
-            .iter()
-            .map(|t| Self::skipped(t, 0, reason.to_owned()))
-            .collect()
-    }
-
-    /// Nothing decided for want of a fact, the error kept.
-    fn unread(target: &Target, error: AwsError) -> Self {
-        let reason = format!("not decided: {error}");
-        ControlReport {
-            error: Some(error),
-            ..Self::skipped(target, 0, reason)
-        }
-    }
-
-    /// One log event, and an EMF count for a change (fleet-wide too).
-    fn record(&self, settings: &Settings, ports: &Ports<'_>) {
-        tracing::info!(
-            target_name = %self.target,
-            effect = ?self.effect,
-            reason = %self.reason,
-            desired_before = ?self.desired_before,
-            desired_after = ?self.desired_after,
-            pass = self.pass,
-            "capacity"
-        );
-        let name = match self.effect {
-            ControlEffect::Raised | ControlEffect::WouldRaise => names::WATCHER_RAISED,
-            ControlEffect::Lowered | ControlEffect::WouldLower => names::WATCHER_LOWERED,
-            ControlEffect::Failed => names::WATCHER_FAILED,
-            ControlEffect::Held | ControlEffect::Skipped => return,
-        };
-        let datums = [Datum::count(&self.target, name, 1.0)];
-        ports.emf.emit(&embedded_metric_line(
-            &settings.common.namespace,
-            ports.clock.now().saturating_mul(1000),
-            &datums,
-            Rollup::AlsoFleetWide,
-        ));
-    }
-}
+use act::{act_all, save_memories};
+use decide::decide;
+use report::record_all;
+pub use report::{ControlEffect, ControlReport};
 
 /// What control keeps of its targets between the looks of one invocation.
 #[derive(Debug, Default)]
@@ -331,13 +238,6 @@ pub async fn due_looks(
     }
     known.absorb(later);
     reports
-}
-
-/// Each report logged and counted.
-fn record_all(reports: &[ControlReport], settings: &Settings, ports: &Ports<'_>) {
-    for report in reports {
-        report.record(settings, ports);
-    }
 }
 
 /// What the first look decides on besides the facts, read together: the publisher's
@@ -585,184 +485,6 @@ async fn decide_rising(
         reports.push(report);
     }
     (reports, memories)
-}
-
-/// Where the target stands for a move. Going to zero is the sleep's to decide, after
-/// its idle wait, so MinCapacity counts as at least 1. MaxCapacity as read, and never
-/// above capacity.max: an apply that lowered the max but could not register it leaves
-/// the live MaxCapacity higher, and the configuration owns the bound (found by the
-/// control plane's model-based test).
-fn situation(
-    target: &Target,
-    bounds: ScalableBounds,
-    desired: u32,
-    in_flight: f64,
-    now: i64,
-) -> Situation {
-    Situation {
-        desired,
-        bounds: ScalableBounds {
-            min: bounds.min.max(1),
-            max: bounds.max.min(target.capacity.max),
-        },
-        in_flight,
-        now,
-    }
-}
-
-/// The move the target's controller makes on the need, and the memory to keep:
-/// target tracking's raise and give-back window, or direct control's HPA behaviour.
-fn choose(
-    target: &Target,
-    need: &Need,
-    situation: &Situation,
-    memory: &Memory,
-    rates: &Rates,
-) -> (Move, Memory) {
-    let scaling = &target.scaling;
-    match scaling.controller {
-        Controller::Tracking => tracking(
-            need,
-            situation,
-            memory,
-            sluice_core::capacity::control::give_back_window(
-                scaling.give_back_after_seconds,
-                rates.start_up,
-            ),
-        ),
-        Controller::Direct => {
-            let behavior = scaling.behavior.clone().unwrap_or_default();
-            direct(need, situation, memory, &behavior)
-        }
-    }
-}
-
-/// The decision for one target on its facts at the look `kind` (a poll only raises). Returns
-/// the report (a move not yet carried out) and the memory to keep.
-fn decide(
-    target: &Target,
-    facts: &Facts,
-    rates: &Rates,
-    memory: &Memory,
-    pass: u32,
-    kind: Pass,
-    now: i64,
-) -> (ControlReport, Memory) {
-    let desired = facts.tasks.desired;
-    let Some(bounds) = facts.bounds else {
-        let reason = "no scalable target: `sluicectl apply` registers it".to_owned();
-        return (ControlReport::skipped(target, pass, reason), memory.clone());
-    };
-    if desired == 0 {
-        let reason = "asleep: the zero-watcher wakes it".to_owned();
-        return (ControlReport::skipped(target, pass, reason), memory.clone());
-    }
-    let look = Look::of(now, &facts.backlog, &facts.tasks);
-    let need = Need::of(&target.goal(), rates, &look);
-    let situation = situation(target, bounds, desired, look.in_flight, now);
-    let scaling = &target.scaling;
-    let (decision, kept) = choose(target, &need, &situation, memory, rates);
-    let allowed = kind.may(&decision, scaling.gives_back());
-    let reason = match (decision, scaling.no_give_back()) {
-        (Move::Lower { .. }, Some(why)) if kind == Pass::Minute => {
-            format!("{decision}; not done: {why}")
-        }
-        _ => decision.to_string(),
-    };
-    let report = ControlReport {
-        target: target.name.clone(),
-        pass,
-        effect: ControlEffect::Held,
-        reason,
-        need: Some(need),
-        decision: Some(decision),
-        desired_before: Some(desired),
-        desired_after: decision.to().filter(|_| allowed),
-        error: None,
-    };
-    let kept = if kind.keeps_memory(&decision) {
-        kept
-    } else {
-        memory.clone()
-    };
-    (report, kept)
-}
-
-/// Carries out each report's move (UpdateService), or says what it would do.
-async fn act_all(
-    targets: &[&Target],
-    reports: Vec<ControlReport>,
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<ControlReport> {
-    let by_name: BTreeMap<&str, &Target> = targets.iter().map(|t| (t.name.as_str(), *t)).collect();
-    let mut done = Vec::with_capacity(reports.len());
-    for mut report in reports {
-        let (Some(before), Some(after)) = (report.desired_before, report.desired_after) else {
-            done.push(report);
-            continue;
-        };
-        let up = after > before;
-        if settings.dry_run {
-            report.effect = if up {
-                ControlEffect::WouldRaise
-            } else {
-                ControlEffect::WouldLower
-            };
-            done.push(report);
-            continue;
-        }
-        let Some(target) = by_name.get(report.target.as_str()) else {
-            done.push(report);
-            continue;
-        };
-        let account = sluice_aws::reach(ports.accounts, &target.place()).await;
-        let result = match &account {
-            Ok(account) => {
-                let ports = ports.in_account(account.as_deref());
-                ports
-                    .here
-                    .scaler
-                    .set_desired(&target.cluster, &target.service, after)
-                    .await
-            }
-            Err(error) => Err(error.clone()),
-        };
-        match result {
-            Ok(()) => {
-                report.effect = if up {
-                    ControlEffect::Raised
-                } else {
-                    ControlEffect::Lowered
-                };
-                report.reason = format!("{}; UpdateService to {after} done", report.reason);
-            }
-            Err(error) => {
-                report.effect = ControlEffect::Failed;
-                report.reason = format!("{}; UpdateService failed: {error}", report.reason);
-                report.desired_after = Some(before);
-                report.error = Some(error);
-            }
-        }
-        done.push(report);
-    }
-    done
-}
-
-async fn save_memories(memories: Vec<(String, Memory)>, settings: &Settings, ports: &Ports<'_>) {
-    let failures: Vec<(String, AwsError)> = stream::iter(memories)
-        .map(|(name, memory)| async move {
-            let result = ports.memories.save_memory(&name, &memory).await;
-            (name, result)
-        })
-        .buffer_unordered(settings.common.concurrency.max(1))
-        .filter_map(|(name, result)| async move { result.err().map(|e| (name, e)) })
-        .collect()
-        .await;
-    for (name, error) in failures {
-        // A lost memory delays a give-back by a window, never changes a count.
-        tracing::warn!(target_name = %name, %error, "memory of the need not stored");
-    }
 }
 
 /// Counts, bounds and queues of each target, in its own account.
