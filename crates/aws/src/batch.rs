@@ -205,20 +205,35 @@ pub async fn read_latest(
     lookback_minutes: u32,
     concurrency: usize,
 ) -> Vec<Result<Option<f64>, AwsError>> {
-    read_series(reader, queries, lookback_minutes, concurrency)
-        .await
-        .into_iter()
-        .map(|series| series.map(|points| points.last().map(|(_, value)| *value)))
-        .collect()
+    read_series(
+        reader,
+        queries,
+        (lookback_minutes, Bins::Minute),
+        concurrency,
+    )
+    .await
+    .into_iter()
+    .map(|series| series.map(|points| points.last().map(|(_, value)| *value)))
+    .collect()
 }
 
-/// Each query's 1-minute (epoch seconds, value) points within the look-back window,
-/// oldest first, in order.
-/// GetMetricData with 500 queries a call; a query that failed fails only itself.
+/// The bins CloudWatch is asked to sum or average the points into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bins {
+    /// One minute: what the functions decide on.
+    Minute,
+    /// One hour: a month of spend without 44,640 points a query, and past the 15 days
+    /// CloudWatch keeps one-minute points (budgets).
+    Hour,
+}
+
+/// Each query's (bin start, value) points within the look-back window, oldest first,
+/// in order. GetMetricData with 500 queries a call; a query that failed fails only
+/// itself.
 pub async fn read_series(
     reader: &dyn MetricReader,
     queries: &[MetricQuery],
-    lookback_minutes: u32,
+    (lookback_minutes, bins): (u32, Bins),
     concurrency: usize,
 ) -> Vec<Result<Vec<(i64, f64)>, AwsError>> {
     isolate(
@@ -226,25 +241,12 @@ pub async fn read_series(
         CloudWatchMetrics::MAX_QUERIES_PER_CALL,
         concurrency,
         "CloudWatch.GetMetricData",
-        |batch| async move { reader.points(&batch, lookback_minutes).await },
-    )
-    .await
-}
-
-/// Each query's hourly (bin start, value) points within the look-back window, oldest
-/// first, in order; as [`read_series`].
-pub async fn read_hourly(
-    reader: &dyn MetricReader,
-    queries: &[MetricQuery],
-    lookback_minutes: u32,
-    concurrency: usize,
-) -> Vec<Result<Vec<(i64, f64)>, AwsError>> {
-    isolate(
-        queries,
-        CloudWatchMetrics::MAX_QUERIES_PER_CALL,
-        concurrency,
-        "CloudWatch.GetMetricData",
-        |batch| async move { reader.hourly(&batch, lookback_minutes).await },
+        |batch| async move {
+            match bins {
+                Bins::Minute => reader.points(&batch, lookback_minutes).await,
+                Bins::Hour => reader.hourly(&batch, lookback_minutes).await,
+            }
+        },
     )
     .await
 }

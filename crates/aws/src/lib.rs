@@ -34,9 +34,7 @@ use sluice_core::zero::WatchState;
 
 pub use aas::{AutoScaling, ecs_resource_id};
 pub use accounts::{Account, Accounts, AssumedAccounts, Assumer, home, reach};
-pub use batch::{
-    read_backlogs, read_bounds, read_hourly, read_latest, read_series, read_task_counts,
-};
+pub use batch::{Bins, read_backlogs, read_bounds, read_latest, read_series, read_task_counts};
 pub use calls::CallCounter;
 pub use cloudwatch::{CloudWatchMetrics, latest_value};
 pub use ecs::EcsServices;
@@ -146,7 +144,7 @@ pub trait MetricReader: Send + Sync {
 
     /// As [`MetricReader::points`] in one-hour bins from `now - lookback`: a month
     /// of spend without 44,640 one-minute points a query (and past the 15 days
-    /// CloudWatch keeps them). Use [`read_hourly`] for any number of queries.
+    /// CloudWatch keeps them). Use [`read_series`] with [`Bins::Hour`] for any number of queries.
     async fn hourly(
         &self,
         queries: &[MetricQuery],

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sluice_aws::{AwsError, read_backlogs, read_latest, read_series, read_task_counts};
+use sluice_aws::{AwsError, Bins, read_backlogs, read_latest, read_series, read_task_counts};
 use sluice_core::capacity::{QueueCounts, Rates};
 use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
@@ -192,7 +192,7 @@ async fn read_queue_counts(
     let mut answers = read_series(
         &*ports.here.metrics,
         &queries,
-        QUEUE_COUNT_MINUTES,
+        (QUEUE_COUNT_MINUTES, Bins::Minute),
         settings.common.concurrency,
     )
     .await
@@ -247,7 +247,7 @@ async fn read_desired_histories(
     read_series(
         ports.own_metrics,
         &queries,
-        minutes,
+        (minutes, Bins::Minute),
         settings.common.concurrency,
     )
     .await

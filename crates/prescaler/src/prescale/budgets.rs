@@ -4,7 +4,7 @@
 //! when it enforces.
 
 use jiff::Timestamp;
-use sluice_aws::read_hourly;
+use sluice_aws::{Bins, read_series};
 use sluice_core::budget::{self, Budget, BudgetMode, Standing};
 use sluice_core::facts::MetricQuery;
 use sluice_core::names;
@@ -48,10 +48,10 @@ async fn standing(
             statistic: "Average",
         })
         .collect();
-    let answers = read_hourly(
+    let answers = read_series(
         ports.metrics,
         &queries,
-        lookback_minutes,
+        (lookback_minutes, Bins::Hour),
         settings.common.concurrency,
     )
     .await;

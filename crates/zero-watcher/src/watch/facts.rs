@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 
 use futures::stream::{self, StreamExt};
-use sluice_aws::ErrorKind;
 use sluice_aws::{
     AwsError, ecs_resource_id, read_backlogs, read_bounds, read_series, read_task_counts,
 };
+use sluice_aws::{Bins, ErrorKind};
 use sluice_core::config::{Queue, Target};
 use sluice_core::facts::{MetricQuery, ScalableBounds, TaskCounts};
 use sluice_core::queue::Backlog;
@@ -214,7 +214,7 @@ async fn recent_activity(
     let answers = read_series(
         &*ports.here.metrics,
         &only,
-        window,
+        (window, Bins::Minute),
         settings.common.concurrency,
     )
     .await;
@@ -297,7 +297,7 @@ async fn activation_metrics(
     let answers = read_series(
         &*ports.here.metrics,
         &queries,
-        common.metric_lookback_minutes,
+        (common.metric_lookback_minutes, Bins::Minute),
         common.concurrency,
     )
     .await;
