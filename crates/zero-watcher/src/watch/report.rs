@@ -169,19 +169,10 @@ impl DecisionReport {
             (Decision::Stay { .. }, _) => (Effect::Stayed, desired),
         };
         DecisionReport {
-            target: watched.name().to_owned(),
             outcome,
-            reason: decision.reason().to_owned(),
             desired_before: desired,
             desired_after: after,
-            pass,
-            notes: Vec::new(),
-            skipped_in_a_row: 0,
-            wake_latency_seconds: None,
-            start_latency_seconds: None,
-            start_overdue: false,
-            starting: false,
-            error: None,
+            ..Self::skipped(watched, pass, decision.reason().to_owned())
         }
     }
 
