@@ -45,8 +45,9 @@ pub struct SluiceLoop {
     watch: WatchState,
     /// The publisher's load record.
     rates: Rates,
-    /// The watcher's copy of it: the record it read at its look, and its polls' looks
-    /// since (never stored, never learned from).
+    /// The watcher's copy of it: the record it read at its look, planning with the
+    /// start-ups measured by then (`control::first_look` reads both), and its polls'
+    /// looks since (never stored, never learned from).
     seen: Rates,
     /// The watcher's memory of the need.
     memory: Memory,
@@ -250,8 +251,7 @@ impl SluiceLoop {
         if !minute {
             self.seen = self.seen.with_look(look);
         }
-        let planned = self.planned(&self.seen, view.now);
-        let need = Need::of(&self.target.goal(), &planned, &look);
+        let need = Need::of(&self.target.goal(), &self.seen, &look);
         let at = Situation {
             desired: levers.desired,
             bounds: ScalableBounds {
@@ -268,7 +268,7 @@ impl SluiceLoop {
                 &self.memory,
                 capacity::control::give_back_window(
                     scaling.give_back_after_seconds,
-                    planned.start_up,
+                    self.seen.start_up,
                 ),
             ),
             Mode::Direct => {
@@ -321,7 +321,7 @@ impl SluiceLoop {
     /// poll the next record is due at when the one read is not fresh.
     fn invoke_watcher(&mut self, view: &View<'_>, cloudwatch: &CloudWatch, levers: &mut Levers) {
         let now = view.now;
-        self.seen = self.rates.clone();
+        self.seen = self.planned(&self.rates, now);
         self.last_poll = now + POLL_WINDOW_SECONDS;
         let before = levers.desired;
         self.watch(view, cloudwatch, levers);
@@ -441,7 +441,7 @@ impl Controller for SluiceLoop {
         self.measure_raise(view, levers);
         if self.give_back_at.is_some_and(|at| now >= at) {
             self.give_back_at = None;
-            self.seen = self.rates.clone();
+            self.seen = self.planned(&self.rates, now);
             self.control(view, levers, true);
         } else {
             self.control(view, levers, false);
