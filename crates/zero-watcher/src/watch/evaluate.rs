@@ -38,6 +38,17 @@ impl Attempt {
     }
 }
 
+/// What every step of one attempt shares: which look of the invocation it is, its
+/// clock reading, the settings, and the ports (of the target's account, once read
+/// there).
+#[derive(Clone, Copy)]
+struct Turn<'a, 'p> {
+    pass: u32,
+    now: i64,
+    settings: &'a Settings,
+    ports: &'a Ports<'p>,
+}
+
 /// One decision per work item, in the work's order, each recorded (log + EMF).
 pub async fn evaluate(
     work: &[Work<'_>],
@@ -100,12 +111,18 @@ async fn attempt_once<'t>(
         }
     };
     let now = ports.clock.now();
+    let turn = Turn {
+        pass,
+        now,
+        settings,
+        ports,
+    };
     let mut results = Vec::new();
     let mut needs_facts: Vec<(Work<'t>, Versioned<WatchState>)> = Vec::new();
     for (watched, cause) in pending {
         let stored = sanitized(states.get(watched.name()).cloned().unwrap_or_default(), now);
         let item = (*watched, cause.clone());
-        match without_facts(*watched, cause, &stored, now, pass, settings, ports).await {
+        match without_facts((*watched, cause), &stored, turn).await {
             Some(attempt) => results.push((item, attempt)),
             None => needs_facts.push((item, stored)),
         }
@@ -113,11 +130,11 @@ async fn attempt_once<'t>(
     if needs_facts.is_empty() {
         return results;
     }
-    let attempts = with_facts(&needs_facts, now, pass, settings, ports).await;
+    let attempts = with_facts(&needs_facts, turn).await;
     for ((item, stored), attempt) in needs_facts.into_iter().zip(attempts) {
         let attempt = match attempt {
             Ok(attempt) => attempt,
-            Err(error) => unreachable(&item, &error, &stored, now, pass, ports).await,
+            Err(error) => unreachable(&item, &error, &stored, turn).await,
         };
         results.push((item, attempt));
     }
@@ -129,25 +146,25 @@ async fn attempt_once<'t>(
 /// an account that cannot be reached is an error for each of its targets.
 async fn with_facts<'t>(
     needs_facts: &[(Work<'t>, Versioned<WatchState>)],
-    now: i64,
-    pass: u32,
-    settings: &Settings,
-    ports: &Ports<'_>,
+    turn: Turn<'_, '_>,
 ) -> Vec<Result<Attempt, AwsError>> {
     per_place(
         needs_facts,
         |((watched, _), _)| watched.target,
-        ports.accounts,
+        turn.ports.accounts,
         async |account, mine| {
-            let ports = &ports.in_account(account);
+            let ports = &turn.ports.in_account(account);
+            let turn = Turn { ports, ..turn };
             let work: Vec<Work<'t>> = mine.iter().map(|(item, _)| item.clone()).collect();
-            let facts = facts::read(&work, settings, ports).await;
+            let facts = facts::read(&work, turn.settings, ports).await;
             let mut attempts = Vec::with_capacity(mine.len());
             for ((item, stored), facts) in mine.iter().zip(facts) {
-                let work = decide_and_act(item, facts, stored, now, pass, settings, ports);
+                let work = decide_and_act(item, facts, stored, turn);
                 let attempt = match sluice_lambda::isolated(work).await {
                     Ok(attempt) => attempt,
-                    Err(panicked) => Attempt::done(DecisionReport::failed(item.0, pass, panicked)),
+                    Err(panicked) => {
+                        Attempt::done(DecisionReport::failed(item.0, turn.pass, panicked))
+                    }
                 };
                 attempts.push(Ok(attempt));
             }
@@ -174,14 +191,16 @@ fn sanitized(mut stored: Versioned<WatchState>, now: i64) -> Versioned<WatchStat
 /// ago, which only resets its idle clock (a burst of notifications costs no ECS
 /// call). None: read the facts and decide.
 async fn without_facts(
-    watched: Watched<'_>,
-    cause: &Cause,
+    (watched, cause): (Watched<'_>, &Cause),
     stored: &Versioned<WatchState>,
-    now: i64,
-    pass: u32,
-    settings: &Settings,
-    ports: &Ports<'_>,
+    turn: Turn<'_, '_>,
 ) -> Option<Attempt> {
+    let Turn {
+        pass,
+        now,
+        settings,
+        ..
+    } = turn;
     if watched.target.paused {
         let report = DecisionReport::skipped(watched, pass, "paused".to_owned());
         return Some(Attempt::done(report));
@@ -202,11 +221,9 @@ async fn without_facts(
     Some(
         claim(
             (watched, None),
-            &verdict.state,
-            version,
+            (&verdict.state, version),
             report,
-            pass,
-            ports,
+            turn,
             failing,
         )
         .await,
@@ -218,14 +235,17 @@ async fn decide_and_act(
     (watched, cause): &Work<'_>,
     facts: Result<Facts, AwsError>,
     stored: &Versioned<WatchState>,
-    now: i64,
-    pass: u32,
-    settings: &Settings,
-    ports: &Ports<'_>,
+    turn: Turn<'_, '_>,
 ) -> Attempt {
+    let Turn {
+        pass,
+        now,
+        settings,
+        ports,
+    } = turn;
     let facts = match facts {
         Ok(facts) => facts,
-        Err(error) => return unread(*watched, cause, error, stored, now, pass, ports).await,
+        Err(error) => return unread((*watched, cause), error, stored, turn).await,
     };
     let sizing = zero::Sizing::of(watched.target);
     let verdict = decide(watched.zero, sizing, &facts, &stored.value, cause, now);
@@ -236,11 +256,8 @@ async fn decide_and_act(
     measure(
         &mut report,
         (watched, cause),
-        &facts,
-        stored,
-        &verdict,
-        now,
-        ports,
+        (&facts, stored, &verdict),
+        turn,
     );
     if settings.dry_run {
         return Attempt::done(report);
@@ -250,16 +267,7 @@ async fn decide_and_act(
     if transition.is_none() && !repair && !worth_storing(&verdict.state, &stored.value, now) {
         return Attempt::done(report);
     }
-    let attempt = claim_and_act(
-        (*watched, &facts),
-        &verdict,
-        stored,
-        report,
-        pass,
-        now,
-        ports,
-    )
-    .await;
+    let attempt = claim_and_act((*watched, &facts), &verdict, stored, report, turn).await;
     record_start_up(attempt, watched.name(), now, ports).await
 }
 
@@ -269,31 +277,26 @@ async fn claim_and_act(
     verdict: &zero::Verdict,
     stored: &Versioned<WatchState>,
     report: DecisionReport,
-    pass: u32,
-    now: i64,
-    ports: &Ports<'_>,
+    turn: Turn<'_, '_>,
 ) -> Attempt {
     let version = &stored.version;
     let failing = "cannot claim the decision";
     let transition = verdict.decision.transition();
-    match claim(
+    let claimed = claim(
         (watched, Some(facts)),
-        &verdict.state,
-        version,
+        (&verdict.state, version),
         report,
-        pass,
-        ports,
+        turn,
         failing,
-    )
-    .await
-    {
+    );
+    match claimed.await {
         Attempt::Done(report) if report.outcome != Effect::Skipped && transition.is_some() => {
             let claimed = Versioned {
                 value: verdict.state,
                 version: version.next(),
                 problems: Vec::new(),
             };
-            Attempt::done(act((watched, facts), *report, &claimed, now, ports).await)
+            Attempt::done(act((watched, facts), *report, &claimed, turn).await)
         }
         other => other,
     }
@@ -325,11 +328,8 @@ async fn record_start_up(attempt: Attempt, name: &str, now: i64, ports: &Ports<'
 fn measure(
     report: &mut DecisionReport,
     (watched, cause): (&Watched<'_>, &Cause),
-    facts: &Facts,
-    stored: &Versioned<WatchState>,
-    verdict: &zero::Verdict,
-    now: i64,
-    ports: &Ports<'_>,
+    (facts, stored, verdict): (&Facts, &Versioned<WatchState>, &zero::Verdict),
+    Turn { now, ports, .. }: Turn<'_, '_>,
 ) {
     let name = watched.name();
     if verdict.decision.transition() == Some(zero::Transition::Wake) {
@@ -354,13 +354,12 @@ fn measure(
 /// in the state, and a push is remembered there (best effort), so that the next look
 /// honours it even if Lambda's retries of this invocation fail too.
 async fn unread(
-    watched: Watched<'_>,
-    cause: &Cause,
+    (watched, cause): (Watched<'_>, &Cause),
     error: AwsError,
     stored: &Versioned<WatchState>,
-    now: i64,
-    pass: u32,
-    ports: &Ports<'_>,
+    Turn {
+        pass, now, ports, ..
+    }: Turn<'_, '_>,
 ) -> Attempt {
     let reason = format!("not decided, nothing changed: {error}");
     let mut report = DecisionReport::skipped(watched, pass, reason).noting(&stored.problems);
@@ -395,15 +394,13 @@ async fn unreachable(
     (watched, cause): &Work<'_>,
     error: &AwsError,
     stored: &Versioned<WatchState>,
-    now: i64,
-    pass: u32,
-    ports: &Ports<'_>,
+    turn: Turn<'_, '_>,
 ) -> Attempt {
-    let failed = DecisionReport::unreachable(*watched, pass, error);
+    let failed = DecisionReport::unreachable(*watched, turn.pass, error);
     if !matches!(cause, Cause::Push(_)) {
         return Attempt::done(failed);
     }
-    match unread(*watched, cause, error.clone(), stored, now, pass, ports).await {
+    match unread((*watched, cause), error.clone(), stored, turn).await {
         Attempt::Done(mut report) => {
             report.outcome = failed.outcome;
             Attempt::Done(report)
@@ -428,11 +425,9 @@ fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
 /// `version`.
 async fn claim(
     (watched, facts): (Watched<'_>, Option<&Facts>),
-    state: &WatchState,
-    version: &Version,
+    (state, version): (&WatchState, &Version),
     report: DecisionReport,
-    pass: u32,
-    ports: &Ports<'_>,
+    Turn { pass, ports, .. }: Turn<'_, '_>,
     failing: &str,
 ) -> Attempt {
     let note = DecisionNote {
@@ -463,8 +458,7 @@ async fn act(
     (watched, facts): (Watched<'_>, &Facts),
     mut report: DecisionReport,
     claimed: &Versioned<WatchState>,
-    now: i64,
-    ports: &Ports<'_>,
+    Turn { now, ports, .. }: Turn<'_, '_>,
 ) -> DecisionReport {
     let Some(desired) = report.desired_after else {
         return report;
