@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 use sluice_core::budget;
+use sluice_core::capacity::{self, Starting};
 use sluice_core::config::{ScaleToZero, Target, WakeCount};
-use sluice_core::facts::ScalableBounds;
+use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::instances::{GroupFacts, GroupOwn, plan_group};
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::startup::{self, StartUp, StartUps};
@@ -320,5 +321,48 @@ proptest! {
             prop_assert_eq!(kept.raised_to, after);
             prop_assert!(kept.baseline < kept.raised_to || plan.change.is_none());
         }
+    }
+
+    /// A raise's start-up (capacity::starting) is measured at most once, only at a look
+    /// that sees every task it asked for running and desired still at least the raise,
+    /// as the time since the raise, never negative nor beyond a day; once measured or
+    /// dropped it is forgotten, and a look that is neither keeps it.
+    #[test]
+    fn a_raise_is_measured_once_and_only_when_its_tasks_run(
+        since in time(),
+        to in 1u32..12,
+        looks in proptest::collection::vec((0u32..12, 0u32..12, 0i64..400), 0..20),
+    ) {
+        let mut starting = Some(Starting { since, to });
+        let mut measured = 0;
+        let mut at = NOW;
+        for (desired, running, step) in looks {
+            at += step;
+            let tasks = TaskCounts { desired, running, ..TaskCounts::default() };
+            let before = starting;
+            let sample = capacity::measure(&mut starting, &tasks, at);
+            let Some(kept) = before else {
+                prop_assert_eq!(sample, None);
+                prop_assert_eq!(starting, None);
+                continue;
+            };
+            let seconds = at.checked_sub(kept.since);
+            let plausible = seconds.is_some_and(|s| (0..=86_400).contains(&s));
+            match sample {
+                Some(sample) => {
+                    measured += 1;
+                    prop_assert!(desired >= to && running >= to && plausible);
+                    prop_assert_eq!(Some(sample.seconds), seconds);
+                    prop_assert_eq!(sample.at, at);
+                    prop_assert_eq!(starting, None);
+                }
+                None if starting.is_none() => prop_assert!(desired < to || !plausible),
+                None => {
+                    prop_assert_eq!(starting, before);
+                    prop_assert!(running < to && desired >= to && plausible);
+                }
+            }
+        }
+        prop_assert!(measured <= 1);
     }
 }
