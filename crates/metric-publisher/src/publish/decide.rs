@@ -1,14 +1,12 @@
 //! From what was read to what is published: each target's reading and datums (the
 //! rules live in sluice_core::metrics), its report, and the fleet-wide counts.
 
-use sluice_aws::AwsError;
-use sluice_core::capacity::{Look, Need, QueueCounts, Rates, planned_start_up, queue_minutes};
+use sluice_core::capacity::{Look, Need, Rates, planned_start_up, queue_minutes};
 use sluice_core::config::Target;
 use sluice_core::metrics::{Datum, FleetTally, Reading, ScalingChangeLimit, scaling_changes};
-use sluice_core::startup::StartUps;
 use sluice_lambda::Selection;
 
-use super::read::Facts;
+use super::read::{Facts, LoadFacts};
 use super::report::{ReadingReport, Status, TargetReport};
 
 /// The reports, and the datums to write: one group per target (empty when it failed;
@@ -80,16 +78,14 @@ pub fn decide(
 fn learn(
     target: &Target,
     look: Look,
-    stored: Result<Option<Rates>, AwsError>,
-    counts: Result<Vec<QueueCounts>, AwsError>,
-    measured: &StartUps,
+    load: LoadFacts,
     now: i64,
     warnings: &mut Vec<String>,
 ) -> Option<(Need, Rates)> {
     if !target.scaling.uses_need() {
         return None;
     }
-    let stored = match stored {
+    let stored = match load.rates {
         Ok(stored) => stored.unwrap_or_default(),
         Err(error) => {
             warnings.push(format!("need not published: {error}"));
@@ -98,9 +94,9 @@ fn learn(
     };
     // The need plans with the start-up the watcher measured at its polls; the record
     // keeps the publisher's own, learned from its minute looks.
-    let planned = stored.with_start_up(planned_start_up(measured, stored.start_up, now));
+    let planned = stored.with_start_up(planned_start_up(&load.start_ups, stored.start_up, now));
     let need = Need::of(&target.goal(), &planned, &look);
-    let minutes = match counts {
+    let minutes = match load.queue_counts {
         Ok(counts) => queue_minutes(&counts, now),
         Err(error) => {
             warnings.push(format!(
@@ -148,9 +144,7 @@ fn decide_target(
             let learned = learn(
                 target,
                 Look::of(now, &backlog, &tasks),
-                facts.rates,
-                facts.queue_counts,
-                &facts.start_ups,
+                facts.load,
                 now,
                 &mut report.warnings,
             );

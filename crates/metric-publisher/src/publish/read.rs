@@ -30,9 +30,14 @@ pub struct Facts {
     /// The desired counts this publisher wrote over the scaling-changes window, oldest
     /// first; Ok(None) when that count is off.
     pub desired_history: Result<Option<Vec<f64>>, AwsError>,
-    /// For a target under the load model: SQS's per-minute counts of its queues
-    /// (empty otherwise), and its stored rates (None: none stored yet).
+    pub load: LoadFacts,
+}
+
+/// What the load model reads of a target under it (empty otherwise).
+pub struct LoadFacts {
+    /// SQS's per-minute counts of its queues.
     pub queue_counts: Result<Vec<QueueCounts>, AwsError>,
+    /// Its stored rates (None: none stored yet).
     pub rates: Result<Option<Rates>, AwsError>,
     /// The start-ups the zero-watcher measured (none when none were, or they cannot be
     /// read: the need then plans with the record's own).
@@ -69,9 +74,11 @@ pub async fn read(targets: &[Target], settings: &Settings, ports: &Ports<'_>) ->
             gpu: theirs.gpu,
             oldest_age: theirs.oldest_age,
             desired_history,
-            queue_counts: theirs.queue_counts,
-            rates,
-            start_ups: start_ups.remove(&target.name).unwrap_or_default(),
+            load: LoadFacts {
+                queue_counts: theirs.queue_counts,
+                rates,
+                start_ups: start_ups.remove(&target.name).unwrap_or_default(),
+            },
         })
         .collect()
 }

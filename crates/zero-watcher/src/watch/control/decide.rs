@@ -61,16 +61,21 @@ fn choose(
     }
 }
 
-/// The decision for one target on its facts at the look `kind` (a poll only raises). Returns
-/// the report (a move not yet carried out) and the memory to keep.
+/// Which look decides: the invocation's pass (0: the first), what kind of look it is
+/// (a poll only raises) and its clock reading.
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    pub pass: u32,
+    pub kind: Pass,
+    pub now: i64,
+}
+
+/// The decision for one target on its facts, rates and memory at the look `at`.
+/// Returns the report (a move not yet carried out) and the memory to keep.
 pub fn decide(
     target: &Target,
-    facts: &Facts,
-    rates: &Rates,
-    memory: &Memory,
-    pass: u32,
-    kind: Pass,
-    now: i64,
+    (facts, rates, memory): (&Facts, &Rates, &Memory),
+    At { pass, kind, now }: At,
 ) -> (ControlReport, Memory) {
     let desired = facts.tasks.desired;
     let Some(bounds) = facts.bounds else {

@@ -28,7 +28,7 @@ use sluice_lambda::per_place;
 use super::{Ports, starts};
 use crate::settings::Settings;
 use act::{act_all, save_memories};
-use decide::decide;
+use decide::{At, decide};
 use report::record_all;
 pub use report::{ControlEffect, ControlReport};
 
@@ -177,8 +177,9 @@ pub async fn first_look(
         stored_memories.insert(target.name.clone(), stored_memory);
         let stored = rates.get(&target.name).cloned().unwrap_or_default();
         let kind = known.pass_for(target, &stored, now);
+        let at = At { pass: 0, kind, now };
         let decided =
-            sluice_lambda::isolated_now(|| decide(target, &facts, &stored, &memory, 0, kind, now));
+            sluice_lambda::isolated_now(|| decide(target, (&facts, &stored, &memory), at));
         let (mut report, kept) = match decided {
             Ok(decided) => decided,
             Err(panicked) => {
@@ -463,7 +464,12 @@ async fn decide_rising(
             .cloned()
             .unwrap_or_default();
         let decided = sluice_lambda::isolated_now(|| {
-            decide(target, &facts, &stored, &memory, pass, Pass::Poll, now)
+            let at = At {
+                pass,
+                kind: Pass::Poll,
+                now,
+            };
+            decide(target, (&facts, &stored, &memory), at)
         });
         let report = match decided {
             Ok((report, kept)) => {
