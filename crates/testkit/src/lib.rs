@@ -132,6 +132,22 @@ pub fn fixture(path: &str) -> Result<serde_json::Value> {
     serde_json::from_str(&text).with_context(|| format!("fixture {} is not JSON", full.display()))
 }
 
+/// The error of a call that must be refused, which must say `says`: handed back for
+/// further checks; an answer, or an error that says something else, is the test's
+/// failure.
+pub fn refused<T: std::fmt::Debug, E: std::fmt::Display>(
+    result: std::result::Result<T, E>,
+    says: &str,
+) -> Result<E> {
+    match result {
+        Ok(value) => anyhow::bail!("expected a refusal saying {says:?}, got {value:?}"),
+        Err(error) => {
+            anyhow::ensure!(error.to_string().contains(says), "{error}");
+            Ok(error)
+        }
+    }
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind a free port")?;
