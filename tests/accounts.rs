@@ -26,6 +26,21 @@ use sluice_testkit::{Emulators, business_hours, unique};
 const MEMBER_ROLE: &str = "arn:aws:iam::111122223333:role/sluice-member";
 const REFUSED_ROLE: &str = "arn:aws:iam::444455556666:role/sluice-refused";
 
+/// The member account's service as a target of its own name, scaled on its queue at
+/// `per_task` messages a task within `(min, max)`.
+fn team(
+    cluster: &str,
+    service: &str,
+    queue: String,
+    (min, max): (u32, u32),
+    per_task: f64,
+) -> Target {
+    Target::new(&unique("team"), cluster, service)
+        .with_queues([queue])
+        .with_capacity(min, max)
+        .with_backlog_per_task(per_task)
+}
+
 /// A service running `running` tasks and a queue holding `messages`, in the member
 /// account: (cluster, service, queue).
 async fn member_service(
@@ -76,11 +91,7 @@ async fn the_publisher_reads_each_target_in_its_account_and_a_refused_role_fails
     );
     let table = unique("sluice-accounts");
     let store = home.create_table(&table).await?;
-    let team = Target::new(&unique("team"), &cluster, &service)
-        .with_queues([queue])
-        .with_capacity(0, 20)
-        .with_backlog_per_task(5.0)
-        .in_account(MEMBER_ROLE, None);
+    let team = team(&cluster, &service, queue, (0, 20), 5.0).in_account(MEMBER_ROLE, None);
     let refused = Target::new(&unique("refused"), &cluster, &service)
         .with_capacity(0, 20)
         .in_account(REFUSED_ROLE, None);
@@ -134,10 +145,7 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
     let (cluster, service, queue) = member_service(&member, 0, 3).await?;
     let table = unique("sluice-accounts");
     let store = home.create_table(&table).await?;
-    let team = Target::new(&unique("team"), &cluster, &service)
-        .with_queues([queue])
-        .with_capacity(0, 4)
-        .with_backlog_per_task(10.0)
+    let team = team(&cluster, &service, queue, (0, 4), 10.0)
         .with_scale_to_zero(ScaleToZero {
             wake_tasks: 1,
             ..ScaleToZero::default()
@@ -202,10 +210,7 @@ async fn no_log_level_writes_the_external_id_or_credentials() -> Result<()> {
     let (cluster, service, queue) = member_service(&member, 0, 3).await?;
     let table = unique("sluice-accounts");
     let store = home.create_table(&table).await?;
-    let mut team = Target::new(&unique("team"), &cluster, &service)
-        .with_queues([queue])
-        .with_capacity(0, 4)
-        .with_backlog_per_task(10.0)
+    let mut team = team(&cluster, &service, queue, (0, 4), 10.0)
         .with_scale_to_zero(ScaleToZero::default())
         .in_account(MEMBER_ROLE, None);
     team.external_id = Some(EXTERNAL_ID.to_owned());
@@ -289,10 +294,7 @@ async fn each_function_assumes_a_member_role_as_itself() -> Result<()> {
     let (cluster, service, queue) = member_service(&member, 0, 1).await?;
     let table = unique("sluice-accounts");
     let store = home.create_table(&table).await?;
-    let team = Target::new(&unique("team"), &cluster, &service)
-        .with_queues([queue])
-        .with_capacity(0, 4)
-        .with_backlog_per_task(10.0)
+    let team = team(&cluster, &service, queue, (0, 4), 10.0)
         .with_scale_to_zero(ScaleToZero::default())
         .in_account(&watcher_role, None);
     home.store_targets(&store, std::slice::from_ref(&team))
@@ -427,10 +429,7 @@ async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refu
         .await?;
     let table = unique("sluice-accounts");
     let store = home.create_table(&table).await?;
-    let team = Target::new(&unique("team"), &cluster, &service)
-        .with_queues([queue])
-        .with_capacity(1, 20)
-        .with_backlog_per_task(10.0)
+    let team = team(&cluster, &service, queue, (1, 20), 10.0)
         .with_profile("business-hours")
         .in_account(MEMBER_ROLE, None);
     let refused = Target::new(&unique("refused"), &cluster, &service)
