@@ -86,7 +86,8 @@ pub async fn prescale(
         budgets::standings(budgets, settings, ports, now),
     );
     warn_implausible(&starts, now.as_second());
-    let mut planned = plan::plan_all(&loaded, facts, &starts, &budgets, at, now, settings);
+    let read = (&starts, budgets.as_slice());
+    let mut planned = plan::plan_all(&loaded, facts, read, (at, now), settings);
     apply::apply(&mut planned, &loaded.selection.targets, settings, ports).await;
     let shard = request.shard;
     let only = request.only.is_some();

@@ -35,13 +35,13 @@ struct Shared<'a> {
     budgets_unread: bool,
 }
 
+/// Each selected target's plan at `at` (what-if or now), on its facts, its measured
+/// start-ups and the budgets' standing at `now`.
 pub fn plan_all(
     loaded: &Loaded,
     facts: Vec<Facts>,
-    starts: &Result<BTreeMap<String, StartUps>, AwsError>,
-    budgets: &[Budgeted],
-    at: Timestamp,
-    now: Timestamp,
+    (starts, budgets): (&Result<BTreeMap<String, StartUps>, AwsError>, &[Budgeted]),
+    (at, now): (Timestamp, Timestamp),
     settings: &Settings,
 ) -> Vec<Planned> {
     let shared = Shared {
