@@ -5,38 +5,38 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use sluice_core::config::{GpuSource, ScaleToZero, Target};
+use sluice_core::config::{GpuSource, ScaleToZero};
 use sluice_testkit::{
     Emulators, Invocation, OneService, cargo_lambda_invoke, cargo_lambda_outcome,
-    cargo_lambda_watch, corpus, free_port, moto_recorder, unique,
+    cargo_lambda_watch, corpus, fixture_names, free_port, moto_recorder, unique,
 };
 
 #[tokio::test]
 async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
     let emulators = Emulators::connect().await?;
+    let one = emulators.one_service("cl", 0).await?;
+    emulators.send_messages(&one.queue_url, 4, 0).await?;
+    let no_gpu = GpuSource {
+        namespace: unique("NoGpu"),
+        ..GpuSource::agent::<&str, &str>([])
+    };
+    let target = one
+        .target()
+        .with_capacity(0, 10)
+        .with_backlog_per_task(2.0)
+        .with_gpu(no_gpu)
+        .with_scale_to_zero(ScaleToZero {
+            topics: vec![fixture_names::TOPIC.to_owned()],
+            ..ScaleToZero::default()
+        })
+        .with_profile("business-hours");
     let OneService {
         table,
         store,
         cluster,
         service,
-        queue,
-        queue_url,
-    } = emulators.one_service("cl", 0).await?;
-    emulators.send_messages(&queue_url, 4, 0).await?;
-    let no_gpu = GpuSource {
-        namespace: unique("NoGpu"),
-        ..GpuSource::agent::<&str, &str>([])
-    };
-    let target = Target::new("gold-inference", &cluster, &service)
-        .with_queues([queue])
-        .with_capacity(0, 10)
-        .with_backlog_per_task(2.0)
-        .with_gpu(no_gpu)
-        .with_scale_to_zero(ScaleToZero {
-            topics: vec!["arn:aws:sns:us-east-1:123456789012:gold-inference-requests".to_owned()],
-            ..ScaleToZero::default()
-        })
-        .with_profile("business-hours");
+        ..
+    } = one;
     emulators.store_targets(&store, &[target]).await?;
     let profile = sluice_core::profile::Profile {
         name: "business-hours".to_owned(),

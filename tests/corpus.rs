@@ -7,16 +7,14 @@
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
-use sluice_core::config::{ScaleToZero, Target};
+use sluice_core::config::ScaleToZero;
 use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
 use sluice_lambda::Failure;
 use sluice_testkit::{Emulators, OneService, corpus, moto_recorder, unique};
 
 /// What the fixtures and the corpus name.
-const TARGET: &str = "gold-inference";
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-inference-requests";
-const ALARM: &str = "gold-inference-backlog";
+use sluice_testkit::fixture_names::{ALARM, TOPIC};
 
 struct Scene {
     emulators: Emulators,
@@ -27,17 +25,10 @@ struct Scene {
 
 async fn scene(prefix: &str) -> Result<Scene> {
     let emulators = Emulators::connect().await?;
-    let OneService {
-        table,
-        store,
-        cluster,
-        service,
-        queue,
-        queue_url,
-    } = emulators.one_service(prefix, 0).await?;
-    emulators.send_messages(&queue_url, 3, 0).await?;
-    let target = Target::new(TARGET, &cluster, &service)
-        .with_queues([queue])
+    let one = emulators.one_service(prefix, 0).await?;
+    emulators.send_messages(&one.queue_url, 3, 0).await?;
+    let target = one
+        .target()
         .with_capacity(0, 10)
         .with_profile("always")
         .with_scale_to_zero(ScaleToZero {
@@ -45,6 +36,13 @@ async fn scene(prefix: &str) -> Result<Scene> {
             alarms: vec![ALARM.to_owned()],
             ..ScaleToZero::default()
         });
+    let OneService {
+        table,
+        store,
+        cluster,
+        service,
+        ..
+    } = one;
     emulators.store_targets(&store, &[target]).await?;
     let always = Profile {
         name: "always".to_owned(),

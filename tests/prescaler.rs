@@ -17,7 +17,7 @@ use sluice_core::startup::StartUp;
 use sluice_testkit::{Emulators, OneService, business_hours, fixture, refused, unique};
 
 /// The fixtures' target and profile: business hours Monday to Friday in Berlin.
-const TARGET: &str = "gold-inference";
+use sluice_testkit::fixture_names::TARGET;
 
 struct Scenario {
     emulators: Emulators,
@@ -30,23 +30,23 @@ struct Scenario {
 
 async fn scenario(forecast_only: bool) -> Result<Scenario> {
     let emulators = Emulators::connect().await?;
-    let OneService {
-        table,
-        store,
-        cluster,
-        service,
-        queue,
-        ..
-    } = emulators.one_service("prescale", 1).await?;
+    let one = emulators.one_service("prescale", 1).await?;
     let target = Target {
         forecast_only,
-        ..Target::new(TARGET, &cluster, &service)
-            .with_queues([queue])
+        ..one
+            .target()
             .with_capacity(1, 20)
             .with_backlog_per_task(10.0)
             .with_profile("business-hours")
     };
     let profile = business_hours();
+    let OneService {
+        table,
+        store,
+        cluster,
+        service,
+        ..
+    } = one;
     emulators.store_targets(&store, &[target]).await?;
     emulators.store_profile(&store, &profile).await?;
     Ok(Scenario {

@@ -15,9 +15,7 @@ use zero_watcher::watch::Effect;
 use zero_watcher::{Settings, Watcher};
 
 /// The names the fixtures under events/zero-watcher/ use.
-const TARGET: &str = "gold-inference";
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-inference-requests";
-const ALARM: &str = "gold-inference-backlog";
+use sluice_testkit::fixture_names::{ALARM, TARGET, TOPIC};
 /// The account moto answers as unless told otherwise: the stack's own here.
 const MOTO_ACCOUNT: &str = "123456789012";
 
@@ -37,16 +35,9 @@ async fn scenario(wake_tasks: u32) -> Result<Scenario> {
 /// As [`scenario`], with the target changed by `change` before it is stored.
 async fn scenario_with(wake_tasks: u32, change: impl FnOnce(&mut Target)) -> Result<Scenario> {
     let emulators = Emulators::connect().await?;
-    let OneService {
-        table,
-        store,
-        cluster,
-        service,
-        queue,
-        queue_url,
-    } = emulators.one_service("zero", 0).await?;
-    let mut target = Target::new(TARGET, &cluster, &service)
-        .with_queues([queue])
+    let one = emulators.one_service("zero", 0).await?;
+    let mut target = one
+        .target()
         .with_capacity(0, 10)
         .with_backlog_per_task(10.0)
         .with_scale_to_zero(ScaleToZero {
@@ -59,7 +50,14 @@ async fn scenario_with(wake_tasks: u32, change: impl FnOnce(&mut Target)) -> Res
             ..ScaleToZero::default()
         });
     change(&mut target);
-    emulators.store_targets(&store, &[target]).await?;
+    emulators.store_targets(&one.store, &[target]).await?;
+    let OneService {
+        table,
+        cluster,
+        service,
+        queue_url,
+        ..
+    } = one;
     Ok(Scenario {
         emulators,
         table,

@@ -30,7 +30,7 @@ use sluice_aws::Clients;
 pub use cargo_lambda::{
     Invocation, cargo_lambda_invoke, cargo_lambda_outcome, cargo_lambda_watch, lambda_env_args,
 };
-pub use seed::scene::{OneService, business_hours};
+pub use seed::scene::{OneService, business_hours, fixture_names};
 
 /// Clients pointed at the emulators by the variables `infra/emulators.sh` exports.
 pub struct Emulators {

@@ -7,6 +7,13 @@ use sluice_core::config::{GpuSource, Target};
 
 use crate::{Emulators, unique};
 
+/// The names the fixtures under events/ use for their target.
+pub mod fixture_names {
+    pub const TARGET: &str = "gold-inference";
+    pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-inference-requests";
+    pub const ALARM: &str = "gold-inference-backlog";
+}
+
 /// What [`Emulators::one_service`] created.
 pub struct OneService {
     pub table: String,
@@ -15,6 +22,14 @@ pub struct OneService {
     pub service: String,
     pub queue: String,
     pub queue_url: String,
+}
+
+impl OneService {
+    /// Its service as the fixtures' target ([`fixture_names::TARGET`]) on its queue.
+    pub fn target(&self) -> Target {
+        Target::new(fixture_names::TARGET, &self.cluster, &self.service)
+            .with_queues([self.queue.clone()])
+    }
 }
 
 impl Emulators {
