@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use sluice_core::config::{GpuSource, ScaleToZero};
 use sluice_testkit::{
-    Emulators, Invocation, OneService, cargo_lambda_invoke, cargo_lambda_outcome,
-    cargo_lambda_watch, corpus, fixture_names, free_port, moto_recorder, unique,
+    Emulators, Invocation, cargo_lambda_invoke, cargo_lambda_outcome, cargo_lambda_watch, corpus,
+    fixture_names, free_port, moto_recorder, unique,
 };
 
 #[tokio::test]
@@ -30,13 +30,7 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
             ..ScaleToZero::default()
         })
         .with_profile("business-hours");
-    let OneService {
-        table,
-        store,
-        cluster,
-        service,
-        ..
-    } = one;
+    let (table, store, cluster, service) = (one.table, one.store, one.cluster, one.service);
     emulators.store_targets(&store, &[target]).await?;
     let profile = sluice_core::profile::Profile {
         name: "business-hours".to_owned(),

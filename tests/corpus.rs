@@ -11,7 +11,7 @@ use sluice_core::config::ScaleToZero;
 use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
 use sluice_lambda::Failure;
-use sluice_testkit::{Emulators, OneService, corpus, moto_recorder, unique};
+use sluice_testkit::{Emulators, corpus, moto_recorder, unique};
 
 /// What the fixtures and the corpus name.
 use sluice_testkit::fixture_names::{ALARM, TOPIC};
@@ -36,13 +36,7 @@ async fn scene(prefix: &str) -> Result<Scene> {
             alarms: vec![ALARM.to_owned()],
             ..ScaleToZero::default()
         });
-    let OneService {
-        table,
-        store,
-        cluster,
-        service,
-        ..
-    } = one;
+    let (table, store, cluster, service) = (one.table, one.store, one.cluster, one.service);
     emulators.store_targets(&store, &[target]).await?;
     let always = Profile {
         name: "always".to_owned(),

@@ -14,7 +14,7 @@ use sluice_core::profile::WindowSpec;
 use sluice_core::profile::{LeadMode, Profile};
 use sluice_core::settings::Common;
 use sluice_core::startup::StartUp;
-use sluice_testkit::{Emulators, OneService, business_hours, fixture, refused, unique};
+use sluice_testkit::{Emulators, business_hours, fixture, refused, unique};
 
 /// The fixtures' target and profile: business hours Monday to Friday in Berlin.
 use sluice_testkit::fixture_names::TARGET;
@@ -40,13 +40,7 @@ async fn scenario(forecast_only: bool) -> Result<Scenario> {
             .with_profile("business-hours")
     };
     let profile = business_hours();
-    let OneService {
-        table,
-        store,
-        cluster,
-        service,
-        ..
-    } = one;
+    let (table, store, cluster, service) = (one.table, one.store, one.cluster, one.service);
     emulators.store_targets(&store, &[target]).await?;
     emulators.store_profile(&store, &profile).await?;
     Ok(Scenario {
