@@ -100,6 +100,13 @@ impl World {
         watch(event, &settings(), &self.ports()).await
     }
 
+    /// One invocation on `event` whose first decision is `effect`.
+    async fn expect(&self, event: &Value, effect: Effect) -> crate::watch::Report {
+        let report = self.run(event).await.unwrap();
+        assert_eq!(report.decisions[0].outcome, effect, "{report:?}");
+        report
+    }
+
     /// The next call of `operation` fails with `kind`.
     fn fail_once(&self, operation: &'static str, kind: ErrorKind) {
         self.aws.fail_next(operation, None, kind, 1);
@@ -739,8 +746,7 @@ async fn a_push_wake_refused_once_fails_the_invocation_and_the_next_poll_honours
     assert!(error.to_string().contains("gold"), "{error}");
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(0));
     fakes.advance(30);
-    let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+    fakes.expect(&poll(), Effect::Woke).await;
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
 }
 
@@ -750,8 +756,7 @@ async fn a_refused_wake_is_not_mistaken_for_an_awake_service() {
     fakes.fail_once("ECS.UpdateService", ErrorKind::Throttled);
     let _ = fakes.run(&sns()).await;
     fakes.advance(5);
-    let report = fakes.run(&sns()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+    fakes.expect(&sns(), Effect::Woke).await;
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
 }
 
@@ -765,8 +770,7 @@ async fn a_push_whose_facts_cannot_be_read_is_recorded_for_the_next_poll() {
         fakes.aws.desired_writes().is_empty(),
         "no change on unread facts"
     );
-    let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+    fakes.expect(&poll(), Effect::Woke).await;
 }
 
 #[tokio::test]
