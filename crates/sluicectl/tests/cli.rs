@@ -8,19 +8,14 @@
 mod common;
 
 use anyhow::Result;
-use common::{example, sluicectl, succeeds, text, write_temp};
+use common::{example, fails_saying, sluicectl, succeeds, text, write_temp};
 use sluice_aws::{ConfigStore, ItemKind};
 use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
 
 #[test]
 fn a_watcher_phase_outside_the_minute_is_refused() {
-    let output = sluicectl(&["simulate", "--workloads", "--watcher-phase", "60"], None);
-    let (_, stderr) = text(&output);
-    assert!(!output.status.success());
-    assert!(
-        stderr.contains("--watcher-phase") && stderr.contains("0..=59"),
-        "{stderr}"
-    );
+    let args = ["simulate", "--workloads", "--watcher-phase", "60"];
+    fails_saying(&args, None, &["--watcher-phase", "0..=59"]);
 }
 
 #[test]
@@ -273,16 +268,8 @@ async fn an_invalid_file_writes_nothing() -> Result<()> {
         "bad.yaml",
         "targets:\n  - { name: ok, cluster: c, service: s, capacity: { min: 0, max: 2 }, backlog_per_task: 1 }\n  - { name: bad, cluster: c, service: s, capacity: { min: 0, max: 2 }, backlog_per_task: -1 }\n",
     );
-    let output = sluicectl(
-        &["apply", "-f", bad.to_str().unwrap_or_default()],
-        Some(&table),
-    );
-    assert!(!output.status.success());
-    assert!(
-        text(&output).1.contains("targets[1].backlog_per_task"),
-        "{:?}",
-        text(&output)
-    );
+    let args = ["apply", "-f", bad.to_str().unwrap_or_default()];
+    fails_saying(&args, Some(&table), &["targets[1].backlog_per_task"]);
     assert!(
         store.list(ItemKind::Target).await?.is_empty(),
         "nothing written when any item is bad"
@@ -317,13 +304,8 @@ async fn apply_refuses_one_service_twice_in_its_own_account_and_region() -> Resu
         let path = file.to_str().unwrap_or_default();
         let offline = sluicectl(&["validate", "-f", path], None);
         assert!(offline.status.success(), "{spelled}: {:?}", text(&offline));
-        let output = sluicectl(&["apply", "-f", path], Some(&table));
-        let (_, stderr) = text(&output);
-        assert!(!output.status.success(), "{spelled}: {stderr}");
-        assert!(
-            stderr.contains("targets[1].service") && stderr.contains("account 123456789012"),
-            "{spelled}: {stderr}"
-        );
+        let says = ["targets[1].service", "account 123456789012"];
+        fails_saying(&["apply", "-f", path], Some(&table), &says);
         assert!(store.list(ItemKind::Target).await?.is_empty(), "{spelled}");
     }
     Ok(())
@@ -332,14 +314,8 @@ async fn apply_refuses_one_service_twice_in_its_own_account_and_region() -> Resu
 #[tokio::test]
 async fn a_missing_table_is_a_clear_error() -> Result<()> {
     let _emulators = Emulators::connect().await?;
-    let output = sluicectl(&["get", "targets"], Some("no-such-table"));
-    let (_, stderr) = text(&output);
-    assert!(!output.status.success());
-    assert!(
-        stderr.contains("cannot read the table no-such-table")
-            && stderr.contains("ResourceNotFound"),
-        "{stderr}"
-    );
+    let says = ["cannot read the table no-such-table", "ResourceNotFound"];
+    fails_saying(&["get", "targets"], Some("no-such-table"), &says);
     let output = sluicectl(&["get", "targets"], None);
     assert!(text(&output).1.contains("--table"), "{:?}", text(&output));
     Ok(())

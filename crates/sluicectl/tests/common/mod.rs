@@ -30,6 +30,18 @@ pub fn succeeds(args: &[&str], table: Option<&str>) -> String {
     stdout
 }
 
+/// Runs sluicectl as [`sluicectl`] does, which must fail saying each of `says` on
+/// standard error; returns standard error.
+pub fn fails_saying(args: &[&str], table: Option<&str>, says: &[&str]) -> String {
+    let output = sluicectl(args, table);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success(), "{args:?} succeeded: {stderr}");
+    for said in says {
+        assert!(stderr.contains(said), "{args:?}: {said:?} not in {stderr}");
+    }
+    stderr
+}
+
 pub fn text(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
