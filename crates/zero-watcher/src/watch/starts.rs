@@ -5,12 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use sluice_aws::{AwsError, read_task_counts};
 use sluice_core::capacity::{Rates, planned_start_up};
-use sluice_core::config::Target;
-use sluice_core::facts::TaskCounts;
 use sluice_core::startup::{StartUp, StartUps};
-use sluice_lambda::per_place;
 
 use super::Ports;
 use crate::settings::Settings;
@@ -52,33 +48,4 @@ pub async fn record(samples: Vec<(String, StartUp)>, settings: &Settings, ports:
             tracing::warn!(target_name = %name, %error, "start-up not recorded");
         }
     }
-}
-
-/// The task counts of `targets`, each read in its own account (DescribeServices, ten
-/// services a call).
-pub async fn task_counts(
-    targets: &[&Target],
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<Result<TaskCounts, AwsError>> {
-    per_place(
-        targets,
-        |t| *t,
-        ports.accounts,
-        async |account, mine| {
-            let ports = ports.in_account(account);
-            let services: Vec<(&str, &str)> = mine
-                .iter()
-                .map(|t| (t.cluster.as_str(), t.service.as_str()))
-                .collect();
-            read_task_counts(
-                &*ports.here.services,
-                &services,
-                settings.common.concurrency,
-            )
-            .await
-        },
-        |_, error| Err(error.clone()),
-    )
-    .await
 }

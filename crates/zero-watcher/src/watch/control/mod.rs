@@ -16,7 +16,9 @@ mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sluice_aws::{AwsError, ServiceFacts, Versioned, read_backlogs, read_service_facts};
+use sluice_aws::{
+    AwsError, ServiceFacts, Versioned, read_backlogs, read_service_facts, read_task_counts,
+};
 use sluice_core::capacity::pass::give_back_look_at;
 use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, Rates, Starting};
 use sluice_core::config::{Queue, Target};
@@ -366,7 +368,7 @@ async fn measure_raises(
     if starting.is_empty() {
         return;
     }
-    let counts = starts::task_counts(&starting, settings, ports).await;
+    let counts = task_counts(&starting, settings, ports).await;
     let (mut samples, mut changed) = (Vec::new(), Vec::new());
     for (target, counts) in starting.iter().zip(counts) {
         let (Ok(tasks), Some(memory)) = (counts, known.memories.get_mut(&target.name)) else {
@@ -390,17 +392,28 @@ async fn awake_backlogs(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<Backlog, AwsError>> {
-    per_place(
-        awake,
-        |t| *t,
-        ports.accounts,
-        async |account, mine| {
-            let ports = ports.in_account(account);
-            let queues: Vec<&[Queue]> = mine.iter().map(|t| t.queues.as_slice()).collect();
-            read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency).await
-        },
-        |_, error| Err(error.clone()),
-    )
+    in_their_accounts(awake, ports, async |mine, ports| {
+        let queues: Vec<&[Queue]> = mine.iter().map(|t| t.queues.as_slice()).collect();
+        read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency).await
+    })
+    .await
+}
+
+/// The task counts of `targets` (DescribeServices, ten services a call), each read in
+/// its own account.
+async fn task_counts(
+    targets: &[&Target],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Result<TaskCounts, AwsError>> {
+    in_their_accounts(targets, ports, async |mine, ports| {
+        let services: Vec<(&str, &str)> = mine
+            .iter()
+            .map(|t| (t.cluster.as_str(), t.service.as_str()))
+            .collect();
+        let concurrency = settings.common.concurrency;
+        read_task_counts(&*ports.here.services, &services, concurrency).await
+    })
     .await
 }
 
@@ -499,20 +512,25 @@ async fn read_facts(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<Result<Facts, AwsError>> {
+    in_their_accounts(targets, ports, async |mine, ports| {
+        read_service_facts(mine, ports.here, settings.common.concurrency).await
+    })
+    .await
+}
+
+/// `read` for the targets of each account, with that account's ports; a target whose
+/// account cannot be reached gets the error that names its role.
+async fn in_their_accounts<R>(
+    targets: &[&Target],
+    ports: &Ports<'_>,
+    read: impl AsyncFn(&[&Target], &Ports<'_>) -> Vec<Result<R, AwsError>>,
+) -> Vec<Result<R, AwsError>> {
     per_place(
         targets,
         |t| *t,
         ports.accounts,
-        async |account, mine| read_facts_here(mine, settings, &ports.in_account(account)).await,
+        async |account, mine| read(mine, &ports.in_account(account)).await,
         |_, error| Err(error.clone()),
     )
     .await
-}
-
-async fn read_facts_here(
-    targets: &[&Target],
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<Result<Facts, AwsError>> {
-    read_service_facts(targets, ports.here, settings.common.concurrency).await
 }
