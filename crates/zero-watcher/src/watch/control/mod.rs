@@ -5,7 +5,9 @@
 //! An invocation's first look reads each target's counts, bounds and queues and
 //! decides in full; its later polls read only the queues of the awake targets and, when
 //! the need is above desired, read the service again and raise (the fast path: seconds,
-//! not the three one-minute datapoints target tracking waits for). Nothing is changed
+//! not the three one-minute datapoints target tracking waits for). While a raise's
+//! tasks start, the polls also read their service's counts, to measure the start-up the
+//! load model plans with (`capacity::starting`, [`super::starts`]). Nothing is changed
 //! without a scalable target (its MinCapacity is the floor in effect: the prescaler's
 //! window included), while the zero-watcher wakes or sleeps the service, or when the
 //! load records cannot be read.
