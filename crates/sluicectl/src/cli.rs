@@ -88,7 +88,8 @@ pub enum Command {
     ///
     /// Reads, and changes nothing: the target as stored; ECS, its queues and its
     /// scalable target now; the zero-watcher's last decision with its reason and the
-    /// facts it used (its record in the table); the prescaler's floor now and its own
+    /// facts it used (its record in the table); under the load model, the rates it
+    /// learned and the start-up it plans with; the prescaler's floor now and its own
     /// last raise; the latest metrics the publisher wrote and the last wake's
     /// latencies. Ends with the answer, e.g. why a service is at 0 with work waiting.
     Why(WhyArgs),

@@ -13,9 +13,11 @@ use jiff::Timestamp;
 
 use sluice_aws::{
     Account, AssumedAccounts, Assumer, AutoScaling, Clients, CloudWatchMetrics, ConfigStore,
-    DynamoStore, EcsServices, ItemKind, SqsQueues, WatchRecord, ecs_resource_id, reach,
-    read_backlogs, read_bounds, read_task_counts,
+    DynamoStore, EcsServices, ItemKind, RateRecords, SqsQueues, WatchRecord, ecs_resource_id,
+    reach, read_backlogs, read_bounds, read_task_counts,
 };
+use sluice_core::capacity::control::give_back_window;
+use sluice_core::capacity::{PlannedStartUp, Rates};
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::names;
@@ -57,6 +59,8 @@ pub struct Seen {
     /// The profile's floor and cap now; None without a profile.
     pub hold: Option<Hold>,
     pub metrics: BTreeMap<String, f64>,
+    /// Under the load model: the publisher's record and the start-up it plans with.
+    pub load: Option<(Rates, PlannedStartUp)>,
     pub errors: Vec<String>,
 }
 
@@ -128,6 +132,9 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
         seen.hold =
             floors_now(&document, &profiles, &starts, &owns, Timestamp::now()).remove(&target.name);
     }
+    if target.scaling.uses_need() {
+        seen.load = load_model(store, target, &mut errors).await;
+    }
     let name = [target.name.clone()];
     let metrics: Vec<&str> = READINGS.iter().chain(&LATENCIES).map(|(m, _)| *m).collect();
     match crate::metrics::latest(&cloudwatch, namespace, &name, &metrics, 15).await {
@@ -136,6 +143,23 @@ async fn read(clients: &Clients, store: &DynamoStore, target: &Target, namespace
     }
     seen.errors = errors;
     seen
+}
+
+/// The target's load record (none yet: an empty one) and the start-up it plans with;
+/// None when the records cannot be read (said in `errors`).
+async fn load_model(
+    store: &DynamoStore,
+    target: &Target,
+    errors: &mut Vec<String>,
+) -> Option<(Rates, PlannedStartUp)> {
+    let now = Timestamp::now().as_second();
+    let (rates, starts) = futures::join!(store.rates(now), start_ups(store));
+    let rates = kept(rates, "load records", errors)?;
+    let rates = rates.get(&target.name).cloned().unwrap_or_default();
+    let starts = kept(starts, "start-ups", errors)?;
+    let measured = starts.get(&target.name).cloned().unwrap_or_default();
+    let planned = PlannedStartUp::of(&measured, rates.start_up, now);
+    Some((rates, planned))
 }
 
 fn first<T, E: std::fmt::Display>(
@@ -189,6 +213,7 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     };
     outln!("scaling  {bounds}");
     print_watcher(seen, now);
+    print_load(target, seen);
     print_prescaler(target, seen, now);
     let published: Vec<String> = READINGS
         .iter()
@@ -204,6 +229,27 @@ fn print(target: &Target, seen: &Seen, now: Timestamp) {
     for error in &seen.errors {
         outln!("unread   {error}");
     }
+}
+
+/// What the load model believes of the target: the rates, the start-up it plans with,
+/// and how long a give-back waits.
+fn print_load(target: &Target, seen: &Seen) {
+    let Some((rates, start_up)) = &seen.load else {
+        return;
+    };
+    let arrival = rates
+        .arrival
+        .map_or("not known yet".to_owned(), |v| format!("{v:.1} a minute"));
+    let service = match (rates.service, target.messages_per_task_minute) {
+        (Some(learned), _) => format!("{learned:.1} a task a minute, learned"),
+        (None, Some(declared)) => format!("{declared:.1} a task a minute, declared"),
+        (None, None) => "not known yet".to_owned(),
+    };
+    let window = give_back_window(target.scaling.give_back_after_seconds, start_up.seconds());
+    outln!(
+        "load     arrival {arrival}; service {service}; start-up {start_up}; gives back \
+         after {window} s below the need"
+    );
 }
 
 /// The profile's floor now, the prescaler's own raise in force, and its next run.

@@ -164,3 +164,47 @@ async fn why_names_an_unknown_target() -> Result<()> {
     );
     Ok(())
 }
+
+/// `why` says what the load model believes of a target: the publisher's rates from its
+/// record, and the start-up it plans with, the watcher's measured median before the
+/// publisher's own; the give-back window follows it.
+#[tokio::test]
+async fn why_shows_the_load_model_and_the_start_up_it_plans_with() -> Result<()> {
+    use sluice_aws::{RateRecords, StartUpRecords};
+    use sluice_core::capacity::Rates;
+    use sluice_core::startup::StartUp;
+    let scene = scene(0).await?;
+    let store = &scene.service.store;
+    let rates = Rates {
+        arrival: Some(12.0),
+        service: Some(6.0),
+        samples: 4,
+        start_up: Some(150.0),
+        ..Rates::default()
+    };
+    store.save_rates(&scene.target, &rates).await?;
+    let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "load     arrival 12.0 a minute; service 6.0 a task a minute, learned; start-up \
+             150 s, learned from the publisher's looks; gives back after 150 s below the need"
+        ),
+        "{stdout}"
+    );
+    let now = jiff::Timestamp::now().as_second();
+    let measured = StartUp {
+        at: now - 60,
+        seconds: 95,
+    };
+    store.record_start(&scene.target, measured, now).await?;
+    let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "start-up 95 s, the median of 1 measured at the watcher's polls; gives back after 95 s"
+        ),
+        "{stdout}"
+    );
+    Ok(())
+}

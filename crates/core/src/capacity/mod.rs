@@ -20,4 +20,4 @@ pub use control::{Memory, Move, Situation, Why};
 pub use need::{Basis, Goal, Need};
 pub use pass::Pass;
 pub use rates::{Look, QueueCounts, QueueMinute, Rates, queue_minutes};
-pub use starting::{Seen, Starting, measure, planned_start_up};
+pub use starting::{PlannedStartUp, Seen, Starting, measure, planned_start_up};

@@ -70,11 +70,59 @@ pub fn measure(starting: &mut Option<Starting>, tasks: &TaskCounts, now: i64) ->
     }
 }
 
-/// The start-up the load model plans with, in seconds: the median of the start-ups the
-/// watcher measured (its wakes and raises, `StartUps`), else what the publisher learned
-/// from its minute looks (`learned`).
+/// The start-up the load model plans with, and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlannedStartUp {
+    /// The median of the start-ups the watcher measured (its wakes and raises).
+    Measured { seconds: f64, count: usize },
+    /// What the publisher learned from its minute looks, none measured yet.
+    Learned { seconds: f64 },
+    /// Neither yet.
+    Unknown,
+}
+
+impl PlannedStartUp {
+    /// The watcher's measurement, recent and plausible (`StartUps::percentiles`), before
+    /// the publisher's `learned` one.
+    pub fn of(measured: &StartUps, learned: Option<f64>, now: i64) -> PlannedStartUp {
+        match (measured.percentiles(now), learned) {
+            (Some(p), _) => PlannedStartUp::Measured {
+                seconds: p.p50 as f64,
+                count: p.count,
+            },
+            (None, Some(seconds)) => PlannedStartUp::Learned { seconds },
+            (None, None) => PlannedStartUp::Unknown,
+        }
+    }
+
+    pub fn seconds(&self) -> Option<f64> {
+        match self {
+            PlannedStartUp::Measured { seconds, .. } | PlannedStartUp::Learned { seconds } => {
+                Some(*seconds)
+            }
+            PlannedStartUp::Unknown => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PlannedStartUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlannedStartUp::Measured { seconds, count } => write!(
+                f,
+                "{seconds:.0} s, the median of {count} measured at the watcher's polls"
+            ),
+            PlannedStartUp::Learned { seconds } => {
+                write!(f, "{seconds:.0} s, learned from the publisher's looks")
+            }
+            PlannedStartUp::Unknown => f.write_str("not known yet"),
+        }
+    }
+}
+
+/// The start-up the load model plans with, in seconds ([`PlannedStartUp`]).
 pub fn planned_start_up(measured: &StartUps, learned: Option<f64>, now: i64) -> Option<f64> {
-    measured.percentiles(now).map(|p| p.p50 as f64).or(learned)
+    PlannedStartUp::of(measured, learned, now).seconds()
 }
 
 #[cfg(test)]
@@ -174,5 +222,18 @@ mod tests {
             Some(120.0)
         );
         assert_eq!(planned_start_up(&StartUps::default(), None, now), None);
+        let said = [
+            PlannedStartUp::of(&measured, Some(120.0), now).to_string(),
+            PlannedStartUp::of(&StartUps::default(), Some(120.0), now).to_string(),
+            PlannedStartUp::of(&StartUps::default(), None, now).to_string(),
+        ];
+        assert_eq!(
+            said,
+            [
+                "95 s, the median of 3 measured at the watcher's polls",
+                "120 s, learned from the publisher's looks",
+                "not known yet",
+            ]
+        );
     }
 }
