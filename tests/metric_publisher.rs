@@ -683,3 +683,69 @@ async fn backlog_without_capacity_is_published_for_the_target_and_the_fleet() ->
     );
     Ok(())
 }
+
+/// The need plans with the start-up the zero-watcher measured, against the emulators:
+/// a start-up recorded in DynamoDB (`state#startups`) is read by the publisher's run and
+/// sets the need's room for noise (its share of the latency goal); the load record the
+/// run stores keeps the publisher's own start-up.
+#[tokio::test]
+async fn the_need_plans_with_the_start_up_recorded_in_the_table() -> Result<()> {
+    use sluice_aws::{ConfigStore, RateRecords, StartUpRecords};
+    use sluice_core::capacity::need::noise_deviations;
+    use sluice_core::capacity::{Basis, Rates};
+    use sluice_core::startup::StartUp;
+    let scenario = seed().await?;
+    let store = sluice_aws::DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        scenario.table.clone(),
+    );
+    let gold = store
+        .list(sluice_aws::ItemKind::Target)
+        .await?
+        .into_iter()
+        .find(|t| t.name == scenario.gold)
+        .and_then(|t| sluice_core::config::Target::from_stored(&t.name, &t.spec).ok())
+        .context("gold stored")?;
+    // A service rate that makes the goal ten minutes: a 95 s start-up is under a third
+    // of it (one deviation), the record's 600 s is all of it (three).
+    let service = gold.backlog_per_task / 10.0;
+    let rates = Rates {
+        service: Some(service),
+        samples: 4,
+        arrival: Some(service),
+        start_up: Some(600.0),
+        ..Rates::default()
+    };
+    store.save_rates(&scenario.gold, &rates).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let measured = StartUp {
+        at: now - 60,
+        seconds: 95,
+    };
+    store.record_start(&scenario.gold, measured, now).await?;
+    let publisher = Publisher::new(
+        &scenario.emulators.clients,
+        settings(&scenario, Output::PutMetricData),
+    );
+    let summary = publisher.handle(&serde_json::json!({})).await?;
+    let report = summary
+        .targets
+        .iter()
+        .find(|t| t.name == scenario.gold)
+        .context("gold reported")?;
+    let need = report.reading.as_ref().and_then(|r| r.need);
+    let Some(Basis::Rates { deviations, .. }) = need.map(|n| n.basis) else {
+        anyhow::bail!("no need on the rates: {report:?}");
+    };
+    let goal_minutes = gold
+        .latency_goal_seconds
+        .map_or(10.0, |s| f64::from(s) / 60.0);
+    assert!(
+        (deviations - noise_deviations(goal_minutes, Some(95.0))).abs() < 1e-9,
+        "planned with the measured 95 s: {deviations}"
+    );
+    let stored = store.rates(now + 5).await?;
+    let kept = stored.get(&scenario.gold).context("gold's record")?;
+    assert_eq!(kept.start_up, Some(600.0), "the record keeps its own");
+    Ok(())
+}
