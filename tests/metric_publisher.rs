@@ -166,6 +166,23 @@ async fn one_target(
     Ok((scene, name))
 }
 
+/// The scenario's table, and its gold target as stored there.
+async fn stored_gold(scenario: &Scenario) -> Result<(sluice_aws::DynamoStore, Target)> {
+    use sluice_aws::ConfigStore;
+    let store = sluice_aws::DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        scenario.table.clone(),
+    );
+    let gold = store
+        .list(sluice_aws::ItemKind::Target)
+        .await?
+        .into_iter()
+        .find(|t| t.name == scenario.gold)
+        .and_then(|t| Target::from_stored(&t.name, &t.spec).ok())
+        .context("gold stored")?;
+    Ok((store, gold))
+}
+
 async fn assert_published(scenario: &Scenario) -> Result<()> {
     let gold = scenario
         .emulators
@@ -294,22 +311,10 @@ async fn publishes_in_process_and_reads_back_from_cloudwatch() -> Result<()> {
 /// there is what the next run's need is reckoned on, read back from CloudWatch.
 #[tokio::test]
 async fn the_load_model_stores_what_it_learns_and_publishes_its_rates() -> Result<()> {
-    use sluice_aws::{ConfigStore, RateRecords};
+    use sluice_aws::RateRecords;
     let scenario = seed().await?;
-    let store = sluice_aws::DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        scenario.table.clone(),
-    );
-    let gold_queue = store
-        .list(sluice_aws::ItemKind::Target)
-        .await?
-        .into_iter()
-        .find(|t| t.name == scenario.gold)
-        .and_then(|t| sluice_core::config::Target::from_stored(&t.name, &t.spec).ok())
-        .context("gold stored")?
-        .queues[0]
-        .short_name()
-        .to_owned();
+    let (store, gold) = stored_gold(&scenario).await?;
+    let gold_queue = gold.queues[0].short_name().to_owned();
     let queue = [("QueueName".to_owned(), gold_queue)].into();
     for (metric, counts) in [
         ("NumberOfMessagesSent", [(5, 90.0), (4, 120.0), (3, 150.0)]),
@@ -690,22 +695,12 @@ async fn backlog_without_capacity_is_published_for_the_target_and_the_fleet() ->
 /// run stores keeps the publisher's own start-up.
 #[tokio::test]
 async fn the_need_plans_with_the_start_up_recorded_in_the_table() -> Result<()> {
-    use sluice_aws::{ConfigStore, RateRecords, StartUpRecords};
+    use sluice_aws::{RateRecords, StartUpRecords};
     use sluice_core::capacity::need::noise_deviations;
     use sluice_core::capacity::{Basis, Rates};
     use sluice_core::startup::StartUp;
     let scenario = seed().await?;
-    let store = sluice_aws::DynamoStore::new(
-        scenario.emulators.clients.dynamodb().clone(),
-        scenario.table.clone(),
-    );
-    let gold = store
-        .list(sluice_aws::ItemKind::Target)
-        .await?
-        .into_iter()
-        .find(|t| t.name == scenario.gold)
-        .and_then(|t| sluice_core::config::Target::from_stored(&t.name, &t.spec).ok())
-        .context("gold stored")?;
+    let (store, gold) = stored_gold(&scenario).await?;
     // A service rate that makes the goal ten minutes: a 95 s start-up is under a third
     // of it (one deviation), the record's 600 s is all of it (three).
     let service = gold.backlog_per_task / 10.0;
