@@ -365,4 +365,61 @@ proptest! {
         }
         prop_assert!(measured <= 1);
     }
+
+    /// The need never falls as SQS's count rises, all else equal (a count doubted for
+    /// being small, capacity::arrival, meets the fraction the queue carries there), and
+    /// the doubted keep-up term never asks for more than the reading: counts stepped up
+    /// a tenth at a time over queues filled to a share of what the goal allows,
+    /// start-ups, goals and polls a few seconds apart.
+    #[test]
+    fn the_need_never_falls_as_the_count_rises(
+        // Small counts of long jobs as often as web traffic.
+        (counted, service) in prop_oneof![(0.0f64..8.0, 0.1f64..4.0), (0.0f64..600.0, 0.1f64..60.0)],
+        goal_seconds in 30u32..900,
+        start_up in proptest::option::of(10.0f64..600.0),
+        fill in 0.0f64..1.5,
+        (running, starting) in (0u32..8, prop_oneof![Just(0u32), 0u32..3]),
+        polls in proptest::collection::vec((0.0f64..20.0, 0u32..8, 1i64..30), 0..5),
+    ) {
+        let goal = capacity::Goal {
+            backlog_per_task: 4.0 * service,
+            latency_seconds: Some(goal_seconds),
+            utilization: 0.8,
+            prior_service: None,
+        };
+        let look = |at: i64, waiting: f64, running: u32, desired: u32| capacity::Look {
+            at, waiting, in_flight: f64::from(running).min(waiting + 1.0), running, desired,
+        };
+        let mut at = NOW;
+        let looks: Vec<capacity::Look> = polls
+            .iter()
+            .map(|&(waiting, running, step)| {
+                at += step;
+                look(at, waiting, running, running)
+            })
+            .collect();
+        let allowed = service * f64::from(goal_seconds) / 60.0 * f64::from(running.max(1));
+        let now = look(at + 5, fill * allowed, running, running + starting);
+        let mut last: Option<capacity::Need> = None;
+        for step in 0..30 {
+            let rates = capacity::Rates {
+                arrival: Some(counted + f64::from(step) / 10.0),
+                service: Some(service),
+                start_up,
+                samples: 3,
+                looks: looks.clone(),
+                ..capacity::Rates::default()
+            };
+            let need = capacity::Need::of(&goal, &rates, &now);
+            let capacity::Basis::Rates { keep_up, keep_up_sure, carried, .. } = need.basis else {
+                return Err(TestCaseError::fail(format!("rates: {need:?}")));
+            };
+            prop_assert!(keep_up_sure <= keep_up - carried + 1e-9, "{need:?}");
+            if let Some(last) = last {
+                prop_assert!(need.raw >= last.raw - 1e-9, "{last:?} then {need:?}");
+                prop_assert!(need.tasks >= last.tasks, "{last:?} then {need:?}");
+            }
+            last = Some(need);
+        }
+    }
 }

@@ -508,6 +508,7 @@ mod tests {
                 arrival,
                 service: 50.0,
                 keep_up: arrival / 50.0,
+                keep_up_sure: arrival / 50.0,
                 drain: 0.0,
                 drain_within_goal: 0.0,
                 deviations: crate::capacity::need::NOISE_DEVIATIONS,

@@ -1,7 +1,8 @@
 //! Capacity that matches the load: a load model per target and what Sluice does with
 //! it. Pure; the metric publisher, the zero-watcher and the simulator call it.
 //!
-//! - [`rates`]: arrival and service rates, learned from SQS's counts and the looks.
+//! - [`rates`]: arrival and service rates, learned from SQS's counts and the looks;
+//!   [`arrival`]: what arrives now, as the keep-up term reads it.
 //! - [`need`]: the tasks needed now (keep up at a target utilisation, drain within
 //!   the latency goal), and CapacityUtilization.
 //! - [`control`]: raise at once, give back after a window, or follow an HPA
@@ -9,6 +10,7 @@
 //!   do and keep.
 //! - [`starting`]: a raise's start-up, measured at the watcher's polls.
 
+pub mod arrival;
 pub mod behavior;
 pub mod control;
 pub mod need;

@@ -13,6 +13,10 @@
 //! need    = ceil(max(keep_up, drain))
 //! ```
 //!
+//! On a count of few messages the keep-up term a raise asks for is the count less
+//! part of its noise ([`sure_arrival`]): a handful of jobs in three minutes cannot
+//! tell a rate from a cluster, and the queue a cluster leaves is the drain term's.
+//!
 //! With a start-up no longer than the goal, the queue may carry the keep-up term's
 //! fraction of a task ([`carried`]): 3.4 tasks' work is served by 3 tasks while a
 //! queue the goal allows builds, and a fourth while it drains.
@@ -27,6 +31,7 @@
 
 use serde::Serialize;
 
+use super::arrival::{Arrival, sure_arrival};
 use super::rates::{ARRIVAL_MINUTES, Look, Rates};
 
 /// What a target asks of its capacity (from its configuration).
@@ -52,6 +57,9 @@ pub enum Basis {
         arrival: f64,
         service: f64,
         keep_up: f64,
+        /// The keep-up term the need asks for: on a small count, at its lower bound
+        /// ([`sure_arrival`]); `keep_up` otherwise.
+        keep_up_sure: f64,
         /// What a raise plans to drain: over the goal or a start-up, the longer.
         drain: f64,
         /// What holding the tasks there are drains: over the goal alone. A give-back
@@ -103,9 +111,6 @@ pub const CARRY_SHARE: f64 = 0.8;
 
 /// A hair under a whole task is a whole task's work: sums of rates drift.
 const ROUNDING: f64 = 1e-6;
-/// Seconds each interval a growth reading spans lasts at least: shorter, a few
-/// messages more or less read as a rate.
-const GROWTH_INTERVAL_SECONDS: i64 = 10;
 
 impl Need {
     pub fn of(goal: &Goal, rates: &Rates, now: &Look) -> Need {
@@ -113,14 +118,14 @@ impl Need {
         let in_flight = finite(now.in_flight);
         let (raw, basis) = match rates.service_or(goal.prior_service) {
             Some(service) => {
-                // Nothing waiting and nothing in hand: whatever SQS counted a few
-                // minutes ago, no task has work now.
-                let arrival = if waiting <= 0.0 && in_flight <= 0.0 {
-                    0.0
+                let reading = if waiting <= 0.0 && in_flight <= 0.0 {
+                    Arrival::NONE
                 } else {
-                    arrival_now(rates, now, service, goal.backlog_per_task / 2.0)
+                    Arrival::read(rates, now, service, goal.backlog_per_task / 2.0)
                 };
-                let keep_up = arrival / (service * goal.utilization.clamp(0.05, 1.0));
+                let arrival = reading.now;
+                let per_task = service * goal.utilization.clamp(0.05, 1.0);
+                let keep_up = arrival / per_task;
                 let (goal_minutes, start_up_minutes) = drain_minutes(goal, service, rates, now);
                 let drain_within_goal = waiting / (service * goal_minutes);
                 let drain = waiting / (service * goal_minutes.max(start_up_minutes));
@@ -132,16 +137,18 @@ impl Need {
                     desired: now.desired,
                 };
                 let carried = carried(keep_up, &queue);
+                let keep_up_sure = (reading.sure / per_task).min(keep_up - carried);
                 let basis = Basis::Rates {
                     arrival,
                     service,
                     keep_up,
+                    keep_up_sure,
                     drain,
                     drain_within_goal,
                     deviations: noise_deviations(goal_minutes, rates.start_up),
                     carried,
                 };
-                ((keep_up - carried).max(drain), basis)
+                (keep_up_sure.max(drain), basis)
             }
             None => {
                 let per_task = goal.backlog_per_task.max(f64::MIN_POSITIVE);
@@ -167,8 +174,10 @@ impl Need {
     /// The tasks a give-back may come down to on this need (`ceil` of it): the need
     /// with room for the noise of the arrival count it was reckoned on (SQS's counts
     /// over [`ARRIVAL_MINUTES`] minutes vary by their square root, Poisson arrivals,
-    /// when the rate does not: the keep-up term is taken [`noise_deviations`] standard
-    /// deviations high), the queue drained within the goal, and a tenth more
+    /// when the rate does not: the count is taken [`noise_deviations`] standard
+    /// deviations high, and read as a raise would read it, a small count doubted: the
+    /// room is for counts that would ask for the tasks again), the queue drained
+    /// within the goal, and a tenth more
     /// ([`GIVE_BACK_TOLERANCE`]). Capacity is given back when the need fell, not when a
     /// count came in low or while the tasks still starting have a queue to work
     /// through. Where the queue carries a fraction, the need itself: the queue absorbs
@@ -185,7 +194,8 @@ impl Need {
                 ..
             } if arrival > 0.0 => {
                 let spread = 1.0 / (arrival * ARRIVAL_MINUTES as f64).sqrt();
-                let keep_up = keep_up * (1.0 + deviations * spread);
+                let high = sure_arrival(arrival * (1.0 + deviations * spread));
+                let keep_up = keep_up * high / arrival;
                 keep_up.max(drain_within_goal).max(self.raw) * room
             }
             Basis::Rates {
@@ -315,49 +325,6 @@ fn starting_for(rates: &Rates, now: &Look) -> i64 {
         .last()
         .map_or(now.at, |l| l.at);
     now.at.saturating_sub(since)
-}
-
-/// Messages arriving a minute: SQS's counts (a few minutes late), or, when a queue
-/// of at least `surge` messages grows while every task works, what the growth of the
-/// queue shows: fresher, so a surge is met before SQS says so. The growth is read over
-/// the two latest intervals of at least [`GROWTH_INTERVAL_SECONDS`] that end now, and
-/// the smaller reading taken: a rate shows in both, a batch dropped at once in one
-/// only (its messages are the drain term's, not a rate to keep up with). Below
-/// `surge` waiting (half a task's acceptable backlog) growth is a bunch of arrivals.
-fn arrival_now(rates: &Rates, now: &Look, service: f64, surge: f64) -> f64 {
-    let counted = rates.arrival.map_or(0.0, finite);
-    if !now.saturated() || now.waiting < surge {
-        return counted;
-    }
-    let before = |later: &Look| {
-        rates
-            .looks
-            .iter()
-            .rev()
-            .find(|l| later.at.saturating_sub(l.at) >= GROWTH_INTERVAL_SECONDS)
-            .copied()
-    };
-    let Some(middle) = before(now) else {
-        return counted;
-    };
-    let Some(first) = before(&middle) else {
-        return counted;
-    };
-    let growing = arriving(&first, &middle, service).min(arriving(&middle, now, service));
-    counted.max(finite(growing))
-}
-
-/// Messages a minute that arrived between two looks, at least: what the queue grew
-/// by, and what the tasks took when every one was busy at both looks.
-fn arriving(from: &Look, to: &Look, service: f64) -> f64 {
-    let minutes = to.at.saturating_sub(from.at) as f64 / 60.0;
-    let grown = (to.waiting + to.in_flight) - (from.waiting + from.in_flight);
-    let taken = if from.saturated() && to.saturated() {
-        f64::from(from.running.min(to.running)) * service
-    } else {
-        0.0
-    };
-    grown / minutes + taken
 }
 
 #[cfg(test)]
@@ -519,6 +486,30 @@ mod tests {
     }
 
     #[test]
+    fn the_room_for_noise_on_a_small_count_is_the_count_a_raise_would_doubt() {
+        // Five jobs of 75 s in SQS's three minutes, a start-up not yet learned (three
+        // deviations): the count could be 11.7, which a raise would read as 10.3.
+        let jobs = Goal {
+            backlog_per_task: 4.0,
+            latency_seconds: Some(300),
+            utilization: 0.8,
+            prior_service: None,
+        };
+        let rates = Rates {
+            arrival: Some(5.0 / 3.0),
+            service: Some(0.8),
+            samples: 3,
+            ..Rates::default()
+        };
+        let need = Need::of(&jobs, &rates, &look(0, 0.0, 3));
+        let high = 5.0 + 3.0 * 5f64.sqrt();
+        let doubted = high - high.sqrt() * (1.0 - high / 20.0);
+        let level = doubted / 3.0 / 0.64 * 1.1;
+        assert!((need.give_back_level() - level).abs() < 1e-9, "{need:?}");
+        assert_eq!(need.give_back_level().ceil(), 6.0, "undoubted, 7: {need:?}");
+    }
+
+    #[test]
     fn the_room_for_noise_is_the_start_ups_share_of_the_goal() {
         // (goal minutes, start-up seconds, deviations)
         let cases = [
@@ -650,6 +641,37 @@ mod tests {
         let need = Need::of(&full, &rates, &look(0, 0.0, 3));
         assert!(matches!(need.basis, Basis::Rates { carried, .. } if carried == 0.0));
         assert_eq!(need.tasks, 3);
+    }
+
+    #[test]
+    fn a_cluster_of_jobs_is_drained_not_kept_up_with() {
+        // Jobs of 75 s, a 5-minute goal, one task busy and one job behind it.
+        let jobs = Goal {
+            backlog_per_task: 4.0,
+            latency_seconds: Some(300),
+            utilization: 0.8,
+            prior_service: None,
+        };
+        let counted = |arrival: f64| Rates {
+            arrival: Some(arrival),
+            service: Some(0.8),
+            samples: 3,
+            ..Rates::default()
+        };
+        // Three jobs in SQS's three minutes read 1.56 tasks' work; doubted, 0.8 of
+        // one: the one task works through them within the goal.
+        let cluster = Need::of(&jobs, &counted(1.0), &look(0, 1.0, 1));
+        assert_eq!(cluster.tasks, 1, "{cluster:?}");
+        let Basis::Rates { keep_up, .. } = cluster.basis else {
+            panic!("rates")
+        };
+        assert!(
+            (keep_up - 1.5625).abs() < 1e-9,
+            "the reading itself stands: {keep_up}"
+        );
+        // Thirty in three minutes is a rate: 10 a minute keeps 16 tasks busy.
+        let rate = Need::of(&jobs, &counted(10.0), &look(0, 1.0, 1));
+        assert_eq!(rate.tasks, 16, "{rate:?}");
     }
 
     #[test]

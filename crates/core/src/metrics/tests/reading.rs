@@ -116,6 +116,7 @@ fn a_target_under_the_load_model_publishes_its_need_and_rates() {
             arrival: 200.0,
             service: 50.0,
             keep_up: 4.44,
+            keep_up_sure: 4.44,
             drain: 2.4,
             drain_within_goal: 2.4,
             deviations: crate::capacity::need::NOISE_DEVIATIONS,
