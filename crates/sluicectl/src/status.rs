@@ -8,7 +8,7 @@ use serde::Serialize;
 use sluice_aws::{Clients, ConfigStore, DynamoStore, ItemKind};
 use sluice_core::config::{Document, Target};
 use sluice_core::facts::ScalableBounds;
-use sluice_core::policy::{self, Change, Declared, Live, OWNED_PREFIX};
+use sluice_core::policy::{self, Change, Declared, Drift, Live, OWNED_PREFIX};
 use sluice_core::prescale::Hold;
 
 use crate::apply::{floors_now, start_ups};
@@ -177,16 +177,16 @@ fn part_state(changes: &[Change], name: &str) -> String {
     changes
         .iter()
         .find_map(|change| match change {
-            Change::PutPolicy { spec, reason } if spec.name == name => Some(reason_word(reason)),
-            Change::PutAlarm { spec, reason, .. } if spec.name == name => Some(reason_word(reason)),
+            Change::PutPolicy { spec, reason } if spec.name == name => Some(drift_word(*reason)),
+            Change::PutAlarm { spec, reason, .. } if spec.name == name => Some(drift_word(*reason)),
             _ => None,
         })
         .unwrap_or_else(|| "in sync".to_owned())
 }
 
-fn reason_word(reason: &str) -> String {
-    match reason {
-        "new" => "missing".to_owned(),
+fn drift_word(drift: Drift) -> String {
+    match drift {
+        Drift::Missing => "missing".to_owned(),
         other => format!("drift: {other}"),
     }
 }

@@ -13,7 +13,7 @@ mod spec;
 mod tests;
 
 pub use declare::{alarm_prefix, declared, safety_net_seconds};
-pub use reconcile::{Change, Live, LiveAlarm, LivePolicy, reconcile};
+pub use reconcile::{Change, Drift, Live, LiveAlarm, LivePolicy, reconcile};
 pub use spec::{
     AGE_POLICY, AlarmAction, AlarmSpec, AlarmWhen, BACKLOG_POLICY, BURST_POLICY, CAPACITY_POLICY,
     Declared, GPU_POLICY, METRIC_POLICY, MathOp, MathQuery, MetricRef, OWNED_PREFIX, PolicySpec,

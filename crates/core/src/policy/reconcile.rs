@@ -34,6 +34,38 @@ pub struct LiveAlarm {
     pub actions: Vec<String>,
 }
 
+/// Why a policy or alarm Sluice owns is put: what AWS holds differs from what the
+/// target declares, in this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Drift {
+    /// Not in AWS.
+    Missing,
+    /// A policy whose rule Sluice cannot read: replaced.
+    Unreadable,
+    /// A policy whose rule differs.
+    RuleChanged,
+    /// An alarm whose policy is put in this run: its action is the new policy's.
+    PolicyPut,
+    ActionChanged,
+    MetricChanged,
+    ConditionChanged,
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Drift::Missing => "new",
+            Drift::Unreadable => "unreadable, replaced",
+            Drift::RuleChanged => "changed",
+            Drift::PolicyPut => "its policy is put in this run",
+            Drift::ActionChanged => "action changed",
+            Drift::MetricChanged => "metric changed",
+            Drift::ConditionChanged => "condition changed",
+        })
+    }
+}
+
 /// One change to make; `reason` says why, for `--dry-run` and the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Change {
@@ -43,7 +75,7 @@ pub enum Change {
     },
     PutPolicy {
         spec: PolicySpec,
-        reason: String,
+        reason: Drift,
     },
     DeletePolicy {
         name: String,
@@ -52,7 +84,7 @@ pub enum Change {
     PutAlarm {
         spec: AlarmSpec,
         action: Option<String>,
-        reason: String,
+        reason: Drift,
     },
     DeleteAlarm {
         name: String,
@@ -98,9 +130,9 @@ pub fn reconcile(declared: &Declared, live: &Live) -> Vec<Change> {
     for spec in &declared.policies {
         let current = live.policies.iter().find(|p| p.name == spec.name);
         let reason = match current {
-            None => "new".to_owned(),
-            Some(p) if p.rule.is_none() => "unreadable, replaced".to_owned(),
-            Some(p) if p.rule.as_ref() != Some(&spec.rule) => "changed".to_owned(),
+            None => Drift::Missing,
+            Some(p) if p.rule.is_none() => Drift::Unreadable,
+            Some(p) if p.rule.as_ref() != Some(&spec.rule) => Drift::RuleChanged,
             Some(_) => continue,
         };
         replaced.push(spec.name.as_str());
@@ -134,17 +166,17 @@ fn reconcile_alarms(declared: &Declared, live: &Live, replaced: &[&str]) -> Vec<
         };
         let current = live.alarms.iter().find(|a| a.name == spec.name);
         let reason = match (current, &arn) {
-            (None, _) => "new",
-            (Some(_), None) => "its policy is put in this run",
-            (Some(a), Some(arn)) if !a.actions.contains(arn) => "action changed",
-            (Some(a), _) if a.metric.as_ref() != Some(&spec.metric) => "metric changed",
-            (Some(a), _) if a.when != Some(spec.when) => "condition changed",
+            (None, _) => Drift::Missing,
+            (Some(_), None) => Drift::PolicyPut,
+            (Some(a), Some(arn)) if !a.actions.contains(arn) => Drift::ActionChanged,
+            (Some(a), _) if a.metric.as_ref() != Some(&spec.metric) => Drift::MetricChanged,
+            (Some(a), _) if a.when != Some(spec.when) => Drift::ConditionChanged,
             (Some(_), _) => continue,
         };
         changes.push(Change::PutAlarm {
             spec: spec.clone(),
             action: arn,
-            reason: reason.to_owned(),
+            reason,
         });
     }
     for alarm in &live.alarms {

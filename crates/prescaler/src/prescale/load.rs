@@ -21,8 +21,10 @@ pub struct Loaded {
     pub schedules: BTreeMap<String, Result<Schedule, String>>,
     /// The stored budgets that are valid.
     pub budgets: Vec<Budget>,
-    /// Stored targets and profiles that do not parse or validate, with why.
+    /// Stored targets, profiles and budgets that do not parse or validate, with why.
     pub invalid: BTreeMap<String, String>,
+    /// How many of them are budgets: while one is, which targets it covers is unknown.
+    pub invalid_budgets: usize,
 }
 
 pub async fn load(
@@ -55,6 +57,7 @@ pub async fn load(
         }
         schedules.insert(item.name, schedule);
     }
+    let mut invalid_budgets = 0;
     let budgets = budgets
         .into_iter()
         .filter_map(|item| match Budget::from_stored(&item.name, &item.spec) {
@@ -62,6 +65,7 @@ pub async fn load(
             Err(error) => {
                 tracing::warn!(budget = %item.name, %error, "skipping invalid stored budget");
                 invalid.insert(format!("budget {}", item.name), error);
+                invalid_budgets += 1;
                 None
             }
         })
@@ -72,5 +76,6 @@ pub async fn load(
         schedules,
         budgets,
         invalid,
+        invalid_budgets,
     })
 }

@@ -92,7 +92,7 @@ pub async fn prescale(
     let shard = request.shard;
     let only = request.only.is_some();
     let groups = groups::groups(&loaded, &starts, (at, now, shard, only), settings, ports).await;
-    let failed = report::failures(&planned, &groups, &loaded.invalid);
+    let failed = report::failures(&planned, &groups, loaded.invalid_budgets);
     let published_floors = publish::publish(&planned, &budgets, failed, settings, ports).await;
     let done = report::Done {
         planned,

@@ -19,6 +19,63 @@ pub enum ChangeStatus {
     Failed,
 }
 
+/// Why nothing was decided for a target; `reason` is its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// The target's profile does not compile.
+    ProfileInvalid {
+        profile: String,
+        error: String,
+    },
+    /// No profile of that name is stored.
+    ProfileMissing {
+        profile: String,
+    },
+    Paused,
+    /// A fact could not be read (the target's account could not be reached included).
+    Unread(String),
+    /// Deciding panicked.
+    Panicked(String),
+}
+
+impl Skip {
+    /// Counted in PrescalerFailed: the target was to be planned and could not be.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Skip::Unread(_) | Skip::Panicked(_))
+    }
+
+    /// Counted in TargetsWithoutFloor: the profile gave no floor.
+    pub fn leaves_no_floor(&self) -> bool {
+        matches!(
+            self,
+            Skip::ProfileInvalid { .. } | Skip::ProfileMissing { .. }
+        )
+    }
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::ProfileInvalid { profile, error } => {
+                write!(
+                    f,
+                    "profile {profile} is invalid, target left as it is: {error}"
+                )
+            }
+            Skip::ProfileMissing { profile } => {
+                write!(
+                    f,
+                    "profile {profile} is not in the table, target left as it is"
+                )
+            }
+            Skip::Paused => f.write_str("paused"),
+            Skip::Unread(error) | Skip::Panicked(error) => {
+                write!(f, "not decided, nothing changed: {error}")
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetReport {
     pub target: String,
@@ -48,10 +105,9 @@ pub struct TargetReport {
     pub outcome: ChangeStatus,
     pub change: Change,
     pub reason: String,
-    /// Nothing was decided because a fact could not be read (the target's account
-    /// could not be reached included): counted in PrescalerFailed.
+    /// Why nothing was decided, when nothing was.
     #[serde(skip)]
-    pub unread: bool,
+    pub skip: Option<Skip>,
     /// A raise recorded on the service the target named before it moved (another
     /// account, region or service): not given back here, said, and counted failed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,7 +130,7 @@ impl TargetReport {
             outcome: ChangeStatus::Skipped,
             change: Change::None,
             reason: String::new(),
-            unread: false,
+            skip: None,
             left_behind: None,
         }
     }
@@ -86,4 +142,50 @@ impl TargetReport {
 pub struct FloorError {
     pub over_task_hours: f64,
     pub under_task_hours: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Skip;
+
+    #[test]
+    fn each_skip_is_counted_once_and_said_in_words() {
+        let profile = || "business".to_owned();
+        // (skip, counted failed, counted without a floor, words)
+        let cases = [
+            (
+                Skip::ProfileInvalid {
+                    profile: profile(),
+                    error: "bad zone".into(),
+                },
+                false,
+                true,
+                "profile business is invalid, target left as it is: bad zone",
+            ),
+            (
+                Skip::ProfileMissing { profile: profile() },
+                false,
+                true,
+                "profile business is not in the table, target left as it is",
+            ),
+            (Skip::Paused, false, false, "paused"),
+            (
+                Skip::Unread("throttled".into()),
+                true,
+                false,
+                "not decided, nothing changed: throttled",
+            ),
+            (
+                Skip::Panicked("boom".into()),
+                true,
+                false,
+                "not decided, nothing changed: boom",
+            ),
+        ];
+        for (skip, failure, no_floor, words) in cases {
+            assert_eq!(skip.is_failure(), failure, "{skip:?}");
+            assert_eq!(skip.leaves_no_floor(), no_floor, "{skip:?}");
+            assert_eq!(skip.to_string(), words);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use sluice_core::startup::{self, StartUps};
 
 use super::budgets::{self, Budgeted};
 use super::load::Loaded;
-use super::outcome::{ChangeStatus, FloorError, TargetReport};
+use super::outcome::{ChangeStatus, FloorError, Skip, TargetReport};
 use super::read::Facts;
 use crate::settings::Settings;
 
@@ -49,7 +49,7 @@ pub fn plan_all(
         now,
         settings,
         budgets,
-        budgets_unread: loaded.invalid.keys().any(|k| k.starts_with("budget ")),
+        budgets_unread: loaded.invalid_budgets > 0,
     };
     loaded
         .selection
@@ -66,7 +66,7 @@ pub fn plan_all(
             let mut planned = planned.unwrap_or_else(|panicked| {
                 let mut report = TargetReport::new(target, &profile);
                 report.outcome = ChangeStatus::Failed;
-                skipped(report, format!("not decided, nothing changed: {panicked}"))
+                skipped(report, Skip::Panicked(panicked.to_string()))
             });
             planned.report.start_up = starts
                 .ok()
@@ -94,14 +94,14 @@ fn plan_target(
     let mut report = TargetReport::new(target, profile);
     let schedule = match compiled(profile, schedule) {
         Ok(schedule) => schedule,
-        Err(reason) => return skipped(report, reason),
+        Err(skip) => return skipped(report, skip),
     };
     let floor = floor_ahead(schedule, starts, shared, &mut report);
     let hold = Hold::from(&floor);
     let (said, spent) = budgets::verdict(budgets, &target.name);
     report.budgets = said;
     if target.paused {
-        return skipped(report, "paused".to_owned());
+        return skipped(report, Skip::Paused);
     }
     let (facts, own) = match facts {
         Ok(facts) => facts,
@@ -159,15 +159,15 @@ fn floor_ahead(
 fn compiled<'s>(
     profile: &str,
     schedule: Option<&'s Result<Schedule, String>>,
-) -> Result<&'s Schedule, String> {
+) -> Result<&'s Schedule, Skip> {
+    let profile = profile.to_owned();
     match schedule {
         Some(Ok(schedule)) => Ok(schedule),
-        Some(Err(error)) => Err(format!(
-            "profile {profile} is invalid, target left as it is: {error}"
-        )),
-        None => Err(format!(
-            "profile {profile} is not in the table, target left as it is"
-        )),
+        Some(Err(error)) => Err(Skip::ProfileInvalid {
+            profile,
+            error: error.clone(),
+        }),
+        None => Err(Skip::ProfileMissing { profile }),
     }
 }
 
@@ -271,14 +271,14 @@ fn floor_error(target: &Target, floor: u32, backlog: u64, interval_minutes: i64)
 }
 
 /// Nothing decided for want of a fact, and which.
-fn unread(mut report: TargetReport, error: impl std::fmt::Display) -> Planned {
-    report.unread = true;
-    skipped(report, format!("not decided, nothing changed: {error}"))
+fn unread(report: TargetReport, error: impl std::fmt::Display) -> Planned {
+    skipped(report, Skip::Unread(error.to_string()))
 }
 
 /// Nothing decided, and why.
-fn skipped(mut report: TargetReport, reason: String) -> Planned {
-    report.reason = reason;
+fn skipped(mut report: TargetReport, skip: Skip) -> Planned {
+    report.reason = skip.to_string();
+    report.skip = Some(skip);
     Planned {
         report,
         record: None,

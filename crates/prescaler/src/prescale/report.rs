@@ -8,7 +8,7 @@ use sluice_core::budget::Standing;
 
 use super::budgets::Budgeted;
 use super::groups::GroupReport;
-use super::outcome::{ChangeStatus, TargetReport};
+use super::outcome::{ChangeStatus, Skip, TargetReport};
 use super::plan::Planned;
 use super::request::Request;
 use crate::settings::Settings;
@@ -113,34 +113,32 @@ impl BudgetReport {
 pub fn failed(planned: &[Planned]) -> usize {
     planned
         .iter()
-        .filter(|p| p.report.unread || p.report.outcome == ChangeStatus::Failed)
+        .filter(|p| {
+            p.report.skip.as_ref().is_some_and(Skip::is_failure)
+                || p.report.outcome == ChangeStatus::Failed
+        })
         .count()
 }
 
 /// What the PrescalerFailed alarm hears: targets failed, groups whose floor could not
 /// be decided or changed, and stored budgets that do not parse (their caps are not
 /// enforced while they are invalid).
-pub fn failures(
-    planned: &[Planned],
-    groups: &[GroupReport],
-    invalid: &BTreeMap<String, String>,
-) -> usize {
+pub fn failures(planned: &[Planned], groups: &[GroupReport], invalid_budgets: usize) -> usize {
     let groups_failed = groups
         .iter()
         .filter(|g| g.outcome == ChangeStatus::Failed)
         .count();
-    let budgets_invalid = invalid.keys().filter(|k| k.starts_with("budget ")).count();
     let left_behind = planned
         .iter()
         .filter(|p| p.report.left_behind.is_some())
         .count();
-    failed(planned) + groups_failed + budgets_invalid + left_behind
+    failed(planned) + groups_failed + invalid_budgets + left_behind
 }
 
 /// Targets whose profile gave no floor: it is missing or does not compile.
 pub fn without_floor(planned: &[Planned]) -> usize {
     planned
         .iter()
-        .filter(|p| p.report.floor.is_none() && p.report.reason.starts_with("profile "))
+        .filter(|p| p.report.skip.as_ref().is_some_and(Skip::leaves_no_floor))
         .count()
 }

@@ -109,11 +109,16 @@ fn a_burst_policy_put_in_this_run_puts_its_alarm_after_it() {
     live.policies.retain(|p| p.name != BURST_POLICY);
     let changes = reconcile(&declared, &live);
     assert!(
-        matches!(&changes[0], Change::PutPolicy { spec, reason } if spec.name == BURST_POLICY && reason == "new")
+        matches!(&changes[0], Change::PutPolicy { spec, reason } if spec.name == BURST_POLICY && *reason == Drift::Missing)
     );
-    assert!(
-        matches!(&changes[1], Change::PutAlarm { action: None, reason, .. } if reason == "its policy is put in this run")
-    );
+    assert!(matches!(
+        &changes[1],
+        Change::PutAlarm {
+            action: None,
+            reason: Drift::PolicyPut,
+            ..
+        }
+    ));
     live.policies.clear();
     live.alarms.clear();
     live.bounds = None;
