@@ -81,18 +81,17 @@ impl ScalableTargets for AutoScaling {
 
     async fn set_bounds(&self, resource_id: &str, min: u32, max: u32) -> Result<(), AwsError> {
         let bound = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
-        self.client
-            .register_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_id(resource_id)
-            .min_capacity(bound(min))
-            .max_capacity(bound(max))
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_applicationautoscaling))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ApplicationAutoScaling.RegisterScalableTarget", e))?;
+        crate::send_write!(
+            self.client
+                .register_scalable_target()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .resource_id(resource_id)
+                .min_capacity(bound(min))
+                .max_capacity(bound(max)),
+            aws_sdk_applicationautoscaling,
+            "ApplicationAutoScaling.RegisterScalableTarget"
+        )?;
         Ok(())
     }
 }

@@ -75,25 +75,17 @@ impl AlarmStore for CloudWatchMetrics {
                 ));
             }
         };
-        request
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_cloudwatch))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(PUT, e))?;
+        crate::send_write!(request, aws_sdk_cloudwatch, PUT)?;
         Ok(())
     }
 
     async fn delete_alarm(&self, name: &str) -> Result<(), AwsError> {
         // DeleteAlarms of a name that does not exist succeeds: repeatable as it is.
-        self.client()
-            .delete_alarms()
-            .alarm_names(name)
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_cloudwatch))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(DELETE, e))?;
+        crate::send_write!(
+            self.client().delete_alarms().alarm_names(name),
+            aws_sdk_cloudwatch,
+            DELETE
+        )?;
         Ok(())
     }
 }

@@ -267,15 +267,14 @@ impl MetricSink for CloudWatchMetrics {
                     .build()
             })
             .collect();
-        self.client
-            .put_metric_data()
-            .namespace(namespace)
-            .set_metric_data(Some(metric_data))
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_cloudwatch))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("CloudWatch.PutMetricData", e))?;
+        crate::send_write!(
+            self.client
+                .put_metric_data()
+                .namespace(namespace)
+                .set_metric_data(Some(metric_data)),
+            aws_sdk_cloudwatch,
+            "CloudWatch.PutMetricData"
+        )?;
         Ok(())
     }
 }

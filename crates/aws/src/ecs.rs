@@ -118,16 +118,15 @@ impl ServiceScaler for EcsServices {
                 format!("desired count {desired} is too large"),
             )
         })?;
-        self.client
-            .update_service()
-            .cluster(cluster)
-            .service(service)
-            .desired_count(desired)
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_ecs))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ECS.UpdateService", e))?;
+        crate::send_write!(
+            self.client
+                .update_service()
+                .cluster(cluster)
+                .service(service)
+                .desired_count(desired),
+            aws_sdk_ecs,
+            "ECS.UpdateService"
+        )?;
         Ok(())
     }
 }

@@ -81,15 +81,14 @@ impl GroupFloors for Ec2AutoScaling {
             // (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_UpdateAutoScalingGroup.html):
             // the instances start now, ahead of the tasks.
             GroupFloor::MinSize => {
-                self.client
-                    .update_auto_scaling_group()
-                    .auto_scaling_group_name(name)
-                    .min_size(count(to))
-                    .customize()
-                    .config_override(crate::write_bound!(aws_sdk_autoscaling))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("AutoScaling.UpdateAutoScalingGroup", e))?;
+                crate::send_write!(
+                    self.client
+                        .update_auto_scaling_group()
+                        .auto_scaling_group_name(name)
+                        .min_size(count(to)),
+                    aws_sdk_autoscaling,
+                    "AutoScaling.UpdateAutoScalingGroup"
+                )?;
             }
             // PutWarmPool replaces the whole configuration: the pool's state, its
             // prepared capacity and reuse policy are sent back as they were.
@@ -106,12 +105,7 @@ impl GroupFloors for Ec2AutoScaling {
                         .set_pool_state(pool.pool_state().cloned())
                         .set_instance_reuse_policy(pool.instance_reuse_policy().cloned());
                 }
-                request
-                    .customize()
-                    .config_override(crate::write_bound!(aws_sdk_autoscaling))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("AutoScaling.PutWarmPool", e))?;
+                crate::send_write!(request, aws_sdk_autoscaling, "AutoScaling.PutWarmPool")?;
             }
         }
         Ok(())

@@ -90,6 +90,20 @@ macro_rules! write_bound {
 }
 pub(crate) use write_bound;
 
+/// Sends a write request under [`write_timeouts`], its error named `$op`: the one way
+/// a write is sent, so none goes out without the bound.
+macro_rules! send_write {
+    ($request:expr, $sdk:ident, $op:expr) => {
+        $request
+            .customize()
+            .config_override($crate::write_bound!($sdk))
+            .send()
+            .await
+            .map_err(|e| $crate::AwsError::from_sdk($op, e))
+    };
+}
+pub(crate) use send_write;
+
 /// The bound of every write: 5 s an attempt and 15 s in all, the wait for a turn under
 /// `SLUICE_CONCURRENCY` included. A write that was not made within 15 s of being asked
 /// for is not made at all: the zero-watcher's claims (30 s) rely on a sleep never

@@ -72,28 +72,21 @@ impl ScalingPolicies for AutoScaling {
                 .policy_type(PolicyType::StepScaling)
                 .step_scaling_policy_configuration(stepping(steps, *cooldown)?),
         };
-        let output = request
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_applicationautoscaling))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(PUT, e))?;
+        let output = crate::send_write!(request, aws_sdk_applicationautoscaling, PUT)?;
         Ok(output.policy_arn().to_owned())
     }
 
     async fn delete_policy(&self, resource_id: &str, name: &str) -> Result<(), AwsError> {
-        let deleted = self
-            .client()
-            .delete_scaling_policy()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .resource_id(resource_id)
-            .policy_name(name)
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_applicationautoscaling))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(DELETE, e));
+        let deleted = crate::send_write!(
+            self.client()
+                .delete_scaling_policy()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .resource_id(resource_id)
+                .policy_name(name),
+            aws_sdk_applicationautoscaling,
+            DELETE
+        );
         match deleted {
             Ok(_) => Ok(()),
             // Another apply deleted it first: what was asked for holds. Read again rather

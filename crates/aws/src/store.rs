@@ -137,15 +137,14 @@ impl ConfigStore for DynamoStore {
     }
 
     async fn delete(&self, kind: ItemKind, name: &str) -> Result<(), AwsError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(kind.partition(), name)))
-            .customize()
-            .config_override(crate::write_bound!(aws_sdk_dynamodb))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
+        crate::send_write!(
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::key(kind.partition(), name))),
+            aws_sdk_dynamodb,
+            "DynamoDB.DeleteItem"
+        )?;
         Ok(())
     }
 }
@@ -368,26 +367,24 @@ impl DynamoStore {
                     item.insert(attribute.to_owned(), value);
                 }
                 item.insert(UPDATED_AT.to_owned(), AttributeValue::S(now_rfc3339()));
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .customize()
-                    .config_override(crate::write_bound!(aws_sdk_dynamodb))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DynamoDB.PutItem", e))?;
+                crate::send_write!(
+                    self.client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(item)),
+                    aws_sdk_dynamodb,
+                    "DynamoDB.PutItem"
+                )?;
             }
             None => {
-                self.client
-                    .delete_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .customize()
-                    .config_override(crate::write_bound!(aws_sdk_dynamodb))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DynamoDB.DeleteItem", e))?;
+                crate::send_write!(
+                    self.client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(key)),
+                    aws_sdk_dynamodb,
+                    "DynamoDB.DeleteItem"
+                )?;
             }
         }
         Ok(())
