@@ -146,7 +146,7 @@ fn the_limit_lies_between_the_work_and_sluice() {
 /// simulated watcher read the scenario's queue anyway and met the surge.
 #[test]
 fn a_target_without_queues_is_sized_by_nothing_but_its_policies() {
-    let mut workload = seed("surge", StartUp::Seconds90);
+    let mut workload = seed("surge", StartUp::Seconds60To120);
     workload.target.queues.clear();
     let contest = compare::contest(&workload, &[Kind::Sluice]);
     let minutes = &sluice(&contest).run.minutes;

@@ -264,10 +264,10 @@ pub fn tracking(
         history: History::default(),
         starting: memory.starting,
     };
-    if need.tasks > desired {
+    if need.asks_more_than(desired) {
         return (raise(need, at), remember(None));
     }
-    if need.tasks == desired {
+    if need.tasks >= desired {
         return (Move::Hold { why: Why::AtNeed }, remember(None));
     }
     let since = memory
@@ -513,6 +513,7 @@ mod tests {
                 drain_within_goal: 0.0,
                 deviations: crate::capacity::need::NOISE_DEVIATIONS,
                 carried: 0.0,
+                utilization: 1.0,
             },
         };
         let mut memory = Memory::default();

@@ -72,6 +72,8 @@ pub enum Basis {
         /// The fraction of a task's work the queue carries ([`carried`]): the need
         /// asks for the keep-up term's whole tasks only. 0 when it does not.
         carried: f64,
+        /// The share of each task's time the keep-up term planned to use (the goal's).
+        utilization: f64,
     },
     /// No service rate yet: the backlog at `backlog_per_task`.
     Backlog { per_task: f64 },
@@ -109,6 +111,11 @@ pub const GIVE_BACK_TOLERANCE: f64 = 0.1;
 /// minutes; 0.9 within 2 % of 0.8 either way, with p95 waits 5-10 s longer.
 pub const CARRY_SHARE: f64 = 0.8;
 
+/// The most a need may stand above desired, as a share, before a raise where a
+/// utilisation target leaves headroom ([`raise_tolerance`]): the Kubernetes HPA's
+/// default tolerance.
+pub const RAISE_TOLERANCE: f64 = 0.1;
+
 /// A hair under a whole task is a whole task's work: sums of rates drift.
 const ROUNDING: f64 = 1e-6;
 
@@ -124,7 +131,8 @@ impl Need {
                     Arrival::read(rates, now, service, goal.backlog_per_task / 2.0)
                 };
                 let arrival = reading.now;
-                let per_task = service * goal.utilization.clamp(0.05, 1.0);
+                let utilization = goal.utilization.clamp(0.05, 1.0);
+                let per_task = service * utilization;
                 let keep_up = arrival / per_task;
                 let (goal_minutes, start_up_minutes) = drain_minutes(goal, service, rates, now);
                 let drain_within_goal = waiting / (service * goal_minutes);
@@ -147,6 +155,7 @@ impl Need {
                     drain_within_goal,
                     deviations: noise_deviations(goal_minutes, rates.start_up),
                     carried,
+                    utilization,
                 };
                 (keep_up_sure.max(drain), basis)
             }
@@ -191,18 +200,31 @@ impl Need {
                 keep_up,
                 drain_within_goal,
                 deviations,
+                utilization,
                 ..
             } if arrival > 0.0 => {
                 let spread = 1.0 / (arrival * ARRIVAL_MINUTES as f64).sqrt();
                 let high = sure_arrival(arrival * (1.0 + deviations * spread));
-                let keep_up = keep_up * high / arrival;
-                keep_up.max(drain_within_goal).max(self.raw) * room
+                // The noise is room up to the tasks' whole time; below a utilisation
+                // target the target's own headroom takes it first.
+                let noisy = (keep_up * utilization * high / arrival).max(keep_up);
+                noisy.max(drain_within_goal).max(self.raw) * room
             }
             Basis::Rates {
                 drain_within_goal, ..
             } => drain_within_goal.max(self.raw) * room,
             Basis::Backlog { .. } => self.raw * room,
         }
+    }
+
+    /// Whether this need asks for more than `desired` tasks: more whole tasks, and more
+    /// than [`raise_tolerance`] above them.
+    pub fn asks_more_than(&self, desired: u32) -> bool {
+        let tolerance = match self.basis {
+            Basis::Rates { utilization, .. } => raise_tolerance(utilization),
+            Basis::Backlog { .. } => 0.0,
+        };
+        self.tasks > desired && self.raw > f64::from(desired) * (1.0 + tolerance)
     }
 
     /// 100 x need / desired: what target tracking holds at 100, its proportional step
@@ -231,6 +253,16 @@ pub fn noise_deviations(goal_minutes: f64, start_up_seconds: Option<f64>) -> f64
         _ => 1.0,
     };
     NOISE_DEVIATIONS * share
+}
+
+/// The share a need may stand above desired without a raise: the HPA's 10 %
+/// ([`RAISE_TOLERANCE`]), and never more than the headroom a utilisation target leaves
+/// (none at 100 %: there a need above the tasks is a queue that grows).
+pub fn raise_tolerance(utilization: f64) -> f64 {
+    if !(utilization.is_finite() && utilization > 0.0) {
+        return 0.0;
+    }
+    (1.0 / utilization - 1.0).clamp(0.0, RAISE_TOLERANCE)
 }
 
 /// What [`carried`] weighs: the queue, the rates and the count.
@@ -492,7 +524,7 @@ mod tests {
         let jobs = Goal {
             backlog_per_task: 4.0,
             latency_seconds: Some(300),
-            utilization: 0.8,
+            utilization: 1.0,
             prior_service: None,
         };
         let rates = Rates {
@@ -504,9 +536,49 @@ mod tests {
         let need = Need::of(&jobs, &rates, &look(0, 0.0, 3));
         let high = 5.0 + 3.0 * 5f64.sqrt();
         let doubted = high - high.sqrt() * (1.0 - high / 20.0);
-        let level = doubted / 3.0 / 0.64 * 1.1;
+        let level = doubted / 3.0 / 0.8 * 1.1;
         assert!((need.give_back_level() - level).abs() < 1e-9, "{need:?}");
-        assert_eq!(need.give_back_level().ceil(), 6.0, "undoubted, 7: {need:?}");
+        assert_eq!(need.give_back_level().ceil(), 5.0, "undoubted, 6: {need:?}");
+    }
+
+    #[test]
+    fn a_utilisation_target_leaves_a_tenth_before_a_raise_and_its_headroom_to_noise() {
+        // (utilisation, tolerance): the HPA's 10 %, at most the headroom; none at 100 %.
+        let cases = [
+            (1.0, 0.0),
+            (0.75, 0.1),
+            (0.95, 1.0 / 0.95 - 1.0),
+            (f64::NAN, 0.0),
+        ];
+        for (utilization, tolerance) in cases {
+            let got = raise_tolerance(utilization);
+            assert!((got - tolerance).abs() < 1e-9, "{utilization}: {got}");
+        }
+        // The gold tier's GPUs at 75 %, 50 requests a task-minute, 30 a minute after a
+        // surge: 0.8 tasks' worth at the target. Three deviations of the count (90 in
+        // three minutes) reach 1.05 at the target but 0.78 of the task's whole time:
+        // the target's headroom takes the noise, and the give-back comes down to one.
+        let gold = Goal {
+            backlog_per_task: 50.0,
+            latency_seconds: Some(60),
+            utilization: 0.75,
+            prior_service: None,
+        };
+        let after = Need::of(&gold, &learned(30.0, 50.0), &look(0, 0.0, 2));
+        assert!(after.give_back_level() < 1.0, "{after:?}");
+        // At 100 % the same noise is room: one task would be asked for again.
+        let full = Goal {
+            utilization: 1.0,
+            ..gold
+        };
+        let steady = Need::of(&full, &learned(45.0, 50.0), &look(0, 0.0, 2));
+        assert!(steady.give_back_level() > 1.0, "{steady:?}");
+        // 10.5 tasks' worth on 10 is within the tenth; 11.2 is a raise. At 100 %, any.
+        let at =
+            |arrival: f64, goal: &Goal| Need::of(goal, &learned(arrival, 50.0), &look(0, 0.0, 10));
+        assert!(!at(393.75, &gold).asks_more_than(10), "10.5 at 75 %");
+        assert!(at(420.0, &gold).asks_more_than(10), "11.2 at 75 %");
+        assert!(at(510.0, &full).asks_more_than(10), "10.2 at 100 %");
     }
 
     #[test]

@@ -9,11 +9,16 @@
 //!   same tasks running throughout, the minute is a sample; a task that started within
 //!   it worked part of it, so such a minute only says the rate is at least what the
 //!   most tasks could have done.
-//! - **Little's law** on every minute: messages in hand = deletions a minute x the
-//!   minutes each is held, so deletions over messages in hand (both smoothed over the
-//!   minutes) is what one task finishes a minute while it works, whether or not the
-//!   tasks kept up. It assumes a task holds one message at a time; a consumer holding
-//!   several (prefetch) makes it an underestimate, so it only ever raises the rate.
+//! - **Little's law** on every minute no task started or stopped in: messages in hand
+//!   = deletions a minute x the minutes each is held, so deletions over messages in
+//!   hand (both smoothed over the minutes) is what one task finishes a minute while it
+//!   works, whether or not the tasks kept up. It assumes a task holds one message at a
+//!   time; a consumer holding several (prefetch) makes it an underestimate, so it only
+//!   ever raises the rate. The messages in hand are read at the looks on both sides of
+//!   the minute, so a minute in which tasks started reads the work of the tasks that
+//!   ran against the few that held a message at a look: with start-ups drawn between
+//!   60 and 120 s, tasks started between looks and a steady 150 a minute at 50 a task
+//!   read 68 a task, and the need fell below the load's three tasks.
 //!
 //! A minute the tasks kept up says they can do at least what they did, which may raise
 //! an estimate but never start one (a task keeping up with 3 messages a minute may do
@@ -62,6 +67,14 @@ impl Look {
     /// Every task busy and more waiting: what the tasks do now is what they can do.
     pub fn saturated(&self) -> bool {
         self.running > 0 && self.waiting > 0.0 && self.in_flight >= f64::from(self.running)
+    }
+
+    /// No task starting or stopping at this look or at `later`, and the same tasks
+    /// running at both: the tasks seen are the tasks that worked between them.
+    pub fn steady_with(&self, later: &Look) -> bool {
+        self.running == self.desired
+            && later.running == later.desired
+            && self.running == later.running
     }
 }
 
@@ -237,7 +250,9 @@ impl Rates {
         if !minute.deleted.is_finite() || minute.deleted < 0.0 {
             return;
         }
-        self.learn_little(minute.deleted, (before.in_flight + after.in_flight) / 2.0);
+        if before.steady_with(&after) {
+            self.learn_little(minute.deleted, (before.in_flight + after.in_flight) / 2.0);
+        }
         let saturated = before.saturated() && after.saturated() && minute.deleted > 0.0;
         if saturated && before.running == after.running {
             let per_task = minute.deleted / f64::from(before.running);
@@ -487,6 +502,32 @@ mod tests {
             "a lower one in part: {rates:?}"
         );
         assert_eq!(rates.arrival, Some(150.0));
+    }
+
+    #[test]
+    fn littles_law_reads_only_minutes_no_task_started_in() {
+        // One task held a message at each look while three more started between them
+        // and worked: 200 deleted against 1 in hand read 200 a task.
+        let starting = |at: i64| Look {
+            in_flight: 1.0,
+            desired: 4,
+            ..look(at, 0.0, 1)
+        };
+        let ramp = (0..4).fold(Rates::default().observe(starting(0), &[]), |rates, m| {
+            rates.observe(starting(60 * (m + 1)), &[minute(60 * m, 200.0, 200.0)])
+        });
+        assert_eq!(ramp.little(), None, "{ramp:?}");
+        assert_eq!(ramp.service, None);
+        // Three tasks running throughout, three in hand, 150 deleted a minute: 50.
+        let steady = |at: i64| Look {
+            in_flight: 3.0,
+            ..look(at, 0.0, 3)
+        };
+        let rates = (0..4).fold(Rates::default().observe(steady(0), &[]), |rates, m| {
+            rates.observe(steady(60 * (m + 1)), &[minute(60 * m, 150.0, 150.0)])
+        });
+        assert_eq!(rates.little(), Some(50.0), "{rates:?}");
+        assert_eq!(rates.service, Some(50.0));
     }
 
     #[test]

@@ -92,7 +92,10 @@ fn main_policies(target: &Target, own: &Own<'_>) -> Vec<PolicySpec> {
             name: CAPACITY_POLICY.to_owned(),
             rule: Rule::TargetTracking {
                 series: Series::One(own.metric(names::CAPACITY_UTILIZATION, "Average")),
-                target: 100.0,
+                // Under a utilisation target, the raise's tolerance too: the watcher
+                // does not raise within it, and neither does this policy.
+                target: 100.0
+                    * (1.0 + crate::capacity::need::raise_tolerance(target.goal().utilization)),
                 scale_out_cooldown: scaling.scale_out_cooldown,
                 scale_in_cooldown: scaling.scale_in_cooldown,
                 disable_scale_in: scaling.disable_scale_in || scaling.unseen_signals().is_empty(),

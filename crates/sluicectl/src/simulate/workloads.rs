@@ -87,7 +87,7 @@ fn workloads(
 fn write_chart(out: &Path, workload: &Workload, startup: StartUp, contest: &Contest) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let slug = match startup {
-        StartUp::Seconds90 => "90s",
+        StartUp::Seconds60To120 => "60-120s",
         StartUp::Minutes4To7 => "4-7min",
     };
     let title = format!("{} ({}): running tasks", workload.name, startup.label());

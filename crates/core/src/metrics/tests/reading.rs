@@ -121,6 +121,7 @@ fn a_target_under_the_load_model_publishes_its_need_and_rates() {
             drain_within_goal: 2.4,
             deviations: crate::capacity::need::NOISE_DEVIATIONS,
             carried: 0.0,
+            utilization: 1.0,
         },
     });
     let datums = reading.datums(&target("t"));

@@ -268,7 +268,10 @@ fn a_target_declares_its_bounds_policies_and_burst_alarm() {
     let Rule::TargetTracking { series, target, .. } = &declared.policies[0].rule else {
         panic!("tracking")
     };
-    assert_eq!(*target, 100.0);
+    assert!(
+        (*target - 110.0).abs() < 1e-9,
+        "a GPU target at 75 %: the need may stand a tenth above desired, as for a raise"
+    );
     assert!(
         matches!(series, Series::One(m) if m.metric == "CapacityUtilization" && m.namespace == "Sluice")
     );

@@ -443,7 +443,7 @@ fn rising<'t>(
                 .or_default();
             *stored = stored.with_look(look);
             let need = Need::of(&target.goal(), stored, &look);
-            (need.tasks > tasks.desired).then_some(*target)
+            need.asks_more_than(tasks.desired).then_some(*target)
         })
         .collect()
 }
