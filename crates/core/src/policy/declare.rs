@@ -94,8 +94,7 @@ fn main_policies(target: &Target, own: &Own<'_>) -> Vec<PolicySpec> {
                 series: Series::One(own.metric(names::CAPACITY_UTILIZATION, "Average")),
                 // Under a utilisation target, the raise's tolerance too: the watcher
                 // does not raise within it, and neither does this policy.
-                target: 100.0
-                    * (1.0 + crate::capacity::need::raise_tolerance(target.goal().utilization)),
+                target: tracked_capacity(target),
                 scale_out_cooldown: scaling.scale_out_cooldown,
                 scale_in_cooldown: scaling.scale_in_cooldown,
                 disable_scale_in: scaling.disable_scale_in || scaling.unseen_signals().is_empty(),
@@ -378,4 +377,12 @@ fn steps(burst: &Burst) -> Vec<Step> {
             add: i32::try_from(step.add).unwrap_or(i32::MAX),
         })
         .collect()
+}
+
+/// The CapacityUtilization `sluice-capacity` holds: 100, and the raise's tolerance
+/// above it under a utilisation target below 100 % (`capacity::need::raise_tolerance`),
+/// to the hundredth, so that what AWS stores reads back as declared.
+fn tracked_capacity(target: &Target) -> f64 {
+    let tolerance = crate::capacity::need::raise_tolerance(target.goal().utilization);
+    (10_000.0 * (1.0 + tolerance)).round() / 100.0
 }

@@ -268,8 +268,8 @@ fn a_target_declares_its_bounds_policies_and_burst_alarm() {
     let Rule::TargetTracking { series, target, .. } = &declared.policies[0].rule else {
         panic!("tracking")
     };
-    assert!(
-        (*target - 110.0).abs() < 1e-9,
+    assert_eq!(
+        *target, 110.0,
         "a GPU target at 75 %: the need may stand a tenth above desired, as for a raise"
     );
     assert!(
