@@ -8,7 +8,7 @@
 mod common;
 
 use anyhow::Result;
-use common::{example, fails_saying, sluicectl, succeeds, text, write_temp};
+use common::{example, fails_saying, fresh_table, sluicectl, succeeds, text, write_temp};
 use sluice_aws::{ConfigStore, ItemKind};
 use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
 
@@ -52,9 +52,7 @@ async fn the_readmes_first_target_works_as_written() -> Result<()> {
     let path = file.display().to_string();
     let output = sluicectl(&["validate", "-f", &path], None);
     assert!(output.status.success(), "{:?}", text(&output));
-    let emulators = Emulators::connect().await?;
-    let table = unique("first-target");
-    emulators.create_table(&table).await?;
+    let (emulators, table, _) = fresh_table("first-target").await?;
     emulators.create_cluster("ml").await?;
     emulators.create_service("ml", "gpu-module", 0).await?;
     let output = sluicectl(&["apply", "-f", &path], Some(&table));
@@ -141,9 +139,7 @@ fn help_explains_the_commands() {
 
 #[tokio::test]
 async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("sluicectl");
-    let store = emulators.create_table(&table).await?;
+    let (_, table, store) = fresh_table("sluicectl").await?;
 
     let (stdout, stderr) = text(&sluicectl(
         &["apply", "--skip-scaling", "-f", &example()],
@@ -261,9 +257,7 @@ async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<(
 
 #[tokio::test]
 async fn an_invalid_file_writes_nothing() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("sluicectl");
-    let store = emulators.create_table(&table).await?;
+    let (_, table, store) = fresh_table("sluicectl").await?;
     let bad = write_temp(
         "bad.yaml",
         "targets:\n  - { name: ok, cluster: c, service: s, capacity: { min: 0, max: 2 }, backlog_per_task: 1 }\n  - { name: bad, cluster: c, service: s, capacity: { min: 0, max: 2 }, backlog_per_task: -1 }\n",
@@ -282,9 +276,7 @@ async fn an_invalid_file_writes_nothing() -> Result<()> {
 /// `validate` cannot know the account; `apply` asks STS and refuses before writing.
 #[tokio::test]
 async fn apply_refuses_one_service_twice_in_its_own_account_and_region() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("sluicectl");
-    let store = emulators.create_table(&table).await?;
+    let (emulators, table, store) = fresh_table("sluicectl").await?;
     let region = emulators
         .config
         .region()
@@ -424,9 +416,7 @@ exec "$@""#;
 /// Budgets are applied, listed by `get budgets` and unchanged by a second apply.
 #[tokio::test]
 async fn budgets_apply_and_get_round_trip() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("budgets");
-    emulators.create_table(&table).await?;
+    let (_, table, _) = fresh_table("budgets").await?;
     let file = write_temp(
         "budget.yaml",
         "targets:\n  - { name: gpu, cluster: c, service: s, capacity: { min: 0, max: 8 }, backlog_per_task: 10, profile: office }\n\
@@ -453,9 +443,7 @@ async fn budgets_apply_and_get_round_trip() -> Result<()> {
 /// says which lead and why, and the floor rises that much ahead.
 #[tokio::test]
 async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("plan-auto");
-    emulators.create_table(&table).await?;
+    let (emulators, table, _) = fresh_table("plan-auto").await?;
     let file = write_temp(
         "auto.yaml",
         "targets:\n  - { name: gpu, cluster: c, service: s, capacity: { min: 0, max: 8 }, backlog_per_task: 10, profile: office }\n\
@@ -499,9 +487,7 @@ async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
 
 #[tokio::test]
 async fn profile_learn_turns_published_history_into_a_profile_that_validates() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("learn");
-    emulators.create_table(&table).await?;
+    let (emulators, table, _) = fresh_table("learn").await?;
     let (stdout, stderr) = text(&sluicectl(
         &["apply", "--skip-scaling", "-f", &example()],
         Some(&table),
@@ -647,9 +633,7 @@ async fn profile_learn_turns_published_history_into_a_profile_that_validates() -
 /// without asking. Refused unless --allow-empty says so; nothing is deleted.
 #[tokio::test]
 async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
-    let emulators = Emulators::connect().await?;
-    let table = unique("sluicectl-empty");
-    let store = emulators.create_table(&table).await?;
+    let (_, table, store) = fresh_table("sluicectl-empty").await?;
     let applied = sluicectl(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
     assert!(applied.status.success(), "{:?}", text(&applied));
     for contents in ["", "# nothing yet\n", "targets: []\nprofiles: []\n"] {
@@ -699,9 +683,7 @@ async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
 #[tokio::test]
 async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result<()> {
     moto_recorder::start()?;
-    let emulators = Emulators::connect().await?;
-    let table = unique("sluicectl-corpus");
-    let store = emulators.create_table(&table).await?;
+    let (_, table, store) = fresh_table("sluicectl-corpus").await?;
     let applied = sluicectl(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
     assert!(applied.status.success(), "{:?}", text(&applied));
     let stored_before = (

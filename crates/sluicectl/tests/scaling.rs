@@ -18,7 +18,7 @@ use aws_sdk_applicationautoscaling::types::{
     TargetTrackingScalingPolicyConfiguration,
 };
 use aws_sdk_cloudwatch::types::MetricAlarm;
-use common::{sluicectl, text, write_temp};
+use common::{fresh_table, sluicectl, text, write_temp};
 use sluice_aws::ecs_resource_id;
 use sluice_testkit::faults::{Fault, FaultPlan};
 use sluice_testkit::{Emulators, moto_recorder, repo_root, unique};
@@ -913,9 +913,7 @@ async fn the_examples_applied_leave_what_they_declare_and_again_change_nothing()
 /// Applies one example file twice; the targets it manages.
 async fn apply_example(file: &str) -> Result<usize> {
     use sluice_core::config::{Document, Format};
-    let emulators = Emulators::connect().await?;
-    let table = unique("example-table");
-    emulators.create_table(&table).await?;
+    let (emulators, table, _) = fresh_table("example-table").await?;
     let namespace = unique("SluiceExample");
     let document = Document::parse(&std::fs::read_to_string(file)?, Format::Yaml)
         .map_err(|problems| anyhow::anyhow!("{problems}"))?;

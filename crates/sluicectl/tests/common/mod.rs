@@ -1,4 +1,5 @@
-//! What the sluicectl tests share: running the binary, and temporary files.
+//! What the sluicectl tests share: running the binary, the emulators with a fresh
+//! table, and temporary files.
 
 #![allow(
     clippy::expect_used,
@@ -9,7 +10,8 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use sluice_testkit::{repo_root, unique};
+use sluice_aws::DynamoStore;
+use sluice_testkit::{Emulators, repo_root, unique};
 
 /// Runs the built sluicectl with `SLUICE_TABLE` set to `table` (or unset).
 pub fn sluicectl(args: &[&str], table: Option<&str>) -> Output {
@@ -60,4 +62,13 @@ pub const EXAMPLE: &str = "infra/examples/sluice.yaml";
 
 pub fn example() -> String {
     repo_root().join(EXAMPLE).display().to_string()
+}
+
+/// The emulators and a config table of its own, named after `name`: where most tests
+/// start.
+pub async fn fresh_table(name: &str) -> anyhow::Result<(Emulators, String, DynamoStore)> {
+    let emulators = Emulators::connect().await?;
+    let table = unique(name);
+    let store = emulators.create_table(&table).await?;
+    Ok((emulators, table, store))
 }
