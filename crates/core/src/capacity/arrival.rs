@@ -3,7 +3,7 @@
 //! own growth while every task works ([`growth`]), fresher, so a surge is met before
 //! SQS says so.
 
-use super::rates::{ARRIVAL_MINUTES, Look, Rates};
+use super::rates::{ARRIVAL_MINUTES, Look, Rates, finite};
 
 /// Messages in SQS's count over [`ARRIVAL_MINUTES`] below which a raise doubts it
 /// ([`sure_arrival`]). On the NASA iPSC jobs with 4-7 minute start-ups (a job every
@@ -119,14 +119,6 @@ fn arriving(from: &Look, to: &Look, service: f64) -> f64 {
         0.0
     };
     grown / minutes + taken
-}
-
-fn finite(value: f64) -> f64 {
-    if value.is_finite() {
-        value.max(0.0)
-    } else {
-        0.0
-    }
 }
 
 #[cfg(test)]

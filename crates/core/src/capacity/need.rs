@@ -32,7 +32,7 @@
 use serde::Serialize;
 
 use super::arrival::{Arrival, sure_arrival};
-use super::rates::{ARRIVAL_MINUTES, Look, Rates};
+use super::rates::{ARRIVAL_MINUTES, Look, Rates, finite};
 
 /// What a target asks of its capacity (from its configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -309,14 +309,6 @@ fn carried(keep_up: f64, queue: &Carry) -> f64 {
         queue.waiting <= 0.0
     };
     if carries { fraction } else { 0.0 }
-}
-
-fn finite(value: f64) -> f64 {
-    if value.is_finite() {
-        value.max(0.0)
-    } else {
-        0.0
-    }
 }
 
 /// The minutes the drain term plans to receive what waits in: the latency goal

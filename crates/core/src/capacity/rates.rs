@@ -451,6 +451,16 @@ fn kept<T: Copy>(
     })
 }
 
+/// A count or rate as the load model reads it: finite and not negative, else 0 (an
+/// odd reading plans nothing rather than a negative or infinite need).
+pub(super) fn finite(value: f64) -> f64 {
+    if value.is_finite() {
+        value.max(0.0)
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
