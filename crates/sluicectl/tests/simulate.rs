@@ -127,9 +127,11 @@ fn dividing_by_running_tasks_over_provisions_slow_starts() {
         by_running.task_hours,
         by_desired.task_hours
     );
-    assert_eq!(
-        by_running.longest_shortfall, by_desired.longest_shortfall,
-        "and no surge is met sooner for it"
+    assert!(
+        by_running.longest_shortfall >= by_desired.longest_shortfall,
+        "and no surge is met sooner for it: shortfall {} min against {}",
+        by_running.longest_shortfall,
+        by_desired.longest_shortfall
     );
 }
 
