@@ -145,7 +145,8 @@ impl Need {
                     desired: now.desired,
                 };
                 let carried = carried(keep_up, &queue);
-                let keep_up_sure = (reading.sure / per_task).min(keep_up - carried);
+                let keep_up_sure =
+                    (reading.sure / per_task).min(whole_within_rounding(keep_up) - carried);
                 let basis = Basis::Rates {
                     arrival,
                     service,
@@ -263,6 +264,18 @@ pub fn raise_tolerance(utilization: f64) -> f64 {
         return 0.0;
     }
     (1.0 / utilization - 1.0).clamp(0.0, RAISE_TOLERANCE)
+}
+
+/// `tasks` with a hair over whole tasks taken as those tasks (what `Need::tasks`
+/// rounds to): so the need does not fall by the hair when the next count makes the
+/// fraction one the queue carries.
+fn whole_within_rounding(tasks: f64) -> f64 {
+    let whole = tasks.floor();
+    if tasks - whole <= ROUNDING {
+        whole
+    } else {
+        tasks
+    }
 }
 
 /// What [`carried`] weighs: the queue, the rates and the count.
@@ -403,6 +416,25 @@ mod tests {
             assert_eq!(need.tasks, tasks, "{arrival}/{service}/{waiting}: {need:?}");
             assert!((need.raw - raw).abs() < 1e-9, "{need:?}");
         }
+    }
+
+    #[test]
+    fn a_hair_over_whole_tasks_is_those_tasks_and_the_need_never_falls_past_it() {
+        // A 90 s start-up within a 2-minute goal: the queue may carry a fraction, so
+        // 3.005 tasks' work asks for 3; 3 and a hair is 3 too, not more than 3.005's.
+        let goal = Goal {
+            latency_seconds: Some(120),
+            utilization: 1.0,
+            ..goal()
+        };
+        let with = |arrival: f64| Rates {
+            start_up: Some(90.0),
+            ..learned(arrival, 50.0)
+        };
+        let hair = Need::of(&goal, &with(150.0 + 2e-5), &look(0, 1.0, 3));
+        let more = Need::of(&goal, &with(150.25), &look(0, 1.0, 3));
+        assert_eq!((hair.raw, hair.tasks), (3.0, 3), "{hair:?}");
+        assert!(more.raw >= hair.raw, "{hair:?} then {more:?}");
     }
 
     #[test]
