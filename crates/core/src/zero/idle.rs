@@ -15,9 +15,10 @@
 //! counts) and at most [`IdleWait::AUTO_MOST_SECONDS`], the fixed wait Sluice had
 //! before: auto never waits longer than that. Until one is measured, that most.
 //!
-//! Once the service has seen a few idle gaps, the wait is the cheapest over them, at
-//! most the start-up ([`super::IdleGaps`]): jobs hours apart sleep after a minute, since
-//! the next job pays a start-up whatever the wait.
+//! Once the service has seen a few idle gaps, the wait is the cheapest over them
+//! ([`super::IdleGaps`]): jobs hours apart sleep after a minute, since the next job
+//! pays a start-up whatever the wait; pauses a little longer than the start-up are
+//! waited through, cheaper than a sleep and a start-up.
 
 use std::fmt;
 
@@ -33,7 +34,7 @@ pub enum IdleWait {
     Declared { minutes: u32 },
     /// Unset: the service's last measured start-up, in seconds (already bounded).
     StartUp { seconds: i64 },
-    /// Unset: shorter than the start-up, because the idle gaps this service has seen
+    /// Unset: other than the start-up, because the idle gaps this service has seen
     /// make that wait the cheapest ([`super::IdleGaps::cheapest_wait`]).
     Learned {
         seconds: i64,
@@ -72,11 +73,13 @@ impl IdleWait {
             Some(goal) if measured <= i64::from(goal) => Undone::BillingOnly,
             _ => Undone::WorkLate,
         };
-        match state
-            .idle_gaps
-            .cheapest_wait(Self::AUTO_LEAST_SECONDS, start_up, undone)
-        {
-            Some(seconds) if seconds < start_up => IdleWait::Learned {
+        match state.idle_gaps.cheapest_wait(
+            Self::AUTO_LEAST_SECONDS,
+            start_up,
+            Self::AUTO_MOST_SECONDS,
+            undone,
+        ) {
+            Some(seconds) if seconds != start_up => IdleWait::Learned {
                 seconds,
                 start_up,
                 gaps: state.idle_gaps.seconds().len(),
