@@ -166,6 +166,12 @@ fn settings() -> Settings {
     }
 }
 
+/// The first target's outcome and reason, as a pair to compare.
+fn first(report: &crate::watch::Report) -> (Effect, &str) {
+    let decision = &report.decisions[0];
+    (decision.outcome, decision.reason.as_str())
+}
+
 fn poll() -> Value {
     json!({"source": "sluice.scheduler"})
 }
@@ -198,13 +204,7 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     fakes.advance(60);
     fakes.set_backlog("gold-q", 0, 2);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].reason.as_str()
-        ),
-        (Effect::Stayed, "busy: backlog 2")
-    );
+    assert_eq!(first(&report), (Effect::Stayed, "busy: backlog 2"));
 
     fakes.set_backlog("gold-q", 0, 0);
     fakes.advance(4 * 60);
@@ -453,13 +453,7 @@ async fn paused_targets_are_skipped() {
     let fakes = World::with(gold(1).paused());
     fakes.set_backlog("gold-q", 3, 0);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].reason.as_str()
-        ),
-        (Effect::Skipped, "paused")
-    );
+    assert_eq!(first(&report), (Effect::Skipped, "paused"));
     assert!(fakes.writes().is_empty());
 }
 
@@ -517,10 +511,7 @@ async fn an_alarm_wakes_its_target() {
     let alarm = json!({"source": "aws.cloudwatch", "alarmData": {"alarmName": "gold-backlog", "state": {"value": "ALARM"}}});
     let report = watch(&alarm, &settings(), &fakes.ports()).await.unwrap();
     assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].reason.as_str()
-        ),
+        first(&report),
         (
             Effect::Woke,
             "alarm gold-backlog in ALARM; 1 task(s): wake_tasks 1 (a push: backlog not read)"
@@ -627,10 +618,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     fakes.set_metric(Some(250.0));
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].reason.as_str()
-        ),
+        first(&report),
         (
             Effect::Woke,
             "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
@@ -638,13 +626,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     );
     fakes.advance(3600);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].reason.as_str()
-        ),
-        (Effect::Stayed, "busy: activity")
-    );
+    assert_eq!(first(&report), (Effect::Stayed, "busy: activity"));
 }
 
 /// "Scale on lag growth, not lag": a lag of 5000 that shrinks is no work to wake for;
@@ -1212,10 +1194,7 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
     );
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].reason.as_str()
-        ),
+        first(&report),
         (
             Effect::Stayed,
             "starting: 0 of 2 task(s) running; the idle clock waits"
