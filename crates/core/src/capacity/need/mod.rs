@@ -133,7 +133,7 @@ impl Need {
                 let arrival = reading.now;
                 let utilization = goal.utilization.clamp(0.05, 1.0);
                 let per_task = service * utilization;
-                let keep_up = arrival / per_task;
+                let keep_up = whole_within_rounding(arrival / per_task);
                 let (goal_minutes, start_up_minutes) = drain_minutes(goal, service, rates, now);
                 let drain_within_goal = waiting / (service * goal_minutes);
                 let drain = waiting / (service * goal_minutes.max(start_up_minutes));
@@ -145,8 +145,7 @@ impl Need {
                     desired: now.desired,
                 };
                 let carried = carried(keep_up, &queue);
-                let keep_up_sure =
-                    (reading.sure / per_task).min(whole_within_rounding(keep_up) - carried);
+                let keep_up_sure = (reading.sure / per_task).min(keep_up - carried);
                 let basis = Basis::Rates {
                     arrival,
                     service,
@@ -267,8 +266,8 @@ pub fn raise_tolerance(utilization: f64) -> f64 {
 }
 
 /// `tasks` with a hair over whole tasks taken as those tasks (what `Need::tasks`
-/// rounds to): so the need does not fall by the hair when the next count makes the
-/// fraction one the queue carries.
+/// rounds to): the keep-up term is read so at its source, so the need does not fall
+/// by the hair when the next count makes the fraction one the queue carries.
 fn whole_within_rounding(tasks: f64) -> f64 {
     let whole = tasks.floor();
     if tasks - whole <= ROUNDING {
