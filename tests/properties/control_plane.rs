@@ -324,7 +324,9 @@ impl Model {
             sluicectl::apply::floors_now(&document, &profiles, &Ok(BTreeMap::new()), &owns, now);
         let ports = sluicectl::scaling::ScalingPorts {
             here: self.aws.here(),
-            accounts: &self.aws,
+            stack: sluicectl::scaling::Reach {
+                accounts: &self.aws,
+            },
         };
         let hold = floors.get(TARGET).copied().unwrap_or_default();
         rt.block_on(sluicectl::scaling::reconcile(
@@ -336,15 +338,8 @@ impl Model {
     fn prescale(&self, event: serde_json::Value) -> Checked {
         let aws = &self.aws;
         let ports = prescaler::prescale::Ports {
-            store: aws,
-            states: aws,
-            starts: aws,
             here: aws.here(),
-            sink: aws,
-            metrics: aws,
-            groups: aws,
-            group_states: aws,
-            accounts: aws,
+            stack: prescaler::prescale::Stack::memory(aws),
         };
         let settings = prescaler::Settings {
             common: Common::for_table("t"),
@@ -365,17 +360,8 @@ impl Model {
         let clock = FixedClock::at(self.now);
         let looks = zero_watcher::watch::QuietLooks::default();
         let ports = zero_watcher::watch::Ports {
-            store: aws,
-            states: aws,
-            starts: aws,
             here: aws.here(),
-            emf: aws,
-            clock: &clock,
-            looks: &looks,
-            accounts: aws,
-            rates: aws,
-            memories: aws,
-            prescaled: aws,
+            stack: zero_watcher::watch::Stack::memory(aws, &clock, &looks),
         };
         let settings = zero_watcher::Settings {
             common: Common::for_table("t"),

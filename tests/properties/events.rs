@@ -164,8 +164,7 @@ proptest! {
     fn the_publisher_answers_or_refuses_and_a_refusal_writes_nothing(event in event()) {
         let aws = world();
         let ports = metric_publisher::publish::Ports {
-            store: &aws, here: aws.here(), own_metrics: &aws, sink: &aws,
-            emf: &aws, accounts: &aws, rates: &aws, starts: &aws, clock: &sluice_lambda::SystemClock,
+            here: aws.here(), stack: metric_publisher::publish::Stack::memory(&aws),
         };
         let settings = metric_publisher::Settings {
             common: Common::for_table("t"),
@@ -185,8 +184,7 @@ proptest! {
         let clock = FixedClock::at(1_800_000_000);
         let looks = zero_watcher::watch::QuietLooks::default();
         let ports = zero_watcher::watch::Ports {
-            store: &aws, states: &aws, starts: &aws, here: aws.here(), emf: &aws, clock: &clock, looks: &looks, accounts: &aws,
-            rates: &aws, memories: &aws, prescaled: &aws,
+            here: aws.here(), stack: zero_watcher::watch::Stack::memory(&aws, &clock, &looks),
         };
         let settings = zero_watcher::Settings {
             common: Common::for_table("t"),
@@ -207,7 +205,7 @@ proptest! {
     fn the_prescaler_answers_or_refuses_and_a_refusal_changes_nothing(event in event()) {
         let aws = world();
         let ports = prescaler::prescale::Ports {
-            store: &aws, states: &aws, starts: &aws, here: aws.here(), sink: &aws, metrics: &aws, groups: &aws, group_states: &aws, accounts: &aws,
+            here: aws.here(), stack: prescaler::prescale::Stack::memory(&aws),
         };
         let settings = prescaler::Settings {
             common: Common::for_table("t"),

@@ -44,9 +44,8 @@ impl Publisher {
     }
 
     pub async fn handle(&self, event: &Value) -> Result<Summary, PublishError> {
-        let ports = publish::Ports {
+        let stack = publish::Stack {
             store: &self.store,
-            here: &self.home,
             own_metrics: &self.cloudwatch,
             sink: &self.cloudwatch,
             accounts: &self.accounts,
@@ -54,6 +53,10 @@ impl Publisher {
             rates: &self.store,
             starts: &self.store,
             clock: &sluice_lambda::SystemClock,
+        };
+        let ports = publish::Ports {
+            here: &self.home,
+            stack,
         };
         publish::publish(event, &self.settings, &ports).await
     }

@@ -12,20 +12,13 @@ use sluice_core::settings::Common;
 
 use sluice_lambda::{Failure, RequestError, Retry};
 
-use crate::publish::{Ports, PublishError, Status, publish};
+use crate::publish::{Ports, PublishError, Stack, Status, publish};
 use crate::settings::{Output, Settings};
 
 fn ports(aws: &MemoryAws) -> Ports<'_> {
     Ports {
-        store: aws,
         here: aws.here(),
-        own_metrics: aws,
-        sink: aws,
-        emf: aws,
-        accounts: aws,
-        rates: aws,
-        starts: aws,
-        clock: &sluice_lambda::SystemClock,
+        stack: Stack::memory(aws),
     }
 }
 

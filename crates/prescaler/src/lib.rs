@@ -46,16 +46,19 @@ impl Prescaler {
     }
 
     pub async fn handle(&self, event: &Value) -> Result<Report, sluice_lambda::RequestError> {
-        let ports = prescale::Ports {
+        let stack = prescale::Stack {
             store: &self.store,
             states: &self.store,
             starts: &self.store,
-            here: &self.home,
             sink: &self.cloudwatch,
             metrics: &self.cloudwatch,
             groups: &self.groups,
             group_states: &self.store,
             accounts: &self.accounts,
+        };
+        let ports = prescale::Ports {
+            here: &self.home,
+            stack,
         };
         prescale::prescale(event, &self.settings, &ports, Timestamp::now()).await
     }

@@ -17,7 +17,7 @@ use sluice_core::startup::{StartUp, StartUps};
 
 use sluice_lambda::{RequestError, SelectError};
 
-use crate::prescale::{ChangeStatus, Ports, prescale};
+use crate::prescale::{ChangeStatus, Ports, Stack, prescale};
 use crate::settings::Settings;
 
 /// Target `gold` (capacity min..20) following profile `business` in Berlin.
@@ -46,15 +46,8 @@ fn world(min: u32, profile_windows: Vec<WindowSpec>) -> MemoryAws {
 
 fn ports(aws: &MemoryAws) -> Ports<'_> {
     Ports {
-        store: aws,
-        states: aws,
-        starts: aws,
         here: aws.here(),
-        sink: aws,
-        metrics: aws,
-        groups: aws,
-        group_states: aws,
-        accounts: aws,
+        stack: Stack::memory(aws),
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sluice_aws::{
     Account, Accounts, AssumedAccounts, Assumer, AutoScaling, AwsError, Clients, CloudWatchMetrics,
-    ecs_resource_id, reach,
+    Ports, ecs_resource_id, reach,
 };
 use sluice_core::config::Target;
 use sluice_core::policy::{self, AlarmAction, Change, Declared, Live};
@@ -22,12 +22,13 @@ use sluice_core::prescale::Hold;
 /// Targets reconciled at once; also the requests in flight per other account.
 pub const CONCURRENCY: usize = 8;
 
-/// The AWS parts apply reconciles: `here`, the account a target lives in (the stack's
-/// own until [`ScalingPorts::in_account`] names another from `accounts`), whose
-/// scalable targets, policies and alarms it changes.
+/// The AWS parts apply reconciles: `here`, the account a target lives in
+/// ([`sluice_aws::Ports`]), whose scalable targets, policies and alarms it changes.
+pub type ScalingPorts<'a> = Ports<'a, Reach<'a>>;
+
+/// How apply reaches the accounts targets live in other than the stack's own.
 #[derive(Clone, Copy)]
-pub struct ScalingPorts<'a> {
-    pub here: &'a Account,
+pub struct Reach<'a> {
     pub accounts: &'a dyn Accounts,
 }
 
@@ -54,7 +55,9 @@ impl ScalingClients {
     pub fn ports(&self) -> ScalingPorts<'_> {
         ScalingPorts {
             here: &self.home,
-            accounts: &self.accounts,
+            stack: Reach {
+                accounts: &self.accounts,
+            },
         }
     }
 }
@@ -68,16 +71,6 @@ fn account(clients: &Clients) -> Account {
         policies: autoscaling,
         alarms: Arc::new(CloudWatchMetrics::new(clients.cloudwatch().clone())),
         ..Account::unused()
-    }
-}
-
-impl<'a> ScalingPorts<'a> {
-    /// These ports acting in `account` (None: the stack's own).
-    pub fn in_account(&self, account: Option<&'a Account>) -> ScalingPorts<'a> {
-        ScalingPorts {
-            here: account.unwrap_or(self.here),
-            ..*self
-        }
     }
 }
 

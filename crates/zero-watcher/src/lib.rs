@@ -73,11 +73,10 @@ impl Watcher {
         clock: &dyn Clock,
         deadline: Option<Instant>,
     ) -> Result<Report, WatchError> {
-        let ports = watch::Ports {
+        let stack = watch::Stack {
             store: &self.store,
             states: &self.store,
             starts: &self.store,
-            here: &self.home,
             emf: self.emf.as_ref(),
             clock,
             looks: &self.looks,
@@ -85,6 +84,10 @@ impl Watcher {
             rates: &self.store,
             memories: &self.store,
             prescaled: &self.store,
+        };
+        let ports = watch::Ports {
+            here: &self.home,
+            stack,
         };
         watch::watch_until(event, &self.settings, &ports, deadline).await
     }

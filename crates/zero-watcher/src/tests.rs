@@ -14,7 +14,7 @@ use crate::settings::Settings;
 use sluice_lambda::{Failure, FixedClock, RequestError, Retry, SelectError};
 
 use crate::watch::control::{self, ControlEffect, ControlReport, Known};
-use crate::watch::{Effect, Ports, QuietLooks, WatchError, watch};
+use crate::watch::{Effect, Ports, QuietLooks, Stack, WatchError, watch};
 
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
@@ -114,17 +114,8 @@ impl World {
 
     fn ports(&self) -> Ports<'_> {
         Ports {
-            store: &self.aws,
-            states: &self.aws,
-            starts: &self.aws,
             here: self.aws.here(),
-            emf: &self.aws,
-            clock: &self.clock,
-            looks: &self.looks,
-            accounts: &self.aws,
-            rates: &self.aws,
-            memories: &self.aws,
-            prescaled: &self.aws,
+            stack: Stack::memory(&self.aws, &self.clock, &self.looks),
         }
     }
 

@@ -10,8 +10,9 @@ mod request;
 mod write;
 
 use serde_json::Value;
+use sluice_aws::memory::MemoryAws;
 use sluice_aws::{
-    Account, Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, RateRecords, StartUpRecords,
+    Accounts, ConfigStore, EmfLog, MetricReader, MetricSink, RateRecords, StartUpRecords,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 
@@ -19,33 +20,39 @@ pub use report::{ReadingReport, Status, Summary, TargetReport};
 
 use crate::settings::Settings;
 
-/// The capabilities a publish needs. `here` is the account a target lives in: the
-/// stack's own, until [`Ports::in_account`] names another (from `accounts`); the rest
-/// are the stack's.
+/// The capabilities a publish needs, acting in the account each target lives in
+/// ([`sluice_aws::Ports`]).
+pub type Ports<'a> = sluice_aws::Ports<'a, Stack<'a>>;
+
+/// What stays in the stack's account whatever the target. Queues, services, and the
+/// GPU and SQS metrics are where the target lives: `Ports::here`.
 #[derive(Clone, Copy)]
-pub struct Ports<'a> {
+pub struct Stack<'a> {
     pub store: &'a dyn ConfigStore,
-    /// Queues, services, and the GPU and SQS metrics: where the target lives.
-    pub here: &'a Account,
-    /// Where Sluice's own metrics are read back: the stack's account.
+    /// Where Sluice's own metrics are read back.
     pub own_metrics: &'a dyn MetricReader,
     pub sink: &'a dyn MetricSink,
     pub emf: &'a dyn EmfLog,
     pub accounts: &'a dyn Accounts,
-    /// The load model's records (sluice_core::capacity::Rates): the stack's account.
+    /// The load model's records (sluice_core::capacity::Rates).
     pub rates: &'a dyn RateRecords,
-    /// The start-ups the zero-watcher measured, which the need plans with: the stack's
-    /// account.
+    /// The start-ups the zero-watcher measured, which the need plans with.
     pub starts: &'a dyn StartUpRecords,
     pub clock: &'a dyn Clock,
 }
 
-impl<'a> Ports<'a> {
-    /// These ports acting in `account` (None: the stack's own).
-    pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
-        Ports {
-            here: account.unwrap_or(self.here),
-            ..*self
+impl<'a> Stack<'a> {
+    /// Every stack capability from one in-memory AWS (tests, what-if runs).
+    pub fn memory(aws: &'a MemoryAws) -> Self {
+        Stack {
+            store: aws,
+            own_metrics: aws,
+            sink: aws,
+            emf: aws,
+            accounts: aws,
+            rates: aws,
+            starts: aws,
+            clock: &sluice_lambda::SystemClock,
         }
     }
 }

@@ -20,8 +20,9 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde_json::Value;
+use sluice_aws::memory::MemoryAws;
 use sluice_aws::{
-    Account, Accounts, AwsError, ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink,
+    Accounts, AwsError, ConfigStore, GroupFloors, GroupStates, MetricReader, MetricSink,
     PrescaleStates, StartUpRecords,
 };
 use sluice_core::startup::StartUps;
@@ -33,17 +34,19 @@ pub use report::Report;
 
 use crate::settings::Settings;
 
-/// The capabilities a prescale needs. `here` is the account a target lives in: the
-/// stack's own, until [`Ports::in_account`] names another (from `accounts`). Budgets'
-/// spend (`metrics`), the published floors (`sink`) and instance groups stay in the
-/// stack's account.
+/// The capabilities a prescale needs, acting in the account each target lives in
+/// ([`sluice_aws::Ports`]).
+pub type Ports<'a> = sluice_aws::Ports<'a, Stack<'a>>;
+
+/// What stays in the stack's account whatever the target: budgets' spend
+/// (`metrics`), the published floors (`sink`) and instance groups among them.
+/// Services, desired counts, scalable targets and queues are where the target lives:
+/// `Ports::here`.
 #[derive(Clone, Copy)]
-pub struct Ports<'a> {
+pub struct Stack<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn PrescaleStates,
     pub starts: &'a dyn StartUpRecords,
-    /// Services, desired counts, scalable targets and queues: where the target lives.
-    pub here: &'a Account,
     pub sink: &'a dyn MetricSink,
     /// Where budgets' spend is read: the published RunningTasks.
     pub metrics: &'a dyn MetricReader,
@@ -53,12 +56,18 @@ pub struct Ports<'a> {
     pub accounts: &'a dyn Accounts,
 }
 
-impl<'a> Ports<'a> {
-    /// These ports acting in `account` (None: the stack's own).
-    pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
-        Ports {
-            here: account.unwrap_or(self.here),
-            ..*self
+impl<'a> Stack<'a> {
+    /// Every stack capability from one in-memory AWS (tests, what-if runs).
+    pub fn memory(aws: &'a MemoryAws) -> Self {
+        Stack {
+            store: aws,
+            states: aws,
+            starts: aws,
+            sink: aws,
+            metrics: aws,
+            groups: aws,
+            group_states: aws,
+            accounts: aws,
         }
     }
 }

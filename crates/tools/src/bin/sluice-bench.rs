@@ -493,7 +493,7 @@ mod fleet {
     use super::publisher_settings;
     use anyhow::{Context, Result};
     use async_trait::async_trait;
-    use metric_publisher::publish::{Ports, publish};
+    use metric_publisher::publish::{Ports, Stack, publish};
     use sluice_aws::memory::MemoryAws;
     use sluice_aws::{
         AwsError, CallCounter, Clients, DynamoStore, EcsServices, MetricReader, MetricSink,
@@ -627,9 +627,8 @@ mod fleet {
                 ..sluice_aws::Account::unused()
             };
             let cloudwatch = cloudwatch.as_ref();
-            let ports = Ports {
+            let stack = Stack {
                 store: &store,
-                here: &here,
                 own_metrics: cloudwatch,
                 sink: cloudwatch,
                 emf: &Discard,
@@ -638,6 +637,7 @@ mod fleet {
                 starts: &store,
                 clock: &sluice_lambda::SystemClock,
             };
+            let ports = Ports { here: &here, stack };
             let settings = publisher_settings(self.table, self.concurrency);
             let event = serde_json::json!({
                 "source": "sluice.scheduler",

@@ -17,9 +17,10 @@ mod work;
 use std::time::Duration;
 
 use serde_json::Value;
+use sluice_aws::memory::MemoryAws;
 use sluice_aws::{
-    Account, Accounts, ConfigStore, ControlMemories, EmfLog, PrescaleStates, RateRecords,
-    StartUpRecords, WatchStates,
+    Accounts, ConfigStore, ControlMemories, EmfLog, PrescaleStates, RateRecords, StartUpRecords,
+    WatchStates,
 };
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 use tokio::time::Instant;
@@ -31,25 +32,26 @@ pub use work::Watched;
 
 use crate::settings::Settings;
 
-/// The capabilities an invocation needs. `here` is the account a target lives in: the
-/// stack's own, until [`Ports::in_account`] names another (from `accounts`); the rest
-/// are the stack's.
+/// The capabilities an invocation needs, acting in the account each target lives in
+/// ([`sluice_aws::Ports`]).
+pub type Ports<'a> = sluice_aws::Ports<'a, Stack<'a>>;
+
+/// What stays in the stack's account whatever the target. Queues, services, task
+/// protection, desired counts, scalable targets and activation metrics are where the
+/// target lives: `Ports::here`.
 #[derive(Clone, Copy)]
-pub struct Ports<'a> {
+pub struct Stack<'a> {
     pub store: &'a dyn ConfigStore,
     pub states: &'a dyn WatchStates,
     /// Where measured start-ups are kept for the prescaler's `lead: auto`.
     pub starts: &'a dyn StartUpRecords,
-    /// Queues, services, task protection, desired counts, scalable targets and
-    /// activation metrics: where the target lives.
-    pub here: &'a Account,
     pub emf: &'a dyn EmfLog,
     pub clock: &'a dyn Clock,
     /// The last quiet look at each sleeping target: what a wake's latency counts from.
     pub looks: &'a QuietLooks,
     pub accounts: &'a dyn Accounts,
     /// The load model's rates (written by the metric publisher) and the watcher's
-    /// memory of each target's need: the stack's account.
+    /// memory of each target's need.
     pub rates: &'a dyn RateRecords,
     pub memories: &'a dyn ControlMemories,
     /// The prescaler's own desiredCount writes: its window floors on services
@@ -57,12 +59,20 @@ pub struct Ports<'a> {
     pub prescaled: &'a dyn PrescaleStates,
 }
 
-impl<'a> Ports<'a> {
-    /// These ports acting in `account` (None: the stack's own).
-    pub fn in_account(&self, account: Option<&'a Account>) -> Ports<'a> {
-        Ports {
-            here: account.unwrap_or(self.here),
-            ..*self
+impl<'a> Stack<'a> {
+    /// Every stack capability from one in-memory AWS (tests, what-if runs).
+    pub fn memory(aws: &'a MemoryAws, clock: &'a dyn Clock, looks: &'a QuietLooks) -> Self {
+        Stack {
+            store: aws,
+            states: aws,
+            starts: aws,
+            emf: aws,
+            clock,
+            looks,
+            accounts: aws,
+            rates: aws,
+            memories: aws,
+            prescaled: aws,
         }
     }
 }
