@@ -32,21 +32,18 @@ async fn every_function_runs_through_cargo_lambda_invoke() -> Result<()> {
         .with_profile("business-hours");
     let (table, store, cluster, service) = (one.table, one.store, one.cluster, one.service);
     emulators.store_targets(&store, &[target]).await?;
-    let profile = sluice_core::profile::Profile {
-        name: "business-hours".to_owned(),
-        timezone: "Europe/Berlin".to_owned(),
-        lead_minutes: 10,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![sluice_core::profile::WindowSpec {
+    let profile = sluice_core::profile::Profile::new(
+        "business-hours",
+        "Europe/Berlin",
+        10,
+        vec![sluice_core::profile::WindowSpec {
             days: vec!["mon".to_owned()],
             start: Some("08:00".to_owned()),
             end: Some("18:00".to_owned()),
             min_tasks: 3.0,
             ..Default::default()
         }],
-    };
+    );
     emulators.store_profile(&store, &profile).await?;
     let namespace = unique("SluiceCL");
 

@@ -38,19 +38,16 @@ async fn scene(prefix: &str) -> Result<Scene> {
         });
     let (table, store, cluster, service) = (one.table, one.store, one.cluster, one.service);
     emulators.store_targets(&store, &[target]).await?;
-    let always = Profile {
-        name: "always".to_owned(),
-        timezone: "UTC".to_owned(),
-        lead_minutes: 0,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
+    let always = Profile::new(
+        "always",
+        "UTC",
+        0,
+        vec![WindowSpec {
             days_of_month: Some("1-L".to_owned()),
             min_tasks: 2.0,
             ..WindowSpec::default()
         }],
-    };
+    );
     emulators.store_profile(&store, &always).await?;
     let common = Common {
         namespace: unique("SluiceCorpus"),

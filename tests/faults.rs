@@ -419,21 +419,18 @@ async fn prescaler_scene(emulators: Emulators) -> Result<PrescalerScene> {
     emulators
         .register_scalable_target(&v.cluster, &v.service, 1, 10)
         .await?;
-    let profile = Profile {
-        name: unique("fault-profile"),
-        timezone: "Europe/Berlin".into(),
-        lead_minutes: 10,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
+    let profile = Profile::new(
+        unique("fault-profile"),
+        "Europe/Berlin",
+        10,
+        vec![WindowSpec {
             days: vec!["mon".into()],
             start: Some("08:00".into()),
             end: Some("18:00".into()),
             min_tasks: 4.0,
             ..WindowSpec::default()
         }],
-    };
+    );
     emulators.store_profile(&v.store, &profile).await?;
     let target = |scene: &sluice_testkit::OneService| {
         Target::new(&scene.service, &scene.cluster, &scene.service)

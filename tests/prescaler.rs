@@ -661,14 +661,11 @@ async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Re
     let scenario = scenario(false).await?;
     // The night is capped at 2 tasks (a cheaper night), Monday 22:00 to Tuesday 06:00.
     let store = &scenario.store;
-    let profile = Profile {
-        name: "business-hours".to_owned(),
-        timezone: "Europe/Berlin".to_owned(),
-        lead_minutes: 10,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
+    let profile = Profile::new(
+        "business-hours",
+        "Europe/Berlin",
+        10,
+        vec![WindowSpec {
             days: vec!["mon".to_owned()],
             start: Some("22:00".to_owned()),
             end: Some("06:00".to_owned()),
@@ -676,7 +673,7 @@ async fn a_windows_cap_holds_max_capacity_down_and_its_end_gives_it_back() -> Re
             max_tasks: Some(2),
             ..WindowSpec::default()
         }],
-    };
+    );
     scenario.emulators.store_profile(store, &profile).await?;
     scenario.register(1, 20).await?;
     let bounds = || scenario.bounds();

@@ -14,7 +14,7 @@ use sluice_aws::memory::MemoryAws;
 use sluice_aws::{ConfigStore, ErrorKind, ItemKind};
 use sluice_core::config::{Document, ScaleToZero, Target};
 use sluice_core::facts::QueueDepth;
-use sluice_core::profile::{LeadMode, Profile, WindowSpec};
+use sluice_core::profile::{Profile, WindowSpec};
 use sluice_core::settings::Common;
 use sluice_core::zero::{Transition, WatchState};
 use sluice_lambda::FixedClock;
@@ -112,21 +112,18 @@ fn target(max: u32, paused: bool) -> Target {
 }
 
 fn office(min_tasks: u32) -> Profile {
-    Profile {
-        name: "office".into(),
-        timezone: "Europe/Berlin".into(),
-        lead_minutes: 10,
-        lead: LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
+    Profile::new(
+        "office",
+        "Europe/Berlin",
+        10,
+        vec![WindowSpec {
             days: vec!["mon".into(), "tue".into()],
             start: Some("08:00".into()),
             end: Some("12:00".into()),
             min_tasks: f64::from(min_tasks),
             ..WindowSpec::default()
         }],
-    }
+    )
 }
 
 /// One run of a sequence, and what it has seen.

@@ -125,19 +125,16 @@ fn world() -> MemoryAws {
                 ..ScaleToZero::default()
             }),
     );
-    aws.put_profile(&Profile {
-        name: "p".into(),
-        timezone: "Europe/Berlin".into(),
-        lead_minutes: 10,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
+    aws.put_profile(&Profile::new(
+        "p",
+        "Europe/Berlin",
+        10,
+        vec![WindowSpec {
             days_of_month: Some("1-L".into()),
             min_tasks: 2.0,
             ..WindowSpec::default()
         }],
-    });
+    ));
     aws.set_service("c", "gold-svc", 0);
     aws.set_queue(
         "q",

@@ -369,6 +369,17 @@ impl MemoryAws {
             .collect()
     }
 
+    /// The fleet's own values PutMetricData received (no target), in call order.
+    pub fn fleet_published(&self) -> Vec<(&'static str, f64)> {
+        self.world()
+            .put
+            .iter()
+            .flat_map(|(_, datums)| datums)
+            .filter(|d| d.target.is_none())
+            .map(|d| (d.name, d.value))
+            .collect()
+    }
+
     pub fn emf_lines(&self) -> Vec<String> {
         self.world().emf.clone()
     }

@@ -439,13 +439,7 @@ async fn targets_whose_datums_were_refused_count_as_failed() {
         matches!(error, PublishError::NothingPublished(_)),
         "{error}"
     );
-    let fleet: Vec<(&str, f64)> = aws
-        .put_datums()
-        .iter()
-        .flat_map(|(_, datums)| datums)
-        .filter(|d| d.target.is_none())
-        .map(|d| (d.name, d.value))
-        .collect();
+    let fleet = aws.fleet_published();
     assert!(fleet.contains(&("TargetsFailed", 2.0)), "{fleet:?}");
     assert!(fleet.contains(&("TargetsPublished", 0.0)), "{fleet:?}");
 }

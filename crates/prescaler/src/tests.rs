@@ -30,15 +30,12 @@ fn world(min: u32, profile_windows: Vec<WindowSpec>) -> MemoryAws {
             .with_backlog_per_task(10.0)
             .with_profile("business"),
     );
-    aws.put_profile(&Profile {
-        name: "business".into(),
-        timezone: "Europe/Berlin".into(),
-        lead_minutes: 10,
-        lead: sluice_core::profile::LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: profile_windows,
-    });
+    aws.put_profile(&Profile::new(
+        "business",
+        "Europe/Berlin",
+        10,
+        profile_windows,
+    ));
     aws.set_service("c", "gold-svc", min);
     aws.set_queue("q", Default::default());
     aws
@@ -284,13 +281,7 @@ async fn targets_whose_profile_cannot_be_evaluated_are_counted_and_published() {
     );
     let report = scheduled_at(&fakes, "09:00").await;
     assert_eq!(report.targets_without_floor, 1);
-    let fleet: Vec<(&str, f64)> = fakes
-        .put_datums()
-        .iter()
-        .flat_map(|(_, datums)| datums)
-        .filter(|d| d.target.is_none())
-        .map(|d| (d.name, d.value))
-        .collect();
+    let fleet = fakes.fleet_published();
     assert_eq!(
         fleet,
         vec![("TargetsWithoutFloor", 1.0), ("PrescalerFailed", 0.0)],

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Poisson};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-use sluice_core::profile::{LeadMode, Profile, Schedule, WindowSpec};
+use sluice_core::profile::{Profile, Schedule, WindowSpec};
 
 /// A demand generator, as a scenario file names it. Rates are messages per minute;
 /// each minute's arrivals are drawn from a Poisson distribution around the rate.
@@ -240,15 +240,7 @@ fn window() -> WindowSpec {
 
 /// `peak` while the window is open, with the profile rules (days, DST, `L`).
 fn calendar(base: f64, peak: f64, window: WindowSpec, timezone: &str) -> Result<Rate, String> {
-    let profile = Profile {
-        name: "demand".to_owned(),
-        timezone: timezone.to_owned(),
-        lead_minutes: 0,
-        lead: LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![window],
-    };
+    let profile = Profile::new("demand", timezone.to_owned(), 0, vec![window]);
     let schedule = Schedule::compile(&profile, "demand").map_err(|problems| {
         let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
         said.join("; ")

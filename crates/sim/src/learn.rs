@@ -415,15 +415,7 @@ mod tests {
     }
 
     fn profile(windows: Vec<WindowSpec>) -> Schedule {
-        let profile = sluice_core::profile::Profile {
-            name: "p".into(),
-            timezone: "Europe/Berlin".into(),
-            lead_minutes: 0,
-            lead: sluice_core::profile::LeadMode::Fixed,
-            holidays: Vec::new(),
-            calendars: Vec::new(),
-            windows,
-        };
+        let profile = sluice_core::profile::Profile::new("p", "Europe/Berlin", 0, windows);
         Schedule::compile(&profile, "p").unwrap()
     }
 

@@ -37,6 +37,26 @@ pub struct Profile {
     pub windows: Vec<WindowSpec>,
 }
 
+impl Profile {
+    /// A profile with a fixed lead, no holidays and no calendars: the common case.
+    pub fn new(
+        name: impl Into<String>,
+        timezone: impl Into<String>,
+        lead_minutes: u32,
+        windows: Vec<WindowSpec>,
+    ) -> Self {
+        Profile {
+            name: name.into(),
+            timezone: timezone.into(),
+            lead_minutes,
+            lead: LeadMode::Fixed,
+            holidays: Vec::new(),
+            calendars: Vec::new(),
+            windows,
+        }
+    }
+}
+
 /// A window as written in a configuration file. Exactly one of `days`,
 /// `days_of_month` and `dates` says when it applies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

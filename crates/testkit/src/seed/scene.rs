@@ -111,15 +111,12 @@ impl Emulators {
 /// The end-to-end tests' profile `business-hours`: Monday to Friday 08:00-18:00 in
 /// Berlin at 5 tasks, lead 10 minutes.
 pub fn business_hours() -> sluice_core::profile::Profile {
-    use sluice_core::profile::{LeadMode, Profile, WindowSpec};
-    Profile {
-        name: "business-hours".to_owned(),
-        timezone: "Europe/Berlin".to_owned(),
-        lead_minutes: 10,
-        lead: LeadMode::Fixed,
-        holidays: Vec::new(),
-        calendars: Vec::new(),
-        windows: vec![WindowSpec {
+    use sluice_core::profile::{Profile, WindowSpec};
+    Profile::new(
+        "business-hours",
+        "Europe/Berlin",
+        10,
+        vec![WindowSpec {
             days: ["mon", "tue", "wed", "thu", "fri"]
                 .map(String::from)
                 .to_vec(),
@@ -128,5 +125,5 @@ pub fn business_hours() -> sluice_core::profile::Profile {
             min_tasks: 5.0,
             ..WindowSpec::default()
         }],
-    }
+    )
 }

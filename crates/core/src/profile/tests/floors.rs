@@ -437,15 +437,7 @@ fn times_are_two_digits_each_and_compared_as_times() {
         ("00:00", "24:00", vec![]),
     ];
     for (start, end, expected) in cases {
-        let profile = Profile {
-            name: "p".into(),
-            timezone: "UTC".into(),
-            lead_minutes: 0,
-            lead: LeadMode::Fixed,
-            holidays: Vec::new(),
-            calendars: Vec::new(),
-            windows: vec![window(&["mon"], start, end, 1.0)],
-        };
+        let profile = Profile::new("p", "UTC", 0, vec![window(&["mon"], start, end, 1.0)]);
         let problems: Vec<String> = match Schedule::compile(&profile, "profiles[0]") {
             Ok(_) => Vec::new(),
             Err(problems) => problems.iter().map(ToString::to_string).collect(),
