@@ -8,7 +8,9 @@
 mod common;
 
 use anyhow::Result;
-use common::{example, fails_saying, fresh_table, sluicectl, succeeds, text, write_temp};
+use common::{
+    apply_example, example, fails_saying, fresh_table, sluicectl, succeeds, text, write_temp,
+};
 use sluice_aws::{ConfigStore, ItemKind};
 use sluice_testkit::{Emulators, corpus, moto_recorder, repo_root, unique};
 
@@ -141,22 +143,12 @@ fn help_explains_the_commands() {
 async fn apply_is_idempotent_get_round_trips_and_prune_is_explicit() -> Result<()> {
     let (_, table, store) = fresh_table("sluicectl").await?;
 
-    let (stdout, stderr) = text(&sluicectl(
-        &["apply", "--skip-scaling", "-f", &example()],
-        Some(&table),
-    ));
-    assert!(
-        stdout.contains("target gold-inference: created"),
-        "{stdout}{stderr}"
-    );
+    let stdout = apply_example(&table);
     assert!(
         stdout.contains("profile business-hours: created"),
         "{stdout}"
     );
-    let (stdout, _) = text(&sluicectl(
-        &["apply", "--skip-scaling", "-f", &example()],
-        Some(&table),
-    ));
+    let stdout = succeeds(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
     assert_eq!(
         stdout.matches(": unchanged").count(),
         6,
@@ -488,14 +480,7 @@ async fn plan_shows_an_auto_lead_from_the_measured_start_ups() -> Result<()> {
 #[tokio::test]
 async fn profile_learn_turns_published_history_into_a_profile_that_validates() -> Result<()> {
     let (emulators, table, _) = fresh_table("learn").await?;
-    let (stdout, stderr) = text(&sluicectl(
-        &["apply", "--skip-scaling", "-f", &example()],
-        Some(&table),
-    ));
-    assert!(
-        stdout.contains("target gold-inference: created"),
-        "{stdout}{stderr}"
-    );
+    apply_example(&table);
 
     // Three days of five-minute history: 2 tasks running, and from 08:00 to 18:00 in
     // Berlin a backlog per task of 100 (twice gold-inference's goal of 50): 4 tasks needed.
@@ -634,8 +619,7 @@ async fn profile_learn_turns_published_history_into_a_profile_that_validates() -
 #[tokio::test]
 async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
     let (_, table, store) = fresh_table("sluicectl-empty").await?;
-    let applied = sluicectl(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
-    assert!(applied.status.success(), "{:?}", text(&applied));
+    apply_example(&table);
     for contents in ["", "# nothing yet\n", "targets: []\nprofiles: []\n"] {
         let empty = write_temp("empty.yaml", contents);
         let output = sluicectl(
@@ -684,8 +668,7 @@ async fn prune_with_an_empty_file_needs_an_explicit_flag() -> Result<()> {
 async fn the_config_corpus_is_refused_as_expected_and_writes_nothing() -> Result<()> {
     moto_recorder::start()?;
     let (_, table, store) = fresh_table("sluicectl-corpus").await?;
-    let applied = sluicectl(&["apply", "--skip-scaling", "-f", &example()], Some(&table));
-    assert!(applied.status.success(), "{:?}", text(&applied));
+    apply_example(&table);
     let stored_before = (
         store.list(ItemKind::Target).await?,
         store.list(ItemKind::Profile).await?,

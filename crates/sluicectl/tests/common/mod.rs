@@ -64,6 +64,17 @@ pub fn example() -> String {
     repo_root().join(EXAMPLE).display().to_string()
 }
 
+/// The example applied to `table` without scaling: every target created, or the test
+/// fails. Its standard output.
+pub fn apply_example(table: &str) -> String {
+    let stdout = succeeds(&["apply", "--skip-scaling", "-f", &example()], Some(table));
+    assert!(
+        stdout.contains("target gold-inference: created"),
+        "{stdout}"
+    );
+    stdout
+}
+
 /// The emulators and a config table of its own, named after `name`: where most tests
 /// start.
 pub async fn fresh_table(name: &str) -> anyhow::Result<(Emulators, String, DynamoStore)> {
