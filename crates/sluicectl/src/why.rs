@@ -322,7 +322,7 @@ fn prescaler_next(target: &Target, seen: &Seen, now: i64) -> Option<String> {
         bounds: seen.bounds?,
     };
     let planned = prescale::plan(target, seen.hold?, &facts, seen.own_write, now);
-    Some(planned.reason)
+    Some(planned.reason.to_string())
 }
 
 /// An epoch-seconds time, and how long ago it was.

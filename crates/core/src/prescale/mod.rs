@@ -5,6 +5,10 @@
 
 use serde::Serialize;
 
+mod reason;
+
+pub use reason::{Capped, MaxMove, MaxWhy, MinMove, MinWhy, PlanReason};
+
 use crate::config::{Capacity, Target};
 use crate::facts::ScalableBounds;
 use crate::profile::Floor;
@@ -71,7 +75,7 @@ pub enum Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrescalePlan {
     pub change: Change,
-    pub reason: String,
+    pub reason: PlanReason,
     /// What to remember as the prescaler's own write afterwards.
     pub own: Option<OwnWrite>,
 }
@@ -187,69 +191,57 @@ fn plan_bounds(
     if (bounds.min, bounds.max) == (to, max) {
         return PrescalePlan {
             change: Change::None,
-            reason: format!("bounds already {to}-{max}"),
+            reason: PlanReason::BoundsAlready { min: to, max },
             own: ours,
         };
     }
-    let parts: Vec<String> = [
-        min_change(target, hold, bounds.min, (to, max)),
-        max_change(target, hold, bounds.max, max),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let owner = if set_outside(target, bounds, (to, max), own) {
-        " (the target's configuration owns the bounds: change capacity with sluicectl apply, or pause the target)"
-    } else {
-        ""
-    };
     PrescalePlan {
         change: Change::SetBounds {
             min: (bounds.min, to),
             max: (bounds.max, max),
         },
-        reason: format!("{}{owner}", parts.join("; ")),
+        reason: PlanReason::Bounds {
+            min: min_change(target, hold, bounds.min, (to, max)),
+            max: max_change(target, hold, bounds.max, max),
+            set_outside: set_outside(target, bounds, (to, max), own),
+        },
         own: ours,
     }
 }
 
 /// Why MinCapacity moves from `live` to `to` (None: it does not); `max` is the
 /// MaxCapacity it is capped at.
-fn min_change(target: &Target, hold: Hold, live: u32, (to, max): (u32, u32)) -> Option<String> {
+fn min_change(target: &Target, hold: Hold, live: u32, (to, max): (u32, u32)) -> Option<MinMove> {
     if live == to {
         return None;
     }
     let (floor, baseline) = (hold.floor, target.capacity.min);
     let wanted = floor.max(baseline);
-    let capped = if wanted > to && max < target.capacity.max {
-        format!(" (capped at MaxCapacity {max}; the floor is {wanted})")
-    } else if wanted > to {
-        format!(" (capped at capacity.max {max}; the floor is {wanted})")
+    let capped = (wanted > to).then_some(Capped {
+        wanted,
+        max,
+        by_cap: max < target.capacity.max,
+    });
+    let why = if floor > baseline {
+        MinWhy::Window { floor, capped }
     } else {
-        String::new()
+        MinWhy::Configured
     };
-    Some(if floor > baseline {
-        format!("window floor {floor}: MinCapacity {live} -> {to}{capped}")
-    } else {
-        format!("no window: MinCapacity {live} -> the configured min {to}")
-    })
+    Some(MinMove { live, to, why })
 }
 
 /// Why MaxCapacity moves from `live` to `max` (None: it does not).
-fn max_change(target: &Target, hold: Hold, live: u32, max: u32) -> Option<String> {
+fn max_change(target: &Target, hold: Hold, live: u32, max: u32) -> Option<MaxMove> {
     if live == max {
         return None;
     }
     let window_cap = hold.cap.filter(|cap| *cap < target.capacity.max);
-    Some(
-        match (hold.budget_cap.filter(|cap| *cap == max), window_cap) {
-            (Some(cap), _) => format!(
-                "budget spent: MaxCapacity {live} -> {cap} (what runs, or the required floor)"
-            ),
-            (None, Some(cap)) => format!("window cap {cap}: MaxCapacity {live} -> {max}"),
-            (None, None) => format!("MaxCapacity {live} -> capacity.max {max}"),
-        },
-    )
+    let why = match (hold.budget_cap.filter(|cap| *cap == max), window_cap) {
+        (Some(_), _) => MaxWhy::BudgetSpent,
+        (None, Some(cap)) => MaxWhy::WindowCap { cap },
+        (None, None) => MaxWhy::Configured,
+    };
+    Some(MaxMove { live, to: max, why })
 }
 
 /// Whether a live bound was set outside Sluice: neither the configuration nor the
@@ -279,15 +271,10 @@ fn plan_window(
     now: i64,
 ) -> PrescalePlan {
     let to = floor.min(target.capacity.max);
-    let capped = if floor > to {
-        format!(" (capped at capacity.max {to}; the floor is {floor})")
-    } else {
-        String::new()
-    };
     if desired < to {
         return PrescalePlan {
             change: Change::SetDesired { from: desired, to },
-            reason: format!("window floor {floor}: desiredCount {desired} -> {to}{capped}"),
+            reason: PlanReason::WindowRaise { floor, desired, to },
             own: Some(OwnWrite {
                 raised_to: to,
                 capped_to: None,
@@ -300,7 +287,7 @@ fn plan_window(
     // while it is still what ECS holds.
     PrescalePlan {
         change: Change::None,
-        reason: format!("desiredCount {desired} already at or above the floor {to}{capped}"),
+        reason: PlanReason::AtFloor { desired, floor, to },
         own: own.filter(|o| o.raised_to == desired),
     }
 }
@@ -313,19 +300,19 @@ fn plan_after_window(
     own: Option<OwnWrite>,
 ) -> PrescalePlan {
     let desired = facts.desired;
-    let none = |reason: String| PrescalePlan {
+    let none = |reason: PlanReason| PrescalePlan {
         change: Change::None,
         reason,
         own: None,
     };
     let Some(own) = own else {
-        return none("no window".to_owned());
+        return none(PlanReason::NoWindow);
     };
     if own.raised_to != desired {
-        return none(format!(
-            "window over; desiredCount {desired} is not the prescaler's last write ({}): someone else changed it, leaving it",
-            own.raised_to
-        ));
+        return none(PlanReason::ChangedElsewhere {
+            desired,
+            ours: own.raised_to,
+        });
     }
     let Capacity { min: baseline, max } = target.capacity;
     let needed = demand(target, facts.backlog);
@@ -333,15 +320,16 @@ fn plan_after_window(
     // lowered is given back down to max, not kept (found by the property tests).
     let to = baseline.max(needed).min(max).min(desired);
     if to >= desired {
-        return none(format!(
-            "window over, but the backlog still needs {needed} tasks: leaving {desired}"
-        ));
+        return none(PlanReason::BacklogHolds { needed, desired });
     }
     PrescalePlan {
         change: Change::SetDesired { from: desired, to },
-        reason: format!(
-            "window over: desiredCount {desired} (the prescaler's own write) -> {to} (configured min {baseline}, backlog needs {needed})"
-        ),
+        reason: PlanReason::GiveBack {
+            desired,
+            to,
+            baseline,
+            needed,
+        },
         own: None,
     }
 }

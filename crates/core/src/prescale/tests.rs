@@ -98,7 +98,10 @@ fn a_windows_cap_lowers_max_capacity_and_its_end_gives_it_back() {
             max: (10, 3)
         }
     );
-    assert_eq!(capped.reason, "window cap 3: MaxCapacity 10 -> 3");
+    assert_eq!(
+        capped.reason.to_string(),
+        "window cap 3: MaxCapacity 10 -> 3"
+    );
     assert_eq!(capped.own.and_then(|o| o.capped_to), Some(3));
     // A cap below the floor wins: MinCapacity never passes MaxCapacity.
     let tight = plan(
@@ -121,12 +124,12 @@ fn a_windows_cap_lowers_max_capacity_and_its_end_gives_it_back() {
     ));
     // The window closes: MaxCapacity back to capacity.max, named as ours.
     let after = plan(&target, Hold::default(), &facts(1, 3), capped.own, NOW + 60);
-    assert_eq!(after.reason, "MaxCapacity 3 -> capacity.max 10");
+    assert_eq!(after.reason.to_string(), "MaxCapacity 3 -> capacity.max 10");
     assert_eq!(after.own, None);
     // The same MaxCapacity set by hand is named as overridden.
     let by_hand = plan(&target, Hold::default(), &facts(1, 3), None, NOW + 60);
     assert!(
-        by_hand.reason.contains("owns the bounds"),
+        by_hand.reason.to_string().contains("owns the bounds"),
         "{}",
         by_hand.reason
     );
@@ -333,12 +336,11 @@ fn plan_table() {
         });
         let planned = plan(&target, Hold::floor(case.floor), &facts, own, NOW);
         assert_eq!(planned.change, case.want, "{}", case.name);
+        let said = planned.reason.to_string();
         assert!(
-            planned.reason.contains(case.want_reason)
-                && (!case.want_exact || planned.reason == case.want_reason),
-            "{}: {}",
+            said.contains(case.want_reason) && (!case.want_exact || said == case.want_reason),
+            "{}: {said}",
             case.name,
-            planned.reason
         );
         assert_eq!(
             planned.own.map(|o| o.raised_to),

@@ -124,7 +124,7 @@ fn plan_target(
     report.left_behind = left_behind(target, stored);
     let planned = plan(target, hold, &facts, own, now.as_second());
     report.change = planned.change;
-    report.reason = planned.reason;
+    report.reason = planned.reason.to_string();
     report.reason.push_str(&budget_notes(kept, hold, &facts));
     settle(
         report,
