@@ -6,8 +6,10 @@
 use serde::Serialize;
 
 mod reason;
+mod target;
 
 pub use reason::{Capped, MaxMove, MaxWhy, MinMove, MinWhy, PlanReason};
+pub use target::{Decided, FloorError, Given, HeldBack, LeftBehind, TargetReason, decide};
 
 use crate::config::{Capacity, Target};
 use crate::facts::ScalableBounds;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sluice_core::config::Target;
-use sluice_core::prescale::Change;
+use sluice_core::prescale::{Change, FloorError};
 use sluice_core::startup::Percentiles;
 
 /// What became of a target's planned change.
@@ -134,14 +134,6 @@ impl TargetReport {
             left_behind: None,
         }
     }
-}
-
-/// Task-hours this interval that the floor in force held above the backlog's need
-/// (paid for idle) and below it (left to reactive scaling).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct FloorError {
-    pub over_task_hours: f64,
-    pub under_task_hours: f64,
 }
 
 #[cfg(test)]

@@ -5,14 +5,13 @@ use sluice_core::config::Target;
 use std::collections::BTreeMap;
 
 use sluice_aws::AwsError;
-use sluice_core::budget;
-use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, demand, plan};
+use sluice_core::prescale::{Change, Decided, FloorError, Given, HeldBack, Hold, OwnWrite, decide};
 use sluice_core::profile::{Floor, Schedule};
 use sluice_core::startup::{self, StartUps};
 
 use super::budgets::{self, Budgeted};
 use super::load::Loaded;
-use super::outcome::{ChangeStatus, FloorError, Skip, TargetReport};
+use super::outcome::{ChangeStatus, Skip, TargetReport};
 use super::read::Facts;
 use crate::settings::Settings;
 
@@ -103,36 +102,60 @@ fn plan_target(
     if target.paused {
         return skipped(report, Skip::Paused);
     }
-    let (facts, own) = match facts {
+    let (facts, stored) = match facts {
         Ok(facts) => facts,
         Err(error) => return unread(report, error),
     };
-    report.floor_error = Some(floor_error(
-        target,
-        schedule.floor_ahead(at, 0).min_tasks,
-        facts.backlog,
-        settings.interval_minutes,
-    ));
+    let floor_now = schedule.floor_ahead(at, 0).min_tasks;
+    let interval = settings.interval_minutes;
+    report.floor_error = Some(FloorError::of(target, floor_now, facts.backlog, interval));
     let spent = match spent {
         Ok(spent) => spent,
         Err(error) => return unread(report, error),
     };
-    let required = floor.required.max(target.capacity.min);
-    let (hold, kept) = with_budgets(hold, spent, (facts.running, required), own, budgets_unread);
-    let stored = own;
-    let own = stored.filter(|o| o.is_for(target));
-    report.left_behind = left_behind(target, stored);
-    let planned = plan(target, hold, &facts, own, now.as_second());
-    report.change = planned.change;
-    report.reason = planned.reason.to_string();
-    report.reason.push_str(&budget_notes(kept, hold, &facts));
-    settle(
-        report,
-        (planned.change, planned.own),
-        stored,
+    let decided = decide(&Given {
         target,
-        settings,
-    )
+        hold,
+        required: floor.required,
+        spent,
+        budgets_unread,
+        facts: &facts,
+        stored,
+        held_back: held_back(target, settings),
+        now: now.as_second(),
+    });
+    reported(report, decided)
+}
+
+/// The decision in the target's report, in words.
+fn reported(mut report: TargetReport, decided: Decided) -> Planned {
+    report.change = decided.change;
+    report.reason = decided.reason.to_string();
+    report.outcome = match (decided.change, decided.reason.held_back) {
+        (Change::None, _) => ChangeStatus::Unchanged,
+        (_, Some(_)) => ChangeStatus::WouldChange,
+        (_, None) => ChangeStatus::Changed,
+    };
+    if let Some(left) = decided.left_behind {
+        tracing::warn!(target = %report.target, "a raise was left on the service it moved from");
+        report.left_behind = Some(left.to_string());
+    }
+    Planned {
+        report,
+        record: decided.record,
+    }
+}
+
+/// Why a decided change is only said: a dry run, or a forecast-only prescaler or
+/// target.
+fn held_back(target: &Target, settings: &Settings) -> Option<HeldBack> {
+    if settings.dry_run {
+        Some(HeldBack::DryRun)
+    } else if settings.forecast_only || target.forecast_only {
+        Some(HeldBack::ForecastOnly)
+    } else {
+        None
+    }
 }
 
 /// The floor the profile gives a lead ahead of `at` (the lead from the measured
@@ -168,105 +191,6 @@ fn compiled<'s>(
             error: error.clone(),
         }),
         None => Err(Skip::ProfileMissing { profile }),
-    }
-}
-
-/// The hold with the budgets' cap: while a budget is spent, MaxCapacity at what runs
-/// (never below the `required` floor); while a stored budget cannot be read, the cap
-/// the prescaler holds kept in force (returned, to be said).
-fn with_budgets(
-    hold: Hold,
-    spent: bool,
-    (running, required): (u32, u32),
-    own: Option<OwnWrite>,
-    budgets_unread: bool,
-) -> (Hold, Option<u32>) {
-    let mut hold = Hold {
-        budget_cap: spent.then(|| budget::cap(running, required)),
-        ..hold
-    };
-    let kept = own.and_then(|o| o.capped_to).filter(|_| budgets_unread);
-    if let Some(in_force) = kept {
-        hold = hold.keeping_cap(in_force);
-    }
-    (hold, kept)
-}
-
-/// What a plan's reason adds about budgets: a cap kept because a stored budget does
-/// not parse, and a spent budget with no scalable target to cap.
-fn budget_notes(kept: Option<u32>, hold: Hold, facts: &PrescaleFacts) -> String {
-    let mut notes = String::new();
-    if let Some(in_force) = kept {
-        notes.push_str(&format!(
-            "; MaxCapacity {in_force} kept: a stored budget does not parse, and an unread \
-             budget lifts no cap"
-        ));
-    }
-    if hold.budget_cap.is_some() && facts.bounds.is_none() {
-        notes.push_str("; a budget is spent but not enforced: no scalable target to cap");
-    }
-    notes
-}
-
-/// The plan's outcome: changed, or what would change on a dry run or a forecast-only
-/// target (said first in the reason, and nothing recorded); the record to keep when
-/// it differs from the stored one.
-fn settle(
-    mut report: TargetReport,
-    (change, own): (Change, Option<OwnWrite>),
-    stored: Option<OwnWrite>,
-    target: &Target,
-    settings: &Settings,
-) -> Planned {
-    let hold = settings.dry_run || settings.forecast_only || target.forecast_only;
-    report.outcome = match (change, hold) {
-        (Change::None, _) => ChangeStatus::Unchanged,
-        (_, true) => ChangeStatus::WouldChange,
-        (_, false) => ChangeStatus::Changed,
-    };
-    if hold {
-        let why = if settings.dry_run {
-            "dry run"
-        } else {
-            "forecast only"
-        };
-        report.reason = format!("{why}: {}", report.reason);
-        return Planned {
-            report,
-            record: None,
-        };
-    }
-    let record = (own != stored).then_some(own);
-    Planned { report, record }
-}
-
-/// A record made on the service the target named before it moved is not this
-/// service's: it is planned afresh, and the raise the record names is said to be left
-/// there.
-fn left_behind(target: &Target, stored: Option<OwnWrite>) -> Option<String> {
-    let elsewhere = stored.filter(|o| !o.is_for(target))?;
-    tracing::warn!(target = %target.name, "a raise was left on the service it moved from");
-    Some(format!(
-        "the prescaler's record of a raise (to {}{}) was made on the service this target \
-         named before it moved; that raise is left there: give it back by hand. This \
-         service is planned afresh.",
-        elsewhere.raised_to,
-        elsewhere
-            .capped_to
-            .map_or(String::new(), |cap| format!(", MaxCapacity {cap}"))
-    ))
-}
-
-/// The floor in force now (no lead) against the tasks the backlog needs, over one
-/// prescaler interval, in task-hours: (over, under). Summed in CloudWatch they give
-/// the profile's forecast error per day.
-fn floor_error(target: &Target, floor: u32, backlog: u64, interval_minutes: i64) -> FloorError {
-    let held = f64::from(floor.max(target.capacity.min));
-    let need = f64::from(demand(target, backlog));
-    let hours = interval_minutes as f64 / 60.0;
-    FloorError {
-        over_task_hours: (held - need).max(0.0) * hours,
-        under_task_hours: (need - held).max(0.0) * hours,
     }
 }
 

@@ -350,3 +350,5 @@ fn plan_table() {
         );
     }
 }
+
+mod target;
