@@ -1,12 +1,13 @@
 //! From what was read to what is published: each target's reading and datums (the
-//! rules live in sluice_core::metrics), its report, and the fleet-wide counts.
+//! rules live in sluice_core::metrics: `assemble`, then `Reading::datums`), its
+//! report, and the fleet-wide counts.
 
-use sluice_core::capacity::{Look, Need, Rates, planned_start_up, queue_minutes};
+use sluice_core::capacity::Rates;
 use sluice_core::config::Target;
-use sluice_core::metrics::{Datum, FleetTally, Reading, ScalingChangeLimit, scaling_changes};
+use sluice_core::metrics::{Datum, FleetTally, ScalingChangeLimit, assemble};
 use sluice_lambda::Selection;
 
-use super::read::{Facts, LoadFacts};
+use super::read::Facts;
 use super::report::{ReadingReport, Status, TargetReport};
 
 /// The reports, and the datums to write: one group per target (empty when it failed;
@@ -72,97 +73,26 @@ pub fn decide(
     }
 }
 
-/// The load model's turn for a target under it: the need now on the rates stored, and
-/// the rates this look and SQS's complete minutes teach. None when the rates could not
-/// be read (said in a warning): a need from no rates would be a guess.
-fn learn(
-    target: &Target,
-    look: Look,
-    load: LoadFacts,
-    now: i64,
-    warnings: &mut Vec<String>,
-) -> Option<(Need, Rates)> {
-    if !target.scaling.uses_need() {
-        return None;
-    }
-    let stored = match load.rates {
-        Ok(stored) => stored.unwrap_or_default(),
-        Err(error) => {
-            warnings.push(format!("need not published: {error}"));
-            return None;
-        }
-    };
-    // The need plans with the start-up the watcher measured at its polls; the record
-    // keeps the publisher's own, learned from its minute looks.
-    let planned = stored.with_start_up(planned_start_up(&load.start_ups, stored.start_up, now));
-    let need = Need::of(&target.goal(), &planned, &look);
-    let minutes = match load.queue_counts {
-        Ok(counts) => queue_minutes(&counts, now),
-        Err(error) => {
-            warnings.push(format!(
-                "SQS's counts not read, rates not refreshed: {error}"
-            ));
-            Vec::new()
-        }
-    };
-    Some((need, stored.observe(look, &minutes)))
-}
-
-/// A reading the target is published without when it fails: said as a warning.
-fn optional<T, E: std::fmt::Display>(
-    read: Result<Option<T>, E>,
-    what: &str,
-    warnings: &mut Vec<String>,
-) -> Option<T> {
-    read.unwrap_or_else(|error| {
-        warnings.push(format!("{what} not published: {error}"));
-        None
-    })
-}
-
 fn decide_target(
     target: &Target,
     facts: Facts,
     fleet: &mut FleetTally,
     now: i64,
 ) -> (TargetReport, Vec<Datum>, Option<Rates>) {
+    let assembled = assemble(target, facts, now);
     let mut report = TargetReport {
         name: target.name.clone(),
+        warnings: assembled.left.iter().map(ToString::to_string).collect(),
         ..TargetReport::default()
     };
-    let warnings = &mut report.warnings;
-    let no_datapoint = target.gpu.is_some() && matches!(facts.gpu, Ok(None));
-    let gpu = optional(facts.gpu, "GPU metrics", warnings);
-    if no_datapoint {
-        warnings
-            .push("no GPU datapoint in the look-back window: GPU metrics not published".to_owned());
-    }
-    let history = optional(facts.desired_history, "ScalingChanges", warnings);
-    let oldest_age = optional(facts.oldest_age, "OldestMessageAge", warnings);
-    match (facts.backlog, facts.tasks) {
-        (Ok(backlog), Ok(tasks)) => {
-            let learned = learn(
-                target,
-                Look::of(now, &backlog, &tasks),
-                facts.load,
-                now,
-                &mut report.warnings,
-            );
-            let (need, rates) = learned.map_or((None, None), |(n, r)| (Some(n), Some(r)));
-            let reading = Reading {
-                backlog,
-                tasks,
-                gpu,
-                oldest_age,
-                scaling_changes: history.map(|h| scaling_changes(&h, tasks.desired)),
-                need,
-            };
+    match assembled.reading {
+        Ok(reading) => {
             fleet.count_published(target, &reading);
             let datums = reading.datums(target);
             report.reading = Some(ReadingReport::of(&reading, datums.len()));
-            (report, datums, rates)
+            (report, datums, assembled.rates)
         }
-        (Err(error), _) | (_, Err(error)) => {
+        Err(error) => {
             fleet.count_failed();
             report.status = Status::Failed;
             report.retryable = error.kind.is_retryable();

@@ -9,6 +9,7 @@ use sluice_aws::{AwsError, Bins, read_backlogs, read_latest, read_series, read_t
 use sluice_core::capacity::{QueueCounts, Rates};
 use sluice_core::config::Target;
 use sluice_core::facts::{GpuUtilization, MetricQuery, TaskCounts};
+use sluice_core::metrics::{LoadRead, Read};
 use sluice_core::names;
 use sluice_core::queue::{AGE_OF_OLDEST_MESSAGE, Backlog, MESSAGES_DELETED, MESSAGES_SENT, Queue};
 use sluice_core::startup::StartUps;
@@ -19,30 +20,10 @@ use super::Ports;
 use crate::settings::Settings;
 
 /// What was read for one target.
-pub struct Facts {
-    pub backlog: Result<Backlog, AwsError>,
-    pub tasks: Result<TaskCounts, AwsError>,
-    /// Ok(None) without a GPU source or without a datapoint in the look-back window.
-    pub gpu: Result<Option<GpuUtilization>, AwsError>,
-    /// The largest age of the oldest message over the target's queues; Ok(None) when
-    /// SQS published none in the look-back window.
-    pub oldest_age: Result<Option<f64>, AwsError>,
-    /// The desired counts this publisher wrote over the scaling-changes window, oldest
-    /// first; Ok(None) when that count is off.
-    pub desired_history: Result<Option<Vec<f64>>, AwsError>,
-    pub load: LoadFacts,
-}
+pub type Facts = Read<AwsError>;
 
-/// What the load model reads of a target under it (empty otherwise).
-pub struct LoadFacts {
-    /// SQS's per-minute counts of its queues.
-    pub queue_counts: Result<Vec<QueueCounts>, AwsError>,
-    /// Its stored rates (None: none stored yet).
-    pub rates: Result<Option<Rates>, AwsError>,
-    /// The start-ups the zero-watcher measured (none when none were, or they cannot be
-    /// read: the need then plans with the record's own).
-    pub start_ups: StartUps,
-}
+/// What the load model reads of a target under it.
+pub type LoadFacts = LoadRead<AwsError>;
 
 /// Minutes of SQS's counts read each run: the newest complete minutes come two to three
 /// minutes late, and the rates learn from each minute once.

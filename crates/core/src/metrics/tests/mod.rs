@@ -7,6 +7,7 @@ use crate::facts::{GpuUtilization, QueueDepth, TaskCounts};
 use crate::names::{self, TARGET_DIMENSION};
 use crate::queue::Backlog;
 
+mod assemble;
 mod datum;
 mod fleet;
 mod reading;
