@@ -9,6 +9,30 @@ use super::idle::IdleWait;
 use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
 use crate::config::{ScaleToZero, WakeCount};
 
+/// What a look settles before any fact is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Early {
+    /// The target is paused: nothing is read, decided or changed.
+    Paused,
+    /// A push to a service seen awake moments ago: the idle clock is reset and no ECS
+    /// call is made (a burst of notifications costs none). `record` is false when
+    /// the stored state already says so.
+    Absorbed { verdict: Verdict, record: bool },
+}
+
+/// What a look settles before reading facts; None: read them and [`decide`].
+pub fn before_facts(paused: bool, cause: &Cause, state: &WatchState, now: i64) -> Option<Early> {
+    if paused {
+        return Some(Early::Paused);
+    }
+    if !matches!(cause, Cause::Push(_)) {
+        return None;
+    }
+    let verdict = push_while_awake(state, now)?;
+    let record = state.last_activity != Some(now);
+    Some(Early::Absorbed { verdict, record })
+}
+
 /// For a push: when the service was seen awake recently, the push only resets the
 /// idle clock and nothing needs reading. None means: read the facts and decide.
 pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {

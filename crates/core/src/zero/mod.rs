@@ -10,7 +10,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use decide::{Decision, Verdict, decide, push_while_awake, shows_work};
+pub use decide::{Decision, Early, Verdict, before_facts, decide, push_while_awake, shows_work};
 pub use facts::{Cause, Facts, Protection, Sizing, sleep_possible};
 pub use gaps::IdleGaps;
 pub use idle::IdleWait;

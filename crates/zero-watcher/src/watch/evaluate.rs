@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sluice_aws::{AwsError, DecisionNote, Version, Versioned};
 use sluice_core::startup::StartUp;
 use sluice_core::zero::{
-    self, Cause, Facts, WatchState, confirmed, decide, push_while_awake, released,
+    self, Cause, Early, Facts, WatchState, before_facts, confirmed, decide, released,
 };
 
 use sluice_lambda::per_place;
@@ -201,18 +201,18 @@ async fn without_facts(
         settings,
         ..
     } = turn;
-    if watched.target.paused {
-        let report = DecisionReport::skipped(watched, pass, "paused".to_owned());
-        return Some(Attempt::done(report));
-    }
-    if !matches!(cause, Cause::Push(_)) {
-        return None;
-    }
-    let verdict = push_while_awake(&stored.value, now)?;
+    let (verdict, record) = match before_facts(watched.target.paused, cause, &stored.value, now)? {
+        Early::Paused => {
+            let report = DecisionReport::skipped(watched, pass, "paused".to_owned());
+            return Some(Attempt::done(report));
+        }
+        Early::Absorbed { verdict, record } => (verdict, record),
+    };
     let desired = verdict.state.observed.map(|(d, _)| d);
     let report = DecisionReport::of(watched, &verdict.decision, desired, pass, settings.dry_run)
         .noting(&stored.problems);
-    let unchanged = stored.value.last_activity == Some(now) && stored.problems.is_empty();
+    // An odd stored record is written over even when the state says the same.
+    let unchanged = !record && stored.problems.is_empty();
     if settings.dry_run || unchanged {
         return Some(Attempt::done(report));
     }

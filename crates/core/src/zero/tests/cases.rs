@@ -36,6 +36,90 @@ fn a_push_to_a_recently_awake_service_needs_no_reads() {
     );
 }
 
+/// What a look settles before reading, by named cases: a paused target whatever the
+/// cause, a push absorbed by a service seen awake moments ago (written only when the
+/// state does not say so yet), and what must be read and decided.
+#[derive(Debug, PartialEq)]
+enum Settled {
+    /// Read the facts and decide.
+    Read,
+    Paused,
+    Absorbed {
+        record: bool,
+    },
+}
+
+#[test]
+fn what_is_settled_before_any_fact_is_read() {
+    let awake = WatchState {
+        last_activity: Some(T0 - 200),
+        observed: Some((2, T0 - 30)),
+        ..WatchState::default()
+    };
+    let push = Cause::Push("SNS notification from t".to_owned());
+    let sleeping = WatchState {
+        claimed: Some((Transition::Sleep, T0 - 5)),
+        ..awake
+    };
+    let cases: [(&str, bool, &Cause, WatchState, Settled); 8] = [
+        ("paused, polled", true, &Cause::Poll, awake, Settled::Paused),
+        ("paused, pushed", true, &push, awake, Settled::Paused),
+        ("a poll is read", false, &Cause::Poll, awake, Settled::Read),
+        (
+            "a manual sleep is read",
+            false,
+            &Cause::ManualSleep,
+            awake,
+            Settled::Read,
+        ),
+        (
+            "a push to an awake service",
+            false,
+            &push,
+            awake,
+            Settled::Absorbed { record: true },
+        ),
+        (
+            "a second push in the same second writes nothing",
+            false,
+            &push,
+            WatchState {
+                last_activity: Some(T0),
+                ..awake
+            },
+            Settled::Absorbed { record: false },
+        ),
+        (
+            "a push during a sleep is decided, not absorbed",
+            false,
+            &push,
+            sleeping,
+            Settled::Read,
+        ),
+        (
+            "a push to a service last seen long ago is read",
+            false,
+            &push,
+            WatchState {
+                observed: Some((2, T0 - OBSERVATION_TRUST_SECONDS)),
+                ..awake
+            },
+            Settled::Read,
+        ),
+    ];
+    for (name, paused, cause, state, want) in cases {
+        let got = match before_facts(paused, cause, &state, T0) {
+            None => Settled::Read,
+            Some(Early::Paused) => Settled::Paused,
+            Some(Early::Absorbed { verdict, record }) => {
+                assert_eq!(verdict.state.last_activity, Some(T0), "{name}");
+                Settled::Absorbed { record }
+            }
+        };
+        assert_eq!(got, want, "{name}");
+    }
+}
+
 #[test]
 fn activity_during_the_idle_window_resets_the_clock() {
     let busy = decide(
