@@ -23,5 +23,5 @@ pub use failure::{Failure, Retry};
 pub use isolate::{isolated, isolated_now};
 pub use place::per_place;
 pub use request::RequestError;
-pub use select::{SelectError, Selection, load_all, narrow, select};
+pub use select::{SelectError, Selection, select};
 pub use serve::{serve, start};

@@ -14,6 +14,10 @@ use sluice_core::shard::Shard;
 pub struct Selection {
     pub targets: Vec<Target>,
     pub invalid: BTreeMap<String, String>,
+    /// Every valid target the function handles, whatever the shard or the event's
+    /// list: what a fleet-wide figure counts (a capacity provider group's need sums
+    /// all of its targets, or a partial count would lower another shard's raise).
+    pub everyone: Vec<Target>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +68,7 @@ pub async fn select(
 }
 
 /// Every stored target the function handles, and the invalid ones.
-pub async fn load_all(
+async fn load_all(
     store: &dyn ConfigStore,
     keep: impl Fn(&Target) -> bool,
 ) -> Result<Selection, SelectError> {
@@ -87,12 +91,13 @@ pub async fn load_all(
 }
 
 /// A loaded selection cut to `shard`, then to `only`: an unknown name is refused.
-pub fn narrow(
+fn narrow(
     mut selection: Selection,
     only: Option<&[String]>,
     shard: Shard,
     kept: &'static str,
 ) -> Result<Selection, SelectError> {
+    selection.everyone = selection.targets.clone();
     selection.targets.retain(|t| shard.owns(&t.name));
     selection.invalid.retain(|name, _| shard.owns(name));
     if let Some(only) = only {

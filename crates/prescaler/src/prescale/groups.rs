@@ -46,6 +46,7 @@ fn needs(
 ) -> Needs {
     let mut needs = Needs::new();
     for target in loaded
+        .selection
         .everyone
         .iter()
         .filter(|t| !t.paused && !t.forecast_only)

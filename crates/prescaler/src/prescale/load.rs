@@ -7,17 +7,14 @@ use sluice_core::budget::Budget;
 use sluice_core::config::Target;
 use sluice_core::profile::{Profile, Schedule};
 use sluice_core::shard::Shard;
-use sluice_lambda::{SelectError, Selection, load_all, narrow};
+use sluice_lambda::{SelectError, Selection, select};
 
 use super::Ports;
 
 pub struct Loaded {
-    /// The targets this invocation plans for (its shard, or the event's list).
+    /// The targets this invocation plans for (its shard, or the event's list), and
+    /// every valid target with a profile (`everyone`).
     pub selection: Selection,
-    /// Every valid target with a profile, whatever the shard or list: a capacity
-    /// provider group's need counts all of its targets, or a partial count would
-    /// lower another shard's raise.
-    pub everyone: Vec<Target>,
     pub schedules: BTreeMap<String, Result<Schedule, String>>,
     /// The stored budgets that are valid.
     pub budgets: Vec<Budget>,
@@ -32,14 +29,13 @@ pub async fn load(
     only: Option<&[String]>,
     shard: Shard,
 ) -> Result<Loaded, SelectError> {
-    let (everyone, profiles, budgets) = futures::join!(
-        load_all(ports.store, |t| t.profile.is_some()),
+    let with_profile = |t: &Target| t.profile.is_some();
+    let (selection, profiles, budgets) = futures::join!(
+        select(ports.store, only, shard, with_profile, " with a profile"),
         ports.store.list(ItemKind::Profile),
         ports.store.list(ItemKind::Budget),
     );
-    let everyone = everyone?;
-    let selection = narrow(everyone.clone(), only, shard, " with a profile")?;
-    let everyone = everyone.targets;
+    let selection = selection?;
     let profiles = profiles.map_err(SelectError::Store)?;
     // Unread budgets would lift the caps they hold: nothing is decided without them.
     let budgets = budgets.map_err(SelectError::Store)?;
@@ -72,7 +68,6 @@ pub async fn load(
         .collect();
     Ok(Loaded {
         selection,
-        everyone,
         schedules,
         budgets,
         invalid,
