@@ -70,13 +70,7 @@ fn common(table: &str, namespace: &str) -> Common {
 
 /// The watcher's settings for one look (no polling) over `table`.
 fn watcher_settings(table: &str) -> zero_watcher::Settings {
-    zero_watcher::Settings {
-        common: common(table, &unique("SluiceAccounts")),
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    }
+    zero_watcher::Settings::one_look(common(table, &unique("SluiceAccounts")))
 }
 
 #[tokio::test]
@@ -384,12 +378,7 @@ async fn a_target_moved_to_another_account_does_not_take_its_old_record_along() 
     home.store_targets(&store, std::slice::from_ref(&here))
         .await?;
     home.store_profile(&store, &business_hours()).await?;
-    let settings = || prescaler::Settings {
-        common: common(&table, &unique("SluiceAccounts")),
-        dry_run: false,
-        forecast_only: false,
-        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
-    };
+    let settings = || prescaler::Settings::of(common(&table, &unique("SluiceAccounts")));
     let prescaler = prescaler::Prescaler::new(&home.clients, settings());
     let first = prescaler
         .handle(&json!({"at": "2026-11-30T09:00:00+01:00", "apply": true}))
@@ -442,12 +431,7 @@ async fn the_prescaler_raises_the_floor_in_the_targets_account_and_counts_a_refu
     let plan = FaultPlan::new();
     plan.always_for("STS.AssumeRole", "sluice-refused", Fault::AccessDenied);
     let namespace = unique("SluiceAccounts");
-    let settings = prescaler::Settings {
-        common: common(&table, &namespace),
-        dry_run: false,
-        forecast_only: false,
-        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
-    };
+    let settings = prescaler::Settings::of(common(&table, &namespace));
 
     let report = prescaler::Prescaler::new(&home.clients_with_faults(&plan)?, settings)
         .handle(&json!({"at": "2026-11-30T09:00:00+01:00", "apply": true}))

@@ -123,11 +123,7 @@ where
 #[tokio::test]
 async fn the_metric_publisher_refuses_its_corpus_and_publishes_nothing() -> Result<()> {
     let scene = scene("corpus-mp").await?;
-    let settings = metric_publisher::Settings {
-        common: scene.common.clone(),
-        output: metric_publisher::Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-    };
+    let settings = metric_publisher::Settings::of(scene.common.clone());
     let publisher = metric_publisher::Publisher::new(&scene.emulators.clients, settings);
     refuses_all("metric-publisher", &scene, |event| {
         let publisher = &publisher;
@@ -139,13 +135,7 @@ async fn the_metric_publisher_refuses_its_corpus_and_publishes_nothing() -> Resu
 #[tokio::test]
 async fn the_zero_watcher_refuses_its_corpus_and_wakes_nothing() -> Result<()> {
     let scene = scene("corpus-zw").await?;
-    let settings = zero_watcher::Settings {
-        common: scene.common.clone(),
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    };
+    let settings = zero_watcher::Settings::one_look(scene.common.clone());
     let watcher = zero_watcher::Watcher::new(&scene.emulators.clients, settings);
     refuses_all("zero-watcher", &scene, |event| {
         let watcher = &watcher;
@@ -157,12 +147,7 @@ async fn the_zero_watcher_refuses_its_corpus_and_wakes_nothing() -> Result<()> {
 #[tokio::test]
 async fn the_prescaler_refuses_its_corpus_and_raises_nothing() -> Result<()> {
     let scene = scene("corpus-ps").await?;
-    let settings = prescaler::Settings {
-        common: scene.common.clone(),
-        dry_run: false,
-        forecast_only: false,
-        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
-    };
+    let settings = prescaler::Settings::of(scene.common.clone());
     let prescaler = prescaler::Prescaler::new(&scene.emulators.clients, settings);
     refuses_all("prescaler", &scene, |event| {
         let prescaler = &prescaler;

@@ -133,14 +133,10 @@ async fn publisher_scene(emulators: Emulators) -> Result<PublisherScene> {
 }
 
 async fn run_publisher(scene: &PublisherScene, clients: &Clients) -> Result<Value> {
-    let settings = metric_publisher::Settings {
-        common: Common {
-            namespace: scene.namespace.clone(),
-            ..Common::for_table(&scene.table)
-        },
-        output: metric_publisher::Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-    };
+    let settings = metric_publisher::Settings::of(Common {
+        namespace: scene.namespace.clone(),
+        ..Common::for_table(&scene.table)
+    });
     let publisher = metric_publisher::Publisher::new(clients, settings);
     Ok(match publisher.handle(&json!({})).await {
         Ok(summary) => serde_json::to_value(summary)?,
@@ -303,13 +299,7 @@ async fn run_watcher(scene: &WatcherScene, clients: &Clients) -> Result<Value> {
 
 /// The watcher with its clock `later` seconds ahead.
 async fn run_watcher_at(scene: &WatcherScene, clients: &Clients, later: i64) -> Result<Value> {
-    let settings = zero_watcher::Settings {
-        common: Common::for_table(&scene.table),
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    };
+    let settings = zero_watcher::Settings::one_look(Common::for_table(&scene.table));
     let watcher = zero_watcher::Watcher::new(clients, settings);
     let clock = sluice_lambda::FixedClock::at(sluice_lambda::SystemClock.now() + later);
     let event = fixture("zero-watcher/scheduler.json")?;
@@ -451,12 +441,7 @@ async fn prescaler_scene(emulators: Emulators) -> Result<PrescalerScene> {
 }
 
 async fn run_prescaler(scene: &PrescalerScene, clients: &Clients) -> Result<Value> {
-    let settings = prescaler::Settings {
-        common: Common::for_table(&scene.table),
-        dry_run: false,
-        forecast_only: false,
-        interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
-    };
+    let settings = prescaler::Settings::of(Common::for_table(&scene.table));
     let prescaler = prescaler::Prescaler::new(clients, settings);
     let event = json!({"at": "2026-11-30T09:00:00+01:00", "apply": true});
     Ok(match prescaler.handle(&event).await {

@@ -592,14 +592,12 @@ async fn desired_count_changes_are_counted_from_the_published_history() -> Resul
 async fn concurrency_bounds_the_requests_in_flight_across_every_stream() -> Result<()> {
     let emulators = Emulators::connect().await?;
     let table = emulators.seed_fleet(40).await?;
-    let settings = || Settings {
-        common: Common {
+    let settings = || {
+        Settings::of(Common {
             namespace: unique("InFlight"),
             concurrency: 4,
             ..Common::for_table(&table)
-        },
-        output: Output::PutMetricData,
-        scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
+        })
     };
     let run = |limited: bool| {
         let probe =

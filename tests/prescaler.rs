@@ -59,16 +59,11 @@ impl Scenario {
     }
 
     fn prescaler_with(&self, clients: &sluice_aws::Clients) -> Prescaler {
-        let settings = Settings {
-            common: Common {
-                namespace: self.namespace.clone(),
-                concurrency: 8,
-                ..Common::for_table(&self.table)
-            },
-            dry_run: false,
-            forecast_only: false,
-            interval_minutes: Settings::DEFAULT_INTERVAL_MINUTES,
-        };
+        let settings = Settings::of(Common {
+            namespace: self.namespace.clone(),
+            concurrency: 8,
+            ..Common::for_table(&self.table)
+        });
         Prescaler::new(clients, settings)
     }
 
@@ -193,17 +188,11 @@ async fn the_watcher_does_not_sleep_a_window_floor_without_a_scalable_target() -
 
     let watcher = zero_watcher::Watcher::new(
         &scenario.emulators.clients,
-        zero_watcher::Settings {
-            common: Common {
-                namespace: scenario.namespace.clone(),
-                concurrency: 8,
-                ..Common::for_table(&scenario.table)
-            },
-            dry_run: false,
-            poll_interval_seconds: 1,
-            poll_window_seconds: 0,
-            account: None,
-        },
+        zero_watcher::Settings::one_look(Common {
+            namespace: scenario.namespace.clone(),
+            concurrency: 8,
+            ..Common::for_table(&scenario.table)
+        }),
     );
     let poll = fixture("zero-watcher/scheduled.json")?;
     for later in [0, 6 * 60, 30 * 60] {

@@ -338,12 +338,7 @@ impl Model {
             here: aws.here(),
             stack: prescaler::prescale::Stack::memory(aws),
         };
-        let settings = prescaler::Settings {
-            common: Common::for_table("t"),
-            dry_run: false,
-            forecast_only: false,
-            interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
-        };
+        let settings = prescaler::Settings::of(Common::for_table("t"));
         let now = jiff::Timestamp::from_second(self.now)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let _ = Self::runtime()?.block_on(prescaler::prescale::prescale(
@@ -360,13 +355,7 @@ impl Model {
             here: aws.here(),
             stack: zero_watcher::watch::Stack::memory(aws, &clock, &looks),
         };
-        let settings = zero_watcher::Settings {
-            common: Common::for_table("t"),
-            dry_run: false,
-            poll_interval_seconds: 1,
-            poll_window_seconds: 0,
-            account: None,
-        };
+        let settings = zero_watcher::Settings::one_look(Common::for_table("t"));
         let _ = Self::runtime()?.block_on(zero_watcher::watch::watch(&event, &settings, &ports));
         Ok(())
     }

@@ -163,11 +163,7 @@ proptest! {
         let ports = metric_publisher::publish::Ports {
             here: aws.here(), stack: metric_publisher::publish::Stack::memory(&aws),
         };
-        let settings = metric_publisher::Settings {
-            common: Common::for_table("t"),
-            output: metric_publisher::Output::PutMetricData,
-            scaling_changes: sluice_core::metrics::ScalingChangeLimit::default(),
-        };
+        let settings = metric_publisher::Settings::of(Common::for_table("t"));
         let result = runtime()?.block_on(metric_publisher::publish::publish(&event, &settings, &ports));
         if let Err(metric_publisher::publish::PublishError::Request(_)) = result {
             prop_assert_eq!(aws.calls("CloudWatch.PutMetricData"), 0);
@@ -183,13 +179,7 @@ proptest! {
         let ports = zero_watcher::watch::Ports {
             here: aws.here(), stack: zero_watcher::watch::Stack::memory(&aws, &clock, &looks),
         };
-        let settings = zero_watcher::Settings {
-            common: Common::for_table("t"),
-            dry_run: false,
-            poll_interval_seconds: 1,
-            poll_window_seconds: 0,
-            account: None,
-        };
+        let settings = zero_watcher::Settings::one_look(Common::for_table("t"));
         let result = runtime()?.block_on(zero_watcher::watch::watch(&event, &settings, &ports));
         if let Err(zero_watcher::WatchError::Request(_)) = result {
             prop_assert_eq!(aws.mutations(), 0);
@@ -204,12 +194,7 @@ proptest! {
         let ports = prescaler::prescale::Ports {
             here: aws.here(), stack: prescaler::prescale::Stack::memory(&aws),
         };
-        let settings = prescaler::Settings {
-            common: Common::for_table("t"),
-            dry_run: false,
-            forecast_only: false,
-            interval_minutes: prescaler::Settings::DEFAULT_INTERVAL_MINUTES,
-        };
+        let settings = prescaler::Settings::of(Common::for_table("t"));
         let now: jiff::Timestamp = "2026-11-24T12:00:00Z".parse().map_err(|e: jiff::Error| TestCaseError::fail(e.to_string()))?;
         let result = runtime()?.block_on(prescaler::prescale::prescale(&event, &settings, &ports, now));
         if result.is_err() {

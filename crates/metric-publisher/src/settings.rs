@@ -77,8 +77,14 @@ impl Settings {
 
     /// Defaults for the table (tests, tools).
     pub fn for_table(table: &str) -> Self {
+        Self::of(Common::for_table(table))
+    }
+
+    /// The defaults around `common` (tests, tools): PutMetricData, the default
+    /// scaling-changes count.
+    pub fn of(common: Common) -> Self {
         Settings {
-            common: Common::for_table(table),
+            common,
             output: Output::PutMetricData,
             scaling_changes: ScalingChangeLimit::default(),
         }

@@ -17,6 +17,17 @@ pub struct Settings {
 impl Settings {
     pub const DEFAULT_INTERVAL_MINUTES: i64 = sluice_core::startup::DEFAULT_INTERVAL_MINUTES;
 
+    /// The defaults around `common` (tests, tools): changes made, floors published,
+    /// the default interval.
+    pub fn of(common: Common) -> Self {
+        Settings {
+            common,
+            dry_run: false,
+            forecast_only: false,
+            interval_minutes: Self::DEFAULT_INTERVAL_MINUTES,
+        }
+    }
+
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(&environment())
     }

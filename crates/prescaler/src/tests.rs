@@ -80,16 +80,11 @@ fn business_hours() -> Vec<WindowSpec> {
 }
 
 fn settings() -> Settings {
-    Settings {
-        common: Common {
-            namespace: "Sluice".to_owned(),
-            concurrency: 4,
-            ..Common::for_table("t")
-        },
-        dry_run: false,
-        forecast_only: false,
-        interval_minutes: Settings::DEFAULT_INTERVAL_MINUTES,
-    }
+    Settings::of(Common {
+        namespace: "Sluice".to_owned(),
+        concurrency: 4,
+        ..Common::for_table("t")
+    })
 }
 
 /// Monday 2026-11-30 at a Berlin (CET, +01:00) local time.

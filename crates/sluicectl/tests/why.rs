@@ -49,16 +49,10 @@ async fn scene(activation_backlog: u64) -> Result<Scene> {
 
 impl Scene {
     async fn watch(&self) -> Result<zero_watcher::Report> {
-        let settings = zero_watcher::Settings {
-            common: Common {
-                namespace: self.namespace.clone(),
-                ..Common::for_table(&self.service.table)
-            },
-            dry_run: false,
-            poll_interval_seconds: 1,
-            poll_window_seconds: 0,
-            account: None,
-        };
+        let settings = zero_watcher::Settings::one_look(Common {
+            namespace: self.namespace.clone(),
+            ..Common::for_table(&self.service.table)
+        });
         let watcher = Watcher::new(&self.emulators.clients, settings);
         let poll = serde_json::json!({"source": "sluice.scheduler"});
         Ok(watcher.handle(&poll).await?)

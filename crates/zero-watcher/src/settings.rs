@@ -20,6 +20,18 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// One look an invocation, no polls between (what tests and what-if runs use): no
+    /// dry run, a 1 s poll interval, no poll window, the stack's own account.
+    pub fn one_look(common: Common) -> Self {
+        Settings {
+            common,
+            dry_run: false,
+            poll_interval_seconds: 1,
+            poll_window_seconds: 0,
+            account: None,
+        }
+    }
+
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(&environment())
     }

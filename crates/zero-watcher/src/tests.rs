@@ -144,17 +144,11 @@ impl World {
 }
 
 fn settings() -> Settings {
-    Settings {
-        common: Common {
-            namespace: "Sluice".to_owned(),
-            concurrency: 4,
-            ..Common::for_table("t")
-        },
-        dry_run: false,
-        poll_interval_seconds: 1,
-        poll_window_seconds: 0,
-        account: None,
-    }
+    Settings::one_look(Common {
+        namespace: "Sluice".to_owned(),
+        concurrency: 4,
+        ..Common::for_table("t")
+    })
 }
 
 /// The first target's outcome and reason, as a pair to compare.
