@@ -64,6 +64,25 @@ struct Row {
     outcome: String,
 }
 
+impl Row {
+    /// The row of `function` for `fault` on `path`, with what the victim and the
+    /// bystander saw.
+    fn of(
+        function: &'static str,
+        path: &Path,
+        fault: &Fault,
+        once: bool,
+        (victim, bystander): (&str, &str),
+    ) -> Row {
+        Row {
+            function,
+            operation: path.operation,
+            fault: fault_label(fault, once),
+            outcome: outcome(victim, bystander, path, once),
+        }
+    }
+}
+
 /// Applies the fault to the plan: to the victim's requests (their bodies name it) or
 /// to every request of the operation; `times` of them, or all when None.
 fn arm(plan: &FaultPlan, path: &Path, victim: &str, fault: &Fault, times: Option<usize>) {
@@ -229,12 +248,13 @@ async fn publisher_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
             && held.get("GpuUtilizationAverage") == Some(&40.0),
         "healed run read back: {held:?}"
     );
-    Ok(Row {
-        function: "metric-publisher",
-        operation: path.operation,
-        fault: fault_label(&fault, once),
-        outcome: outcome(&victim, &bystander, path, once),
-    })
+    Ok(Row::of(
+        "metric-publisher",
+        path,
+        &fault,
+        once,
+        (&victim, &bystander),
+    ))
 }
 
 // ---------------------------------------------------------------- zero-watcher
@@ -383,12 +403,13 @@ async fn watcher_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
             "woken twice: {healed:#}"
         );
     }
-    Ok(Row {
-        function: "zero-watcher",
-        operation: path.operation,
-        fault: fault_label(&fault, once),
-        outcome: outcome(&victim, &bystander, path, once),
-    })
+    Ok(Row::of(
+        "zero-watcher",
+        path,
+        &fault,
+        once,
+        (&victim, &bystander),
+    ))
 }
 
 // ---------------------------------------------------------------- prescaler
@@ -501,12 +522,13 @@ async fn prescaler_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
         bounds == (4, 10) && desired == 4,
         "the floor holds after a healed run: bounds {bounds:?}, desired {desired}: {healed:#}"
     );
-    Ok(Row {
-        function: "prescaler",
-        operation: path.operation,
-        fault: fault_label(&fault, once),
-        outcome: outcome(&victim, &bystander, path, once),
-    })
+    Ok(Row::of(
+        "prescaler",
+        path,
+        &fault,
+        once,
+        (&victim, &bystander),
+    ))
 }
 
 // ---------------------------------------------------------------- the matrix
