@@ -44,26 +44,8 @@ pub async fn poll(
 ) {
     let interval = Duration::from_secs(settings.poll_interval_seconds);
     let mut metrics_read = Instant::now();
-    let mut asleep: Vec<Watched<'_>> = watched
-        .iter()
-        .filter(|w| {
-            report
-                .decisions
-                .iter()
-                .any(|d| d.target == w.name() && d.desired_after == Some(0))
-        })
-        .copied()
-        .collect();
-    let mut waking: Vec<Watched<'_>> = watched
-        .iter()
-        .filter(|w| {
-            report
-                .decisions
-                .iter()
-                .any(|d| d.target == w.name() && starting(d))
-        })
-        .copied()
-        .collect();
+    let mut asleep = decided(watched, report, |d| d.desired_after == Some(0));
+    let mut waking = decided(watched, report, starting);
     let mut pass = 0;
     let awake = |known: &Known| control.targets.iter().any(|t| known.is_awake(&t.name));
     while (!asleep.is_empty() || !waking.is_empty() || awake(control.known))
@@ -108,6 +90,24 @@ pub async fn poll(
             }
         }
     }
+}
+
+/// The watched targets the first look left as `which` says.
+fn decided<'t>(
+    watched: &[Watched<'t>],
+    report: &Report,
+    which: impl Fn(&DecisionReport) -> bool,
+) -> Vec<Watched<'t>> {
+    watched
+        .iter()
+        .filter(|w| {
+            report
+                .decisions
+                .iter()
+                .any(|d| d.target == w.name() && which(d))
+        })
+        .copied()
+        .collect()
 }
 
 /// Whether a look left a wake's tasks starting, to be looked at again at the next poll

@@ -26,6 +26,7 @@ use sluice_core::capacity::{self, Look, Memory, Move, Need, Pass, Rates, Startin
 use sluice_core::config::{Queue, Target};
 use sluice_core::facts::{ScalableBounds, TaskCounts};
 use sluice_core::queue::Backlog;
+use sluice_core::startup::StartUp;
 use sluice_core::zero::WatchState;
 use sluice_lambda::per_place;
 
@@ -160,58 +161,79 @@ pub async fn first_look(
     };
     let facts = read_facts(targets, settings, ports).await;
     let mut reports = Vec::with_capacity(targets.len());
-    let mut stored_memories = BTreeMap::new();
-    let mut samples = Vec::new();
+    let mut kept = Kept::default();
     for (target, facts) in targets.iter().zip(facts) {
         if let Some(reason) = left_alone(target, moved, &states, now) {
             reports.push(ControlReport::skipped(target, 0, reason));
             continue;
         }
-        let facts = match facts {
-            Ok(facts) => facts,
-            Err(error) => {
-                reports.push(ControlReport::unread(target, error));
-                continue;
-            }
-        };
-        let stored_memory = memories.get(&target.name).cloned().unwrap_or_default();
-        let mut memory = stored_memory.clone();
-        let started = capacity::measure(&mut memory.starting, &facts.tasks, now);
-        samples.extend(started.map(|sample| (target.name.clone(), sample)));
-        stored_memories.insert(target.name.clone(), stored_memory);
-        let stored = rates.get(&target.name).cloned().unwrap_or_default();
-        let kind = known.pass_for(target, &stored, now);
-        let at = At { pass: 0, kind, now };
-        let decided =
-            sluice_lambda::isolated_now(|| decide(target, (&facts, &stored, &memory), at));
-        let (mut report, kept) = match decided {
-            Ok(decided) => decided,
-            Err(panicked) => {
-                reports.push(ControlReport::skipped(target, 0, panicked));
-                continue;
-            }
-        };
-        if let (Some(due), Some(Move::Lower { .. })) =
-            (known.deferred.get(&target.name), report.decision)
-        {
-            let wait = due.saturating_sub(now);
-            report.reason.push_str(&format!(
-                "; decided again on the publisher's next record, due in {wait}s"
-            ));
-        }
-        known.saw(target, &facts, report.desired_after);
-        known.memories.insert(target.name.clone(), kept);
-        reports.push(report);
+        reports.push(match facts {
+            Ok(facts) => look_at(
+                target,
+                &facts,
+                (&rates, &memories),
+                now,
+                &mut known,
+                &mut kept,
+            ),
+            Err(error) => ControlReport::unread(target, error),
+        });
     }
     known.rates = Some(rates);
     let reports = act_all(targets, reports, settings, ports).await;
     known.start_measuring(&reports, now);
     if !settings.dry_run {
-        save_memories(known.changed_since(&stored_memories), settings, ports).await;
+        save_memories(known.changed_since(&kept.stored_memories), settings, ports).await;
     }
-    starts::record(samples, settings, ports).await;
+    starts::record(kept.samples, settings, ports).await;
     record_all(&reports, settings, ports);
     (reports, known)
+}
+
+/// What the first look keeps besides each target's report: the memories as stored
+/// (only what changed is written back) and the start-ups it measured.
+#[derive(Default)]
+struct Kept {
+    stored_memories: BTreeMap<String, Memory>,
+    samples: Vec<(String, StartUp)>,
+}
+
+/// The first look's decision for one target on its facts, the stored rates and
+/// memories: what it learns is kept in `known` and `kept`.
+fn look_at(
+    target: &Target,
+    facts: &Facts,
+    (rates, memories): (&BTreeMap<String, Rates>, &BTreeMap<String, Memory>),
+    now: i64,
+    known: &mut Known,
+    kept: &mut Kept,
+) -> ControlReport {
+    let stored_memory = memories.get(&target.name).cloned().unwrap_or_default();
+    let mut memory = stored_memory.clone();
+    let started = capacity::measure(&mut memory.starting, &facts.tasks, now);
+    kept.samples
+        .extend(started.map(|sample| (target.name.clone(), sample)));
+    kept.stored_memories
+        .insert(target.name.clone(), stored_memory);
+    let stored = rates.get(&target.name).cloned().unwrap_or_default();
+    let kind = known.pass_for(target, &stored, now);
+    let at = At { pass: 0, kind, now };
+    let decided = sluice_lambda::isolated_now(|| decide(target, (facts, &stored, &memory), at));
+    let (mut report, memory) = match decided {
+        Ok(decided) => decided,
+        Err(panicked) => return ControlReport::skipped(target, 0, panicked),
+    };
+    if let (Some(due), Some(Move::Lower { .. })) =
+        (known.deferred.get(&target.name), report.decision)
+    {
+        let wait = due.saturating_sub(now);
+        report.reason.push_str(&format!(
+            "; decided again on the publisher's next record, due in {wait}s"
+        ));
+    }
+    known.saw(target, facts, report.desired_after);
+    known.memories.insert(target.name.clone(), memory);
+    report
 }
 
 /// The give-back looks the first look put off (`Known::deferred`) that are due: each
