@@ -7,6 +7,7 @@ use super::facts::{Cause, Facts, Protection, Sizing};
 use super::gaps::IdleGaps;
 use super::idle::IdleWait;
 use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
+use super::why::{Adjusted, Block, SleepCause, WakeBasis, WakeCause, WakeSize, Why};
 use crate::config::{ScaleToZero, WakeCount};
 
 /// What a look settles before any fact is read.
@@ -17,7 +18,7 @@ pub enum Early {
     /// A push to a service seen awake moments ago: the idle clock is reset and no ECS
     /// call is made (a burst of notifications costs none). `record` is false when
     /// the stored state already says so.
-    Absorbed { verdict: Verdict, record: bool },
+    Absorbed { verdict: Box<Verdict>, record: bool },
 }
 
 /// What a look settles before reading facts; None: read them and [`decide`].
@@ -30,7 +31,10 @@ pub fn before_facts(paused: bool, cause: &Cause, state: &WatchState, now: i64) -
     }
     let verdict = push_while_awake(state, now)?;
     let record = state.last_activity != Some(now);
-    Some(Early::Absorbed { verdict, record })
+    Some(Early::Absorbed {
+        verdict: Box::new(verdict),
+        record,
+    })
 }
 
 /// For a push: when the service was seen awake recently, the push only resets the
@@ -46,10 +50,10 @@ pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {
         {
             Some(Verdict {
                 decision: Decision::Stay {
-                    reason: format!(
-                        "awake ({desired} tasks seen {}s ago): idle clock reset",
-                        now.saturating_sub(at)
-                    ),
+                    reason: Why::SeenAwake {
+                        desired,
+                        seconds_ago: now.saturating_sub(at),
+                    },
                 },
                 state: WatchState {
                     last_activity: Some(now),
@@ -66,20 +70,26 @@ pub fn push_while_awake(state: &WatchState, now: i64) -> Option<Verdict> {
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Decision {
     /// Raise desiredCount from 0 to `to`.
-    Wake { to: u32, reason: String },
+    Wake { to: u32, reason: Why },
     /// Lower desiredCount to 0.
-    Sleep { reason: String },
+    Sleep { reason: Why },
     /// Change nothing in ECS.
-    Stay { reason: String },
+    Stay { reason: Why },
 }
 
 impl Decision {
-    pub fn reason(&self) -> &str {
+    /// Why, as a value.
+    pub fn why(&self) -> &Why {
         match self {
             Decision::Wake { reason, .. }
             | Decision::Sleep { reason }
             | Decision::Stay { reason } => reason,
         }
+    }
+
+    /// Why, in words.
+    pub fn reason(&self) -> String {
+        self.why().to_string()
     }
 
     pub fn transition(&self) -> Option<Transition> {
@@ -206,89 +216,96 @@ impl<'a> Look<'a> {
     /// desiredCount 0: wake on activity, to the wake count within the bounds.
     fn asleep(&self) -> Verdict {
         if *self.cause == Cause::ManualSleep {
-            return self.stay("already asleep: a manual sleep never wakes".to_owned());
+            return self.stay(Why::AlreadyAsleep);
         }
         if !self.active {
-            return self.stay("asleep, no activity".to_owned());
+            return self.stay(Why::AsleepNoActivity);
         }
-        let (to, mut how) = self.wake_count();
+        let count = self.wake_count();
         if self.facts.bounds.is_some_and(|bounds| bounds.max == 0) {
-            return self.stay("activity, but the scalable target's MaxCapacity is 0".to_owned());
+            return self.stay(Why::MaxCapacityZero);
         }
-        let to = self.within_bounds(to, &mut how);
+        let count = self.within_bounds(count);
         if self.claim_in_force(Transition::Wake) {
-            return self.stay("wake already claimed by another invocation".to_owned());
+            return self.stay(Why::Claimed(Transition::Wake));
         }
-        let reason = match self.cause {
-            Cause::Push(what) => what.clone(),
-            _ if self.facts.metric_active => "activation metric above its threshold".to_owned(),
-            _ if self.facts.priority_backlog > 0 => format!(
-                "{} message(s) on a priority queue",
-                self.facts.priority_backlog
-            ),
-            _ => format!(
-                "backlog {} above activation threshold {}",
-                self.facts.backlog, self.settings.activation_backlog
-            ),
+        let by = match self.cause {
+            Cause::Push(what) => WakeCause::Push(what.clone()),
+            _ if self.facts.metric_active => WakeCause::Metric,
+            _ if self.facts.priority_backlog > 0 => WakeCause::Priority {
+                messages: self.facts.priority_backlog,
+            },
+            _ => WakeCause::Backlog {
+                backlog: self.facts.backlog,
+                threshold: self.settings.activation_backlog,
+            },
         };
-        let reason = format!("{reason}; {to} task(s): {how}");
-        self.act(Decision::Wake { to, reason })
+        let to = count.to;
+        self.act(Decision::Wake {
+            to,
+            reason: Why::Wake { by, count },
+        })
     }
 
     /// The wake count within the bounds: MinCapacity raises it, MaxCapacity and
     /// capacity.max cap it, and the caps win. Bounds read from AWS may be odd: an apply
     /// that lowered capacity.max but failed to register the new bounds leaves a
     /// window's floor as MinCapacity above the max the operator asked for.
-    fn within_bounds(&self, to: u32, how: &mut String) -> u32 {
-        let mut to = to;
+    fn within_bounds(&self, mut count: WakeSize) -> WakeSize {
         if let Some(bounds) = self.facts.bounds {
             // Not clamp(): min may be above max, and a decision never panics.
-            let bounded = to.max(bounds.min.max(1)).min(bounds.max);
-            if bounded != to {
-                how.push_str(&format!(
-                    ", {bounded} within the scalable target's {}-{}",
-                    bounds.min, bounds.max
-                ));
+            let bounded = count.to.max(bounds.min.max(1)).min(bounds.max);
+            if bounded != count.to {
+                count.within_bounds = Some((bounded, bounds.min, bounds.max));
             }
-            to = bounded;
+            count.to = bounded;
         }
         // Validation keeps capacity.max at least wake_tasks, so at least 1.
         let max = self.sizing.capacity_max.max(1);
-        if to > max {
-            how.push_str(&format!(", {max} within capacity.max {max}"));
-            to = max;
+        if count.to > max {
+            count.within_max = Some(max);
+            count.to = max;
         }
-        to
+        count
     }
 
     /// The tasks a wake starts before the scalable target's bounds, and how that
     /// count was derived.
-    fn wake_count(&self) -> (u32, String) {
+    fn wake_count(&self) -> WakeSize {
         let wake_tasks = self.settings.wake_tasks;
         let per_task = self.sizing.backlog_per_task;
-        if matches!(self.cause, Cause::Push(_)) {
-            return (
-                wake_tasks,
-                format!("wake_tasks {wake_tasks} (a push: backlog not read)"),
-            );
+        let (to, basis) = if matches!(self.cause, Cause::Push(_)) {
+            (wake_tasks, WakeBasis::Pushed { wake_tasks })
+        } else if self.settings.wake == WakeCount::Fixed || !per_task.is_finite() || per_task <= 0.0
+        {
+            (wake_tasks, WakeBasis::Fixed { wake_tasks })
+        } else {
+            // f64 -> u32 saturates; a huge backlog is capped by max just below.
+            let need = (self.facts.backlog as f64 / per_task).ceil() as u32;
+            let max = self.sizing.capacity_max.max(wake_tasks);
+            let to = need.max(wake_tasks).min(max);
+            let adjusted = if to > need {
+                Some(Adjusted::RaisedToWakeTasks(wake_tasks))
+            } else if to < need {
+                Some(Adjusted::CappedAtMax(max))
+            } else {
+                None
+            };
+            let backlog = self.facts.backlog;
+            let basis = WakeBasis::Backlog {
+                backlog,
+                per_task,
+                need,
+                adjusted,
+            };
+            (to, basis)
+        };
+        WakeSize {
+            to,
+            basis,
+            within_bounds: None,
+            within_max: None,
         }
-        if self.settings.wake == WakeCount::Fixed || !per_task.is_finite() || per_task <= 0.0 {
-            return (wake_tasks, format!("wake_tasks {wake_tasks}"));
-        }
-        // f64 -> u32 saturates; a huge backlog is capped by max just below.
-        let need = (self.facts.backlog as f64 / per_task).ceil() as u32;
-        let max = self.sizing.capacity_max.max(wake_tasks);
-        let to = need.max(wake_tasks).min(max);
-        let mut how = format!(
-            "ceil(backlog {} / {per_task} per task) = {need}",
-            self.facts.backlog
-        );
-        if to > need {
-            how.push_str(&format!(", raised to wake_tasks {wake_tasks}"));
-        } else if to < need {
-            how.push_str(&format!(", capped at capacity.max {max}"));
-        }
-        (to, how)
     }
 
     /// desiredCount above 0, at any count: sleep with no floor, after `idle_minutes` of
@@ -296,25 +313,27 @@ impl<'a> Look<'a> {
     fn awake(&self) -> Verdict {
         let facts = self.facts;
         if let Some(floor) = facts.floor() {
-            return self.stay(format!("{floor}: never sleeps"));
+            return self.stay(Why::Floor(floor));
         }
         if !self.idle {
             return self.stay(if facts.backlog > 0 {
-                format!("busy: backlog {}", facts.backlog)
+                Why::Busy {
+                    backlog: facts.backlog,
+                }
             } else if facts.running < facts.desired {
-                format!(
-                    "starting: {} of {} task(s) running; the idle clock waits",
-                    facts.running, facts.desired
-                )
+                Why::Starting {
+                    running: facts.running,
+                    desired: facts.desired,
+                }
             } else {
-                "busy: activity".to_owned()
+                Why::BusyActivity
             });
         }
         if self.claim_in_force(Transition::Sleep) {
-            return self.stay("sleep already claimed by another invocation".to_owned());
+            return self.stay(Why::Claimed(Transition::Sleep));
         }
-        let reason = if *self.cause == Cause::ManualSleep {
-            "manual sleep".to_owned()
+        let sleep = if *self.cause == Cause::ManualSleep {
+            SleepCause::Manual
         } else {
             let idle_seconds = self
                 .now
@@ -322,34 +341,39 @@ impl<'a> Look<'a> {
             let wait = IdleWait::of(self.settings, self.state, self.sizing.latency_goal_seconds);
             let needed = wait.seconds();
             if idle_seconds < needed {
-                return self.stay(format!("idle for {idle_seconds}s of {needed}s"));
+                return self.stay(Why::Idle {
+                    seconds: idle_seconds,
+                    of: needed,
+                });
             }
             if let Some(woke) = self.state.woke_at {
                 let awake = self.now.saturating_sub(woke);
                 let minimum = i64::from(self.settings.min_awake_minutes).saturating_mul(60);
                 if awake < minimum {
-                    return self.stay(format!(
-                        "idle, but woken {awake}s ago: min_awake_minutes {}",
-                        self.settings.min_awake_minutes
-                    ));
+                    return self.stay(Why::MinAwake {
+                        awake,
+                        minutes: self.settings.min_awake_minutes,
+                    });
                 }
             }
-            format!("idle for {} min ({wait})", idle_seconds / 60)
+            SleepCause::Idle {
+                minutes: idle_seconds / 60,
+                wait,
+            }
         };
         // Only ECS's own task protection can keep a task from being stopped: a
         // protected task is mid-job, and unknown protection is not "none".
-        match &self.facts.protection {
-            Protection::Clear => self.act(Decision::Sleep { reason }),
-            Protection::Protected(tasks) => {
-                self.stay(format!("blocked: {tasks} task(s) protected ({reason})"))
+        let by = match &self.facts.protection {
+            Protection::Clear => {
+                return self.act(Decision::Sleep {
+                    reason: Why::Sleep(sleep),
+                });
             }
-            Protection::Unknown(why) => self.stay(format!(
-                "blocked: task protection unknown: {why} ({reason})"
-            )),
-            Protection::NotRead => {
-                self.stay(format!("blocked: task protection not read ({reason})"))
-            }
-        }
+            Protection::Protected(tasks) => Block::Protected { tasks: *tasks },
+            Protection::Unknown(why) => Block::ProtectionUnknown(why.clone()),
+            Protection::NotRead => Block::ProtectionNotRead,
+        };
+        self.stay(Why::Blocked { by, sleep })
     }
 
     fn claim_in_force(&self, transition: Transition) -> bool {
@@ -370,7 +394,7 @@ impl<'a> Look<'a> {
         self.state.wake_requested
     }
 
-    fn stay(&self, reason: String) -> Verdict {
+    fn stay(&self, reason: Why) -> Verdict {
         Verdict {
             decision: Decision::Stay { reason },
             state: WatchState {

@@ -1,6 +1,8 @@
 //! What the watcher knows of a target when it looks: why it looks, the counts it read,
 //! its tasks' protection and how a wake is sized.
 
+use std::fmt;
+
 use serde::Serialize;
 
 use crate::facts::ScalableBounds;
@@ -86,14 +88,36 @@ impl Facts {
     /// A floor above zero and who holds it: the scalable target's MinCapacity, or the
     /// prescaler's window floor on a service without one. A service with a floor
     /// never sleeps (the floor's owner decides when it ends).
-    pub fn floor(&self) -> Option<String> {
+    pub fn floor(&self) -> Option<Floor> {
         if let Some(bounds) = self.bounds
             && bounds.min > 0
         {
-            return Some(format!("scalable target MinCapacity {} > 0", bounds.min));
+            return Some(Floor::MinCapacity(bounds.min));
         }
         self.prescaled
             .filter(|floor| *floor > 0)
-            .map(|floor| format!("the prescaler's window floor {floor} (no scalable target)"))
+            .map(Floor::Prescaled)
+    }
+}
+
+/// A floor above zero and who holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Floor {
+    MinCapacity(u32),
+    /// The prescaler's window floor on a service without a scalable target.
+    Prescaled(u32),
+}
+
+impl fmt::Display for Floor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Floor::MinCapacity(min) => write!(f, "scalable target MinCapacity {min} > 0"),
+            Floor::Prescaled(floor) => {
+                write!(
+                    f,
+                    "the prescaler's window floor {floor} (no scalable target)"
+                )
+            }
+        }
     }
 }

@@ -9,12 +9,14 @@ mod idle;
 mod state;
 #[cfg(test)]
 mod tests;
+mod why;
 
 pub use decide::{Decision, Early, Verdict, before_facts, decide, push_while_awake, shows_work};
-pub use facts::{Cause, Facts, Protection, Sizing, sleep_possible};
+pub use facts::{Cause, Facts, Floor, Protection, Sizing, sleep_possible};
 pub use gaps::IdleGaps;
 pub use idle::IdleWait;
 pub use state::{
     CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,
     start_latency, start_overdue, unread, wake_latency, wake_starting,
 };
+pub use why::{Adjusted, Block, SleepCause, WakeBasis, WakeCause, WakeSize, Why};

@@ -362,7 +362,7 @@ impl SluiceLoop {
         };
         let sizing = zero::Sizing::of(&self.target);
         let verdict = zero::decide(settings, sizing, &facts, &self.watch, &Cause::Poll, now);
-        let reason = verdict.decision.reason().to_owned();
+        let reason = verdict.decision.reason();
         let (to, change) = match &verdict.decision {
             Decision::Wake { to, .. } => (*to, Changed::Woke { to: *to, reason }),
             Decision::Sleep { .. } => (

@@ -206,7 +206,7 @@ async fn without_facts(
             let report = DecisionReport::skipped(watched, pass, "paused".to_owned());
             return Some(Attempt::done(report));
         }
-        Early::Absorbed { verdict, record } => (verdict, record),
+        Early::Absorbed { verdict, record } => (*verdict, record),
     };
     let desired = verdict.state.observed.map(|(d, _)| d);
     let report = DecisionReport::of(watched, &verdict.decision, desired, pass, settings.dry_run)

@@ -172,7 +172,7 @@ impl DecisionReport {
             outcome,
             desired_before: desired,
             desired_after: after,
-            ..Self::skipped(watched, pass, decision.reason().to_owned())
+            ..Self::skipped(watched, pass, decision.reason())
         }
     }
 

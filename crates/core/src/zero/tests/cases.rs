@@ -140,6 +140,14 @@ fn activity_during_the_idle_window_resets_the_clock() {
         T0 + 60,
     );
     assert_eq!(later.decision.reason(), "idle for 60s of 300s");
+    // The words are rendered from a value, which carries the figures.
+    assert_eq!(
+        later.decision.why(),
+        &Why::Idle {
+            seconds: 60,
+            of: 300
+        }
+    );
     let push = decide(
         &settings(),
         SIZING,

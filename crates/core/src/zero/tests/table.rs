@@ -197,7 +197,8 @@ fn decide_table() {
             Decision::Stay { .. } => "stay".to_owned(),
         };
         // A wake's reason goes on with how its count was derived: tested apart.
-        let reason = verdict.decision.reason().split("; ").next().unwrap_or("");
+        let said = verdict.decision.reason();
+        let reason = said.split("; ").next().unwrap_or("");
         assert_eq!((action.as_str(), reason), case.want, "{}", case.name);
         if let Some(transition) = verdict.decision.transition() {
             assert_eq!(
