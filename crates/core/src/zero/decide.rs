@@ -332,34 +332,9 @@ impl<'a> Look<'a> {
         if self.claim_in_force(Transition::Sleep) {
             return self.stay(Why::Claimed(Transition::Sleep));
         }
-        let sleep = if *self.cause == Cause::ManualSleep {
-            SleepCause::Manual
-        } else {
-            let idle_seconds = self
-                .now
-                .saturating_sub(self.last_activity.unwrap_or(self.now));
-            let wait = IdleWait::of(self.settings, self.state, self.sizing.latency_goal_seconds);
-            let needed = wait.seconds();
-            if idle_seconds < needed {
-                return self.stay(Why::Idle {
-                    seconds: idle_seconds,
-                    of: needed,
-                });
-            }
-            if let Some(woke) = self.state.woke_at {
-                let awake = self.now.saturating_sub(woke);
-                let minimum = i64::from(self.settings.min_awake_minutes).saturating_mul(60);
-                if awake < minimum {
-                    return self.stay(Why::MinAwake {
-                        awake,
-                        minutes: self.settings.min_awake_minutes,
-                    });
-                }
-            }
-            SleepCause::Idle {
-                minutes: idle_seconds / 60,
-                wait,
-            }
+        let sleep = match self.sleep_cause() {
+            Ok(sleep) => sleep,
+            Err(not_yet) => return self.stay(not_yet),
         };
         // Only ECS's own task protection can keep a task from being stopped: a
         // protected task is mid-job, and unknown protection is not "none".
@@ -374,6 +349,39 @@ impl<'a> Look<'a> {
             Protection::NotRead => Block::ProtectionNotRead,
         };
         self.stay(Why::Blocked { by, sleep })
+    }
+
+    /// Why an idle service sleeps now: a manual sleep, or its idle wait over; or why
+    /// not yet (the wait, or `min_awake_minutes`, still running).
+    fn sleep_cause(&self) -> Result<SleepCause, Why> {
+        if *self.cause == Cause::ManualSleep {
+            return Ok(SleepCause::Manual);
+        }
+        let idle_seconds = self
+            .now
+            .saturating_sub(self.last_activity.unwrap_or(self.now));
+        let wait = IdleWait::of(self.settings, self.state, self.sizing.latency_goal_seconds);
+        let needed = wait.seconds();
+        if idle_seconds < needed {
+            return Err(Why::Idle {
+                seconds: idle_seconds,
+                of: needed,
+            });
+        }
+        if let Some(woke) = self.state.woke_at {
+            let awake = self.now.saturating_sub(woke);
+            let minimum = i64::from(self.settings.min_awake_minutes).saturating_mul(60);
+            if awake < minimum {
+                return Err(Why::MinAwake {
+                    awake,
+                    minutes: self.settings.min_awake_minutes,
+                });
+            }
+        }
+        Ok(SleepCause::Idle {
+            minutes: idle_seconds / 60,
+            wait,
+        })
     }
 
     fn claim_in_force(&self, transition: Transition) -> bool {
