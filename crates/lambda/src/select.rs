@@ -14,10 +14,19 @@ use sluice_core::shard::Shard;
 pub struct Selection {
     pub targets: Vec<Target>,
     pub invalid: BTreeMap<String, String>,
+    /// Every valid target the function handles when the shard or the event's list
+    /// cut some away (None: `targets` are all of them); read through
+    /// [`Selection::everyone`].
+    cut_from: Option<Vec<Target>>,
+}
+
+impl Selection {
     /// Every valid target the function handles, whatever the shard or the event's
     /// list: what a fleet-wide figure counts (a capacity provider group's need sums
     /// all of its targets, or a partial count would lower another shard's raise).
-    pub everyone: Vec<Target>,
+    pub fn everyone(&self) -> &[Target] {
+        self.cut_from.as_deref().unwrap_or(&self.targets)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +106,10 @@ fn narrow(
     shard: Shard,
     kept: &'static str,
 ) -> Result<Selection, SelectError> {
-    selection.everyone = selection.targets.clone();
+    if !shard.is_everything() || only.is_some() {
+        // Only a cut selection keeps a second list: most invocations copy nothing.
+        selection.cut_from = Some(selection.targets.clone());
+    }
     selection.targets.retain(|t| shard.owns(&t.name));
     selection.invalid.retain(|name, _| shard.owns(name));
     if let Some(only) = only {
@@ -150,6 +162,28 @@ mod tests {
         .await
         .expect("selected");
         assert_eq!(profiled.targets.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn everyone_is_every_handled_target_whatever_the_list_or_shard() {
+        let aws = store();
+        let names = |targets: &[Target]| -> Vec<String> {
+            targets.iter().map(|t| t.name.clone()).collect()
+        };
+        let whole = select(&aws, None, Shard::default(), |_| true, "")
+            .await
+            .expect("all");
+        assert_eq!(names(whole.everyone()), ["a", "b"]);
+        let only = ["b".to_owned()];
+        let listed = select(&aws, Some(&only), Shard::default(), |_| true, "")
+            .await
+            .expect("b");
+        assert_eq!(names(&listed.targets), ["b"]);
+        assert_eq!(names(listed.everyone()), ["a", "b"]);
+        let sharded = select(&aws, None, Shard::new(0, 2).expect("shard"), |_| true, "")
+            .await
+            .expect("shard");
+        assert_eq!(names(sharded.everyone()), ["a", "b"]);
     }
 
     #[tokio::test]

@@ -47,7 +47,7 @@ fn needs(
     let mut needs = Needs::new();
     for target in loaded
         .selection
-        .everyone
+        .everyone()
         .iter()
         .filter(|t| !t.paused && !t.forecast_only)
     {
