@@ -362,14 +362,20 @@ impl SluiceLoop {
         };
         let sizing = zero::Sizing::of(&self.target);
         let verdict = zero::decide(settings, sizing, &facts, &self.watch, &Cause::Poll, now);
-        let reason = verdict.decision.reason();
+        // Words only for a change: most looks stay, and the simulator looks every minute.
         let (to, change) = match &verdict.decision {
-            Decision::Wake { to, .. } => (*to, Changed::Woke { to: *to, reason }),
-            Decision::Sleep { .. } => (
+            Decision::Wake { to, reason } => (
+                *to,
+                Changed::Woke {
+                    to: *to,
+                    reason: reason.to_string(),
+                },
+            ),
+            Decision::Sleep { reason } => (
                 0,
                 Changed::Slept {
                     from: levers.desired,
-                    reason,
+                    reason: reason.to_string(),
                 },
             ),
             Decision::Stay { .. } => {
