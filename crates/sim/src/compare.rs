@@ -34,6 +34,9 @@ pub const TUNINGS: [f64; 6] = [0.75, 0.5, 0.35, 0.25, 0.15, 0.1];
 pub struct Contest {
     pub workload: String,
     pub entries: Vec<Entry>,
+    /// The limit's task-hours with every start-up the mean draw, when start-ups are
+    /// drawn (`Scenario::mean_start_up_limit_spec`).
+    pub limit_at_mean_start_up: Option<f64>,
 }
 
 impl Contest {
@@ -58,9 +61,13 @@ pub fn contest(workload: &Workload, controllers: &[Kind]) -> Contest {
         .filter_map(|e| tuned(workload, e.controller, &e.summary))
         .collect();
     entries.extend(tuned);
+    let limit_at_mean_start_up = scenario(workload, Kind::Sluice)
+        .mean_start_up_limit_spec()
+        .map(|spec| crate::limit::limit(&workload.arrivals, spec).task_hours);
     Contest {
         workload: workload.name.clone(),
         entries,
+        limit_at_mean_start_up,
     }
 }
 
@@ -145,6 +152,13 @@ pub fn markdown(contest: &Contest) -> String {
             clock_time(s.latency_goal),
             first.run.limit.peak
         ));
+        if let Some(hours) = contest.limit_at_mean_start_up {
+            out.push_str(&format!(
+                "| clairvoyant, mean start-up | {hours:.1} | {:.2} | | | {} (goal) | 0 | | | |\n",
+                hours / s.limit_task_hours.max(f64::MIN_POSITIVE),
+                clock_time(s.latency_goal),
+            ));
+        }
     }
     out
 }

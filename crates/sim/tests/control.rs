@@ -140,6 +140,33 @@ fn the_limit_lies_between_the_work_and_sluice() {
     }
 }
 
+/// The limit pays the fastest draw for every start-up; a clairvoyant whose tasks start
+/// as the controllers' do pays the mean draw, never less, and most where the bill is
+/// start-ups (the bursty seed's jobs wake a sleeping service each time). A fixed
+/// start-up has no such second figure: it is the limit's own.
+#[test]
+fn a_clairvoyant_paying_the_mean_start_up_bills_at_least_the_limit() {
+    for (startup, workload) in seeds() {
+        let contest = compare::contest(&workload, &[Kind::Sluice]);
+        let limit = sluice(&contest).summary.limit_task_hours;
+        let mean = contest
+            .limit_at_mean_start_up
+            .expect("the seeds draw their start-ups");
+        assert!(
+            mean >= limit,
+            "{} ({startup:?}): {mean} < {limit}",
+            workload.name
+        );
+        if workload.name == "bursty" {
+            assert!(mean > 1.15 * limit, "{startup:?}: {mean} against {limit}");
+        }
+    }
+    let mut fixed = seed("surge", StartUp::Seconds60To120);
+    fixed.tasks.startup_seconds = sluice_sim::ecs::Latency::Fixed(90);
+    let contest = compare::contest(&fixed, &[Kind::Sluice]);
+    assert_eq!(contest.limit_at_mean_start_up, None);
+}
+
 /// The simulator must not flatter: a target that names no queues has no need Sluice
 /// could read (its backlog is somewhere Sluice does not look), so the surge's work
 /// waits on what its own policies do; here none, so nothing moves. Before, the
