@@ -5,6 +5,8 @@
 //! floor by the instance warm-up, and gives back exactly its own raise after the
 //! window. Pure.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
@@ -114,7 +116,80 @@ pub struct GroupPlan {
     pub change: Option<(u32, u32)>,
     /// What to record as the prescaler's own raise afterwards.
     pub own: Option<GroupOwn>,
-    pub reason: String,
+    pub reason: GroupReason,
+}
+
+/// Why a group's floor moves or stays, with its figures; [`fmt::Display`] gives the
+/// words the prescaler's report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "why")]
+pub enum GroupReason {
+    /// No warm pool to raise: the declaration asks for one.
+    NoWarmPool,
+    /// Raised to what the windows ahead need (`needed` above MaxSize: capped).
+    Raise {
+        needed: u32,
+        from: u32,
+        to: u32,
+        max_size: Option<u32>,
+    },
+    /// The prescaler's own raise stands at what the windows need.
+    AsNeeded {
+        floor: u32,
+        needed: u32,
+        max_size: Option<u32>,
+    },
+    /// The prescaler's own raise comes down to the need, or to the floor it found.
+    Lower { needed: u32, from: u32, to: u32 },
+    /// The floor is not the prescaler's raise any more: left as it is.
+    ChangedElsewhere { floor: u32, ours: u32 },
+    /// A floor nobody raised for the windows already covers them.
+    Covers { floor: u32, needed: u32 },
+}
+
+impl fmt::Display for GroupReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let capped = |f: &mut fmt::Formatter<'_>, max_size: Option<u32>, needed: u32| match max_size
+        {
+            Some(max) => write!(f, " (capped at MaxSize {max}; {needed} needed)"),
+            None => Ok(()),
+        };
+        match *self {
+            GroupReason::NoWarmPool => f.write_str(
+                "the group has no warm pool: create one (PutWarmPool) or use floor: min_size",
+            ),
+            GroupReason::Raise {
+                needed,
+                from,
+                to,
+                max_size,
+            } => {
+                write!(
+                    f,
+                    "{needed} instances needed ahead of the windows: {from} -> {to}"
+                )?;
+                capped(f, max_size, needed)
+            }
+            GroupReason::AsNeeded {
+                floor,
+                needed,
+                max_size,
+            } => {
+                write!(f, "floor {floor} instances, as the windows need ({needed})")?;
+                capped(f, max_size, needed)
+            }
+            GroupReason::Lower { needed, from, to } => {
+                write!(f, "{needed} instances needed now: our raise {from} -> {to}")
+            }
+            GroupReason::ChangedElsewhere { floor, ours } => write!(
+                f,
+                "the floor is {floor}, not our {ours}: someone else changed it, left as it is"
+            ),
+            GroupReason::Covers { floor, needed } => {
+                write!(f, "floor {floor} instances covers the {needed} needed")
+            }
+        }
+    }
 }
 
 /// The one change a group's floor calls for when its targets need `needed`
@@ -125,16 +200,12 @@ pub fn plan_group(needed: u32, facts: GroupFacts, own: Option<GroupOwn>) -> Grou
         return GroupPlan {
             change: None,
             own,
-            reason: "the group has no warm pool: create one (PutWarmPool) or use floor: min_size"
-                .to_owned(),
+            reason: GroupReason::NoWarmPool,
         };
     };
     let wanted = needed.min(facts.max_size);
-    let capped = if wanted < needed {
-        format!(" (capped at MaxSize {}; {needed} needed)", facts.max_size)
-    } else {
-        String::new()
-    };
+    // MaxSize, when it keeps the floor below the need.
+    let capped = (wanted < needed).then_some(facts.max_size);
     if wanted > live {
         let baseline = own.map_or(live, |o| o.baseline.min(live));
         return GroupPlan {
@@ -144,12 +215,15 @@ pub fn plan_group(needed: u32, facts: GroupFacts, own: Option<GroupOwn>) -> Grou
                 baseline,
                 floor: own.and_then(|o| o.floor),
             }),
-            reason: format!(
-                "{needed} instances needed ahead of the windows: {live} -> {wanted}{capped}"
-            ),
+            reason: GroupReason::Raise {
+                needed,
+                from: live,
+                to: wanted,
+                max_size: capped,
+            },
         };
     }
-    at_or_above_need(needed, live, wanted, &capped, own)
+    at_or_above_need(needed, live, wanted, capped, own)
 }
 
 /// A group's floor at or above what its targets need: only the prescaler's own raise
@@ -158,7 +232,7 @@ fn at_or_above_need(
     needed: u32,
     live: u32,
     wanted: u32,
-    capped: &str,
+    capped: Option<u32>,
     own: Option<GroupOwn>,
 ) -> GroupPlan {
     match own {
@@ -174,29 +248,38 @@ fn at_or_above_need(
                 return GroupPlan {
                     change: None,
                     own: kept,
-                    reason: format!(
-                        "floor {live} instances, as the windows need ({needed}){capped}"
-                    ),
+                    reason: GroupReason::AsNeeded {
+                        floor: live,
+                        needed,
+                        max_size: capped,
+                    },
                 };
             }
             GroupPlan {
                 change: Some((live, to)),
                 own: kept,
-                reason: format!("{needed} instances needed now: our raise {live} -> {to}"),
+                reason: GroupReason::Lower {
+                    needed,
+                    from: live,
+                    to,
+                },
             }
         }
         Some(own) => GroupPlan {
             change: None,
             own: None,
-            reason: format!(
-                "the floor is {live}, not our {}: someone else changed it, left as it is",
-                own.raised_to
-            ),
+            reason: GroupReason::ChangedElsewhere {
+                floor: live,
+                ours: own.raised_to,
+            },
         },
         None => GroupPlan {
             change: None,
             own: None,
-            reason: format!("floor {live} instances covers the {needed} needed"),
+            reason: GroupReason::Covers {
+                floor: live,
+                needed,
+            },
         },
     }
 }
@@ -248,10 +331,13 @@ mod tests {
         // Someone changed it meanwhile: left alone, record dropped.
         let changed = plan_group(0, facts(7), own);
         assert_eq!((changed.change, changed.own), (None, None));
-        assert!(
-            changed.reason.contains("someone else"),
-            "{}",
-            changed.reason
+        assert_eq!(
+            changed.reason,
+            GroupReason::ChangedElsewhere { floor: 7, ours: 3 }
+        );
+        assert_eq!(
+            changed.reason.to_string(),
+            "the floor is 7, not our 3: someone else changed it, left as it is"
         );
     }
 
@@ -266,10 +352,9 @@ mod tests {
             None,
         );
         assert_eq!(capped.change, Some((2, 6)));
-        assert!(
-            capped.reason.contains("capped at MaxSize 6"),
-            "{}",
-            capped.reason
+        assert_eq!(
+            capped.reason.to_string(),
+            "20 instances needed ahead of the windows: 2 -> 6 (capped at MaxSize 6; 20 needed)"
         );
         assert_eq!(plan_group(2, facts(4), None).change, None);
         let no_pool = plan_group(
@@ -281,7 +366,7 @@ mod tests {
             None,
         );
         assert_eq!(no_pool.change, None);
-        assert!(no_pool.reason.contains("no warm pool"));
+        assert_eq!(no_pool.reason, GroupReason::NoWarmPool);
         // Raised higher by someone else in the window: never lowered, not ours after.
         let own = Some(GroupOwn {
             raised_to: 3,
@@ -291,5 +376,37 @@ mod tests {
         let higher = plan_group(3, facts(5), own);
         assert_eq!(higher.change, None);
         assert_eq!(plan_group(0, facts(5), higher.own).change, None);
+    }
+
+    #[test]
+    fn each_plan_says_why_with_its_figures() {
+        let own = |raised_to, baseline| {
+            Some(GroupOwn {
+                raised_to,
+                baseline,
+                floor: None,
+            })
+        };
+        let cases = [
+            (
+                plan_group(3, facts(1), None),
+                "3 instances needed ahead of the windows: 1 -> 3",
+            ),
+            (
+                plan_group(3, facts(3), own(3, 1)),
+                "floor 3 instances, as the windows need (3)",
+            ),
+            (
+                plan_group(2, facts(4), own(4, 1)),
+                "2 instances needed now: our raise 4 -> 2",
+            ),
+            (
+                plan_group(2, facts(4), None),
+                "floor 4 instances covers the 2 needed",
+            ),
+        ];
+        for (plan, words) in cases {
+            assert_eq!(plan.reason.to_string(), words, "{plan:?}");
+        }
     }
 }

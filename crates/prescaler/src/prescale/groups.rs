@@ -252,7 +252,7 @@ fn planned(report: &mut GroupReport, facts: GroupFacts, own: Option<GroupOwn>) -
         ..o
     });
     report.change = plan.change;
-    let reason = std::mem::take(&mut plan.reason);
+    let reason = plan.reason.to_string();
     report.reason = if report.targets.is_empty() {
         format!("no target declares the group any more; {reason}")
     } else {
