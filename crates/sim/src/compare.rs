@@ -122,6 +122,51 @@ pub fn scenario(workload: &Workload, controller: Kind) -> Scenario {
     }
 }
 
+/// The header of [`summary_row`]'s table.
+pub const SUMMARY_HEADER: &str = "| workload | start-up | goal | sluice x limit | p95 | late min | reversals | keda-hpa x limit | p95 | late min | cheapest peer run within the goal |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+
+/// One line of the summary docs/control.md shows: Sluice beside KEDA as configured,
+/// and the cheapest peer run (as configured or tuned) whose p95 wait is within the
+/// goal, or "none".
+pub fn summary_row(contest: &Contest, startup: &str) -> String {
+    let cells = |kind: Kind| match contest.entry(kind) {
+        Some(e) => {
+            let s = &e.summary;
+            format!(
+                "{:.2} | {} | {}",
+                s.limit_ratio(),
+                clock_time(s.wait_p95),
+                s.late_minutes
+            )
+        }
+        None => "| |".to_owned(),
+    };
+    let sluice = contest.entry(Kind::Sluice);
+    let goal = sluice.map_or(0, |e| e.summary.latency_goal);
+    let reversals = sluice.map_or(0, |e| e.summary.reversals);
+    let cheapest = contest
+        .entries
+        .iter()
+        .filter(|e| Kind::PEERS.contains(&e.controller))
+        .filter(|e| e.summary.wait_p95 <= e.summary.latency_goal)
+        .min_by(|a, b| a.summary.task_hours.total_cmp(&b.summary.task_hours))
+        .map_or("none".to_owned(), |e| {
+            format!(
+                "{}: x{:.2}, {} late min",
+                e.label(),
+                e.summary.limit_ratio(),
+                e.summary.late_minutes
+            )
+        });
+    format!(
+        "| {} | {startup} | {} | {} | {reversals} | {} | {cheapest} |\n",
+        contest.workload,
+        clock_time(goal),
+        cells(Kind::Sluice),
+        cells(Kind::KedaHpa),
+    )
+}
+
 /// The contest as a Markdown table: one row per controller, then the limit.
 pub fn markdown(contest: &Contest) -> String {
     let mut out = String::from(

@@ -125,9 +125,16 @@ impl Queue {
             self.work_one(index, tick, waits, &mut worked);
         }
         self.busy_seconds = worked.busy_seconds;
+        // A worker that finished its message as the tick ended, with messages waiting,
+        // takes the next one at once: it is not idle. (Counted idle, the clairvoyant
+        // schedule stopped it and started another for the message it left waiting: on
+        // the NASA iPSC trace, whose 75 s jobs each end on a tick, that billed 10 %
+        // more than the schedule needs.)
+        let waiting = self.waiting_total > 0;
         for worker in &mut self.workers {
             worker.idle_since = match worker.holding {
                 Some(_) => None,
+                None if waiting => None,
                 None => worker.idle_since.or(Some(tick)),
             };
         }
@@ -310,6 +317,28 @@ mod tests {
         }
         assert_eq!(queue.visible(), 0, "all received: nothing waits at the end");
         assert!(queue.in_flight() <= 13, "{}", queue.in_flight());
+    }
+
+    #[test]
+    fn a_worker_that_finishes_as_the_tick_ends_with_work_waiting_is_not_idle() {
+        // 75 s jobs end on a tick: the fifteenth tick of the first one ends it, and a
+        // second job waits. Its worker takes it at once; stopping it as idle would
+        // start another task for the job it left waiting.
+        let mut queue = Queue::new(0.8);
+        let mut waits = Waits::new();
+        queue.arrive(0, 2);
+        queue.staff(1);
+        for tick in 0..15 {
+            queue.work(tick, &mut waits);
+        }
+        assert_eq!((queue.visible(), queue.workers()), (1, 1));
+        queue.release_idle(0, 0, 14);
+        assert_eq!(queue.workers(), 1, "kept: the next job is its");
+        for tick in 15..30 {
+            queue.work(tick, &mut waits);
+        }
+        queue.release_idle(0, 0, 29);
+        assert_eq!(queue.workers(), 0, "idle once nothing waits");
     }
 
     #[test]

@@ -32,6 +32,14 @@ impl StartUp {
         }
     }
 
+    /// The start-up as the summary's column says it.
+    pub fn short(self) -> &'static str {
+        match self {
+            StartUp::Seconds60To120 => "60-120 s",
+            StartUp::Minutes4To7 => "4-7 min",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             StartUp::Seconds60To120 => "60-120 s start-up",

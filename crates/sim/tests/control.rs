@@ -167,6 +167,19 @@ fn a_clairvoyant_paying_the_mean_start_up_bills_at_least_the_limit() {
     assert_eq!(contest.limit_at_mean_start_up, None);
 }
 
+/// The summary docs/control.md shows is written by the tool, one row per contest with
+/// the header's cells: Sluice, KEDA as configured, the cheapest peer run in the goal.
+#[test]
+fn the_summary_row_has_the_headers_cells() {
+    let contest = compare::contest(&seed("steady", StartUp::Seconds60To120), &Kind::ALL);
+    let row = compare::summary_row(&contest, StartUp::Seconds60To120.short());
+    let cells = |line: &str| line.trim().trim_matches('|').split('|').count();
+    let header = compare::SUMMARY_HEADER.lines().next().expect("a header");
+    assert_eq!(cells(&row), cells(header), "{row}");
+    assert!(row.starts_with("| steady | 60-120 s | 1:00 | 1.3"), "{row}");
+    assert!(row.contains("keda-hpa, tuned"), "{row}");
+}
+
 /// The simulator must not flatter: a target that names no queues has no need Sluice
 /// could read (its backlog is somewhere Sluice does not look), so the surge's work
 /// waits on what its own policies do; here none, so nothing moves. Before, the

@@ -19,6 +19,7 @@ const DEFAULT_TRACES: &str = "../shared/traces";
 pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
     let traces = traces_dir(args.traces.as_deref())?;
     let mut text = String::new();
+    let mut summary = String::from(compare::SUMMARY_HEADER);
     for startup in StartUp::BOTH {
         for mut workload in workloads(startup, traces.as_deref(), args.minutes)? {
             if let Some(seconds) = args.give_back {
@@ -35,6 +36,7 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
             );
             out!("{section}");
             text.push_str(&section);
+            summary.push_str(&compare::summary_row(&contest, startup.short()));
             if let Some(out) = &args.out {
                 write_chart(Path::new(out), &workload, startup, &contest)?;
             }
@@ -43,7 +45,8 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {out}"))?;
         std::fs::write(Path::new(out).join("control.md"), &text)?;
-        outln!("wrote {out}/control.md and a chart per workload");
+        std::fs::write(Path::new(out).join("summary.md"), &summary)?;
+        outln!("wrote {out}/control.md, {out}/summary.md and a chart per workload");
     }
     Ok(ExitCode::SUCCESS)
 }
