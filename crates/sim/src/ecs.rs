@@ -15,6 +15,8 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
+use crate::service::{MOST_CV, ServiceTimes};
+
 /// How long a task takes from desiredCount to working: a fixed number of seconds, or
 /// a range `[low, high]` drawn uniformly per task.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -43,6 +45,14 @@ pub struct TaskModel {
     pub price_per_hour: f64,
     #[serde(default = "one")]
     pub gpus_per_task: u32,
+    /// How much one message's service time varies: its standard deviation over its
+    /// mean (0, the default: every message takes the same time; `crate::service`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub service_cv: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 fn one() -> u32 {
@@ -50,6 +60,11 @@ fn one() -> u32 {
 }
 
 impl TaskModel {
+    /// Its messages' service times in a run drawn from `seed`.
+    pub fn service_times(&self, seed: u64) -> ServiceTimes {
+        ServiceTimes::of(self.per_task_per_minute, self.service_cv, seed)
+    }
+
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !(self.per_task_per_minute.is_finite() && self.per_task_per_minute > 0.0) {
@@ -63,6 +78,12 @@ impl TaskModel {
         {
             problems.push(format!(
                 "tasks.startup_seconds [{low}, {high}]: the low end is above the high end"
+            ));
+        }
+        if !(self.service_cv.is_finite() && (0.0..=MOST_CV).contains(&self.service_cv)) {
+            problems.push(format!(
+                "tasks.service_cv must be from 0 to {MOST_CV}, got {}",
+                self.service_cv
             ));
         }
         if self.tasks_per_instance == Some(0) {
@@ -220,6 +241,7 @@ mod tests {
             instance_warmup_seconds: 0,
             price_per_hour: 1.0,
             gpus_per_task: 1,
+            service_cv: 0.0,
         }
     }
 

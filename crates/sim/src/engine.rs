@@ -60,7 +60,7 @@ pub fn run(
 ) -> Run {
     let start = start.as_second();
     let mut world = World {
-        queue: Queue::new(tasks.per_task_per_minute),
+        queue: Queue::serving(tasks.service_times(seed)),
         ecs: Ecs::with_running(tasks.clone(), seed, initial),
         cloudwatch: CloudWatch::default(),
         levers: controller.levers(initial),

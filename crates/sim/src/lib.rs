@@ -30,6 +30,7 @@ pub mod limit;
 pub mod queue;
 pub mod report;
 pub mod scenario;
+pub mod service;
 pub mod signals;
 pub mod workloads;
 
@@ -122,6 +123,8 @@ impl Scenario {
     fn limit_spec_starting_in(&self, startup: u32) -> LimitSpec {
         LimitSpec {
             per_task_per_minute: self.tasks.per_task_per_minute,
+            service_cv: self.tasks.service_cv,
+            seed: self.seed,
             latency_goal_seconds: self.latency_goal_seconds(),
             startup_seconds: i64::from(startup),
             initial: self.initial_tasks,

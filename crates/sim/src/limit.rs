@@ -27,11 +27,16 @@
 
 use crate::clock::{TICK_SECONDS, TICKS_PER_MINUTE, spread};
 use crate::queue::{Queue, Waits};
+use crate::service::ServiceTimes;
 
 /// What the limit is computed for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LimitSpec {
     pub per_task_per_minute: f64,
+    /// The messages' service times vary as the run's do (`crate::service`): the same
+    /// coefficient of variation and seed, so the limit meets each message's own size.
+    pub service_cv: f64,
+    pub seed: u64,
     pub latency_goal_seconds: i64,
     /// The fastest start-up, in seconds.
     pub startup_seconds: i64,
@@ -97,7 +102,11 @@ fn schedule(arrivals: &[u32], spec: LimitSpec, hold: i64) -> Limit {
 fn ready_tasks(arrivals: &[u32], spec: LimitSpec, hold: i64) -> (Vec<u32>, f64) {
     let goal_ticks = u64::try_from(spec.latency_goal_seconds / TICK_SECONDS).unwrap_or(0);
     let hold_ticks = u64::try_from(hold / TICK_SECONDS).unwrap_or(0);
-    let mut queue = Queue::new(spec.per_task_per_minute);
+    let mut queue = Queue::serving(ServiceTimes::of(
+        spec.per_task_per_minute,
+        spec.service_cv,
+        spec.seed,
+    ));
     let mut waits = Waits::new();
     queue.staff(spec.min_tasks);
     let mut ready = Vec::with_capacity(arrivals.len() * TICKS_PER_MINUTE as usize);
@@ -154,6 +163,8 @@ mod tests {
     fn spec() -> LimitSpec {
         LimitSpec {
             per_task_per_minute: 60.0,
+            service_cv: 0.0,
+            seed: 7,
             latency_goal_seconds: 60,
             startup_seconds: 90,
             initial: 0,
@@ -174,6 +185,27 @@ mod tests {
         assert!((limit.work_task_hours - 2.0 * 59.0 / 60.0).abs() < 0.02);
         let startups = 2.0 * 90.0 / 3600.0;
         assert!(limit.task_hours >= limit.work_task_hours + startups);
+    }
+
+    #[test]
+    fn the_limit_meets_each_message_at_the_size_the_run_does() {
+        // Messages varying as the run's do: the limit's work is their drawn sizes.
+        let spec = LimitSpec {
+            service_cv: 1.0,
+            ..spec()
+        };
+        let mut arrivals = [120; 30];
+        arrivals[20..].fill(0);
+        let varied = limit(&arrivals, spec);
+        let times = ServiceTimes::of(60.0, 1.0, spec.seed);
+        let work: f64 = (0..20u64 * 12)
+            .map(|tick| {
+                let count = spread(120, tick % 12);
+                (0..count).map(|i| times.seconds(tick, i)).sum::<f64>()
+            })
+            .sum();
+        assert!((varied.work_task_hours * 3600.0 - work).abs() < 1.0);
+        assert!(varied.task_hours >= varied.work_task_hours);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //!
 //! A message's wait is the time until a task received it (what SQS's age of the
 //! oldest message measures). A task stopped with a message in hand gives it back to
-//! the head of the queue at once and its work on it is lost. Where the model ends:
-//! every message takes the same time, a consumer holds one message at a time, and a
-//! message given back is visible again at once (SQS waits for its visibility timeout).
+//! the head of the queue at once and its work on it is lost. Every message takes the
+//! same time unless the scenario makes them vary (`crate::service`). Where the model
+//! ends: a consumer holds one message at a time, and a message given back is visible
+//! again at once (SQS waits for its visibility timeout).
 
 use std::collections::VecDeque;
 
 use crate::clock::{TICK_SECONDS, Tick};
+use crate::service::ServiceTimes;
 
 /// How long served messages waited, in ticks: `waits[t]` were received `t` ticks after
 /// they arrived.
@@ -22,6 +24,9 @@ pub type Waits = Vec<u64>;
 struct Waiting {
     arrived: Tick,
     count: u64,
+    /// The place of the first of them among their tick's arrivals: what a message's
+    /// service time is keyed to (`ServiceTimes::seconds`).
+    next: u64,
     /// Given back by a stopped task: its wait was counted when it was first received.
     counted: bool,
 }
@@ -29,10 +34,17 @@ struct Waiting {
 /// A task's hands: the message it works on, if any.
 #[derive(Debug, Clone, Copy, Default)]
 struct Worker {
-    /// (arrived, seconds of work left)
-    holding: Option<(Tick, f64)>,
+    /// The message in hand, and the seconds of work left on it.
+    holding: Option<(Message, f64)>,
     /// The tick it ended empty-handed, while it stays so.
     idle_since: Option<Tick>,
+}
+
+/// One message: the tick it arrived in and its place among that tick's arrivals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Message {
+    arrived: Tick,
+    index: u64,
 }
 
 /// What the workers did in a tick.
@@ -51,22 +63,25 @@ pub struct Queue {
     /// One per running task, oldest first.
     workers: Vec<Worker>,
     service_seconds: f64,
+    times: ServiceTimes,
     /// Seconds of work done in the last tick, over all workers.
     busy_seconds: f64,
 }
 
 impl Queue {
+    /// Every message 60 / `per_task_per_minute` seconds.
     pub fn new(per_task_per_minute: f64) -> Queue {
-        let service_seconds = if per_task_per_minute > 0.0 {
-            60.0 / per_task_per_minute
-        } else {
-            f64::INFINITY
-        };
+        Queue::serving(ServiceTimes::of(per_task_per_minute, 0.0, 0))
+    }
+
+    /// Messages that take `times`.
+    pub fn serving(times: ServiceTimes) -> Queue {
         Queue {
             waiting: VecDeque::new(),
             waiting_total: 0,
             workers: Vec::new(),
-            service_seconds,
+            service_seconds: times.mean(),
+            times,
             busy_seconds: 0.0,
         }
     }
@@ -78,6 +93,7 @@ impl Queue {
         self.waiting.push_back(Waiting {
             arrived: tick,
             count,
+            next: 0,
             counted: false,
         });
         self.waiting_total += count;
@@ -89,13 +105,14 @@ impl Queue {
         let running = running as usize;
         while self.workers.len() > running {
             if let Some(Worker {
-                holding: Some((arrived, _)),
+                holding: Some((message, _)),
                 ..
             }) = self.workers.pop()
             {
                 self.waiting.push_front(Waiting {
-                    arrived,
+                    arrived: message.arrived,
                     count: 1,
+                    next: message.index,
                     counted: true,
                 });
                 self.waiting_total += 1;
@@ -111,10 +128,10 @@ impl Queue {
             if self.workers[index].holding.is_some() {
                 continue;
             }
-            let Some(arrived) = self.take_one(tick, waits) else {
+            let Some(message) = self.take_one(tick, waits) else {
                 return;
             };
-            self.workers[index].holding = Some((arrived, self.service_seconds));
+            self.workers[index].holding = Some((message, self.seconds(message)));
         }
     }
 
@@ -142,18 +159,15 @@ impl Queue {
     }
 
     fn work_one(&mut self, index: usize, tick: Tick, waits: &mut Waits, worked: &mut Worked) {
+        if self.times.varies() {
+            return self.work_one_by_one(index, tick, waits, worked);
+        }
         let service = self.service_seconds;
         let mut budget = TICK_SECONDS as f64;
-        if let Some((arrived, left)) = self.workers[index].holding {
-            let used = left.min(budget);
-            worked.busy_seconds += used;
-            budget -= used;
-            if left - used > 1e-9 {
-                self.workers[index].holding = Some((arrived, left - used));
-                return;
-            }
-            worked.served += 1;
-            self.workers[index].holding = None;
+        if let Some(held) = self.workers[index].holding
+            && !self.finish(index, held, &mut budget, worked)
+        {
+            return;
         }
         // Whole messages that fit in what is left of the tick, then one begun.
         let whole = (budget / service + 1e-9).floor();
@@ -163,11 +177,61 @@ impl Queue {
         worked.busy_seconds += taken as f64 * service;
         budget -= taken as f64 * service;
         if budget > 1e-9
-            && let Some(arrived) = self.take_one(tick, waits)
+            && let Some(message) = self.take_one(tick, waits)
         {
             worked.busy_seconds += budget;
-            self.workers[index].holding = Some((arrived, service - budget));
+            self.workers[index].holding = Some((message, service - budget));
         }
+    }
+
+    /// [`Queue::work_one`] for messages of different sizes: each one drawn as it is
+    /// received, worked until the tick runs out.
+    fn work_one_by_one(
+        &mut self,
+        index: usize,
+        tick: Tick,
+        waits: &mut Waits,
+        worked: &mut Worked,
+    ) {
+        let mut budget = TICK_SECONDS as f64;
+        while budget > 1e-9 {
+            let held = match self.workers[index].holding {
+                Some(held) => held,
+                None => match self.take_one(tick, waits) {
+                    Some(message) => (message, self.seconds(message)),
+                    None => return,
+                },
+            };
+            if !self.finish(index, held, &mut budget, worked) {
+                return;
+            }
+        }
+    }
+
+    /// Worker `index` works on `message` with `left` seconds to go, out of `budget`:
+    /// true when it finished it (served), false when it still holds it.
+    fn finish(
+        &mut self,
+        index: usize,
+        (message, left): (Message, f64),
+        budget: &mut f64,
+        worked: &mut Worked,
+    ) -> bool {
+        let used = left.min(*budget);
+        worked.busy_seconds += used;
+        *budget -= used;
+        let finished = left - used <= 1e-9;
+        self.workers[index].holding = if finished {
+            worked.served += 1;
+            None
+        } else {
+            Some((message, left - used))
+        };
+        finished
+    }
+
+    fn seconds(&self, message: Message) -> f64 {
+        self.times.seconds(message.arrived, message.index)
     }
 
     /// Receives up to `most` messages, oldest first; counts their waits.
@@ -182,6 +246,7 @@ impl Queue {
                 count_wait(waits, tick.saturating_sub(front.arrived), now);
             }
             front.count -= now;
+            front.next += now;
             taken += now;
             if front.count == 0 {
                 self.waiting.pop_front();
@@ -191,9 +256,13 @@ impl Queue {
         taken
     }
 
-    fn take_one(&mut self, tick: Tick, waits: &mut Waits) -> Option<Tick> {
-        let arrived = self.waiting.front()?.arrived;
-        (self.take(1, tick, waits) == 1).then_some(arrived)
+    fn take_one(&mut self, tick: Tick, waits: &mut Waits) -> Option<Message> {
+        let front = self.waiting.front()?;
+        let message = Message {
+            arrived: front.arrived,
+            index: front.next,
+        };
+        (self.take(1, tick, waits) == 1).then_some(message)
     }
 
     /// Messages waiting for a consumer (SQS's ApproximateNumberOfMessages).
@@ -339,6 +408,47 @@ mod tests {
         }
         queue.release_idle(0, 0, 29);
         assert_eq!(queue.workers(), 0, "idle once nothing waits");
+    }
+
+    #[test]
+    fn messages_of_different_sizes_are_each_served_once_in_their_own_time() {
+        // A second a message on average, varying by as much: 300 messages, 3 tasks.
+        let times = ServiceTimes::varying(1.0, 1.0, 7);
+        let mut queue = Queue::serving(times);
+        let mut waits = Waits::new();
+        queue.arrive(0, 300);
+        queue.staff(3);
+        let mut served = 0;
+        let mut busy = 0.0;
+        for tick in 0..40 {
+            let worked = queue.work(tick, &mut waits);
+            served += worked.served;
+            busy += worked.busy_seconds;
+        }
+        assert_eq!((served, queue.visible(), queue.in_flight()), (300, 0, 0));
+        let work: f64 = (0..300).map(|i| times.seconds(0, i)).sum();
+        assert!((busy - work).abs() < 1e-6, "busy {busy}, work {work}");
+        assert_eq!(waits.iter().sum::<u64>(), 300);
+    }
+
+    #[test]
+    fn a_message_given_back_keeps_its_size() {
+        let times = ServiceTimes::varying(60.0, 1.0, 7);
+        let mut queue = Queue::serving(times);
+        let mut waits = Waits::new();
+        queue.arrive(0, 2);
+        queue.staff(1);
+        queue.work(0, &mut waits);
+        queue.staff(0);
+        queue.staff(1);
+        let mut busy = 0.0;
+        let mut tick = 1;
+        while queue.visible() + queue.in_flight() > 0 && tick < 1000 {
+            busy += queue.work(tick, &mut waits).busy_seconds;
+            tick += 1;
+        }
+        let work = times.seconds(0, 0) + times.seconds(0, 1);
+        assert!((busy - work).abs() < 1e-6, "busy {busy}, work {work}");
     }
 
     #[test]

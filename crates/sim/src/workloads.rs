@@ -97,6 +97,7 @@ impl Service {
             instance_warmup_seconds: 0,
             price_per_hour: 1.0,
             gpus_per_task: 1,
+            service_cv: 0.0,
         }
     }
 

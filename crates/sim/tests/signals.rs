@@ -39,6 +39,7 @@ fn workload() -> Workload {
             instance_warmup_seconds: 0,
             price_per_hour: 1.0,
             gpus_per_task: 1,
+            service_cv: 0.0,
         },
         arrivals: vec![2; 60],
         start: jiff::Timestamp::UNIX_EPOCH,

@@ -148,6 +148,12 @@ pub struct SimulateArgs {
     /// (docs/simulate.md#where-the-model-ends)
     #[arg(long, requires = "workloads", value_parser = clap::value_parser!(u32).range(0..=59))]
     pub watcher_phase: Option<u32>,
+    /// With --workloads: each message's service time varies by this coefficient of
+    /// variation (standard deviation over mean, log-normal, 0 to 4; default 0: every
+    /// message takes the same time). A scenario sets it as tasks.service_cv. See how the
+    /// figures move when jobs differ in size (docs/simulate.md#where-the-model-ends)
+    #[arg(long, requires = "workloads", allow_negative_numbers = true, value_parser = service_cv)]
+    pub service_cv: Option<f64>,
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]
     pub out: Option<String>,
@@ -382,4 +388,13 @@ pub enum Kind {
 pub enum OutputFormat {
     Yaml,
     Json,
+}
+
+/// `--service-cv`: a number from 0 to sluice_sim::service::MOST_CV.
+fn service_cv(text: &str) -> Result<f64, String> {
+    let most = sluice_sim::service::MOST_CV;
+    match text.parse::<f64>() {
+        Ok(cv) if (0.0..=most).contains(&cv) => Ok(cv),
+        _ => Err(format!("expected a number from 0 to {most}, got {text:?}")),
+    }
 }

@@ -21,6 +21,14 @@ fn a_watcher_phase_outside_the_minute_is_refused() {
 }
 
 #[test]
+fn a_service_cv_that_is_no_spread_is_refused() {
+    for bad in ["-0.5", "5", "lots"] {
+        let args = ["simulate", "--workloads", "--service-cv", bad];
+        fails_saying(&args, None, &["--service-cv", "from 0 to 4"]);
+    }
+}
+
+#[test]
 fn validate_accepts_the_example() {
     let stdout = succeeds(&["validate", "-f", &example()], None);
     assert!(

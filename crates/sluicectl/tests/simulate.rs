@@ -34,6 +34,7 @@ fn args(scenario: &str) -> SimulateArgs {
         days: 14,
         give_back: None,
         watcher_phase: None,
+        service_cv: None,
         cloudwatch: sluicectl::cli::NamespaceArgs {
             namespace: "Sluice".to_owned(),
         },
@@ -269,6 +270,12 @@ fn bad_scenarios_are_refused_naming_what_is_wrong() {
                 "{base}tasks: {{ startup_seconds: [300, 60], per_task_per_minute: 5 }}\ndemand: {{ kind: steady, rate: 1 }}\n"
             ),
             "the low end is above the high end",
+        ),
+        (
+            format!(
+                "{base}tasks: {{ startup_seconds: 60, per_task_per_minute: 5, service_cv: 9 }}\ndemand: {{ kind: steady, rate: 1 }}\n"
+            ),
+            "tasks.service_cv must be from 0 to 4, got 9",
         ),
         (
             format!(

@@ -436,6 +436,7 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
                 instance_warmup_seconds: 0,
                 price_per_hour: 1.01,
                 gpus_per_task: 1,
+                service_cv: 0.0,
             },
             denominator: sim::Denominator::Desired,
             initial_tasks: 1,
