@@ -149,9 +149,10 @@ pub struct SimulateArgs {
     #[arg(long, requires = "workloads", value_parser = clap::value_parser!(u32).range(0..=59))]
     pub watcher_phase: Option<u32>,
     /// With --workloads: each message's service time varies by this coefficient of
-    /// variation (standard deviation over mean, log-normal, 0 to 4; default 0: every
-    /// message takes the same time). A scenario sets it as tasks.service_cv. See how the
-    /// figures move when jobs differ in size (docs/simulate.md#where-the-model-ends)
+    /// variation (standard deviation over mean, log-normal, 0 to 4) in every workload;
+    /// default each workload's own (0: all alike, but alibaba-genai's 0.8, as its trace
+    /// records). A scenario sets it as tasks.service_cv. See how the figures move when
+    /// jobs differ in size (docs/control.md#when-messages-differ-in-size)
     #[arg(long, requires = "workloads", allow_negative_numbers = true, value_parser = service_cv)]
     pub service_cv: Option<f64>,
     /// Write report.txt, series.csv and chart.svg here

@@ -26,7 +26,9 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
                 workload.target.scaling.give_back_after_seconds = Some(seconds);
             }
             workload.watcher_phase_seconds = args.watcher_phase.unwrap_or(0);
-            workload.tasks.service_cv = args.service_cv.unwrap_or(0.0);
+            if let Some(cv) = args.service_cv {
+                workload.tasks.service_cv = cv;
+            }
             let contest = compare::contest(&workload, &Kind::ALL);
             let section = format!(
                 "### {} ({})\n\n{}.\n\n{}\n",
