@@ -345,7 +345,11 @@ mod tests {
         for spec in TRACES {
             let workload = spec.workload(csv, StartUp::Seconds60To120, None);
             let cv = workload.map(|w| w.tasks.service_cv);
-            let expected = if spec.name == "alibaba-genai" { 0.8 } else { 0.0 };
+            let expected = if spec.name == "alibaba-genai" {
+                0.8
+            } else {
+                0.0
+            };
             assert_eq!(cv, Ok(expected), "{}", spec.name);
         }
         let seeds = seeds(StartUp::Minutes4To7).unwrap_or_default();
