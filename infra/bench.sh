@@ -7,7 +7,9 @@
 #   infra/bench.sh init                           cold starts: to the first Runtime API poll and to the first AWS request (cargo build --release --bins first)
 #   infra/bench.sh simulate                       1 and 1000 targets over 30 days
 #   infra/bench.sh control                        Sluice, the peers and the clairvoyant limit on the
-#                                                 seed workloads and ../shared/traces (docs/control.md)
+#                                                 seed workloads and ../shared/traces (docs/control.md):
+#                                                 target/control/control.md, summary.md, charts
+#   infra/bench.sh control --service-cv 0.5       the same with messages varying in size
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
