@@ -62,7 +62,7 @@ pub struct Queue {
     waiting_total: u64,
     /// One per running task, oldest first.
     workers: Vec<Worker>,
-    service_seconds: f64,
+    /// How long each message takes (its mean: every message's, when they are alike).
     times: ServiceTimes,
     /// Seconds of work done in the last tick, over all workers.
     busy_seconds: f64,
@@ -80,7 +80,6 @@ impl Queue {
             waiting: VecDeque::new(),
             waiting_total: 0,
             workers: Vec::new(),
-            service_seconds: times.mean(),
             times,
             busy_seconds: 0.0,
         }
@@ -162,7 +161,7 @@ impl Queue {
         if self.times.varies() {
             return self.work_one_by_one(index, tick, waits, worked);
         }
-        let service = self.service_seconds;
+        let service = self.times.mean();
         let mut budget = TICK_SECONDS as f64;
         if let Some(held) = self.workers[index].holding
             && !self.finish(index, held, &mut budget, worked)

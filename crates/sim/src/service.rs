@@ -40,7 +40,7 @@ impl ServiceTimes {
     }
 
     /// Every message `mean` seconds.
-    pub fn fixed(mean: f64) -> ServiceTimes {
+    fn fixed(mean: f64) -> ServiceTimes {
         ServiceTimes { mean, spread: None }
     }
 
