@@ -187,12 +187,9 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     Ok(())
 }
 
-/// Without `idle_minutes`, the service sleeps once idle for its last start-up (at
-/// least a minute): moto starts tasks at once, so the wait is the least, and the
-/// service is asleep at moto after 90 idle seconds, where a declared five minutes
-/// would still hold it.
-#[tokio::test]
-async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
+/// A service without `idle_minutes`, woken by a message that is then consumed, and
+/// looked at once more: its task runs, and the wake's start-up is measured.
+async fn woken_with_its_start_up_measured() -> Result<(Scenario, Watcher)> {
     let scenario = scenario_with(1, |target| {
         if let Some(zero) = &mut target.scale_to_zero {
             zero.idle_minutes = None;
@@ -201,31 +198,38 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
     .await?;
     let watcher = scenario.watcher(0);
     scenario.send(1, 0).await?;
-    let report = watcher
-        .handle(&fixture("zero-watcher/scheduler.json")?)
-        .await?;
+    let scheduled = fixture("zero-watcher/scheduled.json")?;
+    let report = watcher.handle(&scheduled).await?;
     assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
     assert_eq!(scenario.emulators.consume(&scenario.queue_url, 1).await?, 1);
-    // The first look after the wake sees the task running: the start-up is measured.
-    let report = watcher
-        .handle(&fixture("zero-watcher/scheduled.json")?)
-        .await?;
+    let report = watcher.handle(&scheduled).await?;
     assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
     assert!(
         report.decisions[0].start_latency_seconds.is_some(),
         "{report:?}"
     );
+    Ok((scenario, watcher))
+}
+
+/// Without `idle_minutes`, the service sleeps once idle for its last start-up (at
+/// least a poll, 5 s): moto starts tasks at once, so the wait is the least, and the
+/// service is asleep at moto after 10 idle seconds, where a declared five minutes
+/// would still hold it.
+#[tokio::test]
+async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
+    let (scenario, watcher) = woken_with_its_start_up_measured().await?;
     let report = watcher
-        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(30), None)
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(1), None)
         .await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "30 s idle: {report:?}");
+    assert_eq!(outcome(&report), Effect::Stayed, "1 s idle: {report:?}");
     let report = watcher
-        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(90), None)
+        .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(10), None)
         .await?;
     assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
-    assert_eq!(
-        report.decisions[0].reason,
-        "idle for 1 min (idle wait 60s: the last start-up)"
+    let reason = &report.decisions[0].reason;
+    assert!(
+        reason.ends_with("s (idle wait 5s: the last start-up)"),
+        "{reason}"
     );
     assert_eq!(scenario.desired().await?, 0);
     // Work an hour later wakes it, and the watcher's record at moto keeps the gap the
@@ -245,6 +249,36 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
         matches!(gaps.seconds(), [gap] if (3600..=3700).contains(gap)),
         "{stored:?}"
     );
+    Ok(())
+}
+
+/// The polls between minute looks run an awake service's idle clock: with a wait of
+/// 5 s (moto's start-up, at least a poll), a scheduled invocation that finds the
+/// service idle for less than that sleeps it at a later poll of the same invocation,
+/// one UpdateService counted at moto, instead of at the next minute's look.
+#[tokio::test]
+async fn an_idle_service_sleeps_at_a_poll_not_at_the_next_minute() -> Result<()> {
+    moto_recorder::start()?;
+    let (scenario, _) = woken_with_its_start_up_measured().await?;
+    let scheduled = fixture("zero-watcher/scheduled.json")?;
+    let updates =
+        || moto_recorder::count_any(&["UpdateService"], &[&format!("\"{}\"", scenario.service)]);
+    let before = updates()?;
+    let report = scenario.watcher(8).handle(&scheduled).await?;
+    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    let slept = report
+        .decisions
+        .iter()
+        .find(|d| d.outcome == Effect::Slept)
+        .unwrap_or_else(|| panic!("slept at a poll: {report:?}"));
+    assert!(slept.pass >= 1, "{report:?}");
+    assert!(
+        slept.reason.ends_with("(idle wait 5s: the last start-up)"),
+        "{}",
+        slept.reason
+    );
+    assert_eq!(scenario.desired().await?, 0);
+    assert_eq!(updates()? - before, 1, "one UpdateService, counted at moto");
     Ok(())
 }
 

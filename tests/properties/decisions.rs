@@ -10,7 +10,8 @@ use sluice_core::instances::{GroupFacts, GroupOwn, plan_group};
 use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::startup::{self, StartUp, StartUps};
 use sluice_core::zero::{
-    Cause, Decision, Facts, IdleGaps, IdleWait, Protection, Sizing, Transition, WatchState, decide,
+    Cause, Decision, Facts, IdleGaps, IdleWait, Polled, Protection, Sizing, Transition, WatchState,
+    decide,
 };
 use sluice_testkit::property_config;
 
@@ -131,23 +132,46 @@ fn protection() -> impl Strategy<Value = Protection> {
     ]
 }
 
+/// What a window's polls saw: work, none, and the gaps that work ended, at any time.
+fn polled() -> impl Strategy<Value = Polled> {
+    (
+        proptest::option::of(time()),
+        proptest::option::of(time()),
+        proptest::collection::vec(any::<i64>(), 0..10),
+    )
+        .prop_map(|(busy_at, quiet_at, gaps)| Polled {
+            busy_at,
+            quiet_at,
+            gaps: gaps.iter().fold(IdleGaps::default(), |g, s| g.with(*s)),
+        })
+}
+
 fn facts() -> impl Strategy<Value = Facts> {
     (
-        0u32..12,
+        (0u32..12, any::<bool>()),
         prop_oneof![Just(0u64), 0u64..50, any::<u64>()],
         any::<bool>(),
         bounds(),
         prop_oneof![Just(0u64), 0u64..5],
         proptest::option::of(time()),
         protection(),
-        proptest::option::of(0u32..4),
+        (proptest::option::of(0u32..4), polled()),
     )
         .prop_map(
-            |(desired, backlog, metric_active, bounds, priority, recent, protection, prescaled)| {
+            |(
+                (desired, all_running),
+                backlog,
+                metric_active,
+                bounds,
+                priority,
+                recent,
+                protection,
+                (prescaled, polled),
+            )| {
                 Facts {
                     desired,
-                    // Some of the desired tasks still starting.
-                    running: desired / 2,
+                    // All running, or some of the desired tasks still starting.
+                    running: if all_running { desired } else { desired / 2 },
                     backlog,
                     priority_backlog: priority,
                     metric_active,
@@ -155,6 +179,7 @@ fn facts() -> impl Strategy<Value = Facts> {
                     prescaled,
                     recent_activity: recent,
                     protection,
+                    polled,
                 }
             },
         )
@@ -163,9 +188,9 @@ fn facts() -> impl Strategy<Value = Facts> {
 proptest! {
     #![proptest_config(property_config())]
 
-    /// Never N -> 0 from above the wake count; never to 0 with work seen, on a push,
-    /// under a floor, with a task protected or protection unknown, within the idle
-    /// window of work seen between looks, or (but for a manual sleep) within
+    /// Never to 0 while a task starts, with work seen, on a push, under a floor, with
+    /// a task protected or protection unknown, within the idle window of work seen
+    /// between looks or by the polls, or (but for a manual sleep) within
     /// min_awake_minutes of a wake; a wake only from 0, to at least one task, never
     /// above MaxCapacity or capacity.max, fixed at the wake count or sized to the
     /// backlog; a manual sleep never wakes.
@@ -181,7 +206,9 @@ proptest! {
         let verdict = decide(&settings, sizing, &facts, &state, &cause, now);
         match verdict.decision {
             Decision::Sleep { .. } => {
-                prop_assert!(facts.desired > 0 && facts.desired <= settings.wake_tasks);
+                prop_assert!(facts.desired > 0);
+                // At any count, once every task runs (idle means idle).
+                prop_assert_eq!(facts.running, facts.desired);
                 prop_assert!(facts.backlog == 0 && !facts.metric_active);
                 prop_assert_eq!(facts.priority_backlog, 0);
                 prop_assert!(!matches!(cause, Cause::Push(_)));
@@ -190,11 +217,14 @@ proptest! {
                 prop_assert_eq!(&facts.protection, &Protection::Clear);
                 if cause == Cause::Poll {
                     // Declared, the wait is at least what it says; unset, at least a
-                    // minute (sluice_core::zero::IdleWait).
+                    // poll (sluice_core::zero::IdleWait), after work seen between looks
+                    // or by the polls.
                     let idle = settings
                         .idle_minutes
                         .map_or(IdleWait::AUTO_LEAST_SECONDS, |m| i64::from(m) * 60);
-                    prop_assert!(facts.recent_activity.is_none_or(|at| now.saturating_sub(at.min(now)) >= idle));
+                    let waited = |at: Option<i64>| at.is_none_or(|at| now.saturating_sub(at.min(now)) >= idle);
+                    prop_assert!(waited(facts.recent_activity));
+                    prop_assert!(waited(facts.polled.busy_at));
                     let awake = i64::from(settings.min_awake_minutes) * 60;
                     prop_assert!(state.woke_at.is_none_or(|at| now.saturating_sub(at) >= awake));
                 }

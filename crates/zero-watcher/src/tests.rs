@@ -546,10 +546,64 @@ async fn poll_mode_wakes_within_the_interval() {
         fakes.aws.start_ups_of("gold").0,
         vec![sluice_core::startup::StartUp { at: T0, seconds: 0 }]
     );
+    // The woken service works its message: the polls keep its idle clock to the
+    // window's end.
+    assert!(report.passes > woke.pass + 1, "{} polls", report.passes);
+}
+
+/// An awake service whose idle wait ends between minute looks sleeps at the poll it
+/// ends, not at the next minute's look; work the polls see moves its clock on.
+#[tokio::test]
+async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
+    let mut auto = gold(1);
+    if let Some(zero) = auto.scale_to_zero.as_mut() {
+        zero.idle_minutes = None;
+    }
+    let fakes = World::with(auto);
+    fakes.aws.set_service("cluster", "gold-svc", 2);
+    // Woken 100 s ago, running 30 s later: the wait is that start-up, 30 s.
+    let woken = WatchState {
+        last_activity: Some(T0 - 10),
+        observed: Some((2, T0 - 10)),
+        woke_at: Some(T0 - 100),
+        running_at: Some(T0 - 70),
+        ..WatchState::default()
+    };
+    fakes.aws.set_watch_state("gold", woken, 1);
+    fakes.set_backlog("gold-q", 0, 1);
+    let mut polling = settings();
+    polling.poll_interval_seconds = 1;
+    polling.poll_window_seconds = 8;
+    let ports = fakes.ports();
+    let event = poll();
+    let run = watch(&event, &polling, &ports);
+    // The message in flight is done 1.5 s in (at T0 + 5 on the watcher's clock);
+    // then 30 s pass by the next poll.
+    let time = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        fakes.advance(5);
+        fakes.set_backlog("gold-q", 0, 0);
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        fakes.advance(30);
+    };
+    let (report, ()) = futures::join!(run, time);
+    let report = report.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Stayed, "{report:?}");
+    let slept = report
+        .decisions
+        .iter()
+        .find(|d| d.outcome == Effect::Slept)
+        .expect("slept at a poll");
+    // Looks at about 1 s (busy), 2 s (quiet, T0 + 5), 3 s (T0 + 35: over); a loaded
+    // machine may delay it a look or two, never to the window's last (about 7).
+    assert!((3..=5).contains(&slept.pass), "at look {}", slept.pass);
+    assert!(slept.reason.contains("idle wait 30s"), "{}", slept.reason);
+    assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 0)]);
+    let state = fakes.aws.watch_state("gold").expect("stored").value;
     assert_eq!(
-        report.passes,
-        woke.pass + 2,
-        "stops polling once nothing sleeps or starts"
+        state.last_activity,
+        Some(T0),
+        "the polls' clock: busy at T0 only"
     );
 }
 
@@ -587,7 +641,15 @@ async fn a_wake_is_measured_at_the_poll_its_task_runs() {
             seconds: 40
         }]
     );
-    assert_eq!(report.passes, started.pass + 1, "no look once it runs");
+    assert_eq!(
+        report
+            .decisions
+            .iter()
+            .filter(|d| d.start_latency_seconds.is_some())
+            .count(),
+        1,
+        "measured once"
+    );
 }
 
 #[tokio::test]
@@ -1124,13 +1186,16 @@ async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
     let fakes = World::new();
     sized(&fakes, 1);
     fakes.set_backlog("gold-q", 1000, 1);
+    // The look at the zero edge reads the rates too (for the latency goal, which it
+    // can do without); the need cannot.
     fakes.aws.fail_next(
         "DynamoDB.Query",
         Some("state#rates"),
         ErrorKind::Throttled,
-        1,
+        2,
     );
     let report = fakes.run(&poll()).await.unwrap();
+    assert_eq!(report.decisions[0].outcome, Effect::Stayed);
     let (effect, reason) = &capacity(&report)[0];
     assert_eq!(*effect, ControlEffect::Skipped);
     assert!(reason.contains("not decided, nothing changed"), "{reason}");

@@ -131,6 +131,7 @@ pub fn decide(
     cause: &Cause,
     now: i64,
 ) -> Verdict {
+    let state = &state.with_polled(&facts.polled);
     let look = Look::new(settings, sizing, facts, state, cause, now);
     if facts.desired == 0 {
         look.asleep()
@@ -379,7 +380,7 @@ impl<'a> Look<'a> {
             }
         }
         Ok(SleepCause::Idle {
-            minutes: idle_seconds / 60,
+            seconds: idle_seconds,
             wait,
         })
     }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::gaps::IdleGaps;
+use crate::capacity::Rates;
 use crate::facts::ScalableBounds;
 
 /// Why the watcher is looking at a target now.
@@ -42,6 +44,20 @@ pub struct Facts {
     pub recent_activity: Option<i64>,
     /// Task scale-in protection; read only when a sleep is possible.
     pub protection: Protection,
+    /// What this invocation's polls saw since its last full look (nothing on a
+    /// scheduled look, a push or a manual sleep).
+    pub polled: Polled,
+}
+
+/// What the polls since the last full look saw, for the next one to keep: the newest
+/// poll that saw work, the idle gaps that work ended, and the newest poll that saw
+/// none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Polled {
+    pub busy_at: Option<i64>,
+    pub quiet_at: Option<i64>,
+    /// The newest of them, as the state keeps them.
+    pub gaps: IdleGaps,
 }
 
 /// ECS task scale-in protection of the service's tasks.
@@ -58,21 +74,38 @@ pub enum Protection {
     Unknown(String),
 }
 
-/// What sizes a wake: the target's backlog per task and its configured maximum.
+/// What sizes a wake (the target's backlog per task and its configured maximum), and
+/// the latency goal a wake's start-up is held against.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Sizing {
     pub backlog_per_task: f64,
     pub capacity_max: u32,
-    /// How long a message may wait, when declared: whether a wake makes work late.
+    /// How long a message may wait, when known: whether a wake makes work late.
     pub latency_goal_seconds: Option<u32>,
 }
 
 impl Sizing {
-    pub fn of(target: &crate::config::Target) -> Sizing {
+    /// For `target`, whose tasks serve `rates`' learned service rate (or its declared
+    /// one): the latency goal is the load model's (`Goal::latency_minutes`), unknown
+    /// when neither the goal nor a service rate is (a wake is then taken to make work
+    /// late, the cautious side).
+    pub fn of(target: &crate::config::Target, rates: Option<&Rates>) -> Sizing {
+        let goal = target.goal();
+        let unlearned = Rates::default();
+        let service = rates.unwrap_or(&unlearned).service_or(goal.prior_service);
+        let latency = match (goal.latency_seconds, service) {
+            (Some(seconds), _) => Some(seconds),
+            (None, Some(service)) => {
+                let seconds = (goal.latency_minutes(service) * 60.0).round();
+                // f64 -> u32 saturates; under a second is no goal a start-up meets.
+                (seconds >= 1.0).then_some(seconds as u32)
+            }
+            (None, None) => None,
+        };
         Sizing {
             backlog_per_task: target.backlog_per_task,
             capacity_max: target.capacity.max,
-            latency_goal_seconds: target.latency_goal_seconds,
+            latency_goal_seconds: latency,
         }
     }
 }

@@ -6,20 +6,21 @@
 //! service slept. Over the gaps the service has seen, the cheapest wait is one of the
 //! least wait, a gap itself, or the start-up, up to the longest auto wait. A gap a
 //! little longer than the start-up is one of them: waiting through a pause of 100 s
-//! bills 100, sleeping after the least wait of 60 s and starting again in 85 bills 145
+//! bills 100, sleeping after a wait of 60 s and starting again in 85 bills 145
 //! (until 7 December 2026 waits stopped at the start-up, which slept through such
 //! pauses, a late wake each: on the Alibaba GenAI trace with 60-120 s start-ups, 167
 //! minutes with a late message in the fortnight against 147 now, at 0.7 % more
 //! task-hours; `infra/bench.sh control`). Jobs that come hours apart make the least
-//! wait cheapest (a sparse batch queue sleeps a minute after its job instead of a
+//! wait cheapest (a sparse batch queue sleeps a poll after its job instead of a
 //! start-up later); requests that pause for a minute or two keep the start-up or the
-//! pause (the break-even rule of [`super::IdleWait`]). When a start-up is longer than
-//! the latency goal (or no goal is declared to say it is not), a sleep the next work
-//! undoes also makes that work late: the wait then shortens below the start-up only
-//! when every gap kept (at least [`IdleGaps::ENOUGH`]) was longer than the start-up,
-//! where sleeping at once adds no wake on any gap seen. The observations are not biased
-//! by the wait in force: a sleeping service still wakes when the work comes, so every
-//! gap is seen whole.
+//! pause (the break-even rule of [`super::IdleWait`]). Gaps are seen to the watcher's
+//! poll ([`super::Polls`]), or to its minute look when it does not poll. When a
+//! start-up is longer than the latency goal (or no goal is known to say it is not), a
+//! sleep the next work undoes also makes that work late: the wait then shortens below
+//! the start-up only when every gap kept (at least [`IdleGaps::ENOUGH`]) was longer
+//! than the start-up, where sleeping at once adds no wake on any gap seen. The
+//! observations are not biased by the wait in force: a sleeping service still wakes
+//! when the work comes, so every gap is seen whole.
 
 use serde::Serialize;
 
@@ -45,9 +46,9 @@ impl IdleGaps {
     pub const KEPT: usize = 8;
     /// Gaps before they decide a wait; until then, the start-up.
     pub const ENOUGH: usize = 4;
-    /// Shorter gaps are a look's own cadence (SQS's one-minute counts): they cost the
-    /// same under every wait, so they are not kept.
-    pub const SHORTEST: i64 = 60;
+    /// Shorter gaps are a poll's own cadence (WatcherPollIntervalSeconds' default):
+    /// they cost the same under every wait, so they are not kept.
+    pub const SHORTEST: i64 = 5;
     /// Longer gaps are kept as this: longer than any wait.
     pub const LONGEST: u32 = 86_400;
 
@@ -141,8 +142,9 @@ mod tests {
     }
 
     #[test]
-    fn only_gaps_longer_than_a_look_are_kept_and_only_the_newest() {
-        assert_eq!(gaps(&[5, 59]).seconds(), &[] as &[u32]);
+    fn only_gaps_longer_than_a_poll_are_kept_and_only_the_newest() {
+        assert_eq!(gaps(&[0, 4]).seconds(), &[] as &[u32]);
+        assert_eq!(gaps(&[5, 59]).seconds(), &[5, 59]);
         assert_eq!(gaps(&[60, i64::MAX]).seconds(), &[60, IdleGaps::LONGEST]);
         let many: Vec<i64> = (1..=10).map(|n| n * 100).collect();
         assert_eq!(
@@ -212,7 +214,11 @@ mod tests {
     #[test]
     fn stored_gaps_are_range_checked() {
         assert_eq!(IdleGaps::from_stored(&[60, 3600]), Ok(gaps(&[60, 3600])));
-        assert!(IdleGaps::from_stored(&[59]).unwrap_err().contains("59"));
+        assert!(
+            IdleGaps::from_stored(&[4])
+                .unwrap_err()
+                .contains("4 is not within 5..=")
+        );
         assert!(IdleGaps::from_stored(&[-1]).is_err());
         assert!(IdleGaps::from_stored(&[86_401]).is_err());
         assert!(

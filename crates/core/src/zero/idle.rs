@@ -11,9 +11,10 @@
 //! the task-hours the limit does on the sparse traces (docs/control.md).
 //!
 //! The start-up is the last one this watcher measured (from its wake to the first task
-//! it saw running), at least a minute (the watcher's clock reads SQS's one-minute
-//! counts) and at most [`IdleWait::AUTO_MOST_SECONDS`], the fixed wait Sluice had
-//! before: auto never waits longer than that. Until one is measured, that most.
+//! it saw running), at least [`IdleWait::AUTO_LEAST_SECONDS`] (the watcher's polls
+//! run its idle clock, [`super::Polls`]) and at most [`IdleWait::AUTO_MOST_SECONDS`],
+//! the fixed wait Sluice had before: auto never waits longer than that. Until one is
+//! measured, that most.
 //!
 //! Once the service has seen a few idle gaps, the wait is the cheapest over them
 //! ([`super::IdleGaps`]): jobs hours apart sleep after a minute, since the next job
@@ -22,7 +23,7 @@
 
 use std::fmt;
 
-use super::gaps::Undone;
+use super::gaps::{IdleGaps, Undone};
 use super::state::WatchState;
 use crate::config::ScaleToZero;
 use crate::limits::MAX_START_UP_SECONDS;
@@ -46,8 +47,10 @@ pub enum IdleWait {
 }
 
 impl IdleWait {
-    /// The least auto wait: one look at SQS's one-minute counts.
-    pub const AUTO_LEAST_SECONDS: i64 = 60;
+    /// The least auto wait: one poll at the stack's default interval
+    /// (WatcherPollIntervalSeconds). Until 7 December 2026 it was a minute, one look
+    /// at SQS's one-minute counts, when only the minute looks ran the idle clock.
+    pub const AUTO_LEAST_SECONDS: i64 = IdleGaps::SHORTEST;
     /// The most auto wait, and the wait before a start-up is measured.
     pub const AUTO_MOST_SECONDS: i64 = ScaleToZero::AUTO_IDLE_MOST_MINUTES as i64 * 60;
 
@@ -155,9 +158,9 @@ mod tests {
             (
                 &auto,
                 Some(0),
-                Some(5),
-                60,
-                "idle wait 60s: the last start-up",
+                Some(3),
+                5,
+                "idle wait 5s: the last start-up",
             ),
             (
                 &auto,

@@ -6,15 +6,17 @@ mod decide;
 mod facts;
 mod gaps;
 mod idle;
+mod polls;
 mod state;
 #[cfg(test)]
 mod tests;
 mod why;
 
 pub use decide::{Decision, Early, Verdict, before_facts, decide, push_while_awake, shows_work};
-pub use facts::{Cause, Facts, Floor, Protection, Sizing, sleep_possible};
+pub use facts::{Cause, Facts, Floor, Polled, Protection, Sizing, sleep_possible};
 pub use gaps::IdleGaps;
 pub use idle::IdleWait;
+pub use polls::Polls;
 pub use state::{
     CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,
     start_latency, start_overdue, unread, wake_latency, wake_starting,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::facts::Cause;
+use super::facts::Polled;
 use super::gaps::IdleGaps;
 use crate::config::ScaleToZero;
 use crate::limits::CLOCK_SKEW_SECONDS;
@@ -58,6 +59,28 @@ impl WatchState {
         match self.last_activity {
             Some(last) if looked_quiet => self.idle_gaps.with(at.saturating_sub(last)),
             _ => self.idle_gaps,
+        }
+    }
+
+    /// The state with what the polls saw folded in: work they saw moves the idle
+    /// clock on, the gaps it ended are kept, and a poll that saw none counts as a
+    /// quiet look (the next work ends a gap).
+    pub fn with_polled(&self, polled: &Polled) -> WatchState {
+        let last_activity = self.last_activity.max(polled.busy_at);
+        let observed = match (self.observed, polled.quiet_at) {
+            (Some((desired, seen)), Some(quiet)) if quiet > seen => Some((desired, quiet)),
+            (observed, _) => observed,
+        };
+        let idle_gaps = polled
+            .gaps
+            .seconds()
+            .iter()
+            .fold(self.idle_gaps, |gaps, gap| gaps.with(i64::from(*gap)));
+        WatchState {
+            last_activity,
+            observed,
+            idle_gaps,
+            ..*self
         }
     }
 

@@ -112,7 +112,11 @@ pub enum Adjusted {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SleepCause {
     Manual,
-    Idle { minutes: i64, wait: IdleWait },
+    /// Idle for `seconds`, the `wait` over.
+    Idle {
+        seconds: i64,
+        wait: IdleWait,
+    },
 }
 
 /// What keeps a sleep from happening.
@@ -220,7 +224,13 @@ impl fmt::Display for SleepCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SleepCause::Manual => f.write_str("manual sleep"),
-            SleepCause::Idle { minutes, wait } => write!(f, "idle for {minutes} min ({wait})"),
+            // Seconds while they read better: a poll's sleep comes seconds after its wait.
+            SleepCause::Idle { seconds, wait } if *seconds < 120 => {
+                write!(f, "idle for {seconds}s ({wait})")
+            }
+            SleepCause::Idle { seconds, wait } => {
+                write!(f, "idle for {} min ({wait})", seconds / 60)
+            }
         }
     }
 }

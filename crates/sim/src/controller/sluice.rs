@@ -20,7 +20,7 @@ use sluice_core::prescale::{Hold, wanted_bounds};
 use sluice_core::profile::Schedule;
 use sluice_core::scaling::Controller as Mode;
 use sluice_core::startup::{StartUp, StartUps};
-use sluice_core::zero::{self, Cause, Decision, Facts, WatchState};
+use sluice_core::zero::{self, Cause, Decision, Facts, Polled, Polls, WatchState};
 
 use super::Controller;
 use crate::aas;
@@ -43,6 +43,8 @@ pub struct SluiceLoop {
     autoscaling: aas::Model,
     declared_bounds: ScalableBounds,
     watch: WatchState,
+    /// The idle clock the watcher's polls run for the awake service (`zero::Polls`).
+    idle_clock: Option<Polls>,
     /// The publisher's load record.
     rates: Rates,
     /// The watcher's copy of it: the record it read at its look, planning with the
@@ -89,6 +91,7 @@ impl SluiceLoop {
             schedule: scenario.schedule.clone(),
             denominator: scenario.denominator,
             watch: WatchState::default(),
+            idle_clock: None,
             rates: Rates::default(),
             seen: Rates::default(),
             memory: Memory::default(),
@@ -324,7 +327,7 @@ impl SluiceLoop {
         self.seen = self.planned(&self.rates, now);
         self.last_poll = now + POLL_WINDOW_SECONDS;
         let before = levers.desired;
-        self.watch(view, cloudwatch, levers);
+        self.watch(view, cloudwatch, levers, Polled::default());
         self.controls = levers.desired == before;
         if !self.controls {
             self.give_back_at = None;
@@ -336,8 +339,30 @@ impl SluiceLoop {
         self.control(view, levers, at <= now);
     }
 
-    /// The zero-watcher's look, with the real decision code.
-    fn watch(&mut self, view: &View<'_>, cloudwatch: &CloudWatch, levers: &mut Levers) {
+    /// The zero-watcher's idle clock at a poll: a full look when the wait is over, or
+    /// at the window's last poll when the polls saw work the stored state does not
+    /// know (`watch::poll::idle_clocks`).
+    fn poll_idle_clock(&mut self, view: &View<'_>, cloudwatch: &CloudWatch, levers: &mut Levers) {
+        let (visible, in_flight) = self.queue_seen(view);
+        let Some(clock) = self.idle_clock.as_mut() else {
+            return;
+        };
+        let over = clock.saw(view.now, visible + in_flight > 0);
+        if over || (view.now == self.last_poll && clock.unsaved()) {
+            let polled = clock.polled();
+            self.watch(view, cloudwatch, levers, polled);
+        }
+    }
+
+    /// The zero-watcher's full look, with the real decision code, and what its polls
+    /// saw since the last.
+    fn watch(
+        &mut self,
+        view: &View<'_>,
+        cloudwatch: &CloudWatch,
+        levers: &mut Levers,
+        polled: Polled,
+    ) {
         let Some(settings) = &self.target.scale_to_zero else {
             return;
         };
@@ -359,9 +384,12 @@ impl SluiceLoop {
             recent_activity: recent_activity(cloudwatch, now, settings.activity_minutes()),
             // Simulated tasks never protect themselves.
             protection: zero::Protection::Clear,
+            polled,
         };
-        let sizing = zero::Sizing::of(&self.target);
+        // The watcher reads the publisher's record as stored at each look.
+        let sizing = zero::Sizing::of(&self.target, Some(&self.rates));
         let verdict = zero::decide(settings, sizing, &facts, &self.watch, &Cause::Poll, now);
+        self.idle_clock = Polls::after(&verdict, settings, sizing);
         // Words only for a change: most looks stay, and the simulator looks every minute.
         let (to, change) = match &verdict.decision {
             Decision::Wake { to, reason } => (
@@ -436,11 +464,13 @@ impl Controller for SluiceLoop {
         // Between scheduled looks the watcher polls: sleeping services for work, and,
         // under the load model, awake ones for a need above desired; and, once the
         // record it waited for is due, gives back on it.
+        let before = levers.desired;
         if levers.desired == 0 || self.waking(levers) {
-            let before = levers.desired;
-            self.watch(view, cloudwatch, levers);
-            self.controls &= levers.desired == before;
+            self.watch(view, cloudwatch, levers, Polled::default());
+        } else {
+            self.poll_idle_clock(view, cloudwatch, levers);
         }
+        self.controls &= levers.desired == before;
         if !self.controls || levers.desired == 0 {
             return;
         }

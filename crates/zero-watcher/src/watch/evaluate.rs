@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use sluice_aws::{AwsError, DecisionNote, Version, Versioned};
+use sluice_core::capacity::Rates;
 use sluice_core::startup::StartUp;
 use sluice_core::zero::{
-    self, Cause, Early, Facts, WatchState, before_facts, confirmed, decide, released,
+    self, Cause, Early, Facts, Polled, Polls, WatchState, before_facts, confirmed, decide, released,
 };
 
 use sluice_lambda::per_place;
@@ -39,20 +40,26 @@ impl Attempt {
 }
 
 /// What every step of one attempt shares: which look of the invocation it is, its
-/// clock reading, the settings, and the ports (of the target's account, once read
-/// there).
+/// clock reading, what the polls saw and the rates the publisher learned (by target),
+/// the settings, and the ports (of the target's account, once read there).
 #[derive(Clone, Copy)]
 struct Turn<'a, 'p> {
     pass: u32,
     now: i64,
+    polled: &'a Seen,
+    rates: &'a BTreeMap<String, Rates>,
     settings: &'a Settings,
     ports: &'a Ports<'p>,
 }
 
+/// What this invocation's polls saw of awake targets since their last full look, by
+/// target name (`zero::Polls`).
+pub type Seen = BTreeMap<String, Polled>;
+
 /// One decision per work item, in the work's order, each recorded (log + EMF).
 pub async fn evaluate(
     work: &[Work<'_>],
-    pass: u32,
+    (pass, polled): (u32, &Seen),
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<DecisionReport> {
@@ -63,7 +70,8 @@ pub async fn evaluate(
             break;
         }
         let mut lost = Vec::new();
-        for ((watched, cause), result) in attempt_once(&pending, pass, settings, ports).await {
+        let turn = (pass, polled);
+        for ((watched, cause), result) in attempt_once(&pending, turn, settings, ports).await {
             match result {
                 Attempt::Done(report) => {
                     reports.insert(watched.name(), *report);
@@ -93,11 +101,12 @@ pub async fn evaluate(
 /// Reads, decides and acts once for each pending item.
 async fn attempt_once<'t>(
     pending: &[Work<'t>],
-    pass: u32,
+    (pass, polled): (u32, &Seen),
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<(Work<'t>, Attempt)> {
-    let states = match ports.states.load_all().await {
+    let (states, rates) = futures::join!(ports.states.load_all(), learned_rates(pending, ports));
+    let states = match states {
         Ok(states) => states,
         Err(error) => {
             let reason = format!("cannot read the watcher's state: {error}");
@@ -114,6 +123,8 @@ async fn attempt_once<'t>(
     let turn = Turn {
         pass,
         now,
+        polled,
+        rates: &rates,
         settings,
         ports,
     };
@@ -139,6 +150,27 @@ async fn attempt_once<'t>(
         results.push((item, attempt));
     }
     results
+}
+
+/// The rates the publisher learned, when a target's latency goal is its backlog per
+/// task at its service rate (none declared): a look needs the goal to know whether a
+/// wake's start-up makes work late. Unread, the goal is unknown, and the idle wait
+/// takes the cautious side (`zero::IdleWait`).
+async fn learned_rates(pending: &[Work<'_>], ports: &Ports<'_>) -> BTreeMap<String, Rates> {
+    let needed = pending
+        .iter()
+        .any(|(w, _)| w.target.latency_goal_seconds.is_none());
+    if !needed {
+        return BTreeMap::new();
+    }
+    ports
+        .rates
+        .rates(ports.clock.now())
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "learned rates not read: latency goals unknown");
+            BTreeMap::new()
+        })
 }
 
 /// Each target that needs facts decided on them and acted on. The facts and the change
@@ -242,12 +274,16 @@ async fn decide_and_act(
         now,
         settings,
         ports,
+        ..
     } = turn;
     let facts = match facts {
-        Ok(facts) => facts,
+        Ok(facts) => Facts {
+            polled: turn.polled.get(watched.name()).copied().unwrap_or_default(),
+            ..facts
+        },
         Err(error) => return unread((*watched, cause), error, stored, turn).await,
     };
-    let sizing = zero::Sizing::of(watched.target);
+    let sizing = zero::Sizing::of(watched.target, turn.rates.get(watched.name()));
     let verdict = decide(watched.zero, sizing, &facts, &stored.value, cause, now);
     let desired = Some(facts.desired);
     let mut report =
@@ -259,6 +295,7 @@ async fn decide_and_act(
         (&facts, stored, &verdict),
         turn,
     );
+    report.polls = Polls::after(&verdict, watched.zero, sizing);
     if settings.dry_run {
         return Attempt::done(report);
     }

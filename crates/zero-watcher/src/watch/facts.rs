@@ -96,6 +96,7 @@ fn assemble(
         prescaled: None,
         recent_activity: None,
         protection: Protection::NotRead,
+        polled: zero::Polled::default(),
     })
 }
 
@@ -270,6 +271,26 @@ pub async fn active<'t>(
             active
         })
         .map(|(watched, _)| *watched)
+        .collect()
+}
+
+/// Whether each of these awake targets has a message waiting or in flight on its
+/// queues: the cheap read that runs an idle clock between full looks
+/// (`zero::Polls`; a target with an activation metric is left to the minute looks).
+/// None: not read, and nothing is taken from this poll.
+pub async fn busy(
+    awake: &[Watched<'_>],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Option<bool>> {
+    let queues: Vec<&[Queue]> = awake.iter().map(|w| w.target.queues.as_slice()).collect();
+    read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency)
+        .await
+        .into_iter()
+        .map(|backlog| {
+            let backlog = backlog.ok()?;
+            Some(backlog.weighted > 0 || backlog.priority > 0)
+        })
         .collect()
 }
 

@@ -162,7 +162,8 @@ pub async fn watch_until(
     let mut report = Report::new(&request, settings, selection.invalid.clone());
     let home = settings.account.as_deref();
     let work = work::for_request(&request, &watched, home, &mut report.skipped_events);
-    report.decisions = evaluate::evaluate(&work, 0, settings, ports).await;
+    let first = (0, &evaluate::Seen::new());
+    report.decisions = evaluate::evaluate(&work, first, settings, ports).await;
     report.passes = 1;
     if matches!(request, WatchRequest::Poll { .. }) {
         let controlled = control::controlled(&selection.targets);

@@ -3,18 +3,21 @@
 //! its service within seconds. Only a cheap read (backlog, activation metric) is made
 //! per look; a full decision follows only for targets that show activity, and for
 //! targets whose wake's tasks are still starting (its start-up is measured to the
-//! poll, `zero::wake_starting`).
+//! poll, `zero::wake_starting`). Awake targets that could sleep are polled the same
+//! way, for their idle clock (`zero::Polls`): a full look when the wait is over, and
+//! at the window's last poll when the polls saw work the stored state does not know.
 
 use std::time::Duration;
 
-use sluice_core::zero::Cause;
+use sluice_core::zero::{Cause, Polls};
 use tokio::time::Instant;
 
 use sluice_lambda::per_place;
 
 use super::control::{self, Known};
+use super::evaluate::Seen;
 use super::report::{DecisionReport, Effect, Report};
-use super::work::Watched;
+use super::work::{Watched, Work};
 use super::{Ports, evaluate, facts};
 use crate::settings::Settings;
 
@@ -32,8 +35,8 @@ const ACTIVATION_METRIC_RESOLUTION: Duration = Duration::from_secs(60);
 /// decision and write, with room to answer.
 pub const LAST_LOOK_MARGIN: Duration = Duration::from_secs(3);
 
-/// Looks again every interval while some target sleeps or some controlled target is
-/// awake, until `until`.
+/// Looks again every interval while some target sleeps, starts or could sleep, or
+/// some controlled target is awake, until `until`.
 pub async fn poll(
     watched: &[Watched<'_>],
     control: Control<'_, '_>,
@@ -44,16 +47,14 @@ pub async fn poll(
 ) {
     let interval = Duration::from_secs(settings.poll_interval_seconds);
     let mut metrics_read = Instant::now();
-    let mut asleep = decided(watched, report, |d| d.desired_after == Some(0));
-    let mut waking = decided(watched, report, starting);
+    let mut watching = Watching::after(watched, &report.decisions);
     let mut pass = 0;
     let awake = |known: &Known| control.targets.iter().any(|t| known.is_awake(&t.name));
-    while (!asleep.is_empty() || !waking.is_empty() || awake(control.known))
-        && Instant::now() + interval <= until
-    {
+    while (!watching.is_empty() || awake(control.known)) && Instant::now() + interval <= until {
         tokio::time::sleep(interval).await;
         pass += 1;
         report.passes += 1;
+        let last = Instant::now() + interval > until;
         let raised =
             control::poll_look(control.targets, control.known, pass, settings, ports).await;
         report.capacity.extend(raised);
@@ -64,50 +65,125 @@ pub async fn poll(
         if read_metrics {
             metrics_read = Instant::now();
         }
-        let active = if asleep.is_empty() {
+        let active = if watching.asleep.is_empty() {
             Vec::new()
         } else {
-            active_everywhere(&asleep, read_metrics, settings, ports).await
+            active_everywhere(&watching.asleep, read_metrics, settings, ports).await
         };
-        let work: Vec<_> = active
+        let (due, polled) = idle_clocks(&mut watching.idle, last, settings, ports).await;
+        let work: Vec<Work> = active
             .iter()
-            .chain(&waking)
+            .chain(&watching.waking)
+            .chain(&due)
             .map(|w| (*w, Cause::Poll))
             .collect();
         if work.is_empty() {
             continue;
         }
-        for decision in evaluate::evaluate(&work, pass, settings, ports).await {
-            if decision.desired_after != Some(0) {
-                asleep.retain(|w| w.name() != decision.target);
+        let decisions = evaluate::evaluate(&work, (pass, &polled), settings, ports).await;
+        watching.follow(watched, &decisions);
+        report.decisions.extend(
+            decisions
+                .into_iter()
+                .filter(|d| d.outcome != Effect::Stayed || d.start_latency_seconds.is_some()),
+        );
+    }
+}
+
+/// The targets the polls look at: asleep (for work), starting after a wake (for its
+/// start-up) and awake with an idle clock (for its wait to end).
+struct Watching<'t> {
+    asleep: Vec<Watched<'t>>,
+    waking: Vec<Watched<'t>>,
+    idle: Vec<(Watched<'t>, Polls)>,
+}
+
+impl<'t> Watching<'t> {
+    /// What the first look's `decisions` leave to the polls.
+    fn after(watched: &[Watched<'t>], decisions: &[DecisionReport]) -> Self {
+        let mut watching = Watching {
+            asleep: Vec::new(),
+            waking: Vec::new(),
+            idle: Vec::new(),
+        };
+        watching.follow(watched, decisions);
+        watching
+    }
+
+    fn is_empty(&self) -> bool {
+        self.asleep.is_empty() && self.waking.is_empty() && self.idle.is_empty()
+    }
+
+    /// Each decided target watched for what its decision left it: asleep, starting,
+    /// or awake with the idle clock the decision starts (a target a look slept, or
+    /// left starting, held or blocked, has none).
+    fn follow(&mut self, watched: &[Watched<'t>], decisions: &[DecisionReport]) {
+        for decision in decisions {
+            let Some(target) = watched.iter().find(|w| w.name() == decision.target) else {
+                continue;
+            };
+            let other = |w: &Watched| w.name() != decision.target;
+            self.asleep.retain(other);
+            self.waking.retain(other);
+            self.idle.retain(|(w, _)| other(w));
+            if decision.desired_after == Some(0) {
+                self.asleep.push(*target);
             }
-            waking.retain(|w| w.name() != decision.target);
-            if starting(&decision) {
-                waking.extend(watched.iter().find(|w| w.name() == decision.target));
+            if starting(decision) {
+                self.waking.push(*target);
             }
-            if decision.outcome != Effect::Stayed || decision.start_latency_seconds.is_some() {
-                report.decisions.push(decision);
+            let polls = decision
+                .polls
+                .filter(|_| decision.outcome == Effect::Stayed);
+            if let Some(polls) = polls {
+                self.idle.push((*target, polls));
             }
         }
     }
 }
 
-/// The watched targets the first look left as `which` says.
-fn decided<'t>(
-    watched: &[Watched<'t>],
-    report: &Report,
-    which: impl Fn(&DecisionReport) -> bool,
-) -> Vec<Watched<'t>> {
-    watched
-        .iter()
-        .filter(|w| {
-            report
-                .decisions
-                .iter()
-                .any(|d| d.target == w.name() && which(d))
-        })
-        .copied()
-        .collect()
+/// One poll of the awake targets' idle clocks: those whose wait is over, and at the
+/// window's `last` poll those whose polls saw work the stored state does not know,
+/// with what the polls saw (for their full look).
+async fn idle_clocks<'t>(
+    idle: &mut [(Watched<'t>, Polls)],
+    last: bool,
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> (Vec<Watched<'t>>, Seen) {
+    if idle.is_empty() {
+        return (Vec::new(), Seen::new());
+    }
+    let targets: Vec<Watched<'t>> = idle.iter().map(|(w, _)| *w).collect();
+    let busy = busy_everywhere(&targets, settings, ports).await;
+    let now = ports.clock.now();
+    let mut due = Vec::new();
+    let mut seen = Seen::new();
+    for ((watched, polls), busy) in idle.iter_mut().zip(busy) {
+        let over = busy.is_some_and(|busy| polls.saw(now, busy));
+        if over || (last && polls.unsaved()) {
+            due.push(*watched);
+            seen.insert(watched.name().to_owned(), polls.polled());
+        }
+    }
+    (due, seen)
+}
+
+/// [`facts::busy`] for the awake targets of each account, with its clients; a target
+/// whose account cannot be reached is not read (None).
+async fn busy_everywhere(
+    awake: &[Watched<'_>],
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<Option<bool>> {
+    per_place(
+        awake,
+        |watched| watched.target,
+        ports.accounts,
+        async |account, mine| facts::busy(mine, settings, &ports.in_account(account)).await,
+        |_, _| None,
+    )
+    .await
 }
 
 /// Whether a look left a wake's tasks starting, to be looked at again at the next poll

@@ -75,6 +75,10 @@ pub struct DecisionReport {
     /// polls look again, to measure its start-up.
     #[serde(skip)]
     pub starting: bool,
+    /// The service is awake and idle or busy: the polls watch for its idle wait to
+    /// end (`zero::Polls`).
+    #[serde(skip)]
+    pub polls: Option<sluice_core::zero::Polls>,
     /// The AWS failure that kept it from being decided or carried out.
     #[serde(skip)]
     pub error: Option<sluice_aws::AwsError>,
@@ -140,6 +144,7 @@ impl DecisionReport {
             start_latency_seconds: None,
             start_overdue: false,
             starting: false,
+            polls: None,
             error: None,
         }
     }

@@ -48,6 +48,17 @@ pub struct Goal {
     pub prior_service: Option<f64>,
 }
 
+impl Goal {
+    /// Minutes a message may wait: the declared goal, else `backlog_per_task` messages
+    /// at `service` a task-minute (what the configuration always meant).
+    pub fn latency_minutes(&self, service: f64) -> f64 {
+        match self.latency_seconds {
+            Some(seconds) => f64::from(seconds.max(1)) / 60.0,
+            None => self.backlog_per_task.max(f64::MIN_POSITIVE) / service,
+        }
+    }
+}
+
 /// How the need was reckoned.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "basis")]
@@ -332,10 +343,7 @@ fn carried(keep_up: f64, queue: &Carry) -> f64 {
 /// minutes would otherwise be asked for again every minute the queue grows behind it,
 /// and given back as soon as it ran).
 fn drain_minutes(goal: &Goal, service: f64, rates: &Rates, now: &Look) -> (f64, f64) {
-    let goal_minutes = match goal.latency_seconds {
-        Some(seconds) => f64::from(seconds.max(1)) / 60.0,
-        None => goal.backlog_per_task.max(f64::MIN_POSITIVE) / service,
-    };
+    let goal_minutes = goal.latency_minutes(service);
     // While tasks start, one asked now works that much later than they do; once they
     // run, a start-up from now.
     let start_up = if now.running < now.desired {

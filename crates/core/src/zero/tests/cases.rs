@@ -519,10 +519,10 @@ fn a_wake_never_lands_above_capacity_max_even_under_a_min_capacity_above_it() {
 }
 
 /// Jobs that come hours apart: once the watcher has seen a few such gaps, the service
-/// sleeps a minute after its job instead of a start-up later. The gaps are learned
+/// sleeps a poll after its job instead of a start-up later. The gaps are learned
 /// from the looks themselves: work after a quiet hour records an hour.
 #[test]
-fn a_service_whose_jobs_come_hours_apart_sleeps_a_minute_after_its_job() {
+fn a_service_whose_jobs_come_hours_apart_sleeps_a_poll_after_its_job() {
     let auto = ScaleToZero {
         idle_minutes: None,
         ..settings()
@@ -548,7 +548,7 @@ fn a_service_whose_jobs_come_hours_apart_sleeps_a_minute_after_its_job() {
         learned
             .decision
             .reason()
-            .contains("idle wait 60s: the cheapest over the last 4 idle gaps (start-up 90s)"),
+            .contains("idle wait 5s: the cheapest over the last 4 idle gaps (start-up 90s)"),
         "{}",
         learned.decision.reason()
     );
@@ -585,4 +585,42 @@ fn a_service_whose_jobs_come_hours_apart_sleeps_a_minute_after_its_job() {
     };
     let held = decide(&auto, SIZING, &starting, &quiet, &Cause::Poll, T0);
     assert!(held.state.idle_gaps.seconds().is_empty());
+}
+
+/// The latency goal a wake's start-up is held against: declared, else the load
+/// model's (`backlog_per_task` at the service rate learned, or declared); unknown
+/// without either, and a wake then counts as making work late.
+#[test]
+fn the_latency_goal_is_declared_or_the_backlog_per_task_at_the_service_rate() {
+    let target = crate::config::Target {
+        backlog_per_task: 20.0,
+        ..crate::config::Target::new("t", "c", "s")
+    };
+    let learned = crate::capacity::Rates {
+        service: Some(10.0),
+        ..crate::capacity::Rates::default()
+    };
+    let declared_rate = crate::config::Target {
+        messages_per_task_minute: Some(4.0),
+        ..target.clone()
+    };
+    let declared = crate::config::Target {
+        latency_goal_seconds: Some(45),
+        ..target.clone()
+    };
+    // (target, rates, goal seconds)
+    let cases = [
+        (&target, None, None),
+        (&target, Some(&crate::capacity::Rates::default()), None),
+        // 20 messages at 10 a minute: 2 minutes.
+        (&target, Some(&learned), Some(120)),
+        // Until learned, the declared rate: 20 at 4 a minute.
+        (&declared_rate, None, Some(300)),
+        (&declared_rate, Some(&learned), Some(120)),
+        (&declared, Some(&learned), Some(45)),
+    ];
+    for (target, rates, goal) in cases {
+        let sizing = Sizing::of(target, rates);
+        assert_eq!(sizing.latency_goal_seconds, goal, "{rates:?}");
+    }
 }

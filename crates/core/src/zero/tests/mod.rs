@@ -6,6 +6,7 @@ use crate::facts::ScalableBounds;
 use crate::limits::CLOCK_SKEW_SECONDS;
 
 mod cases;
+mod polls;
 mod table;
 
 const T0: i64 = 1_800_000_000;
@@ -38,6 +39,7 @@ fn facts(desired: u32, backlog: u64) -> Facts {
         prescaled: None,
         recent_activity: None,
         protection: Protection::Clear,
+        polled: Polled::default(),
     }
 }
 

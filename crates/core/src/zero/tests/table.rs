@@ -189,6 +189,7 @@ fn decide_table() {
             prescaled: None,
             recent_activity: None,
             protection: Protection::Clear,
+            polled: Polled::default(),
         };
         let verdict = decide(&settings, SIZING, &facts, &case.state, &case.cause, T0);
         let action = match verdict.decision {
