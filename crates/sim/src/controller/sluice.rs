@@ -3,7 +3,8 @@
 //! publisher's metrics every minute (`sluice_core::metrics`), Application Auto
 //! Scaling acting on the policies `sluicectl apply` puts (`policy::declared`, modelled
 //! in `crate::aas`), and the zero-watcher's look every minute and its polls every
-//! five seconds in between: its wakes and sleeps (`zero::decide`), and the capacity it
+//! five seconds in between: its wakes and sleeps (`zero::decide`, the idle clock its
+//! polls run between full looks, `zero::Polls`), and the capacity it
 //! raises at once and gives back after a window, or sets itself under an HPA behaviour
 //! (`capacity::control`), on the need the load model gives (`capacity::Need`, with the
 //! rates the publisher learns, `capacity::Rates`).
