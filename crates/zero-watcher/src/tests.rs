@@ -607,6 +607,54 @@ async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
     );
 }
 
+/// What the polls saw is not lost when the window closes: its last poll makes a full
+/// look, which stores the clock where the work was last seen and the gap the polls
+/// saw end, so the next invocation does not count the window as idle.
+#[tokio::test]
+async fn the_windows_last_poll_keeps_what_the_polls_saw() {
+    let mut auto = gold(1);
+    if let Some(zero) = auto.scale_to_zero.as_mut() {
+        zero.idle_minutes = None;
+    }
+    let fakes = World::with(auto);
+    fakes.aws.set_service("cluster", "gold-svc", 1);
+    // Running after a 30 s start-up, busy with a message at the first look.
+    let woken = WatchState {
+        last_activity: Some(T0 - 10),
+        observed: Some((1, T0 - 10)),
+        woke_at: Some(T0 - 100),
+        running_at: Some(T0 - 70),
+        ..WatchState::default()
+    };
+    fakes.aws.set_watch_state("gold", woken, 1);
+    fakes.set_backlog("gold-q", 0, 1);
+    let mut polling = settings();
+    polling.poll_interval_seconds = 1;
+    polling.poll_window_seconds = 6;
+    let ports = fakes.ports();
+    let event = poll();
+    let run = watch(&event, &polling, &ports);
+    // Done at T0 + 10, shorter than the wait; the next message at T0 + 25.
+    let time = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        fakes.advance(10);
+        fakes.set_backlog("gold-q", 0, 0);
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        fakes.advance(15);
+        fakes.set_backlog("gold-q", 0, 1);
+    };
+    let (report, ()) = futures::join!(run, time);
+    let report = report.unwrap();
+    assert!(fakes.writes().is_empty(), "no sleep: {report:?}");
+    let state = fakes.aws.watch_state("gold").expect("stored").value;
+    assert_eq!(state.last_activity, Some(T0 + 25), "{state:?}");
+    assert_eq!(
+        state.idle_gaps.seconds(),
+        &[25],
+        "from T0's work to T0 + 25's"
+    );
+}
+
 /// A wake's start-up is measured at the poll that first sees a task running, not at
 /// the next minute's look: the polls look at the woken service while its tasks start.
 #[tokio::test]
