@@ -355,6 +355,34 @@ impl SluiceLoop {
         }
     }
 
+    /// What the watcher's full look reads, with the work SQS counted between looks
+    /// (`recent_activity`) and what its polls saw since the last.
+    fn facts(
+        &self,
+        view: &View<'_>,
+        levers: &Levers,
+        recent_activity: Option<i64>,
+        polled: Polled,
+    ) -> Facts {
+        let (visible, in_flight) = self.queue_seen(view);
+        Facts {
+            desired: levers.desired,
+            running: view.running(),
+            backlog: visible + in_flight,
+            // Simulated queues are unweighted, without priority.
+            priority_backlog: 0,
+            metric_active: false,
+            bounds: Some(levers.bounds),
+            // The simulated service always has a scalable target: floors are its
+            // MinCapacity.
+            prescaled: None,
+            recent_activity,
+            // Simulated tasks never protect themselves.
+            protection: zero::Protection::Clear,
+            polled,
+        }
+    }
+
     /// The zero-watcher's full look, with the real decision code, and what its polls
     /// saw since the last.
     fn watch(
@@ -368,25 +396,8 @@ impl SluiceLoop {
             return;
         };
         let now = view.now;
-        let facts = Facts {
-            desired: levers.desired,
-            running: view.running(),
-            backlog: {
-                let (visible, in_flight) = self.queue_seen(view);
-                visible + in_flight
-            },
-            // Simulated queues are unweighted, without priority.
-            priority_backlog: 0,
-            metric_active: false,
-            bounds: Some(levers.bounds),
-            // The simulated service always has a scalable target: floors are its
-            // MinCapacity.
-            prescaled: None,
-            recent_activity: recent_activity(cloudwatch, now, settings.activity_minutes()),
-            // Simulated tasks never protect themselves.
-            protection: zero::Protection::Clear,
-            polled,
-        };
+        let activity = recent_activity(cloudwatch, now, settings.activity_minutes());
+        let facts = self.facts(view, levers, activity, polled);
         // The watcher reads the publisher's record as stored at each look.
         let sizing = zero::Sizing::of(&self.target, Some(&self.rates));
         let verdict = zero::decide(settings, sizing, &facts, &self.watch, &Cause::Poll, now);
