@@ -551,43 +551,61 @@ async fn poll_mode_wakes_within_the_interval() {
     assert!(report.passes > woke.pass + 1, "{} polls", report.passes);
 }
 
-/// An awake service whose idle wait ends between minute looks sleeps at the poll it
-/// ends, not at the next minute's look; work the polls see moves its clock on.
-#[tokio::test]
-async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
+/// Gold without `idle_minutes`, awake at `desired` tasks: woken 100 s ago and running
+/// 30 s later (its wait is that start-up, 30 s), a message in flight.
+fn awake_with_a_message(desired: u32) -> World {
     let mut auto = gold(1);
     if let Some(zero) = auto.scale_to_zero.as_mut() {
         zero.idle_minutes = None;
     }
     let fakes = World::with(auto);
-    fakes.aws.set_service("cluster", "gold-svc", 2);
-    // Woken 100 s ago, running 30 s later: the wait is that start-up, 30 s.
+    fakes.aws.set_service("cluster", "gold-svc", desired);
     let woken = WatchState {
         last_activity: Some(T0 - 10),
-        observed: Some((2, T0 - 10)),
+        observed: Some((desired, T0 - 10)),
         woke_at: Some(T0 - 100),
         running_at: Some(T0 - 70),
         ..WatchState::default()
     };
     fakes.aws.set_watch_state("gold", woken, 1);
     fakes.set_backlog("gold-q", 0, 1);
-    let mut polling = settings();
-    polling.poll_interval_seconds = 1;
-    polling.poll_window_seconds = 8;
-    let ports = fakes.ports();
-    let event = poll();
-    let run = watch(&event, &polling, &ports);
+    fakes
+}
+
+impl World {
+    /// A scheduled invocation polling every second for `window` seconds, while
+    /// `steps` happen: each (milliseconds of real time later, seconds the watcher's
+    /// clock moves on, messages in flight on gold's queue from then, if they change).
+    async fn window(&self, window: u64, steps: &[(u64, i64, Option<u64>)]) -> crate::watch::Report {
+        let mut polling = settings();
+        polling.poll_interval_seconds = 1;
+        polling.poll_window_seconds = window;
+        let ports = self.ports();
+        let event = poll();
+        let happen = async {
+            for (millis, seconds, in_flight) in steps {
+                tokio::time::sleep(std::time::Duration::from_millis(*millis)).await;
+                self.advance(*seconds);
+                if let Some(in_flight) = in_flight {
+                    self.set_backlog("gold-q", 0, *in_flight);
+                }
+            }
+        };
+        let (report, ()) = futures::join!(watch(&event, &polling, &ports), happen);
+        report.unwrap()
+    }
+}
+
+/// An awake service whose idle wait ends between minute looks sleeps at the poll it
+/// ends, not at the next minute's look; work the polls see moves its clock on.
+#[tokio::test]
+async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
+    let fakes = awake_with_a_message(2);
     // The message in flight is done 1.5 s in (at T0 + 5 on the watcher's clock);
     // then 30 s pass by the next poll.
-    let time = async {
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        fakes.advance(5);
-        fakes.set_backlog("gold-q", 0, 0);
-        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-        fakes.advance(30);
-    };
-    let (report, ()) = futures::join!(run, time);
-    let report = report.unwrap();
+    let report = fakes
+        .window(8, &[(1500, 5, Some(0)), (1000, 30, None)])
+        .await;
     assert_eq!(report.decisions[0].outcome, Effect::Stayed, "{report:?}");
     let slept = report
         .decisions
@@ -612,39 +630,11 @@ async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
 /// saw end, so the next invocation does not count the window as idle.
 #[tokio::test]
 async fn the_windows_last_poll_keeps_what_the_polls_saw() {
-    let mut auto = gold(1);
-    if let Some(zero) = auto.scale_to_zero.as_mut() {
-        zero.idle_minutes = None;
-    }
-    let fakes = World::with(auto);
-    fakes.aws.set_service("cluster", "gold-svc", 1);
-    // Running after a 30 s start-up, busy with a message at the first look.
-    let woken = WatchState {
-        last_activity: Some(T0 - 10),
-        observed: Some((1, T0 - 10)),
-        woke_at: Some(T0 - 100),
-        running_at: Some(T0 - 70),
-        ..WatchState::default()
-    };
-    fakes.aws.set_watch_state("gold", woken, 1);
-    fakes.set_backlog("gold-q", 0, 1);
-    let mut polling = settings();
-    polling.poll_interval_seconds = 1;
-    polling.poll_window_seconds = 6;
-    let ports = fakes.ports();
-    let event = poll();
-    let run = watch(&event, &polling, &ports);
+    let fakes = awake_with_a_message(1);
     // Done at T0 + 10, shorter than the wait; the next message at T0 + 25.
-    let time = async {
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        fakes.advance(10);
-        fakes.set_backlog("gold-q", 0, 0);
-        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-        fakes.advance(15);
-        fakes.set_backlog("gold-q", 0, 1);
-    };
-    let (report, ()) = futures::join!(run, time);
-    let report = report.unwrap();
+    let report = fakes
+        .window(6, &[(1500, 10, Some(0)), (1000, 15, Some(1))])
+        .await;
     assert!(fakes.writes().is_empty(), "no sleep: {report:?}");
     let state = fakes.aws.watch_state("gold").expect("stored").value;
     assert_eq!(state.last_activity, Some(T0 + 25), "{state:?}");
