@@ -16,7 +16,8 @@ use crate::limits::{MAX_BACKLOG, MAX_IDLE_MINUTES};
 #[serde(deny_unknown_fields)]
 pub struct ScaleToZero {
     /// Minutes without work before the service sleeps. Unset (auto): as long as this
-    /// service's last measured start-up, 1 to 5 minutes, or 5 before one is measured
+    /// service's last measured start-up, 5 s to 5 minutes, or 5 minutes before one is
+    /// measured, or the cheapest wait over the idle gaps it has seen
     /// (crate::zero::IdleWait).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_minutes: Option<u32>,
@@ -136,7 +137,7 @@ impl ScaleToZero {
 }
 
 impl Default for ScaleToZero {
-    /// What `scale_to_zero: {}` means: sleep once idle for a start-up (1 to 5 minutes), wake to 1 task on
+    /// What `scale_to_zero: {}` means: sleep once idle for a start-up (5 s to 5 minutes), wake to 1 task on
     /// any backlog.
     fn default() -> Self {
         ScaleToZero {
