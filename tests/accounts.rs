@@ -162,6 +162,49 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
     Ok(())
 }
 
+/// The idle clock's polls read an awake service's queue in its own account, and the
+/// full look at the poll its wait ends sleeps it there: woken, its message taken and
+/// its start-up measured (moto's, under a second, so the wait is a poll's 5 s), a
+/// polling invocation finds it idle and sleeps it before the window closes.
+#[tokio::test]
+async fn the_watcher_sleeps_a_service_in_its_own_account_at_a_poll() -> Result<()> {
+    let home = Emulators::connect().await?;
+    let member = home.in_account(MEMBER_ROLE).await?;
+    let (cluster, service, queue) = member_service(&member, 0, 1).await?;
+    let url = member.queue_url(&queue).await?;
+    let table = unique("sluice-accounts");
+    let store = home.create_table(&table).await?;
+    let team = team(&cluster, &service, queue, (0, 4), 10.0)
+        .with_scale_to_zero(ScaleToZero::default())
+        .in_account(MEMBER_ROLE, Some("us-east-1"));
+    home.store_targets(&store, std::slice::from_ref(&team))
+        .await?;
+    let look = zero_watcher::Watcher::new(&home.clients, watcher_settings(&table));
+    let scheduled = json!({"source": "sluice.scheduler"});
+    use zero_watcher::watch::Effect;
+    assert_eq!(
+        look.handle(&scheduled).await?.decisions[0].outcome,
+        Effect::Woke
+    );
+    assert_eq!(member.consume(&url, 1).await?, 1);
+    let measured = look.handle(&scheduled).await?;
+    assert!(
+        measured.decisions[0].start_latency_seconds.is_some(),
+        "{measured:?}"
+    );
+    let polling = zero_watcher::Settings {
+        poll_window_seconds: 8,
+        ..watcher_settings(&table)
+    };
+    let report = zero_watcher::Watcher::new(&home.clients, polling)
+        .handle(&scheduled)
+        .await?;
+    let slept = report.decisions.iter().find(|d| d.outcome == Effect::Slept);
+    assert!(slept.is_some_and(|d| d.pass >= 1), "{report:?}");
+    assert_eq!(member.desired_count(&cluster, &service).await?, 0);
+    Ok(())
+}
+
 /// Log lines written into memory, to read back what a run logged.
 #[derive(Clone, Default)]
 struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
