@@ -1083,6 +1083,22 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() {
     assert_eq!(fakes.writes().len(), 1, "one UpdateService for the burst");
 }
 
+/// A target under the load model and scaled to zero, awake: each poll reads its queue
+/// once, for its capacity and its idle clock alike.
+#[tokio::test]
+async fn a_poll_reads_an_awake_targets_queue_once_for_its_capacity_and_its_idle_clock() {
+    let fakes = World::new();
+    sized(&fakes, 1);
+    fakes.set_backlog("gold-q", 0, 1);
+    let report = fakes.window(3, &[]).await;
+    assert!(report.passes >= 2, "{report:?}");
+    let reads = fakes.aws.calls("SQS.GetQueueAttributes");
+    // The first look's reads (the watcher's facts and the capacity look), one a poll,
+    // and the full look of the window's last poll (the polls saw work).
+    let polls = report.passes as usize - 1;
+    assert_eq!(reads, 2 + polls + 1, "{reads} reads, {report:?}");
+}
+
 /// Regression case found by the control plane's model-based test
 /// (tests/properties/control_plane.rs): an apply lowered capacity.max to 2 but its
 /// RegisterScalableTarget failed, leaving MaxCapacity at 10; the watcher's raise then
@@ -1384,7 +1400,9 @@ async fn capacity_poll(fakes: &World, known: &mut Known, pass: u32) {
     let gold = gold(1);
     let targets = control::controlled(std::slice::from_ref(&gold));
     fakes.advance(5);
-    control::poll_look(&targets, known, pass, &settings(), &fakes.ports()).await;
+    let awake = control::awake(&targets, known);
+    let read = control::read_queues(&awake, &settings(), &fakes.ports()).await;
+    control::poll_look(&targets, known, (pass, &read), &settings(), &fakes.ports()).await;
 }
 
 /// A service at one task, a burst the first look raises to 10 for, and new tasks that

@@ -274,26 +274,6 @@ pub async fn active<'t>(
         .collect()
 }
 
-/// Whether each of these awake targets has a message waiting or in flight on its
-/// queues: the cheap read that runs an idle clock between full looks
-/// (`zero::Polls`; a target with an activation metric is left to the minute looks).
-/// None: not read, and nothing is taken from this poll.
-pub async fn busy(
-    awake: &[Watched<'_>],
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<Option<bool>> {
-    let queues: Vec<&[Queue]> = awake.iter().map(|w| w.target.queues.as_slice()).collect();
-    read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency)
-        .await
-        .into_iter()
-        .map(|backlog| {
-            let backlog = backlog.ok()?;
-            Some(backlog.weighted > 0 || backlog.priority > 0)
-        })
-        .collect()
-}
-
 /// Whether each target's activation metric shows activity (false without one):
 /// above its threshold, or growing faster (`ActivationMetric::shows_activity`).
 async fn activation_metrics(

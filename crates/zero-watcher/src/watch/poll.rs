@@ -55,8 +55,15 @@ pub async fn poll(
         pass += 1;
         report.passes += 1;
         let last = Instant::now() + interval > until;
-        let raised =
-            control::poll_look(control.targets, control.known, pass, settings, ports).await;
+        let read = queues(&control, &watching, settings, ports).await;
+        let raised = control::poll_look(
+            control.targets,
+            control.known,
+            (pass, &read),
+            settings,
+            ports,
+        )
+        .await;
         report.capacity.extend(raised);
         let given_back =
             control::due_looks(control.targets, control.known, pass, settings, ports).await;
@@ -70,7 +77,8 @@ pub async fn poll(
         } else {
             active_everywhere(&watching.asleep, read_metrics, settings, ports).await
         };
-        let (due, polled) = idle_clocks(&mut watching.idle, last, settings, ports).await;
+        let now = ports.clock.now();
+        let (due, polled) = idle_clocks(&mut watching.idle, last, &read, now);
         let work: Vec<Work> = active
             .iter()
             .chain(&watching.waking)
@@ -142,24 +150,45 @@ impl<'t> Watching<'t> {
     }
 }
 
-/// One poll of the awake targets' idle clocks: those whose wait is over, and at the
-/// window's `last` poll those whose polls saw work the stored state does not know,
-/// with what the polls saw (for their full look).
-async fn idle_clocks<'t>(
-    idle: &mut [(Watched<'t>, Polls)],
-    last: bool,
+/// The queues a poll reads for the awake targets, once each: the controlled ones' (for
+/// a raise) and those with an idle clock (for their wait), each in its own account.
+async fn queues(
+    control: &Control<'_, '_>,
+    watching: &Watching<'_>,
     settings: &Settings,
     ports: &Ports<'_>,
-) -> (Vec<Watched<'t>>, Seen) {
-    if idle.is_empty() {
-        return (Vec::new(), Seen::new());
+) -> control::QueueReads {
+    let mut targets = control::awake(control.targets, control.known);
+    for (watched, _) in &watching.idle {
+        if !targets.iter().any(|t| t.name == watched.target.name) {
+            targets.push(watched.target);
+        }
     }
-    let targets: Vec<Watched<'t>> = idle.iter().map(|(w, _)| *w).collect();
-    let busy = busy_everywhere(&targets, settings, ports).await;
-    let now = ports.clock.now();
+    if targets.is_empty() {
+        return control::QueueReads::new();
+    }
+    control::read_queues(&targets, settings, ports).await
+}
+
+/// One poll of the awake targets' idle clocks, on the backlogs it `read` at `now`:
+/// a message waiting or in flight (or on a priority queue) is work; a target not read
+/// is skipped, nothing taken from this poll. Those whose wait is over are due a full
+/// look, and at the window's `last` poll those whose polls saw work the stored state
+/// does not know, each with what the polls saw (`zero::Polls`; a target with an
+/// activation metric is left to the minute looks).
+fn idle_clocks<'t>(
+    idle: &mut [(Watched<'t>, Polls)],
+    last: bool,
+    read: &control::QueueReads,
+    now: i64,
+) -> (Vec<Watched<'t>>, Seen) {
     let mut due = Vec::new();
     let mut seen = Seen::new();
-    for ((watched, polls), busy) in idle.iter_mut().zip(busy) {
+    for (watched, polls) in idle.iter_mut() {
+        let busy = read
+            .get(watched.name())
+            .and_then(|backlog| backlog.as_ref().ok())
+            .map(|backlog| backlog.weighted > 0 || backlog.priority > 0);
         let over = busy.is_some_and(|busy| polls.saw(now, busy));
         if over || (last && polls.unsaved()) {
             due.push(*watched);
@@ -167,23 +196,6 @@ async fn idle_clocks<'t>(
         }
     }
     (due, seen)
-}
-
-/// [`facts::busy`] for the awake targets of each account, with its clients; a target
-/// whose account cannot be reached is not read (None).
-async fn busy_everywhere(
-    awake: &[Watched<'_>],
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<Option<bool>> {
-    per_place(
-        awake,
-        |watched| watched.target,
-        ports.accounts,
-        async |account, mine| facts::busy(mine, settings, &ports.in_account(account)).await,
-        |_, _| None,
-    )
-    .await
 }
 
 /// Whether a look left a wake's tasks starting, to be looked at again at the next poll

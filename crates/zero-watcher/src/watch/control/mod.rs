@@ -307,29 +307,43 @@ fn left_alone(
     }
 }
 
-/// A later poll: the queues of the awake controlled targets, and a raise where the
-/// need is above what they were last seen at.
-pub async fn poll_look(
-    targets: &[&Target],
-    known: &mut Known,
-    pass: u32,
-    settings: &Settings,
-    ports: &Ports<'_>,
-) -> Vec<ControlReport> {
+/// The backlogs a poll read, by target name: read once a poll for every target a look
+/// at its queue is wanted for (the capacity of the awake controlled ones, the idle
+/// clocks), each in its own account ([`read_queues`]).
+pub type QueueReads = BTreeMap<String, Result<Backlog, AwsError>>;
+
+/// The controlled targets a later poll looks at: those awake at the invocation's first
+/// look, when the load records could be read.
+pub fn awake<'t>(targets: &[&'t Target], known: &Known) -> Vec<&'t Target> {
     if known.rates.is_none() {
         return Vec::new();
     }
-    let awake: Vec<&Target> = targets
+    targets
         .iter()
         .filter(|t| known.seen.contains_key(&t.name))
         .copied()
-        .collect();
+        .collect()
+}
+
+/// A later poll: the queues of the awake controlled targets (as this poll `read`
+/// them), and a raise where the need is above what they were last seen at.
+pub async fn poll_look(
+    targets: &[&Target],
+    known: &mut Known,
+    (pass, read): (u32, &QueueReads),
+    settings: &Settings,
+    ports: &Ports<'_>,
+) -> Vec<ControlReport> {
+    let awake = awake(targets, known);
     if awake.is_empty() {
         return Vec::new();
     }
     let now = ports.clock.now();
     measure_raises(&awake, known, now, settings, ports).await;
-    let backlogs = awake_backlogs(&awake, settings, ports).await;
+    let backlogs = awake
+        .iter()
+        .map(|t| read.get(&t.name).cloned().unwrap_or_else(|| Err(unread())))
+        .collect();
     let rising = rising(&awake, backlogs, known, now);
     if rising.is_empty() {
         return Vec::new();
@@ -410,17 +424,27 @@ async fn measure_raises(
     starts::record(samples, settings, ports).await;
 }
 
-/// The backlogs of the awake targets, read in each target's account.
-async fn awake_backlogs(
-    awake: &[&Target],
+/// The backlogs of `targets`, each read once in its own account.
+pub async fn read_queues(
+    targets: &[&Target],
     settings: &Settings,
     ports: &Ports<'_>,
-) -> Vec<Result<Backlog, AwsError>> {
-    in_their_accounts(awake, ports, async |mine, ports| {
+) -> QueueReads {
+    let read = in_their_accounts(targets, ports, async |mine, ports| {
         let queues: Vec<&[Queue]> = mine.iter().map(|t| t.queues.as_slice()).collect();
         read_backlogs(&*ports.here.queues, &queues, settings.common.concurrency).await
     })
-    .await
+    .await;
+    targets.iter().map(|t| t.name.clone()).zip(read).collect()
+}
+
+/// A target this poll did not read the queues of: nothing is decided on it.
+fn unread() -> AwsError {
+    AwsError::new(
+        "SQS.GetQueueAttributes",
+        sluice_aws::ErrorKind::BadResponse,
+        "backlog not read at this poll",
+    )
 }
 
 /// The task counts of `targets` (DescribeServices, ten services a call), each read in
