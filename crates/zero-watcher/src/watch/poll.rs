@@ -55,6 +55,8 @@ pub async fn poll(
         pass += 1;
         report.passes += 1;
         let last = Instant::now() + interval > until;
+        // The poll's time is its read's: a raise below may take seconds.
+        let now = ports.clock.now();
         let read = queues(&control, &watching, settings, ports).await;
         let raised = control::poll_look(
             control.targets,
@@ -77,7 +79,6 @@ pub async fn poll(
         } else {
             active_everywhere(&watching.asleep, read_metrics, settings, ports).await
         };
-        let now = ports.clock.now();
         let (due, polled) = idle_clocks(&mut watching.idle, last, &read, now);
         let work: Vec<Work> = active
             .iter()
