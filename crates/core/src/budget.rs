@@ -331,6 +331,14 @@ mod tests {
         assert_eq!(cap(7, 5), 7);
     }
 
+    /// What validation says of `b` as the file's first budget, beside a target "a".
+    fn said(b: &Budget) -> Vec<String> {
+        b.problems("budgets[0]", &["a"])
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect()
+    }
+
     #[test]
     fn problems_name_each_wrong_field() {
         let b = Budget {
@@ -342,11 +350,7 @@ mod tests {
             gpus_per_task: Some(2.0),
             ..budget(Period::Day, BudgetMode::Enforce)
         };
-        let said: Vec<String> = b
-            .problems("budgets[0]", &["a"])
-            .iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect();
+        let said = said(&b);
         for expected in [
             "budgets[0].name: must not be empty",
             "budgets[0].targets[0]: no target named \"nobody\" in this file",
@@ -372,11 +376,7 @@ mod tests {
             price_per_task_hour: Some(1e308),
             ..budget(Period::Day, BudgetMode::Enforce)
         };
-        let said: Vec<String> = b
-            .problems("budgets[0]", &["a"])
-            .iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect();
+        let said = said(&b);
         assert_eq!(
             said,
             [

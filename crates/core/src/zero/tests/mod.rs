@@ -108,13 +108,7 @@ fn case(name: &'static str, facts: (u32, u64, bool, Option<(u32, u32)>)) -> Case
 
 fn claimed(transition: Transition, at: i64) -> WatchState {
     WatchState {
-        last_activity: Some(T0),
         claimed: Some((transition, at)),
-        observed: None,
-        wake_requested: None,
-        woke_at: None,
-        running_at: None,
-        idle_gaps: IdleGaps::default(),
-        skipped: 0,
+        ..idle_since(T0)
     }
 }
