@@ -1240,13 +1240,11 @@ async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
     let fakes = World::new();
     sized(&fakes, 1);
     fakes.set_backlog("gold-q", 1000, 1);
-    // The look at the zero edge reads the rates too (for the latency goal, which it
-    // can do without); the need cannot.
     fakes.aws.fail_next(
         "DynamoDB.Query",
         Some("state#rates"),
         ErrorKind::Throttled,
-        2,
+        1,
     );
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(report.decisions[0].outcome, Effect::Stayed);

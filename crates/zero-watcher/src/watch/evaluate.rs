@@ -105,8 +105,7 @@ async fn attempt_once<'t>(
     settings: &Settings,
     ports: &Ports<'_>,
 ) -> Vec<(Work<'t>, Attempt)> {
-    let (states, rates) = futures::join!(ports.states.load_all(), learned_rates(pending, ports));
-    let states = match states {
+    let states = match ports.states.load_all().await {
         Ok(states) => states,
         Err(error) => {
             let reason = format!("cannot read the watcher's state: {error}");
@@ -124,7 +123,7 @@ async fn attempt_once<'t>(
         pass,
         now,
         polled,
-        rates: &rates,
+        rates: &NO_RATES,
         settings,
         ports,
     };
@@ -152,25 +151,34 @@ async fn attempt_once<'t>(
     results
 }
 
-/// The rates the publisher learned, when a target's latency goal is its backlog per
-/// task at its service rate (none declared): a look needs the goal to know whether a
-/// wake's start-up makes work late. Unread, the goal is unknown, and the idle wait
-/// takes the cautious side (`zero::IdleWait`).
-async fn learned_rates(pending: &[Work<'_>], ports: &Ports<'_>) -> BTreeMap<String, Rates> {
-    let needed = pending
-        .iter()
-        .any(|(w, _)| w.target.latency_goal_seconds.is_none());
+/// No rates read (yet): every latency goal not declared is unknown.
+static NO_RATES: BTreeMap<String, Rates> = BTreeMap::new();
+
+/// The rates the publisher learned, read only when a look could sleep a target whose
+/// latency goal is its backlog per task at its service rate (none declared): the goal
+/// says whether a wake's start-up makes work late (`zero::IdleWait`). Like the other
+/// facts only a sleep needs, not read for pushes, busy or sleeping services; unread,
+/// the goal is unknown and the idle wait takes the cautious side.
+async fn rates_for_sleeps(
+    work: &[Work<'_>],
+    facts: &[Result<Facts, AwsError>],
+    ports: &Ports<'_>,
+) -> Option<BTreeMap<String, Rates>> {
+    let needed = work.iter().zip(facts).any(|((watched, cause), facts)| {
+        !matches!(cause, Cause::Push(_))
+            && watched.target.latency_goal_seconds.is_none()
+            && facts.as_ref().is_ok_and(zero::sleep_possible)
+    });
     if !needed {
-        return BTreeMap::new();
+        return None;
     }
-    ports
-        .rates
-        .rates(ports.clock.now())
-        .await
-        .unwrap_or_else(|error| {
+    match ports.rates.rates(ports.clock.now()).await {
+        Ok(rates) => Some(rates),
+        Err(error) => {
             tracing::warn!(%error, "learned rates not read: latency goals unknown");
-            BTreeMap::new()
-        })
+            None
+        }
+    }
 }
 
 /// Each target that needs facts decided on them and acted on. The facts and the change
@@ -186,9 +194,14 @@ async fn with_facts<'t>(
         turn.ports.accounts,
         async |account, mine| {
             let ports = &turn.ports.in_account(account);
-            let turn = Turn { ports, ..turn };
             let work: Vec<Work<'t>> = mine.iter().map(|(item, _)| item.clone()).collect();
             let facts = facts::read(&work, turn.settings, ports).await;
+            let rates = rates_for_sleeps(&work, &facts, ports).await;
+            let turn = Turn {
+                ports,
+                rates: rates.as_ref().unwrap_or(&NO_RATES),
+                ..turn
+            };
             let mut attempts = Vec::with_capacity(mine.len());
             for ((item, stored), facts) in mine.iter().zip(facts) {
                 let work = decide_and_act(item, facts, stored, turn);
