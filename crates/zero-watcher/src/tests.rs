@@ -151,6 +151,12 @@ fn settings() -> Settings {
     })
 }
 
+/// The invocation's first decision that had `effect`.
+fn with_effect(report: &crate::watch::Report, effect: Effect) -> &crate::watch::DecisionReport {
+    let found = report.decisions.iter().find(|d| d.outcome == effect);
+    found.unwrap_or_else(|| panic!("no {effect:?} in {report:?}"))
+}
+
 /// The first target's outcome and reason, as a pair to compare.
 fn first(report: &crate::watch::Report) -> (Effect, &str) {
     let decision = &report.decisions[0];
@@ -522,11 +528,7 @@ async fn poll_mode_wakes_within_the_interval() {
     };
     let (report, ()) = futures::join!(run, arrive);
     let report = report.unwrap();
-    let woke = report
-        .decisions
-        .iter()
-        .find(|d| d.outcome == Effect::Woke)
-        .expect("woke");
+    let woke = with_effect(&report, Effect::Woke);
     // Looks at about 1, 2, 3 s: the message (2.4 s) is seen at the next look, or the
     // one after if a loaded machine delays the timers.
     assert!((2..=4).contains(&woke.pass), "woken at look {}", woke.pass);
@@ -607,11 +609,7 @@ async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
         .window(8, &[(1500, 5, Some(0)), (1000, 30, None)])
         .await;
     assert_eq!(report.decisions[0].outcome, Effect::Stayed, "{report:?}");
-    let slept = report
-        .decisions
-        .iter()
-        .find(|d| d.outcome == Effect::Slept)
-        .expect("slept at a poll");
+    let slept = with_effect(&report, Effect::Slept);
     // Looks at about 1 s (busy), 2 s (quiet, T0 + 5), 3 s (T0 + 35: over); a loaded
     // machine may delay it a look or two, never to the window's last (about 7).
     assert!((3..=5).contains(&slept.pass), "at look {}", slept.pass);
@@ -643,6 +641,56 @@ async fn the_windows_last_poll_keeps_what_the_polls_saw() {
         &[25],
         "from T0's work to T0 + 25's"
     );
+}
+
+/// Without a declared latency goal the watcher reads the load model's (backlog per
+/// task at the rate the publisher learned) when a sleep is possible: a 90 s start-up
+/// inside a 2-minute goal makes no work late, so the gaps it has seen may shorten the
+/// wait below the start-up. Unread, the goal is unknown and the start-up stands.
+#[tokio::test]
+async fn an_undeclared_latency_goal_is_read_from_the_learned_rates() {
+    use sluice_core::capacity::Rates;
+    use sluice_core::zero::IdleGaps;
+    let look = |rates: Option<f64>, fail: bool| async move {
+        let fakes = awake_with_a_message(1);
+        fakes.set_backlog("gold-q", 0, 0);
+        let gaps = [3600, 3600, 3600, 60]
+            .iter()
+            .fold(IdleGaps::default(), |g, s| g.with(*s));
+        let woken = WatchState {
+            last_activity: Some(T0 - 10),
+            observed: Some((1, T0 - 10)),
+            woke_at: Some(T0 - 190),
+            running_at: Some(T0 - 100),
+            idle_gaps: gaps,
+            ..WatchState::default()
+        };
+        fakes.aws.set_watch_state("gold", woken, 1);
+        if let Some(service) = rates {
+            let learned = Rates {
+                service: Some(service),
+                samples: 5,
+                ..Rates::default()
+            };
+            fakes.aws.set_rates("gold", learned);
+        }
+        if fail {
+            let rates = Some("state#rates");
+            fakes
+                .aws
+                .fail_next("DynamoDB.Query", rates, ErrorKind::Throttled, 1);
+        }
+        let report = fakes.run(&poll()).await.unwrap();
+        report.decisions[0].reason.clone()
+    };
+    // backlog_per_task 10 at 5 a task-minute: a 2-minute goal.
+    assert_eq!(
+        look(Some(5.0), false).await,
+        "idle for 10s (idle wait 5s: the cheapest over the last 4 idle gaps (start-up 90s))"
+    );
+    // No rate learned, or the rates unread: the start-up.
+    assert_eq!(look(None, false).await, "idle for 10s of 90s");
+    assert_eq!(look(Some(5.0), true).await, "idle for 10s of 90s");
 }
 
 /// A wake's start-up is measured at the poll that first sees a task running, not at
