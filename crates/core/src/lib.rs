@@ -2,7 +2,7 @@
 //! No AWS SDK and no I/O here, so every rule is unit-tested directly.
 //!
 //! Modules depend one way only, and no two import each other: `problem`, `facts`,
-//! `names`, `limits` (the ranges every number is checked against) and `dimensions`
+//! `names`, `outcome`, `limits` (the ranges every number is checked against) and `dimensions`
 //! depend on nothing; `profile` and `scaling` on those; `config` on those; the decisions
 //! (`metrics`, `zero`, `prescale`) on `config` and the facts. The simulator and
 //! profile learning, which no Lambda runs, are in `sluice-sim`.
@@ -17,6 +17,7 @@ pub mod instances;
 pub mod limits;
 pub mod metrics;
 pub mod names;
+pub mod outcome;
 pub mod place;
 pub mod policy;
 pub mod prescale;
