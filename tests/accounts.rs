@@ -155,7 +155,7 @@ async fn the_watcher_wakes_a_service_in_its_own_account() -> Result<()> {
 
     assert_eq!(
         report.decisions[0].outcome,
-        zero_watcher::watch::Effect::Woke,
+        zero_watcher::watch::Effect::Done(zero_watcher::watch::Zero::Wake),
         "{report:?}"
     );
     assert_eq!(member.desired_count(&cluster, &service).await?, 1);
@@ -181,10 +181,10 @@ async fn the_watcher_sleeps_a_service_in_its_own_account_at_a_poll() -> Result<(
         .await?;
     let look = zero_watcher::Watcher::new(&home.clients, watcher_settings(&table));
     let scheduled = json!({"source": "sluice.scheduler"});
-    use zero_watcher::watch::Effect;
+    use zero_watcher::watch::{Effect, Zero};
     assert_eq!(
         look.handle(&scheduled).await?.decisions[0].outcome,
-        Effect::Woke
+        Effect::Done(Zero::Wake)
     );
     assert_eq!(member.consume(&url, 1).await?, 1);
     let measured = look.handle(&scheduled).await?;
@@ -199,7 +199,10 @@ async fn the_watcher_sleeps_a_service_in_its_own_account_at_a_poll() -> Result<(
     let report = zero_watcher::Watcher::new(&home.clients, polling)
         .handle(&scheduled)
         .await?;
-    let slept = report.decisions.iter().find(|d| d.outcome == Effect::Slept);
+    let slept = report
+        .decisions
+        .iter()
+        .find(|d| d.outcome == Effect::Done(Zero::Sleep));
     assert!(slept.is_some_and(|d| d.pass >= 1), "{report:?}");
     assert_eq!(member.desired_count(&cluster, &service).await?, 0);
     Ok(())
@@ -275,7 +278,7 @@ async fn no_log_level_writes_the_external_id_or_credentials() -> Result<()> {
     };
     assert_eq!(
         report.decisions[0].outcome,
-        zero_watcher::watch::Effect::Woke,
+        zero_watcher::watch::Effect::Done(zero_watcher::watch::Zero::Wake),
         "{report:?}"
     );
     let (ours, everything) = (ours.text(), everything.text());

@@ -191,7 +191,7 @@ fn publisher_status(summary: &Value, target: &str) -> String {
     .filter(|(warning, _)| warned(warning))
     .map(|(_, metric)| metric)
     .collect();
-    let status = report["status"].as_str().unwrap_or("?");
+    let status = report["outcome"].as_str().unwrap_or("?");
     if missing.is_empty() {
         status.to_owned()
     } else {
@@ -227,7 +227,7 @@ async fn publisher_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
         .emulators
         .published(&scene.namespace, &scene.victim)
         .await?;
-    if victim == "failed" {
+    if victim == "failed" || victim == "unread" {
         ensure!(held.is_empty(), "{victim}: published {held:?}");
     }
     if victim.contains("without GPU") {
@@ -368,7 +368,7 @@ async fn watcher_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
     let desired = scene.emulators.desired_count(vc, vs).await?;
     match victim.as_str() {
         // Unread facts change nothing.
-        "skipped" => ensure!(desired == 0, "skipped but desired {desired}"),
+        "unread" => ensure!(desired == 0, "unread but desired {desired}"),
         // ECS was never reached, or its answer was lost after it took the wake.
         "failed" => ensure!(
             desired == 0 || fault == Fault::ResponseLost,
@@ -501,14 +501,14 @@ async fn prescaler_cell(path: &Path, fault: Fault, once: bool) -> Result<Row> {
     );
     let bounds = scene.emulators.scalable_bounds(vc, vs).await?;
     let desired = scene.emulators.desired_count(bc, bs).await?;
-    if victim == "skipped" {
+    if victim == "unread" {
         ensure!(
             bounds == (1, 10) || victim_name == bs,
-            "skipped, bounds {bounds:?}"
+            "unread, bounds {bounds:?}"
         );
         ensure!(
             desired == 1 || victim_name == vs,
-            "skipped, desired {desired}"
+            "unread, desired {desired}"
         );
     }
     if path.victim_only && !once {

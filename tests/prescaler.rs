@@ -2,7 +2,7 @@
 //! MinCapacity and desiredCount are read back from moto, floors from CloudWatch.
 
 use anyhow::Result;
-use prescaler::prescale::ChangeStatus;
+use prescaler::prescale::{ChangeStatus, Prescale};
 use prescaler::{Prescaler, Settings};
 use serde_json::json;
 use sluice_aws::{ConfigStore, DynamoStore, ItemKind, StartUpRecords};
@@ -150,7 +150,7 @@ async fn without_a_scalable_target_desired_is_raised_and_restored() -> Result<()
     let report = prescaler.handle(&at("07:50")).await?;
     assert_eq!(
         report.targets[0].outcome,
-        ChangeStatus::Changed,
+        ChangeStatus::Done(Prescale),
         "{report:?}"
     );
     assert_eq!(scenario.desired().await?, 5);
@@ -200,7 +200,7 @@ async fn the_watcher_does_not_sleep_a_window_floor_without_a_scalable_target() -
         let decision = &report.decisions[0];
         assert_eq!(
             decision.outcome,
-            zero_watcher::watch::Effect::Stayed,
+            zero_watcher::watch::Effect::Unchanged,
             "{later} s: {report:?}"
         );
         if later > 0 {
@@ -476,7 +476,7 @@ async fn a_groups_min_size_rises_ahead_by_the_warm_up_and_its_end_gives_it_back(
     assert_eq!(scenario.emulators.group_floors(&group).await?.0, 0);
     let ahead = prescaler.handle(&at("07:45")).await?;
     assert_eq!(ahead.groups[0].change, Some((0, 3)), "{ahead:?}");
-    assert_eq!(ahead.groups[0].outcome, ChangeStatus::Changed);
+    assert_eq!(ahead.groups[0].outcome, ChangeStatus::Done(Prescale));
     assert_eq!(scenario.emulators.group_floors(&group).await?.0, 3);
     let again = prescaler.handle(&at("09:00")).await?;
     assert_eq!(
@@ -607,7 +607,7 @@ async fn forecast_only_publishes_the_floor_and_changes_nothing() -> Result<()> {
     let report = scenario.prescaler().handle(&at("09:00")).await?;
     assert_eq!(
         report.targets[0].outcome,
-        ChangeStatus::WouldChange,
+        ChangeStatus::Would(Prescale),
         "{report:?}"
     );
     assert_eq!(scenario.desired().await?, 1);

@@ -11,7 +11,7 @@ use sluice_core::config::{ScaleToZero, Target};
 use sluice_lambda::{Clock, Failure, Retry, SystemClock};
 use sluice_testkit::faults::{Fault, FaultPlan};
 use sluice_testkit::{Emulators, OneService, fixture, moto_recorder, refused, unique};
-use zero_watcher::watch::Effect;
+use zero_watcher::watch::{Effect, Zero};
 use zero_watcher::{Settings, Watcher};
 
 /// The names the fixtures under events/zero-watcher/ use.
@@ -146,14 +146,14 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
 
     scenario.send(1, 0).await?;
     let report = watcher
         .handle(&fixture("zero-watcher/scheduler.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert_eq!(scenario.desired().await?, 2, "woken to the wake count");
 
     // The worker finishes; the idle clock starts at the first idle look.
@@ -161,7 +161,7 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Stayed);
+    assert_eq!(outcome(&report), Effect::Unchanged);
     let report = watcher
         .handle_at(
             &fixture("zero-watcher/scheduled.json")?,
@@ -171,7 +171,7 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
         .await?;
     assert_eq!(
         outcome(&report),
-        Effect::Stayed,
+        Effect::Unchanged,
         "a minute short: {report:?}"
     );
     assert_eq!(scenario.desired().await?, 2);
@@ -182,7 +182,7 @@ async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Res
             None,
         )
         .await?;
-    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Sleep), "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
     Ok(())
 }
@@ -200,10 +200,10 @@ async fn woken_with_its_start_up_measured() -> Result<(Scenario, Watcher)> {
     scenario.send(1, 0).await?;
     let scheduled = fixture("zero-watcher/scheduled.json")?;
     let report = watcher.handle(&scheduled).await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert_eq!(scenario.emulators.consume(&scenario.queue_url, 1).await?, 1);
     let report = watcher.handle(&scheduled).await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
     assert!(
         report.decisions[0].start_latency_seconds.is_some(),
         "{report:?}"
@@ -221,11 +221,11 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(1), None)
         .await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "1 s idle: {report:?}");
+    assert_eq!(outcome(&report), Effect::Unchanged, "1 s idle: {report:?}");
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(10), None)
         .await?;
-    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Sleep), "{report:?}");
     let reason = &report.decisions[0].reason;
     assert!(
         reason.ends_with("s (idle wait 5s: the last start-up)"),
@@ -238,7 +238,7 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
     let report = watcher
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3690), None)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     let store = DynamoStore::new(
         scenario.emulators.clients.dynamodb().clone(),
         &scenario.table,
@@ -265,11 +265,11 @@ async fn an_idle_service_sleeps_at_a_poll_not_at_the_next_minute() -> Result<()>
         || moto_recorder::count_any(&["UpdateService"], &[&format!("\"{}\"", scenario.service)]);
     let before = updates()?;
     let report = scenario.watcher(8).handle(&scheduled).await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
     let slept = report
         .decisions
         .iter()
-        .find(|d| d.outcome == Effect::Slept)
+        .find(|d| d.outcome == Effect::Done(Zero::Sleep))
         .unwrap_or_else(|| panic!("slept at a poll: {report:?}"));
     assert!(slept.pass >= 1, "{report:?}");
     assert!(
@@ -289,7 +289,7 @@ async fn an_sns_notification_wakes_its_target() -> Result<()> {
         .watcher(0)
         .handle(&fixture("zero-watcher/sns.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert_eq!(
         report.decisions[0].reason,
         format!(
@@ -308,7 +308,11 @@ async fn alarm_state_changes_wake_their_target() -> Result<()> {
             .watcher(0)
             .handle(&fixture(&format!("zero-watcher/{shape}"))?)
             .await?;
-        assert_eq!(outcome(&report), Effect::Woke, "{shape}: {report:?}");
+        assert_eq!(
+            outcome(&report),
+            Effect::Done(Zero::Wake),
+            "{shape}: {report:?}"
+        );
         assert_eq!(scenario.desired().await?, 1, "{shape}");
     }
     Ok(())
@@ -343,10 +347,10 @@ async fn manual_wake_and_sleep() -> Result<()> {
     let scenario = scenario(1).await?;
     let watcher = scenario.watcher(0);
     let report = watcher.handle(&fixture("zero-watcher/wake.json")?).await?;
-    assert_eq!(outcome(&report), Effect::Woke);
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake));
     assert_eq!(scenario.desired().await?, 1);
     let report = watcher.handle(&fixture("zero-watcher/sleep.json")?).await?;
-    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Sleep), "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
     Ok(())
 }
@@ -384,7 +388,7 @@ async fn twenty_concurrent_invocations_make_exactly_one_update_service() -> Resu
     let reports = futures::future::join_all(watchers.iter().map(|w| w.handle(&event))).await;
     let woke = reports
         .iter()
-        .filter(|r| matches!(r, Ok(r) if outcome(r) == Effect::Woke))
+        .filter(|r| matches!(r, Ok(r) if outcome(r) == Effect::Done(Zero::Wake)))
         .count();
     assert_eq!(woke, 1, "{reports:#?}");
     assert_eq!(scenario.desired().await?, 1);
@@ -402,7 +406,10 @@ async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Re
     let scenario = scenario(1).await?;
     let watcher = scenario.watcher(0);
     let sns = fixture("zero-watcher/sns.json")?;
-    assert_eq!(outcome(&watcher.handle(&sns).await?), Effect::Woke);
+    assert_eq!(
+        outcome(&watcher.handle(&sns).await?),
+        Effect::Done(Zero::Wake)
+    );
     let needle = format!("\"{}\"", scenario.service);
     let before = (
         moto_recorder::count("DescribeServices", &needle)?,
@@ -410,7 +417,7 @@ async fn a_burst_of_sns_deliveries_to_an_awake_service_makes_no_ecs_call() -> Re
     );
     for _ in 0..100 {
         let report = watcher.handle(&sns).await?;
-        assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+        assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
     }
     let after = (
         moto_recorder::count("DescribeServices", &needle)?,
@@ -480,7 +487,7 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
         .await?;
     assert_eq!(
         outcome(&report),
-        Effect::Stayed,
+        Effect::Unchanged,
         "no datapoint: no activity"
     );
     scenario
@@ -493,7 +500,7 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
     assert_eq!(
         (outcome(&report), report.decisions[0].reason.as_str()),
         (
-            Effect::Woke,
+            Effect::Done(Zero::Wake),
             "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
         )
     );
@@ -524,12 +531,21 @@ async fn an_activation_rate_in_cloudwatch_wakes_on_growth() -> Result<()> {
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "a large lag that shrinks");
+    assert_eq!(
+        outcome(&report),
+        Effect::Unchanged,
+        "a large lag that shrinks"
+    );
     put(vec![(1, 100.0), (0, 300.0)]).await?;
     let report = watcher
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{:?}", report.decisions);
+    assert_eq!(
+        outcome(&report),
+        Effect::Done(Zero::Wake),
+        "{:?}",
+        report.decisions
+    );
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
 }
@@ -579,7 +595,7 @@ async fn poll_mode_wakes_within_seconds_of_a_message() -> Result<()> {
     let woke = report
         .decisions
         .iter()
-        .find(|d| d.outcome == Effect::Woke)
+        .find(|d| d.outcome == Effect::Done(Zero::Wake))
         .expect("woke during the poll window");
     // A look a second; the message lands at 2.5 s: woken at the next look, or a
     // later one if a loaded machine slows the emulators.
@@ -615,7 +631,7 @@ async fn a_topic_only_target_wakes_after_one_refused_update_service() -> Result<
         .faulty_watcher(&plan)?
         .handle(&fixture("zero-watcher/scheduler.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert_eq!(scenario.desired().await?, 1, "read back from ECS");
     Ok(())
 }
@@ -651,7 +667,7 @@ async fn a_corrupt_state_record_is_reported_and_replaced() -> Result<()> {
             .handle(&fixture("zero-watcher/scheduler.json")?)
             .await?;
         let decision = &report.decisions[0];
-        assert_eq!(decision.outcome, Effect::Woke, "{decision:?}");
+        assert_eq!(decision.outcome, Effect::Done(Zero::Wake), "{decision:?}");
         assert!(
             decision.notes.iter().any(|n| n.contains("version")),
             "reported: {decision:?}"
@@ -689,7 +705,7 @@ async fn a_claim_whose_answer_was_lost_is_recognised_by_its_retry() -> Result<()
         .faulty_watcher(&plan)?
         .handle(&fixture("zero-watcher/scheduler.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert_eq!(plan.faulted("DynamoDB.PutItem"), 1);
     assert_eq!(scenario.desired().await?, 1);
     Ok(())
@@ -716,7 +732,7 @@ async fn a_protected_task_blocks_the_sleep_until_its_job_is_done() -> Result<()>
     let event = fixture("zero-watcher/scheduled.json")?;
     watcher.handle(&event).await?;
     let report = watcher.handle_at(&event, &Later(10 * 60), None).await?;
-    assert_eq!(outcome(&report), Effect::Stayed, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
     assert!(
         report.decisions[0]
             .reason
@@ -730,7 +746,7 @@ async fn a_protected_task_blocks_the_sleep_until_its_job_is_done() -> Result<()>
         .protect_task(&scenario.cluster, &task, false)
         .await?;
     let report = watcher.handle_at(&event, &Later(11 * 60), None).await?;
-    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Sleep), "{report:?}");
     assert_eq!(scenario.desired().await?, 0);
     Ok(())
 }
@@ -749,7 +765,7 @@ async fn a_burst_wakes_to_what_the_backlog_needs_in_one_update() -> Result<()> {
         .watcher(0)
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert!(
         report.decisions[0]
             .reason
@@ -783,12 +799,12 @@ async fn a_priority_message_wakes_past_a_high_threshold() -> Result<()> {
     let report = watcher.handle(&event).await?;
     assert_eq!(
         outcome(&report),
-        Effect::Stayed,
+        Effect::Unchanged,
         "50 is below 100: {report:?}"
     );
     scenario.emulators.send_messages(&urgent_url, 1, 0).await?;
     let report = watcher.handle(&event).await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert!(
         report.decisions[0]
             .reason
@@ -832,16 +848,16 @@ async fn a_trickle_between_looks_never_sleeps_the_service() -> Result<()> {
         )
         .await?;
     let state_idle_long = watcher.handle_at(&event, &Later(-3600), None).await?;
-    assert_eq!(outcome(&state_idle_long), Effect::Stayed);
+    assert_eq!(outcome(&state_idle_long), Effect::Unchanged);
     let report = watcher.handle(&event).await?;
     assert_eq!(
         outcome(&report),
-        Effect::Stayed,
+        Effect::Unchanged,
         "an hour without a visible message, but work a minute ago: {report:?}"
     );
     assert_eq!(scenario.desired().await?, 1);
     let report = watcher.handle_at(&event, &Later(6 * 60), None).await?;
-    assert_eq!(outcome(&report), Effect::Slept, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Sleep), "{report:?}");
     Ok(())
 }
 
@@ -851,12 +867,12 @@ async fn a_wakes_latency_and_start_up_are_measured() -> Result<()> {
     let watcher = scenario.watcher(0);
     let event = fixture("zero-watcher/scheduled.json")?;
     let quiet = watcher.handle(&event).await?;
-    assert_eq!(outcome(&quiet), Effect::Stayed);
+    assert_eq!(outcome(&quiet), Effect::Unchanged);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     scenario.send(1, 0).await?;
     let woke = watcher.handle(&event).await?;
     let latency = woke.decisions[0].wake_latency_seconds;
-    assert_eq!(outcome(&woke), Effect::Woke, "{woke:?}");
+    assert_eq!(outcome(&woke), Effect::Done(Zero::Wake), "{woke:?}");
     assert!(
         matches!(latency, Some(2..=4)),
         "from the quiet look 2 s before: {latency:?}"
@@ -892,7 +908,7 @@ async fn a_wakes_start_up_is_measured_at_a_poll() -> Result<()> {
         .watcher(3)
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
-    assert_eq!(outcome(&report), Effect::Woke, "{report:?}");
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     let started = report
         .decisions
         .iter()
@@ -916,7 +932,7 @@ async fn a_wakes_start_up_is_measured_at_a_poll() -> Result<()> {
 /// forgotten in the memory of the need (both read back).
 #[tokio::test]
 async fn a_raises_start_up_is_measured_at_a_poll() -> Result<()> {
-    use zero_watcher::watch::control::ControlEffect;
+    use zero_watcher::watch::control::{ControlEffect, Resize};
     let scenario = scenario(1).await?;
     scenario.awake_at_one_task().await?;
     scenario.send(1000, 0).await?;
@@ -927,7 +943,7 @@ async fn a_raises_start_up_is_measured_at_a_poll() -> Result<()> {
     let raised = report
         .capacity
         .iter()
-        .find(|c| c.effect == ControlEffect::Raised)
+        .find(|c| c.outcome == ControlEffect::Done(Resize::Raise))
         .context("a raise")?;
     assert_eq!(raised.pass, 0, "{report:?}");
     assert_eq!(scenario.desired().await?, 10);
@@ -968,8 +984,10 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() -> Result<()
         .find(|c| c.target == TARGET)
         .context("a capacity decision")?;
     assert_eq!(
-        raised.effect,
-        zero_watcher::watch::control::ControlEffect::Raised,
+        raised.outcome,
+        zero_watcher::watch::control::ControlEffect::Done(
+            zero_watcher::watch::control::Resize::Raise
+        ),
         "{report:?}"
     );
     assert_eq!(
@@ -979,8 +997,8 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() -> Result<()
     );
     let again = watcher.handle(&event).await?;
     assert_eq!(
-        again.capacity[0].effect,
-        zero_watcher::watch::control::ControlEffect::Held
+        again.capacity[0].outcome,
+        zero_watcher::watch::control::ControlEffect::Unchanged
     );
     assert_eq!(
         moto_recorder::count("UpdateService", &needle)? - seeded,
@@ -1027,7 +1045,12 @@ async fn a_raise_between_looks_starts_the_give_back_window_again() -> Result<()>
     let raised = report
         .capacity
         .iter()
-        .find(|c| c.effect == zero_watcher::watch::control::ControlEffect::Raised)
+        .find(|c| {
+            c.outcome
+                == zero_watcher::watch::control::ControlEffect::Done(
+                    zero_watcher::watch::control::Resize::Raise,
+                )
+        })
         .context("a raise")?;
     assert!(raised.pass > 0, "raised by a poll: {report:?}");
     assert_eq!(scenario.desired().await?, 10, "100 at 10 a task");
@@ -1074,7 +1097,7 @@ async fn store_rates(store: &DynamoStore, clock: &dyn Clock, age: i64) -> Result
 /// that record (read back at moto: desired 1, set by a poll, not the first look).
 #[tokio::test]
 async fn a_give_back_waits_for_the_publishers_next_record() -> Result<()> {
-    use zero_watcher::watch::control::ControlEffect;
+    use zero_watcher::watch::control::{ControlEffect, Resize};
     // Not scaled to zero: idle, it would be slept, not given back to.
     let scenario = scenario_with(1, |t| t.scale_to_zero = None).await?;
     scenario.register(0, 10).await?;
@@ -1086,7 +1109,11 @@ async fn a_give_back_waits_for_the_publishers_next_record() -> Result<()> {
     let event = fixture("zero-watcher/scheduled.json")?;
     store_rates(&store, &SystemClock, 0).await?;
     let first = scenario.watcher(0).handle(&event).await?;
-    assert_eq!(first.capacity[0].effect, ControlEffect::Held, "{first:?}");
+    assert_eq!(
+        first.capacity[0].outcome,
+        ControlEffect::Unchanged,
+        "{first:?}"
+    );
     let later = Later(300);
     store_rates(&store, &later, 55).await?;
     let next = {
@@ -1102,10 +1129,10 @@ async fn a_give_back_waits_for_the_publishers_next_record() -> Result<()> {
     let looks: Vec<(u32, ControlEffect, &str)> = report
         .capacity
         .iter()
-        .map(|c| (c.pass, c.effect, c.reason.as_str()))
+        .map(|c| (c.pass, c.outcome, c.reason.as_str()))
         .collect();
     let (pass, effect, reason) = looks[0];
-    assert_eq!((pass, effect), (0, ControlEffect::Held), "{looks:?}");
+    assert_eq!((pass, effect), (0, ControlEffect::Unchanged), "{looks:?}");
     // Due 10 s on; a second may pass between storing the record and the look.
     assert!(
         reason.contains("on the publisher's next record, due in"),
@@ -1113,7 +1140,7 @@ async fn a_give_back_waits_for_the_publishers_next_record() -> Result<()> {
     );
     let lowered = looks
         .iter()
-        .find(|(_, effect, _)| *effect == ControlEffect::Lowered)
+        .find(|(_, effect, _)| *effect == ControlEffect::Done(Resize::Lower))
         .context("a give-back once the record was due")?;
     // Polls are a second apart plus their own work, so which one is due varies (9 or 10
     // in CI); what the rule decides is that it is a poll, not the first look.

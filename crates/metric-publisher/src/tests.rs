@@ -12,7 +12,7 @@ use sluice_core::settings::Common;
 
 use sluice_lambda::{Failure, RequestError, Retry};
 
-use crate::publish::{Ports, PublishError, Stack, Status, publish};
+use crate::publish::{Ports, Publish, PublishError, Stack, Status, publish};
 use crate::settings::{Output, Settings};
 
 fn ports(aws: &MemoryAws) -> Ports<'_> {
@@ -203,7 +203,7 @@ async fn unreadable_rates_publish_no_need_and_store_nothing() {
 }
 
 #[tokio::test]
-async fn a_missing_queue_fails_its_target_only() {
+async fn a_missing_queue_leaves_only_its_target_unread() {
     let aws = MemoryAws::new();
     with_target(&aws, "good", &["q1"], false);
     with_target(&aws, "bad", &["q1", "gone"], false);
@@ -215,7 +215,7 @@ async fn a_missing_queue_fails_its_target_only() {
         .expect("partly published");
     assert_eq!((summary.published_targets, summary.failed_targets), (1, 1));
     let bad = summary.targets.iter().find(|r| r.name == "bad").unwrap();
-    assert_eq!(bad.status, Status::Failed);
+    assert_eq!(bad.outcome, Status::Unread);
     assert!(
         bad.error
             .as_deref()
@@ -229,7 +229,7 @@ async fn a_missing_queue_fails_its_target_only() {
 }
 
 #[tokio::test]
-async fn a_missing_service_fails_its_target_and_a_failed_gpu_read_only_warns() {
+async fn a_missing_service_leaves_its_target_unread_and_a_failed_gpu_read_only_warns() {
     let aws = MemoryAws::new();
     with_target(&aws, "a", &["q"], true);
     with_target(&aws, "b", &["q"], true);
@@ -240,13 +240,14 @@ async fn a_missing_service_fails_its_target_and_a_failed_gpu_read_only_warns() {
         .await
         .expect("a published");
     let a = &summary.targets[0];
-    assert_eq!(a.status, Status::Published);
+    assert_eq!(a.outcome, Status::Done(Publish));
     assert!(a.warnings[0].contains("Throttled"), "{a:?}");
     assert!(
         !aws.published_for("a").contains_key("GpuUtilizationAverage"),
         "a failed GPU read is never published as 0"
     );
     let b = &summary.targets[1];
+    assert_eq!(b.outcome, Status::Unread);
     assert!(
         b.error
             .as_deref()

@@ -17,7 +17,7 @@ use sluice_core::startup::{StartUp, StartUps};
 
 use sluice_lambda::{RequestError, SelectError};
 
-use crate::prescale::{ChangeStatus, Ports, Stack, prescale};
+use crate::prescale::{ChangeStatus, Ports, Prescale, Stack, prescale};
 use crate::settings::Settings;
 
 /// Target `gold` (capacity min..20) following profile `business` in Berlin.
@@ -186,7 +186,7 @@ async fn forecast_only_and_dry_run_change_nothing() {
     let report = prescale(&scheduled(), &forecast, &ports(&fakes), monday("09:00"))
         .await
         .unwrap();
-    assert_eq!(report.targets[0].outcome, ChangeStatus::WouldChange);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Would(Prescale));
     assert!(
         report.targets[0]
             .reason
@@ -292,7 +292,7 @@ async fn a_what_if_is_a_dry_run_unless_it_asks_to_apply() {
         .await
         .unwrap();
     assert!(report.dry_run, "a what-if plans, it does not act");
-    assert_eq!(report.targets[0].outcome, ChangeStatus::WouldChange);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Would(Prescale));
     assert_eq!(fakes.mutations(), 0);
     assert!(
         fakes.put_datums().is_empty(),
@@ -302,7 +302,7 @@ async fn a_what_if_is_a_dry_run_unless_it_asks_to_apply() {
     let report = prescale(&applied, &settings(), &ports(&fakes), monday("03:00"))
         .await
         .unwrap();
-    assert_eq!(report.targets[0].outcome, ChangeStatus::Changed);
+    assert_eq!(report.targets[0].outcome, ChangeStatus::Done(Prescale));
     assert_eq!(desired_writes(&fakes), vec![5]);
 }
 
@@ -605,7 +605,7 @@ async fn an_alert_only_budget_changes_nothing_and_an_unread_enforcing_one_decide
         .await
         .unwrap();
     let target = &report.targets[0];
-    assert_eq!(target.outcome, ChangeStatus::Skipped);
+    assert_eq!(target.outcome, ChangeStatus::Unread);
     assert!(
         target.reason.contains("budget gpus: spend cannot be read"),
         "{}",
@@ -686,7 +686,7 @@ async fn a_refused_group_raise_keeps_its_record_and_the_next_run_finishes_it() {
     let would = prescale(&scheduled(), &dry, &ports(&fakes), monday("07:50"))
         .await
         .unwrap();
-    assert_eq!(would.groups[0].outcome, ChangeStatus::WouldChange);
+    assert_eq!(would.groups[0].outcome, ChangeStatus::Would(Prescale));
     assert_eq!(fakes.group("gpu-asg"), Some((1, None, 8)));
 }
 
@@ -838,7 +838,7 @@ async fn a_refused_raise_is_counted_as_failed_and_a_clean_run_publishes_zero() {
     assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(1.0));
 
     let raised = scheduled_at(&fakes, "07:55").await;
-    assert_eq!(raised.targets[0].outcome, ChangeStatus::Changed);
+    assert_eq!(raised.targets[0].outcome, ChangeStatus::Done(Prescale));
     assert_eq!(raised.targets_failed, 0);
     assert_eq!(fleet_datum(&fakes, names::PRESCALER_FAILED), Some(0.0));
 }
@@ -865,7 +865,7 @@ async fn a_role_that_cannot_be_assumed_leaves_its_targets_unchanged_and_unrecord
         .expect("reported");
     assert_eq!(
         lost.outcome,
-        ChangeStatus::Skipped,
+        ChangeStatus::Unread,
         "as any target it cannot read"
     );
     assert!(lost.reason.contains(role), "{}", lost.reason);

@@ -13,8 +13,8 @@ use sluice_core::zero::WatchState;
 use crate::settings::Settings;
 use sluice_lambda::{Failure, FixedClock, RequestError, Retry, SelectError};
 
-use crate::watch::control::{self, ControlEffect, ControlReport, Known};
-use crate::watch::{Effect, Ports, QuietLooks, Stack, WatchError, watch};
+use crate::watch::control::{self, ControlEffect, ControlReport, Known, Resize};
+use crate::watch::{Effect, Ports, QuietLooks, Stack, WatchError, Zero, watch};
 
 const T0: i64 = 1_800_000_000;
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:gold-requests";
@@ -182,20 +182,20 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
-        Effect::Stayed,
+        Effect::Unchanged,
         "asleep and nothing waiting"
     );
 
     fakes.set_backlog("gold-q", 2, 0);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Woke);
+    assert_eq!(report.decisions[0].outcome, Effect::Done(Zero::Wake));
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
 
     // Work picked up: in flight only still counts as busy.
     fakes.advance(60);
     fakes.set_backlog("gold-q", 0, 2);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(first(&report), (Effect::Stayed, "busy: backlog 2"));
+    assert_eq!(first(&report), (Effect::Unchanged, "busy: backlog 2"));
 
     fakes.set_backlog("gold-q", 0, 0);
     fakes.advance(4 * 60);
@@ -206,7 +206,7 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     );
     fakes.advance(60);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Slept);
+    assert_eq!(report.decisions[0].outcome, Effect::Done(Zero::Sleep));
     assert_eq!(
         fakes.writes(),
         vec![("gold-svc".to_owned(), 1), ("gold-svc".to_owned(), 0)]
@@ -225,7 +225,7 @@ async fn a_wake_reports_its_latency_and_the_first_running_task_its_start_up() {
     let woke = &report.decisions[0];
     assert_eq!(
         (woke.outcome, woke.wake_latency_seconds),
-        (Effect::Woke, Some(5))
+        (Effect::Done(Zero::Wake), Some(5))
     );
     // ECS is slow to start the task: 0 running for two looks, then 1.
     let starting = TaskCounts {
@@ -300,7 +300,7 @@ async fn a_failed_read_changes_nothing() {
         .fail("SQS.GetQueueAttributes", ErrorKind::Throttled);
     let report = fakes.run(&poll()).await.unwrap();
     let decision = &report.decisions[0];
-    assert_eq!(decision.outcome, Effect::Skipped);
+    assert_eq!(decision.outcome, Effect::Unread);
     assert!(
         decision
             .reason
@@ -341,12 +341,12 @@ async fn a_failed_read_changes_nothing() {
 async fn a_burst_of_sns_to_an_awake_service_makes_no_ecs_call() {
     let fakes = World::new();
     let first = fakes.run(&sns()).await.unwrap();
-    assert_eq!(first.decisions[0].outcome, Effect::Woke);
+    assert_eq!(first.decisions[0].outcome, Effect::Done(Zero::Wake));
     let reads_after_wake = fakes.aws.calls("ECS.DescribeServices");
     for _ in 0..100 {
         fakes.advance(1);
         let report = fakes.run(&sns()).await.unwrap();
-        assert_eq!(report.decisions[0].outcome, Effect::Stayed);
+        assert_eq!(report.decisions[0].outcome, Effect::Unchanged);
     }
     assert_eq!(
         fakes.aws.calls("ECS.DescribeServices"),
@@ -433,7 +433,7 @@ async fn dry_run_decides_and_changes_nothing() {
             report.decisions[0].outcome,
             report.decisions[0].desired_after
         ),
-        (Effect::WouldWake, Some(1))
+        (Effect::Would(Zero::Wake), Some(1))
     );
     assert!(fakes.writes().is_empty());
     assert_eq!(fakes.saves(), 0);
@@ -504,7 +504,7 @@ async fn an_alarm_wakes_its_target() {
     assert_eq!(
         first(&report),
         (
-            Effect::Woke,
+            Effect::Done(Zero::Wake),
             "alarm gold-backlog in ALARM; 1 task(s): wake_tasks 1 (a push: backlog not read)"
         )
     );
@@ -528,7 +528,7 @@ async fn poll_mode_wakes_within_the_interval() {
     };
     let (report, ()) = futures::join!(run, arrive);
     let report = report.unwrap();
-    let woke = with_effect(&report, Effect::Woke);
+    let woke = with_effect(&report, Effect::Done(Zero::Wake));
     // Looks at about 1, 2, 3 s: the message (2.4 s) is seen at the next look, or the
     // one after if a loaded machine delays the timers.
     assert!((2..=4).contains(&woke.pass), "woken at look {}", woke.pass);
@@ -608,8 +608,8 @@ async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
     let report = fakes
         .window(8, &[(1500, 5, Some(0)), (1000, 30, None)])
         .await;
-    assert_eq!(report.decisions[0].outcome, Effect::Stayed, "{report:?}");
-    let slept = with_effect(&report, Effect::Slept);
+    assert_eq!(report.decisions[0].outcome, Effect::Unchanged, "{report:?}");
+    let slept = with_effect(&report, Effect::Done(Zero::Sleep));
     // Looks at about 1 s (busy), 2 s (quiet, T0 + 5), 3 s (T0 + 35: over); a loaded
     // machine may delay it a look or two, never to the window's last (about 7).
     assert!((3..=5).contains(&slept.pass), "at look {}", slept.pass);
@@ -712,7 +712,7 @@ async fn a_wake_is_measured_at_the_poll_its_task_runs() {
     };
     let (report, ()) = futures::join!(run, start);
     let report = report.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Woke);
+    assert_eq!(report.decisions[0].outcome, Effect::Done(Zero::Wake));
     let started = report
         .decisions
         .iter()
@@ -745,7 +745,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
-        Effect::Stayed,
+        Effect::Unchanged,
         "at the threshold is not above it"
     );
     fakes.set_metric(Some(250.0));
@@ -753,13 +753,13 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     assert_eq!(
         first(&report),
         (
-            Effect::Woke,
+            Effect::Done(Zero::Wake),
             "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
         )
     );
     fakes.advance(3600);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(first(&report), (Effect::Stayed, "busy: activity"));
+    assert_eq!(first(&report), (Effect::Unchanged, "busy: activity"));
 }
 
 /// "Scale on lag growth, not lag": a lag of 5000 that shrinks is no work to wake for;
@@ -777,12 +777,12 @@ async fn an_activation_rate_wakes_on_growth_not_on_size() {
     let query = activation_metric(0.0).query().unwrap();
     fakes.aws.set_series(&query, vec![6000.0, 5000.0]);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Stayed, "shrinking");
+    assert_eq!(report.decisions[0].outcome, Effect::Unchanged, "shrinking");
     fakes.aws.set_series(&query, vec![200.0, 350.0]);
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         report.decisions[0].outcome,
-        Effect::Woke,
+        Effect::Done(Zero::Wake),
         "growing 150 a minute"
     );
 }
@@ -832,14 +832,14 @@ async fn a_failed_activation_query_is_unknown_and_affects_only_its_target() {
         .iter()
         .find(|d| d.target == "gold")
         .unwrap();
-    assert_eq!(gold.outcome, Effect::Skipped, "{gold:?}");
+    assert_eq!(gold.outcome, Effect::Unread, "{gold:?}");
     assert!(gold.reason.contains("activation metric"), "{gold:?}");
     let silver = report
         .decisions
         .iter()
         .find(|d| d.target == "silver")
         .unwrap();
-    assert_eq!(silver.outcome, Effect::Woke, "{silver:?}");
+    assert_eq!(silver.outcome, Effect::Done(Zero::Wake), "{silver:?}");
 }
 
 /// A target woken only by its SNS topic: no queue, no metric a poll could see.
@@ -861,7 +861,7 @@ async fn a_push_wake_refused_once_fails_the_invocation_and_the_next_poll_honours
     assert!(error.to_string().contains("gold"), "{error}");
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(0));
     fakes.advance(30);
-    fakes.expect(&poll(), Effect::Woke).await;
+    fakes.expect(&poll(), Effect::Done(Zero::Wake)).await;
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
 }
 
@@ -871,7 +871,7 @@ async fn a_refused_wake_is_not_mistaken_for_an_awake_service() {
     fakes.fail_once("ECS.UpdateService", ErrorKind::Throttled);
     let _ = fakes.run(&sns()).await;
     fakes.advance(5);
-    fakes.expect(&sns(), Effect::Woke).await;
+    fakes.expect(&sns(), Effect::Done(Zero::Wake)).await;
     assert_eq!(fakes.aws.desired("cluster", "gold-svc"), Some(1));
 }
 
@@ -885,7 +885,7 @@ async fn a_push_whose_facts_cannot_be_read_is_recorded_for_the_next_poll() {
         fakes.aws.desired_writes().is_empty(),
         "no change on unread facts"
     );
-    fakes.expect(&poll(), Effect::Woke).await;
+    fakes.expect(&poll(), Effect::Done(Zero::Wake)).await;
 }
 
 #[tokio::test]
@@ -911,7 +911,7 @@ async fn a_manual_sleep_never_wakes_a_sleeping_service() {
     )
     .await
     .unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Stayed, "{report:?}");
+    assert_eq!(report.decisions[0].outcome, Effect::Unchanged, "{report:?}");
     assert!(fakes.writes().is_empty(), "asked to sleep: not woken");
 }
 
@@ -937,7 +937,11 @@ async fn an_alarm_notification_through_a_topic_wakes_only_on_alarm() {
     let report = watch(&notification("ALARM"), &settings(), &fakes.ports())
         .await
         .unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Woke, "{report:?}");
+    assert_eq!(
+        report.decisions[0].outcome,
+        Effect::Done(Zero::Wake),
+        "{report:?}"
+    );
 }
 
 #[tokio::test]
@@ -1000,7 +1004,10 @@ async fn a_target_elsewhere_is_woken_in_its_own_account() {
     let report = fakes.run(&poll()).await.unwrap();
 
     let team_decision = report.decisions.iter().find(|d| d.target == "team");
-    assert_eq!(team_decision.map(|d| d.outcome), Some(Effect::Woke));
+    assert_eq!(
+        team_decision.map(|d| d.outcome),
+        Some(Effect::Done(Zero::Wake))
+    );
     assert_eq!(account.desired_writes(), vec![("team-svc".to_owned(), 2)]);
     assert!(
         fakes.writes().is_empty(),
@@ -1013,7 +1020,7 @@ async fn a_target_elsewhere_is_woken_in_its_own_account() {
 }
 
 #[tokio::test]
-async fn a_role_that_cannot_be_assumed_fails_its_targets_and_the_others_go_on() {
+async fn a_role_that_cannot_be_assumed_leaves_its_targets_unread_and_the_others_go_on() {
     let role = "arn:aws:iam::444455556666:role/sluice-missing";
     let fakes = World::new();
     fakes.set_backlog("gold-q", 2, 0);
@@ -1024,17 +1031,21 @@ async fn a_role_that_cannot_be_assumed_fails_its_targets_and_the_others_go_on() 
     let report = fakes.run(&poll()).await.unwrap();
 
     let outcome = |name: &str| report.decisions.iter().find(|d| d.target == name);
-    assert_eq!(outcome("gold").map(|d| d.outcome), Some(Effect::Woke));
+    assert_eq!(
+        outcome("gold").map(|d| d.outcome),
+        Some(Effect::Done(Zero::Wake))
+    );
     let lost = outcome("lost").expect("reported");
-    assert_eq!(lost.outcome, Effect::Failed);
+    assert_eq!(lost.outcome, Effect::Unread);
     assert!(lost.reason.contains(role), "{}", lost.reason);
+    assert_eq!(lost.skipped_in_a_row, 1, "{lost:?}");
     assert!(
         fakes
             .aws
             .emf_lines()
             .iter()
-            .any(|l| l.contains("WatcherFailed")),
-        "counted in the failure metric"
+            .any(|l| l.contains("WatcherSkippedInARow")),
+        "counted in the looks in a row the skipping alarm watches"
     );
 }
 
@@ -1059,7 +1070,8 @@ async fn a_push_for_an_unreachable_account_is_kept_for_the_next_look() {
         .iter()
         .find(|d| d.target == "late")
         .expect("reported");
-    assert_eq!(decision.outcome, Effect::Failed);
+    assert_eq!(decision.outcome, Effect::Unread);
+    assert_eq!(decision.skipped_in_a_row, 1, "the skipping alarm counts it");
     assert!(
         decision
             .reason
@@ -1084,7 +1096,12 @@ async fn a_push_for_an_unreachable_account_is_kept_for_the_next_look() {
         .iter()
         .find(|d| d.target == "late")
         .expect("reported");
-    assert_eq!(decision.outcome, Effect::Woke, "{}", decision.reason);
+    assert_eq!(
+        decision.outcome,
+        Effect::Done(Zero::Wake),
+        "{}",
+        decision.reason
+    );
 }
 
 /// `gold` awake at `desired` tasks, its scalable target 0-10, its rates learnt by the
@@ -1108,7 +1125,7 @@ fn capacity(report: &crate::watch::Report) -> Vec<(crate::watch::control::Contro
     report
         .capacity
         .iter()
-        .map(|c| (c.effect, c.reason.clone()))
+        .map(|c| (c.outcome, c.reason.clone()))
         .collect()
 }
 
@@ -1119,13 +1136,17 @@ async fn a_burst_on_an_awake_service_is_met_in_one_update_service() {
     fakes.set_backlog("gold-q", 1000, 1);
     let report = fakes.run(&poll()).await.unwrap();
     // 1000 waiting at backlog_per_task 10: a need of 100, capped at MaxCapacity 10.
-    assert_eq!(capacity(&report)[0].0, ControlEffect::Raised, "{report:?}");
+    assert_eq!(
+        capacity(&report)[0].0,
+        ControlEffect::Done(Resize::Raise),
+        "{report:?}"
+    );
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 10)]);
     fakes.advance(5);
     let again = fakes.run(&poll()).await.unwrap();
     assert_eq!(
         capacity(&again)[0].0,
-        ControlEffect::Held,
+        ControlEffect::Unchanged,
         "at the maximum: nothing more"
     );
     assert_eq!(fakes.writes().len(), 1, "one UpdateService for the burst");
@@ -1198,7 +1219,7 @@ async fn a_give_back_waits_for_the_publishers_next_record() {
     let ports = fakes.ports();
     let (first, mut known) =
         control::first_look(&targets, &moved, now + 50, &settings(), &ports).await;
-    assert_eq!(first[0].effect, ControlEffect::Held, "{first:?}");
+    assert_eq!(first[0].outcome, ControlEffect::Unchanged, "{first:?}");
     assert!(
         first[0]
             .reason
@@ -1215,7 +1236,11 @@ async fn a_give_back_waits_for_the_publishers_next_record() {
         .aws
         .set_rates("gold", stored_at(fakes.clock.now() - 3));
     let due = control::due_looks(&targets, &mut known, 5, &settings(), &ports).await;
-    assert_eq!(due[0].effect, ControlEffect::Lowered, "{due:?}");
+    assert_eq!(
+        due[0].outcome,
+        ControlEffect::Done(Resize::Lower),
+        "{due:?}"
+    );
     assert_eq!(due[0].pass, 5);
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 2)]);
     let again = control::due_looks(&targets, &mut known, 6, &settings(), &ports).await;
@@ -1234,14 +1259,14 @@ async fn capacity_is_given_back_once_the_need_stayed_below_for_the_window() {
         let report = fakes.run(&poll()).await.unwrap();
         assert_eq!(
             capacity(&report)[0].0,
-            ControlEffect::Held,
+            ControlEffect::Unchanged,
             "minute {minute}"
         );
         fakes.advance(60);
     }
     let report = fakes.run(&poll()).await.unwrap();
     let (effect, reason) = &capacity(&report)[0];
-    assert_eq!(*effect, ControlEffect::Lowered, "{reason}");
+    assert_eq!(*effect, ControlEffect::Done(Resize::Lower), "{reason}");
     assert!(
         reason.starts_with("lower to 2: needed at most 1.70 tasks for 180s"),
         "{reason}"
@@ -1272,7 +1297,7 @@ async fn a_cpu_policy_takes_the_give_back_to_application_auto_scaling() {
     }
     let report = fakes.run(&poll()).await.unwrap();
     let (effect, reason) = &capacity(&report)[0];
-    assert_eq!(*effect, ControlEffect::Held, "{reason}");
+    assert_eq!(*effect, ControlEffect::Unchanged, "{reason}");
     assert!(
         reason.ends_with("not done: scale-in is Application Auto Scaling's, when every policy agrees: cpu_utilization tracks what the need does not see"),
         "{reason}"
@@ -1295,9 +1320,9 @@ async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
         1,
     );
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Stayed);
+    assert_eq!(report.decisions[0].outcome, Effect::Unchanged);
     let (effect, reason) = &capacity(&report)[0];
-    assert_eq!(*effect, ControlEffect::Skipped);
+    assert_eq!(*effect, ControlEffect::Unread);
     assert!(reason.contains("not decided, nothing changed"), "{reason}");
     assert!(fakes.writes().is_empty());
 
@@ -1306,7 +1331,7 @@ async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
         ..settings()
     };
     let report = watch(&poll(), &dry, &fakes.ports()).await.unwrap();
-    assert_eq!(capacity(&report)[0].0, ControlEffect::WouldRaise);
+    assert_eq!(capacity(&report)[0].0, ControlEffect::Would(Resize::Raise));
     assert!(fakes.writes().is_empty(), "a dry run changes nothing");
 
     let unregistered = World::new();
@@ -1346,7 +1371,7 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
     assert_eq!(
         first(&report),
         (
-            Effect::Stayed,
+            Effect::Unchanged,
             "starting: 0 of 2 task(s) running; the idle clock waits"
         ),
         "an hour without work, but its model is still loading"
@@ -1360,7 +1385,7 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
     );
     assert_eq!(
         report.decisions[0].outcome,
-        Effect::Stayed,
+        Effect::Unchanged,
         "not slept and woken in a loop"
     );
     assert!(
@@ -1470,7 +1495,11 @@ async fn a_raise_is_measured_at_the_poll_its_tasks_run() {
     let fakes = a_burst_on_slow_starts();
     let start = sluice_lambda::Clock::now(&fakes.clock);
     let (first, mut known) = first_capacity_look(&fakes).await;
-    assert_eq!(first.effect, ControlEffect::Raised, "{first:?}");
+    assert_eq!(
+        first.outcome,
+        ControlEffect::Done(Resize::Raise),
+        "{first:?}"
+    );
     let raise = fakes.aws.stored_memory("gold").and_then(|m| m.starting);
     assert_eq!(raise.map(|r| (r.since, r.to)), Some((start, 10)));
     for pass in 1..=17 {
@@ -1499,7 +1528,11 @@ async fn a_raise_is_measured_at_the_poll_its_tasks_run() {
 async fn a_raise_given_back_before_its_tasks_run_measures_nothing() {
     let fakes = a_burst_on_slow_starts();
     let (first, mut known) = first_capacity_look(&fakes).await;
-    assert_eq!(first.effect, ControlEffect::Raised, "{first:?}");
+    assert_eq!(
+        first.outcome,
+        ControlEffect::Done(Resize::Raise),
+        "{first:?}"
+    );
     fakes.aws.set_service("cluster", "gold-svc", 4);
     fakes.set_backlog("gold-q", 0, 1);
     capacity_poll(&fakes, &mut known, 1).await;
@@ -1514,7 +1547,7 @@ async fn a_failed_raise_measures_nothing() {
     let fakes = a_burst_on_slow_starts();
     fakes.fail_once("ECS.UpdateService", ErrorKind::Throttled);
     let (first, _) = first_capacity_look(&fakes).await;
-    assert_eq!(first.effect, ControlEffect::Failed, "{first:?}");
+    assert_eq!(first.outcome, ControlEffect::Failed, "{first:?}");
     let starting = fakes.aws.stored_memory("gold").and_then(|m| m.starting);
     assert_eq!(starting, None);
 }
@@ -1536,10 +1569,10 @@ async fn the_give_back_window_is_the_measured_start_up() {
         .set_start_ups("gold", StartUps(measured.rev().collect()));
     fakes.set_backlog("gold-q", 0, 1);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(capacity(&report)[0].0, ControlEffect::Held);
+    assert_eq!(capacity(&report)[0].0, ControlEffect::Unchanged);
     fakes.advance(60);
     let report = fakes.run(&poll()).await.unwrap();
     let (effect, reason) = &capacity(&report)[0];
-    assert_eq!(*effect, ControlEffect::Lowered, "{reason}");
+    assert_eq!(*effect, ControlEffect::Done(Resize::Lower), "{reason}");
     assert!(reason.contains("tasks for 60s"), "{reason}");
 }

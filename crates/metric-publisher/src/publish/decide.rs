@@ -36,7 +36,7 @@ pub fn decide(
             fleet.count_failed();
             TargetReport {
                 name: name.clone(),
-                status: Status::Invalid,
+                outcome: Status::Skipped,
                 error: Some(error.clone()),
                 ..TargetReport::default()
             }
@@ -53,7 +53,7 @@ pub fn decide(
                 fleet.count_failed();
                 let failed = TargetReport {
                     name: target.name.clone(),
-                    status: Status::Failed,
+                    outcome: Status::Failed,
                     error: Some(panicked),
                     ..TargetReport::default()
                 };
@@ -94,8 +94,8 @@ fn decide_target(
         }
         Err(error) => {
             fleet.count_failed();
-            report.status = Status::Failed;
-            report.retryable = error.kind.is_retryable();
+            report.outcome = Status::Unread;
+            report.failure = Some(error.kind);
             report.error = Some(error.to_string());
             (report, Vec::new(), None)
         }

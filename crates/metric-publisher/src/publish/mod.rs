@@ -17,6 +17,7 @@ use sluice_aws::{
 use sluice_lambda::{Clock, Failure, RequestError, Retry, select};
 
 pub use report::{ReadingReport, Status, Summary, TargetReport};
+pub use sluice_core::outcome::Publish;
 
 use crate::settings::Settings;
 
@@ -78,12 +79,9 @@ impl Failure for PublishError {
     fn retry(&self) -> Retry {
         match self {
             PublishError::Request(error) => error.retry(),
-            PublishError::NothingPublished(summary)
-                if summary.targets.iter().any(|t| t.retryable) =>
-            {
-                Retry::Retryable
+            PublishError::NothingPublished(summary) => {
+                Retry::when_any_may_pass(summary.targets.iter().filter_map(|t| t.failure))
             }
-            PublishError::NothingPublished(_) => Retry::NonRetryable,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! What one invocation did, returned to the caller and logged: one line per target.
 
 use serde::Serialize;
+use sluice_aws::ErrorKind;
 use sluice_core::facts::{GpuUtilization, QueueDepth, TaskCounts};
 use sluice_core::metrics::FleetTally;
 use sluice_core::metrics::Reading;
+use sluice_core::outcome::{Outcome, Publish};
 
 use super::PublishError;
 use crate::settings::Settings;
@@ -25,29 +27,37 @@ pub struct Summary {
     pub invalid_targets: Vec<TargetReport>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TargetReport {
     pub name: String,
-    pub status: Status,
+    pub outcome: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reading: Option<ReadingReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// Whether the failure may pass by itself (throttling, unavailability).
+    /// The kind of AWS failure that kept it from being published: whether it may pass
+    /// by itself (`Retry::when_any_may_pass`).
     #[serde(skip)]
-    pub retryable: bool,
+    pub failure: Option<ErrorKind>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    #[default]
-    Published,
-    Failed,
-    Invalid,
+impl Default for TargetReport {
+    fn default() -> Self {
+        TargetReport {
+            name: String::new(),
+            outcome: Outcome::Done(Publish),
+            reading: None,
+            error: None,
+            warnings: Vec::new(),
+            failure: None,
+        }
+    }
 }
+
+/// What became of a target's metrics, in the one vocabulary (`sluice_core::outcome`).
+pub type Status = Outcome<Publish>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReadingReport {
@@ -105,8 +115,8 @@ impl Summary {
         self.invalid_targets = invalid;
         self.fleet = fleet;
         for report in &self.targets {
-            match report.status {
-                Status::Published => {
+            match report.outcome {
+                Outcome::Done(Publish) => {
                     tracing::info!(target_name = %report.name, reading = ?report.reading, warnings = ?report.warnings, "published")
                 }
                 _ => {
@@ -117,7 +127,7 @@ impl Summary {
         self.published_targets = self
             .targets
             .iter()
-            .filter(|r| r.status == Status::Published)
+            .filter(|r| r.outcome == Outcome::Done(Publish))
             .count();
         self.failed_targets = self.targets.len() - self.published_targets;
         let anything_to_do = !self.targets.is_empty() || !self.invalid_targets.is_empty();

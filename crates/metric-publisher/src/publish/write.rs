@@ -14,6 +14,7 @@ use super::Ports;
 use super::decide::Decided;
 use super::report::{Status, Summary};
 use crate::settings::{Output, Settings};
+use sluice_core::outcome::Publish;
 
 /// The targets' datums, then the fleet-wide counts, which count the targets whose
 /// datums were refused as failed: the alarms they drive see what was really published.
@@ -109,11 +110,11 @@ async fn put_all(
 /// A published target's datums were refused after all.
 fn fail(decided: &mut Decided, index: usize, error: &AwsError) {
     let report = &mut decided.reports[index];
-    if report.status != Status::Published {
+    if report.outcome != Status::Done(Publish) {
         return;
     }
-    report.status = Status::Failed;
-    report.retryable = error.kind.is_retryable();
+    report.outcome = Status::Failed;
+    report.failure = Some(error.kind);
     report.error = Some(error.to_string());
     decided.fleet.published = decided.fleet.published.saturating_sub(1);
     decided.fleet.count_failed();

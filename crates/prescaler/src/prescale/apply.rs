@@ -13,6 +13,7 @@ use super::Ports;
 use super::outcome::ChangeStatus;
 use super::plan::Planned;
 use crate::settings::Settings;
+use sluice_core::outcome::Prescale;
 
 pub async fn apply(
     planned: &mut [Planned],
@@ -23,7 +24,7 @@ pub async fn apply(
     let outcomes: Vec<(usize, Result<(), String>)> = stream::iter(planned.iter().enumerate())
         .filter(|(_, p)| {
             let acts = p.record.is_some() || p.report.change != Change::None;
-            std::future::ready(acts && p.report.outcome != ChangeStatus::WouldChange)
+            std::future::ready(acts && p.report.outcome != ChangeStatus::Would(Prescale))
         })
         .map(|(index, p)| async move {
             let applied = sluice_lambda::isolated(apply_one(p, &targets[index], ports)).await;

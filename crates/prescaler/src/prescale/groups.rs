@@ -16,6 +16,7 @@ use super::StartUpsRead;
 use super::load::Loaded;
 use super::outcome::ChangeStatus;
 use crate::settings::Settings;
+use sluice_core::outcome::Prescale;
 
 /// What became of one group's floor.
 #[derive(Debug, Clone, Serialize)]
@@ -130,7 +131,7 @@ pub async fn groups(
             Err(error) => {
                 report.reason =
                     format!("not decided, nothing changed: the prescaler's group records: {error}");
-                report.outcome = ChangeStatus::Failed;
+                report.outcome = ChangeStatus::Unread;
                 reports.push(report);
                 continue;
             }
@@ -217,7 +218,7 @@ async fn decide(
         Ok(facts) => facts,
         Err(error) => {
             report.reason = format!("not decided, nothing changed: {error}");
-            report.outcome = ChangeStatus::Failed;
+            report.outcome = ChangeStatus::Unread;
             return;
         }
     };
@@ -237,7 +238,7 @@ async fn decide(
         return;
     };
     if settings.dry_run || settings.forecast_only {
-        report.outcome = ChangeStatus::WouldChange;
+        report.outcome = ChangeStatus::Would(Prescale);
         return;
     }
     carry_out(report, plan.own, (from, to), ports).await;
@@ -286,7 +287,7 @@ async fn carry_out(
         report.outcome = ChangeStatus::Failed;
         return;
     }
-    report.outcome = ChangeStatus::Changed;
+    report.outcome = ChangeStatus::Done(Prescale);
     if !raising && let Err(error) = ports.group_states.save_group_own(&report.group, own).await {
         // The old record still names the raise: the next run lowers from there.
         tracing::warn!(group = %report.group, %error, "group record not updated");

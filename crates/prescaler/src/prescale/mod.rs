@@ -31,6 +31,7 @@ use sluice_lambda::RequestError;
 pub use groups::GroupReport;
 pub use outcome::{ChangeStatus, TargetReport};
 pub use report::Report;
+pub use sluice_core::outcome::Prescale;
 
 use crate::settings::Settings;
 

@@ -2,22 +2,13 @@
 
 use serde::Serialize;
 use sluice_core::config::Target;
+use sluice_core::outcome::{Outcome, Prescale};
 use sluice_core::prescale::{Change, FloorError};
 use sluice_core::startup::Percentiles;
 
-/// What became of a target's planned change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeStatus {
-    Changed,
-    /// Dry run or forecast only: what would have changed.
-    WouldChange,
-    Unchanged,
-    /// Nothing decided: a read failed, the profile is bad, or the target is paused.
-    Skipped,
-    /// Decided, but AWS refused the change.
-    Failed,
-}
+/// What became of a target's planned change (or an instance group's floor), in the
+/// one vocabulary (`sluice_core::outcome`).
+pub type ChangeStatus = Outcome<Prescale>;
 
 /// Why nothing was decided for a target; `reason` is its words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,9 +30,16 @@ pub enum Skip {
 }
 
 impl Skip {
-    /// Counted in PrescalerFailed: the target was to be planned and could not be.
-    pub fn is_failure(&self) -> bool {
-        matches!(self, Skip::Unread(_) | Skip::Panicked(_))
+    /// What the skip makes of the target's outcome: a fact unread is `Unread`,
+    /// Sluice's own fault `Failed`, the rest the target's own doing (`Skipped`).
+    pub fn outcome(&self) -> ChangeStatus {
+        match self {
+            Skip::Unread(_) => Outcome::Unread,
+            Skip::Panicked(_) => Outcome::Failed,
+            Skip::ProfileInvalid { .. } | Skip::ProfileMissing { .. } | Skip::Paused => {
+                Outcome::Skipped
+            }
+        }
     }
 
     /// Counted in TargetsWithoutFloor: the profile gave no floor.
@@ -139,43 +137,44 @@ impl TargetReport {
 #[cfg(test)]
 mod tests {
     use super::Skip;
+    use sluice_core::outcome::Outcome;
 
     #[test]
     fn each_skip_is_counted_once_and_said_in_words() {
         let profile = || "business".to_owned();
-        // (skip, counted failed, counted without a floor, words)
+        // (skip, outcome, counted without a floor, words)
         let cases = [
             (
                 Skip::ProfileInvalid {
                     profile: profile(),
                     error: "bad zone".into(),
                 },
-                false,
+                Outcome::Skipped,
                 true,
                 "profile business is invalid, target left as it is: bad zone",
             ),
             (
                 Skip::ProfileMissing { profile: profile() },
-                false,
+                Outcome::Skipped,
                 true,
                 "profile business is not in the table, target left as it is",
             ),
-            (Skip::Paused, false, false, "paused"),
+            (Skip::Paused, Outcome::Skipped, false, "paused"),
             (
                 Skip::Unread("throttled".into()),
-                true,
+                Outcome::Unread,
                 false,
                 "not decided, nothing changed: throttled",
             ),
             (
                 Skip::Panicked("boom".into()),
-                true,
+                Outcome::Failed,
                 false,
                 "not decided, nothing changed: boom",
             ),
         ];
-        for (skip, failure, no_floor, words) in cases {
-            assert_eq!(skip.is_failure(), failure, "{skip:?}");
+        for (skip, outcome, no_floor, words) in cases {
+            assert_eq!(skip.outcome(), outcome, "{skip:?}");
             assert_eq!(skip.leaves_no_floor(), no_floor, "{skip:?}");
             assert_eq!(skip.to_string(), words);
         }

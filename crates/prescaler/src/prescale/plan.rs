@@ -14,6 +14,7 @@ use super::load::Loaded;
 use super::outcome::{ChangeStatus, Skip, TargetReport};
 use super::read::Facts;
 use crate::settings::Settings;
+use sluice_core::outcome::Prescale;
 
 /// A target's report and, when something is to be done, what.
 pub struct Planned {
@@ -63,8 +64,7 @@ pub fn plan_all(
                 plan_target(target, (&profile, schedule), starts, facts, &shared)
             });
             let mut planned = planned.unwrap_or_else(|panicked| {
-                let mut report = TargetReport::new(target, &profile);
-                report.outcome = ChangeStatus::Failed;
+                let report = TargetReport::new(target, &profile);
                 skipped(report, Skip::Panicked(panicked.to_string()))
             });
             planned.report.start_up = starts
@@ -133,8 +133,8 @@ fn reported(mut report: TargetReport, decided: Decided) -> Planned {
     report.reason = decided.reason.to_string();
     report.outcome = match (decided.change, decided.reason.held_back) {
         (Change::None, _) => ChangeStatus::Unchanged,
-        (_, Some(_)) => ChangeStatus::WouldChange,
-        (_, None) => ChangeStatus::Changed,
+        (_, Some(_)) => ChangeStatus::Would(Prescale),
+        (_, None) => ChangeStatus::Done(Prescale),
     };
     if let Some(left) = decided.left_behind {
         tracing::warn!(target = %report.target, "a raise was left on the service it moved from");
@@ -202,6 +202,7 @@ fn unread(report: TargetReport, error: impl std::fmt::Display) -> Planned {
 /// Nothing decided, and why.
 fn skipped(mut report: TargetReport, skip: Skip) -> Planned {
     report.reason = skip.to_string();
+    report.outcome = skip.outcome();
     report.skip = Some(skip);
     Planned {
         report,

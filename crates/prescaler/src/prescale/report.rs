@@ -8,7 +8,7 @@ use sluice_core::budget::Standing;
 
 use super::budgets::Budgeted;
 use super::groups::GroupReport;
-use super::outcome::{ChangeStatus, Skip, TargetReport};
+use super::outcome::{Skip, TargetReport};
 use super::plan::Planned;
 use super::request::Request;
 use crate::settings::Settings;
@@ -65,7 +65,7 @@ impl Report {
                 target_name = %report.target,
                 profile = %report.profile,
                 floor = ?report.floor,
-                outcome = ?report.outcome,
+                outcome = %report.outcome,
                 change = ?report.change,
                 reason = %report.reason,
                 at = %at,
@@ -113,10 +113,7 @@ impl BudgetReport {
 pub fn failed(planned: &[Planned]) -> usize {
     planned
         .iter()
-        .filter(|p| {
-            p.report.skip.as_ref().is_some_and(Skip::is_failure)
-                || p.report.outcome == ChangeStatus::Failed
-        })
+        .filter(|p| p.report.outcome.fell_short())
         .count()
 }
 
@@ -124,10 +121,7 @@ pub fn failed(planned: &[Planned]) -> usize {
 /// be decided or changed, and stored budgets that do not parse (their caps are not
 /// enforced while they are invalid).
 pub fn failures(planned: &[Planned], groups: &[GroupReport], invalid_budgets: usize) -> usize {
-    let groups_failed = groups
-        .iter()
-        .filter(|g| g.outcome == ChangeStatus::Failed)
-        .count();
+    let groups_failed = groups.iter().filter(|g| g.outcome.fell_short()).count();
     let left_behind = planned
         .iter()
         .filter(|p| p.report.left_behind.is_some())

@@ -272,7 +272,7 @@ fn report_publish() -> Result<()> {
     );
     for target in summary["targets"].as_array().into_iter().flatten() {
         let name = target["name"].as_str().unwrap_or("?");
-        match target["status"].as_str() {
+        match target["outcome"].as_str() {
             Some("published") => {
                 let r = &target["reading"];
                 let gpu = match r["gpu"].as_object() {
@@ -336,7 +336,7 @@ fn report_watch() -> Result<()> {
             _ => String::new(),
         };
         println!(
-            "  {:<16} {:<8} {:<16} {}",
+            "  {:<16} {:<9} {:<16} {}",
             decision["target"].as_str().unwrap_or("?"),
             decision["outcome"].as_str().unwrap_or("?"),
             counts,

@@ -112,7 +112,7 @@ async fn attempt_once<'t>(
             return pending
                 .iter()
                 .map(|(w, cause)| {
-                    let report = DecisionReport::skipped(*w, pass, reason.clone());
+                    let report = DecisionReport::unread(*w, pass, reason.clone());
                     ((*w, cause.clone()), Attempt::done(report))
                 })
                 .collect();
@@ -340,7 +340,7 @@ async fn claim_and_act(
         failing,
     );
     match claimed.await {
-        Attempt::Done(report) if report.outcome != Effect::Skipped && transition.is_some() => {
+        Attempt::Done(report) if !report.outcome.decided_nothing() && transition.is_some() => {
             let claimed = Versioned {
                 value: verdict.state,
                 version: version.next(),
@@ -360,7 +360,7 @@ async fn record_start_up(attempt: Attempt, name: &str, now: i64, ports: &Ports<'
     };
     if let (Some(seconds), false) = (
         report.start_latency_seconds,
-        report.outcome == Effect::Skipped,
+        report.outcome.decided_nothing(),
     ) {
         let sample = StartUp { at: now, seconds };
         if let Err(error) = ports.starts.record_start(name, sample, now).await {
@@ -412,7 +412,7 @@ async fn unread(
     }: Turn<'_, '_>,
 ) -> Attempt {
     let reason = format!("not decided, nothing changed: {error}");
-    let mut report = DecisionReport::skipped(watched, pass, reason).noting(&stored.problems);
+    let mut report = DecisionReport::unread(watched, pass, reason).noting(&stored.problems);
     let recorded = zero::unread(&stored.value, cause, now);
     let saved = ports
         .states
@@ -436,27 +436,19 @@ async fn unread(
     Attempt::done(report)
 }
 
-/// A target whose account cannot be reached (its role cannot be assumed): failed, and
-/// a push for it recorded in the stack's own table like any push whose facts could not
-/// be read, so the next look that reaches the account wakes it. Without the record a
-/// topic- or alarm-only target stayed asleep once Lambda's retries ran out.
+/// A target whose account cannot be reached (its role cannot be assumed): nothing read
+/// there, so unread like any fact (`sluice_core::outcome`), counted in the state's
+/// looks in a row (the skipping alarm hears a role that stays broken), and a push for
+/// it recorded in the stack's own table, so the next look that reaches the account
+/// wakes it. Without the record a topic- or alarm-only target stayed asleep once
+/// Lambda's retries ran out.
 async fn unreachable(
     (watched, cause): &Work<'_>,
     error: &AwsError,
     stored: &Versioned<WatchState>,
     turn: Turn<'_, '_>,
 ) -> Attempt {
-    let failed = DecisionReport::unreachable(*watched, turn.pass, error);
-    if !matches!(cause, Cause::Push(_)) {
-        return Attempt::done(failed);
-    }
-    match unread((*watched, cause), error.clone(), stored, turn).await {
-        Attempt::Done(mut report) => {
-            report.outcome = failed.outcome;
-            Attempt::Done(report)
-        }
-        lost => lost,
-    }
+    unread((*watched, cause), error.clone(), stored, turn).await
 }
 
 /// Whether a "stay" changes what is stored enough to write it.
@@ -493,9 +485,9 @@ async fn claim(
         Ok(false) => Attempt::Lost,
         Err(error) => {
             let reason = format!("{failing}: {error}");
-            let mut skipped = DecisionReport::skipped(watched, pass, reason);
-            skipped.error = Some(error);
-            Attempt::done(skipped)
+            let mut unread = DecisionReport::unread(watched, pass, reason);
+            unread.error = Some(error);
+            Attempt::done(unread)
         }
     }
 }

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 pub use looks::QuietLooks;
 pub use report::{DecisionReport, Effect, Report};
 pub use request::WatchRequest;
+pub use sluice_core::outcome::Zero;
 pub use work::Watched;
 
 use crate::settings::Settings;
@@ -112,18 +113,12 @@ impl Failure for WatchError {
     fn retry(&self) -> Retry {
         match self {
             WatchError::Request(error) => error.retry(),
-            WatchError::PushNotCarriedOut(report) => {
-                let retryable = report
+            WatchError::PushNotCarriedOut(report) => Retry::when_any_may_pass(
+                report
                     .decisions
                     .iter()
-                    .filter_map(|d| d.error.as_ref())
-                    .any(|e| e.kind.is_retryable());
-                if retryable {
-                    Retry::Retryable
-                } else {
-                    Retry::NonRetryable
-                }
-            }
+                    .filter_map(|d| d.error.as_ref().map(|e| e.kind)),
+            ),
         }
     }
 }
@@ -170,7 +165,12 @@ pub async fn watch_until(
         let moved: std::collections::BTreeSet<String> = report
             .decisions
             .iter()
-            .filter(|d| matches!(d.outcome, Effect::Woke | Effect::Slept | Effect::Failed))
+            .filter(|d| {
+                matches!(
+                    d.outcome,
+                    Effect::Done(Zero::Wake) | Effect::Done(Zero::Sleep) | Effect::Failed
+                )
+            })
             .map(|d| d.target.clone())
             .collect();
         let window = started + Duration::from_secs(settings.poll_window_seconds);

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use sluice_lambda::per_place;
 
+use super::Zero;
 use super::control::{self, Known};
 use super::evaluate::Seen;
 use super::report::{DecisionReport, Effect, Report};
@@ -94,7 +95,7 @@ pub async fn poll(
         report.decisions.extend(
             decisions
                 .into_iter()
-                .filter(|d| d.outcome != Effect::Stayed || d.start_latency_seconds.is_some()),
+                .filter(|d| d.outcome != Effect::Unchanged || d.start_latency_seconds.is_some()),
         );
     }
 }
@@ -143,7 +144,7 @@ impl<'t> Watching<'t> {
             }
             let polls = decision
                 .polls
-                .filter(|_| decision.outcome == Effect::Stayed);
+                .filter(|_| decision.outcome == Effect::Unchanged);
             if let Some(polls) = polls {
                 self.idle.push((*target, polls));
             }
@@ -202,7 +203,11 @@ fn idle_clocks<'t>(
 /// Whether a look left a wake's tasks starting, to be looked at again at the next poll
 /// (not a dry run's wake: nothing starts).
 fn starting(decision: &DecisionReport) -> bool {
-    decision.starting && matches!(decision.outcome, Effect::Woke | Effect::Stayed)
+    decision.starting
+        && matches!(
+            decision.outcome,
+            Effect::Done(Zero::Wake) | Effect::Unchanged
+        )
 }
 
 /// [`facts::active`] for the sleeping targets of each account, with its clients; a

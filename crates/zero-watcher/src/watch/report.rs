@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
 use sluice_core::names;
+use sluice_core::outcome::{Outcome, Zero};
 use sluice_core::zero::Decision;
 
 use super::Ports;
@@ -13,32 +14,18 @@ use super::request::WatchRequest;
 use super::work::Watched;
 use crate::settings::Settings;
 
-/// What one look did to a target's service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    Woke,
-    Slept,
-    /// Dry run: what would have been done.
-    WouldWake,
-    WouldSleep,
-    Stayed,
-    /// Nothing decided: a fact could not be read, the target is paused, or another
-    /// invocation holds the transition.
-    Skipped,
-    /// Decided and claimed, but ECS refused; the claim expires and a later look retries.
-    Failed,
-}
+/// What one look did to a target's service, in the one vocabulary
+/// (`sluice_core::outcome`).
+pub type Effect = Outcome<Zero>;
 
-impl Effect {
-    fn metric_name(self) -> &'static str {
-        match self {
-            Effect::Woke | Effect::WouldWake => names::WATCHER_WOKE,
-            Effect::Slept | Effect::WouldSleep => names::WATCHER_SLEPT,
-            Effect::Stayed => names::WATCHER_STAYED,
-            Effect::Skipped => names::WATCHER_SKIPPED,
-            Effect::Failed => names::WATCHER_FAILED,
-        }
+/// The EMF count a decision adds to.
+fn metric_name(outcome: Effect) -> &'static str {
+    match outcome {
+        Outcome::Done(Zero::Wake) | Outcome::Would(Zero::Wake) => names::WATCHER_WOKE,
+        Outcome::Done(Zero::Sleep) | Outcome::Would(Zero::Sleep) => names::WATCHER_SLEPT,
+        Outcome::Unchanged => names::WATCHER_STAYED,
+        Outcome::Skipped | Outcome::Unread => names::WATCHER_SKIPPED,
+        Outcome::Failed => names::WATCHER_FAILED,
     }
 }
 
@@ -149,12 +136,11 @@ impl DecisionReport {
         }
     }
 
-    /// A target whose account could not be reached: nothing read, nothing changed.
-    pub fn unreachable(watched: Watched<'_>, pass: u32, error: &sluice_aws::AwsError) -> Self {
+    /// Nothing decided, nothing changed: AWS did not answer a read or the claim.
+    pub fn unread(watched: Watched<'_>, pass: u32, reason: String) -> Self {
         DecisionReport {
-            outcome: Effect::Failed,
-            error: Some(error.clone()),
-            ..Self::skipped(watched, pass, error.to_string())
+            outcome: Effect::Unread,
+            ..DecisionReport::skipped(watched, pass, reason)
         }
     }
 
@@ -167,11 +153,11 @@ impl DecisionReport {
         dry_run: bool,
     ) -> Self {
         let (outcome, after) = match (decision, dry_run) {
-            (Decision::Wake { to, .. }, false) => (Effect::Woke, Some(*to)),
-            (Decision::Wake { to, .. }, true) => (Effect::WouldWake, Some(*to)),
-            (Decision::Sleep { .. }, false) => (Effect::Slept, Some(0)),
-            (Decision::Sleep { .. }, true) => (Effect::WouldSleep, Some(0)),
-            (Decision::Stay { .. }, _) => (Effect::Stayed, desired),
+            (Decision::Wake { to, .. }, false) => (Effect::Done(Zero::Wake), Some(*to)),
+            (Decision::Wake { to, .. }, true) => (Effect::Would(Zero::Wake), Some(*to)),
+            (Decision::Sleep { .. }, false) => (Effect::Done(Zero::Sleep), Some(0)),
+            (Decision::Sleep { .. }, true) => (Effect::Would(Zero::Sleep), Some(0)),
+            (Decision::Stay { .. }, _) => (Effect::Unchanged, desired),
         };
         DecisionReport {
             outcome,
@@ -191,7 +177,7 @@ impl DecisionReport {
     pub fn record(&self, settings: &Settings, ports: &Ports<'_>) {
         tracing::info!(
             target_name = %self.target,
-            outcome = ?self.outcome,
+            outcome = %self.outcome,
             reason = %self.reason,
             desired_before = ?self.desired_before,
             desired_after = ?self.desired_after,
@@ -203,7 +189,7 @@ impl DecisionReport {
         );
         // The fleet-wide series lets one alarm watch every target's WatcherFailed, and
         // the largest skip streak of any target.
-        let mut datums = vec![Datum::count(&self.target, self.outcome.metric_name(), 1.0)];
+        let mut datums = vec![Datum::count(&self.target, metric_name(self.outcome), 1.0)];
         let latencies = [
             (names::WAKE_LATENCY, self.wake_latency_seconds),
             (names::START_LATENCY, self.start_latency_seconds),

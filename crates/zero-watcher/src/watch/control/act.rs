@@ -7,6 +7,7 @@ use futures::stream::{self, StreamExt};
 use sluice_aws::AwsError;
 use sluice_core::capacity::Memory;
 use sluice_core::config::Target;
+use sluice_core::outcome::Resize;
 
 use super::super::Ports;
 use super::report::{ControlEffect, ControlReport};
@@ -26,13 +27,13 @@ pub async fn act_all(
             done.push(report);
             continue;
         };
-        let up = after > before;
+        let resize = if after > before {
+            Resize::Raise
+        } else {
+            Resize::Lower
+        };
         if settings.dry_run {
-            report.effect = if up {
-                ControlEffect::WouldRaise
-            } else {
-                ControlEffect::WouldLower
-            };
+            report.outcome = ControlEffect::Would(resize);
             done.push(report);
             continue;
         }
@@ -54,15 +55,11 @@ pub async fn act_all(
         };
         match result {
             Ok(()) => {
-                report.effect = if up {
-                    ControlEffect::Raised
-                } else {
-                    ControlEffect::Lowered
-                };
+                report.outcome = ControlEffect::Done(resize);
                 report.reason = format!("{}; UpdateService to {after} done", report.reason);
             }
             Err(error) => {
-                report.effect = ControlEffect::Failed;
+                report.outcome = ControlEffect::Failed;
                 report.reason = format!("{}; UpdateService failed: {error}", report.reason);
                 report.desired_after = Some(before);
                 report.error = Some(error);

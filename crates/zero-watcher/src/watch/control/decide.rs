@@ -101,7 +101,7 @@ pub fn decide(
     let report = ControlReport {
         target: target.name.clone(),
         pass,
-        effect: ControlEffect::Held,
+        outcome: ControlEffect::Unchanged,
         reason,
         need: Some(need),
         decision: Some(decision),

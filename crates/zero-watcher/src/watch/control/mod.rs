@@ -36,6 +36,7 @@ use act::{act_all, save_memories};
 use decide::{At, decide};
 use report::record_all;
 pub use report::{ControlEffect, ControlReport};
+pub use sluice_core::outcome::Resize;
 
 /// What control keeps of its targets between the looks of one invocation.
 #[derive(Debug, Default)]
@@ -89,7 +90,10 @@ impl Known {
     /// A raise ECS took starts the measurement of its start-up
     /// (`capacity::starting`), from the running tasks it was decided on.
     fn start_measuring(&mut self, reports: &[ControlReport], now: i64) {
-        for report in reports.iter().filter(|r| r.effect == ControlEffect::Raised) {
+        for report in reports
+            .iter()
+            .filter(|r| r.outcome == ControlEffect::Done(Resize::Raise))
+        {
             let (Some(to), Some((tasks, _))) =
                 (report.desired_after, self.seen.get(&report.target))
             else {
@@ -154,10 +158,7 @@ pub async fn first_look(
     let now = ports.clock.now();
     let (rates, memories, states) = match stores(now, ports).await {
         Ok(stores) => stores,
-        Err(error) => {
-            let reason = format!("not decided, nothing changed: {error}");
-            return (ControlReport::all_skipped(targets, &reason), known);
-        }
+        Err(error) => return (ControlReport::all_unread(targets, &error), known),
     };
     let facts = read_facts(targets, settings, ports).await;
     let mut reports = Vec::with_capacity(targets.len());
@@ -221,7 +222,7 @@ fn look_at(
     let decided = sluice_lambda::isolated_now(|| decide(target, (facts, &stored, &memory), at));
     let (mut report, memory) = match decided {
         Ok(decided) => decided,
-        Err(panicked) => return ControlReport::skipped(target, 0, panicked),
+        Err(panicked) => return ControlReport::failed(target, 0, panicked),
     };
     if let (Some(due), Some(Move::Lower { .. })) =
         (known.deferred.get(&target.name), report.decision)
@@ -368,7 +369,7 @@ fn raised_memories(
 ) -> Vec<(String, Memory)> {
     let raised: BTreeSet<&str> = reports
         .iter()
-        .filter(|r| r.effect == ControlEffect::Raised)
+        .filter(|r| r.outcome == ControlEffect::Done(Resize::Raise))
         .map(|r| r.target.as_str())
         .collect();
     for (name, memory) in memories {
@@ -538,7 +539,7 @@ async fn decide_rising(
                 report
             }
             Err(panicked) => {
-                reports.push(ControlReport::skipped(target, pass, panicked));
+                reports.push(ControlReport::failed(target, pass, panicked));
                 continue;
             }
         };

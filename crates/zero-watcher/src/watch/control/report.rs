@@ -7,33 +7,21 @@ use sluice_core::capacity::{Move, Need};
 use sluice_core::config::Target;
 use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
 use sluice_core::names;
+use sluice_core::outcome::{Outcome, Resize};
 
 use super::super::Ports;
 use crate::settings::Settings;
 
-/// What a look did to a target's count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlEffect {
-    Raised,
-    Lowered,
-    /// Dry run: what would have been done.
-    WouldRaise,
-    WouldLower,
-    Held,
-    /// Nothing decided: a fact could not be read, or the service is not Sluice's to
-    /// size now.
-    Skipped,
-    /// Decided, but ECS refused.
-    Failed,
-}
+/// What a look did to a target's count, in the one vocabulary
+/// (`sluice_core::outcome`).
+pub type ControlEffect = Outcome<Resize>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlReport {
     pub target: String,
     /// Which look of the invocation decided it (0: the first).
     pub pass: u32,
-    pub effect: ControlEffect,
+    pub outcome: ControlEffect,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub need: Option<Need>,
@@ -52,7 +40,7 @@ impl ControlReport {
         ControlReport {
             target: target.name.clone(),
             pass,
-            effect: ControlEffect::Skipped,
+            outcome: ControlEffect::Skipped,
             reason,
             need: None,
             decision: None,
@@ -62,20 +50,29 @@ impl ControlReport {
         }
     }
 
-    /// Every target left as it is, for one reason.
-    pub fn all_skipped(targets: &[&Target], reason: &str) -> Vec<Self> {
+    /// Every target left as it is: what they all need could not be read.
+    pub fn all_unread(targets: &[&Target], error: &AwsError) -> Vec<Self> {
         targets
             .iter()
-            .map(|t| Self::skipped(t, 0, reason.to_owned()))
+            .map(|t| Self::unread(t, error.clone()))
             .collect()
     }
 
     /// Nothing decided for want of a fact, the error kept.
     pub fn unread(target: &Target, error: AwsError) -> Self {
-        let reason = format!("not decided: {error}");
+        let reason = format!("not decided, nothing changed: {error}");
         ControlReport {
+            outcome: ControlEffect::Unread,
             error: Some(error),
             ..Self::skipped(target, 0, reason)
+        }
+    }
+
+    /// Not decided for Sluice's own fault (deciding panicked).
+    pub fn failed(target: &Target, pass: u32, reason: String) -> Self {
+        ControlReport {
+            outcome: ControlEffect::Failed,
+            ..Self::skipped(target, pass, reason)
         }
     }
 
@@ -83,18 +80,18 @@ impl ControlReport {
     pub fn record(&self, settings: &Settings, ports: &Ports<'_>) {
         tracing::info!(
             target_name = %self.target,
-            effect = ?self.effect,
+            outcome = %self.outcome,
             reason = %self.reason,
             desired_before = ?self.desired_before,
             desired_after = ?self.desired_after,
             pass = self.pass,
             "capacity"
         );
-        let name = match self.effect {
-            ControlEffect::Raised | ControlEffect::WouldRaise => names::WATCHER_RAISED,
-            ControlEffect::Lowered | ControlEffect::WouldLower => names::WATCHER_LOWERED,
-            ControlEffect::Failed => names::WATCHER_FAILED,
-            ControlEffect::Held | ControlEffect::Skipped => return,
+        let name = match self.outcome.act() {
+            Some(Resize::Raise) => names::WATCHER_RAISED,
+            Some(Resize::Lower) => names::WATCHER_LOWERED,
+            None if self.outcome == Outcome::Failed => names::WATCHER_FAILED,
+            None => return,
         };
         let datums = [Datum::count(&self.target, name, 1.0)];
         ports.emf.emit(&embedded_metric_line(
