@@ -210,11 +210,17 @@ impl DecisionReport {
                 streak,
             ));
         }
-        ports.emf.emit(&embedded_metric_line(
-            &settings.common.namespace,
-            ports.clock.now().saturating_mul(1000),
-            &datums,
-            Rollup::AlsoFleetWide,
-        ));
+        emit_counts(&datums, settings, ports);
     }
+}
+
+/// The watcher's counts for one target, as one EMF line with a fleet-wide series of
+/// each: one alarm watches every target's.
+pub(super) fn emit_counts(datums: &[Datum], settings: &Settings, ports: &Ports<'_>) {
+    ports.emf.emit(&embedded_metric_line(
+        &settings.common.namespace,
+        ports.clock.now().saturating_mul(1000),
+        datums,
+        Rollup::AlsoFleetWide,
+    ));
 }

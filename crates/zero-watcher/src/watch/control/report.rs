@@ -5,11 +5,12 @@ use serde::Serialize;
 use sluice_aws::AwsError;
 use sluice_core::capacity::{Move, Need};
 use sluice_core::config::Target;
-use sluice_core::metrics::{Datum, Rollup, embedded_metric_line};
+use sluice_core::metrics::Datum;
 use sluice_core::names;
 use sluice_core::outcome::{Outcome, Resize};
 
 use super::super::Ports;
+use super::super::report::emit_counts;
 use crate::settings::Settings;
 
 /// What a look did to a target's count, in the one vocabulary
@@ -80,11 +81,11 @@ impl ControlReport {
     pub fn record(&self, settings: &Settings, ports: &Ports<'_>) {
         tracing::info!(
             target_name = %self.target,
+            pass = self.pass,
             outcome = %self.outcome,
             reason = %self.reason,
             desired_before = ?self.desired_before,
             desired_after = ?self.desired_after,
-            pass = self.pass,
             "capacity"
         );
         let name = match self.outcome.act() {
@@ -94,12 +95,7 @@ impl ControlReport {
             None => return,
         };
         let datums = [Datum::count(&self.target, name, 1.0)];
-        ports.emf.emit(&embedded_metric_line(
-            &settings.common.namespace,
-            ports.clock.now().saturating_mul(1000),
-            &datums,
-            Rollup::AlsoFleetWide,
-        ));
+        emit_counts(&datums, settings, ports);
     }
 }
 
