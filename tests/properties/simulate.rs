@@ -80,6 +80,7 @@ proptest! {
             Just(Kind::KedaHpa),
         ],
         watcher_phase in prop_oneof![Just(0u32), 0u32..60],
+        sqs_lag in prop_oneof![Just(0u32), Just(60u32), 0u32..=120],
     ) {
         let scenario = Scenario {
             target: target.clone(),
@@ -92,6 +93,7 @@ proptest! {
             controller,
             signals: Default::default(),
             watcher_phase_seconds: watcher_phase,
+            sqs_count_lag_seconds: sqs_lag,
         };
         let ran = run(&scenario, &arrivals);
         let arrived: u64 = arrivals.iter().map(|a| u64::from(*a)).sum();

@@ -119,6 +119,7 @@ pub fn scenario(workload: &Workload, controller: Kind) -> Scenario {
         controller,
         signals: Default::default(),
         watcher_phase_seconds: workload.watcher_phase_seconds,
+        sqs_count_lag_seconds: workload.sqs_count_lag_seconds,
     }
 }
 

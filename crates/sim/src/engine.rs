@@ -3,13 +3,14 @@
 //! tasks, and the running tasks work through the queue. Each minute the queue's own
 //! SQS metrics reach CloudWatch, and a row of what happened is kept.
 
-use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::Scenario;
+use crate::attributes::{Attributes, Counts};
 use crate::clock::{self, TICKS_PER_MINUTE};
 use crate::cloudwatch::CloudWatch;
 use crate::controller::Controller;
-use crate::ecs::{Ecs, TaskModel};
+use crate::ecs::Ecs;
 use crate::levers::{Changed, GPU_AGENT, Levers, View, predefined, sqs};
 use crate::queue::{Queue, Waits};
 
@@ -48,19 +49,14 @@ pub struct Run {
     pub waits: Waits,
 }
 
-/// Runs `controller` on `arrivals` (messages per minute) from `start`, with the
-/// service `tasks` and `initial` warm tasks.
-pub fn run(
-    controller: &mut dyn Controller,
-    tasks: &TaskModel,
-    start: Timestamp,
-    initial: u32,
-    seed: u64,
-    arrivals: &[u32],
-) -> Run {
-    let start = start.as_second();
+/// Runs `controller` on `arrivals` (messages per minute) from the scenario's start,
+/// with its service, warm tasks, seed and SQS's stale counts.
+pub fn run(controller: &mut dyn Controller, scenario: &Scenario, arrivals: &[u32]) -> Run {
+    let (tasks, seed, initial) = (&scenario.tasks, scenario.seed, scenario.initial_tasks);
+    let start = scenario.start.as_second();
     let mut world = World {
         queue: Queue::serving(tasks.service_times(seed)),
+        attributes: Attributes::new(scenario.sqs_count_lag_seconds, seed),
         ecs: Ecs::with_running(tasks.clone(), seed, initial),
         cloudwatch: CloudWatch::default(),
         levers: controller.levers(initial),
@@ -76,6 +72,8 @@ pub fn run(
 
 struct World {
     queue: Queue,
+    /// What GetQueueAttributes returns: the queue's counts, up to a while late.
+    attributes: Attributes,
     ecs: Ecs,
     cloudwatch: CloudWatch,
     levers: Levers,
@@ -118,10 +116,15 @@ impl World {
             // the tick's messages arrive and the tasks work through the tick.
             self.queue.staff(self.ecs.running(now));
             self.queue.hand_out(tick, waits);
+            self.attributes.record(Counts {
+                visible: self.queue.visible(),
+                in_flight: self.queue.in_flight(),
+            });
             let view = View {
                 tick,
                 now,
                 queue: &self.queue,
+                sqs: self.attributes.read(tick),
                 ecs: &self.ecs,
             };
             controller.tick(&view, &mut self.cloudwatch, &mut self.levers);

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sluice_core::facts::ScalableBounds;
 
+use crate::attributes::Counts;
 use crate::clock::Tick;
 use crate::ecs::Ecs;
 use crate::queue::Queue;
@@ -146,7 +147,11 @@ pub struct View<'a> {
     pub tick: Tick,
     /// Epoch seconds.
     pub now: i64,
+    /// The queue as it is: what the run and CloudWatch's own SQS metrics see.
     pub queue: &'a Queue,
+    /// The queue's counts as a GetQueueAttributes read returns them now, up to the
+    /// scenario's lag late (`crate::attributes`): what every controller reads.
+    pub sqs: Counts,
     pub ecs: &'a Ecs,
 }
 

@@ -17,6 +17,7 @@
 //!   by side.
 
 pub mod aas;
+pub mod attributes;
 pub mod clock;
 pub mod cloudwatch;
 pub mod compare;
@@ -77,6 +78,10 @@ pub struct Scenario {
     /// minute apart in no set order; 0 has the watcher read the record the publisher
     /// has just stored. See docs/simulate.md for how the figures move with it.
     pub watcher_phase_seconds: u32,
+    /// How stale a GetQueueAttributes read may be, in seconds: each read returns the
+    /// queue as it was at a moment drawn from the last this many (`crate::attributes`;
+    /// 0: the queue as it is).
+    pub sqs_count_lag_seconds: u32,
 }
 
 impl Scenario {
@@ -145,14 +150,7 @@ pub struct Run {
 /// Runs the scenario's controller on `arrivals` (messages per minute).
 pub fn run(scenario: &Scenario, arrivals: &[u32]) -> Run {
     let mut controller = scenario.controller.build(scenario);
-    let ran = engine::run(
-        controller.as_mut(),
-        &scenario.tasks,
-        scenario.start,
-        scenario.initial_tasks,
-        scenario.seed,
-        arrivals,
-    );
+    let ran = engine::run(controller.as_mut(), scenario, arrivals);
     let limit = limit::limit(arrivals, scenario.limit_spec());
     let mut minutes = ran.minutes;
     for (index, minute) in minutes.iter_mut().enumerate() {

@@ -55,6 +55,10 @@ pub struct ScenarioFile {
     /// `waiting` (the default) or `wait_seconds` (crate::signals).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub signals: Signals,
+    /// How stale SQS's counts may be when read (GetQueueAttributes), in seconds
+    /// (`crate::attributes`; 0 to 600, default AWS's minute).
+    #[serde(default = "ScenarioFile::default_sqs_count_lag")]
+    pub sqs_count_lag_seconds: u32,
 }
 
 /// Promised outcomes, each an upper or lower bound on a measure of the report.
@@ -255,6 +259,10 @@ impl ScenarioFile {
         Kind::Sluice
     }
 
+    fn default_sqs_count_lag() -> u32 {
+        crate::attributes::LAG_SECONDS
+    }
+
     /// The minutes at which the demand's load ends, to measure how fast capacity
     /// follows it down: a surge's end.
     pub fn load_ends(&self) -> Vec<u32> {
@@ -333,6 +341,13 @@ impl ScenarioFile {
         if !problems.is_empty() {
             return Err(problems.join("; "));
         }
+        if self.sqs_count_lag_seconds > crate::attributes::MOST_LAG_SECONDS {
+            return Err(format!(
+                "sqs_count_lag_seconds must be 0 to {}, got {}",
+                crate::attributes::MOST_LAG_SECONDS,
+                self.sqs_count_lag_seconds
+            ));
+        }
         if self.minutes == 0 || self.minutes > 60 * 24 * 62 {
             return Err(format!(
                 "minutes must be 1 to 89280 (62 days), got {}",
@@ -350,6 +365,7 @@ impl ScenarioFile {
             controller: self.controller,
             signals: self.signals.clone(),
             watcher_phase_seconds: 0,
+            sqs_count_lag_seconds: self.sqs_count_lag_seconds,
         })
     }
 }

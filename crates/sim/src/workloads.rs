@@ -64,6 +64,8 @@ pub struct Workload {
     pub load_ends: Vec<u32>,
     /// `Scenario::watcher_phase_seconds` of every run of it.
     pub watcher_phase_seconds: u32,
+    /// `Scenario::sqs_count_lag_seconds` of every run of it.
+    pub sqs_count_lag_seconds: u32,
 }
 
 /// The service a workload feeds: throughput, latency goal (as `backlog_per_task`
@@ -120,6 +122,7 @@ impl Service {
             seed: 7,
             load_ends: Vec::new(),
             watcher_phase_seconds: 0,
+            sqs_count_lag_seconds: crate::attributes::LAG_SECONDS,
         }
     }
 }

@@ -171,7 +171,10 @@ fn a_clairvoyant_paying_the_mean_start_up_bills_at_least_the_limit() {
 /// the header's cells: Sluice, KEDA as configured, the cheapest peer run in the goal.
 #[test]
 fn the_summary_row_has_the_headers_cells() {
-    let contest = compare::contest(&seed("steady", StartUp::Seconds60To120), &Kind::ALL);
+    // SQS's counts read fresh, so that a tuned peer keeps the goal and is named.
+    let mut steady = seed("steady", StartUp::Seconds60To120);
+    steady.sqs_count_lag_seconds = 0;
+    let contest = compare::contest(&steady, &Kind::ALL);
     let row = compare::summary_row(&contest, StartUp::Seconds60To120.short());
     let cells = |line: &str| line.trim().trim_matches('|').split('|').count();
     let header = compare::SUMMARY_HEADER.lines().next().expect("a header");

@@ -47,6 +47,7 @@ fn workload() -> Workload {
         seed: 1,
         load_ends: Vec::new(),
         watcher_phase_seconds: 0,
+        sqs_count_lag_seconds: sluice_sim::attributes::LAG_SECONDS,
     }
 }
 

@@ -155,6 +155,14 @@ pub struct SimulateArgs {
     /// jobs differ in size (docs/control.md#when-messages-differ-in-size)
     #[arg(long, requires = "workloads", allow_negative_numbers = true, value_parser = service_cv)]
     pub service_cv: Option<f64>,
+    /// How stale SQS's counts may be when a function or a peer reads them
+    /// (GetQueueAttributes), in seconds, 0 to 600: each read returns the queue as it
+    /// was at a moment drawn from the last this many. Default the scenario's
+    /// `sqs_count_lag_seconds`, else 60 (AWS: the counts "may not achieve consistency
+    /// until at least 1 minute after the producers stop sending"); 0 reads the queue
+    /// as it is (docs/simulate.md#where-the-model-ends)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=600))]
+    pub sqs_lag: Option<u32>,
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]
     pub out: Option<String>,

@@ -35,6 +35,7 @@ fn args(scenario: &str) -> SimulateArgs {
         give_back: None,
         watcher_phase: None,
         service_cv: None,
+        sqs_lag: None,
         cloudwatch: sluicectl::cli::NamespaceArgs {
             namespace: "Sluice".to_owned(),
         },
@@ -114,7 +115,9 @@ fn no_example_is_put_to_zero_by_application_auto_scaling() {
 
 /// The decision docs/metrics.md records, for the loop that tracks BacklogPerTask: with
 /// GPU tasks that take minutes to start, dividing it by running tasks costs more and
-/// meets the surge no sooner than dividing by desired tasks.
+/// meets the surge no sooner than dividing by desired tasks. With SQS's counts read
+/// fresh it costs 4 % more; read up to a minute stale (the default since 7 December
+/// 2026) both loops hit the maximum of 20 and cost the same.
 #[test]
 fn dividing_by_running_tasks_over_provisions_slow_starts() {
     let dir = repo_root().join("infra/examples/gpu-inference");
@@ -123,10 +126,21 @@ fn dividing_by_running_tasks_over_provisions_slow_starts() {
     let arrivals = simulate::arrivals(&desired).expect("arrivals");
     let (by_desired, by_running) = (summary(&desired, &arrivals), summary(&running, &arrivals));
     assert!(
-        by_running.task_hours > by_desired.task_hours,
+        by_running.task_hours >= by_desired.task_hours,
         "running {:.1} vs desired {:.1} task-hours",
         by_running.task_hours,
         by_desired.task_hours
+    );
+    let fresh = |mut loaded: Loaded| {
+        loaded.scenario.sqs_count_lag_seconds = 0;
+        summary(&loaded, &arrivals)
+    };
+    let (fresh_desired, fresh_running) = (fresh(desired), fresh(running));
+    assert!(
+        fresh_running.task_hours > fresh_desired.task_hours,
+        "read fresh: running {:.1} vs desired {:.1} task-hours",
+        fresh_running.task_hours,
+        fresh_desired.task_hours
     );
     assert!(
         by_running.longest_shortfall >= by_desired.longest_shortfall,
@@ -136,9 +150,9 @@ fn dividing_by_running_tasks_over_provisions_slow_starts() {
     );
 }
 
-/// The load model against the loop before it, on the slow-start surge: under half the
-/// task-hours, a quarter of the minutes late, and no capacity given back and asked for
-/// again.
+/// The load model against the loop before it, on the slow-start surge: under a third
+/// of the task-hours, fewer minutes late (13 against 24; 11 with SQS's counts read
+/// fresh), and no capacity given back and asked for again.
 #[test]
 fn the_load_model_beats_the_loop_before_it_on_slow_starts() {
     let dir = repo_root().join("infra/examples/gpu-inference");
@@ -147,13 +161,13 @@ fn the_load_model_beats_the_loop_before_it_on_slow_starts() {
     let arrivals = simulate::arrivals(&now).expect("arrivals");
     let (now, before) = (summary(&now, &arrivals), summary(&before, &arrivals));
     assert!(
-        now.task_hours * 2.0 < before.task_hours,
+        now.task_hours * 3.0 < before.task_hours,
         "{:.1} vs {:.1}",
         now.task_hours,
         before.task_hours
     );
     assert!(
-        now.late_minutes * 2 < before.late_minutes,
+        now.late_minutes < before.late_minutes,
         "{} vs {}",
         now.late_minutes,
         before.late_minutes
@@ -276,6 +290,12 @@ fn bad_scenarios_are_refused_naming_what_is_wrong() {
                 "{base}tasks: {{ startup_seconds: 60, per_task_per_minute: 5, service_cv: 9 }}\ndemand: {{ kind: steady, rate: 1 }}\n"
             ),
             "tasks.service_cv must be from 0 to 4, got 9",
+        ),
+        (
+            format!(
+                "{base}tasks: {{ startup_seconds: 60, per_task_per_minute: 5 }}\ndemand: {{ kind: steady, rate: 1 }}\nsqs_count_lag_seconds: 601\n"
+            ),
+            "sqs_count_lag_seconds must be 0 to 600, got 601",
         ),
         (
             format!(

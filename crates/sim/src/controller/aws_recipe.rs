@@ -70,7 +70,7 @@ impl Controller for AwsRecipe {
         }
         // The recipe divides by running (InService) capacity; with none running the
         // visible messages stand for themselves, so the metric still exists at zero.
-        let per_task = view.queue.visible() as f64 / f64::from(view.running().max(1));
+        let per_task = view.sqs.visible as f64 / f64::from(view.running().max(1));
         cloudwatch.put(METRIC, view.now, per_task);
         self.autoscaling.act(view.now, cloudwatch, levers);
     }

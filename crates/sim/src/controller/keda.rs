@@ -59,7 +59,7 @@ impl KedaHpa {
 
     /// What KEDA's scaler returns: visible plus in flight.
     fn metric(view: &View<'_>) -> f64 {
-        (view.queue.visible() + view.queue.in_flight()) as f64
+        (view.sqs.visible + view.sqs.in_flight) as f64
     }
 
     /// KEDA's operator: 0 -> 1 on activity, -> 0 after the cooldown without it.

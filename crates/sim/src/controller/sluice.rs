@@ -114,7 +114,7 @@ impl SluiceLoop {
         if self.target.queues.is_empty() {
             (0, 0)
         } else {
-            (view.queue.visible(), view.queue.in_flight())
+            (view.sqs.visible, view.sqs.in_flight)
         }
     }
 
@@ -183,7 +183,7 @@ impl SluiceLoop {
         let now = view.now;
         let (seen, in_flight) = self.queue_seen(view);
         let backlog = seen + in_flight;
-        let visible = view.queue.visible();
+        let visible = view.sqs.visible;
         let running = view.running();
         let denominator = match self.denominator {
             Denominator::Desired => levers.desired,

@@ -102,6 +102,9 @@ pub fn load(path: &str, args: &SimulateArgs) -> Result<Loaded> {
     if let Some(minutes) = args.minutes {
         file.minutes = minutes;
     }
+    if let Some(seconds) = args.sqs_lag {
+        file.sqs_count_lag_seconds = seconds;
+    }
     if let Some(denominator) = args.denominator {
         file.denominator = match denominator {
             DenominatorArg::Desired => Denominator::Desired,

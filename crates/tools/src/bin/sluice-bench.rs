@@ -444,6 +444,7 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
             controller: sim::Kind::Sluice,
             signals: Default::default(),
             watcher_phase_seconds: 0,
+            sqs_count_lag_seconds: sim::attributes::LAG_SECONDS,
         };
         let run = sim::run(&scenario, &arrivals);
         checksum += report::summarize(&scenario, &run, &[]).task_hours;
