@@ -161,7 +161,7 @@ pub struct SimulateArgs {
     /// `sqs_count_lag_seconds`, else 60 (AWS: the counts "may not achieve consistency
     /// until at least 1 minute after the producers stop sending"); 0 reads the queue
     /// as it is (docs/simulate.md#where-the-model-ends)
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=600))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=600))]
     pub sqs_lag: Option<u32>,
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]

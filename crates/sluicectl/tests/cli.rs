@@ -29,6 +29,16 @@ fn a_service_cv_that_is_no_spread_is_refused() {
 }
 
 #[test]
+fn an_sqs_lag_past_ten_minutes_is_refused() {
+    for bad in ["601", "-1", "a minute"] {
+        let args = ["simulate", "--workloads", "--sqs-lag", bad];
+        fails_saying(&args, None, &["--sqs-lag"]);
+    }
+    let args = ["simulate", "--workloads", "--sqs-lag", "601"];
+    fails_saying(&args, None, &["--sqs-lag", "0..=600"]);
+}
+
+#[test]
 fn validate_accepts_the_example() {
     let stdout = succeeds(&["validate", "-f", &example()], None);
     assert!(
