@@ -144,7 +144,12 @@ async fn attempt_once<'t>(
     for ((item, stored), attempt) in needs_facts.into_iter().zip(attempts) {
         let attempt = match attempt {
             Ok(attempt) => attempt,
-            Err(error) => unreachable(&item, &error, &stored, turn).await,
+            // The target's account could not be reached (its role cannot be
+            // assumed): nothing read there, unread like any fact, counted in the
+            // state's looks in a row (the skipping alarm hears a role that stays
+            // broken) and a push recorded in the stack's own table for the next look
+            // that reaches the account.
+            Err(error) => unread((item.0, &item.1), error, &stored, turn).await,
         };
         results.push((item, attempt));
     }
@@ -400,9 +405,11 @@ fn measure(
     }
 }
 
-/// Facts that could not be read: nothing is decided or changed. The skip is counted
-/// in the state, and a push is remembered there (best effort), so that the next look
-/// honours it even if Lambda's retries of this invocation fail too.
+/// Facts that could not be read (the target's account not reached included): nothing
+/// is decided or changed. The skip is counted in the state, and a push is remembered
+/// there (best effort), so that the next look honours it even if Lambda's retries of
+/// this invocation fail too: without the record a topic- or alarm-only target stayed
+/// asleep once they ran out.
 async fn unread(
     (watched, cause): (Watched<'_>, &Cause),
     error: AwsError,
@@ -434,21 +441,6 @@ async fn unread(
     report.skipped_in_a_row = recorded.skipped;
     report.error = Some(error);
     Attempt::done(report)
-}
-
-/// A target whose account cannot be reached (its role cannot be assumed): nothing read
-/// there, so unread like any fact (`sluice_core::outcome`), counted in the state's
-/// looks in a row (the skipping alarm hears a role that stays broken), and a push for
-/// it recorded in the stack's own table, so the next look that reaches the account
-/// wakes it. Without the record a topic- or alarm-only target stayed asleep once
-/// Lambda's retries ran out.
-async fn unreachable(
-    (watched, cause): &Work<'_>,
-    error: &AwsError,
-    stored: &Versioned<WatchState>,
-    turn: Turn<'_, '_>,
-) -> Attempt {
-    unread((*watched, cause), error.clone(), stored, turn).await
 }
 
 /// Whether a "stay" changes what is stored enough to write it.
