@@ -777,6 +777,37 @@ async fn a_burst_wakes_to_what_the_backlog_needs_in_one_update() -> Result<()> {
     Ok(())
 }
 
+/// A sleeping service holds no message: messages a read shows in flight (SQS's counts
+/// may lag the sleep by a minute; a stopped task's message waits out its visibility
+/// timeout) are no one's to receive, so they wake nothing; visible ones wake it, sized
+/// on what a woken task can receive. Counts as moto returns them, desired read back.
+#[tokio::test]
+async fn messages_in_flight_wake_no_sleeping_service() -> Result<()> {
+    let scenario = scenario_with(1, |target| target.backlog_per_task = 2.0).await?;
+    scenario.send(3, 0).await?;
+    let taken = scenario
+        .emulators
+        .take_in_flight(&scenario.queue_url, 3)
+        .await?;
+    assert_eq!(taken, 3, "received, not deleted");
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let report = watcher.handle(&event).await?;
+    assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
+    assert_eq!(scenario.desired().await?, 0, "read back from ECS");
+
+    scenario.send(5, 0).await?;
+    let report = watcher.handle(&event).await?;
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
+    let reason = &report.decisions[0].reason;
+    assert!(
+        reason.ends_with("3 task(s): ceil(backlog 5 / 2 per task) = 3"),
+        "the 5 visible, not the 8 in the queue: {reason}"
+    );
+    assert_eq!(scenario.desired().await?, 3);
+    Ok(())
+}
+
 /// A message on a priority queue wakes a target whose activation threshold the
 /// ordinary backlog does not reach.
 #[tokio::test]

@@ -146,13 +146,23 @@ fn polled() -> impl Strategy<Value = Polled> {
         })
 }
 
+/// A share of a count in flight, in percent: none, all, or any part.
+fn share() -> impl Strategy<Value = u64> {
+    prop_oneof![Just(0u64), Just(100u64), 0u64..=100]
+}
+
+/// `percent` of `count`, rounded down.
+fn part(count: u64, percent: u64) -> u64 {
+    (u128::from(count) * u128::from(percent) / 100) as u64
+}
+
 fn facts() -> impl Strategy<Value = Facts> {
     (
         (0u32..12, any::<bool>()),
-        prop_oneof![Just(0u64), 0u64..50, any::<u64>()],
+        (prop_oneof![Just(0u64), 0u64..50, any::<u64>()], share()),
         any::<bool>(),
         bounds(),
-        prop_oneof![Just(0u64), 0u64..5],
+        (prop_oneof![Just(0u64), 0u64..5], share()),
         proptest::option::of(time()),
         protection(),
         (proptest::option::of(0u32..4), polled()),
@@ -160,10 +170,10 @@ fn facts() -> impl Strategy<Value = Facts> {
         .prop_map(
             |(
                 (desired, all_running),
-                backlog,
+                (backlog, held),
                 metric_active,
                 bounds,
-                priority,
+                (priority, priority_held),
                 recent,
                 protection,
                 (prescaled, polled),
@@ -173,7 +183,9 @@ fn facts() -> impl Strategy<Value = Facts> {
                     // All running, or some of the desired tasks still starting.
                     running: if all_running { desired } else { desired / 2 },
                     backlog,
+                    in_flight: part(backlog, held),
                     priority_backlog: priority,
+                    priority_in_flight: part(priority, priority_held),
                     metric_active,
                     bounds,
                     prescaled,
@@ -241,6 +253,13 @@ proptest! {
                 prop_assert!(to <= most.max(floor));
                 prop_assert!(cause != Cause::ManualSleep);
                 prop_assert_eq!(verdict.state.woke_at, Some(now));
+                // A poll wakes for work a task woken now could receive: what is in
+                // flight is no one's to receive until it is visible again.
+                if cause == Cause::Poll && !facts.metric_active && state.wake_requested.is_none() {
+                    let waiting = facts.backlog - facts.in_flight;
+                    let urgent = facts.priority_backlog - facts.priority_in_flight;
+                    prop_assert!(waiting > settings.activation_backlog || urgent > 0);
+                }
             }
             Decision::Stay { .. } => {}
         }

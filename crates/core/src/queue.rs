@@ -129,6 +129,8 @@ pub struct Backlog {
     pub weighted_in_flight: u64,
     /// Messages (visible, in flight or delayed) on priority queues.
     pub priority: u64,
+    /// The in-flight part of `priority`.
+    pub priority_in_flight: u64,
 }
 
 impl Backlog {
@@ -139,7 +141,18 @@ impl Backlog {
             weighted: depth.backlog(),
             weighted_in_flight: depth.in_flight,
             priority: 0,
+            priority_in_flight: 0,
         }
+    }
+
+    /// The backlog and the priority backlog a task started now could receive: what is
+    /// visible or delayed. What is in flight is held by a consumer, and a message a
+    /// stopped task held is received by no one until it is visible again.
+    pub fn receivable(&self) -> (u64, u64) {
+        (
+            self.weighted.saturating_sub(self.weighted_in_flight),
+            self.priority.saturating_sub(self.priority_in_flight),
+        )
     }
 }
 
@@ -154,6 +167,7 @@ pub fn backlog(queues: &[Queue], depths: &[QueueDepth]) -> Backlog {
         in_flight += depth.in_flight as f64 * queue.weight;
         if queue.priority {
             total.priority = total.priority.saturating_add(depth.backlog());
+            total.priority_in_flight = total.priority_in_flight.saturating_add(depth.in_flight);
         }
     }
     // f64 -> u64 saturates; the weight is validated finite and above 0.
@@ -191,6 +205,27 @@ mod tests {
         assert_eq!(backlog.depth.visible, 14);
         assert_eq!(backlog.weighted, 13, "10 + 1.5 rounded up + 1");
         assert_eq!(backlog.priority, 1);
+        assert_eq!(backlog.receivable(), (13, 1), "nothing in flight");
+    }
+
+    #[test]
+    fn what_is_in_flight_is_not_receivable() {
+        let queues = [
+            Queue::new("jobs"),
+            Queue {
+                priority: true,
+                ..Queue::new("urgent")
+            },
+        ];
+        let held = |visible, in_flight| QueueDepth {
+            visible,
+            in_flight,
+            delayed: 1,
+        };
+        let backlog = backlog(&queues, &[held(2, 3), held(0, 2)]);
+        assert_eq!(backlog.weighted, 9);
+        assert_eq!(backlog.priority, 3);
+        assert_eq!(backlog.receivable(), (4, 1), "visible and delayed");
     }
 
     #[test]

@@ -351,7 +351,7 @@ pub fn answer(target: &Target, seen: &Seen, now: i64) -> Vec<String> {
     };
     lines.push(match (tasks.desired, backlog.weighted) {
         (0, 0) => "asleep, and nothing is waiting".to_owned(),
-        (0, waiting) => asleep_with_work(target, seen, waiting, backlog.priority, now),
+        (0, _) => asleep_with_work(target, seen, &backlog, now),
         (desired, 0) => format!(
             "{desired} task(s) with nothing waiting: {}",
             watcher_says(seen).unwrap_or("no zero-watcher decision stored")
@@ -378,7 +378,11 @@ pub fn answer(target: &Target, seen: &Seen, now: i64) -> Vec<String> {
 }
 
 /// Why a service at 0 has not been woken for `waiting` messages.
-fn asleep_with_work(target: &Target, seen: &Seen, waiting: u64, priority: u64, now: i64) -> String {
+fn asleep_with_work(target: &Target, seen: &Seen, backlog: &Backlog, now: i64) -> String {
+    // What a woken task could receive: a sleeping service holds no message
+    // (`zero::Facts::counted`).
+    let (waiting, priority) = backlog.receivable();
+    let held = backlog.weighted.saturating_sub(waiting);
     let Some(zero) = &target.scale_to_zero else {
         return format!(
             "at 0 with {waiting} waiting, and the target has no scale_to_zero: nothing in \
@@ -389,6 +393,13 @@ fn asleep_with_work(target: &Target, seen: &Seen, waiting: u64, priority: u64, n
         && bounds.max == 0
     {
         return "the scalable target's MaxCapacity is 0: nothing may start a task".to_owned();
+    }
+    if waiting <= zero.activation_backlog && priority == 0 && held > 0 {
+        return format!(
+            "at 0 with {held} in flight and {waiting} waiting: no task of its own holds \
+             those in flight (a read staler than the sleep, or a stopped task's message \
+             waiting out its visibility timeout), so they wake it once visible again"
+        );
     }
     if waiting <= zero.activation_backlog && priority == 0 {
         return format!(

@@ -98,6 +98,25 @@ async fn why_says_work_below_the_activation_threshold_keeps_a_service_at_zero() 
     Ok(())
 }
 
+/// Messages in flight at zero (received by a task the sleep stopped, or a read staler
+/// than the sleep) wake nothing until they are visible again, and `why` says so.
+#[tokio::test]
+async fn why_says_messages_in_flight_wake_no_sleeping_service() -> Result<()> {
+    let scene = scene(0).await?;
+    let queue = &scene.service.queue_url;
+    scene.emulators.send_messages(queue, 2, 0).await?;
+    assert_eq!(scene.emulators.take_in_flight(queue, 2).await?, 2);
+    scene.watch().await?;
+    let (ok, stdout, stderr) = scene.run(&["why", &scene.target]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("ecs      desired 0, running 0"), "{stdout}");
+    assert!(
+        stdout.contains("why: at 0 with 2 in flight and 0 waiting: no task of its own holds"),
+        "{stdout}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn why_shows_a_wake_with_its_facts_and_metrics_shows_its_latencies() -> Result<()> {
     let scene = scene(0).await?;

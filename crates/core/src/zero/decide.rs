@@ -148,6 +148,9 @@ struct Look<'a> {
     state: &'a WatchState,
     cause: &'a Cause,
     now: i64,
+    /// The backlog and priority backlog counted ([`Facts::counted`]).
+    backlog: u64,
+    priority: u64,
     active: bool,
     /// Nothing at all: not even a message below the activation threshold or one in
     /// flight.
@@ -165,12 +168,8 @@ impl<'a> Look<'a> {
         cause: &'a Cause,
         now: i64,
     ) -> Self {
-        let work = shows_work(
-            settings,
-            facts.backlog,
-            facts.priority_backlog,
-            facts.metric_active,
-        );
+        let (backlog, priority) = facts.counted();
+        let work = shows_work(settings, backlog, priority, facts.metric_active);
         let active = match cause {
             Cause::Push(_) => true,
             Cause::Poll => work || (facts.desired == 0 && state.wake_requested.is_some()),
@@ -179,8 +178,8 @@ impl<'a> Look<'a> {
         // Tasks still starting (an instance placed, an image pulled, a model loaded)
         // have not had their chance at the work: the idle clock does not run.
         let starting = facts.running < facts.desired;
-        let idle = !active && facts.backlog == 0 && !facts.metric_active && !starting;
-        let seen_now = active || state.last_activity.is_none() || facts.backlog > 0 || starting;
+        let idle = !active && backlog == 0 && !facts.metric_active && !starting;
+        let seen_now = active || state.last_activity.is_none() || backlog > 0 || starting;
         // Work done between looks (a job sent and finished within a minute) restarts
         // the idle clock as if it had been seen; a time ahead of the clock is capped.
         let between = facts.recent_activity.map(|at| at.min(now));
@@ -192,7 +191,7 @@ impl<'a> Look<'a> {
         // Work seen now or between looks ends an idle gap; tasks starting do not. SQS's
         // counts cover whole minutes: work in two minutes in a row may have had no gap
         // at all, so a gap they show is taken a minute shorter.
-        let work_at = if active || facts.backlog > 0 {
+        let work_at = if active || backlog > 0 {
             Some(now)
         } else {
             between
@@ -207,6 +206,8 @@ impl<'a> Look<'a> {
             state,
             cause,
             now,
+            backlog,
+            priority,
             active,
             idle,
             last_activity,
@@ -233,11 +234,11 @@ impl<'a> Look<'a> {
         let by = match self.cause {
             Cause::Push(what) => WakeCause::Push(what.clone()),
             _ if self.facts.metric_active => WakeCause::Metric,
-            _ if self.facts.priority_backlog > 0 => WakeCause::Priority {
-                messages: self.facts.priority_backlog,
+            _ if self.priority > 0 => WakeCause::Priority {
+                messages: self.priority,
             },
             _ => WakeCause::Backlog {
-                backlog: self.facts.backlog,
+                backlog: self.backlog,
                 threshold: self.settings.activation_backlog,
             },
         };
@@ -282,7 +283,7 @@ impl<'a> Look<'a> {
             (wake_tasks, WakeBasis::Fixed { wake_tasks })
         } else {
             // f64 -> u32 saturates; a huge backlog is capped by max just below.
-            let need = (self.facts.backlog as f64 / per_task).ceil() as u32;
+            let need = (self.backlog as f64 / per_task).ceil() as u32;
             let max = self.sizing.capacity_max.max(wake_tasks);
             let to = need.max(wake_tasks).min(max);
             let adjusted = if to > need {
@@ -292,7 +293,7 @@ impl<'a> Look<'a> {
             } else {
                 None
             };
-            let backlog = self.facts.backlog;
+            let backlog = self.backlog;
             let basis = WakeBasis::Backlog {
                 backlog,
                 per_task,
@@ -317,9 +318,9 @@ impl<'a> Look<'a> {
             return self.stay(Why::Floor(floor));
         }
         if !self.idle {
-            return self.stay(if facts.backlog > 0 {
+            return self.stay(if self.backlog > 0 {
                 Why::Busy {
-                    backlog: facts.backlog,
+                    backlog: self.backlog,
                 }
             } else if facts.running < facts.desired {
                 Why::Starting {

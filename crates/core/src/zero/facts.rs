@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::gaps::IdleGaps;
 use crate::capacity::Rates;
 use crate::facts::ScalableBounds;
+use crate::queue::Backlog;
 
 /// Why the watcher is looking at a target now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,8 +31,12 @@ pub struct Facts {
     pub running: u32,
     /// Visible + in flight + delayed over the target's queues, weighted by queue.
     pub backlog: u64,
+    /// The in-flight part of `backlog` ([`Facts::counted`]).
+    pub in_flight: u64,
     /// Messages on priority queues: activity whatever the activation threshold.
     pub priority_backlog: u64,
+    /// The in-flight part of `priority_backlog`.
+    pub priority_in_flight: u64,
     /// Whether the configured activation metric is above its threshold.
     pub metric_active: bool,
     pub bounds: Option<ScalableBounds>,
@@ -118,6 +123,26 @@ pub fn sleep_possible(facts: &Facts) -> bool {
 }
 
 impl Facts {
+    /// The backlog and the priority backlog a look counts: all of them while the
+    /// service is awake (what its tasks hold is work in progress); asleep, what a task
+    /// woken now could receive ([`Backlog::receivable`]). A sleeping service holds no
+    /// message: one in flight is read staler than the sleep (SQS's counts may lag a
+    /// minute), or was held by a task the sleep stopped, and no task woken for it can
+    /// receive it before it is visible again, when it wakes the service as it is.
+    pub fn counted(&self) -> (u64, u64) {
+        if self.desired > 0 {
+            return (self.backlog, self.priority_backlog);
+        }
+        Backlog {
+            weighted: self.backlog,
+            weighted_in_flight: self.in_flight,
+            priority: self.priority_backlog,
+            priority_in_flight: self.priority_in_flight,
+            ..Backlog::default()
+        }
+        .receivable()
+    }
+
     /// A floor above zero and who holds it: the scalable target's MinCapacity, or the
     /// prescaler's window floor on a service without one. A service with a floor
     /// never sleeps (the floor's owner decides when it ends).

@@ -369,8 +369,10 @@ impl SluiceLoop {
             desired: levers.desired,
             running: view.running(),
             backlog: visible + in_flight,
+            in_flight,
             // Simulated queues are unweighted, without priority.
             priority_backlog: 0,
+            priority_in_flight: 0,
             metric_active: false,
             bounds: Some(levers.bounds),
             // The simulated service always has a scalable target: floors are its

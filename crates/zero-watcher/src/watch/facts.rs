@@ -90,7 +90,9 @@ fn assemble(
         desired: counts.desired,
         running: counts.running,
         backlog: backlog.weighted,
+        in_flight: backlog.weighted_in_flight,
         priority_backlog: backlog.priority,
+        priority_in_flight: backlog.priority_in_flight,
         metric_active,
         bounds,
         prescaled: None,
@@ -260,9 +262,8 @@ pub async fn active<'t>(
         .iter()
         .zip(backlogs.into_iter().zip(metrics))
         .filter(|(watched, (backlog, metric))| {
-            let (weighted, priority) = backlog
-                .as_ref()
-                .map_or((0, 0), |b| (b.weighted, b.priority));
+            // Asleep: what a task woken now could receive (`zero::Facts::counted`).
+            let (weighted, priority) = backlog.as_ref().map_or((0, 0), Backlog::receivable);
             let active =
                 zero::shows_work(watched.zero, weighted, priority, matches!(metric, Ok(true)));
             if !active && backlog.is_ok() && metric.is_ok() {

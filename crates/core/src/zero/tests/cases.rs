@@ -342,6 +342,70 @@ fn a_priority_message_wakes_whatever_the_threshold() {
     );
 }
 
+/// A sleeping service holds no message: what a read shows in flight is staler than
+/// the sleep (SQS's counts may lag a minute) or held by a task the sleep stopped, and
+/// no task woken for it could receive it before it is visible again. It wakes nothing
+/// and sizes no wake; awake, it is work in progress.
+#[test]
+fn messages_in_flight_wake_no_sleeping_service() {
+    let gold = Sizing {
+        backlog_per_task: 50.0,
+        capacity_max: 20,
+        latency_goal_seconds: None,
+    };
+    let look = |facts: &Facts| {
+        decide(
+            &settings(),
+            gold,
+            facts,
+            &WatchState::default(),
+            &Cause::Poll,
+            T0,
+        )
+    };
+    let held = |backlog, in_flight, priority, priority_in_flight| Facts {
+        in_flight,
+        priority_in_flight,
+        ..asleep_with(backlog, priority)
+    };
+    // (backlog, in flight, priority, priority in flight, wake to)
+    let cases = [
+        (3, 3, 0, 0, None),       // a stale read of the tasks' last jobs
+        (2, 2, 2, 2, None),       // on a priority queue too
+        (150, 50, 0, 0, Some(2)), // sized on the 100 a woken task can receive
+        (3, 2, 0, 0, Some(1)),    // one visible
+        (2, 2, 3, 2, Some(1)),    // one priority message visible
+    ];
+    for (backlog, in_flight, priority, priority_in_flight, to) in cases {
+        let verdict = look(&held(backlog, in_flight, priority, priority_in_flight));
+        assert_eq!(
+            wake_to(&verdict),
+            to,
+            "{backlog} with {in_flight} in flight"
+        );
+    }
+    let asleep = look(&held(3, 3, 0, 0));
+    assert_eq!(asleep.decision.reason(), "asleep, no activity");
+    // Awake, a message in hand is work: the service is busy, not idle.
+    let busy = decide(
+        &settings(),
+        gold,
+        &Facts {
+            in_flight: 3,
+            ..facts(2, 3)
+        },
+        &idle_since(T0 - 3600),
+        &Cause::Poll,
+        T0,
+    );
+    assert_eq!(action(&busy), "stay");
+    assert!(
+        busy.decision.reason().contains("backlog 3"),
+        "{}",
+        busy.decision.reason()
+    );
+}
+
 #[test]
 fn work_between_looks_restarts_the_idle_clock() {
     // A job every 3 minutes that takes 20 s: every look finds the queue empty,
