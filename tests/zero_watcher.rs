@@ -139,6 +139,11 @@ fn outcome(report: &zero_watcher::Report) -> Effect {
     report.decisions[0].outcome
 }
 
+/// Why the first target's look decided as it did.
+fn reason(report: &zero_watcher::Report) -> &str {
+    &report.decisions[0].reason
+}
+
 #[tokio::test]
 async fn a_message_wakes_the_service_and_idleness_puts_it_back_to_sleep() -> Result<()> {
     let scenario = scenario(2).await?;
@@ -226,7 +231,7 @@ async fn an_unset_idle_wait_is_the_measured_start_up() -> Result<()> {
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(10), None)
         .await?;
     assert_eq!(outcome(&report), Effect::Done(Zero::Sleep), "{report:?}");
-    let reason = &report.decisions[0].reason;
+    let reason = reason(&report);
     assert!(
         reason.ends_with("s (idle wait 5s: the last start-up)"),
         "{reason}"
@@ -291,7 +296,7 @@ async fn an_sns_notification_wakes_its_target() -> Result<()> {
         .await?;
     assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert_eq!(
-        report.decisions[0].reason,
+        reason(&report),
         format!(
             "SNS notification from {TOPIC}; 1 task(s): wake_tasks 1 (a push: backlog not read)"
         )
@@ -498,7 +503,7 @@ async fn an_activation_metric_in_cloudwatch_wakes_its_target() -> Result<()> {
         .handle(&fixture("zero-watcher/scheduled.json")?)
         .await?;
     assert_eq!(
-        (outcome(&report), report.decisions[0].reason.as_str()),
+        (outcome(&report), reason(&report)),
         (
             Effect::Done(Zero::Wake),
             "activation metric above its threshold; 1 task(s): ceil(backlog 0 / 10 per task) = 0, raised to wake_tasks 1"
@@ -573,7 +578,7 @@ async fn a_scalable_target_is_never_fought() -> Result<()> {
         .handle_at(&fixture("zero-watcher/scheduled.json")?, &Later(3600), None)
         .await?;
     assert_eq!(
-        report.decisions[0].reason,
+        reason(&report),
         "scalable target MinCapacity 1 > 0: never sleeps"
     );
     assert_eq!(scenario.desired().await?, 1);
@@ -734,9 +739,7 @@ async fn a_protected_task_blocks_the_sleep_until_its_job_is_done() -> Result<()>
     let report = watcher.handle_at(&event, &Later(10 * 60), None).await?;
     assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
     assert!(
-        report.decisions[0]
-            .reason
-            .starts_with("blocked: 1 task(s) protected"),
+        reason(&report).starts_with("blocked: 1 task(s) protected"),
         "{report:?}"
     );
     assert_eq!(scenario.desired().await?, 1, "read back from ECS");
@@ -767,9 +770,7 @@ async fn a_burst_wakes_to_what_the_backlog_needs_in_one_update() -> Result<()> {
         .await?;
     assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert!(
-        report.decisions[0]
-            .reason
-            .ends_with("8 task(s): ceil(backlog 400 / 50 per task) = 8"),
+        reason(&report).ends_with("8 task(s): ceil(backlog 400 / 50 per task) = 8"),
         "{report:?}"
     );
     assert_eq!(scenario.desired().await?, 8);
@@ -799,7 +800,7 @@ async fn messages_in_flight_wake_no_sleeping_service() -> Result<()> {
     scenario.send(5, 0).await?;
     let report = watcher.handle(&event).await?;
     assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
-    let reason = &report.decisions[0].reason;
+    let reason = reason(&report);
     assert!(
         reason.ends_with("3 task(s): ceil(backlog 5 / 2 per task) = 3"),
         "the 5 visible, not the 8 in the queue: {reason}"
@@ -837,9 +838,7 @@ async fn a_priority_message_wakes_past_a_high_threshold() -> Result<()> {
     let report = watcher.handle(&event).await?;
     assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
     assert!(
-        report.decisions[0]
-            .reason
-            .starts_with("1 message(s) on a priority queue"),
+        reason(&report).starts_with("1 message(s) on a priority queue"),
         "{report:?}"
     );
     assert_eq!(
@@ -1219,7 +1218,8 @@ async fn idle_time_does_not_count_while_tasks_start() -> Result<()> {
     watcher.handle(&event).await?;
     let report = watcher.handle_at(&event, &Later(3600), None).await?;
     assert_eq!(
-        report.decisions[0].reason, "starting: 0 of 2 task(s) running; the idle clock waits",
+        reason(&report),
+        "starting: 0 of 2 task(s) running; the idle clock waits",
         "{report:?}"
     );
     assert_eq!(emulators.desired_count(&cluster, &service).await?, 2);

@@ -103,7 +103,7 @@ impl World {
     /// One invocation on `event` whose first decision is `effect`.
     async fn expect(&self, event: &Value, effect: Effect) -> crate::watch::Report {
         let report = self.run(event).await.unwrap();
-        assert_eq!(report.decisions[0].outcome, effect, "{report:?}");
+        assert_eq!(first(&report).0, effect, "{report:?}");
         report
     }
 
@@ -181,14 +181,14 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     let fakes = World::new();
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
-        report.decisions[0].outcome,
+        first(&report).0,
         Effect::Unchanged,
         "asleep and nothing waiting"
     );
 
     fakes.set_backlog("gold-q", 2, 0);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Done(Zero::Wake));
+    assert_eq!(first(&report).0, Effect::Done(Zero::Wake));
     assert_eq!(fakes.writes(), vec![("gold-svc".to_owned(), 1)]);
 
     // Work picked up: in flight only still counts as busy.
@@ -206,7 +206,7 @@ async fn wakes_on_backlog_then_sleeps_after_the_idle_window() {
     );
     fakes.advance(60);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Done(Zero::Sleep));
+    assert_eq!(first(&report).0, Effect::Done(Zero::Sleep));
     assert_eq!(
         fakes.writes(),
         vec![("gold-svc".to_owned(), 1), ("gold-svc".to_owned(), 0)]
@@ -340,13 +340,13 @@ async fn a_failed_read_changes_nothing() {
 #[tokio::test]
 async fn a_burst_of_sns_to_an_awake_service_makes_no_ecs_call() {
     let fakes = World::new();
-    let first = fakes.run(&sns()).await.unwrap();
-    assert_eq!(first.decisions[0].outcome, Effect::Done(Zero::Wake));
+    let woken = fakes.run(&sns()).await.unwrap();
+    assert_eq!(first(&woken).0, Effect::Done(Zero::Wake));
     let reads_after_wake = fakes.aws.calls("ECS.DescribeServices");
     for _ in 0..100 {
         fakes.advance(1);
         let report = fakes.run(&sns()).await.unwrap();
-        assert_eq!(report.decisions[0].outcome, Effect::Unchanged);
+        assert_eq!(first(&report).0, Effect::Unchanged);
     }
     assert_eq!(
         fakes.aws.calls("ECS.DescribeServices"),
@@ -429,10 +429,7 @@ async fn dry_run_decides_and_changes_nothing() {
     let report = watch(&poll(), &dry, &fakes.ports()).await.unwrap();
     assert!(report.dry_run);
     assert_eq!(
-        (
-            report.decisions[0].outcome,
-            report.decisions[0].desired_after
-        ),
+        (first(&report).0, report.decisions[0].desired_after),
         (Effect::Would(Zero::Wake), Some(1))
     );
     assert!(fakes.writes().is_empty());
@@ -608,7 +605,7 @@ async fn an_idle_service_sleeps_at_the_poll_its_wait_ends() {
     let report = fakes
         .window(8, &[(1500, 5, Some(0)), (1000, 30, None)])
         .await;
-    assert_eq!(report.decisions[0].outcome, Effect::Unchanged, "{report:?}");
+    assert_eq!(first(&report).0, Effect::Unchanged, "{report:?}");
     let slept = with_effect(&report, Effect::Done(Zero::Sleep));
     // Looks at about 1 s (busy), 2 s (quiet, T0 + 5), 3 s (T0 + 35: over); a loaded
     // machine may delay it a look or two, never to the window's last (about 7).
@@ -712,7 +709,7 @@ async fn a_wake_is_measured_at_the_poll_its_task_runs() {
     };
     let (report, ()) = futures::join!(run, start);
     let report = report.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Done(Zero::Wake));
+    assert_eq!(first(&report).0, Effect::Done(Zero::Wake));
     let started = report
         .decisions
         .iter()
@@ -744,7 +741,7 @@ async fn an_activation_metric_above_its_threshold_wakes_and_keeps_awake() {
     fakes.set_metric(Some(100.0));
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
-        report.decisions[0].outcome,
+        first(&report).0,
         Effect::Unchanged,
         "at the threshold is not above it"
     );
@@ -777,11 +774,11 @@ async fn an_activation_rate_wakes_on_growth_not_on_size() {
     let query = activation_metric(0.0).query().unwrap();
     fakes.aws.set_series(&query, vec![6000.0, 5000.0]);
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Unchanged, "shrinking");
+    assert_eq!(first(&report).0, Effect::Unchanged, "shrinking");
     fakes.aws.set_series(&query, vec![200.0, 350.0]);
     let report = fakes.run(&poll()).await.unwrap();
     assert_eq!(
-        report.decisions[0].outcome,
+        first(&report).0,
         Effect::Done(Zero::Wake),
         "growing 150 a minute"
     );
@@ -911,7 +908,7 @@ async fn a_manual_sleep_never_wakes_a_sleeping_service() {
     )
     .await
     .unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Unchanged, "{report:?}");
+    assert_eq!(first(&report).0, Effect::Unchanged, "{report:?}");
     assert!(fakes.writes().is_empty(), "asked to sleep: not woken");
 }
 
@@ -937,11 +934,7 @@ async fn an_alarm_notification_through_a_topic_wakes_only_on_alarm() {
     let report = watch(&notification("ALARM"), &settings(), &fakes.ports())
         .await
         .unwrap();
-    assert_eq!(
-        report.decisions[0].outcome,
-        Effect::Done(Zero::Wake),
-        "{report:?}"
-    );
+    assert_eq!(first(&report).0, Effect::Done(Zero::Wake), "{report:?}");
 }
 
 #[tokio::test]
@@ -1320,7 +1313,7 @@ async fn the_need_moves_nothing_when_it_cannot_be_trusted_or_in_a_dry_run() {
         1,
     );
     let report = fakes.run(&poll()).await.unwrap();
-    assert_eq!(report.decisions[0].outcome, Effect::Unchanged);
+    assert_eq!(first(&report).0, Effect::Unchanged);
     let (effect, reason) = &capacity(&report)[0];
     assert_eq!(*effect, ControlEffect::Unread);
     assert!(reason.contains("not decided, nothing changed"), "{reason}");
@@ -1384,7 +1377,7 @@ async fn idle_time_does_not_count_while_tasks_start_and_a_start_that_never_ends_
         "40 minutes and no task running"
     );
     assert_eq!(
-        report.decisions[0].outcome,
+        first(&report).0,
         Effect::Unchanged,
         "not slept and woken in a loop"
     );

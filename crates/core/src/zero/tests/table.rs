@@ -180,18 +180,9 @@ fn decide_table() {
         };
         let (desired, backlog, metric_active, bounds) = case.facts;
         let facts = Facts {
-            desired,
-            running: desired,
-            backlog,
-            in_flight: 0,
-            priority_backlog: 0,
-            priority_in_flight: 0,
             metric_active,
             bounds: bounds.map(|(min, max)| ScalableBounds { min, max }),
-            prescaled: None,
-            recent_activity: None,
-            protection: Protection::Clear,
-            polled: Polled::default(),
+            ..facts(desired, backlog)
         };
         let verdict = decide(&settings, SIZING, &facts, &case.state, &case.cause, T0);
         let action = match verdict.decision {
