@@ -809,6 +809,50 @@ async fn messages_in_flight_wake_no_sleeping_service() -> Result<()> {
     Ok(())
 }
 
+/// A sleeping service whose latency goal leaves room beyond its start-up puts the
+/// wake off, so jobs that come meanwhile share one start-up. Against the emulators: a
+/// job on a target with a 5-minute goal whose tasks start in 90 s (the publisher's
+/// record in DynamoDB): the first look leaves it at 0 and keeps when it saw the work
+/// (read back from DynamoDB); a look once the room is spent wakes it (read back from
+/// ECS).
+#[tokio::test]
+async fn a_wake_waits_the_room_its_latency_goal_leaves() -> Result<()> {
+    use sluice_aws::{RateRecords, WatchStates};
+    use sluice_core::capacity::Rates;
+    let scenario = scenario_with(1, |target| {
+        target.backlog_per_task = 4.0;
+        target.latency_goal_seconds = Some(300);
+    })
+    .await?;
+    let store = DynamoStore::new(
+        scenario.emulators.clients.dynamodb().clone(),
+        &scenario.table,
+    );
+    let rates = Rates {
+        start_up: Some(90.0),
+        ..Rates::default()
+    };
+    store.save_rates(TARGET, &rates).await?;
+    scenario.send(1, 0).await?;
+    let watcher = scenario.watcher(0);
+    let event = fixture("zero-watcher/scheduled.json")?;
+    let report = watcher.handle(&event).await?;
+    assert_eq!(outcome(&report), Effect::Unchanged, "{report:?}");
+    assert!(
+        reason(&report).ends_with("of the 105s its latency goal leaves before a wake"),
+        "300 - 1.5 x 90 - 60: {report:?}"
+    );
+    assert_eq!(scenario.desired().await?, 0, "read back from ECS");
+    let stored = store.load_all().await?;
+    let since = stored.get(TARGET).and_then(|s| s.value.waiting_since);
+    assert!(since.is_some(), "kept in DynamoDB: {stored:?}");
+
+    let report = watcher.handle_at(&event, &Later(120), None).await?;
+    assert_eq!(outcome(&report), Effect::Done(Zero::Wake), "{report:?}");
+    assert_eq!(scenario.desired().await?, 1);
+    Ok(())
+}
+
 /// A message on a priority queue wakes a target whose activation threshold the
 /// ordinary backlog does not reach.
 #[tokio::test]

@@ -11,7 +11,7 @@ use sluice_core::prescale::{Change, Hold, OwnWrite, PrescaleFacts, plan};
 use sluice_core::startup::{self, StartUp, StartUps};
 use sluice_core::zero::{
     Cause, Decision, Facts, IdleGaps, IdleWait, Polled, Protection, Sizing, Transition, WatchState,
-    decide,
+    Why, decide, wake_room,
 };
 use sluice_testkit::property_config;
 
@@ -36,7 +36,7 @@ fn state() -> impl Strategy<Value = WatchState> {
         proptest::option::of(time()),
         proptest::option::of((any::<bool>(), time())),
         proptest::option::of((0u32..12, time())),
-        proptest::option::of(time()),
+        (proptest::option::of(time()), proptest::option::of(time())),
         any::<u32>(),
         proptest::option::of(time()),
         proptest::option::of(time()),
@@ -47,7 +47,7 @@ fn state() -> impl Strategy<Value = WatchState> {
                 last_activity,
                 claimed,
                 observed,
-                wake_requested,
+                (wake_requested, waiting_since),
                 skipped,
                 woke_at,
                 running_at,
@@ -64,6 +64,7 @@ fn state() -> impl Strategy<Value = WatchState> {
                         (transition, at)
                     }),
                     observed,
+                    waiting_since,
                     wake_requested,
                     woke_at,
                     running_at,
@@ -113,12 +114,14 @@ fn sizing() -> impl Strategy<Value = Sizing> {
         prop_oneof![Just(1.0), 0.5f64..500.0],
         1u32..100,
         prop::option::of(1u32..3600),
+        prop::option::of(prop_oneof![Just(f64::NAN), -10.0f64..900.0]),
     )
         .prop_map(
-            |(backlog_per_task, capacity_max, latency_goal_seconds)| Sizing {
+            |(backlog_per_task, capacity_max, latency_goal_seconds, start_up_seconds)| Sizing {
                 backlog_per_task,
                 capacity_max,
                 latency_goal_seconds,
+                start_up_seconds,
             },
         )
 }
@@ -260,6 +263,19 @@ proptest! {
                     let urgent = facts.priority_backlog - facts.priority_in_flight;
                     prop_assert!(waiting > settings.activation_backlog || urgent > 0);
                 }
+            }
+            Decision::Stay { reason: Why::WakePutOff { waited, room } } => {
+                // Put off only on a poll of a sleeping service with queued work alone,
+                // within the room its goal leaves beyond a start-up and a stale read.
+                prop_assert_eq!(facts.desired, 0);
+                prop_assert_eq!(&cause, &Cause::Poll);
+                prop_assert!(!facts.metric_active && state.wake_requested.is_none());
+                prop_assert_eq!(facts.priority_backlog - facts.priority_in_flight, 0);
+                // At most the room a single message leaves one task.
+                prop_assert!(wake_room(&sizing, 1, 1).is_some_and(|most| room <= most));
+                let goal = i64::from(sizing.latency_goal_seconds.unwrap_or(0));
+                prop_assert!((0..room).contains(&waited) && room < goal);
+                prop_assert!(verdict.state.waiting_since.is_some());
             }
             Decision::Stay { .. } => {}
         }

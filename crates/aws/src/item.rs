@@ -109,6 +109,7 @@ pub fn watch_state(item: &Item) -> Versioned<WatchState> {
         last_activity: number(item, "last_activity", &mut problems),
         claimed,
         observed,
+        waiting_since: number(item, "waiting_since", &mut problems),
         wake_requested: number(item, "wake_requested", &mut problems),
         woke_at: number(item, "woke_at", &mut problems),
         running_at: number(item, "running_at", &mut problems),
@@ -159,6 +160,9 @@ pub fn watch_state_attributes(state: &WatchState) -> Item {
     if let Some((desired, at)) = state.observed {
         item.insert("observed_desired".to_owned(), n(i64::from(desired)));
         item.insert("observed_at".to_owned(), n(at));
+    }
+    if let Some(at) = state.waiting_since {
+        item.insert("waiting_since".to_owned(), n(at));
     }
     if let Some(at) = state.wake_requested {
         item.insert("wake_requested".to_owned(), n(at));
@@ -262,6 +266,7 @@ mod tests {
             last_activity: Some(1_800_000_000),
             claimed: Some((Transition::Sleep, 1_800_000_010)),
             observed: Some((3, 1_800_000_020)),
+            waiting_since: Some(1_800_000_025),
             wake_requested: Some(1_800_000_030),
             woke_at: Some(1_800_000_040),
             running_at: Some(1_800_000_100),

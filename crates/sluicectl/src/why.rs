@@ -455,6 +455,15 @@ fn watcher_record_says(record: &WatchRecord, seen: &Seen, waiting: u64, now: i64
             now.saturating_sub(claimed)
         );
     }
+    if let Some(since) = state.waiting_since {
+        return format!(
+            "at 0 with {waiting} waiting, seen {}s ago: the zero-watcher puts the wake off \
+             while the latency goal leaves room beyond a start-up (docs/zero-watcher.md); \
+             its last decision: {}",
+            now.saturating_sub(since),
+            watcher_says(seen).unwrap_or("none stored")
+        );
+    }
     format!(
         "at 0 with {waiting} waiting; the zero-watcher's last decision was: {}. The work \
          came after it: its next look wakes the service",
@@ -581,6 +590,20 @@ mod tests {
                     watch: Some(Some(record(
                         WatchState {
                             claimed: Some((Transition::Wake, NOW - 5)),
+                            ..WatchState::default()
+                        },
+                        NOW,
+                    ))),
+                    ..asleep_with(9)
+                },
+            ),
+            (
+                "seen 40s ago: the zero-watcher puts the wake off",
+                t.clone(),
+                Seen {
+                    watch: Some(Some(record(
+                        WatchState {
+                            waiting_since: Some(NOW - 40),
                             ..WatchState::default()
                         },
                         NOW,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::facts::{Cause, Facts, Protection, Sizing};
 use super::gaps::IdleGaps;
 use super::idle::IdleWait;
+use super::room::wake_room;
 use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
 use super::why::{Adjusted, Block, SleepCause, WakeBasis, WakeCause, WakeSize, Why};
 use crate::config::{ScaleToZero, WakeCount};
@@ -119,6 +120,22 @@ pub fn shows_work(
     backlog > settings.activation_backlog || priority_backlog > 0 || metric_active
 }
 
+/// Since when a sleeping service's work has waited for its wake: from the first look
+/// that saw it (`work`), kept while looks see it, and past a look that sees none
+/// within a stale read's minute of it (that read may be older than the work). None
+/// while awake, and once the work is gone.
+fn waiting_since(desired: u32, work: bool, stored: Option<i64>, now: i64) -> Option<i64> {
+    if desired > 0 {
+        return None;
+    }
+    match stored {
+        Some(since) if work => Some(since.min(now)),
+        None if work => Some(now),
+        Some(since) if now.saturating_sub(since) < IdleGaps::STALE_READ_SECONDS => Some(since),
+        _ => None,
+    }
+}
+
 /// What one of SQS's sent and received counts covers: a minute.
 const SQS_COUNT_SECONDS: i64 = 60;
 
@@ -157,6 +174,8 @@ struct Look<'a> {
     idle: bool,
     last_activity: Option<i64>,
     idle_gaps: IdleGaps,
+    /// Asleep: since when the work a wake is put off for has been seen.
+    waiting_since: Option<i64>,
 }
 
 impl<'a> Look<'a> {
@@ -199,6 +218,7 @@ impl<'a> Look<'a> {
                 .map(|at| at.saturating_sub(SQS_COUNT_SECONDS))
         };
         let idle_gaps = work_at.map_or(state.idle_gaps, |at| state.gap_until(at));
+        let waiting_since = waiting_since(facts.desired, work, state.waiting_since, now);
         Look {
             settings,
             sizing,
@@ -212,6 +232,7 @@ impl<'a> Look<'a> {
             idle,
             last_activity,
             idle_gaps,
+            waiting_since,
         }
     }
 
@@ -231,6 +252,14 @@ impl<'a> Look<'a> {
         if self.claim_in_force(Transition::Wake) {
             return self.stay(Why::Claimed(Transition::Wake));
         }
+        if let Some(put_off) = self.put_off(&count) {
+            // The work needs no task until the wake: the idle gap it ends, and the
+            // activity it counts as, are the wake's.
+            let mut verdict = self.stay(put_off);
+            verdict.state.last_activity = self.state.last_activity;
+            verdict.state.idle_gaps = self.state.idle_gaps;
+            return verdict;
+        }
         let by = match self.cause {
             Cause::Push(what) => WakeCause::Push(what.clone()),
             _ if self.facts.metric_active => WakeCause::Metric,
@@ -247,6 +276,22 @@ impl<'a> Look<'a> {
             to,
             reason: Why::Wake { by, count },
         })
+    }
+
+    /// Why this wake waits, while the latency goal leaves room ([`wake_room`]) and
+    /// nothing asks for it sooner: only work on the queues below what sizes the wake
+    /// above its least count, without a push, a priority message, the activation
+    /// metric or a push's asked-for wake.
+    fn put_off(&self, count: &WakeSize) -> Option<Why> {
+        let only_queued = *self.cause == Cause::Poll
+            && !self.facts.metric_active
+            && self.priority == 0
+            && self.state.wake_requested.is_none()
+            && count.to <= self.settings.wake_tasks.max(1);
+        let room = wake_room(&self.sizing, self.backlog, count.to).filter(|_| only_queued)?;
+        let since = self.waiting_since?;
+        let waited = self.now.saturating_sub(since);
+        (waited < room).then_some(Why::WakePutOff { waited, room })
     }
 
     /// The wake count within the bounds: MinCapacity raises it, MaxCapacity and
@@ -411,6 +456,7 @@ impl<'a> Look<'a> {
                 last_activity: self.last_activity,
                 claimed: self.state.claimed,
                 observed: Some((self.facts.desired, self.now)),
+                waiting_since: self.waiting_since,
                 wake_requested: self.wake_requested(),
                 woke_at: self.state.woke_at,
                 running_at: self.running_at(),
@@ -448,6 +494,7 @@ impl<'a> Look<'a> {
                 last_activity: self.last_activity,
                 claimed,
                 observed: Some((0, self.now)),
+                waiting_since: None,
                 wake_requested: self.wake_requested(),
                 woke_at,
                 running_at: None,

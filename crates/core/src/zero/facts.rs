@@ -87,6 +87,9 @@ pub struct Sizing {
     pub capacity_max: u32,
     /// How long a message may wait, when known: whether a wake makes work late.
     pub latency_goal_seconds: Option<u32>,
+    /// How long the service's tasks take to start, as the load model learned it
+    /// (`Rates::start_up`): how much of the goal a put-off wake leaves ([`super::room`]).
+    pub start_up_seconds: Option<f64>,
 }
 
 impl Sizing {
@@ -111,6 +114,7 @@ impl Sizing {
             backlog_per_task: target.backlog_per_task,
             capacity_max: target.capacity.max,
             latency_goal_seconds: latency,
+            start_up_seconds: rates.and_then(|r| r.start_up),
         }
     }
 }

@@ -7,6 +7,7 @@ mod facts;
 mod gaps;
 mod idle;
 mod polls;
+mod room;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,7 @@ pub use facts::{Cause, Facts, Floor, Polled, Protection, Sizing, sleep_possible}
 pub use gaps::IdleGaps;
 pub use idle::IdleWait;
 pub use polls::Polls;
+pub use room::{SLOWER_START_UP_SHARE, wake_room};
 pub use state::{
     CLAIM_LEASE_SECONDS, OBSERVATION_TRUST_SECONDS, Transition, WatchState, confirmed, released,
     start_latency, start_overdue, unread, wake_latency, wake_starting,

@@ -31,6 +31,11 @@ pub struct WatchState {
     pub claimed: Option<(Transition, i64)>,
     /// The desired count ECS last showed (or a wake confirmed), and when.
     pub observed: Option<(u32, i64)>,
+    /// When a look at the sleeping service first saw the work whose wake it put off
+    /// while its latency goal leaves room ([`super::wake_room`]): the wake is due
+    /// that room after it. Kept until the wake, or until a look a stale read's
+    /// minute later sees the work gone.
+    pub waiting_since: Option<i64>,
     /// When a push first asked for a wake that ECS has not shown done yet: kept until
     /// the service is seen awake, so a wake whose call failed is honoured by the next
     /// look even when nothing else (a queue, a metric) would show the work.
@@ -107,6 +112,7 @@ impl WatchState {
             },
             claimed: self.claimed.filter(|(_, at)| !ahead("claimed_at", *at)),
             observed: self.observed.filter(|(_, at)| !ahead("observed_at", *at)),
+            waiting_since: self.waiting_since.filter(|at| !ahead("waiting_since", *at)),
             wake_requested: self
                 .wake_requested
                 .filter(|at| !ahead("wake_requested", *at)),

@@ -53,6 +53,12 @@ pub enum Why {
         awake: i64,
         minutes: u32,
     },
+    /// Work waiting `waited` seconds of the `room` the latency goal leaves before a
+    /// wake ([`super::wake_room`]).
+    WakePutOff {
+        waited: i64,
+        room: i64,
+    },
     /// A sleep task protection keeps from happening.
     Blocked {
         by: Block,
@@ -163,6 +169,10 @@ impl fmt::Display for Why {
                 "idle, but woken {awake}s ago: min_awake_minutes {minutes}"
             ),
             Why::Blocked { by, sleep } => write!(f, "blocked: {by} ({sleep})"),
+            Why::WakePutOff { waited, room } => write!(
+                f,
+                "work waiting {waited}s of the {room}s its latency goal leaves before a wake"
+            ),
         }
     }
 }

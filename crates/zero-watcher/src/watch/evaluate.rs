@@ -159,20 +159,26 @@ async fn attempt_once<'t>(
 /// No rates read (yet): every latency goal not declared is unknown.
 static NO_RATES: BTreeMap<String, Rates> = BTreeMap::new();
 
-/// The rates the publisher learned, read only when a look could sleep a target whose
-/// latency goal is its backlog per task at its service rate (none declared): the goal
-/// says whether a wake's start-up makes work late (`zero::IdleWait`). Like the other
-/// facts only a sleep needs, not read for pushes, busy or sleeping services; unread,
-/// the goal is unknown and the idle wait takes the cautious side.
+/// The rates the publisher learned, read only when a look needs them: when it could
+/// sleep a target whose latency goal is its backlog per task at its service rate (none
+/// declared), the goal says whether a wake's start-up makes work late
+/// (`zero::IdleWait`); when a sleeping target has work to wake for, the goal and the
+/// start-up say how long the wake may be put off (`zero::wake_room`). Not read for
+/// pushes or busy services; unread, the goal and the start-up are unknown and both
+/// take the cautious side (a wait at the start-up, a wake at once).
 async fn rates_for_sleeps(
     work: &[Work<'_>],
     facts: &[Result<Facts, AwsError>],
     ports: &Ports<'_>,
 ) -> Option<BTreeMap<String, Rates>> {
     let needed = work.iter().zip(facts).any(|((watched, cause), facts)| {
+        let Ok(facts) = facts else {
+            return false;
+        };
+        let goal_unknown = watched.target.latency_goal_seconds.is_none();
+        let asleep_with_work = facts.desired == 0 && facts.counted().0 > 0;
         !matches!(cause, Cause::Push(_))
-            && watched.target.latency_goal_seconds.is_none()
-            && facts.as_ref().is_ok_and(zero::sleep_possible)
+            && ((goal_unknown && zero::sleep_possible(facts)) || asleep_with_work)
     });
     if !needed {
         return None;
@@ -448,6 +454,7 @@ fn worth_storing(new: &WatchState, stored: &WatchState, now: i64) -> bool {
     new.last_activity != stored.last_activity
         || new.idle_gaps != stored.idle_gaps
         || new.wake_requested != stored.wake_requested
+        || new.waiting_since != stored.waiting_since
         || new.running_at != stored.running_at
         || new.observed.map(|(d, _)| d) != stored.observed.map(|(d, _)| d)
         || stored

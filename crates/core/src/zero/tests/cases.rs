@@ -8,6 +8,7 @@ fn a_push_to_a_recently_awake_service_needs_no_reads() {
         last_activity: Some(T0 - 200),
         claimed: None,
         observed: Some((2, T0 - 30)),
+        waiting_since: None,
         wake_requested: None,
         woke_at: None,
         running_at: None,
@@ -177,6 +178,7 @@ fn a_wakes_latency_counts_from_what_the_watcher_could_see() {
         "an older one: the stored"
     );
     let asked = WatchState {
+        waiting_since: None,
         wake_requested: Some(T0 - 120),
         ..asleep
     };
@@ -237,6 +239,7 @@ fn a_wake_is_sized_to_the_backlog() {
         backlog_per_task: 50.0,
         capacity_max: 20,
         latency_goal_seconds: None,
+        start_up_seconds: None,
     };
     let look = |settings: &ScaleToZero, facts: &Facts, sizing: Sizing| {
         decide(
@@ -352,6 +355,7 @@ fn messages_in_flight_wake_no_sleeping_service() {
         backlog_per_task: 50.0,
         capacity_max: 20,
         latency_goal_seconds: None,
+        start_up_seconds: None,
     };
     let look = |facts: &Facts| {
         decide(
@@ -517,6 +521,7 @@ fn times_ahead_of_the_clock_are_dropped_and_said() {
         last_activity: Some(T0 + 86_400),
         claimed: Some((Transition::Wake, T0 + 86_400)),
         observed: Some((1, T0 + 86_400)),
+        waiting_since: None,
         wake_requested: Some(T0 + 86_400),
         woke_at: None,
         running_at: None,
@@ -555,6 +560,7 @@ fn a_wake_never_lands_above_capacity_max_even_under_a_min_capacity_above_it() {
         backlog_per_task: 10.0,
         capacity_max: 2,
         latency_goal_seconds: None,
+        start_up_seconds: None,
     };
     let odd = Facts {
         bounds: Some(ScalableBounds { min: 4, max: 6 }),
@@ -687,4 +693,78 @@ fn the_latency_goal_is_declared_or_the_backlog_per_task_at_the_service_rate() {
         let sizing = Sizing::of(target, rates);
         assert_eq!(sizing.latency_goal_seconds, goal, "{rates:?}");
     }
+}
+
+/// A sleeping service whose latency goal leaves room beyond a start-up puts its wake
+/// off, so jobs that come meanwhile share one start-up; the work ends no idle gap
+/// until the wake. A push, a backlog that sizes the wake above wake_tasks, or no goal
+/// wakes at once; work that a look a stale read's minute later no longer shows is
+/// forgotten.
+#[test]
+fn a_wake_waits_the_room_its_latency_goal_leaves() {
+    // A job of 75 s, 4 in a 5-minute goal, tasks that start in 90 s: room 105 s.
+    let ipsc = Sizing {
+        backlog_per_task: 4.0,
+        capacity_max: 10,
+        latency_goal_seconds: Some(300),
+        start_up_seconds: Some(90.0),
+    };
+    let before = WatchState {
+        idle_gaps: IdleGaps::default().with(3600),
+        ..idle_since(T0 - 3600)
+    };
+    // A poll of the sleeping service finding `jobs` waiting.
+    let poll = |sizing: Sizing, jobs: u64, state: &WatchState, at: i64| {
+        decide(
+            &settings(),
+            sizing,
+            &asleep_with(jobs, 0),
+            state,
+            &Cause::Poll,
+            at,
+        )
+    };
+    let first = poll(ipsc, 1, &before, T0);
+    let said = first.decision.reason();
+    assert_eq!(
+        said,
+        "work waiting 0s of the 105s its latency goal leaves before a wake"
+    );
+    assert_eq!(first.state.waiting_since, Some(T0));
+    assert_eq!(
+        first.state.last_activity, before.last_activity,
+        "no activity yet"
+    );
+    assert_eq!(first.state.idle_gaps, before.idle_gaps, "no gap ended yet");
+    assert_eq!(action(&poll(ipsc, 1, &first.state, T0 + 100)), "stay");
+    let due = poll(ipsc, 1, &first.state, T0 + 105);
+    assert_eq!(wake_to(&due), Some(1), "{}", due.decision.reason());
+    assert_eq!(due.state.waiting_since, None);
+    let gaps = due.state.idle_gaps;
+    assert_eq!(gaps.seconds(), &[3600, 3705], "the gap ends at the wake");
+    // At once: three jobs (two ahead of the last leave no room), a wake sized above
+    // wake_tasks, no goal known, a push.
+    let one_a_task = Sizing {
+        backlog_per_task: 1.0,
+        ..ipsc
+    };
+    let no_goal = Sizing {
+        latency_goal_seconds: None,
+        ..ipsc
+    };
+    for (sizing, jobs, to) in [(ipsc, 3, 1), (one_a_task, 2, 2), (no_goal, 1, 1)] {
+        assert_eq!(
+            wake_to(&poll(sizing, jobs, &before, T0)),
+            Some(to),
+            "{sizing:?}"
+        );
+    }
+    let sns = Cause::Push("sns".into());
+    let pushed = decide(&settings(), ipsc, &asleep_with(1, 0), &before, &sns, T0);
+    assert_eq!(wake_to(&pushed), Some(1));
+    // A quiet read within a minute of the work may be older than it: kept. Later:
+    // the work is gone.
+    let quiet = |at| poll(ipsc, 0, &first.state, at).state.waiting_since;
+    assert_eq!(quiet(T0 + 30), Some(T0));
+    assert_eq!(quiet(T0 + 60), None);
 }

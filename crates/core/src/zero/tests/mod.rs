@@ -26,6 +26,7 @@ const SIZING: Sizing = Sizing {
     backlog_per_task: 1e12,
     capacity_max: 10,
     latency_goal_seconds: None,
+    start_up_seconds: None,
 };
 
 fn facts(desired: u32, backlog: u64) -> Facts {
@@ -50,6 +51,7 @@ fn idle_since(at: i64) -> WatchState {
         last_activity: Some(at),
         claimed: None,
         observed: None,
+        waiting_since: None,
         wake_requested: None,
         woke_at: None,
         running_at: None,
