@@ -489,12 +489,18 @@ impl<'a> Look<'a> {
             Decision::Sleep { .. } => None,
             Decision::Stay { .. } => self.state.woke_at,
         };
+        // Kept through a wake until ECS shows the service awake: a wake whose call
+        // failed is not put off a second time.
+        let waiting_since = match &decision {
+            Decision::Wake { .. } => self.waiting_since,
+            Decision::Sleep { .. } | Decision::Stay { .. } => None,
+        };
         Verdict {
             state: WatchState {
                 last_activity: self.last_activity,
                 claimed,
                 observed: Some((0, self.now)),
-                waiting_since: None,
+                waiting_since,
                 wake_requested: self.wake_requested(),
                 woke_at,
                 running_at: None,

@@ -739,9 +739,22 @@ fn a_wake_waits_the_room_its_latency_goal_leaves() {
     assert_eq!(action(&poll(ipsc, 1, &first.state, T0 + 100)), "stay");
     let due = poll(ipsc, 1, &first.state, T0 + 105);
     assert_eq!(wake_to(&due), Some(1), "{}", due.decision.reason());
-    assert_eq!(due.state.waiting_since, None);
     let gaps = due.state.idle_gaps;
     assert_eq!(gaps.seconds(), &[3600, 3705], "the gap ends at the wake");
+    // A wake whose call failed (still at 0 once its claim lapsed) is not put off again;
+    // once ECS shows the service awake, the wait is forgotten.
+    let lapsed = T0 + 105 + CLAIM_LEASE_SECONDS;
+    let again = poll(ipsc, 1, &due.state, lapsed);
+    assert_eq!(wake_to(&again), Some(1), "{}", again.decision.reason());
+    let awake = decide(
+        &settings(),
+        ipsc,
+        &facts(1, 1),
+        &due.state,
+        &Cause::Poll,
+        T0 + 200,
+    );
+    assert_eq!(awake.state.waiting_since, None);
     // At once: three jobs (two ahead of the last leave no room), a wake sized above
     // wake_tasks, no goal known, a push.
     let one_a_task = Sizing {
