@@ -17,7 +17,7 @@ mod names;
 mod predefined;
 mod step_rule;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod tracked;
 
 pub use burst::{Burst, BurstStep};

@@ -286,12 +286,6 @@ async fn a_failed_read_changes_nothing() {
         "gold",
         WatchState {
             last_activity: Some(T0 - 3600),
-            claimed: None,
-            observed: None,
-            waiting_since: None,
-            wake_requested: None,
-            woke_at: None,
-            running_at: None,
             ..WatchState::default()
         },
         4,
@@ -377,10 +371,6 @@ async fn a_lost_claim_never_acts_twice() {
             last_activity: Some(T0),
             claimed: Some((sluice_core::zero::Transition::Wake, T0)),
             observed: Some((1, T0)),
-            waiting_since: None,
-            wake_requested: None,
-            woke_at: None,
-            running_at: None,
             ..WatchState::default()
         },
         1,

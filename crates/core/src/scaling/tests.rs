@@ -283,21 +283,18 @@ fn unmanaged_scaling_with_policies_is_a_contradiction() {
     );
 }
 
+/// The gold tier's burst: 5 more tasks from 500 waiting, 10 from 2000.
+pub(crate) fn gold_burst() -> Burst {
+    let step = |backlog, add| BurstStep { backlog, add };
+    Burst {
+        steps: vec![step(500, 5), step(2000, 10)],
+        cooldown: 60,
+    }
+}
+
 #[test]
 fn a_burst_adds_the_highest_step_reached() {
-    let burst = Burst {
-        steps: vec![
-            BurstStep {
-                backlog: 500,
-                add: 5,
-            },
-            BurstStep {
-                backlog: 2000,
-                add: 10,
-            },
-        ],
-        cooldown: 60,
-    };
+    let burst = gold_burst();
     assert_eq!(burst.tasks_to_add(499), None);
     assert_eq!(burst.tasks_to_add(500), Some(5));
     assert_eq!(burst.tasks_to_add(10_000), Some(10));

@@ -26,24 +26,17 @@ fn batches_respect_the_size_limit() {
 
 #[test]
 fn embedded_metric_line_holds_every_datum() {
+    let tasks = TaskCounts {
+        running: 2,
+        pending: 1,
+        desired: 3,
+    };
     let reading = Reading {
-        backlog: Backlog::plain(QueueDepth {
-            visible: 3,
-            in_flight: 1,
-            delayed: 0,
-        }),
-        tasks: TaskCounts {
-            running: 2,
-            pending: 1,
-            desired: 3,
-        },
         gpu: Some(GpuUtilization {
             average: 50.0,
             max: 75.0,
         }),
-        oldest_age: None,
-        scaling_changes: None,
-        need: None,
+        ..held(3, 1, tasks)
     };
     let datums = reading.datums(&target("gold"));
     let line = embedded_metric_line("Sluice", 1_700_000_000_000, &datums, Rollup::PerTargetOnly);

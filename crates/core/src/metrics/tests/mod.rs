@@ -36,17 +36,24 @@ fn many(count: usize) -> Vec<Datum> {
 }
 
 fn reading(backlog: u64, desired: u32) -> Reading {
+    let tasks = TaskCounts {
+        running: desired,
+        pending: 0,
+        desired,
+    };
+    held(backlog, 0, tasks)
+}
+
+/// A reading of `visible` and `in_flight` messages and `tasks`, nothing else read.
+fn held(visible: u64, in_flight: u64, tasks: TaskCounts) -> Reading {
+    let depth = QueueDepth {
+        visible,
+        in_flight,
+        delayed: 0,
+    };
     Reading {
-        backlog: Backlog::plain(QueueDepth {
-            visible: backlog,
-            in_flight: 0,
-            delayed: 0,
-        }),
-        tasks: TaskCounts {
-            running: desired,
-            pending: 0,
-            desired,
-        },
+        backlog: Backlog::plain(depth),
+        tasks,
         gpu: None,
         oldest_age: None,
         scaling_changes: None,

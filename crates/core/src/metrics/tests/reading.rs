@@ -23,22 +23,12 @@ fn backlog_per_task_table() {
 
 #[test]
 fn in_flight_only_backlog_keeps_the_service_busy() {
-    let reading = Reading {
-        backlog: Backlog::plain(QueueDepth {
-            visible: 0,
-            in_flight: 7,
-            delayed: 0,
-        }),
-        tasks: TaskCounts {
-            running: 2,
-            pending: 0,
-            desired: 2,
-        },
-        gpu: None,
-        oldest_age: None,
-        scaling_changes: None,
-        need: None,
+    let tasks = TaskCounts {
+        running: 2,
+        pending: 0,
+        desired: 2,
     };
+    let reading = held(0, 7, tasks);
     let datums = reading.datums(&target("t"));
     assert_eq!(value(&datums, names::VISIBLE), Some(0.0));
     assert_eq!(value(&datums, names::BACKLOG), Some(7.0));
@@ -74,14 +64,7 @@ fn backlog_sums_visible_in_flight_and_delayed_over_queues() {
 
 #[test]
 fn a_missing_gpu_reading_is_not_published() {
-    let mut reading = Reading {
-        backlog: Backlog::default(),
-        tasks: TaskCounts::default(),
-        gpu: None,
-        oldest_age: None,
-        scaling_changes: None,
-        need: None,
-    };
+    let mut reading = held(0, 0, TaskCounts::default());
     let datums = reading.datums(&target("t"));
     assert_eq!(datums.len(), 9);
     assert_eq!(value(&datums, names::BACKLOG_WITHOUT_CAPACITY), Some(0.0));
@@ -174,12 +157,8 @@ fn targets_at_the_limit_count_as_scaling_too_often() {
     let mut tally = FleetTally::new(ScalingChangeLimit::default());
     for changes in [Some(2), Some(3), None, Some(9)] {
         let reading = Reading {
-            backlog: Backlog::default(),
-            tasks: TaskCounts::default(),
-            gpu: None,
-            oldest_age: None,
             scaling_changes: changes,
-            need: None,
+            ..held(0, 0, TaskCounts::default())
         };
         tally.count_published(&target, &reading);
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::config::Target;
 use crate::facts::ScalableBounds;
 use crate::prescale::Hold;
-use crate::scaling::{Burst, BurstStep, Compare, Controller, Scaling, Tracks};
+use crate::scaling::{Compare, Controller, Scaling, Tracks};
 
 mod declare;
 mod reconcile;
@@ -23,19 +23,7 @@ fn gold() -> Target {
         .with_scaling(Scaling {
             gpu_utilization: Some(75.0),
             oldest_message_age: Some(300),
-            burst: Some(Burst {
-                steps: vec![
-                    BurstStep {
-                        backlog: 500,
-                        add: 5,
-                    },
-                    BurstStep {
-                        backlog: 2000,
-                        add: 10,
-                    },
-                ],
-                cooldown: 60,
-            }),
+            burst: Some(crate::scaling::tests::gold_burst()),
             ..Scaling::default()
         })
 }

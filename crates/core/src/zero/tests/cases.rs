@@ -6,14 +6,8 @@ use super::*;
 fn a_push_to_a_recently_awake_service_needs_no_reads() {
     let awake = WatchState {
         last_activity: Some(T0 - 200),
-        claimed: None,
         observed: Some((2, T0 - 30)),
-        waiting_since: None,
-        wake_requested: None,
-        woke_at: None,
-        running_at: None,
-        idle_gaps: IdleGaps::default(),
-        skipped: 0,
+        ..WatchState::default()
     };
     let outcome = push_while_awake(&awake, T0).expect("trusted");
     assert_eq!(outcome.state.last_activity, Some(T0));

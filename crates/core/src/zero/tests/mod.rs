@@ -49,14 +49,7 @@ fn facts(desired: u32, backlog: u64) -> Facts {
 fn idle_since(at: i64) -> WatchState {
     WatchState {
         last_activity: Some(at),
-        claimed: None,
-        observed: None,
-        waiting_since: None,
-        wake_requested: None,
-        woke_at: None,
-        running_at: None,
-        idle_gaps: IdleGaps::default(),
-        skipped: 0,
+        ..WatchState::default()
     }
 }
 
