@@ -88,7 +88,8 @@ pub struct Sizing {
     /// How long a message may wait, when known: whether a wake makes work late.
     pub latency_goal_seconds: Option<u32>,
     /// How long the service's tasks take to start, as the load model learned it
-    /// (`Rates::start_up`): how much of the goal a put-off wake leaves ([`super::room`]).
+    /// (`Rates::start_up`): how much of the goal a put-off wake leaves
+    /// ([`super::wake_room`]).
     pub start_up_seconds: Option<f64>,
 }
 

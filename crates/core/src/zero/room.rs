@@ -6,10 +6,11 @@
 //! receive the first message within the goal; jobs that come meanwhile are served by
 //! the same wake, which pays one start-up for them all instead of one each. That is
 //! what the clairvoyant limit does (it receives each message as late as the goal
-//! allows, [docs/control.md]). The room is the goal less the start-up, less what
-//! the watcher cannot see: SQS's counts may show a message up to a minute after it
-//! came ([`IdleGaps::STALE_READ_SECONDS`]), and a start-up may run longer than the one
-//! learned ([`SLOWER_START_UP_SHARE`] of it). Nothing else is put off: a push, a
+//! allows, docs/control.md). The room is the goal less the start-up, less what the
+//! watcher cannot see: SQS's counts may show a message up to a minute after it came
+//! ([`IdleGaps::STALE_READ_SECONDS`]), and a start-up may run longer than the one
+//! learned ([`SLOWER_START_UP_SHARE`] of it); less the time the woken tasks take to
+//! reach the last message waiting. Nothing else is put off: a push, a
 //! priority message, the activation metric, a wake a push asked for, or a backlog
 //! that sizes the wake above `wake_tasks` wakes at once, and without a goal or a
 //! start-up known there is no room.
@@ -80,12 +81,12 @@ mod tests {
                 "{goal:?} {start_up:?} {messages} on {tasks}"
             );
         }
-        let no_share = Sizing {
+        let no_per_task = Sizing {
             backlog_per_task: 0.0,
             ..sizing(Some(300), Some(90.0))
         };
         assert_eq!(
-            wake_room(&no_share, 1, 1),
+            wake_room(&no_per_task, 1, 1),
             None,
             "no backlog_per_task: no room"
         );
