@@ -382,7 +382,7 @@ fn asleep_with_work(target: &Target, seen: &Seen, backlog: &Backlog, now: i64) -
     // What a woken task could receive: a sleeping service holds no message
     // (`zero::Facts::counted`).
     let (waiting, priority) = backlog.receivable();
-    let held = backlog.weighted.saturating_sub(waiting);
+    let held = backlog.weighted_in_flight;
     let Some(zero) = &target.scale_to_zero else {
         return format!(
             "at 0 with {waiting} waiting, and the target has no scale_to_zero: nothing in \

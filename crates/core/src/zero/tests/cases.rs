@@ -546,6 +546,42 @@ fn times_ahead_of_the_clock_are_dropped_and_said() {
     );
 }
 
+/// A stored `waiting_since` ahead of the clock would put a wake off past its room: it
+/// is dropped and said, and the look wakes for the work at once.
+#[test]
+fn a_waiting_since_ahead_of_the_clock_is_dropped_and_the_wake_not_put_off() {
+    let stored = WatchState {
+        waiting_since: Some(T0 + 86_400),
+        ..WatchState::default()
+    };
+    let (clean, notes) = stored.sanitized(T0);
+    assert_eq!(clean, WatchState::default());
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("waiting_since is 86400s ahead of the clock"),
+        "{notes:?}"
+    );
+    let ipsc = Sizing {
+        backlog_per_task: 4.0,
+        capacity_max: 10,
+        latency_goal_seconds: Some(300),
+        start_up_seconds: Some(90.0),
+    };
+    let since_room = WatchState {
+        waiting_since: Some(T0 - 200),
+        ..clean
+    };
+    let look = decide(
+        &settings(),
+        ipsc,
+        &asleep_with(1, 0),
+        &since_room,
+        &Cause::Poll,
+        T0,
+    );
+    assert_eq!(wake_to(&look), Some(1), "{}", look.decision.reason());
+}
+
 /// An apply that lowered capacity.max but could not lower the scalable target's bounds
 /// leaves MinCapacity (a window's floor) above the new max: the wake keeps the max.
 #[test]
