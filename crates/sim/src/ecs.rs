@@ -7,9 +7,10 @@
 //! the image pull; an EC2 GPU task holds its instance), so tasks still starting cost
 //! what running ones do.
 //!
-//! Where the model ends: a stopped task stops at once (no draining), the youngest
-//! task stops first, instances are released after 15 idle minutes (ECS managed
-//! scaling's scale-in), and placement never fails for lack of account capacity.
+//! Where the model ends: a stopped task stops at once (no draining), tasks still
+//! starting stop first (the youngest), running ones at random (`queue::Queue::staff`),
+//! instances are released after 15 idle minutes (ECS managed scaling's scale-in), and
+//! placement never fails for lack of account capacity.
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -137,7 +138,8 @@ impl Ecs {
     }
 
     /// Starts or stops tasks so that `desired` exist at `now`: new ones work after
-    /// their start-up (and an instance's warm-up); the youngest stop first.
+    /// their start-up (and an instance's warm-up); the youngest stop first (which of
+    /// the running ones is the queue's draw).
     pub fn reconcile(&mut self, now: i64, desired: u32) {
         let desired = desired as usize;
         self.tasks.truncate(desired);

@@ -55,7 +55,7 @@ pub fn run(controller: &mut dyn Controller, scenario: &Scenario, arrivals: &[u32
     let (tasks, seed, initial) = (&scenario.tasks, scenario.seed, scenario.initial_tasks);
     let start = scenario.start.as_second();
     let mut world = World {
-        queue: Queue::serving(tasks.service_times(seed)),
+        queue: Queue::serving(tasks.service_times(seed), seed),
         attributes: Attributes::new(scenario.sqs_count_lag_seconds, seed),
         ecs: Ecs::with_running(tasks.clone(), seed, initial),
         cloudwatch: CloudWatch::default(),
@@ -114,7 +114,7 @@ impl World {
             let now = start + clock::second(tick);
             // Tasks that became ready take a message at once; then the controller looks,
             // the tick's messages arrive and the tasks work through the tick.
-            self.queue.staff(self.ecs.running(now));
+            self.queue.staff(self.ecs.running(now), tick, waits);
             self.queue.hand_out(tick, waits);
             self.attributes.record(Counts {
                 visible: self.queue.visible(),
@@ -132,7 +132,7 @@ impl World {
                 .arrive(tick, clock::spread(arrived, tick - first));
             self.ecs.reconcile(now, self.levers.desired);
             let running = self.ecs.running(now);
-            self.queue.staff(running);
+            self.queue.staff(running, tick, waits);
             let worked = self.queue.work(tick, waits);
             tally.served += worked.served;
             tally.busy_seconds += worked.busy_seconds;

@@ -102,13 +102,11 @@ fn schedule(arrivals: &[u32], spec: LimitSpec, hold: i64) -> Limit {
 fn ready_tasks(arrivals: &[u32], spec: LimitSpec, hold: i64) -> (Vec<u32>, f64) {
     let goal_ticks = u64::try_from(spec.latency_goal_seconds / TICK_SECONDS).unwrap_or(0);
     let hold_ticks = u64::try_from(hold / TICK_SECONDS).unwrap_or(0);
-    let mut queue = Queue::serving(ServiceTimes::of(
-        spec.per_task_per_minute,
-        spec.service_cv,
-        spec.seed,
-    ));
+    let times = ServiceTimes::of(spec.per_task_per_minute, spec.service_cv, spec.seed);
+    // The limit stops only idle tasks (`Queue::release_idle`): no draw is made.
+    let mut queue = Queue::serving(times, spec.seed);
     let mut waits = Waits::new();
-    queue.staff(spec.min_tasks);
+    queue.staff(spec.min_tasks, 0, &mut waits);
     let mut ready = Vec::with_capacity(arrivals.len() * TICKS_PER_MINUTE as usize);
     let mut busy = 0.0;
     for (minute, arrived) in arrivals.iter().enumerate() {

@@ -3,12 +3,15 @@
 //! on it for its service time (60 / `per_task_per_minute` seconds); a look reads what
 //! is visible and what is in flight.
 //!
-//! A message's wait is the time until a task received it (what SQS's age of the
-//! oldest message measures). A task stopped with a message in hand gives it back to
-//! the head of the queue at once and its work on it is lost. Every message takes the
-//! same time unless the scenario makes them vary (`crate::service`). Where the model
-//! ends: a consumer holds one message at a time, and a message given back is visible
-//! again at once (SQS waits for its visibility timeout).
+//! A message's wait is the time until the task that finishes it received it. A task
+//! stopped with a message in hand loses its work on it; SQS makes the message visible
+//! again when its visibility timeout ends ([`visibility_timeout`]), and its wait runs
+//! on from its arrival to its next receipt: the wait it was first received after no
+//! longer counts. Until 7 December 2026 the message was visible again at once and
+//! only its first wait counted, which flattered every controller that stops busy
+//! tasks. Every message takes the same time unless the scenario makes them vary
+//! (`crate::service`). Where the model ends: a consumer holds one message at a time
+//! and does not extend its visibility while it works (ChangeMessageVisibility).
 
 use std::collections::VecDeque;
 
@@ -27,8 +30,24 @@ struct Waiting {
     /// The place of the first of them among their tick's arrivals: what a message's
     /// service time is keyed to (`ServiceTimes::seconds`).
     next: u64,
-    /// Given back by a stopped task: its wait was counted when it was first received.
-    counted: bool,
+}
+
+/// SQS's default visibility timeout, in seconds (Amazon SQS visibility timeout, Amazon
+/// SQS Developer Guide,
+/// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+pub const DEFAULT_VISIBILITY_SECONDS: f64 = 30.0;
+
+/// The visibility timeout of a queue whose messages take `times`, in seconds: as AWS
+/// advises, the longest a consumer takes to process and delete a message (here the
+/// time 99 in 100 messages finish within), and never under SQS's default. Shorter, SQS
+/// would hand a message a task still works on to a second task.
+pub fn visibility_timeout(times: &ServiceTimes) -> f64 {
+    let longest = times.p99();
+    if longest.is_finite() {
+        longest.max(DEFAULT_VISIBILITY_SECONDS)
+    } else {
+        DEFAULT_VISIBILITY_SECONDS
+    }
 }
 
 /// A task's hands: the message it works on, if any.
@@ -45,6 +64,8 @@ struct Worker {
 struct Message {
     arrived: Tick,
     index: u64,
+    /// The tick a task received it in (its wait was counted then).
+    received: Tick,
 }
 
 /// What the workers did in a tick.
@@ -62,6 +83,13 @@ pub struct Queue {
     waiting_total: u64,
     /// One per running task, oldest first.
     workers: Vec<Worker>,
+    /// Messages stopped tasks held, invisible until the tick their visibility timeout
+    /// ends, soonest first.
+    returning: VecDeque<(Tick, Message)>,
+    /// The visibility timeout, in ticks ([`visibility_timeout`]).
+    visibility_ticks: u64,
+    /// Where the choice of the task a scale-in stops comes from ([`Queue::staff`]).
+    seed: u64,
     /// How long each message takes (its mean: every message's, when they are alike).
     times: ServiceTimes,
     /// Seconds of work done in the last tick, over all workers.
@@ -71,15 +99,19 @@ pub struct Queue {
 impl Queue {
     /// Every message 60 / `per_task_per_minute` seconds.
     pub fn new(per_task_per_minute: f64) -> Queue {
-        Queue::serving(ServiceTimes::of(per_task_per_minute, 0.0, 0))
+        Queue::serving(ServiceTimes::of(per_task_per_minute, 0.0, 0), 0)
     }
 
-    /// Messages that take `times`.
-    pub fn serving(times: ServiceTimes) -> Queue {
+    /// Messages that take `times`; the tasks a scale-in stops drawn from `seed`.
+    pub fn serving(times: ServiceTimes, seed: u64) -> Queue {
+        let visibility = visibility_timeout(&times) / TICK_SECONDS as f64;
         Queue {
             waiting: VecDeque::new(),
             waiting_total: 0,
             workers: Vec::new(),
+            returning: VecDeque::new(),
+            visibility_ticks: visibility.ceil() as u64,
+            seed: seed ^ 0x5709_5709,
             times,
             busy_seconds: 0.0,
         }
@@ -93,31 +125,53 @@ impl Queue {
             arrived: tick,
             count,
             next: 0,
-            counted: false,
         });
         self.waiting_total += count;
     }
 
-    /// One worker per running task: new tasks come empty-handed, stopped ones (the
-    /// youngest) give their message back.
-    pub fn staff(&mut self, running: u32) {
+    /// One worker per running task at `tick`: new tasks come empty-handed; a stopped
+    /// one leaves its message to SQS, visible again once its visibility timeout ends,
+    /// its first wait no longer counted in `waits`. Messages whose timeout has ended
+    /// are visible again, at the head of the queue (the oldest).
+    ///
+    /// Which running task a scale-in stops is drawn at random: ECS's default placement
+    /// for a service (spread across Availability Zones) stops tasks that keep the
+    /// zones balanced and, within a zone, at random (Use strategies to define Amazon
+    /// ECS task placement, Amazon ECS Developer Guide,
+    /// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html);
+    /// it does not know which task holds a message. Until 7 December 2026 the
+    /// youngest stopped first, and since the oldest workers receive first, that was
+    /// the one most likely idle.
+    pub fn staff(&mut self, running: u32, tick: Tick, waits: &mut Waits) {
         let running = running as usize;
+        let mut draw = 0u64;
         while self.workers.len() > running {
-            if let Some(Worker {
+            let key = self.seed ^ tick.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ draw;
+            draw += 1;
+            let chosen = (crate::service::mix(key) % self.workers.len() as u64) as usize;
+            if let Worker {
                 holding: Some((message, _)),
                 ..
-            }) = self.workers.pop()
+            } = self.workers.remove(chosen)
             {
-                self.waiting.push_front(Waiting {
-                    arrived: message.arrived,
-                    count: 1,
-                    next: message.index,
-                    counted: true,
-                });
-                self.waiting_total += 1;
+                uncount_wait(waits, message.received.saturating_sub(message.arrived));
+                let visible_at = tick.saturating_add(self.visibility_ticks);
+                self.returning.push_back((visible_at, message));
             }
         }
         self.workers.resize(running, Worker::default());
+        while let Some(&(visible_at, message)) = self.returning.front() {
+            if visible_at > tick {
+                break;
+            }
+            self.returning.pop_front();
+            self.waiting.push_front(Waiting {
+                arrived: message.arrived,
+                count: 1,
+                next: message.index,
+            });
+            self.waiting_total += 1;
+        }
     }
 
     /// Every empty-handed worker receives the oldest waiting message: consumers
@@ -241,9 +295,7 @@ impl Queue {
                 break;
             };
             let now = front.count.min(most - taken);
-            if !front.counted {
-                count_wait(waits, tick.saturating_sub(front.arrived), now);
-            }
+            count_wait(waits, tick.saturating_sub(front.arrived), now);
             front.count -= now;
             front.next += now;
             taken += now;
@@ -260,6 +312,7 @@ impl Queue {
         let message = Message {
             arrived: front.arrived,
             index: front.next,
+            received: tick,
         };
         (self.take(1, tick, waits) == 1).then_some(message)
     }
@@ -276,13 +329,20 @@ impl Queue {
     pub fn in_flight(&self) -> u64 {
         let holding = self.workers.iter().filter(|w| w.holding.is_some()).count() as u64;
         let busy = (self.busy_seconds / TICK_SECONDS as f64).round() as u64;
-        holding.max(busy.min(self.workers.len() as u64))
+        holding.max(busy.min(self.workers.len() as u64)) + self.returning.len() as u64
     }
 
-    /// Seconds the oldest waiting message has waited at `tick`.
+    /// Seconds the oldest message not yet received for good (waiting, or left by a
+    /// stopped task) has waited at `tick`.
     pub fn oldest_age(&self, tick: Tick) -> i64 {
-        self.waiting.front().map_or(0, |w| {
-            (tick.saturating_sub(w.arrived) as i64) * TICK_SECONDS
+        let waiting = self.waiting.front().map(|w| w.arrived);
+        let returning = self.returning.iter().map(|(_, m)| m.arrived).min();
+        let oldest = match (waiting, returning) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        oldest.map_or(0, |arrived| {
+            (tick.saturating_sub(arrived) as i64) * TICK_SECONDS
         })
     }
 
@@ -329,6 +389,15 @@ impl Queue {
     }
 }
 
+/// Takes back one wait of `ticks` counted before (a message received, then left by a
+/// stopped task).
+fn uncount_wait(waits: &mut Waits, ticks: u64) {
+    let wait = usize::try_from(ticks).unwrap_or(usize::MAX);
+    if let Some(count) = waits.get_mut(wait) {
+        *count = count.saturating_sub(1);
+    }
+}
+
 fn count_wait(waits: &mut Waits, ticks: u64, count: u64) {
     let wait = usize::try_from(ticks).unwrap_or(usize::MAX);
     if waits.len() <= wait {
@@ -347,7 +416,7 @@ mod tests {
         let mut waits = Waits::new();
         queue.arrive(0, 10);
         queue.arrive(1, 10);
-        queue.staff(1);
+        queue.staff(1, 0, &mut waits);
         let worked = queue.work(1, &mut waits);
         assert_eq!(worked.served, 5);
         assert_eq!(
@@ -365,7 +434,7 @@ mod tests {
         let mut queue = Queue::new(0.8);
         let mut waits = Waits::new();
         queue.arrive(0, 1);
-        queue.staff(4);
+        queue.staff(4, 0, &mut waits);
         let served: u64 = (0..14).map(|t| queue.work(t, &mut waits).served).sum();
         assert_eq!((served, queue.in_flight()), (0, 1), "three tasks stay idle");
         assert_eq!(queue.work(14, &mut waits).served, 1);
@@ -378,7 +447,7 @@ mod tests {
         // 150 a minute on 40 tasks that each do 50 (1.2 s a message).
         let mut queue = Queue::new(50.0);
         let mut waits = Waits::new();
-        queue.staff(40);
+        queue.staff(40, 0, &mut waits);
         for tick in 0..12 {
             queue.arrive(tick, 12 + tick % 2);
             queue.work(tick, &mut waits);
@@ -395,7 +464,7 @@ mod tests {
         let mut queue = Queue::new(0.8);
         let mut waits = Waits::new();
         queue.arrive(0, 2);
-        queue.staff(1);
+        queue.staff(1, 0, &mut waits);
         for tick in 0..15 {
             queue.work(tick, &mut waits);
         }
@@ -413,10 +482,10 @@ mod tests {
     fn messages_of_different_sizes_are_each_served_once_in_their_own_time() {
         // A second a message on average, varying by as much: 300 messages, 3 tasks.
         let times = ServiceTimes::varying(1.0, 1.0, 7);
-        let mut queue = Queue::serving(times);
+        let mut queue = Queue::serving(times, 0);
         let mut waits = Waits::new();
         queue.arrive(0, 300);
-        queue.staff(3);
+        queue.staff(3, 0, &mut waits);
         let mut served = 0;
         let mut busy = 0.0;
         for tick in 0..40 {
@@ -433,34 +502,75 @@ mod tests {
     #[test]
     fn a_message_given_back_keeps_its_size() {
         let times = ServiceTimes::varying(60.0, 1.0, 7);
-        let mut queue = Queue::serving(times);
+        let mut queue = Queue::serving(times, 0);
         let mut waits = Waits::new();
         queue.arrive(0, 2);
-        queue.staff(1);
+        queue.staff(1, 0, &mut waits);
         queue.work(0, &mut waits);
-        queue.staff(0);
-        queue.staff(1);
+        queue.staff(0, 1, &mut waits);
         let mut busy = 0.0;
         let mut tick = 1;
         while queue.visible() + queue.in_flight() > 0 && tick < 1000 {
+            queue.staff(1, tick, &mut waits);
             busy += queue.work(tick, &mut waits).busy_seconds;
             tick += 1;
         }
         let work = times.seconds(0, 0) + times.seconds(0, 1);
         assert!((busy - work).abs() < 1e-6, "busy {busy}, work {work}");
+        assert_eq!(waits.iter().sum::<u64>(), 2, "each wait counted once");
     }
 
     #[test]
-    fn a_stopped_task_gives_its_message_back_counted_once() {
-        let mut queue = Queue::new(1.0); // a minute a message
+    fn a_stopped_tasks_message_waits_out_its_visibility_timeout_and_counts_its_whole_wait() {
+        // A minute a message: the visibility timeout is that minute, twelve ticks.
+        let mut queue = Queue::new(1.0);
         let mut waits = Waits::new();
         queue.arrive(0, 1);
-        queue.staff(1);
+        queue.staff(1, 0, &mut waits);
         queue.work(0, &mut waits);
-        queue.staff(0);
+        assert_eq!(waits, [1], "received at once");
+        queue.staff(0, 3, &mut waits);
+        assert_eq!(waits, [0], "its first wait no longer counts");
+        queue.staff(1, 14, &mut waits);
+        queue.work(14, &mut waits);
+        assert_eq!(
+            (queue.visible(), queue.in_flight()),
+            (0, 1),
+            "in flight to SQS until its timeout ends, though no task holds it"
+        );
+        assert_eq!(queue.oldest_age(14), 70, "waiting still, from its arrival");
+        queue.staff(1, 15, &mut waits);
         assert_eq!((queue.visible(), queue.in_flight()), (1, 0));
-        queue.staff(1);
-        queue.work(5, &mut waits);
+        queue.work(15, &mut waits);
         assert_eq!(waits.iter().sum::<u64>(), 1, "its wait counted once");
+        assert_eq!(waits[15], 1, "to the receipt that finishes it: 75 s");
+    }
+
+    #[test]
+    fn a_scale_in_stops_a_running_task_at_random_busy_or_not() {
+        // Four tasks, the two oldest holding a job (they receive first): stopping the
+        // youngest would never stop a busy one; ECS stops one of the four at random.
+        let mut busy_stopped = 0;
+        for tick in 0..1_000 {
+            let mut queue = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11);
+            let mut waits = Waits::new();
+            queue.arrive(tick, 2);
+            queue.staff(4, tick, &mut waits);
+            queue.hand_out(tick, &mut waits);
+            queue.staff(3, tick, &mut waits);
+            busy_stopped += queue.returning.len();
+        }
+        assert!(
+            (400..=600).contains(&busy_stopped),
+            "{busy_stopped} of 1000"
+        );
+    }
+
+    #[test]
+    fn the_visibility_timeout_covers_the_longest_messages_and_sqs_default() {
+        assert_eq!(visibility_timeout(&ServiceTimes::of(50.0, 0.0, 1)), 30.0);
+        assert_eq!(visibility_timeout(&ServiceTimes::of(0.8, 0.0, 1)), 75.0);
+        let varied = visibility_timeout(&ServiceTimes::of(2.0, 0.8, 1));
+        assert!((115.0..125.0).contains(&varied), "{varied}");
     }
 }

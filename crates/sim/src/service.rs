@@ -67,6 +67,17 @@ impl ServiceTimes {
         self.mean
     }
 
+    /// The seconds within which 99 in 100 messages finish: the mean when every
+    /// message takes it, else the log-normal's 0.99 quantile.
+    pub fn p99(&self) -> f64 {
+        // The standard normal's 0.99 quantile.
+        const Z99: f64 = 2.326_347_874;
+        match self.spread {
+            None => self.mean,
+            Some((sigma, _)) => self.mean * (sigma * Z99 - sigma * sigma / 2.0).exp(),
+        }
+    }
+
     /// The seconds the `index`-th message that arrived in tick `arrived` takes.
     pub fn seconds(&self, arrived: Tick, index: u64) -> f64 {
         let Some((sigma, seed)) = self.spread else {
@@ -83,7 +94,7 @@ impl ServiceTimes {
 }
 
 /// SplitMix64's finaliser: well-spread bits from a key, cheaply.
-fn mix(key: u64) -> u64 {
+pub(crate) fn mix(key: u64) -> u64 {
     let mut z = key.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -115,6 +126,16 @@ mod tests {
         assert!((mean - 6.0).abs() < 0.1, "mean {mean}");
         assert!((sd / mean - 0.5).abs() < 0.03, "cv {}", sd / mean);
         assert!(draws.iter().all(|d| d.is_finite() && *d > 0.0));
+    }
+
+    #[test]
+    fn ninety_nine_in_a_hundred_messages_finish_within_the_p99() {
+        assert_eq!(ServiceTimes::of(0.8, 0.0, 1).p99(), 75.0);
+        let times = ServiceTimes::varying(30.0, 0.8, 5);
+        let p99 = times.p99();
+        assert!((115.0..125.0).contains(&p99), "CV 0.8 of 30 s: {p99}");
+        let within = (0..100_000).filter(|i| times.seconds(0, *i) <= p99).count();
+        assert!((98_800..=99_200).contains(&within), "{within} of 100000");
     }
 
     #[test]
