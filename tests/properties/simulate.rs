@@ -49,17 +49,25 @@ fn tasks() -> impl Strategy<Value = TaskModel> {
     // Messages alike, or (a quarter of the cases: drawing sizes doubles a run's time)
     // varying in size (crates/sim/src/service.rs).
     let spread = prop_oneof![3 => Just(0.0), 1 => 0.0..2.0f64];
-    (0u32..600, 1u32..100, proptest::option::of(1u32..4), spread).prop_map(
-        |(startup, per, per_instance, service_cv)| TaskModel {
-            startup_seconds: Latency::Fixed(startup),
-            per_task_per_minute: f64::from(per),
-            tasks_per_instance: per_instance,
-            instance_warmup_seconds: 120,
-            price_per_hour: 1.0,
-            gpus_per_task: 1,
-            service_cv,
-        },
+    (
+        0u32..600,
+        1u32..100,
+        proptest::option::of(1u32..4),
+        spread,
+        any::<bool>(),
     )
+        .prop_map(
+            |(startup, per, per_instance, service_cv, protects_while_working)| TaskModel {
+                startup_seconds: Latency::Fixed(startup),
+                per_task_per_minute: f64::from(per),
+                tasks_per_instance: per_instance,
+                instance_warmup_seconds: 120,
+                price_per_hour: 1.0,
+                gpus_per_task: 1,
+                service_cv,
+                protects_while_working,
+            },
+        )
 }
 
 proptest! {

@@ -8,7 +8,8 @@
 //! what running ones do.
 //!
 //! Where the model ends: a stopped task stops at once (no draining), tasks still
-//! starting stop first (the youngest), running ones at random (`queue::Queue::staff`),
+//! starting stop first (the youngest), running ones at random (`queue::Queue::staff`)
+//! unless they protect themselves while they work (`TaskModel::protects_while_working`),
 //! instances are released after 15 idle minutes (ECS managed scaling's scale-in), and
 //! placement never fails for lack of account capacity.
 
@@ -50,6 +51,13 @@ pub struct TaskModel {
     /// mean (0, the default: every message takes the same time; `crate::service`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub service_cv: f64,
+    /// Whether each task protects itself from scale-in while it holds a message (ECS
+    /// task scale-in protection, UpdateTaskProtection): ECS then stops only tasks
+    /// without a message, and a protected one once it has finished its message, and
+    /// the zero-watcher never sleeps a service with a protected task
+    /// (`queue::Queue::staff`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protects_while_working: bool,
 }
 
 fn is_zero(value: &f64) -> bool {
@@ -244,6 +252,7 @@ mod tests {
             price_per_hour: 1.0,
             gpus_per_task: 1,
             service_cv: 0.0,
+            protects_while_working: false,
         }
     }
 

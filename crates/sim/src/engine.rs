@@ -55,7 +55,8 @@ pub fn run(controller: &mut dyn Controller, scenario: &Scenario, arrivals: &[u32
     let (tasks, seed, initial) = (&scenario.tasks, scenario.seed, scenario.initial_tasks);
     let start = scenario.start.as_second();
     let mut world = World {
-        queue: Queue::serving(tasks.service_times(seed), seed),
+        queue: Queue::serving(tasks.service_times(seed), seed)
+            .protecting(tasks.protects_while_working),
         attributes: Attributes::new(scenario.sqs_count_lag_seconds, seed),
         ecs: Ecs::with_running(tasks.clone(), seed, initial),
         cloudwatch: CloudWatch::default(),
@@ -130,7 +131,9 @@ impl World {
             controller.tick(&view, &mut self.cloudwatch, &mut self.levers);
             self.queue
                 .arrive(tick, clock::spread(arrived, tick - first));
-            self.ecs.reconcile(now, self.levers.desired);
+            // ECS stops no task protected while it holds a message.
+            let protected = self.queue.holding();
+            self.ecs.reconcile(now, self.levers.desired.max(protected));
             let running = self.ecs.running(now);
             self.queue.staff(running, tick, waits);
             let worked = self.queue.work(tick, waits);

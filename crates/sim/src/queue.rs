@@ -90,6 +90,8 @@ pub struct Queue {
     visibility_ticks: u64,
     /// Where the choice of the task a scale-in stops comes from ([`Queue::staff`]).
     seed: u64,
+    /// Whether a task holding a message is protected from scale-in.
+    protected: bool,
     /// How long each message takes (its mean: every message's, when they are alike).
     times: ServiceTimes,
     /// Seconds of work done in the last tick, over all workers.
@@ -112,9 +114,15 @@ impl Queue {
             returning: VecDeque::new(),
             visibility_ticks: visibility.ceil() as u64,
             seed: seed ^ 0x5709_5709,
+            protected: false,
             times,
             busy_seconds: 0.0,
         }
+    }
+
+    /// The same queue, its tasks protected from scale-in while they hold a message.
+    pub fn protecting(self, protected: bool) -> Queue {
+        Queue { protected, ..self }
     }
 
     pub fn arrive(&mut self, tick: Tick, count: u64) {
@@ -141,14 +149,25 @@ impl Queue {
     /// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html);
     /// it does not know which task holds a message. Until 7 December 2026 the
     /// youngest stopped first, and since the oldest workers receive first, that was
-    /// the one most likely idle.
+    /// the one most likely idle. Tasks that protect themselves while they hold a
+    /// message ([`Queue::protecting`]) are drawn among the idle ones: the run keeps a
+    /// protected task running ([`Queue::holding`]) until it finishes.
     pub fn staff(&mut self, running: u32, tick: Tick, waits: &mut Waits) {
         let running = running as usize;
         let mut draw = 0u64;
         while self.workers.len() > running {
             let key = self.seed ^ tick.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ draw;
             draw += 1;
-            let chosen = (crate::service::mix(key) % self.workers.len() as u64) as usize;
+            let idle: Vec<usize> = (0..self.workers.len())
+                .filter(|i| !self.protected || self.workers[*i].holding.is_none())
+                .collect();
+            // Only when ECS was told to stop a protected task (it is not): any.
+            let pool: Vec<usize> = if idle.is_empty() {
+                (0..self.workers.len()).collect()
+            } else {
+                idle
+            };
+            let chosen = pool[(crate::service::mix(key) % pool.len() as u64) as usize];
             if let Worker {
                 holding: Some((message, _)),
                 ..
@@ -315,6 +334,16 @@ impl Queue {
             received: tick,
         };
         (self.take(1, tick, waits) == 1).then_some(message)
+    }
+
+    /// Tasks holding a message now: those a scale-in may not stop while they protect
+    /// themselves (0 when they do not).
+    pub fn holding(&self) -> u32 {
+        if !self.protected {
+            return 0;
+        }
+        let holding = self.workers.iter().filter(|w| w.holding.is_some()).count();
+        u32::try_from(holding).unwrap_or(u32::MAX)
     }
 
     /// Messages waiting for a consumer (SQS's ApproximateNumberOfMessages).
@@ -563,6 +592,26 @@ mod tests {
         assert!(
             (400..=600).contains(&busy_stopped),
             "{busy_stopped} of 1000"
+        );
+    }
+
+    #[test]
+    fn a_task_that_protects_itself_is_never_stopped_mid_job() {
+        for tick in 0..1_000 {
+            let mut queue = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11).protecting(true);
+            let mut waits = Waits::new();
+            queue.arrive(tick, 2);
+            queue.staff(4, tick, &mut waits);
+            queue.hand_out(tick, &mut waits);
+            assert_eq!(queue.holding(), 2, "the two busy tasks ECS may not stop");
+            queue.staff(2, tick, &mut waits);
+            assert_eq!((queue.returning.len(), queue.holding()), (0, 2));
+        }
+        let unprotected = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11);
+        assert_eq!(
+            unprotected.holding(),
+            0,
+            "nothing protected: nothing held back"
         );
     }
 

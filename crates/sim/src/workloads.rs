@@ -100,6 +100,7 @@ impl Service {
             price_per_hour: 1.0,
             gpus_per_task: 1,
             service_cv: 0.0,
+            protects_while_working: false,
         }
     }
 

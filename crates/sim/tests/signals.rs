@@ -40,6 +40,7 @@ fn workload() -> Workload {
             price_per_hour: 1.0,
             gpus_per_task: 1,
             service_cv: 0.0,
+            protects_while_working: false,
         },
         arrivals: vec![2; 60],
         start: jiff::Timestamp::UNIX_EPOCH,

@@ -155,6 +155,12 @@ pub struct SimulateArgs {
     /// jobs differ in size (docs/control.md#when-messages-differ-in-size)
     #[arg(long, requires = "workloads", allow_negative_numbers = true, value_parser = service_cv)]
     pub service_cv: Option<f64>,
+    /// With --workloads: every task protects itself from scale-in while it holds a
+    /// message (ECS task scale-in protection), so no scale-in or sleep stops a task in
+    /// the middle of a job. A scenario sets it as tasks.protects_while_working. See
+    /// what it saves (docs/control.md#workers-that-protect-their-task)
+    #[arg(long, requires = "workloads")]
+    pub protected_tasks: bool,
     /// How stale SQS's counts may be when a function or a peer reads them
     /// (GetQueueAttributes), in seconds, 0 to 600: each read returns the queue as it
     /// was at a moment drawn from the last this many. Default the scenario's

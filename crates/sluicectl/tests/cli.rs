@@ -29,6 +29,12 @@ fn a_service_cv_that_is_no_spread_is_refused() {
 }
 
 #[test]
+fn protected_tasks_are_a_workloads_option() {
+    let args = ["simulate", "--protected-tasks"];
+    fails_saying(&args, None, &["--protected-tasks", "--workloads"]);
+}
+
+#[test]
 fn an_sqs_lag_past_ten_minutes_is_refused() {
     for bad in ["601", "-1", "a minute"] {
         let args = ["simulate", "--workloads", "--sqs-lag", bad];

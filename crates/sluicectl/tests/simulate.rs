@@ -35,6 +35,7 @@ fn args(scenario: &str) -> SimulateArgs {
         give_back: None,
         watcher_phase: None,
         service_cv: None,
+        protected_tasks: false,
         sqs_lag: None,
         cloudwatch: sluicectl::cli::NamespaceArgs {
             namespace: "Sluice".to_owned(),

@@ -379,8 +379,11 @@ impl SluiceLoop {
             // MinCapacity.
             prescaled: None,
             recent_activity,
-            // Simulated tasks never protect themselves.
-            protection: zero::Protection::Clear,
+            // Read fresh, as the watcher reads ECS (ListTasks, GetTaskProtection).
+            protection: match view.queue.holding() {
+                0 => zero::Protection::Clear,
+                n => zero::Protection::Protected(n),
+            },
             polled,
         }
     }

@@ -32,6 +32,9 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
             if let Some(cv) = args.service_cv {
                 workload.tasks.service_cv = cv;
             }
+            if args.protected_tasks {
+                workload.tasks.protects_while_working = true;
+            }
             let contest = compare::contest(&workload, &Kind::ALL);
             let section = format!(
                 "### {} ({})\n\n{}.\n\n{}\n",

@@ -437,6 +437,7 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
                 price_per_hour: 1.01,
                 gpus_per_task: 1,
                 service_cv: 0.0,
+                protects_while_working: false,
             },
             denominator: sim::Denominator::Desired,
             initial_tasks: 1,
