@@ -132,7 +132,7 @@ impl World {
             self.queue
                 .arrive(tick, clock::spread(arrived, tick - first));
             // ECS stops no task protected while it holds a message.
-            let protected = self.queue.holding();
+            let protected = self.queue.protected_tasks();
             self.ecs.reconcile(now, self.levers.desired.max(protected));
             let running = self.ecs.running(now);
             self.queue.staff(running, tick, waits);

@@ -151,23 +151,13 @@ impl Queue {
     /// youngest stopped first, and since the oldest workers receive first, that was
     /// the one most likely idle. Tasks that protect themselves while they hold a
     /// message ([`Queue::protecting`]) are drawn among the idle ones: the run keeps a
-    /// protected task running ([`Queue::holding`]) until it finishes.
+    /// protected task running ([`Queue::protected_tasks`]) until it finishes.
     pub fn staff(&mut self, running: u32, tick: Tick, waits: &mut Waits) {
         let running = running as usize;
         let mut draw = 0u64;
         while self.workers.len() > running {
-            let key = self.seed ^ tick.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ draw;
+            let chosen = self.stopped(tick, draw);
             draw += 1;
-            let idle: Vec<usize> = (0..self.workers.len())
-                .filter(|i| !self.protected || self.workers[*i].holding.is_none())
-                .collect();
-            // Only when ECS was told to stop a protected task (it is not): any.
-            let pool: Vec<usize> = if idle.is_empty() {
-                (0..self.workers.len()).collect()
-            } else {
-                idle
-            };
-            let chosen = pool[(crate::service::mix(key) % pool.len() as u64) as usize];
             if let Worker {
                 holding: Some((message, _)),
                 ..
@@ -191,6 +181,22 @@ impl Queue {
             });
             self.waiting_total += 1;
         }
+    }
+
+    /// The worker the `draw`-th stop at `tick` stops: any, or one without a message
+    /// while they protect themselves (any only when ECS was told to stop a protected
+    /// task, which the run never tells it).
+    fn stopped(&self, tick: Tick, draw: u64) -> usize {
+        let key = self.seed ^ tick.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ draw;
+        let idle: Vec<usize> = (0..self.workers.len())
+            .filter(|i| !self.protected || self.workers[*i].holding.is_none())
+            .collect();
+        let pool: Vec<usize> = if idle.is_empty() {
+            (0..self.workers.len()).collect()
+        } else {
+            idle
+        };
+        pool[(crate::service::mix(key) % pool.len() as u64) as usize]
     }
 
     /// Every empty-handed worker receives the oldest waiting message: consumers
@@ -336,9 +342,9 @@ impl Queue {
         (self.take(1, tick, waits) == 1).then_some(message)
     }
 
-    /// Tasks holding a message now: those a scale-in may not stop while they protect
-    /// themselves (0 when they do not).
-    pub fn holding(&self) -> u32 {
+    /// Tasks protected from scale-in now: those holding a message, while tasks protect
+    /// themselves (none when they do not).
+    pub fn protected_tasks(&self) -> u32 {
         if !self.protected {
             return 0;
         }
@@ -603,13 +609,17 @@ mod tests {
             queue.arrive(tick, 2);
             queue.staff(4, tick, &mut waits);
             queue.hand_out(tick, &mut waits);
-            assert_eq!(queue.holding(), 2, "the two busy tasks ECS may not stop");
+            assert_eq!(
+                queue.protected_tasks(),
+                2,
+                "the two busy tasks ECS may not stop"
+            );
             queue.staff(2, tick, &mut waits);
-            assert_eq!((queue.returning.len(), queue.holding()), (0, 2));
+            assert_eq!((queue.returning.len(), queue.protected_tasks()), (0, 2));
         }
         let unprotected = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11);
         assert_eq!(
-            unprotected.holding(),
+            unprotected.protected_tasks(),
             0,
             "nothing protected: nothing held back"
         );

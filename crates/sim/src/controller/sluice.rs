@@ -380,7 +380,7 @@ impl SluiceLoop {
             prescaled: None,
             recent_activity,
             // Read fresh, as the watcher reads ECS (ListTasks, GetTaskProtection).
-            protection: match view.queue.holding() {
+            protection: match view.queue.protected_tasks() {
                 0 => zero::Protection::Clear,
                 n => zero::Protection::Protected(n),
             },
