@@ -69,6 +69,23 @@ fn one() -> u32 {
 }
 
 impl TaskModel {
+    /// Tasks that work `startup` after they are asked for and finish
+    /// `per_task_per_minute` messages a minute: each on its own (no capacity-provider
+    /// instance), one GPU at 1.0 an hour, every message alike, none protected. The
+    /// service the workloads and the tests vary from.
+    pub fn plain(startup: Latency, per_task_per_minute: f64) -> TaskModel {
+        TaskModel {
+            startup_seconds: startup,
+            per_task_per_minute,
+            tasks_per_instance: None,
+            instance_warmup_seconds: 0,
+            price_per_hour: 1.0,
+            gpus_per_task: 1,
+            service_cv: 0.0,
+            protects_while_working: false,
+        }
+    }
+
     /// Its messages' service times in a run drawn from `seed`.
     pub fn service_times(&self, seed: u64) -> ServiceTimes {
         ServiceTimes::of(self.per_task_per_minute, self.service_cv, seed)
@@ -244,16 +261,7 @@ mod tests {
     use super::*;
 
     fn model(startup: Latency) -> TaskModel {
-        TaskModel {
-            startup_seconds: startup,
-            per_task_per_minute: 10.0,
-            tasks_per_instance: None,
-            instance_warmup_seconds: 0,
-            price_per_hour: 1.0,
-            gpus_per_task: 1,
-            service_cv: 0.0,
-            protects_while_working: false,
-        }
+        TaskModel::plain(startup, 10.0)
     }
 
     #[test]

@@ -92,16 +92,7 @@ impl Service {
     }
 
     fn tasks(self, startup: StartUp) -> TaskModel {
-        TaskModel {
-            startup_seconds: startup.latency(),
-            per_task_per_minute: self.per_task_per_minute,
-            tasks_per_instance: None,
-            instance_warmup_seconds: 0,
-            price_per_hour: 1.0,
-            gpus_per_task: 1,
-            service_cv: 0.0,
-            protects_while_working: false,
-        }
+        TaskModel::plain(startup.latency(), self.per_task_per_minute)
     }
 
     fn workload(

@@ -32,16 +32,7 @@ fn workload() -> Workload {
             .with_capacity(1, 10)
             .with_backlog_per_task(1.0)
             .with_scaling(scaling),
-        tasks: TaskModel {
-            startup_seconds: Latency::Fixed(60),
-            per_task_per_minute: 1.0,
-            tasks_per_instance: None,
-            instance_warmup_seconds: 0,
-            price_per_hour: 1.0,
-            gpus_per_task: 1,
-            service_cv: 0.0,
-            protects_while_working: false,
-        },
+        tasks: TaskModel::plain(Latency::Fixed(60), 1.0),
         arrivals: vec![2; 60],
         start: jiff::Timestamp::UNIX_EPOCH,
         initial: 1,

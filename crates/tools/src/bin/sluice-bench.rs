@@ -430,14 +430,8 @@ fn bench_simulate(targets: usize, days: u32) -> Result<()> {
             schedule: schedule.clone(),
             start,
             tasks: ecs::TaskModel {
-                startup_seconds: ecs::Latency::Range([60, 300]),
-                per_task_per_minute: 50.0,
-                tasks_per_instance: None,
-                instance_warmup_seconds: 0,
                 price_per_hour: 1.01,
-                gpus_per_task: 1,
-                service_cv: 0.0,
-                protects_while_working: false,
+                ..ecs::TaskModel::plain(ecs::Latency::Range([60, 300]), 50.0)
             },
             denominator: sim::Denominator::Desired,
             initial_tasks: 1,
