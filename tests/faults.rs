@@ -552,45 +552,54 @@ fn outcome(victim: &str, bystander: &str, path: &Path, once: bool) -> String {
     format!("{first}; healed run completes it")
 }
 
+/// What each function calls, as (operation, victim only, mutating): see [`Path`].
+const PUBLISHER_CALLS: &[(&str, bool, bool)] = &[
+    ("DynamoDB.Query", false, false),
+    ("SQS.GetQueueUrl", true, false),
+    ("SQS.GetQueueAttributes", true, false),
+    ("ECS.DescribeServices", true, false),
+    ("CloudWatch.GetMetricData", true, false),
+    ("CloudWatch.PutMetricData", false, true),
+];
+const WATCHER_CALLS: &[(&str, bool, bool)] = &[
+    ("DynamoDB.Query", false, false),
+    ("SQS.GetQueueUrl", true, false),
+    ("SQS.GetQueueAttributes", true, false),
+    ("ECS.DescribeServices", true, false),
+    (
+        "ApplicationAutoScaling.DescribeScalableTargets",
+        false,
+        false,
+    ),
+    ("CloudWatch.GetMetricData", true, false),
+    ("DynamoDB.PutItem", true, true),
+    ("ECS.UpdateService", true, true),
+];
+const PRESCALER_CALLS: &[(&str, bool, bool)] = &[
+    ("DynamoDB.Query", false, false),
+    ("SQS.GetQueueAttributes", true, false),
+    ("ECS.DescribeServices", true, false),
+    (
+        "ApplicationAutoScaling.DescribeScalableTargets",
+        false,
+        false,
+    ),
+    ("ApplicationAutoScaling.RegisterScalableTarget", true, true),
+    ("DynamoDB.PutItem", true, true),
+    ("ECS.UpdateService", true, true),
+    ("CloudWatch.PutMetricData", false, true),
+];
+
 fn paths(function: &str) -> Vec<Path> {
-    match function {
-        "metric-publisher" => vec![
-            path("DynamoDB.Query", false, false),
-            path("SQS.GetQueueUrl", true, false),
-            path("SQS.GetQueueAttributes", true, false),
-            path("ECS.DescribeServices", true, false),
-            path("CloudWatch.GetMetricData", true, false),
-            path("CloudWatch.PutMetricData", false, true),
-        ],
-        "zero-watcher" => vec![
-            path("DynamoDB.Query", false, false),
-            path("SQS.GetQueueUrl", true, false),
-            path("SQS.GetQueueAttributes", true, false),
-            path("ECS.DescribeServices", true, false),
-            path(
-                "ApplicationAutoScaling.DescribeScalableTargets",
-                false,
-                false,
-            ),
-            path("CloudWatch.GetMetricData", true, false),
-            path("DynamoDB.PutItem", true, true),
-            path("ECS.UpdateService", true, true),
-        ],
-        _ => vec![
-            path("DynamoDB.Query", false, false),
-            path("SQS.GetQueueAttributes", true, false),
-            path("ECS.DescribeServices", true, false),
-            path(
-                "ApplicationAutoScaling.DescribeScalableTargets",
-                false,
-                false,
-            ),
-            path("ApplicationAutoScaling.RegisterScalableTarget", true, true),
-            path("DynamoDB.PutItem", true, true),
-            path("ECS.UpdateService", true, true),
-            path("CloudWatch.PutMetricData", false, true),
-        ],
-    }
+    let calls = match function {
+        "metric-publisher" => PUBLISHER_CALLS,
+        "zero-watcher" => WATCHER_CALLS,
+        _ => PRESCALER_CALLS,
+    };
+    calls
+        .iter()
+        .map(|(operation, victim_only, mutating)| path(operation, *victim_only, *mutating))
+        .collect()
 }
 
 async fn cell(function: &'static str, path: Path, fault: Fault, once: bool) -> Result<Row> {

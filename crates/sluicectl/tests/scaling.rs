@@ -70,6 +70,21 @@ impl Scene {
 
     /// The prescaler's own record on the target's service, as its run would save it:
     /// a floor raised to `raised_to`, MaxCapacity capped to `capped_to`.
+    /// A scene whose plain target is applied (its file returned) and whose service the
+    /// prescaler holds raised to `raised_to` (and capped to `capped_to`).
+    async fn held_by_prescaler(
+        prefix: &str,
+        raised_to: u32,
+        capped_to: Option<u32>,
+    ) -> Result<(Scene, String)> {
+        let scene = Scene::new(prefix).await?;
+        let file = scene.file("", "");
+        let (ok, stdout, stderr) = scene.apply(&file, &[]);
+        anyhow::ensure!(ok, "{stdout}{stderr}");
+        scene.prescaler_holds(raised_to, capped_to).await?;
+        Ok((scene, file))
+    }
+
     async fn prescaler_holds(&self, raised_to: u32, capped_to: Option<u32>) -> Result<()> {
         use sluice_aws::PrescaleStates;
         let held = sluice_core::prescale::OwnWrite {
@@ -617,10 +632,7 @@ async fn a_floor_the_prescaler_holds_is_kept_and_prune_cleans_up() -> Result<()>
 #[tokio::test]
 async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
     use sluice_aws::PrescaleStates;
-    let scene = Scene::new("capped").await?;
-    let file = scene.file("", "");
-    assert!(scene.apply(&file, &[]).0);
-    scene.prescaler_holds(0, Some(2)).await?;
+    let (scene, file) = Scene::held_by_prescaler("capped", 0, Some(2)).await?;
     scene
         .emulators
         .register_scalable_target(&scene.cluster, &scene.service, 0, 2)
@@ -645,10 +657,7 @@ async fn a_cap_the_prescaler_holds_is_kept_by_apply() -> Result<()> {
 #[tokio::test]
 async fn a_move_or_prune_that_would_strand_a_raise_is_refused() -> Result<()> {
     use sluice_aws::{ConfigStore, ItemKind};
-    let scene = Scene::new("moved").await?;
-    let file = scene.file("", "");
-    assert!(scene.apply(&file, &[]).0);
-    scene.prescaler_holds(3, None).await?;
+    let (scene, file) = Scene::held_by_prescaler("moved", 3, None).await?;
     let store = scene.store();
     let stored = || async {
         let items = store.list(ItemKind::Target).await?;

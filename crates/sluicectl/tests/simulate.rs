@@ -449,19 +449,16 @@ async fn history_from_cloudwatch_is_replayed_as_arrivals() -> anyhow::Result<()>
             .await?;
     }
     let scenario = repo_root().join("infra/examples/gpu-inference/slow-start.yaml");
-    let output = sluicectl(
-        &[
-            "simulate",
-            "--scenario",
-            &scenario.display().to_string(),
-            "--from-cloudwatch",
-            "--days",
-            "1",
-            "--namespace",
-            &namespace,
-        ],
-        None,
-    );
+    let scenario = scenario.display().to_string();
+    // A day of the namespace's history replayed through the example.
+    let replay = |namespace: &str| {
+        let args = ["simulate", "--scenario", &scenario, "--from-cloudwatch"];
+        sluicectl(
+            &[&args[..], &["--days", "1", "--namespace", namespace]].concat(),
+            None,
+        )
+    };
+    let output = replay(&namespace);
     let (stdout, stderr) = text(&output);
     // The example's promises are about its own surge, not this history: only the
     // report is checked, not the exit code.
@@ -472,19 +469,7 @@ async fn history_from_cloudwatch_is_replayed_as_arrivals() -> anyhow::Result<()>
         "{stdout}{stderr}"
     );
 
-    let empty = sluicectl(
-        &[
-            "simulate",
-            "--scenario",
-            &scenario.display().to_string(),
-            "--from-cloudwatch",
-            "--days",
-            "1",
-            "--namespace",
-            &sluice_testkit::unique("SluiceNothing"),
-        ],
-        None,
-    );
+    let empty = replay(&sluice_testkit::unique("SluiceNothing"));
     let (stdout, stderr) = text(&empty);
     assert_eq!(empty.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
