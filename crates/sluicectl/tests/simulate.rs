@@ -294,6 +294,12 @@ fn bad_scenarios_are_refused_naming_what_is_wrong() {
         ),
         (
             format!(
+                "{base}tasks: {{ startup_seconds: 60, per_task_per_minute: 5, protects_while_working: sometimes }}\ndemand: {{ kind: steady, rate: 1 }}\n"
+            ),
+            "protects_while_working: invalid type",
+        ),
+        (
+            format!(
                 "{base}tasks: {{ startup_seconds: 60, per_task_per_minute: 5 }}\ndemand: {{ kind: steady, rate: 1 }}\nsqs_count_lag_seconds: 601\n"
             ),
             "sqs_count_lag_seconds must be 0 to 600, got 601",
