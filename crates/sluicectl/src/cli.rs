@@ -172,7 +172,10 @@ pub struct SimulateArgs {
     /// Write report.txt, series.csv and chart.svg here
     #[arg(long)]
     pub out: Option<String>,
-    /// Seed of the demand and start-up draws (default: the scenario's)
+    /// Seed of the demand and start-up draws (default: the scenario's). With
+    /// --workloads: of every run's draws (start-ups, service times, which task a
+    /// scale-in stops, how stale a read is; default 7), the arrivals staying as they
+    /// are. See whether a figure holds beyond one draw (docs/control.md)
     #[arg(long)]
     pub seed: Option<u64>,
     /// Override the scenario's length, in minutes

@@ -26,6 +26,9 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
                 workload.target.scaling.give_back_after_seconds = Some(seconds);
             }
             workload.watcher_phase_seconds = args.watcher_phase.unwrap_or(0);
+            if let Some(seed) = args.seed {
+                workload.seed = seed;
+            }
             if let Some(seconds) = args.sqs_lag {
                 workload.sqs_count_lag_seconds = seconds;
             }
