@@ -121,9 +121,10 @@ pub fn shows_work(
 }
 
 /// Since when a sleeping service's work has waited for its wake: from the first look
-/// that saw it (`work`), kept while looks see it, and past a look that sees none
-/// within a stale read's minute of it (that read may be older than the work). None
-/// while awake, and once the work is gone.
+/// that saw it (`work`: a backlog, or a message in flight that comes back,
+/// [`Facts::holds_returning`]), kept while looks see it, and past a look that sees
+/// none within a stale read's minute of it (that read may be older than the work).
+/// None while awake, and once the work is gone.
 fn waiting_since(desired: u32, work: bool, stored: Option<i64>, now: i64) -> Option<i64> {
     if desired > 0 {
         return None;
@@ -218,7 +219,12 @@ impl<'a> Look<'a> {
                 .map(|at| at.saturating_sub(SQS_COUNT_SECONDS))
         };
         let idle_gaps = work_at.map_or(state.idle_gaps, |at| state.gap_until(at));
-        let waiting_since = waiting_since(facts.desired, work, state.waiting_since, now);
+        let waiting_since = waiting_since(
+            facts.desired,
+            work || facts.holds_returning(),
+            state.waiting_since,
+            now,
+        );
         Look {
             settings,
             sizing,

@@ -811,3 +811,35 @@ fn a_wake_waits_the_room_its_latency_goal_leaves() {
     assert_eq!(quiet(T0 + 30), Some(T0));
     assert_eq!(quiet(T0 + 60), None);
 }
+
+/// A message in flight on a sleeping service was held by a task the sleep stopped: no
+/// task can receive it before its visibility timeout ends, so it wakes nothing, but
+/// its user has waited since it was seen. When it is visible again the wake is put
+/// off only for what is left of the room, not for the room again.
+#[test]
+fn a_job_a_sleep_stopped_has_waited_since_it_was_seen_in_flight() {
+    // A job of 75 s, 4 in a 5-minute goal, tasks that start in 90 s: room 105 s.
+    let ipsc = Sizing {
+        backlog_per_task: 4.0,
+        capacity_max: 10,
+        latency_goal_seconds: Some(300),
+        start_up_seconds: Some(90.0),
+    };
+    let poll = |facts: &Facts, state: &WatchState, at: i64| {
+        decide(&settings(), ipsc, facts, state, &Cause::Poll, at)
+    };
+    let held = Facts {
+        in_flight: 1,
+        ..asleep_with(1, 0)
+    };
+    let seen = poll(&held, &idle_since(T0 - 3600), T0);
+    assert_eq!(action(&seen), "stay", "{}", seen.decision.reason());
+    assert_eq!(seen.state.waiting_since, Some(T0));
+    let back = poll(&asleep_with(1, 0), &seen.state, T0 + 75);
+    assert_eq!(
+        back.decision.reason(),
+        "work waiting 75s of the 105s its latency goal leaves before a wake"
+    );
+    let due = poll(&asleep_with(1, 0), &back.state, T0 + 105);
+    assert_eq!(wake_to(&due), Some(1), "{}", due.decision.reason());
+}
