@@ -174,6 +174,7 @@ impl Document {
     fn resolve_calendars(&mut self) -> Result<(), Problems> {
         let mut problems = Vec::new();
         let mut named: BTreeMap<&str, &Calendar> = BTreeMap::new();
+        let mut calendar_names = Names::of("calendars", "calendar");
         for (index, calendar) in self.calendars.iter().enumerate() {
             for (at, date) in calendar.dates.iter().enumerate() {
                 if let Err(message) = crate::profile::parse_holiday(date) {
@@ -183,12 +184,8 @@ impl Document {
                     ));
                 }
             }
-            if named.insert(calendar.name.as_str(), calendar).is_some() {
-                problems.push(Problem::new(
-                    format!("calendars[{index}].name"),
-                    format!("duplicate calendar name {:?}", calendar.name),
-                ));
-            }
+            problems.extend(calendar_names.repeated(index, &calendar.name));
+            named.insert(calendar.name.as_str(), calendar);
         }
         let known: Vec<&str> = named.keys().copied().collect();
         for (index, profile) in self.profiles.iter_mut().enumerate() {
@@ -244,33 +241,16 @@ impl Document {
 
     pub fn validate(&self) -> Result<(), Problems> {
         let mut problems = Vec::new();
-        let mut seen_targets = BTreeMap::new();
+        let mut names = Names::of("targets", "target");
         for (index, target) in self.targets.iter().enumerate() {
-            let path = format!("targets[{index}]");
-            if let Some(first) = seen_targets.insert(target.name.as_str(), index) {
-                problems.push(Problem {
-                    path: format!("{path}.name"),
-                    message: format!(
-                        "duplicate target name {:?} (also targets[{first}])",
-                        target.name
-                    ),
-                });
-            }
-            problems.extend(target.problems(&path));
+            problems.extend(names.repeated(index, &target.name));
+            problems.extend(target.problems(&format!("targets[{index}]")));
         }
         problems.extend(self.same_service_problems(&Home::default()));
-        let mut seen_profiles = BTreeMap::new();
+        let mut names = Names::of("profiles", "profile");
         for (index, profile) in self.profiles.iter().enumerate() {
             let path = format!("profiles[{index}]");
-            if let Some(first) = seen_profiles.insert(profile.name.as_str(), index) {
-                problems.push(Problem {
-                    path: format!("{path}.name"),
-                    message: format!(
-                        "duplicate profile name {:?} (also profiles[{first}])",
-                        profile.name
-                    ),
-                });
-            }
+            problems.extend(names.repeated(index, &profile.name));
             problems.extend(profile.problems(&path));
             for (window_index, window) in profile.windows.iter().enumerate() {
                 for target in self
@@ -334,18 +314,10 @@ impl Document {
     fn budget_problems(&self) -> Vec<Problem> {
         let targets: Vec<&str> = self.targets.iter().map(|t| t.name.as_str()).collect();
         let mut problems = Vec::new();
-        let mut seen = BTreeMap::new();
+        let mut names = Names::of("budgets", "budget");
         for (index, budget) in self.budgets.iter().enumerate() {
             let path = format!("budgets[{index}]");
-            if let Some(first) = seen.insert(budget.name.as_str(), index) {
-                problems.push(Problem::new(
-                    format!("{path}.name"),
-                    format!(
-                        "duplicate budget name {:?} (also budgets[{first}])",
-                        budget.name
-                    ),
-                ));
-            }
+            problems.extend(names.repeated(index, &budget.name));
             problems.extend(budget.problems(&path, &targets));
             if budget.mode == crate::budget::BudgetMode::Enforce {
                 for name in &budget.targets {
@@ -385,4 +357,34 @@ fn path_error<E: fmt::Display>(error: serde_path_to_error::Error<E>) -> Problems
         _ => message,
     };
     Problems(vec![Problem { path, message }])
+}
+
+/// The names a list has held so far: Sluice finds targets, profiles, budgets and
+/// calendars by name, so a name may stand once in its list.
+struct Names<'a> {
+    list: &'static str,
+    kind: &'static str,
+    first_at: BTreeMap<&'a str, usize>,
+}
+
+impl<'a> Names<'a> {
+    fn of(list: &'static str, kind: &'static str) -> Self {
+        Names {
+            list,
+            kind,
+            first_at: BTreeMap::new(),
+        }
+    }
+
+    /// A problem at `list[index].name` when an earlier entry had `name`.
+    fn repeated(&mut self, index: usize, name: &'a str) -> Option<Problem> {
+        let first = *self.first_at.entry(name).or_insert(index);
+        let (list, kind) = (self.list, self.kind);
+        (first != index).then(|| {
+            Problem::new(
+                format!("{list}[{index}].name"),
+                format!("duplicate {kind} name {name:?} (also {list}[{first}])"),
+            )
+        })
+    }
 }

@@ -453,7 +453,7 @@ fn calendars_are_defined_once_and_resolved_into_each_profile() {
         problems,
         [
             "calendars[0].dates[0]: \"13-45\" is not a date YYYY-MM-DD or a yearly MM-DD",
-            "calendars[1].name: duplicate calendar name \"de\""
+            "calendars[1].name: duplicate calendar name \"de\" (also calendars[0])"
         ]
     );
 }
