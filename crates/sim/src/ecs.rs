@@ -7,9 +7,11 @@
 //! the image pull; an EC2 GPU task holds its instance), so tasks still starting cost
 //! what running ones do.
 //!
-//! Where the model ends: a stopped task stops at once (no draining), tasks still
-//! starting stop first (the youngest), running ones at random (`queue::Queue::staff`)
-//! unless they protect themselves while they work (`TaskModel::protects_while_working`),
+//! Where the model ends: an idle task ECS stops exits at once, one holding a message
+//! finishes it within the stop timeout or is killed (`queue::STOP_TIMEOUT_SECONDS`;
+//! billed meanwhile, its instance not held), tasks still starting stop first (the
+//! youngest), running ones at random (`queue::Queue::staff`) unless they protect
+//! themselves while they work (`TaskModel::protects_while_working`),
 //! instances are released after 15 idle minutes (ECS managed scaling's scale-in), and
 //! placement never fails for lack of account capacity.
 

@@ -27,7 +27,8 @@ pub struct Minute {
     pub starting: u32,
     pub desired: u32,
     pub min_capacity: u32,
-    /// Tasks billed over the minute, on average: running and starting.
+    /// Tasks billed over the minute, on average: running, starting, and stopping with
+    /// a message in hand.
     pub billed: f64,
     /// The clairvoyant schedule's tasks at the end of the minute (`crate::limit`):
     /// what the load needed, known in advance.
@@ -115,7 +116,7 @@ impl World {
             let now = start + clock::second(tick);
             // Tasks that became ready take a message at once; then the controller looks,
             // the tick's messages arrive and the tasks work through the tick.
-            self.queue.staff(self.ecs.running(now), tick, waits);
+            self.queue.staff(self.ecs.running(now), tick);
             self.queue.hand_out(tick, waits);
             self.attributes.record(Counts {
                 visible: self.queue.visible(),
@@ -135,11 +136,12 @@ impl World {
             let protected = self.queue.protected_tasks();
             self.ecs.reconcile(now, self.levers.desired.max(protected));
             let running = self.ecs.running(now);
-            self.queue.staff(running, tick, waits);
+            self.queue.staff(running, tick);
             let worked = self.queue.work(tick, waits);
             tally.served += worked.served;
             tally.busy_seconds += worked.busy_seconds;
-            tally.billed_ticks += u64::from(self.ecs.billed());
+            // A stopped task still at its message is billed until it exits.
+            tally.billed_ticks += u64::from(self.ecs.billed() + self.queue.stopping());
             tally.ready_ticks += u64::from(running);
             tally.oldest_age = tally.oldest_age.max(self.queue.oldest_age(tick + 1));
         }

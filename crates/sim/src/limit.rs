@@ -106,7 +106,7 @@ fn ready_tasks(arrivals: &[u32], spec: LimitSpec, hold: i64) -> (Vec<u32>, f64) 
     // The limit stops only idle tasks (`Queue::release_idle`): no draw is made.
     let mut queue = Queue::serving(times, spec.seed);
     let mut waits = Waits::new();
-    queue.staff(spec.min_tasks, 0, &mut waits);
+    queue.staff(spec.min_tasks, 0);
     let mut ready = Vec::with_capacity(arrivals.len() * TICKS_PER_MINUTE as usize);
     let mut busy = 0.0;
     for (minute, arrived) in arrivals.iter().enumerate() {

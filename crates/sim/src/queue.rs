@@ -4,18 +4,22 @@
 //! is visible and what is in flight.
 //!
 //! A message's wait is the time until the task that finishes it received it. A task
-//! stopped with a message in hand loses its work on it; SQS makes the message visible
-//! again when its visibility timeout ends ([`visibility_timeout`]), and its wait runs
-//! on from its arrival to its next receipt: the wait it was first received after no
-//! longer counts. Until 7 December 2026 the message was visible again at once and
-//! only its first wait counted, which flattered every controller that stops busy
-//! tasks. Every message takes the same time unless the scenario makes them vary
+//! ECS stops gets SIGTERM and is killed after the stop timeout
+//! ([`STOP_TIMEOUT_SECONDS`]); its worker stops receiving and finishes the message in
+//! hand if it can, billed until it exits. One killed first loses its work: SQS makes
+//! the message visible again when its visibility timeout, begun at its receipt, ends
+//! ([`visibility_timeout`]), and its wait runs on from its arrival to its next
+//! receipt: the wait it was first received after no longer counts. Until 7 December
+//! 2026 the message was visible again at once and only its first wait counted, which
+//! flattered every controller that stops busy tasks; until that evening a stopped task
+//! lost its message at once, unbilled, and the timeout began at the stop. Every
+//! message takes the same time unless the scenario makes them vary
 //! (`crate::service`). Where the model ends: a consumer holds one message at a time
 //! and does not extend its visibility while it works (ChangeMessageVisibility).
 
 use std::collections::VecDeque;
 
-use crate::clock::{TICK_SECONDS, Tick};
+use crate::clock::{self, TICK_SECONDS, Tick};
 use crate::service::ServiceTimes;
 
 /// How long served messages waited, in ticks: `waits[t]` were received `t` ticks after
@@ -48,6 +52,21 @@ pub fn visibility_timeout(times: &ServiceTimes) -> f64 {
     } else {
         DEFAULT_VISIBILITY_SECONDS
     }
+}
+
+/// How long ECS lets a stopped task's containers run after SIGTERM before it kills
+/// them, in seconds: the container definition's `stopTimeout`, 30 s unless set (at
+/// most 120 on Fargate) (ContainerDefinition, Amazon ECS API Reference,
+/// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
+pub const STOP_TIMEOUT_SECONDS: i64 = 30;
+
+/// A task ECS is stopping, still at work on the message it held: it receives no other.
+#[derive(Debug, Clone, Copy)]
+struct Stopping {
+    /// The message, and the seconds of work left on it.
+    held: (Message, f64),
+    /// The tick by which its containers are killed.
+    killed_at: Tick,
 }
 
 /// A task's hands: the message it works on, if any.
@@ -83,6 +102,8 @@ pub struct Queue {
     waiting_total: u64,
     /// One per running task, oldest first.
     workers: Vec<Worker>,
+    /// Tasks ECS is stopping that still work on their message ([`Queue::staff`]).
+    stopping: Vec<Stopping>,
     /// Messages stopped tasks held, invisible until the tick their visibility timeout
     /// ends, soonest first.
     returning: VecDeque<(Tick, Message)>,
@@ -111,6 +132,7 @@ impl Queue {
             waiting: VecDeque::new(),
             waiting_total: 0,
             workers: Vec::new(),
+            stopping: Vec::new(),
             returning: VecDeque::new(),
             visibility_ticks: visibility.ceil() as u64,
             seed: seed ^ 0x5709_5709,
@@ -138,8 +160,8 @@ impl Queue {
     }
 
     /// One worker per running task at `tick`: new tasks come empty-handed; a stopped
-    /// one leaves its message to SQS, visible again once its visibility timeout ends,
-    /// its first wait no longer counted in `waits`. Messages whose timeout has ended
+    /// one that holds a message works on until it finishes it or ECS kills it after
+    /// the stop timeout ([`Queue::work`]). Messages whose visibility timeout has ended
     /// are visible again, at the head of the queue (the oldest).
     ///
     /// Which running task a scale-in stops is drawn at random: ECS's default placement
@@ -152,20 +174,15 @@ impl Queue {
     /// the one most likely idle. Tasks that protect themselves while they hold a
     /// message ([`Queue::protecting`]) are drawn among the idle ones: the run keeps a
     /// protected task running ([`Queue::protected_tasks`]) until it finishes.
-    pub fn staff(&mut self, running: u32, tick: Tick, waits: &mut Waits) {
+    pub fn staff(&mut self, running: u32, tick: Tick) {
         let running = running as usize;
         let mut draw = 0u64;
         while self.workers.len() > running {
             let chosen = self.stopped(tick, draw);
             draw += 1;
-            if let Worker {
-                holding: Some((message, _)),
-                ..
-            } = self.workers.remove(chosen)
-            {
-                uncount_wait(waits, message.received.saturating_sub(message.arrived));
-                let visible_at = tick.saturating_add(self.visibility_ticks);
-                self.returning.push_back((visible_at, message));
+            if let Some(held) = self.workers.remove(chosen).holding {
+                let killed_at = tick.saturating_add(clock::ticks_in(STOP_TIMEOUT_SECONDS));
+                self.stopping.push(Stopping { held, killed_at });
             }
         }
         self.workers.resize(running, Worker::default());
@@ -181,6 +198,21 @@ impl Queue {
             });
             self.waiting_total += 1;
         }
+    }
+
+    /// `message` is lost at `tick` by the task that held it: SQS makes it visible again
+    /// when the visibility timeout that began at its receipt ends ("the visibility
+    /// timeout begins when Amazon SQS returns a message", the page cited at
+    /// [`DEFAULT_VISIBILITY_SECONDS`]), not a whole timeout after the loss; its first
+    /// wait no longer counts.
+    fn lose(&mut self, message: Message, tick: Tick, waits: &mut Waits) {
+        uncount_wait(waits, message.received.saturating_sub(message.arrived));
+        let visible_at = message
+            .received
+            .saturating_add(self.visibility_ticks)
+            .max(tick);
+        let at = self.returning.partition_point(|(t, _)| *t <= visible_at);
+        self.returning.insert(at, (visible_at, message));
     }
 
     /// The worker the `draw`-th stop at `tick` stops: any, or one without a message
@@ -219,6 +251,7 @@ impl Queue {
         for index in 0..self.workers.len() {
             self.work_one(index, tick, waits, &mut worked);
         }
+        self.work_stopping(tick, waits, &mut worked);
         self.busy_seconds = worked.busy_seconds;
         // A worker that finished its message as the tick ended, with messages waiting,
         // takes the next one at once: it is not idle. (Counted idle, the clairvoyant
@@ -234,6 +267,29 @@ impl Queue {
             };
         }
         worked
+    }
+
+    /// Tasks ECS is stopping work one tick on their message: a worker that handles
+    /// SIGTERM as AWS advises stops receiving and finishes what it holds. One still
+    /// at it when the stop timeout ends is killed and its message lost ([`Queue::lose`]).
+    fn work_stopping(&mut self, tick: Tick, waits: &mut Waits, worked: &mut Worked) {
+        for Stopping { held, killed_at } in std::mem::take(&mut self.stopping) {
+            let mut budget = TICK_SECONDS as f64;
+            let Some(left) = work_on(held.1, &mut budget, worked) else {
+                continue;
+            };
+            if tick + 1 < killed_at {
+                let held = (held.0, left);
+                self.stopping.push(Stopping { held, killed_at });
+            } else {
+                self.lose(held.0, tick + 1, waits);
+            }
+        }
+    }
+
+    /// Tasks ECS is stopping that still hold a message: billed until they exit.
+    pub fn stopping(&self) -> u32 {
+        u32::try_from(self.stopping.len()).unwrap_or(u32::MAX)
     }
 
     fn work_one(&mut self, index: usize, tick: Tick, waits: &mut Waits, worked: &mut Worked) {
@@ -295,17 +351,9 @@ impl Queue {
         budget: &mut f64,
         worked: &mut Worked,
     ) -> bool {
-        let used = left.min(*budget);
-        worked.busy_seconds += used;
-        *budget -= used;
-        let finished = left - used <= 1e-9;
-        self.workers[index].holding = if finished {
-            worked.served += 1;
-            None
-        } else {
-            Some((message, left - used))
-        };
-        finished
+        let left = work_on(left, budget, worked);
+        self.workers[index].holding = left.map(|left| (message, left));
+        left.is_none()
     }
 
     fn seconds(&self, message: Message) -> f64 {
@@ -363,8 +411,10 @@ impl Queue {
     /// here, so its tasks are busy early in it and idle at its end).
     pub fn in_flight(&self) -> u64 {
         let holding = self.workers.iter().filter(|w| w.holding.is_some()).count() as u64;
+        let holding = holding + self.stopping.len() as u64;
         let busy = (self.busy_seconds / TICK_SECONDS as f64).round() as u64;
-        holding.max(busy.min(self.workers.len() as u64)) + self.returning.len() as u64
+        let hands = (self.workers.len() + self.stopping.len()) as u64;
+        holding.max(busy.min(hands)) + self.returning.len() as u64
     }
 
     /// Seconds the oldest message not yet received for good (waiting, or left by a
@@ -424,6 +474,20 @@ impl Queue {
     }
 }
 
+/// Works on a message with `left` seconds to go, out of `budget`: None when it is
+/// finished (served), else the seconds still left.
+fn work_on(left: f64, budget: &mut f64, worked: &mut Worked) -> Option<f64> {
+    let used = left.min(*budget);
+    worked.busy_seconds += used;
+    *budget -= used;
+    if left - used <= 1e-9 {
+        worked.served += 1;
+        None
+    } else {
+        Some(left - used)
+    }
+}
+
 /// Takes back one wait of `ticks` counted before (a message received, then left by a
 /// stopped task).
 fn uncount_wait(waits: &mut Waits, ticks: u64) {
@@ -451,7 +515,7 @@ mod tests {
         let mut waits = Waits::new();
         queue.arrive(0, 10);
         queue.arrive(1, 10);
-        queue.staff(1, 0, &mut waits);
+        queue.staff(1, 0);
         let worked = queue.work(1, &mut waits);
         assert_eq!(worked.served, 5);
         assert_eq!(
@@ -463,13 +527,18 @@ mod tests {
         assert_eq!(queue.oldest_age(3), 15, "three ticks of five seconds");
     }
 
+    /// One message at tick 0, `tasks` tasks serving `per_task_per_minute`.
+    fn one_job(per_task_per_minute: f64, tasks: u32) -> (Queue, Waits) {
+        let mut queue = Queue::new(per_task_per_minute);
+        queue.arrive(0, 1);
+        queue.staff(tasks, 0);
+        (queue, Waits::new())
+    }
+
     #[test]
     fn a_long_message_keeps_one_task_busy_for_its_whole_service_time() {
         // 0.8 a minute: 75 s a message, fifteen ticks, and one task at a time on it.
-        let mut queue = Queue::new(0.8);
-        let mut waits = Waits::new();
-        queue.arrive(0, 1);
-        queue.staff(4, 0, &mut waits);
+        let (mut queue, mut waits) = one_job(0.8, 4);
         let served: u64 = (0..14).map(|t| queue.work(t, &mut waits).served).sum();
         assert_eq!((served, queue.in_flight()), (0, 1), "three tasks stay idle");
         assert_eq!(queue.work(14, &mut waits).served, 1);
@@ -482,7 +551,7 @@ mod tests {
         // 150 a minute on 40 tasks that each do 50 (1.2 s a message).
         let mut queue = Queue::new(50.0);
         let mut waits = Waits::new();
-        queue.staff(40, 0, &mut waits);
+        queue.staff(40, 0);
         for tick in 0..12 {
             queue.arrive(tick, 12 + tick % 2);
             queue.work(tick, &mut waits);
@@ -499,7 +568,7 @@ mod tests {
         let mut queue = Queue::new(0.8);
         let mut waits = Waits::new();
         queue.arrive(0, 2);
-        queue.staff(1, 0, &mut waits);
+        queue.staff(1, 0);
         for tick in 0..15 {
             queue.work(tick, &mut waits);
         }
@@ -520,7 +589,7 @@ mod tests {
         let mut queue = Queue::serving(times, 0);
         let mut waits = Waits::new();
         queue.arrive(0, 300);
-        queue.staff(3, 0, &mut waits);
+        queue.staff(3, 0);
         let mut served = 0;
         let mut busy = 0.0;
         for tick in 0..40 {
@@ -540,45 +609,78 @@ mod tests {
         let mut queue = Queue::serving(times, 0);
         let mut waits = Waits::new();
         queue.arrive(0, 2);
-        queue.staff(1, 0, &mut waits);
+        queue.staff(1, 0);
         queue.work(0, &mut waits);
-        queue.staff(0, 1, &mut waits);
+        queue.staff(0, 1);
         let mut busy = 0.0;
         let mut tick = 1;
         while queue.visible() + queue.in_flight() > 0 && tick < 1000 {
-            queue.staff(1, tick, &mut waits);
+            queue.staff(1, tick);
             busy += queue.work(tick, &mut waits).busy_seconds;
             tick += 1;
         }
-        let work = times.seconds(0, 0) + times.seconds(0, 1);
+        // The stopped task works on for the stop timeout: it finishes the first
+        // message when it can, else that work is lost and the message done again whole.
+        let (first, second) = (times.seconds(0, 0), times.seconds(0, 1));
+        let left = first - TICK_SECONDS as f64;
+        let stop = STOP_TIMEOUT_SECONDS as f64;
+        let work = if left <= stop { left } else { stop + first } + second;
         assert!((busy - work).abs() < 1e-6, "busy {busy}, work {work}");
         assert_eq!(waits.iter().sum::<u64>(), 2, "each wait counted once");
     }
 
     #[test]
     fn a_stopped_tasks_message_waits_out_its_visibility_timeout_and_counts_its_whole_wait() {
-        // A minute a message: the visibility timeout is that minute, twelve ticks.
-        let mut queue = Queue::new(1.0);
-        let mut waits = Waits::new();
-        queue.arrive(0, 1);
-        queue.staff(1, 0, &mut waits);
+        // A minute a message: the visibility timeout is that minute, twelve ticks from
+        // the receipt at tick 0, whenever the task is stopped.
+        let (mut queue, mut waits) = one_job(1.0, 1);
         queue.work(0, &mut waits);
         assert_eq!(waits, [1], "received at once");
-        queue.staff(0, 3, &mut waits);
+        queue.work(1, &mut waits);
+        queue.work(2, &mut waits);
+        // Stopped 15 s in, it works on for the 30 s stop timeout, then is killed with
+        // 15 s to go.
+        for tick in 3..9 {
+            queue.staff(0, tick);
+            assert_eq!((queue.stopping(), queue.in_flight()), (1, 1), "{tick}");
+            assert_eq!(waits, [1], "received, while it works");
+            queue.work(tick, &mut waits);
+        }
+        assert_eq!(queue.stopping(), 0, "killed");
         assert_eq!(waits, [0], "its first wait no longer counts");
-        queue.staff(1, 14, &mut waits);
-        queue.work(14, &mut waits);
+        queue.staff(1, 11);
+        queue.work(11, &mut waits);
         assert_eq!(
             (queue.visible(), queue.in_flight()),
             (0, 1),
             "in flight to SQS until its timeout ends, though no task holds it"
         );
-        assert_eq!(queue.oldest_age(14), 70, "waiting still, from its arrival");
-        queue.staff(1, 15, &mut waits);
+        assert_eq!(queue.oldest_age(11), 55, "waiting still, from its arrival");
+        queue.staff(1, 12);
         assert_eq!((queue.visible(), queue.in_flight()), (1, 0));
-        queue.work(15, &mut waits);
+        queue.work(12, &mut waits);
         assert_eq!(waits.iter().sum::<u64>(), 1, "its wait counted once");
-        assert_eq!(waits[15], 1, "to the receipt that finishes it: 75 s");
+        assert_eq!(waits[12], 1, "to the receipt that finishes it: 60 s");
+    }
+
+    #[test]
+    fn a_stopped_task_finishes_a_job_shorter_than_the_stop_timeout_and_is_billed_for_it() {
+        // 20 s a message, 5 s done when ECS stops the task: 15 s more, then it exits.
+        let (mut queue, mut waits) = one_job(3.0, 1);
+        let mut served = queue.work(0, &mut waits).served;
+        queue.staff(0, 1);
+        let mut billed = 0;
+        for tick in 1..10 {
+            billed += queue.stopping();
+            served += queue.work(tick, &mut waits).served;
+        }
+        assert_eq!(
+            (served, billed),
+            (1, 3),
+            "served, three ticks billed stopping"
+        );
+        assert_eq!((queue.visible(), queue.in_flight()), (0, 0));
+        assert_eq!(waits, [1], "one wait, counted once");
     }
 
     #[test]
@@ -590,10 +692,10 @@ mod tests {
             let mut queue = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11);
             let mut waits = Waits::new();
             queue.arrive(tick, 2);
-            queue.staff(4, tick, &mut waits);
+            queue.staff(4, tick);
             queue.hand_out(tick, &mut waits);
-            queue.staff(3, tick, &mut waits);
-            busy_stopped += queue.returning.len();
+            queue.staff(3, tick);
+            busy_stopped += queue.stopping.len();
         }
         assert!(
             (400..=600).contains(&busy_stopped),
@@ -607,15 +709,15 @@ mod tests {
             let mut queue = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11).protecting(true);
             let mut waits = Waits::new();
             queue.arrive(tick, 2);
-            queue.staff(4, tick, &mut waits);
+            queue.staff(4, tick);
             queue.hand_out(tick, &mut waits);
             assert_eq!(
                 queue.protected_tasks(),
                 2,
                 "the two busy tasks ECS may not stop"
             );
-            queue.staff(2, tick, &mut waits);
-            assert_eq!((queue.returning.len(), queue.protected_tasks()), (0, 2));
+            queue.staff(2, tick);
+            assert_eq!((queue.stopping.len(), queue.protected_tasks()), (0, 2));
         }
         let unprotected = Queue::serving(ServiceTimes::of(0.8, 0.0, 0), 11);
         assert_eq!(

@@ -1,6 +1,7 @@
 //! What a run means to the team that pays for it and the users who wait: task-hours
-//! (billed: running and starting) against the clairvoyant limit, queue waits, minutes
-//! with a message older than the latency goal, and how often the service was scaled.
+//! (billed: running, starting, and stopping with a message in hand) against the
+//! clairvoyant limit, queue waits, minutes with a message older than the latency goal,
+//! and how often the service was scaled.
 
 use serde::Serialize;
 
@@ -31,7 +32,7 @@ pub struct Summary {
     pub peak_tasks: u32,
     /// The fewest tasks running at any minute.
     pub fewest_tasks: u32,
-    /// Task-hours billed: tasks running and tasks starting.
+    /// Task-hours billed: tasks running, starting, and stopping with a message in hand.
     pub task_hours: f64,
     pub gpu_hours: f64,
     pub cost: f64,
