@@ -393,6 +393,13 @@ impl Clients {
         }
     }
 
+    /// A function's clients, from the environment's SDK configuration
+    /// ([`load_sdk_config`]) with at most `concurrency` requests in flight at once, per
+    /// account and region (`SLUICE_CONCURRENCY`).
+    pub async fn for_function(concurrency: usize) -> Self {
+        Self::limited(&load_sdk_config().await, Some(concurrency))
+    }
+
     /// Clients whose every operation is counted, for benchmarks.
     pub fn counted(config: &aws_config::SdkConfig, counter: &CallCounter) -> Self {
         Self {
