@@ -22,22 +22,7 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
     let mut summary = String::from(compare::SUMMARY_HEADER);
     for startup in StartUp::BOTH {
         for mut workload in workloads(startup, traces.as_deref(), args.minutes)? {
-            if let Some(seconds) = args.give_back {
-                workload.target.scaling.give_back_after_seconds = Some(seconds);
-            }
-            workload.watcher_phase_seconds = args.watcher_phase.unwrap_or(0);
-            if let Some(seed) = args.seed {
-                workload.seed = seed;
-            }
-            if let Some(seconds) = args.sqs_lag {
-                workload.sqs_count_lag_seconds = seconds;
-            }
-            if let Some(cv) = args.service_cv {
-                workload.tasks.service_cv = cv;
-            }
-            if args.protected_tasks {
-                workload.tasks.protects_while_working = true;
-            }
+            adjust(&mut workload, args);
             let contest = compare::contest(&workload, &Kind::ALL);
             let section = format!(
                 "### {} ({})\n\n{}.\n\n{}\n",
@@ -61,6 +46,28 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
         outln!("wrote {out}/control.md, {out}/summary.md and a chart per workload");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The options that change every workload: the give-back window, the watcher's
+/// phase, the draws' seed, how stale SQS's counts are, how much messages vary, and
+/// whether tasks protect themselves.
+fn adjust(workload: &mut Workload, args: &SimulateArgs) {
+    if let Some(seconds) = args.give_back {
+        workload.target.scaling.give_back_after_seconds = Some(seconds);
+    }
+    workload.watcher_phase_seconds = args.watcher_phase.unwrap_or(0);
+    if let Some(seed) = args.seed {
+        workload.seed = seed;
+    }
+    if let Some(seconds) = args.sqs_lag {
+        workload.sqs_count_lag_seconds = seconds;
+    }
+    if let Some(cv) = args.service_cv {
+        workload.tasks.service_cv = cv;
+    }
+    if args.protected_tasks {
+        workload.tasks.protects_while_working = true;
+    }
 }
 
 /// `--traces`, or the default folder when it exists; an explicit folder must exist.
@@ -109,4 +116,60 @@ fn write_chart(out: &Path, workload: &Workload, startup: StartUp, contest: &Cont
     let svg = chart::overlay(&title, contest)?;
     std::fs::write(out.join(format!("{}-{slug}.svg", workload.name)), svg)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn simulate(args: &[&str]) -> SimulateArgs {
+        let all = [&["sluicectl", "simulate", "--workloads"], args].concat();
+        match Cli::try_parse_from(all).map(|cli| cli.command) {
+            Ok(Command::Simulate(args)) => args,
+            other => panic!("not a simulate command: {}", other.is_ok()),
+        }
+    }
+
+    #[test]
+    fn each_option_reaches_every_workload_and_none_changes_what_it_does_not_name() {
+        let seeds = workloads::seeds(StartUp::Seconds60To120).unwrap_or_default();
+        let Some(mut steady) = seeds.into_iter().next() else {
+            panic!("no seed workload");
+        };
+        let before = (
+            steady.seed,
+            steady.sqs_count_lag_seconds,
+            steady.tasks.service_cv,
+        );
+        adjust(&mut steady, &simulate(&[]));
+        let after = (
+            steady.seed,
+            steady.sqs_count_lag_seconds,
+            steady.tasks.service_cv,
+        );
+        assert_eq!(after, before, "no option: the workload as it is");
+        let options = [
+            "--seed",
+            "3",
+            "--sqs-lag",
+            "20",
+            "--service-cv",
+            "0.5",
+            "--give-back",
+            "90",
+            "--watcher-phase",
+            "30",
+            "--protected-tasks",
+        ];
+        adjust(&mut steady, &simulate(&options));
+        assert_eq!(steady.seed, 3);
+        assert_eq!(steady.sqs_count_lag_seconds, 20);
+        assert_eq!(steady.tasks.service_cv, 0.5);
+        assert_eq!(steady.target.scaling.give_back_after_seconds, Some(90));
+        assert_eq!(steady.watcher_phase_seconds, 30);
+        assert!(steady.tasks.protects_while_working);
+    }
 }
