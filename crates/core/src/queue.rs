@@ -16,6 +16,14 @@ pub const MESSAGES_RECEIVED: &str = "NumberOfMessagesReceived";
 /// Messages deleted: what the consumers finished.
 pub const MESSAGES_DELETED: &str = "NumberOfMessagesDeleted";
 
+/// How stale a count SQS returns may be: ApproximateNumberOfMessages and its kin "may
+/// not achieve consistency until at least 1 minute after the producers stop sending
+/// messages" (GetQueueAttributes, Amazon SQS API Reference). A read shows the queue at
+/// some moment of the last minute: just after a job it may show the work already done
+/// (a "gap" of seconds between two reads is no gap), and two reads seconds apart may be
+/// a minute apart in what they show (their difference is no rate).
+pub const STALE_READ_SECONDS: i64 = 60;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queue {
     /// SQS queue name or URL.

@@ -10,6 +10,7 @@ use super::room::wake_room;
 use super::state::{OBSERVATION_TRUST_SECONDS, Transition, WatchState, claim_in_force};
 use super::why::{Adjusted, Block, SleepCause, WakeBasis, WakeCause, WakeSize, Why};
 use crate::config::{ScaleToZero, WakeCount};
+use crate::queue::STALE_READ_SECONDS;
 
 /// What a look settles before any fact is read.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +133,7 @@ fn waiting_since(desired: u32, work: bool, stored: Option<i64>, now: i64) -> Opt
     match stored {
         Some(since) if work => Some(since.min(now)),
         None if work => Some(now),
-        Some(since) if now.saturating_sub(since) < IdleGaps::STALE_READ_SECONDS => Some(since),
+        Some(since) if now.saturating_sub(since) < STALE_READ_SECONDS => Some(since),
         _ => None,
     }
 }

@@ -24,6 +24,8 @@
 
 use serde::Serialize;
 
+use crate::queue::STALE_READ_SECONDS;
+
 /// What a sleep that the next work undoes costs besides a start-up of billing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Undone {
@@ -51,14 +53,6 @@ impl IdleGaps {
     pub const SHORTEST: i64 = 5;
     /// Longer gaps are kept as this: longer than any wait.
     pub const LONGEST: u32 = 86_400;
-    /// Gaps this short may be no gap at all: SQS's counts "may not achieve consistency
-    /// until at least 1 minute after the producers stop sending messages"
-    /// (GetQueueAttributes, Amazon SQS API Reference), so a read just after a job can
-    /// show the work already done, and the next one none: a "gap" of seconds. They do
-    /// not hold a service whose wake makes work late at a whole start-up
-    /// ([`IdleGaps::cheapest_wait`]); while one is kept the wait is at least this long,
-    /// which covers it whether it was work or a stale read.
-    pub const STALE_READ_SECONDS: i64 = 60;
 
     /// These gaps and one more, `seconds` long, when it is one worth keeping.
     pub fn with(self, seconds: i64) -> IdleGaps {
@@ -108,7 +102,10 @@ impl IdleGaps {
     /// these gaps (the longest of equals: fewer wakes for the same bill), once there are
     /// enough of them; when a wake makes work late, at least the start-up unless every
     /// gap kept outlasted it (sleeping at once then wakes for no gap seen), gaps shorter
-    /// than [`IdleGaps::STALE_READ_SECONDS`] aside: while one is kept, at least that.
+    /// than [`STALE_READ_SECONDS`] aside: while one is kept, at least that. Such a gap
+    /// may be no gap (a read just after a job showing the work done, the next one
+    /// not), so it does not hold a service at a whole start-up; the minute covers it
+    /// whether it was work or a stale read.
     /// With SQS's counts read up to a minute stale (`infra/bench.sh control`, 7
     /// December 2026), counting those gaps held bursty's jobs with 4-7 minute start-ups
     /// a whole start-up each before they slept: 2.01 -> 1.67 times the limit, nasa-ipsc
@@ -128,7 +125,7 @@ impl IdleGaps {
             return None;
         }
         let seconds = || gaps.iter().map(|g| i64::from(*g));
-        let stale = |g: &i64| *g < Self::STALE_READ_SECONDS;
+        let stale = |g: &i64| *g < STALE_READ_SECONDS;
         let lowest = match undone {
             // A pause no stale read makes up, shorter than the start-up: sleeping
             // before the start-up would have made its work late.
@@ -136,7 +133,7 @@ impl IdleGaps {
                 start_up.max(least)
             }
             Undone::WorkLate if seconds().any(|g| stale(&g)) => {
-                least.max(Self::STALE_READ_SECONDS).min(start_up)
+                least.max(STALE_READ_SECONDS).min(start_up)
             }
             _ => least,
         };

@@ -8,7 +8,7 @@
 //! what the clairvoyant limit does (it receives each message as late as the goal
 //! allows, docs/control.md). The room is the goal less the start-up, less what the
 //! watcher cannot see: SQS's counts may show a message up to a minute after it came
-//! ([`IdleGaps::STALE_READ_SECONDS`]), and a start-up may run longer than the one
+//! ([`STALE_READ_SECONDS`]), and a start-up may run longer than the one
 //! learned ([`SLOWER_START_UP_SHARE`] of it); less the time the woken tasks take to
 //! reach the last message waiting. Nothing else is put off: a push, a
 //! priority message, the activation metric, a wake a push asked for, or a backlog
@@ -17,6 +17,7 @@
 
 use super::facts::Sizing;
 use super::gaps::IdleGaps;
+use crate::queue::STALE_READ_SECONDS;
 
 /// The share of the learned start-up a put-off wake leaves for one that runs longer:
 /// start-ups drawn between 60 and 120 s run up to a third over their median. On the
@@ -38,7 +39,7 @@ pub fn wake_room(sizing: &Sizing, backlog: u64, tasks: u32) -> Option<i64> {
     if !(per_task.is_finite() && per_task > 0.0) {
         return None;
     }
-    let stale = IdleGaps::STALE_READ_SECONDS as f64;
+    let stale = STALE_READ_SECONDS as f64;
     let behind = backlog.saturating_sub(1) as f64 * goal / per_task / f64::from(tasks.max(1));
     let room = goal - start_up * (1.0 + SLOWER_START_UP_SHARE) - stale - behind;
     // f64 -> i64 saturates; a goal is at most a day.
