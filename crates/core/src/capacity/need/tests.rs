@@ -306,6 +306,101 @@ fn while_tasks_start_the_drain_waits_as_long_as_they_have() {
 }
 
 #[test]
+fn a_task_asked_beside_running_ones_works_a_start_up_after_them() {
+    // Ten tasks running and one just asked for, start-ups of 350 s learned, 2189
+    // waiting at 52.7 a task-minute, a 1-minute goal.
+    let one_minute = Goal {
+        latency_seconds: Some(60),
+        utilization: 1.0,
+        ..goal()
+    };
+    let mut rates = learned(375.0, 52.7);
+    rates.start_up = Some(350.0);
+    let now = Look {
+        desired: 11,
+        ..look(600, 2189.0, 10)
+    };
+    rates.looks = vec![Look {
+        desired: 10,
+        ..look(595, 2200.0, 10)
+    }];
+    let need = Need::of(&one_minute, &rates, &now);
+    let Basis::Rates { drain, .. } = need.basis else {
+        panic!("rates")
+    };
+    // The new task works 350 s from now, the eleven asked on average 32 s from now.
+    let later = 350.0 - 350.0 / 11.0;
+    let expected = 2189.0 / (52.7 * later / 60.0);
+    assert!(
+        (drain - expected).abs() < 1e-9,
+        "{drain} against {expected}"
+    );
+    assert!(
+        need.tasks <= 11,
+        "not 44 tasks over the goal's minute: {need:?}"
+    );
+    // All ten still starting, for 300 s: a new one works 300 s after them.
+    let starting = Look {
+        desired: 10,
+        ..look(600, 2189.0, 0)
+    };
+    rates.looks = (0..=5)
+        .map(|minute| Look {
+            desired: 10,
+            ..look(300 + minute * 60, 0.0, 0)
+        })
+        .collect();
+    assert!((later_than_asked(&rates, &starting) - 300.0).abs() < 1e-9);
+    // All running: a whole start-up.
+    assert_eq!(later_than_asked(&rates, &look(600, 2189.0, 10)), 350.0);
+}
+
+#[test]
+fn a_new_task_is_never_planned_later_than_a_start_up_nor_sooner_than_the_asked_work() {
+    // Every mix of running and starting tasks, start-ups learned and times starting
+    // (11 x 11 x 6 x 9 cases): between the starting tasks' lateness and a start-up,
+    // a start-up with none starting, and never less as more of the tasks run.
+    for start_up in [30.0, 90.0, 240.0, 420.0, 900.0, 3600.0] {
+        for since in [0, 5, 30, 60, 120, 300, 600, 1200, 4000] {
+            let mut last = f64::NEG_INFINITY;
+            for running in 0..=10u32 {
+                for starting in 0..=10u32 {
+                    let now = Look {
+                        desired: running + starting,
+                        ..look(10_000, 100.0, running)
+                    };
+                    let mut rates = learned(100.0, 10.0);
+                    rates.start_up = Some(start_up);
+                    rates.looks = if starting > 0 {
+                        vec![Look {
+                            at: 10_000 - since,
+                            ..now
+                        }]
+                    } else {
+                        Vec::new()
+                    };
+                    let later = later_than_asked(&rates, &now);
+                    let case = format!(
+                        "{running} running, {starting} starting {since} s, start-up {start_up}"
+                    );
+                    assert!(later <= start_up + 1e-9, "{case}: {later}");
+                    if starting == 0 {
+                        assert_eq!(later, start_up, "{case}");
+                    } else {
+                        let least = (since as f64).min(start_up);
+                        assert!(later >= least - 1e-9, "{case}: {later} under {least}");
+                    }
+                    if starting == 1 {
+                        assert!(later >= last - 1e-9, "{case}: {later} after {last}");
+                        last = later;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn the_queue_carries_a_fraction_of_a_task_only_within_the_goal() {
     // 170 a minute at 50 a task (3.4 tasks' work), a 2-minute goal (100 a task),
     // 90 s start-ups: three tasks receive 300 within the goal, 240 of it the
